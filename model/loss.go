@@ -1,0 +1,152 @@
+package model
+
+import (
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/ptrain/ptrain/model/num"
+)
+
+// Loss is a training objective. Every loss is a mean, so the learning rate
+// does not depend on the batch size: cross-entropy is averaged over the
+// samples of the batch, MSE and binary cross-entropy over all elements (as
+// PyTorch's reduction="mean" does).
+type Loss int
+
+// The losses.
+const (
+	// MSE is mean squared error, (1/(N·K)) Σ (a − y)², for any output
+	// activation.
+	MSE Loss = iota
+	// BCE is binary cross-entropy computed from the logits z of a sigmoid
+	// output layer: max(z,0) − z·y + log(1+e^−|z|), which never takes the log
+	// of 0. Its gradient with respect to z is σ(z) − y.
+	BCE
+	// CrossEntropy is categorical cross-entropy fused with a softmax output:
+	// −Σ_j y_j·log softmax(z)_j, with log-sum-exp shifted by max(z). Its
+	// gradient with respect to z is p·Σy − y (p − y for one-hot y).
+	CrossEntropy
+)
+
+var lossNames = [...]string{"mse", "bce", "crossentropy"}
+
+func (l Loss) String() string {
+	if l < 0 || int(l) >= len(lossNames) {
+		return fmt.Sprintf("Loss(%d)", int(l))
+	}
+	return lossNames[l]
+}
+
+// ParseLoss reads a loss name: mse, bce, crossentropy (or ce).
+func ParseLoss(s string) (Loss, error) {
+	switch strings.ToLower(s) {
+	case "mse":
+		return MSE, nil
+	case "bce", "binary-crossentropy":
+		return BCE, nil
+	case "crossentropy", "ce", "cross-entropy", "categorical-crossentropy":
+		return CrossEntropy, nil
+	}
+	return 0, fmt.Errorf("unknown loss %q (want mse, bce or crossentropy)", s)
+}
+
+// DefaultLoss is the loss that goes with the spec's output activation:
+// cross-entropy for softmax, binary cross-entropy for sigmoid, MSE otherwise.
+func DefaultLoss(s Spec) Loss {
+	switch s.Layers[len(s.Layers)-1].Act.Kind {
+	case Softmax:
+		return CrossEntropy
+	case Sigmoid:
+		return BCE
+	}
+	return MSE
+}
+
+// CheckLoss reports whether loss can train a model with spec s: the fused
+// losses need their output activation.
+func CheckLoss(loss Loss, s Spec) error {
+	out := s.Layers[len(s.Layers)-1].Act.Kind
+	switch loss {
+	case MSE:
+		return nil
+	case BCE:
+		if out != Sigmoid {
+			return fmt.Errorf("loss bce needs a sigmoid output layer, the model's is %v", out)
+		}
+		return nil
+	case CrossEntropy:
+		if out != Softmax {
+			return fmt.Errorf("loss crossentropy needs a softmax output layer, the model's is %v", out)
+		}
+		if s.Outputs() < 2 {
+			return fmt.Errorf("loss crossentropy needs at least 2 outputs, the model has %d", s.Outputs())
+		}
+		return nil
+	}
+	return fmt.Errorf("unknown loss %d", loss)
+}
+
+// lossRows computes the loss of n rows of width k. z holds the last layer's
+// pre-activations and a its activations; y the targets. It returns the sum
+// of the per-sample losses (a sample's loss is its mean over k for MSE and
+// BCE, its sum for cross-entropy). If dz is not nil it also writes
+// dz = ∂L/∂z for L = (Σ per-sample losses)/denom.
+func lossRows[T num.Float](loss Loss, act Activation, z, a, y, dz []T, k int, denom float64) float64 {
+	var sum float64
+	switch loss {
+	case MSE:
+		// per sample: (1/k) Σ_j (a_j − y_j)²; ∂L/∂a_j = 2(a_j − y_j)/(k·denom)
+		g := 2 / (float64(k) * denom)
+		for i := range a {
+			d := float64(a[i]) - float64(y[i])
+			sum += d * d
+			if dz != nil {
+				dz[i] = T(g * d)
+			}
+		}
+		sum /= float64(k)
+		if dz != nil {
+			activationBackward(act, a, dz, k)
+		}
+	case BCE:
+		g := 1 / (float64(k) * denom)
+		for i := range z {
+			zi, yi := float64(z[i]), float64(y[i])
+			sum += max(zi, 0) - zi*yi + math.Log1p(math.Exp(-math.Abs(zi)))
+			if dz != nil {
+				dz[i] = T(g * (sigmoid(zi) - yi))
+			}
+		}
+		sum /= float64(k)
+	case CrossEntropy:
+		g := 1 / denom
+		for r := 0; r < len(z); r += k {
+			zr, yr := z[r:r+k], y[r:r+k]
+			m := math.Inf(-1)
+			for _, v := range zr {
+				m = max(m, float64(v))
+			}
+			var s float64
+			for _, v := range zr {
+				s += math.Exp(float64(v) - m)
+			}
+			lse := m + math.Log(s)
+			var ysum float64
+			for j, v := range zr {
+				yj := float64(yr[j])
+				if yj != 0 {
+					sum -= yj * (float64(v) - lse)
+				}
+				ysum += yj
+			}
+			if dz != nil {
+				dr := dz[r : r+k]
+				for j := range dr {
+					dr[j] = T(g * (float64(a[r+j])*ysum - float64(yr[j])))
+				}
+			}
+		}
+	}
+	return sum
+}

@@ -1,0 +1,85 @@
+package num
+
+import (
+	"unsafe"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas32"
+	"gonum.org/v1/gonum/blas/blas64"
+)
+
+// This file is the one place where the element type meets BLAS. A []T is
+// reinterpreted (not copied) as []float32 or []float64, which is exact
+// because Float admits only those two types.
+
+func f32[T Float](s []T) []float32 {
+	return unsafe.Slice((*float32)(unsafe.Pointer(unsafe.SliceData(s))), len(s))
+}
+
+func f64[T Float](s []T) []float64 {
+	return unsafe.Slice((*float64)(unsafe.Pointer(unsafe.SliceData(s))), len(s))
+}
+
+func trans(t bool) blas.Transpose {
+	if t {
+		return blas.Trans
+	}
+	return blas.NoTrans
+}
+
+// Gemm is the raw row-major BLAS GEMM: c = alpha·op(a)·op(b) + beta·c with
+// op(a) m×k (leading dimension lda), op(b) k×n (ldb) and c m×n (ldc).
+func Gemm[T Float](ta, tb bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+	if Is32[T]() {
+		blas32.Implementation().Sgemm(trans(ta), trans(tb), m, n, k,
+			float32(alpha), f32(a), lda, f32(b), ldb, float32(beta), f32(c), ldc)
+		return
+	}
+	blas64.Implementation().Dgemm(trans(ta), trans(tb), m, n, k,
+		float64(alpha), f64(a), lda, f64(b), ldb, float64(beta), f64(c), ldc)
+}
+
+// Axpy computes y += alpha·x. len(x) must equal len(y).
+func Axpy[T Float](alpha T, x, y []T) {
+	if len(x) != len(y) {
+		panic("num: Axpy length mismatch")
+	}
+	if len(x) == 0 {
+		return
+	}
+	if Is32[T]() {
+		blas32.Implementation().Saxpy(len(x), float32(alpha), f32(x), 1, f32(y), 1)
+		return
+	}
+	blas64.Implementation().Daxpy(len(x), float64(alpha), f64(x), 1, f64(y), 1)
+}
+
+// Scal computes x *= alpha.
+func Scal[T Float](alpha T, x []T) {
+	if len(x) == 0 {
+		return
+	}
+	if alpha == 0 {
+		clear(x) // BLAS scal by 0 would keep NaNs
+		return
+	}
+	if Is32[T]() {
+		blas32.Implementation().Sscal(len(x), float32(alpha), f32(x), 1)
+		return
+	}
+	blas64.Implementation().Dscal(len(x), float64(alpha), f64(x), 1)
+}
+
+// Dot returns Σ x[i]·y[i].
+func Dot[T Float](x, y []T) T {
+	if len(x) != len(y) {
+		panic("num: Dot length mismatch")
+	}
+	if len(x) == 0 {
+		return 0
+	}
+	if Is32[T]() {
+		return T(blas32.Implementation().Sdot(len(x), f32(x), 1, f32(y), 1))
+	}
+	return T(blas64.Implementation().Ddot(len(x), f64(x), 1, f64(y), 1))
+}
