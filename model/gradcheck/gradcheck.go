@@ -11,7 +11,7 @@ import (
 
 // Floor is the smallest denominator of the relative error. Central
 // differences with step h carry an absolute error of about
-// h²·|f”'| + ε·|f|/h ≈ 1e-10 for h = 1e-5; dividing that by a gradient
+// h²·|third derivative| + ε·|f|/h ≈ 1e-10 for h = 1e-5; dividing that by a gradient
 // element near zero would report noise, so such elements are judged by
 // their error relative to Floor.
 const Floor = 1e-3
