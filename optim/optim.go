@@ -1,0 +1,330 @@
+// Package optim updates flat parameter slices from flat gradient slices.
+// It knows nothing of models: a parameter buffer, its gradient and every
+// state buffer share one layout, so an update — and the optimizer state in
+// a checkpoint — is a loop over aligned slices.
+//
+// Update formulas and default hyperparameters follow PyTorch's torch.optim,
+// so that a run moved from PyTorch trains the same way. Step never modifies
+// the gradient. A step may be applied in pieces: Begin starts step t once,
+// then Apply updates any set of disjoint index ranges, concurrently if the
+// caller likes (the data-parallel trainer gives each worker its own range).
+package optim
+
+import (
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/ptrain/ptrain/model/num"
+)
+
+// Method is an update rule.
+type Method int
+
+// The update rules. With g the gradient (after L1/L2 terms), p the
+// parameter, η the learning rate and t the step number from 1:
+const (
+	// SGD: p ← p − η·g.
+	SGD Method = iota
+	// Momentum (heavy ball, PyTorch's form): v ← μ·v + g; p ← p − η·v.
+	Momentum
+	// Nesterov: v ← μ·v + g; p ← p − η·(g + μ·v).
+	Nesterov
+	// RMSprop: s ← α·s + (1−α)·g²; p ← p − η·g/(√s + ε). With μ > 0:
+	// b ← μ·b + g/(√s + ε); p ← p − η·b.
+	RMSprop
+	// Adam: m ← β₁·m + (1−β₁)·g; v ← β₂·v + (1−β₂)·g²;
+	// p ← p − (η/(1−β₁ᵗ))·m/(√v/√(1−β₂ᵗ) + ε). WeightDecay is coupled L2.
+	Adam
+	// AdamW: p ← p·(1 − η·λ), then the Adam update; λ is WeightDecay.
+	AdamW
+)
+
+var methodNames = [...]string{"sgd", "momentum", "nesterov", "rmsprop", "adam", "adamw"}
+
+func (m Method) String() string {
+	if m < 0 || int(m) >= len(methodNames) {
+		return fmt.Sprintf("Method(%d)", int(m))
+	}
+	return methodNames[m]
+}
+
+// ParseMethod reads a method name.
+func ParseMethod(s string) (Method, error) {
+	for i, n := range methodNames {
+		if n == strings.ToLower(s) {
+			return Method(i), nil
+		}
+	}
+	return 0, fmt.Errorf("unknown optimizer %q (want %s)", s, strings.Join(methodNames[:], ", "))
+}
+
+// Config holds an optimizer's hyperparameters. Start from Defaults, which
+// gives PyTorch's defaults, and change what you need.
+type Config struct {
+	Method Method
+	LR     float64 // η
+	// Momentum is μ for Momentum and Nesterov (default 0.9 here; PyTorch's
+	// SGD needs it given) and for RMSprop (default 0).
+	Momentum    float64
+	Alpha       float64 // RMSprop smoothing α (0.99)
+	Beta1       float64 // Adam β₁ (0.9)
+	Beta2       float64 // Adam β₂ (0.999)
+	Eps         float64 // ε (1e-8), added outside the square root
+	WeightDecay float64 // L2 coefficient λ: g ← g + λ·p; decoupled for AdamW (0.01)
+	L1          float64 // L1 coefficient: g ← g + L1·sign(p)
+}
+
+// Defaults returns PyTorch's default hyperparameters for m.
+func Defaults(m Method) Config {
+	c := Config{Method: m, Alpha: 0.99, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8}
+	switch m {
+	case SGD:
+		c.LR = 0.01
+	case Momentum, Nesterov:
+		c.LR, c.Momentum = 0.01, 0.9
+	case RMSprop:
+		c.LR = 0.01
+	case Adam:
+		c.LR = 0.001
+	case AdamW:
+		c.LR, c.WeightDecay = 0.001, 0.01
+	}
+	return c
+}
+
+// Validate rejects hyperparameters no run should use.
+func (c Config) Validate() error {
+	finite := func(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+	switch {
+	case c.Method < SGD || c.Method > AdamW:
+		return fmt.Errorf("unknown optimizer method %d", c.Method)
+	case !finite(c.LR) || c.LR < 0:
+		return fmt.Errorf("learning rate %g: must be a finite number ≥ 0", c.LR)
+	case !finite(c.Momentum) || c.Momentum < 0 || c.Momentum >= 1:
+		return fmt.Errorf("momentum %g: must be in [0, 1)", c.Momentum)
+	case c.Method == Nesterov && c.Momentum == 0:
+		return fmt.Errorf("nesterov needs momentum > 0")
+	case !finite(c.Alpha) || c.Alpha < 0 || c.Alpha >= 1:
+		return fmt.Errorf("alpha %g: must be in [0, 1)", c.Alpha)
+	case !finite(c.Beta1) || c.Beta1 < 0 || c.Beta1 >= 1:
+		return fmt.Errorf("beta1 %g: must be in [0, 1)", c.Beta1)
+	case !finite(c.Beta2) || c.Beta2 < 0 || c.Beta2 >= 1:
+		return fmt.Errorf("beta2 %g: must be in [0, 1)", c.Beta2)
+	case !finite(c.Eps) || c.Eps < 0:
+		return fmt.Errorf("eps %g: must be ≥ 0", c.Eps)
+	case !finite(c.WeightDecay) || c.WeightDecay < 0:
+		return fmt.Errorf("weight decay %g: must be ≥ 0", c.WeightDecay)
+	case !finite(c.L1) || c.L1 < 0:
+		return fmt.Errorf("L1 coefficient %g: must be ≥ 0", c.L1)
+	case (c.Method == RMSprop || c.Method == Adam || c.Method == AdamW) && c.Eps == 0:
+		return fmt.Errorf("eps must be > 0 for %v", c.Method)
+	}
+	return nil
+}
+
+// Optimizer holds a method's state for n parameters.
+//
+// Concurrency: Begin must not run concurrently with anything else; after
+// it, Apply may run concurrently on disjoint ranges.
+type Optimizer[T num.Float] struct {
+	cfg  Config
+	n    int
+	t    int64   // steps begun
+	lr   float64 // η of the current step
+	bc1  float64 // Adam: 1 − β₁ᵗ
+	bc2  float64 // Adam: √(1 − β₂ᵗ)
+	bufA []T     // momentum_buffer | square_avg | exp_avg
+	bufB []T     // RMSprop momentum_buffer | exp_avg_sq
+}
+
+// New returns an optimizer for n parameters, or an error if cfg is invalid.
+func New[T num.Float](cfg Config, n int) (*Optimizer[T], error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	o := &Optimizer[T]{cfg: cfg, n: n, lr: cfg.LR}
+	switch cfg.Method {
+	case Momentum, Nesterov:
+		o.bufA = make([]T, n)
+	case RMSprop:
+		o.bufA = make([]T, n)
+		if cfg.Momentum > 0 {
+			o.bufB = make([]T, n)
+		}
+	case Adam, AdamW:
+		o.bufA, o.bufB = make([]T, n), make([]T, n)
+	}
+	return o, nil
+}
+
+// Config returns the hyperparameters.
+func (o *Optimizer[T]) Config() Config { return o.cfg }
+
+// Steps is the number of steps begun so far.
+func (o *Optimizer[T]) Steps() int64 { return o.t }
+
+// LR is the learning rate of the current step.
+func (o *Optimizer[T]) LR() float64 { return o.lr }
+
+// Step applies one whole update: Begin(cfg.LR) and Apply over everything.
+func (o *Optimizer[T]) Step(params, grads []T) {
+	o.Begin(o.cfg.LR)
+	o.Apply(params, grads, 0, len(params))
+}
+
+// Begin starts the next step with learning rate lr (from a schedule, say).
+func (o *Optimizer[T]) Begin(lr float64) {
+	o.t++
+	o.lr = lr
+	o.bc1 = 1 - math.Pow(o.cfg.Beta1, float64(o.t))
+	o.bc2 = math.Sqrt(1 - math.Pow(o.cfg.Beta2, float64(o.t)))
+}
+
+// Apply performs the current step's update of params[lo:hi] from
+// grads[lo:hi]. grads is read, never written.
+func (o *Optimizer[T]) Apply(params, grads []T, lo, hi int) {
+	if len(params) != o.n || len(grads) != o.n || lo < 0 || hi > o.n || lo > hi {
+		panic(fmt.Sprintf("optim: Apply [%d, %d) to %d params and %d grads, optimizer for %d", lo, hi, len(params), len(grads), o.n))
+	}
+	if o.t == 0 {
+		panic("optim: Apply before Begin")
+	}
+	c := &o.cfg
+	lr, mu, wd, l1 := o.lr, c.Momentum, c.WeightDecay, c.L1
+	p, g := params[lo:hi], grads[lo:hi]
+	coupled := c.Method != AdamW && wd != 0
+	grad := func(i int) float64 {
+		gi := float64(g[i])
+		if coupled {
+			gi += wd * float64(p[i])
+		}
+		if l1 != 0 {
+			switch {
+			case p[i] > 0:
+				gi += l1
+			case p[i] < 0:
+				gi -= l1
+			}
+		}
+		return gi
+	}
+	switch c.Method {
+	case SGD:
+		if !coupled && l1 == 0 {
+			num.Axpy(T(-lr), g, p)
+			return
+		}
+		for i := range p {
+			p[i] = T(float64(p[i]) - lr*grad(i))
+		}
+	case Momentum, Nesterov:
+		v := o.bufA[lo:hi]
+		nest := c.Method == Nesterov
+		for i := range p {
+			gi := grad(i)
+			vi := mu*float64(v[i]) + gi
+			v[i] = T(vi)
+			if nest {
+				vi = gi + mu*vi
+			}
+			p[i] = T(float64(p[i]) - lr*vi)
+		}
+	case RMSprop:
+		s := o.bufA[lo:hi]
+		alpha, eps := c.Alpha, c.Eps
+		var b []T
+		if o.bufB != nil {
+			b = o.bufB[lo:hi]
+		}
+		for i := range p {
+			gi := grad(i)
+			si := alpha*float64(s[i]) + (1-alpha)*gi*gi
+			s[i] = T(si)
+			step := gi / (math.Sqrt(si) + eps)
+			if b != nil {
+				step += mu * float64(b[i])
+				b[i] = T(step)
+			}
+			p[i] = T(float64(p[i]) - lr*step)
+		}
+	case Adam, AdamW:
+		m, v := o.bufA[lo:hi], o.bufB[lo:hi]
+		b1, b2, eps := c.Beta1, c.Beta2, c.Eps
+		stepSize := lr / o.bc1
+		decay := 1.0
+		if c.Method == AdamW {
+			decay = 1 - lr*wd
+		}
+		for i := range p {
+			gi := grad(i)
+			mi := b1*float64(m[i]) + (1-b1)*gi
+			vi := b2*float64(v[i]) + (1-b2)*gi*gi
+			m[i], v[i] = T(mi), T(vi)
+			p[i] = T(float64(p[i])*decay - stepSize*mi/(math.Sqrt(vi)/o.bc2+eps))
+		}
+	}
+}
+
+// State is an optimizer's state in a form a checkpoint can hold: the step
+// count and named buffers in the parameter layout (PyTorch's names).
+type State[T num.Float] struct {
+	Step    int64
+	Buffers map[string][]T
+}
+
+func (o *Optimizer[T]) names() (a, b string) {
+	switch o.cfg.Method {
+	case Momentum, Nesterov:
+		return "momentum_buffer", ""
+	case RMSprop:
+		return "square_avg", "momentum_buffer"
+	case Adam, AdamW:
+		return "exp_avg", "exp_avg_sq"
+	}
+	return "", ""
+}
+
+// State returns the step count and views of the state buffers (not copies).
+func (o *Optimizer[T]) State() State[T] {
+	st := State[T]{Step: o.t, Buffers: map[string][]T{}}
+	a, b := o.names()
+	if o.bufA != nil {
+		st.Buffers[a] = o.bufA
+	}
+	if o.bufB != nil {
+		st.Buffers[b] = o.bufB
+	}
+	return st
+}
+
+// LoadState copies st into the optimizer. The buffers must be exactly the
+// ones State returns, with the optimizer's length.
+func (o *Optimizer[T]) LoadState(st State[T]) error {
+	if st.Step < 0 {
+		return fmt.Errorf("optimizer state: negative step %d", st.Step)
+	}
+	want := o.State().Buffers
+	if len(st.Buffers) != len(want) {
+		return fmt.Errorf("optimizer state: %d buffers, %v needs %d", len(st.Buffers), o.cfg.Method, len(want))
+	}
+	for name, dst := range want {
+		src, ok := st.Buffers[name]
+		if !ok {
+			return fmt.Errorf("optimizer state: no %q buffer for %v", name, o.cfg.Method)
+		}
+		if len(src) != len(dst) {
+			return fmt.Errorf("optimizer state: %q has %d values, want %d", name, len(src), len(dst))
+		}
+	}
+	for name, dst := range want {
+		copy(dst, st.Buffers[name])
+	}
+	o.t = st.Step
+	if o.t > 0 {
+		lr := o.lr
+		o.t--
+		o.Begin(lr)
+	}
+	return nil
+}
