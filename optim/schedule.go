@@ -13,10 +13,10 @@ type ScheduleKind int
 // The schedules, with η₀ the base rate and e the epoch (0-based, counting
 // whole epochs for Step and Exp, fractional ones for Cosine):
 const (
-	Constant ScheduleKind = iota // η₀
-	StepDecay                    // η₀·γ^⌊e/Every⌋
-	Exponential                  // η₀·γ^⌊e⌋
-	Cosine                       // Min + (η₀ − Min)·(1 + cos(π·e/Epochs))/2
+	Constant    ScheduleKind = iota // η₀
+	StepDecay                       // η₀·γ^⌊e/Every⌋
+	Exponential                     // η₀·γ^⌊e⌋
+	Cosine                          // Min + (η₀ − Min)·(1 + cos(π·e/Epochs))/2
 )
 
 // Schedule gives the learning rate of every step. Warm-up, if any, scales
