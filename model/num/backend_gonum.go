@@ -4,3 +4,7 @@ package num
 
 // Backend names the BLAS implementation this binary was built with.
 func Backend() string { return "gonum (pure Go)" }
+
+// gemmTileM×gemmTileN is 3 blocks of gonum's 64×64: below the 4 it needs
+// to go parallel.
+const gemmTileM, gemmTileN = 192, 64

@@ -39,3 +39,6 @@ func init() {
 func Backend() string {
 	return fmt.Sprintf("OpenBLAS (%s, %d thread(s))", C.GoString(C.openblas_get_config()), int(C.openblas_get_num_threads()))
 }
+
+// No tiling: OpenBLAS gets the whole product and blocks it itself.
+const gemmTileM, gemmTileN = 0, 0

@@ -29,7 +29,35 @@ func trans(t bool) blas.Transpose {
 
 // Gemm is the raw row-major BLAS GEMM: c = alpha·op(a)·op(b) + beta·c with
 // op(a) m×k (leading dimension lda), op(b) k×n (ldb) and c m×n (ldc).
+//
+// With tiles set by the backend (the pure-Go build), c is computed in tiles
+// of at most gemmTileM×gemmTileN, which gonum computes with its serial
+// kernel (it goes parallel only from 4 blocks of 64×64 in m×n): ptrain's
+// parallelism is across workers, and gonum's own goroutines would allocate
+// on every call and compete with them.
 func Gemm[T Float](ta, tb bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+	if gemmTileM == 0 || (m <= gemmTileM && n <= gemmTileN) {
+		gemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
+	for i := 0; i < m; i += gemmTileM {
+		mi := min(gemmTileM, m-i)
+		ao := i * lda // rows i.. of op(a)
+		if ta {
+			ao = i // columns i.. of a
+		}
+		for j := 0; j < n; j += gemmTileN {
+			nj := min(gemmTileN, n-j)
+			bo := j // columns j.. of op(b)
+			if tb {
+				bo = j * ldb // rows j.. of b
+			}
+			gemm(ta, tb, mi, nj, k, alpha, a[ao:], lda, b[bo:], ldb, beta, c[i*ldc+j:], ldc)
+		}
+	}
+}
+
+func gemm[T Float](ta, tb bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
 	if Is32[T]() {
 		blas32.Implementation().Sgemm(trans(ta), trans(tb), m, n, k,
 			float32(alpha), f32(a), lda, f32(b), ldb, float32(beta), f32(c), ldc)

@@ -1,0 +1,93 @@
+package bench
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/ptrain/ptrain/model"
+	"github.com/ptrain/ptrain/model/num"
+)
+
+// MNISTSpec is the MLP every benchmark and comparison here uses.
+const MNISTSpec = "784-256:relu-128:relu-10:softmax"
+
+var batches = []int{32, 128, 512}
+
+// flopsPerSample counts the multiply-adds of the three GEMMs per layer
+// (forward, weight gradient, input gradient — the first layer has no input
+// gradient) at 2 flops each.
+func flopsPerSample(sp model.Spec) float64 {
+	var f float64
+	in := sp.Inputs
+	for i, l := range sp.Layers {
+		mult := 3.0
+		if i == 0 {
+			mult = 2
+		}
+		f += mult * 2 * float64(in*l.Units)
+		in = l.Units
+	}
+	return f
+}
+
+func randomFill[T num.Float](x []T, seed uint64) {
+	rng := rand.New(rand.NewPCG(seed, 1))
+	for i := range x {
+		x[i] = T(rng.Float64()) // non-zero: gonum skips zero elements of A
+	}
+}
+
+func benchForwardBackward[T num.Float](b *testing.B, batch int) {
+	sp := model.MustParseSpec(MNISTSpec)
+	m, _ := model.New[T](sp)
+	_ = m.Initialize(1, model.InitAuto)
+	ws := model.NewWorkspace(m, batch)
+	x := make([]T, batch*sp.Inputs)
+	randomFill(x, 2)
+	y := make([]T, batch*sp.Outputs())
+	for r := 0; r < batch; r++ {
+		y[r*10+r%10] = 1
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		ws.ZeroGrad()
+		ws.Forward(x, batch, true)
+		ws.LossGrad(model.CrossEntropy, y, float64(batch))
+		ws.Backward()
+	}
+	s := b.Elapsed().Seconds()
+	b.ReportMetric(float64(b.N*batch)/s, "samples/s")
+	b.ReportMetric(float64(b.N*batch)*flopsPerSample(sp)/s/1e9, "GFLOP/s")
+}
+
+// BenchmarkForwardBackward is one forward and backward pass of the MNIST
+// MLP on one core.
+func BenchmarkForwardBackward(b *testing.B) {
+	for _, batch := range batches {
+		b.Run(fmt.Sprintf("f32/batch=%d", batch), func(b *testing.B) { benchForwardBackward[float32](b, batch) })
+		b.Run(fmt.Sprintf("f64/batch=%d", batch), func(b *testing.B) { benchForwardBackward[float64](b, batch) })
+	}
+}
+
+func benchGemm[T num.Float](b *testing.B, m, n, k int) {
+	a, w, c := make([]T, m*k), make([]T, n*k), make([]T, m*n)
+	randomFill(a, 1)
+	randomFill(w, 2)
+	b.ReportAllocs()
+	for b.Loop() {
+		num.Gemm(false, true, m, n, k, 1, a, k, w, k, 0, c, n)
+	}
+	b.ReportMetric(float64(b.N)*2*float64(m*n*k)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+}
+
+// BenchmarkGemm is the GEMM of the MLP's first layer, x (batch, 784) times
+// Wᵀ with W (256, 784): the peak the forward/backward benchmark is held to.
+func BenchmarkGemm(b *testing.B) {
+	b.Logf("BLAS backend: %s", num.Backend())
+	for _, batch := range batches {
+		b.Run(fmt.Sprintf("f32/%dx784x256", batch), func(b *testing.B) { benchGemm[float32](b, batch, 256, 784) })
+		b.Run(fmt.Sprintf("f64/%dx784x256", batch), func(b *testing.B) { benchGemm[float64](b, batch, 256, 784) })
+	}
+}

@@ -1,0 +1,229 @@
+package model
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/ptrain/ptrain/model/num"
+	"github.com/ptrain/ptrain/model/safetensors"
+)
+
+// Metadata keys ptrain writes into a safetensors file's __metadata__.
+const (
+	MetaArch        = "ptrain.arch"        // the spec, as ParseSpec reads it
+	MetaActivations = "ptrain.activations" // comma-separated, one per dense layer
+)
+
+// WeightName and BiasName are the tensor names of dense layer i: the layout
+// of PyTorch's nn.Linear, weight (out, in) and bias (out).
+func WeightName(i int) string { return "dense." + strconv.Itoa(i) + ".weight" }
+
+// BiasName: see WeightName.
+func BiasName(i int) string { return "dense." + strconv.Itoa(i) + ".bias" }
+
+// Tensors returns the model's parameters as safetensors tensors (copies in
+// little-endian bytes), in layer order.
+func (m *Model[T]) Tensors() []safetensors.Tensor {
+	var ts []safetensors.Tensor
+	for i, d := range m.Layers {
+		ts = append(ts,
+			safetensors.Tensor{Name: WeightName(i), DType: num.DType[T](), Shape: []int{d.Out, d.In}, Data: Encode(d.W.Data)},
+			safetensors.Tensor{Name: BiasName(i), DType: num.DType[T](), Shape: []int{d.Out}, Data: Encode(d.B)})
+	}
+	return ts
+}
+
+// Metadata is the __metadata__ Save writes: the spec and the activations,
+// with "format": "pt" so that PyTorch-side tools accept the file.
+func (m *Model[T]) Metadata() map[string]string {
+	acts := make([]string, len(m.Spec.Layers))
+	for i, l := range m.Spec.Layers {
+		acts[i] = l.Act.String()
+	}
+	return map[string]string{MetaArch: m.Spec.String(), MetaActivations: strings.Join(acts, ","), "format": "pt"}
+}
+
+// Save writes the model as safetensors. extra metadata is added to the
+// model's own (and may not override it).
+func (m *Model[T]) Save(w io.Writer, extra map[string]string) error {
+	meta := m.Metadata()
+	for k, v := range extra {
+		if _, taken := meta[k]; taken {
+			return fmt.Errorf("model: metadata key %q is reserved", k)
+		}
+		meta[k] = v
+	}
+	return safetensors.Write(w, m.Tensors(), meta)
+}
+
+// WriteFileAtomic writes what write produces to path through a temporary
+// file in the same directory and a rename, so that a crash mid-write leaves
+// the previous file intact.
+func WriteFileAtomic(path string, write func(io.Writer) error) error {
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name()) // after a successful rename this fails harmlessly
+	if err := write(tmp); err != nil {
+		tmp.Close()
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil { // CreateTemp makes it 0600
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+// SaveFile writes the model to path atomically (see WriteFileAtomic).
+func (m *Model[T]) SaveFile(path string, extra map[string]string) error {
+	return WriteFileAtomic(path, func(w io.Writer) error { return m.Save(w, extra) })
+}
+
+// Load reads a model saved by Save (or by any tool that writes the same
+// names, layout and ptrain.arch metadata).
+func Load[T num.Float](r io.Reader) (*Model[T], *safetensors.File, error) {
+	f, err := safetensors.Read(r)
+	if err != nil {
+		return nil, nil, err
+	}
+	m, err := FromFile[T](f)
+	return m, f, err
+}
+
+// LoadFile is Load from a path; errors name the file.
+func LoadFile[T num.Float](path string) (*Model[T], *safetensors.File, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	f, err := safetensors.Parse(b)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
+	}
+	m, err := FromFile[T](f)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return m, f, nil
+}
+
+// FromFile builds the model described by a parsed file's ptrain.arch
+// metadata and loads its weights.
+func FromFile[T num.Float](f *safetensors.File) (*Model[T], error) {
+	arch, ok := f.Metadata[MetaArch]
+	if !ok {
+		return nil, fmt.Errorf("no %q in the metadata: the architecture is unknown (load the weights into a model built from a spec instead)", MetaArch)
+	}
+	sp, err := ParseSpec(arch)
+	if err != nil {
+		return nil, err
+	}
+	m, err := New[T](sp)
+	if err != nil {
+		return nil, err
+	}
+	if err := m.SetWeights(f); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// SetWeights copies dense.<i>.weight and dense.<i>.bias of every layer from
+// f, converting F32 or F64 to T. It checks every shape, rejects other
+// dtypes and non-finite values, and rejects dense.* tensors the model has
+// no layer for; tensors with other names are ignored (a checkpoint keeps
+// optimizer state beside the weights).
+func (m *Model[T]) SetWeights(f *safetensors.File) error {
+	for _, t := range f.Tensors {
+		var i int
+		var kind string
+		if n, _ := fmt.Sscanf(t.Name, "dense.%d.%s", &i, &kind); n == 2 && (i < 0 || i >= len(m.Layers)) {
+			return fmt.Errorf("tensor %q: the model has %d dense layers", t.Name, len(m.Layers))
+		}
+	}
+	for i, d := range m.Layers {
+		w, b := d.WeightsIn(m.Params)
+		for _, p := range []struct {
+			name  string
+			shape []int
+			dst   []T
+		}{{WeightName(i), []int{d.Out, d.In}, w.Data}, {BiasName(i), []int{d.Out}, b}} {
+			t := f.Tensor(p.name)
+			if t == nil {
+				return fmt.Errorf("tensor %q: %w", p.name, safetensors.ErrNoTensor)
+			}
+			if !equalShape(t.Shape, p.shape) {
+				return fmt.Errorf("tensor %q: shape %v, the model needs %v", p.name, t.Shape, p.shape)
+			}
+			if err := Decode(p.dst, t.DType, t.Data); err != nil {
+				return fmt.Errorf("tensor %q: %w", p.name, err)
+			}
+			for j, v := range p.dst {
+				if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+					return fmt.Errorf("tensor %q: element %d is %v", p.name, j, v)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+func equalShape(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// Encode returns the little-endian bytes of x.
+func Encode[T num.Float](x []T) []byte {
+	var buf bytes.Buffer
+	buf.Grow(len(x) * 8)
+	_ = binary.Write(&buf, binary.LittleEndian, x)
+	return buf.Bytes()
+}
+
+// Decode fills dst from raw little-endian data of dtype F32 or F64,
+// converting to T. len(data) must be exactly len(dst) elements.
+func Decode[T num.Float](dst []T, dtype string, data []byte) error {
+	switch dtype {
+	case "F32":
+		if len(data) != 4*len(dst) {
+			return fmt.Errorf("%d bytes of F32 for %d values", len(data), len(dst))
+		}
+		for i := range dst {
+			dst[i] = T(math.Float32frombits(binary.LittleEndian.Uint32(data[4*i:])))
+		}
+	case "F64":
+		if len(data) != 8*len(dst) {
+			return fmt.Errorf("%d bytes of F64 for %d values", len(data), len(dst))
+		}
+		for i := range dst {
+			dst[i] = T(math.Float64frombits(binary.LittleEndian.Uint64(data[8*i:])))
+		}
+	default:
+		return fmt.Errorf("dtype %s is not supported (want F32 or F64)", dtype)
+	}
+	return nil
+}
