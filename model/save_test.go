@@ -2,9 +2,9 @@ package model
 
 import (
 	"bytes"
-	"io"
 	"encoding/binary"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
