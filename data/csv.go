@@ -1,0 +1,256 @@
+package data
+
+import (
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// CSVOptions says how to read a table.
+type CSVOptions struct {
+	Comma  rune // field delimiter; 0 means ','
+	Skip   int  // lines to skip before the header or the data (metadata lines)
+	Header bool // the first line after Skip names the columns
+	// Label names the target column(s): a header name or a 0-based index,
+	// negative counting from the end ("-1" is the last column). Regression
+	// may name several, comma-separated. Empty means the last column.
+	Label string
+	Task  Task
+	// Classes, if set, fixes the class names and their order (a trained
+	// model's); a label outside them is an error. Otherwise the classes are
+	// the distinct labels, sorted numerically if all are numbers.
+	Classes []string
+	// NoLabel reads features only (prediction input): every column is a
+	// feature.
+	NoLabel bool
+}
+
+// ReadCSVFile reads a CSV table from path, gzip-compressed or not.
+func ReadCSVFile(path string, opt CSVOptions) (*Dataset, error) {
+	r, err := OpenMaybeGzip(path)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	return ReadCSV(r, path, opt)
+}
+
+// ReadCSV reads a CSV table; name is used in errors and as the dataset's
+// name. Every field other than the label must be a finite number.
+func ReadCSV(r io.Reader, name string, opt CSVOptions) (*Dataset, error) {
+	cr := csv.NewReader(r)
+	if opt.Comma != 0 {
+		cr.Comma = opt.Comma
+	}
+	cr.FieldsPerRecord = -1 // checked here, with a better message
+	cr.ReuseRecord = true
+	fail := func(line, col int, format string, args ...any) error {
+		where := fmt.Sprintf("line %d", line)
+		if col > 0 {
+			where += fmt.Sprintf(", column %d", col)
+		}
+		return &FormatError{File: name, Where: where, Msg: fmt.Sprintf(format, args...)}
+	}
+	read := func() ([]string, int, error) {
+		rec, err := cr.Read()
+		line := 0
+		if err == nil {
+			line, _ = cr.FieldPos(0)
+		}
+		var pe *csv.ParseError
+		if errors.As(err, &pe) {
+			return nil, pe.Line, fail(pe.Line, pe.Column, "%v", pe.Err)
+		}
+		if err != nil && err != io.EOF {
+			return nil, line, &FormatError{File: name, Msg: err.Error(), Source: err}
+		}
+		return rec, line, err
+	}
+	for i := 0; i < opt.Skip; i++ {
+		if _, _, err := read(); err != nil {
+			if err == io.EOF {
+				return nil, &FormatError{File: name, Msg: fmt.Sprintf("empty file: nothing after skipping %d line(s)", i)}
+			}
+			return nil, err
+		}
+	}
+	first, firstLine, err := read()
+	if err == io.EOF {
+		return nil, &FormatError{File: name, Msg: "empty file"}
+	}
+	if err != nil {
+		return nil, err
+	}
+	width := len(first)
+	var columns []string
+	if opt.Header {
+		columns = slices.Clone(first)
+	}
+	labelCols, err := labelColumns(opt, columns, width)
+	if err != nil {
+		return nil, fail(firstLine, 0, "%v", err)
+	}
+	isLabel := make([]bool, width)
+	for _, c := range labelCols {
+		isLabel[c] = true
+	}
+	d := &Dataset{Name: name, Features: width - len(labelCols), Task: opt.Task}
+	if opt.NoLabel {
+		d.Task = Classification
+	}
+	for j, c := range columns {
+		if !isLabel[j] {
+			d.Columns = append(d.Columns, c)
+		}
+	}
+	if d.Features == 0 {
+		return nil, fail(firstLine, 0, "no feature columns: all %d columns are labels", width)
+	}
+	var rawLabels []string
+	rec, line := first, firstLine
+	if opt.Header {
+		rec, line, err = read()
+	}
+	for ; err != io.EOF; rec, line, err = read() {
+		if err != nil {
+			return nil, err
+		}
+		if len(rec) == 1 && rec[0] == "" {
+			continue
+		}
+		if len(rec) != width {
+			return nil, fail(line, 0, "%d fields, want %d (as on line %d)", len(rec), width, firstLine)
+		}
+		for j, field := range rec {
+			if isLabel[j] && d.Task == Classification {
+				rawLabels = append(rawLabels, strings.TrimSpace(field))
+				continue
+			}
+			v, perr := strconv.ParseFloat(strings.TrimSpace(field), 64)
+			if perr != nil {
+				return nil, fail(line, j+1, "field %q is not a number", field)
+			}
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return nil, fail(line, j+1, "field %q is not a finite number", field)
+			}
+			if isLabel[j] {
+				d.Targets = append(d.Targets, v)
+			} else {
+				d.F64 = append(d.F64, v)
+			}
+		}
+		d.RowLines = append(d.RowLines, line)
+		d.N++
+	}
+	if d.N == 0 && opt.Header {
+		return nil, &FormatError{File: name, Msg: "no data rows after the header"}
+	}
+	if d.N == 0 {
+		return nil, &FormatError{File: name, Msg: "no data rows"}
+	}
+	switch {
+	case opt.NoLabel:
+	case d.Task == Regression:
+		d.Outputs = len(labelCols)
+	default:
+		if err := d.setClasses(rawLabels, opt.Classes, fail); err != nil {
+			return nil, err
+		}
+	}
+	return d, nil
+}
+
+func (d *Dataset) setClasses(raw, known []string, fail func(int, int, string, ...any) error) error {
+	classes := known
+	if classes == nil {
+		seen := map[string]bool{}
+		for _, l := range raw {
+			if !seen[l] {
+				seen[l] = true
+				classes = append(classes, l)
+			}
+		}
+		numeric := true
+		for _, c := range classes {
+			if _, err := strconv.ParseFloat(c, 64); err != nil {
+				numeric = false
+			}
+		}
+		slices.SortFunc(classes, func(a, b string) int {
+			if numeric {
+				x, _ := strconv.ParseFloat(a, 64)
+				y, _ := strconv.ParseFloat(b, 64)
+				switch {
+				case x < y:
+					return -1
+				case x > y:
+					return 1
+				}
+			}
+			return strings.Compare(a, b)
+		})
+	}
+	index := make(map[string]int32, len(classes))
+	for i, c := range classes {
+		index[c] = int32(i)
+	}
+	d.Classes, d.Labels = classes, make([]int32, len(raw))
+	for i, l := range raw {
+		c, ok := index[l]
+		if !ok {
+			return fail(d.RowLines[i], 0, "class %q is not one of the model's classes %q", l, classes)
+		}
+		d.Labels[i] = c
+	}
+	if len(classes) < 2 && known == nil {
+		return fail(d.RowLines[0], 0, "only one class (%q) in the label column: nothing to classify", classes[0])
+	}
+	return nil
+}
+
+// labelColumns resolves opt.Label against the header and width.
+func labelColumns(opt CSVOptions, header []string, width int) ([]int, error) {
+	if opt.NoLabel {
+		return nil, nil
+	}
+	spec := strings.TrimSpace(opt.Label)
+	if spec == "" {
+		spec = "-1"
+	}
+	parts := strings.Split(spec, ",")
+	if len(parts) > 1 && opt.Task != Regression {
+		return nil, fmt.Errorf("label %q names %d columns; only regression takes several", spec, len(parts))
+	}
+	var cols []int
+	for _, p := range parts {
+		p = strings.TrimSpace(p)
+		c := -1
+		if i, err := strconv.Atoi(p); err == nil {
+			if i < 0 {
+				i += width
+			}
+			if i < 0 || i >= width {
+				return nil, fmt.Errorf("label column %s is out of range: the table has %d columns", p, width)
+			}
+			c = i
+		} else {
+			c = slices.Index(header, p)
+			if c < 0 {
+				if header == nil {
+					return nil, fmt.Errorf("label column %q: no header to look names up in (give an index, or read the header)", p)
+				}
+				return nil, fmt.Errorf("no label column %q among %q", p, header)
+			}
+		}
+		if slices.Contains(cols, c) {
+			return nil, fmt.Errorf("label column %s named twice", p)
+		}
+		cols = append(cols, c)
+	}
+	return cols, nil
+}

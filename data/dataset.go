@@ -1,0 +1,211 @@
+// Package data loads datasets (IDX files such as MNIST and Fashion-MNIST,
+// CSV tables, an embedded copy of the UCI 8x8 digits, synthetic sets),
+// preprocesses them, splits them, and fills caller-owned batch buffers.
+//
+// A Dataset keeps its features as read — uint8 for images (MNIST's 60,000
+// training images cost 47 MB), float64 for tables — with a per-feature
+// affine transform x = raw·Scale[j] + Shift[j] applied as each batch is
+// filled. Scaling to [0, 1] and standardisation are such transforms, fitted
+// on the training split and copied to the others, so no preprocessing ever
+// copies the data.
+//
+// Every reader error names the file and where in it (byte offset, or line
+// and column) and what was expected; a hostile header cannot make a reader
+// allocate more than the data that actually arrives.
+package data
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+
+	"github.com/ptrain/ptrain/model/num"
+)
+
+// Task says what the targets are.
+type Task int
+
+// The tasks.
+const (
+	Classification Task = iota // an integer class per sample
+	Regression                 // real-valued targets per sample
+)
+
+func (t Task) String() string {
+	if t == Regression {
+		return "regression"
+	}
+	return "classification"
+}
+
+// Dataset is a table of samples. Exactly one of the raw feature slices is
+// set.
+type Dataset struct {
+	Name     string
+	N        int // samples
+	Features int // features per sample
+	U8       []uint8
+	F64      []float64
+	Scale    []float64 // per feature; nil means 1
+	Shift    []float64 // per feature; nil means 0
+	Task     Task
+	Labels   []int32   // Classification: the class of each sample
+	Classes  []string  // Classification: class names, indexed by label
+	Targets  []float64 // Regression: N×Outputs
+	Outputs  int       // Regression: targets per sample
+	Columns  []string  // feature names, if the source had them
+	RowLines []int     // source line of each row, if the source had lines
+}
+
+// Value returns feature j of sample i after the transform.
+func (d *Dataset) Value(i, j int) float64 {
+	var v float64
+	if d.U8 != nil {
+		v = float64(d.U8[i*d.Features+j])
+	} else {
+		v = d.F64[i*d.Features+j]
+	}
+	if d.Scale != nil {
+		v *= d.Scale[j]
+	}
+	if d.Shift != nil {
+		v += d.Shift[j]
+	}
+	return v
+}
+
+// FillRow writes the transformed features of sample i into dst
+// (len Features).
+func FillRow[T num.Float](d *Dataset, i int, dst []T) {
+	f := d.Features
+	dst = dst[:f]
+	switch {
+	case d.U8 != nil && d.Scale != nil && d.Shift == nil:
+		src, sc := d.U8[i*f:(i+1)*f], d.Scale[:f]
+		for j, v := range src {
+			dst[j] = T(float64(v) * sc[j])
+		}
+	case d.U8 != nil:
+		for j := range dst {
+			dst[j] = T(d.Value(i, j))
+		}
+	case d.Scale == nil && d.Shift == nil:
+		for j, v := range d.F64[i*f : (i+1)*f] {
+			dst[j] = T(v)
+		}
+	default:
+		src, sc, sh := d.F64[i*f:(i+1)*f], d.Scale, d.Shift
+		for j, v := range src {
+			x := v
+			if sc != nil {
+				x *= sc[j]
+			}
+			if sh != nil {
+				x += sh[j]
+			}
+			dst[j] = T(x)
+		}
+	}
+}
+
+// TargetWidth is the width of a target row for a model with outputs
+// outputs, or an error if the two do not fit: classification takes one-hot
+// rows of width len(Classes), or a single 0/1 column for two classes;
+// regression takes exactly Outputs columns.
+func (d *Dataset) TargetWidth(outputs int) error {
+	switch d.Task {
+	case Classification:
+		if outputs == len(d.Classes) || (outputs == 1 && len(d.Classes) <= 2) {
+			return nil
+		}
+		return fmt.Errorf("%s has %d classes, the model has %d outputs (want %d, or 1 for two classes)", d.Name, len(d.Classes), outputs, len(d.Classes))
+	default:
+		if outputs == d.Outputs {
+			return nil
+		}
+		return fmt.Errorf("%s has %d regression targets, the model has %d outputs", d.Name, d.Outputs, outputs)
+	}
+}
+
+// FillTarget writes the target row of sample i (width as in TargetWidth).
+func FillTarget[T num.Float](d *Dataset, i int, dst []T) {
+	switch {
+	case d.Task == Regression:
+		for j := range dst {
+			dst[j] = T(d.Targets[i*d.Outputs+j])
+		}
+	case len(dst) == 1:
+		dst[0] = T(d.Labels[i])
+	default:
+		clear(dst)
+		dst[d.Labels[i]] = 1
+	}
+}
+
+// Subset copies the samples idx into a new dataset with the same transform
+// and class names.
+func (d *Dataset) Subset(name string, idx []int) *Dataset {
+	s := *d
+	s.Name, s.N = name, len(idx)
+	f := d.Features
+	if d.U8 != nil {
+		s.U8 = make([]uint8, 0, len(idx)*f)
+		for _, i := range idx {
+			s.U8 = append(s.U8, d.U8[i*f:(i+1)*f]...)
+		}
+	} else {
+		s.F64 = make([]float64, 0, len(idx)*f)
+		for _, i := range idx {
+			s.F64 = append(s.F64, d.F64[i*f:(i+1)*f]...)
+		}
+	}
+	s.Labels, s.Targets, s.RowLines = nil, nil, nil
+	for _, i := range idx {
+		if d.Labels != nil {
+			s.Labels = append(s.Labels, d.Labels[i])
+		}
+		if d.Targets != nil {
+			s.Targets = append(s.Targets, d.Targets[i*d.Outputs:(i+1)*d.Outputs]...)
+		}
+		if d.RowLines != nil {
+			s.RowLines = append(s.RowLines, d.RowLines[i])
+		}
+	}
+	return &s
+}
+
+// Split shuffles the samples with seed and returns the first (1−frac) as
+// train and the rest as held out. frac must be in [0, 1); with frac 0 the
+// held-out set is nil and train is d itself.
+func (d *Dataset) Split(frac float64, seed uint64) (train, held *Dataset, err error) {
+	if !(frac >= 0 && frac < 1) {
+		return nil, nil, fmt.Errorf("split fraction %g: must be in [0, 1)", frac)
+	}
+	if frac == 0 {
+		return d, nil, nil
+	}
+	nHeld := int(math.Round(frac * float64(d.N)))
+	if nHeld == 0 || nHeld == d.N {
+		return nil, nil, fmt.Errorf("%s: a split of %g of %d samples leaves one side empty", d.Name, frac, d.N)
+	}
+	perm := rand.New(rand.NewPCG(seed, 0x5eed)).Perm(d.N)
+	tr, te := perm[:d.N-nHeld], perm[d.N-nHeld:]
+	slices.Sort(tr) // keep file order within each side
+	slices.Sort(te)
+	return d.Subset(d.Name+"/train", tr), d.Subset(d.Name+"/held-out", te), nil
+}
+
+// ClassCounts counts the samples of each class.
+func (d *Dataset) ClassCounts() []int {
+	c := make([]int, len(d.Classes))
+	for _, l := range d.Labels {
+		c[l]++
+	}
+	return c
+}
+
+// Bytes is the memory held by features and targets.
+func (d *Dataset) Bytes() int {
+	return len(d.U8) + 8*len(d.F64) + 4*len(d.Labels) + 8*len(d.Targets)
+}
