@@ -61,6 +61,23 @@ func (b *Batcher[T]) Skip(k int) {
 	b.pos = min(b.ds.N, b.pos+k*b.batch)
 }
 
+// NextIndices returns the sample indices of the next batch and moves past
+// it; nil at the end of the epoch. The slice is valid until Epoch is called
+// again. A data-parallel trainer hands pieces of it to its workers, which
+// fill their own rows with FillRow and FillTarget.
+func (b *Batcher[T]) NextIndices() []int {
+	n := min(b.batch, b.ds.N-b.pos)
+	if n == 0 {
+		return nil
+	}
+	idx := b.perm[b.pos : b.pos+n]
+	b.pos += n
+	return idx
+}
+
+// Outputs is the target width the batcher fills.
+func (b *Batcher[T]) Outputs() int { return b.outputs }
+
 // Next fills x ((batch, Features)) and y ((batch, outputs)) with the next
 // batch and returns its size, or 0 at the end of the epoch.
 func (b *Batcher[T]) Next(x, y []T) int {

@@ -115,10 +115,11 @@ func ReadIDX(r io.Reader, name string) (*IDX, error) {
 			return nil, &FormatError{File: name, Where: fmt.Sprintf("byte %d", off), Msg: fmt.Sprintf("dimension %d is %d (want 1 to 2^31)", i+1, d)}
 		}
 		dims[i] = int(d)
-		total *= int64(d)
-		if total > maxIDX {
+		if total > maxIDX/int64(d) { // checked before multiplying: no overflow
+
 			return nil, &FormatError{File: name, Where: fmt.Sprintf("byte %d", off), Msg: fmt.Sprintf("dimensions %v announce more than %d bytes", dims[:i+1], int64(maxIDX))}
 		}
+		total *= int64(d)
 	}
 	start := int64(4 + 4*nd)
 	// Grow with the data actually read, never to what the header claims.
