@@ -170,3 +170,19 @@ func (m *Model[T]) Initialize(seed uint64, scheme Init) error {
 	}
 	return nil
 }
+
+// ParamName describes parameter i as "dense.<l>.weight[r, c]" or
+// "dense.<l>.bias[r]" (the safetensors names), for error messages.
+func (m *Model[T]) ParamName(i int) string {
+	for l, d := range m.Layers {
+		nw := d.Out * d.In
+		switch {
+		case i >= d.Offset && i < d.Offset+nw:
+			k := i - d.Offset
+			return fmt.Sprintf("%s[%d, %d]", WeightName(l), k/d.In, k%d.In)
+		case i >= d.Offset+nw && i < d.Offset+nw+d.Out:
+			return fmt.Sprintf("%s[%d]", BiasName(l), i-d.Offset-nw)
+		}
+	}
+	return fmt.Sprintf("parameter %d (out of range)", i)
+}

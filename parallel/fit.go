@@ -1,0 +1,176 @@
+package parallel
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/ptrain/ptrain/data"
+)
+
+// Progress is where a Fit stands, and where a resumed Fit starts: Fit reads
+// it from FitConfig.Start and keeps Trainer.Progress current after every
+// step, so a checkpoint written from a hook — or after cancellation —
+// resumes exactly.
+type Progress struct {
+	Epoch       int     // epochs completed
+	Batch       int     // optimizer steps completed in the current epoch
+	BestValLoss float64 // best validation loss so far (+Inf before any)
+	BestEpoch   int     // the epoch (1-based) that reached it
+	BadEpochs   int     // epochs since it improved
+}
+
+// FitConfig configures Fit.
+type FitConfig struct {
+	Epochs      int    // total epochs; a resumed run continues up to this number
+	Accum       int    // micro-batches per optimizer step (gradient accumulation); 0 means 1
+	Shuffle     bool   // reshuffle every epoch; false keeps the dataset order
+	Seed        uint64 // data order: epoch e is drawn from (Seed, e)
+	Patience    int    // stop after this many epochs without a better validation loss; 0 never
+	RestoreBest bool   // with Patience: end with the weights of the best epoch
+	Start       Progress
+	OnStep      func(StepInfo) error  // after every optimizer step; an error stops Fit
+	OnEpoch     func(EpochInfo) error // after every epoch; an error stops Fit
+}
+
+// StepInfo is passed to FitConfig.OnStep.
+type StepInfo struct {
+	Epoch   int // 0-based
+	Batch   int // optimizer steps done in this epoch
+	Batches int // optimizer steps per epoch
+	StepResult
+}
+
+// EpochInfo is passed to FitConfig.OnEpoch.
+type EpochInfo struct {
+	Epoch         int // 1-based
+	TrainLoss     float64
+	TrainAccuracy float64  // with dropout active, as measured during training
+	Val           *Metrics // nil without a validation set
+	Samples       int
+	Elapsed       time.Duration // this epoch
+	SamplesPerSec float64
+	LR            float64 // of the epoch's last step
+	Improved      bool    // the validation loss is the best so far
+}
+
+// FitResult says how Fit ended.
+type FitResult struct {
+	Progress
+	EarlyStopped bool
+}
+
+// Progress returns the position of the last Fit.
+func (t *Trainer[T]) Progress() Progress { return t.progress }
+
+// Fit trains on train for cfg.Epochs epochs in batches of Config.BatchSize,
+// evaluating on val (which may be nil) after every epoch. It stops early
+// when the context ends (returning ctx.Err() after the step in flight), on a
+// non-finite loss or gradient (a *NonFiniteError, weights untouched by that
+// step), when a hook returns an error, or by early stopping.
+func (t *Trainer[T]) Fit(ctx context.Context, train, val *data.Dataset, cfg FitConfig) (FitResult, error) {
+	accum := max(cfg.Accum, 1)
+	b, err := data.NewBatcher[T](train, t.cfg.BatchSize, t.m.Spec.Outputs(), cfg.Shuffle, cfg.Seed)
+	if err != nil {
+		return FitResult{}, err
+	}
+	if val != nil {
+		if err := val.TargetWidth(t.m.Spec.Outputs()); err != nil {
+			return FitResult{}, err
+		}
+	}
+	if cfg.Epochs < 0 || cfg.Start.Epoch < 0 || cfg.Start.Batch < 0 {
+		return FitResult{}, fmt.Errorf("epochs %d, start %+v: must be ≥ 0", cfg.Epochs, cfg.Start)
+	}
+	steps := (b.Batches() + accum - 1) / accum
+	t.cfg.StepsPerEpoch = steps
+	t.progress = cfg.Start
+	if t.progress.Epoch == 0 && t.progress.Batch == 0 && t.progress.BestValLoss == 0 {
+		t.progress.BestValLoss = math.Inf(1)
+	}
+	var best []T
+	if cfg.RestoreBest && cfg.Patience > 0 && val != nil {
+		best = append([]T(nil), t.m.Params...)
+	}
+	res := FitResult{}
+	micro := make([][]int, 0, accum)
+	err = t.Run(ctx, func(s *Session[T]) error {
+		for t.progress.Epoch < cfg.Epochs {
+			e := t.progress.Epoch
+			b.Epoch(e)
+			b.Skip(t.progress.Batch * accum)
+			start := time.Now()
+			var lossSum float64
+			var correct int64
+			samples := 0
+			var lr float64
+			for t.progress.Batch < steps {
+				micro = micro[:0]
+				for len(micro) < accum {
+					idx := b.NextIndices()
+					if idx == nil {
+						break
+					}
+					micro = append(micro, idx)
+				}
+				sr, err := s.StepIndices(train, micro...)
+				if err != nil {
+					return err
+				}
+				t.progress.Batch++
+				lossSum += sr.Loss * float64(sr.Samples)
+				correct += sr.Correct
+				samples += sr.Samples
+				lr = sr.LR
+				if cfg.OnStep != nil {
+					if err := cfg.OnStep(StepInfo{Epoch: e, Batch: t.progress.Batch, Batches: steps, StepResult: sr}); err != nil {
+						return err
+					}
+				}
+			}
+			elapsed := time.Since(start)
+			info := EpochInfo{Epoch: e + 1, Samples: samples, Elapsed: elapsed, LR: lr,
+				TrainLoss: math.NaN(), TrainAccuracy: math.NaN()}
+			if samples > 0 { // a resumed run may start at an epoch's end
+				info.TrainLoss = lossSum / float64(samples)
+				info.SamplesPerSec = float64(samples) / elapsed.Seconds()
+				if train.Task == data.Classification {
+					info.TrainAccuracy = float64(correct) / float64(samples)
+				}
+			}
+			if val != nil {
+				m, err := s.Evaluate(val)
+				if err != nil {
+					return err
+				}
+				info.Val = &m
+				if m.Loss < t.progress.BestValLoss {
+					t.progress.BestValLoss, t.progress.BestEpoch, t.progress.BadEpochs = m.Loss, e+1, 0
+					info.Improved = true
+					if best != nil {
+						copy(best, t.m.Params)
+					}
+				} else {
+					t.progress.BadEpochs++
+				}
+			}
+			t.progress.Epoch, t.progress.Batch = e+1, 0
+			if cfg.OnEpoch != nil {
+				if err := cfg.OnEpoch(info); err != nil {
+					return err
+				}
+			}
+			if cfg.Patience > 0 && val != nil && t.progress.BadEpochs >= cfg.Patience {
+				res.EarlyStopped = true
+				if best != nil {
+					copy(t.m.Params, best)
+				}
+				return nil
+			}
+		}
+		return nil
+	})
+	res.Progress = t.progress
+	return res, err
+}

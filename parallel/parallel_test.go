@@ -1,0 +1,350 @@
+package parallel
+
+import (
+	"context"
+	"errors"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"go.uber.org/goleak"
+
+	"github.com/ptrain/ptrain/data"
+	"github.com/ptrain/ptrain/model"
+	"github.com/ptrain/ptrain/optim"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+const testSpec = "6-16:relu:dropout=0.25-12:tanh-4:softmax"
+
+func newModel(t testing.TB, spec string) *model.Model[float64] {
+	t.Helper()
+	m, err := model.New[float64](model.MustParseSpec(spec))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = m.Initialize(5, model.InitAuto)
+	return m
+}
+
+func randomRows(seed uint64, n, in, out int) (x, y []float64) {
+	rng := rand.New(rand.NewPCG(seed, 3))
+	x, y = make([]float64, n*in), make([]float64, n*out)
+	for i := range x {
+		x[i] = rng.NormFloat64()
+	}
+	for r := 0; r < n; r++ {
+		y[r*out+rng.IntN(out)] = 1
+	}
+	return x, y
+}
+
+// reference takes steps with one workspace and no trainer: the definition
+// of what every worker count must compute.
+func reference(t *testing.T, m *model.Model[float64], cfg optim.Config, seed uint64, batches [][2][]float64, n int) {
+	opt, _ := optim.New[float64](cfg, len(m.Params))
+	ws := model.NewWorkspace(m, n)
+	for _, b := range batches {
+		ws.ZeroGrad()
+		ws.SetDropoutStream(seed, uint64(opt.Steps()+1), 0)
+		ws.Forward(b[0], n, true)
+		ws.LossGrad(model.CrossEntropy, b[1], float64(n))
+		ws.Backward()
+		opt.Step(m.Params, ws.Grad)
+	}
+}
+
+func TestWorkersMatchSingleWorkerReference(t *testing.T) {
+	for _, method := range []optim.Method{optim.SGD, optim.Adam} {
+		for _, n := range []int{10, 3, 1} {
+			var batches [][2][]float64
+			for s := range 4 {
+				x, y := randomRows(uint64(s), n, 6, 4)
+				batches = append(batches, [2][]float64{x, y})
+			}
+			cfg := optim.Defaults(method)
+			cfg.LR = 0.05
+			want := newModel(t, testSpec)
+			reference(t, want, cfg, 9, batches, n)
+			for _, w := range []int{1, 2, 3, 4, 7} {
+				m := newModel(t, testSpec)
+				opt, _ := optim.New[float64](cfg, len(m.Params))
+				tr, err := New(m, opt, Config{Workers: w, BatchSize: n, Loss: model.CrossEntropy, Seed: 9})
+				if err != nil {
+					t.Fatal(err)
+				}
+				err = tr.Run(context.Background(), func(s *Session[float64]) error {
+					for _, b := range batches {
+						if _, err := s.Step(Batch[float64]{X: b[0], Y: b[1], N: n}); err != nil {
+							return err
+						}
+					}
+					return nil
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				var worst float64
+				for i := range m.Params {
+					worst = max(worst, math.Abs(m.Params[i]-want.Params[i]))
+				}
+				if worst >= 1e-10 {
+					t.Errorf("%v, batch %d, %d workers: max |Δ| = %g from the reference", method, n, w, worst)
+				}
+			}
+		}
+	}
+}
+
+func TestAccumulationEqualsOneLargeBatch(t *testing.T) {
+	x, y := randomRows(1, 10, 6, 4)
+	run := func(micro bool) []float64 {
+		m := newModel(t, "6-16:relu-4:softmax")
+		opt, _ := optim.New[float64](optim.Defaults(optim.Adam), len(m.Params))
+		tr, _ := New(m, opt, Config{Workers: 3, BatchSize: 10, Loss: model.CrossEntropy})
+		_ = tr.Run(context.Background(), func(s *Session[float64]) error {
+			var err error
+			if micro {
+				_, err = s.Step(Batch[float64]{X: x[:4*6], Y: y[:4*4], N: 4}, Batch[float64]{X: x[4*6:], Y: y[4*4:], N: 6})
+			} else {
+				_, err = s.Step(Batch[float64]{X: x, Y: y, N: 10})
+			}
+			return err
+		})
+		return m.Params
+	}
+	a, b := run(true), run(false)
+	for i := range a {
+		if math.Abs(a[i]-b[i]) > 1e-12 {
+			t.Fatalf("parameter %d: accumulated %v, one batch %v", i, a[i], b[i])
+		}
+	}
+}
+
+func digitsSplit(t testing.TB) (train, val *data.Dataset) {
+	d, err := data.Digits()
+	if err != nil {
+		t.Fatal(err)
+	}
+	train, val, err = d.Split(0.2, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return train, val
+}
+
+func fitDigits(t *testing.T, workers int, cfg FitConfig, tweak func(*model.Model[float32])) (*Trainer[float32], FitResult, error) {
+	train, val := digitsSplit(t)
+	m, _ := model.New[float32](model.MustParseSpec("64-32:relu:dropout=0.1-10:softmax"))
+	_ = m.Initialize(1, model.InitAuto)
+	if tweak != nil {
+		tweak(m)
+	}
+	oc := optim.Defaults(optim.Adam)
+	oc.LR = 0.01
+	opt, _ := optim.New[float32](oc, len(m.Params))
+	tr, err := New(m, opt, Config{Workers: workers, BatchSize: 64, Loss: model.CrossEntropy, Seed: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := tr.Fit(context.Background(), train, val, cfg)
+	return tr, res, err
+}
+
+func TestFitLearnsDigitsAndRepeatsBitForBit(t *testing.T) {
+	var last float64
+	cfg := FitConfig{Epochs: 8, Shuffle: true, Seed: 3, OnEpoch: func(e EpochInfo) error { last = e.Val.Accuracy; return nil }}
+	a, _, err := fitDigits(t, 3, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if last < 0.93 {
+		t.Fatalf("validation accuracy %v after 8 epochs, want ≥ 0.93", last)
+	}
+	b, _, _ := fitDigits(t, 3, cfg, nil)
+	for i := range a.m.Params {
+		if a.m.Params[i] != b.m.Params[i] {
+			t.Fatalf("two runs with the same seed and workers differ at parameter %d", i)
+		}
+	}
+	st := a.Stats()
+	if st.Steps != 8*23 || st.Forward <= 0 || st.Backward <= 0 || st.AllReduce <= 0 || st.Optimizer <= 0 {
+		t.Fatalf("stats %+v", st)
+	}
+}
+
+func TestResumedFitEqualsUninterrupted(t *testing.T) {
+	cfg := FitConfig{Epochs: 3, Shuffle: true, Seed: 3}
+	whole, _, err := fitDigits(t, 2, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stopAt := errors.New("interrupt")
+	cut := cfg
+	cut.OnStep = func(s StepInfo) error {
+		if s.Epoch == 1 && s.Batch == 7 {
+			return stopAt
+		}
+		return nil
+	}
+	first, res, err := fitDigits(t, 2, cut, nil)
+	if !errors.Is(err, stopAt) || res.Epoch != 1 || res.Batch != 7 {
+		t.Fatalf("interrupted run: %v at %+v", err, res.Progress)
+	}
+	// Resume into fresh objects from what a checkpoint holds.
+	resume := cfg
+	resume.Start = res.Progress
+	second, _, err := fitDigits(t, 2, resume, func(m *model.Model[float32]) { copy(m.Params, first.m.Params) })
+	_ = second
+	if err != nil {
+		t.Fatal(err)
+	}
+	// fitDigits made a fresh optimizer: load the interrupted run's state and
+	// resume once more, this time exactly.
+	train, val := digitsSplit(t)
+	m := first.m.Clone()
+	opt, _ := optim.New[float32](first.opt.Config(), len(m.Params))
+	if err := opt.LoadState(first.opt.State()); err != nil {
+		t.Fatal(err)
+	}
+	tr, _ := New(m, opt, Config{Workers: 2, BatchSize: 64, Loss: model.CrossEntropy, Seed: 2})
+	if _, err := tr.Fit(context.Background(), train, val, resume); err != nil {
+		t.Fatal(err)
+	}
+	for i := range m.Params {
+		if m.Params[i] != whole.m.Params[i] {
+			t.Fatalf("resumed run differs from the uninterrupted one at parameter %d", i)
+		}
+	}
+}
+
+func TestCancellationStopsWithinAStep(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	train, val := digitsSplit(t)
+	m, _ := model.New[float32](model.MustParseSpec("64-32:relu-10:softmax"))
+	opt, _ := optim.New[float32](optim.Defaults(optim.SGD), len(m.Params))
+	tr, _ := New(m, opt, Config{Workers: 3, BatchSize: 32, Loss: model.CrossEntropy})
+	steps := 0
+	res, err := tr.Fit(ctx, train, val, FitConfig{Epochs: 5, OnStep: func(StepInfo) error {
+		steps++
+		if steps == 5 {
+			cancel()
+		}
+		return nil
+	}})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("Fit after cancel: %v", err)
+	}
+	if steps != 5 || res.Epoch != 0 || res.Batch != 5 || opt.Steps() != 5 {
+		t.Fatalf("ran %d steps, progress %+v, optimizer at %d", steps, res.Progress, opt.Steps())
+	}
+}
+
+func TestNonFiniteStopsBeforeTheUpdate(t *testing.T) {
+	x, y := randomRows(1, 8, 6, 4)
+	m := newModel(t, "6-16:relu-4:softmax")
+	opt, _ := optim.New[float64](optim.Defaults(optim.SGD), len(m.Params))
+	tr, _ := New(m, opt, Config{Workers: 3, BatchSize: 8, Loss: model.CrossEntropy})
+	before := append([]float64(nil), m.Params...)
+
+	// A NaN in a gradient: planted in worker 2's buffer after backward.
+	err := tr.Run(context.Background(), func(s *Session[float64]) error {
+		var sr StepResult
+		s.task.x, s.task.y = x, y
+		if err := s.grad(8, true, 8, 0, &sr); err != nil {
+			return err
+		}
+		tr.ws[2].Grad[123] = math.NaN()
+		return s.finish(8, &sr)
+	})
+	var nf *NonFiniteError
+	if !errors.As(err, &nf) || nf.Param != 123 || nf.Step != 1 || nf.Name != "dense.1.weight[0, 11]" {
+		t.Fatalf("error %v, want a NonFiniteError at parameter 123 (dense.1.weight[0, 11]) of step 1", err)
+	}
+	// A NaN input: the loss is NaN.
+	x[7] = math.NaN()
+	_, err = tr.Step(context.Background(), x, y, 8)
+	if !errors.As(err, &nf) || nf.Param != -1 {
+		t.Fatalf("NaN input: %v", err)
+	}
+	for i := range before {
+		if m.Params[i] != before[i] || opt.Steps() != 0 {
+			t.Fatal("the weights or the optimizer moved on a non-finite step")
+		}
+	}
+}
+
+func TestBatchSmallerThanWorkersAndOversizeBatch(t *testing.T) {
+	x, y := randomRows(1, 2, 6, 4)
+	m := newModel(t, "6-4:softmax")
+	opt, _ := optim.New[float64](optim.Defaults(optim.SGD), len(m.Params))
+	tr, _ := New(m, opt, Config{Workers: 5, BatchSize: 2, Loss: model.CrossEntropy})
+	if sr, err := tr.Step(context.Background(), x, y, 2); err != nil || sr.Samples != 2 {
+		t.Fatalf("batch of 2 on 5 workers: %v %+v", err, sr)
+	}
+	big, by := randomRows(1, 3, 6, 4)
+	if _, err := tr.Step(context.Background(), big, by, 3); err == nil {
+		t.Fatal("a batch larger than the trainer's size was accepted")
+	}
+}
+
+func TestEarlyStoppingRestoresBest(t *testing.T) {
+	epochs := 0
+	tr, res, err := fitDigits(t, 2, FitConfig{Epochs: 30, Patience: 2, RestoreBest: true, OnEpoch: func(EpochInfo) error { epochs++; return nil }},
+		func(m *model.Model[float32]) {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.EarlyStopped && epochs == 30 {
+		t.Skip("validation loss kept improving for 30 epochs") // not expected at lr 0.01
+	}
+	if res.BadEpochs != 2 || epochs != res.BestEpoch+2 {
+		t.Fatalf("stopped after %d epochs, best %d, bad %d", epochs, res.BestEpoch, res.BadEpochs)
+	}
+	_, val := digitsSplit(t)
+	m, _ := tr.Evaluate(context.Background(), val)
+	if math.Abs(m.Loss-res.BestValLoss) > 1e-6 {
+		t.Fatalf("restored weights give validation loss %v, best was %v", m.Loss, res.BestValLoss)
+	}
+}
+
+func TestEvaluateConfusion(t *testing.T) {
+	_, val := digitsSplit(t)
+	m, _ := model.New[float32](model.MustParseSpec("64-10:softmax"))
+	_ = m.Initialize(1, model.InitAuto)
+	opt, _ := optim.New[float32](optim.Defaults(optim.SGD), len(m.Params))
+	tr, _ := New(m, opt, Config{Workers: 3, BatchSize: 50, Loss: model.CrossEntropy})
+	met, err := tr.Evaluate(context.Background(), val)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var total, diag int64
+	for i, row := range met.Confusion {
+		for j, c := range row {
+			total += c
+			if i == j {
+				diag += c
+			}
+		}
+	}
+	if total != int64(val.N) || math.Abs(float64(diag)/float64(total)-met.Accuracy) > 1e-12 {
+		t.Fatalf("confusion total %d diag %d accuracy %v over %d", total, diag, met.Accuracy, val.N)
+	}
+}
+
+func TestConfigRejects(t *testing.T) {
+	m := newModel(t, "6-4:softmax")
+	opt, _ := optim.New[float64](optim.Defaults(optim.SGD), len(m.Params))
+	for _, c := range []Config{
+		{Workers: -1, BatchSize: 1, Loss: model.CrossEntropy},
+		{Workers: 1, BatchSize: 0, Loss: model.CrossEntropy},
+		{Workers: 1, BatchSize: 1, Loss: model.BCE},
+		{Workers: 1, BatchSize: 1, Loss: model.CrossEntropy, ClipNorm: -1},
+	} {
+		if _, err := New(m, opt, c); err == nil {
+			t.Errorf("New accepted %+v", c)
+		}
+	}
+}

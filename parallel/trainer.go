@@ -1,0 +1,590 @@
+package parallel
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/ptrain/ptrain/data"
+	"github.com/ptrain/ptrain/model"
+	"github.com/ptrain/ptrain/model/num"
+	"github.com/ptrain/ptrain/optim"
+)
+
+// Config configures a Trainer.
+type Config struct {
+	Workers   int        // worker goroutines; 0 means runtime.GOMAXPROCS(0)
+	BatchSize int        // the largest batch (micro-batch, with accumulation) a step is given
+	Loss      model.Loss // the objective
+	Seed      uint64     // dropout randomness (data order is the batcher's)
+	ClipNorm  float64    // clip the gradient to this global L2 norm; 0 for none
+	ClipValue float64    // clamp each gradient element to ±ClipValue; 0 for none
+	// Schedule sets the learning rate of each step from the optimizer's base
+	// rate, with StepsPerEpoch converting steps to epochs (Fit sets it).
+	Schedule      optim.Schedule
+	StepsPerEpoch int
+}
+
+// Stats is the time spent in each phase, summed over steps. Forward,
+// Backward and Data are means over workers; Wait is the time the phase-1
+// barrier added on top of that mean (imbalance and hand-off).
+type Stats struct {
+	Steps     int64
+	Samples   int64
+	Data      time.Duration
+	Forward   time.Duration
+	Backward  time.Duration
+	Wait      time.Duration
+	AllReduce time.Duration
+	Optimizer time.Duration
+	Eval      time.Duration
+}
+
+// NonFiniteError reports a NaN or infinite loss or gradient. Training stops
+// before the optimizer touches the weights.
+type NonFiniteError struct {
+	Step  int64  // the optimizer step (1-based) that would have been taken
+	Param int    // index in the flat parameter vector; -1 for the loss
+	Name  string // e.g. dense.1.weight[3, 7]
+	Value float64
+}
+
+func (e *NonFiniteError) Error() string {
+	if e.Param < 0 {
+		return fmt.Sprintf("step %d: the loss is %v", e.Step, e.Value)
+	}
+	return fmt.Sprintf("step %d: the gradient of parameter %d (%s) is %v", e.Step, e.Param, e.Name, e.Value)
+}
+
+// Trainer trains one model with one optimizer across Workers goroutines.
+// A Trainer is not safe for concurrent use: one Run (or Step, Fit,
+// Evaluate) at a time.
+type Trainer[T num.Float] struct {
+	cfg      Config
+	m        *model.Model[T]
+	opt      *optim.Optimizer[T]
+	ws       []*model.Workspace[T]
+	xbuf     [][]T     // per worker: input rows filled from a dataset
+	ybuf     [][]T     // per worker: target rows
+	conf     [][]int64 // per worker: confusion counts of an evaluation
+	chunk    [][2]int  // per worker: its chunk of the parameter vector
+	res      []result  // per worker: the last phase's report
+	stats    Stats
+	progress Progress
+}
+
+// New returns a trainer. The optimizer must have been made for the model's
+// parameter count.
+func New[T num.Float](m *model.Model[T], opt *optim.Optimizer[T], cfg Config) (*Trainer[T], error) {
+	if cfg.Workers == 0 {
+		cfg.Workers = runtime.GOMAXPROCS(0)
+	}
+	if cfg.Workers < 1 || cfg.Workers > 4096 {
+		return nil, fmt.Errorf("workers %d: must be in [1, 4096]", cfg.Workers)
+	}
+	if cfg.BatchSize < 1 {
+		return nil, fmt.Errorf("batch size %d: must be positive", cfg.BatchSize)
+	}
+	if err := model.CheckLoss(cfg.Loss, m.Spec); err != nil {
+		return nil, err
+	}
+	if !(cfg.ClipNorm >= 0) || !(cfg.ClipValue >= 0) {
+		return nil, fmt.Errorf("clipping thresholds must be ≥ 0 (norm %g, value %g)", cfg.ClipNorm, cfg.ClipValue)
+	}
+	t := &Trainer[T]{cfg: cfg, m: m, opt: opt}
+	w := cfg.Workers
+	rows := (cfg.BatchSize + w - 1) / w
+	in, out := m.Spec.Inputs, m.Spec.Outputs()
+	k := max(out, 2)
+	p := len(m.Params)
+	for i := 0; i < w; i++ {
+		t.ws = append(t.ws, model.NewWorkspace(m, rows))
+		t.xbuf = append(t.xbuf, make([]T, rows*in))
+		t.ybuf = append(t.ybuf, make([]T, rows*out))
+		t.conf = append(t.conf, make([]int64, k*k))
+		t.chunk = append(t.chunk, paramChunk(p, w, i))
+	}
+	t.res = make([]result, w)
+	return t, nil
+}
+
+// paramChunk is worker i's share of p parameters: contiguous, with
+// boundaries on multiples of 16 elements so that no two workers write the
+// same cache line.
+func paramChunk(p, w, i int) [2]int {
+	align := func(x int) int { return x &^ 15 }
+	lo, hi := align(p*i/w), align(p*(i+1)/w)
+	if i == w-1 {
+		hi = p
+	}
+	return [2]int{lo, hi}
+}
+
+// Workers is the number of worker goroutines.
+func (t *Trainer[T]) Workers() int { return t.cfg.Workers }
+
+// Model returns the model being trained.
+func (t *Trainer[T]) Model() *model.Model[T] { return t.m }
+
+// Optimizer returns the optimizer.
+func (t *Trainer[T]) Optimizer() *optim.Optimizer[T] { return t.opt }
+
+// Stats returns the per-phase timings so far.
+func (t *Trainer[T]) Stats() Stats { return t.stats }
+
+// phase is what a worker is told to do.
+type phase int
+
+const (
+	phaseGrad   phase = iota // forward + backward of the worker's shard
+	phaseReduce              // sum the worker's chunk over all gradients, check it
+	phaseApply               // clip and update the worker's chunk
+	phaseEval                // forward of the worker's shard, loss and confusion
+)
+
+// task is the coordinator's instruction for one phase; workers read it
+// after receiving the phase on their channel.
+type task[T num.Float] struct {
+	phase   phase
+	n       int // rows in the (micro-)batch
+	x, y    []T // caller-filled rows, or nil to fill from ds
+	ds      *data.Dataset
+	idx     []int   // ds sample of each row
+	zero    bool    // first micro-batch of a step: zero the gradient first
+	denom   float64 // samples in the whole step
+	rowBase int     // global row of this micro-batch's first row (dropout)
+	step    int64   // optimizer step being computed
+	coef    T       // gradient scale from norm clipping
+	active  int     // workers with rows in some micro-batch of this step
+}
+
+// result is a worker's report for one phase.
+type result struct {
+	loss      float64
+	correct   int64
+	data      time.Duration
+	fwd, bwd  time.Duration
+	sumSq     float64
+	badIndex  int // first non-finite gradient element in the chunk, or -1
+	badValue  float64
+	nonFinite bool
+}
+
+// Session is a running set of worker goroutines; see Trainer.Run.
+type Session[T num.Float] struct {
+	t    *Trainer[T]
+	ctx  context.Context
+	cmd  []chan phase
+	done chan int
+	task task[T]
+	err  error
+}
+
+// Run starts the workers, calls f with a session that drives them, then
+// stops them and waits until every worker goroutine has returned.
+func (t *Trainer[T]) Run(ctx context.Context, f func(*Session[T]) error) error {
+	s := &Session[T]{t: t, ctx: ctx, done: make(chan int, t.cfg.Workers)}
+	var wg sync.WaitGroup
+	for w := 0; w < t.cfg.Workers; w++ {
+		c := make(chan phase, 1)
+		s.cmd = append(s.cmd, c)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s.worker(w, c)
+		}()
+	}
+	err := f(s)
+	for _, c := range s.cmd {
+		close(c)
+	}
+	wg.Wait()
+	return err
+}
+
+// worker runs phases until its channel closes. It never blocks on done,
+// which has room for every worker.
+func (s *Session[T]) worker(w int, cmd <-chan phase) {
+	for {
+		select {
+		case p, ok := <-cmd:
+			if !ok {
+				return
+			}
+			s.t.runPhase(w, p, &s.task)
+			s.done <- w
+		case <-s.ctx.Done():
+			return
+		}
+	}
+}
+
+// dispatch runs phase p on every worker and waits for all of them. It
+// returns ctx.Err() if the context ends first; the workers then finish
+// their phase on their own. Phase apply is waited out regardless, so that
+// an optimizer step is never half applied.
+func (s *Session[T]) dispatch(p phase) error {
+	if err := s.ctx.Err(); err != nil {
+		return err
+	}
+	s.task.phase = p
+	w := s.t.cfg.Workers
+	if w == 1 { // no hand-off needed
+		s.t.runPhase(0, p, &s.task)
+		return nil
+	}
+	for _, c := range s.cmd {
+		c <- p // buffered, and the worker has finished its last phase
+	}
+	for i := 0; i < w; i++ {
+		if p == phaseApply {
+			<-s.done
+			continue
+		}
+		select {
+		case <-s.done:
+		case <-s.ctx.Done():
+			for ; i < w; i++ { // let the stragglers finish before returning
+				<-s.done
+			}
+			return s.ctx.Err()
+		}
+	}
+	return nil
+}
+
+// runPhase is the work of worker w in phase p.
+func (t *Trainer[T]) runPhase(w int, p phase, tk *task[T]) {
+	r := &t.res[w]
+	*r = result{badIndex: -1}
+	switch p {
+	case phaseGrad, phaseEval:
+		ws := t.ws[w]
+		if p == phaseGrad && tk.zero {
+			ws.ZeroGrad()
+		}
+		lo, hi := data.Shard(tk.n, t.cfg.Workers, w)
+		if hi == lo {
+			return
+		}
+		in, out := t.m.Spec.Inputs, t.m.Spec.Outputs()
+		var x, y []T
+		start := time.Now()
+		if tk.ds != nil {
+			x, y = t.xbuf[w], t.ybuf[w]
+			for r, i := range tk.idx[lo:hi] {
+				data.FillRow(tk.ds, i, x[r*in:(r+1)*in])
+				data.FillTarget(tk.ds, i, y[r*out:(r+1)*out])
+			}
+		} else {
+			x, y = tk.x[lo*in:hi*in], tk.y[lo*out:hi*out]
+		}
+		t0 := time.Now()
+		r.data = t0.Sub(start)
+		train := p == phaseGrad
+		if train {
+			ws.SetDropoutStream(t.cfg.Seed, uint64(tk.step), tk.rowBase+lo)
+		}
+		pred := ws.Forward(x, hi-lo, train)
+		t1 := time.Now()
+		r.fwd = t1.Sub(t0)
+		if train {
+			r.loss = ws.LossGrad(t.cfg.Loss, y, tk.denom)
+			ws.Backward()
+			r.bwd = time.Since(t1)
+		} else {
+			r.loss = ws.Loss(t.cfg.Loss, y)
+		}
+		var conf []int64
+		if p == phaseEval {
+			conf = t.conf[w]
+		}
+		r.correct = tally(pred, y, hi-lo, out, conf)
+	case phaseReduce:
+		c := t.chunk[w]
+		g := t.ws[0].Grad[c[0]:c[1]]
+		for k := 1; k < tk.active; k++ {
+			num.Axpy(1, t.ws[k].Grad[c[0]:c[1]], g)
+		}
+		for i, v := range g {
+			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+				r.nonFinite, r.badIndex, r.badValue = true, c[0]+i, float64(v)
+				return
+			}
+		}
+		if t.cfg.ClipNorm > 0 {
+			r.sumSq = num.SumSquares(g)
+		}
+	case phaseApply:
+		c := t.chunk[w]
+		g := t.ws[0].Grad[c[0]:c[1]]
+		if tk.coef != 1 {
+			num.Scal(tk.coef, g)
+		}
+		if t.cfg.ClipValue > 0 {
+			optim.ClipValue(g, t.cfg.ClipValue)
+		}
+		t.opt.Apply(t.m.Params, t.ws[0].Grad, c[0], c[1])
+	}
+}
+
+// tally counts the rows whose prediction matches the target — argmax for
+// several outputs, a 0.5 threshold for one — and adds to conf
+// (target×prediction, width max(out, 2)) if it is not nil. For regression
+// targets the count is meaningless and ignored by callers.
+func tally[T num.Float](pred, y []T, n, out int, conf []int64) int64 {
+	k := max(out, 2)
+	var correct int64
+	for r := 0; r < n; r++ {
+		var p, want int
+		if out == 1 {
+			if pred[r] > 0.5 {
+				p = 1
+			}
+			if y[r] > 0.5 {
+				want = 1
+			}
+		} else {
+			row, yr := pred[r*out:(r+1)*out], y[r*out:(r+1)*out]
+			for j := 1; j < out; j++ {
+				if row[j] > row[p] {
+					p = j
+				}
+				if yr[j] > yr[want] {
+					want = j
+				}
+			}
+		}
+		if p == want {
+			correct++
+		}
+		if conf != nil {
+			conf[want*k+p]++
+		}
+	}
+	return correct
+}
+
+// Batch is one micro-batch of caller-filled rows: x is (N, inputs), y is
+// (N, outputs).
+type Batch[T num.Float] struct {
+	X, Y []T
+	N    int
+}
+
+// StepResult is what one optimizer step reports.
+type StepResult struct {
+	Step     int64   // optimizer steps taken so far (this one included)
+	Loss     float64 // mean loss over the step's samples
+	Correct  int64   // samples whose prediction matched (classification)
+	Samples  int
+	LR       float64
+	GradNorm float64 // before clipping; computed only when clipping by norm
+}
+
+// Step takes one optimizer step on caller-filled micro-batches: their
+// gradients are accumulated (as one batch of all their rows) before the
+// update. Each micro-batch must have at most Config.BatchSize rows.
+func (s *Session[T]) Step(batches ...Batch[T]) (StepResult, error) {
+	total := 0
+	for _, b := range batches {
+		total += b.N
+	}
+	var sr StepResult
+	for i, b := range batches {
+		if b.N > s.t.cfg.BatchSize || b.N < 0 {
+			return sr, fmt.Errorf("micro-batch %d has %d rows, the trainer was sized for %d", i, b.N, s.t.cfg.BatchSize)
+		}
+		s.task.x, s.task.y, s.task.ds, s.task.idx = b.X, b.Y, nil, nil
+		if err := s.grad(b.N, i == 0, float64(total), i*s.t.cfg.BatchSize, &sr); err != nil {
+			return sr, err
+		}
+	}
+	err := s.finish(total, &sr)
+	return sr, err
+}
+
+// StepIndices takes one optimizer step on samples of ds: each slice of
+// micro is a micro-batch of sample indices (at most Config.BatchSize), and
+// the workers fill their own rows.
+func (s *Session[T]) StepIndices(ds *data.Dataset, micro ...[]int) (StepResult, error) {
+	total := 0
+	for _, idx := range micro {
+		total += len(idx)
+	}
+	var sr StepResult
+	for i, idx := range micro {
+		if len(idx) > s.t.cfg.BatchSize {
+			return sr, fmt.Errorf("micro-batch %d has %d rows, the trainer was sized for %d", i, len(idx), s.t.cfg.BatchSize)
+		}
+		s.task.x, s.task.y, s.task.ds, s.task.idx = nil, nil, ds, idx
+		if err := s.grad(len(idx), i == 0, float64(total), i*s.t.cfg.BatchSize, &sr); err != nil {
+			return sr, err
+		}
+	}
+	err := s.finish(total, &sr)
+	return sr, err
+}
+
+// grad runs phase 1 for one micro-batch of n rows.
+func (s *Session[T]) grad(n int, zero bool, denom float64, rowBase int, sr *StepResult) error {
+	t := s.t
+	tk := &s.task
+	tk.n, tk.zero, tk.denom, tk.rowBase, tk.step = n, zero, denom, rowBase, t.opt.Steps()+1
+	if zero {
+		tk.active = 0
+	}
+	tk.active = max(tk.active, min(n, t.cfg.Workers))
+	start := time.Now()
+	if err := s.dispatch(phaseGrad); err != nil {
+		return err
+	}
+	wall := time.Since(start)
+	var busy, d, f, b time.Duration
+	for w := range t.res {
+		r := &t.res[w]
+		sr.Loss += r.loss // fixed order: worker 0, 1, ...
+		sr.Correct += r.correct
+		d, f, b = d+r.data, f+r.fwd, b+r.bwd
+		if math.IsNaN(r.loss) || math.IsInf(r.loss, 0) {
+			return &NonFiniteError{Step: tk.step, Param: -1, Value: r.loss}
+		}
+	}
+	nw := time.Duration(t.cfg.Workers)
+	t.stats.Data += d / nw
+	t.stats.Forward += f / nw
+	t.stats.Backward += b / nw
+	busy = (d + f + b) / nw
+	t.stats.Wait += max(wall-busy, 0)
+	return nil
+}
+
+// finish reduces, checks and applies the step.
+func (s *Session[T]) finish(total int, sr *StepResult) error {
+	t := s.t
+	tk := &s.task
+	if total == 0 {
+		return fmt.Errorf("a step needs at least one sample")
+	}
+	start := time.Now()
+	if err := s.dispatch(phaseReduce); err != nil {
+		return err
+	}
+	var sumSq float64
+	for w := range t.res {
+		if r := &t.res[w]; r.nonFinite {
+			return &NonFiniteError{Step: tk.step, Param: r.badIndex, Name: t.m.ParamName(r.badIndex), Value: r.badValue}
+		}
+		sumSq += t.res[w].sumSq
+	}
+	t1 := time.Now()
+	t.stats.AllReduce += t1.Sub(start)
+	tk.coef = 1
+	if t.cfg.ClipNorm > 0 {
+		sr.GradNorm = math.Sqrt(sumSq)
+		tk.coef = T(optim.ClipCoef(sr.GradNorm, t.cfg.ClipNorm))
+	}
+	step := t.opt.Steps()
+	epoch := 0.0
+	if t.cfg.StepsPerEpoch > 0 {
+		epoch = float64(step) / float64(t.cfg.StepsPerEpoch)
+	}
+	sr.LR = t.cfg.Schedule.LR(t.opt.Config().LR, step, epoch)
+	t.opt.Begin(sr.LR)
+	_ = s.dispatch(phaseApply) // never abandoned: see dispatch
+	t.stats.Optimizer += time.Since(t1)
+	t.stats.Steps++
+	t.stats.Samples += int64(total)
+	sr.Step, sr.Samples = t.opt.Steps(), total
+	sr.Loss /= float64(total)
+	return nil
+}
+
+// Step takes one optimizer step on one batch of caller-filled rows (a
+// convenience that starts and stops the workers; use Run for many steps).
+func (t *Trainer[T]) Step(ctx context.Context, x, y []T, n int) (StepResult, error) {
+	var sr StepResult
+	err := t.Run(ctx, func(s *Session[T]) error {
+		var err error
+		sr, err = s.Step(Batch[T]{X: x, Y: y, N: n})
+		return err
+	})
+	return sr, err
+}
+
+// Metrics summarises an evaluation.
+type Metrics struct {
+	Loss     float64 // mean loss
+	Accuracy float64 // fraction correct (classification; NaN for regression)
+	N        int
+	// Confusion[i][j] counts samples of class i predicted as j
+	// (classification only).
+	Confusion [][]int64
+}
+
+// Evaluate computes the loss and accuracy of the model on ds, in batches
+// of Config.BatchSize shared among the workers, with dropout off.
+func (s *Session[T]) Evaluate(ds *data.Dataset) (Metrics, error) {
+	t := s.t
+	out := t.m.Spec.Outputs()
+	if err := ds.TargetWidth(out); err != nil {
+		return Metrics{}, err
+	}
+	start := time.Now()
+	k := max(out, 2)
+	for _, c := range t.conf {
+		clear(c)
+	}
+	var m Metrics
+	var loss float64
+	var correct int64
+	idx := make([]int, t.cfg.BatchSize)
+	for lo := 0; lo < ds.N; lo += t.cfg.BatchSize {
+		n := min(t.cfg.BatchSize, ds.N-lo)
+		for i := range n {
+			idx[i] = lo + i
+		}
+		s.task.n, s.task.ds, s.task.idx = n, ds, idx[:n]
+		if err := s.dispatch(phaseEval); err != nil {
+			return m, err
+		}
+		for w := range t.res {
+			loss += t.res[w].loss
+			correct += t.res[w].correct
+		}
+	}
+	m.N = ds.N
+	m.Loss = loss / float64(ds.N)
+	m.Accuracy = math.NaN()
+	if ds.Task == data.Classification {
+		m.Accuracy = float64(correct) / float64(ds.N)
+		nc := len(ds.Classes)
+		m.Confusion = make([][]int64, nc)
+		for i := range m.Confusion {
+			m.Confusion[i] = make([]int64, nc)
+			for j := range m.Confusion[i] {
+				for _, c := range t.conf {
+					if i < k && j < k {
+						m.Confusion[i][j] += c[i*k+j]
+					}
+				}
+			}
+		}
+	}
+	t.stats.Eval += time.Since(start)
+	return m, nil
+}
+
+// Evaluate is Session.Evaluate with workers started and stopped around it.
+func (t *Trainer[T]) Evaluate(ctx context.Context, ds *data.Dataset) (Metrics, error) {
+	var m Metrics
+	err := t.Run(ctx, func(s *Session[T]) error {
+		var err error
+		m, err = s.Evaluate(ds)
+		return err
+	})
+	return m, err
+}
