@@ -91,3 +91,20 @@ func BenchmarkGemm(b *testing.B) {
 		b.Run(fmt.Sprintf("f64/%dx784x256", batch), func(b *testing.B) { benchGemm[float64](b, batch, 256, 784) })
 	}
 }
+
+// BenchmarkGemmParallel runs the 128×784×256 GEMM on every core at once,
+// each goroutine with its own buffers: the ceiling that data-parallel
+// workers can reach together (compare with BenchmarkGemm, one core).
+func BenchmarkGemmParallel(b *testing.B) {
+	b.Run("f32/128x784x256", func(b *testing.B) {
+		b.RunParallel(func(pb *testing.PB) {
+			a, w, c := make([]float32, 128*784), make([]float32, 256*784), make([]float32, 128*256)
+			randomFill(a, 1)
+			randomFill(w, 2)
+			for pb.Next() {
+				num.Gemm(false, true, 128, 256, 784, 1, a, 784, w, 784, 0, c, 256)
+			}
+		})
+		b.ReportMetric(float64(b.N)*2*128*256*784/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+	})
+}

@@ -221,6 +221,19 @@ func (o *Optimizer[T]) Apply(params, grads []T, lo, hi int) {
 	case Momentum, Nesterov:
 		v := o.bufA[lo:hi]
 		nest := c.Method == Nesterov
+		if !coupled && l1 == 0 {
+			// The same formulas as vector operations (assembly BLAS):
+			// v = μ·v + g; p −= η·v, or for Nesterov p −= η·(g + μ·v).
+			num.Scal(T(mu), v)
+			num.Axpy(1, g, v)
+			if nest {
+				num.Axpy(T(-lr), g, p)
+				num.Axpy(T(-lr*mu), v, p)
+			} else {
+				num.Axpy(T(-lr), v, p)
+			}
+			return
+		}
 		for i := range p {
 			gi := grad(i)
 			vi := mu*float64(v[i]) + gi

@@ -6,6 +6,7 @@ import (
 	"math"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ptrain/ptrain/data"
@@ -143,6 +144,7 @@ const (
 	phaseReduce              // sum the worker's chunk over all gradients, check it
 	phaseApply               // clip and update the worker's chunk
 	phaseEval                // forward of the worker's shard, loss and confusion
+	phaseStop                // leave the worker loop
 )
 
 // task is the coordinator's instruction for one phase; workers read it
@@ -175,71 +177,110 @@ type result struct {
 
 // Session is a running set of worker goroutines; see Trainer.Run.
 type Session[T num.Float] struct {
-	t    *Trainer[T]
-	ctx  context.Context
-	cmd  []chan phase
-	done chan int
-	task task[T]
-	err  error
+	t       *Trainer[T]
+	ctx     context.Context
+	workers []*workerState // workers 1..W−1
+	gen     atomic.Uint64  // bumped once per dispatched phase
+	phase   atomic.Int32   // the phase of the current generation
+	done    chan int
+	task    task[T]
 }
 
 // Run starts the workers, calls f with a session that drives them, then
-// stops them and waits until every worker goroutine has returned.
+// stops them and waits until every worker goroutine has returned. The
+// goroutine that calls Run is the coordinator and also does worker 0's
+// share of every phase, so W workers cost W−1 goroutines and hand-offs.
 func (t *Trainer[T]) Run(ctx context.Context, f func(*Session[T]) error) error {
 	s := &Session[T]{t: t, ctx: ctx, done: make(chan int, t.cfg.Workers)}
 	var wg sync.WaitGroup
-	for w := 0; w < t.cfg.Workers; w++ {
-		c := make(chan phase, 1)
-		s.cmd = append(s.cmd, c)
+	for w := 1; w < t.cfg.Workers; w++ {
+		wk := &workerState{wake: make(chan struct{}, 1)}
+		s.workers = append(s.workers, wk)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			s.worker(w, c)
+			s.worker(w, wk)
 		}()
 	}
 	err := f(s)
-	for _, c := range s.cmd {
-		close(c)
-	}
+	s.phase.Store(int32(phaseStop))
+	s.gen.Add(1)
+	s.wakeAll()
 	wg.Wait()
 	return err
 }
 
-// worker runs phases until its channel closes. It never blocks on done,
-// which has room for every worker.
-func (s *Session[T]) worker(w int, cmd <-chan phase) {
+// workerState is how the coordinator reaches a parked worker.
+type workerState struct {
+	sleeping atomic.Bool   // set by the worker just before it blocks on wake
+	wake     chan struct{} // one token per wake-up; buffered so sends never block
+}
+
+// spinBudget is how many times a waiting goroutine yields before it parks.
+// A park and wake-up through the scheduler cost 100–500 µs per phase here
+// when the other goroutines sit in long BLAS calls (a woken goroutine can
+// wait in the run queue of a P whose thread is busy in cgo); yielding keeps
+// the hand-off within microseconds, and runtime.Gosched lets any goroutine
+// with real work run first when there are more workers than cores.
+const spinBudget = 20000
+
+// worker runs phases until told to stop. It waits for the next phase by
+// watching the generation counter, yielding for spinBudget rounds before it
+// parks on its wake channel. Its report goes on done, which has room for
+// every worker, so it never blocks there.
+func (s *Session[T]) worker(w int, wk *workerState) {
+	var last uint64 // the generation when Run created us, not when we started
+
 	for {
-		select {
-		case p, ok := <-cmd:
-			if !ok {
-				return
+		for i := 0; i < spinBudget && s.gen.Load() == last; i++ {
+			runtime.Gosched()
+		}
+		if s.gen.Load() == last {
+			wk.sleeping.Store(true)
+			if s.gen.Load() != last && wk.sleeping.CompareAndSwap(true, false) {
+				// The coordinator moved on before it saw us asleep: no token comes.
+			} else {
+				<-wk.wake // Run always ends with phaseStop, so this returns
 			}
-			s.t.runPhase(w, p, &s.task)
-			s.done <- w
-		case <-s.ctx.Done():
+		}
+		last = s.gen.Load()
+		p := phase(s.phase.Load())
+		if p == phaseStop {
 			return
+		}
+		s.t.runPhase(w, p, &s.task)
+		s.done <- w
+	}
+}
+
+// wakeAll sends a token to every worker that has gone to sleep.
+func (s *Session[T]) wakeAll() {
+	for _, wk := range s.workers {
+		if wk.sleeping.CompareAndSwap(true, false) {
+			wk.wake <- struct{}{}
 		}
 	}
 }
 
-// dispatch runs phase p on every worker and waits for all of them. It
-// returns ctx.Err() if the context ends first; the workers then finish
-// their phase on their own. Phase apply is waited out regardless, so that
-// an optimizer step is never half applied.
+// dispatch runs phase p on every worker — worker 0 on the calling
+// goroutine — and waits for all of them. It returns ctx.Err() if the
+// context ends first; the workers then finish their phase on their own.
+// Phase apply is waited out regardless, so that an optimizer step is never
+// half applied.
 func (s *Session[T]) dispatch(p phase) error {
 	if err := s.ctx.Err(); err != nil {
 		return err
 	}
 	s.task.phase = p
-	w := s.t.cfg.Workers
-	if w == 1 { // no hand-off needed
-		s.t.runPhase(0, p, &s.task)
-		return nil
+	s.phase.Store(int32(p))
+	s.gen.Add(1) // publishes task and phase to the workers
+	s.wakeAll()
+	s.t.runPhase(0, p, &s.task)
+	n := len(s.workers)
+	for i := 0; i < spinBudget && len(s.done) < n; i++ {
+		runtime.Gosched()
 	}
-	for _, c := range s.cmd {
-		c <- p // buffered, and the worker has finished its last phase
-	}
-	for i := 0; i < w; i++ {
+	for i := 0; i < n; i++ {
 		if p == phaseApply {
 			<-s.done
 			continue
@@ -247,7 +288,7 @@ func (s *Session[T]) dispatch(p phase) error {
 		select {
 		case <-s.done:
 		case <-s.ctx.Done():
-			for ; i < w; i++ { // let the stragglers finish before returning
+			for ; i < n; i++ { // let the stragglers finish before returning
 				<-s.done
 			}
 			return s.ctx.Err()
@@ -260,6 +301,7 @@ func (s *Session[T]) dispatch(p phase) error {
 func (t *Trainer[T]) runPhase(w int, p phase, tk *task[T]) {
 	r := &t.res[w]
 	*r = result{badIndex: -1}
+
 	switch p {
 	case phaseGrad, phaseEval:
 		ws := t.ws[w]
@@ -309,13 +351,17 @@ func (t *Trainer[T]) runPhase(w int, p phase, tk *task[T]) {
 		for k := 1; k < tk.active; k++ {
 			num.Axpy(1, t.ws[k].Grad[c[0]:c[1]], g)
 		}
-		for i, v := range g {
-			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-				r.nonFinite, r.badIndex, r.badValue = true, c[0]+i, float64(v)
-				return
+		// One vectorised pass: Σg² is NaN or Inf iff some element is (or the
+		// squares overflow T, in which case the scan finds nothing and the
+		// exact float64 sum is taken instead).
+		r.sumSq = float64(num.Dot(g, g))
+		if math.IsNaN(r.sumSq) || math.IsInf(r.sumSq, 0) {
+			for i, v := range g {
+				if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+					r.nonFinite, r.badIndex, r.badValue = true, c[0]+i, float64(v)
+					return
+				}
 			}
-		}
-		if t.cfg.ClipNorm > 0 {
 			r.sumSq = num.SumSquares(g)
 		}
 	case phaseApply:
@@ -501,6 +547,35 @@ func (s *Session[T]) finish(total int, sr *StepResult) error {
 	sr.Step, sr.Samples = t.opt.Steps(), total
 	sr.Loss /= float64(total)
 	return nil
+}
+
+// AllReduce runs the reduction phase alone: worker 0's gradient buffer
+// becomes the sum of every worker's, each worker summing its own chunk in
+// worker order. It reports a non-finite element as a *NonFiniteError.
+// Step and StepIndices do this themselves; AllReduce is exposed for
+// benchmarks and for reductions layered on top (across processes).
+func (s *Session[T]) AllReduce() error {
+	s.task.active = s.t.cfg.Workers
+	if err := s.dispatch(phaseReduce); err != nil {
+		return err
+	}
+	for w := range s.t.res {
+		if r := &s.t.res[w]; r.nonFinite {
+			return &NonFiniteError{Step: s.t.opt.Steps() + 1, Param: r.badIndex, Name: s.t.m.ParamName(r.badIndex), Value: r.badValue}
+		}
+	}
+	return nil
+}
+
+// Grads returns the gradient buffer of each worker (worker 0's holds the
+// sum after AllReduce). The buffers belong to the trainer: write them only
+// between steps, from the goroutine that called Run.
+func (s *Session[T]) Grads() [][]T {
+	g := make([][]T, len(s.t.ws))
+	for i, ws := range s.t.ws {
+		g[i] = ws.Grad
+	}
+	return g
 }
 
 // Step takes one optimizer step on one batch of caller-filled rows (a

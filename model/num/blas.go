@@ -6,11 +6,37 @@ import (
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas32"
 	"gonum.org/v1/gonum/blas/blas64"
+	"gonum.org/v1/gonum/blas/gonum"
 )
 
 // This file is the one place where the element type meets BLAS. A []T is
 // reinterpreted (not copied) as []float32 or []float64, which is exact
 // because Float admits only those two types.
+//
+// GEMM goes to the configured implementation (OpenBLAS with -tags
+// openblas). Vector operations shorter than bigVector always use gonum's
+// own assembly kernels: with OpenBLAS each call is a cgo call, and the
+// hundreds of tiny ones per step (a bias gradient is one axpy per row) made
+// the Go scheduler hand processors back and forth between workers, delaying
+// each phase hand-off by 100–400 µs. Long vectors (the optimizer, the
+// all-reduce) take few calls and gain from OpenBLAS's wider kernels.
+const bigVector = 4096
+
+var vec = gonum.Implementation{}
+
+func level1_32(n int) blas.Float32Level1 {
+	if n >= bigVector {
+		return blas32.Implementation()
+	}
+	return vec
+}
+
+func level1_64(n int) blas.Float64Level1 {
+	if n >= bigVector {
+		return blas64.Implementation()
+	}
+	return vec
+}
 
 func f32[T Float](s []T) []float32 {
 	return unsafe.Slice((*float32)(unsafe.Pointer(unsafe.SliceData(s))), len(s))
@@ -76,10 +102,10 @@ func Axpy[T Float](alpha T, x, y []T) {
 		return
 	}
 	if Is32[T]() {
-		blas32.Implementation().Saxpy(len(x), float32(alpha), f32(x), 1, f32(y), 1)
+		level1_32(len(x)).Saxpy(len(x), float32(alpha), f32(x), 1, f32(y), 1)
 		return
 	}
-	blas64.Implementation().Daxpy(len(x), float64(alpha), f64(x), 1, f64(y), 1)
+	level1_64(len(x)).Daxpy(len(x), float64(alpha), f64(x), 1, f64(y), 1)
 }
 
 // Scal computes x *= alpha.
@@ -92,10 +118,10 @@ func Scal[T Float](alpha T, x []T) {
 		return
 	}
 	if Is32[T]() {
-		blas32.Implementation().Sscal(len(x), float32(alpha), f32(x), 1)
+		level1_32(len(x)).Sscal(len(x), float32(alpha), f32(x), 1)
 		return
 	}
-	blas64.Implementation().Dscal(len(x), float64(alpha), f64(x), 1)
+	level1_64(len(x)).Dscal(len(x), float64(alpha), f64(x), 1)
 }
 
 // Dot returns Σ x[i]·y[i].
@@ -107,7 +133,7 @@ func Dot[T Float](x, y []T) T {
 		return 0
 	}
 	if Is32[T]() {
-		return T(blas32.Implementation().Sdot(len(x), f32(x), 1, f32(y), 1))
+		return T(level1_32(len(x)).Sdot(len(x), f32(x), 1, f32(y), 1))
 	}
-	return T(blas64.Implementation().Ddot(len(x), f64(x), 1, f64(y), 1))
+	return T(level1_64(len(x)).Ddot(len(x), f64(x), 1, f64(y), 1))
 }

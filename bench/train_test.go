@@ -1,0 +1,140 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/ptrain/ptrain/model"
+	"github.com/ptrain/ptrain/model/num"
+	"github.com/ptrain/ptrain/optim"
+	"github.com/ptrain/ptrain/parallel"
+)
+
+var workerCounts = []int{1, 2, 4, 8}
+
+// trainer builds the MNIST MLP with SGD+momentum for w workers.
+func trainer(b testing.TB, spec string, w, batch int) *parallel.Trainer[float32] {
+	m, err := model.New[float32](model.MustParseSpec(spec))
+	if err != nil {
+		b.Fatal(err)
+	}
+	_ = m.Initialize(1, model.InitAuto)
+	opt, _ := optim.New[float32](optim.Defaults(optim.Momentum), len(m.Params))
+	tr, err := parallel.New(m, opt, parallel.Config{Workers: w, BatchSize: batch, Loss: model.DefaultLoss(m.Spec)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return tr
+}
+
+func benchTrainStep(b *testing.B, w, batch int) {
+	tr := trainer(b, MNISTSpec, w, batch)
+	x := make([]float32, batch*784)
+	randomFill(x, 3)
+	y := make([]float32, batch*10)
+	for r := 0; r < batch; r++ {
+		y[r*10+r%10] = 1
+	}
+	err := tr.Run(context.Background(), func(s *parallel.Session[float32]) error {
+		if _, err := s.Step(parallel.Batch[float32]{X: x, Y: y, N: batch}); err != nil { // warm-up
+			return err
+		}
+		b.ReportAllocs()
+		b.ResetTimer()
+		for b.Loop() {
+			if _, err := s.Step(parallel.Batch[float32]{X: x, Y: y, N: batch}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	st := tr.Stats()
+	b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "samples/s")
+	b.ReportMetric(100*st.AllReduce.Seconds()/b.Elapsed().Seconds(), "%allreduce")
+}
+
+// BenchmarkTrainStep is one optimizer step (forward, backward, all-reduce,
+// momentum SGD) of the MNIST MLP in float32 on caller-filled batches.
+func BenchmarkTrainStep(b *testing.B) {
+	for _, batch := range []int{128, 512} {
+		for _, w := range workerCounts {
+			b.Run(fmt.Sprintf("batch=%d/workers=%d", batch, w), func(b *testing.B) { benchTrainStep(b, w, batch) })
+		}
+	}
+}
+
+// allReduceSizes are gradient sizes of about 100k, 1M and 10M floats, as
+// models "in-out" with out×in + out parameters.
+var allReduceSizes = []struct {
+	name, spec string
+}{{"100k", "999-100"}, {"1M", "999-1000"}, {"10M", "9999-1000"}}
+
+// BenchmarkAllReduce sums W gradient buffers owner-computes style, each
+// worker reducing its chunk; GB/s counts the bytes read and written,
+// (W+1)·P·4.
+func BenchmarkAllReduce(b *testing.B) {
+	for _, sz := range allReduceSizes {
+		for _, w := range workerCounts {
+			b.Run(fmt.Sprintf("P=%s/workers=%d", sz.name, w), func(b *testing.B) {
+				tr := trainer(b, sz.spec, w, w)
+				p := len(tr.Model().Params)
+				_ = tr.Run(context.Background(), func(s *parallel.Session[float32]) error {
+					b.ReportAllocs()
+					b.ResetTimer()
+					for b.Loop() {
+						if err := s.AllReduce(); err != nil {
+							b.Fatal(err)
+						}
+					}
+					return nil
+				})
+				b.ReportMetric(float64(b.N)*float64((w+1)*p*4)/b.Elapsed().Seconds()/1e9, "GB/s")
+			})
+		}
+	}
+}
+
+// BenchmarkAllReduceSerial is the reference: one goroutine adds every
+// buffer into the first, O(W·P) on one core.
+func BenchmarkAllReduceSerial(b *testing.B) {
+	for _, sz := range allReduceSizes {
+		for _, w := range workerCounts {
+			b.Run(fmt.Sprintf("P=%s/workers=%d", sz.name, w), func(b *testing.B) {
+				tr := trainer(b, sz.spec, w, w)
+				p := len(tr.Model().Params)
+				_ = tr.Run(context.Background(), func(s *parallel.Session[float32]) error {
+					g := s.Grads()
+					b.ResetTimer()
+					for b.Loop() {
+						for k := 1; k < w; k++ {
+							num.Axpy(1, g[k], g[0])
+						}
+					}
+					return nil
+				})
+				b.ReportMetric(float64(b.N)*float64((w+1)*p*4)/b.Elapsed().Seconds()/1e9, "GB/s")
+			})
+		}
+	}
+}
+
+// BenchmarkMemCopy copies P floats: the memory-bandwidth limit for the
+// all-reduce figures above (GB/s counts read + written, 2·P·4).
+func BenchmarkMemCopy(b *testing.B) {
+	for _, sz := range []struct {
+		name string
+		p    int
+	}{{"100k", 100_000}, {"1M", 1_000_000}, {"10M", 10_000_000}} {
+		b.Run("P="+sz.name, func(b *testing.B) {
+			src, dst := make([]float32, sz.p), make([]float32, sz.p)
+			for b.Loop() {
+				copy(dst, src)
+			}
+			b.ReportMetric(float64(b.N)*float64(2*sz.p*4)/b.Elapsed().Seconds()/1e9, "GB/s")
+		})
+	}
+}
