@@ -176,7 +176,7 @@ func (d *Dataset) Subset(name string, idx []int) *Dataset {
 }
 
 // Split shuffles the samples with seed and returns the first (1−frac) as
-// train and the rest as held out. frac must be in [0, 1); with frac 0 the
+// train (keeping d's name) and the rest as held out. frac must be in [0, 1); with frac 0 the
 // held-out set is nil and train is d itself.
 func (d *Dataset) Split(frac float64, seed uint64) (train, held *Dataset, err error) {
 	if !(frac >= 0 && frac < 1) {
@@ -193,7 +193,7 @@ func (d *Dataset) Split(frac float64, seed uint64) (train, held *Dataset, err er
 	tr, te := perm[:d.N-nHeld], perm[d.N-nHeld:]
 	slices.Sort(tr) // keep file order within each side
 	slices.Sort(te)
-	return d.Subset(d.Name+"/train", tr), d.Subset(d.Name+"/held-out", te), nil
+	return d.Subset(d.Name, tr), d.Subset(d.Name+" (held out)", te), nil
 }
 
 // ClassCounts counts the samples of each class.

@@ -1,0 +1,189 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"maps"
+	"math"
+	"os"
+	"runtime"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/ptrain/ptrain/data"
+	"github.com/ptrain/ptrain/model"
+	"github.com/ptrain/ptrain/model/num"
+	"github.com/ptrain/ptrain/model/safetensors"
+	"github.com/ptrain/ptrain/optim"
+	"github.com/ptrain/ptrain/parallel"
+)
+
+// A checkpoint is one safetensors file: the model's dense.<i>.weight and
+// dense.<i>.bias (so that any safetensors reader sees a plain model), the
+// optimizer's state as optim.<buffer> in the parameter layout, and the
+// feature transform as data.scale / data.shift (F64). The metadata holds the
+// architecture, the full Config, where training stands, the class names
+// and provenance: everything needed to resume exactly, or to evaluate and
+// predict without the original flags.
+const (
+	metaConfig   = "ptrain.config"
+	metaProgress = "ptrain.progress"
+	metaClasses  = "ptrain.classes"
+	metaTask     = "ptrain.task"
+	metaOutputs  = "ptrain.targets"
+	metaVersion  = "ptrain.version"
+	metaCreated  = "ptrain.created"
+	metaBackend  = "ptrain.blas"
+	metaTrained  = "ptrain.samples_seen"
+)
+
+// ckptProgress is parallel.Progress in JSON (which has no +Inf).
+type ckptProgress struct {
+	Epoch       int      `json:"epoch"`
+	Batch       int      `json:"batch"`
+	Step        int64    `json:"step"`
+	BestValLoss *float64 `json:"best_val_loss"`
+	BestEpoch   int      `json:"best_epoch"`
+	BadEpochs   int      `json:"bad_epochs"`
+}
+
+func toCkptProgress(p parallel.Progress, step int64) ckptProgress {
+	c := ckptProgress{Epoch: p.Epoch, Batch: p.Batch, Step: step, BestEpoch: p.BestEpoch, BadEpochs: p.BadEpochs}
+	if !math.IsInf(p.BestValLoss, 0) && !math.IsNaN(p.BestValLoss) {
+		v := p.BestValLoss
+		c.BestValLoss = &v
+	}
+	return c
+}
+
+func (c ckptProgress) progress() parallel.Progress {
+	p := parallel.Progress{Epoch: c.Epoch, Batch: c.Batch, BestEpoch: c.BestEpoch, BadEpochs: c.BadEpochs, BestValLoss: math.Inf(1)}
+	if c.BestValLoss != nil {
+		p.BestValLoss = *c.BestValLoss
+	}
+	return p
+}
+
+// checkpoint is what a checkpoint file holds, decoded.
+type checkpoint struct {
+	path      string
+	file      *safetensors.File
+	cfg       Config
+	progress  ckptProgress
+	classes   []string
+	task      string
+	transform data.Transform
+}
+
+// saveCheckpoint writes the model, optimizer and run state to path
+// atomically: a crash mid-write leaves the previous checkpoint intact.
+func saveCheckpoint[T num.Float](path string, m *model.Model[T], opt *optim.Optimizer[T], cfg Config, prog parallel.Progress, ds *data.Dataset, tf data.Transform) error {
+	tensors := m.Tensors()
+	st := opt.State()
+	for _, name := range slices.Sorted(maps.Keys(st.Buffers)) {
+		tensors = append(tensors, safetensors.Tensor{Name: "optim." + name, DType: num.DType[T](), Shape: []int{len(st.Buffers[name])}, Data: model.Encode(st.Buffers[name])})
+	}
+	if tf.Scale != nil {
+		tensors = append(tensors, safetensors.Tensor{Name: "data.scale", DType: "F64", Shape: []int{len(tf.Scale)}, Data: model.Encode(tf.Scale)})
+	}
+	if tf.Shift != nil {
+		tensors = append(tensors, safetensors.Tensor{Name: "data.shift", DType: "F64", Shape: []int{len(tf.Shift)}, Data: model.Encode(tf.Shift)})
+	}
+	meta := m.Metadata()
+	js := func(v any) string { b, _ := json.Marshal(v); return string(b) }
+	meta[metaConfig] = js(cfg)
+	meta[metaProgress] = js(toCkptProgress(prog, st.Step))
+	meta[metaTask] = ds.Task.String()
+	if ds.Task == data.Classification {
+		meta[metaClasses] = js(ds.Classes)
+	} else {
+		meta[metaOutputs] = fmt.Sprint(ds.Outputs)
+	}
+	meta[metaVersion] = version
+	meta[metaCreated] = time.Now().UTC().Format(time.RFC3339)
+	meta[metaBackend] = num.Backend() + ", " + runtime.Version()
+	return model.WriteFileAtomic(path, func(w io.Writer) error { return safetensors.Write(w, tensors, meta) })
+}
+
+// readCheckpoint parses a checkpoint written by saveCheckpoint. Every
+// problem is reported with the file's name.
+func readCheckpoint(path string) (*checkpoint, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	f, err := safetensors.Parse(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	ck := &checkpoint{path: path, file: f, cfg: defaultConfig()}
+	need := func(key string, v any) error {
+		s, ok := f.Metadata[key]
+		if !ok {
+			return fmt.Errorf("%s: not a ptrain checkpoint (no %q metadata)", path, key)
+		}
+		if err := json.Unmarshal([]byte(s), v); err != nil {
+			return fmt.Errorf("%s: metadata %q: %v", path, key, err)
+		}
+		return nil
+	}
+	if err := need(metaConfig, &ck.cfg); err != nil {
+		return nil, err
+	}
+	if err := need(metaProgress, &ck.progress); err != nil {
+		return nil, err
+	}
+	ck.task = f.Metadata[metaTask]
+	if ck.task == "classification" {
+		if err := need(metaClasses, &ck.classes); err != nil {
+			return nil, err
+		}
+	}
+	for name, dst := range map[string]*[]float64{"data.scale": &ck.transform.Scale, "data.shift": &ck.transform.Shift} {
+		if t := f.Tensor(name); t != nil {
+			if len(t.Shape) != 1 {
+				return nil, fmt.Errorf("%s: tensor %q has shape %v, want one dimension", path, name, t.Shape)
+			}
+			*dst = make([]float64, t.Shape[0])
+			if err := model.Decode(*dst, t.DType, t.Data); err != nil {
+				return nil, fmt.Errorf("%s: tensor %q: %w", path, name, err)
+			}
+		}
+	}
+	return ck, nil
+}
+
+// loadModel builds the checkpoint's model with element type T.
+func loadModel[T num.Float](ck *checkpoint) (*model.Model[T], error) {
+	m, err := model.FromFile[T](ck.file)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", ck.path, err)
+	}
+	return m, nil
+}
+
+// loadOptimizerState restores optim.* tensors into opt.
+func loadOptimizerState[T num.Float](ck *checkpoint, opt *optim.Optimizer[T]) error {
+	st := optim.State[T]{Step: ck.progress.Step, Buffers: map[string][]T{}}
+	for _, t := range ck.file.Tensors {
+		name, ok := strings.CutPrefix(t.Name, "optim.")
+		if !ok {
+			continue
+		}
+		n := 0
+		if len(t.Shape) == 1 {
+			n = t.Shape[0]
+		}
+		buf := make([]T, n)
+		if err := model.Decode(buf, t.DType, t.Data); err != nil {
+			return fmt.Errorf("%s: tensor %q: %w", ck.path, t.Name, err)
+		}
+		st.Buffers[name] = buf
+	}
+	if err := opt.LoadState(st); err != nil {
+		return fmt.Errorf("%s: %w", ck.path, err)
+	}
+	return nil
+}

@@ -1,0 +1,167 @@
+// Command ptrain trains feed-forward neural networks by backpropagation,
+// data-parallel across goroutines, and evaluates and applies them.
+//
+//	ptrain train      train a model and save a checkpoint
+//	ptrain eval       loss, accuracy, confusion matrix of a checkpoint on data
+//	ptrain predict    predictions of a checkpoint for CSV rows or IDX images
+//	ptrain info       what a checkpoint holds
+//	ptrain version    version and BLAS backend
+//
+// Run "ptrain COMMAND -h" for each command's flags and examples.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime"
+	"syscall"
+
+	"github.com/ptrain/ptrain/model/num"
+)
+
+const version = "0.1.0"
+
+const usage = `ptrain trains feed-forward neural networks, data-parallel across goroutines.
+
+Usage:
+  ptrain train   [flags]              train a model and save a checkpoint
+  ptrain eval    -model CKPT [flags]  loss, accuracy, confusion matrix and per-class precision/recall
+  ptrain predict -model CKPT -input FILE [flags]
+                                      predictions for CSV rows or IDX images, as CSV
+  ptrain info    CKPT                 architecture, parameters, training provenance
+  ptrain version                      version and the BLAS backend in use
+
+Run "ptrain COMMAND -h" for the flags and examples of a command.
+`
+
+// errUsage marks a bad command line: exit status 2.
+type errUsage struct{ error }
+
+func (e errUsage) Unwrap() error { return e.error }
+
+// errInterrupted is a run stopped by a signal after saving: exit status 130.
+type errInterrupted struct{ msg string }
+
+func (e errInterrupted) Error() string { return e.msg }
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stderr))
+}
+
+// run executes one command and returns the exit status. Every failure is one
+// message on stderr; nothing panics to the user.
+func run(args []string, stderr io.Writer) (status int) {
+	defer func() {
+		if r := recover(); r != nil {
+			fmt.Fprintf(stderr, "ptrain: internal error: %v (please report it)\n", r)
+			status = 3
+		}
+	}()
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	ctx, stop := interruptContext(stderr)
+	defer stop()
+	var err error
+	switch args[0] {
+	case "train":
+		err = cmdTrain(ctx, args[1:], stderr)
+	case "eval", "evaluate":
+		err = cmdEval(ctx, args[1:], stderr)
+	case "predict":
+		err = cmdPredict(ctx, args[1:], stderr)
+	case "info":
+		err = cmdInfo(args[1:], stderr)
+	case "version", "-version", "--version":
+		fmt.Printf("ptrain %s (%s, %s/%s), BLAS: %s\n", version, runtime.Version(), runtime.GOOS, runtime.GOARCH, num.Backend())
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(os.Stdout, usage)
+	default:
+		fmt.Fprintf(stderr, "ptrain: unknown command %q\n\n%s", args[0], usage)
+		return 2
+	}
+	var u errUsage
+	var intr errInterrupted
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, errHelp):
+		return 0
+	case errors.As(err, &intr):
+		fmt.Fprintf(stderr, "ptrain: %v\n", err)
+		return 130
+	case errors.As(err, &u):
+		fmt.Fprintf(stderr, "ptrain %s: %v\n", args[0], err)
+		return 2
+	default:
+		fmt.Fprintf(stderr, "ptrain %s: %v\n", args[0], err)
+		return 1
+	}
+}
+
+// interruptContext is cancelled by the first SIGINT or SIGTERM, so that the
+// current step finishes and a checkpoint is written; a second signal exits
+// at once.
+func interruptContext(stderr io.Writer) (context.Context, func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	ch := make(chan os.Signal, 2)
+	done := make(chan struct{})
+	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		select {
+		case <-ch:
+		case <-done:
+			return
+		}
+		fmt.Fprintln(stderr, "\nptrain: stopping after the current step and writing a checkpoint (interrupt again to quit at once)")
+		cancel()
+		select {
+		case <-ch:
+			fmt.Fprintln(stderr, "ptrain: quit without writing a checkpoint")
+			os.Exit(130)
+		case <-done:
+		}
+	}()
+	return ctx, func() { signal.Stop(ch); close(done); cancel() }
+}
+
+// errHelp is returned when -h was asked for: the usage was printed, exit 0.
+var errHelp = flag.ErrHelp
+
+// parseFlags parses args into fs, printing nothing but the help text for
+// -h: a bad flag becomes one errUsage line (the flag package would print
+// the whole usage after it).
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	fs.SetOutput(io.Discard)
+	err := fs.Parse(args)
+	if errors.Is(err, flag.ErrHelp) {
+		fs.SetOutput(os.Stdout)
+		fs.Usage()
+		return errHelp
+	}
+	if err != nil {
+		return errUsage{fmt.Errorf("%v (see ptrain %s -h)", err, fs.Name())}
+	}
+	if fs.NArg() > 0 {
+		return errUsage{fmt.Errorf("unexpected argument %q (flags come as -name value; see ptrain %s -h)", fs.Arg(0), fs.Name())}
+	}
+	return nil
+}
+
+func printJSON(w io.Writer, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintln(w, string(b))
+	return err
+}
+
+func readFile(path string) ([]byte, error) { return os.ReadFile(path) }

@@ -1,0 +1,297 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/ptrain/ptrain/model/safetensors"
+)
+
+var binary string
+
+// TestMain builds the ptrain binary once; the tests drive it as a user would.
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "ptrain-e2e")
+	if err != nil {
+		panic(err)
+	}
+	binary = filepath.Join(dir, "ptrain")
+	args := []string{"build", "-o", binary}
+	if tags := os.Getenv("PTRAIN_E2E_TAGS"); tags != "" {
+		args = append(args, "-tags", tags)
+	}
+	if out, err := exec.Command("go", append(args, ".")...).CombinedOutput(); err != nil {
+		os.Stderr.Write(out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// ptrain runs the binary in dir and returns stdout, stderr and the exit code.
+func ptrain(t *testing.T, dir string, args ...string) (string, string, int) {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	cmd.Dir = dir
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return out.String(), errb.String(), code
+}
+
+func mustRun(t *testing.T, dir string, args ...string) string {
+	t.Helper()
+	out, errs, code := ptrain(t, dir, args...)
+	if code != 0 {
+		t.Fatalf("ptrain %s: exit %d\n%s%s", strings.Join(args, " "), code, out, errs)
+	}
+	return out
+}
+
+func tensors(t *testing.T, path string) *safetensors.File {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := safetensors.Parse(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+func TestDefaultTrainReachesHighTestAccuracy(t *testing.T) {
+	dir := t.TempDir()
+	out := mustRun(t, dir, "train")
+	if !strings.Contains(out, "test accuracy 9") || !strings.Contains(out, "checkpoint written to ptrain.safetensors") {
+		t.Fatalf("default run output:\n%s", out)
+	}
+	i := strings.Index(out, "test accuracy ")
+	var acc float64
+	if _, err := fmtSscan(out[i+len("test accuracy "):], &acc); err != nil || acc < 96.5 {
+		t.Fatalf("test accuracy %v%% (want ≥ 96.5%%): %v", acc, err)
+	}
+}
+
+func fmtSscan(s string, v *float64) (int, error) {
+	s = strings.TrimSpace(s)
+	end := strings.IndexAny(s, "% ")
+	if end < 0 {
+		end = len(s)
+	}
+	return 1, json.Unmarshal([]byte(s[:end]), v)
+}
+
+func TestJSONOutputEvalPredictInfo(t *testing.T) {
+	dir := t.TempDir()
+	out := mustRun(t, dir, "train", "-json", "-epochs", "5", "-out", "m.safetensors", "-metrics", "m.csv", "-plot", "curves.png")
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 6 {
+		t.Fatalf("want 5 epoch objects and a final one on stdout, got %d lines:\n%s", len(lines), out)
+	}
+	for i, l := range lines[:5] {
+		var e map[string]any
+		if err := json.Unmarshal([]byte(l), &e); err != nil {
+			t.Fatalf("line %d is not JSON: %v", i+1, err)
+		}
+		for _, k := range []string{"epoch", "train_loss", "val_loss", "val_accuracy", "samples_per_sec", "elapsed_s"} {
+			if _, ok := e[k]; !ok {
+				t.Fatalf("epoch object lacks %q: %s", k, l)
+			}
+		}
+		if int(e["epoch"].(float64)) != i+1 {
+			t.Fatalf("epoch %v on line %d", e["epoch"], i+1)
+		}
+	}
+	var final map[string]any
+	_ = json.Unmarshal([]byte(lines[5]), &final)
+	if acc, ok := final["test_accuracy"].(float64); !ok || acc < 0.8 || final["test_loss"] == nil {
+		t.Fatalf("final object: %s", lines[5])
+	}
+	metrics, _ := os.ReadFile(filepath.Join(dir, "m.csv"))
+	if n := strings.Count(string(metrics), "\n"); n != 6 || !strings.HasPrefix(string(metrics), "epoch,train_loss") {
+		t.Fatalf("metrics file has %d lines:\n%s", n, metrics)
+	}
+	if png, err := os.ReadFile(filepath.Join(dir, "curves.png")); err != nil || !bytes.HasPrefix(png, []byte("\x89PNG")) {
+		t.Fatalf("plot: %v", err)
+	}
+
+	ev := mustRun(t, dir, "eval", "-model", "m.safetensors", "-json")
+	var em map[string]any
+	if err := json.Unmarshal([]byte(ev), &em); err != nil {
+		t.Fatalf("eval -json: %v\n%s", err, ev)
+	}
+	if em["accuracy"].(float64) != final["test_accuracy"].(float64) || int(em["samples"].(float64)) != 359 {
+		t.Fatalf("eval on the run's test split: %v, training reported %v", em["accuracy"], final["test_accuracy"])
+	}
+	text := mustRun(t, dir, "eval", "-model", "m.safetensors")
+	for _, want := range []string{"accuracy", "precision", "recall", "confusion matrix"} {
+		if !strings.Contains(text, want) {
+			t.Fatalf("eval text lacks %q:\n%s", want, text)
+		}
+	}
+
+	// predict: CSV rows of 64 pixel counts, as the digits file holds them.
+	rows := "0,0,5,13,9,1,0,0,0,0,13,15,10,15,5,0,0,3,15,2,0,11,8,0,0,4,12,0,0,8,8,0,0,5,8,0,0,9,8,0,0,4,11,0,1,12,7,0,0,2,14,5,10,12,0,0,0,0,6,13,10,0,0,0\n"
+	_ = os.WriteFile(filepath.Join(dir, "rows.csv"), []byte(rows), 0o644)
+	pred := mustRun(t, dir, "predict", "-model", "m.safetensors", "-input", "rows.csv", "-csv-header=false")
+	recs := strings.Split(strings.TrimSpace(pred), "\n")
+	if len(recs) != 2 || !strings.HasPrefix(recs[0], "row,class,p_0,p_1") || !strings.HasPrefix(recs[1], "0,0,") {
+		t.Fatalf("predict output (the first digits sample is a 0):\n%s", pred)
+	}
+	info := mustRun(t, dir, "info", "m.safetensors")
+	for _, want := range []string{"64-128:relu-10:softmax", "9610 (F32)", "progress"} {
+		if !strings.Contains(info, want) {
+			t.Fatalf("info lacks %q:\n%s", want, info)
+		}
+	}
+}
+
+func TestResumeEqualsUninterrupted(t *testing.T) {
+	dir := t.TempDir()
+	common := []string{"-workers", "2", "-dropout", "0.2", "-optimizer", "momentum", "-schedule", "step:1:0.7", "-quiet"}
+	mustRun(t, dir, append([]string{"train", "-epochs", "4", "-out", "whole.safetensors"}, common...)...)
+	mustRun(t, dir, append([]string{"train", "-epochs", "2", "-out", "half.safetensors"}, common...)...)
+	mustRun(t, dir, "train", "-resume", "half.safetensors", "-epochs", "4", "-out", "resumed.safetensors", "-quiet")
+	a, b := tensors(t, filepath.Join(dir, "whole.safetensors")), tensors(t, filepath.Join(dir, "resumed.safetensors"))
+	for _, name := range []string{"dense.0.weight", "dense.0.bias", "dense.1.weight", "optim.momentum_buffer"} {
+		if !bytes.Equal(a.Tensor(name).Data, b.Tensor(name).Data) {
+			t.Fatalf("%s differs between the resumed and the uninterrupted run", name)
+		}
+	}
+	// A flag that would change the run is refused on resume.
+	_, errs, code := ptrain(t, dir, "train", "-resume", "half.safetensors", "-lr", "0.5")
+	if code != 2 || !strings.Contains(errs, "-lr cannot change when resuming") {
+		t.Fatalf("resume with -lr: exit %d, %s", code, errs)
+	}
+}
+
+func TestSIGINTWritesLoadableCheckpoint(t *testing.T) {
+	dir := t.TempDir()
+	cmd := exec.Command(binary, "train", "-epochs", "100000", "-out", "int.safetensors", "-batch", "16")
+	cmd.Dir = dir
+	stdout, _ := cmd.StdoutPipe()
+	var errb bytes.Buffer
+	cmd.Stderr = &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(stdout)
+	for sc.Scan() {
+		if strings.HasPrefix(sc.Text(), "epoch 2/") {
+			break
+		}
+	}
+	_ = cmd.Process.Signal(syscall.SIGINT)
+	go func() {
+		for sc.Scan() {
+		}
+	}()
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		_ = cmd.Process.Kill()
+		t.Fatal("ptrain did not stop within 30 s of SIGINT")
+	}
+	if code := cmd.ProcessState.ExitCode(); code != 130 {
+		t.Fatalf("exit %d after SIGINT, want 130; stderr:\n%s", code, errb.String())
+	}
+	if !strings.Contains(errb.String(), "resume with: ptrain train -resume int.safetensors") {
+		t.Fatalf("no resume hint:\n%s", errb.String())
+	}
+	mustRun(t, dir, "info", "int.safetensors")
+	out := mustRun(t, dir, "train", "-resume", "int.safetensors", "-epochs", "4", "-quiet", "-json")
+	if !strings.Contains(out, `"test_accuracy"`) {
+		t.Fatalf("resumed run:\n%s", out)
+	}
+}
+
+func TestBadInputExitsNonZeroWithOneMessage(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, content string) {
+		_ = os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644)
+	}
+	write("bad.csv", "a,b,label\n1,2,x\n3,oops,y\n")
+	write("short.csv", "a,b,label\n1,2,x\n3,y\n")
+	write("garbage.safetensors", "not a checkpoint at all")
+	write("bad.json", `{"epochs": 3, "learning_rate": 0.1}`)
+	write("broken.json", "{\"epochs\": 3,\n \"lr\": }")
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{nil, "Usage"},
+		{[]string{"frobnicate"}, `unknown command "frobnicate"`},
+		{[]string{"train", "-epochs", "x"}, `invalid value "x" for flag -epochs`},
+		{[]string{"train", "-nosuchflag"}, "flag provided but not defined: -nosuchflag"},
+		{[]string{"train", "-arch", "64-10:swish"}, "unknown activation"},
+		{[]string{"train", "-arch", "32-10:softmax"}, "takes 32 inputs, digits has 64 features"},
+		{[]string{"train", "-arch", "64-3:softmax"}, "10 classes, the model has 3 outputs"},
+		{[]string{"train", "-loss", "bce"}, "needs a sigmoid output"},
+		{[]string{"train", "-optimizer", "adagrad"}, `unknown optimizer "adagrad"`},
+		{[]string{"train", "-lr", "-1"}, "learning rate -1"},
+		{[]string{"train", "-optimizer", "adam", "-beta1", "1"}, "beta1 1"},
+		{[]string{"train", "-batch", "0"}, "-batch 0"},
+		{[]string{"train", "-val", "1.5"}, "-val 1.5"},
+		{[]string{"train", "-dtype", "float16"}, "-dtype"},
+		{[]string{"train", "-schedule", "linear"}, "schedule"},
+		{[]string{"train", "-data", "nosuch"}, `-data "nosuch"`},
+		{[]string{"train", "-data", "csv:missing.csv"}, "missing.csv"},
+		{[]string{"train", "-data", "csv:bad.csv"}, `bad.csv: line 3, column 2: field "oops" is not a number`},
+		{[]string{"train", "-data", "csv:short.csv"}, "short.csv: line 3: 2 fields, want 3"},
+		{[]string{"train", "-data", "csv:bad.csv", "-label", "nolabel"}, `no label column "nolabel"`},
+		{[]string{"train", "-data", "mnist:" + dir}, "no train-images-idx3-ubyte"},
+		{[]string{"train", "-data", "fashion-mnist:" + dir}, "apt-get install dataset-fashion-mnist"},
+		{[]string{"train", "-init", "garbage.safetensors"}, "garbage.safetensors"},
+		{[]string{"train", "-resume", "garbage.safetensors"}, "garbage.safetensors"},
+		{[]string{"train", "-resume", "nosuch.safetensors"}, "nosuch.safetensors"},
+		{[]string{"train", "-config", "bad.json"}, `unknown field "learning_rate"`},
+		{[]string{"train", "-config", "broken.json"}, "line 2"},
+		{[]string{"train", "-out", filepath.Join(dir, "no", "such", "dir", "m.safetensors"), "-epochs", "1"}, "no such file or directory"},
+		{[]string{"train", "-plot", "curves.gif", "-epochs", "1"}, "want a .png or .svg"},
+		{[]string{"eval"}, "-model CKPT is required"},
+		{[]string{"eval", "-model", "garbage.safetensors"}, "garbage.safetensors"},
+		{[]string{"predict", "-model", "garbage.safetensors"}, "-input FILE are required"},
+		{[]string{"info"}, "want one checkpoint path"},
+		{[]string{"info", "garbage.safetensors"}, "garbage.safetensors"},
+	} {
+		_, errs, code := ptrain(t, dir, tc.args...)
+		if code == 0 || !strings.Contains(errs, tc.want) {
+			t.Errorf("ptrain %s: exit %d, stderr %q; want non-zero and %q", strings.Join(tc.args, " "), code, errs, tc.want)
+		}
+		if strings.Contains(errs, "panic:") || strings.Contains(errs, "goroutine ") {
+			t.Errorf("ptrain %s: Go panic text on stderr:\n%s", strings.Join(tc.args, " "), errs)
+		}
+	}
+}
+
+func TestHelpHasExamples(t *testing.T) {
+	for _, c := range []string{"train", "eval", "predict", "info"} {
+		out, _, code := ptrain(t, t.TempDir(), c, "-h")
+		if code != 0 || !strings.Contains(out, "Example") {
+			t.Errorf("ptrain %s -h: exit %d, no examples:\n%s", c, code, out)
+		}
+	}
+	out := mustRun(t, t.TempDir(), "version")
+	if !strings.Contains(out, "BLAS:") {
+		t.Fatalf("version: %s", out)
+	}
+}

@@ -1,0 +1,341 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/ptrain/ptrain/data"
+	"github.com/ptrain/ptrain/model"
+	"github.com/ptrain/ptrain/model/num"
+	"github.com/ptrain/ptrain/model/safetensors"
+	"github.com/ptrain/ptrain/optim"
+	"github.com/ptrain/ptrain/parallel"
+)
+
+const trainExamples = `
+Examples:
+  ptrain train                                    # an MLP on the embedded 8x8 digits, in seconds
+  ptrain train -data mnist:../shared/datasets/mnist -arch 784-256:relu-128:relu-10:softmax -epochs 15
+  ptrain train -data fashion-mnist -optimizer momentum -lr 0.05 -schedule cosine -epochs 30
+  ptrain train -data csv:iris.csv -csv-skip 1 -csv-header=false -normalize zscore -arch 4-16:relu-3:softmax
+  ptrain train -data csv:houses.csv -label price -task regression -normalize zscore
+  ptrain train -resume ptrain.safetensors -epochs 40   # continue a run up to 40 epochs
+  ptrain train -config run.json -lr 0.01              # flags override the config file
+`
+
+// parseTrainConfig resolves the flags, the -config file and a -resume
+// checkpoint into one Config. It returns the checkpoint when resuming.
+func parseTrainConfig(args []string, stderr io.Writer) (Config, *checkpoint, error) {
+	probe := flag.NewFlagSet("train", flag.ContinueOnError)
+	probe.SetOutput(io.Discard)
+	var configPath, resume string
+	pc := defaultConfig()
+	trainFlags(probe, &pc)
+	probe.StringVar(&configPath, "config", "", "")
+	probe.StringVar(&resume, "resume", "", "")
+	_ = probe.Parse(args) // errors are reported by the real parse below
+
+	c := defaultConfig()
+	var ck *checkpoint
+	if resume != "" {
+		var err error
+		if ck, err = readCheckpoint(resume); err != nil {
+			return c, nil, fmt.Errorf("-resume: %w", err)
+		}
+		c = ck.cfg
+	} else if configPath != "" {
+		if err := loadConfigFile(configPath, &c); err != nil {
+			return c, nil, err
+		}
+	}
+	fs := flag.NewFlagSet("train", flag.ContinueOnError)
+	trainFlags(fs, &c)
+	fs.StringVar(&configPath, "config", configPath, "read flags from this JSON file (keys are flag names); flags given on the command line override it")
+	fs.StringVar(&resume, "resume", resume, "continue the run saved in this checkpoint (its flags are kept; -epochs, -out, -metrics, -plot, -json, -quiet, -workers and -patience may change)")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: ptrain train [flags]\n\nTrains a feed-forward network data-parallel across goroutines and saves a checkpoint.\n\nFlags:\n")
+		fs.PrintDefaults()
+		fmt.Fprint(fs.Output(), trainExamples)
+	}
+	if err := parseFlags(fs, args); err != nil {
+		return c, nil, err
+	}
+	if ck != nil {
+		var bad []string
+		fs.Visit(func(f *flag.Flag) {
+			if !resumable[f.Name] && f.Name != "resume" {
+				bad = append(bad, "-"+f.Name)
+			}
+		})
+		if len(bad) > 0 {
+			return c, nil, errUsage{fmt.Errorf("%s cannot change when resuming: the run's settings are the checkpoint's (allowed: -epochs, -out, -metrics, -plot, -json, -quiet, -workers, -patience)", strings.Join(bad, ", "))}
+		}
+	}
+	if err := c.validate(); err != nil {
+		return c, nil, errUsage{err}
+	}
+	return c, ck, nil
+}
+
+// cmdTrain is "ptrain train".
+func cmdTrain(ctx context.Context, args []string, stderr io.Writer) error {
+	c, ck, err := parseTrainConfig(args, stderr)
+	if err != nil {
+		return err
+	}
+	if c.DType == "float64" {
+		return train[float64](ctx, c, ck)
+	}
+	return train[float32](ctx, c, ck)
+}
+
+// defaultArch is the model used when -arch is not given.
+func defaultArch(ds *data.Dataset) string {
+	if ds.Task == data.Regression {
+		return fmt.Sprintf("%d-64:relu-64:relu-%d", ds.Features, ds.Outputs)
+	}
+	if ds.Features >= 256 {
+		return fmt.Sprintf("%d-256:relu-128:relu-%d:softmax", ds.Features, len(ds.Classes))
+	}
+	return fmt.Sprintf("%d-128:relu-%d:softmax", ds.Features, len(ds.Classes))
+}
+
+// buildSpec parses -arch (or the default), applies -dropout, and checks it
+// against the data.
+func buildSpec(c *Config, ds *data.Dataset) (model.Spec, error) {
+	arch := c.Arch
+	if arch == "" {
+		arch = defaultArch(ds)
+	}
+	sp, err := model.ParseSpec(arch)
+	if err != nil {
+		return sp, fmt.Errorf("-arch: %w", err)
+	}
+	for i := range sp.Layers[:len(sp.Layers)-1] {
+		if sp.Layers[i].Dropout == 0 {
+			sp.Layers[i].Dropout = c.Dropout
+		}
+	}
+	if sp.Inputs != ds.Features {
+		return sp, fmt.Errorf("-arch %s: the model takes %d inputs, %s has %d features", arch, sp.Inputs, ds.Name, ds.Features)
+	}
+	if err := ds.TargetWidth(sp.Outputs()); err != nil {
+		return sp, fmt.Errorf("-arch %s: %w", arch, err)
+	}
+	return sp, nil
+}
+
+// optimizerConfig turns the optimizer flags into an optim.Config on top of
+// the method's defaults.
+func optimizerConfig(c *Config) (optim.Config, error) {
+	method, err := optim.ParseMethod(c.Optimizer)
+	if err != nil {
+		return optim.Config{}, fmt.Errorf("-optimizer: %w", err)
+	}
+	oc := optim.Defaults(method)
+	for _, o := range []struct {
+		v   optFloat
+		dst *float64
+	}{{c.LR, &oc.LR}, {c.Momentum, &oc.Momentum}, {c.Beta1, &oc.Beta1}, {c.Beta2, &oc.Beta2}, {c.Eps, &oc.Eps}, {c.Alpha, &oc.Alpha}, {c.WeightDecay, &oc.WeightDecay}} {
+		if o.v.Set {
+			*o.dst = o.v.V
+		}
+	}
+	oc.L1 = c.L1
+	if err := oc.Validate(); err != nil {
+		return oc, fmt.Errorf("-optimizer %s: %w", c.Optimizer, err)
+	}
+	return oc, nil
+}
+
+func train[T num.Float](ctx context.Context, c Config, ck *checkpoint) error {
+	sp, err := loadSplits(&c)
+	if err != nil {
+		return err
+	}
+	if ck != nil && ck.transform.Scale != nil { // the checkpoint's statistics, exactly
+		for _, d := range []*data.Dataset{sp.train, sp.val, sp.test} {
+			if d != nil {
+				ck.transform.Apply(d)
+			}
+		}
+		sp.transform = ck.transform
+	}
+	var m *model.Model[T]
+	if ck != nil {
+		if m, err = loadModel[T](ck); err != nil {
+			return err
+		}
+	} else {
+		spec, err := buildSpec(&c, sp.train)
+		if err != nil {
+			return err
+		}
+		if m, err = model.New[T](spec); err != nil {
+			return fmt.Errorf("-arch: %w", err)
+		}
+		if c.Init != "" {
+			if err := initFrom(m, c.Init); err != nil {
+				return err
+			}
+		} else {
+			scheme, err := model.ParseInit(c.WeightInit)
+			if err != nil {
+				return fmt.Errorf("-weight-init: %w", err)
+			}
+			_ = m.Initialize(c.Seed, scheme)
+		}
+	}
+	if err := sp.train.TargetWidth(m.Spec.Outputs()); err != nil {
+		return err
+	}
+	loss := model.DefaultLoss(m.Spec)
+	if c.Loss != "" {
+		if loss, err = model.ParseLoss(c.Loss); err != nil {
+			return fmt.Errorf("-loss: %w", err)
+		}
+	}
+	if err := model.CheckLoss(loss, m.Spec); err != nil {
+		return fmt.Errorf("-loss: %w", err)
+	}
+	oc, err := optimizerConfig(&c)
+	if err != nil {
+		return err
+	}
+	opt, err := optim.New[T](oc, len(m.Params))
+	if err != nil {
+		return err
+	}
+	start := parallel.Progress{BestValLoss: math.Inf(1)}
+	if ck != nil {
+		if err := loadOptimizerState(ck, opt); err != nil {
+			return err
+		}
+		start = ck.progress.progress()
+	}
+	sched, err := optim.ParseSchedule(c.Schedule, c.Epochs)
+	if err != nil {
+		return fmt.Errorf("-schedule: %w", err)
+	}
+	sched.Warmup = c.Warmup
+	tr, err := parallel.New(m, opt, parallel.Config{Workers: c.Workers, BatchSize: c.Batch, Loss: loss, Seed: c.Seed,
+		ClipNorm: c.ClipNorm, ClipValue: c.ClipValue, Schedule: sched})
+	if err != nil {
+		return err
+	}
+	rep, err := newReporter(&c, c.Epochs)
+	if err != nil {
+		return err
+	}
+	defer rep.close()
+	what := "training"
+	if ck != nil {
+		what = fmt.Sprintf("resuming %s at epoch %d, step %d:", ck.path, start.Epoch+1, start.Batch)
+	}
+	rep.say("ptrain: %s %s (%d parameters, %s, %v loss) on %s", what, m.Spec, len(m.Params), c.DType, loss, sp.describe())
+	rep.say("ptrain: %d workers, batch %d×%d, %s lr %g, %d epochs; BLAS %s", tr.Workers(), c.Batch, c.Accum, oc.Method, oc.LR, c.Epochs, num.Backend())
+
+	save := func(p parallel.Progress) error {
+		return saveCheckpoint(c.Out, m, opt, c, p, sp.train, sp.transform)
+	}
+	fitStart := time.Now()
+	res, err := tr.Fit(ctx, sp.train, sp.val, parallel.FitConfig{
+		Epochs: c.Epochs, Accum: c.Accum, Shuffle: c.Shuffle, Seed: c.Seed, Patience: c.Patience, RestoreBest: c.Patience > 0,
+		Start: start, OnStep: rep.step,
+		OnEpoch: func(e parallel.EpochInfo) error {
+			if err := rep.epoch(e); err != nil {
+				return err
+			}
+			return save(tr.Progress())
+		},
+	})
+	if errors.Is(err, context.Canceled) {
+		p := tr.Progress()
+		if serr := save(p); serr != nil {
+			return fmt.Errorf("interrupted, and the checkpoint could not be written: %w", serr)
+		}
+		return errInterrupted{fmt.Sprintf("interrupted at epoch %d, step %d of it; checkpoint written to %s\nresume with: ptrain train -resume %s", p.Epoch+1, p.Batch, c.Out, c.Out)}
+	}
+	if err != nil {
+		var nf *parallel.NonFiniteError
+		if errors.As(err, &nf) {
+			return fmt.Errorf("%w (lower -lr, or use -clip-norm); the last good checkpoint is %s", err, c.Out)
+		}
+		return err
+	}
+	if res.EarlyStopped {
+		rep.say("ptrain: early stopping after epoch %d: no better validation loss for %d epochs; keeping epoch %d's weights (val loss %.4f)", res.Epoch, c.Patience, res.BestEpoch, res.BestValLoss)
+	}
+	if err := save(tr.Progress()); err != nil {
+		return err
+	}
+	final := map[string]any{"event": "final", "epochs": res.Epoch, "elapsed_s": time.Since(fitStart).Seconds(), "checkpoint": c.Out}
+	if sp.test != nil {
+		mt, err := tr.Evaluate(context.WithoutCancel(ctx), sp.test)
+		if err != nil {
+			return err
+		}
+		final["test_loss"] = jsonNum(mt.Loss)
+		final["test_accuracy"] = jsonNum(mt.Accuracy)
+		if math.IsNaN(mt.Accuracy) {
+			rep.say("ptrain: test loss %.4f on %d samples", mt.Loss, mt.N)
+		} else {
+			rep.say("ptrain: test loss %.4f, test accuracy %.2f%% on %d samples", mt.Loss, 100*mt.Accuracy, mt.N)
+		}
+	}
+	st := tr.Stats()
+	if st.Steps > 0 {
+		total := st.Data + st.Forward + st.Backward + st.Wait + st.AllReduce + st.Optimizer
+		pct := func(d time.Duration) float64 { return 100 * d.Seconds() / total.Seconds() }
+		rep.say("ptrain: time per step %.3f ms: data %.0f%%, forward %.0f%%, backward %.0f%%, waiting %.0f%%, all-reduce %.0f%%, optimizer %.0f%%; %.0f samples/s overall",
+			1e3*total.Seconds()/float64(st.Steps), pct(st.Data), pct(st.Forward), pct(st.Backward), pct(st.Wait), pct(st.AllReduce), pct(st.Optimizer),
+			float64(st.Samples)/time.Since(fitStart).Seconds())
+		final["phase_ms"] = map[string]float64{"data": ms(st.Data, st.Steps), "forward": ms(st.Forward, st.Steps), "backward": ms(st.Backward, st.Steps),
+			"wait": ms(st.Wait, st.Steps), "allreduce": ms(st.AllReduce, st.Steps), "optimizer": ms(st.Optimizer, st.Steps)}
+	}
+	rep.say("ptrain: checkpoint written to %s", c.Out)
+	if c.Plot != "" {
+		if err := plotHistory(c.Plot, rep.history); err != nil {
+			return err
+		}
+		rep.say("ptrain: plot written to %s", c.Plot)
+	}
+	if c.JSON {
+		return printJSON(rep.out, final)
+	}
+	return nil
+}
+
+func ms(d time.Duration, steps int64) float64 { return 1e3 * d.Seconds() / float64(steps) }
+
+// initFrom loads -init weights: any safetensors file with dense.<i>.weight
+// (out, in) and dense.<i>.bias (out), F32 or F64, including one written by
+// another tool.
+func initFrom[T num.Float](m *model.Model[T], path string) error {
+	f, err := readSafetensors(path)
+	if err != nil {
+		return fmt.Errorf("-init: %w", err)
+	}
+	if err := m.SetWeights(f); err != nil {
+		return fmt.Errorf("-init %s: %w", path, err)
+	}
+	return nil
+}
+
+func readSafetensors(path string) (*safetensors.File, error) {
+	b, err := readFile(path)
+	if err != nil {
+		return nil, err
+	}
+	f, err := safetensors.Parse(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return f, nil
+}
