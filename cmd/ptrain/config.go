@@ -25,7 +25,6 @@ func (o *optFloat) String() string {
 	return strconv.FormatFloat(o.V, 'g', -1, 64)
 }
 
-
 func (o *optFloat) parse(s string) error {
 	v, err := strconv.ParseFloat(s, 64)
 	if err != nil {

@@ -12,9 +12,9 @@ import (
 
 // splits are the datasets of a run. test and val may be nil.
 type splits struct {
-	name              string
-	train, val, test  *data.Dataset
-	transform         data.Transform
+	name             string
+	train, val, test *data.Dataset
+	transform        data.Transform
 }
 
 // testSeed fixes the held-out test set of datasets without one, whatever
