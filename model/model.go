@@ -39,7 +39,7 @@ func New[T num.Float](spec Spec) (*Model[T], error) {
 	if err := spec.Validate(); err != nil {
 		return nil, err
 	}
-	m := &Model[T]{Spec: spec, Params: make([]T, spec.NumParams())}
+	m := &Model[T]{Spec: spec, Params: num.Alloc[T](spec.NumParams())}
 	m.bind()
 	return m, nil
 }
@@ -68,14 +68,15 @@ func (d *Dense[T]) WeightsIn(buf []T) (num.Matrix[T], []T) {
 
 // Clone returns a deep copy.
 func (m *Model[T]) Clone() *Model[T] {
-	c := &Model[T]{Spec: m.Spec, Params: append([]T(nil), m.Params...)}
+	c := &Model[T]{Spec: m.Spec, Params: num.Alloc[T](len(m.Params))}
+	copy(c.Params, m.Params)
 	c.bind()
 	return c
 }
 
 // Convert returns a copy of m with parameters of another element type.
 func Convert[U, T num.Float](m *Model[T]) *Model[U] {
-	c := &Model[U]{Spec: m.Spec, Params: make([]U, len(m.Params))}
+	c := &Model[U]{Spec: m.Spec, Params: num.Alloc[U](len(m.Params))}
 	for i, v := range m.Params {
 		c.Params[i] = U(v)
 	}

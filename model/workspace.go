@@ -40,24 +40,24 @@ func NewWorkspace[T num.Float](m *Model[T], maxBatch int) *Workspace[T] {
 	if maxBatch <= 0 {
 		panic(fmt.Sprintf("model: NewWorkspace with batch %d", maxBatch))
 	}
-	w := &Workspace[T]{m: m, Grad: make([]T, len(m.Params)), cap: maxBatch}
+	w := &Workspace[T]{m: m, Grad: num.Alloc[T](len(m.Params)), cap: maxBatch}
 	widest := m.Spec.Inputs
 	for _, d := range m.Layers {
-		z := make([]T, maxBatch*d.Out)
+		z := num.Alloc[T](maxBatch * d.Out)
 		a := z
 		if d.Act.Kind != Identity {
-			a = make([]T, maxBatch*d.Out)
+			a = num.Alloc[T](maxBatch * d.Out)
 		}
 		out, mask := a, []T(nil)
 		if d.Dropout > 0 {
-			out = make([]T, maxBatch*d.Out)
-			mask = make([]T, maxBatch*d.Out)
+			out = num.Alloc[T](maxBatch * d.Out)
+			mask = num.Alloc[T](maxBatch * d.Out)
 		}
 		w.z, w.a, w.out, w.mask = append(w.z, z), append(w.a, a), append(w.out, out), append(w.mask, mask)
 		widest = max(widest, d.Out)
 	}
-	w.bufA = make([]T, maxBatch*widest)
-	w.bufB = make([]T, maxBatch*widest)
+	w.bufA = num.Alloc[T](maxBatch * widest)
+	w.bufB = num.Alloc[T](maxBatch * widest)
 	return w
 }
 

@@ -146,14 +146,14 @@ func New[T num.Float](cfg Config, n int) (*Optimizer[T], error) {
 	o := &Optimizer[T]{cfg: cfg, n: n, lr: cfg.LR}
 	switch cfg.Method {
 	case Momentum, Nesterov:
-		o.bufA = make([]T, n)
+		o.bufA = num.Alloc[T](n)
 	case RMSprop:
-		o.bufA = make([]T, n)
+		o.bufA = num.Alloc[T](n)
 		if cfg.Momentum > 0 {
-			o.bufB = make([]T, n)
+			o.bufB = num.Alloc[T](n)
 		}
 	case Adam, AdamW:
-		o.bufA, o.bufB = make([]T, n), make([]T, n)
+		o.bufA, o.bufB = num.Alloc[T](n), num.Alloc[T](n)
 	}
 	return o, nil
 }

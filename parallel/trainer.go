@@ -103,8 +103,8 @@ func New[T num.Float](m *model.Model[T], opt *optim.Optimizer[T], cfg Config) (*
 	p := len(m.Params)
 	for i := 0; i < w; i++ {
 		t.ws = append(t.ws, model.NewWorkspace(m, rows))
-		t.xbuf = append(t.xbuf, make([]T, rows*in))
-		t.ybuf = append(t.ybuf, make([]T, rows*out))
+		t.xbuf = append(t.xbuf, num.Alloc[T](rows*in))
+		t.ybuf = append(t.ybuf, num.Alloc[T](rows*out))
 		t.conf = append(t.conf, make([]int64, k*k))
 		t.chunk = append(t.chunk, paramChunk(p, w, i))
 	}
@@ -313,16 +313,20 @@ func (t *Trainer[T]) runPhase(w int, p phase, tk *task[T]) {
 			return
 		}
 		in, out := t.m.Spec.Inputs, t.m.Spec.Outputs()
-		var x, y []T
+		// Rows always go through the worker's own aligned buffers (a copy
+		// of caller-filled rows costs microseconds): the GEMMs then see the
+		// same alignment in every run, which bit-for-bit repeatability
+		// with SIMD BLAS needs (see num.Alloc).
+		x, y := t.xbuf[w], t.ybuf[w]
 		start := time.Now()
 		if tk.ds != nil {
-			x, y = t.xbuf[w], t.ybuf[w]
 			for r, i := range tk.idx[lo:hi] {
 				data.FillRow(tk.ds, i, x[r*in:(r+1)*in])
 				data.FillTarget(tk.ds, i, y[r*out:(r+1)*out])
 			}
 		} else {
-			x, y = tk.x[lo*in:hi*in], tk.y[lo*out:hi*out]
+			copy(x, tk.x[lo*in:hi*in])
+			copy(y, tk.y[lo*out:hi*out])
 		}
 		t0 := time.Now()
 		r.data = t0.Sub(start)

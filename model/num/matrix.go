@@ -1,6 +1,9 @@
 package num
 
-import "fmt"
+import (
+	"fmt"
+	"unsafe"
+)
 
 // Matrix is a row-major Rows×Cols view of Data. It owns nothing: several
 // matrices may view one buffer (a layer's weights are a view into the
@@ -12,7 +15,7 @@ type Matrix[T Float] struct {
 
 // NewMatrix allocates a zeroed r×c matrix.
 func NewMatrix[T Float](r, c int) Matrix[T] {
-	return Matrix[T]{Rows: r, Cols: c, Data: make([]T, r*c)}
+	return Matrix[T]{Rows: r, Cols: c, Data: Alloc[T](r * c)}
 }
 
 // View returns the r×c matrix over the first r*c elements of data.
@@ -88,4 +91,22 @@ func SumSquares[T Float](x []T) float64 {
 // Zero sets every element of x to 0.
 func Zero[T Float](x []T) {
 	clear(x)
+}
+
+// Align is the byte alignment of every buffer Alloc returns.
+const Align = 64
+
+// Alloc returns a zeroed slice of n elements whose first element is
+// Align-byte aligned. Every numeric buffer in ptrain comes from here: SIMD
+// BLAS kernels (OpenBLAS's AVX-512 ones among them) choose their code path
+// — and so their rounding — by the alignment of the data, so a buffer
+// that lands at a different address modulo 64 in another run would give a
+// different last bit. With aligned bases, every view into a buffer has the
+// same alignment in every run, and results repeat bit for bit.
+func Alloc[T Float](n int) []T {
+	var z T
+	size := int(unsafe.Sizeof(z))
+	s := make([]T, n+Align/size)
+	off := (Align - int(uintptr(unsafe.Pointer(unsafe.SliceData(s)))%Align)) % Align / size
+	return s[off : off+n : off+n]
 }
