@@ -46,6 +46,14 @@ func f64[T Float](s []T) []float64 {
 	return unsafe.Slice((*float64)(unsafe.Pointer(unsafe.SliceData(s))), len(s))
 }
 
+// As32 and As64 reinterpret a []T as the concrete slice type it is, for
+// kernels that must be written on concrete types (see optim's kernels).
+// As32 is valid only if Is32[T](), As64 only if not.
+func As32[T Float](s []T) []float32 { return f32(s) }
+
+// As64: see As32.
+func As64[T Float](s []T) []float64 { return f64(s) }
+
 func trans(t bool) blas.Transpose {
 	if t {
 		return blas.Trans
