@@ -20,24 +20,25 @@ type adamKernel struct {
 func (k adamKernel) run32(p, g, m, v []float32) {
 	g, m, v = g[:len(p)], m[:len(p)], v[:len(p)]
 	b1, c1, b2, c2 := float32(k.b1), float32(1-k.b1), float32(k.b2), float32(1-k.b2)
-	step, bc2, eps, decay := float32(k.stepSize), float32(k.bc2), float32(k.eps), float32(k.decay)
+	step, inv, eps, decay := float32(k.stepSize), float32(1/k.bc2), float32(k.eps), float32(k.decay)
 	for i := range p {
 		gi := g[i]
 		mi := b1*m[i] + c1*gi
 		vi := b2*v[i] + c2*gi*gi
 		m[i], v[i] = mi, vi
-		p[i] = p[i]*decay - step*mi/(float32(math.Sqrt(float64(vi)))/bc2+eps)
+		p[i] = p[i]*decay - step*mi/(float32(math.Sqrt(float64(vi)))*inv+eps)
 	}
 }
 
 func (k adamKernel) run64(p, g, m, v []float64) {
 	g, m, v = g[:len(p)], m[:len(p)], v[:len(p)]
+	inv := 1 / k.bc2 // a multiply per element instead of a second division
 	for i := range p {
 		gi := g[i]
 		mi := k.b1*m[i] + (1-k.b1)*gi
 		vi := k.b2*v[i] + (1-k.b2)*gi*gi
 		m[i], v[i] = mi, vi
-		p[i] = p[i]*k.decay - k.stepSize*mi/(math.Sqrt(vi)/k.bc2+k.eps)
+		p[i] = p[i]*k.decay - k.stepSize*mi/(math.Sqrt(vi)*inv+k.eps)
 	}
 }
 

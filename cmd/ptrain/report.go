@@ -214,6 +214,7 @@ func plotHistory(path string, rows []epochRow) error {
 	if err != nil {
 		return err
 	}
+	lossPlot.Legend.Top = true // loss falls: the top right is empty
 	accPlot, err := mk("Accuracy", "accuracy", "train", series(func(r epochRow) *float64 { return r.TrainAccuracy }), "validation", series(func(r epochRow) *float64 { return r.ValAccuracy }))
 	if err != nil {
 		return err
