@@ -96,6 +96,17 @@ func (t *Trainer[T]) Fit(ctx context.Context, train, val *data.Dataset, cfg FitC
 	res := FitResult{}
 	micro := make([][]int, 0, accum)
 	err = t.Run(ctx, func(s *Session[T]) error {
+		if t.distributed() { // every rank starts from rank 0's state
+			if err := t.Broadcast(); err != nil {
+				return err
+			}
+			p := &t.progress
+			v := []float64{float64(p.Epoch), float64(p.Batch), p.BestValLoss, float64(p.BestEpoch), float64(p.BadEpochs)}
+			if err := t.cfg.Group.Broadcast64(v, 0); err != nil {
+				return err
+			}
+			*p = Progress{Epoch: int(v[0]), Batch: int(v[1]), BestValLoss: v[2], BestEpoch: int(v[3]), BadEpochs: int(v[4])}
+		}
 		for t.progress.Epoch < cfg.Epochs {
 			e := t.progress.Epoch
 			b.Epoch(e)
@@ -156,6 +167,9 @@ func (t *Trainer[T]) Fit(ctx context.Context, train, val *data.Dataset, cfg FitC
 				}
 			}
 			t.progress.Epoch, t.progress.Batch = e+1, 0
+			if err := t.Broadcast(); err != nil { // no last-bit drift between ranks
+				return err
+			}
 			if cfg.OnEpoch != nil {
 				if err := cfg.OnEpoch(info); err != nil {
 					return err

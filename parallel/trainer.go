@@ -27,6 +27,9 @@ type Config struct {
 	// rate, with StepsPerEpoch converting steps to epochs (Fit sets it).
 	Schedule      optim.Schedule
 	StepsPerEpoch int
+	// Group, if it has more than one rank, spans processes (see Group);
+	// nil trains in this process alone.
+	Group Group
 }
 
 // Stats is the time spent in each phase, summed over steps. Forward,
@@ -41,6 +44,7 @@ type Stats struct {
 	Wait      time.Duration
 	AllReduce time.Duration
 	Optimizer time.Duration
+	Comm      time.Duration // cross-process all-reduce (with a Group)
 	Eval      time.Duration
 }
 
@@ -142,6 +146,7 @@ type phase int
 const (
 	phaseGrad   phase = iota // forward + backward of the worker's shard
 	phaseReduce              // sum the worker's chunk over all gradients, check it
+	phaseCheck               // check the worker's chunk (after a cross-process sum)
 	phaseApply               // clip and update the worker's chunk
 	phaseEval                // forward of the worker's shard, loss and confusion
 	phaseStop                // leave the worker loop
@@ -177,8 +182,12 @@ type result struct {
 
 // Session is a running set of worker goroutines; see Trainer.Run.
 type Session[T num.Float] struct {
-	t       *Trainer[T]
+	t *Trainer[T]
+	// ctx ends phases early. Across processes every rank must make the same
+	// collective calls, so there ctx never ends and stop — the caller's
+	// context — is consulted once per step, collectively (see finish).
 	ctx     context.Context
+	stop    context.Context
 	workers []*workerState // workers 1..W−1
 	gen     atomic.Uint64  // bumped once per dispatched phase
 	phase   atomic.Int32   // the phase of the current generation
@@ -191,7 +200,10 @@ type Session[T num.Float] struct {
 // goroutine that calls Run is the coordinator and also does worker 0's
 // share of every phase, so W workers cost W−1 goroutines and hand-offs.
 func (t *Trainer[T]) Run(ctx context.Context, f func(*Session[T]) error) error {
-	s := &Session[T]{t: t, ctx: ctx, done: make(chan int, t.cfg.Workers)}
+	s := &Session[T]{t: t, ctx: ctx, stop: ctx, done: make(chan int, t.cfg.Workers)}
+	if t.distributed() {
+		s.ctx = context.Background()
+	}
 	var wg sync.WaitGroup
 	for w := 1; w < t.cfg.Workers; w++ {
 		wk := &workerState{wake: make(chan struct{}, 1)}
@@ -349,11 +361,13 @@ func (t *Trainer[T]) runPhase(w int, p phase, tk *task[T]) {
 			conf = t.conf[w]
 		}
 		r.correct = tally(pred, y, hi-lo, out, conf)
-	case phaseReduce:
+	case phaseReduce, phaseCheck:
 		c := t.chunk[w]
 		g := t.ws[0].Grad[c[0]:c[1]]
-		for k := 1; k < tk.active; k++ {
-			num.Axpy(1, t.ws[k].Grad[c[0]:c[1]], g)
+		if p == phaseReduce {
+			for k := 1; k < tk.active; k++ {
+				num.Axpy(1, t.ws[k].Grad[c[0]:c[1]], g)
+			}
 		}
 		// One vectorised pass: Σg² is NaN or Inf iff some element is (or the
 		// squares overflow T, in which case the scan finds nothing and the
@@ -437,29 +451,75 @@ type StepResult struct {
 
 // Step takes one optimizer step on caller-filled micro-batches: their
 // gradients are accumulated (as one batch of all their rows) before the
-// update. Each micro-batch must have at most Config.BatchSize rows.
+// update. Each micro-batch must have at most Config.BatchSize rows. With a
+// Group, the rows are this rank's share of each global micro-batch, whose
+// size is the sum over ranks.
 func (s *Session[T]) Step(batches ...Batch[T]) (StepResult, error) {
-	total := 0
-	for _, b := range batches {
-		total += b.N
-	}
 	var sr StepResult
+	counts, err := s.globalCounts(batches)
+	if err != nil {
+		return sr, err
+	}
+	total := 0
+	for _, c := range counts {
+		total += int(c[1])
+	}
 	for i, b := range batches {
 		if b.N > s.t.cfg.BatchSize || b.N < 0 {
 			return sr, fmt.Errorf("micro-batch %d has %d rows, the trainer was sized for %d", i, b.N, s.t.cfg.BatchSize)
 		}
 		s.task.x, s.task.y, s.task.ds, s.task.idx = b.X, b.Y, nil, nil
-		if err := s.grad(b.N, i == 0, float64(total), i*s.t.cfg.BatchSize, &sr); err != nil {
+		if err := s.grad(b.N, i == 0, float64(total), i*s.t.cfg.BatchSize*s.size()+int(counts[i][0]), &sr); err != nil {
 			return sr, err
 		}
 	}
-	err := s.finish(total, &sr)
+	err = s.finish(total, &sr)
 	return sr, err
+}
+
+// globalCounts returns, for each micro-batch, this rank's first row in the
+// global micro-batch and the global micro-batch's size. Across processes
+// that takes one small all-reduce of every rank's row counts.
+func (s *Session[T]) globalCounts(batches []Batch[T]) ([][2]float64, error) {
+	out := make([][2]float64, len(batches))
+	if !s.t.distributed() {
+		for i, b := range batches {
+			out[i][1] = float64(b.N)
+		}
+		return out, nil
+	}
+	g := s.t.cfg.Group
+	n := g.Size()
+	all := make([]float64, len(batches)*n)
+	for i, b := range batches {
+		all[i*n+g.Rank()] = float64(b.N)
+	}
+	if err := g.AllReduce64(all); err != nil {
+		return nil, err
+	}
+	for i := range batches {
+		for r := 0; r < n; r++ {
+			if r < g.Rank() {
+				out[i][0] += all[i*n+r]
+			}
+			out[i][1] += all[i*n+r]
+		}
+	}
+	return out, nil
+}
+
+func (s *Session[T]) size() int {
+	if s.t.distributed() {
+		return s.t.cfg.Group.Size()
+	}
+	return 1
 }
 
 // StepIndices takes one optimizer step on samples of ds: each slice of
 // micro is a micro-batch of sample indices (at most Config.BatchSize), and
-// the workers fill their own rows.
+// the workers fill their own rows. With a Group, micro holds the global
+// micro-batches (the same on every rank) and each rank trains on its
+// contiguous share of each.
 func (s *Session[T]) StepIndices(ds *data.Dataset, micro ...[]int) (StepResult, error) {
 	total := 0
 	for _, idx := range micro {
@@ -470,8 +530,12 @@ func (s *Session[T]) StepIndices(ds *data.Dataset, micro ...[]int) (StepResult, 
 		if len(idx) > s.t.cfg.BatchSize {
 			return sr, fmt.Errorf("micro-batch %d has %d rows, the trainer was sized for %d", i, len(idx), s.t.cfg.BatchSize)
 		}
-		s.task.x, s.task.y, s.task.ds, s.task.idx = nil, nil, ds, idx
-		if err := s.grad(len(idx), i == 0, float64(total), i*s.t.cfg.BatchSize, &sr); err != nil {
+		lo, hi := 0, len(idx)
+		if s.t.distributed() {
+			lo, hi = data.Shard(len(idx), s.t.cfg.Group.Size(), s.t.cfg.Group.Rank())
+		}
+		s.task.x, s.task.y, s.task.ds, s.task.idx = nil, nil, ds, idx[lo:hi]
+		if err := s.grad(hi-lo, i == 0, float64(total), i*s.t.cfg.BatchSize+lo, &sr); err != nil {
 			return sr, err
 		}
 	}
@@ -479,7 +543,7 @@ func (s *Session[T]) StepIndices(ds *data.Dataset, micro ...[]int) (StepResult, 
 	return sr, err
 }
 
-// grad runs phase 1 for one micro-batch of n rows.
+// grad runs phase 1 for one micro-batch of n rows of this process.
 func (s *Session[T]) grad(n int, zero bool, denom float64, rowBase int, sr *StepResult) error {
 	t := s.t
 	tk := &s.task
@@ -499,9 +563,6 @@ func (s *Session[T]) grad(n int, zero bool, denom float64, rowBase int, sr *Step
 		sr.Loss += r.loss // fixed order: worker 0, 1, ...
 		sr.Correct += r.correct
 		d, f, b = d+r.data, f+r.fwd, b+r.bwd
-		if math.IsNaN(r.loss) || math.IsInf(r.loss, 0) {
-			return &NonFiniteError{Step: tk.step, Param: -1, Value: r.loss}
-		}
 	}
 	nw := time.Duration(t.cfg.Workers)
 	t.stats.Data += d / nw
@@ -512,16 +573,52 @@ func (s *Session[T]) grad(n int, zero bool, denom float64, rowBase int, sr *Step
 	return nil
 }
 
-// finish reduces, checks and applies the step.
+// finish decides, reduces, checks and applies the step. Across processes
+// every decision is taken on all-reduced figures, so that all ranks take
+// it together: the step's loss and correct count and whether any rank was
+// asked to stop are summed first (one small all-reduce), then the
+// gradients, then the sum is checked for non-finite values.
 func (s *Session[T]) finish(total int, sr *StepResult) error {
 	t := s.t
 	tk := &s.task
 	if total == 0 {
 		return fmt.Errorf("a step needs at least one sample")
 	}
+	if t.distributed() {
+		stop := 0.0
+		if s.stop.Err() != nil {
+			stop = 1
+		}
+		v := []float64{sr.Loss, float64(sr.Correct), stop}
+		start := time.Now()
+		if err := t.cfg.Group.AllReduce64(v); err != nil {
+			return err
+		}
+		t.stats.Comm += time.Since(start)
+		sr.Loss, sr.Correct = v[0], int64(v[1])
+		if v[2] > 0 {
+			if err := s.stop.Err(); err != nil {
+				return err
+			}
+			return context.Canceled // another rank was interrupted
+		}
+	}
+	if math.IsNaN(sr.Loss) || math.IsInf(sr.Loss, 0) {
+		return &NonFiniteError{Step: tk.step, Param: -1, Value: sr.Loss}
+	}
 	start := time.Now()
 	if err := s.dispatch(phaseReduce); err != nil {
 		return err
+	}
+	if t.distributed() {
+		c0 := time.Now()
+		if err := allReduce(t.cfg.Group, t.ws[0].Grad); err != nil {
+			return err
+		}
+		t.stats.Comm += time.Since(c0)
+		if err := s.dispatch(phaseCheck); err != nil {
+			return err
+		}
 	}
 	var sumSq float64
 	for w := range t.res {
@@ -637,6 +734,15 @@ func (s *Session[T]) Evaluate(ds *data.Dataset) (Metrics, error) {
 	}
 	m.N = ds.N
 	m.Loss = loss / float64(ds.N)
+	if t.distributed() {
+		// Every rank evaluated the whole set on its own copy of the weights;
+		// rank 0's figures decide (early stopping), so that all ranks agree.
+		v := []float64{m.Loss, float64(correct)}
+		if err := t.cfg.Group.Broadcast64(v, 0); err != nil {
+			return m, err
+		}
+		m.Loss, correct = v[0], int64(v[1])
+	}
 	m.Accuracy = math.NaN()
 	if ds.Task == data.Classification {
 		m.Accuracy = float64(correct) / float64(ds.N)

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
+	"runtime"
 	"strings"
 	"time"
 
@@ -16,6 +18,7 @@ import (
 	"github.com/ptrain/ptrain/model/safetensors"
 	"github.com/ptrain/ptrain/optim"
 	"github.com/ptrain/ptrain/parallel"
+	"github.com/ptrain/ptrain/parallel/mpi"
 )
 
 const trainExamples = `
@@ -89,10 +92,24 @@ func cmdTrain(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if c.DType == "float64" {
-		return train[float64](ctx, c, ck)
+	world, err := mpi.Init()
+	if err != nil {
+		return err
 	}
-	return train[float32](ctx, c, ck)
+	defer world.Close()
+	run := train[float32]
+	if c.DType == "float64" {
+		run = train[float64]
+	}
+	err = run(ctx, c, ck, world)
+	var intr errInterrupted
+	if err != nil && world.Size() > 1 && !errors.As(err, &intr) {
+		// One rank failed: stop every rank rather than leave them waiting in
+		// a collective call.
+		fmt.Fprintf(stderr, "ptrain train: rank %d: %v\n", world.Rank(), err)
+		world.Abort(1)
+	}
+	return err
 }
 
 // defaultArch is the model used when -arch is not given.
@@ -154,7 +171,11 @@ func optimizerConfig(c *Config) (optim.Config, error) {
 	return oc, nil
 }
 
-func train[T num.Float](ctx context.Context, c Config, ck *checkpoint) error {
+func train[T num.Float](ctx context.Context, c Config, ck *checkpoint, world mpi.World) error {
+	root := world.Rank() == 0
+	if !root { // rank 0 alone prints and writes files
+		c.Quiet, c.JSON, c.Metrics, c.Plot = true, false, "", ""
+	}
 	sp, err := loadSplits(&c)
 	if err != nil {
 		return err
@@ -224,8 +245,12 @@ func train[T num.Float](ctx context.Context, c Config, ck *checkpoint) error {
 		return fmt.Errorf("-schedule: %w", err)
 	}
 	sched.Warmup = c.Warmup
+	var group parallel.Group
+	if world.Size() > 1 {
+		group = world
+	}
 	tr, err := parallel.New(m, opt, parallel.Config{Workers: c.Workers, BatchSize: c.Batch, Loss: loss, Seed: c.Seed,
-		ClipNorm: c.ClipNorm, ClipValue: c.ClipValue, Schedule: sched})
+		ClipNorm: c.ClipNorm, ClipValue: c.ClipValue, Schedule: sched, Group: group})
 	if err != nil {
 		return err
 	}
@@ -239,9 +264,18 @@ func train[T num.Float](ctx context.Context, c Config, ck *checkpoint) error {
 		what = fmt.Sprintf("resuming %s at epoch %d, step %d:", ck.path, start.Epoch+1, start.Batch)
 	}
 	rep.say("ptrain: %s %s (%d parameters, %s, %v loss) on %s", what, m.Spec, len(m.Params), c.DType, loss, sp.describe())
+	if world.Size() > 1 {
+		rep.say("ptrain: MPI: %d ranks × %d workers, global batch %d×%d (each rank trains on its share)", world.Size(), tr.Workers(), c.Batch, c.Accum)
+		if runtime.GOMAXPROCS(0) == 1 {
+			fmt.Fprintln(os.Stderr, "ptrain: warning: GOMAXPROCS is 1 — the launcher bound this rank to one core; start it with mpirun --bind-to none")
+		}
+	}
 	rep.say("ptrain: %d workers, batch %d×%d, %s lr %g, %d epochs; BLAS %s", tr.Workers(), c.Batch, c.Accum, oc.Method, oc.LR, c.Epochs, num.Backend())
 
 	save := func(p parallel.Progress) error {
+		if !root {
+			return nil
+		}
 		return saveCheckpoint(c.Out, m, opt, c, p, sp.train, sp.transform)
 	}
 	fitStart := time.Now()
@@ -259,6 +293,9 @@ func train[T num.Float](ctx context.Context, c Config, ck *checkpoint) error {
 		p := tr.Progress()
 		if serr := save(p); serr != nil {
 			return fmt.Errorf("interrupted, and the checkpoint could not be written: %w", serr)
+		}
+		if !root {
+			return errInterrupted{"interrupted"}
 		}
 		return errInterrupted{fmt.Sprintf("interrupted at epoch %d, step %d of it; checkpoint written to %s\nresume with: ptrain train -resume %s", p.Epoch+1, p.Batch, c.Out, c.Out)}
 	}
@@ -297,7 +334,10 @@ func train[T num.Float](ctx context.Context, c Config, ck *checkpoint) error {
 			1e3*total.Seconds()/float64(st.Steps), pct(st.Data), pct(st.Forward), pct(st.Backward), pct(st.Wait), pct(st.AllReduce), pct(st.Optimizer),
 			float64(st.Samples)/time.Since(fitStart).Seconds())
 		final["phase_ms"] = map[string]float64{"data": ms(st.Data, st.Steps), "forward": ms(st.Forward, st.Steps), "backward": ms(st.Backward, st.Steps),
-			"wait": ms(st.Wait, st.Steps), "allreduce": ms(st.AllReduce, st.Steps), "optimizer": ms(st.Optimizer, st.Steps)}
+			"wait": ms(st.Wait, st.Steps), "allreduce": ms(st.AllReduce, st.Steps), "optimizer": ms(st.Optimizer, st.Steps), "mpi": ms(st.Comm, st.Steps)}
+		if world.Size() > 1 {
+			rep.say("ptrain: MPI all-reduce %.3f ms per step (part of the all-reduce share above)", ms(st.Comm, st.Steps))
+		}
 	}
 	rep.say("ptrain: checkpoint written to %s", c.Out)
 	if c.Plot != "" {

@@ -1,0 +1,74 @@
+package parallel
+
+import (
+	"maps"
+	"slices"
+
+	"github.com/ptrain/ptrain/model/num"
+)
+
+// Group is a set of processes that train one model together, each with its
+// own Trainer and workers (mpi.World implements it). Every method is a
+// collective: all ranks call it in the same order with the same sizes.
+//
+// With a Group of size S, a step is hierarchical, as Horovod's hierarchical
+// all-reduce: the workers of each process sum their gradients (the usual
+// owner-computes reduction), then one all-reduce sums the S process sums,
+// and every rank applies the same optimizer step to its own copy of the
+// weights. Each rank reads only its shard of every global batch; the loss
+// gradient is divided by the global batch size, so S processes × W workers
+// compute the step 1 process × S·W workers would.
+type Group interface {
+	Rank() int
+	Size() int
+	AllReduce32(buf []float32) error
+	AllReduce64(buf []float64) error
+	Broadcast32(buf []float32, root int) error
+	Broadcast64(buf []float64, root int) error
+}
+
+func allReduce[T num.Float](g Group, buf []T) error {
+	if num.Is32[T]() {
+		return g.AllReduce32(num.As32(buf))
+	}
+	return g.AllReduce64(num.As64(buf))
+}
+
+func broadcast[T num.Float](g Group, buf []T, root int) error {
+	if num.Is32[T]() {
+		return g.Broadcast32(num.As32(buf), root)
+	}
+	return g.Broadcast64(num.As64(buf), root)
+}
+
+// distributed reports whether the trainer spans several processes.
+func (t *Trainer[T]) distributed() bool { return t.cfg.Group != nil && t.cfg.Group.Size() > 1 }
+
+// Broadcast makes every rank's weights, optimizer state and step count
+// rank 0's. Fit calls it when it starts and after every epoch (which also
+// removes any last-bit drift between ranks); call it yourself before
+// driving Session.Step by hand. It does nothing in a single process.
+func (t *Trainer[T]) Broadcast() error {
+	if !t.distributed() {
+		return nil
+	}
+	g := t.cfg.Group
+	if err := broadcast(g, t.m.Params, 0); err != nil {
+		return err
+	}
+	st := t.opt.State()
+	for _, name := range slices.Sorted(maps.Keys(st.Buffers)) {
+		if err := broadcast(g, st.Buffers[name], 0); err != nil {
+			return err
+		}
+	}
+	step := []float64{float64(st.Step)}
+	if err := g.Broadcast64(step, 0); err != nil {
+		return err
+	}
+	if g.Rank() != 0 {
+		st.Step = int64(step[0])
+		return t.opt.LoadState(st)
+	}
+	return nil
+}

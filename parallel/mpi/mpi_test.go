@@ -1,0 +1,113 @@
+//go:build mpi
+
+package mpi_test
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/ptrain/ptrain/data"
+	"github.com/ptrain/ptrain/model"
+	"github.com/ptrain/ptrain/optim"
+	"github.com/ptrain/ptrain/parallel"
+	"github.com/ptrain/ptrain/parallel/mpi"
+)
+
+// Run with: go test -c -tags mpi -o mpi.test ./parallel/mpi &&
+// mpirun --oversubscribe --bind-to none -np 2 ./mpi.test
+var world mpi.World
+
+func TestMain(m *testing.M) {
+	var err error
+	if world, err = mpi.Init(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	if code != 0 && world.Size() > 1 {
+		world.Abort(code) // never leave the other rank waiting
+	}
+	_ = world.Close()
+	os.Exit(code)
+}
+
+// fit trains the same model on the same data with the given workers and
+// group, and returns the model.
+func fit(t *testing.T, workers int, group parallel.Group, train, val *data.Dataset) *model.Model[float64] {
+	t.Helper()
+	m, _ := model.New[float64](model.MustParseSpec("2-24:tanh:dropout=0.2-16:relu-3:softmax"))
+	_ = m.Initialize(3, model.InitAuto)
+	cfg := optim.Defaults(optim.Adam)
+	cfg.LR = 0.01
+	opt, _ := optim.New[float64](cfg, len(m.Params))
+	tr, err := parallel.New(m, opt, parallel.Config{Workers: workers, BatchSize: 32, Loss: model.CrossEntropy, Seed: 5, Group: group})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tr.Fit(context.Background(), train, val, parallel.FitConfig{Epochs: 3, Shuffle: true, Seed: 9, Accum: 2}); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func TestTwoProcessesMatchOneProcess(t *testing.T) {
+	if world.Size() != 2 {
+		t.Skipf("world of %d: run under mpirun -np 2", world.Size())
+	}
+	ds, _ := data.Synthetic("blobs", 300, 1)
+	train, val, _ := ds.Split(0.2, 2)
+
+	got := fit(t, 2, world, train, val) // 2 processes × 2 workers
+	want := fit(t, 4, nil, train, val)  // 1 process × 4 workers, in this process
+	var worst float64
+	for i := range got.Params {
+		worst = max(worst, math.Abs(got.Params[i]-want.Params[i]))
+	}
+	if worst >= 1e-10 {
+		t.Fatalf("rank %d: max |Δ| = %g between 2×2 and 1×4 workers", world.Rank(), worst)
+	}
+
+	// A checkpoint written by rank 0 loads and evaluates in one process.
+	dir := os.Getenv("PTRAIN_MPI_TESTDIR")
+	if dir == "" {
+		dir = os.TempDir()
+	}
+	path := filepath.Join(dir, "mpi-test.safetensors")
+	if world.Rank() == 0 {
+		if err := got.SaveFile(path, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := world.Barrier(); err != nil {
+		t.Fatal(err)
+	}
+	loaded, _, err := model.LoadFile[float64](path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opt, _ := optim.New[float64](optim.Defaults(optim.SGD), len(loaded.Params))
+	single, _ := parallel.New(loaded, opt, parallel.Config{Workers: 1, BatchSize: 64, Loss: model.CrossEntropy})
+	met, err := single.Evaluate(context.Background(), val)
+	if err != nil || met.Accuracy < 0.9 {
+		t.Fatalf("the MPI run's checkpoint evaluates to %v in one process: %v", met.Accuracy, err)
+	}
+}
+
+func TestCollectives(t *testing.T) {
+	r, n := world.Rank(), world.Size()
+	buf := []float32{float32(r + 1), 2}
+	if err := world.AllReduce32(buf); err != nil {
+		t.Fatal(err)
+	}
+	if want := float32(n * (n + 1) / 2); buf[0] != want || buf[1] != float32(2*n) {
+		t.Fatalf("AllReduce32: %v", buf)
+	}
+	b64 := []float64{float64(r)}
+	if err := world.Broadcast64(b64, n-1); err != nil || b64[0] != float64(n-1) {
+		t.Fatalf("Broadcast64: %v %v", b64, err)
+	}
+}
