@@ -53,8 +53,12 @@ func benchTrainStep(b *testing.B, w, batch int) {
 		b.Fatal(err)
 	}
 	st := tr.Stats()
-	b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "samples/s")
-	b.ReportMetric(100*st.AllReduce.Seconds()/b.Elapsed().Seconds(), "%allreduce")
+	el := b.Elapsed().Seconds()
+	b.ReportMetric(float64(b.N*batch)/el, "samples/s")
+	b.ReportMetric(100*(st.Forward+st.Backward+st.Data).Seconds()/el, "%compute")
+	b.ReportMetric(100*st.Wait.Seconds()/el, "%wait")
+	b.ReportMetric(100*st.AllReduce.Seconds()/el, "%allreduce")
+	b.ReportMetric(100*st.Optimizer.Seconds()/el, "%optimizer")
 }
 
 // BenchmarkTrainStep is one optimizer step (forward, backward, all-reduce,

@@ -193,6 +193,7 @@ type Session[T num.Float] struct {
 	phase   atomic.Int32   // the phase of the current generation
 	done    chan int
 	task    task[T]
+	counts  [][2]float64 // Step's per-micro-batch row offsets and sizes, reused
 }
 
 // Run starts the workers, calls f with a session that drives them, then
@@ -481,7 +482,11 @@ func (s *Session[T]) Step(batches ...Batch[T]) (StepResult, error) {
 // global micro-batch and the global micro-batch's size. Across processes
 // that takes one small all-reduce of every rank's row counts.
 func (s *Session[T]) globalCounts(batches []Batch[T]) ([][2]float64, error) {
-	out := make([][2]float64, len(batches))
+	if cap(s.counts) < len(batches) {
+		s.counts = make([][2]float64, len(batches))
+	}
+	out := s.counts[:len(batches)]
+	clear(out)
 	if !s.t.distributed() {
 		for i, b := range batches {
 			out[i][1] = float64(b.N)
