@@ -194,6 +194,7 @@ type Session[T num.Float] struct {
 	done    chan int
 	task    task[T]
 	counts  [][2]float64 // Step's per-micro-batch row offsets and sizes, reused
+	spin    int          // spinBudget, or 0 when workers outnumber processors
 }
 
 // Run starts the workers, calls f with a session that drives them, then
@@ -204,6 +205,12 @@ func (t *Trainer[T]) Run(ctx context.Context, f func(*Session[T]) error) error {
 	s := &Session[T]{t: t, ctx: ctx, stop: ctx, done: make(chan int, t.cfg.Workers)}
 	if t.distributed() {
 		s.ctx = context.Background()
+	}
+	if t.cfg.Workers <= runtime.GOMAXPROCS(0) {
+		// Yielding only pays while every worker has a processor to itself;
+		// with more workers than processors it takes turns from the ones
+		// that have work (measured: 50-70% of the step lost waiting).
+		s.spin = spinBudget
 	}
 	var wg sync.WaitGroup
 	for w := 1; w < t.cfg.Workers; w++ {
@@ -245,7 +252,7 @@ func (s *Session[T]) worker(w int, wk *workerState) {
 	var last uint64 // the generation when Run created us, not when we started
 
 	for {
-		for i := 0; i < spinBudget && s.gen.Load() == last; i++ {
+		for i := 0; i < s.spin && s.gen.Load() == last; i++ {
 			runtime.Gosched()
 		}
 		if s.gen.Load() == last {
@@ -290,7 +297,7 @@ func (s *Session[T]) dispatch(p phase) error {
 	s.wakeAll()
 	s.t.runPhase(0, p, &s.task)
 	n := len(s.workers)
-	for i := 0; i < spinBudget && len(s.done) < n; i++ {
+	for i := 0; i < s.spin && len(s.done) < n; i++ {
 		runtime.Gosched()
 	}
 	for i := 0; i < n; i++ {

@@ -72,6 +72,19 @@ func loadDataset(c *Config, classes []string) (all, test *data.Dataset, err erro
 	return all, nil, err
 }
 
+// testFraction is the share of a dataset without a test set of its own that
+// is held out as one: -test, or by default 0.2 for the built-in sets and
+// none for the user's CSV.
+func testFraction(c *Config) float64 {
+	if c.Test != -1 {
+		return c.Test
+	}
+	if k, _, _ := strings.Cut(c.Data, ":"); k == "digits" || k == "synthetic" {
+		return 0.2
+	}
+	return 0
+}
+
 // loadSplits loads the dataset and cuts it into train, validation and test
 // sets, then fits the -normalize transform on the training split and applies
 // it to all three.
@@ -82,14 +95,7 @@ func loadSplits(c *Config) (*splits, error) {
 	}
 	s := &splits{name: c.Data}
 	if test == nil {
-		frac := c.Test
-		if frac == -1 {
-			frac = 0
-			if k, _, _ := strings.Cut(c.Data, ":"); k == "digits" || k == "synthetic" {
-				frac = 0.2
-			}
-		}
-		if all, test, err = all.Split(frac, testSeed); err != nil {
+		if all, test, err = all.Split(testFraction(c), testSeed); err != nil {
 			return nil, fmt.Errorf("-test: %w", err)
 		}
 	}

@@ -84,14 +84,7 @@ func checkpointData(ck *checkpoint, spec string) (*data.Dataset, error) {
 	if ds == nil {
 		ds = all
 		if spec == "" { // the run's own held-out split
-			frac := c.Test
-			if frac == -1 {
-				frac = 0
-				if k, _, _ := strings.Cut(c.Data, ":"); k == "digits" || k == "synthetic" {
-					frac = 0.2
-				}
-			}
-			if frac > 0 {
+			if frac := testFraction(&c); frac > 0 {
 				if _, ds, err = all.Split(frac, testSeed); err != nil {
 					return nil, err
 				}
