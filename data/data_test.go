@@ -7,8 +7,10 @@ import (
 	"errors"
 	"io"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -457,4 +459,30 @@ func FuzzReadCSV(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestSplitMatchesCopyingSubsets(t *testing.T) {
+	orig, _ := Synthetic("blobs", 101, 4)
+	ref, _ := Synthetic("blobs", 101, 4)
+	train, held, err := orig.Split(0.3, 9)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The same selection, by the copying Subset: the rows of each side in
+	// file order.
+	perm := rand.New(rand.NewPCG(9, 0x5eed)).Perm(101)
+	tr, te := perm[:71], perm[71:]
+	slices.Sort(tr)
+	slices.Sort(te)
+	for _, c := range []struct {
+		got  *Dataset
+		want *Dataset
+	}{{train, ref.Subset("t", tr)}, {held, ref.Subset("h", te)}} {
+		if c.got.N != c.want.N || !slices.Equal(c.got.F64, c.want.F64) || !slices.Equal(c.got.Labels, c.want.Labels) {
+			t.Fatalf("in-place split differs from the copying one (%d vs %d rows)", c.got.N, c.want.N)
+		}
+	}
+	if &train.F64[0] != &orig.F64[0] || cap(train.F64) != 71*2 {
+		t.Fatal("Split copied the data or let train reach past its rows")
+	}
 }

@@ -175,9 +175,15 @@ func (d *Dataset) Subset(name string, idx []int) *Dataset {
 	return &s
 }
 
-// Split shuffles the samples with seed and returns the first (1−frac) as
-// train (keeping d's name) and the rest as held out. frac must be in [0, 1); with frac 0 the
-// held-out set is nil and train is d itself.
+// Split shuffles the samples with seed and divides them: the first
+// (1−frac) become train (keeping d's name), the rest the held-out set,
+// each in file order. frac must be in [0, 1); with frac 0 the held-out set
+// is nil and train is d itself.
+//
+// Split copies nothing: it reorders d's rows in place so that the training
+// rows come first, and returns two views of d's storage. MNIST's training
+// set split this way costs no second 47 MB. d itself should not be used
+// afterwards other than through the two views.
 func (d *Dataset) Split(frac float64, seed uint64) (train, held *Dataset, err error) {
 	if !(frac >= 0 && frac < 1) {
 		return nil, nil, fmt.Errorf("split fraction %g: must be in [0, 1)", frac)
@@ -190,10 +196,71 @@ func (d *Dataset) Split(frac float64, seed uint64) (train, held *Dataset, err er
 		return nil, nil, fmt.Errorf("%s: a split of %g of %d samples leaves one side empty", d.Name, frac, d.N)
 	}
 	perm := rand.New(rand.NewPCG(seed, 0x5eed)).Perm(d.N)
-	tr, te := perm[:d.N-nHeld], perm[d.N-nHeld:]
-	slices.Sort(tr) // keep file order within each side
-	slices.Sort(te)
-	return d.Subset(d.Name, tr), d.Subset(d.Name+" (held out)", te), nil
+	nTrain := d.N - nHeld
+	slices.Sort(perm[:nTrain]) // keep file order within each side
+	slices.Sort(perm[nTrain:])
+	d.permute(perm)
+	return d.rows(d.Name, 0, nTrain), d.rows(d.Name+" (held out)", nTrain, d.N), nil
+}
+
+// permute reorders the rows in place so that new row i is old row perm[i],
+// following the permutation's cycles with one row of scratch per array.
+func (d *Dataset) permute(perm []int) {
+	done := make([]bool, len(perm))
+	permuteRows(d.U8, d.Features, perm, done)
+	permuteRows(d.F64, d.Features, perm, done)
+	permuteRows(d.Labels, 1, perm, done)
+	permuteRows(d.Targets, d.Outputs, perm, done)
+	permuteRows(d.RowLines, 1, perm, done)
+}
+
+func permuteRows[E any](s []E, width int, perm []int, done []bool) {
+	if len(s) == 0 {
+		return
+	}
+	clear(done)
+	tmp := make([]E, width)
+	row := func(i int) []E { return s[i*width : (i+1)*width] }
+	for i := range perm {
+		if done[i] || perm[i] == i {
+			continue
+		}
+		copy(tmp, row(i))
+		j := i
+		for {
+			done[j] = true
+			k := perm[j]
+			if k == i {
+				copy(row(j), tmp)
+				break
+			}
+			copy(row(j), row(k))
+			j = k
+		}
+	}
+}
+
+// rows is a view of rows [lo, hi), sharing d's storage.
+func (d *Dataset) rows(name string, lo, hi int) *Dataset {
+	v := *d
+	v.Name, v.N = name, hi-lo
+	f := d.Features
+	if d.U8 != nil {
+		v.U8 = d.U8[lo*f : hi*f : hi*f]
+	}
+	if d.F64 != nil {
+		v.F64 = d.F64[lo*f : hi*f : hi*f]
+	}
+	if d.Labels != nil {
+		v.Labels = d.Labels[lo:hi:hi]
+	}
+	if d.Targets != nil {
+		v.Targets = d.Targets[lo*d.Outputs : hi*d.Outputs : hi*d.Outputs]
+	}
+	if d.RowLines != nil {
+		v.RowLines = d.RowLines[lo:hi:hi]
+	}
+	return &v
 }
 
 // ClassCounts counts the samples of each class.
