@@ -163,5 +163,3 @@ func printJSON(w io.Writer, v any) error {
 	_, err = fmt.Fprintln(w, string(b))
 	return err
 }
-
-func readFile(path string) ([]byte, error) { return os.ReadFile(path) }

@@ -369,7 +369,7 @@ func initFrom[T num.Float](m *model.Model[T], path string) error {
 }
 
 func readSafetensors(path string) (*safetensors.File, error) {
-	b, err := readFile(path)
+	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
