@@ -77,20 +77,24 @@ var allReduceSizes = []struct {
 	name, spec string
 }{{"100k", "999-100"}, {"1M", "999-1000"}, {"10M", "9999-1000"}}
 
-// BenchmarkAllReduce sums W gradient buffers owner-computes style, each
-// worker reducing its chunk; GB/s counts the bytes read and written,
+// benchReduce times, over every size and worker count, the reduction that
+// prepare returns for a session; GB/s counts the bytes read and written,
 // (W+1)·P·4.
-func BenchmarkAllReduce(b *testing.B) {
+func benchReduce(b *testing.B, minWorkers int, prepare func(s *parallel.Session[float32], w int) func() error) {
 	for _, sz := range allReduceSizes {
 		for _, w := range workerCounts {
+			if w < minWorkers {
+				continue
+			}
 			b.Run(fmt.Sprintf("P=%s/workers=%d", sz.name, w), func(b *testing.B) {
 				tr := trainer(b, sz.spec, w, w)
 				p := len(tr.Model().Params)
 				_ = tr.Run(context.Background(), func(s *parallel.Session[float32]) error {
+					reduce := prepare(s, w)
 					b.ReportAllocs()
 					b.ResetTimer()
 					for b.Loop() {
-						if err := s.AllReduce(); err != nil {
+						if err := reduce(); err != nil {
 							b.Fatal(err)
 						}
 					}
@@ -102,28 +106,24 @@ func BenchmarkAllReduce(b *testing.B) {
 	}
 }
 
+// BenchmarkAllReduce is the trainer's reduction: each worker sums its
+// chunk of all W gradient buffers in worker order, then checks it.
+func BenchmarkAllReduce(b *testing.B) {
+	benchReduce(b, 1, func(s *parallel.Session[float32], _ int) func() error { return s.AllReduce })
+}
+
 // BenchmarkAllReduceSerial is the reference: one goroutine adds every
-// buffer into the first, O(W·P) on one core.
+// buffer into the first, O(W·P) on one core, no check.
 func BenchmarkAllReduceSerial(b *testing.B) {
-	for _, sz := range allReduceSizes {
-		for _, w := range workerCounts {
-			b.Run(fmt.Sprintf("P=%s/workers=%d", sz.name, w), func(b *testing.B) {
-				tr := trainer(b, sz.spec, w, w)
-				p := len(tr.Model().Params)
-				_ = tr.Run(context.Background(), func(s *parallel.Session[float32]) error {
-					g := s.Grads()
-					b.ResetTimer()
-					for b.Loop() {
-						for k := 1; k < w; k++ {
-							num.Axpy(1, g[k], g[0])
-						}
-					}
-					return nil
-				})
-				b.ReportMetric(float64(b.N)*float64((w+1)*p*4)/b.Elapsed().Seconds()/1e9, "GB/s")
-			})
+	benchReduce(b, 2, func(s *parallel.Session[float32], w int) func() error {
+		g := s.Grads()
+		return func() error {
+			for k := 1; k < w; k++ {
+				num.Axpy(1, g[k], g[0])
+			}
+			return nil
 		}
-	}
+	})
 }
 
 // BenchmarkMemCopy copies P floats: the memory-bandwidth limit for the
