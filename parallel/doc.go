@@ -9,7 +9,11 @@
 // owns a contiguous chunk of the flat parameter vector and sums that chunk
 // of every worker's gradient, in worker order, into worker 0's buffer.
 // Finally one optimizer step is applied, again split by chunk across the
-// workers. Channels carry the phase signals; gradients never travel.
+// workers. Gradients never travel: the coordinator signals each phase by
+// bumping an atomic generation counter, which waiting workers poll
+// (yielding the processor) before they park on their own channel; each
+// worker reports on a shared buffered channel. Across processes (see Group)
+// one MPI all-reduce of the in-process sums follows the reduction.
 //
 // Exactness: each worker's loss gradient is already divided by the size of
 // the whole batch (model.Workspace.LossGrad's denom), so the reduction is a
@@ -20,9 +24,10 @@
 // global batch, so the same seed and W give bit-identical weights.
 //
 // Concurrency contract: during phase 1 worker w writes only its workspace
-// and rows of its own input buffers; during phases 2 and 3 it writes only
-// its chunk of worker 0's gradient, of the parameters and of the optimizer
-// state. The coordinator (the goroutine that called Run) touches shared
-// state only between phases, after every worker has reported. Worker
-// goroutines live inside Run: none outlives Step, Fit or Evaluate.
+// and its own input buffers; during phases 2 and 3 it writes only its
+// chunk of worker 0's gradient, of the parameters and of the optimizer
+// state. The coordinator — the goroutine that called Run, which also does
+// worker 0's share — touches shared state only between phases, after every
+// worker has reported. Worker goroutines live inside Run: none outlives
+// Step, Fit or Evaluate.
 package parallel

@@ -152,8 +152,9 @@ const (
 	phaseStop                // leave the worker loop
 )
 
-// task is the coordinator's instruction for one phase; workers read it
-// after receiving the phase on their channel.
+// task is the coordinator's instruction for one phase. The coordinator
+// writes it before bumping the phase generation (an atomic store, which
+// publishes it); workers read it after seeing the new generation.
 type task[T num.Float] struct {
 	phase   phase
 	n       int // rows in the (micro-)batch
