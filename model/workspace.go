@@ -33,6 +33,14 @@ type Workspace[T num.Float] struct {
 
 	seed, step uint64 // dropout stream, see SetDropoutStream
 	rowBase    int
+
+	// AfterLayer, if set, is called by Backward as soon as layer l's
+	// gradient in Grad is complete (layers in reverse order), before the
+	// gradient flows on to layer l−1. A data-parallel trainer uses it to
+	// start reducing the last layers while the first are still in backward,
+	// as PyTorch DDP's reducer does. Layer l's part of Grad is not written
+	// again by this Backward.
+	AfterLayer func(l int)
 }
 
 // NewWorkspace sizes a workspace for batches of up to maxBatch rows.
@@ -183,6 +191,9 @@ func (w *Workspace[T]) Backward() {
 		gw, gb := d.WeightsIn(w.Grad)
 		num.MatMul(true, false, 1, dZ, num.View(n, d.In, x), 1, gw)
 		num.AddColSums(gb, dZ)
+		if w.AfterLayer != nil {
+			w.AfterLayer(l)
+		}
 		if l == 0 {
 			break
 		}

@@ -253,7 +253,7 @@ func TestNonFiniteStopsBeforeTheUpdate(t *testing.T) {
 	err := tr.Run(context.Background(), func(s *Session[float64]) error {
 		var sr StepResult
 		s.task.x, s.task.y = x, y
-		if err := s.grad(8, true, 8, 0, &sr); err != nil {
+		if err := s.grad(8, true, true, 8, 0, &sr); err != nil {
 			return err
 		}
 		tr.ws[2].Grad[123] = math.NaN()

@@ -99,6 +99,8 @@ type Config struct {
 	Seed     uint64 `json:"seed"`
 	Patience int    `json:"patience"`
 
+	MPIOverlap bool `json:"mpi-overlap"`
+
 	Out     string `json:"out"`
 	Metrics string `json:"metrics"`
 	Plot    string `json:"plot"`
@@ -151,6 +153,7 @@ func trainFlags(fs *flag.FlagSet, c *Config) {
 	fs.IntVar(&c.Workers, "workers", c.Workers, "data-parallel worker goroutines (0: one per usable CPU)")
 	fs.Uint64Var(&c.Seed, "seed", c.Seed, "random seed: initialisation, splits, shuffling, dropout")
 	fs.IntVar(&c.Patience, "patience", c.Patience, "early stopping: stop after this many epochs without a better validation loss and keep the best weights (0: off)")
+	fs.BoolVar(&c.MPIOverlap, "mpi-overlap", c.MPIOverlap, "under MPI, all-reduce the last layers' gradients while the first layers are still in backward (same results; slower on one machine, meant for networks)")
 	fs.StringVar(&c.Out, "out", c.Out, "checkpoint written after every epoch and at the end (safetensors)")
 	fs.StringVar(&c.Metrics, "metrics", c.Metrics, "write per-epoch metrics to this file: .csv, or .jsonl for JSON lines")
 	fs.StringVar(&c.Plot, "plot", c.Plot, "plot loss and accuracy curves to this file (.png or .svg)")
@@ -160,7 +163,7 @@ func trainFlags(fs *flag.FlagSet, c *Config) {
 
 // resumable lists the flags a resumed run may change: how long it runs and
 // where its output goes. Everything else is the checkpoint's.
-var resumable = map[string]bool{"epochs": true, "out": true, "metrics": true, "plot": true, "json": true, "quiet": true, "workers": true, "patience": true}
+var resumable = map[string]bool{"epochs": true, "out": true, "metrics": true, "plot": true, "json": true, "quiet": true, "workers": true, "patience": true, "mpi-overlap": true}
 
 // loadConfigFile reads a JSON config file over c. Unknown keys are errors,
 // so that a typo does not silently train something else.

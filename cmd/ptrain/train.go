@@ -250,7 +250,7 @@ func train[T num.Float](ctx context.Context, c Config, ck *checkpoint, world mpi
 		group = world
 	}
 	tr, err := parallel.New(m, opt, parallel.Config{Workers: c.Workers, BatchSize: c.Batch, Loss: loss, Seed: c.Seed,
-		ClipNorm: c.ClipNorm, ClipValue: c.ClipValue, Schedule: sched, Group: group})
+		ClipNorm: c.ClipNorm, ClipValue: c.ClipValue, Schedule: sched, Group: group, Overlap: c.MPIOverlap})
 	if err != nil {
 		return err
 	}
