@@ -68,6 +68,7 @@ type Config struct {
 	CSVDelim  string  `json:"csv-delim"`
 	Test      float64 `json:"test"`
 	Val       float64 `json:"val"`
+	ValOnTest bool    `json:"val-on-test"`
 	Normalize string  `json:"normalize"`
 	Shuffle   bool    `json:"shuffle"`
 
@@ -126,6 +127,7 @@ func trainFlags(fs *flag.FlagSet, c *Config) {
 	fs.StringVar(&c.CSVDelim, "csv-delim", c.CSVDelim, "CSV field delimiter (one character; \\t for tab)")
 	fs.Float64Var(&c.Test, "test", c.Test, "fraction held out as the test set when the dataset has none (default 0.2 for digits and synthetic, 0 for CSV)")
 	fs.Float64Var(&c.Val, "val", c.Val, "fraction of the training data held out for validation; 0 for none")
+	fs.BoolVar(&c.ValOnTest, "val-on-test", c.ValOnTest, "report the test split's loss and accuracy after every epoch instead of a validation split's (for time-to-accuracy comparisons; do not tune on it)")
 	fs.StringVar(&c.Normalize, "normalize", c.Normalize, "feature preprocessing fitted on the training split: none, minmax or zscore (image datasets are always scaled to [0,1])")
 	fs.BoolVar(&c.Shuffle, "shuffle", c.Shuffle, "reshuffle the training data every epoch (false keeps the file order)")
 	fs.StringVar(&c.Arch, "arch", c.Arch, "model spec, e.g. 784-256:relu-128:relu-10:softmax (default: INPUTS-128:relu-OUTPUTS with softmax for classification)")

@@ -99,10 +99,15 @@ func loadSplits(c *Config) (*splits, error) {
 			return nil, fmt.Errorf("-test: %w", err)
 		}
 	}
-	if s.train, s.val, err = all.Split(c.Val, c.Seed); err != nil {
+	s.test = test
+	if c.ValOnTest {
+		if test == nil {
+			return nil, fmt.Errorf("-val-on-test: %s has no test split (give -test)", c.Data)
+		}
+		s.train, s.val = all, test
+	} else if s.train, s.val, err = all.Split(c.Val, c.Seed); err != nil {
 		return nil, fmt.Errorf("-val: %w", err)
 	}
-	s.test = test
 	if c.Normalize != "none" {
 		t, err := data.Fit(s.train, c.Normalize)
 		if err != nil {

@@ -231,6 +231,7 @@ func TestBadInputExitsNonZeroWithOneMessage(t *testing.T) {
 	}
 	write("bad.csv", "a,b,label\n1,2,x\n3,oops,y\n")
 	write("short.csv", "a,b,label\n1,2,x\n3,y\n")
+	write("ok.csv", "a,b,label\n1,2,x\n3,4,y\n5,6,x\n")
 	write("garbage.safetensors", "not a checkpoint at all")
 	write("bad.json", `{"epochs": 3, "learning_rate": 0.1}`)
 	write("broken.json", "{\"epochs\": 3,\n \"lr\": }")
@@ -258,6 +259,7 @@ func TestBadInputExitsNonZeroWithOneMessage(t *testing.T) {
 		{[]string{"train", "-data", "csv:bad.csv"}, `bad.csv: line 3, column 2: field "oops" is not a number`},
 		{[]string{"train", "-data", "csv:short.csv"}, "short.csv: line 3: 2 fields, want 3"},
 		{[]string{"train", "-data", "csv:bad.csv", "-label", "nolabel"}, `no label column "nolabel"`},
+		{[]string{"train", "-data", "csv:ok.csv", "-val-on-test"}, "-val-on-test: csv:ok.csv has no test split"},
 		{[]string{"train", "-data", "mnist:" + dir}, "no train-images-idx3-ubyte"},
 		{[]string{"train", "-data", "fashion-mnist:" + dir}, "apt-get install dataset-fashion-mnist"},
 		{[]string{"train", "-init", "garbage.safetensors"}, "garbage.safetensors"},
