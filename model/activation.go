@@ -21,9 +21,7 @@ func activate[T num.Float](act Activation, z, a []T, cols int) {
 			a[i] = T(math.Tanh(float64(v)))
 		}
 	case ReLU:
-		for i, v := range z {
-			a[i] = max(v, 0)
-		}
+		reluForward(z, a)
 	case LeakyReLU:
 		s := T(act.Slope)
 		for i, v := range z {
@@ -89,11 +87,7 @@ func activationBackward[T num.Float](act Activation, a, d []T, cols int) {
 			d[i] *= 1 - v*v
 		}
 	case ReLU:
-		for i, v := range a {
-			if v <= 0 {
-				d[i] = 0
-			}
-		}
+		reluBackward(a, d)
 	case LeakyReLU:
 		s := T(act.Slope)
 		for i, v := range a {

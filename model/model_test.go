@@ -242,3 +242,32 @@ func TestFloat32MatchesFloat64Predictions(t *testing.T) {
 		}
 	}
 }
+
+func TestReLUKernelsMatchDefinition(t *testing.T) {
+	z := []float64{-2, -0.0, 0, 1e-300, 3, math.Inf(1), math.Inf(-1), -1e-300}
+	a := make([]float64, len(z))
+	reluForward(z, a)
+	d := []float64{1, 2, 3, 4, 5, 6, 7, 8}
+	reluBackward(a, d)
+	for i, v := range z {
+		want := max(v, 0)
+		if a[i] != want || math.Signbit(a[i]) {
+			t.Errorf("relu(%v) = %v, want +%v", v, a[i], want)
+		}
+		g := float64(i + 1)
+		if a[i] <= 0 {
+			g = 0
+		}
+		if d[i] != g {
+			t.Errorf("relu'(%v)·%d = %v, want %v", v, i+1, d[i], g)
+		}
+	}
+	z32 := []float32{-2, 0.5, 0, -1e-30}
+	a32 := make([]float32, 4)
+	reluForward(z32, a32)
+	d32 := []float32{1, 1, 1, 1}
+	reluBackward(a32, d32)
+	if a32[0] != 0 || a32[1] != 0.5 || a32[3] != 0 || d32[0] != 0 || d32[1] != 1 || d32[2] != 0 {
+		t.Fatalf("float32: a %v d %v", a32, d32)
+	}
+}
