@@ -26,7 +26,8 @@ Examples:
   ptrain train                                    # an MLP on the embedded 8x8 digits, in seconds
   ptrain train -data mnist:../shared/datasets/mnist -arch 784-256:relu-128:relu-10:softmax -epochs 15
   ptrain train -data fashion-mnist -optimizer momentum -lr 0.05 -schedule cosine -epochs 30
-  ptrain train -data csv:iris.csv -csv-skip 1 -csv-header=false -normalize zscore -arch 4-16:relu-3:softmax
+  ptrain train -data csv:iris.csv -csv-skip 1 -csv-header=false -normalize zscore -test 0.2 -val 0 \
+      -arch 4-16:relu-3:softmax -batch 8 -lr 0.01 -epochs 60
   ptrain train -data csv:houses.csv -label price -task regression -normalize zscore
   ptrain train -resume ptrain.safetensors -epochs 40   # continue a run up to 40 epochs
   ptrain train -config run.json -lr 0.01              # flags override the config file
