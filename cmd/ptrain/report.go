@@ -38,8 +38,9 @@ type reporter struct {
 	metricsCSV *csv.Writer
 	history    []epochRow
 	batch      int
-	stepLoss   float64
-	stepN      int
+	stepLoss   float64   // this epoch's loss sum so far
+	stepN      int       // and its samples
+	epochStart time.Time // when this epoch began: the last epoch's report, or the start
 }
 
 // epochRow is one epoch's figures, as written to -json, -metrics and the plot.
@@ -64,7 +65,7 @@ func jsonNum(v float64) *float64 {
 }
 
 func newReporter(c *Config, epochs int) (*reporter, error) {
-	r := &reporter{out: os.Stdout, human: os.Stdout, json: c.JSON, quiet: c.Quiet, epochs: epochs, start: time.Now(), batch: c.Batch}
+	r := &reporter{out: os.Stdout, human: os.Stdout, json: c.JSON, quiet: c.Quiet, epochs: epochs, start: time.Now(), epochStart: time.Now(), batch: c.Batch}
 	if c.JSON {
 		r.human = os.Stderr
 	}
@@ -113,7 +114,7 @@ func (r *reporter) step(s parallel.StepInfo) error {
 		r.bar.ChangeMax(s.Batches)
 		_ = r.bar.Set(s.Batch - 1)
 	}
-	el := time.Since(r.start).Seconds()
+	el := time.Since(r.epochStart).Seconds()
 	r.bar.Describe(fmt.Sprintf("epoch %d/%d loss %.4f %.0f samples/s", s.Epoch+1, r.epochs, r.stepLoss/float64(r.stepN), float64(r.stepN)/max(el, 1e-9)))
 	return r.bar.Set(s.Batch)
 }
@@ -125,6 +126,7 @@ func (r *reporter) epoch(e parallel.EpochInfo) error {
 		r.bar = nil
 	}
 	r.stepLoss, r.stepN = 0, 0
+	defer func() { r.epochStart = time.Now() }() // the next epoch starts after this report
 	row := epochRow{Epoch: e.Epoch, TrainLoss: jsonNum(e.TrainLoss), TrainAccuracy: jsonNum(e.TrainAccuracy), LR: e.LR,
 		SamplesPerSec: e.SamplesPerSec, EpochS: e.Elapsed.Seconds(), ElapsedS: time.Since(r.start).Seconds()}
 	valText := ""
