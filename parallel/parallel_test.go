@@ -348,3 +348,16 @@ func TestConfigRejects(t *testing.T) {
 		}
 	}
 }
+
+func TestPanicInRunStopsTheWorkers(t *testing.T) {
+	m := newModel(t, "6-4:softmax")
+	opt, _ := optim.New[float64](optim.Defaults(optim.SGD), len(m.Params))
+	tr, _ := New(m, opt, Config{Workers: 3, BatchSize: 4, Loss: model.CrossEntropy})
+	defer func() {
+		if recover() == nil {
+			t.Fatal("the panic did not propagate")
+		}
+		// goleak (TestMain) fails the package if a worker is still running.
+	}()
+	_ = tr.Run(context.Background(), func(*Session[float64]) error { panic("boom") })
+}

@@ -286,12 +286,13 @@ func (t *Trainer[T]) Run(ctx context.Context, f func(*Session[T]) error) error {
 			s.worker(w, wk)
 		}()
 	}
-	err := f(s)
-	s.phase.Store(int32(phaseStop))
-	s.gen.Add(1)
-	s.wakeAll()
-	wg.Wait()
-	return err
+	defer func() { // also when f panics: no worker outlives Run
+		s.phase.Store(int32(phaseStop))
+		s.gen.Add(1)
+		s.wakeAll()
+		wg.Wait()
+	}()
+	return f(s)
 }
 
 // workerState is how the coordinator reaches a parked worker.
