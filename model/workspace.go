@@ -72,9 +72,6 @@ func NewWorkspace[T num.Float](m *Model[T], maxBatch int) *Workspace[T] {
 // Model returns the model the workspace reads.
 func (w *Workspace[T]) Model() *Model[T] { return w.m }
 
-// Cap is the largest batch the workspace takes.
-func (w *Workspace[T]) Cap() int { return w.cap }
-
 // ZeroGrad sets Grad to zero. Backward accumulates, so call it before the
 // first backward pass of a step.
 func (w *Workspace[T]) ZeroGrad() { clear(w.Grad) }

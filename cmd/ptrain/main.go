@@ -23,6 +23,7 @@ import (
 	"syscall"
 
 	"github.com/ptrain/ptrain/model/num"
+	"github.com/ptrain/ptrain/parallel/mpi"
 )
 
 const version = "0.1.0"
@@ -80,7 +81,11 @@ func run(args []string, stderr io.Writer) (status int) {
 	case "info":
 		err = cmdInfo(args[1:], stderr)
 	case "version", "-version", "--version":
-		fmt.Printf("ptrain %s (%s, %s/%s), BLAS: %s\n", version, runtime.Version(), runtime.GOOS, runtime.GOARCH, num.Backend())
+		mpiSupport := "no (build with -tags mpi)"
+		if mpi.Available {
+			mpiSupport = "yes"
+		}
+		fmt.Printf("ptrain %s (%s, %s/%s), BLAS: %s, MPI: %s\n", version, runtime.Version(), runtime.GOOS, runtime.GOARCH, num.Backend(), mpiSupport)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(os.Stdout, usage)
 	default:

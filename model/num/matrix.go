@@ -13,11 +13,6 @@ type Matrix[T Float] struct {
 	Data       []T // len(Data) >= Rows*Cols; element (i, j) is Data[i*Cols+j]
 }
 
-// NewMatrix allocates a zeroed r×c matrix.
-func NewMatrix[T Float](r, c int) Matrix[T] {
-	return Matrix[T]{Rows: r, Cols: c, Data: Alloc[T](r * c)}
-}
-
 // View returns the r×c matrix over the first r*c elements of data.
 // It panics if data is too short.
 func View[T Float](r, c int, data []T) Matrix[T] {
@@ -86,11 +81,6 @@ func SumSquares[T Float](x []T) float64 {
 		s += float64(v) * float64(v)
 	}
 	return s
-}
-
-// Zero sets every element of x to 0.
-func Zero[T Float](x []T) {
-	clear(x)
 }
 
 // Align is the byte alignment of every buffer Alloc returns.
