@@ -46,6 +46,12 @@ type errUsage struct{ error }
 
 func (e errUsage) Unwrap() error { return e.error }
 
+// errQuiet is a failure another process reports (MPI rank 0): exit
+// status 1 without a message.
+type errQuiet struct{ error }
+
+func (e errQuiet) Unwrap() error { return e.error }
+
 // errInterrupted is a run stopped by a signal after saving: exit status 130.
 type errInterrupted struct{ msg string }
 
@@ -94,9 +100,15 @@ func run(args []string, stderr io.Writer) (status int) {
 	}
 	var u errUsage
 	var intr errInterrupted
+	var quiet errQuiet
 	switch {
 	case err == nil:
 		return 0
+	case errors.As(err, &quiet):
+		if errors.As(err, &intr) {
+			return 130
+		}
+		return 1
 	case errors.Is(err, errHelp):
 		return 0
 	case errors.As(err, &intr):

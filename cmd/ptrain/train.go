@@ -103,13 +103,23 @@ func cmdTrain(ctx context.Context, args []string, stderr io.Writer) error {
 		run = train[float64]
 	}
 	err = run(ctx, c, ck, world)
-	var intr errInterrupted
-	if err != nil && world.Size() > 1 && !errors.As(err, &intr) {
-		// One rank failed: stop every rank rather than leave them waiting in
-		// a collective call.
-		fmt.Fprintf(stderr, "ptrain train: rank %d: %v\n", world.Rank(), err)
-		world.Abort(1)
+	if err == nil || world.Size() == 1 {
+		return err
 	}
+	var intr errInterrupted
+	var nf *parallel.NonFiniteError
+	if errors.As(err, &intr) || errors.As(err, &nf) {
+		// Every rank took this decision together, on all-reduced figures:
+		// rank 0 reports it and all finish normally.
+		if world.Rank() != 0 {
+			return errQuiet{err}
+		}
+		return err
+	}
+	// This rank alone failed: stop every rank rather than leave them
+	// waiting in a collective call.
+	fmt.Fprintf(stderr, "ptrain train: rank %d: %v\n", world.Rank(), err)
+	world.Abort(1)
 	return err
 }
 
@@ -303,7 +313,10 @@ func train[T num.Float](ctx context.Context, c Config, ck *checkpoint, world mpi
 	if err != nil {
 		var nf *parallel.NonFiniteError
 		if errors.As(err, &nf) {
-			return fmt.Errorf("%w (lower -lr, or use -clip-norm); the last good checkpoint is %s", err, c.Out)
+			if _, serr := os.Stat(c.Out); serr == nil && root {
+				return fmt.Errorf("%w (lower -lr, or use -clip-norm); the last good checkpoint is %s", err, c.Out)
+			}
+			return fmt.Errorf("%w (lower -lr, or use -clip-norm)", err)
 		}
 		return err
 	}
