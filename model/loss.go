@@ -150,3 +150,22 @@ func lossRows[T num.Float](loss Loss, act Activation, z, a, y, dz []T, k int, de
 	}
 	return sum
 }
+
+// Class is the class an output row (or a target row) stands for: the index
+// of the largest value, or for a single output — a sigmoid's probability
+// of class 1 — 1 if it exceeds 0.5, else 0.
+func Class[T num.Float](row []T) int {
+	if len(row) == 1 {
+		if row[0] > 0.5 {
+			return 1
+		}
+		return 0
+	}
+	best := 0
+	for j, v := range row {
+		if v > row[best] {
+			best = j
+		}
+	}
+	return best
+}

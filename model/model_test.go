@@ -271,3 +271,14 @@ func TestReLUKernelsMatchDefinition(t *testing.T) {
 		t.Fatalf("float32: a %v d %v", a32, d32)
 	}
 }
+
+func TestClass(t *testing.T) {
+	for _, tc := range []struct {
+		row  []float32
+		want int
+	}{{[]float32{0.1, 0.7, 0.2}, 1}, {[]float32{0.9, 0.05, 0.05}, 0}, {[]float32{0.2, 0.2, 0.6}, 2}, {[]float32{0.51}, 1}, {[]float32{0.5}, 0}} {
+		if got := Class(tc.row); got != tc.want {
+			t.Errorf("Class(%v) = %d, want %d", tc.row, got, tc.want)
+		}
+	}
+}

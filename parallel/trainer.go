@@ -471,33 +471,15 @@ func (t *Trainer[T]) runPhase(w int, p phase, tk *task[T]) {
 	}
 }
 
-// tally counts the rows whose prediction matches the target — argmax for
-// several outputs, a 0.5 threshold for one — and adds to conf
+// tally counts the rows whose predicted class (model.Class) matches the
+// target's, and adds to conf
 // (target×prediction, width max(out, 2)) if it is not nil. For regression
 // targets the count is meaningless and ignored by callers.
 func tally[T num.Float](pred, y []T, n, out int, conf []int64) int64 {
 	k := max(out, 2)
 	var correct int64
 	for r := 0; r < n; r++ {
-		var p, want int
-		if out == 1 {
-			if pred[r] > 0.5 {
-				p = 1
-			}
-			if y[r] > 0.5 {
-				want = 1
-			}
-		} else {
-			row, yr := pred[r*out:(r+1)*out], y[r*out:(r+1)*out]
-			for j := 1; j < out; j++ {
-				if row[j] > row[p] {
-					p = j
-				}
-				if yr[j] > yr[want] {
-					want = j
-				}
-			}
-		}
+		p, want := model.Class(pred[r*out:(r+1)*out]), model.Class(y[r*out:(r+1)*out])
 		if p == want {
 			correct++
 		}

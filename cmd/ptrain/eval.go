@@ -318,19 +318,7 @@ func predict[T num.Float](ck *checkpoint, ds *data.Dataset, w io.Writer) error {
 			row := pred[r*out : (r+1)*out]
 			rec = append(rec[:0], strconv.Itoa(lo+r))
 			if classes {
-				best := 0
-				if out == 1 {
-					if row[0] > 0.5 {
-						best = 1
-					}
-				} else {
-					for j := range row {
-						if row[j] > row[best] {
-							best = j
-						}
-					}
-				}
-				rec = append(rec, ck.classes[best])
+				rec = append(rec, ck.classes[model.Class(row)])
 			}
 			for _, v := range row {
 				rec = append(rec, strconv.FormatFloat(float64(v), 'g', 6, 64))

@@ -37,7 +37,6 @@ type reporter struct {
 	metrics    *os.File
 	metricsCSV *csv.Writer
 	history    []epochRow
-	batch      int
 	stepLoss   float64   // this epoch's loss sum so far
 	stepN      int       // and its samples
 	epochStart time.Time // when this epoch began: the last epoch's report, or the start
@@ -65,7 +64,7 @@ func jsonNum(v float64) *float64 {
 }
 
 func newReporter(c *Config, epochs int) (*reporter, error) {
-	r := &reporter{out: os.Stdout, human: os.Stdout, json: c.JSON, quiet: c.Quiet, epochs: epochs, start: time.Now(), epochStart: time.Now(), batch: c.Batch}
+	r := &reporter{out: os.Stdout, human: os.Stdout, json: c.JSON, quiet: c.Quiet, epochs: epochs, start: time.Now(), epochStart: time.Now()}
 	if c.JSON {
 		r.human = os.Stderr
 	}
