@@ -192,16 +192,10 @@ func TestResumedFitEqualsUninterrupted(t *testing.T) {
 	if !errors.Is(err, stopAt) || res.Epoch != 1 || res.Batch != 7 {
 		t.Fatalf("interrupted run: %v at %+v", err, res.Progress)
 	}
-	// Resume into fresh objects from what a checkpoint holds.
+	// Resume into fresh objects from what a checkpoint holds: the weights,
+	// the optimizer state and the progress.
 	resume := cfg
 	resume.Start = res.Progress
-	second, _, err := fitDigits(t, 2, resume, func(m *model.Model[float32]) { copy(m.Params, first.m.Params) })
-	_ = second
-	if err != nil {
-		t.Fatal(err)
-	}
-	// fitDigits made a fresh optimizer: load the interrupted run's state and
-	// resume once more, this time exactly.
 	train, val := digitsSplit(t)
 	m := first.m.Clone()
 	opt, _ := optim.New[float32](first.opt.Config(), len(m.Params))
@@ -297,8 +291,8 @@ func TestEarlyStoppingRestoresBest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !res.EarlyStopped && epochs == 30 {
-		t.Skip("validation loss kept improving for 30 epochs") // not expected at lr 0.01
+	if !res.EarlyStopped {
+		t.Fatalf("no early stop in %d epochs (Adam at lr 0.01 overfits the digits within a few)", epochs)
 	}
 	if res.BadEpochs != 2 || epochs != res.BestEpoch+2 {
 		t.Fatalf("stopped after %d epochs, best %d, bad %d", epochs, res.BestEpoch, res.BadEpochs)
