@@ -93,6 +93,7 @@ func saveCheckpoint[T num.Float](path string, m *model.Model[T], opt *optim.Opti
 	}
 	meta := m.Metadata()
 	js := func(v any) string { b, _ := json.Marshal(v); return string(b) }
+	cfg.Data = absData(cfg.Data)
 	meta[metaConfig] = js(cfg)
 	meta[metaProgress] = js(toCkptProgress(prog, st.Step))
 	meta[metaTask] = ds.Task.String()

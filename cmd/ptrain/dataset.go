@@ -134,8 +134,8 @@ func (s *splits) describe() string {
 	return fmt.Sprintf("%s: %s train / %s validation / %s test samples, %d features", s.name, n(s.train), n(s.val), n(s.test), s.train.Features)
 }
 
-// absPath makes a dataset path absolute so that a checkpoint still finds it
-// when used from another directory.
+// absData makes a dataset spec's path absolute, so that a checkpoint's
+// config still finds the data when eval or -resume run in another directory.
 func absData(spec string) string {
 	kind, arg, ok := strings.Cut(spec, ":")
 	if !ok || arg == "" || kind == "synthetic" {

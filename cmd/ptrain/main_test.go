@@ -4,9 +4,11 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -82,20 +84,11 @@ func TestDefaultTrainReachesHighTestAccuracy(t *testing.T) {
 	if !strings.Contains(out, "test accuracy 9") || !strings.Contains(out, "checkpoint written to ptrain.safetensors") {
 		t.Fatalf("default run output:\n%s", out)
 	}
-	i := strings.Index(out, "test accuracy ")
-	var acc float64
-	if _, err := fmtSscan(out[i+len("test accuracy "):], &acc); err != nil || acc < 96.5 {
+	rest := out[strings.Index(out, "test accuracy ")+len("test accuracy "):]
+	acc, err := strconv.ParseFloat(rest[:strings.Index(rest, "%")], 64)
+	if err != nil || acc < 96.5 {
 		t.Fatalf("test accuracy %v%% (want ≥ 96.5%%): %v", acc, err)
 	}
-}
-
-func fmtSscan(s string, v *float64) (int, error) {
-	s = strings.TrimSpace(s)
-	end := strings.IndexAny(s, "% ")
-	if end < 0 {
-		end = len(s)
-	}
-	return 1, json.Unmarshal([]byte(s[:end]), v)
 }
 
 func TestJSONOutputEvalPredictInfo(t *testing.T) {
@@ -160,6 +153,21 @@ func TestJSONOutputEvalPredictInfo(t *testing.T) {
 		if !strings.Contains(info, want) {
 			t.Fatalf("info lacks %q:\n%s", want, info)
 		}
+	}
+}
+
+func TestCheckpointFindsRelativeDataFromElsewhere(t *testing.T) {
+	dir, other := t.TempDir(), t.TempDir()
+	var rows strings.Builder
+	rows.WriteString("x,y,class\n")
+	for i := 0; i < 60; i++ {
+		fmt.Fprintf(&rows, "%d,%d,%s\n", i%7, i%5, []string{"a", "b"}[i%2])
+	}
+	_ = os.WriteFile(filepath.Join(dir, "t.csv"), []byte(rows.String()), 0o644)
+	mustRun(t, dir, "train", "-data", "csv:t.csv", "-test", "0.25", "-epochs", "2", "-quiet", "-out", "m.safetensors")
+	out := mustRun(t, other, "eval", "-model", filepath.Join(dir, "m.safetensors"))
+	if !strings.Contains(out, "15 samples") {
+		t.Fatalf("eval from another directory:\n%s", out)
 	}
 }
 
