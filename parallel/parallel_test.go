@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 
 	"go.uber.org/goleak"
@@ -354,4 +355,43 @@ func TestPanicInRunStopsTheWorkers(t *testing.T) {
 		// goleak (TestMain) fails the package if a worker is still running.
 	}()
 	_ = tr.Run(context.Background(), func(*Session[float64]) error { panic("boom") })
+}
+
+// Workers with no rows finish a phase at once and can be back asleep while
+// the coordinator's wakeAll for that phase is still walking the workers.
+// Here a worker asleep after a phase is sent that phase's wake-up token
+// again, as such a late wakeAll does. It
+// must go back to sleep without running anything, so no report arrives.
+func TestStaleWakeUpRunsNothing(t *testing.T) {
+	m := newModel(t, testSpec)
+	opt, _ := optim.New[float64](optim.Defaults(optim.SGD), len(m.Params))
+	tr, err := New(m, opt, Config{Workers: 2, BatchSize: 4, Loss: model.CrossEntropy})
+	if err != nil {
+		t.Fatal(err)
+	}
+	asleep := func(s *Session[float64]) {
+		t.Helper()
+		wk := s.workers[0]
+		for i := 0; !(wk.sleeping.Load() && len(wk.wake) == 0); i++ {
+			if i == 1e7 {
+				t.Fatal("worker 1 never went to sleep")
+			}
+			runtime.Gosched()
+		}
+	}
+	err = tr.Run(context.Background(), func(s *Session[float64]) error {
+		if err := s.AllReduce(); err != nil {
+			return err
+		}
+		asleep(s)
+		s.wakeAll() // the stale token: the generation has not moved
+		asleep(s)
+		if n := len(s.done); n != 0 {
+			t.Errorf("a stale wake-up made worker 1 run its last phase again (%d reports)", n)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }

@@ -320,13 +320,16 @@ func (s *Session[T]) worker(w int, wk *workerState) {
 		for i := 0; i < s.spin && s.gen.Load() == last; i++ {
 			runtime.Gosched()
 		}
-		if s.gen.Load() == last {
+		// A token means "look again", not "go": the coordinator's wakeAll
+		// for the previous generation can still be walking the workers
+		// after this one has finished that phase and gone back to sleep,
+		// and then the token it gets is stale.
+		for s.gen.Load() == last {
 			wk.sleeping.Store(true)
 			if s.gen.Load() != last && wk.sleeping.CompareAndSwap(true, false) {
-				// The coordinator moved on before it saw us asleep: no token comes.
-			} else {
-				<-wk.wake // Run always ends with phaseStop, so this returns
+				break // the coordinator moved on before it saw us asleep: no token comes
 			}
+			<-wk.wake // Run always ends with phaseStop, so a real token comes
 		}
 		last = s.gen.Load()
 		p := phase(s.phase.Load())
