@@ -8,6 +8,12 @@ import "math"
 // each element) rather than the SQRTSD instruction, which made Adam cost
 // 8 ns per parameter. Each pair below is the same formula; the float32
 // version computes in float32, as PyTorch does for float32 parameters.
+//
+// Go does not vectorise loops, so on amd64 with AVX the float32 loops run
+// 8 lanes at a time in kernels_amd64.s (float32 is what training uses;
+// float64 is for exact checks). The assembly repeats the Go loop's
+// operations in its order, so results are bit-for-bit the same either way
+// and the Go loop below finishes the last len%8 elements.
 
 // adamKernel is one Adam/AdamW step (see Method Adam): with decay = 1 − η·λ
 // for AdamW and 1 otherwise, stepSize = η/(1−β₁ᵗ) and bc2 = √(1−β₂ᵗ),
@@ -21,7 +27,13 @@ func (k adamKernel) run32(p, g, m, v []float32) {
 	g, m, v = g[:len(p)], m[:len(p)], v[:len(p)]
 	b1, c1, b2, c2 := float32(k.b1), float32(1-k.b1), float32(k.b2), float32(1-k.b2)
 	step, inv, eps, decay := float32(k.stepSize), float32(1/k.bc2), float32(k.eps), float32(k.decay)
-	for i := range p {
+	i := 0
+	if n := len(p) &^ 7; haveAVX && n > 0 {
+		c := [8]float32{b1, c1, b2, c2, step, inv, eps, decay}
+		adam32AVX(&p[0], &g[0], &m[0], &v[0], n, &c)
+		i = n
+	}
+	for ; i < len(p); i++ {
 		gi := g[i]
 		mi := b1*m[i] + c1*gi
 		vi := b2*v[i] + c2*gi*gi
@@ -51,7 +63,18 @@ type rmspropKernel struct {
 func (k rmspropKernel) run32(p, g, s, b []float32) {
 	g, s = g[:len(p)], s[:len(p)]
 	lr, a, c, eps, mu := float32(k.lr), float32(k.alpha), float32(1-k.alpha), float32(k.eps), float32(k.mu)
-	for i := range p {
+	i := 0
+	if n := len(p) &^ 7; haveAVX && n > 0 {
+		var bp *float32
+		if b != nil {
+			b = b[:len(p)]
+			bp = &b[0]
+		}
+		cs := [8]float32{a, c, eps, mu, lr}
+		rmsprop32AVX(&p[0], &g[0], &s[0], bp, n, &cs)
+		i = n
+	}
+	for ; i < len(p); i++ {
 		gi := g[i]
 		si := a*s[i] + c*gi*gi
 		s[i] = si
@@ -76,5 +99,34 @@ func (k rmspropKernel) run64(p, g, s, b []float64) {
 			b[i] = d
 		}
 		p[i] -= k.lr * d
+	}
+}
+
+// momentumKernel is one heavy-ball or Nesterov step (see Method Momentum):
+// v ← μv + g; p ← p − η·v, or p ← p − η·(g + μv) for Nesterov.
+type momentumKernel struct {
+	lr, mu   float64
+	nesterov bool
+}
+
+// run32 is one fused pass: it reads g, v and p once and writes v and p
+// once, where scal-then-two-axpy passes streamed v three times.
+func (k momentumKernel) run32(p, g, v []float32) {
+	g, v = g[:len(p)], v[:len(p)]
+	lr, mu := float32(k.lr), float32(k.mu)
+	i := 0
+	if n := len(p) &^ 7; haveAVX && n > 0 {
+		c := [8]float32{mu, lr}
+		momentum32AVX(&p[0], &g[0], &v[0], n, &c, k.nesterov)
+		i = n
+	}
+	for ; i < len(p); i++ {
+		vi := mu*v[i] + g[i]
+		v[i] = vi
+		d := vi
+		if k.nesterov {
+			d = g[i] + mu*vi
+		}
+		p[i] -= lr * d
 	}
 }

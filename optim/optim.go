@@ -224,10 +224,15 @@ func (o *Optimizer[T]) Apply(params, grads []T, lo, hi int) {
 	case SGD:
 		num.Axpy(T(-lr), g, p)
 	case Momentum, Nesterov:
-		// v = μ·v + g; p −= η·v, or for Nesterov p −= η·(g + μ·v), as three
-		// assembly vector passes: 1.06 ns per parameter here against 1.7
-		// for one fused scalar loop (Go does not vectorise).
 		v := o.bufA[lo:hi]
+		if num.Is32[T]() && haveAVX {
+			k := momentumKernel{lr: lr, mu: mu, nesterov: c.Method == Nesterov}
+			k.run32(num.As32(p), num.As32(g), num.As32(v))
+			break
+		}
+		// v = μ·v + g; p −= η·v, or for Nesterov p −= η·(g + μ·v), as
+		// assembly vector passes (gonum's, or the BLAS's): 1.06 ns per
+		// parameter here against 1.7 for one fused loop in Go.
 		num.Scal(T(mu), v)
 		num.Axpy(1, g, v)
 		if c.Method == Nesterov {
