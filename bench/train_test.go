@@ -64,7 +64,7 @@ func benchTrainStep(b *testing.B, w, batch int) {
 // BenchmarkTrainStep is one optimizer step (forward, backward, all-reduce,
 // momentum SGD) of the MNIST MLP in float32 on caller-filled batches.
 func BenchmarkTrainStep(b *testing.B) {
-	for _, batch := range []int{128, 512} {
+	for _, batch := range []int{32, 128, 512} {
 		for _, w := range workerCounts {
 			b.Run(fmt.Sprintf("batch=%d/workers=%d", batch, w), func(b *testing.B) { benchTrainStep(b, w, batch) })
 		}

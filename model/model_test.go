@@ -327,3 +327,39 @@ func TestBackwardOverwriteEqualsZeroThenBackward(t *testing.T) {
 		}
 	}
 }
+
+// The vector ReLU loops must give the Go loops' bits for every input,
+// signed zeros, infinities, NaNs and subnormals included, at lengths
+// around the 8-lane block.
+func TestReLUVectorLoopsMatchGoLoops(t *testing.T) {
+	if !haveAVX2 {
+		t.Skip("no vector ReLU on this machine")
+	}
+	special := []uint32{0, 0x80000000, 0x7f800000, 0xff800000, 0x7fc00000, 0xffc00001, 1, 0x80000001, 0x3f800000, 0xbf800000}
+	rng := rand.New(rand.NewPCG(4, 4))
+	defer func(h bool) { haveAVX2 = h }(haveAVX2)
+	for _, n := range []int{0, 3, 8, 13, 16, 29, 1000} {
+		z, d := make([]float32, n), make([]float32, n)
+		for i := range z {
+			if rng.IntN(3) == 0 {
+				z[i] = math.Float32frombits(special[rng.IntN(len(special))])
+			} else {
+				z[i] = float32(rng.NormFloat64())
+			}
+			d[i] = math.Float32frombits(rng.Uint32())
+		}
+		var a, g [2][]float32
+		for k, vec := range []bool{true, false} {
+			haveAVX2 = vec
+			a[k], g[k] = make([]float32, n), append([]float32(nil), d...)
+			reluForward(z, a[k])
+			reluBackward(a[k], g[k])
+		}
+		for i := 0; i < n; i++ {
+			if math.Float32bits(a[0][i]) != math.Float32bits(a[1][i]) || math.Float32bits(g[0][i]) != math.Float32bits(g[1][i]) {
+				t.Fatalf("n=%d, z[%d]=%08x: forward %08x vs %08x, backward %08x vs %08x (vector vs Go)", n, i, math.Float32bits(z[i]),
+					math.Float32bits(a[0][i]), math.Float32bits(a[1][i]), math.Float32bits(g[0][i]), math.Float32bits(g[1][i]))
+			}
+		}
+	}
+}

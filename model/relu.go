@@ -16,7 +16,8 @@ import (
 // math.Float32bits as a call in every iteration, and ReLU took 16% of a
 // batch-128 training step (perf); concrete loops made that step 15% faster.
 // The benchmarks below instantiate in this package, where the calls were
-// inlined, so they do not show it.
+// inlined, so they do not show it. On amd64 with AVX2 the float32 loops
+// run 8 lanes at a time in relu_amd64.s, with the same bit operations.
 
 // reluForward writes a = max(z, 0): the sign bit, smeared over the word,
 // clears every negative input (and −0).
@@ -30,7 +31,13 @@ func reluForward[T num.Float](z, a []T) {
 
 func reluForward32(z, a []float32) {
 	a = a[:len(z)]
-	for i, v := range z {
+	i := 0
+	if n := len(z) &^ 7; haveAVX2 && n > 0 {
+		reluForward32AVX2(&z[0], &a[0], n)
+		i = n
+	}
+	for ; i < len(z); i++ {
+		v := z[i]
 		b := math.Float32bits(v)
 		a[i] = math.Float32frombits(b &^ uint32(int32(b)>>31))
 	}
@@ -57,7 +64,13 @@ func reluBackward[T num.Float](a, d []T) {
 
 func reluBackward32(a, d []float32) {
 	d = d[:len(a)]
-	for i, v := range a {
+	i := 0
+	if n := len(a) &^ 7; haveAVX2 && n > 0 {
+		reluBackward32AVX2(&a[0], &d[0], n)
+		i = n
+	}
+	for ; i < len(a); i++ {
+		v := a[i]
 		b := int32(math.Float32bits(v))
 		mask := uint32((b | -b) >> 31)
 		d[i] = math.Float32frombits(math.Float32bits(d[i]) & mask)
