@@ -3,7 +3,8 @@
 # Fashion-MNIST with the README's recipe (momentum SGD 0.05, cosine over 20
 # epochs, batch 128, 784-256-128-10). Both sides evaluate the test set after
 # every epoch and count training time only. PyTorch runs with its best
-# 2-core setting (2 threads, OMP_WAIT_POLICY=PASSIVE) and with 1 thread;
+# 2-core setting (2 threads, OMP_WAIT_POLICY=PASSIVE) and with 1 thread
+# (whose GEMMs still use both cores: see run.sh);
 # ptrain with -tags openblas and 2 workers.
 #
 # Needs: apt-get install python3-torch dataset-fashion-mnist libopenblas-dev

@@ -11,6 +11,7 @@ batch in it, as ptrain does.
 Usage: torch_mlp.py --threads N --batch B [--epochs E] [--dir DIR]
 """
 import argparse
+import ctypes
 import gzip
 import json
 import os
@@ -28,6 +29,17 @@ def read_idx(path):
     nd = magic & 0xFF
     dims = struct.unpack(">" + "I" * nd, raw[4:4 + 4 * nd])
     return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * nd).reshape(dims)
+
+
+def blas_threads():
+    """The threads OpenBLAS's GEMMs use in this process, or None if the BLAS
+    is not OpenBLAS. torch.set_num_threads does not reach Debian's pthread
+    OpenBLAS: with --threads 1 its GEMMs still use every core, unless
+    OPENBLAS_NUM_THREADS=1 is set."""
+    try:
+        return ctypes.CDLL("libopenblas.so.0").openblas_get_num_threads()
+    except (OSError, AttributeError):
+        return None
 
 
 def main():
@@ -62,6 +74,7 @@ def main():
         if epoch > 0:
             best = max(best, rate)
     print(json.dumps({"framework": "pytorch " + torch.__version__, "threads": a.threads,
+                      "blas_threads": blas_threads(),
                       "batch": a.batch, "samples_per_sec": round(best), "final_loss": loss.item()}))
 
 
