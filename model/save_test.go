@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -192,4 +193,21 @@ func FuzzLoad(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestEncodeIsLittleEndian(t *testing.T) {
+	x32 := []float32{1.5, -2, float32(math.Inf(1)), 3e-42}
+	x64 := []float64{1.5, -2, math.NaN(), 5e-324}
+	var want32, want64 bytes.Buffer
+	_ = binary.Write(&want32, binary.LittleEndian, x32)
+	_ = binary.Write(&want64, binary.LittleEndian, x64)
+	if got := Encode(x32); !bytes.Equal(got, want32.Bytes()) {
+		t.Errorf("Encode(float32) = % x, want % x", got, want32.Bytes())
+	}
+	if got := Encode(x64); !bytes.Equal(got, want64.Bytes()) {
+		t.Errorf("Encode(float64) = % x, want % x", got, want64.Bytes())
+	}
+	if got := Encode([]float32{}); len(got) != 0 {
+		t.Errorf("Encode of nothing = % x", got)
+	}
 }
