@@ -88,7 +88,7 @@ const Align = 64
 
 // Alloc returns a zeroed slice of n elements whose first element is
 // Align-byte aligned. Every numeric buffer in ptrain comes from here: SIMD
-// BLAS kernels (OpenBLAS's AVX-512 ones among them) choose their code path
+// BLAS kernels (OpenBLAS's among them) can choose their code path
 // — and so their rounding — by the alignment of the data, so a buffer
 // that lands at a different address modulo 64 in another run would give a
 // different last bit. With aligned bases, every view into a buffer has the
