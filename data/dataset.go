@@ -81,6 +81,8 @@ func FillRow[T num.Float](d *Dataset, i int, dst []T) {
 	f := d.Features
 	dst = dst[:f]
 	switch {
+	case d.U8 != nil && d.Scale != nil && num.Is32[T]():
+		fillU8(d.U8[i*f:(i+1)*f], d.Scale[:f], d.Shift, num.As32(dst))
 	case d.U8 != nil && d.Scale != nil && d.Shift == nil:
 		src, sc := d.U8[i*f:(i+1)*f], d.Scale[:f]
 		for j, v := range src {
@@ -106,6 +108,35 @@ func FillRow[T num.Float](d *Dataset, i int, dst []T) {
 			}
 			dst[j] = T(x)
 		}
+	}
+}
+
+// fillU8 writes dst[j] = float32(float64(src[j])·scale[j] + shift[j]),
+// the transform of Value rounded once to float32; shift may be nil. This is
+// the row fill of every image dataset, for every sample of every epoch: on
+// amd64 it runs 4 lanes at a time in fill_amd64.s, with the same float64
+// operations, so the bits are the same either way.
+func fillU8(src []uint8, scale, shift []float64, dst []float32) {
+	dst = dst[:len(src)]
+	scale = scale[:len(src)]
+	if shift != nil {
+		shift = shift[:len(src)]
+	}
+	j := 0
+	if n := len(src) &^ 3; haveAVX && n > 0 {
+		var sh *float64
+		if shift != nil {
+			sh = &shift[0]
+		}
+		u8AffineF32AVX(&src[0], &scale[0], sh, &dst[0], n)
+		j = n
+	}
+	for ; j < len(src); j++ {
+		x := float64(src[j]) * scale[j]
+		if shift != nil {
+			x += shift[j]
+		}
+		dst[j] = float32(x)
 	}
 }
 
