@@ -52,9 +52,10 @@ func benchForwardBackward[T num.Float](b *testing.B, batch int) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
+		ws.ZeroGrad()
 		ws.Forward(x, batch, true)
 		ws.LossGrad(model.CrossEntropy, y, float64(batch))
-		ws.BackwardOverwrite() // as the trainer does for a step's first micro-batch
+		ws.Backward()
 	}
 	s := b.Elapsed().Seconds()
 	b.ReportMetric(float64(b.N*batch)/s, "samples/s")

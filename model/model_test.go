@@ -283,51 +283,6 @@ func TestClass(t *testing.T) {
 	}
 }
 
-// BackwardOverwrite must store exactly what ZeroGrad + Backward add up to,
-// whatever Grad held before, and a Backward after it must accumulate onto
-// it as after the ZeroGrad form.
-func TestBackwardOverwriteEqualsZeroThenBackward(t *testing.T) {
-	m, _ := New[float32](MustParseSpec("20-16:relu:dropout=0.2-8:tanh-4:softmax"))
-	_ = m.Initialize(1, InitAuto)
-	rng := rand.New(rand.NewPCG(2, 2))
-	x1, y1 := randomBatch(rng, 8, 20, 4, CrossEntropy)
-	x2, y2 := randomBatch(rng, 5, 20, 4, CrossEntropy)
-	conv := func(v []float64) []float32 {
-		out := make([]float32, len(v))
-		for i, f := range v {
-			out[i] = float32(f)
-		}
-		return out
-	}
-	run := func(ws *Workspace[float32], overwrite bool) []float32 {
-		ws.SetDropoutStream(3, 1, 0)
-		ws.Forward(conv(x1), 8, true)
-		ws.LossGrad(CrossEntropy, conv(y1), 13)
-		if overwrite {
-			ws.BackwardOverwrite()
-		} else {
-			ws.ZeroGrad()
-			ws.Backward()
-		}
-		ws.SetDropoutStream(3, 1, 8)
-		ws.Forward(conv(x2), 5, true)
-		ws.LossGrad(CrossEntropy, conv(y2), 13)
-		ws.Backward()
-		return ws.Grad
-	}
-	want := run(NewWorkspace(m, 8), false)
-	ws := NewWorkspace(m, 8)
-	for i := range ws.Grad {
-		ws.Grad[i] = float32(rng.NormFloat64()) // stale gradient from an earlier step
-	}
-	got := run(ws, true)
-	for i := range want {
-		if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
-			t.Fatalf("%s: %v after BackwardOverwrite, %v after ZeroGrad + Backward", m.ParamName(i), got[i], want[i])
-		}
-	}
-}
-
 // The vector ReLU loops must give the Go loops' bits for every input,
 // signed zeros, infinities, NaNs and subnormals included, at lengths
 // around the 8-lane block.

@@ -167,20 +167,8 @@ func (w *Workspace[T]) Loss(loss Loss, y []T) float64 {
 //	dW += dZᵀ·X      (Out, In)
 //	db += Σ_rows dZ  (Out)
 //	dX  = dZ·W       (n, In), then through the mask and activation below.
-func (w *Workspace[T]) Backward() { w.backward(true) }
-
-// BackwardOverwrite is Backward that stores ∂L/∂Params in Grad instead of
-// adding it: the first backward pass of a step, without the ZeroGrad
-// before it (a pass over a parameter-sized buffer). The result is the same
-// to the bit.
-func (w *Workspace[T]) BackwardOverwrite() { w.backward(false) }
-
-func (w *Workspace[T]) backward(add bool) {
+func (w *Workspace[T]) Backward() {
 	n := w.n
-	beta := T(0)
-	if add {
-		beta = 1
-	}
 	if w.dLast == nil {
 		panic("model: Backward without LossGrad after Forward")
 	}
@@ -198,10 +186,7 @@ func (w *Workspace[T]) backward(add bool) {
 		}
 		dZ := num.View(n, d.Out, dz)
 		gw, gb := d.WeightsIn(w.Grad)
-		num.MatMul(true, false, 1, dZ, num.View(n, d.In, x), beta, gw)
-		if !add {
-			clear(gb)
-		}
+		num.MatMul(true, false, 1, dZ, num.View(n, d.In, x), 1, gw)
 		num.AddColSums(gb, dZ)
 		if w.AfterLayer != nil {
 			w.AfterLayer(l)

@@ -177,7 +177,7 @@ type task[T num.Float] struct {
 	x, y    []T // caller-filled rows, or nil to fill from ds
 	ds      *data.Dataset
 	idx     []int   // ds sample of each row
-	zero    bool    // first micro-batch of a step: Grad is written, not added to
+	zero    bool    // first micro-batch of a step: zero the gradient first
 	denom   float64 // samples in the whole step
 	rowBase int     // global row of this micro-batch's first row (dropout)
 	step    int64   // optimizer step being computed
@@ -393,11 +393,11 @@ func (t *Trainer[T]) runPhase(w int, p phase, tk *task[T]) {
 	switch p {
 	case phaseGrad, phaseEval:
 		ws := t.ws[w]
+		if p == phaseGrad && tk.zero {
+			ws.ZeroGrad()
+		}
 		lo, hi := data.Shard(tk.n, t.cfg.Workers, w)
 		if hi == lo {
-			if p == phaseGrad && tk.zero {
-				ws.ZeroGrad() // rowless in the step's first micro-batch
-			}
 			return
 		}
 		in, out := t.m.Spec.Inputs, t.m.Spec.Outputs()
@@ -427,11 +427,7 @@ func (t *Trainer[T]) runPhase(w int, p phase, tk *task[T]) {
 		r.fwd = t1.Sub(t0)
 		if train {
 			r.loss = ws.LossGrad(t.cfg.Loss, y, tk.denom)
-			if tk.zero {
-				ws.BackwardOverwrite() // no ZeroGrad pass: the first micro-batch writes Grad
-			} else {
-				ws.Backward()
-			}
+			ws.Backward()
 			r.bwd = time.Since(t1)
 		} else {
 			r.loss = ws.Loss(t.cfg.Loss, y)
