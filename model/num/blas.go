@@ -38,21 +38,17 @@ func level1_64(n int) blas.Float64Level1 {
 	return vec
 }
 
-func f32[T Float](s []T) []float32 {
+// As32 and As64 reinterpret a []T as the concrete slice type it is, for
+// BLAS calls and for kernels that must be written on concrete types (see
+// optim's kernels). As32 is valid only if Is32[T](), As64 only if not.
+func As32[T Float](s []T) []float32 {
 	return unsafe.Slice((*float32)(unsafe.Pointer(unsafe.SliceData(s))), len(s))
 }
 
-func f64[T Float](s []T) []float64 {
+// As64: see As32.
+func As64[T Float](s []T) []float64 {
 	return unsafe.Slice((*float64)(unsafe.Pointer(unsafe.SliceData(s))), len(s))
 }
-
-// As32 and As64 reinterpret a []T as the concrete slice type it is, for
-// kernels that must be written on concrete types (see optim's kernels).
-// As32 is valid only if Is32[T](), As64 only if not.
-func As32[T Float](s []T) []float32 { return f32(s) }
-
-// As64: see As32.
-func As64[T Float](s []T) []float64 { return f64(s) }
 
 func trans(t bool) blas.Transpose {
 	if t {
@@ -94,11 +90,11 @@ func Gemm[T Float](ta, tb bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb
 func gemm[T Float](ta, tb bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
 	if Is32[T]() {
 		blas32.Implementation().Sgemm(trans(ta), trans(tb), m, n, k,
-			float32(alpha), f32(a), lda, f32(b), ldb, float32(beta), f32(c), ldc)
+			float32(alpha), As32(a), lda, As32(b), ldb, float32(beta), As32(c), ldc)
 		return
 	}
 	blas64.Implementation().Dgemm(trans(ta), trans(tb), m, n, k,
-		float64(alpha), f64(a), lda, f64(b), ldb, float64(beta), f64(c), ldc)
+		float64(alpha), As64(a), lda, As64(b), ldb, float64(beta), As64(c), ldc)
 }
 
 // Axpy computes y += alpha·x. len(x) must equal len(y).
@@ -110,10 +106,10 @@ func Axpy[T Float](alpha T, x, y []T) {
 		return
 	}
 	if Is32[T]() {
-		level1_32(len(x)).Saxpy(len(x), float32(alpha), f32(x), 1, f32(y), 1)
+		level1_32(len(x)).Saxpy(len(x), float32(alpha), As32(x), 1, As32(y), 1)
 		return
 	}
-	level1_64(len(x)).Daxpy(len(x), float64(alpha), f64(x), 1, f64(y), 1)
+	level1_64(len(x)).Daxpy(len(x), float64(alpha), As64(x), 1, As64(y), 1)
 }
 
 // Scal computes x *= alpha.
@@ -126,10 +122,10 @@ func Scal[T Float](alpha T, x []T) {
 		return
 	}
 	if Is32[T]() {
-		level1_32(len(x)).Sscal(len(x), float32(alpha), f32(x), 1)
+		level1_32(len(x)).Sscal(len(x), float32(alpha), As32(x), 1)
 		return
 	}
-	level1_64(len(x)).Dscal(len(x), float64(alpha), f64(x), 1)
+	level1_64(len(x)).Dscal(len(x), float64(alpha), As64(x), 1)
 }
 
 // Dot returns Σ x[i]·y[i].
@@ -141,7 +137,7 @@ func Dot[T Float](x, y []T) T {
 		return 0
 	}
 	if Is32[T]() {
-		return T(level1_32(len(x)).Sdot(len(x), f32(x), 1, f32(y), 1))
+		return T(level1_32(len(x)).Sdot(len(x), As32(x), 1, As32(y), 1))
 	}
-	return T(level1_64(len(x)).Ddot(len(x), f64(x), 1, f64(y), 1))
+	return T(level1_64(len(x)).Ddot(len(x), As64(x), 1, As64(y), 1))
 }

@@ -90,13 +90,12 @@ func TestGemmDoesNotAllocate(t *testing.T) {
 
 func TestKernels(t *testing.T) {
 	m := View(2, 3, []float64{1, 2, 3, 4, 5, 6})
-	AddRowVector(m, []float64{10, 20, 30})
-	if m.At(1, 2) != 36 || m.At(0, 0) != 11 {
-		t.Fatalf("AddRowVector: %v", m.Data)
+	if m.At(1, 2) != 6 || m.At(0, 0) != 1 {
+		t.Fatalf("View: %v", m.Data)
 	}
 	s := []float64{1, 1, 1}
 	AddColSums(s, m)
-	if s[0] != 1+11+14 || s[2] != 1+33+36 {
+	if s[0] != 1+1+4 || s[2] != 1+3+6 {
 		t.Fatalf("AddColSums: %v", s)
 	}
 	if Dot([]float32{1, 2}, []float32{3, 4}) != 11 || SumSquares([]float64{3, 4}) != 25 {

@@ -52,17 +52,6 @@ func MatMul[T Float](ta, tb bool, alpha T, a, b Matrix[T], beta T, c Matrix[T]) 
 	Gemm(ta, tb, m, n, k, alpha, a.Data, a.Cols, b.Data, b.Cols, beta, c.Data, c.Cols)
 }
 
-// AddRowVector adds v to every row of m: m[i, j] += v[j]. It is the bias add
-// of a dense layer.
-func AddRowVector[T Float](m Matrix[T], v []T) {
-	if len(v) != m.Cols {
-		panic(fmt.Sprintf("num: AddRowVector: %d columns, vector of %d", m.Cols, len(v)))
-	}
-	for i := 0; i < m.Rows; i++ {
-		Axpy(1, v, m.Row(i))
-	}
-}
-
 // AddColSums adds the column sums of m to dst: dst[j] += Σ_i m[i, j]. It is
 // the bias gradient of a dense layer.
 func AddColSums[T Float](dst []T, m Matrix[T]) {
