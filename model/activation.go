@@ -7,8 +7,9 @@ import (
 )
 
 // activate computes a = f(z) row by row for n rows of width cols; a and z
-// may be the same slice.
-func activate[T num.Float](act Activation, z, a []T, cols int) {
+// may be the same slice. For softmax, if lse is not nil, lse[r] receives
+// log Σ exp(z) of row r, which the cross-entropy loss needs.
+func activate[T num.Float](act Activation, z, a []T, cols int, lse []float64) {
 	switch act.Kind {
 	case Identity:
 		copy(a, z)
@@ -33,7 +34,10 @@ func activate[T num.Float](act Activation, z, a []T, cols int) {
 		}
 	case Softmax:
 		for r := 0; r < len(z); r += cols {
-			softmaxRow(z[r:r+cols], a[r:r+cols])
+			l := softmaxRow(z[r:r+cols], a[r:r+cols])
+			if lse != nil {
+				lse[r/cols] = l
+			}
 		}
 	}
 }

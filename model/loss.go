@@ -88,11 +88,12 @@ func CheckLoss(loss Loss, s Spec) error {
 }
 
 // lossRows computes the loss of n rows of width k. z holds the last layer's
-// pre-activations and a its activations; y the targets. It returns the sum
-// of the per-sample losses (a sample's loss is its mean over k for MSE and
-// BCE, its sum for cross-entropy). If dz is not nil it also writes
-// dz = ∂L/∂z for L = (Σ per-sample losses)/denom.
-func lossRows[T num.Float](loss Loss, act Activation, z, a, y, dz []T, k int, denom float64) float64 {
+// pre-activations and a its activations; y the targets; lse, for
+// cross-entropy, each row's log Σ exp(z) as the softmax of Forward computed
+// it. It returns the sum of the per-sample losses (a sample's loss is its
+// mean over k for MSE and BCE, its sum for cross-entropy). If dz is not nil
+// it also writes dz = ∂L/∂z for L = (Σ per-sample losses)/denom.
+func lossRows[T num.Float](loss Loss, act Activation, z, a, y, dz []T, k int, denom float64, lse []float64) float64 {
 	var sum float64
 	switch loss {
 	case MSE:
@@ -122,21 +123,12 @@ func lossRows[T num.Float](loss Loss, act Activation, z, a, y, dz []T, k int, de
 	case CrossEntropy:
 		g := 1 / denom
 		for r := 0; r < len(z); r += k {
-			zr, yr := z[r:r+k], y[r:r+k]
-			m := math.Inf(-1)
-			for _, v := range zr {
-				m = max(m, float64(v))
-			}
-			var s float64
-			for _, v := range zr {
-				s += math.Exp(float64(v) - m)
-			}
-			lse := m + math.Log(s)
+			zr, yr, l := z[r:r+k], y[r:r+k], lse[r/k]
 			var ysum float64
 			for j, v := range zr {
 				yj := float64(yr[j])
 				if yj != 0 {
-					sum -= yj * (float64(v) - lse)
+					sum -= yj * (float64(v) - l)
 				}
 				ysum += yj
 			}

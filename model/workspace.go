@@ -29,7 +29,8 @@ type Workspace[T num.Float] struct {
 	mask  [][]T // per layer with dropout: 0 or 1/(1−p) for each element
 	bufA  []T   // backward scratch, (cap, widest layer)
 	bufB  []T
-	dLast []T // ∂L/∂z of the last layer, set by LossGrad; a view of bufA
+	dLast []T       // ∂L/∂z of the last layer, set by LossGrad; a view of bufA
+	lse   []float64 // with a softmax output: each row's log Σ exp(z), from Forward
 
 	seed, step uint64 // dropout stream, see SetDropoutStream
 	rowBase    int
@@ -63,6 +64,9 @@ func NewWorkspace[T num.Float](m *Model[T], maxBatch int) *Workspace[T] {
 		}
 		w.z, w.a, w.out, w.mask = append(w.z, z), append(w.a, a), append(w.out, out), append(w.mask, mask)
 		widest = max(widest, d.Out)
+	}
+	if m.Layers[len(m.Layers)-1].Act.Kind == Softmax {
+		w.lse = make([]float64, maxBatch)
 	}
 	w.bufA = num.Alloc[T](maxBatch * widest)
 	w.bufB = num.Alloc[T](maxBatch * widest)
@@ -105,7 +109,11 @@ func (w *Workspace[T]) Forward(x []T, n int, train bool) []T {
 		num.MatMul(false, true, 1, num.View(n, d.In, in), d.W, 1, z)
 		a := w.a[l][:n*d.Out]
 		if d.Act.Kind != Identity {
-			activate(d.Act, z.Data, a, d.Out)
+			var lse []float64
+			if l == len(w.m.Layers)-1 {
+				lse = w.lse
+			}
+			activate(d.Act, z.Data, a, d.Out, lse)
 		}
 		in = a
 		if d.Dropout > 0 && train {
@@ -148,7 +156,7 @@ func (w *Workspace[T]) LossGrad(loss Loss, y []T, denom float64) float64 {
 	d := &w.m.Layers[l]
 	k := w.n * d.Out
 	w.dLast = w.bufA[:k]
-	return lossRows(loss, d.Act, w.z[l][:k], w.a[l][:k], y[:k], w.dLast, d.Out, denom)
+	return lossRows(loss, d.Act, w.z[l][:k], w.a[l][:k], y[:k], w.dLast, d.Out, denom, w.rowLSE(loss))
 }
 
 // Loss is LossGrad without the gradient: the sum of the per-sample losses of
@@ -157,7 +165,20 @@ func (w *Workspace[T]) Loss(loss Loss, y []T) float64 {
 	l := len(w.m.Layers) - 1
 	d := &w.m.Layers[l]
 	k := w.n * d.Out
-	return lossRows(loss, d.Act, w.z[l][:k], w.a[l][:k], y[:k], nil, d.Out, 1)
+	return lossRows(loss, d.Act, w.z[l][:k], w.a[l][:k], y[:k], nil, d.Out, 1, w.rowLSE(loss))
+}
+
+// rowLSE is the per-row log-sum-exp of the last Forward for loss.
+// Cross-entropy is fused with the softmax output (CheckLoss says so) and
+// reuses what the softmax computed instead of exponentiating again.
+func (w *Workspace[T]) rowLSE(loss Loss) []float64 {
+	if loss != CrossEntropy {
+		return nil
+	}
+	if w.lse == nil {
+		panic("model: cross-entropy loss on a model without a softmax output layer (see CheckLoss)")
+	}
+	return w.lse[:w.n]
 }
 
 // Backward propagates the gradient stored by LossGrad back through every
