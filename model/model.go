@@ -33,8 +33,8 @@ type Dense[T num.Float] struct {
 	B       []T           // (Out)
 }
 
-// New builds a model with all parameters zero. Call Init for a random
-// initialisation, or fill Params (Load does).
+// New builds a model with all parameters zero. Call Initialize for a
+// random initialisation, or fill Params (Load does).
 func New[T num.Float](spec Spec) (*Model[T], error) {
 	if err := spec.Validate(); err != nil {
 		return nil, err

@@ -244,7 +244,7 @@ func TestFloat32MatchesFloat64Predictions(t *testing.T) {
 }
 
 func TestReLUKernelsMatchDefinition(t *testing.T) {
-	z := []float64{-2, -0.0, 0, 1e-300, 3, math.Inf(1), math.Inf(-1), -1e-300}
+	z := []float64{-2, math.Copysign(0, -1), 0, 1e-300, 3, math.Inf(1), math.Inf(-1), -1e-300}
 	a := make([]float64, len(z))
 	reluForward(z, a)
 	d := []float64{1, 2, 3, 4, 5, 6, 7, 8}

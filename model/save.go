@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"unsafe"
@@ -28,8 +29,9 @@ func WeightName(i int) string { return "dense." + strconv.Itoa(i) + ".weight" }
 // BiasName: see WeightName.
 func BiasName(i int) string { return "dense." + strconv.Itoa(i) + ".bias" }
 
-// Tensors returns the model's parameters as safetensors tensors (copies in
-// little-endian bytes), in layer order.
+// Tensors returns the model's parameters as safetensors tensors in layer
+// order; their Data are Encode's views of Params (see Encode), to be
+// written out before Params change.
 func (m *Model[T]) Tensors() []safetensors.Tensor {
 	var ts []safetensors.Tensor
 	for i, d := range m.Layers {
@@ -168,7 +170,7 @@ func (m *Model[T]) SetWeights(f *safetensors.File) error {
 			if t == nil {
 				return fmt.Errorf("tensor %q: %w", p.name, safetensors.ErrNoTensor)
 			}
-			if !equalShape(t.Shape, p.shape) {
+			if !slices.Equal(t.Shape, p.shape) {
 				return fmt.Errorf("tensor %q: shape %v, the model needs %v", p.name, t.Shape, p.shape)
 			}
 			if err := Decode(p.dst, t.DType, t.Data); err != nil {
@@ -182,18 +184,6 @@ func (m *Model[T]) SetWeights(f *safetensors.File) error {
 		}
 	}
 	return nil
-}
-
-func equalShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // Encode returns the little-endian bytes of x, for writing out at once. On
