@@ -17,7 +17,6 @@
 package mpi
 
 import (
-	"fmt"
 	"os"
 	"strconv"
 )
@@ -50,16 +49,3 @@ func LaunchedSize() int {
 	}
 	return 0
 }
-
-// checkSize fails loudly when the world MPI reports disagrees with the
-// launcher's environment — a binary linked against one MPI and started by
-// another's mpirun silently runs N separate rank-0-of-1 processes.
-func checkSize(size int) error {
-	if n := LaunchedSize(); n > 0 && n != size {
-		return fmt.Errorf("mpi: the launcher started %d ranks but MPI reports a world of %d: this binary was built against a different MPI than the mpirun that started it", n, size)
-	}
-	return nil
-}
-
-// chunk is the largest count passed to one MPI call: counts are C ints.
-const chunk = 1 << 30

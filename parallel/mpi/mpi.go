@@ -84,10 +84,26 @@ func Init() (World, error) {
 		return nil, err
 	}
 	if err := checkSize(w.size); err != nil {
-		w.Abort(1)
+		// Every process sees a world of its own here, so each one says why
+		// and stops; there is no job-wide abort to make.
+		_ = w.Close()
+		return nil, err
 	}
 	return w, nil
 }
+
+// checkSize fails loudly when the world MPI reports disagrees with the
+// launcher's environment — a binary linked against one MPI and started by
+// another's mpirun silently runs N separate rank-0-of-1 processes.
+func checkSize(size int) error {
+	if n := LaunchedSize(); n > 0 && n != size {
+		return fmt.Errorf("mpi: the launcher started %d ranks but MPI reports a world of %d: this binary was built against a different MPI than the mpirun that started it", n, size)
+	}
+	return nil
+}
+
+// chunk is the largest count passed to one MPI call: counts are C ints.
+const chunk = 1 << 30
 
 func mpiErr(what string, rc C.int) error {
 	buf := make([]byte, C.MPI_MAX_ERROR_STRING)
