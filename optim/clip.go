@@ -11,10 +11,10 @@ import (
 // clip_grad_norm_. A data-parallel caller sums num.SumSquares over its
 // pieces, takes the square root, and scales each piece by this factor.
 func ClipCoef(norm, maxNorm float64) float64 {
-	if maxNorm <= 0 || norm <= maxNorm {
+	if maxNorm <= 0 {
 		return 1
 	}
-	return maxNorm / (norm + 1e-6)
+	return min(1, maxNorm/(norm+1e-6))
 }
 
 // ClipNorm scales g in place so that its L2 norm is at most maxNorm and

@@ -155,6 +155,10 @@ func TestClip(t *testing.T) {
 	if g[0] != 0.3 || g[1] != 0.4 {
 		t.Fatalf("ClipNorm changed a gradient under the limit: %v", g)
 	}
+	// Just under the limit PyTorch still scales, by 1/(1 + 1e-6/norm).
+	if c := ClipCoef(1-1e-7, 1); !(c < 1) {
+		t.Fatalf("ClipCoef(1-1e-7, 1) = %v, want min(1, 1/(norm + 1e-6)) < 1", c)
+	}
 	g = []float64{-5, 0.5, 7}
 	ClipValue(g, 1)
 	if g[0] != -1 || g[1] != 0.5 || g[2] != 1 {
