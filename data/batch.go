@@ -81,15 +81,13 @@ func (b *Batcher[T]) Outputs() int { return b.outputs }
 // Next fills x ((batch, Features)) and y ((batch, outputs)) with the next
 // batch and returns its size, or 0 at the end of the epoch.
 func (b *Batcher[T]) Next(x, y []T) int {
-	n := min(b.batch, b.ds.N-b.pos)
+	idx := b.NextIndices()
 	f := b.ds.Features
-	for r := 0; r < n; r++ {
-		i := b.perm[b.pos+r]
+	for r, i := range idx {
 		FillRow(b.ds, i, x[r*f:(r+1)*f])
 		FillTarget(b.ds, i, y[r*b.outputs:(r+1)*b.outputs])
 	}
-	b.pos += n
-	return n
+	return len(idx)
 }
 
 // Shard returns the rows [lo, hi) of worker i when n rows are split among
