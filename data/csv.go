@@ -26,7 +26,8 @@ type CSVOptions struct {
 	// the distinct labels, sorted numerically if all are numbers.
 	Classes []string
 	// NoLabel reads features only (prediction input): every column is a
-	// feature.
+	// feature, except that a header column named by Label (a name, not an
+	// index), if there is one, is skipped without being read.
 	NoLabel bool
 }
 
@@ -127,6 +128,9 @@ func ReadCSV(r io.Reader, name string, opt CSVOptions) (*Dataset, error) {
 			return nil, fail(line, 0, "%d fields, want %d (as on line %d)", len(rec), width, firstLine)
 		}
 		for j, field := range rec {
+			if isLabel[j] && opt.NoLabel {
+				continue
+			}
 			if isLabel[j] && d.Task == Classification {
 				rawLabels = append(rawLabels, strings.TrimSpace(field))
 				continue
@@ -216,6 +220,9 @@ func (d *Dataset) setClasses(raw, known []string, fail func(int, int, string, ..
 // labelColumns resolves opt.Label against the header and width.
 func labelColumns(opt CSVOptions, header []string, width int) ([]int, error) {
 	if opt.NoLabel {
+		if c := slices.Index(header, strings.TrimSpace(opt.Label)); opt.Label != "" && c >= 0 {
+			return []int{c}, nil // to be skipped
+		}
 		return nil, nil
 	}
 	spec := strings.TrimSpace(opt.Label)

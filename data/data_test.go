@@ -486,3 +486,28 @@ func TestSplitMatchesCopyingSubsets(t *testing.T) {
 		t.Fatal("Split copied the data or let train reach past its rows")
 	}
 }
+
+// Prediction input: features only; a header column that Label names is
+// skipped (it may hold string classes), and its absence is no error.
+func TestReadCSVNoLabelSkipsTheNamedColumn(t *testing.T) {
+	for _, tc := range []struct {
+		name, csv, label string
+		header           bool
+		want             []float64
+		cols             []string
+	}{
+		{"label present", "a,species,b\n1,x,2\n3,y,4\n", "species", true, []float64{1, 2, 3, 4}, []string{"a", "b"}},
+		{"label absent", "a,b\n1,2\n3,4\n", "species", true, []float64{1, 2, 3, 4}, []string{"a", "b"}},
+		{"index label keeps every column", "a,b\n1,2\n3,4\n", "1", true, []float64{1, 2, 3, 4}, []string{"a", "b"}},
+		{"no header", "1,2\n3,4\n", "species", false, []float64{1, 2, 3, 4}, nil},
+	} {
+		d, err := ReadCSV(strings.NewReader(tc.csv), "in.csv", CSVOptions{Header: tc.header, Label: tc.label, NoLabel: true})
+		if err != nil {
+			t.Errorf("%s: %v", tc.name, err)
+			continue
+		}
+		if d.N != 2 || d.Features != 2 || !slices.Equal(d.F64, tc.want) || !slices.Equal(d.Columns, tc.cols) {
+			t.Errorf("%s: N %d, features %d, values %v, columns %v; want 2, 2, %v, %v", tc.name, d.N, d.Features, d.F64, d.Columns, tc.want, tc.cols)
+		}
+	}
+}
