@@ -250,18 +250,13 @@ func predictInput(ck *checkpoint, path string, header bool, comma rune) (*data.D
 		return nil, err
 	} else {
 		// Not IDX: a CSV of features. With a header, a column named like
-		// the training label is dropped.
-		label := ""
-		if header && ck.cfg.Label != "" && !isInt(ck.cfg.Label) {
-			label = ck.cfg.Label
+		// the training label is skipped if it is there.
+		opt := data.CSVOptions{Comma: comma, Header: header, NoLabel: true}
+		if header && !isInt(ck.cfg.Label) {
+			opt.Label = ck.cfg.Label
 		}
-		if ds, err = data.ReadCSVFile(path, data.CSVOptions{Comma: comma, Header: header, NoLabel: label == ""}); err != nil {
+		if ds, err = data.ReadCSVFile(path, opt); err != nil {
 			return nil, err
-		}
-		if label != "" {
-			if ds, err = data.ReadCSVFile(path, data.CSVOptions{Comma: comma, Header: header, Label: label, Task: data.Regression}); err != nil {
-				return nil, err
-			}
 		}
 	}
 	if ck.transform.Scale != nil {

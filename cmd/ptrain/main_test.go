@@ -305,3 +305,36 @@ func TestHelpHasExamples(t *testing.T) {
 		t.Fatalf("version: %s", out)
 	}
 }
+
+// predict on a CSV with a header: a column named like the training label
+// (string classes here) is skipped when present, and not required.
+func TestPredictCSVWithHeaderSkipsTheLabelColumn(t *testing.T) {
+	dir := t.TempDir()
+	var train strings.Builder
+	train.WriteString("a,b,species\n")
+	for i := range 60 {
+		c, v := "x", 1.0
+		if i%2 == 1 {
+			c, v = "y", -1.0
+		}
+		fmt.Fprintf(&train, "%g,%g,%s\n", v+0.01*float64(i%7), 0.1*float64(i%5), c)
+	}
+	files := map[string]string{
+		"train.csv":       train.String(),
+		"with_label.csv":  "a,b,species\n1.0,0.2,x\n-1.0,0.1,y\n",
+		"no_label.csv":    "a,b\n1.0,0.2\n-1.0,0.1\n",
+		"label_first.csv": "species,a,b\nx,1.0,0.2\ny,-1.0,0.1\n",
+	}
+	for name, body := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mustRun(t, dir, "train", "-data", "csv:train.csv", "-label", "species", "-epochs", "20", "-quiet", "-out", "m.safetensors")
+	for _, in := range []string{"with_label.csv", "no_label.csv", "label_first.csv"} {
+		recs := strings.Split(strings.TrimSpace(mustRun(t, dir, "predict", "-model", "m.safetensors", "-input", in)), "\n")
+		if len(recs) != 3 || !strings.HasPrefix(recs[0], "row,class,p_x,p_y") || !strings.HasPrefix(recs[1], "0,x,") || !strings.HasPrefix(recs[2], "1,y,") {
+			t.Errorf("predict -input %s:\n%s", in, strings.Join(recs, "\n"))
+		}
+	}
+}
