@@ -212,6 +212,7 @@ type Session[T num.Float] struct {
 	done    chan int
 	task    task[T]
 	counts  [][2]float64 // Step's per-micro-batch row offsets and sizes, reused
+	ranks   []float64    // Step's row count of every rank and micro-batch (with a Group), reused
 	spin    int          // spinBudget, or 0 when workers outnumber processors
 
 	// Across processes, every collective of a step goes through comm, one
@@ -555,7 +556,11 @@ func (s *Session[T]) globalCounts(batches []Batch[T]) ([][2]float64, error) {
 	}
 	g := s.t.cfg.Group
 	n := g.Size()
-	all := make([]float64, len(batches)*n)
+	if cap(s.ranks) < len(batches)*n {
+		s.ranks = make([]float64, len(batches)*n)
+	}
+	all := s.ranks[:len(batches)*n]
+	clear(all)
 	for i, b := range batches {
 		all[i*n+g.Rank()] = float64(b.N)
 	}
