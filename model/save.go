@@ -110,13 +110,9 @@ func Load[T num.Float](r io.Reader) (*Model[T], *safetensors.File, error) {
 
 // LoadFile is Load from a path; errors name the file.
 func LoadFile[T num.Float](path string) (*Model[T], *safetensors.File, error) {
-	b, err := os.ReadFile(path)
+	f, err := safetensors.ReadFile(path)
 	if err != nil {
 		return nil, nil, err
-	}
-	f, err := safetensors.Parse(b)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", path, err)
 	}
 	m, err := FromFile[T](f)
 	if err != nil {

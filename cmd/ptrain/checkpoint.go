@@ -6,7 +6,6 @@ import (
 	"io"
 	"maps"
 	"math"
-	"os"
 	"runtime"
 	"slices"
 	"strings"
@@ -111,13 +110,9 @@ func saveCheckpoint[T num.Float](path string, m *model.Model[T], opt *optim.Opti
 // readCheckpoint parses a checkpoint written by saveCheckpoint. Every
 // problem is reported with the file's name.
 func readCheckpoint(path string) (*checkpoint, error) {
-	b, err := os.ReadFile(path)
+	f, err := safetensors.ReadFile(path)
 	if err != nil {
 		return nil, err
-	}
-	f, err := safetensors.Parse(b)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	ck := &checkpoint{path: path, file: f, cfg: defaultConfig()}
 	need := func(key string, v any) error {

@@ -15,6 +15,7 @@ import (
 	"github.com/ptrain/ptrain/data"
 	"github.com/ptrain/ptrain/model"
 	"github.com/ptrain/ptrain/model/num"
+	"github.com/ptrain/ptrain/model/safetensors"
 	"github.com/ptrain/ptrain/optim"
 	"github.com/ptrain/ptrain/parallel"
 )
@@ -346,7 +347,7 @@ func cmdInfo(args []string, stderr io.Writer) error {
 	if fs.NArg() != 1 {
 		return errUsage{fmt.Errorf("want one checkpoint path (see ptrain info -h)")}
 	}
-	b, err := readSafetensors(fs.Arg(0))
+	b, err := safetensors.ReadFile(fs.Arg(0))
 	if err != nil {
 		return err
 	}

@@ -372,7 +372,7 @@ func ms(d time.Duration, steps int64) float64 { return 1e3 * d.Seconds() / float
 // (out, in) and dense.<i>.bias (out), F32 or F64, including one written by
 // another tool.
 func initFrom[T num.Float](m *model.Model[T], path string) error {
-	f, err := readSafetensors(path)
+	f, err := safetensors.ReadFile(path)
 	if err != nil {
 		return fmt.Errorf("-init: %w", err)
 	}
@@ -380,16 +380,4 @@ func initFrom[T num.Float](m *model.Model[T], path string) error {
 		return fmt.Errorf("-init %s: %w", path, err)
 	}
 	return nil
-}
-
-func readSafetensors(path string) (*safetensors.File, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	f, err := safetensors.Parse(b)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return f, nil
 }

@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"slices"
 	"sort"
 	"unicode/utf8"
@@ -170,6 +171,19 @@ func Parse(b []byte) (*File, error) {
 	}
 	if pos != int64(len(data)) {
 		return nil, &FormatError{Offset: base + pos, Msg: fmt.Sprintf("%d bytes after the last tensor", int64(len(data))-pos)}
+	}
+	return f, nil
+}
+
+// ReadFile reads and parses the file at path; its errors name the file.
+func ReadFile(path string) (*File, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err // *PathError: names the file
+	}
+	f, err := Parse(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return f, nil
 }
