@@ -151,6 +151,19 @@ func readCheckpoint(path string) (*checkpoint, error) {
 	return ck, nil
 }
 
+// applyTransform gives ds the feature transform the model was trained
+// with, after checking that ds has the features it was fitted on.
+func (ck *checkpoint) applyTransform(ds *data.Dataset) error {
+	if ck.transform.Scale == nil {
+		return nil
+	}
+	if len(ck.transform.Scale) != ds.Features {
+		return fmt.Errorf("%s: %d features per row, the model was trained on %d", ds.Name, ds.Features, len(ck.transform.Scale))
+	}
+	ck.transform.Apply(ds)
+	return nil
+}
+
 // loadModel builds the checkpoint's model with element type T.
 func loadModel[T num.Float](ck *checkpoint) (*model.Model[T], error) {
 	m, err := model.FromFile[T](ck.file)

@@ -113,14 +113,20 @@ func loadSplits(c *Config) (*splits, error) {
 		if err != nil {
 			return nil, fmt.Errorf("-normalize: %w", err)
 		}
-		for _, d := range []*data.Dataset{s.train, s.val, s.test} {
-			if d != nil {
-				t.Apply(d)
-			}
-		}
+		s.setTransform(t)
 	}
 	s.transform = data.Transform{Scale: s.train.Scale, Shift: s.train.Shift}
 	return s, nil
+}
+
+// setTransform applies t to every split and records it as the run's.
+func (s *splits) setTransform(t data.Transform) {
+	for _, d := range []*data.Dataset{s.train, s.val, s.test} {
+		if d != nil {
+			t.Apply(d)
+		}
+	}
+	s.transform = t
 }
 
 // describe is one line about the splits for the run's first output.

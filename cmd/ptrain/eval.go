@@ -92,11 +92,8 @@ func checkpointData(ck *checkpoint, spec string) (*data.Dataset, error) {
 			}
 		}
 	}
-	if ck.transform.Scale != nil {
-		if len(ck.transform.Scale) != ds.Features {
-			return nil, fmt.Errorf("%s has %d features, the model was trained on %d", ds.Name, ds.Features, len(ck.transform.Scale))
-		}
-		ck.transform.Apply(ds)
+	if err := ck.applyTransform(ds); err != nil {
+		return nil, err
 	}
 	return ds, nil
 }
@@ -260,11 +257,8 @@ func predictInput(ck *checkpoint, path string, header bool, comma rune) (*data.D
 			return nil, err
 		}
 	}
-	if ck.transform.Scale != nil {
-		if len(ck.transform.Scale) != ds.Features {
-			return nil, fmt.Errorf("%s: %d features per row, the model was trained on %d", path, ds.Features, len(ck.transform.Scale))
-		}
-		ck.transform.Apply(ds)
+	if err := ck.applyTransform(ds); err != nil {
+		return nil, err
 	}
 	return ds, nil
 }

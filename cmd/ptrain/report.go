@@ -110,7 +110,6 @@ func (r *reporter) step(s parallel.StepInfo) error {
 			progressbar.OptionSetPredictTime(true),
 			progressbar.OptionClearOnFinish(),
 			progressbar.OptionThrottle(100*time.Millisecond))
-		r.bar.ChangeMax(s.Batches)
 		_ = r.bar.Set(s.Batch - 1)
 	}
 	el := time.Since(r.epochStart).Seconds()

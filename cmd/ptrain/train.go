@@ -192,12 +192,7 @@ func train[T num.Float](ctx context.Context, c Config, ck *checkpoint, world mpi
 		return err
 	}
 	if ck != nil && ck.transform.Scale != nil { // the checkpoint's statistics, exactly
-		for _, d := range []*data.Dataset{sp.train, sp.val, sp.test} {
-			if d != nil {
-				ck.transform.Apply(d)
-			}
-		}
-		sp.transform = ck.transform
+		sp.setTransform(ck.transform)
 	}
 	var m *model.Model[T]
 	if ck != nil {
