@@ -351,14 +351,24 @@ func (s *Session[T]) wakeAll() {
 	}
 }
 
+// abortable reports whether a cancelled context may cut phase p short.
+// Only the phases that compute (gradients, evaluation) may: once a step's
+// reduction has started the step runs to the end, so that the optimizer's
+// step count, the progress a checkpoint records and the weights always
+// agree (an interrupt between Begin and Apply once counted a step whose
+// update never happened).
+func (p phase) abortable() bool { return p == phaseGrad || p == phaseEval }
+
 // dispatch runs phase p on every worker — worker 0 on the calling
-// goroutine — and waits for all of them. It returns ctx.Err() if the
-// context ends first; the workers then finish their phase on their own.
-// Phase apply is waited out regardless, so that an optimizer step is never
-// half applied.
+// goroutine — and waits for all of them. For an abortable phase it returns
+// ctx.Err() if the context ends first; the workers then finish their phase
+// on their own. The other phases are always run and waited out.
 func (s *Session[T]) dispatch(p phase) error {
-	if err := s.ctx.Err(); err != nil {
-		return err
+	abort := p.abortable()
+	if abort {
+		if err := s.ctx.Err(); err != nil {
+			return err
+		}
 	}
 	s.task.phase = p
 	s.phase.Store(int32(p))
@@ -370,7 +380,7 @@ func (s *Session[T]) dispatch(p phase) error {
 		runtime.Gosched()
 	}
 	for i := 0; i < n; i++ {
-		if p == phaseApply {
+		if !abort {
 			<-s.done
 			continue
 		}
@@ -702,6 +712,11 @@ func (s *Session[T]) finish(total int, sr *StepResult) error {
 	if math.IsNaN(sr.Loss) || math.IsInf(sr.Loss, 0) {
 		return &NonFiniteError{Step: tk.step, Param: -1, Value: sr.Loss}
 	}
+	// The last point at which an interrupt drops this step: from here on
+	// the step completes (see phase.abortable).
+	if err := s.ctx.Err(); err != nil {
+		return err
+	}
 	start := time.Now()
 	tk.layer0 = s.overlap
 	if err := s.dispatch(phaseReduce); err != nil {
@@ -743,7 +758,7 @@ func (s *Session[T]) finish(total int, sr *StepResult) error {
 	}
 	sr.LR = t.cfg.Schedule.LR(t.opt.Config().LR, step, epoch)
 	t.opt.Begin(sr.LR)
-	_ = s.dispatch(phaseApply) // never abandoned: see dispatch
+	_ = s.dispatch(phaseApply) // cannot fail: apply is not abortable
 	t.stats.Optimizer += time.Since(t1)
 	t.stats.Steps++
 	t.stats.Samples += int64(total)
