@@ -2,187 +2,139 @@ package model
 
 import (
 	"fmt"
-	"math"
-	"math/rand/v2"
+	"strconv"
+	"strings"
 
 	"github.com/ptrain/ptrain/model/num"
 )
 
-// Model is a feed-forward network of dense layers whose weights and biases
-// all live in one flat buffer, Params. Layer l occupies
-// Params[Layers[l].Offset:] as its weight matrix (Out, In), row-major —
-// the layout of PyTorch's nn.Linear.weight — followed by its bias (Out).
-// A gradient buffer or optimizer state of len(Params) uses the same layout.
+// Model is a feed-forward network — a stack of layers — whose trainable
+// tensors (weights, biases) all live in one flat buffer, Params, laid out
+// layer by layer as Layout says; a gradient buffer or optimizer state of
+// len(Params) uses the same layout. Non-trainable tensors (batch norm's
+// running statistics) live in Buffers: saved and broadcast with the
+// weights, never optimized or summed across workers. For a stack of dense
+// layers, layer l occupies Params[Layers[l].Offset:] as its weight matrix
+// (Out, In), row-major — the layout of PyTorch's nn.Linear.weight —
+// followed by its bias (Out).
 //
 // A Model holds no per-batch state: forward and backward passes run in a
 // Workspace, and any number of workspaces may read one Model concurrently
-// as long as nothing writes Params meanwhile.
+// as long as nothing writes Params and Buffers meanwhile.
 type Model[T num.Float] struct {
-	Spec   Spec
-	Params []T
+	Spec    Spec
+	Layout  Layout
+	Params  []T
+	Buffers []T
+	// Stack is the network, one Layer per spec layer.
+	Stack []Layer[T]
+	// Layers are the dense layers of Stack, in order: views for code that
+	// works on multi-layer perceptrons.
 	Layers []Dense[T]
 }
 
-// Dense is a view of one fully connected layer inside a Model's Params.
-type Dense[T num.Float] struct {
-	In, Out int
-	Act     Activation
-	Dropout float64
-	Offset  int           // index of W's first element in Params
-	W       num.Matrix[T] // (Out, In)
-	B       []T           // (Out)
-}
-
-// New builds a model with all parameters zero. Call Initialize for a
-// random initialisation, or fill Params (Load does).
+// New builds a model with all parameters zero (batch norm's scales one,
+// its running variances one). Call Initialize for a random
+// initialisation, or fill Params (Load does).
 func New[T num.Float](spec Spec) (*Model[T], error) {
 	if err := spec.Validate(); err != nil {
 		return nil, err
 	}
-	m := &Model[T]{Spec: spec, Params: num.Alloc[T](spec.NumParams())}
+	lay, err := spec.Layout()
+	if err != nil {
+		return nil, err
+	}
+	m := &Model[T]{Spec: spec, Layout: lay, Params: num.Alloc[T](lay.NumParams), Buffers: num.Alloc[T](lay.NumBuffers)}
 	m.bind()
+	m.resetNorm()
 	return m, nil
 }
 
-// bind points the layer views into Params.
+// bind points the layer views into Params and Buffers.
 func (m *Model[T]) bind() {
-	m.Layers = m.Layers[:0]
-	off, in := 0, m.Spec.Inputs
-	for _, l := range m.Spec.Layers {
-		d := Dense[T]{In: in, Out: l.Units, Act: l.Act, Dropout: l.Dropout, Offset: off}
-		d.W = num.View(l.Units, in, m.Params[off:])
-		d.B = m.Params[off+l.Units*in : off+l.Units*in+l.Units]
-		m.Layers = append(m.Layers, d)
-		off += l.Units*in + l.Units
-		in = l.Units
+	m.Layers, m.Stack = m.Layers[:0], m.Stack[:0]
+	infos := m.Layout.Layers
+	for i := range infos {
+		if infos[i].Spec.Kind == KindDense {
+			m.Layers = append(m.Layers, newDense(m.Params, &infos[i]))
+		}
+	}
+	d := 0
+	for i := range infos {
+		if infos[i].Spec.Kind == KindDense {
+			m.Stack = append(m.Stack, &m.Layers[d])
+			d++
+			continue
+		}
+		m.Stack = append(m.Stack, newLayer(m, &infos[i]))
 	}
 }
 
-// WeightsIn returns the views of layer l's weight (Out, In) and bias (Out)
-// inside buf, a buffer with the layout of Params (a gradient, say).
-func (d *Dense[T]) WeightsIn(buf []T) (num.Matrix[T], []T) {
-	w := num.View(d.Out, d.In, buf[d.Offset:])
-	o := d.Offset + d.Out*d.In
-	return w, buf[o : o+d.Out]
+// resetNorm sets batch norm's scales and running variances to one and
+// its shifts, running means and batch counts to zero, as PyTorch's
+// BatchNorm constructors do.
+func (m *Model[T]) resetNorm() {
+	for _, l := range m.Stack {
+		if bn, ok := l.(*batchNorm[T]); ok {
+			bn.reset()
+		}
+	}
 }
+
+// needsSync reports whether a training pass needs the whole batch at once
+// (batch norm), so that every part of a batch takes part in it.
+func (m *Model[T]) needsSync() bool {
+	for _, l := range m.Stack {
+		if s, ok := l.(synced); ok && s.needsSync() {
+			return true
+		}
+	}
+	return false
+}
+
+// NeedsSync reports whether a training pass of the model needs statistics
+// of the whole batch (it has batch norm layers): a data-parallel trainer
+// then sets Workspace.Sync and runs every worker's pass, also a worker
+// with no rows.
+func (m *Model[T]) NeedsSync() bool { return m.needsSync() }
 
 // Clone returns a deep copy.
 func (m *Model[T]) Clone() *Model[T] {
-	c := &Model[T]{Spec: m.Spec, Params: num.Alloc[T](len(m.Params))}
+	c := &Model[T]{Spec: m.Spec, Layout: m.Layout, Params: num.Alloc[T](len(m.Params)), Buffers: num.Alloc[T](len(m.Buffers))}
 	copy(c.Params, m.Params)
+	copy(c.Buffers, m.Buffers)
 	c.bind()
 	return c
 }
 
 // Convert returns a copy of m with parameters of another element type.
 func Convert[U, T num.Float](m *Model[T]) *Model[U] {
-	c := &Model[U]{Spec: m.Spec, Params: num.Alloc[U](len(m.Params))}
+	c := &Model[U]{Spec: m.Spec, Layout: m.Layout, Params: num.Alloc[U](len(m.Params)), Buffers: num.Alloc[U](len(m.Buffers))}
 	for i, v := range m.Params {
 		c.Params[i] = U(v)
+	}
+	for i, v := range m.Buffers {
+		c.Buffers[i] = U(v)
 	}
 	c.bind()
 	return c
 }
 
-// Init is a weight initialisation scheme. Biases always start at zero.
-type Init int
-
-// The schemes. InitAuto picks He (Kaiming) uniform for the ReLU family and
-// Xavier (Glorot) uniform for every other activation.
-const (
-	InitAuto Init = iota
-	XavierUniform
-	XavierNormal
-	HeUniform
-	HeNormal
-)
-
-var initNames = [...]string{"auto", "xavier-uniform", "xavier-normal", "he-uniform", "he-normal"}
-
-func (i Init) String() string {
-	if i < 0 || int(i) >= len(initNames) {
-		return fmt.Sprintf("Init(%d)", int(i))
-	}
-	return initNames[i]
-}
-
-// ParseInit reads an initialisation name.
-func ParseInit(s string) (Init, error) {
-	for i, n := range initNames {
-		if n == s {
-			return Init(i), nil
-		}
-	}
-	return 0, fmt.Errorf("unknown initialisation %q (want auto, xavier-uniform, xavier-normal, he-uniform or he-normal)", s)
-}
-
-// Initialize draws every weight from the scheme with a PCG stream seeded by
-// seed, and zeroes the biases. The same seed gives the same weights for
-// either element type (draws are made in float64 and rounded).
-//
-//	Xavier uniform: U(-a, a), a = gain·sqrt(6/(fan_in+fan_out))
-//	Xavier normal:  N(0, σ²), σ = gain·sqrt(2/(fan_in+fan_out))
-//	He uniform:     U(-a, a), a = gain·sqrt(3/fan_in)
-//	He normal:      N(0, σ²), σ = gain/sqrt(fan_in)
-//
-// with gain sqrt(2/(1+slope²)) for ReLU and leaky ReLU under He, 1 otherwise
-// (PyTorch's torch.nn.init conventions).
-func (m *Model[T]) Initialize(seed uint64, scheme Init) error {
-	if scheme < InitAuto || scheme > HeNormal {
-		return fmt.Errorf("unknown initialisation %d", scheme)
-	}
-	rng := rand.New(rand.NewPCG(seed, 0x9e3779b97f4a7c15))
-	for _, d := range m.Layers {
-		s := scheme
-		if s == InitAuto {
-			s = XavierUniform
-			if d.Act.Kind == ReLU || d.Act.Kind == LeakyReLU {
-				s = HeUniform
-			}
-		}
-		fanIn, fanOut := float64(d.In), float64(d.Out)
-		gain := 1.0
-		if (s == HeUniform || s == HeNormal) && (d.Act.Kind == ReLU || d.Act.Kind == LeakyReLU) {
-			slope := 0.0
-			if d.Act.Kind == LeakyReLU {
-				slope = d.Act.Slope
-			}
-			gain = math.Sqrt(2 / (1 + slope*slope))
-		}
-		var draw func() float64
-		switch s {
-		case XavierUniform:
-			a := gain * math.Sqrt(6/(fanIn+fanOut))
-			draw = func() float64 { return (2*rng.Float64() - 1) * a }
-		case XavierNormal:
-			sd := gain * math.Sqrt(2/(fanIn+fanOut))
-			draw = func() float64 { return rng.NormFloat64() * sd }
-		case HeUniform:
-			a := gain * math.Sqrt(3/fanIn)
-			draw = func() float64 { return (2*rng.Float64() - 1) * a }
-		case HeNormal:
-			sd := gain / math.Sqrt(fanIn)
-			draw = func() float64 { return rng.NormFloat64() * sd }
-		}
-		for i := range d.W.Data {
-			d.W.Data[i] = T(draw())
-		}
-		clear(d.B)
-	}
-	return nil
-}
-
-// ParamName describes parameter i as "dense.<l>.weight[r, c]" or
-// "dense.<l>.bias[r]" (the safetensors names), for error messages.
+// ParamName describes parameter i as "dense.<l>.weight[r, c]",
+// "conv.<l>.weight[o, i, y, x]" or "bn.<l>.bias[c]" (the safetensors
+// names, with the element's index), for error messages.
 func (m *Model[T]) ParamName(i int) string {
-	for l, d := range m.Layers {
-		nw := d.Out * d.In
-		switch {
-		case i >= d.Offset && i < d.Offset+nw:
-			k := i - d.Offset
-			return fmt.Sprintf("%s[%d, %d]", WeightName(l), k/d.In, k%d.In)
-		case i >= d.Offset+nw && i < d.Offset+nw+d.Out:
-			return fmt.Sprintf("%s[%d]", BiasName(l), i-d.Offset-nw)
+	for _, l := range m.Layout.Layers {
+		for _, t := range l.Params {
+			if i < t.Offset || i >= t.Offset+t.Size() {
+				continue
+			}
+			k, idx := i-t.Offset, make([]string, len(t.Shape))
+			for d := len(t.Shape) - 1; d >= 0; d-- {
+				idx[d] = strconv.Itoa(k % t.Shape[d])
+				k /= t.Shape[d]
+			}
+			return fmt.Sprintf("%s[%s]", t.Name, strings.Join(idx, ", "))
 		}
 	}
 	return fmt.Sprintf("parameter %d (out of range)", i)

@@ -29,15 +29,30 @@ func WeightName(i int) string { return "dense." + strconv.Itoa(i) + ".weight" }
 // BiasName: see WeightName.
 func BiasName(i int) string { return "dense." + strconv.Itoa(i) + ".bias" }
 
-// Tensors returns the model's parameters as safetensors tensors in layer
-// order; their Data are Encode's views of Params (see Encode), to be
-// written out before Params change.
+// Tensors returns the model's tensors as safetensors tensors in layer
+// order, each layer's in Layout's order (dense.0.weight, dense.0.bias, …;
+// batch norm's running statistics after its weight and bias). Float data
+// are Encode's views of Params and Buffers (see Encode), to be written out
+// before they change; num_batches_tracked is written as I64, as PyTorch
+// keeps it.
 func (m *Model[T]) Tensors() []safetensors.Tensor {
 	var ts []safetensors.Tensor
-	for i, d := range m.Layers {
-		ts = append(ts,
-			safetensors.Tensor{Name: WeightName(i), DType: num.DType[T](), Shape: []int{d.Out, d.In}, Data: Encode(d.W.Data)},
-			safetensors.Tensor{Name: BiasName(i), DType: num.DType[T](), Shape: []int{d.Out}, Data: Encode(d.B)})
+	for _, l := range m.Layout.Layers {
+		for _, t := range l.Params {
+			ts = append(ts, safetensors.Tensor{Name: t.Name, DType: num.DType[T](), Shape: slices.Clone(t.Shape), Data: Encode(m.Params[t.Offset : t.Offset+t.Size()])})
+		}
+		for _, t := range l.Buffers {
+			src := m.Buffers[t.Offset : t.Offset+t.Size()]
+			if t.Int {
+				data := make([]byte, 8*len(src))
+				for i, v := range src {
+					binary.LittleEndian.PutUint64(data[8*i:], uint64(int64(v)))
+				}
+				ts = append(ts, safetensors.Tensor{Name: t.Name, DType: "I64", Shape: slices.Clone(t.Shape), Data: data})
+				continue
+			}
+			ts = append(ts, safetensors.Tensor{Name: t.Name, DType: num.DType[T](), Shape: slices.Clone(t.Shape), Data: Encode(src)})
+		}
 	}
 	return ts
 }
@@ -142,39 +157,63 @@ func FromFile[T num.Float](f *safetensors.File) (*Model[T], error) {
 	return m, nil
 }
 
-// SetWeights copies dense.<i>.weight and dense.<i>.bias of every layer from
-// f, converting F32 or F64 to T. It checks every shape, rejects other
-// dtypes and non-finite values, and rejects dense.* tensors the model has
-// no layer for; tensors with other names are ignored (a checkpoint keeps
-// optimizer state beside the weights).
+// SetWeights copies every tensor of the model (weights, biases and batch
+// norm's running statistics, by their Layout names) from f, converting F32
+// or F64 to T (and num_batches_tracked from I64). It checks every shape,
+// rejects other dtypes and non-finite values, and rejects tensors named
+// like a layer the model does not have; tensors with other names are
+// ignored (a checkpoint keeps optimizer state beside the weights).
 func (m *Model[T]) SetWeights(f *safetensors.File) error {
-	for _, t := range f.Tensors {
-		var i int
-		var kind string
-		if n, _ := fmt.Sscanf(t.Name, "dense.%d.%s", &i, &kind); n == 2 && (i < 0 || i >= len(m.Layers)) {
-			return fmt.Errorf("tensor %q: the model has %d dense layers", t.Name, len(m.Layers))
+	count := map[string]int{}
+	for _, l := range m.Layout.Layers {
+		if kind, _, ok := strings.Cut(l.Name, "."); ok {
+			count[kind]++
 		}
 	}
-	for i, d := range m.Layers {
-		w, b := d.WeightsIn(m.Params)
-		for _, p := range []struct {
-			name  string
-			shape []int
-			dst   []T
-		}{{WeightName(i), []int{d.Out, d.In}, w.Data}, {BiasName(i), []int{d.Out}, b}} {
-			t := f.Tensor(p.name)
+	for _, t := range f.Tensors {
+		var i int
+		var rest string
+		for _, kind := range []string{"dense", "conv", "bn"} {
+			if n, _ := fmt.Sscanf(t.Name, kind+".%d.%s", &i, &rest); n == 2 && (i < 0 || i >= count[kind]) {
+				return fmt.Errorf("tensor %q: the model has %d %s layers", t.Name, count[kind], kind)
+			}
+		}
+	}
+	for _, l := range m.Layout.Layers {
+		for _, info := range slices.Concat(l.Params, l.Buffers) {
+			dst := m.Params[info.Offset : info.Offset+info.Size()]
+			if !info.Trainable {
+				dst = m.Buffers[info.Offset : info.Offset+info.Size()]
+			}
+			t := f.Tensor(info.Name)
 			if t == nil {
-				return fmt.Errorf("tensor %q: %w", p.name, safetensors.ErrNoTensor)
+				return fmt.Errorf("tensor %q: %w", info.Name, safetensors.ErrNoTensor)
 			}
-			if !slices.Equal(t.Shape, p.shape) {
-				return fmt.Errorf("tensor %q: shape %v, the model needs %v", p.name, t.Shape, p.shape)
+			if !slices.Equal(t.Shape, info.Shape) {
+				return fmt.Errorf("tensor %q: shape %v, the model needs %v", info.Name, t.Shape, info.Shape)
 			}
-			if err := Decode(p.dst, t.DType, t.Data); err != nil {
-				return fmt.Errorf("tensor %q: %w", p.name, err)
+			if info.Int {
+				if t.DType != "I64" || len(t.Data) != 8*len(dst) {
+					return fmt.Errorf("tensor %q: want one I64, got %s of %d bytes", info.Name, t.DType, len(t.Data))
+				}
+				for j := range dst {
+					v := int64(binary.LittleEndian.Uint64(t.Data[8*j:]))
+					if v < 0 {
+						return fmt.Errorf("tensor %q: %d batches tracked", info.Name, v)
+					}
+					dst[j] = T(v)
+				}
+				continue
 			}
-			for j, v := range p.dst {
+			if err := Decode(dst, t.DType, t.Data); err != nil {
+				return fmt.Errorf("tensor %q: %w", info.Name, err)
+			}
+			for j, v := range dst {
 				if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-					return fmt.Errorf("tensor %q: element %d is %v", p.name, j, v)
+					return fmt.Errorf("tensor %q: element %d is %v", info.Name, j, v)
+				}
+				if strings.HasSuffix(info.Name, ".running_var") && v < 0 {
+					return fmt.Errorf("tensor %q: element %d is a negative variance, %v", info.Name, j, v)
 				}
 			}
 		}

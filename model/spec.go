@@ -86,81 +86,56 @@ func ParseActivation(s string) (Activation, error) {
 	return Activation{}, fmt.Errorf("unknown activation %q (want identity, sigmoid, tanh, relu, leakyrelu, leakyrelu(SLOPE) or softmax)", s)
 }
 
-// LayerSpec describes one dense layer: its output width, the activation
-// applied to its output, and the dropout probability applied after the
-// activation during training (0 for none).
+// LayerKind is the kind of a layer. KindDense is the zero value, so a
+// LayerSpec written as {Units: 10} is a dense layer.
+type LayerKind int
+
+// The layer kinds.
+const (
+	KindDense     LayerKind = iota // fully connected: Units outputs
+	KindConv                       // 2-D convolution: Units output channels, Kernel×Kernel, Stride, Pad
+	KindMaxPool                    // 2-D max pooling: Kernel×Kernel windows, Stride
+	KindAvgPool                    // 2-D average pooling: Kernel×Kernel windows, Stride
+	KindBatchNorm                  // batch normalisation over channels (C×H×W input) or features (flat input)
+	KindFlatten                    // C×H×W to C·H·W, in that order
+)
+
+var kindNames = [...]string{"dense", "conv", "maxpool", "avgpool", "bn", "flatten"}
+
+// String is the kind's name in specs and in tensor names (dense.0.weight).
+func (k LayerKind) String() string {
+	if k < 0 || int(k) >= len(kindNames) {
+		return fmt.Sprintf("LayerKind(%d)", int(k))
+	}
+	return kindNames[k]
+}
+
+// LayerSpec describes one layer: its kind and size, the activation applied
+// to its output, and the dropout probability applied after the activation
+// during training (0 for none).
 type LayerSpec struct {
-	Units   int
+	Kind    LayerKind
+	Units   int // dense: outputs; conv: output channels
+	Kernel  int // conv, pools: the window is Kernel×Kernel
+	Stride  int // conv, pools: 0 means the default (conv 1, pools Kernel)
+	Pad     int // conv: zero padding on every side
 	Act     Activation
 	Dropout float64
 }
 
-// Spec is a feed-forward architecture: an input width and dense layers.
+// Spec is a feed-forward architecture: an input and a stack of layers.
+// Inputs is the number of input values per sample; Shape, when set, is the
+// sample's shape (C, H, W) for convolutional networks, whose product is
+// Inputs. A flat input has no Shape.
 type Spec struct {
 	Inputs int
+	Shape  []int
 	Layers []LayerSpec
 }
 
 // MaxWidth bounds every layer width a spec may name, so that a typo cannot
 // ask for terabytes.
 const MaxWidth = 1 << 24
-
-// ParseSpec reads an architecture written as
-//
-//	IN-UNITS[:ACT][:dropout=P]-UNITS[:ACT][:dropout=P]...
-//
-// for example "784-256:relu-128:relu-10:softmax". A layer with no
-// activation is linear (identity). Every malformed spec is an error that
-// says which part is wrong.
-func ParseSpec(s string) (Spec, error) {
-	fail := func(i int, part, format string, args ...any) (Spec, error) {
-		return Spec{}, fmt.Errorf("model spec %q: part %d %q: %s", s, i+1, part, fmt.Sprintf(format, args...))
-	}
-	parts := strings.Split(strings.TrimSpace(s), "-")
-	if len(parts) < 2 {
-		return Spec{}, fmt.Errorf("model spec %q: want INPUTS-UNITS[:ACT]-..., e.g. 784-256:relu-10:softmax", s)
-	}
-	var sp Spec
-	for i, part := range parts {
-		fields := strings.Split(part, ":")
-		n, err := strconv.Atoi(strings.TrimSpace(fields[0]))
-		if err != nil || n <= 0 || n > MaxWidth {
-			return fail(i, part, "width must be an integer in [1, %d]", MaxWidth)
-		}
-		if i == 0 {
-			if len(fields) > 1 {
-				return fail(i, part, "the input width takes no activation")
-			}
-			sp.Inputs = n
-			continue
-		}
-		l := LayerSpec{Units: n}
-		seenAct := false
-		for _, f := range fields[1:] {
-			if p, ok := strings.CutPrefix(strings.ToLower(strings.TrimSpace(f)), "dropout="); ok {
-				d, err := strconv.ParseFloat(p, 64)
-				if err != nil || !(d >= 0 && d < 1) {
-					return fail(i, part, "dropout must be a number in [0, 1)")
-				}
-				l.Dropout = d
-				continue
-			}
-			if seenAct {
-				return fail(i, part, "more than one activation")
-			}
-			a, err := ParseActivation(f)
-			if err != nil {
-				return fail(i, part, "%v", err)
-			}
-			l.Act, seenAct = a, true
-		}
-		sp.Layers = append(sp.Layers, l)
-	}
-	if err := sp.Validate(); err != nil {
-		return Spec{}, fmt.Errorf("model spec %q: %w", s, err)
-	}
-	return sp, nil
-}
 
 // MustParseSpec is ParseSpec for specs written in code; it panics on error.
 func MustParseSpec(s string) Spec {
@@ -172,17 +147,20 @@ func MustParseSpec(s string) Spec {
 }
 
 // Validate reports whether the spec describes a network this package can
-// build.
+// build: every size in range and every layer's input of the shape it needs.
 func (s Spec) Validate() error {
 	if s.Inputs <= 0 || s.Inputs > MaxWidth {
 		return fmt.Errorf("input width %d out of range [1, %d]", s.Inputs, MaxWidth)
+	}
+	if len(s.Shape) != 0 && (len(s.Shape) != 3 || shapeSize(s.Shape) != s.Inputs) {
+		return fmt.Errorf("input shape %v: want C×H×W with %d values", s.Shape, s.Inputs)
 	}
 	if len(s.Layers) == 0 {
 		return fmt.Errorf("no layers")
 	}
 	for i, l := range s.Layers {
-		if l.Units <= 0 || l.Units > MaxWidth {
-			return fmt.Errorf("layer %d: width %d out of range [1, %d]", i, l.Units, MaxWidth)
+		if l.Kind < KindDense || l.Kind > KindFlatten {
+			return fmt.Errorf("layer %d: unknown kind %d", i, l.Kind)
 		}
 		if l.Act.Kind < Identity || l.Act.Kind > Softmax {
 			return fmt.Errorf("layer %d: unknown activation %d", i, l.Act.Kind)
@@ -197,7 +175,11 @@ func (s Spec) Validate() error {
 			return fmt.Errorf("layer %d: dropout on the output layer", i)
 		}
 	}
-	if n := s.NumParams(); n > 1<<34 {
+	layout, err := s.Layout()
+	if err != nil {
+		return err
+	}
+	if n := layout.NumParams + layout.NumBuffers; n > 1<<34 {
 		return fmt.Errorf("%d parameters is more than this tool will allocate", n)
 	}
 	return nil
@@ -206,31 +188,91 @@ func (s Spec) Validate() error {
 // String writes the spec in the syntax ParseSpec reads.
 func (s Spec) String() string {
 	var b strings.Builder
-	b.WriteString(strconv.Itoa(s.Inputs))
+	if len(s.Shape) == 3 {
+		fmt.Fprintf(&b, "%dx%dx%d", s.Shape[0], s.Shape[1], s.Shape[2])
+	} else {
+		b.WriteString(strconv.Itoa(s.Inputs))
+	}
 	for _, l := range s.Layers {
 		b.WriteByte('-')
-		b.WriteString(strconv.Itoa(l.Units))
-		if l.Act.Kind != Identity {
-			b.WriteByte(':')
-			b.WriteString(l.Act.String())
-		}
-		if l.Dropout > 0 {
-			b.WriteString(":dropout=")
-			b.WriteString(strconv.FormatFloat(l.Dropout, 'g', -1, 64))
-		}
+		b.WriteString(l.String())
 	}
 	return b.String()
 }
 
-// Outputs is the width of the last layer.
-func (s Spec) Outputs() int { return s.Layers[len(s.Layers)-1].Units }
-
-// NumParams is the number of weights and biases.
-func (s Spec) NumParams() int {
-	n, in := 0, s.Inputs
-	for _, l := range s.Layers {
-		n += l.Units*in + l.Units
-		in = l.Units
+// String writes the layer as a part of a spec.
+func (l LayerSpec) String() string {
+	var b strings.Builder
+	switch l.Kind {
+	case KindDense:
+		b.WriteString(strconv.Itoa(l.Units))
+	case KindConv:
+		fmt.Fprintf(&b, "conv(%d,%d", l.Units, l.Kernel)
+		if l.Stride > 1 {
+			fmt.Fprintf(&b, ",stride=%d", l.Stride)
+		}
+		if l.Pad > 0 {
+			fmt.Fprintf(&b, ",pad=%d", l.Pad)
+		}
+		b.WriteByte(')')
+	case KindMaxPool, KindAvgPool:
+		fmt.Fprintf(&b, "%s(%d", l.Kind, l.Kernel)
+		if l.Stride > 0 && l.Stride != l.Kernel {
+			fmt.Fprintf(&b, ",stride=%d", l.Stride)
+		}
+		b.WriteByte(')')
+	default:
+		b.WriteString(l.Kind.String())
 	}
-	return n
+	if l.Act.Kind != Identity {
+		b.WriteByte(':')
+		b.WriteString(l.Act.String())
+	}
+	if l.Dropout > 0 {
+		b.WriteString(":dropout=")
+		b.WriteString(strconv.FormatFloat(l.Dropout, 'g', -1, 64))
+	}
+	return b.String()
+}
+
+// Outputs is the number of output values per sample (0 for a spec whose
+// shapes do not fit). It allocates nothing: trainers ask it every step.
+func (s Spec) Outputs() int {
+	c, h, w := s.Inputs, 1, 1
+	if len(s.Shape) == 3 {
+		c, h, w = s.Shape[0], s.Shape[1], s.Shape[2]
+	}
+	for _, l := range s.Layers {
+		switch l.Kind {
+		case KindDense:
+			c, h, w = l.Units, 1, 1
+		case KindConv, KindMaxPool, KindAvgPool:
+			k, stride, pad := l.Kernel, l.Stride, l.Pad
+			if stride == 0 {
+				stride = k
+				if l.Kind == KindConv {
+					stride = 1
+				}
+			}
+			if stride <= 0 || h+2*pad < k || w+2*pad < k {
+				return 0
+			}
+			if l.Kind == KindConv {
+				c = l.Units
+			}
+			h, w = (h+2*pad-k)/stride+1, (w+2*pad-k)/stride+1
+		case KindFlatten:
+			c, h, w = c*h*w, 1, 1
+		}
+	}
+	return c * h * w
+}
+
+// NumParams is the number of trainable parameters (weights and biases).
+func (s Spec) NumParams() int {
+	layout, err := s.Layout()
+	if err != nil {
+		return 0
+	}
+	return layout.NumParams
 }

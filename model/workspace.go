@@ -8,9 +8,11 @@ import (
 )
 
 // Workspace holds everything one forward/backward pass writes: the
-// activations of every layer for up to Cap rows, the backward scratch, and
-// the gradient buffer Grad (the layout of Model.Params). It reads the
-// model's parameters and never writes them.
+// activations of every layer for up to Cap rows, the layers' scratch, the
+// backward scratch, and the gradient buffer Grad (the layout of
+// Model.Params). It reads the model's parameters and never writes them; a
+// training pass through batch norm writes the running statistics to
+// Running, or to the model's Buffers when Running is nil.
 //
 // A Workspace is owned by one goroutine at a time; the data-parallel
 // trainer gives each worker its own. Forward, LossGrad and Backward
@@ -20,27 +22,39 @@ type Workspace[T num.Float] struct {
 	Grad []T // ∂L/∂Params, accumulated by Backward; zeroed by ZeroGrad
 	cap  int
 
-	n     int // rows of the last Forward
-	train bool
-	x     []T   // input of the last Forward (n, Inputs), borrowed from the caller
-	z     [][]T // per layer: pre-activation (cap, Out)
-	a     [][]T // per layer: activation (cap, Out); aliases z for identity
-	out   [][]T // per layer: what the next layer reads — a, or a·mask under dropout
-	mask  [][]T // per layer with dropout: 0 or 1/(1−p) for each element
-	bufA  []T   // backward scratch, (cap, widest layer)
-	bufB  []T
-	dLast []T       // ∂L/∂z of the last layer, set by LossGrad; a view of bufA
-	lse   []float64 // with a softmax output: each row's log Σ exp(z), from Forward
+	// Running, if not nil, receives the running statistics a training
+	// pass updates (layout of Model.Buffers) instead of the model: a
+	// data-parallel trainer stages them there and commits them with the
+	// optimizer step.
+	Running []T
+	// Sync, if set, sums a layer's batch statistics over the whole batch
+	// when this workspace runs only a part of it (see Pass.Sync).
+	Sync func(v []float64)
+
+	n       int // rows of the last Forward
+	train   bool
+	x       []T         // input of the last Forward (n, Inputs), borrowed from the caller
+	z       [][]T       // per layer: layer output (cap, Out)
+	a       [][]T       // per layer: activation (cap, Out); aliases z for identity
+	out     [][]T       // per layer: what the next layer reads — a, or a·mask under dropout
+	mask    [][]T       // per layer with dropout: 0 or 1/(1−p) for each element
+	scratch [][]T       // per layer: its Scratch(cap)
+	sums    [][]float64 // per layer that synchronises: its Pass.Sums
+	bufA    []T         // backward scratch, (cap, widest layer)
+	bufB    []T
+	dLast   []T       // ∂L/∂z of the last layer, set by LossGrad; a view of bufA
+	lse     []float64 // with a softmax output: each row's log Σ exp(z), from Forward
+	pass    Pass[T]
 
 	seed, step uint64 // dropout stream, see SetDropoutStream
 	rowBase    int
 
 	// AfterLayer, if set, is called by Backward as soon as layer l's
-	// gradient in Grad is complete (layers in reverse order), before the
-	// gradient flows on to layer l−1. A data-parallel trainer uses it to
-	// start reducing the last layers while the first are still in backward,
-	// as PyTorch DDP's reducer does. Layer l's part of Grad is not written
-	// again by this Backward.
+	// gradient in Grad is complete (layers of Model.Stack in reverse
+	// order), before the gradient flows on to layer l−1. A data-parallel
+	// trainer uses it to start reducing the last layers while the first
+	// are still in backward, as PyTorch DDP's reducer does. Layer l's part
+	// of Grad is not written again by this Backward.
 	AfterLayer func(l int)
 }
 
@@ -51,21 +65,29 @@ func NewWorkspace[T num.Float](m *Model[T], maxBatch int) *Workspace[T] {
 	}
 	w := &Workspace[T]{m: m, Grad: num.Alloc[T](len(m.Params)), cap: maxBatch}
 	widest := m.Spec.Inputs
-	for _, d := range m.Layers {
-		z := num.Alloc[T](maxBatch * d.Out)
+	for _, l := range m.Stack {
+		info := l.Info()
+		o := info.Out.Size()
+		z := num.Alloc[T](maxBatch * o)
 		a := z
-		if d.Act.Kind != Identity {
-			a = num.Alloc[T](maxBatch * d.Out)
+		if info.Spec.Act.Kind != Identity {
+			a = num.Alloc[T](maxBatch * o)
 		}
 		out, mask := a, []T(nil)
-		if d.Dropout > 0 {
-			out = num.Alloc[T](maxBatch * d.Out)
-			mask = num.Alloc[T](maxBatch * d.Out)
+		if info.Spec.Dropout > 0 {
+			out = num.Alloc[T](maxBatch * o)
+			mask = num.Alloc[T](maxBatch * o)
 		}
 		w.z, w.a, w.out, w.mask = append(w.z, z), append(w.a, a), append(w.out, out), append(w.mask, mask)
-		widest = max(widest, d.Out)
+		w.scratch = append(w.scratch, num.Alloc[T](l.Scratch(maxBatch)))
+		var sums []float64
+		if s, ok := l.(synced); ok {
+			sums = make([]float64, s.syncLen())
+		}
+		w.sums = append(w.sums, sums)
+		widest = max(widest, o)
 	}
-	if m.Layers[len(m.Layers)-1].Act.Kind == Softmax {
+	if m.Spec.Layers[len(m.Spec.Layers)-1].Act.Kind == Softmax {
 		w.lse = make([]float64, maxBatch)
 	}
 	w.bufA = num.Alloc[T](maxBatch * widest)
@@ -89,36 +111,47 @@ func (w *Workspace[T]) SetDropoutStream(seed, step uint64, rowBase int) {
 	w.seed, w.step, w.rowBase = seed, step, rowBase
 }
 
+// passFor prepares the Pass handed to layer l.
+func (w *Workspace[T]) passFor(l int) *Pass[T] {
+	p := &w.pass
+	p.N, p.Train, p.Grad, p.Sync = w.n, w.train, w.Grad, w.Sync
+	p.Scratch, p.Sums = w.scratch[l], w.sums[l]
+	p.Buffers = w.Running
+	if p.Buffers == nil {
+		p.Buffers = w.m.Buffers
+	}
+	return p
+}
+
 // Forward runs the network on n rows of x ((n, Inputs), row-major) and
 // returns the output activations (n, Outputs), a view valid until the next
-// Forward. With train set, dropout is applied; otherwise the pass is the
-// deterministic evaluation pass. x must stay unchanged until Backward.
+// Forward. With train set, dropout is applied and batch norm normalises by
+// the batch's statistics; otherwise the pass is the deterministic
+// evaluation pass. x must stay unchanged until Backward.
 func (w *Workspace[T]) Forward(x []T, n int, train bool) []T {
 	if n < 0 || n > w.cap || len(x) < n*w.m.Spec.Inputs {
 		panic(fmt.Sprintf("model: Forward of %d rows (%d values) in a workspace for %d rows of %d", n, len(x), w.cap, w.m.Spec.Inputs))
 	}
 	w.n, w.train, w.x, w.dLast = n, train, x[:n*w.m.Spec.Inputs], nil
 	in := w.x
-	for l := range w.m.Layers {
-		d := &w.m.Layers[l]
-		z := num.View(n, d.Out, w.z[l])
-		// z = x·Wᵀ + b; x is (n, In), W is (Out, In).
-		for i := 0; i < n; i++ {
-			copy(z.Row(i), d.B)
-		}
-		num.MatMul(false, true, 1, num.View(n, d.In, in), d.W, 1, z)
-		a := w.a[l][:n*d.Out]
-		if d.Act.Kind != Identity {
+	last := len(w.m.Stack) - 1
+	for l, layer := range w.m.Stack {
+		info := layer.Info()
+		o := info.Out.Size()
+		z := w.z[l][:n*o]
+		layer.Forward(w.passFor(l), in, z)
+		a := w.a[l][:n*o]
+		if act := info.Spec.Act; act.Kind != Identity {
 			var lse []float64
-			if l == len(w.m.Layers)-1 {
+			if l == last {
 				lse = w.lse
 			}
-			activate(d.Act, z.Data, a, d.Out, lse)
+			activate(act, z, a, o, lse)
 		}
 		in = a
-		if d.Dropout > 0 && train {
-			w.dropout(l, n, d)
-			in = w.out[l][:n*d.Out]
+		if info.Spec.Dropout > 0 && train {
+			w.dropout(l, n, o, info.Spec.Dropout)
+			in = w.out[l][:n*o]
 		}
 	}
 	return in
@@ -127,14 +160,14 @@ func (w *Workspace[T]) Forward(x []T, n int, train bool) []T {
 // dropout draws the inverted-dropout mask of layer l (keep with probability
 // 1−p, scaled by 1/(1−p) so that evaluation needs no rescaling) and applies
 // it: out = a·mask.
-func (w *Workspace[T]) dropout(l, n int, d *Dense[T]) {
-	keep := 1 - d.Dropout
+func (w *Workspace[T]) dropout(l, n, cols int, p float64) {
+	keep := 1 - p
 	scale := T(1 / keep)
 	a, out, mask := w.a[l], w.out[l], w.mask[l]
 	var src rand.PCG
 	for r := 0; r < n; r++ {
 		src.Seed(w.seed^(w.step*0x9e3779b97f4a7c15)^uint64(l)<<56, uint64(w.rowBase+r))
-		for j := r * d.Out; j < (r+1)*d.Out; j++ {
+		for j := r * cols; j < (r+1)*cols; j++ {
 			if float64(src.Uint64()>>11)*(1.0/(1<<53)) < keep {
 				mask[j] = scale
 			} else {
@@ -152,20 +185,20 @@ func (w *Workspace[T]) dropout(l, n int, d *Dense[T]) {
 // global batch size as denom, so that summing the workers' gradients gives
 // the gradient of the mean loss over the whole batch.
 func (w *Workspace[T]) LossGrad(loss Loss, y []T, denom float64) float64 {
-	l := len(w.m.Layers) - 1
-	d := &w.m.Layers[l]
-	k := w.n * d.Out
+	l := len(w.m.Stack) - 1
+	o := w.m.Stack[l].Info().Out.Size()
+	k := w.n * o
 	w.dLast = w.bufA[:k]
-	return lossRows(loss, d.Act, w.z[l][:k], w.a[l][:k], y[:k], w.dLast, d.Out, denom, w.rowLSE(loss))
+	return lossRows(loss, w.m.Spec.Layers[l].Act, w.z[l][:k], w.a[l][:k], y[:k], w.dLast, o, denom, w.rowLSE(loss))
 }
 
 // Loss is LossGrad without the gradient: the sum of the per-sample losses of
 // the last Forward's rows against y.
 func (w *Workspace[T]) Loss(loss Loss, y []T) float64 {
-	l := len(w.m.Layers) - 1
-	d := &w.m.Layers[l]
-	k := w.n * d.Out
-	return lossRows(loss, d.Act, w.z[l][:k], w.a[l][:k], y[:k], nil, d.Out, 1, w.rowLSE(loss))
+	l := len(w.m.Stack) - 1
+	o := w.m.Stack[l].Info().Out.Size()
+	k := w.n * o
+	return lossRows(loss, w.m.Spec.Layers[l].Act, w.z[l][:k], w.a[l][:k], y[:k], nil, o, 1, w.rowLSE(loss))
 }
 
 // rowLSE is the per-row log-sum-exp of the last Forward for loss.
@@ -182,12 +215,10 @@ func (w *Workspace[T]) rowLSE(loss Loss) []float64 {
 }
 
 // Backward propagates the gradient stored by LossGrad back through every
-// layer and adds ∂L/∂Params into Grad. For layer l with input X (n, In) and
-// output gradient dZ (n, Out):
-//
-//	dW += dZᵀ·X      (Out, In)
-//	db += Σ_rows dZ  (Out)
-//	dX  = dZ·W       (n, In), then through the mask and activation below.
+// layer and adds ∂L/∂Params into Grad. Each layer's Backward takes the
+// gradient with respect to its output z and writes the one with respect
+// to its input; between layers the gradient goes back through the
+// previous layer's dropout mask and activation.
 func (w *Workspace[T]) Backward() {
 	n := w.n
 	if w.dLast == nil {
@@ -195,35 +226,34 @@ func (w *Workspace[T]) Backward() {
 	}
 	dz, spare := w.dLast, w.bufB
 	w.dLast = nil
-	for l := len(w.m.Layers) - 1; l >= 0; l-- {
-		d := &w.m.Layers[l]
-		var x []T
+	for l := len(w.m.Stack) - 1; l >= 0; l-- {
+		layer := w.m.Stack[l]
+		var x, dx []T
 		if l == 0 {
 			x = w.x
-		} else if p := &w.m.Layers[l-1]; p.Dropout > 0 && w.train {
-			x = w.out[l-1][:n*p.Out]
 		} else {
-			x = w.a[l-1][:n*p.Out]
+			p := w.m.Stack[l-1].Info()
+			if p.Spec.Dropout > 0 && w.train {
+				x = w.out[l-1][:n*p.Out.Size()]
+			} else {
+				x = w.a[l-1][:n*p.Out.Size()]
+			}
+			dx = spare[:len(x)]
 		}
-		dZ := num.View(n, d.Out, dz)
-		gw, gb := d.WeightsIn(w.Grad)
-		num.MatMul(true, false, 1, dZ, num.View(n, d.In, x), 1, gw)
-		num.AddColSums(gb, dZ)
+		layer.Backward(w.passFor(l), x, dz, dx)
 		if w.AfterLayer != nil {
 			w.AfterLayer(l)
 		}
 		if l == 0 {
 			break
 		}
-		dx := spare[:n*d.In]
-		num.MatMul(false, false, 1, dZ, d.W, 0, num.View(n, d.In, dx))
-		p := &w.m.Layers[l-1]
-		if p.Dropout > 0 && w.train {
-			for i, m := range w.mask[l-1][:n*p.Out] {
+		p := w.m.Stack[l-1].Info()
+		if p.Spec.Dropout > 0 && w.train {
+			for i, m := range w.mask[l-1][:len(dx)] {
 				dx[i] *= m
 			}
 		}
-		activationBackward(p.Act, w.a[l-1][:n*p.Out], dx, p.Out)
+		activationBackward(p.Spec.Act, w.a[l-1][:len(dx)], dx, p.Out.Size())
 		dz, spare = dx, dz[:cap(dz)]
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/ptrain/ptrain/data"
@@ -89,9 +90,9 @@ func (t *Trainer[T]) Fit(ctx context.Context, train, val *data.Dataset, cfg FitC
 	if t.progress.Epoch == 0 && t.progress.Batch == 0 && t.progress.BestValLoss == 0 {
 		t.progress.BestValLoss = math.Inf(1)
 	}
-	var best []T
+	var best, bestBuf []T
 	if cfg.RestoreBest && cfg.Patience > 0 && val != nil {
-		best = append([]T(nil), t.m.Params...)
+		best, bestBuf = slices.Clone(t.m.Params), slices.Clone(t.m.Buffers)
 	}
 	res := FitResult{}
 	micro := make([][]int, 0, accum)
@@ -161,6 +162,7 @@ func (t *Trainer[T]) Fit(ctx context.Context, train, val *data.Dataset, cfg FitC
 					info.Improved = true
 					if best != nil {
 						copy(best, t.m.Params)
+						copy(bestBuf, t.m.Buffers)
 					}
 				} else {
 					t.progress.BadEpochs++
@@ -179,6 +181,7 @@ func (t *Trainer[T]) Fit(ctx context.Context, train, val *data.Dataset, cfg FitC
 				res.EarlyStopped = true
 				if best != nil {
 					copy(t.m.Params, best)
+					copy(t.m.Buffers, bestBuf)
 				}
 				return nil
 			}

@@ -44,7 +44,8 @@ func broadcast[T num.Float](g Group, buf []T, root int) error {
 // distributed reports whether the trainer spans several processes.
 func (t *Trainer[T]) distributed() bool { return t.cfg.Group != nil && t.cfg.Group.Size() > 1 }
 
-// Broadcast makes every rank's weights, optimizer state and step count
+// Broadcast makes every rank's weights, running statistics, optimizer
+// state and step count
 // rank 0's. Fit calls it when it starts and after every epoch (which also
 // removes any last-bit drift between ranks); call it yourself before
 // driving Session.Step by hand. It does nothing in a single process.
@@ -55,6 +56,11 @@ func (t *Trainer[T]) Broadcast() error {
 	g := t.cfg.Group
 	if err := broadcast(g, t.m.Params, 0); err != nil {
 		return err
+	}
+	if len(t.m.Buffers) > 0 {
+		if err := broadcast(g, t.m.Buffers, 0); err != nil {
+			return err
+		}
 	}
 	st := t.opt.State()
 	for _, name := range slices.Sorted(maps.Keys(st.Buffers)) {

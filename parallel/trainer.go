@@ -76,16 +76,22 @@ func (e *NonFiniteError) Error() string {
 // A Trainer is not safe for concurrent use: one Run (or Step, Fit,
 // Evaluate) at a time.
 type Trainer[T num.Float] struct {
-	cfg      Config
-	m        *model.Model[T]
-	opt      *optim.Optimizer[T]
-	ws       []*model.Workspace[T]
-	xbuf     [][]T     // per worker: input rows filled from a dataset
-	ybuf     [][]T     // per worker: target rows
-	conf     [][]int64 // per worker: confusion counts of an evaluation
-	chunk    [][2]int  // per worker: its chunk of the parameter vector
-	chunk0   [][2]int  // per worker: its chunk of layer 0's parameters
-	res      []result  // per worker: the last phase's report
+	cfg    Config
+	m      *model.Model[T]
+	opt    *optim.Optimizer[T]
+	ws     []*model.Workspace[T]
+	xbuf   [][]T     // per worker: input rows filled from a dataset
+	ybuf   [][]T     // per worker: target rows
+	conf   [][]int64 // per worker: confusion counts of an evaluation
+	chunk  [][2]int  // per worker: its chunk of the parameter vector
+	chunk0 [][2]int  // per worker: its chunk of the first parameter layer's parameters
+	res    []result  // per worker: the last phase's report
+	// buckets are the layers of the stack that hold parameters, in order:
+	// the overlap path posts each but the first as backward finishes it.
+	buckets []int
+	// bsync sums batch statistics across workers (and ranks) when the
+	// model has layers that need them (batch norm); nil otherwise.
+	bsync    *batchSync
 	stats    Stats
 	progress Progress
 }
@@ -114,22 +120,41 @@ func New[T num.Float](m *model.Model[T], opt *optim.Optimizer[T], cfg Config) (*
 	in, out := m.Spec.Inputs, m.Spec.Outputs()
 	k := max(out, 2)
 	p := len(m.Params)
+	for l := range m.Layout.Layers {
+		if len(m.Layout.Layers[l].Params) > 0 {
+			t.buckets = append(t.buckets, l)
+		}
+	}
+	if m.NeedsSync() {
+		t.bsync = newBatchSync(w)
+	}
 	for i := 0; i < w; i++ {
-		t.ws = append(t.ws, model.NewWorkspace(m, rows))
+		ws := model.NewWorkspace(m, rows)
+		if len(m.Buffers) > 0 {
+			ws.Running = num.Alloc[T](len(m.Buffers))
+		}
+		if t.bsync != nil {
+			ws.Sync = t.bsync.part(i)
+		}
+		t.ws = append(t.ws, ws)
 		t.xbuf = append(t.xbuf, num.Alloc[T](rows*in))
 		t.ybuf = append(t.ybuf, num.Alloc[T](rows*out))
 		t.conf = append(t.conf, make([]int64, k*k))
 		t.chunk = append(t.chunk, paramChunk(p, w, i))
-		t.chunk0 = append(t.chunk0, paramChunk(layerEnd(m, 0), w, i))
+		t.chunk0 = append(t.chunk0, paramChunk(t.firstEnd(), w, i))
 	}
 	t.res = make([]result, w)
 	return t, nil
 }
 
-// layerEnd is the end of layer l's weights and bias in Params.
-func layerEnd[T num.Float](m *model.Model[T], l int) int {
-	d := &m.Layers[l]
-	return d.Offset + d.Out*d.In + d.Out
+// firstEnd is the end in Params of the first layer that has parameters:
+// the part the overlap path leaves to the reduction phase.
+func (t *Trainer[T]) firstEnd() int {
+	if len(t.buckets) == 0 {
+		return 0
+	}
+	_, hi := t.m.Layout.Layers[t.buckets[0]].ParamRange()
+	return hi
 }
 
 // paramChunk is worker i's share of p parameters: contiguous, with
@@ -245,9 +270,9 @@ func (t *Trainer[T]) Run(ctx context.Context, f func(*Session[T]) error) error {
 	}
 	var commWG sync.WaitGroup
 	if t.distributed() {
-		s.comm = make(chan commReq[T], len(t.m.Layers)+2)
-		s.commDone = make(chan error, len(t.m.Layers)+2)
-		s.layerLeft = make([]atomic.Int32, len(t.m.Layers))
+		s.comm = make(chan commReq[T], len(t.m.Stack)+2)
+		s.commDone = make(chan error, len(t.m.Stack)+2)
+		s.layerLeft = make([]atomic.Int32, len(t.m.Stack))
 		s.stats = make([]float64, 3)
 		commWG.Add(1)
 		go func() {
@@ -263,9 +288,18 @@ func (t *Trainer[T]) Run(ctx context.Context, f func(*Session[T]) error) error {
 		for _, ws := range t.ws {
 			ws.AfterLayer = s.layerFinished
 		}
+		if t.bsync != nil {
+			t.bsync.reduce = func(v []float64) error {
+				s.comm <- commReq[T]{f64: v}
+				return <-s.commDone
+			}
+		}
 		defer func() {
 			for _, ws := range t.ws {
 				ws.AfterLayer = nil
+			}
+			if t.bsync != nil {
+				t.bsync.reduce = nil
 			}
 			close(s.comm)
 			commWG.Wait()
@@ -406,10 +440,11 @@ func (t *Trainer[T]) runPhase(w int, p phase, tk *task[T]) {
 		ws := t.ws[w]
 		if p == phaseGrad && tk.zero {
 			ws.ZeroGrad()
+			copy(ws.Running, t.m.Buffers) // the step's running statistics start from the model's
 		}
 		lo, hi := data.Shard(tk.n, t.cfg.Workers, w)
-		if hi == lo {
-			return
+		if hi == lo && (p != phaseGrad || t.bsync == nil) {
+			return // a worker without rows takes part only in batch statistics
 		}
 		in, out := t.m.Spec.Inputs, t.m.Spec.Outputs()
 		// Rows always go through the worker's own aligned buffers (a copy
@@ -634,7 +669,10 @@ func (s *Session[T]) grad(n int, zero, last bool, denom float64, rowBase int, sr
 	tk.active = max(tk.active, min(n, t.cfg.Workers))
 	// Overlap on the final micro-batch only: before it, gradients are
 	// still accumulating.
-	s.overlap = last && t.distributed() && t.cfg.Overlap && len(t.m.Layers) > 1
+	// Not with batch statistics either: their all-reduces during forward
+	// and backward must come in the same order on every rank, which the
+	// layer posts of a rank without rows would not.
+	s.overlap = last && t.distributed() && t.cfg.Overlap && len(t.buckets) > 1 && t.bsync == nil
 	if s.overlap {
 		s.posted.Store(0)
 		for l := range s.layerLeft {
@@ -644,6 +682,11 @@ func (s *Session[T]) grad(n int, zero, last bool, denom float64, rowBase int, sr
 	start := time.Now()
 	if err := s.dispatch(phaseGrad); err != nil {
 		return err
+	}
+	if t.bsync != nil {
+		if err := t.bsync.takeErr(); err != nil {
+			return err
+		}
 	}
 	wall := time.Since(start)
 	var busy, d, f, b time.Duration
@@ -681,9 +724,9 @@ func (s *Session[T]) finish(total int, sr *StepResult) error {
 		c0 := time.Now()
 		buckets := 0
 		if s.overlap {
-			buckets = len(t.m.Layers) - 1
-			for l := len(t.m.Layers) - 1 - int(s.posted.Load()); l >= 1; l-- {
-				s.postLayer(l)
+			buckets = len(t.buckets) - 1
+			for b := len(t.buckets) - 1 - int(s.posted.Load()); b >= 1; b-- {
+				s.postLayer(t.buckets[b])
 			}
 		}
 		s.stats[0], s.stats[1], s.stats[2] = sr.Loss, float64(sr.Correct), 0
@@ -726,7 +769,7 @@ func (s *Session[T]) finish(total int, sr *StepResult) error {
 		c0 := time.Now()
 		rest := t.ws[0].Grad
 		if s.overlap {
-			rest = rest[:layerEnd(t.m, 0)]
+			rest = rest[:t.firstEnd()]
 		}
 		s.comm <- commReq[T]{grad: rest}
 		if err := <-s.commDone; err != nil {
@@ -758,7 +801,8 @@ func (s *Session[T]) finish(total int, sr *StepResult) error {
 	}
 	sr.LR = t.cfg.Schedule.LR(t.opt.Config().LR, step, epoch)
 	t.opt.Begin(sr.LR)
-	_ = s.dispatch(phaseApply) // cannot fail: apply is not abortable
+	_ = s.dispatch(phaseApply)         // cannot fail: apply is not abortable
+	copy(t.m.Buffers, t.ws[0].Running) // the running statistics move with the step
 	t.stats.Optimizer += time.Since(t1)
 	t.stats.Steps++
 	t.stats.Samples += int64(total)
@@ -769,10 +813,11 @@ func (s *Session[T]) finish(total int, sr *StepResult) error {
 
 // layerFinished is every worker's AfterLayer hook. On the final
 // micro-batch of a step across processes, the last worker to finish layer
-// l (l ≥ 1) posts it: layers complete in reverse order on every worker, so
-// layer l+1 has always been posted before, on every rank alike.
+// l (a layer with parameters, not the first such) posts it: layers
+// complete in reverse order on every worker, so the later ones have always
+// been posted before, on every rank alike.
 func (s *Session[T]) layerFinished(l int) {
-	if !s.overlap || l == 0 || s.layerLeft[l].Add(-1) != 0 {
+	if !s.overlap || len(s.t.m.Layout.Layers[l].Params) == 0 || l == s.t.buckets[0] || s.layerLeft[l].Add(-1) != 0 {
 		return
 	}
 	s.postLayer(l)
@@ -782,8 +827,7 @@ func (s *Session[T]) layerFinished(l int) {
 // into worker 0's buffer and hands it to the comm goroutine.
 func (s *Session[T]) postLayer(l int) {
 	t := s.t
-	d := &t.m.Layers[l]
-	lo, hi := d.Offset, layerEnd(t.m, l)
+	lo, hi := t.m.Layout.Layers[l].ParamRange()
 	g := t.ws[0].Grad[lo:hi]
 	for k := 1; k < s.task.active; k++ {
 		num.Axpy(1, t.ws[k].Grad[lo:hi], g)

@@ -1,0 +1,220 @@
+package model
+
+import (
+	"math"
+
+	"github.com/ptrain/ptrain/model/num"
+)
+
+// BatchNorm's constants, PyTorch's defaults.
+const (
+	BatchNormEps      = 1e-5
+	BatchNormMomentum = 0.1
+)
+
+// batchNorm normalises each channel (C×H×W input: over the batch and the
+// H·W positions, BatchNorm2d) or each feature (flat input: over the batch,
+// BatchNorm1d), then scales and shifts it:
+//
+//	z = γ·x̂ + β,  x̂ = (x − μ)/sqrt(σ² + ε)
+//
+// In training μ and σ² are the batch's mean and biased variance, summed
+// over the whole batch through Pass.Sync (every worker and rank, as
+// PyTorch's SyncBatchNorm), and the running estimates move towards them:
+// r_μ ← (1−m)·r_μ + m·μ, r_σ² ← (1−m)·r_σ² + m·σ²·N/(N−1) (unbiased; with
+// N = 1 the biased σ² is used). In evaluation μ, σ² are the running ones.
+//
+// Backward, with N values per channel and sums over the whole batch:
+//
+//	dγ += Σ dz·x̂,  dβ += Σ dz
+//	dx  = γ/sqrt(σ² + ε) · (dz − Σdz/N − x̂·Σ(dz·x̂)/N)
+//
+// Each part adds its own share of dγ and dβ (the trainer's all-reduce sums
+// them) but needs the whole batch's sums for dx: one Sync.
+type batchNorm[T num.Float] struct {
+	info      *LayerInfo
+	c, hw     int
+	gamma     []T
+	beta      []T
+	rm, rv, t int // offsets in Buffers: running mean, running variance, num_batches_tracked
+	buf       []T // the model's Buffers, for reset
+}
+
+func newBatchNorm[T num.Float](m *Model[T], info *LayerInfo) *batchNorm[T] {
+	l := &batchNorm[T]{info: info, c: info.In[0], hw: info.In.Size() / info.In[0]}
+	g, b := info.Params[0], info.Params[1]
+	l.gamma, l.beta = m.Params[g.Offset:g.Offset+l.c], m.Params[b.Offset:b.Offset+l.c]
+	l.rm, l.rv, l.t = info.Buffers[0].Offset, info.Buffers[1].Offset, info.Buffers[2].Offset
+	l.buf = m.Buffers
+	return l
+}
+
+func (l *batchNorm[T]) Info() *LayerInfo { return l.info }
+func (l *batchNorm[T]) needsSync() bool  { return true }
+
+// Scratch is 0: what batch norm keeps between its passes is float64 (see
+// syncLen).
+func (l *batchNorm[T]) Scratch(int) int { return 0 }
+
+// syncLen is the float64 scratch: μ, 1/sqrt(σ²+ε) per channel, N, and the
+// sums a pass synchronises (up to 2C+1 values).
+func (l *batchNorm[T]) syncLen() int { return 4*l.c + 2 }
+
+// reset gives the layer PyTorch's initial state: γ = 1, β = 0, running
+// mean 0, running variance 1, no batches tracked.
+func (l *batchNorm[T]) reset() {
+	for i := range l.gamma {
+		l.gamma[i], l.beta[i] = 1, 0
+	}
+	for ch := 0; ch < l.c; ch++ {
+		l.buf[l.rm+ch], l.buf[l.rv+ch] = 0, 1
+	}
+	l.buf[l.t] = 0
+}
+
+// parts cuts the float64 scratch.
+func (l *batchNorm[T]) parts(p *Pass[T]) (mean, inv, n, sums []float64) {
+	c := l.c
+	return p.Sums[:c], p.Sums[c : 2*c], p.Sums[2*c : 2*c+1], p.Sums[2*c+1 : 4*c+2]
+}
+
+func (l *batchNorm[T]) Forward(p *Pass[T], x, z []T) {
+	c, hw := l.c, l.hw
+	mean, inv, count, sums := l.parts(p)
+	if !p.Train {
+		for ch := 0; ch < c; ch++ {
+			mean[ch] = float64(p.Buffers[l.rm+ch])
+			inv[ch] = 1 / math.Sqrt(float64(p.Buffers[l.rv+ch])+BatchNormEps)
+		}
+		l.normalise(p.N, x, z, mean, inv)
+		return
+	}
+	// μ: one synchronised sum of (count, Σx per channel).
+	s := sums[:c+1]
+	clear(s)
+	s[0] = float64(p.N * hw)
+	for r := 0; r < p.N; r++ {
+		for ch := 0; ch < c; ch++ {
+			var sum float64
+			for _, v := range x[(r*c+ch)*hw : (r*c+ch+1)*hw] {
+				sum += float64(v)
+			}
+			s[1+ch] += sum
+		}
+	}
+	l.sync(p, s)
+	n := s[0]
+	count[0] = n
+	for ch := 0; ch < c; ch++ {
+		mean[ch] = s[1+ch] / n
+	}
+	// σ²: a second pass over (x − μ)², for accuracy when |μ| ≫ σ.
+	v := sums[:c]
+	clear(v)
+	for r := 0; r < p.N; r++ {
+		for ch := 0; ch < c; ch++ {
+			m := mean[ch]
+			var sum float64
+			for _, e := range x[(r*c+ch)*hw : (r*c+ch+1)*hw] {
+				d := float64(e) - m
+				sum += d * d
+			}
+			v[ch] += sum
+		}
+	}
+	l.sync(p, v)
+	for ch := 0; ch < c; ch++ {
+		variance := v[ch] / n
+		inv[ch] = 1 / math.Sqrt(variance+BatchNormEps)
+		unbiased := variance
+		if n > 1 {
+			unbiased = variance * n / (n - 1)
+		}
+		rm, rv := &p.Buffers[l.rm+ch], &p.Buffers[l.rv+ch]
+		*rm = T((1-BatchNormMomentum)*float64(*rm) + BatchNormMomentum*mean[ch])
+		*rv = T((1-BatchNormMomentum)*float64(*rv) + BatchNormMomentum*unbiased)
+	}
+	p.Buffers[l.t]++
+	l.normalise(p.N, x, z, mean, inv)
+}
+
+// sync sums s over the whole batch when the pass holds a part of it.
+func (l *batchNorm[T]) sync(p *Pass[T], s []float64) {
+	if p.Sync != nil {
+		p.Sync(s)
+	}
+}
+
+// normalise writes z = γ·(x − μ)·inv + β, computed as x·a + b with the
+// per-channel a = γ·inv and b = β − μ·a.
+func (l *batchNorm[T]) normalise(n int, x, z []T, mean, inv []float64) {
+	c, hw := l.c, l.hw
+	for ch := 0; ch < c; ch++ {
+		a := float64(l.gamma[ch]) * inv[ch]
+		b := float64(l.beta[ch]) - mean[ch]*a
+		ta, tb := T(a), T(b)
+		for r := 0; r < n; r++ {
+			o := (r*c + ch) * hw
+			for i, v := range x[o : o+hw] {
+				z[o+i] = v*ta + tb
+			}
+		}
+	}
+}
+
+func (l *batchNorm[T]) Backward(p *Pass[T], x, dz, dx []T) {
+	c, hw := l.c, l.hw
+	mean, inv, count, sums := l.parts(p)
+	g, b := l.info.Params[0].Offset, l.info.Params[1].Offset
+	// Σdz and Σdz·x̂ per channel over this part's rows.
+	sdy, sdyx := sums[:c], sums[c:2*c]
+	clear(sums[:2*c])
+	for r := 0; r < p.N; r++ {
+		for ch := 0; ch < c; ch++ {
+			o := (r*c + ch) * hw
+			m, iv := mean[ch], inv[ch]
+			var s1, s2 float64
+			for i, d := range dz[o : o+hw] {
+				s1 += float64(d)
+				s2 += float64(d) * (float64(x[o+i]) - m) * iv
+			}
+			sdy[ch] += s1
+			sdyx[ch] += s2
+		}
+	}
+	for ch := 0; ch < c; ch++ {
+		p.Grad[g+ch] += T(sdyx[ch])
+		p.Grad[b+ch] += T(sdy[ch])
+	}
+	if !p.Train {
+		// Running statistics are constants: dx = dz·γ·inv.
+		if dx != nil {
+			for r := 0; r < p.N; r++ {
+				for ch := 0; ch < c; ch++ {
+					o, a := (r*c+ch)*hw, T(float64(l.gamma[ch])*inv[ch])
+					for i, d := range dz[o : o+hw] {
+						dx[o+i] = d * a
+					}
+				}
+			}
+		}
+		return
+	}
+	l.sync(p, sums[:2*c])
+	if dx == nil {
+		return
+	}
+	n := count[0]
+	for ch := 0; ch < c; ch++ {
+		m, iv := mean[ch], inv[ch]
+		k := float64(l.gamma[ch]) * iv
+		mdy, mdyx := sdy[ch]/n, sdyx[ch]/n
+		for r := 0; r < p.N; r++ {
+			o := (r*c + ch) * hw
+			for i, d := range dz[o : o+hw] {
+				xh := (float64(x[o+i]) - m) * iv
+				dx[o+i] = T(k * (float64(d) - mdy - xh*mdyx))
+			}
+		}
+	}
+}

@@ -1,0 +1,83 @@
+package model
+
+import "github.com/ptrain/ptrain/model/num"
+
+// Layer is one stage of a network, bound to its tensors inside a Model's
+// Params and Buffers (see Layout). A layer holds no per-batch state: what
+// Forward leaves for Backward lives in the Pass's scratch, which belongs to
+// one Workspace, so any number of workspaces may run one Layer at once.
+//
+// Shapes: x is the layer's input for N rows, N×In.Size() values, z its
+// output N×Out.Size(), each row one sample in the layer's layout (NCHW for
+// images). Activations and dropout are applied by the Workspace after
+// Forward (and undone before Backward), whatever the layer.
+type Layer[T num.Float] interface {
+	// Info is where the layer sits: shapes, tensor names and offsets.
+	Info() *LayerInfo
+	// Scratch is how many elements of scratch Forward and Backward need
+	// for n rows.
+	Scratch(n int) int
+	// Forward writes z from x.
+	Forward(p *Pass[T], x, z []T)
+	// Backward takes dz = ∂L/∂z and adds ∂L/∂θ of the layer's parameters
+	// into p.Grad, and writes dx = ∂L/∂x unless dx is nil (the first
+	// layer). x is the input of the last Forward, which must have been a
+	// training pass when the layer behaves differently in training.
+	Backward(p *Pass[T], x, dz, dx []T)
+}
+
+// Pass is what a Workspace hands a layer for one forward or backward pass.
+type Pass[T num.Float] struct {
+	N       int  // rows
+	Train   bool // a training pass (batch statistics, dropout)
+	Grad    []T  // ∂L/∂Params, the layout of Model.Params; Backward adds into it
+	Scratch []T  // this layer's scratch: Scratch(N) elements, kept from Forward to Backward
+	// Buffers receives what a training Forward updates of the model's
+	// non-trainable buffers (running statistics), in the layout of
+	// Model.Buffers.
+	Buffers []T
+	// Sync replaces v by its sum over the whole batch when this pass holds
+	// only a part of it (one worker's shard, one rank's share), or leaves
+	// it unchanged when nil. Every part calls it the same number of times,
+	// also a part of zero rows. Batch norm sums its statistics with it.
+	Sync func(v []float64)
+	// Sums is float64 scratch for layers that synchronise, kept from
+	// Forward to Backward like Scratch.
+	Sums []float64
+}
+
+// synced is implemented by layers whose training pass needs the whole
+// batch (Pass.Sync), so that every part of a batch must run them, even
+// with no rows.
+type synced interface {
+	needsSync() bool
+	syncLen() int // float64 scratch for Pass.Sums
+}
+
+// newLayer binds the layer described by info to the model's buffers.
+func newLayer[T num.Float](m *Model[T], info *LayerInfo) Layer[T] {
+	switch info.Spec.Kind {
+	case KindConv:
+		return newConv(m, info)
+	case KindMaxPool, KindAvgPool:
+		return &pool[T]{info: info}
+	case KindBatchNorm:
+		return newBatchNorm(m, info)
+	case KindFlatten:
+		return flatten[T]{info: info}
+	}
+	panic("model: newLayer of " + info.Spec.Kind.String())
+}
+
+// flatten reshapes C×H×W to C·H·W. The values are already in that order,
+// so both passes are copies.
+type flatten[T num.Float] struct{ info *LayerInfo }
+
+func (f flatten[T]) Info() *LayerInfo             { return f.info }
+func (f flatten[T]) Scratch(int) int              { return 0 }
+func (f flatten[T]) Forward(_ *Pass[T], x, z []T) { copy(z, x) }
+func (f flatten[T]) Backward(_ *Pass[T], _, dz, dx []T) {
+	if dx != nil {
+		copy(dx, dz)
+	}
+}

@@ -1,0 +1,82 @@
+package parallel
+
+import (
+	"runtime"
+	"sync/atomic"
+)
+
+// batchSync sums a vector of batch statistics over every worker of the
+// process — in worker order, so that the result does not depend on who
+// arrives first — and, across processes, over every rank. It is the
+// Workspace.Sync of each worker when the model has batch norm: all W
+// workers call it at the same points of a training pass (a worker without
+// rows too), so it is a barrier. The last worker to arrive adds the parts
+// and bumps the generation; the others yield until it has.
+//
+// Ownership: part w is written only by worker w before it arrives; sum is
+// written only by the last arriver, and read by each worker after the
+// generation moved and before it arrives at the next barrier — which
+// cannot complete without it, so sum is never overwritten under a reader.
+type batchSync struct {
+	parts   [][]float64
+	sum     []float64
+	arrived atomic.Int32
+	gen     atomic.Uint64
+	// reduce, with a Group, sums the process's vector across ranks (the
+	// trainer routes it through its comm goroutine); nil in one process.
+	reduce func([]float64) error
+	err    error // the first reduce error, for the coordinator after the phase
+}
+
+func newBatchSync(workers int) *batchSync {
+	return &batchSync{parts: make([][]float64, workers)}
+}
+
+// part returns worker w's Sync function.
+func (b *batchSync) part(w int) func([]float64) {
+	if len(b.parts) == 1 {
+		return func(v []float64) {
+			if b.reduce != nil && b.err == nil {
+				b.err = b.reduce(v)
+			}
+		}
+	}
+	return func(v []float64) { b.do(w, v) }
+}
+
+func (b *batchSync) do(w int, v []float64) {
+	g := b.gen.Load()
+	if cap(b.parts[w]) < len(v) {
+		b.parts[w] = make([]float64, len(v))
+	}
+	b.parts[w] = append(b.parts[w][:0], v...)
+	if int(b.arrived.Add(1)) == len(b.parts) {
+		if cap(b.sum) < len(v) {
+			b.sum = make([]float64, len(v))
+		}
+		s := b.sum[:len(v)]
+		copy(s, b.parts[0])
+		for _, p := range b.parts[1:] {
+			for i, x := range p[:len(s)] {
+				s[i] += x
+			}
+		}
+		if b.reduce != nil && b.err == nil {
+			b.err = b.reduce(s)
+		}
+		b.arrived.Store(0)
+		b.gen.Add(1)
+	} else {
+		for b.gen.Load() == g {
+			runtime.Gosched()
+		}
+	}
+	copy(v, b.sum[:len(v)])
+}
+
+// takeErr returns and clears the first reduce error of the last phase.
+func (b *batchSync) takeErr() error {
+	err := b.err
+	b.err = nil
+	return err
+}
