@@ -49,6 +49,11 @@ type Workspace[T num.Float] struct {
 	seed, step uint64 // dropout stream, see SetDropoutStream
 	rowBase    int
 
+	// InputGrad, if not nil, receives ∂L/∂x for the input of the last
+	// Forward from Backward ((n, Inputs)); otherwise the first layer skips
+	// that product.
+	InputGrad []T
+
 	// AfterLayer, if set, is called by Backward as soon as layer l's
 	// gradient in Grad is complete (layers of Model.Stack in reverse
 	// order), before the gradient flows on to layer l−1. A data-parallel
@@ -231,6 +236,9 @@ func (w *Workspace[T]) Backward() {
 		var x, dx []T
 		if l == 0 {
 			x = w.x
+			if w.InputGrad != nil {
+				dx = w.InputGrad[:len(x)]
+			}
 		} else {
 			p := w.m.Stack[l-1].Info()
 			if p.Spec.Dropout > 0 && w.train {

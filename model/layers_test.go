@@ -1,0 +1,96 @@
+package model
+
+import (
+	"fmt"
+	"testing"
+)
+
+// TestLayerGradients checks every layer kind's parameter and input
+// gradients against central differences in float64.
+func TestLayerGradients(t *testing.T) {
+	type tc struct {
+		in    Shape
+		layer string
+	}
+	var cases []tc
+	for _, k := range []int{1, 3, 5} {
+		for _, pad := range []int{0, 1, 2} {
+			for _, stride := range []int{1, 2} {
+				for _, ch := range [][2]int{{1, 2}, {3, 4}} {
+					if 2*pad >= k+1 && k == 1 {
+						continue // a 1x1 kernel over padding sees only zeros there: allowed, but pointless
+					}
+					cases = append(cases, tc{Shape{ch[0], 7, 6}, fmt.Sprintf("conv(%d,%d,stride=%d,pad=%d)", ch[1], k, stride, pad)})
+				}
+			}
+		}
+	}
+	cases = append(cases,
+		tc{Shape{2, 6, 6}, "conv(3,3,pad=1):relu"},
+		tc{Shape{3, 6, 7}, "maxpool(2)"},
+		tc{Shape{3, 7, 7}, "maxpool(3,stride=2)"},
+		tc{Shape{3, 6, 7}, "avgpool(2)"},
+		tc{Shape{2, 7, 7}, "avgpool(3,stride=1)"},
+		tc{Shape{3, 4, 5}, "bn"},
+		tc{Shape{3, 4, 5}, "bn:relu"},
+		tc{Shape{6}, "bn"},
+		tc{Shape{6}, "bn:sigmoid"},
+		tc{Shape{2, 3, 4}, "flatten"},
+		tc{Shape{5}, "4:tanh"},
+	)
+	for _, c := range cases {
+		name := c.in.String() + "-" + c.layer
+		t.Run(name, func(t *testing.T) {
+			sp, err := ParseSpec(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, in, err := CheckLayer(c.in, sp.Layers[0], 4, 3)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p.MaxRelErr > 1e-6 {
+				t.Errorf("parameters: %v", p)
+			}
+			if in.MaxRelErr > 1e-6 {
+				t.Errorf("input: %v", in)
+			}
+		})
+	}
+}
+
+// skewed is a layer whose Backward is off by 0.1% in one element of each
+// product.
+type skewed struct{ Layer[float64] }
+
+func (s skewed) Backward(p *Pass[float64], x, dz, dx []float64) {
+	s.Layer.Backward(p, x, dz, dx)
+	dx[len(dx)/2] *= 1.001
+	p.Grad[len(p.Grad)/2] *= 1.001
+}
+
+// TestLayerCheckFailsOnWrongGradient shows the check can fail, on either
+// product.
+func TestLayerCheckFailsOnWrongGradient(t *testing.T) {
+	m, _ := New[float64](MustParseSpec("2x5x5-conv(3,3,pad=1)"))
+	m.Stack[0] = skewed{m.Stack[0]}
+	p, in := checkLayer(m, 2, 1)
+	if p.MaxRelErr < 1e-4 || in.MaxRelErr < 1e-4 {
+		t.Fatalf("a layer off by 0.1%% passed: parameters %v, input %v", p, in)
+	}
+}
+
+// TestCNNGradients checks whole convolutional networks, batch norm and
+// dropout included, under each loss.
+func TestCNNGradients(t *testing.T) {
+	for _, tc := range []struct {
+		spec string
+		loss Loss
+	}{
+		{"1x8x8-conv(3,3,pad=1)-bn:relu-maxpool(2)-conv(4,3)-bn:tanh-flatten-5:relu-3:softmax", CrossEntropy},
+		{"2x7x7-conv(3,3,stride=2):leakyrelu-avgpool(2)-flatten-bn-2:sigmoid", BCE},
+		{"1x6x6-conv(2,5,pad=2):relu:dropout=0.2-flatten-4:relu-bn-2", MSE},
+	} {
+		t.Run(tc.spec, func(t *testing.T) { checkModel(t, tc.spec, tc.loss, 5) })
+	}
+}
