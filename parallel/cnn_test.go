@@ -1,0 +1,162 @@
+package parallel
+
+import (
+	"context"
+	"math"
+	"slices"
+	"testing"
+
+	"github.com/ptrain/ptrain/data"
+	"github.com/ptrain/ptrain/model"
+	"github.com/ptrain/ptrain/optim"
+)
+
+// cnnSpec has batch norm over channels and over features, both pools and
+// dropout: every layer kind whose statistics or masks could depend on how
+// a batch is sharded.
+const cnnSpec = "1x6x6-conv(3,3,pad=1)-bn:relu-maxpool(2)-conv(4,2):tanh-avgpool(2)-flatten-5:relu:dropout=0.2-bn-3:softmax"
+
+// TestCNNWorkersMatchSingleWorkerReference: W workers compute what one
+// workspace computes on the whole batch — weights and batch norm's
+// running statistics — over several steps, for batches that leave some
+// workers without rows.
+func TestCNNWorkersMatchSingleWorkerReference(t *testing.T) {
+	for _, method := range []optim.Method{optim.SGD, optim.Adam} {
+		for _, n := range []int{10, 3, 2} {
+			var batches [][2][]float64
+			for s := range 4 {
+				x, y := randomRows(uint64(s), n, 36, 3)
+				batches = append(batches, [2][]float64{x, y})
+			}
+			cfg := optim.Defaults(method)
+			cfg.LR = 0.05
+			want := newModel(t, cnnSpec)
+			reference(t, want, cfg, 9, batches, n)
+			for _, w := range []int{1, 2, 3, 4} {
+				m := newModel(t, cnnSpec)
+				opt, _ := optim.New[float64](cfg, len(m.Params))
+				tr, err := New(m, opt, Config{Workers: w, BatchSize: n, Loss: model.CrossEntropy, Seed: 9})
+				if err != nil {
+					t.Fatal(err)
+				}
+				err = tr.Run(context.Background(), func(s *Session[float64]) error {
+					for _, b := range batches {
+						if _, err := s.Step(Batch[float64]{X: b[0], Y: b[1], N: n}); err != nil {
+							return err
+						}
+					}
+					return nil
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if method == optim.Adam {
+					// A bias right before batch norm has a gradient of
+					// exactly 0 in exact arithmetic (the mean is taken
+					// out), so what reaches it is rounding noise, which
+					// Adam divides by its own size: there W workers and
+					// one agree only to ~1e-9. Every other parameter is
+					// held to 1e-10.
+					for _, l := range m.Layout.Layers[:len(m.Layout.Layers)-1] {
+						if m.Spec.Layers[l.Index+1].Kind == model.KindBatchNorm {
+							b := l.Params[1]
+							if d := maxDiff(m.Params[b.Offset:b.Offset+b.Size()], want.Params[b.Offset:b.Offset+b.Size()]); d >= 1e-8 {
+								t.Errorf("%v, batch %d, %d workers: %s max |Δ| = %g", method, n, w, b.Name, d)
+							}
+							copy(m.Params[b.Offset:b.Offset+b.Size()], want.Params[b.Offset:])
+						}
+					}
+				}
+				if d := maxDiff(m.Params, want.Params); d >= 1e-10 {
+					t.Errorf("%v, batch %d, %d workers: weights max |Δ| = %g from the reference", method, n, w, d)
+				}
+				tol := 1e-10
+				if method == optim.Adam {
+					tol = 1e-8 // running means include those biases
+				}
+				if d := maxDiff(m.Buffers, want.Buffers); d >= tol {
+					t.Errorf("%v, batch %d, %d workers: running statistics max |Δ| = %g from the reference", method, n, w, d)
+				}
+			}
+		}
+	}
+}
+
+func maxDiff(a, b []float64) float64 {
+	var worst float64
+	for i := range a {
+		worst = max(worst, math.Abs(a[i]-b[i]))
+	}
+	return worst
+}
+
+// digitsCNN fits a small CNN with batch norm on the embedded digits.
+func digitsCNN(t *testing.T, workers int, cfg FitConfig) (*Trainer[float32], FitResult, error) {
+	d, err := data.Digits()
+	if err != nil {
+		t.Fatal(err)
+	}
+	train, val, err := d.Split(0.2, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, _ := model.New[float32](model.MustParseSpec("1x8x8-conv(8,3,pad=1)-bn:relu-maxpool(2)-flatten-10:softmax"))
+	_ = m.Initialize(1, model.InitAuto)
+	oc := optim.Defaults(optim.Adam)
+	oc.LR = 0.01
+	opt, _ := optim.New[float32](oc, len(m.Params))
+	tr, _ := New(m, opt, Config{Workers: workers, BatchSize: 64, Loss: model.CrossEntropy, Seed: 2})
+	res, err := tr.Fit(context.Background(), train, val, cfg)
+	return tr, res, err
+}
+
+// TestCNNFitRepeatsAndResumesExactly: the same seed and W repeat bit for
+// bit, a run cut mid-epoch and resumed from what a checkpoint holds
+// (weights, running statistics, optimizer state, progress) ends where the
+// uninterrupted one does, and the CNN learns the digits.
+func TestCNNFitRepeatsAndResumesExactly(t *testing.T) {
+	var acc float64
+	cfg := FitConfig{Epochs: 3, Shuffle: true, Seed: 3, OnEpoch: func(e EpochInfo) error { acc = e.Val.Accuracy; return nil }}
+	a, _, err := digitsCNN(t, 3, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if acc < 0.9 {
+		t.Errorf("validation accuracy %v after 3 epochs, want ≥ 0.9", acc)
+	}
+	b, _, _ := digitsCNN(t, 3, cfg)
+	if !slices.Equal(a.m.Params, b.m.Params) || !slices.Equal(a.m.Buffers, b.m.Buffers) {
+		t.Fatal("two runs with the same seed and workers differ")
+	}
+	cut := cfg
+	cut.OnEpoch = nil
+	stop := context.Canceled
+	cut.OnStep = func(s StepInfo) error {
+		if s.Epoch == 1 && s.Batch == 5 {
+			return stop
+		}
+		return nil
+	}
+	first, res, err := digitsCNN(t, 3, cut)
+	if err != stop {
+		t.Fatalf("cut run: %v", err)
+	}
+	resume := cfg
+	resume.OnEpoch, resume.Start = nil, res.Progress
+	second, _, err := digitsCNN(t, 3, FitConfig{Epochs: 0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	copy(second.m.Params, first.m.Params)
+	copy(second.m.Buffers, first.m.Buffers)
+	if err := second.opt.LoadState(first.opt.State()); err != nil {
+		t.Fatal(err)
+	}
+	train, val := digitsSplit(t)
+	if _, err := second.Fit(context.Background(), train, val, resume); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(second.m.Params, a.m.Params) || !slices.Equal(second.m.Buffers, a.m.Buffers) {
+		t.Fatal("the resumed run ends with other weights or statistics than the uninterrupted one")
+	}
+}
