@@ -1,0 +1,92 @@
+package parallel
+
+import (
+	"context"
+	"math"
+	"time"
+
+	"github.com/ptrain/ptrain/data"
+)
+
+// Metrics summarises an evaluation.
+type Metrics struct {
+	Loss     float64 // mean loss
+	Accuracy float64 // fraction correct (classification; NaN for regression)
+	N        int
+	// Confusion[i][j] counts samples of class i predicted as j
+	// (classification only).
+	Confusion [][]int64
+}
+
+// Evaluate computes the loss and accuracy of the model on ds, in batches
+// of Config.BatchSize shared among the workers, with dropout off.
+func (s *Session[T]) Evaluate(ds *data.Dataset) (Metrics, error) {
+	t := s.t
+	out := t.m.Spec.Outputs()
+	if err := ds.TargetWidth(out); err != nil {
+		return Metrics{}, err
+	}
+	start := time.Now()
+	k := max(out, 2)
+	for _, c := range t.conf {
+		clear(c)
+	}
+	var m Metrics
+	var loss float64
+	var correct int64
+	idx := make([]int, t.cfg.BatchSize)
+	for lo := 0; lo < ds.N; lo += t.cfg.BatchSize {
+		n := min(t.cfg.BatchSize, ds.N-lo)
+		for i := range n {
+			idx[i] = lo + i
+		}
+		s.task.n, s.task.ds, s.task.idx = n, ds, idx[:n]
+		if err := s.dispatch(phaseEval); err != nil {
+			return m, err
+		}
+		for w := range t.res {
+			loss += t.res[w].loss
+			correct += t.res[w].correct
+		}
+	}
+	m.N = ds.N
+	m.Loss = loss / float64(ds.N)
+	if t.distributed() {
+		// Every rank evaluated the whole set on its own copy of the weights;
+		// rank 0's figures decide (early stopping), so that all ranks agree.
+		v := []float64{m.Loss, float64(correct)}
+		if err := t.cfg.Group.Broadcast64(v, 0); err != nil {
+			return m, err
+		}
+		m.Loss, correct = v[0], int64(v[1])
+	}
+	m.Accuracy = math.NaN()
+	if ds.Task == data.Classification {
+		m.Accuracy = float64(correct) / float64(ds.N)
+		nc := len(ds.Classes)
+		m.Confusion = make([][]int64, nc)
+		for i := range m.Confusion {
+			m.Confusion[i] = make([]int64, nc)
+			for j := range m.Confusion[i] {
+				for _, c := range t.conf {
+					if i < k && j < k {
+						m.Confusion[i][j] += c[i*k+j]
+					}
+				}
+			}
+		}
+	}
+	t.stats.Eval += time.Since(start)
+	return m, nil
+}
+
+// Evaluate is Session.Evaluate with workers started and stopped around it.
+func (t *Trainer[T]) Evaluate(ctx context.Context, ds *data.Dataset) (Metrics, error) {
+	var m Metrics
+	err := t.Run(ctx, func(s *Session[T]) error {
+		var err error
+		m, err = s.Evaluate(ds)
+		return err
+	})
+	return m, err
+}

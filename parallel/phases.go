@@ -1,0 +1,120 @@
+package parallel
+
+import (
+	"math"
+	"time"
+
+	"github.com/ptrain/ptrain/data"
+	"github.com/ptrain/ptrain/model"
+	"github.com/ptrain/ptrain/model/num"
+	"github.com/ptrain/ptrain/optim"
+)
+
+// runPhase is the work of worker w in phase p.
+func (t *Trainer[T]) runPhase(w int, p phase, tk *task[T]) {
+	r := &t.res[w]
+	*r = result{badIndex: -1}
+
+	switch p {
+	case phaseGrad, phaseEval:
+		ws := t.ws[w]
+		if p == phaseGrad && tk.zero {
+			ws.ZeroGrad()
+			copy(ws.Running, t.m.Buffers) // the step's running statistics start from the model's
+		}
+		lo, hi := data.Shard(tk.n, t.cfg.Workers, w)
+		if hi == lo && (p != phaseGrad || t.bsync == nil) {
+			return // a worker without rows takes part only in batch statistics
+		}
+		in, out := t.m.Spec.Inputs, t.m.Spec.Outputs()
+		// Rows always go through the worker's own aligned buffers (a copy
+		// of caller-filled rows costs microseconds): the GEMMs then see the
+		// same alignment in every run, which bit-for-bit repeatability
+		// with SIMD BLAS needs (see num.Alloc).
+		x, y := t.xbuf[w], t.ybuf[w]
+		start := time.Now()
+		if tk.ds != nil {
+			for r, i := range tk.idx[lo:hi] {
+				data.FillRow(tk.ds, i, x[r*in:(r+1)*in])
+				data.FillTarget(tk.ds, i, y[r*out:(r+1)*out])
+			}
+		} else {
+			copy(x, tk.x[lo*in:hi*in])
+			copy(y, tk.y[lo*out:hi*out])
+		}
+		t0 := time.Now()
+		r.data = t0.Sub(start)
+		train := p == phaseGrad
+		if train {
+			ws.SetDropoutStream(t.cfg.Seed, uint64(tk.step), tk.rowBase+lo)
+		}
+		pred := ws.Forward(x, hi-lo, train)
+		t1 := time.Now()
+		r.fwd = t1.Sub(t0)
+		if train {
+			r.loss = ws.LossGrad(t.cfg.Loss, y, tk.denom)
+			ws.Backward()
+			r.bwd = time.Since(t1)
+		} else {
+			r.loss = ws.Loss(t.cfg.Loss, y)
+		}
+		var conf []int64
+		if p == phaseEval {
+			conf = t.conf[w]
+		}
+		r.correct = tally(pred, y, hi-lo, out, conf)
+	case phaseReduce, phaseCheck:
+		c := t.chunk[w]
+		if p == phaseReduce && tk.layer0 {
+			c = t.chunk0[w]
+		}
+		g := t.ws[0].Grad[c[0]:c[1]]
+		if p == phaseReduce {
+			for k := 1; k < tk.active; k++ {
+				num.Axpy(1, t.ws[k].Grad[c[0]:c[1]], g)
+			}
+		}
+		// One vectorised pass: Σg² is NaN or Inf iff some element is (or the
+		// squares overflow T, in which case the scan finds nothing and the
+		// exact float64 sum is taken instead).
+		r.sumSq = float64(num.Dot(g, g))
+		if math.IsNaN(r.sumSq) || math.IsInf(r.sumSq, 0) {
+			for i, v := range g {
+				if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+					r.nonFinite, r.badIndex, r.badValue = true, c[0]+i, float64(v)
+					return
+				}
+			}
+			r.sumSq = num.SumSquares(g)
+		}
+	case phaseApply:
+		c := t.chunk[w]
+		g := t.ws[0].Grad[c[0]:c[1]]
+		if tk.coef != 1 {
+			num.Scal(tk.coef, g)
+		}
+		if t.cfg.ClipValue > 0 {
+			optim.ClipValue(g, t.cfg.ClipValue)
+		}
+		t.opt.Apply(t.m.Params, t.ws[0].Grad, c[0], c[1])
+	}
+}
+
+// tally counts the rows whose predicted class (model.Class) matches the
+// target's, and adds to conf
+// (target×prediction, width max(out, 2)) if it is not nil. For regression
+// targets the count is meaningless and ignored by callers.
+func tally[T num.Float](pred, y []T, n, out int, conf []int64) int64 {
+	k := max(out, 2)
+	var correct int64
+	for r := 0; r < n; r++ {
+		p, want := model.Class(pred[r*out:(r+1)*out]), model.Class(y[r*out:(r+1)*out])
+		if p == want {
+			correct++
+		}
+		if conf != nil {
+			conf[want*k+p]++
+		}
+	}
+	return correct
+}
