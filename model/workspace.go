@@ -121,9 +121,9 @@ func (w *Workspace[T]) passFor(l int) *Pass[T] {
 	p := &w.pass
 	p.N, p.Train, p.Grad, p.Sync = w.n, w.train, w.Grad, w.Sync
 	p.Scratch, p.Sums = w.scratch[l], w.sums[l]
-	p.Buffers = w.Running
-	if p.Buffers == nil {
-		p.Buffers = w.m.Buffers
+	p.Buffers = w.m.Buffers // an evaluation pass reads the model's running statistics
+	if w.train && w.Running != nil {
+		p.Buffers = w.Running
 	}
 	return p
 }

@@ -160,3 +160,28 @@ func TestCNNFitRepeatsAndResumesExactly(t *testing.T) {
 		t.Fatal("the resumed run ends with other weights or statistics than the uninterrupted one")
 	}
 }
+
+// TestCNNEvaluateReadsTheModelsStatistics: a fresh trainer (ptrain eval's
+// case) evaluates a trained batch-norm model with the model's running
+// statistics, as the trainer that trained it does — not with its own
+// staging buffers, which it has never filled.
+func TestCNNEvaluateReadsTheModelsStatistics(t *testing.T) {
+	a, _, err := digitsCNN(t, 2, FitConfig{Epochs: 2, Shuffle: true, Seed: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, val := digitsSplit(t)
+	want, err := a.Evaluate(context.Background(), val)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opt, _ := optim.New[float32](optim.Defaults(optim.SGD), len(a.m.Params))
+	fresh, _ := New(a.m, opt, Config{Workers: 2, BatchSize: 50, Loss: model.CrossEntropy})
+	got, err := fresh.Evaluate(context.Background(), val)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if math.Abs(got.Loss-want.Loss) > 1e-6 || got.Accuracy != want.Accuracy {
+		t.Fatalf("a fresh trainer evaluates to loss %v, accuracy %v; the training one to %v, %v", got.Loss, got.Accuracy, want.Loss, want.Accuracy)
+	}
+}
