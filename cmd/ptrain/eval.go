@@ -356,13 +356,7 @@ func cmdInfo(args []string, stderr io.Writer) error {
 	fmt.Fprintf(tw, "file\t%s\n", fs.Arg(0))
 	fmt.Fprintf(tw, "architecture\t%s\n", m.Spec)
 	fmt.Fprintf(tw, "parameters\t%d (%s)\n", len(m.Params), b.Tensors[0].DType)
-	for i, d := range m.Layers {
-		drop := ""
-		if d.Dropout > 0 {
-			drop = fmt.Sprintf(", dropout %g", d.Dropout)
-		}
-		fmt.Fprintf(tw, "  layer %d\t%d → %d, %s%s\n", i, d.In, d.Out, d.Act, drop)
-	}
+	summary(tw, m.Layout)
 	for _, k := range []string{metaTask, metaClasses, metaOutputs, metaProgress, metaCreated, metaVersion, metaBackend, metaConfig} {
 		if v, ok := b.Metadata[k]; ok {
 			fmt.Fprintf(tw, "%s\t%s\n", strings.TrimPrefix(k, "ptrain."), v)
