@@ -28,8 +28,28 @@ func trainer(b testing.TB, spec string, w, batch int) *parallel.Trainer[float32]
 	return tr
 }
 
-func benchTrainStep(b *testing.B, w, batch int) {
-	tr := trainer(b, MNISTSpec, w, batch)
+func benchTrainStep(b *testing.B, w, batch int) { benchTrainSpec(b, MNISTSpec, w, batch) }
+
+// The CNNs of bench/README.md's comparison with PyTorch.
+const (
+	LeNet5   = "1x28x28-conv(6,5,pad=2):relu-maxpool(2)-conv(16,5):relu-maxpool(2)-flatten-120:relu-84:relu-10:softmax"
+	SmallCNN = "1x28x28-conv(32,3):relu-maxpool(2)-conv(64,3):relu-maxpool(2)-flatten-128:relu-10:softmax"
+)
+
+// BenchmarkTrainStepCNN is BenchmarkTrainStep for LeNet-5 and the small
+// CNN on MNIST-shaped input.
+func BenchmarkTrainStepCNN(b *testing.B) {
+	for _, net := range []struct{ name, spec string }{{"lenet5", LeNet5}, {"smallcnn", SmallCNN}} {
+		for _, batch := range []int{64, 128} {
+			for _, w := range []int{1, 2} {
+				b.Run(fmt.Sprintf("%s/batch=%d/workers=%d", net.name, batch, w), func(b *testing.B) { benchTrainSpec(b, net.spec, w, batch) })
+			}
+		}
+	}
+}
+
+func benchTrainSpec(b *testing.B, spec string, w, batch int) {
+	tr := trainer(b, spec, w, batch)
 	x := make([]float32, batch*784)
 	randomFill(x, 3)
 	y := make([]float32, batch*10)

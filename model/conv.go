@@ -4,17 +4,18 @@ import "github.com/ptrain/ptrain/model/num"
 
 // conv is a 2-D convolution over NCHW samples (PyTorch's nn.Conv2d with
 // zero padding, dilation 1, groups 1): weight (O, C, K, K) and bias (O) in
-// Params. It runs as one GEMM over the whole batch on im2row's
-// unrolling of the input ("cols", one row per output pixel):
+// Params. It runs as one GEMM over the whole batch on im2col's unrolling
+// of the input (Caffe's layout: one column per output pixel of every
+// sample, so that each unrolled row is a run of contiguous copies):
 //
-//	cols  (n·Ho·Wo, C·K·K)   cols[s·Ho·Wo + p, (c, ky, kx)] = x[s, c, y(p)+ky−P, x(p)+kx−P], 0 outside
-//	Z'    (n·Ho·Wo, O)       Z' = cols·Wᵀ, then z[s, o, p] = Z'[s·Ho·Wo + p, o] + b[o]
+//	cols  (C·K·K, n·Ho·Wo)   cols[(c,ky,kx), s·Ho·Wo + p] = x[s, c, y(p)+ky−P, x(p)+kx−P], 0 outside
+//	Zt    (O, n·Ho·Wo)       Zt = W·cols, then z[s, o, p] = Zt[o, s·Ho·Wo + p] + b[o]
 //
-// and backward, with dZ' the same transpose of dz:
+// and backward, with dZt the same rearrangement of dz:
 //
-//	dW    += dZ'ᵀ·cols       (O, C·K·K)
-//	db    += Σ_rows dZ'      (O)
-//	dcols  = dZ'·W           then dx = col2im(dcols), the adjoint of im2row
+//	dW    += dZt·colsᵀ       (O, C·K·K)
+//	db    += Σ_columns dZt   (O)
+//	dcols  = Wᵀ·dZt          then dx = col2im(dcols), the adjoint of im2col
 type conv[T num.Float] struct {
 	info                   *LayerInfo
 	c, h, w, o, ho, wo     int
@@ -36,7 +37,7 @@ func newConv[T num.Float](m *Model[T], info *LayerInfo) *conv[T] {
 func (l *conv[T]) Info() *LayerInfo { return l.info }
 
 // Scratch holds cols (kept from Forward for dW, then reused for dcols) and
-// Z'.
+// Zt.
 func (l *conv[T]) Scratch(n int) int { return n*l.hw*l.kk + n*l.hw*l.o }
 
 func (l *conv[T]) buffers(p *Pass[T]) (cols, zt []T) {
@@ -50,14 +51,15 @@ func (l *conv[T]) Forward(p *Pass[T], x, z []T) {
 		return
 	}
 	cols, zt := l.buffers(p)
-	l.im2row(x, cols, n)
-	num.MatMul(false, true, 1, num.View(n*l.hw, l.kk, cols), l.wt, 0, num.View(n*l.hw, l.o, zt))
-	for s := 0; s < n; s++ {
-		zs, ts := z[s*l.o*l.hw:(s+1)*l.o*l.hw], zt[s*l.hw*l.o:(s+1)*l.hw*l.o]
-		for o := 0; o < l.o; o++ {
-			row, b := zs[o*l.hw:(o+1)*l.hw], l.b[o]
-			for q := range row {
-				row[q] = ts[q*l.o+o] + b
+	l.im2col(x, cols, n)
+	cn := n * l.hw
+	num.MatMul(false, false, 1, l.wt, num.View(l.kk, cn, cols), 0, num.View(l.o, cn, zt))
+	for o := 0; o < l.o; o++ {
+		b := l.b[o]
+		for s := 0; s < n; s++ {
+			dst, src := z[(s*l.o+o)*l.hw:(s*l.o+o+1)*l.hw], zt[o*cn+s*l.hw:o*cn+(s+1)*l.hw]
+			for q, v := range src {
+				dst[q] = v + b
 			}
 		}
 	}
@@ -69,55 +71,67 @@ func (l *conv[T]) Backward(p *Pass[T], _, dz, dx []T) {
 		return
 	}
 	cols, dzt := l.buffers(p)
-	for s := 0; s < n; s++ {
-		zs, ts := dz[s*l.o*l.hw:(s+1)*l.o*l.hw], dzt[s*l.hw*l.o:(s+1)*l.hw*l.o]
-		for o := 0; o < l.o; o++ {
-			for q, v := range zs[o*l.hw : (o+1)*l.hw] {
-				ts[q*l.o+o] = v
+	cn := n * l.hw
+	wi, bi := l.info.Params[0], l.info.Params[1]
+	gb := p.Grad[bi.Offset : bi.Offset+bi.Size()]
+	for o := 0; o < l.o; o++ {
+		var sum T
+		for s := 0; s < n; s++ {
+			src := dz[(s*l.o+o)*l.hw : (s*l.o+o+1)*l.hw]
+			copy(dzt[o*cn+s*l.hw:], src)
+			for _, v := range src {
+				sum += v
 			}
 		}
+		gb[o] += sum
 	}
-	wi, bi := l.info.Params[0], l.info.Params[1]
-	dZ := num.View(n*l.hw, l.o, dzt)
-	num.MatMul(true, false, 1, dZ, num.View(n*l.hw, l.kk, cols), 1, num.View(l.o, l.kk, p.Grad[wi.Offset:wi.Offset+wi.Size()]))
-	num.AddColSums(p.Grad[bi.Offset:bi.Offset+bi.Size()], dZ)
+	dZ := num.View(l.o, cn, dzt)
+	num.MatMul(false, true, 1, dZ, num.View(l.kk, cn, cols), 1, num.View(l.o, l.kk, p.Grad[wi.Offset:wi.Offset+wi.Size()]))
 	if dx == nil {
 		return
 	}
-	num.MatMul(false, false, 1, dZ, l.wt, 0, num.View(n*l.hw, l.kk, cols))
+	num.MatMul(true, false, 1, l.wt, dZ, 0, num.View(l.kk, cn, cols))
 	clear(dx)
-	l.row2im(cols, dx, n)
+	l.col2im(cols, dx, n)
 }
 
-// im2row unrolls x into cols (see conv).
-func (l *conv[T]) im2row(x, cols []T, n int) {
-	k, s, pad := l.k, l.stride, l.pad
-	i := 0
-	for smp := 0; smp < n; smp++ {
-		xs := x[smp*l.c*l.h*l.w:]
-		for oy := 0; oy < l.ho; oy++ {
-			for ox := 0; ox < l.wo; ox++ {
-				for c := 0; c < l.c; c++ {
-					plane := xs[c*l.h*l.w:]
-					for ky := 0; ky < k; ky++ {
+// span is the run of output columns ox whose input column ox·S+kx−P lies
+// inside a row of width w, for stride 1: [lo, hi).
+func (l *conv[T]) span(kx int) (lo, hi int) {
+	lo = min(max(0, l.pad-kx), l.wo)
+	hi = min(l.wo, l.w+l.pad-kx)
+	return lo, max(lo, hi)
+}
+
+// im2col unrolls x into cols (see conv).
+func (l *conv[T]) im2col(x, cols []T, n int) {
+	k, s, pad, cn := l.k, l.stride, l.pad, n*l.hw
+	for c := 0; c < l.c; c++ {
+		for ky := 0; ky < k; ky++ {
+			for kx := 0; kx < k; kx++ {
+				row := cols[((c*k+ky)*k+kx)*cn : ((c*k+ky)*k+kx+1)*cn]
+				lo, hi := l.span(kx)
+				for smp := 0; smp < n; smp++ {
+					plane := x[(smp*l.c+c)*l.h*l.w : (smp*l.c+c+1)*l.h*l.w]
+					for oy := 0; oy < l.ho; oy++ {
+						dst := row[(smp*l.ho+oy)*l.wo : (smp*l.ho+oy+1)*l.wo]
 						iy := oy*s + ky - pad
-						dst := cols[i : i+k]
-						i += k
 						if iy < 0 || iy >= l.h {
 							clear(dst)
 							continue
 						}
-						row := plane[iy*l.w : (iy+1)*l.w]
-						ix := ox*s - pad
-						if ix >= 0 && ix+k <= l.w {
-							copy(dst, row[ix:ix+k])
+						src := plane[iy*l.w : (iy+1)*l.w]
+						if s == 1 {
+							clear(dst[:lo])
+							copy(dst[lo:hi], src[lo+kx-pad:])
+							clear(dst[hi:])
 							continue
 						}
-						for kx := range dst {
-							if j := ix + kx; j >= 0 && j < l.w {
-								dst[kx] = row[j]
+						for ox := range dst {
+							if ix := ox*s + kx - pad; ix >= 0 && ix < l.w {
+								dst[ox] = src[ix]
 							} else {
-								dst[kx] = 0
+								dst[ox] = 0
 							}
 						}
 					}
@@ -127,30 +141,35 @@ func (l *conv[T]) im2row(x, cols []T, n int) {
 	}
 }
 
-// row2im adds every entry of dcols into dx where im2row took it from: the
-// transpose of im2row, so the gradient of a pixel read by several windows
+// col2im adds every entry of dcols into dx where im2col took it from: the
+// transpose of im2col, so the gradient of a pixel read by several windows
 // is the sum over them.
-func (l *conv[T]) row2im(cols, dx []T, n int) {
-	k, s, pad := l.k, l.stride, l.pad
-	i := 0
-	for smp := 0; smp < n; smp++ {
-		xs := dx[smp*l.c*l.h*l.w:]
-		for oy := 0; oy < l.ho; oy++ {
-			for ox := 0; ox < l.wo; ox++ {
-				for c := 0; c < l.c; c++ {
-					plane := xs[c*l.h*l.w:]
-					for ky := 0; ky < k; ky++ {
+func (l *conv[T]) col2im(cols, dx []T, n int) {
+	k, s, pad, cn := l.k, l.stride, l.pad, n*l.hw
+	for c := 0; c < l.c; c++ {
+		for ky := 0; ky < k; ky++ {
+			for kx := 0; kx < k; kx++ {
+				row := cols[((c*k+ky)*k+kx)*cn : ((c*k+ky)*k+kx+1)*cn]
+				lo, hi := l.span(kx)
+				for smp := 0; smp < n; smp++ {
+					plane := dx[(smp*l.c+c)*l.h*l.w : (smp*l.c+c+1)*l.h*l.w]
+					for oy := 0; oy < l.ho; oy++ {
 						iy := oy*s + ky - pad
-						src := cols[i : i+k]
-						i += k
 						if iy < 0 || iy >= l.h {
 							continue
 						}
-						row := plane[iy*l.w : (iy+1)*l.w]
-						ix := ox*s - pad
-						for kx, v := range src {
-							if j := ix + kx; j >= 0 && j < l.w {
-								row[j] += v
+						src := row[(smp*l.ho+oy)*l.wo : (smp*l.ho+oy+1)*l.wo]
+						dst := plane[iy*l.w : (iy+1)*l.w]
+						if s == 1 {
+							d := dst[lo+kx-pad : hi+kx-pad]
+							for i, v := range src[lo:hi] {
+								d[i] += v
+							}
+							continue
+						}
+						for ox, v := range src {
+							if ix := ox*s + kx - pad; ix >= 0 && ix < l.w {
+								dst[ix] += v
 							}
 						}
 					}

@@ -5,15 +5,20 @@ import "github.com/ptrain/ptrain/model/num"
 // pool is 2-D max or average pooling over NCHW samples with K×K windows
 // and a stride (PyTorch's MaxPool2d/AvgPool2d without padding: the output
 // is floor((H−K)/S)+1 high). Max pooling passes the gradient to the first
-// largest input of each window (PyTorch's choice on ties); average pooling
-// spreads it evenly, 1/K² to each input.
+// largest input of each window (PyTorch's choice on ties, NaN counting as
+// largest); average pooling spreads it evenly, 1/K² to each input.
 type pool[T num.Float] struct{ info *LayerInfo }
 
 func (l *pool[T]) Info() *LayerInfo { return l.info }
 
-// Scratch is 0: max pooling finds each window's maximum again in Backward
-// rather than keeping its index.
-func (l *pool[T]) Scratch(int) int { return 0 }
+// Scratch keeps, for max pooling, the index in its plane of each output's
+// maximum (exact in T: a plane holds fewer than 2²⁴ values).
+func (l *pool[T]) Scratch(n int) int {
+	if l.info.Spec.Kind == KindMaxPool {
+		return n * l.info.Out.Size()
+	}
+	return 0
+}
 
 func (l *pool[T]) dims() (c, h, w, ho, wo, k, s int) {
 	in, out, sp := l.info.In, l.info.Out, l.info.Spec
@@ -24,65 +29,71 @@ func (l *pool[T]) dims() (c, h, w, ho, wo, k, s int) {
 	return in[0], in[1], in[2], out[1], out[2], sp.Kernel, s
 }
 
-// argmax is the index in plane (h×w, row width w) of the first largest
-// value of the window at (y0, x0), NaN counting as largest.
-func argmax[T num.Float](plane []T, w, y0, x0, k int) int {
-	best := y0*w + x0
-	for ky := 0; ky < k; ky++ {
-		for kx := 0; kx < k; kx++ {
-			j := (y0+ky)*w + x0 + kx
-			if v := plane[j]; v > plane[best] || v != v && plane[best] == plane[best] {
-				best = j
-			}
-		}
-	}
-	return best
-}
-
 func (l *pool[T]) Forward(p *Pass[T], x, z []T) {
 	c, h, w, ho, wo, k, s := l.dims()
-	avg := l.info.Spec.Kind == KindAvgPool
-	inv := T(1) / T(k*k)
+	if l.info.Spec.Kind == KindAvgPool {
+		inv := T(1) / T(k*k)
+		for pl := 0; pl < p.N*c; pl++ {
+			plane, out := x[pl*h*w:(pl+1)*h*w], z[pl*ho*wo:(pl+1)*ho*wo]
+			for oy := 0; oy < ho; oy++ {
+				for ox := 0; ox < wo; ox++ {
+					var sum T
+					for ky := 0; ky < k; ky++ {
+						o := (oy*s+ky)*w + ox*s
+						for _, v := range plane[o : o+k] {
+							sum += v
+						}
+					}
+					out[oy*wo+ox] = sum * inv
+				}
+			}
+		}
+		return
+	}
 	for pl := 0; pl < p.N*c; pl++ {
-		plane, out := x[pl*h*w:(pl+1)*h*w], z[pl*ho*wo:(pl+1)*ho*wo]
+		plane, out, idx := x[pl*h*w:(pl+1)*h*w], z[pl*ho*wo:(pl+1)*ho*wo], p.Scratch[pl*ho*wo:(pl+1)*ho*wo]
 		for oy := 0; oy < ho; oy++ {
 			for ox := 0; ox < wo; ox++ {
-				if !avg {
-					out[oy*wo+ox] = plane[argmax(plane, w, oy*s, ox*s, k)]
-					continue
-				}
-				var sum T
+				best := (oy*s)*w + ox*s
+				m := plane[best]
 				for ky := 0; ky < k; ky++ {
-					for _, v := range plane[(oy*s+ky)*w+ox*s : (oy*s+ky)*w+ox*s+k] {
-						sum += v
+					o := (oy*s+ky)*w + ox*s
+					for j, v := range plane[o : o+k] {
+						if v > m || (v != v && m == m) {
+							m, best = v, o+j
+						}
 					}
 				}
-				out[oy*wo+ox] = sum * inv
+				out[oy*wo+ox], idx[oy*wo+ox] = m, T(best)
 			}
 		}
 	}
 }
 
-func (l *pool[T]) Backward(p *Pass[T], x, dz, dx []T) {
+func (l *pool[T]) Backward(p *Pass[T], _, dz, dx []T) {
 	if dx == nil {
 		return
 	}
 	c, h, w, ho, wo, k, s := l.dims()
-	avg := l.info.Spec.Kind == KindAvgPool
-	inv := T(1) / T(k*k)
 	clear(dx)
+	if l.info.Spec.Kind == KindMaxPool {
+		for pl := 0; pl < p.N*c; pl++ {
+			d, g, idx := dx[pl*h*w:(pl+1)*h*w], dz[pl*ho*wo:(pl+1)*ho*wo], p.Scratch[pl*ho*wo:(pl+1)*ho*wo]
+			for q, v := range g {
+				d[int(idx[q])] += v
+			}
+		}
+		return
+	}
+	inv := T(1) / T(k*k)
 	for pl := 0; pl < p.N*c; pl++ {
-		plane, d, g := x[pl*h*w:(pl+1)*h*w], dx[pl*h*w:(pl+1)*h*w], dz[pl*ho*wo:(pl+1)*ho*wo]
+		d, g := dx[pl*h*w:(pl+1)*h*w], dz[pl*ho*wo:(pl+1)*ho*wo]
 		for oy := 0; oy < ho; oy++ {
 			for ox := 0; ox < wo; ox++ {
-				v := g[oy*wo+ox]
-				if !avg {
-					d[argmax(plane, w, oy*s, ox*s, k)] += v
-					continue
-				}
-				v *= inv
+				v := g[oy*wo+ox] * inv
 				for ky := 0; ky < k; ky++ {
-					row := d[(oy*s+ky)*w+ox*s : (oy*s+ky)*w+ox*s+k]
+					o := (oy*s+ky)*w + ox*s
+					row := d[o : o+k]
 					for i := range row {
 						row[i] += v
 					}
