@@ -168,9 +168,6 @@ func (o *Optimizer[T]) Config() Config { return o.cfg }
 // Steps is the number of steps begun so far.
 func (o *Optimizer[T]) Steps() int64 { return o.t }
 
-// LR is the learning rate of the current step.
-func (o *Optimizer[T]) LR() float64 { return o.lr }
-
 // Step applies one whole update: Begin(cfg.LR) and Apply over everything.
 func (o *Optimizer[T]) Step(params, grads []T) {
 	o.Begin(o.cfg.LR)
