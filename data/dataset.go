@@ -32,6 +32,7 @@ const (
 	Regression                 // real-valued targets per sample
 )
 
+// String returns "classification" or "regression".
 func (t Task) String() string {
 	if t == Regression {
 		return "regression"

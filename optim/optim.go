@@ -43,6 +43,8 @@ const (
 
 var methodNames = [...]string{"sgd", "momentum", "nesterov", "rmsprop", "adam", "adamw"}
 
+// String returns the method's name as ParseMethod reads it, or "Method(n)"
+// for a value outside the constants.
 func (m Method) String() string {
 	if m < 0 || int(m) >= len(methodNames) {
 		return fmt.Sprintf("Method(%d)", int(m))

@@ -23,6 +23,7 @@ type Result struct {
 	Analytic, Numeric float64 // a_i and n_i there
 }
 
+// String describes the worst element, for a test failure message.
 func (r Result) String() string {
 	return fmt.Sprintf("max relative error %.3g at index %d (analytic %.12g, numeric %.12g)", r.MaxRelErr, r.Index, r.Analytic, r.Numeric)
 }
