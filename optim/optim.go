@@ -1,13 +1,3 @@
-// Package optim updates flat parameter slices from flat gradient slices.
-// It knows nothing of models: a parameter buffer, its gradient and every
-// state buffer share one layout, so an update — and the optimizer state in
-// a checkpoint — is a loop over aligned slices.
-//
-// Update formulas and default hyperparameters follow PyTorch's torch.optim,
-// so that a run moved from PyTorch trains the same way. Step never modifies
-// the gradient. A step may be applied in pieces: Begin starts step t once,
-// then Apply updates any set of disjoint index ranges, concurrently if the
-// caller likes (the data-parallel trainer gives each worker its own range).
 package optim
 
 import (

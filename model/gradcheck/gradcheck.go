@@ -1,7 +1,3 @@
-// Package gradcheck compares analytic gradients with central finite
-// differences, in float64. Every layer, activation and loss of ptrain goes
-// through it in tests; it is exported so that code built on ptrain can check
-// its own extensions the same way.
 package gradcheck
 
 import (
