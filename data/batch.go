@@ -41,9 +41,6 @@ func NewBatcher[T num.Float](ds *Dataset, batch, outputs int, shuffle bool, seed
 // Batches is the number of batches in an epoch (the last may be short).
 func (b *Batcher[T]) Batches() int { return (b.ds.N + b.batch - 1) / b.batch }
 
-// Dataset returns the dataset the batcher walks.
-func (b *Batcher[T]) Dataset() *Dataset { return b.ds }
-
 // Epoch rewinds to the start of epoch e and sets its order.
 func (b *Batcher[T]) Epoch(e int) {
 	for i := range b.perm {

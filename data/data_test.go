@@ -258,7 +258,7 @@ func TestNormalizationFitsOnTrainOnly(t *testing.T) {
 	if err != nil || train.N != 800 || val.N != 200 {
 		t.Fatalf("split: %v %d %d", err, train.N, val.N)
 	}
-	tf, err := Fit(train, "zscore")
+	tf, err := FitTransform(train, "zscore")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -278,19 +278,19 @@ func TestNormalizationFitsOnTrainOnly(t *testing.T) {
 	if val.Scale[0] != train.Scale[0] {
 		t.Fatal("validation got its own statistics")
 	}
-	mm, _ := Fit(train, "minmax")
+	mm, _ := FitTransform(train, "minmax")
 	mm.Apply(train)
 	for i := 0; i < train.N; i++ {
 		if v := train.Value(i, 0); v < 0 || v > 1 {
 			t.Fatalf("minmax value %v outside [0,1]", v)
 		}
 	}
-	if _, err := Fit(train, "l2"); err == nil {
+	if _, err := FitTransform(train, "l2"); err == nil {
 		t.Fatal("unknown normalization accepted")
 	}
 	// A constant column is centred, not divided by zero.
 	c := &Dataset{N: 3, Features: 1, F64: []float64{5, 5, 5}}
-	z, _ := Fit(c, "zscore")
+	z, _ := FitTransform(c, "zscore")
 	z.Apply(c)
 	if c.Value(1, 0) != 0 {
 		t.Fatalf("constant column → %v", c.Value(1, 0))

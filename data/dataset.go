@@ -1,17 +1,3 @@
-// Package data loads datasets (IDX files such as MNIST and Fashion-MNIST,
-// CSV tables, an embedded copy of the UCI 8x8 digits, synthetic sets),
-// preprocesses them, splits them, and fills caller-owned batch buffers.
-//
-// A Dataset keeps its features as read — uint8 for images (MNIST's 60,000
-// training images cost 47 MB), float64 for tables — with a per-feature
-// affine transform x = raw·Scale[j] + Shift[j] applied as each batch is
-// filled. Scaling to [0, 1] and standardisation are such transforms, fitted
-// on the training split and copied to the others, so no preprocessing ever
-// copies the data.
-//
-// Every reader error names the file and where in it (byte offset, or line
-// and column) and what was expected; a hostile header cannot make a reader
-// allocate more than the data that actually arrives.
 package data
 
 import (
@@ -32,6 +18,7 @@ const (
 	Regression                 // real-valued targets per sample
 )
 
+// String returns "classification" or "regression".
 func (t Task) String() string {
 	if t == Regression {
 		return "regression"

@@ -17,7 +17,7 @@ func Example() {
 	}
 	fmt.Println(ds.N, "samples,", ds.Features, "features, classes", ds.Classes)
 
-	t, _ := data.Fit(ds, "zscore")
+	t, _ := data.FitTransform(ds, "zscore")
 	t.Apply(ds)
 	b, _ := data.NewBatcher[float32](ds, 2, 2, false, 1)
 	x, y := make([]float32, 2*2), make([]float32, 2*2)

@@ -18,6 +18,8 @@ type FormatError struct {
 	Source error // underlying error, if any
 }
 
+// Error returns "file: where: message", or "file: message" without a
+// position.
 func (e *FormatError) Error() string {
 	if e.Where == "" {
 		return fmt.Sprintf("%s: %s", e.File, e.Msg)
@@ -25,6 +27,7 @@ func (e *FormatError) Error() string {
 	return fmt.Sprintf("%s: %s: %s", e.File, e.Where, e.Msg)
 }
 
+// Unwrap returns the underlying error, for errors.Is and errors.As.
 func (e *FormatError) Unwrap() error { return e.Source }
 
 // IDX is the content of an IDX file: unsigned bytes with their dimensions.

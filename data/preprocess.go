@@ -11,13 +11,13 @@ type Transform struct {
 	Scale, Shift []float64
 }
 
-// Fit computes the transform of a preprocessing kind from d's raw features
-// (ignoring any transform d already has): "none" (the empty transform),
-// "minmax" (each feature to [0, 1]) or "zscore" (each feature to mean 0,
-// standard deviation 1). Fit it on the training split and Apply it to every
-// split. Constant features are centred and left unscaled, never divided by
-// zero.
-func Fit(d *Dataset, kind string) (Transform, error) {
+// FitTransform computes the transform of a preprocessing kind from d's raw
+// features (ignoring any transform d already has): "none" (the empty
+// transform), "minmax" (each feature to [0, 1]) or "zscore" (each feature
+// to mean 0, standard deviation 1). Compute it on the training split and
+// Apply it to every split. Constant features are centred and left
+// unscaled, never divided by zero.
+func FitTransform(d *Dataset, kind string) (Transform, error) {
 	f := d.Features
 	t := Transform{Scale: make([]float64, f), Shift: make([]float64, f)}
 	raw := *d

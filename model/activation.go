@@ -8,11 +8,11 @@ import (
 
 // activate computes a = f(z) row by row for n rows of width cols; a and z
 // may be the same slice. For softmax, if lse is not nil, lse[r] receives
-// log Σ exp(z) of row r, which the cross-entropy loss needs.
+// log Σ exp(z) of row r, which the cross-entropy loss needs. act is not
+// Identity: a layer without an activation uses z as its output, and its
+// caller skips this pass.
 func activate[T num.Float](act Activation, z, a []T, cols int, lse []float64) {
 	switch act.Kind {
-	case Identity:
-		copy(a, z)
 	case Sigmoid:
 		for i, v := range z {
 			a[i] = T(sigmoid(float64(v)))

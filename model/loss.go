@@ -31,6 +31,8 @@ const (
 
 var lossNames = [...]string{"mse", "bce", "crossentropy"}
 
+// String returns the loss's name as ParseLoss reads it, or "Loss(n)" for a
+// value outside the constants.
 func (l Loss) String() string {
 	if l < 0 || int(l) >= len(lossNames) {
 		return fmt.Sprintf("Loss(%d)", int(l))

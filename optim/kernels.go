@@ -14,6 +14,13 @@ import "math"
 // float64 is for exact checks). The assembly repeats the Go loop's
 // operations in its order, so results are bit-for-bit the same either way
 // and the Go loop below finishes the last len%8 elements.
+//
+// The conversions around products — float32(a*b) + c — are what keeps
+// that promise, not noise: the Go spec lets the compiler fuse a*b + c into
+// one multiply-add that rounds once, and it does on arm64 and on amd64
+// with GOAMD64=v3, while the assembly rounds the product and the sum
+// separately. An explicit conversion forces the rounding. The float64
+// loops are written the same way, so that no build of them fuses.
 
 // adamKernel is one Adam/AdamW step (see Method Adam): with decay = 1 − η·λ
 // for AdamW and 1 otherwise, stepSize = η/(1−β₁ᵗ) and bc2 = √(1−β₂ᵗ),
@@ -35,22 +42,25 @@ func (k adamKernel) run32(p, g, m, v []float32) {
 	}
 	for ; i < len(p); i++ {
 		gi := g[i]
-		mi := b1*m[i] + c1*gi
-		vi := b2*v[i] + c2*gi*gi
+		mi := float32(b1*m[i]) + float32(c1*gi)
+		vi := float32(b2*v[i]) + float32(float32(c2*gi)*gi)
 		m[i], v[i] = mi, vi
-		p[i] = p[i]*decay - step*mi/(float32(math.Sqrt(float64(vi)))*inv+eps)
+		den := float32(float32(math.Sqrt(float64(vi)))*inv) + eps
+		p[i] = float32(p[i]*decay) - float32(step*mi)/den
 	}
 }
 
 func (k adamKernel) run64(p, g, m, v []float64) {
 	g, m, v = g[:len(p)], m[:len(p)], v[:len(p)]
+	b1, c1, b2, c2 := k.b1, 1-k.b1, k.b2, 1-k.b2
 	inv := 1 / k.bc2 // a multiply per element instead of a second division
 	for i := range p {
 		gi := g[i]
-		mi := k.b1*m[i] + (1-k.b1)*gi
-		vi := k.b2*v[i] + (1-k.b2)*gi*gi
+		mi := float64(b1*m[i]) + float64(c1*gi)
+		vi := float64(b2*v[i]) + float64(float64(c2*gi)*gi)
 		m[i], v[i] = mi, vi
-		p[i] = p[i]*k.decay - k.stepSize*mi/(math.Sqrt(vi)*inv+k.eps)
+		den := float64(math.Sqrt(vi)*inv) + k.eps
+		p[i] = float64(p[i]*k.decay) - float64(k.stepSize*mi)/den
 	}
 }
 
@@ -76,34 +86,36 @@ func (k rmspropKernel) run32(p, g, s, b []float32) {
 	}
 	for ; i < len(p); i++ {
 		gi := g[i]
-		si := a*s[i] + c*gi*gi
+		si := float32(a*s[i]) + float32(float32(c*gi)*gi)
 		s[i] = si
 		d := gi / (float32(math.Sqrt(float64(si))) + eps)
 		if b != nil {
-			d += mu * b[i]
+			d += float32(mu * b[i])
 			b[i] = d
 		}
-		p[i] -= lr * d
+		p[i] -= float32(lr * d)
 	}
 }
 
 func (k rmspropKernel) run64(p, g, s, b []float64) {
 	g, s = g[:len(p)], s[:len(p)]
+	a, c := k.alpha, 1-k.alpha
 	for i := range p {
 		gi := g[i]
-		si := k.alpha*s[i] + (1-k.alpha)*gi*gi
+		si := float64(a*s[i]) + float64(float64(c*gi)*gi)
 		s[i] = si
 		d := gi / (math.Sqrt(si) + k.eps)
 		if b != nil {
-			d += k.mu * b[i]
+			d += float64(k.mu * b[i])
 			b[i] = d
 		}
-		p[i] -= k.lr * d
+		p[i] -= float64(k.lr * d)
 	}
 }
 
 // momentumKernel is one heavy-ball or Nesterov step (see Method Momentum):
-// v ← μv + g; p ← p − η·v, or p ← p − η·(g + μv) for Nesterov.
+// v ← μv + g; p ← p − η·v, or p ← p − η·(g + μv) for Nesterov, in that
+// order (PyTorch's: the Nesterov direction g + μv is formed first).
 type momentumKernel struct {
 	lr, mu   float64
 	nesterov bool
@@ -121,12 +133,28 @@ func (k momentumKernel) run32(p, g, v []float32) {
 		i = n
 	}
 	for ; i < len(p); i++ {
-		vi := mu*v[i] + g[i]
+		vi := float32(mu*v[i]) + g[i]
 		v[i] = vi
 		d := vi
 		if k.nesterov {
-			d = g[i] + mu*vi
+			d = g[i] + float32(mu*vi)
 		}
-		p[i] -= lr * d
+		p[i] -= float32(lr * d)
+	}
+}
+
+// run64 is run32's loop in float64. Apply uses it for Nesterov only: for
+// heavy ball, gonum's scal and axpy passes round the same way and are
+// faster.
+func (k momentumKernel) run64(p, g, v []float64) {
+	g, v = g[:len(p)], v[:len(p)]
+	for i := range p {
+		vi := float64(k.mu*v[i]) + g[i]
+		v[i] = vi
+		d := vi
+		if k.nesterov {
+			d = g[i] + float64(k.mu*vi)
+		}
+		p[i] -= float64(k.lr * d)
 	}
 }

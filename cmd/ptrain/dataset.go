@@ -109,7 +109,7 @@ func loadSplits(c *Config) (*splits, error) {
 		return nil, fmt.Errorf("-val: %w", err)
 	}
 	if c.Normalize != "none" {
-		t, err := data.Fit(s.train, c.Normalize)
+		t, err := data.FitTransform(s.train, c.Normalize)
 		if err != nil {
 			return nil, fmt.Errorf("-normalize: %w", err)
 		}

@@ -1,7 +1,3 @@
-// Package gradcheck compares analytic gradients with central finite
-// differences, in float64. Every layer, activation and loss of ptrain goes
-// through it in tests; it is exported so that code built on ptrain can check
-// its own extensions the same way.
 package gradcheck
 
 import (
@@ -23,6 +19,7 @@ type Result struct {
 	Analytic, Numeric float64 // a_i and n_i there
 }
 
+// String describes the worst element, for a test failure message.
 func (r Result) String() string {
 	return fmt.Sprintf("max relative error %.3g at index %d (analytic %.12g, numeric %.12g)", r.MaxRelErr, r.Index, r.Analytic, r.Numeric)
 }

@@ -1,14 +1,3 @@
-// Package safetensors reads and writes the safetensors format: an 8-byte
-// little-endian header length N, N bytes of JSON header, then the raw
-// little-endian tensor data. The header maps each tensor name to
-// {"dtype", "shape", "data_offsets": [begin, end]} (offsets relative to the
-// start of the data) and may hold "__metadata__", a map of strings.
-//
-// Parse checks everything a hostile or damaged file could get wrong —
-// truncation, header length, JSON, dtypes, shapes against byte counts,
-// offsets that overlap, leave holes or run past the end — and says which
-// tensor is at fault. Write is deterministic: the same tensors and metadata
-// always give the same bytes.
 package safetensors
 
 import (

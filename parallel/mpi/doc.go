@@ -14,6 +14,18 @@
 // Launch: mpirun --bind-to none -np N ptrain train ... Open MPI binds each
 // rank to one core by default, and Go then runs on one core only
 // (GOMAXPROCS 1): ptrain warns when it sees that.
+//
+// Every World method is a collective: all ranks call it, in the same
+// order, with the same sizes, or the job hangs. The reductions and
+// broadcasts work in place on the caller's buffer, which MPI reads and
+// writes until the call returns; the caller keeps it and must not touch it
+// meanwhile. A World may be called from any goroutine, but calls are made
+// one at a time in the order they arrive, so a caller that wants the same
+// order on every rank makes them from one goroutine (package parallel has
+// one, its comm goroutine). Close ends MPI for the process: it cannot be
+// initialised again.
+//
+// ExampleInit runs in a build without -tags mpi: a world of one rank.
 package mpi
 
 import (
