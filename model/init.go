@@ -24,6 +24,7 @@ const (
 
 var initNames = [...]string{"auto", "xavier-uniform", "xavier-normal", "he-uniform", "he-normal", "torch"}
 
+// String is the scheme's name, as ParseInit reads it.
 func (i Init) String() string {
 	if i < 0 || int(i) >= len(initNames) {
 		return fmt.Sprintf("Init(%d)", int(i))

@@ -26,7 +26,7 @@ const (
 // of PyTorch's nn.Linear, weight (out, in) and bias (out).
 func WeightName(i int) string { return "dense." + strconv.Itoa(i) + ".weight" }
 
-// BiasName: see WeightName.
+// BiasName is the name of dense layer i's bias: see WeightName.
 func BiasName(i int) string { return "dense." + strconv.Itoa(i) + ".bias" }
 
 // Tensors returns the model's tensors as safetensors tensors in layer

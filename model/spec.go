@@ -22,6 +22,7 @@ const (
 
 var actNames = [...]string{"identity", "sigmoid", "tanh", "relu", "leakyrelu", "softmax"}
 
+// String is the activation's name in a spec.
 func (k ActKind) String() string {
 	if k < 0 || int(k) >= len(actNames) {
 		return fmt.Sprintf("ActKind(%d)", int(k))

@@ -135,13 +135,10 @@ func digitsSplit(t testing.TB) (train, val *data.Dataset) {
 	return train, val
 }
 
-func fitDigits(t *testing.T, workers int, cfg FitConfig, tweak func(*model.Model[float32])) (*Trainer[float32], FitResult, error) {
+func fitDigits(t *testing.T, workers int, cfg FitConfig) (*Trainer[float32], FitResult, error) {
 	train, val := digitsSplit(t)
 	m, _ := model.New[float32](model.MustParseSpec("64-32:relu:dropout=0.1-10:softmax"))
 	_ = m.Initialize(1, model.InitAuto)
-	if tweak != nil {
-		tweak(m)
-	}
 	oc := optim.Defaults(optim.Adam)
 	oc.LR = 0.01
 	opt, _ := optim.New[float32](oc, len(m.Params))
@@ -156,14 +153,14 @@ func fitDigits(t *testing.T, workers int, cfg FitConfig, tweak func(*model.Model
 func TestFitLearnsDigitsAndRepeatsBitForBit(t *testing.T) {
 	var last float64
 	cfg := FitConfig{Epochs: 8, Shuffle: true, Seed: 3, OnEpoch: func(e EpochInfo) error { last = e.Val.Accuracy; return nil }}
-	a, _, err := fitDigits(t, 3, cfg, nil)
+	a, _, err := fitDigits(t, 3, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if last < 0.93 {
 		t.Fatalf("validation accuracy %v after 8 epochs, want ≥ 0.93", last)
 	}
-	b, _, _ := fitDigits(t, 3, cfg, nil)
+	b, _, _ := fitDigits(t, 3, cfg)
 	for i := range a.m.Params {
 		if a.m.Params[i] != b.m.Params[i] {
 			t.Fatalf("two runs with the same seed and workers differ at parameter %d", i)
@@ -177,7 +174,7 @@ func TestFitLearnsDigitsAndRepeatsBitForBit(t *testing.T) {
 
 func TestResumedFitEqualsUninterrupted(t *testing.T) {
 	cfg := FitConfig{Epochs: 3, Shuffle: true, Seed: 3}
-	whole, _, err := fitDigits(t, 2, cfg, nil)
+	whole, _, err := fitDigits(t, 2, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -189,7 +186,7 @@ func TestResumedFitEqualsUninterrupted(t *testing.T) {
 		}
 		return nil
 	}
-	first, res, err := fitDigits(t, 2, cut, nil)
+	first, res, err := fitDigits(t, 2, cut)
 	if !errors.Is(err, stopAt) || res.Epoch != 1 || res.Batch != 7 {
 		t.Fatalf("interrupted run: %v at %+v", err, res.Progress)
 	}
@@ -287,8 +284,7 @@ func TestBatchSmallerThanWorkersAndOversizeBatch(t *testing.T) {
 
 func TestEarlyStoppingRestoresBest(t *testing.T) {
 	epochs := 0
-	tr, res, err := fitDigits(t, 2, FitConfig{Epochs: 30, Patience: 2, RestoreBest: true, OnEpoch: func(EpochInfo) error { epochs++; return nil }},
-		func(m *model.Model[float32]) {})
+	tr, res, err := fitDigits(t, 2, FitConfig{Epochs: 30, Patience: 2, RestoreBest: true, OnEpoch: func(EpochInfo) error { epochs++; return nil }})
 	if err != nil {
 		t.Fatal(err)
 	}

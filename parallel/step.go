@@ -322,8 +322,9 @@ func (s *Session[T]) postLayer(l int) {
 // AllReduce runs the reduction phase alone: worker 0's gradient buffer
 // becomes the sum of every worker's, each worker summing its own chunk in
 // worker order. It reports a non-finite element as a *NonFiniteError.
-// Step and StepIndices do this themselves; AllReduce is exposed for
-// benchmarks and for reductions layered on top (across processes).
+// Step and StepIndices do this themselves; AllReduce is for measuring the
+// reduction (bench) and, with Grads, for inspecting what a batch's
+// gradient is. Call it between steps, from the goroutine that called Run.
 func (s *Session[T]) AllReduce() error {
 	s.task.active, s.task.layer0 = s.t.cfg.Workers, false
 	if err := s.dispatch(phaseReduce); err != nil {

@@ -63,6 +63,7 @@ type NonFiniteError struct {
 	Value float64
 }
 
+// Error says which step, and which parameter or the loss.
 func (e *NonFiniteError) Error() string {
 	if e.Param < 0 {
 		return fmt.Sprintf("step %d: the loss is %v", e.Step, e.Value)
