@@ -50,6 +50,10 @@ func (l *pool[T]) Forward(p *Pass[T], x, z []T) {
 		}
 		return
 	}
+	if k == 2 && s == 2 {
+		maxPool2(x[:p.N*c*h*w], z, p.Scratch, h, w, ho, wo)
+		return
+	}
 	for pl := 0; pl < p.N*c; pl++ {
 		plane, out, idx := x[pl*h*w:(pl+1)*h*w], z[pl*ho*wo:(pl+1)*ho*wo], p.Scratch[pl*ho*wo:(pl+1)*ho*wo]
 		for oy := 0; oy < ho; oy++ {
@@ -101,4 +105,41 @@ func (l *pool[T]) Backward(p *Pass[T], _, dz, dx []T) {
 			}
 		}
 	}
+}
+
+// maxPool2 is max pooling with 2×2 windows and stride 2, the common case,
+// on every plane of x: the same choices as the general loop (the first
+// largest, NaN counting as largest). The comparisons are data-dependent
+// coin flips on real activations, so the choice is made without branches:
+// each step keeps the later value only where it is strictly larger (or a
+// NaN arriving on a number).
+func maxPool2[T num.Float](x, z, idx []T, h, w, ho, wo int) {
+	for pl := 0; pl < len(x)/(h*w); pl++ {
+		plane, out, id := x[pl*h*w:(pl+1)*h*w], z[pl*ho*wo:(pl+1)*ho*wo], idx[pl*ho*wo:(pl+1)*ho*wo]
+		for oy := 0; oy < ho; oy++ {
+			r0 := plane[2*oy*w : 2*oy*w+2*wo]
+			r1 := plane[(2*oy+1)*w : (2*oy+1)*w+2*wo]
+			o, d := out[oy*wo:(oy+1)*wo], id[oy*wo:(oy+1)*wo]
+			base := T(2 * oy * w)
+			fw := T(w)
+			for ox := range o {
+				a, b, c, e := r0[2*ox], r0[2*ox+1], r1[2*ox], r1[2*ox+1]
+				m, j := a, T(0)
+				m, j = pick(m, j, b, 1)
+				m, j = pick(m, j, c, fw)
+				m, j = pick(m, j, e, fw+1)
+				o[ox], d[ox] = m, base+T(2*ox)+j
+			}
+		}
+	}
+}
+
+// pick returns (v, vj) if v beats the running maximum m — strictly
+// larger, or a NaN where m is a number — and (m, j) otherwise.
+func pick[T num.Float](m, j, v, vj T) (T, T) {
+	take := v > m || v != v && m == m
+	if take {
+		return v, vj
+	}
+	return m, j
 }
