@@ -23,6 +23,10 @@ type Config struct {
 	Seed      uint64     // dropout randomness (data order is the batcher's)
 	ClipNorm  float64    // clip the gradient to this global L2 norm; 0 for none
 	ClipValue float64    // clamp each gradient element to ±ClipValue; 0 for none
+	// L1 adds L1·Σ|w| over the weights (not the biases) to the loss, as
+	// Keras's kernel_regularizer: L1·sign(w) joins each step's summed
+	// gradient before clipping. Reported losses stay the data loss.
+	L1 float64
 	// Schedule sets the learning rate of each step from the optimizer's base
 	// rate, with StepsPerEpoch converting steps to epochs (Fit sets it).
 	Schedule      optim.Schedule
@@ -108,6 +112,9 @@ func New[T num.Float](m *model.Model[T], opt *optim.Optimizer[T], cfg Config) (*
 	if !(cfg.ClipNorm >= 0) || !(cfg.ClipValue >= 0) {
 		return nil, fmt.Errorf("clipping thresholds must be ≥ 0 (norm %g, value %g)", cfg.ClipNorm, cfg.ClipValue)
 	}
+	if !(cfg.L1 >= 0) || math.IsInf(cfg.L1, 0) {
+		return nil, fmt.Errorf("L1 coefficient %g: must be a finite number ≥ 0", cfg.L1)
+	}
 	t := &Trainer[T]{cfg: cfg, m: m, opt: opt}
 	w := cfg.Workers
 	rows := (cfg.BatchSize + w - 1) / w
@@ -184,6 +191,7 @@ type task[T num.Float] struct {
 	coef    T       // gradient scale from norm clipping
 	active  int     // workers with rows in some micro-batch of this step
 	layer0  bool    // phaseReduce covers layer 0 only: the others were reduced in backward
+	l1      bool    // add the L1 term's gradient to the reduced chunk (Config.L1)
 }
 
 // result is a worker's report for one phase.
@@ -449,6 +457,9 @@ func (t *Trainer[T]) runPhase(w int, p phase, tk *task[T]) {
 				num.Axpy(1, t.ws[k].Grad[c[0]:c[1]], g)
 			}
 		}
+		if tk.l1 {
+			t.addL1(g, c[0])
+		}
 		// One vectorised pass: Σg² is NaN or Inf iff some element is (or the
 		// squares overflow T, in which case the scan finds nothing and the
 		// exact float64 sum is taken instead).
@@ -472,6 +483,23 @@ func (t *Trainer[T]) runPhase(w int, p phase, tk *task[T]) {
 			optim.ClipValue(g, t.cfg.ClipValue)
 		}
 		t.opt.Apply(t.m.Params, t.ws[0].Grad, c[0], c[1])
+	}
+}
+
+// addL1 adds L1·sign(w) to g, the gradient of Params[off:off+len(g)], at
+// the weights' positions; biases have no L1 term.
+func (t *Trainer[T]) addL1(g []T, off int) {
+	l1 := T(t.cfg.L1)
+	for _, d := range t.m.Layers {
+		lo, hi := max(d.Offset, off), min(d.Offset+d.Out*d.In, off+len(g))
+		for i := lo; i < hi; i++ {
+			switch w := t.m.Params[i]; {
+			case w > 0:
+				g[i-off] += l1
+			case w < 0:
+				g[i-off] -= l1
+			}
+		}
 	}
 }
 
@@ -704,6 +732,9 @@ func (s *Session[T]) finish(total int, sr *StepResult) error {
 	}
 	start := time.Now()
 	tk.layer0 = s.overlap
+	// The L1 term joins the gradient once, after the last sum: in the
+	// in-process reduction, or across processes in the check after it.
+	tk.l1 = t.cfg.L1 > 0 && !t.distributed()
 	if err := s.dispatch(phaseReduce); err != nil {
 		return err
 	}
@@ -718,6 +749,7 @@ func (s *Session[T]) finish(total int, sr *StepResult) error {
 			return err
 		}
 		t.stats.Comm += time.Since(c0)
+		tk.l1 = t.cfg.L1 > 0
 		if err := s.dispatch(phaseCheck); err != nil {
 			return err
 		}
@@ -783,7 +815,7 @@ func (s *Session[T]) postLayer(l int) {
 // Step and StepIndices do this themselves; AllReduce is exposed for
 // benchmarks and for reductions layered on top (across processes).
 func (s *Session[T]) AllReduce() error {
-	s.task.active, s.task.layer0 = s.t.cfg.Workers, false
+	s.task.active, s.task.layer0, s.task.l1 = s.t.cfg.Workers, false, false
 	if err := s.dispatch(phaseReduce); err != nil {
 		return err
 	}

@@ -175,7 +175,6 @@ func optimizerConfig(c *Config) (optim.Config, error) {
 			*o.dst = o.v.V
 		}
 	}
-	oc.L1 = c.L1
 	if err := oc.Validate(); err != nil {
 		return oc, fmt.Errorf("-optimizer %s: %w", c.Optimizer, err)
 	}
@@ -256,7 +255,7 @@ func train[T num.Float](ctx context.Context, c Config, ck *checkpoint, world mpi
 		group = world
 	}
 	tr, err := parallel.New(m, opt, parallel.Config{Workers: c.Workers, BatchSize: c.Batch, Loss: loss, Seed: c.Seed,
-		ClipNorm: c.ClipNorm, ClipValue: c.ClipValue, Schedule: sched, Group: group, Overlap: c.MPIOverlap})
+		ClipNorm: c.ClipNorm, ClipValue: c.ClipValue, L1: c.L1, Schedule: sched, Group: group, Overlap: c.MPIOverlap})
 	if err != nil {
 		return err
 	}
