@@ -149,6 +149,14 @@ func interruptContext(stderr io.Writer) (context.Context, func()) {
 	return ctx, func() { signal.Stop(ch); close(done); cancel() }
 }
 
+// warnings receives warnf's lines: stderr, except on MPI ranks other than 0.
+var warnings io.Writer = os.Stderr
+
+// warnf prints a warning: something accepted that may not do what was meant.
+func warnf(format string, args ...any) {
+	fmt.Fprintf(warnings, "ptrain: warning: "+format+"\n", args...)
+}
+
 // errHelp is returned when -h was asked for: the usage was printed, exit 0.
 var errHelp = flag.ErrHelp
 
