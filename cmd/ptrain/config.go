@@ -146,7 +146,7 @@ func defaultConfig() Config {
 
 // trainFlags binds every training flag to c.
 func trainFlags(fs *flag.FlagSet, c *Config) {
-	fs.StringVar(&c.Data, "data", c.Data, "dataset: digits | mnist[:DIR] | fashion-mnist[:DIR] | csv:FILE | synthetic:xor|spirals|blobs|regression[:N]")
+	fs.StringVar(&c.Data, "data", c.Data, "dataset: digits | mnist[:DIR] | fashion-mnist[:DIR] | csv:FILE | synthetic:xor|spirals|blobs|regression[:N]; without DIR, $PTRAIN_DATA/mnist or $PTRAIN_DATA/fashion-mnist (Fashion-MNIST: else Debian's /usr/share/datasets/fashion-mnist)")
 	fs.StringVar(&c.Label, "label", c.Label, "CSV label column: header name or 0-based index, negative from the end (default: last); several, comma-separated, for regression")
 	fs.StringVar(&c.Task, "task", c.Task, "CSV task: classification or regression (default classification)")
 	fs.BoolVar(&c.CSVHeader, "csv-header", c.CSVHeader, "the CSV's first line (after -csv-skip) names the columns")
@@ -160,7 +160,7 @@ func trainFlags(fs *flag.FlagSet, c *Config) {
 	fs.StringVar(&c.Arch, "arch", c.Arch, "model spec, e.g. 784-256:relu-128:relu-10:softmax (default for classification: INPUTS-128:relu-CLASSES:softmax, or INPUTS-256:relu-128:relu-CLASSES:softmax from 256 inputs; for regression INPUTS-64:relu-64:relu-OUTPUTS)")
 	fs.Float64Var(&c.Dropout, "dropout", c.Dropout, "dropout probability after every hidden layer that the spec gives none")
 	fs.StringVar(&c.WeightInit, "weight-init", c.WeightInit, "initialisation: auto (He for ReLU, Xavier otherwise), xavier-uniform, xavier-normal, he-uniform, he-normal")
-	fs.StringVar(&c.Init, "init", c.Init, "start from the weights in this safetensors file (dense.<i>.weight/bias) instead of a fresh initialisation")
+	fs.StringVar(&c.Init, "init", c.Init, "start from the weights in this safetensors file instead of a fresh initialisation: dense.<i>.weight (out, in) and dense.<i>.bias for the i-th dense layer, PyTorch's nn.Linear layout (a mismatch lists the names expected and found)")
 	fs.StringVar(&c.Loss, "loss", c.Loss, "loss: mse, bce or crossentropy (default: from the output activation)")
 	fs.StringVar(&c.DType, "dtype", c.DType, "element type: float32 or float64")
 	fs.StringVar(&c.Optimizer, "optimizer", c.Optimizer, "sgd, rmsprop, adam or adamw, as torch.optim's; momentum and nesterov are sgd with -momentum 0.9 (and -nesterov)")
@@ -186,8 +186,8 @@ func trainFlags(fs *flag.FlagSet, c *Config) {
 	fs.BoolVar(&c.MPIOverlap, "mpi-overlap", c.MPIOverlap, "under MPI, all-reduce the last layers' gradients while the first layers are still in backward (same results; slower on one machine, meant for networks)")
 	fs.StringVar(&c.Out, "out", c.Out, "checkpoint written after every epoch and at the end (safetensors)")
 	fs.StringVar(&c.Metrics, "metrics", c.Metrics, "write per-epoch metrics to this file: .csv, or .jsonl (.json, .ndjson) for JSON lines")
-	fs.StringVar(&c.Plot, "plot", c.Plot, "plot loss and accuracy curves to this file (.png or .svg)")
-	fs.BoolVar(&c.JSON, "json", c.JSON, "machine-readable output: one JSON object per epoch on stdout, human text on stderr")
+	fs.StringVar(&c.Plot, "plot", c.Plot, "plot the loss curves, and for classification the accuracy curves, to this file (.png or .svg)")
+	fs.BoolVar(&c.JSON, "json", c.JSON, "machine-readable output: JSON objects on stdout, one a line, each with an \"event\" (epoch, final; see the README); human text on stderr")
 	fs.BoolVar(&c.Quiet, "quiet", c.Quiet, "no progress output")
 }
 
