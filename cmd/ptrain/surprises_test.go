@@ -12,6 +12,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -314,8 +316,9 @@ func TestUsageErrorsExit2AndNothingIsSilentlyIgnored(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "ptrain.safetensors")); err == nil {
 		t.Error("a refused run wrote a checkpoint")
 	}
-	_, errs, code := ptrain(t, dir, "train", "-epochs", "1", "-quiet", "-workers", "4096")
-	if code != 0 || !strings.Contains(errs, "warning: -workers 4096 is more than") {
+	many := strconv.Itoa(runtime.NumCPU() + 1)
+	_, errs, code := ptrain(t, dir, "train", "-epochs", "1", "-quiet", "-workers", many)
+	if code != 0 || !strings.Contains(errs, "warning: -workers "+many+" is more than") {
 		t.Errorf("-workers 4096: exit %d, %q", code, errs)
 	}
 	help, _, _ := ptrain(t, dir, "train", "-h")
