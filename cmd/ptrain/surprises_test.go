@@ -204,6 +204,10 @@ func TestCSVHoldsOutATestSplitByDefault(t *testing.T) {
 	if code != 0 || !strings.Contains(ev, ": 12 samples") || strings.Contains(errs, "trained on") {
 		t.Fatalf("eval: exit %d\n%s%s", code, ev, errs)
 	}
+	// The run's own file named with -data: still its held-out split.
+	if ev := mustRun(t, dir, "eval", "-model", "m.safetensors", "-data", "csv:./t.csv"); !strings.Contains(ev, ": 12 samples") {
+		t.Fatalf("eval -data with the run's own file scored more than its test split:\n%s", ev)
+	}
 	mustRun(t, dir, "train", "-data", "csv:t.csv", "-epochs", "1", "-test", "0", "-quiet", "-out", "all.safetensors")
 	ev, errs, code = ptrain(t, dir, "eval", "-model", "all.safetensors", "-json")
 	if code != 0 || !strings.Contains(errs, "not a test score") || !strings.Contains(ev, `"split":"training"`) {
@@ -239,6 +243,13 @@ func TestPredictReadsTheTrainingCSVAndStdin(t *testing.T) {
 	_, errs, code = ptrain(t, dir, "predict", "-model", "m.safetensors", "-input", "t.csv", "-csv-header=false")
 	if code == 0 || !strings.Contains(errs, "-csv-skip") {
 		t.Fatalf("predict without -csv-skip on a metadata line: exit %d, %q", code, errs)
+	}
+	// eval takes the same flags over the checkpoint's: other data without
+	// the metadata line, with a header.
+	writeFiles(t, dir, map[string]string{"other.csv": "a,b,y\n-1,0.2,0\n1,0.1,1\n1,0.3,1\n"})
+	ev := mustRun(t, dir, "eval", "-model", "m.safetensors", "-data", "csv:other.csv", "-csv-skip", "0", "-csv-header")
+	if !strings.Contains(ev, "other.csv: 3 samples") {
+		t.Fatalf("eval with its own CSV flags:\n%s", ev)
 	}
 }
 
