@@ -134,6 +134,34 @@ type Config struct {
 	Plot    string `json:"plot"`
 	JSON    bool   `json:"json"`
 	Quiet   bool   `json:"quiet"`
+
+	// given names the settings this command gave (flags and -config
+	// keys), for warnings about ones the run will not use.
+	given map[string]bool
+}
+
+// ignored lists, as warnings, the settings given that this run will not
+// use.
+func (c *Config) ignored() []string {
+	var w []string
+	if k, _, _ := strings.Cut(c.Data, ":"); k != "csv" {
+		var csv []string
+		for _, f := range []string{"label", "csv-header", "csv-skip", "csv-delim"} {
+			if c.given[f] {
+				csv = append(csv, "-"+f)
+			}
+		}
+		if len(csv) > 0 {
+			w = append(w, fmt.Sprintf("%s ignored: they apply to csv: data, not %s", strings.Join(csv, ", "), c.Data))
+		}
+	}
+	if c.ValOnTest && c.given["val"] {
+		w = append(w, "-val ignored: -val-on-test reports the test split instead of a validation split")
+	}
+	if c.Init != "" && c.given["weight-init"] {
+		w = append(w, fmt.Sprintf("-weight-init ignored: the weights come from -init %s", c.Init))
+	}
+	return w
 }
 
 func defaultConfig() Config {

@@ -332,6 +332,18 @@ func TestUsageErrorsExit2AndNothingIsSilentlyIgnored(t *testing.T) {
 	if code != 0 || !strings.Contains(errs, "warning: -workers "+many+" is more than") {
 		t.Errorf("-workers 4096: exit %d, %q", code, errs)
 	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-label", "3", "-csv-skip", "1"}, "warning: -label, -csv-skip ignored: they apply to csv: data, not digits"},
+		{[]string{"-val-on-test", "-val", "0.2"}, "warning: -val ignored"},
+	} {
+		_, errs, code := ptrain(t, dir, append([]string{"train", "-epochs", "1", "-quiet"}, tc.args...)...)
+		if code != 0 || !strings.Contains(errs, tc.want) {
+			t.Errorf("train %s: exit %d, %q; want a warning %q", strings.Join(tc.args, " "), code, errs, tc.want)
+		}
+	}
 	help, _, _ := ptrain(t, dir, "train", "-h")
 	if !strings.Contains(help, "INPUTS-256:relu-128:relu-CLASSES:softmax") {
 		t.Error("train -h does not describe the default -arch for wide inputs")

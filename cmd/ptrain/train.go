@@ -90,6 +90,7 @@ func parseTrainConfig(args []string, stderr io.Writer) (Config, *checkpoint, err
 	if err := c.validate(); err != nil {
 		return c, nil, errUsage{err}
 	}
+	c.given = set
 	return c, ck, nil
 }
 
@@ -198,6 +199,11 @@ func cmdTrain(ctx context.Context, args []string, stderr io.Writer) error {
 			fmt.Fprintf(stderr, "ptrain: %s has trained %d epochs, -epochs is %d: nothing to do (give a larger -epochs to train on); nothing written\n", ck.path, ck.progress.Epoch, c.Epochs)
 		}
 		return nil
+	}
+	if world.Rank() == 0 {
+		for _, w := range c.ignored() {
+			warnf("%s", w)
+		}
 	}
 	if world.Rank() == 0 && c.Workers > runtime.NumCPU() {
 		warnf("-workers %d is more than the %d CPUs here: workers will share cores, which is slower than one per CPU", c.Workers, runtime.NumCPU())
