@@ -8,6 +8,10 @@ import (
 	"path/filepath"
 )
 
+// MNISTURL is a mirror of the four MNIST files (PyTorch's; the original
+// site is yann.lecun.com/exdb/mnist).
+const MNISTURL = "https://ossci-datasets.s3.amazonaws.com/mnist/"
+
 // FashionMNISTDir is where Debian's dataset-fashion-mnist package installs
 // the files.
 const FashionMNISTDir = "/usr/share/datasets/fashion-mnist"
@@ -57,7 +61,7 @@ func LoadIDXPair(images, labels, name string, classes []string) (*Dataset, error
 // (train-images-idx3-ubyte and friends, each optionally .gz) from dir.
 // fashion selects Fashion-MNIST's class names.
 func LoadMNIST(dir string, fashion bool) (train, test *Dataset, err error) {
-	name, classes, hint := "mnist", digitNames, "copies are in ../shared/datasets/mnist, or download the four files from the MNIST site"
+	name, classes, hint := "mnist", digitNames, "download the four .gz files from "+MNISTURL
 	if fashion {
 		name, classes, hint = "fashion-mnist", FashionClasses, "install them with: apt-get install dataset-fashion-mnist"
 	}

@@ -12,14 +12,20 @@ import (
 // Method is an update rule.
 type Method int
 
-// The update rules. With g the gradient (after L1/L2 terms), p the
-// parameter, η the learning rate and t the step number from 1:
+// The update rules. With g the gradient (plus λ·p when WeightDecay λ is
+// coupled), p the parameter, η the learning rate and t the step number
+// from 1:
 const (
-	// SGD: p ← p − η·g.
+	// SGD is torch.optim.SGD with dampening 0: p ← p − η·g when Momentum
+	// μ is 0; with μ > 0, v ← μ·v + g (v starts at 0, so that v = g after
+	// the first step, as PyTorch's buffer) and p ← p − η·v, or with
+	// Nesterov set p ← p − η·(g + μ·v).
 	SGD Method = iota
-	// Momentum (heavy ball, PyTorch's form): v ← μ·v + g; p ← p − η·v.
+	// Momentum is SGD with μ = 0.9 by default, a name kept for older
+	// configs: v ← μ·v + g; p ← p − η·v.
 	Momentum
-	// Nesterov: v ← μ·v + g; p ← p − η·(g + μ·v).
+	// Nesterov is SGD with Nesterov set and μ = 0.9 by default:
+	// v ← μ·v + g; p ← p − η·(g + μ·v).
 	Nesterov
 	// RMSprop: s ← α·s + (1−α)·g²; p ← p − η·g/(√s + ε). With μ > 0:
 	// b ← μ·b + g/(√s + ε); p ← p − η·b.
@@ -57,15 +63,50 @@ func ParseMethod(s string) (Method, error) {
 type Config struct {
 	Method Method
 	LR     float64 // η
-	// Momentum is μ for Momentum and Nesterov (default 0.9 here; PyTorch's
-	// SGD needs it given) and for RMSprop (default 0).
-	Momentum    float64
+	// Momentum is μ for SGD (default 0, as PyTorch's), for Momentum and
+	// Nesterov (default 0.9) and for RMSprop (default 0).
+	Momentum float64
+	// Nesterov makes SGD's momentum Nesterov's (PyTorch's nesterov=True);
+	// it needs Momentum > 0.
+	Nesterov    bool
 	Alpha       float64 // RMSprop smoothing α (0.99)
 	Beta1       float64 // Adam β₁ (0.9)
 	Beta2       float64 // Adam β₂ (0.999)
 	Eps         float64 // ε (1e-8), added outside the square root
-	WeightDecay float64 // L2 coefficient λ: g ← g + λ·p; decoupled for AdamW (0.01)
-	L1          float64 // L1 coefficient: g ← g + L1·sign(p)
+	WeightDecay float64 // L2 coefficient λ on every parameter, biases included, as PyTorch's weight_decay: g ← g + λ·p; decoupled for AdamW (0.01)
+}
+
+// Uses reports whether the method reads the named hyperparameter (the
+// Config field's name in lower case: "momentum", "nesterov", "alpha",
+// "beta1", "beta2", "eps"; "lr" and "weight_decay" are used by every
+// method). PyTorch's constructors reject the others, and so should a
+// caller that lets users set them.
+func (m Method) Uses(param string) bool {
+	switch param {
+	case "lr", "weight_decay":
+		return true
+	case "momentum":
+		return m == SGD || m == Momentum || m == Nesterov || m == RMSprop
+	case "nesterov":
+		return m == SGD || m == Momentum || m == Nesterov
+	case "alpha":
+		return m == RMSprop
+	case "beta1", "beta2":
+		return m == Adam || m == AdamW
+	case "eps":
+		return m == RMSprop || m == Adam || m == AdamW
+	}
+	return false
+}
+
+// heavyBall reports whether the update keeps a momentum buffer the SGD way.
+func (c *Config) heavyBall() bool {
+	return c.Method == Momentum || c.Method == Nesterov || (c.Method == SGD && c.Momentum > 0)
+}
+
+// nesterov reports whether the SGD-family update is Nesterov's.
+func (c *Config) nesterov() bool {
+	return c.Method == Nesterov || (c.heavyBall() && c.Nesterov)
 }
 
 // Defaults returns PyTorch's default hyperparameters for m.
@@ -96,7 +137,9 @@ func (c Config) Validate() error {
 		return fmt.Errorf("learning rate %g: must be a finite number ≥ 0", c.LR)
 	case !finite(c.Momentum) || c.Momentum < 0 || c.Momentum >= 1:
 		return fmt.Errorf("momentum %g: must be in [0, 1)", c.Momentum)
-	case c.Method == Nesterov && c.Momentum == 0:
+	case c.Nesterov && !c.Method.Uses("nesterov"):
+		return fmt.Errorf("nesterov applies to sgd, not %v", c.Method)
+	case (c.Method == Nesterov || c.Nesterov) && c.Momentum == 0:
 		return fmt.Errorf("nesterov needs momentum > 0")
 	case !finite(c.Alpha) || c.Alpha < 0 || c.Alpha >= 1:
 		return fmt.Errorf("alpha %g: must be in [0, 1)", c.Alpha)
@@ -108,8 +151,6 @@ func (c Config) Validate() error {
 		return fmt.Errorf("eps %g: must be ≥ 0", c.Eps)
 	case !finite(c.WeightDecay) || c.WeightDecay < 0:
 		return fmt.Errorf("weight decay %g: must be ≥ 0", c.WeightDecay)
-	case !finite(c.L1) || c.L1 < 0:
-		return fmt.Errorf("L1 coefficient %g: must be ≥ 0", c.L1)
 	case (c.Method == RMSprop || c.Method == Adam || c.Method == AdamW) && c.Eps == 0:
 		return fmt.Errorf("eps must be > 0 for %v", c.Method)
 	}
@@ -131,7 +172,7 @@ type Optimizer[T num.Float] struct {
 	bufB []T     // RMSprop momentum_buffer | exp_avg_sq
 
 	scratchOnce sync.Once
-	scratch     []T // gradient plus L1/L2 terms, when those are on
+	scratch     []T // gradient plus the L2 term, when that is on
 }
 
 // New returns an optimizer for n parameters, or an error if cfg is invalid.
@@ -140,15 +181,15 @@ func New[T num.Float](cfg Config, n int) (*Optimizer[T], error) {
 		return nil, err
 	}
 	o := &Optimizer[T]{cfg: cfg, n: n, lr: cfg.LR}
-	switch cfg.Method {
-	case Momentum, Nesterov:
+	switch {
+	case cfg.heavyBall():
 		o.bufA = num.Alloc[T](n)
-	case RMSprop:
+	case cfg.Method == RMSprop:
 		o.bufA = num.Alloc[T](n)
 		if cfg.Momentum > 0 {
 			o.bufB = num.Alloc[T](n)
 		}
-	case Adam, AdamW:
+	case cfg.Method == Adam || cfg.Method == AdamW:
 		o.bufA, o.bufB = num.Alloc[T](n), num.Alloc[T](n)
 	}
 	return o, nil
@@ -184,37 +225,23 @@ func (o *Optimizer[T]) Apply(params, grads []T, lo, hi int) {
 		panic("optim: Apply before Begin")
 	}
 	c := &o.cfg
-	lr, mu, wd, l1 := o.lr, c.Momentum, c.WeightDecay, c.L1
+	lr, mu, wd := o.lr, c.Momentum, c.WeightDecay
 	p, g := params[lo:hi], grads[lo:hi]
-	coupled := c.Method != AdamW && wd != 0
-	if coupled || l1 != 0 {
-		// Add the L2 and L1 terms into a scratch copy of the gradient, so
-		// that the update loops below stay simple and grads is never written.
-		// The scratch buffer is per call: Apply runs concurrently on disjoint
+	if c.Method != AdamW && wd != 0 {
+		// Add the L2 term into a scratch copy of the gradient, so that the
+		// update loops below stay simple and grads is never written. The
+		// scratch view is per call: Apply runs concurrently on disjoint
 		// ranges.
 		gg := o.regularized(lo, hi)
 		for i, v := range g {
-			gi := float64(v)
-			if coupled {
-				gi += wd * float64(p[i])
-			}
-			switch {
-			case l1 == 0:
-			case p[i] > 0:
-				gi += l1
-			case p[i] < 0:
-				gi -= l1
-			}
-			gg[i] = T(gi)
+			gg[i] = T(float64(v) + wd*float64(p[i]))
 		}
 		g = gg
 	}
-	switch c.Method {
-	case SGD:
-		num.Axpy(T(-lr), g, p)
-	case Momentum, Nesterov:
+	switch {
+	case c.heavyBall():
 		v := o.bufA[lo:hi]
-		k := momentumKernel{lr: lr, mu: mu, nesterov: c.Method == Nesterov}
+		k := momentumKernel{lr: lr, mu: mu, nesterov: c.nesterov()}
 		switch {
 		case num.Is32[T]() && (haveAVX || k.nesterov):
 			k.run32(num.As32(p), num.As32(g), num.As32(v))
@@ -232,7 +259,9 @@ func (o *Optimizer[T]) Apply(params, grads []T, lo, hi int) {
 			num.Axpy(1, g, v)
 			num.Axpy(T(-lr), v, p)
 		}
-	case RMSprop:
+	case c.Method == SGD:
+		num.Axpy(T(-lr), g, p)
+	case c.Method == RMSprop:
 		var b []T
 		if o.bufB != nil {
 			b = o.bufB[lo:hi]
@@ -243,7 +272,7 @@ func (o *Optimizer[T]) Apply(params, grads []T, lo, hi int) {
 		} else {
 			k.run64(num.As64(p), num.As64(g), num.As64(o.bufA[lo:hi]), num.As64(b))
 		}
-	case Adam, AdamW:
+	case c.Method == Adam || c.Method == AdamW:
 		k := adamKernel{b1: c.Beta1, b2: c.Beta2, eps: c.Eps, stepSize: lr / o.bc1, bc2: o.bc2, decay: 1}
 		if c.Method == AdamW {
 			k.decay = 1 - lr*wd
@@ -271,12 +300,12 @@ type State[T num.Float] struct {
 }
 
 func (o *Optimizer[T]) names() (a, b string) {
-	switch o.cfg.Method {
-	case Momentum, Nesterov:
+	switch {
+	case o.cfg.heavyBall():
 		return "momentum_buffer", ""
-	case RMSprop:
+	case o.cfg.Method == RMSprop:
 		return "square_avg", "momentum_buffer"
-	case Adam, AdamW:
+	case o.cfg.Method == Adam || o.cfg.Method == AdamW:
 		return "exp_avg", "exp_avg_sq"
 	}
 	return "", ""

@@ -21,12 +21,21 @@ func TestUpdateRulesThreeSteps(t *testing.T) {
 	}{
 		{"sgd", func(c *Config) { c.LR = 0.1 }, SGD,
 			[3][2]float64{{0.95, -1.9}, {0.94, -1.92}, {0.97, -1.96}}},
-		{"sgd+l2+l1", func(c *Config) { c.LR, c.WeightDecay, c.L1 = 0.1, 0.5, 0.2 }, SGD,
-			[3][2]float64{{0.88, -1.78}, {0.806, -1.691}, {0.7757, -1.62645}}},
+		{"sgd+l2", func(c *Config) { c.LR, c.WeightDecay = 0.1, 0.5 }, SGD,
+			[3][2]float64{{0.9, -1.8}, {0.845, -1.73}, {0.83275, -1.6835}}},
 		{"momentum", func(c *Config) { c.LR = 0.1 }, Momentum,
 			[3][2]float64{{0.95, -1.9}, {0.895, -1.83}, {0.8755, -1.807}}},
 		{"nesterov", func(c *Config) { c.LR = 0.1 }, Nesterov,
 			[3][2]float64{{0.905, -1.81}, {0.8455, -1.767}, {0.85795, -1.7863}}},
+		// torch.optim.SGD(lr=0.1, momentum=0.9[, nesterov=True]): the same
+		// figures as the named presets above.
+		{"sgd momentum 0.9", func(c *Config) { c.LR, c.Momentum = 0.1, 0.9 }, SGD,
+			[3][2]float64{{0.95, -1.9}, {0.895, -1.83}, {0.8755, -1.807}}},
+		{"sgd nesterov", func(c *Config) { c.LR, c.Momentum, c.Nesterov = 0.1, 0.9, true }, SGD,
+			[3][2]float64{{0.905, -1.81}, {0.8455, -1.767}, {0.85795, -1.7863}}},
+		// SGD(lr=0.1, momentum=0.9, weight_decay=0.5): v ← 0.9v + g + 0.5p.
+		{"sgd momentum+l2", func(c *Config) { c.LR, c.Momentum, c.WeightDecay = 0.1, 0.9, 0.5 }, SGD,
+			[3][2]float64{{0.9, -1.8}, {0.755, -1.55}, {0.61675, -1.2875}}},
 		{"rmsprop", func(c *Config) {}, RMSprop,
 			[3][2]float64{{0.900000019999996, -1.900000009999999}, {0.8802934383202046, -1.9197065936215374}, {0.9313743740465428, -1.9565342567273971}}},
 		{"rmsprop+momentum", func(c *Config) { c.Momentum = 0.5 }, RMSprop,
@@ -84,9 +93,11 @@ func TestApplyInPiecesEqualsWholeStep(t *testing.T) {
 }
 
 func TestStateRoundTripContinuesExactly(t *testing.T) {
-	for _, m := range []Method{Momentum, RMSprop, Adam, AdamW} {
+	for _, m := range []Method{SGD, Momentum, RMSprop, Adam, AdamW} {
 		cfg := Defaults(m)
-		cfg.Momentum = 0.5
+		if m.Uses("momentum") {
+			cfg.Momentum = 0.5
+		}
 		a, _ := New[float32](cfg, 2)
 		pa := []float32{1, -2}
 		a.Step(pa, []float32{0.5, -1})
@@ -127,7 +138,7 @@ func TestConfigValidateRejects(t *testing.T) {
 		{"alpha 1", func(c *Config) { c.Alpha = 1 }, "alpha"},
 		{"eps 0", func(c *Config) { c.Eps = 0 }, "eps"},
 		{"negative decay", func(c *Config) { c.WeightDecay = -1 }, "weight decay"},
-		{"negative l1", func(c *Config) { c.L1 = -1 }, "L1"},
+		{"nesterov with adam", func(c *Config) { c.Nesterov = true }, "nesterov applies to sgd"},
 	} {
 		c := Defaults(Adam)
 		tc.edit(&c)
@@ -139,6 +150,11 @@ func TestConfigValidateRejects(t *testing.T) {
 	c.Momentum = 0
 	if err := c.Validate(); err == nil {
 		t.Error("nesterov without momentum accepted")
+	}
+	c = Defaults(SGD)
+	c.Nesterov = true
+	if err := c.Validate(); err == nil {
+		t.Error("sgd nesterov without momentum accepted (PyTorch refuses it)")
 	}
 	if _, err := ParseMethod("adagrad"); err == nil {
 		t.Error("unknown method accepted")

@@ -39,6 +39,7 @@ type task[T num.Float] struct {
 	coef    T       // gradient scale from norm clipping
 	active  int     // workers with rows in some micro-batch of this step
 	layer0  bool    // phaseReduce covers layer 0 only: the others were reduced in backward
+	l1      bool    // add the L1 term's gradient to the reduced chunk (Config.L1)
 }
 
 // result is a worker's report for one phase.

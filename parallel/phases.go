@@ -74,6 +74,9 @@ func (t *Trainer[T]) runPhase(w int, p phase, tk *task[T]) {
 				num.Axpy(1, t.ws[k].Grad[c[0]:c[1]], g)
 			}
 		}
+		if tk.l1 {
+			t.addL1(g, c[0])
+		}
 		// One vectorised pass: Σg² is NaN or Inf iff some element is (or the
 		// squares overflow T, in which case the scan finds nothing and the
 		// exact float64 sum is taken instead).
@@ -97,6 +100,28 @@ func (t *Trainer[T]) runPhase(w int, p phase, tk *task[T]) {
 			optim.ClipValue(g, t.cfg.ClipValue)
 		}
 		t.opt.Apply(t.m.Params, t.ws[0].Grad, c[0], c[1])
+	}
+}
+
+// addL1 adds L1·sign(w) to g, the gradient of Params[off:off+len(g)], at
+// the positions of dense and conv weights; biases and batch norm's scales
+// have no L1 term (Keras's kernel_regularizer).
+func (t *Trainer[T]) addL1(g []T, off int) {
+	l1 := T(t.cfg.L1)
+	for _, l := range t.m.Layout.Layers {
+		if k := l.Spec.Kind; k != model.KindDense && k != model.KindConv {
+			continue
+		}
+		w := l.Params[0]
+		lo, hi := max(w.Offset, off), min(w.Offset+w.Size(), off+len(g))
+		for i := lo; i < hi; i++ {
+			switch w := t.m.Params[i]; {
+			case w > 0:
+				g[i-off] += l1
+			case w < 0:
+				g[i-off] -= l1
+			}
+		}
 	}
 }
 

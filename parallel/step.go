@@ -234,6 +234,9 @@ func (s *Session[T]) finish(total int, sr *StepResult) error {
 	}
 	start := time.Now()
 	tk.layer0 = s.overlap
+	// The L1 term joins the gradient once, after the last sum: in the
+	// in-process reduction, or across processes in the check after it.
+	tk.l1 = t.cfg.L1 > 0 && !t.distributed()
 	if err := s.dispatch(phaseReduce); err != nil {
 		return err
 	}
@@ -248,6 +251,7 @@ func (s *Session[T]) finish(total int, sr *StepResult) error {
 			return err
 		}
 		t.stats.Comm += time.Since(c0)
+		tk.l1 = t.cfg.L1 > 0
 		if err := s.dispatch(phaseCheck); err != nil {
 			return err
 		}
@@ -326,7 +330,7 @@ func (s *Session[T]) postLayer(l int) {
 // reduction (bench) and, with Grads, for inspecting what a batch's
 // gradient is. Call it between steps, from the goroutine that called Run.
 func (s *Session[T]) AllReduce() error {
-	s.task.active, s.task.layer0 = s.t.cfg.Workers, false
+	s.task.active, s.task.layer0, s.task.l1 = s.t.cfg.Workers, false, false
 	if err := s.dispatch(phaseReduce); err != nil {
 		return err
 	}

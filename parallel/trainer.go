@@ -2,6 +2,7 @@ package parallel
 
 import (
 	"fmt"
+	"math"
 	"runtime"
 	"time"
 
@@ -21,6 +22,11 @@ type Config struct {
 	Seed      uint64     // dropout randomness (data order is the batcher's)
 	ClipNorm  float64    // clip the gradient to this global L2 norm; 0 for none
 	ClipValue float64    // clamp each gradient element to ±ClipValue; 0 for none
+	// L1 adds L1·Σ|w| over the dense and conv weights (not the biases, not
+	// batch norm) to the loss, as Keras's kernel_regularizer: L1·sign(w)
+	// joins each step's summed gradient before clipping. Reported losses
+	// stay the data loss.
+	L1 float64
 	// Schedule sets the learning rate of each step from the optimizer's base
 	// rate, with StepsPerEpoch converting steps to epochs (Fit sets it).
 	Schedule      optim.Schedule
@@ -112,6 +118,9 @@ func New[T num.Float](m *model.Model[T], opt *optim.Optimizer[T], cfg Config) (*
 	}
 	if !(cfg.ClipNorm >= 0) || !(cfg.ClipValue >= 0) {
 		return nil, fmt.Errorf("clipping thresholds must be ≥ 0 (norm %g, value %g)", cfg.ClipNorm, cfg.ClipValue)
+	}
+	if !(cfg.L1 >= 0) || math.IsInf(cfg.L1, 0) {
+		return nil, fmt.Errorf("L1 coefficient %g: must be a finite number ≥ 0", cfg.L1)
 	}
 	t := &Trainer[T]{cfg: cfg, m: m, opt: opt}
 	w := cfg.Workers

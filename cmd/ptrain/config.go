@@ -5,9 +5,15 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"math"
 	"os"
+	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/ptrain/ptrain/model"
+	"github.com/ptrain/ptrain/optim"
 )
 
 // optFloat is a float flag that remembers whether it was given, so that an
@@ -47,6 +53,26 @@ func (o optFloat) MarshalJSON() ([]byte, error) {
 	return json.Marshal(o.V)
 }
 
+// autoFloat is a float flag whose value -1 means "chosen from the data"
+// (-test): -h describes the default in words instead of printing -1.
+type autoFloat struct{ p *float64 }
+
+func (a autoFloat) String() string {
+	if a.p == nil || *a.p == -1 {
+		return ""
+	}
+	return strconv.FormatFloat(*a.p, 'g', -1, 64)
+}
+
+func (a autoFloat) Set(s string) error {
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		return fmt.Errorf("want a number, got %q", s)
+	}
+	*a.p = v
+	return nil
+}
+
 func (o *optFloat) UnmarshalJSON(b []byte) error {
 	if string(b) == "null" {
 		*o = optFloat{}
@@ -82,6 +108,7 @@ type Config struct {
 	Optimizer   string   `json:"optimizer"`
 	LR          optFloat `json:"lr"`
 	Momentum    optFloat `json:"momentum"`
+	Nesterov    bool     `json:"nesterov"`
 	Beta1       optFloat `json:"beta1"`
 	Beta2       optFloat `json:"beta2"`
 	Eps         optFloat `json:"eps"`
@@ -107,6 +134,34 @@ type Config struct {
 	Plot    string `json:"plot"`
 	JSON    bool   `json:"json"`
 	Quiet   bool   `json:"quiet"`
+
+	// given names the settings this command gave (flags and -config
+	// keys), for warnings about ones the run will not use.
+	given map[string]bool
+}
+
+// ignored lists, as warnings, the settings given that this run will not
+// use.
+func (c *Config) ignored() []string {
+	var w []string
+	if k, _, _ := strings.Cut(c.Data, ":"); k != "csv" {
+		var csv []string
+		for _, f := range []string{"label", "csv-header", "csv-skip", "csv-delim"} {
+			if c.given[f] {
+				csv = append(csv, "-"+f)
+			}
+		}
+		if len(csv) > 0 {
+			w = append(w, fmt.Sprintf("%s ignored: they apply to csv: data, not %s", strings.Join(csv, ", "), c.Data))
+		}
+	}
+	if c.ValOnTest && c.given["val"] {
+		w = append(w, "-val ignored: -val-on-test reports the test split instead of a validation split")
+	}
+	if c.Init != "" && c.given["weight-init"] {
+		w = append(w, fmt.Sprintf("-weight-init ignored: the weights come from -init %s", c.Init))
+	}
+	return w
 }
 
 func defaultConfig() Config {
@@ -119,47 +174,48 @@ func defaultConfig() Config {
 
 // trainFlags binds every training flag to c.
 func trainFlags(fs *flag.FlagSet, c *Config) {
-	fs.StringVar(&c.Data, "data", c.Data, "dataset: digits | mnist[:DIR] | fashion-mnist[:DIR] | csv:FILE | synthetic:xor|spirals|blobs|regression[:N]")
+	fs.StringVar(&c.Data, "data", c.Data, "dataset: digits | mnist[:DIR] | fashion-mnist[:DIR] | csv:FILE | synthetic:xor|spirals|blobs|regression[:N]; without DIR, $PTRAIN_DATA/mnist or $PTRAIN_DATA/fashion-mnist (Fashion-MNIST: else Debian's /usr/share/datasets/fashion-mnist)")
 	fs.StringVar(&c.Label, "label", c.Label, "CSV label column: header name or 0-based index, negative from the end (default: last); several, comma-separated, for regression")
 	fs.StringVar(&c.Task, "task", c.Task, "CSV task: classification or regression (default classification)")
 	fs.BoolVar(&c.CSVHeader, "csv-header", c.CSVHeader, "the CSV's first line (after -csv-skip) names the columns")
 	fs.IntVar(&c.CSVSkip, "csv-skip", c.CSVSkip, "CSV lines to skip first (scikit-learn's tables have 1 metadata line)")
 	fs.StringVar(&c.CSVDelim, "csv-delim", c.CSVDelim, "CSV field delimiter (one character; \\t for tab)")
-	fs.Float64Var(&c.Test, "test", c.Test, "fraction held out as the test set when the dataset has none (default 0.2 for digits and synthetic, 0 for CSV)")
+	fs.Var(autoFloat{&c.Test}, "test", "fraction held out as the test set (seeded, the same for every -seed) when the dataset has none; 0 for none (default 0.2; MNIST and Fashion-MNIST have their own)")
 	fs.Float64Var(&c.Val, "val", c.Val, "fraction of the training data held out for validation; 0 for none")
 	fs.BoolVar(&c.ValOnTest, "val-on-test", c.ValOnTest, "report the test split's loss and accuracy after every epoch instead of a validation split's (for time-to-accuracy comparisons; do not tune on it)")
 	fs.StringVar(&c.Normalize, "normalize", c.Normalize, "feature preprocessing fitted on the training split: none, minmax or zscore (image datasets are always scaled to [0,1])")
 	fs.BoolVar(&c.Shuffle, "shuffle", c.Shuffle, "reshuffle the training data every epoch (false keeps the file order)")
-	fs.StringVar(&c.Arch, "arch", c.Arch, "model spec, e.g. 784-256:relu-128:relu-10:softmax (default: INPUTS-128:relu-OUTPUTS with softmax for classification)")
+	fs.StringVar(&c.Arch, "arch", c.Arch, "model spec, e.g. 784-256:relu-128:relu-10:softmax (default for classification: INPUTS-128:relu-CLASSES:softmax, or INPUTS-256:relu-128:relu-CLASSES:softmax from 256 inputs; for regression INPUTS-64:relu-64:relu-OUTPUTS)")
 	fs.Float64Var(&c.Dropout, "dropout", c.Dropout, "dropout probability after every hidden layer that the spec gives none")
 	fs.StringVar(&c.WeightInit, "weight-init", c.WeightInit, "initialisation: auto (He for ReLU, Xavier otherwise), xavier-uniform, xavier-normal, he-uniform, he-normal")
-	fs.StringVar(&c.Init, "init", c.Init, "start from the weights in this safetensors file (dense.<i>.weight/bias) instead of a fresh initialisation")
+	fs.StringVar(&c.Init, "init", c.Init, "start from the weights in this safetensors file instead of a fresh initialisation: dense.<i>.weight (out, in) and dense.<i>.bias for the i-th dense layer, PyTorch's nn.Linear layout (a mismatch lists the names expected and found)")
 	fs.StringVar(&c.Loss, "loss", c.Loss, "loss: mse, bce or crossentropy (default: from the output activation)")
 	fs.StringVar(&c.DType, "dtype", c.DType, "element type: float32 or float64")
-	fs.StringVar(&c.Optimizer, "optimizer", c.Optimizer, "sgd, momentum, nesterov, rmsprop, adam or adamw")
-	fs.Var(flagValue{&c.LR}, "lr", "learning rate (default: the optimizer's, as PyTorch: 0.01 for SGD family and RMSprop, 0.001 for Adam)")
-	fs.Var(flagValue{&c.Momentum}, "momentum", "momentum μ (default 0.9 for momentum/nesterov, 0 for rmsprop)")
-	fs.Var(flagValue{&c.Beta1}, "beta1", "Adam β₁ (default 0.9)")
-	fs.Var(flagValue{&c.Beta2}, "beta2", "Adam β₂ (default 0.999)")
-	fs.Var(flagValue{&c.Eps}, "eps", "ε added outside the square root (default 1e-8)")
-	fs.Var(flagValue{&c.Alpha}, "alpha", "RMSprop smoothing α (default 0.99)")
-	fs.Var(flagValue{&c.WeightDecay}, "weight-decay", "L2 penalty (coupled), decoupled for adamw (default 0, 0.01 for adamw)")
-	fs.Float64Var(&c.L1, "l1", c.L1, "L1 penalty coefficient")
+	fs.StringVar(&c.Optimizer, "optimizer", c.Optimizer, "sgd, rmsprop, adam or adamw, as torch.optim's; momentum and nesterov are sgd with -momentum 0.9 (and -nesterov)")
+	fs.Var(flagValue{&c.LR}, "lr", "learning rate (default: the optimizer's, as PyTorch: 0.01 for the SGD family and RMSprop, 0.001 for Adam)")
+	fs.Var(flagValue{&c.Momentum}, "momentum", "momentum μ for sgd and rmsprop (default 0, as PyTorch; 0.9 for -optimizer momentum/nesterov)")
+	fs.BoolVar(&c.Nesterov, "nesterov", c.Nesterov, "sgd: Nesterov momentum (PyTorch's nesterov=True; needs -momentum > 0)")
+	fs.Var(flagValue{&c.Beta1}, "beta1", "adam, adamw: β₁ (default 0.9)")
+	fs.Var(flagValue{&c.Beta2}, "beta2", "adam, adamw: β₂ (default 0.999)")
+	fs.Var(flagValue{&c.Eps}, "eps", "rmsprop, adam, adamw: ε added outside the square root (default 1e-8)")
+	fs.Var(flagValue{&c.Alpha}, "alpha", "rmsprop: smoothing α (default 0.99)")
+	fs.Var(flagValue{&c.WeightDecay}, "weight-decay", "PyTorch's weight_decay λ on every parameter, biases included: λ·p is added to the gradient (after clipping, in the optimizer); for adamw decoupled, p ← p·(1 − lr·λ) (default 0, 0.01 for adamw)")
+	fs.Float64Var(&c.L1, "l1", c.L1, "L1 regularisation λ₁, as Keras's kernel_regularizer: λ₁·Σ|w| over the weights only (not the biases) is added to the loss, so λ₁·sign(w) joins the gradient before clipping; train_loss stays the data loss")
 	fs.Float64Var(&c.ClipNorm, "clip-norm", c.ClipNorm, "clip the gradient to this global L2 norm (0: off)")
 	fs.Float64Var(&c.ClipValue, "clip-value", c.ClipValue, "clamp every gradient element to ±this (0: off)")
-	fs.StringVar(&c.Schedule, "schedule", c.Schedule, "learning-rate schedule: constant, step:EVERY:GAMMA, exp:GAMMA or cosine[:MIN]")
+	fs.StringVar(&c.Schedule, "schedule", c.Schedule, "learning-rate schedule: constant; step:EVERY:GAMMA (×GAMMA every EVERY epochs); exp:GAMMA (×GAMMA every epoch); cosine[:MIN] (from -lr down to MIN, default 0, updated at every optimizer step along -epochs × steps per epoch)")
 	fs.IntVar(&c.Warmup, "warmup", c.Warmup, "linear learning-rate warm-up over this many steps")
 	fs.IntVar(&c.Epochs, "epochs", c.Epochs, "total epochs (a resumed run continues up to this number)")
 	fs.IntVar(&c.Batch, "batch", c.Batch, "mini-batch size")
 	fs.IntVar(&c.Accum, "accum", c.Accum, "micro-batches accumulated per optimizer step (effective batch = batch × accum)")
 	fs.IntVar(&c.Workers, "workers", c.Workers, "data-parallel worker goroutines (0: one per usable CPU)")
 	fs.Uint64Var(&c.Seed, "seed", c.Seed, "random seed: initialisation, splits, shuffling, dropout")
-	fs.IntVar(&c.Patience, "patience", c.Patience, "early stopping: stop after this many epochs without a better validation loss and keep the best weights (0: off)")
+	fs.IntVar(&c.Patience, "patience", c.Patience, "early stopping: stop after this many epochs without a better validation loss and keep the best weights (0: off; needs -val > 0)")
 	fs.BoolVar(&c.MPIOverlap, "mpi-overlap", c.MPIOverlap, "under MPI, all-reduce the last layers' gradients while the first layers are still in backward (same results; slower on one machine, meant for networks)")
 	fs.StringVar(&c.Out, "out", c.Out, "checkpoint written after every epoch and at the end (safetensors)")
-	fs.StringVar(&c.Metrics, "metrics", c.Metrics, "write per-epoch metrics to this file: .csv, or .jsonl for JSON lines")
-	fs.StringVar(&c.Plot, "plot", c.Plot, "plot loss and accuracy curves to this file (.png or .svg)")
-	fs.BoolVar(&c.JSON, "json", c.JSON, "machine-readable output: one JSON object per epoch on stdout, human text on stderr")
+	fs.StringVar(&c.Metrics, "metrics", c.Metrics, "write per-epoch metrics to this file: .csv, or .jsonl (.json, .ndjson) for JSON lines")
+	fs.StringVar(&c.Plot, "plot", c.Plot, "plot the loss curves, and for classification the accuracy curves, to this file (.png or .svg)")
+	fs.BoolVar(&c.JSON, "json", c.JSON, "machine-readable output: JSON objects on stdout, one a line, each with an \"event\" (epoch, final; see the README); human text on stderr")
 	fs.BoolVar(&c.Quiet, "quiet", c.Quiet, "no progress output")
 }
 
@@ -167,24 +223,41 @@ func trainFlags(fs *flag.FlagSet, c *Config) {
 // where its output goes. Everything else is the checkpoint's.
 var resumable = map[string]bool{"epochs": true, "out": true, "metrics": true, "plot": true, "json": true, "quiet": true, "workers": true, "patience": true, "mpi-overlap": true}
 
-// loadConfigFile reads a JSON config file over c. Unknown keys are errors,
-// so that a typo does not silently train something else.
-func loadConfigFile(path string, c *Config) error {
+// loadConfigFile reads a JSON config file over c and returns the keys it
+// sets. Unknown keys are errors, so that a typo does not silently train
+// something else.
+func loadConfigFile(path string, c *Config) (map[string]bool, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return err
+		return nil, fmt.Errorf("-config: %w", err)
 	}
+	keys, err := loadConfigJSON(path, b, c)
+	if err != nil {
+		return nil, err
+	}
+	return keys, nil
+}
+
+func loadConfigJSON(path string, b []byte, c *Config) (map[string]bool, error) {
 	dec := json.NewDecoder(strings.NewReader(string(b)))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(c); err != nil {
 		var se *json.SyntaxError
 		if errors.As(err, &se) {
 			line := 1 + strings.Count(string(b[:se.Offset]), "\n")
-			return fmt.Errorf("config %s: line %d: %v", path, line, err)
+			return nil, fmt.Errorf("config %s: line %d: %v", path, line, err)
 		}
-		return fmt.Errorf("config %s: %v (keys are the flag names, e.g. \"epochs\", \"lr\")", path, err)
+		return nil, fmt.Errorf("config %s: %v (keys are the flag names, e.g. \"epochs\", \"lr\")", path, err)
 	}
-	return nil
+	var raw map[string]json.RawMessage
+	_ = json.Unmarshal(b, &raw) // it decoded above
+	keys := map[string]bool{}
+	for k, v := range raw {
+		if string(v) != "null" {
+			keys[k] = true
+		}
+	}
+	return keys, nil
 }
 
 // validate checks what flag parsing cannot.
@@ -212,15 +285,100 @@ func (c *Config) validate() error {
 		return fmt.Errorf("-warmup %d: must be ≥ 0", c.Warmup)
 	case c.Task != "" && c.Task != "classification" && c.Task != "regression":
 		return fmt.Errorf("-task %q: want classification or regression", c.Task)
-	case !(c.ClipNorm >= 0) || !(c.ClipValue >= 0) || !(c.L1 >= 0):
-		return fmt.Errorf("-clip-norm, -clip-value and -l1 must be ≥ 0")
+	case !(c.ClipNorm >= 0) || !(c.ClipValue >= 0) || !(c.L1 >= 0) || math.IsInf(c.L1, 0):
+		return fmt.Errorf("-clip-norm, -clip-value and -l1 must be finite and ≥ 0")
 	case c.Out == "":
 		return fmt.Errorf("-out: a checkpoint path is needed")
+	case c.CSVSkip < 0:
+		return fmt.Errorf("-csv-skip %d: must be ≥ 0", c.CSVSkip)
+	case c.Normalize != "none" && c.Normalize != "minmax" && c.Normalize != "zscore":
+		return fmt.Errorf("-normalize %q: want none, minmax or zscore", c.Normalize)
+	case c.Patience > 0 && c.Val == 0 && !c.ValOnTest:
+		return fmt.Errorf("-patience %d: early stopping watches the validation loss, and -val 0 holds out none (give -val 0.1, say)", c.Patience)
+	case c.Metrics != "" && !isJSONLines(c.Metrics) && strings.ToLower(filepath.Ext(c.Metrics)) != ".csv":
+		return fmt.Errorf("-metrics %s: want a .csv file, or .jsonl (.json, .ndjson) for JSON lines", c.Metrics)
+	case c.Plot != "" && !slices.Contains([]string{".png", ".svg"}, strings.ToLower(filepath.Ext(c.Plot))):
+		return fmt.Errorf("-plot %s: want a .png or .svg file", c.Plot)
 	}
 	if _, err := delimiter(c.CSVDelim); err != nil {
 		return err
 	}
+	if err := checkDataSpec(c.Data); err != nil {
+		return err
+	}
+	if c.Arch != "" {
+		if _, err := model.ParseSpec(c.Arch); err != nil {
+			return fmt.Errorf("-arch %s: %w", c.Arch, err)
+		}
+	}
+	if c.Loss != "" {
+		if _, err := model.ParseLoss(c.Loss); err != nil {
+			return fmt.Errorf("-loss: %w", err)
+		}
+	}
+	if _, err := model.ParseInit(c.WeightInit); err != nil {
+		return fmt.Errorf("-weight-init: %w", err)
+	}
+	oc, err := optimizerConfig(c)
+	if err != nil {
+		return err
+	}
+	sc, err := optim.ParseSchedule(c.Schedule, c.Epochs)
+	if err != nil {
+		return fmt.Errorf("-schedule: %w", err)
+	}
+	if sc.Kind == optim.Cosine && sc.Min > oc.LR {
+		return fmt.Errorf("-schedule %s: the floor %g is above the learning rate %g (-lr): the rate would climb to it instead of decaying", c.Schedule, sc.Min, oc.LR)
+	}
 	return nil
+}
+
+// hyperparameters are the optimizer flags that only some methods use, with
+// optim.Method.Uses's names.
+func (c *Config) hyperparameters() []struct {
+	flag, param string
+	set         bool
+} {
+	return []struct {
+		flag, param string
+		set         bool
+	}{{"momentum", "momentum", c.Momentum.Set}, {"nesterov", "nesterov", c.Nesterov}, {"alpha", "alpha", c.Alpha.Set},
+		{"beta1", "beta1", c.Beta1.Set}, {"beta2", "beta2", c.Beta2.Set}, {"eps", "eps", c.Eps.Set}}
+}
+
+// optimizerConfig turns the optimizer flags into an optim.Config on top of
+// the method's defaults. A hyperparameter the method does not use is an
+// error, as in PyTorch, rather than silently ignored.
+func optimizerConfig(c *Config) (optim.Config, error) {
+	method, err := optim.ParseMethod(c.Optimizer)
+	if err != nil {
+		return optim.Config{}, fmt.Errorf("-optimizer: %w", err)
+	}
+	for _, h := range c.hyperparameters() {
+		if h.set && !method.Uses(h.param) {
+			var users []string
+			for _, m := range []optim.Method{optim.SGD, optim.Momentum, optim.Nesterov, optim.RMSprop, optim.Adam, optim.AdamW} {
+				if m.Uses(h.param) {
+					users = append(users, m.String())
+				}
+			}
+			return optim.Config{}, fmt.Errorf("-%s does not apply to -optimizer %s (it is a hyperparameter of %s)", h.flag, c.Optimizer, strings.Join(users, ", "))
+		}
+	}
+	oc := optim.Defaults(method)
+	for _, o := range []struct {
+		v   optFloat
+		dst *float64
+	}{{c.LR, &oc.LR}, {c.Momentum, &oc.Momentum}, {c.Beta1, &oc.Beta1}, {c.Beta2, &oc.Beta2}, {c.Eps, &oc.Eps}, {c.Alpha, &oc.Alpha}, {c.WeightDecay, &oc.WeightDecay}} {
+		if o.v.Set {
+			*o.dst = o.v.V
+		}
+	}
+	oc.Nesterov = c.Nesterov
+	if err := oc.Validate(); err != nil {
+		return oc, fmt.Errorf("-optimizer %s: %w", c.Optimizer, err)
+	}
+	return oc, nil
 }
 
 func delimiter(s string) (rune, error) {

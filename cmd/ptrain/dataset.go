@@ -22,8 +22,67 @@ type splits struct {
 // samples.
 const testSeed = 20240601
 
-// mnistDirs are searched, in order, for "mnist" without a directory.
-var mnistDirs = []string{"../shared/datasets/mnist", "shared/datasets/mnist", "/usr/share/datasets/mnist"}
+// dataEnv names the directory that holds mnist/ and fashion-mnist/ for
+// -data mnist and -data fashion-mnist without a directory.
+const dataEnv = "PTRAIN_DATA"
+
+// imageDir is the directory of -data mnist[:DIR] or fashion-mnist[:DIR]:
+// DIR, else $PTRAIN_DATA/KIND, else Debian's for Fashion-MNIST.
+func imageDir(kind, dir string) (string, error) {
+	if dir != "" {
+		return dir, nil
+	}
+	if root := os.Getenv(dataEnv); root != "" {
+		return filepath.Join(root, kind), nil
+	}
+	if kind == "fashion-mnist" {
+		return data.FashionMNISTDir, nil
+	}
+	return "", fmt.Errorf("-data mnist: no directory: give -data mnist:DIR, or set %s to a directory holding mnist/ (and fashion-mnist/); the four files are at %s", dataEnv, data.MNISTURL)
+}
+
+// dataKinds are the -data forms, for messages.
+const dataKinds = "digits, mnist[:DIR], fashion-mnist[:DIR], csv:FILE or synthetic:xor|spirals|blobs|regression[:N]"
+
+// checkDataSpec checks the form of -data without reading anything.
+func checkDataSpec(spec string) error {
+	kind, arg, _ := strings.Cut(spec, ":")
+	switch kind {
+	case "digits":
+		if arg != "" {
+			return fmt.Errorf("-data %q: digits takes no argument", spec)
+		}
+	case "mnist", "fashion-mnist":
+	case "csv":
+		if arg == "" {
+			return fmt.Errorf("-data csv:FILE: no file named")
+		}
+	case "synthetic":
+		_, _, err := syntheticSpec(spec)
+		return err
+	default:
+		return fmt.Errorf("-data %q: want %s", spec, dataKinds)
+	}
+	return nil
+}
+
+// syntheticSpec reads synthetic:KIND[:N].
+func syntheticSpec(spec string) (kind string, n int, err error) {
+	_, arg, _ := strings.Cut(spec, ":")
+	kind, ns, _ := strings.Cut(arg, ":")
+	switch kind {
+	case "xor", "spirals", "blobs", "regression":
+	default:
+		return "", 0, fmt.Errorf("-data %s: want synthetic:xor, spirals, blobs or regression[:N]", spec)
+	}
+	n = 1000
+	if ns != "" {
+		if n, err = strconv.Atoi(ns); err != nil || n < 2 || n > 10_000_000 {
+			return "", 0, fmt.Errorf("-data %s: sample count %q must be an integer in [2, 10000000]", spec, ns)
+		}
+	}
+	return kind, n, nil
+}
 
 // loadDataset reads the dataset c.Data names and returns it whole plus its
 // standard test split, if it has one.
@@ -33,18 +92,9 @@ func loadDataset(c *Config, classes []string) (all, test *data.Dataset, err erro
 	case "digits":
 		all, err = data.Digits()
 	case "mnist", "fashion-mnist":
-		dir := arg
-		if dir == "" {
-			dir = data.FashionMNISTDir
-			if kind == "mnist" {
-				dir = mnistDirs[0]
-				for _, d := range mnistDirs {
-					if _, e := os.Stat(d); e == nil {
-						dir = d
-						break
-					}
-				}
-			}
+		dir, err := imageDir(kind, arg)
+		if err != nil {
+			return nil, nil, errUsage{err}
 		}
 		return data.LoadMNIST(dir, kind == "fashion-mnist")
 	case "csv":
@@ -58,31 +108,44 @@ func loadDataset(c *Config, classes []string) (all, test *data.Dataset, err erro
 		}
 		all, err = data.ReadCSVFile(arg, data.CSVOptions{Comma: comma, Skip: c.CSVSkip, Header: c.CSVHeader, Label: c.Label, Task: task, Classes: classes})
 	case "synthetic":
-		k, ns, _ := strings.Cut(arg, ":")
-		n := 1000
-		if ns != "" {
-			if n, err = strconv.Atoi(ns); err != nil || n < 2 || n > 10_000_000 {
-				return nil, nil, fmt.Errorf("-data %s: sample count %q must be an integer in [2, 10000000]", c.Data, ns)
-			}
+		k, n, serr := syntheticSpec(c.Data)
+		if serr != nil {
+			return nil, nil, errUsage{serr}
 		}
 		all, err = data.Synthetic(k, n, c.Seed)
 	default:
-		return nil, nil, fmt.Errorf("-data %q: want digits, mnist[:DIR], fashion-mnist[:DIR], csv:FILE or synthetic:KIND[:N]", c.Data)
+		return nil, nil, errUsage{fmt.Errorf("-data %q: want %s", c.Data, dataKinds)}
 	}
-	return all, nil, err
+	if err != nil {
+		return nil, nil, err
+	}
+	if c.Task != "" && kind != "csv" && c.Task != all.Task.String() {
+		return nil, nil, errUsage{fmt.Errorf("-task %s: %s is a %v dataset (-task applies to csv: data)", c.Task, c.Data, all.Task)}
+	}
+	return all, nil, nil
 }
 
+// defaultTest is the share of a dataset without a test set of its own that
+// is held out as one unless -test says otherwise.
+const defaultTest = 0.2
+
 // testFraction is the share of a dataset without a test set of its own that
-// is held out as one: -test, or by default 0.2 for the built-in sets and
-// none for the user's CSV.
+// is held out as one: -test, or by default 0.2. Runs saved before the
+// default applied to CSV data (their config says -1) held out none of it.
 func testFraction(c *Config) float64 {
 	if c.Test != -1 {
 		return c.Test
 	}
-	if k, _, _ := strings.Cut(c.Data, ":"); k == "digits" || k == "synthetic" {
-		return 0.2
+	return defaultTest
+}
+
+// legacyTestFraction is testFraction for a checkpoint's config, whose -1
+// meant 0 for CSV data when it was written.
+func legacyTestFraction(c *Config) float64 {
+	if k, _, _ := strings.Cut(c.Data, ":"); c.Test == -1 && k == "csv" {
+		return 0
 	}
-	return 0
+	return testFraction(c)
 }
 
 // loadSplits loads the dataset and cuts it into train, validation and test
@@ -95,9 +158,12 @@ func loadSplits(c *Config) (*splits, error) {
 	}
 	s := &splits{name: c.Data}
 	if test == nil {
-		if all, test, err = all.Split(testFraction(c), testSeed); err != nil {
+		c.Test = testFraction(c) // stored resolved in the checkpoint, for eval
+		if all, test, err = all.Split(c.Test, testSeed); err != nil {
 			return nil, fmt.Errorf("-test: %w", err)
 		}
+	} else if c.Test != -1 {
+		warnf("-test %g is ignored: %s has a test set of its own", c.Test, c.Data)
 	}
 	s.test = test
 	if c.ValOnTest {

@@ -1,13 +1,17 @@
 package main
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/csv"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"math"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -15,7 +19,6 @@ import (
 	"github.com/ptrain/ptrain/data"
 	"github.com/ptrain/ptrain/model"
 	"github.com/ptrain/ptrain/model/num"
-	"github.com/ptrain/ptrain/model/safetensors"
 	"github.com/ptrain/ptrain/optim"
 	"github.com/ptrain/ptrain/parallel"
 )
@@ -24,19 +27,44 @@ const evalExamples = `
 Examples:
   ptrain eval -model ptrain.safetensors                 # the run's own test split
   ptrain eval -model mnist.safetensors -data mnist:../shared/datasets/mnist -json
-  ptrain eval -model iris.safetensors -data csv:other.csv
+  ptrain eval -model iris.safetensors -data csv:other.csv -csv-skip 0 -csv-header
 `
+
+// csvFlags are the CSV reading flags that train, eval and predict share.
+type csvFlags struct {
+	label  string
+	header bool
+	skip   int
+	delim  string
+}
+
+// bind declares the flags on fs, with what as the help's subject.
+func (o *csvFlags) bind(fs *flag.FlagSet, labelHelp string) {
+	fs.StringVar(&o.label, "label", o.label, labelHelp)
+	fs.BoolVar(&o.header, "csv-header", o.header, "the CSV's first line (after -csv-skip) names the columns")
+	fs.IntVar(&o.skip, "csv-skip", o.skip, "CSV lines to skip first (scikit-learn's tables have 1 metadata line)")
+	fs.StringVar(&o.delim, "csv-delim", o.delim, "CSV field delimiter (one character; \\t for tab)")
+}
+
+// given reports which flags of fs were set on the command line.
+func given(fs *flag.FlagSet) map[string]bool {
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	return set
+}
 
 // cmdEval is "ptrain eval".
 func cmdEval(ctx context.Context, args []string, stderr io.Writer) error {
 	fs := flag.NewFlagSet("eval", flag.ContinueOnError)
 	path := fs.String("model", "", "checkpoint to evaluate (required)")
-	dataSpec := fs.String("data", "", "dataset (default: the one the model was trained on); its test split is used when it has one")
+	dataSpec := fs.String("data", "", "dataset (default: the one the model was trained on); its test split is used when it has one, and the run's held-out test split when it is the run's own data")
 	workers := fs.Int("workers", 0, "worker goroutines (0: one per usable CPU)")
 	batch := fs.Int("batch", 256, "evaluation batch size")
-	asJSON := fs.Bool("json", false, "print one JSON object with loss, accuracy, confusion and per-class figures")
+	asJSON := fs.Bool("json", false, `print one JSON object ("event": "eval") with the figures`)
+	co := csvFlags{header: true, delim: ","}
+	co.bind(fs, "CSV label column(s), as for train")
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: ptrain eval -model CKPT [flags]\n\nEvaluates a checkpoint: loss, accuracy and, for classification, the confusion matrix and per-class precision and recall.\n\nFlags:\n")
+		fmt.Fprintf(fs.Output(), "Usage: ptrain eval -model CKPT [flags]\n\nEvaluates a checkpoint: for classification loss, accuracy, the confusion matrix and per-class\nprecision and recall; for regression MSE, RMSE, MAE and R².\nThe CSV flags default to the training run's.\n\nFlags:\n")
 		fs.PrintDefaults()
 		fmt.Fprint(fs.Output(), evalExamples)
 	}
@@ -49,13 +77,50 @@ func cmdEval(ctx context.Context, args []string, stderr io.Writer) error {
 	if *batch < 1 || *workers < 0 {
 		return errUsage{fmt.Errorf("-batch must be ≥ 1 and -workers ≥ 0")}
 	}
+	if *dataSpec != "" {
+		if err := checkDataSpec(*dataSpec); err != nil {
+			return errUsage{err}
+		}
+	}
 	ck, err := readCheckpoint(*path)
 	if err != nil {
 		return err
 	}
-	ds, err := checkpointData(ck, *dataSpec)
+	set := given(fs)
+	c := ck.cfg
+	if set["label"] {
+		c.Label = co.label
+	}
+	if set["csv-header"] {
+		c.CSVHeader = co.header
+	}
+	if set["csv-skip"] {
+		c.CSVSkip = co.skip
+	}
+	if set["csv-delim"] {
+		if _, err := delimiter(co.delim); err != nil {
+			return errUsage{err}
+		}
+		c.CSVDelim = co.delim
+	}
+	ds, split, err := checkpointData(ck, &c, *dataSpec)
 	if err != nil {
 		return err
+	}
+	if split == "training" {
+		fmt.Fprintf(stderr, "ptrain eval: note: the run held out no test split (-test 0), so these are the %d samples it was trained on, not a test score; give -data with held-out data\n", ds.N)
+	}
+	if ck.task == "regression" {
+		var rm regressionMetrics
+		if ck.file.Tensors[0].DType == "F64" {
+			rm, err = evaluateRegression[float64](ck, ds)
+		} else {
+			rm, err = evaluateRegression[float32](ck, ds)
+		}
+		if err != nil {
+			return err
+		}
+		return rm.print(os.Stdout, ds, split, *asJSON)
 	}
 	var met parallel.Metrics
 	if ck.file.Tensors[0].DType == "F64" {
@@ -66,36 +131,41 @@ func cmdEval(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	return printMetrics(os.Stdout, ds, met, *asJSON)
+	return printMetrics(os.Stdout, ds, split, met, *asJSON)
 }
 
 // checkpointData loads the data to evaluate a checkpoint on: spec, or the
-// checkpoint's own dataset, with the checkpoint's classes and transform.
-// Of a dataset with a test split, the test split is used.
-func checkpointData(ck *checkpoint, spec string) (*data.Dataset, error) {
-	c := ck.cfg
+// checkpoint's own dataset, read as c says (the checkpoint's config with
+// eval's CSV flags), with the checkpoint's classes and transform. Of a
+// dataset with a test split, the test split is used; of the run's own data
+// without one, the split the run held out. split says which: "test",
+// "all" (other data, whole) or "training" (the run held out nothing).
+func checkpointData(ck *checkpoint, c *Config, spec string) (*data.Dataset, string, error) {
+	own := spec == "" || absData(spec) == absData(ck.cfg.Data)
 	if spec != "" {
 		c.Data = spec
 	}
-	all, test, err := loadDataset(&c, ck.classes)
+	all, test, err := loadDataset(c, ck.classes)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	ds := test
+	ds, split := test, "test"
 	if ds == nil {
-		ds = all
-		if spec == "" { // the run's own held-out split
-			if frac := testFraction(&c); frac > 0 {
+		ds, split = all, "all"
+		if own {
+			split = "training"
+			if frac := legacyTestFraction(&ck.cfg); frac > 0 {
 				if _, ds, err = all.Split(frac, testSeed); err != nil {
-					return nil, err
+					return nil, "", err
 				}
+				split = "test"
 			}
 		}
 	}
 	if err := ck.applyTransform(ds); err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	return ds, nil
+	return ds, split, nil
 }
 
 func evaluate[T num.Float](ctx context.Context, ck *checkpoint, ds *data.Dataset, workers, batch int) (parallel.Metrics, error) {
@@ -120,8 +190,102 @@ func evaluate[T num.Float](ctx context.Context, ck *checkpoint, ds *data.Dataset
 	return tr.Evaluate(ctx, ds)
 }
 
-// printMetrics writes the evaluation as text or one JSON object.
-func printMetrics(w io.Writer, ds *data.Dataset, m parallel.Metrics, asJSON bool) error {
+// forEachPrediction runs the model over ds in batches and calls f with each
+// row's index and output.
+func forEachPrediction[T num.Float](m *model.Model[T], ds *data.Dataset, f func(row int, out []T) error) error {
+	const batch = 256
+	ws := model.NewWorkspace(m, batch)
+	x := make([]T, batch*ds.Features)
+	out := m.Spec.Outputs()
+	for lo := 0; lo < ds.N; lo += batch {
+		n := min(batch, ds.N-lo)
+		for r := 0; r < n; r++ {
+			data.FillRow(ds, lo+r, x[r*ds.Features:(r+1)*ds.Features])
+		}
+		pred := ws.Forward(x, n, false)
+		for r := 0; r < n; r++ {
+			if err := f(lo+r, pred[r*out:(r+1)*out]); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// regressionMetrics are a regression model's figures over all outputs:
+// MSE, RMSE and MAE over every element, and R² (1 − SS_res/SS_tot) per
+// output, averaged over the outputs as scikit-learn's r2_score does.
+type regressionMetrics struct {
+	N                  int
+	MSE, RMSE, MAE, R2 float64
+	OutputR2           []float64
+}
+
+func evaluateRegression[T num.Float](ck *checkpoint, ds *data.Dataset) (regressionMetrics, error) {
+	m, err := loadModel[T](ck)
+	if err != nil {
+		return regressionMetrics{}, err
+	}
+	if ds.Features != m.Spec.Inputs {
+		return regressionMetrics{}, fmt.Errorf("%s has %d features, the model takes %d", ds.Name, ds.Features, m.Spec.Inputs)
+	}
+	k := m.Spec.Outputs()
+	if ds.Task != data.Regression || ds.Outputs != k {
+		return regressionMetrics{}, fmt.Errorf("%s: %d regression targets, the model has %d outputs", ds.Name, ds.Outputs, k)
+	}
+	mean := make([]float64, k)
+	for i := 0; i < ds.N; i++ {
+		for j := range k {
+			mean[j] += ds.Targets[i*k+j] / float64(ds.N)
+		}
+	}
+	ssRes, ssTot := make([]float64, k), make([]float64, k)
+	var sq, abs float64
+	err = forEachPrediction(m, ds, func(i int, out []T) error {
+		for j, v := range out {
+			y := ds.Targets[i*k+j]
+			d := float64(v) - y
+			sq += d * d
+			abs += math.Abs(d)
+			ssRes[j] += d * d
+			ssTot[j] += (y - mean[j]) * (y - mean[j])
+		}
+		return nil
+	})
+	if err != nil {
+		return regressionMetrics{}, err
+	}
+	n := float64(ds.N * k)
+	rm := regressionMetrics{N: ds.N, MSE: sq / n, MAE: abs / n}
+	rm.RMSE = math.Sqrt(rm.MSE)
+	for j := range k {
+		r2 := 1 - ssRes[j]/ssTot[j] // NaN (reported as null) for a constant target
+		rm.OutputR2 = append(rm.OutputR2, r2)
+		rm.R2 += r2 / float64(k)
+	}
+	return rm, nil
+}
+
+func (rm regressionMetrics) print(w io.Writer, ds *data.Dataset, split string, asJSON bool) error {
+	if asJSON {
+		r2 := make([]*float64, len(rm.OutputR2))
+		for i, v := range rm.OutputR2 {
+			r2[i] = jsonNum(v)
+		}
+		return printJSON(w, map[string]any{"event": "eval", "dataset": ds.Name, "split": split, "task": "regression", "samples": rm.N,
+			"mse": jsonNum(rm.MSE), "rmse": jsonNum(rm.RMSE), "mae": jsonNum(rm.MAE), "r2": jsonNum(rm.R2), "output_r2": r2})
+	}
+	fmt.Fprintf(w, "%s: %d samples\nMSE   %.6g\nRMSE  %.6g\nMAE   %.6g\nR²    %.4f\n", ds.Name, rm.N, rm.MSE, rm.RMSE, rm.MAE, rm.R2)
+	if len(rm.OutputR2) > 1 {
+		for j, v := range rm.OutputR2 {
+			fmt.Fprintf(w, "  R² of output %d  %.4f\n", j, v)
+		}
+	}
+	return nil
+}
+
+// printMetrics writes a classification evaluation as text or one JSON object.
+func printMetrics(w io.Writer, ds *data.Dataset, split string, m parallel.Metrics, asJSON bool) error {
 	type class struct {
 		Name      string   `json:"class"`
 		Support   int64    `json:"support"`
@@ -143,7 +307,8 @@ func printMetrics(w io.Writer, ds *data.Dataset, m parallel.Metrics, asJSON bool
 		classes = append(classes, class{Name: ds.Classes[i], Support: support, Precision: jsonNum(p), Recall: jsonNum(r), F1: jsonNum(2 * p * r / (p + r))})
 	}
 	if asJSON {
-		return printJSON(w, map[string]any{"dataset": ds.Name, "samples": m.N, "loss": jsonNum(m.Loss), "accuracy": jsonNum(m.Accuracy), "confusion": m.Confusion, "classes": classes})
+		return printJSON(w, map[string]any{"event": "eval", "dataset": ds.Name, "split": split, "task": "classification", "samples": m.N,
+			"loss": jsonNum(m.Loss), "accuracy": jsonNum(m.Accuracy), "confusion": m.Confusion, "classes": classes})
 	}
 	fmt.Fprintf(w, "%s: %d samples\nloss      %.4f\n", ds.Name, m.N, m.Loss)
 	if math.IsNaN(m.Accuracy) {
@@ -182,6 +347,8 @@ func printMetrics(w io.Writer, ds *data.Dataset, m parallel.Metrics, asJSON bool
 const predictExamples = `
 Examples:
   ptrain predict -model ptrain.safetensors -input rows.csv -csv-header=false
+  ptrain predict -model iris.safetensors -input iris.csv -csv-skip 1 -csv-header=false   # the training file: its label column is dropped
+  cat rows.csv | ptrain predict -model ptrain.safetensors -input - -csv-header=false
   ptrain predict -model mnist.safetensors -input t10k-images-idx3-ubyte.gz -output predictions.csv
 `
 
@@ -189,12 +356,12 @@ Examples:
 func cmdPredict(ctx context.Context, args []string, stderr io.Writer) error {
 	fs := flag.NewFlagSet("predict", flag.ContinueOnError)
 	path := fs.String("model", "", "checkpoint (required)")
-	input := fs.String("input", "", "CSV rows of features, or an IDX image file (gzip or raw) (required)")
+	input := fs.String("input", "", "CSV rows, or an IDX image file (gzip or raw); - for stdin (required)")
 	output := fs.String("output", "", "write the predictions here instead of stdout")
-	header := fs.Bool("csv-header", true, "the input CSV's first line names the columns (a column named like the training label is ignored)")
-	delim := fs.String("csv-delim", ",", "input CSV field delimiter")
+	co := csvFlags{header: true, delim: ","}
+	co.bind(fs, "the label column(s), as for train (default: the training run's -label, else the last column): dropped when the rows have them, so the training file itself can be the input")
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: ptrain predict -model CKPT -input FILE [flags]\n\nWrites one CSV row per input: the predicted class and every class probability, or the regression outputs.\n\nFlags:\n")
+		fmt.Fprintf(fs.Output(), "Usage: ptrain predict -model CKPT -input FILE [flags]\n\nWrites one CSV row per input: the predicted class and every class probability, or the regression outputs.\nThe CSV flags mean what they mean for train.\n\nFlags:\n")
 		fs.PrintDefaults()
 		fmt.Fprint(fs.Output(), predictExamples)
 	}
@@ -204,15 +371,25 @@ func cmdPredict(ctx context.Context, args []string, stderr io.Writer) error {
 	if *path == "" || *input == "" {
 		return errUsage{fmt.Errorf("-model CKPT and -input FILE are required (see ptrain predict -h)")}
 	}
-	comma, err := delimiter(*delim)
+	comma, err := delimiter(co.delim)
 	if err != nil {
 		return errUsage{err}
+	}
+	if co.skip < 0 {
+		return errUsage{fmt.Errorf("-csv-skip %d: must be ≥ 0", co.skip)}
 	}
 	ck, err := readCheckpoint(*path)
 	if err != nil {
 		return err
 	}
-	ds, err := predictInput(ck, *input, *header, comma)
+	if !given(fs)["label"] {
+		co.label = ck.cfg.Label
+	}
+	w0 := ck.file.Tensor(model.WeightName(0))
+	if w0 == nil || len(w0.Shape) != 2 {
+		return fmt.Errorf("%s: no %s (out, in) tensor", ck.path, model.WeightName(0))
+	}
+	ds, err := predictInput(ck, *input, co, comma, w0.Shape[1])
 	if err != nil {
 		return err
 	}
@@ -237,23 +414,54 @@ func cmdPredict(ctx context.Context, args []string, stderr io.Writer) error {
 	return err
 }
 
-// predictInput reads IDX images or CSV feature rows and applies the
-// checkpoint's feature transform.
-func predictInput(ck *checkpoint, path string, header bool, comma rune) (*data.Dataset, error) {
-	var ds *data.Dataset
-	if x, err := data.ReadIDXFile(path); err == nil {
-		n := x.Dims[0]
-		ds = &data.Dataset{Name: path, N: n, Features: len(x.Data) / n, U8: x.Data}
-	} else if fe, ok := err.(*data.FormatError); !ok || !strings.Contains(fe.Msg, "magic") {
-		return nil, err
-	} else {
-		// Not IDX: a CSV of features. With a header, a column named like
-		// the training label is skipped if it is there.
-		opt := data.CSVOptions{Comma: comma, Header: header, NoLabel: true}
-		if header && !isInt(ck.cfg.Label) {
-			opt.Label = ck.cfg.Label
+// predictInput reads IDX images or CSV feature rows from path ("-" is
+// stdin) and applies the checkpoint's feature transform.
+func predictInput(ck *checkpoint, path string, co csvFlags, comma rune, inputs int) (*data.Dataset, error) {
+	name := path
+	var raw []byte
+	if path == "-" {
+		name = "stdin"
+		b, err := io.ReadAll(os.Stdin)
+		if err != nil {
+			return nil, fmt.Errorf("-input -: %w", err)
 		}
-		if ds, err = data.ReadCSVFile(path, opt); err != nil {
+		if len(b) >= 2 && b[0] == 0x1f && b[1] == 0x8b {
+			z, err := gzip.NewReader(bytes.NewReader(b))
+			if err != nil {
+				return nil, fmt.Errorf("stdin: %w", err)
+			}
+			if b, err = io.ReadAll(z); err != nil {
+				return nil, fmt.Errorf("stdin: %w", err)
+			}
+		}
+		raw = b
+	}
+	var ds *data.Dataset
+	var x *data.IDX
+	var err error
+	if raw != nil {
+		x, err = data.ReadIDX(bytes.NewReader(raw), name)
+	} else {
+		x, err = data.ReadIDXFile(path)
+	}
+	var fe *data.FormatError
+	switch {
+	case err == nil:
+		n := x.Dims[0]
+		ds = &data.Dataset{Name: name, N: n, Features: len(x.Data) / n, U8: x.Data}
+	case !errors.As(err, &fe) || !strings.Contains(fe.Msg, "magic"):
+		return nil, err
+	default: // not IDX: CSV rows
+		var r io.Reader = bytes.NewReader(raw)
+		if raw == nil {
+			rc, err := data.OpenMaybeGzip(path)
+			if err != nil {
+				return nil, err
+			}
+			defer rc.Close()
+			r = rc
+		}
+		if ds, err = predictCSV(r, name, co, comma, inputs); err != nil {
 			return nil, err
 		}
 	}
@@ -263,7 +471,82 @@ func predictInput(ck *checkpoint, path string, header bool, comma rune) (*data.D
 	return ds, nil
 }
 
-func isInt(s string) bool { _, err := strconv.Atoi(s); return err == nil }
+// predictCSV reads feature rows: every column, less the label column(s)
+// when the rows have them — a header column named like the label, or, by
+// index (the last column by default), one column more than the model takes.
+func predictCSV(r io.Reader, name string, co csvFlags, comma rune, inputs int) (*data.Dataset, error) {
+	opt := data.CSVOptions{Comma: comma, Skip: co.skip, Header: co.header, NoLabel: true}
+	parts := strings.Split(co.label, ",")
+	if co.header && len(parts) == 1 && !isInt(co.label) {
+		opt.Label = co.label // skipped if the header has it, never parsed
+	}
+	ds, err := data.ReadCSV(r, name, opt)
+	var fe *data.FormatError
+	if errors.As(err, &fe) {
+		return nil, fmt.Errorf("%w (read with -csv-skip %d, -csv-header=%v; the flags mean what they mean for train)", err, co.skip, co.header)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if ds.Features == inputs {
+		return ds, nil
+	}
+	if cols := labelIndices(parts, ds.Columns, ds.Features); cols != nil && ds.Features-len(cols) == inputs {
+		dropColumns(ds, cols)
+		return ds, nil
+	}
+	return nil, fmt.Errorf("%s: %d columns per row, the model takes %d features (with the label column %q dropped it would be %d; check -label, -csv-header and -csv-skip)",
+		name, ds.Features, inputs, co.label, ds.Features-len(parts))
+}
+
+// labelIndices resolves label column specs (names in columns, or indices,
+// negative from the end; "" is the last column) over width columns, or
+// returns nil if some cannot be resolved.
+func labelIndices(parts, columns []string, width int) []int {
+	var cols []int
+	for _, p := range parts {
+		p = strings.TrimSpace(p)
+		if p == "" {
+			p = "-1"
+		}
+		c := slices.Index(columns, p)
+		if i, err := strconv.Atoi(p); err == nil {
+			if c = i; i < 0 {
+				c = i + width
+			}
+		}
+		if c < 0 || c >= width || slices.Contains(cols, c) {
+			return nil
+		}
+		cols = append(cols, c)
+	}
+	return cols
+}
+
+// dropColumns removes the columns cols from ds's float rows.
+func dropColumns(ds *data.Dataset, cols []int) {
+	keep := make([]bool, ds.Features)
+	for j := range keep {
+		keep[j] = !slices.Contains(cols, j)
+	}
+	f := ds.F64[:0]
+	for i := 0; i < ds.N; i++ {
+		for j, k := range keep {
+			if k {
+				f = append(f, ds.F64[i*ds.Features+j])
+			}
+		}
+	}
+	var names []string
+	for j, c := range ds.Columns {
+		if keep[j] {
+			names = append(names, c)
+		}
+	}
+	ds.F64, ds.Columns, ds.Features = f, names, ds.Features-len(cols)
+}
+
+func isInt(s string) bool { _, err := strconv.Atoi(strings.TrimSpace(s)); return err == nil }
 
 func predict[T num.Float](ck *checkpoint, ds *data.Dataset, w io.Writer) error {
 	m, err := loadModel[T](ck)
@@ -294,73 +577,20 @@ func predict[T num.Float](ck *checkpoint, ds *data.Dataset, w io.Writer) error {
 	if err := cw.Write(head); err != nil {
 		return err
 	}
-	const batch = 256
-	ws := model.NewWorkspace(m, batch)
-	x := make([]T, batch*ds.Features)
 	rec := make([]string, 0, len(head))
-	for lo := 0; lo < ds.N; lo += batch {
-		n := min(batch, ds.N-lo)
-		for r := 0; r < n; r++ {
-			data.FillRow(ds, lo+r, x[r*ds.Features:(r+1)*ds.Features])
+	err = forEachPrediction(m, ds, func(i int, row []T) error {
+		rec = append(rec[:0], strconv.Itoa(i))
+		if classes {
+			rec = append(rec, ck.classes[model.Class(row)])
 		}
-		pred := ws.Forward(x, n, false)
-		for r := 0; r < n; r++ {
-			row := pred[r*out : (r+1)*out]
-			rec = append(rec[:0], strconv.Itoa(lo+r))
-			if classes {
-				rec = append(rec, ck.classes[model.Class(row)])
-			}
-			for _, v := range row {
-				rec = append(rec, strconv.FormatFloat(float64(v), 'g', 6, 64))
-			}
-			if err := cw.Write(rec); err != nil {
-				return err
-			}
+		for _, v := range row {
+			rec = append(rec, strconv.FormatFloat(float64(v), 'g', 6, 64))
 		}
-	}
-	cw.Flush()
-	return cw.Error()
-}
-
-// cmdInfo is "ptrain info".
-func cmdInfo(args []string, stderr io.Writer) error {
-	fs := flag.NewFlagSet("info", flag.ContinueOnError)
-	asJSON := fs.Bool("json", false, "print the checkpoint's metadata as JSON")
-	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: ptrain info [-json] CKPT\n\nPrints a checkpoint's architecture, parameter count, classes and training provenance.\n\nExample:\n  ptrain info ptrain.safetensors\n")
-	}
-	fs.SetOutput(io.Discard)
-	if err := fs.Parse(args); err != nil {
-		if err == flag.ErrHelp {
-			fs.SetOutput(os.Stdout)
-			fs.Usage()
-			return errHelp
-		}
-		return errUsage{err}
-	}
-	if fs.NArg() != 1 {
-		return errUsage{fmt.Errorf("want one checkpoint path (see ptrain info -h)")}
-	}
-	b, err := safetensors.ReadFile(fs.Arg(0))
+		return cw.Write(rec)
+	})
 	if err != nil {
 		return err
 	}
-	m, err := model.FromFile[float64](b)
-	if err != nil {
-		return fmt.Errorf("%s: %w", fs.Arg(0), err)
-	}
-	if *asJSON {
-		return printJSON(os.Stdout, map[string]any{"arch": m.Spec.String(), "parameters": len(m.Params), "dtype": b.Tensors[0].DType, "tensors": b.Names(), "metadata": b.Metadata})
-	}
-	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "file\t%s\n", fs.Arg(0))
-	fmt.Fprintf(tw, "architecture\t%s\n", m.Spec)
-	fmt.Fprintf(tw, "parameters\t%d (%s)\n", len(m.Params), b.Tensors[0].DType)
-	summary(tw, m.Layout)
-	for _, k := range []string{metaTask, metaClasses, metaOutputs, metaProgress, metaCreated, metaVersion, metaBackend, metaConfig} {
-		if v, ok := b.Metadata[k]; ok {
-			fmt.Fprintf(tw, "%s\t%s\n", strings.TrimPrefix(k, "ptrain."), v)
-		}
-	}
-	return tw.Flush()
+	cw.Flush()
+	return cw.Error()
 }

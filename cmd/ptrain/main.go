@@ -2,9 +2,9 @@
 // data-parallel across goroutines, and evaluates and applies them.
 //
 //	ptrain train      train a model and save a checkpoint
-//	ptrain eval       loss, accuracy, confusion matrix of a checkpoint on data
+//	ptrain eval       loss, accuracy, confusion matrix (MSE, RMSE, MAE, R²) of a checkpoint on data
 //	ptrain predict    predictions of a checkpoint for CSV rows or IDX images
-//	ptrain info       what a checkpoint holds
+//	ptrain info       what a checkpoint (or any safetensors file) holds
 //	ptrain version    version and BLAS backend
 //
 // Run "ptrain COMMAND -h" for each command's flags and examples.
@@ -32,10 +32,12 @@ const usage = `ptrain trains feed-forward neural networks, data-parallel across 
 
 Usage:
   ptrain train   [flags]              train a model and save a checkpoint
-  ptrain eval    -model CKPT [flags]  loss, accuracy, confusion matrix and per-class precision/recall
+  ptrain eval    -model CKPT [flags]  loss, accuracy, confusion matrix and per-class precision/recall;
+                                      MSE, RMSE, MAE and R² for regression
   ptrain predict -model CKPT -input FILE [flags]
-                                      predictions for CSV rows or IDX images, as CSV
-  ptrain info    CKPT                 architecture, parameters, training provenance
+                                      predictions for CSV rows (- for stdin) or IDX images, as CSV
+  ptrain info    FILE                 architecture, parameters, training provenance; the tensors of
+                                      any safetensors file
   ptrain version                      version and the BLAS backend in use
 
 Run "ptrain COMMAND -h" for the flags and examples of a command.
@@ -147,6 +149,14 @@ func interruptContext(stderr io.Writer) (context.Context, func()) {
 		}
 	}()
 	return ctx, func() { signal.Stop(ch); close(done); cancel() }
+}
+
+// warnings receives warnf's lines: stderr, except on MPI ranks other than 0.
+var warnings io.Writer = os.Stderr
+
+// warnf prints a warning: something accepted that may not do what was meant.
+func warnf(format string, args ...any) {
+	fmt.Fprintf(warnings, "ptrain: warning: "+format+"\n", args...)
 }
 
 // errHelp is returned when -h was asked for: the usage was printed, exit 0.

@@ -222,7 +222,7 @@ func TestSIGINTWritesLoadableCheckpoint(t *testing.T) {
 	if code := cmd.ProcessState.ExitCode(); code != 130 {
 		t.Fatalf("exit %d after SIGINT, want 130; stderr:\n%s", code, errb.String())
 	}
-	if !strings.Contains(errb.String(), "resume with: ptrain train -resume int.safetensors") {
+	if !strings.Contains(errb.String(), "resume with: "+binary+" train -resume int.safetensors") { // the name it was invoked by
 		t.Fatalf("no resume hint:\n%s", errb.String())
 	}
 	mustRun(t, dir, "info", "int.safetensors")
@@ -267,7 +267,7 @@ func TestBadInputExitsNonZeroWithOneMessage(t *testing.T) {
 		{[]string{"train", "-data", "csv:bad.csv"}, `bad.csv: line 3, column 2: field "oops" is not a number`},
 		{[]string{"train", "-data", "csv:short.csv"}, "short.csv: line 3: 2 fields, want 3"},
 		{[]string{"train", "-data", "csv:bad.csv", "-label", "nolabel"}, `no label column "nolabel"`},
-		{[]string{"train", "-data", "csv:ok.csv", "-val-on-test"}, "-val-on-test: csv:ok.csv has no test split"},
+		{[]string{"train", "-data", "csv:ok.csv", "-test", "0", "-val-on-test"}, "-val-on-test: csv:ok.csv has no test split"},
 		{[]string{"train", "-data", "mnist:" + dir}, "no train-images-idx3-ubyte"},
 		{[]string{"train", "-data", "fashion-mnist:" + dir}, "apt-get install dataset-fashion-mnist"},
 		{[]string{"train", "-init", "garbage.safetensors"}, "garbage.safetensors"},

@@ -37,13 +37,15 @@ type reporter struct {
 	metrics    *os.File
 	metricsCSV *csv.Writer
 	history    []epochRow
-	stepLoss   float64   // this epoch's loss sum so far
-	stepN      int       // and its samples
-	epochStart time.Time // when this epoch began: the last epoch's report, or the start
+	stepLoss   float64        // this epoch's loss sum so far
+	stepN      int            // and its samples
+	epochStart time.Time      // when this epoch began: the last epoch's report, or the start
+	penalty    func() float64 // the loss's L1 term at the current weights, with -l1
 }
 
 // epochRow is one epoch's figures, as written to -json, -metrics and the plot.
 type epochRow struct {
+	Event         string   `json:"event"` // "epoch"
 	Epoch         int      `json:"epoch"`
 	TrainLoss     *float64 `json:"train_loss"`
 	TrainAccuracy *float64 `json:"train_accuracy"`
@@ -53,6 +55,7 @@ type epochRow struct {
 	SamplesPerSec float64  `json:"samples_per_sec"`
 	EpochS        float64  `json:"epoch_s"`
 	ElapsedS      float64  `json:"elapsed_s"`
+	L1Penalty     *float64 `json:"l1_penalty,omitempty"` // -l1's term λ·Σ|w| at the epoch's end; train_loss is the data loss
 }
 
 // jsonNum turns NaN and ±Inf into JSON null.
@@ -125,8 +128,11 @@ func (r *reporter) epoch(e parallel.EpochInfo) error {
 	}
 	r.stepLoss, r.stepN = 0, 0
 	defer func() { r.epochStart = time.Now() }() // the next epoch starts after this report
-	row := epochRow{Epoch: e.Epoch, TrainLoss: jsonNum(e.TrainLoss), TrainAccuracy: jsonNum(e.TrainAccuracy), LR: e.LR,
+	row := epochRow{Event: "epoch", Epoch: e.Epoch, TrainLoss: jsonNum(e.TrainLoss), TrainAccuracy: jsonNum(e.TrainAccuracy), LR: e.LR,
 		SamplesPerSec: e.SamplesPerSec, EpochS: e.Elapsed.Seconds(), ElapsedS: time.Since(r.start).Seconds()}
+	if r.penalty != nil {
+		row.L1Penalty = jsonNum(r.penalty())
+	}
 	valText := ""
 	if e.Val != nil {
 		row.ValLoss, row.ValAccuracy = jsonNum(e.Val.Loss), jsonNum(e.Val.Accuracy)
@@ -215,19 +221,25 @@ func plotHistory(path string, rows []epochRow) error {
 		return err
 	}
 	lossPlot.Legend.Top = true // loss falls: the top right is empty
-	accPlot, err := mk("Accuracy", "accuracy", "train", series(func(r epochRow) *float64 { return r.TrainAccuracy }), "validation", series(func(r epochRow) *float64 { return r.ValAccuracy }))
-	if err != nil {
-		return err
+	trainAcc, valAcc := series(func(r epochRow) *float64 { return r.TrainAccuracy }), series(func(r epochRow) *float64 { return r.ValAccuracy })
+	plots := []*plot.Plot{lossPlot}
+	if len(trainAcc)+len(valAcc) > 0 { // regression has no accuracy: no empty panel
+		accPlot, err := mk("Accuracy", "accuracy", "train", trainAcc, "validation", valAcc)
+		if err != nil {
+			return err
+		}
+		plots = append(plots, accPlot)
 	}
-	c, err := draw.NewFormattedCanvas(12*vg.Inch, 4.5*vg.Inch, format)
+	c, err := draw.NewFormattedCanvas(vg.Length(len(plots))*6*vg.Inch, 4.5*vg.Inch, format)
 	if err != nil {
 		return err
 	}
 	dc := draw.New(c)
-	tiles := draw.Tiles{Rows: 1, Cols: 2, PadX: vg.Inch / 4, PadY: vg.Inch / 8, PadTop: vg.Inch / 8, PadBottom: vg.Inch / 8, PadLeft: vg.Inch / 8, PadRight: vg.Inch / 8}
-	canvases := plot.Align([][]*plot.Plot{{lossPlot, accPlot}}, tiles, dc)
-	lossPlot.Draw(canvases[0][0])
-	accPlot.Draw(canvases[0][1])
+	tiles := draw.Tiles{Rows: 1, Cols: len(plots), PadX: vg.Inch / 4, PadY: vg.Inch / 8, PadTop: vg.Inch / 8, PadBottom: vg.Inch / 8, PadLeft: vg.Inch / 8, PadRight: vg.Inch / 8}
+	canvases := plot.Align([][]*plot.Plot{plots}, tiles, dc)
+	for i, p := range plots {
+		p.Draw(canvases[0][i])
+	}
 	f, err := os.Create(path)
 	if err != nil {
 		return fmt.Errorf("-plot: %w", err)

@@ -6,9 +6,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"os"
 	"runtime"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -45,46 +48,139 @@ func parseTrainConfig(args []string, stderr io.Writer) (Config, *checkpoint, err
 	probe.StringVar(&resume, "resume", "", "")
 	_ = probe.Parse(args) // errors are reported by the real parse below
 
-	c := defaultConfig()
-	var ck *checkpoint
-	if resume != "" {
-		var err error
-		if ck, err = readCheckpoint(resume); err != nil {
-			return c, nil, fmt.Errorf("-resume: %w", err)
+	// req is the run the command line asks for: the defaults, then the
+	// -config file, then the flags; set names what the last two gave.
+	req := defaultConfig()
+	set := map[string]bool{}
+	if configPath != "" {
+		keys, err := loadConfigFile(configPath, &req)
+		if err != nil {
+			return req, nil, errUsage{err}
 		}
-		c = ck.cfg
-	} else if configPath != "" {
-		if err := loadConfigFile(configPath, &c); err != nil {
-			return c, nil, err
-		}
+		set = keys
 	}
 	fs := flag.NewFlagSet("train", flag.ContinueOnError)
-	trainFlags(fs, &c)
+	trainFlags(fs, &req)
 	fs.StringVar(&configPath, "config", configPath, "read flags from this JSON file (keys are flag names); flags given on the command line override it")
-	fs.StringVar(&resume, "resume", resume, "continue the run saved in this checkpoint (its flags are kept; -epochs, -out, -metrics, -plot, -json, -quiet, -workers and -patience may change)")
+	fs.StringVar(&resume, "resume", resume, "continue the run saved in this checkpoint with its settings: flags equal to the checkpoint's are accepted, and only -epochs, -out, -metrics, -plot, -json, -quiet, -workers, -patience and -mpi-overlap may differ")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: ptrain train [flags]\n\nTrains a feed-forward network data-parallel across goroutines and saves a checkpoint.\n\nFlags:\n")
 		fs.PrintDefaults()
 		fmt.Fprint(fs.Output(), trainExamples)
 	}
 	if err := parseFlags(fs, args); err != nil {
-		return c, nil, err
+		return req, nil, err
 	}
-	if ck != nil {
-		var bad []string
-		fs.Visit(func(f *flag.Flag) {
-			if !resumable[f.Name] && f.Name != "resume" {
-				bad = append(bad, "-"+f.Name)
-			}
-		})
-		if len(bad) > 0 {
-			return c, nil, errUsage{fmt.Errorf("%s cannot change when resuming: the run's settings are the checkpoint's (allowed: -epochs, -out, -metrics, -plot, -json, -quiet, -workers, -patience)", strings.Join(bad, ", "))}
+	for name := range given(fs) {
+		set[name] = true
+	}
+	delete(set, "config")
+	delete(set, "resume")
+	c := req
+	var ck *checkpoint
+	if resume != "" {
+		var err error
+		if ck, err = readCheckpoint(resume); err != nil {
+			return c, nil, fmt.Errorf("-resume: %w", err)
+		}
+		if c, err = resumeConfig(ck, &req, fs, set); err != nil {
+			return c, nil, err
 		}
 	}
 	if err := c.validate(); err != nil {
 		return c, nil, errUsage{err}
 	}
+	c.given = set
 	return c, ck, nil
+}
+
+// resumeConfig is the checkpoint's config with the settings that may
+// change taken from req. The other settings given (set) must equal the
+// checkpoint's; presentation (-quiet, -json) is this command's own.
+func resumeConfig(ck *checkpoint, req *Config, reqFlags *flag.FlagSet, set map[string]bool) (Config, error) {
+	c := ck.cfg
+	c.Quiet, c.JSON = false, false
+	if c.Test == -1 && legacyTestFraction(&c) == 0 {
+		c.Test = 0 // a CSV run saved before the default test split: none
+	}
+	cflags := flag.NewFlagSet("resume", flag.ContinueOnError)
+	trainFlags(cflags, &c)
+	var changed, detail []string
+	for _, name := range slices.Sorted(maps.Keys(set)) {
+		if resumable[name] {
+			if err := cflags.Set(name, reqFlags.Lookup(name).Value.String()); err != nil {
+				return c, errUsage{fmt.Errorf("-%s: %w", name, err)}
+			}
+			continue
+		}
+		old, now := setting(&ck.cfg, name), setting(req, name)
+		if old != now {
+			changed = append(changed, "-"+name)
+			detail = append(detail, fmt.Sprintf("-%s is %s in the checkpoint, %s here", name, orNone(old), orNone(now)))
+		}
+	}
+	if len(changed) > 0 {
+		return c, errUsage{fmt.Errorf("%s cannot change when resuming (%s): the run's settings are the checkpoint's; only -epochs, -out, -metrics, -plot, -json, -quiet, -workers, -patience and -mpi-overlap may differ",
+			strings.Join(changed, ", "), strings.Join(detail, "; "))}
+	}
+	return c, nil
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return `""`
+	}
+	return s
+}
+
+// setting is the value of flag name in c as it acts on the run: a
+// dataset's path made absolute, an optimizer hyperparameter left out as
+// the optimizer's default, -test as the fraction it holds out.
+func setting(c *Config, name string) string {
+	cc := *c
+	fs := flag.NewFlagSet("setting", flag.ContinueOnError)
+	trainFlags(fs, &cc)
+	f := fs.Lookup(name)
+	if f == nil {
+		return ""
+	}
+	v := f.Value.String()
+	switch name {
+	case "data":
+		return absData(v)
+	case "test":
+		return strconv.FormatFloat(legacyTestFraction(c), 'g', -1, 64)
+	case "lr", "momentum", "beta1", "beta2", "eps", "alpha", "weight-decay":
+		if v != "" {
+			return v
+		}
+		oc, err := optimizerConfig(c)
+		if err != nil {
+			return v
+		}
+		d := map[string]float64{"lr": oc.LR, "momentum": oc.Momentum, "beta1": oc.Beta1, "beta2": oc.Beta2, "eps": oc.Eps, "alpha": oc.Alpha, "weight-decay": oc.WeightDecay}[name]
+		return strconv.FormatFloat(d, 'g', -1, 64)
+	}
+	return v
+}
+
+// resumeCommand is the command that continues a run from its checkpoint
+// out, as this one was invoked: by the same program name, and under MPI by
+// the launcher with the same number of processes.
+func resumeCommand(out string, ranks int) string {
+	cmd := shellQuote(os.Args[0]) + " train -resume " + shellQuote(out)
+	if ranks > 1 {
+		cmd = fmt.Sprintf("mpirun --bind-to none -np %d %s", ranks, cmd)
+	}
+	return cmd
+}
+
+// shellQuote quotes s for a POSIX shell if it needs it.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./+:=@%,") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // cmdTrain is "ptrain train".
@@ -98,6 +194,20 @@ func cmdTrain(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	defer world.Close()
+	if ck != nil && c.Epochs <= ck.progress.Epoch {
+		if world.Rank() == 0 {
+			fmt.Fprintf(stderr, "ptrain: %s has trained %d epochs, -epochs is %d: nothing to do (give a larger -epochs to train on); nothing written\n", ck.path, ck.progress.Epoch, c.Epochs)
+		}
+		return nil
+	}
+	if world.Rank() == 0 {
+		for _, w := range c.ignored() {
+			warnf("%s", w)
+		}
+	}
+	if world.Rank() == 0 && c.Workers > runtime.NumCPU() {
+		warnf("-workers %d is more than the %d CPUs here: workers will share cores, which is slower than one per CPU", c.Workers, runtime.NumCPU())
+	}
 	run := train[float32]
 	if c.DType == "float64" {
 		run = train[float64]
@@ -143,7 +253,7 @@ func buildSpec(c *Config, ds *data.Dataset) (model.Spec, error) {
 	}
 	sp, err := model.ParseSpec(arch)
 	if err != nil {
-		return sp, fmt.Errorf("-arch: %w", err)
+		return sp, errUsage{fmt.Errorf("-arch: %w", err)}
 	}
 	for i := range sp.Layers[:len(sp.Layers)-1] {
 		if sp.Layers[i].Dropout == 0 {
@@ -151,41 +261,19 @@ func buildSpec(c *Config, ds *data.Dataset) (model.Spec, error) {
 		}
 	}
 	if sp.Inputs != ds.Features {
-		return sp, fmt.Errorf("-arch %s: the model takes %d inputs, %s has %d features", arch, sp.Inputs, ds.Name, ds.Features)
+		return sp, errUsage{fmt.Errorf("-arch %s: the model takes %d inputs, %s has %d features", arch, sp.Inputs, ds.Name, ds.Features)}
 	}
 	if err := ds.TargetWidth(sp.Outputs()); err != nil {
-		return sp, fmt.Errorf("-arch %s: %w", arch, err)
+		return sp, errUsage{fmt.Errorf("-arch %s: %w", arch, err)}
 	}
 	return sp, nil
-}
-
-// optimizerConfig turns the optimizer flags into an optim.Config on top of
-// the method's defaults.
-func optimizerConfig(c *Config) (optim.Config, error) {
-	method, err := optim.ParseMethod(c.Optimizer)
-	if err != nil {
-		return optim.Config{}, fmt.Errorf("-optimizer: %w", err)
-	}
-	oc := optim.Defaults(method)
-	for _, o := range []struct {
-		v   optFloat
-		dst *float64
-	}{{c.LR, &oc.LR}, {c.Momentum, &oc.Momentum}, {c.Beta1, &oc.Beta1}, {c.Beta2, &oc.Beta2}, {c.Eps, &oc.Eps}, {c.Alpha, &oc.Alpha}, {c.WeightDecay, &oc.WeightDecay}} {
-		if o.v.Set {
-			*o.dst = o.v.V
-		}
-	}
-	oc.L1 = c.L1
-	if err := oc.Validate(); err != nil {
-		return oc, fmt.Errorf("-optimizer %s: %w", c.Optimizer, err)
-	}
-	return oc, nil
 }
 
 func train[T num.Float](ctx context.Context, c Config, ck *checkpoint, world mpi.World) error {
 	root := world.Rank() == 0
 	if !root { // rank 0 alone prints and writes files
 		c.Quiet, c.JSON, c.Metrics, c.Plot = true, false, "", ""
+		warnings = io.Discard
 	}
 	sp, err := loadSplits(&c)
 	if err != nil {
@@ -229,7 +317,7 @@ func train[T num.Float](ctx context.Context, c Config, ck *checkpoint, world mpi
 		}
 	}
 	if err := model.CheckLoss(loss, m.Spec); err != nil {
-		return fmt.Errorf("-loss: %w", err)
+		return errUsage{fmt.Errorf("-loss: %w", err)}
 	}
 	oc, err := optimizerConfig(&c)
 	if err != nil {
@@ -256,7 +344,7 @@ func train[T num.Float](ctx context.Context, c Config, ck *checkpoint, world mpi
 		group = world
 	}
 	tr, err := parallel.New(m, opt, parallel.Config{Workers: c.Workers, BatchSize: c.Batch, Loss: loss, Seed: c.Seed,
-		ClipNorm: c.ClipNorm, ClipValue: c.ClipValue, Schedule: sched, Group: group, Overlap: c.MPIOverlap})
+		ClipNorm: c.ClipNorm, ClipValue: c.ClipValue, L1: c.L1, Schedule: sched, Group: group, Overlap: c.MPIOverlap})
 	if err != nil {
 		return err
 	}
@@ -265,6 +353,9 @@ func train[T num.Float](ctx context.Context, c Config, ck *checkpoint, world mpi
 		return err
 	}
 	defer rep.close()
+	if c.L1 > 0 {
+		rep.penalty = func() float64 { return l1Penalty(m, c.L1) }
+	}
 	what := "training"
 	if ck != nil {
 		what = fmt.Sprintf("resuming %s at epoch %d, step %d:", ck.path, start.Epoch+1, start.Batch)
@@ -276,7 +367,7 @@ func train[T num.Float](ctx context.Context, c Config, ck *checkpoint, world mpi
 			fmt.Fprintln(os.Stderr, "ptrain: warning: GOMAXPROCS is 1 — the launcher bound this rank to one core; start it with mpirun --bind-to none")
 		}
 	}
-	rep.say("ptrain: %d workers, batch %d×%d, %s lr %g, %d epochs; BLAS %s", tr.Workers(), c.Batch, c.Accum, oc.Method, oc.LR, c.Epochs, num.Backend())
+	rep.say("ptrain: %d workers, batch %d×%d, %s, %d epochs; BLAS %s", tr.Workers(), c.Batch, c.Accum, describeOptimizer(oc), c.Epochs, num.Backend())
 
 	save := func(p parallel.Progress) error {
 		if !root {
@@ -303,7 +394,7 @@ func train[T num.Float](ctx context.Context, c Config, ck *checkpoint, world mpi
 		if !root {
 			return errInterrupted{"interrupted"}
 		}
-		return errInterrupted{fmt.Sprintf("interrupted at epoch %d, step %d of it; checkpoint written to %s\nresume with: ptrain train -resume %s", p.Epoch+1, p.Batch, c.Out, c.Out)}
+		return errInterrupted{fmt.Sprintf("interrupted at epoch %d, step %d of it; checkpoint written to %s\nresume with: %s", p.Epoch+1, p.Batch, c.Out, resumeCommand(c.Out, world.Size()))}
 	}
 	if err != nil {
 		var nf *parallel.NonFiniteError
@@ -361,6 +452,44 @@ func train[T num.Float](ctx context.Context, c Config, ck *checkpoint, world mpi
 	return nil
 }
 
+// describeOptimizer names the update rule and its hyperparameters, in
+// PyTorch's terms.
+func describeOptimizer(oc optim.Config) string {
+	s := fmt.Sprintf("%v lr %g", oc.Method, oc.LR)
+	switch oc.Method {
+	case optim.SGD, optim.Momentum, optim.Nesterov:
+		if oc.Momentum > 0 {
+			s += fmt.Sprintf(" momentum %g", oc.Momentum)
+		}
+		if oc.Nesterov && oc.Method != optim.Nesterov {
+			s += " nesterov"
+		}
+	case optim.RMSprop:
+		s += fmt.Sprintf(" alpha %g eps %g", oc.Alpha, oc.Eps)
+		if oc.Momentum > 0 {
+			s += fmt.Sprintf(" momentum %g", oc.Momentum)
+		}
+	case optim.Adam, optim.AdamW:
+		s += fmt.Sprintf(" betas (%g, %g) eps %g", oc.Beta1, oc.Beta2, oc.Eps)
+	}
+	if oc.WeightDecay > 0 {
+		s += fmt.Sprintf(" weight decay %g", oc.WeightDecay)
+	}
+	return s
+}
+
+// l1Penalty is the L1 term of the loss, λ·Σ|w| over the weights (not the
+// biases), as parallel.Config.L1 adds it.
+func l1Penalty[T num.Float](m *model.Model[T], l1 float64) float64 {
+	var sum float64
+	for _, d := range m.Layers {
+		for _, w := range m.Params[d.Offset : d.Offset+d.Out*d.In] {
+			sum += math.Abs(float64(w))
+		}
+	}
+	return l1 * sum
+}
+
 func ms(d time.Duration, steps int64) float64 { return 1e3 * d.Seconds() / float64(steps) }
 
 // initFrom loads -init weights: any safetensors file with dense.<i>.weight
@@ -372,7 +501,15 @@ func initFrom[T num.Float](m *model.Model[T], path string) error {
 		return fmt.Errorf("-init: %w", err)
 	}
 	if err := m.SetWeights(f); err != nil {
-		return fmt.Errorf("-init %s: %w", path, err)
+		var want, found []string
+		for i, d := range m.Layers {
+			want = append(want, fmt.Sprintf("%s [%d %d]", model.WeightName(i), d.Out, d.In), fmt.Sprintf("%s [%d]", model.BiasName(i), d.Out))
+		}
+		for _, t := range f.Tensors {
+			found = append(found, fmt.Sprintf("%s %v", t.Name, t.Shape))
+		}
+		return fmt.Errorf("-init %s: %w; expected the tensors %s; the file has %s (layer i is dense.i: the i-th nn.Linear of a PyTorch Sequential, whose state_dict names it by position among all modules, e.g. 0.weight, 2.weight: rename them, see the README)",
+			path, err, strings.Join(want, ", "), strings.Join(found, ", "))
 	}
 	return nil
 }
