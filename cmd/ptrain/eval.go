@@ -385,11 +385,11 @@ func cmdPredict(ctx context.Context, args []string, stderr io.Writer) error {
 	if !given(fs)["label"] {
 		co.label = ck.cfg.Label
 	}
-	w0 := ck.file.Tensor(model.WeightName(0))
-	if w0 == nil || len(w0.Shape) != 2 {
-		return fmt.Errorf("%s: no %s (out, in) tensor", ck.path, model.WeightName(0))
+	sp, err := model.ParseSpec(ck.file.Metadata[model.MetaArch])
+	if err != nil {
+		return fmt.Errorf("%s: %s: %w", ck.path, model.MetaArch, err)
 	}
-	ds, err := predictInput(ck, *input, co, comma, w0.Shape[1])
+	ds, err := predictInput(ck, *input, co, comma, sp.Inputs)
 	if err != nil {
 		return err
 	}

@@ -478,13 +478,17 @@ func describeOptimizer(oc optim.Config) string {
 	return s
 }
 
-// l1Penalty is the L1 term of the loss, λ·Σ|w| over the weights (not the
-// biases), as parallel.Config.L1 adds it.
+// l1Penalty is the L1 term of the loss, λ·Σ|w| over the dense and conv
+// weights (not the biases, not batch norm), as parallel.Config.L1 adds it.
 func l1Penalty[T num.Float](m *model.Model[T], l1 float64) float64 {
 	var sum float64
-	for _, d := range m.Layers {
-		for _, w := range m.Params[d.Offset : d.Offset+d.Out*d.In] {
-			sum += math.Abs(float64(w))
+	for _, l := range m.Layout.Layers {
+		if k := l.Spec.Kind; k != model.KindDense && k != model.KindConv {
+			continue
+		}
+		w := l.Params[0]
+		for _, v := range m.Params[w.Offset : w.Offset+w.Size()] {
+			sum += math.Abs(float64(v))
 		}
 	}
 	return l1 * sum
@@ -492,8 +496,9 @@ func l1Penalty[T num.Float](m *model.Model[T], l1 float64) float64 {
 
 func ms(d time.Duration, steps int64) float64 { return 1e3 * d.Seconds() / float64(steps) }
 
-// initFrom loads -init weights: any safetensors file with dense.<i>.weight
-// (out, in) and dense.<i>.bias (out), F32 or F64, including one written by
+// initFrom loads -init weights: any safetensors file with the model's
+// tensor names (dense.<i>.weight (out, in), conv.<i>.weight (out, in, kh,
+// kw), bn.<i>.running_mean, …), F32 or F64, including one written by
 // another tool.
 func initFrom[T num.Float](m *model.Model[T], path string) error {
 	f, err := safetensors.ReadFile(path)
@@ -502,13 +507,15 @@ func initFrom[T num.Float](m *model.Model[T], path string) error {
 	}
 	if err := m.SetWeights(f); err != nil {
 		var want, found []string
-		for i, d := range m.Layers {
-			want = append(want, fmt.Sprintf("%s [%d %d]", model.WeightName(i), d.Out, d.In), fmt.Sprintf("%s [%d]", model.BiasName(i), d.Out))
+		for _, l := range m.Layout.Layers {
+			for _, t := range append(slices.Clone(l.Params), l.Buffers...) {
+				want = append(want, fmt.Sprintf("%s %v", t.Name, t.Shape))
+			}
 		}
 		for _, t := range f.Tensors {
 			found = append(found, fmt.Sprintf("%s %v", t.Name, t.Shape))
 		}
-		return fmt.Errorf("-init %s: %w; expected the tensors %s; the file has %s (layer i is dense.i: the i-th nn.Linear of a PyTorch Sequential, whose state_dict names it by position among all modules, e.g. 0.weight, 2.weight: rename them, see the README)",
+		return fmt.Errorf("-init %s: %w; expected the tensors %s; the file has %s (dense.i is the i-th nn.Linear of a PyTorch Sequential, conv.i its i-th nn.Conv2d, bn.i its i-th BatchNorm; a state_dict names them by position among all modules, e.g. 0.weight, 2.weight: rename them, see the README)",
 			path, err, strings.Join(want, ", "), strings.Join(found, ", "))
 	}
 	return nil

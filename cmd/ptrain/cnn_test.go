@@ -1,0 +1,80 @@
+package main
+
+import (
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// cnnArch touches every layer kind, dropout and batch norm of both
+// shapes: what examples/torch_twin.py must rebuild in PyTorch.
+const cnnArch = "1x8x8-conv(8,3,pad=1)-bn:relu-maxpool(2)-conv(8,2):tanh-avgpool(2,stride=1)-flatten-16:leakyrelu(0.2):dropout=0.1-bn-10:softmax"
+
+// TestCNNTrainEvalPredictInfo trains a CNN with batch norm on the digits
+// and uses its checkpoint as a user would: eval, predict, info, resume.
+func TestCNNTrainEvalPredictInfo(t *testing.T) {
+	dir := t.TempDir()
+	out := mustRun(t, dir, "train", "-arch", cnnArch, "-epochs", "6", "-lr", "0.01", "-dtype", "float64", "-quiet", "-out", "cnn.safetensors")
+	_ = out
+	ev := mustRun(t, dir, "eval", "-model", "cnn.safetensors")
+	acc := strings.Fields(ev[strings.Index(ev, "accuracy"):])[1]
+	if v, _ := strconv.ParseFloat(strings.TrimSuffix(acc, "%"), 64); v < 85 {
+		t.Fatalf("a CNN with batch norm evaluates to %s on the held-out digits:\n%s", acc, ev)
+	}
+	info := mustRun(t, dir, "info", "cnn.safetensors")
+	for _, want := range []string{"conv.0  ", "8x8x8", "bn.1", "running_var", "flatten", "avgpool(2,stride=1)", "dense.1"} {
+		if !strings.Contains(info, want) {
+			t.Errorf("info lacks %q:\n%s", want, info)
+		}
+	}
+	mustRun(t, dir, "train", "-arch", cnnArch, "-epochs", "7", "-lr", "0.01", "-dtype", "float64", "-quiet", "-resume", "cnn.safetensors", "-out", "cnn.safetensors")
+}
+
+// TestTorchTwinPredictsLikePtrain runs examples/torch_twin.py, the
+// README's way into PyTorch, on a CNN checkpoint and compares its outputs
+// with ptrain predict's. It needs PyTorch: skipped where /usr/bin/python3
+// cannot import torch (CI), run where it can.
+func TestTorchTwinPredictsLikePtrain(t *testing.T) {
+	if err := exec.Command("/usr/bin/python3", "-c", "import torch").Run(); err != nil {
+		t.Skip("no PyTorch here (apt-get install python3-torch)")
+	}
+	dir := t.TempDir()
+	mustRun(t, dir, "train", "-arch", cnnArch, "-epochs", "2", "-dtype", "float64", "-quiet", "-normalize", "zscore", "-out", "cnn.safetensors")
+	var rows []string
+	for r := 0; r < 6; r++ {
+		var row []string
+		for c := 0; c < 64; c++ {
+			row = append(row, strconv.Itoa((r*7+c*5)%17))
+		}
+		rows = append(rows, strings.Join(row, ","))
+	}
+	if err := os.WriteFile(filepath.Join(dir, "rows.csv"), []byte(strings.Join(rows, "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	pred := strings.Split(strings.TrimSpace(mustRun(t, dir, "predict", "-model", "cnn.safetensors", "-input", "rows.csv", "-csv-header=false")), "\n")[1:]
+	script, _ := filepath.Abs("../../examples/torch_twin.py")
+	cmd := exec.Command("/usr/bin/python3", script, "cnn.safetensors", "rows.csv")
+	cmd.Dir = dir
+	got, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("torch_twin.py: %v", err)
+	}
+	twin := strings.Split(strings.TrimSpace(string(got)), "\n")
+	if len(twin) != len(pred) {
+		t.Fatalf("%d rows from PyTorch, %d from ptrain", len(twin), len(pred))
+	}
+	for r := range pred {
+		p, q := strings.Split(pred[r], ",")[2:], strings.Split(twin[r], ",")
+		for j := range p {
+			a, _ := strconv.ParseFloat(p[j], 64)
+			b, _ := strconv.ParseFloat(q[j], 64)
+			if math.Abs(a-b) > 1e-5 {
+				t.Fatalf("row %d output %d: ptrain %v, PyTorch %v", r, j, a, b)
+			}
+		}
+	}
+}

@@ -1,0 +1,117 @@
+#!/usr/bin/python3
+"""Load a ptrain checkpoint into its PyTorch twin and predict.
+
+    /usr/bin/python3 examples/torch_twin.py CKPT [ROWS.csv]
+
+builds the torch.nn.Sequential that matches the checkpoint's spec
+(ptrain.arch), loads every tensor into it under ptrain's names
+(dense.0.weight, conv.1.bias, bn.0.running_var, ...), and prints the
+module's state_dict names beside ptrain's. With a CSV of feature rows (no
+header, no label; images as C*H*W values in C, H, W order), it applies the
+checkpoint's feature transform (x*data.scale + data.shift) and prints one
+row of outputs per input, as `ptrain predict` does after its class column.
+Needs only torch (PyTorch 1.13 was used) and the standard library.
+"""
+import json
+import re
+import struct
+import sys
+
+import torch
+from torch import nn
+
+DTYPES = {"F32": torch.float32, "F64": torch.float64, "I64": torch.int64}
+
+
+def read_safetensors(path):
+    with open(path, "rb") as f:
+        (n,) = struct.unpack("<Q", f.read(8))
+        header = json.loads(f.read(n))
+        data = f.read()
+    meta = header.pop("__metadata__", {})
+    tensors = {}
+    for name, t in header.items():
+        lo, hi = t["data_offsets"]
+        buf = bytearray(data[lo:hi])
+        tensors[name] = torch.frombuffer(buf, dtype=DTYPES[t["dtype"]]).reshape(t["shape"]).clone()
+    return tensors, meta
+
+
+def activation(name):
+    m = re.fullmatch(r"leakyrelu(?:\((.*)\))?", name)
+    if m:
+        return nn.LeakyReLU(float(m.group(1) or 0.01))
+    return {"relu": nn.ReLU(), "sigmoid": nn.Sigmoid(), "tanh": nn.Tanh(), "softmax": nn.Softmax(dim=1)}[name]
+
+
+def twin(arch):
+    """The nn.Sequential of a ptrain spec, and ptrain's name of each module."""
+    parts = arch.split("-")
+    shape = [int(v) for v in parts[0].split("x")]
+    layers, names, count = [], {}, {}
+    for part in parts[1:]:
+        head, *fields = part.split(":")
+        kind = re.match(r"[a-z]*", head).group(0) or "dense"
+        args = re.findall(r"(\w+=)?(\d+)", head)
+        pos = [int(v) for k, v in args if not k]
+        opt = {k[:-1]: int(v) for k, v in args if k}
+        name = None
+        if kind == "dense":
+            layers.append(nn.Linear(shape[0], int(head)))
+            shape, name = [int(head)], "dense"
+        elif kind == "conv":
+            out, k = pos
+            s, p = opt.get("stride", 1), opt.get("pad", 0)
+            layers.append(nn.Conv2d(shape[0], out, k, stride=s, padding=p))
+            shape, name = [out, (shape[1] + 2 * p - k) // s + 1, (shape[2] + 2 * p - k) // s + 1], "conv"
+        elif kind in ("maxpool", "avgpool"):
+            k, s = pos[0], opt.get("stride", pos[0])
+            layers.append((nn.MaxPool2d if kind == "maxpool" else nn.AvgPool2d)(k, stride=s))
+            shape = [shape[0], (shape[1] - k) // s + 1, (shape[2] - k) // s + 1]
+        elif kind == "bn":
+            layers.append((nn.BatchNorm2d if len(shape) == 3 else nn.BatchNorm1d)(shape[0]))
+            name = "bn"
+        elif kind == "flatten":
+            layers.append(nn.Flatten())
+            shape = [shape[0] * shape[1] * shape[2]]
+        if name:
+            names[str(len(layers) - 1)] = f"{name}.{count.get(name, 0)}"
+            count[name] = count.get(name, 0) + 1
+        for f in fields:
+            if f.startswith("dropout="):
+                layers.append(nn.Dropout(float(f[len("dropout="):])))
+            elif f not in ("identity", "linear", "none"):
+                layers.append(activation(f))
+    return nn.Sequential(*layers), names
+
+
+def main():
+    tensors, meta = read_safetensors(sys.argv[1])
+    net, names = twin(meta["ptrain.arch"])
+    dtype = tensors[next(n for n in tensors if n.endswith(".weight"))].dtype
+    net = net.to(dtype)
+    state = {}
+    for key in net.state_dict():
+        index, rest = key.split(".", 1)
+        state[key] = tensors[names[index] + "." + rest]
+        print(f"# {key:28s} <- {names[index]}.{rest}", file=sys.stderr)
+    net.load_state_dict(state)
+    net.eval()
+    if len(sys.argv) < 3:
+        print(net)
+        return
+    rows = [[float(v) for v in line.split(",")] for line in open(sys.argv[2]) if line.strip()]
+    x = torch.tensor(rows, dtype=torch.float64)
+    if "data.scale" in tensors:  # either may be absent: scale 1, shift 0
+        x = x * tensors["data.scale"]
+    if "data.shift" in tensors:
+        x = x + tensors["data.shift"]
+    spec_in = [int(v) for v in meta["ptrain.arch"].split("-")[0].split("x")]
+    x = x.to(dtype).reshape([len(rows)] + spec_in)
+    with torch.no_grad():
+        for row in net(x).tolist():
+            print(",".join(f"{v:.6g}" for v in row))
+
+
+if __name__ == "__main__":
+    main()
