@@ -2,6 +2,8 @@ package model
 
 import (
 	"fmt"
+	"math"
+	"math/rand/v2"
 	"testing"
 )
 
@@ -92,5 +94,30 @@ func TestCNNGradients(t *testing.T) {
 		{"1x6x6-conv(2,5,pad=2):relu:dropout=0.2-flatten-4:relu-bn-2", MSE},
 	} {
 		t.Run(tc.spec, func(t *testing.T) { checkModel(t, tc.spec, tc.loss, 5) })
+	}
+}
+
+// TestMaxPool2MatchesTheGeneralLoop: the 2×2 fast path picks the same
+// input as the general loop — the first largest, the first NaN — on
+// windows full of ties, signed zeros and NaNs.
+func TestMaxPool2MatchesTheGeneralLoop(t *testing.T) {
+	nan := math.NaN()
+	vals := []float64{0, math.Copysign(0, -1), 1, 1, -2, nan, math.Inf(1), math.Inf(-1)}
+	rng := rand.New(rand.NewPCG(5, 6))
+	const h, w = 6, 7 // an odd width: the last column belongs to no window
+	for trial := 0; trial < 200; trial++ {
+		x := make([]float64, 2*h*w)
+		for i := range x {
+			x[i] = vals[rng.IntN(len(vals))]
+		}
+		z1, z2 := make([]float64, 2*3*3), make([]float64, 2*3*3)
+		i1, i2 := make([]float64, len(z1)), make([]float64, len(z2))
+		maxPool2(x, z1, i1, h, w, 3, 3)
+		maxPoolK(x, z2, i2, h, w, 3, 3, 2, 2)
+		for q := range z1 {
+			if i1[q] != i2[q] || !(z1[q] == z2[q] || z1[q] != z1[q] && z2[q] != z2[q]) {
+				t.Fatalf("window %d of %v: fast path takes %v (index %v), general loop %v (index %v)", q, x, z1[q], i1[q], z2[q], i2[q])
+			}
+		}
 	}
 }

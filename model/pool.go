@@ -54,8 +54,15 @@ func (l *pool[T]) Forward(p *Pass[T], x, z []T) {
 		maxPool2(x[:p.N*c*h*w], z, p.Scratch, h, w, ho, wo)
 		return
 	}
-	for pl := 0; pl < p.N*c; pl++ {
-		plane, out, idx := x[pl*h*w:(pl+1)*h*w], z[pl*ho*wo:(pl+1)*ho*wo], p.Scratch[pl*ho*wo:(pl+1)*ho*wo]
+	maxPoolK(x[:p.N*c*h*w], z, p.Scratch, h, w, ho, wo, k, s)
+}
+
+// maxPoolK is max pooling with k×k windows and stride s on every plane of
+// x: each output is the first largest input of its window (a NaN wins),
+// and idx receives that input's index in its plane.
+func maxPoolK[T num.Float](x, z, idx []T, h, w, ho, wo, k, s int) {
+	for pl := 0; pl < len(x)/(h*w); pl++ {
+		plane, out, id := x[pl*h*w:(pl+1)*h*w], z[pl*ho*wo:(pl+1)*ho*wo], idx[pl*ho*wo:(pl+1)*ho*wo]
 		for oy := 0; oy < ho; oy++ {
 			for ox := 0; ox < wo; ox++ {
 				best := (oy*s)*w + ox*s
@@ -68,7 +75,7 @@ func (l *pool[T]) Forward(p *Pass[T], x, z []T) {
 						}
 					}
 				}
-				out[oy*wo+ox], idx[oy*wo+ox] = m, T(best)
+				out[oy*wo+ox], id[oy*wo+ox] = m, T(best)
 			}
 		}
 	}
@@ -108,11 +115,10 @@ func (l *pool[T]) Backward(p *Pass[T], _, dz, dx []T) {
 }
 
 // maxPool2 is max pooling with 2×2 windows and stride 2, the common case,
-// on every plane of x: the same choices as the general loop (the first
-// largest, NaN counting as largest). The comparisons are data-dependent
-// coin flips on real activations, so the choice is made without branches:
-// each step keeps the later value only where it is strictly larger (or a
-// NaN arriving on a number).
+// on every plane of x, with the general loop's choices (the first largest;
+// a NaN wins). Which input is largest is a coin flip on real activations,
+// so nothing here branches on it: the maximum is the builtin max, and its
+// index is picked by conditional moves, last candidate first.
 func maxPool2[T num.Float](x, z, idx []T, h, w, ho, wo int) {
 	for pl := 0; pl < len(x)/(h*w); pl++ {
 		plane, out, id := x[pl*h*w:(pl+1)*h*w], z[pl*ho*wo:(pl+1)*ho*wo], idx[pl*ho*wo:(pl+1)*ho*wo]
@@ -120,26 +126,39 @@ func maxPool2[T num.Float](x, z, idx []T, h, w, ho, wo int) {
 			r0 := plane[2*oy*w : 2*oy*w+2*wo]
 			r1 := plane[(2*oy+1)*w : (2*oy+1)*w+2*wo]
 			o, d := out[oy*wo:(oy+1)*wo], id[oy*wo:(oy+1)*wo]
-			base := T(2 * oy * w)
-			fw := T(w)
+			base := 2 * oy * w
 			for ox := range o {
 				a, b, c, e := r0[2*ox], r0[2*ox+1], r1[2*ox], r1[2*ox+1]
-				m, j := a, T(0)
-				m, j = pick(m, j, b, 1)
-				m, j = pick(m, j, c, fw)
-				m, j = pick(m, j, e, fw+1)
-				o[ox], d[ox] = m, base+T(2*ox)+j
+				m := max(a, b, c, e)
+				j := w + 1
+				if c == m {
+					j = w
+				}
+				if b == m {
+					j = 1
+				}
+				if a == m {
+					j = 0
+				}
+				if m != m { // a NaN: the first one
+					j = firstNaN(a, b, c, w)
+				}
+				o[ox], d[ox] = m, T(base+2*ox+j)
 			}
 		}
 	}
 }
 
-// pick returns (v, vj) if v beats the running maximum m — strictly
-// larger, or a NaN where m is a number — and (m, j) otherwise.
-func pick[T num.Float](m, j, v, vj T) (T, T) {
-	take := v > m || v != v && m == m
-	if take {
-		return v, vj
+// firstNaN is the offset in a 2×2 window (row width w) of its first NaN,
+// given the first three values.
+func firstNaN[T num.Float](a, b, c T, w int) int {
+	switch {
+	case a != a:
+		return 0
+	case b != b:
+		return 1
+	case c != c:
+		return w
 	}
-	return m, j
+	return w + 1
 }
