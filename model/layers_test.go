@@ -71,6 +71,23 @@ func (s skewed) Backward(p *Pass[float64], x, dz, dx []float64) {
 	p.Grad[len(p.Grad)/2] *= 1.001
 }
 
+// TestConvGroupsOfSamples checks conv with every sample in a group of its
+// own and in uneven groups (convGroupBytes sets how many share a GEMM).
+func TestConvGroupsOfSamples(t *testing.T) {
+	defer func(b int) { convGroupBytes = b }(convGroupBytes)
+	for _, b := range []int{1, 3 * (18 + 4) * 25 * 8} { // one sample, three samples of 2x5x5-conv(4,3,pad=1)
+		convGroupBytes = b
+		sp := MustParseSpec("2x5x5-conv(4,3,pad=1)")
+		p, in, err := CheckLayer(Shape{2, 5, 5}, sp.Layers[0], 7, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.MaxRelErr > 1e-6 || in.MaxRelErr > 1e-6 {
+			t.Errorf("groups of %d bytes: parameters %v, input %v", b, p, in)
+		}
+	}
+}
+
 // TestLayerCheckFailsOnWrongGradient shows the check can fail, on either
 // product.
 func TestLayerCheckFailsOnWrongGradient(t *testing.T) {
