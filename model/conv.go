@@ -22,6 +22,13 @@ import (
 //	db    += Σ_columns dZt   (O)
 //	dcols  = Wᵀ·dZt          then dx = col2im(dcols), the adjoint of im2col
 //
+// At stride 1 without padding ("valid"), each row of cols is laid out W
+// wide instead of Wo (ww, the "wide" layout): an unrolled row of a sample
+// is then x's plane shifted by ky·W + kx, one contiguous copy instead of
+// Ho short ones, and col2im one long add. The W − Wo extra columns of each
+// output row are computed and dropped; their gradient is set to zero, so
+// nothing flows back from them (Wᵀ·0 = 0 exactly).
+//
 // g is chosen so that cols and Zt stay in the L2 cache (convGroupBytes):
 // the unrolling, the BLAS's packing of it and the rearrangements then
 // work on cached data instead of streaming batch-sized buffers through
@@ -30,6 +37,7 @@ type conv[T num.Float] struct {
 	info                   *LayerInfo
 	c, h, w, o, ho, wo     int
 	k, stride, pad, kk, hw int
+	ww, hwc                int           // row width and pixels per sample in cols and Zt: Wo and Ho·Wo, or W and Ho·W (wide)
 	wt                     num.Matrix[T] // (O, C·K·K)
 	b                      []T
 }
@@ -41,6 +49,11 @@ func newConv[T num.Float](m *Model[T], info *LayerInfo) *conv[T] {
 	l := &conv[T]{info: info, c: info.In[0], h: info.In[1], w: info.In[2], o: info.Out[0], ho: info.Out[1], wo: info.Out[2],
 		k: info.Spec.Kernel, stride: max(info.Spec.Stride, 1), pad: info.Spec.Pad}
 	l.kk, l.hw = l.c*l.k*l.k, l.ho*l.wo
+	l.ww = l.wo
+	if l.wide() {
+		l.ww = l.w
+	}
+	l.hwc = l.ho * l.ww
 	wi, bi := info.Params[0], info.Params[1]
 	l.wt = num.View(l.o, l.kk, m.Params[wi.Offset:wi.Offset+wi.Size()])
 	l.b = m.Params[bi.Offset : bi.Offset+bi.Size()]
@@ -49,19 +62,22 @@ func newConv[T num.Float](m *Model[T], info *LayerInfo) *conv[T] {
 
 func (l *conv[T]) Info() *LayerInfo { return l.info }
 
+// wide reports whether cols use the wide layout (see conv).
+func (l *conv[T]) wide() bool { return l.stride == 1 && l.pad == 0 && l.wo < l.w }
+
 // group is how many samples go through one GEMM.
 func (l *conv[T]) group(n int) int {
 	var z T
-	per := (l.kk + l.o) * l.hw * int(unsafe.Sizeof(z))
+	per := (l.kk + l.o) * l.hwc * int(unsafe.Sizeof(z))
 	return max(1, min(n, convGroupBytes/per))
 }
 
 // Scratch holds cols and Zt for one group.
-func (l *conv[T]) Scratch(n int) int { return l.group(n) * l.hw * (l.kk + l.o) }
+func (l *conv[T]) Scratch(n int) int { return l.group(n) * l.hwc * (l.kk + l.o) }
 
 func (l *conv[T]) buffers(p *Pass[T], g int) (cols, zt []T) {
-	nc := g * l.hw * l.kk
-	return p.Scratch[:nc], p.Scratch[nc : nc+g*l.hw*l.o]
+	nc := g * l.hwc * l.kk
+	return p.Scratch[:nc], p.Scratch[nc : nc+g*l.hwc*l.o]
 }
 
 func (l *conv[T]) Forward(p *Pass[T], x, z []T) {
@@ -70,15 +86,18 @@ func (l *conv[T]) Forward(p *Pass[T], x, z []T) {
 		n := min(g, p.N-s0)
 		cols, zt := l.buffers(p, n)
 		l.im2col(x[s0*in:(s0+n)*in], cols, n)
-		cn := n * l.hw
+		cn := n * l.hwc
 		num.MatMul(false, false, 1, l.wt, num.View(l.kk, cn, cols), 0, num.View(l.o, cn, zt))
 		zs := z[s0*out : (s0+n)*out]
 		for o := 0; o < l.o; o++ {
 			b := l.b[o]
 			for s := 0; s < n; s++ {
-				dst, src := zs[(s*l.o+o)*l.hw:(s*l.o+o+1)*l.hw], zt[o*cn+s*l.hw:o*cn+(s+1)*l.hw]
-				for q, v := range src {
-					dst[q] = v + b
+				dst, src := zs[(s*l.o+o)*l.hw:(s*l.o+o+1)*l.hw], zt[o*cn+s*l.hwc:o*cn+(s+1)*l.hwc]
+				for oy := 0; oy < l.ho; oy++ {
+					d, r := dst[oy*l.wo:(oy+1)*l.wo], src[oy*l.ww:oy*l.ww+l.wo]
+					for q, v := range r {
+						d[q] = v + b
+					}
 				}
 			}
 		}
@@ -93,15 +112,24 @@ func (l *conv[T]) Backward(p *Pass[T], x, dz, dx []T) {
 	for s0, g := 0, l.group(p.N); s0 < p.N; s0 += g {
 		n := min(g, p.N-s0)
 		cols, dzt := l.buffers(p, n)
-		cn := n * l.hw
+		cn := n * l.hwc
 		dzs := dz[s0*out : (s0+n)*out]
 		for o := 0; o < l.o; o++ {
 			var sum T
 			for s := 0; s < n; s++ {
 				src := dzs[(s*l.o+o)*l.hw : (s*l.o+o+1)*l.hw]
-				copy(dzt[o*cn+s*l.hw:], src)
 				for _, v := range src {
 					sum += v
+				}
+				dst := dzt[o*cn+s*l.hwc : o*cn+(s+1)*l.hwc]
+				if l.ww == l.wo {
+					copy(dst, src)
+					continue
+				}
+				for oy := 0; oy < l.ho; oy++ {
+					r := dst[oy*l.ww : (oy+1)*l.ww]
+					copy(r, src[oy*l.wo:(oy+1)*l.wo])
+					clear(r[l.wo:])
 				}
 			}
 			gb[o] += sum
@@ -129,7 +157,8 @@ func (l *conv[T]) span(kx int) (lo, hi int) {
 
 // im2col unrolls x into cols (see conv).
 func (l *conv[T]) im2col(x, cols []T, n int) {
-	k, s, pad, cn := l.k, l.stride, l.pad, n*l.hw
+	k, s, pad, cn := l.k, l.stride, l.pad, n*l.hwc
+	wide := l.wide()
 	for c := 0; c < l.c; c++ {
 		for ky := 0; ky < k; ky++ {
 			for kx := 0; kx < k; kx++ {
@@ -137,8 +166,20 @@ func (l *conv[T]) im2col(x, cols []T, n int) {
 				lo, hi := l.span(kx)
 				for smp := 0; smp < n; smp++ {
 					plane := x[(smp*l.c+c)*l.h*l.w : (smp*l.c+c+1)*l.h*l.w]
+					out := row[smp*l.hwc : (smp+1)*l.hwc]
+					if wide {
+						// out[p] = plane[p + ky·W + kx]; the tail past the
+						// plane's end lies in dropped columns.
+						m := copy(out, plane[ky*l.w+kx:])
+						clear(out[m:])
+						continue
+					}
+					if s == 1 && l.wo == l.w {
+						l.samePlane(plane, out, ky, kx, lo, hi)
+						continue
+					}
 					for oy := 0; oy < l.ho; oy++ {
-						dst := row[(smp*l.ho+oy)*l.wo : (smp*l.ho+oy+1)*l.wo]
+						dst := out[oy*l.wo : (oy+1)*l.wo]
 						iy := oy*s + ky - pad
 						if iy < 0 || iy >= l.h {
 							clear(dst)
@@ -146,9 +187,16 @@ func (l *conv[T]) im2col(x, cols []T, n int) {
 						}
 						src := plane[iy*l.w : (iy+1)*l.w]
 						if s == 1 {
-							clear(dst[:lo])
-							copy(dst[lo:hi], src[lo+kx-pad:])
-							clear(dst[hi:])
+							for ox := range dst[:lo] {
+								dst[ox] = 0
+							}
+							seg, from := dst[lo:hi], src[lo+kx-pad:hi+kx-pad]
+							for i := range seg {
+								seg[i] = from[i]
+							}
+							for ox := hi; ox < len(dst); ox++ {
+								dst[ox] = 0
+							}
 							continue
 						}
 						for ox := range dst {
@@ -165,11 +213,38 @@ func (l *conv[T]) im2col(x, cols []T, n int) {
 	}
 }
 
+// samePlane is im2col's row (ky, kx) of one sample when the output is as
+// wide as the input at stride 1 ("same" padding): out[p] is then
+// plane[p + (ky−P)·W + kx−P] for every in-range p, one contiguous copy,
+// after which the rows outside the image and the columns that wrapped
+// around a row's edge ([0, lo) and [hi, Wo) of each row) are zeroed.
+func (l *conv[T]) samePlane(plane, out []T, ky, kx, lo, hi int) {
+	w, off := l.w, (ky-l.pad)*l.w+kx-l.pad
+	y0, y1 := max(0, l.pad-ky), min(l.ho, l.h+l.pad-ky) // output rows inside the image
+	if y1 <= y0 {
+		clear(out)
+		return
+	}
+	clear(out[:y0*w])
+	clear(out[y1*w:])
+	a, b := y0*w+max(0, -off-y0*w), y1*w // copy what exists of the source
+	b = min(b, len(plane)-off)
+	if a < b {
+		copy(out[a:b], plane[a+off:b+off])
+	}
+	for y := y0; y < y1; y++ {
+		r := out[y*w : (y+1)*w]
+		clear(r[:lo])
+		clear(r[hi:])
+	}
+}
+
 // col2im adds every entry of dcols into dx where im2col took it from: the
 // transpose of im2col, so the gradient of a pixel read by several windows
-// is the sum over them.
+// is the sum over them. cols is scratch and may be overwritten.
 func (l *conv[T]) col2im(cols, dx []T, n int) {
-	k, s, pad, cn := l.k, l.stride, l.pad, n*l.hw
+	k, s, pad, cn := l.k, l.stride, l.pad, n*l.hwc
+	wide := l.wide()
 	for c := 0; c < l.c; c++ {
 		for ky := 0; ky < k; ky++ {
 			for kx := 0; kx < k; kx++ {
@@ -177,12 +252,38 @@ func (l *conv[T]) col2im(cols, dx []T, n int) {
 				lo, hi := l.span(kx)
 				for smp := 0; smp < n; smp++ {
 					plane := dx[(smp*l.c+c)*l.h*l.w : (smp*l.c+c+1)*l.h*l.w]
+					in := row[smp*l.hwc : (smp+1)*l.hwc]
+					if wide { // the adjoint of im2col's wide copy; dropped columns carry 0
+						dst := plane[ky*l.w+kx:]
+						m := min(len(dst), len(in))
+						num.Axpy(1, in[:m], dst[:m])
+						continue
+					}
+					if s == 1 && l.wo == l.w {
+						// The adjoint of samePlane: drop what came from
+						// padding, then one long add.
+						w, off := l.w, (ky-pad)*l.w+kx-pad
+						y0, y1 := max(0, pad-ky), min(l.ho, l.h+pad-ky)
+						if y1 <= y0 {
+							continue
+						}
+						for y := y0; y < y1; y++ {
+							r := in[y*w : (y+1)*w]
+							clear(r[:lo])
+							clear(r[hi:])
+						}
+						a, b := y0*w+max(0, -off-y0*w), min(y1*w, len(plane)-off)
+						if a < b {
+							num.Axpy(1, in[a:b], plane[a+off:b+off])
+						}
+						continue
+					}
 					for oy := 0; oy < l.ho; oy++ {
 						iy := oy*s + ky - pad
 						if iy < 0 || iy >= l.h {
 							continue
 						}
-						src := row[(smp*l.ho+oy)*l.wo : (smp*l.ho+oy+1)*l.wo]
+						src := in[oy*l.wo : (oy+1)*l.wo]
 						dst := plane[iy*l.w : (iy+1)*l.w]
 						if s == 1 {
 							d := dst[lo+kx-pad : hi+kx-pad]

@@ -75,15 +75,17 @@ func (s skewed) Backward(p *Pass[float64], x, dz, dx []float64) {
 // own and in uneven groups (convGroupBytes sets how many share a GEMM).
 func TestConvGroupsOfSamples(t *testing.T) {
 	defer func(b int) { convGroupBytes = b }(convGroupBytes)
-	for _, b := range []int{1, 3 * (18 + 4) * 25 * 8} { // one sample, three samples of 2x5x5-conv(4,3,pad=1)
-		convGroupBytes = b
-		sp := MustParseSpec("2x5x5-conv(4,3,pad=1)")
-		p, in, err := CheckLayer(Shape{2, 5, 5}, sp.Layers[0], 7, 2)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if p.MaxRelErr > 1e-6 || in.MaxRelErr > 1e-6 {
-			t.Errorf("groups of %d bytes: parameters %v, input %v", b, p, in)
+	for _, spec := range []string{"2x5x5-conv(4,3,pad=1)", "2x5x6-conv(4,3)", "2x6x6-conv(4,3,stride=2,pad=1)"} {
+		for _, b := range []int{1, 3 * (18 + 4) * 30 * 8} { // one sample, about three
+			convGroupBytes = b
+			sp := MustParseSpec(spec)
+			p, in, err := CheckLayer(Shape(sp.Shape), sp.Layers[0], 7, 2)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p.MaxRelErr > 1e-6 || in.MaxRelErr > 1e-6 {
+				t.Errorf("%s, groups of %d bytes: parameters %v, input %v", spec, b, p, in)
+			}
 		}
 	}
 }
