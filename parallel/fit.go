@@ -17,8 +17,8 @@ import (
 type Progress struct {
 	Epoch       int     // epochs completed
 	Batch       int     // optimizer steps completed in the current epoch
-	BestValLoss float64 // best validation loss so far (+Inf before any)
-	BestEpoch   int     // the epoch (1-based) that reached it
+	BestValLoss float64 // best validation loss so far; meaningful only when BestEpoch > 0
+	BestEpoch   int     // the epoch (1-based) that reached it; 0 before any validation
 	BadEpochs   int     // epochs since it improved
 }
 
@@ -85,11 +85,9 @@ func (t *Trainer[T]) Fit(ctx context.Context, train, val *data.Dataset, cfg FitC
 		return FitResult{}, fmt.Errorf("epochs %d, start %+v: must be ≥ 0", cfg.Epochs, cfg.Start)
 	}
 	steps := (b.Batches() + accum - 1) / accum
-	t.cfg.StepsPerEpoch = steps
+	t.fitSteps = steps // for the schedule; the caller's Config is left as it was
+	defer func() { t.fitSteps = 0 }()
 	t.progress = cfg.Start
-	if t.progress.Epoch == 0 && t.progress.Batch == 0 && t.progress.BestValLoss == 0 {
-		t.progress.BestValLoss = math.Inf(1)
-	}
 	var best, bestBuf []T
 	if cfg.RestoreBest && cfg.Patience > 0 && val != nil {
 		best, bestBuf = slices.Clone(t.m.Params), slices.Clone(t.m.Buffers)
@@ -157,7 +155,7 @@ func (t *Trainer[T]) Fit(ctx context.Context, train, val *data.Dataset, cfg FitC
 					return err
 				}
 				info.Val = &m
-				if m.Loss < t.progress.BestValLoss {
+				if t.progress.BestEpoch == 0 || m.Loss < t.progress.BestValLoss {
 					t.progress.BestValLoss, t.progress.BestEpoch, t.progress.BadEpochs = m.Loss, e+1, 0
 					info.Improved = true
 					if best != nil {

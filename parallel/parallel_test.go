@@ -391,3 +391,26 @@ func TestStaleWakeUpRunsNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestFitLeavesConfigAndTracksTheBestWithoutASentinel: Fit does not write
+// the caller's Config, and a run resumed after epochs without validation
+// (BestValLoss left at its zero value) takes its first validation loss as
+// the best — a zero BestValLoss once meant "unset" at the start only, so
+// such a run saw no improvement ever and stopped early.
+func TestFitLeavesConfigAndTracksTheBestWithoutASentinel(t *testing.T) {
+	train, val := digitsSplit(t)
+	m, _ := model.New[float32](model.MustParseSpec("64-16:relu-10:softmax"))
+	_ = m.Initialize(1, model.InitAuto)
+	opt, _ := optim.New[float32](optim.Defaults(optim.Adam), len(m.Params))
+	tr, _ := New(m, opt, Config{Workers: 2, BatchSize: 64, Loss: model.CrossEntropy})
+	res, err := tr.Fit(context.Background(), train, val, FitConfig{Epochs: 3, Patience: 1, Start: Progress{Epoch: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.EarlyStopped || res.BestEpoch < 2 {
+		t.Errorf("resumed at epoch 1: %+v, early stopped %v", res.Progress, res.EarlyStopped)
+	}
+	if tr.cfg.StepsPerEpoch != 0 {
+		t.Errorf("Fit wrote Config.StepsPerEpoch = %d", tr.cfg.StepsPerEpoch)
+	}
+}

@@ -1,6 +1,7 @@
 package parallel
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
@@ -272,8 +273,8 @@ func (s *Session[T]) finish(total int, sr *StepResult) error {
 	}
 	step := t.opt.Steps()
 	epoch := 0.0
-	if t.cfg.StepsPerEpoch > 0 {
-		epoch = float64(step) / float64(t.cfg.StepsPerEpoch)
+	if spe := cmp.Or(t.fitSteps, t.cfg.StepsPerEpoch); spe > 0 {
+		epoch = float64(step) / float64(spe)
 	}
 	sr.LR = t.cfg.Schedule.LR(t.opt.Config().LR, step, epoch)
 	t.opt.Begin(sr.LR)

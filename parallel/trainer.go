@@ -28,7 +28,8 @@ type Config struct {
 	// stay the data loss.
 	L1 float64
 	// Schedule sets the learning rate of each step from the optimizer's base
-	// rate, with StepsPerEpoch converting steps to epochs (Fit sets it).
+	// rate, with StepsPerEpoch converting steps to epochs (inside Fit, the
+	// epoch's real number of steps takes its place).
 	Schedule      optim.Schedule
 	StepsPerEpoch int
 	// Group, if it has more than one rank, spans processes (see Group);
@@ -99,6 +100,7 @@ type Trainer[T num.Float] struct {
 	bsync    *batchSync
 	stats    Stats
 	progress Progress
+	fitSteps int // optimizer steps per epoch while Fit runs, else 0
 }
 
 // New returns a trainer. The optimizer must have been made for the model's
