@@ -78,3 +78,14 @@ func TestTorchTwinPredictsLikePtrain(t *testing.T) {
 		}
 	}
 }
+
+// TestDropoutFlagOnlyOnHiddenDenseLayers: -dropout does not put dropout
+// after every conv, pool, batch norm and flatten of a CNN.
+func TestDropoutFlagOnlyOnHiddenDenseLayers(t *testing.T) {
+	dir := t.TempDir()
+	mustRun(t, dir, "train", "-arch", "1x8x8-conv(4,3)-bn:relu-maxpool(2)-flatten-16:relu-10:softmax", "-dropout", "0.3", "-epochs", "1", "-quiet", "-out", "d.safetensors")
+	info := mustRun(t, dir, "info", "d.safetensors")
+	if !strings.Contains(info, "1x8x8-conv(4,3)-bn:relu-maxpool(2)-flatten-16:relu:dropout=0.3-10:softmax") {
+		t.Fatalf("-dropout 0.3 on a CNN gives:\n%s", info)
+	}
+}

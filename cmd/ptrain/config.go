@@ -186,7 +186,7 @@ func trainFlags(fs *flag.FlagSet, c *Config) {
 	fs.StringVar(&c.Normalize, "normalize", c.Normalize, "feature preprocessing fitted on the training split: none, minmax or zscore (image datasets are always scaled to [0,1])")
 	fs.BoolVar(&c.Shuffle, "shuffle", c.Shuffle, "reshuffle the training data every epoch (false keeps the file order)")
 	fs.StringVar(&c.Arch, "arch", c.Arch, "model spec, e.g. 784-256:relu-128:relu-10:softmax (default for classification: INPUTS-128:relu-CLASSES:softmax, or INPUTS-256:relu-128:relu-CLASSES:softmax from 256 inputs; for regression INPUTS-64:relu-64:relu-OUTPUTS)")
-	fs.Float64Var(&c.Dropout, "dropout", c.Dropout, "dropout probability after every hidden layer that the spec gives none")
+	fs.Float64Var(&c.Dropout, "dropout", c.Dropout, "dropout probability after every hidden dense layer that the spec gives none (in a CNN, write :dropout=P where you want it)")
 	fs.StringVar(&c.WeightInit, "weight-init", c.WeightInit, "initialisation of dense and conv weights: auto (He for ReLU, also for a conv or dense layer followed by bn:relu; Xavier otherwise), xavier-uniform, xavier-normal, he-uniform, he-normal, torch (PyTorch's default: U(±1/sqrt(fan_in)), biases too)")
 	fs.StringVar(&c.Init, "init", c.Init, "start from the weights in this safetensors file instead of a fresh initialisation: dense.<i>.weight (out, in) and dense.<i>.bias for the i-th dense layer, PyTorch's nn.Linear layout (a mismatch lists the names expected and found)")
 	fs.StringVar(&c.Loss, "loss", c.Loss, "loss: mse, bce or crossentropy (default: from the output activation)")

@@ -256,7 +256,9 @@ func buildSpec(c *Config, ds *data.Dataset) (model.Spec, error) {
 		return sp, errUsage{fmt.Errorf("-arch: %w", err)}
 	}
 	for i := range sp.Layers[:len(sp.Layers)-1] {
-		if sp.Layers[i].Dropout == 0 {
+		// -dropout is for the hidden dense layers; a CNN says where else
+		// it wants dropout in -arch.
+		if sp.Layers[i].Dropout == 0 && sp.Layers[i].Kind == model.KindDense {
 			sp.Layers[i].Dropout = c.Dropout
 		}
 	}
