@@ -1,18 +1,40 @@
 // Package model is ptrain's network: the architecture (Spec, read by
-// ParseSpec from strings like "784-256:relu-10:softmax"), its parameters
-// (Model), the state of one forward and backward pass (Workspace), the
-// activations and losses with their gradients, and checkpoints in the
-// safetensors format. The kernels it runs on are in model/num.
+// ParseSpec from strings like "784-256:relu-10:softmax" or
+// "1x28x28-conv(32,3)-bn:relu-maxpool(2)-flatten-10:softmax"), its layout
+// (Spec.Layout), its parameters (Model), its layers (Layer: dense, conv,
+// max and average pooling, batch norm, flatten), the state of one forward
+// and backward pass (Workspace), the activations and losses with their
+// gradients, and checkpoints in the safetensors format. The kernels it
+// runs on are in model/num.
 //
-// # One flat parameter buffer
+// # One flat parameter buffer, one layout
 //
 // All the weights and biases of a Model live in one allocation, Params,
-// made by num.Alloc. Each layer is a view into it — a dense layer is its
-// weight matrix (Out, In), row-major like PyTorch's nn.Linear.weight, then
-// its bias (Out) — and nothing else holds parameters. A gradient, every optimizer
-// state buffer and the tensors of a checkpoint use the same layout, so the
-// all-reduce, the optimizer step and Save are each a loop over one slice;
-// Dense.WeightsIn finds a layer's part of any buffer in that layout.
+// made by num.Alloc; batch norm's running statistics, which are saved and
+// broadcast but never optimized or summed across workers, live in a second
+// one, Buffers. Spec.Layout is the one place that works out every layer's
+// shapes and tensors — name (conv.0.weight), shape (PyTorch's: a dense
+// weight is (Out, In) like nn.Linear.weight, a conv weight (Out, In, K, K)
+// like nn.Conv2d's), offset — and the model, save/load, the trainer and
+// the CLI all ask it. Each Layer is a view into the buffers and nothing
+// else holds parameters. A gradient, every optimizer state buffer and the
+// tensors of a checkpoint use the same layout, so the all-reduce, the
+// optimizer step and Save are each a loop over one slice. For a stack of
+// dense layers the layout is that of every earlier ptrain: layer by layer,
+// weight then bias; Model.Layers keeps those dense views for MLP code.
+//
+// # Layers
+//
+// A Layer has Forward (x → z) and Backward (dz → ∂θ added into the
+// gradient, dx written unless not needed), side by side in one file per
+// kind (dense.go, conv.go, pool.go, batchnorm.go); activations and dropout
+// are post-steps the Workspace applies after any layer. Layers keep what a
+// pass needs for its backward in the Workspace's scratch, never in
+// themselves. A layer that needs statistics of the whole batch (batch
+// norm) gets them through Pass.Sync, which a data-parallel trainer sets to
+// a sum over its workers and processes: every part of a batch calls it the
+// same number of times, also a part with no rows. CheckLayer
+// gradient-checks one layer's parameter and input products.
 //
 // # A Workspace per worker
 //
@@ -37,7 +59,10 @@
 // A Workspace belongs to one goroutine at a time, and Forward, LossGrad
 // and Backward allocate nothing. Any number of workspaces may read one
 // Model at once, as long as nothing writes Params meanwhile: the optimizer
-// runs between passes (package parallel arranges this for its workers).
+// runs between passes (package parallel arranges this for its workers). A
+// training pass through batch norm writes running statistics: to the
+// Workspace's Running buffer when it has one (a trainer stages them there
+// and commits them with the optimizer step), else to the Model's Buffers.
 // Forward borrows its input x until Backward, and its result is a view
 // valid until the next Forward. Tensors returns views of Params, not
 // copies, to be written out before Params change.
