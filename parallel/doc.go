@@ -31,6 +31,20 @@
 // worker has reported. Worker goroutines live inside Run: none outlives
 // Step, Fit or Evaluate.
 //
+// # Batch statistics
+//
+// Batch norm normalises by the statistics of the whole global batch, as
+// PyTorch's SyncBatchNorm does, so that W workers (and S processes) still
+// compute what one computes. Each worker's Workspace.Sync is a barrier
+// (batchSync) inside phase 1: every worker, also one without rows, posts
+// its partial sums; the last to arrive adds them in worker order — and,
+// across processes, all-reduces them through the comm goroutine — and
+// all continue with the same figures. Each worker stages the running
+// statistics its pass computes in its own buffer; worker 0's are copied
+// into the model after the optimizer step, so an abandoned step leaves
+// them as they were. With batch norm the overlap path is off: a rank
+// without rows would post its layers in another order than the others.
+//
 // # Why not an errgroup per step
 //
 // STYLE.md suggests an errgroup per step: start the workers for each step, wait
