@@ -102,8 +102,14 @@ type Trainer[T num.Float] struct {
 }
 
 // New returns a trainer. The optimizer must have been made for the model's
-// parameter count.
+// parameter count, len(m.Params); New returns an error otherwise.
 func New[T num.Float](m *model.Model[T], opt *optim.Optimizer[T], cfg Config) (*Trainer[T], error) {
+	if m == nil || opt == nil {
+		return nil, fmt.Errorf("parallel.New needs a model and an optimizer")
+	}
+	if opt.Len() != len(m.Params) {
+		return nil, fmt.Errorf("the optimizer was made for %d parameters, the model has %d (optim.New(cfg, len(m.Params)))", opt.Len(), len(m.Params))
+	}
 	if cfg.Workers == 0 {
 		cfg.Workers = runtime.GOMAXPROCS(0)
 	}
