@@ -40,8 +40,7 @@ func randomFill[T num.Float](x []T, seed uint64) {
 
 func benchForwardBackward[T num.Float](b *testing.B, batch int) {
 	sp := model.MustParseSpec(MNISTSpec)
-	m, _ := model.New[T](sp)
-	_ = m.Initialize(1, model.InitAuto)
+	m, _ := model.New[T](sp, 1)
 	ws := model.NewWorkspace(m, batch)
 	x := make([]T, batch*sp.Inputs)
 	randomFill(x, 2)

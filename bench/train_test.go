@@ -15,11 +15,10 @@ var workerCounts = []int{1, 2, 4, 8}
 
 // trainer builds the MNIST MLP with SGD+momentum for w workers.
 func trainer(b testing.TB, spec string, w, batch int) *parallel.Trainer[float32] {
-	m, err := model.New[float32](model.MustParseSpec(spec))
+	m, err := model.New[float32](model.MustParseSpec(spec), 1)
 	if err != nil {
 		b.Fatal(err)
 	}
-	_ = m.Initialize(1, model.InitAuto)
 	opt, _ := optim.New[float32](optim.Defaults(optim.Momentum), len(m.Params))
 	tr, err := parallel.New(m, opt, parallel.Config{Workers: w, BatchSize: batch, Loss: model.DefaultLoss(m.Spec)})
 	if err != nil {

@@ -30,6 +30,9 @@ func NewBatcher[T num.Float](ds *Dataset, batch, outputs int, shuffle bool, seed
 	if ds.N == 0 {
 		return nil, fmt.Errorf("%s: no samples", ds.Name)
 	}
+	if err := ds.checkShape(); err != nil {
+		return nil, err
+	}
 	if err := ds.TargetWidth(outputs); err != nil {
 		return nil, err
 	}

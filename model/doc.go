@@ -72,9 +72,9 @@
 // Models are generic over num.Float: float32 for training speed, float64
 // for gradient checks, and Convert turns one into the other. Every layer,
 // activation and loss is checked against central differences in float64
-// with model/gradcheck. Randomness is explicit: Initialize draws from its
-// seed alone, and dropout masks from SetDropoutStream's (seed, step, row),
-// so the same seeds give the same bits.
+// with model/gradcheck. Randomness is explicit: New and Initialize draw
+// from their seed alone, and dropout masks from SetDropoutStream's (seed,
+// step, row), so the same seeds give the same bits.
 //
 // # Errors
 //

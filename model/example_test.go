@@ -14,8 +14,7 @@ func Example() {
 	if err != nil {
 		panic(err)
 	}
-	m, _ := model.New[float64](spec)
-	_ = m.Initialize(7, model.InitAuto)
+	m, _ := model.New[float64](spec, 7)
 	fmt.Println(spec, "has", spec.NumParams(), "parameters")
 
 	ws := model.NewWorkspace(m, 1)

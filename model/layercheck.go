@@ -19,7 +19,7 @@ func CheckLayer(in Shape, ls LayerSpec, n int, seed uint64) (params, input gradc
 	if len(in) == 3 {
 		sp.Shape = in
 	}
-	m, err := New[float64](sp)
+	m, err := NewZero[float64](sp)
 	if err != nil {
 		return params, input, fmt.Errorf("model: CheckLayer: %w", err)
 	}

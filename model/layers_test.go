@@ -93,7 +93,7 @@ func TestConvGroupsOfSamples(t *testing.T) {
 // TestLayerCheckFailsOnWrongGradient shows the check can fail, on either
 // product.
 func TestLayerCheckFailsOnWrongGradient(t *testing.T) {
-	m, _ := New[float64](MustParseSpec("2x5x5-conv(3,3,pad=1)"))
+	m, _ := NewZero[float64](MustParseSpec("2x5x5-conv(3,3,pad=1)"))
 	m.Stack[0] = skewed{m.Stack[0]}
 	p, in := checkLayer(m, 2, 1)
 	if p.MaxRelErr < 1e-4 || in.MaxRelErr < 1e-4 {

@@ -13,8 +13,7 @@ import (
 func fit(t *testing.T, spec string, x, y []float64, n, steps int, cfg optim.Config) float64 {
 	t.Helper()
 	sp := model.MustParseSpec(spec)
-	m, _ := model.New[float64](sp)
-	_ = m.Initialize(1, model.InitAuto)
+	m, _ := model.New[float64](sp, 1)
 	opt, err := optim.New[float64](cfg, len(m.Params))
 	if err != nil {
 		t.Fatal(err)

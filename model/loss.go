@@ -11,14 +11,24 @@ import (
 // Loss is a training objective. Every loss is a mean, so the learning rate
 // does not depend on the batch size: cross-entropy is averaged over the
 // samples of the batch, MSE and binary cross-entropy over all elements (as
-// PyTorch's reduction="mean" does).
+// PyTorch's reduction="mean" does). Besides the built-in losses below, a
+// Loss can be one of your own, made by RegisterLoss.
+//
+// The zero value, LossAuto, is the loss that fits the model's output
+// activation (DefaultLoss), so that a zero parallel.Config trains a softmax
+// classifier with cross-entropy. Loss values are not persisted: checkpoints
+// and the command line name losses by String.
 type Loss int
 
 // The losses.
 const (
+	// LossAuto stands for DefaultLoss of the model's spec: cross-entropy
+	// under softmax, binary cross-entropy under sigmoid, MSE otherwise.
+	// Resolve turns it into one of those.
+	LossAuto Loss = iota
 	// MSE is mean squared error, (1/(N·K)) Σ (a − y)², for any output
 	// activation.
-	MSE Loss = iota
+	MSE
 	// BCE is binary cross-entropy computed from the logits z of a sigmoid
 	// output layer: max(z,0) − z·y + log(1+e^−|z|), which never takes the log
 	// of 0. Its gradient with respect to z is σ(z) − y.
@@ -29,20 +39,29 @@ const (
 	CrossEntropy
 )
 
-var lossNames = [...]string{"mse", "bce", "crossentropy"}
+var lossNames = [...]string{"auto", "mse", "bce", "crossentropy"}
 
 // String returns the loss's name as ParseLoss reads it, or "Loss(n)" for a
-// value outside the constants.
+// value outside the constants and the registered losses.
 func (l Loss) String() string {
+	if c, ok := lookupLoss(l); ok {
+		return c.name
+	}
 	if l < 0 || int(l) >= len(lossNames) {
 		return fmt.Sprintf("Loss(%d)", int(l))
 	}
 	return lossNames[l]
 }
 
-// ParseLoss reads a loss name: mse, bce, crossentropy (or ce).
+// ParseLoss reads a loss name: mse, bce, crossentropy (or ce), auto, or the
+// name of a registered loss.
 func ParseLoss(s string) (Loss, error) {
+	if l, ok := lossNamed(s); ok {
+		return l, nil
+	}
 	switch strings.ToLower(s) {
+	case "auto":
+		return LossAuto, nil
 	case "mse":
 		return MSE, nil
 	case "bce", "binary-crossentropy":
@@ -51,6 +70,15 @@ func ParseLoss(s string) (Loss, error) {
 		return CrossEntropy, nil
 	}
 	return 0, fmt.Errorf("unknown loss %q (want mse, bce or crossentropy)", s)
+}
+
+// Resolve is the loss l stands for in a model with spec s: DefaultLoss(s)
+// for LossAuto, l itself otherwise.
+func (l Loss) Resolve(s Spec) Loss {
+	if l == LossAuto {
+		return DefaultLoss(s)
+	}
+	return l
 }
 
 // DefaultLoss is the loss that goes with the spec's output activation:
@@ -66,10 +94,14 @@ func DefaultLoss(s Spec) Loss {
 }
 
 // CheckLoss reports whether loss can train a model with spec s: the fused
-// losses need their output activation.
+// losses need their output activation. LossAuto and registered losses fit
+// every spec.
 func CheckLoss(loss Loss, s Spec) error {
 	out := s.Layers[len(s.Layers)-1].Act.Kind
-	switch loss {
+	if _, ok := lookupLoss(loss); ok {
+		return nil
+	}
+	switch loss.Resolve(s) {
 	case MSE:
 		return nil
 	case BCE:
@@ -94,8 +126,13 @@ func CheckLoss(loss Loss, s Spec) error {
 // cross-entropy, each row's log Σ exp(z) as the softmax of Forward computed
 // it. It returns the sum of the per-sample losses (a sample's loss is its
 // mean over k for MSE and BCE, its sum for cross-entropy). If dz is not nil
-// it also writes dz = ∂L/∂z for L = (Σ per-sample losses)/denom.
-func lossRows[T num.Float](loss Loss, act Activation, z, a, y, dz []T, k int, denom float64, lse []float64) float64 {
+// it also writes dz = ∂L/∂z for L = (Σ per-sample losses)/denom. loss is
+// resolved already (not LossAuto); row is scratch of 3k for a registered
+// loss.
+func lossRows[T num.Float](loss Loss, act Activation, z, a, y, dz []T, k int, denom float64, lse, row []float64) float64 {
+	if c, ok := lookupLoss(loss); ok {
+		return customRows(c.f, act, a, y, dz, k, denom, row)
+	}
 	var sum float64
 	switch loss {
 	case MSE:

@@ -33,10 +33,29 @@ type Model[T num.Float] struct {
 	Layers []Dense[T]
 }
 
-// New builds a model with all parameters zero (batch norm's scales one,
-// its running variances one). Call Initialize for a random
-// initialisation, or fill Params (Load does).
-func New[T num.Float](spec Spec) (*Model[T], error) {
+// New builds a model initialised for training, as PyTorch's modules are
+// at construction: the weights drawn by Initialize(seed, InitAuto) (He
+// uniform under ReLU, Xavier uniform otherwise), biases zero, batch norm at
+// scale 1 and shift 0. The seed alone determines the weights. For another
+// scheme call Initialize afterwards; to fill every parameter yourself (a
+// checkpoint, say) start from NewZero.
+func New[T num.Float](spec Spec, seed uint64) (*Model[T], error) {
+	m, err := NewZero[T](spec)
+	if err != nil {
+		return nil, err
+	}
+	if err := m.Initialize(seed, InitAuto); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// NewZero builds a model with all parameters zero (batch norm's scales
+// one, its running variances one): a start for loading weights (FromFile
+// and SetWeights overwrite them all) or for a scheme of your own. A
+// network of zero weights does not learn — every unit of a layer gets the
+// same gradient — so train from New, or call Initialize first.
+func NewZero[T num.Float](spec Spec) (*Model[T], error) {
 	if err := spec.Validate(); err != nil {
 		return nil, err
 	}

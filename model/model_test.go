@@ -39,11 +39,8 @@ func randomBatch(rng *rand.Rand, n, in, out int, loss Loss) (x, y []float64) {
 func checkModel(t *testing.T, spec string, loss Loss, n int) {
 	t.Helper()
 	sp := MustParseSpec(spec)
-	m, err := New[float64](sp)
+	m, err := New[float64](sp, 7)
 	if err != nil {
-		t.Fatal(err)
-	}
-	if err := m.Initialize(7, InitAuto); err != nil {
 		t.Fatal(err)
 	}
 	rng := rand.New(rand.NewPCG(1, 2))
@@ -98,7 +95,7 @@ func TestGradientsThreeLayerNetworks(t *testing.T) {
 }
 
 func TestCrossEntropyStableForHugeLogits(t *testing.T) {
-	m, _ := New[float64](MustParseSpec("1-3:softmax"))
+	m, _ := NewZero[float64](MustParseSpec("1-3:softmax"))
 	copy(m.Params, []float64{1000, -1000, 0, 0, 0, 0}) // W (3,1) then b (3)
 	ws := NewWorkspace(m, 1)
 	ws.Forward([]float64{1}, 1, false)
@@ -113,7 +110,7 @@ func TestCrossEntropyStableForHugeLogits(t *testing.T) {
 }
 
 func TestBCEStableForHugeLogits(t *testing.T) {
-	m, _ := New[float64](MustParseSpec("1-1:sigmoid"))
+	m, _ := NewZero[float64](MustParseSpec("1-1:sigmoid"))
 	copy(m.Params, []float64{800, 0})
 	ws := NewWorkspace(m, 1)
 	ws.Forward([]float64{1}, 1, false)
@@ -126,7 +123,7 @@ func TestBCEStableForHugeLogits(t *testing.T) {
 }
 
 func TestDropoutEvalIsIdentityAndTrainKeepsExpectation(t *testing.T) {
-	m, _ := New[float64](MustParseSpec("1-1000:identity:dropout=0.25-1"))
+	m, _ := NewZero[float64](MustParseSpec("1-1000:identity:dropout=0.25-1"))
 	for i := range m.Layers[0].W.Data {
 		m.Layers[0].W.Data[i] = 1
 	}
@@ -158,8 +155,7 @@ func TestDropoutEvalIsIdentityAndTrainKeepsExpectation(t *testing.T) {
 }
 
 func TestDropoutMaskDependsOnGlobalRowOnly(t *testing.T) {
-	m, _ := New[float64](MustParseSpec("2-50:relu:dropout=0.5-1"))
-	_ = m.Initialize(1, InitAuto)
+	m, _ := New[float64](MustParseSpec("2-50:relu:dropout=0.5-1"), 1)
 	x := []float64{1, 2, 3, 4, 5, 6}
 	whole := NewWorkspace(m, 3)
 	whole.SetDropoutStream(9, 2, 0)
@@ -187,7 +183,7 @@ func TestInitializeScales(t *testing.T) {
 		{"400-300:tanh-1", HeUniform, 1.0 / 400},
 		{"400-300:leakyrelu(0.5)-1", HeUniform, 2.0 / 1.25 / 400},
 	} {
-		m, _ := New[float64](MustParseSpec(tc.spec))
+		m, _ := NewZero[float64](MustParseSpec(tc.spec))
 		if err := m.Initialize(1, tc.scheme); err != nil {
 			t.Fatal(err)
 		}
@@ -208,8 +204,7 @@ func TestInitializeScales(t *testing.T) {
 }
 
 func TestForwardAndBackwardDoNotAllocate(t *testing.T) {
-	m, _ := New[float32](MustParseSpec("20-16:relu:dropout=0.2-8:tanh-4:softmax"))
-	_ = m.Initialize(1, InitAuto)
+	m, _ := New[float32](MustParseSpec("20-16:relu:dropout=0.2-8:tanh-4:softmax"), 1)
 	ws := NewWorkspace(m, 8)
 	x := make([]float32, 8*20)
 	y := make([]float32, 8*4)
@@ -225,8 +220,7 @@ func TestForwardAndBackwardDoNotAllocate(t *testing.T) {
 }
 
 func TestFloat32MatchesFloat64Predictions(t *testing.T) {
-	m64, _ := New[float64](MustParseSpec("10-32:relu-16:tanh-5:softmax"))
-	_ = m64.Initialize(3, InitAuto)
+	m64, _ := New[float64](MustParseSpec("10-32:relu-16:tanh-5:softmax"), 3)
 	m32 := Convert[float32](m64)
 	rng := rand.New(rand.NewPCG(5, 5))
 	x64, _ := randomBatch(rng, 16, 10, 5, CrossEntropy)

@@ -147,7 +147,7 @@ func FromFile[T num.Float](f *safetensors.File) (*Model[T], error) {
 	if err != nil {
 		return nil, err
 	}
-	m, err := New[T](sp)
+	m, err := NewZero[T](sp)
 	if err != nil {
 		return nil, err
 	}

@@ -16,11 +16,10 @@ import (
 
 func trainedish(t *testing.T) *Model[float32] {
 	t.Helper()
-	m, err := New[float32](MustParseSpec("4-5:relu-3:softmax"))
+	m, err := New[float32](MustParseSpec("4-5:relu-3:softmax"), 11)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_ = m.Initialize(11, InitAuto)
 	for i := range m.Params {
 		m.Params[i] += float32(i) * 1e-3 // non-zero biases
 	}
@@ -74,18 +73,18 @@ func TestLoadsForeignFile(t *testing.T) {
 	if _, err := FromFile[float32](f); err == nil || !strings.Contains(err.Error(), MetaArch) {
 		t.Fatalf("FromFile without arch metadata: %v", err)
 	}
-	m, _ := New[float32](MustParseSpec("2-3:softmax"))
+	m, _ := NewZero[float32](MustParseSpec("2-3:softmax"))
 	if err := m.SetWeights(f); err != nil {
 		t.Fatal(err)
 	}
 	if m.Layers[0].W.At(2, 1) != 6 || m.Layers[0].B[1] != -0.5 {
 		t.Fatalf("weights %v bias %v", m.Layers[0].W.Data, m.Layers[0].B)
 	}
-	wrong, _ := New[float32](MustParseSpec("3-2:softmax"))
+	wrong, _ := NewZero[float32](MustParseSpec("3-2:softmax"))
 	if err := wrong.SetWeights(f); err == nil || !strings.Contains(err.Error(), "shape [3 2], the model needs [2 3]") {
 		t.Fatalf("shape mismatch: %v", err)
 	}
-	deeper, _ := New[float32](MustParseSpec("2-3:relu-2"))
+	deeper, _ := NewZero[float32](MustParseSpec("2-3:relu-2"))
 	if err := deeper.SetWeights(f); !errors.Is(err, safetensors.ErrNoTensor) {
 		t.Fatalf("missing layer: %v", err)
 	}

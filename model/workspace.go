@@ -44,6 +44,7 @@ type Workspace[T num.Float] struct {
 	bufB    []T
 	dLast   []T       // ∂L/∂z of the last layer, set by LossGrad; a view of bufA
 	lse     []float64 // with a softmax output: each row's log Σ exp(z), from Forward
+	lossRow []float64 // a registered loss's row in float64: a, y, ∂/∂a
 	pass    Pass[T]
 
 	seed, step uint64 // dropout stream, see SetDropoutStream
@@ -95,6 +96,7 @@ func NewWorkspace[T num.Float](m *Model[T], maxBatch int) *Workspace[T] {
 	if m.Spec.Layers[len(m.Spec.Layers)-1].Act.Kind == Softmax {
 		w.lse = make([]float64, maxBatch)
 	}
+	w.lossRow = make([]float64, 3*m.Spec.Outputs())
 	w.bufA = num.Alloc[T](maxBatch * widest)
 	w.bufB = num.Alloc[T](maxBatch * widest)
 	return w
@@ -188,22 +190,25 @@ func (w *Workspace[T]) dropout(l, n, cols int, p float64) {
 // layer for L = (Σ per-sample losses)/denom. It returns the sum of the
 // per-sample losses over these rows. A data-parallel trainer passes the
 // global batch size as denom, so that summing the workers' gradients gives
-// the gradient of the mean loss over the whole batch.
+// the gradient of the mean loss over the whole batch. LossAuto is the
+// model's DefaultLoss.
 func (w *Workspace[T]) LossGrad(loss Loss, y []T, denom float64) float64 {
+	loss = loss.Resolve(w.m.Spec)
 	l := len(w.m.Stack) - 1
 	o := w.m.Stack[l].Info().Out.Size()
 	k := w.n * o
 	w.dLast = w.bufA[:k]
-	return lossRows(loss, w.m.Spec.Layers[l].Act, w.z[l][:k], w.a[l][:k], y[:k], w.dLast, o, denom, w.rowLSE(loss))
+	return lossRows(loss, w.m.Spec.Layers[l].Act, w.z[l][:k], w.a[l][:k], y[:k], w.dLast, o, denom, w.rowLSE(loss), w.lossRow)
 }
 
 // Loss is LossGrad without the gradient: the sum of the per-sample losses of
 // the last Forward's rows against y.
 func (w *Workspace[T]) Loss(loss Loss, y []T) float64 {
+	loss = loss.Resolve(w.m.Spec)
 	l := len(w.m.Stack) - 1
 	o := w.m.Stack[l].Info().Out.Size()
 	k := w.n * o
-	return lossRows(loss, w.m.Spec.Layers[l].Act, w.z[l][:k], w.a[l][:k], y[:k], nil, o, 1, w.rowLSE(loss))
+	return lossRows(loss, w.m.Spec.Layers[l].Act, w.z[l][:k], w.a[l][:k], y[:k], nil, o, 1, w.rowLSE(loss), w.lossRow)
 }
 
 // rowLSE is the per-row log-sum-exp of the last Forward for loss.

@@ -198,6 +198,9 @@ func New[T num.Float](cfg Config, n int) (*Optimizer[T], error) {
 // Config returns the hyperparameters.
 func (o *Optimizer[T]) Config() Config { return o.cfg }
 
+// Len is the number of parameters the optimizer was made for.
+func (o *Optimizer[T]) Len() int { return o.n }
+
 // Steps is the number of steps begun so far.
 func (o *Optimizer[T]) Steps() int64 { return o.t }
 

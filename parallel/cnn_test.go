@@ -100,8 +100,7 @@ func digitsCNN(t *testing.T, workers int, cfg FitConfig) (*Trainer[float32], Fit
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, _ := model.New[float32](model.MustParseSpec("1x8x8-conv(8,3,pad=1)-bn:relu-maxpool(2)-flatten-10:softmax"))
-	_ = m.Initialize(1, model.InitAuto)
+	m, _ := model.New[float32](model.MustParseSpec("1x8x8-conv(8,3,pad=1)-bn:relu-maxpool(2)-flatten-10:softmax"), 1)
 	oc := optim.Defaults(optim.Adam)
 	oc.LR = 0.01
 	opt, _ := optim.New[float32](oc, len(m.Params))

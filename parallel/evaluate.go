@@ -23,7 +23,7 @@ type Metrics struct {
 func (s *Session[T]) Evaluate(ds *data.Dataset) (Metrics, error) {
 	t := s.t
 	out := t.m.Spec.Outputs()
-	if err := ds.TargetWidth(out); err != nil {
+	if err := ds.Fits(t.m.Spec.Inputs, out); err != nil {
 		return Metrics{}, err
 	}
 	start := time.Now()

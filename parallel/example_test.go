@@ -14,8 +14,7 @@ import (
 // held-out fifth.
 func Example() {
 	ctx := context.Background()
-	m, _ := model.New[float32](model.MustParseSpec("64-128:relu-10:softmax"))
-	_ = m.Initialize(1, model.InitAuto)
+	m, _ := model.New[float32](model.MustParseSpec("64-128:relu-10:softmax"), 1)
 
 	opt, _ := optim.New[float32](optim.Defaults(optim.Adam), len(m.Params))
 	tr, err := parallel.New(m, opt, parallel.Config{Workers: 2, BatchSize: 64, Loss: model.CrossEntropy})

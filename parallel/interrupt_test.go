@@ -48,8 +48,7 @@ func TestInterruptAtEveryCheckKeepsProgressAndWeightsTogether(t *testing.T) {
 	train, val := digitsSplit(t)
 	const epochs = 2
 	newTrainer := func() *Trainer[float32] {
-		m, _ := model.New[float32](model.MustParseSpec("64-32:relu:dropout=0.1-10:softmax"))
-		_ = m.Initialize(1, model.InitAuto)
+		m, _ := model.New[float32](model.MustParseSpec("64-32:relu:dropout=0.1-10:softmax"), 1)
 		oc := optim.Defaults(optim.Adam)
 		oc.LR = 0.01
 		opt, _ := optim.New[float32](oc, len(m.Params))

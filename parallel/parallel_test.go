@@ -21,11 +21,10 @@ const testSpec = "6-16:relu:dropout=0.25-12:tanh-4:softmax"
 
 func newModel(t testing.TB, spec string) *model.Model[float64] {
 	t.Helper()
-	m, err := model.New[float64](model.MustParseSpec(spec))
+	m, err := model.New[float64](model.MustParseSpec(spec), 5)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_ = m.Initialize(5, model.InitAuto)
 	return m
 }
 
@@ -137,8 +136,7 @@ func digitsSplit(t testing.TB) (train, val *data.Dataset) {
 
 func fitDigits(t *testing.T, workers int, cfg FitConfig) (*Trainer[float32], FitResult, error) {
 	train, val := digitsSplit(t)
-	m, _ := model.New[float32](model.MustParseSpec("64-32:relu:dropout=0.1-10:softmax"))
-	_ = m.Initialize(1, model.InitAuto)
+	m, _ := model.New[float32](model.MustParseSpec("64-32:relu:dropout=0.1-10:softmax"), 1)
 	oc := optim.Defaults(optim.Adam)
 	oc.LR = 0.01
 	opt, _ := optim.New[float32](oc, len(m.Params))
@@ -215,7 +213,7 @@ func TestCancellationStopsWithinAStep(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	train, val := digitsSplit(t)
-	m, _ := model.New[float32](model.MustParseSpec("64-32:relu-10:softmax"))
+	m, _ := model.NewZero[float32](model.MustParseSpec("64-32:relu-10:softmax"))
 	opt, _ := optim.New[float32](optim.Defaults(optim.SGD), len(m.Params))
 	tr, _ := New(m, opt, Config{Workers: 3, BatchSize: 32, Loss: model.CrossEntropy})
 	steps := 0
@@ -303,8 +301,7 @@ func TestEarlyStoppingRestoresBest(t *testing.T) {
 
 func TestEvaluateConfusion(t *testing.T) {
 	_, val := digitsSplit(t)
-	m, _ := model.New[float32](model.MustParseSpec("64-10:softmax"))
-	_ = m.Initialize(1, model.InitAuto)
+	m, _ := model.New[float32](model.MustParseSpec("64-10:softmax"), 1)
 	opt, _ := optim.New[float32](optim.Defaults(optim.SGD), len(m.Params))
 	tr, _ := New(m, opt, Config{Workers: 3, BatchSize: 50, Loss: model.CrossEntropy})
 	met, err := tr.Evaluate(context.Background(), val)

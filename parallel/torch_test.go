@@ -56,7 +56,7 @@ func TestMatchesPyTorch(t *testing.T) {
 		{"adam", func() optim.Config { c := optim.Defaults(optim.Adam); c.LR = 0.01; return c }()},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			m, err := model.New[float64](model.MustParseSpec(torchSpec))
+			m, err := model.NewZero[float64](model.MustParseSpec(torchSpec))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -82,7 +82,7 @@ func TestMatchesPyTorch(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want, _ := model.New[float64](model.MustParseSpec(torchSpec))
+			want, _ := model.NewZero[float64](model.MustParseSpec(torchSpec))
 			if err := want.SetWeights(prefixed(f, tc.name+".")); err != nil {
 				t.Fatal(err)
 			}

@@ -18,10 +18,13 @@ type Config struct {
 	// batch without accumulation), counted over all ranks with a Group:
 	// each process computes its share of it, and its workers theirs.
 	BatchSize int
-	Loss      model.Loss // the objective
-	Seed      uint64     // dropout randomness (data order is the batcher's)
-	ClipNorm  float64    // clip the gradient to this global L2 norm; 0 for none
-	ClipValue float64    // clamp each gradient element to ±ClipValue; 0 for none
+	// Loss is the objective; the zero value, model.LossAuto, is the one
+	// that fits the output activation (model.DefaultLoss: cross-entropy
+	// under softmax, binary cross-entropy under sigmoid, MSE otherwise).
+	Loss      model.Loss
+	Seed      uint64  // dropout randomness (data order is the batcher's)
+	ClipNorm  float64 // clip the gradient to this global L2 norm; 0 for none
+	ClipValue float64 // clamp each gradient element to ±ClipValue; 0 for none
 	// L1 adds L1·Σ|w| over the dense and conv weights (not the biases, not
 	// batch norm) to the loss, as Keras's kernel_regularizer: L1·sign(w)
 	// joins each step's summed gradient before clipping. Reported losses
@@ -104,8 +107,14 @@ type Trainer[T num.Float] struct {
 }
 
 // New returns a trainer. The optimizer must have been made for the model's
-// parameter count.
+// parameter count, len(m.Params); New returns an error otherwise.
 func New[T num.Float](m *model.Model[T], opt *optim.Optimizer[T], cfg Config) (*Trainer[T], error) {
+	if m == nil || opt == nil {
+		return nil, fmt.Errorf("parallel.New needs a model and an optimizer")
+	}
+	if opt.Len() != len(m.Params) {
+		return nil, fmt.Errorf("the optimizer was made for %d parameters, the model has %d (optim.New(cfg, len(m.Params)))", opt.Len(), len(m.Params))
+	}
 	if cfg.Workers == 0 {
 		cfg.Workers = runtime.GOMAXPROCS(0)
 	}
@@ -115,6 +124,7 @@ func New[T num.Float](m *model.Model[T], opt *optim.Optimizer[T], cfg Config) (*
 	if cfg.BatchSize < 1 {
 		return nil, fmt.Errorf("batch size %d: must be positive", cfg.BatchSize)
 	}
+	cfg.Loss = cfg.Loss.Resolve(m.Spec)
 	if err := model.CheckLoss(cfg.Loss, m.Spec); err != nil {
 		return nil, err
 	}

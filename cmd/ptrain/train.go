@@ -294,7 +294,7 @@ func train[T num.Float](ctx context.Context, c Config, ck *checkpoint, world mpi
 		if err != nil {
 			return err
 		}
-		if m, err = model.New[T](spec); err != nil {
+		if m, err = model.NewZero[T](spec); err != nil {
 			return fmt.Errorf("-arch: %w", err)
 		}
 		if c.Init != "" {

@@ -43,8 +43,7 @@ func fit(t *testing.T, workers int, group parallel.Group, overlap bool, train, v
 
 func fitSpec(t *testing.T, spec string, method optim.Method, workers int, group parallel.Group, overlap bool, train, val *data.Dataset) *model.Model[float64] {
 	t.Helper()
-	m, _ := model.New[float64](model.MustParseSpec(spec))
-	_ = m.Initialize(3, model.InitAuto)
+	m, _ := model.New[float64](model.MustParseSpec(spec), 3)
 	cfg := optim.Defaults(method)
 	cfg.LR = 0.01
 	opt, _ := optim.New[float64](cfg, len(m.Params))

@@ -1,0 +1,38 @@
+package main
+
+import (
+	"os"
+	"regexp"
+	"testing"
+)
+
+// TestREADMEShowsThisProgram: the README's library example is this file,
+// so it compiles whenever the repository does.
+func TestREADMEShowsThisProgram(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := os.ReadFile("main.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	blocks := regexp.MustCompile("(?s)```go\n(.*?)```").FindAllSubmatch(readme, -1)
+	for _, b := range blocks {
+		if string(b[1]) == string(src) {
+			return
+		}
+	}
+	t.Fatalf("no ```go block of the README is examples/digits/main.go (%d go blocks); copy the file into the README", len(blocks))
+}
+
+// TestRun runs the example, in a temporary directory.
+func TestRun(t *testing.T) {
+	t.Chdir(t.TempDir())
+	if err := run(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat("digits.safetensors"); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,42 @@
+package model
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestLossAutoIsTheZeroValue: the zero Loss is DefaultLoss of the model,
+// for Resolve, CheckLoss and a workspace's LossGrad alike.
+func TestLossAutoIsTheZeroValue(t *testing.T) {
+	var zero Loss
+	if zero != LossAuto || zero.String() != "auto" {
+		t.Fatalf("zero Loss is %v", zero)
+	}
+	if l, err := ParseLoss("auto"); err != nil || l != LossAuto {
+		t.Fatalf("ParseLoss(auto) = %v, %v", l, err)
+	}
+	for _, l := range []Loss{MSE, BCE, CrossEntropy} {
+		if p, err := ParseLoss(l.String()); err != nil || p != l {
+			t.Fatalf("ParseLoss(%q) = %v, %v", l.String(), p, err)
+		}
+	}
+	soft := MustParseSpec("3-4:softmax")
+	if LossAuto.Resolve(soft) != CrossEntropy || MSE.Resolve(soft) != MSE {
+		t.Fatal("Resolve")
+	}
+	if err := CheckLoss(LossAuto, soft); err != nil {
+		t.Fatal(err)
+	}
+	if err := CheckLoss(Loss(99), soft); err == nil || !strings.Contains(err.Error(), "unknown loss") {
+		t.Fatalf("CheckLoss(Loss(99)) = %v", err)
+	}
+	m, _ := New[float64](soft, 1)
+	ws := NewWorkspace(m, 2)
+	x, y := []float64{1, 2, 3, -1, 0, 1}, []float64{0, 1, 0, 0, 0, 0, 0, 1}
+	ws.Forward(x, 2, false)
+	auto := ws.LossGrad(LossAuto, y, 2)
+	ce := ws.Loss(CrossEntropy, y)
+	if auto != ce || auto == ws.Loss(MSE, y) {
+		t.Fatalf("LossGrad(LossAuto) = %v, cross-entropy %v", auto, ce)
+	}
+}

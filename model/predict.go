@@ -1,0 +1,55 @@
+package model
+
+import (
+	"fmt"
+
+	"github.com/ptrain/ptrain/model/num"
+)
+
+// predictRows is the most rows Predict runs through one forward pass: its
+// workspace holds activations for that many, whatever n is.
+const predictRows = 256
+
+// Predict runs the evaluation pass (no dropout; batch norm from its running
+// statistics) on the n rows of x ((n, Inputs), row-major) and returns the
+// output activations (n, Outputs) in a new slice: class probabilities under
+// softmax or sigmoid, the values themselves under identity. It makes a
+// workspace for the call, for up to 256 rows at a time; for many calls on
+// small batches, a Workspace of your own and Forward allocate nothing.
+// Like Forward, it may run concurrently with other readers of m, not with
+// training.
+func (m *Model[T]) Predict(x []T, n int) []T {
+	in, out := m.Spec.Inputs, m.Spec.Outputs()
+	if n < 0 || len(x) < n*in {
+		panic(fmt.Sprintf("model: Predict of %d rows from %d values, rows of %d", n, len(x), in))
+	}
+	y := make([]T, n*out)
+	if n == 0 {
+		return y
+	}
+	ws := NewWorkspace(m, min(n, predictRows))
+	for lo := 0; lo < n; lo += predictRows {
+		k := min(predictRows, n-lo)
+		copy(y[lo*out:], ws.Forward(x[lo*in:(lo+k)*in], k, false))
+	}
+	return y
+}
+
+// Classify returns the class of each of the n rows of x ((n, Inputs)): the
+// index of the largest output, or for a single sigmoid output 1 when it
+// exceeds 0.5 (see Class).
+func (m *Model[T]) Classify(x []T, n int) []int {
+	return Classes(m.Predict(x, n), m.Spec.Outputs())
+}
+
+// Classes is Class of each row of width k of y ((n, k), as Predict returns).
+func Classes[T num.Float](y []T, k int) []int {
+	if k < 1 || len(y)%k != 0 {
+		panic(fmt.Sprintf("model: Classes of %d values in rows of %d", len(y), k))
+	}
+	c := make([]int, len(y)/k)
+	for i := range c {
+		c[i] = Class(y[i*k : (i+1)*k])
+	}
+	return c
+}
