@@ -396,8 +396,7 @@ func TestStaleWakeUpRunsNothing(t *testing.T) {
 // such a run saw no improvement ever and stopped early.
 func TestFitLeavesConfigAndTracksTheBestWithoutASentinel(t *testing.T) {
 	train, val := digitsSplit(t)
-	m, _ := model.New[float32](model.MustParseSpec("64-16:relu-10:softmax"))
-	_ = m.Initialize(1, model.InitAuto)
+	m, _ := model.New[float32](model.MustParseSpec("64-16:relu-10:softmax"), 1)
 	opt, _ := optim.New[float32](optim.Defaults(optim.Adam), len(m.Params))
 	tr, _ := New(m, opt, Config{Workers: 2, BatchSize: 64, Loss: model.CrossEntropy})
 	res, err := tr.Fit(context.Background(), train, val, FitConfig{Epochs: 3, Patience: 1, Start: Progress{Epoch: 1}})
