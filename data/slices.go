@@ -53,16 +53,9 @@ func RegressionFromSlices(x, y [][]float64) (*Dataset, error) {
 	if len(y) != len(x) {
 		return nil, fmt.Errorf("%s: %d rows of features, %d of targets", d.Name, len(x), len(y))
 	}
-	d.Task, d.Outputs = Regression, len(y[0])
-	if d.Outputs == 0 {
-		return nil, fmt.Errorf("%s: sample 0 has no targets", d.Name)
-	}
-	d.Targets = make([]float64, 0, len(y)*d.Outputs)
-	for i, r := range y {
-		if len(r) != d.Outputs {
-			return nil, fmt.Errorf("%s: sample %d has %d targets, sample 0 has %d", d.Name, i, len(r), d.Outputs)
-		}
-		d.Targets = append(d.Targets, r...)
+	d.Task = Regression
+	if d.Targets, d.Outputs, err = flatRows(d.Name, "targets", y); err != nil {
+		return nil, err
 	}
 	return d, d.Validate()
 }
@@ -73,18 +66,27 @@ func fromRows(x [][]float64) (*Dataset, error) {
 	if len(x) == 0 {
 		return nil, fmt.Errorf("%s: no samples", d.Name)
 	}
-	d.Features = len(x[0])
-	if d.Features == 0 {
-		return nil, fmt.Errorf("%s: sample 0 has no features", d.Name)
-	}
-	d.F64 = make([]float64, 0, len(x)*d.Features)
-	for i, r := range x {
-		if len(r) != d.Features {
-			return nil, fmt.Errorf("%s: sample %d has %d features, sample 0 has %d", d.Name, i, len(r), d.Features)
-		}
-		d.F64 = append(d.F64, r...)
+	var err error
+	if d.F64, d.Features, err = flatRows(d.Name, "features", x); err != nil {
+		return nil, err
 	}
 	return d, nil
+}
+
+// flatRows copies rows of equal, non-zero width into one slice.
+func flatRows(name, what string, rows [][]float64) ([]float64, int, error) {
+	w := len(rows[0])
+	if w == 0 {
+		return nil, 0, fmt.Errorf("%s: sample 0 has no %s", name, what)
+	}
+	flat := make([]float64, 0, len(rows)*w)
+	for i, r := range rows {
+		if len(r) != w {
+			return nil, 0, fmt.Errorf("%s: sample %d has %d %s, sample 0 has %d", name, i, len(r), what, w)
+		}
+		flat = append(flat, r...)
+	}
+	return flat, w, nil
 }
 
 // Validate reports the first inconsistency of d, naming the sample: the

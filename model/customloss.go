@@ -137,16 +137,6 @@ func CheckLossGradient(loss Loss, spec Spec, y []float64, seed uint64) (gradchec
 	for i := range m.Params {
 		m.Params[i] += 0.1 * rng.NormFloat64()
 	}
-	x := randomRows(rng, n*spec.Inputs)
-	ws := NewWorkspace(m, n)
-	ws.SetDropoutStream(seed, 1, 0)
-	ws.ZeroGrad()
-	ws.Forward(x, n, true)
-	ws.LossGrad(loss, y, float64(n))
-	ws.Backward()
-	f := func() float64 {
-		ws.Forward(x, n, true)
-		return ws.Loss(loss, y) / float64(n)
-	}
+	ws, f := analytic(m, randomRows(rng, n*spec.Inputs), y, n, loss, seed, false)
 	return gradcheck.Check(m.Params, ws.Grad, f, 1e-5), nil
 }

@@ -36,23 +36,33 @@ func checkLayer(m *Model[float64], n int, seed uint64) (params, input gradcheck.
 		m.Params[i] += 0.1 * rng.NormFloat64()
 	}
 	x, y := randomRows(rng, n*sp.Inputs), randomRows(rng, n*sp.Outputs())
-	ws := NewWorkspace(m, n)
-	ws.InputGrad = make([]float64, len(x))
-	ws.SetDropoutStream(seed, 1, 0)
-	ws.ZeroGrad()
-	ws.Forward(x, n, true)
-	ws.LossGrad(MSE, y, float64(n))
-	ws.Backward()
-	f := func() float64 {
-		ws.Forward(x, n, true)
-		return ws.Loss(MSE, y) / float64(n)
-	}
+	ws, f := analytic(m, x, y, n, MSE, seed, true)
 	const h = 1e-5
 	if len(m.Params) > 0 {
 		params = gradcheck.Check(m.Params, ws.Grad, f, h)
 	}
 	input = gradcheck.Check(x, ws.InputGrad, f, h)
 	return params, input
+}
+
+// analytic runs one training pass of m on the n rows of x against y, with
+// dropout masks fixed by seed, and returns the workspace holding ∂L/∂Params
+// (and ∂L/∂x with input) and the mean loss as a function of the current
+// parameters and x, for gradcheck.Check.
+func analytic(m *Model[float64], x, y []float64, n int, loss Loss, seed uint64, input bool) (*Workspace[float64], func() float64) {
+	ws := NewWorkspace(m, n)
+	if input {
+		ws.InputGrad = make([]float64, len(x))
+	}
+	ws.SetDropoutStream(seed, 1, 0)
+	ws.ZeroGrad()
+	ws.Forward(x, n, true)
+	ws.LossGrad(loss, y, float64(n))
+	ws.Backward()
+	return ws, func() float64 {
+		ws.Forward(x, n, true)
+		return ws.Loss(loss, y) / float64(n)
+	}
 }
 
 func randomRows(rng *rand.Rand, n int) []float64 {

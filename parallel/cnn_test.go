@@ -6,7 +6,6 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/ptrain/ptrain/data"
 	"github.com/ptrain/ptrain/model"
 	"github.com/ptrain/ptrain/optim"
 )
@@ -92,21 +91,7 @@ func maxDiff(a, b []float64) float64 {
 
 // digitsCNN fits a small CNN with batch norm on the embedded digits.
 func digitsCNN(t *testing.T, workers int, cfg FitConfig) (*Trainer[float32], FitResult, error) {
-	d, err := data.Digits()
-	if err != nil {
-		t.Fatal(err)
-	}
-	train, val, err := d.Split(0.2, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, _ := model.New[float32](model.MustParseSpec("1x8x8-conv(8,3,pad=1)-bn:relu-maxpool(2)-flatten-10:softmax"), 1)
-	oc := optim.Defaults(optim.Adam)
-	oc.LR = 0.01
-	opt, _ := optim.New[float32](oc, len(m.Params))
-	tr, _ := New(m, opt, Config{Workers: workers, BatchSize: 64, Loss: model.CrossEntropy, Seed: 2})
-	res, err := tr.Fit(context.Background(), train, val, cfg)
-	return tr, res, err
+	return fitDigitsSpec(t, "1x8x8-conv(8,3,pad=1)-bn:relu-maxpool(2)-flatten-10:softmax", workers, cfg)
 }
 
 // TestCNNFitRepeatsAndResumesExactly: the same seed and W repeat bit for

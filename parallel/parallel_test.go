@@ -135,8 +135,14 @@ func digitsSplit(t testing.TB) (train, val *data.Dataset) {
 }
 
 func fitDigits(t *testing.T, workers int, cfg FitConfig) (*Trainer[float32], FitResult, error) {
+	return fitDigitsSpec(t, "64-32:relu:dropout=0.1-10:softmax", workers, cfg)
+}
+
+// fitDigitsSpec fits spec on the digits' training split with Adam at lr
+// 0.01, validating on the rest.
+func fitDigitsSpec(t *testing.T, spec string, workers int, cfg FitConfig) (*Trainer[float32], FitResult, error) {
 	train, val := digitsSplit(t)
-	m, _ := model.New[float32](model.MustParseSpec("64-32:relu:dropout=0.1-10:softmax"), 1)
+	m, _ := model.New[float32](model.MustParseSpec(spec), 1)
 	oc := optim.Defaults(optim.Adam)
 	oc.LR = 0.01
 	opt, _ := optim.New[float32](oc, len(m.Params))
