@@ -169,3 +169,24 @@ func TestCNNEvaluateReadsTheModelsStatistics(t *testing.T) {
 		t.Fatalf("a fresh trainer evaluates to loss %v, accuracy %v; the training one to %v, %v", got.Loss, got.Accuracy, want.Loss, want.Accuracy)
 	}
 }
+
+// TestCNNStepAllocatesNothing: a step of a CNN with batch norm over two
+// workers, barriers included, allocates nothing once warm.
+func TestCNNStepAllocatesNothing(t *testing.T) {
+	m := newModel(t, cnnSpec)
+	opt, _ := optim.New[float64](optim.Defaults(optim.Adam), len(m.Params))
+	tr, _ := New(m, opt, Config{Workers: 2, BatchSize: 10, Loss: model.CrossEntropy, Seed: 9})
+	x, y := randomRows(1, 10, 36, 3)
+	err := tr.Run(context.Background(), func(s *Session[float64]) error {
+		if _, err := s.Step(Batch[float64]{X: x, Y: y, N: 10}); err != nil { // warm-up
+			return err
+		}
+		if n := testing.AllocsPerRun(10, func() { _, _ = s.Step(Batch[float64]{X: x, Y: y, N: 10}) }); n != 0 {
+			t.Errorf("%v allocations per step", n)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
