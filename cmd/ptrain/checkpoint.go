@@ -69,6 +69,8 @@ func (c ckptProgress) progress() parallel.Progress {
 type checkpoint struct {
 	path      string
 	file      *safetensors.File
+	spec      model.Spec // from the metadata, checked against the tensors
+	dtype     string     // of the weights: F32 or F64
 	cfg       Config
 	progress  ckptProgress
 	classes   []string
@@ -104,51 +106,21 @@ func saveCheckpoint[T num.Float](path string, m *model.Model[T], opt *optim.Opti
 	meta[metaVersion] = version
 	meta[metaCreated] = time.Now().UTC().Format(time.RFC3339)
 	meta[metaBackend] = num.Backend() + ", " + runtime.Version()
+	if _, err := decodeCheckpoint(path, &safetensors.File{Metadata: meta, Tensors: tensors}, true); err != nil {
+		return fmt.Errorf("refusing to write a checkpoint that could not be read back: %w", err)
+	}
 	return model.WriteFileAtomic(path, func(w io.Writer) error { return safetensors.Write(w, tensors, meta) })
 }
 
-// readCheckpoint parses a checkpoint written by saveCheckpoint. Every
-// problem is reported with the file's name.
+// readCheckpoint reads a checkpoint written by saveCheckpoint and checks
+// all of it (see decodeCheckpoint). Every problem is reported with the
+// file's name.
 func readCheckpoint(path string) (*checkpoint, error) {
 	f, err := safetensors.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	ck := &checkpoint{path: path, file: f, cfg: defaultConfig()}
-	need := func(key string, v any) error {
-		s, ok := f.Metadata[key]
-		if !ok {
-			return fmt.Errorf("%s: not a ptrain checkpoint (no %q metadata)", path, key)
-		}
-		if err := json.Unmarshal([]byte(s), v); err != nil {
-			return fmt.Errorf("%s: metadata %q: %v", path, key, err)
-		}
-		return nil
-	}
-	if err := need(metaConfig, &ck.cfg); err != nil {
-		return nil, err
-	}
-	if err := need(metaProgress, &ck.progress); err != nil {
-		return nil, err
-	}
-	ck.task = f.Metadata[metaTask]
-	if ck.task == "classification" {
-		if err := need(metaClasses, &ck.classes); err != nil {
-			return nil, err
-		}
-	}
-	for name, dst := range map[string]*[]float64{"data.scale": &ck.transform.Scale, "data.shift": &ck.transform.Shift} {
-		if t := f.Tensor(name); t != nil {
-			if len(t.Shape) != 1 {
-				return nil, fmt.Errorf("%s: tensor %q has shape %v, want one dimension", path, name, t.Shape)
-			}
-			*dst = make([]float64, t.Shape[0])
-			if err := model.Decode(*dst, t.DType, t.Data); err != nil {
-				return nil, fmt.Errorf("%s: tensor %q: %w", path, name, err)
-			}
-		}
-	}
-	return ck, nil
+	return decodeCheckpoint(path, f, true)
 }
 
 // applyTransform gives ds the feature transform the model was trained

@@ -46,8 +46,8 @@ func cmdEval(ctx context.Context, args []string, stderr io.Writer) error {
 	if *path == "" {
 		return errUsage{fmt.Errorf("-model CKPT is required (see ptrain eval -h)")}
 	}
-	if *batch < 1 || *workers < 0 {
-		return errUsage{fmt.Errorf("-batch must be ≥ 1 and -workers ≥ 0")}
+	if *batch < 1 || *batch > maxBatch || *workers < 0 || *workers > 4096 {
+		return errUsage{fmt.Errorf("-batch %d, -workers %d: want -batch in [1, %d] and -workers in [0, 4096]", *batch, *workers, maxBatch)}
 	}
 	ck, err := readCheckpoint(*path)
 	if err != nil {
@@ -58,7 +58,7 @@ func cmdEval(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	var met parallel.Metrics
-	if ck.file.Tensors[0].DType == "F64" {
+	if ck.dtype == "F64" {
 		met, err = evaluate[float64](ctx, ck, ds, *workers, *batch)
 	} else {
 		met, err = evaluate[float32](ctx, ck, ds, *workers, *batch)
@@ -113,7 +113,8 @@ func evaluate[T num.Float](ctx context.Context, ck *checkpoint, ds *data.Dataset
 		}
 	}
 	opt, _ := optim.New[T](optim.Defaults(optim.SGD), len(m.Params)) // evaluation takes no step
-	tr, err := parallel.New(m, opt, parallel.Config{Workers: workers, BatchSize: batch, Loss: loss})
+	// Buffers for more rows than the data has would be wasted (or fail).
+	tr, err := parallel.New(m, opt, parallel.Config{Workers: workers, BatchSize: max(1, min(batch, ds.N)), Loss: loss})
 	if err != nil {
 		return parallel.Metrics{}, err
 	}
@@ -224,7 +225,7 @@ func cmdPredict(ctx context.Context, args []string, stderr io.Writer) error {
 		}
 		w = f
 	}
-	if ck.file.Tensors[0].DType == "F64" {
+	if ck.dtype == "F64" {
 		err = predict[float64](ck, ds, w)
 	} else {
 		err = predict[float32](ck, ds, w)
@@ -345,17 +346,21 @@ func cmdInfo(args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	m, err := model.FromFile[float64](b)
+	ck, err := decodeCheckpoint(fs.Arg(0), b, false)
+	if err != nil {
+		return err
+	}
+	m, err := model.New[float32](ck.spec) // for the layers' description; the weights are checked
 	if err != nil {
 		return fmt.Errorf("%s: %w", fs.Arg(0), err)
 	}
 	if *asJSON {
-		return printJSON(os.Stdout, map[string]any{"arch": m.Spec.String(), "parameters": len(m.Params), "dtype": b.Tensors[0].DType, "tensors": b.Names(), "metadata": b.Metadata})
+		return printJSON(os.Stdout, map[string]any{"arch": m.Spec.String(), "parameters": len(m.Params), "dtype": ck.dtype, "tensors": b.Names(), "metadata": b.Metadata})
 	}
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "file\t%s\n", fs.Arg(0))
 	fmt.Fprintf(tw, "architecture\t%s\n", m.Spec)
-	fmt.Fprintf(tw, "parameters\t%d (%s)\n", len(m.Params), b.Tensors[0].DType)
+	fmt.Fprintf(tw, "parameters\t%d (%s)\n", len(m.Params), ck.dtype)
 	for i, d := range m.Layers {
 		drop := ""
 		if d.Dropout > 0 {

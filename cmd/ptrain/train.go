@@ -255,7 +255,7 @@ func train[T num.Float](ctx context.Context, c Config, ck *checkpoint, world mpi
 	if world.Size() > 1 {
 		group = world
 	}
-	tr, err := parallel.New(m, opt, parallel.Config{Workers: c.Workers, BatchSize: c.Batch, Loss: loss, Seed: c.Seed,
+	tr, err := parallel.New(m, opt, parallel.Config{Workers: c.Workers, BatchSize: sp.batchRows(c.Batch), Loss: loss, Seed: c.Seed,
 		ClipNorm: c.ClipNorm, ClipValue: c.ClipValue, Schedule: sched, Group: group, Overlap: c.MPIOverlap})
 	if err != nil {
 		return err
@@ -370,6 +370,11 @@ func initFrom[T num.Float](m *model.Model[T], path string) error {
 	f, err := safetensors.ReadFile(path)
 	if err != nil {
 		return fmt.Errorf("-init: %w", err)
+	}
+	if _, ok := f.Metadata[model.MetaArch]; ok { // a ptrain file: check all it says
+		if _, err := decodeCheckpoint(path, f, false); err != nil {
+			return fmt.Errorf("-init: %w", err)
+		}
 	}
 	if err := m.SetWeights(f); err != nil {
 		return fmt.Errorf("-init %s: %w", path, err)
