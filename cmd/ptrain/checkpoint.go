@@ -109,7 +109,7 @@ func saveCheckpoint[T num.Float](path string, m *model.Model[T], opt *optim.Opti
 	if _, err := decodeCheckpoint(path, &safetensors.File{Metadata: meta, Tensors: tensors}, true); err != nil {
 		return fmt.Errorf("refusing to write a checkpoint that could not be read back: %w", err)
 	}
-	return model.WriteFileAtomic(path, func(w io.Writer) error { return safetensors.Write(w, tensors, meta) })
+	return writeFileAtomic(path, func(w io.Writer) error { return safetensors.Write(w, tensors, meta) })
 }
 
 // readCheckpoint reads a checkpoint written by saveCheckpoint and checks

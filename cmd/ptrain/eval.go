@@ -209,6 +209,11 @@ func cmdPredict(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return errUsage{err}
 	}
+	if *output != "" {
+		if err := checkOutput("-output", *output); err != nil {
+			return err
+		}
+	}
 	ck, err := readCheckpoint(*path)
 	if err != nil {
 		return err
@@ -217,25 +222,16 @@ func cmdPredict(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	w := io.Writer(os.Stdout)
-	var f *os.File
-	if *output != "" {
-		if f, err = os.Create(*output); err != nil {
-			return err
+	write := func(w io.Writer) error {
+		if ck.dtype == "F64" {
+			return predict[float64](ck, ds, w)
 		}
-		w = f
+		return predict[float32](ck, ds, w)
 	}
-	if ck.dtype == "F64" {
-		err = predict[float64](ck, ds, w)
-	} else {
-		err = predict[float32](ck, ds, w)
+	if *output == "" {
+		return write(os.Stdout)
 	}
-	if f != nil {
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-	}
-	return err
+	return writeFileAtomic(*output, write) // whole, or not at all
 }
 
 // predictInput reads IDX images or CSV feature rows and applies the

@@ -141,6 +141,7 @@ func interruptContext(stderr io.Writer) (context.Context, func()) {
 		cancel()
 		select {
 		case <-ch:
+			removeTemps() // of a write in progress; the previous file stays
 			fmt.Fprintln(stderr, "ptrain: quit without writing a checkpoint")
 			os.Exit(130)
 		case <-done:

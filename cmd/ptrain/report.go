@@ -1,14 +1,12 @@
 package main
 
 import (
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
 	"math"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
@@ -34,12 +32,11 @@ type reporter struct {
 	epochs     int
 	bar        *progressbar.ProgressBar
 	start      time.Time
-	metrics    *os.File
-	metricsCSV *csv.Writer
-	history    []epochRow
-	stepLoss   float64   // this epoch's loss sum so far
-	stepN      int       // and its samples
-	epochStart time.Time // when this epoch began: the last epoch's report, or the start
+	metrics    string     // -metrics: rewritten whole after every epoch
+	history    []epochRow // every epoch of the run, resumed ones included
+	stepLoss   float64    // this epoch's loss sum so far
+	stepN      int        // and its samples
+	epochStart time.Time  // when this epoch began: the last epoch's report, or the start
 }
 
 // epochRow is one epoch's figures, as written to -json, -metrics and the plot.
@@ -63,21 +60,28 @@ func jsonNum(v float64) *float64 {
 	return &v
 }
 
-func newReporter(c *Config, epochs int) (*reporter, error) {
-	r := &reporter{out: os.Stdout, human: os.Stdout, json: c.JSON, quiet: c.Quiet, epochs: epochs, start: time.Now(), epochStart: time.Now()}
+// newReporter makes the run's reporter. A run resumed after epoch
+// resumed (-1: a new run) continues the -metrics file's history up to that
+// epoch, dropping rows past it, so that the file and the plot cover the
+// whole run.
+func newReporter(c *Config, epochs, resumed int) (*reporter, error) {
+	r := &reporter{out: os.Stdout, human: os.Stdout, json: c.JSON, quiet: c.Quiet, epochs: epochs, start: time.Now(), epochStart: time.Now(), metrics: c.Metrics}
 	if c.JSON {
 		r.human = os.Stderr
 	}
 	r.terminal = term.IsTerminal(int(os.Stderr.Fd())) && !c.JSON
-	if c.Metrics != "" {
-		f, err := os.Create(c.Metrics)
+	if c.Metrics != "" && resumed >= 0 {
+		rows, err := readMetrics(c.Metrics)
 		if err != nil {
-			return nil, fmt.Errorf("-metrics: %w", err)
+			return nil, err
 		}
-		r.metrics = f
-		if !isJSONLines(c.Metrics) {
-			r.metricsCSV = csv.NewWriter(f)
-			_ = r.metricsCSV.Write([]string{"epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr", "samples_per_sec", "epoch_s", "elapsed_s"})
+		for _, row := range rows {
+			if row.Epoch <= resumed {
+				r.history = append(r.history, row)
+			}
+		}
+		if n := len(r.history); n > 0 { // elapsed_s goes on from there
+			r.start = r.start.Add(-time.Duration(r.history[n-1].ElapsedS * float64(time.Second)))
 		}
 	}
 	return r, nil
@@ -148,21 +152,8 @@ func (r *reporter) epoch(e parallel.EpochInfo) error {
 		acc = fmt.Sprintf(" accuracy %.2f%%", 100*e.TrainAccuracy)
 	}
 	r.say("epoch %d/%d  train loss %.4f%s%s  %.0f samples/s  %.1fs", e.Epoch, r.epochs, e.TrainLoss, acc, valText, e.SamplesPerSec, e.Elapsed.Seconds())
-	if r.metrics != nil {
-		if r.metricsCSV != nil {
-			f := func(p *float64) string {
-				if p == nil {
-					return ""
-				}
-				return strconv.FormatFloat(*p, 'g', 8, 64)
-			}
-			_ = r.metricsCSV.Write([]string{strconv.Itoa(row.Epoch), f(row.TrainLoss), f(row.TrainAccuracy), f(row.ValLoss), f(row.ValAccuracy),
-				strconv.FormatFloat(row.LR, 'g', 8, 64), strconv.FormatFloat(row.SamplesPerSec, 'f', 1, 64), strconv.FormatFloat(row.EpochS, 'f', 3, 64), strconv.FormatFloat(row.ElapsedS, 'f', 3, 64)})
-			r.metricsCSV.Flush()
-			return r.metricsCSV.Error()
-		}
-		b, _ := json.Marshal(row)
-		if _, err := fmt.Fprintln(r.metrics, string(b)); err != nil {
+	if r.metrics != "" {
+		if err := writeMetrics(r.metrics, r.history); err != nil {
 			return fmt.Errorf("-metrics: %w", err)
 		}
 	}
@@ -172,9 +163,6 @@ func (r *reporter) epoch(e parallel.EpochInfo) error {
 func (r *reporter) close() error {
 	if r.bar != nil {
 		_ = r.bar.Finish()
-	}
-	if r.metrics != nil {
-		return r.metrics.Close()
 	}
 	return nil
 }
@@ -228,13 +216,5 @@ func plotHistory(path string, rows []epochRow) error {
 	canvases := plot.Align([][]*plot.Plot{{lossPlot, accPlot}}, tiles, dc)
 	lossPlot.Draw(canvases[0][0])
 	accPlot.Draw(canvases[0][1])
-	f, err := os.Create(path)
-	if err != nil {
-		return fmt.Errorf("-plot: %w", err)
-	}
-	if _, err := c.WriteTo(f); err != nil {
-		f.Close()
-		return fmt.Errorf("-plot: %w", err)
-	}
-	return f.Close()
+	return writeFileAtomic(path, func(w io.Writer) error { _, err := c.WriteTo(w); return err })
 }

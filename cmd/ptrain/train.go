@@ -186,6 +186,16 @@ func train[T num.Float](ctx context.Context, c Config, ck *checkpoint, world mpi
 	root := world.Rank() == 0
 	if !root { // rank 0 alone prints and writes files
 		c.Quiet, c.JSON, c.Metrics, c.Plot = true, false, "", ""
+	} else {
+		outs, err := claimOutputs(&c, func(format string, args ...any) {
+			if !c.Quiet {
+				fmt.Fprintf(os.Stderr, format+"\n", args...)
+			}
+		})
+		if err != nil {
+			return err
+		}
+		defer outs.release()
 	}
 	sp, err := loadSplits(&c)
 	if err != nil {
@@ -260,7 +270,11 @@ func train[T num.Float](ctx context.Context, c Config, ck *checkpoint, world mpi
 	if err != nil {
 		return err
 	}
-	rep, err := newReporter(&c, c.Epochs)
+	resumed := -1
+	if ck != nil {
+		resumed = start.Epoch
+	}
+	rep, err := newReporter(&c, c.Epochs, resumed)
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,217 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// Every output path is checked before training starts: a bad one is a
+// usage error before the first epoch, not a failure after it (or, for
+// -plot, after the whole run).
+func TestOutputsAreCheckedBeforeTraining(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.Mkdir(filepath.Join(dir, "adir"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-out", "no/such/dir/m.safetensors"}, "-out no/such/dir/m.safetensors: directory no/such/dir"},
+		{[]string{"-out", "adir"}, "-out adir: is a directory"},
+		{[]string{"-plot", "curves.gif"}, "-plot curves.gif: want a .png or .svg file"},
+		{[]string{"-plot", "no/such/curves.png"}, "-plot no/such/curves.png: directory no/such"},
+		{[]string{"-metrics", "m.txt"}, "-metrics m.txt: want a .csv or .jsonl"},
+		{[]string{"-metrics", "adir/"}, "-metrics adir/"},
+		{[]string{"-metrics", "x.csv", "-plot", "x.csv"}, "-metrics and -plot are the same file"},
+		{[]string{"-out", "m.csv", "-metrics", "m.csv"}, "-out and -metrics are the same file"},
+	} {
+		args := append([]string{"train", "-epochs", "3"}, tc.args...)
+		out, errs, code := ptrain(t, dir, args...)
+		if code != 2 || !strings.Contains(errs, tc.want) || strings.Contains(out, "epoch 1/") {
+			t.Errorf("ptrain %s: exit %d, stderr %q, stdout %q; want exit 2 with %q before any epoch", strings.Join(args, " "), code, errs, out, tc.want)
+		}
+	}
+}
+
+func readRows(t *testing.T, path string) []epochRow {
+	t.Helper()
+	rows, err := readMetrics(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rows
+}
+
+// A resumed run continues the metrics file: the epochs before the
+// checkpoint stay, those past it (written after the checkpoint, by a run
+// that then died) go, and the new ones follow.
+func TestResumeContinuesTheMetricsHistory(t *testing.T) {
+	for _, ext := range []string{".csv", ".jsonl"} {
+		dir := t.TempDir()
+		m := "m" + ext
+		mustRun(t, dir, "train", "-epochs", "3", "-quiet", "-out", "three.safetensors", "-metrics", m)
+		mustRun(t, dir, "train", "-epochs", "2", "-quiet", "-out", "two.safetensors", "-metrics", "other"+ext)
+		// m holds epochs 1-3; the checkpoint is at epoch 2: epoch 3 goes.
+		first := readRows(t, filepath.Join(dir, m))
+		mustRun(t, dir, "train", "-resume", "two.safetensors", "-epochs", "5", "-quiet", "-metrics", m, "-plot", "p.svg")
+		rows := readRows(t, filepath.Join(dir, m))
+		var epochs []int
+		for _, r := range rows {
+			epochs = append(epochs, r.Epoch)
+		}
+		if fmt.Sprint(epochs) != "[1 2 3 4 5]" {
+			t.Fatalf("%s: epochs %v after resuming at 2 up to 5", m, epochs)
+		}
+		if *rows[0].TrainLoss != *first[0].TrainLoss || *rows[1].TrainLoss != *first[1].TrainLoss {
+			t.Fatalf("%s: the first epochs' rows changed", m)
+		}
+		if rows[2].ElapsedS < rows[1].ElapsedS {
+			t.Fatalf("%s: elapsed_s went back from %g to %g", m, rows[1].ElapsedS, rows[2].ElapsedS)
+		}
+		svg, _ := os.ReadFile(filepath.Join(dir, "p.svg"))
+		if !strings.Contains(string(svg), "<svg") {
+			t.Fatalf("no plot")
+		}
+	}
+	// A file ptrain cannot read is refused, not overwritten.
+	dir := t.TempDir()
+	mustRun(t, dir, "train", "-epochs", "1", "-quiet", "-out", "c.safetensors")
+	_ = os.WriteFile(filepath.Join(dir, "notes.csv"), []byte("my,own\nnotes,here\n"), 0o644)
+	_, errs, code := ptrain(t, dir, "train", "-resume", "c.safetensors", "-epochs", "2", "-metrics", "notes.csv")
+	if b, _ := os.ReadFile(filepath.Join(dir, "notes.csv")); code == 0 || !strings.Contains(errs, "notes.csv") || string(b) != "my,own\nnotes,here\n" {
+		t.Fatalf("resume over a foreign metrics file: exit %d, %s, file now %q", code, errs, b)
+	}
+}
+
+// startTraining starts a long run in dir and returns once it has finished
+// its first epoch.
+func startTraining(t *testing.T, dir string, args ...string) (*exec.Cmd, io.ReadCloser) {
+	t.Helper()
+	cmd := exec.Command(binary, append([]string{"train", "-epochs", "100000", "-batch", "16"}, args...)...)
+	cmd.Dir = dir
+	stdout, _ := cmd.StdoutPipe()
+	stderr, _ := cmd.StderrPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	sc := bufio.NewScanner(stdout)
+	for sc.Scan() {
+		if strings.HasPrefix(sc.Text(), "epoch 1/") {
+			go io.Copy(io.Discard, stdout)
+			return cmd, stderr
+		}
+	}
+	t.Fatal("the run ended before its first epoch")
+	return nil, nil
+}
+
+// Two runs on the same output: the second refuses at once, naming the
+// file and the first run's pid; the first is unharmed.
+func TestSecondRunOnTheSameOutputRefuses(t *testing.T) {
+	dir := t.TempDir()
+	first, stderr := startTraining(t, dir, "-out", "m.safetensors", "-metrics", "m.jsonl")
+	go io.Copy(io.Discard, stderr)
+	for _, args := range [][]string{
+		{"train", "-epochs", "1", "-out", "m.safetensors"},
+		{"train", "-epochs", "1", "-out", "other.safetensors", "-metrics", "m.jsonl"},
+	} {
+		start := time.Now()
+		_, errs, code := ptrain(t, dir, args...)
+		pid := fmt.Sprintf("pid %d", first.Process.Pid)
+		if code == 0 || !strings.Contains(errs, "in use by another ptrain run") || !strings.Contains(errs, pid) || time.Since(start) > 10*time.Second {
+			t.Errorf("ptrain %s while pid %d trains: exit %d, %q", strings.Join(args, " "), first.Process.Pid, code, errs)
+		}
+	}
+	_ = first.Process.Signal(syscall.SIGINT)
+	if err := first.Wait(); err == nil || first.ProcessState.ExitCode() != 130 {
+		t.Fatalf("first run after SIGINT: %v", err)
+	}
+	// Its lock is gone with it.
+	mustRun(t, dir, "train", "-epochs", "1", "-quiet", "-out", "m.safetensors")
+	if _, err := os.Stat(filepath.Join(dir, ".m.safetensors.lock")); !os.IsNotExist(err) {
+		t.Errorf("lock file left behind: %v", err)
+	}
+}
+
+// Temporary files that a killed run left beside an output are removed by
+// the next run that writes it, which says so; others' files stay.
+func TestStaleTemporaryFilesAreRemoved(t *testing.T) {
+	dir := t.TempDir()
+	stale := []string{".m.safetensors.tmp123456", ".m.jsonl.tmp42"}
+	keep := []string{".m.safetensors.tmpx", ".other.safetensors.tmp1", "m.safetensors.tmp1"}
+	for _, n := range append(stale, keep...) {
+		_ = os.WriteFile(filepath.Join(dir, n), []byte("partial"), 0o644)
+	}
+	_, errs, code := ptrain(t, dir, "train", "-epochs", "1", "-out", "m.safetensors", "-metrics", "m.jsonl")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	for _, n := range stale {
+		if _, err := os.Stat(filepath.Join(dir, n)); !os.IsNotExist(err) {
+			t.Errorf("%s is still there", n)
+		}
+		if !strings.Contains(errs, n) {
+			t.Errorf("stderr does not name %s:\n%s", n, errs)
+		}
+	}
+	for _, n := range keep {
+		if _, err := os.Stat(filepath.Join(dir, n)); err != nil {
+			t.Errorf("%s was removed: %v", n, err)
+		}
+	}
+}
+
+// A second interrupt during a write removes the temporary file: the
+// in-process part of it (the signal path calls removeTemps, then exits).
+func TestRemoveTempsDuringAWrite(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "m.safetensors")
+	started, block, done := make(chan struct{}), make(chan struct{}), make(chan error)
+	go func() {
+		done <- writeFileAtomic(path, func(w io.Writer) error {
+			_, _ = w.Write([]byte("half a checkpoint"))
+			close(started)
+			<-block
+			return nil
+		})
+	}()
+	<-started
+	tmps, _ := filepath.Glob(filepath.Join(dir, ".m.safetensors.tmp*"))
+	if len(tmps) != 1 {
+		t.Fatalf("temporary files during the write: %v", tmps)
+	}
+	removeTemps()
+	tmps, _ = filepath.Glob(filepath.Join(dir, ".m.safetensors.tmp*"))
+	temps.Unlock() // removeTemps holds it for the exit that follows it
+	close(block)
+	<-done
+	if len(tmps) != 0 {
+		t.Fatalf("left after removeTemps: %v", tmps)
+	}
+}
+
+// -plot and predict -output are written whole: check that what is there
+// after a run parses, and that -json's metrics agree with the file.
+func TestMetricsFileMatchesJSON(t *testing.T) {
+	dir := t.TempDir()
+	out := mustRun(t, dir, "train", "-epochs", "2", "-json", "-quiet", "-metrics", "m.jsonl")
+	rows := readRows(t, filepath.Join(dir, "m.jsonl"))
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	for i, r := range rows {
+		var e epochRow
+		if err := json.Unmarshal([]byte(lines[i]), &e); err != nil || e.Epoch != r.Epoch || *e.TrainLoss != *r.TrainLoss {
+			t.Fatalf("row %d: file %+v, -json %s", i, r, lines[i])
+		}
+	}
+}
