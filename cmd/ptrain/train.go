@@ -108,6 +108,10 @@ func cmdTrain(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	var intr errInterrupted
 	var nf *parallel.NonFiniteError
+	var dis errDisagree
+	if errors.As(err, &dis) {
+		return err // every rank found it, and says so
+	}
 	if errors.As(err, &intr) || errors.As(err, &nf) {
 		// Every rank took this decision together, on all-reduced figures:
 		// rank 0 reports it and all finish normally.
@@ -203,6 +207,11 @@ func train[T num.Float](ctx context.Context, c Config, ck *checkpoint, world mpi
 	}
 	if ck != nil && ck.transform.Scale != nil { // the checkpoint's statistics, exactly
 		sp.setTransform(ck.transform)
+	}
+	if world.Size() > 1 {
+		if err := agreeOnRun(world, &c, sp); err != nil {
+			return err
+		}
 	}
 	var m *model.Model[T]
 	if ck != nil {
@@ -317,7 +326,15 @@ func train[T num.Float](ctx context.Context, c Config, ck *checkpoint, world mpi
 		if !root {
 			return errInterrupted{"interrupted"}
 		}
-		return errInterrupted{fmt.Sprintf("interrupted at epoch %d, step %d of it; checkpoint written to %s\nresume with: ptrain train -resume %s", p.Epoch+1, p.Batch, c.Out, c.Out)}
+		// Said now, not on the way out: under mpirun, SIGKILL follows the
+		// SIGTERM within a second (odls_base_sigkill_timeout), and MPI's
+		// finalize may not end before it.
+		resume := "ptrain train -resume " + c.Out
+		if world.Size() > 1 {
+			resume = fmt.Sprintf("mpirun --bind-to none -np %d %s", world.Size(), resume)
+		}
+		fmt.Fprintf(os.Stderr, "ptrain: interrupted at epoch %d, step %d of it; checkpoint written to %s\nresume with: %s\n", p.Epoch+1, p.Batch, c.Out, resume)
+		return errQuiet{errInterrupted{"interrupted"}}
 	}
 	if err != nil {
 		var nf *parallel.NonFiniteError
