@@ -1,6 +1,7 @@
 package data
 
 import (
+	"bufio"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -44,7 +45,11 @@ func ReadCSVFile(path string, opt CSVOptions) (*Dataset, error) {
 // ReadCSV reads a CSV table; name is used in errors and as the dataset's
 // name. Every field other than the label must be a finite number.
 func ReadCSV(r io.Reader, name string, opt CSVOptions) (*Dataset, error) {
-	cr := csv.NewReader(r)
+	br := bufio.NewReader(r)
+	if bom, _ := br.Peek(3); string(bom) == "\uFEFF" { // as Excel writes UTF-8
+		_, _ = br.Discard(3)
+	}
+	cr := csv.NewReader(br)
 	if opt.Comma != 0 {
 		cr.Comma = opt.Comma
 	}
@@ -64,6 +69,10 @@ func ReadCSV(r io.Reader, name string, opt CSVOptions) (*Dataset, error) {
 			line, _ = cr.FieldPos(0)
 		}
 		var pe *csv.ParseError
+		var ge *GzipError
+		if errors.As(err, &ge) {
+			return nil, line, ge
+		}
 		if errors.As(err, &pe) {
 			return nil, pe.Line, fail(pe.Line, pe.Column, "%v", pe.Err)
 		}
@@ -110,7 +119,7 @@ func ReadCSV(r io.Reader, name string, opt CSVOptions) (*Dataset, error) {
 		}
 	}
 	if d.Features == 0 {
-		return nil, fail(firstLine, 0, "no feature columns: all %d columns are labels", width)
+		return nil, fail(firstLine, 0, "no feature columns: all %d columns are labels%s", width, delimHint(first, cr.Comma))
 	}
 	var rawLabels []string
 	rec, line := first, firstLine
@@ -137,7 +146,7 @@ func ReadCSV(r io.Reader, name string, opt CSVOptions) (*Dataset, error) {
 			}
 			v, perr := strconv.ParseFloat(strings.TrimSpace(field), 64)
 			if perr != nil {
-				return nil, fail(line, j+1, "field %q is not a number", field)
+				return nil, fail(line, j+1, "field %q is not a number%s", field, delimHint(rec, cr.Comma))
 			}
 			if math.IsNaN(v) || math.IsInf(v, 0) {
 				return nil, fail(line, j+1, "field %q is not a finite number", field)
@@ -215,6 +224,20 @@ func (d *Dataset) setClasses(raw, known []string, fail func(int, int, string, ..
 		return fail(d.RowLines[0], 0, "only one class (%q) in the label column: nothing to classify", classes[0])
 	}
 	return nil
+}
+
+// delimHint is a hint for rows that did not split: a row of one field that
+// holds another common delimiter was probably written with it.
+func delimHint(rec []string, comma rune) string {
+	if len(rec) != 1 {
+		return ""
+	}
+	for _, d := range []rune{';', '\t', '|', ',', ' '} {
+		if d != comma && strings.ContainsRune(strings.TrimSpace(rec[0]), d) {
+			return fmt.Sprintf(" (the row did not split at %q; it looks delimited by %q: give the delimiter, -csv-delim in ptrain)", comma, d)
+		}
+	}
+	return ""
 }
 
 // labelColumns resolves opt.Label against the header and width.

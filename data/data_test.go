@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 	"math"
 	"math/rand/v2"
@@ -76,7 +77,7 @@ func TestReadIDXRejects(t *testing.T) {
 		{"zero dimension", idxBytes(0x801, []uint32{0}, nil), "dimension 1 is 0"},
 		{"short payload", good[:len(good)-1], "file ends after 11 of the 12"},
 		{"long payload", append(append([]byte(nil), good...), 7), "data continues past"},
-		{"truncated gzip", truncGz, "byte"},
+		{"truncated gzip", truncGz, "truncated gzip data in f.idx"},
 		{"hostile count", idxBytes(0x803, []uint32{1 << 31, 28, 28}, make([]byte, 100)), "announce more than"},
 		{"big but under limit", idxBytes(0x803, []uint32{1 << 20, 28, 28}, make([]byte, 100)), "file ends after 100 of"},
 	} {
@@ -85,8 +86,9 @@ func TestReadIDXRejects(t *testing.T) {
 			_, err = ReadIDX(r, "f.idx")
 		}
 		var fe *FormatError
-		if err == nil || !errors.As(err, &fe) || !strings.Contains(err.Error(), tc.want) || !strings.HasPrefix(err.Error(), "f.idx: ") {
-			t.Errorf("%s: error %v, want a FormatError naming f.idx and containing %q", tc.name, err, tc.want)
+		var ge *GzipError
+		if err == nil || !(errors.As(err, &fe) || errors.As(err, &ge)) || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "f.idx") {
+			t.Errorf("%s: error %v, want a FormatError or GzipError naming f.idx and containing %q", tc.name, err, tc.want)
 		}
 	}
 }
@@ -408,7 +410,8 @@ func FuzzReadIDX(f *testing.F) {
 		x, err := ReadIDX(io.LimitReader(r, 1<<20), "fuzz")
 		if err != nil {
 			var fe *FormatError
-			if !errors.As(err, &fe) {
+			var ge *GzipError
+			if !errors.As(err, &fe) && !errors.As(err, &ge) {
 				t.Fatalf("error of type %T: %v", err, err)
 			}
 			return
@@ -431,6 +434,8 @@ func FuzzReadCSV(f *testing.F) {
 		}
 		f.Add(b, true, false)
 	}
+	f.Add([]byte("\uFEFFa,b,label\n1,2,x\n3,4,y\n"), true, false)
+	f.Add([]byte("a;b;label\n1;2;x\n3;4;y\n"), true, false)
 	f.Fuzz(func(t *testing.T, b []byte, header, regression bool) {
 		task := Classification
 		if regression {
@@ -508,6 +513,78 @@ func TestReadCSVNoLabelSkipsTheNamedColumn(t *testing.T) {
 		}
 		if d.N != 2 || d.Features != 2 || !slices.Equal(d.F64, tc.want) || !slices.Equal(d.Columns, tc.cols) {
 			t.Errorf("%s: N %d, features %d, values %v, columns %v; want 2, 2, %v, %v", tc.name, d.N, d.Features, d.F64, d.Columns, tc.want, tc.cols)
+		}
+	}
+}
+
+func TestReadCSVByteOrderMarkAndDelimiterHints(t *testing.T) {
+	d, err := ReadCSV(strings.NewReader("\uFEFFa,b,label\n1,2,x\n3,4,y\n"), "bom.csv", CSVOptions{Header: true, Label: "label"})
+	if err != nil || d.Columns[0] != "a" || d.N != 2 {
+		t.Fatalf("a CSV with a byte-order mark: %v, %+v", err, d)
+	}
+	d, err = ReadCSV(strings.NewReader("\uFEFF1,2,0\n3,4,1\n"), "bom.csv", CSVOptions{})
+	if err != nil || d.F64[0] != 1 {
+		t.Fatalf("a CSV with a byte-order mark and no header: %v", err)
+	}
+	for _, tc := range []struct {
+		name, in string
+		opt      CSVOptions
+		want     string
+	}{
+		{"semicolons", "a;b;label\n1;2;x\n3;4;y\n", CSVOptions{Header: true}, `it looks delimited by ';': give the delimiter, -csv-delim`},
+		{"tabs", "1\t2\t0\n3\t4\t1\n", CSVOptions{}, `looks delimited by '\t'`},
+		{"features only", "1;2\n3;4\n", CSVOptions{NoLabel: true}, `field "1;2" is not a number (the row did not split at ','; it looks delimited by ';'`},
+		{"commas, told semicolons", "1,2,0\n3,4,1\n", CSVOptions{Comma: ';'}, `looks delimited by ','`},
+	} {
+		_, err := ReadCSV(strings.NewReader(tc.in), "t.csv", tc.opt)
+		if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.HasPrefix(err.Error(), "t.csv") {
+			t.Errorf("%s: %v, want an error naming t.csv with %q", tc.name, err, tc.want)
+		}
+	}
+	// A field that merely holds a semicolon, in a row that did split, gets
+	// no hint.
+	_, err = ReadCSV(strings.NewReader("1,2;3,0\n"), "t.csv", CSVOptions{})
+	if err == nil || strings.Contains(err.Error(), "delimited") {
+		t.Errorf("one odd field: %v", err)
+	}
+}
+
+func TestTruncatedGzipSaysSo(t *testing.T) {
+	dir := t.TempDir()
+	var csvGz bytes.Buffer
+	zw := gzip.NewWriter(&csvGz)
+	for i := range 2000 {
+		fmt.Fprintf(zw, "%d,%d,%d\n", i, i*7%13, i%2)
+	}
+	zw.Close()
+	labels, err := os.ReadFile("testdata/tiny-labels-idx1-ubyte.gz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, b := range map[string][]byte{"t.csv.gz": csvGz.Bytes(), "labels.gz": labels} {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, b[:len(b)*2/3], 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if strings.HasSuffix(name, ".csv.gz") {
+			_, err = ReadCSVFile(p, CSVOptions{})
+		} else {
+			_, err = ReadIDXFile(p)
+		}
+		if err == nil || err.Error() != "truncated gzip data in "+p+" (the file was cut short)" {
+			t.Errorf("%s cut short: %v", name, err)
+		}
+		// A flipped byte in the body fails the checksum (or the inflater).
+		c := bytes.Clone(b)
+		c[len(c)-6] ^= 0xff
+		_ = os.WriteFile(p, c, 0o644)
+		if strings.HasSuffix(name, ".csv.gz") {
+			_, err = ReadCSVFile(p, CSVOptions{})
+		} else {
+			_, err = ReadIDXFile(p)
+		}
+		if err == nil || !strings.Contains(err.Error(), "gzip data in "+p) {
+			t.Errorf("%s with a bad checksum: %v", name, err)
 		}
 	}
 }
