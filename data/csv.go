@@ -234,7 +234,7 @@ func delimHint(rec []string, comma rune) string {
 	}
 	for _, d := range []rune{';', '\t', '|', ',', ' '} {
 		if d != comma && strings.ContainsRune(strings.TrimSpace(rec[0]), d) {
-			return fmt.Sprintf(" (the row did not split at %q; it looks delimited by %q: give the delimiter, -csv-delim in ptrain)", comma, d)
+			return fmt.Sprintf(" (the row did not split at %q; it looks delimited by %q: -csv-delim %q)", comma, d, d)
 		}
 	}
 	return ""

@@ -531,7 +531,7 @@ func TestReadCSVByteOrderMarkAndDelimiterHints(t *testing.T) {
 		opt      CSVOptions
 		want     string
 	}{
-		{"semicolons", "a;b;label\n1;2;x\n3;4;y\n", CSVOptions{Header: true}, `it looks delimited by ';': give the delimiter, -csv-delim`},
+		{"semicolons", "a;b;label\n1;2;x\n3;4;y\n", CSVOptions{Header: true}, `it looks delimited by ';': -csv-delim ';')`},
 		{"tabs", "1\t2\t0\n3\t4\t1\n", CSVOptions{}, `looks delimited by '\t'`},
 		{"features only", "1;2\n3;4\n", CSVOptions{NoLabel: true}, `field "1;2" is not a number (the row did not split at ','; it looks delimited by ';'`},
 		{"commas, told semicolons", "1,2,0\n3,4,1\n", CSVOptions{Comma: ';'}, `looks delimited by ','`},
