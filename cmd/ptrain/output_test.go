@@ -215,3 +215,50 @@ func TestMetricsFileMatchesJSON(t *testing.T) {
 		}
 	}
 }
+
+// A second interrupt while the checkpoint is being written quits at once
+// and leaves no temporary file; the previous checkpoint, if any, stays.
+func TestSecondInterruptDuringAWriteLeavesNoTemporaryFile(t *testing.T) {
+	dir := t.TempDir()
+	// 4.3 M parameters and Adam's state: a 52 MB checkpoint, long enough
+	// to write that the test sees its temporary file.
+	cmd := exec.Command(binary, "train", "-arch", "64-2048:relu-2048:relu-10:softmax", "-epochs", "1000", "-batch", "8", "-quiet", "-out", "big.safetensors")
+	cmd.Dir = dir
+	var errb strings.Builder
+	cmd.Stderr = &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	time.Sleep(time.Second) // loading and the first steps
+	_ = cmd.Process.Signal(syscall.SIGINT)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if tmps, _ := filepath.Glob(filepath.Join(dir, ".big.safetensors.tmp*")); len(tmps) > 0 {
+			break
+		}
+		select {
+		case err := <-done:
+			t.Skipf("the checkpoint was written before the test saw it (%v)", err)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no checkpoint write within 30 s of SIGINT")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	_ = cmd.Process.Signal(syscall.SIGINT)
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("still running 30 s after the second SIGINT")
+	}
+	if code := cmd.ProcessState.ExitCode(); code != 130 {
+		t.Fatalf("exit %d, want 130; stderr:\n%s", code, errb.String())
+	}
+	if tmps, _ := filepath.Glob(filepath.Join(dir, ".big.safetensors.tmp*")); len(tmps) > 0 {
+		t.Fatalf("left behind: %v\n%s", tmps, errb.String())
+	}
+}
