@@ -36,6 +36,7 @@ const (
 	metaCreated  = "ptrain.created"
 	metaBackend  = "ptrain.blas"
 	metaTrained  = "ptrain.samples_seen"
+	metaHistory  = "ptrain.history" // every epoch's figures, as -metrics has them
 )
 
 // ckptProgress is parallel.Progress in JSON (which has no +Inf).
@@ -76,11 +77,12 @@ type checkpoint struct {
 	classes   []string
 	task      string
 	transform data.Transform
+	history   []epochRow // nil in checkpoints older than ptrain.history
 }
 
 // saveCheckpoint writes the model, optimizer and run state to path
 // atomically: a crash mid-write leaves the previous checkpoint intact.
-func saveCheckpoint[T num.Float](path string, m *model.Model[T], opt *optim.Optimizer[T], cfg Config, prog parallel.Progress, ds *data.Dataset, tf data.Transform) error {
+func saveCheckpoint[T num.Float](path string, m *model.Model[T], opt *optim.Optimizer[T], cfg Config, prog parallel.Progress, ds *data.Dataset, tf data.Transform, history []epochRow) error {
 	tensors := m.Tensors()
 	st := opt.State()
 	for _, name := range slices.Sorted(maps.Keys(st.Buffers)) {
@@ -103,6 +105,10 @@ func saveCheckpoint[T num.Float](path string, m *model.Model[T], opt *optim.Opti
 	} else {
 		meta[metaOutputs] = fmt.Sprint(ds.Outputs)
 	}
+	if history == nil {
+		history = []epochRow{}
+	}
+	meta[metaHistory] = js(history)
 	meta[metaVersion] = version
 	meta[metaCreated] = time.Now().UTC().Format(time.RFC3339)
 	meta[metaBackend] = num.Backend() + ", " + runtime.Version()

@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/ptrain/ptrain/model/safetensors"
 )
 
 // Every output path is checked before training starts: a bad one is a
@@ -56,11 +58,14 @@ func readRows(t *testing.T, path string) []epochRow {
 // checkpoint stay, those past it (written after the checkpoint, by a run
 // that then died) go, and the new ones follow.
 func TestResumeContinuesTheMetricsHistory(t *testing.T) {
-	for _, ext := range []string{".csv", ".jsonl"} {
+	for i, ext := range []string{".csv", ".jsonl", ".csv", ".jsonl"} {
 		dir := t.TempDir()
 		m := "m" + ext
 		mustRun(t, dir, "train", "-epochs", "3", "-quiet", "-out", "three.safetensors", "-metrics", m)
 		mustRun(t, dir, "train", "-epochs", "2", "-quiet", "-out", "two.safetensors", "-metrics", "other"+ext)
+		if i >= 2 { // the history comes from the file, not the checkpoint
+			dropHistory(t, filepath.Join(dir, "two.safetensors"))
+		}
 		// m holds epochs 1-3; the checkpoint is at epoch 2: epoch 3 goes.
 		first := readRows(t, filepath.Join(dir, m))
 		mustRun(t, dir, "train", "-resume", "two.safetensors", "-epochs", "5", "-quiet", "-metrics", m, "-plot", "p.svg")
@@ -83,9 +88,24 @@ func TestResumeContinuesTheMetricsHistory(t *testing.T) {
 			t.Fatalf("no plot")
 		}
 	}
-	// A file ptrain cannot read is refused, not overwritten.
+	// Without -metrics, the checkpoint keeps the history: a resumed run's
+	// new -metrics file and plot still start at epoch 1.
 	dir := t.TempDir()
+	mustRun(t, dir, "train", "-epochs", "2", "-quiet", "-out", "c.safetensors")
+	mustRun(t, dir, "train", "-resume", "c.safetensors", "-epochs", "3", "-quiet", "-metrics", "new.jsonl")
+	if rows := readRows(t, filepath.Join(dir, "new.jsonl")); len(rows) != 3 || rows[0].Epoch != 1 {
+		t.Fatalf("a new -metrics file after resuming at 2 up to 3: %+v", rows)
+	}
+	var hist []epochRow
+	if err := json.Unmarshal([]byte(tensors(t, filepath.Join(dir, "c.safetensors")).Metadata[metaHistory]), &hist); err != nil || len(hist) != 3 {
+		t.Fatalf("the checkpoint's history: %v, %+v", err, hist)
+	}
+
+	// A file ptrain cannot read is refused, not overwritten (a checkpoint
+	// from before ptrain.history has only the file to go on).
+	dir = t.TempDir()
 	mustRun(t, dir, "train", "-epochs", "1", "-quiet", "-out", "c.safetensors")
+	dropHistory(t, filepath.Join(dir, "c.safetensors"))
 	_ = os.WriteFile(filepath.Join(dir, "notes.csv"), []byte("my,own\nnotes,here\n"), 0o644)
 	_, errs, code := ptrain(t, dir, "train", "-resume", "c.safetensors", "-epochs", "2", "-metrics", "notes.csv")
 	if b, _ := os.ReadFile(filepath.Join(dir, "notes.csv")); code == 0 || !strings.Contains(errs, "notes.csv") || string(b) != "my,own\nnotes,here\n" {
@@ -260,5 +280,19 @@ func TestSecondInterruptDuringAWriteLeavesNoTemporaryFile(t *testing.T) {
 	}
 	if tmps, _ := filepath.Glob(filepath.Join(dir, ".big.safetensors.tmp*")); len(tmps) > 0 {
 		t.Fatalf("left behind: %v\n%s", tmps, errb.String())
+	}
+}
+
+// dropHistory makes path a checkpoint as written before ptrain.history.
+func dropHistory(t *testing.T, path string) {
+	t.Helper()
+	f := tensors(t, path)
+	delete(f.Metadata, metaHistory)
+	var b strings.Builder
+	if err := safetensors.Write(&b, f.Tensors, f.Metadata); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
 	}
 }

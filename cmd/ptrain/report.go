@@ -61,19 +61,23 @@ func jsonNum(v float64) *float64 {
 }
 
 // newReporter makes the run's reporter. A run resumed after epoch
-// resumed (-1: a new run) continues the -metrics file's history up to that
-// epoch, dropping rows past it, so that the file and the plot cover the
-// whole run.
-func newReporter(c *Config, epochs, resumed int) (*reporter, error) {
+// resumed (-1: a new run) continues the history up to that epoch, so that
+// the -metrics file and the plot cover the whole run: past, the
+// checkpoint's own, or else the -metrics file's rows, dropping those past
+// the checkpoint.
+func newReporter(c *Config, epochs, resumed int, past []epochRow) (*reporter, error) {
 	r := &reporter{out: os.Stdout, human: os.Stdout, json: c.JSON, quiet: c.Quiet, epochs: epochs, start: time.Now(), epochStart: time.Now(), metrics: c.Metrics}
 	if c.JSON {
 		r.human = os.Stderr
 	}
 	r.terminal = term.IsTerminal(int(os.Stderr.Fd())) && !c.JSON
-	if c.Metrics != "" && resumed >= 0 {
-		rows, err := readMetrics(c.Metrics)
-		if err != nil {
-			return nil, err
+	if resumed >= 0 {
+		rows := past
+		if rows == nil && c.Metrics != "" {
+			var err error
+			if rows, err = readMetrics(c.Metrics); err != nil {
+				return nil, err
+			}
 		}
 		for _, row := range rows {
 			if row.Epoch <= resumed {

@@ -279,11 +279,11 @@ func train[T num.Float](ctx context.Context, c Config, ck *checkpoint, world mpi
 	if err != nil {
 		return err
 	}
-	resumed := -1
+	resumed, past := -1, []epochRow(nil)
 	if ck != nil {
-		resumed = start.Epoch
+		resumed, past = start.Epoch, ck.history
 	}
-	rep, err := newReporter(&c, c.Epochs, resumed)
+	rep, err := newReporter(&c, c.Epochs, resumed, past)
 	if err != nil {
 		return err
 	}
@@ -305,7 +305,7 @@ func train[T num.Float](ctx context.Context, c Config, ck *checkpoint, world mpi
 		if !root {
 			return nil
 		}
-		return saveCheckpoint(c.Out, m, opt, c, p, sp.train, sp.transform)
+		return saveCheckpoint(c.Out, m, opt, c, p, sp.train, sp.transform, rep.history)
 	}
 	fitStart := time.Now()
 	res, err := tr.Fit(ctx, sp.train, sp.val, parallel.FitConfig{

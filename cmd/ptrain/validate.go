@@ -81,6 +81,16 @@ func (ck *checkpoint) decode(strict bool) error {
 	if err := ck.decodeTask(strict, meta); err != nil {
 		return err
 	}
+	if s, ok := f.Metadata[metaHistory]; ok { // older checkpoints have none
+		if err := json.Unmarshal([]byte(s), &ck.history); err != nil {
+			return fmt.Errorf("metadata %q: %v", metaHistory, err)
+		}
+	}
+	for i, row := range ck.history {
+		if row.Epoch < 1 || (i > 0 && row.Epoch <= ck.history[i-1].Epoch) || (hasProgress && row.Epoch > ck.progress.Epoch) {
+			return fmt.Errorf("metadata %q: row %d is for epoch %d: want increasing epochs from 1 to %d", metaHistory, i+1, row.Epoch, ck.progress.Epoch)
+		}
+	}
 	for name, dst := range map[string]*[]float64{"data.scale": &ck.transform.Scale, "data.shift": &ck.transform.Shift} {
 		if t := f.Tensor(name); t != nil {
 			if *dst, err = decodeVector(t, sp.Inputs, "the model's inputs"); err != nil {
