@@ -100,6 +100,10 @@ var corruptions = []struct {
 	{name: "config-dtype", want: "dtype float64, but the weights are F32", meta: func(f *safetensors.File) { setConfig(f, "dtype", "float64") }},
 	{name: "config-not-json", want: `metadata "ptrain.config"`, meta: func(f *safetensors.File) { f.Metadata[metaConfig] = "{" }},
 	{name: "negative-epoch", want: "negative count", meta: func(f *safetensors.File) { f.Metadata[metaProgress] = `{"epoch":-1}` }},
+	{name: "history-ahead", want: `"ptrain.history": row 2 is for epoch 5`, meta: func(f *safetensors.File) {
+		f.Metadata[metaHistory] = `[{"epoch":1},{"epoch":5}]`
+	}},
+	{name: "history-not-json", want: `metadata "ptrain.history"`, meta: func(f *safetensors.File) { f.Metadata[metaHistory] = "[{" }},
 	{name: "best-epoch-ahead", want: "best epoch 9 outside [0, 1]", meta: func(f *safetensors.File) {
 		f.Metadata[metaProgress] = `{"epoch":1,"best_epoch":9}`
 	}},
