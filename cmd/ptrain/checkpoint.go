@@ -174,3 +174,22 @@ func loadOptimizerState[T num.Float](ck *checkpoint, opt *optim.Optimizer[T]) er
 	}
 	return nil
 }
+
+// initFrom loads -init weights: any safetensors file with dense.<i>.weight
+// (out, in) and dense.<i>.bias (out), F32 or F64, including one written by
+// another tool.
+func initFrom[T num.Float](m *model.Model[T], path string) error {
+	f, err := safetensors.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("-init: %w", err)
+	}
+	if _, ok := f.Metadata[model.MetaArch]; ok { // a ptrain file: check all it says
+		if _, err := decodeCheckpoint(path, f, false); err != nil {
+			return fmt.Errorf("-init: %w", err)
+		}
+	}
+	if err := m.SetWeights(f); err != nil {
+		return fmt.Errorf("-init %s: %w", path, err)
+	}
+	return nil
+}

@@ -15,7 +15,6 @@ import (
 	"github.com/ptrain/ptrain/data"
 	"github.com/ptrain/ptrain/model"
 	"github.com/ptrain/ptrain/model/num"
-	"github.com/ptrain/ptrain/model/safetensors"
 	"github.com/ptrain/ptrain/optim"
 	"github.com/ptrain/ptrain/parallel"
 	"github.com/ptrain/ptrain/parallel/mpi"
@@ -393,22 +392,3 @@ func train[T num.Float](ctx context.Context, c Config, ck *checkpoint, world mpi
 }
 
 func ms(d time.Duration, steps int64) float64 { return 1e3 * d.Seconds() / float64(steps) }
-
-// initFrom loads -init weights: any safetensors file with dense.<i>.weight
-// (out, in) and dense.<i>.bias (out), F32 or F64, including one written by
-// another tool.
-func initFrom[T num.Float](m *model.Model[T], path string) error {
-	f, err := safetensors.ReadFile(path)
-	if err != nil {
-		return fmt.Errorf("-init: %w", err)
-	}
-	if _, ok := f.Metadata[model.MetaArch]; ok { // a ptrain file: check all it says
-		if _, err := decodeCheckpoint(path, f, false); err != nil {
-			return fmt.Errorf("-init: %w", err)
-		}
-	}
-	if err := m.SetWeights(f); err != nil {
-		return fmt.Errorf("-init %s: %w", path, err)
-	}
-	return nil
-}
