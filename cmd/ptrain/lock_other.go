@@ -25,7 +25,13 @@ func lockFile(path string) (*fileLock, error) {
 	}
 	_, _ = f.WriteString(holder())
 	f.Close()
+	temps.Lock()
+	remember(name) // removed by a second interrupt's exit too
+	temps.Unlock()
 	return &fileLock{name: name}, nil
 }
 
-func (l *fileLock) release() { os.Remove(l.name) }
+func (l *fileLock) release() {
+	forget(l.name)
+	os.Remove(l.name)
+}

@@ -44,6 +44,9 @@ func lockFile(path string) (*fileLock, error) {
 		if err1 == nil && err2 == nil && os.SameFile(fi, cur) {
 			_ = f.Truncate(0)
 			_, _ = f.WriteAt([]byte(holder()), 0)
+			temps.Lock()
+			remember(name) // removed by a second interrupt's exit too
+			temps.Unlock()
 			return &fileLock{f: f, name: name}, nil
 		}
 		f.Close()
@@ -52,6 +55,7 @@ func lockFile(path string) (*fileLock, error) {
 }
 
 func (l *fileLock) release() {
+	forget(l.name)
 	os.Remove(l.name) // before unlocking: see lockFile
 	l.f.Close()
 }

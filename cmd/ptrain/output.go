@@ -23,6 +23,21 @@ var temps struct {
 	names map[string]bool
 }
 
+// forget takes name off the list removeTemps removes.
+func forget(name string) {
+	temps.Lock()
+	delete(temps.names, name)
+	temps.Unlock()
+}
+
+// remember puts name on the list removeTemps removes; temps must be locked.
+func remember(name string) {
+	if temps.names == nil {
+		temps.names = map[string]bool{}
+	}
+	temps.names[name] = true
+}
+
 // writeFileAtomic writes what write produces to path through a temporary
 // file, fsyncs it, renames it over path and fsyncs the directory: when it
 // returns, the file is durable.
@@ -31,19 +46,14 @@ func writeFileAtomic(path string, write func(io.Writer) error) error {
 	temps.Lock()
 	tmp, err := os.CreateTemp(dir, tempPrefix(path)+"*")
 	if err == nil {
-		if temps.names == nil {
-			temps.names = map[string]bool{}
-		}
-		temps.names[tmp.Name()] = true
+		remember(tmp.Name())
 	}
 	temps.Unlock()
 	if err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	defer func() {
-		temps.Lock()
-		delete(temps.names, tmp.Name())
-		temps.Unlock()
+		forget(tmp.Name())
 		os.Remove(tmp.Name()) // after the rename this fails harmlessly
 	}()
 	err = write(tmp)
@@ -71,9 +81,9 @@ func writeFileAtomic(path string, write func(io.Writer) error) error {
 
 func tempPrefix(path string) string { return "." + filepath.Base(path) + ".tmp" }
 
-// removeTemps removes the temporary files this process has open, for an
-// exit in the middle of a write. It keeps the lock: no new temporary file
-// is made after it, and the process is about to exit.
+// removeTemps removes the temporary files this process has open, and its
+// lock files, for an exit in the middle of a write. It keeps the mutex: no
+// new temporary file is made after it, and the process is about to exit.
 func removeTemps() {
 	temps.Lock()
 	for name := range temps.names {

@@ -278,7 +278,7 @@ func TestSecondInterruptDuringAWriteLeavesNoTemporaryFile(t *testing.T) {
 	if code := cmd.ProcessState.ExitCode(); code != 130 {
 		t.Fatalf("exit %d, want 130; stderr:\n%s", code, errb.String())
 	}
-	if tmps, _ := filepath.Glob(filepath.Join(dir, ".big.safetensors.tmp*")); len(tmps) > 0 {
+	if tmps, _ := filepath.Glob(filepath.Join(dir, ".big.safetensors.*")); len(tmps) > 0 {
 		t.Fatalf("left behind: %v\n%s", tmps, errb.String())
 	}
 }
