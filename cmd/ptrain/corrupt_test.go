@@ -98,6 +98,10 @@ var corruptions = []struct {
 	}},
 	{name: "huge-batch", want: "-batch 1000000000000: must be in", meta: func(f *safetensors.File) { setConfig(f, "batch", 1e12) }},
 	{name: "config-dtype", want: "dtype float64, but the weights are F32", meta: func(f *safetensors.File) { setConfig(f, "dtype", "float64") }},
+	{name: "config-lr", want: "learning rate -1", meta: func(f *safetensors.File) { setConfig(f, "lr", -1) }},
+	{name: "config-schedule", want: "-schedule", meta: func(f *safetensors.File) { setConfig(f, "schedule", "zigzag") }},
+	{name: "config-loss", want: "-loss", meta: func(f *safetensors.File) { setConfig(f, "loss", "bce") }},
+	{name: "config-normalize", want: `-normalize "sometimes"`, meta: func(f *safetensors.File) { setConfig(f, "normalize", "sometimes") }},
 	{name: "config-not-json", want: `metadata "ptrain.config"`, meta: func(f *safetensors.File) { f.Metadata[metaConfig] = "{" }},
 	{name: "negative-epoch", want: "negative count", meta: func(f *safetensors.File) { f.Metadata[metaProgress] = `{"epoch":-1}` }},
 	{name: "history-ahead", want: `"ptrain.history": row 2 is for epoch 5`, meta: func(f *safetensors.File) {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/ptrain/ptrain/model"
 	"github.com/ptrain/ptrain/model/safetensors"
+	"github.com/ptrain/ptrain/optim"
 )
 
 // decodeCheckpoint decodes and checks everything f says against the model
@@ -65,7 +66,7 @@ func (ck *checkpoint) decode(strict bool) error {
 		return err
 	}
 	if hasConfig {
-		if err := checkStoredConfig(&ck.cfg, ck.dtype); err != nil {
+		if err := checkStoredConfig(&ck.cfg, ck.dtype, sp); err != nil {
 			return fmt.Errorf("metadata %q: %w", metaConfig, err)
 		}
 	}
@@ -217,14 +218,34 @@ func checkOptimizerState(f *safetensors.File, params int, dtype string) error {
 	return nil
 }
 
-// checkStoredConfig checks a checkpoint's config as the flags are checked,
-// and against the weights' dtype.
-func checkStoredConfig(c *Config, dtype string) error {
+// checkStoredConfig checks a checkpoint's config as the flags of a new
+// run are checked, and against the weights' dtype and the architecture.
+func checkStoredConfig(c *Config, dtype string, sp model.Spec) error {
 	if err := c.validate(); err != nil {
 		return err
 	}
 	if want := map[string]string{"float32": "F32", "float64": "F64"}[c.DType]; want != dtype {
 		return fmt.Errorf("dtype %s, but the weights are %s", c.DType, dtype)
+	}
+	if _, err := optimizerConfig(c); err != nil {
+		return err
+	}
+	if _, err := optim.ParseSchedule(c.Schedule, c.Epochs); err != nil {
+		return fmt.Errorf("-schedule: %w", err)
+	}
+	if c.Loss != "" {
+		loss, err := model.ParseLoss(c.Loss)
+		if err == nil {
+			err = model.CheckLoss(loss, sp)
+		}
+		if err != nil {
+			return fmt.Errorf("-loss: %w", err)
+		}
+	}
+	switch c.Normalize {
+	case "", "none", "minmax", "zscore":
+	default:
+		return fmt.Errorf("-normalize %q: want none, minmax or zscore", c.Normalize)
 	}
 	return nil
 }
