@@ -296,3 +296,28 @@ func dropHistory(t *testing.T, path string) {
 		t.Fatal(err)
 	}
 }
+
+// predict -output is written whole or not at all: a failure leaves the
+// previous file as it was, and no temporary file.
+func TestPredictOutputIsAtomic(t *testing.T) {
+	dir := t.TempDir()
+	var rows strings.Builder
+	for i := range 40 {
+		fmt.Fprintf(&rows, "%d,%d,%d\n", i%7, i%5, i%2)
+	}
+	_ = os.WriteFile(filepath.Join(dir, "t.csv"), []byte(rows.String()), 0o644)
+	// No feature transform: the width is found wrong only while writing.
+	mustRun(t, dir, "train", "-data", "csv:t.csv", "-csv-header=false", "-epochs", "1", "-quiet", "-out", "m.safetensors")
+	_ = os.WriteFile(filepath.Join(dir, "narrow.csv"), []byte("1,2,3\n"), 0o644)
+	_ = os.WriteFile(filepath.Join(dir, "out.csv"), []byte("yesterday's predictions\n"), 0o644)
+	_, errs, code := ptrain(t, dir, "predict", "-model", "m.safetensors", "-input", "narrow.csv", "-csv-header=false", "-output", "out.csv")
+	b, _ := os.ReadFile(filepath.Join(dir, "out.csv"))
+	tmps, _ := filepath.Glob(filepath.Join(dir, ".out.csv.tmp*"))
+	if code == 0 || string(b) != "yesterday's predictions\n" || len(tmps) > 0 {
+		t.Fatalf("failed predict: exit %d (%s), out.csv now %q, temporary files %v", code, errs, b, tmps)
+	}
+	_, errs, code = ptrain(t, dir, "predict", "-model", "m.safetensors", "-input", "narrow.csv", "-output", "no/such/out.csv")
+	if code != 2 || !strings.Contains(errs, "-output no/such/out.csv") {
+		t.Fatalf("predict -output into a missing directory: exit %d, %s", code, errs)
+	}
+}
