@@ -164,9 +164,8 @@ func FuzzReadFile(f *testing.F) {
 		}
 		f.Add(b)
 	}
-	dir := f.TempDir()
 	f.Fuzz(func(t *testing.T, b []byte) {
-		p := filepath.Join(dir, "x.safetensors")
+		p := filepath.Join(t.TempDir(), "x.safetensors")
 		if err := os.WriteFile(p, b, 0o644); err != nil {
 			t.Fatal(err)
 		}
