@@ -321,3 +321,44 @@ func TestPredictOutputIsAtomic(t *testing.T) {
 		t.Fatalf("predict -output into a missing directory: exit %d, %s", code, errs)
 	}
 }
+
+// A run killed (SIGKILL) mid-write leaves its temporary file and its lock
+// file; the next run on that output is not blocked by the lock, removes
+// the temporary file and says so.
+func TestSIGKILLMidWriteIsCleanedUpByTheNextRun(t *testing.T) {
+	dir := t.TempDir()
+	cmd := exec.Command(binary, "train", "-arch", "64-2048:relu-2048:relu-10:softmax", "-epochs", "1000", "-batch", "1024", "-quiet", "-out", "big.safetensors")
+	cmd.Dir = dir
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	deadline := time.Now().Add(60 * time.Second)
+	var tmps []string
+	for len(tmps) == 0 { // a checkpoint on its way (not the empty probe of -out)
+		tmps, _ = filepath.Glob(filepath.Join(dir, ".big.safetensors.tmp*"))
+		if len(tmps) > 0 {
+			if fi, err := os.Stat(tmps[0]); err != nil || fi.Size() == 0 {
+				tmps = nil
+			}
+		}
+		if time.Now().After(deadline) {
+			_ = cmd.Process.Kill()
+			t.Fatal("no checkpoint write within 60 s")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	_ = cmd.Process.Kill()
+	<-done
+	if _, err := os.Stat(tmps[0]); err != nil {
+		t.Skipf("the write finished before the kill: %v", err)
+	}
+	_, errs, code := ptrain(t, dir, "train", "-epochs", "1", "-out", "big.safetensors")
+	if code != 0 || !strings.Contains(errs, filepath.Base(tmps[0])) {
+		t.Fatalf("the next run: exit %d, stderr %q; want it to name %s", code, errs, tmps[0])
+	}
+	if left, _ := filepath.Glob(filepath.Join(dir, ".big.safetensors.*")); len(left) > 0 {
+		t.Fatalf("left behind: %v", left)
+	}
+}
