@@ -116,7 +116,8 @@ func removeStaleTemps(path string) ([]string, error) {
 }
 
 // checkOutput checks, before any training, that path can be written: its
-// directory exists and takes new files, and path is not a directory.
+// directory exists and takes new files, and path is a regular file if it
+// exists.
 // flag names the option in the message.
 func checkOutput(flag, path string, exts ...string) error {
 	if len(exts) > 0 {
@@ -131,6 +132,10 @@ func checkOutput(flag, path string, exts ...string) error {
 	}
 	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
 		return errUsage{fmt.Errorf("%s %s: is a directory, want a file name", flag, path)}
+	} else if err == nil && !fi.Mode().IsRegular() {
+		// The file is replaced by a rename: that would put a regular file
+		// in place of a device such as /dev/null.
+		return errUsage{fmt.Errorf("%s %s: not a regular file; ptrain writes whole files and renames them into place", flag, path)}
 	}
 	dir := filepath.Dir(path)
 	fi, err := os.Stat(dir)

@@ -24,6 +24,9 @@ func TestOutputsAreCheckedBeforeTraining(t *testing.T) {
 	if err := os.Mkdir(filepath.Join(dir, "adir"), 0o755); err != nil {
 		t.Fatal(err)
 	}
+	if err := exec.Command("mkfifo", filepath.Join(dir, "fifo")).Run(); err != nil {
+		t.Skipf("mkfifo: %v", err)
+	}
 	for _, tc := range []struct {
 		args []string
 		want string
@@ -36,6 +39,7 @@ func TestOutputsAreCheckedBeforeTraining(t *testing.T) {
 		{[]string{"-metrics", "adir/"}, "-metrics adir/"},
 		{[]string{"-metrics", "x.csv", "-plot", "x.csv"}, "-metrics and -plot are the same file"},
 		{[]string{"-out", "m.csv", "-metrics", "m.csv"}, "-out and -metrics are the same file"},
+		{[]string{"-out", "fifo"}, "-out fifo: not a regular file"}, // as /dev/null: never renamed over
 	} {
 		args := append([]string{"train", "-epochs", "3"}, tc.args...)
 		out, errs, code := ptrain(t, dir, args...)
