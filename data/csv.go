@@ -2,6 +2,7 @@ package data
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -45,7 +46,7 @@ func ReadCSVFile(path string, opt CSVOptions) (*Dataset, error) {
 // ReadCSV reads a CSV table; name is used in errors and as the dataset's
 // name. Every field other than the label must be a finite number.
 func ReadCSV(r io.Reader, name string, opt CSVOptions) (*Dataset, error) {
-	br := bufio.NewReader(r)
+	br := bufio.NewReader(&lineLimit{r: r, name: name})
 	if bom, _ := br.Peek(3); string(bom) == "\uFEFF" { // as Excel writes UTF-8
 		_, _ = br.Discard(3)
 	}
@@ -70,8 +71,12 @@ func ReadCSV(r io.Reader, name string, opt CSVOptions) (*Dataset, error) {
 		}
 		var pe *csv.ParseError
 		var ge *GzipError
+		var fe *FormatError
 		if errors.As(err, &ge) {
 			return nil, line, ge
+		}
+		if errors.As(err, &fe) {
+			return nil, line, fe
 		}
 		if errors.As(err, &pe) {
 			return nil, pe.Line, fail(pe.Line, pe.Column, "%v", pe.Err)
@@ -224,6 +229,33 @@ func (d *Dataset) setClasses(raw, known []string, fail func(int, int, string, ..
 		return fail(d.RowLines[0], 0, "only one class (%q) in the label column: nothing to classify", classes[0])
 	}
 	return nil
+}
+
+// maxLine bounds a CSV line: the csv package holds a whole line in memory,
+// and a file with no line breaks (a binary file, /dev/zero) would
+// otherwise be read whole into one.
+const maxLine = 16 << 20
+
+// lineLimit fails a read once a line runs past maxLine bytes.
+type lineLimit struct {
+	r    io.Reader
+	name string
+	n    int // bytes since the last line break
+	line int // line breaks so far
+}
+
+func (l *lineLimit) Read(p []byte) (int, error) {
+	n, err := l.r.Read(p)
+	if i := bytes.LastIndexByte(p[:n], '\n'); i >= 0 {
+		l.line += bytes.Count(p[:i+1], []byte{'\n'})
+		l.n = n - 1 - i
+	} else {
+		l.n += n
+	}
+	if l.n > maxLine {
+		return n, &FormatError{File: l.name, Where: fmt.Sprintf("line %d", l.line+1), Msg: fmt.Sprintf("no line break in %d MiB: not a text table", maxLine>>20)}
+	}
+	return n, err
 }
 
 // delimHint is a hint for rows that did not split: a row of one field that

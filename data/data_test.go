@@ -588,3 +588,17 @@ func TestTruncatedGzipSaysSo(t *testing.T) {
 		}
 	}
 }
+
+type zeros struct{}
+
+func (zeros) Read(p []byte) (int, error) { clear(p); return len(p), nil }
+
+// A stream with no line breaks (a binary file, /dev/zero) is refused after
+// a bounded read, not read whole into one line.
+func TestReadCSVBoundsTheLineLength(t *testing.T) {
+	var r io.Reader = zeros{}
+	_, err := ReadCSV(io.MultiReader(strings.NewReader("a,b,c\n1,2,3\n"), r), "zero.csv", CSVOptions{Header: true})
+	if err == nil || err.Error() != "zero.csv: line 3: no line break in 16 MiB: not a text table" {
+		t.Fatalf("%v", err)
+	}
+}
