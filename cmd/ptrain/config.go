@@ -5,7 +5,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"os"
 	"strconv"
 	"strings"
 )
@@ -170,7 +169,7 @@ var resumable = map[string]bool{"epochs": true, "out": true, "metrics": true, "p
 // loadConfigFile reads a JSON config file over c. Unknown keys are errors,
 // so that a typo does not silently train something else.
 func loadConfigFile(path string, c *Config) error {
-	b, err := os.ReadFile(path)
+	b, err := readSmallFile(path, 16<<20)
 	if err != nil {
 		return err
 	}

@@ -218,3 +218,37 @@ func TestBatchFlagIsBoundedAndBuffersFitTheData(t *testing.T) {
 	mustRun(t, dir, "train", "-batch", "16000000", "-epochs", "1", "-quiet", "-out", "m.safetensors")
 	mustRun(t, dir, "eval", "-model", "m.safetensors", "-batch", "16000000")
 }
+
+// /dev/zero given for any file ptrain reads is refused quickly. The
+// commands run with 2 GB of address space, so that a regression fails
+// here instead of eating the machine.
+func TestDevZeroForEveryInput(t *testing.T) {
+	if _, err := os.Stat("/dev/zero"); err != nil {
+		t.Skip(err)
+	}
+	dir := t.TempDir()
+	mustRun(t, dir, "train", "-epochs", "1", "-quiet", "-out", "m.safetensors")
+	for _, args := range [][]string{
+		{"info", "/dev/zero"},
+		{"eval", "-model", "/dev/zero"},
+		{"eval", "-model", "m.safetensors", "-data", "csv:/dev/zero"},
+		{"predict", "-model", "/dev/zero", "-input", "x.csv"},
+		{"predict", "-model", "m.safetensors", "-input", "/dev/zero"},
+		{"train", "-resume", "/dev/zero"},
+		{"train", "-init", "/dev/zero"},
+		{"train", "-config", "/dev/zero"},
+		{"train", "-data", "csv:/dev/zero"},
+	} {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		cmd := exec.CommandContext(ctx, "sh", "-c", `ulimit -v 2000000 && exec "$@"`, "sh", binary)
+		cmd.Args = append(cmd.Args, args...)
+		cmd.Dir = dir
+		out, err := cmd.CombinedOutput()
+		timedOut := ctx.Err() == context.DeadlineExceeded
+		cancel()
+		msg := strings.TrimSpace(string(out))
+		if timedOut || err == nil || !strings.Contains(msg, "/dev/zero") || strings.Contains(msg, "goroutine ") || strings.Count(msg, "\n") > 0 {
+			t.Errorf("ptrain %s: %v (timed out: %v): %s", strings.Join(args, " "), err, timedOut, msg)
+		}
+	}
+}

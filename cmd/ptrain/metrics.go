@@ -54,7 +54,7 @@ func writeMetrics(path string, rows []epochRow) error {
 // run to continue; a missing file is an empty history. A file it cannot
 // read is an error rather than something to overwrite.
 func readMetrics(path string) ([]epochRow, error) {
-	b, err := os.ReadFile(path)
+	b, err := readSmallFile(path, 1<<30)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}

@@ -115,6 +115,25 @@ func removeStaleTemps(path string) ([]string, error) {
 	return removed, nil
 }
 
+// readSmallFile reads a whole file of at most limit bytes, such as a config
+// or a metrics file (os.ReadFile of /dev/zero grows until memory runs
+// out; a pipe, as from <(...), is fine).
+func readSmallFile(path string, limit int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > limit {
+		return nil, fmt.Errorf("%s: more than %d MiB: not a file ptrain reads", path, limit>>20)
+	}
+	return b, nil
+}
+
 // checkOutput checks, before any training, that path can be written: its
 // directory exists and takes new files, and path is a regular file if it
 // exists.
