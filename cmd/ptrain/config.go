@@ -303,7 +303,7 @@ func (c *Config) validate() error {
 	case c.Patience > 0 && c.Val == 0 && !c.ValOnTest:
 		return fmt.Errorf("-patience %d: early stopping watches the validation loss, and -val 0 holds out none (give -val 0.1, say)", c.Patience)
 	case c.Metrics != "" && !isJSONLines(c.Metrics) && strings.ToLower(filepath.Ext(c.Metrics)) != ".csv":
-		return fmt.Errorf("-metrics %s: want a .csv file, or .jsonl (.json, .ndjson) for JSON lines", c.Metrics)
+		return fmt.Errorf("-metrics %s: want a .csv or .jsonl file (.json and .ndjson are JSON lines too)", c.Metrics)
 	case c.Plot != "" && !slices.Contains([]string{".png", ".svg"}, strings.ToLower(filepath.Ext(c.Plot))):
 		return fmt.Errorf("-plot %s: want a .png or .svg file", c.Plot)
 	}

@@ -37,7 +37,7 @@ func TestOutputsAreCheckedBeforeTraining(t *testing.T) {
 		{[]string{"-plot", "no/such/curves.png"}, "-plot no/such/curves.png: directory no/such"},
 		{[]string{"-metrics", "m.txt"}, "-metrics m.txt: want a .csv or .jsonl"},
 		{[]string{"-metrics", "adir/"}, "-metrics adir/"},
-		{[]string{"-metrics", "x.csv", "-plot", "x.csv"}, "-metrics and -plot are the same file"},
+		{[]string{"-out", "x.png", "-plot", "x.png"}, "-out and -plot are the same file"},
 		{[]string{"-out", "m.csv", "-metrics", "m.csv"}, "-out and -metrics are the same file"},
 		{[]string{"-out", "fifo"}, "-out fifo: not a regular file"}, // as /dev/null: never renamed over
 	} {
@@ -310,11 +310,15 @@ func TestPredictOutputIsAtomic(t *testing.T) {
 		fmt.Fprintf(&rows, "%d,%d,%d\n", i%7, i%5, i%2)
 	}
 	_ = os.WriteFile(filepath.Join(dir, "t.csv"), []byte(rows.String()), 0o644)
-	// No feature transform: the width is found wrong only while writing.
+	// No feature transform, and IDX images rather than CSV rows (whose
+	// width predict checks as it reads them): the width is found wrong only
+	// while writing.
 	mustRun(t, dir, "train", "-data", "csv:t.csv", "-csv-header=false", "-epochs", "1", "-quiet", "-out", "m.safetensors")
-	_ = os.WriteFile(filepath.Join(dir, "narrow.csv"), []byte("1,2,3\n"), 0o644)
+	// One 1x3 image of unsigned bytes; the model takes 2 features.
+	_ = os.WriteFile(filepath.Join(dir, "wide.idx"), []byte{0, 0, 8, 2, 0, 0, 0, 1, 0, 0, 0, 3, 1, 2, 3}, 0o644)
+	_ = os.WriteFile(filepath.Join(dir, "narrow.csv"), []byte("1,2,3,4\n"), 0o644)
 	_ = os.WriteFile(filepath.Join(dir, "out.csv"), []byte("yesterday's predictions\n"), 0o644)
-	_, errs, code := ptrain(t, dir, "predict", "-model", "m.safetensors", "-input", "narrow.csv", "-csv-header=false", "-output", "out.csv")
+	_, errs, code := ptrain(t, dir, "predict", "-model", "m.safetensors", "-input", "wide.idx", "-output", "out.csv")
 	b, _ := os.ReadFile(filepath.Join(dir, "out.csv"))
 	tmps, _ := filepath.Glob(filepath.Join(dir, ".out.csv.tmp*"))
 	if code == 0 || string(b) != "yesterday's predictions\n" || len(tmps) > 0 {
