@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -143,8 +144,7 @@ func TestCorruptCheckpointsOnEveryLoadPath(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "rows.csv"), []byte(rows), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	type file struct{ name, path, want string }
-	files := []file{{"dev-zero", "/dev/zero", "not a regular file"}, {"directory", dir, "not a regular file"}}
+	files := []corruptFile{{"dev-zero", "/dev/zero", "not a regular file"}, {"directory", dir, "not a regular file"}}
 	for _, c := range corruptions {
 		b := bytes.Clone(good)
 		if c.edit != nil {
@@ -162,8 +162,20 @@ func TestCorruptCheckpointsOnEveryLoadPath(t *testing.T) {
 		if err := os.WriteFile(p, b, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		files = append(files, file{c.name, p, c.want})
+		files = append(files, corruptFile{c.name, p, c.want})
 	}
+	refusedEverywhere(t, dir, files, "64-16:relu-10:softmax")
+}
+
+// corruptFile is a damaged checkpoint and what refusing it must say.
+type corruptFile struct{ name, path, want string }
+
+// refusedEverywhere feeds every file to info, eval, predict (of rows.csv
+// in dir), train -resume and train -init (into a model of arch): each must
+// fail quickly with one message that names the file and what is wrong,
+// and no panic.
+func refusedEverywhere(t *testing.T, dir string, files []corruptFile, arch string) {
+	t.Helper()
 	paths := map[string]func(string) []string{
 		"info": func(p string) []string { return []string{"info", p} },
 		"eval": func(p string) []string { return []string{"eval", "-model", p} },
@@ -172,7 +184,7 @@ func TestCorruptCheckpointsOnEveryLoadPath(t *testing.T) {
 		},
 		"resume": func(p string) []string { return []string{"train", "-resume", p, "-quiet", "-out", "r.safetensors"} },
 		"init": func(p string) []string {
-			return []string{"train", "-init", p, "-arch", "64-16:relu-10:softmax", "-epochs", "1", "-quiet", "-out", "i.safetensors"}
+			return []string{"train", "-init", p, "-arch", arch, "-epochs", "1", "-quiet", "-out", "i.safetensors"}
 		},
 	}
 	for _, f := range files {
@@ -199,6 +211,90 @@ func TestCorruptCheckpointsOnEveryLoadPath(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestCNNCheckpointOnEveryLoadPath: a CNN checkpoint (conv tensors, batch
+// norm's running statistics, num_batches_tracked as I64) passes the checks
+// of every load path, info, eval, predict, -resume and -init; damaged conv
+// and batch norm tensors are refused by each of them.
+func TestCNNCheckpointOnEveryLoadPath(t *testing.T) {
+	const arch = "1x8x8-conv(8,3,pad=1)-bn:relu-maxpool(2)-flatten-10:softmax"
+	dir := t.TempDir()
+	mustRun(t, dir, "train", "-arch", arch, "-epochs", "2", "-quiet", "-out", "x.safetensors")
+	rows := strings.Repeat(strings.Repeat("3,", 63)+"9\n", 3)
+	if err := os.WriteFile(filepath.Join(dir, "rows.csv"), []byte(rows), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	good, err := os.ReadFile(filepath.Join(dir, "x.safetensors"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	info := mustRun(t, dir, "info", "x.safetensors")
+	for _, want := range []string{"conv.0.weight", "bn.0.running_var", "bn.0.num_batches_tracked  I64"} {
+		if !strings.Contains(info, want) {
+			t.Errorf("info lacks %q:\n%s", want, info)
+		}
+	}
+	mustRun(t, dir, "info", "-json", "x.safetensors")
+	mustRun(t, dir, "eval", "-model", "x.safetensors")
+	if out := mustRun(t, dir, "predict", "-model", "x.safetensors", "-input", "rows.csv", "-csv-header=false"); strings.Count(out, "\n") != 4 {
+		t.Errorf("predict of 3 rows:\n%s", out)
+	}
+	mustRun(t, dir, "predict", "-model", "x.safetensors", "-input", "rows.csv", "-csv-header=false", "-output", "p.csv")
+	mustRun(t, dir, "train", "-init", "x.safetensors", "-arch", arch, "-epochs", "1", "-quiet", "-out", "y.safetensors")
+	mustRun(t, dir, "train", "-resume", "x.safetensors", "-epochs", "3", "-quiet", "-out", "x.safetensors")
+	if p := tensors(t, filepath.Join(dir, "x.safetensors")).Metadata[metaProgress]; !strings.Contains(p, `"epoch":3`) {
+		t.Errorf("resumed to -epochs 3, progress %s", p)
+	}
+
+	edits := []struct {
+		name, want string
+		edit       func(f *safetensors.File)
+	}{
+		{"negative-running-var", `"bn.0.running_var": element 2 is -1, want a finite value ≥ 0`, func(f *safetensors.File) {
+			le.LittleEndian.PutUint32(f.Tensor("bn.0.running_var").Data[8:], math.Float32bits(-1))
+		}},
+		{"nan-running-mean", `"bn.0.running_mean": element 0 is NaN`, func(f *safetensors.File) {
+			le.LittleEndian.PutUint32(f.Tensor("bn.0.running_mean").Data, 0x7fc00000)
+		}},
+		{"inf-conv-weight", `"conv.0.weight": element 4 is +Inf`, func(f *safetensors.File) {
+			le.LittleEndian.PutUint32(f.Tensor("conv.0.weight").Data[16:], 0x7f800000)
+		}},
+		{"tracked-I32", `"bn.0.num_batches_tracked": dtype I32, want I64`, func(f *safetensors.File) {
+			t := f.Tensor("bn.0.num_batches_tracked")
+			t.DType, t.Data = "I32", t.Data[:4]
+		}},
+		{"tracked-negative", `"bn.0.num_batches_tracked": element 0 is -5, want a count ≥ 0`, func(f *safetensors.File) {
+			v := int64(-5)
+			le.LittleEndian.PutUint64(f.Tensor("bn.0.num_batches_tracked").Data, uint64(v))
+		}},
+		{"no-running-mean", `"bn.0.running_mean"`, func(f *safetensors.File) {
+			f.Tensors = slices.DeleteFunc(f.Tensors, func(t safetensors.Tensor) bool { return t.Name == "bn.0.running_mean" })
+		}},
+		{"conv-arch-lies", `"conv.0.weight": shape [8 1 3 3], the architecture 1x8x8-conv(8,5,pad=2)-bn:relu-maxpool(2)-flatten-10:softmax needs [8 1 5 5]`, func(f *safetensors.File) {
+			f.Metadata["ptrain.arch"] = "1x8x8-conv(8,5,pad=2)-bn:relu-maxpool(2)-flatten-10:softmax"
+		}},
+		{"extra-bn", `"bn.1.weight": the architecture ` + arch + ` has 1 bn layers`, func(f *safetensors.File) {
+			t := *f.Tensor("bn.0.weight")
+			t.Name = "bn.1.weight"
+			f.Tensors = append(f.Tensors, t)
+		}},
+	}
+	var files []corruptFile
+	for _, e := range edits {
+		f := mustParse(bytes.Clone(good))
+		e.edit(f)
+		var out bytes.Buffer
+		if err := safetensors.Write(&out, f.Tensors, f.Metadata); err != nil {
+			t.Fatalf("%s: %v", e.name, err)
+		}
+		p := filepath.Join(dir, e.name+".safetensors")
+		if err := os.WriteFile(p, out.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, corruptFile{e.name, p, e.want})
+	}
+	refusedEverywhere(t, dir, files, arch)
 }
 
 // An absurd -batch is a usage error; a large one costs no more than the
