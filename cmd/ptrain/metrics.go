@@ -107,7 +107,7 @@ func readMetrics(path string) ([]epochRow, error) {
 			x := v[j]
 			return &x
 		}
-		rows = append(rows, epochRow{Epoch: int(v[0]), TrainLoss: opt(1), TrainAccuracy: opt(2), ValLoss: opt(3), ValAccuracy: opt(4),
+		rows = append(rows, epochRow{Event: "epoch", Epoch: int(v[0]), TrainLoss: opt(1), TrainAccuracy: opt(2), ValLoss: opt(3), ValAccuracy: opt(4),
 			LR: v[5], SamplesPerSec: v[6], EpochS: v[7], ElapsedS: v[8]})
 	}
 	return rows, nil
