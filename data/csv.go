@@ -1,6 +1,8 @@
 package data
 
 import (
+	"bufio"
+	"bytes"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -44,7 +46,11 @@ func ReadCSVFile(path string, opt CSVOptions) (*Dataset, error) {
 // ReadCSV reads a CSV table; name is used in errors and as the dataset's
 // name. Every field other than the label must be a finite number.
 func ReadCSV(r io.Reader, name string, opt CSVOptions) (*Dataset, error) {
-	cr := csv.NewReader(r)
+	br := bufio.NewReader(&lineLimit{r: r, name: name})
+	if bom, _ := br.Peek(3); string(bom) == "\uFEFF" { // as Excel writes UTF-8
+		_, _ = br.Discard(3)
+	}
+	cr := csv.NewReader(br)
 	if opt.Comma != 0 {
 		cr.Comma = opt.Comma
 	}
@@ -64,6 +70,14 @@ func ReadCSV(r io.Reader, name string, opt CSVOptions) (*Dataset, error) {
 			line, _ = cr.FieldPos(0)
 		}
 		var pe *csv.ParseError
+		var ge *GzipError
+		var fe *FormatError
+		if errors.As(err, &ge) {
+			return nil, line, ge
+		}
+		if errors.As(err, &fe) {
+			return nil, line, fe
+		}
 		if errors.As(err, &pe) {
 			return nil, pe.Line, fail(pe.Line, pe.Column, "%v", pe.Err)
 		}
@@ -110,7 +124,7 @@ func ReadCSV(r io.Reader, name string, opt CSVOptions) (*Dataset, error) {
 		}
 	}
 	if d.Features == 0 {
-		return nil, fail(firstLine, 0, "no feature columns: all %d columns are labels", width)
+		return nil, fail(firstLine, 0, "no feature columns: all %d columns are labels%s", width, delimHint(first, cr.Comma))
 	}
 	var rawLabels []string
 	rec, line := first, firstLine
@@ -137,7 +151,7 @@ func ReadCSV(r io.Reader, name string, opt CSVOptions) (*Dataset, error) {
 			}
 			v, perr := strconv.ParseFloat(strings.TrimSpace(field), 64)
 			if perr != nil {
-				return nil, fail(line, j+1, "field %q is not a number", field)
+				return nil, fail(line, j+1, "field %q is not a number%s", field, delimHint(rec, cr.Comma))
 			}
 			if math.IsNaN(v) || math.IsInf(v, 0) {
 				return nil, fail(line, j+1, "field %q is not a finite number", field)
@@ -215,6 +229,47 @@ func (d *Dataset) setClasses(raw, known []string, fail func(int, int, string, ..
 		return fail(d.RowLines[0], 0, "only one class (%q) in the label column: nothing to classify", classes[0])
 	}
 	return nil
+}
+
+// maxLine bounds a CSV line: the csv package holds a whole line in memory,
+// and a file with no line breaks (a binary file, /dev/zero) would
+// otherwise be read whole into one.
+const maxLine = 16 << 20
+
+// lineLimit fails a read once a line runs past maxLine bytes.
+type lineLimit struct {
+	r    io.Reader
+	name string
+	n    int // bytes since the last line break
+	line int // line breaks so far
+}
+
+func (l *lineLimit) Read(p []byte) (int, error) {
+	n, err := l.r.Read(p)
+	if i := bytes.LastIndexByte(p[:n], '\n'); i >= 0 {
+		l.line += bytes.Count(p[:i+1], []byte{'\n'})
+		l.n = n - 1 - i
+	} else {
+		l.n += n
+	}
+	if l.n > maxLine {
+		return n, &FormatError{File: l.name, Where: fmt.Sprintf("line %d", l.line+1), Msg: fmt.Sprintf("no line break in %d MiB: not a text table", maxLine>>20)}
+	}
+	return n, err
+}
+
+// delimHint is a hint for rows that did not split: a row of one field that
+// holds another common delimiter was probably written with it.
+func delimHint(rec []string, comma rune) string {
+	if len(rec) != 1 {
+		return ""
+	}
+	for _, d := range []rune{';', '\t', '|', ',', ' '} {
+		if d != comma && strings.ContainsRune(strings.TrimSpace(rec[0]), d) {
+			return fmt.Sprintf(" (the row did not split at %q; it looks delimited by %q: -csv-delim %q)", comma, d, d)
+		}
+	}
+	return ""
 }
 
 // labelColumns resolves opt.Label against the header and width.

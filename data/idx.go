@@ -70,9 +70,40 @@ func maybeGzip(r io.Reader, name string) (io.Reader, error) {
 		if err != nil {
 			return nil, &FormatError{File: name, Where: "byte 0", Msg: "bad gzip header", Source: err}
 		}
-		return z, nil
+		return gzipReader{z, name}, nil
 	}
 	return br, nil
+}
+
+// GzipError is a gzip stream that ends early or fails its checksum, found
+// while reading the data inside it.
+type GzipError struct {
+	File string
+	Err  error // io.ErrUnexpectedEOF, gzip.ErrChecksum, ...
+}
+
+func (e *GzipError) Error() string {
+	if errors.Is(e.Err, io.ErrUnexpectedEOF) {
+		return "truncated gzip data in " + e.File + " (the file was cut short)"
+	}
+	return fmt.Sprintf("corrupt gzip data in %s: %v", e.File, e.Err)
+}
+
+func (e *GzipError) Unwrap() error { return e.Err }
+
+// gzipReader names the file in the errors of the gzip layer, which would
+// otherwise reach the user as a bare "unexpected EOF".
+type gzipReader struct {
+	z    *gzip.Reader
+	name string
+}
+
+func (g gzipReader) Read(p []byte) (int, error) {
+	n, err := g.z.Read(p)
+	if err != nil && err != io.EOF {
+		err = &GzipError{File: g.name, Err: err}
+	}
+	return n, err
 }
 
 // ReadIDXFile reads an IDX file, gzip-compressed or raw.
@@ -151,6 +182,10 @@ func ReadIDX(r io.Reader, name string) (*IDX, error) {
 }
 
 func idxErr(name string, off int64, msg string, err error) error {
+	var ge *GzipError
+	if errors.As(err, &ge) {
+		return ge
+	}
 	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
 		return &FormatError{File: name, Where: fmt.Sprintf("byte %d", off), Msg: msg, Source: io.ErrUnexpectedEOF}
 	}

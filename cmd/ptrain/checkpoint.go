@@ -36,6 +36,7 @@ const (
 	metaCreated  = "ptrain.created"
 	metaBackend  = "ptrain.blas"
 	metaTrained  = "ptrain.samples_seen"
+	metaHistory  = "ptrain.history" // every epoch's figures, as -metrics has them
 )
 
 // ckptProgress is parallel.Progress in JSON (which has no +Inf).
@@ -69,16 +70,19 @@ func (c ckptProgress) progress() parallel.Progress {
 type checkpoint struct {
 	path      string
 	file      *safetensors.File
+	spec      model.Spec // from the metadata, checked against the tensors
+	dtype     string     // of the weights: F32 or F64
 	cfg       Config
 	progress  ckptProgress
 	classes   []string
 	task      string
 	transform data.Transform
+	history   []epochRow // nil in checkpoints older than ptrain.history
 }
 
 // saveCheckpoint writes the model, optimizer and run state to path
 // atomically: a crash mid-write leaves the previous checkpoint intact.
-func saveCheckpoint[T num.Float](path string, m *model.Model[T], opt *optim.Optimizer[T], cfg Config, prog parallel.Progress, ds *data.Dataset, tf data.Transform) error {
+func saveCheckpoint[T num.Float](path string, m *model.Model[T], opt *optim.Optimizer[T], cfg Config, prog parallel.Progress, ds *data.Dataset, tf data.Transform, history []epochRow) error {
 	tensors := m.Tensors()
 	st := opt.State()
 	for _, name := range slices.Sorted(maps.Keys(st.Buffers)) {
@@ -101,54 +105,28 @@ func saveCheckpoint[T num.Float](path string, m *model.Model[T], opt *optim.Opti
 	} else {
 		meta[metaOutputs] = fmt.Sprint(ds.Outputs)
 	}
+	if history == nil {
+		history = []epochRow{}
+	}
+	meta[metaHistory] = js(history)
 	meta[metaVersion] = version
 	meta[metaCreated] = time.Now().UTC().Format(time.RFC3339)
 	meta[metaBackend] = num.Backend() + ", " + runtime.Version()
-	return model.WriteFileAtomic(path, func(w io.Writer) error { return safetensors.Write(w, tensors, meta) })
+	if _, err := decodeCheckpoint(path, &safetensors.File{Metadata: meta, Tensors: tensors}, true); err != nil {
+		return fmt.Errorf("refusing to write a checkpoint that could not be read back: %w", err)
+	}
+	return writeFileAtomic(path, func(w io.Writer) error { return safetensors.Write(w, tensors, meta) })
 }
 
-// readCheckpoint parses a checkpoint written by saveCheckpoint. Every
-// problem is reported with the file's name.
+// readCheckpoint reads a checkpoint written by saveCheckpoint and checks
+// all of it (see decodeCheckpoint). Every problem is reported with the
+// file's name.
 func readCheckpoint(path string) (*checkpoint, error) {
 	f, err := safetensors.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	ck := &checkpoint{path: path, file: f, cfg: defaultConfig()}
-	need := func(key string, v any) error {
-		s, ok := f.Metadata[key]
-		if !ok {
-			return fmt.Errorf("%s: not a ptrain checkpoint (no %q metadata)", path, key)
-		}
-		if err := json.Unmarshal([]byte(s), v); err != nil {
-			return fmt.Errorf("%s: metadata %q: %v", path, key, err)
-		}
-		return nil
-	}
-	if err := need(metaConfig, &ck.cfg); err != nil {
-		return nil, err
-	}
-	if err := need(metaProgress, &ck.progress); err != nil {
-		return nil, err
-	}
-	ck.task = f.Metadata[metaTask]
-	if ck.task == "classification" {
-		if err := need(metaClasses, &ck.classes); err != nil {
-			return nil, err
-		}
-	}
-	for name, dst := range map[string]*[]float64{"data.scale": &ck.transform.Scale, "data.shift": &ck.transform.Shift} {
-		if t := f.Tensor(name); t != nil {
-			if len(t.Shape) != 1 {
-				return nil, fmt.Errorf("%s: tensor %q has shape %v, want one dimension", path, name, t.Shape)
-			}
-			*dst = make([]float64, t.Shape[0])
-			if err := model.Decode(*dst, t.DType, t.Data); err != nil {
-				return nil, fmt.Errorf("%s: tensor %q: %w", path, name, err)
-			}
-		}
-	}
-	return ck, nil
+	return decodeCheckpoint(path, f, true)
 }
 
 // applyTransform gives ds the feature transform the model was trained
@@ -193,6 +171,36 @@ func loadOptimizerState[T num.Float](ck *checkpoint, opt *optim.Optimizer[T]) er
 	}
 	if err := opt.LoadState(st); err != nil {
 		return fmt.Errorf("%s: %w", ck.path, err)
+	}
+	return nil
+}
+
+// initFrom loads -init weights: any safetensors file with the model's
+// tensor names (dense.<i>.weight (out, in), conv.<i>.weight (out, in, kh,
+// kw), bn.<i>.running_mean, …), F32 or F64, including one written by
+// another tool. A ptrain file is checked whole first (decodeCheckpoint).
+func initFrom[T num.Float](m *model.Model[T], path string) error {
+	f, err := safetensors.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("-init: %w", err)
+	}
+	if _, ok := f.Metadata[model.MetaArch]; ok { // a ptrain file: check all it says
+		if _, err := decodeCheckpoint(path, f, false); err != nil {
+			return fmt.Errorf("-init: %w", err)
+		}
+	}
+	if err := m.SetWeights(f); err != nil {
+		var want, found []string
+		for _, l := range m.Layout.Layers {
+			for _, t := range append(slices.Clone(l.Params), l.Buffers...) {
+				want = append(want, fmt.Sprintf("%s %v", t.Name, t.Shape))
+			}
+		}
+		for _, t := range f.Tensors {
+			found = append(found, fmt.Sprintf("%s %v", t.Name, t.Shape))
+		}
+		return fmt.Errorf("-init %s: %w; expected the tensors %s; the file has %s (dense.i is the i-th nn.Linear of a PyTorch Sequential, conv.i its i-th nn.Conv2d, bn.i its i-th BatchNorm; a state_dict names them by position among all modules, e.g. 0.weight, 2.weight: rename them, see the README)",
+			path, err, strings.Join(want, ", "), strings.Join(found, ", "))
 	}
 	return nil
 }

@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"math"
-	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -227,7 +226,7 @@ var resumable = map[string]bool{"epochs": true, "out": true, "metrics": true, "p
 // sets. Unknown keys are errors, so that a typo does not silently train
 // something else.
 func loadConfigFile(path string, c *Config) (map[string]bool, error) {
-	b, err := os.ReadFile(path)
+	b, err := readSmallFile(path, 16<<20)
 	if err != nil {
 		return nil, fmt.Errorf("-config: %w", err)
 	}
@@ -260,15 +259,23 @@ func loadConfigJSON(path string, b []byte, c *Config) (map[string]bool, error) {
 	return keys, nil
 }
 
+// maxBatch and maxAccum bound -batch and -accum far above any useful value,
+// so that a typo is a usage error; buffers are sized by the smaller of the
+// batch and the dataset, never by the flag alone.
+const (
+	maxBatch = 1 << 24
+	maxAccum = 1 << 16
+)
+
 // validate checks what flag parsing cannot.
 func (c *Config) validate() error {
 	switch {
 	case c.Epochs < 0:
 		return fmt.Errorf("-epochs %d: must be ≥ 0", c.Epochs)
-	case c.Batch < 1:
-		return fmt.Errorf("-batch %d: must be ≥ 1", c.Batch)
-	case c.Accum < 1:
-		return fmt.Errorf("-accum %d: must be ≥ 1", c.Accum)
+	case c.Batch < 1 || c.Batch > maxBatch:
+		return fmt.Errorf("-batch %d: must be in [1, %d]", c.Batch, maxBatch)
+	case c.Accum < 1 || c.Accum > maxAccum:
+		return fmt.Errorf("-accum %d: must be in [1, %d]", c.Accum, maxAccum)
 	case c.Workers < 0 || c.Workers > 4096:
 		return fmt.Errorf("-workers %d: must be in [0, 4096]", c.Workers)
 	case !(c.Val >= 0 && c.Val < 1):
@@ -296,7 +303,7 @@ func (c *Config) validate() error {
 	case c.Patience > 0 && c.Val == 0 && !c.ValOnTest:
 		return fmt.Errorf("-patience %d: early stopping watches the validation loss, and -val 0 holds out none (give -val 0.1, say)", c.Patience)
 	case c.Metrics != "" && !isJSONLines(c.Metrics) && strings.ToLower(filepath.Ext(c.Metrics)) != ".csv":
-		return fmt.Errorf("-metrics %s: want a .csv file, or .jsonl (.json, .ndjson) for JSON lines", c.Metrics)
+		return fmt.Errorf("-metrics %s: want a .csv or .jsonl file (.json and .ndjson are JSON lines too)", c.Metrics)
 	case c.Plot != "" && !slices.Contains([]string{".png", ".svg"}, strings.ToLower(filepath.Ext(c.Plot))):
 		return fmt.Errorf("-plot %s: want a .png or .svg file", c.Plot)
 	}

@@ -74,8 +74,8 @@ func cmdEval(ctx context.Context, args []string, stderr io.Writer) error {
 	if *path == "" {
 		return errUsage{fmt.Errorf("-model CKPT is required (see ptrain eval -h)")}
 	}
-	if *batch < 1 || *workers < 0 {
-		return errUsage{fmt.Errorf("-batch must be ≥ 1 and -workers ≥ 0")}
+	if *batch < 1 || *batch > maxBatch || *workers < 0 || *workers > 4096 {
+		return errUsage{fmt.Errorf("-batch %d, -workers %d: want -batch in [1, %d] and -workers in [0, 4096]", *batch, *workers, maxBatch)}
 	}
 	if *dataSpec != "" {
 		if err := checkDataSpec(*dataSpec); err != nil {
@@ -112,7 +112,7 @@ func cmdEval(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	if ck.task == "regression" {
 		var rm regressionMetrics
-		if ck.file.Tensors[0].DType == "F64" {
+		if ck.dtype == "F64" {
 			rm, err = evaluateRegression[float64](ck, ds)
 		} else {
 			rm, err = evaluateRegression[float32](ck, ds)
@@ -123,7 +123,7 @@ func cmdEval(ctx context.Context, args []string, stderr io.Writer) error {
 		return rm.print(os.Stdout, ds, split, *asJSON)
 	}
 	var met parallel.Metrics
-	if ck.file.Tensors[0].DType == "F64" {
+	if ck.dtype == "F64" {
 		met, err = evaluate[float64](ctx, ck, ds, *workers, *batch)
 	} else {
 		met, err = evaluate[float32](ctx, ck, ds, *workers, *batch)
@@ -183,7 +183,8 @@ func evaluate[T num.Float](ctx context.Context, ck *checkpoint, ds *data.Dataset
 		}
 	}
 	opt, _ := optim.New[T](optim.Defaults(optim.SGD), len(m.Params)) // evaluation takes no step
-	tr, err := parallel.New(m, opt, parallel.Config{Workers: workers, BatchSize: batch, Loss: loss})
+	// Buffers for more rows than the data has would be wasted (or fail).
+	tr, err := parallel.New(m, opt, parallel.Config{Workers: workers, BatchSize: max(1, min(batch, ds.N)), Loss: loss})
 	if err != nil {
 		return parallel.Metrics{}, err
 	}
@@ -378,6 +379,11 @@ func cmdPredict(ctx context.Context, args []string, stderr io.Writer) error {
 	if co.skip < 0 {
 		return errUsage{fmt.Errorf("-csv-skip %d: must be ≥ 0", co.skip)}
 	}
+	if *output != "" {
+		if err := checkOutput("-output", *output); err != nil {
+			return err
+		}
+	}
 	ck, err := readCheckpoint(*path)
 	if err != nil {
 		return err
@@ -385,33 +391,20 @@ func cmdPredict(ctx context.Context, args []string, stderr io.Writer) error {
 	if !given(fs)["label"] {
 		co.label = ck.cfg.Label
 	}
-	sp, err := model.ParseSpec(ck.file.Metadata[model.MetaArch])
-	if err != nil {
-		return fmt.Errorf("%s: %s: %w", ck.path, model.MetaArch, err)
-	}
-	ds, err := predictInput(ck, *input, co, comma, sp.Inputs)
+	ds, err := predictInput(ck, *input, co, comma, ck.spec.Inputs) // the spec readCheckpoint checked
 	if err != nil {
 		return err
 	}
-	w := io.Writer(os.Stdout)
-	var f *os.File
-	if *output != "" {
-		if f, err = os.Create(*output); err != nil {
-			return err
+	write := func(w io.Writer) error {
+		if ck.dtype == "F64" {
+			return predict[float64](ck, ds, w)
 		}
-		w = f
+		return predict[float32](ck, ds, w)
 	}
-	if ck.file.Tensors[0].DType == "F64" {
-		err = predict[float64](ck, ds, w)
-	} else {
-		err = predict[float32](ck, ds, w)
+	if *output == "" {
+		return write(os.Stdout)
 	}
-	if f != nil {
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-	}
-	return err
+	return writeFileAtomic(*output, write) // whole, or not at all
 }
 
 // predictInput reads IDX images or CSV feature rows from path ("-" is

@@ -37,10 +37,19 @@ func cmdInfo(args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	// Any safetensors file is listed; a ptrain model also gets its layers.
+	// Any safetensors file is listed; a ptrain model also gets its layers,
+	// after a check of everything it says (as every load path does).
+	dtype := ""
+	if _, ok := b.Metadata[model.MetaArch]; ok {
+		ck, err := decodeCheckpoint(path, b, false)
+		if err != nil {
+			return err
+		}
+		dtype = ck.dtype
+	}
 	m, merr := model.FromFile[float64](b)
 	if *asJSON {
-		return printJSON(os.Stdout, infoJSON(path, b, m, merr))
+		return printJSON(os.Stdout, infoJSON(path, b, m, merr, dtype))
 	}
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "file\t%s\n", path)
@@ -48,7 +57,7 @@ func cmdInfo(args []string, stderr io.Writer) error {
 		fmt.Fprintf(tw, "model\tnone: %v\n", merr)
 	} else {
 		fmt.Fprintf(tw, "architecture\t%s\n", m.Spec)
-		fmt.Fprintf(tw, "parameters\t%d (%s)\n", len(m.Params), b.Tensors[0].DType)
+		fmt.Fprintf(tw, "parameters\t%d (%s)\n", len(m.Params), dtype)
 		summary(tw, m.Layout)
 	}
 	for _, k := range []string{metaTask, metaClasses, metaOutputs, metaProgress, metaCreated, metaVersion, metaBackend, metaConfig} {
@@ -65,7 +74,7 @@ func cmdInfo(args []string, stderr io.Writer) error {
 
 // infoJSON is info's JSON object. Metadata values that hold JSON (the
 // config, the progress, the classes) are nested as JSON, not as strings.
-func infoJSON(path string, f *safetensors.File, m *model.Model[float64], merr error) map[string]any {
+func infoJSON(path string, f *safetensors.File, m *model.Model[float64], merr error, dtype string) map[string]any {
 	type tensor struct {
 		Name  string `json:"name"`
 		DType string `json:"dtype"`
@@ -79,7 +88,7 @@ func infoJSON(path string, f *safetensors.File, m *model.Model[float64], merr er
 	if merr != nil {
 		obj["model_error"] = merr.Error()
 	} else {
-		obj["arch"], obj["parameters"], obj["dtype"] = m.Spec.String(), len(m.Params), f.Tensors[0].DType
+		obj["arch"], obj["parameters"], obj["dtype"] = m.Spec.String(), len(m.Params), dtype
 	}
 	meta := map[string]any{}
 	for k, v := range f.Metadata {

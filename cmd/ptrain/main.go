@@ -20,6 +20,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"strconv"
 	"syscall"
 
 	"github.com/ptrain/ptrain/model/num"
@@ -139,10 +140,13 @@ func interruptContext(stderr io.Writer) (context.Context, func()) {
 		case <-done:
 			return
 		}
-		fmt.Fprintln(stderr, "\nptrain: stopping after the current step and writing a checkpoint (interrupt again to quit at once)")
+		if !launchedAsOtherRank() { // mpirun signals every rank: rank 0 speaks for them
+			fmt.Fprintln(stderr, "\nptrain: stopping after the current step and writing a checkpoint (interrupt again to quit at once)")
+		}
 		cancel()
 		select {
 		case <-ch:
+			removeTemps() // of a write in progress; the previous file stays
 			fmt.Fprintln(stderr, "ptrain: quit without writing a checkpoint")
 			os.Exit(130)
 		case <-done:
@@ -157,6 +161,18 @@ var warnings io.Writer = os.Stderr
 // warnf prints a warning: something accepted that may not do what was meant.
 func warnf(format string, args ...any) {
 	fmt.Fprintf(warnings, "ptrain: warning: "+format+"\n", args...)
+}
+
+// launchedAsOtherRank reports whether an MPI launcher started this process
+// as a rank other than 0 (known before MPI is initialised, from the
+// launcher's environment).
+func launchedAsOtherRank() bool {
+	for _, k := range []string{"OMPI_COMM_WORLD_RANK", "PMI_RANK", "PMIX_RANK"} {
+		if r, err := strconv.Atoi(os.Getenv(k)); err == nil {
+			return r > 0
+		}
+	}
+	return false
 }
 
 // errHelp is returned when -h was asked for: the usage was printed, exit 0.

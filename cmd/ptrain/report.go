@@ -1,14 +1,12 @@
 package main
 
 import (
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
 	"math"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
@@ -34,9 +32,8 @@ type reporter struct {
 	epochs     int
 	bar        *progressbar.ProgressBar
 	start      time.Time
-	metrics    *os.File
-	metricsCSV *csv.Writer
-	history    []epochRow
+	metrics    string         // -metrics: rewritten whole after every epoch
+	history    []epochRow     // every epoch of the run, resumed ones included
 	stepLoss   float64        // this epoch's loss sum so far
 	stepN      int            // and its samples
 	epochStart time.Time      // when this epoch began: the last epoch's report, or the start
@@ -66,21 +63,32 @@ func jsonNum(v float64) *float64 {
 	return &v
 }
 
-func newReporter(c *Config, epochs int) (*reporter, error) {
-	r := &reporter{out: os.Stdout, human: os.Stdout, json: c.JSON, quiet: c.Quiet, epochs: epochs, start: time.Now(), epochStart: time.Now()}
+// newReporter makes the run's reporter. A run resumed after epoch
+// resumed (-1: a new run) continues the history up to that epoch, so that
+// the -metrics file and the plot cover the whole run: past, the
+// checkpoint's own, or else the -metrics file's rows, dropping those past
+// the checkpoint.
+func newReporter(c *Config, epochs, resumed int, past []epochRow) (*reporter, error) {
+	r := &reporter{out: os.Stdout, human: os.Stdout, json: c.JSON, quiet: c.Quiet, epochs: epochs, start: time.Now(), epochStart: time.Now(), metrics: c.Metrics}
 	if c.JSON {
 		r.human = os.Stderr
 	}
 	r.terminal = term.IsTerminal(int(os.Stderr.Fd())) && !c.JSON
-	if c.Metrics != "" {
-		f, err := os.Create(c.Metrics)
-		if err != nil {
-			return nil, fmt.Errorf("-metrics: %w", err)
+	if resumed >= 0 {
+		rows := past
+		if rows == nil && c.Metrics != "" {
+			var err error
+			if rows, err = readMetrics(c.Metrics); err != nil {
+				return nil, err
+			}
 		}
-		r.metrics = f
-		if !isJSONLines(c.Metrics) {
-			r.metricsCSV = csv.NewWriter(f)
-			_ = r.metricsCSV.Write([]string{"epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr", "samples_per_sec", "epoch_s", "elapsed_s"})
+		for _, row := range rows {
+			if row.Epoch <= resumed {
+				r.history = append(r.history, row)
+			}
+		}
+		if n := len(r.history); n > 0 { // elapsed_s goes on from there
+			r.start = r.start.Add(-time.Duration(r.history[n-1].ElapsedS * float64(time.Second)))
 		}
 	}
 	return r, nil
@@ -154,21 +162,8 @@ func (r *reporter) epoch(e parallel.EpochInfo) error {
 		acc = fmt.Sprintf(" accuracy %.2f%%", 100*e.TrainAccuracy)
 	}
 	r.say("epoch %d/%d  train loss %.4f%s%s  %.0f samples/s  %.1fs", e.Epoch, r.epochs, e.TrainLoss, acc, valText, e.SamplesPerSec, e.Elapsed.Seconds())
-	if r.metrics != nil {
-		if r.metricsCSV != nil {
-			f := func(p *float64) string {
-				if p == nil {
-					return ""
-				}
-				return strconv.FormatFloat(*p, 'g', 8, 64)
-			}
-			_ = r.metricsCSV.Write([]string{strconv.Itoa(row.Epoch), f(row.TrainLoss), f(row.TrainAccuracy), f(row.ValLoss), f(row.ValAccuracy),
-				strconv.FormatFloat(row.LR, 'g', 8, 64), strconv.FormatFloat(row.SamplesPerSec, 'f', 1, 64), strconv.FormatFloat(row.EpochS, 'f', 3, 64), strconv.FormatFloat(row.ElapsedS, 'f', 3, 64)})
-			r.metricsCSV.Flush()
-			return r.metricsCSV.Error()
-		}
-		b, _ := json.Marshal(row)
-		if _, err := fmt.Fprintln(r.metrics, string(b)); err != nil {
+	if r.metrics != "" {
+		if err := writeMetrics(r.metrics, r.history); err != nil {
 			return fmt.Errorf("-metrics: %w", err)
 		}
 	}
@@ -178,9 +173,6 @@ func (r *reporter) epoch(e parallel.EpochInfo) error {
 func (r *reporter) close() error {
 	if r.bar != nil {
 		_ = r.bar.Finish()
-	}
-	if r.metrics != nil {
-		return r.metrics.Close()
 	}
 	return nil
 }
@@ -240,13 +232,5 @@ func plotHistory(path string, rows []epochRow) error {
 	for i, p := range plots {
 		p.Draw(canvases[0][i])
 	}
-	f, err := os.Create(path)
-	if err != nil {
-		return fmt.Errorf("-plot: %w", err)
-	}
-	if _, err := c.WriteTo(f); err != nil {
-		f.Close()
-		return fmt.Errorf("-plot: %w", err)
-	}
-	return f.Close()
+	return writeFileAtomic(path, func(w io.Writer) error { _, err := c.WriteTo(w); return err })
 }

@@ -18,7 +18,6 @@ import (
 	"github.com/ptrain/ptrain/data"
 	"github.com/ptrain/ptrain/model"
 	"github.com/ptrain/ptrain/model/num"
-	"github.com/ptrain/ptrain/model/safetensors"
 	"github.com/ptrain/ptrain/optim"
 	"github.com/ptrain/ptrain/parallel"
 	"github.com/ptrain/ptrain/parallel/mpi"
@@ -218,6 +217,10 @@ func cmdTrain(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	var intr errInterrupted
 	var nf *parallel.NonFiniteError
+	var dis errDisagree
+	if errors.As(err, &dis) {
+		return err // every rank found it, and says so
+	}
 	if errors.As(err, &intr) || errors.As(err, &nf) {
 		// Every rank took this decision together, on all-reduced figures:
 		// rank 0 reports it and all finish normally.
@@ -276,6 +279,16 @@ func train[T num.Float](ctx context.Context, c Config, ck *checkpoint, world mpi
 	if !root { // rank 0 alone prints and writes files
 		c.Quiet, c.JSON, c.Metrics, c.Plot = true, false, "", ""
 		warnings = io.Discard
+	} else {
+		outs, err := claimOutputs(&c, func(format string, args ...any) {
+			if !c.Quiet {
+				fmt.Fprintf(os.Stderr, format+"\n", args...)
+			}
+		})
+		if err != nil {
+			return err
+		}
+		defer outs.release()
 	}
 	sp, err := loadSplits(&c)
 	if err != nil {
@@ -283,6 +296,11 @@ func train[T num.Float](ctx context.Context, c Config, ck *checkpoint, world mpi
 	}
 	if ck != nil && ck.transform.Scale != nil { // the checkpoint's statistics, exactly
 		sp.setTransform(ck.transform)
+	}
+	if world.Size() > 1 {
+		if err := agreeOnRun(world, &c, sp); err != nil {
+			return err
+		}
 	}
 	var m *model.Model[T]
 	if ck != nil {
@@ -345,12 +363,16 @@ func train[T num.Float](ctx context.Context, c Config, ck *checkpoint, world mpi
 	if world.Size() > 1 {
 		group = world
 	}
-	tr, err := parallel.New(m, opt, parallel.Config{Workers: c.Workers, BatchSize: c.Batch, Loss: loss, Seed: c.Seed,
+	tr, err := parallel.New(m, opt, parallel.Config{Workers: c.Workers, BatchSize: sp.batchRows(c.Batch), Loss: loss, Seed: c.Seed,
 		ClipNorm: c.ClipNorm, ClipValue: c.ClipValue, L1: c.L1, Schedule: sched, Group: group, Overlap: c.MPIOverlap})
 	if err != nil {
 		return err
 	}
-	rep, err := newReporter(&c, c.Epochs)
+	resumed, past := -1, []epochRow(nil)
+	if ck != nil {
+		resumed, past = start.Epoch, ck.history
+	}
+	rep, err := newReporter(&c, c.Epochs, resumed, past)
 	if err != nil {
 		return err
 	}
@@ -375,7 +397,7 @@ func train[T num.Float](ctx context.Context, c Config, ck *checkpoint, world mpi
 		if !root {
 			return nil
 		}
-		return saveCheckpoint(c.Out, m, opt, c, p, sp.train, sp.transform)
+		return saveCheckpoint(c.Out, m, opt, c, p, sp.train, sp.transform, rep.history)
 	}
 	fitStart := time.Now()
 	res, err := tr.Fit(ctx, sp.train, sp.val, parallel.FitConfig{
@@ -396,7 +418,11 @@ func train[T num.Float](ctx context.Context, c Config, ck *checkpoint, world mpi
 		if !root {
 			return errInterrupted{"interrupted"}
 		}
-		return errInterrupted{fmt.Sprintf("interrupted at epoch %d, step %d of it; checkpoint written to %s\nresume with: %s", p.Epoch+1, p.Batch, c.Out, resumeCommand(c.Out, world.Size()))}
+		// Said now, not on the way out: under mpirun, SIGKILL follows the
+		// SIGTERM within a second (odls_base_sigkill_timeout), and MPI's
+		// finalize may not end before it.
+		fmt.Fprintf(os.Stderr, "ptrain: interrupted at epoch %d, step %d of it; checkpoint written to %s\nresume with: %s\n", p.Epoch+1, p.Batch, c.Out, resumeCommand(c.Out, world.Size()))
+		return errQuiet{errInterrupted{"interrupted"}}
 	}
 	if err != nil {
 		var nf *parallel.NonFiniteError
@@ -497,28 +523,3 @@ func l1Penalty[T num.Float](m *model.Model[T], l1 float64) float64 {
 }
 
 func ms(d time.Duration, steps int64) float64 { return 1e3 * d.Seconds() / float64(steps) }
-
-// initFrom loads -init weights: any safetensors file with the model's
-// tensor names (dense.<i>.weight (out, in), conv.<i>.weight (out, in, kh,
-// kw), bn.<i>.running_mean, …), F32 or F64, including one written by
-// another tool.
-func initFrom[T num.Float](m *model.Model[T], path string) error {
-	f, err := safetensors.ReadFile(path)
-	if err != nil {
-		return fmt.Errorf("-init: %w", err)
-	}
-	if err := m.SetWeights(f); err != nil {
-		var want, found []string
-		for _, l := range m.Layout.Layers {
-			for _, t := range append(slices.Clone(l.Params), l.Buffers...) {
-				want = append(want, fmt.Sprintf("%s %v", t.Name, t.Shape))
-			}
-		}
-		for _, t := range f.Tensors {
-			found = append(found, fmt.Sprintf("%s %v", t.Name, t.Shape))
-		}
-		return fmt.Errorf("-init %s: %w; expected the tensors %s; the file has %s (dense.i is the i-th nn.Linear of a PyTorch Sequential, conv.i its i-th nn.Conv2d, bn.i its i-th BatchNorm; a state_dict names them by position among all modules, e.g. 0.weight, 2.weight: rename them, see the README)",
-			path, err, strings.Join(want, ", "), strings.Join(found, ", "))
-	}
-	return nil
-}

@@ -78,29 +78,52 @@ func Parse(b []byte) (*File, error) {
 	if len(b) < 8 {
 		return nil, &FormatError{Offset: int64(len(b)), Msg: fmt.Sprintf("truncated: %d bytes, shorter than the 8-byte header length", len(b))}
 	}
+	n, err := headerLen(b[:8], int64(len(b)))
+	if err != nil {
+		return nil, err
+	}
+	f, spans, err := parseHeader(b[8:8+n], int64(len(b))-8-n)
+	if err != nil {
+		return nil, err
+	}
+	f.attach(b[8+n:], spans)
+	return f, nil
+}
+
+// headerLen decodes the 8-byte header length and checks it against the
+// limit and against size, the whole file's length.
+func headerLen(b []byte, size int64) (int64, error) {
 	n := binary.LittleEndian.Uint64(b)
 	if n > MaxHeader {
-		return nil, &FormatError{Msg: fmt.Sprintf("header length %d exceeds the %d-byte limit", n, MaxHeader)}
+		return 0, &FormatError{Msg: fmt.Sprintf("header length %d exceeds the %d-byte limit", n, MaxHeader)}
 	}
-	if n > uint64(len(b)-8) {
-		return nil, &FormatError{Offset: 8, Msg: fmt.Sprintf("truncated: header length %d but only %d bytes follow", n, len(b)-8)}
+	if int64(n) > size-8 {
+		return 0, &FormatError{Offset: 8, Msg: fmt.Sprintf("truncated: header length %d but only %d bytes follow", n, size-8)}
 	}
-	hdr := b[8 : 8+n]
+	return int64(n), nil
+}
+
+// span is where a tensor's bytes lie in the data section.
+type span struct{ begin, end int64 }
+
+// parseHeader checks the JSON header hdr against a data section of
+// dataLen bytes, which the tensors must tile exactly, and returns the
+// tensors without their Data, in offset order, with their spans.
+func parseHeader(hdr []byte, dataLen int64) (*File, []span, error) {
 	if len(hdr) == 0 || hdr[0] != '{' || !utf8.Valid(hdr) {
-		return nil, &FormatError{Offset: 8, Msg: "header is not a UTF-8 JSON object"}
+		return nil, nil, &FormatError{Offset: 8, Msg: "header is not a UTF-8 JSON object"}
 	}
 	var raw map[string]json.RawMessage
 	if err := json.Unmarshal(hdr, &raw); err != nil {
-		return nil, &FormatError{Offset: 8, Msg: "bad JSON header: " + err.Error()}
+		return nil, nil, &FormatError{Offset: 8, Msg: "bad JSON header: " + err.Error()}
 	}
-	data := b[8+n:]
-	base := int64(8 + n)
+	base := int64(8 + len(hdr))
 	f := &File{}
-	begins := make(map[string]int64, len(raw))
+	begins := make(map[string]span, len(raw))
 	for name, msg := range raw {
 		if name == "__metadata__" {
 			if err := json.Unmarshal(msg, &f.Metadata); err != nil {
-				return nil, &FormatError{Offset: 8, Msg: "__metadata__ must map strings to strings"}
+				return nil, nil, &FormatError{Offset: 8, Msg: "__metadata__ must map strings to strings"}
 			}
 			continue
 		}
@@ -108,73 +131,149 @@ func Parse(b []byte) (*File, error) {
 		dec := json.NewDecoder(bytes.NewReader(msg))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&in); err != nil {
-			return nil, &FormatError{Offset: 8, Tensor: name, Msg: "bad header entry: " + err.Error()}
+			return nil, nil, &FormatError{Offset: 8, Tensor: name, Msg: "bad header entry: " + err.Error()}
 		}
 		size, ok := DTypeSize[in.DType]
 		if !ok {
-			return nil, &FormatError{Offset: 8, Tensor: name, Msg: fmt.Sprintf("unknown dtype %q", in.DType)}
+			return nil, nil, &FormatError{Offset: 8, Tensor: name, Msg: fmt.Sprintf("unknown dtype %q", in.DType)}
 		}
 		if len(in.Offsets) != 2 {
-			return nil, &FormatError{Offset: 8, Tensor: name, Msg: "data_offsets must be [begin, end]"}
+			return nil, nil, &FormatError{Offset: 8, Tensor: name, Msg: "data_offsets must be [begin, end]"}
 		}
 		begin, end := in.Offsets[0], in.Offsets[1]
 		if begin < 0 || end < begin {
-			return nil, &FormatError{Offset: 8, Tensor: name, Msg: fmt.Sprintf("data_offsets [%d, %d] are not increasing", begin, end)}
+			return nil, nil, &FormatError{Offset: 8, Tensor: name, Msg: fmt.Sprintf("data_offsets [%d, %d] are not increasing", begin, end)}
 		}
-		if end > int64(len(data)) {
-			return nil, &FormatError{Offset: base + int64(len(data)), Tensor: name, Msg: fmt.Sprintf("truncated: data ends at byte %d of the data section, which has %d", end, len(data))}
+		if end > dataLen {
+			return nil, nil, &FormatError{Offset: base + dataLen, Tensor: name, Msg: fmt.Sprintf("truncated: data ends at byte %d of the data section, which has %d", end, dataLen)}
 		}
 		elems := int64(1)
 		shape := make([]int, len(in.Shape))
 		for i, d := range in.Shape {
 			if d < 0 || (d > 0 && elems > math.MaxInt32*int64(1<<20)/d) {
-				return nil, &FormatError{Offset: 8, Tensor: name, Msg: fmt.Sprintf("bad shape %v", in.Shape)}
+				return nil, nil, &FormatError{Offset: 8, Tensor: name, Msg: fmt.Sprintf("bad shape %v", in.Shape)}
 			}
 			elems *= d
 			shape[i] = int(d)
 		}
 		if elems*int64(size) != end-begin {
-			return nil, &FormatError{Offset: 8, Tensor: name, Msg: fmt.Sprintf("shape %v of %s needs %d bytes, data_offsets give %d", in.Shape, in.DType, elems*int64(size), end-begin)}
+			return nil, nil, &FormatError{Offset: 8, Tensor: name, Msg: fmt.Sprintf("shape %v of %s needs %d bytes, data_offsets give %d", in.Shape, in.DType, elems*int64(size), end-begin)}
 		}
-		begins[name] = begin
-		f.Tensors = append(f.Tensors, Tensor{Name: name, DType: in.DType, Shape: shape, Data: data[begin:end:end]})
+		begins[name] = span{begin, end}
+		f.Tensors = append(f.Tensors, Tensor{Name: name, DType: in.DType, Shape: shape})
 	}
 	// Sort by offset and demand that the tensors tile the data exactly.
 	sort.Slice(f.Tensors, func(i, j int) bool {
-		si, sj := begins[f.Tensors[i].Name], begins[f.Tensors[j].Name]
+		si, sj := begins[f.Tensors[i].Name].begin, begins[f.Tensors[j].Name].begin
 		if si != sj {
 			return si < sj
 		}
 		return f.Tensors[i].Name < f.Tensors[j].Name
 	})
+	spans := make([]span, len(f.Tensors))
 	var pos int64
-	for _, t := range f.Tensors {
+	for i, t := range f.Tensors {
 		s := begins[t.Name]
-		if s != pos {
-			if s < pos {
-				return nil, &FormatError{Offset: base + s, Tensor: t.Name, Msg: "data overlaps the previous tensor"}
+		if s.begin != pos {
+			if s.begin < pos {
+				return nil, nil, &FormatError{Offset: base + s.begin, Tensor: t.Name, Msg: "data overlaps the previous tensor"}
 			}
-			return nil, &FormatError{Offset: base + pos, Tensor: t.Name, Msg: fmt.Sprintf("hole of %d bytes before the tensor", s-pos)}
+			return nil, nil, &FormatError{Offset: base + pos, Tensor: t.Name, Msg: fmt.Sprintf("hole of %d bytes before the tensor", s.begin-pos)}
 		}
-		pos += int64(len(t.Data))
+		spans[i] = s
+		pos = s.end
 	}
-	if pos != int64(len(data)) {
-		return nil, &FormatError{Offset: base + pos, Msg: fmt.Sprintf("%d bytes after the last tensor", int64(len(data))-pos)}
+	if pos != dataLen {
+		return nil, nil, &FormatError{Offset: base + pos, Msg: fmt.Sprintf("%d bytes after the last tensor", dataLen-pos)}
 	}
-	return f, nil
+	return f, spans, nil
+}
+
+// attach points every tensor's Data into the data section.
+func (f *File) attach(data []byte, spans []span) {
+	for i, s := range spans {
+		f.Tensors[i].Data = data[s.begin:s.end:s.end]
+	}
 }
 
 // ReadFile reads and parses the file at path; its errors name the file.
+// It reads the header first and checks it against the file's size before
+// reading the data, so that a damaged or hostile file costs no more memory
+// than a well-formed one of its size; anything but a regular file (a
+// device such as /dev/zero, a pipe, a directory) is refused.
 func ReadFile(path string) (*File, error) {
-	b, err := os.ReadFile(path)
+	// Stat first: opening a FIFO would wait for a writer.
+	if fi, err := os.Stat(path); err != nil {
+		return nil, err
+	} else if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: %w", path, notRegular(fi))
+	}
+	fh, err := os.Open(path)
 	if err != nil {
 		return nil, err // *PathError: names the file
 	}
-	f, err := Parse(b)
+	defer fh.Close()
+	f, err := readFile(fh)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return f, nil
+}
+
+func readFile(fh *os.File) (*File, error) {
+	fi, err := fh.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, notRegular(fi)
+	}
+	size := fi.Size()
+	var lenBuf [8]byte
+	if _, err := io.ReadFull(fh, lenBuf[:]); err != nil {
+		return nil, &FormatError{Offset: 0, Msg: fmt.Sprintf("truncated: %d bytes, shorter than the 8-byte header length", size)}
+	}
+	n, err := headerLen(lenBuf[:], size)
+	if err != nil {
+		return nil, err
+	}
+	hdr := make([]byte, n)
+	if _, err := io.ReadFull(fh, hdr); err != nil {
+		return nil, &FormatError{Offset: 8, Msg: "reading the header: " + err.Error()}
+	}
+	dataLen := size - 8 - n
+	f, spans, err := parseHeader(hdr, dataLen)
+	if err != nil {
+		return nil, err
+	}
+	// The header accounts for every byte of the file: reading the rest
+	// allocates exactly what the tensors need. A file that changes size
+	// meanwhile is caught by the read falling short or going on.
+	data := make([]byte, dataLen)
+	if _, err := io.ReadFull(fh, data); err != nil {
+		return nil, &FormatError{Offset: 8 + n, Msg: "reading the tensor data: " + err.Error()}
+	}
+	var extra [1]byte
+	if k, _ := fh.Read(extra[:]); k > 0 {
+		return nil, &FormatError{Offset: size, Msg: "the file grew while it was read"}
+	}
+	f.attach(data, spans)
+	return f, nil
+}
+
+func notRegular(fi os.FileInfo) error {
+	kind := "a special file"
+	switch m := fi.Mode(); {
+	case m.IsDir():
+		kind = "a directory"
+	case m&os.ModeDevice != 0:
+		kind = "a device"
+	case m&os.ModeNamedPipe != 0:
+		kind = "a named pipe"
+	case m&os.ModeSocket != 0:
+		kind = "a socket"
+	}
+	return fmt.Errorf("not a regular file but %s", kind)
 }
 
 // Read reads a whole safetensors file from r and parses it.

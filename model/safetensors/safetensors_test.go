@@ -2,9 +2,12 @@ package safetensors
 
 import (
 	"bytes"
+	"encoding/binary"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 )
 
 func TestWriteParseRoundTrip(t *testing.T) {
@@ -92,6 +95,97 @@ func FuzzParse(f *testing.F) {
 		for i := range file.Tensors {
 			if !bytes.Equal(file.Tensors[i].Data, again.Tensors[i].Data) || file.Tensors[i].Name != again.Tensors[i].Name {
 				t.Fatalf("tensor %d changed in the round trip", i)
+			}
+		}
+	})
+}
+
+func TestReadFileRefusesNonRegularFiles(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo")
+	paths := []string{"/dev/zero", dir}
+	if err := mkfifo(fifo); err == nil {
+		paths = append(paths, fifo)
+	}
+	for _, p := range paths {
+		done := make(chan error, 1)
+		go func() { _, err := ReadFile(p); done <- err }()
+		select {
+		case err := <-done:
+			if err == nil || !strings.Contains(err.Error(), p) || !strings.Contains(err.Error(), "not a regular file") {
+				t.Errorf("ReadFile(%s): %v, want a refusal naming the file", p, err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("ReadFile(%s) did not return", p)
+		}
+	}
+}
+
+// A header that announces more than the file holds is refused before
+// anything of that size is allocated.
+func TestReadFileChecksTheHeaderAgainstTheFileSize(t *testing.T) {
+	dir := t.TempDir()
+	huge := func(n uint64) []byte {
+		b := make([]byte, 8, 64)
+		binary.LittleEndian.PutUint64(b, n)
+		return append(b, `{"a":{"dtype":"U8","shape":[1],"data_offsets":[0,1]}}`...)
+	}
+	for _, tc := range []struct {
+		name string
+		b    []byte
+		want string
+	}{
+		{"empty", nil, "truncated"},
+		{"short", []byte{1, 2, 3}, "truncated"},
+		{"huge-header", huge(1 << 62), "exceeds"},
+		{"header-past-end", huge(MaxHeader), "truncated: header length"},
+		{"data-past-end", huge(53), "truncated: data ends"},
+		{"trailing", append(huge(53), 1, 2, 3), "bytes after the last tensor"},
+	} {
+		p := filepath.Join(dir, tc.name)
+		if err := os.WriteFile(p, tc.b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, err := ReadFile(p)
+		if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), p) {
+			t.Errorf("%s: %v, want an error naming the file and %q", tc.name, err, tc.want)
+		}
+	}
+}
+
+// FuzzReadFile: reading from disk and parsing from memory agree on every
+// input.
+func FuzzReadFile(f *testing.F) {
+	seeds, _ := filepath.Glob("../testdata/*.safetensors")
+	for _, s := range seeds {
+		b, err := os.ReadFile(s)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		p := filepath.Join(t.TempDir(), "x.safetensors")
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		a, errA := Parse(b)
+		c, errC := ReadFile(p)
+		if (errA == nil) != (errC == nil) {
+			t.Fatalf("Parse: %v, ReadFile: %v", errA, errC)
+		}
+		if errA != nil {
+			if !strings.Contains(errC.Error(), errA.Error()) && !strings.Contains(errA.Error(), "truncated") {
+				t.Fatalf("Parse: %v, ReadFile: %v", errA, errC)
+			}
+			return
+		}
+		if len(a.Tensors) != len(c.Tensors) {
+			t.Fatal("tensor counts differ")
+		}
+		for i := range a.Tensors {
+			if !bytes.Equal(a.Tensors[i].Data, c.Tensors[i].Data) || a.Tensors[i].Name != c.Tensors[i].Name {
+				t.Fatalf("tensor %d differs", i)
 			}
 		}
 	})

@@ -1,0 +1,114 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strconv"
+)
+
+// metricsColumns is the header of a CSV -metrics file, epochRow's fields.
+var metricsColumns = []string{"epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr", "samples_per_sec", "epoch_s", "elapsed_s"}
+
+// writeMetrics writes every row to path, CSV or JSON lines by its
+// extension, atomically: a crash or a full disk leaves the last epoch's
+// file whole.
+func writeMetrics(path string, rows []epochRow) error {
+	return writeFileAtomic(path, func(w io.Writer) error {
+		bw := bufio.NewWriter(w)
+		if isJSONLines(path) {
+			for _, row := range rows {
+				b, _ := json.Marshal(row)
+				bw.Write(b)
+				bw.WriteByte('\n')
+			}
+			return bw.Flush()
+		}
+		cw := csv.NewWriter(bw)
+		_ = cw.Write(metricsColumns)
+		opt := func(p *float64) string {
+			if p == nil {
+				return ""
+			}
+			return strconv.FormatFloat(*p, 'g', 8, 64)
+		}
+		for _, row := range rows {
+			_ = cw.Write([]string{strconv.Itoa(row.Epoch), opt(row.TrainLoss), opt(row.TrainAccuracy), opt(row.ValLoss), opt(row.ValAccuracy),
+				strconv.FormatFloat(row.LR, 'g', 8, 64), strconv.FormatFloat(row.SamplesPerSec, 'f', 1, 64), strconv.FormatFloat(row.EpochS, 'f', 3, 64), strconv.FormatFloat(row.ElapsedS, 'f', 3, 64)})
+		}
+		cw.Flush()
+		if err := cw.Error(); err != nil {
+			return err
+		}
+		return bw.Flush()
+	})
+}
+
+// readMetrics reads a -metrics file that writeMetrics wrote, for a resumed
+// run to continue; a missing file is an empty history. A file it cannot
+// read is an error rather than something to overwrite.
+func readMetrics(path string) ([]epochRow, error) {
+	b, err := readSmallFile(path, 1<<30)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("-metrics: %w", err)
+	}
+	bad := func(line int, err error) error {
+		return fmt.Errorf("-metrics %s: line %d: %v; a resumed run continues this file, so it must be one ptrain wrote (move it away to start a new one)", path, line, err)
+	}
+	var rows []epochRow
+	if isJSONLines(path) {
+		for i, l := range bytes.Split(b, []byte("\n")) {
+			if len(bytes.TrimSpace(l)) == 0 {
+				continue
+			}
+			var row epochRow
+			if err := json.Unmarshal(l, &row); err != nil {
+				return nil, bad(i+1, err)
+			}
+			rows = append(rows, row)
+		}
+		return rows, nil
+	}
+	recs, err := csv.NewReader(bytes.NewReader(b)).ReadAll()
+	if err != nil {
+		return nil, bad(0, err)
+	}
+	if len(recs) == 0 {
+		return nil, nil
+	}
+	if !slices.Equal(recs[0], metricsColumns) {
+		return nil, bad(1, fmt.Errorf("header %q, want %q", recs[0], metricsColumns))
+	}
+	for i, rec := range recs[1:] {
+		var v [9]float64
+		var set [9]bool
+		for j, f := range rec {
+			if f == "" {
+				continue
+			}
+			if v[j], err = strconv.ParseFloat(f, 64); err != nil {
+				return nil, bad(i+2, fmt.Errorf("column %s: %v", metricsColumns[j], err))
+			}
+			set[j] = true
+		}
+		opt := func(j int) *float64 {
+			if !set[j] {
+				return nil
+			}
+			x := v[j]
+			return &x
+		}
+		rows = append(rows, epochRow{Event: "epoch", Epoch: int(v[0]), TrainLoss: opt(1), TrainAccuracy: opt(2), ValLoss: opt(3), ValAccuracy: opt(4),
+			LR: v[5], SamplesPerSec: v[6], EpochS: v[7], ElapsedS: v[8]})
+	}
+	return rows, nil
+}
