@@ -82,6 +82,7 @@ type GzipError struct {
 	Err  error // io.ErrUnexpectedEOF, gzip.ErrChecksum, ...
 }
 
+// Error says the data were cut short or are corrupt, naming the file.
 func (e *GzipError) Error() string {
 	if errors.Is(e.Err, io.ErrUnexpectedEOF) {
 		return "truncated gzip data in " + e.File + " (the file was cut short)"
@@ -89,6 +90,7 @@ func (e *GzipError) Error() string {
 	return fmt.Sprintf("corrupt gzip data in %s: %v", e.File, e.Err)
 }
 
+// Unwrap is the gzip layer's error.
 func (e *GzipError) Unwrap() error { return e.Err }
 
 // gzipReader names the file in the errors of the gzip layer, which would

@@ -82,6 +82,7 @@ type LayerError struct {
 	Msg   string
 }
 
+// Error names the layer and what does not fit.
 func (e *LayerError) Error() string { return fmt.Sprintf("layer %d: %s", e.Layer, e.Msg) }
 
 func errorsAs(err error, target any) bool { return errors.As(err, target) }

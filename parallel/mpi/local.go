@@ -23,12 +23,29 @@ const Available = false
 // Local is a world of one rank: every collective is a no-op.
 type Local struct{}
 
-func (Local) Rank() int                        { return 0 }
-func (Local) Size() int                        { return 1 }
-func (Local) AllReduce32([]float32) error      { return nil }
-func (Local) AllReduce64([]float64) error      { return nil }
+// Rank is 0, the only rank.
+func (Local) Rank() int { return 0 }
+
+// Size is 1.
+func (Local) Size() int { return 1 }
+
+// AllReduce32 leaves buf as it is: the sum over one rank.
+func (Local) AllReduce32([]float32) error { return nil }
+
+// AllReduce64 leaves buf as it is: the sum over one rank.
+func (Local) AllReduce64([]float64) error { return nil }
+
+// Broadcast32 leaves buf as it is: this rank is the root.
 func (Local) Broadcast32([]float32, int) error { return nil }
+
+// Broadcast64 leaves buf as it is: this rank is the root.
 func (Local) Broadcast64([]float64, int) error { return nil }
-func (Local) Barrier() error                   { return nil }
-func (Local) Abort(code int)                   { os.Exit(code) }
-func (Local) Close() error                     { return nil }
+
+// Barrier returns at once.
+func (Local) Barrier() error { return nil }
+
+// Abort exits the process with code.
+func (Local) Abort(code int) { os.Exit(code) }
+
+// Close does nothing.
+func (Local) Close() error { return nil }
