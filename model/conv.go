@@ -45,6 +45,11 @@ type conv[T num.Float] struct {
 // convGroupBytes bounds cols and Zt of one group of samples.
 var convGroupBytes = 256 << 10 // a variable for tests
 
+// convMinColumns is the GEMM width a group reaches when cols stay within
+// four times convGroupBytes: narrower products run the BLAS below its
+// speed.
+const convMinColumns = 512
+
 func newConv[T num.Float](m *Model[T], info *LayerInfo) *conv[T] {
 	l := &conv[T]{info: info, c: info.In[0], h: info.In[1], w: info.In[2], o: info.Out[0], ho: info.Out[1], wo: info.Out[2],
 		k: info.Spec.Kernel, stride: max(info.Spec.Stride, 1), pad: info.Spec.Pad}
@@ -69,7 +74,9 @@ func (l *conv[T]) wide() bool { return l.stride == 1 && l.pad == 0 && l.wo < l.w
 func (l *conv[T]) group(n int) int {
 	var z T
 	per := (l.kk + l.o) * l.hwc * int(unsafe.Sizeof(z))
-	return max(1, min(n, convGroupBytes/per))
+	g := max(1, convGroupBytes/per)
+	g = max(g, min((convMinColumns+l.hwc-1)/l.hwc, 4*convGroupBytes/per))
+	return max(1, min(n, g))
 }
 
 // Scratch holds cols and Zt for one group.
