@@ -36,6 +36,10 @@ type Config struct {
 	// slower (bench/README.md); it is meant for networks whose transfers
 	// leave the cores free.
 	Overlap bool
+	// NoLayerStats turns off the per-layer statistics (StepResult.Layers,
+	// EpochInfo.Layers, the warnings of a Monitor). They cost about 1% of a
+	// step (bench/README.md); this is for measuring that.
+	NoLayerStats bool
 }
 
 // Stats is the time spent in each phase, summed over steps. Forward,
@@ -90,6 +94,7 @@ type Trainer[T num.Float] struct {
 	// bsync sums batch statistics across workers (and ranks) when the
 	// model has layers that need them (batch norm); nil otherwise.
 	bsync    *batchSync
+	st       *statsState[T] // per-layer statistics
 	stats    Stats
 	progress Progress
 }
@@ -142,6 +147,7 @@ func New[T num.Float](m *model.Model[T], opt *optim.Optimizer[T], cfg Config) (*
 		t.chunk0 = append(t.chunk0, paramChunk(t.firstEnd(), w, i))
 	}
 	t.res = make([]result, w)
+	t.st = newStatsState(m, w, !cfg.NoLayerStats)
 	return t, nil
 }
 
