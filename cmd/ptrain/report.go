@@ -37,9 +37,12 @@ type reporter struct {
 	metrics    *os.File
 	metricsCSV *csv.Writer
 	history    []epochRow
-	stepLoss   float64   // this epoch's loss sum so far
-	stepN      int       // and its samples
-	epochStart time.Time // when this epoch began: the last epoch's report, or the start
+	stepLoss   float64            // this epoch's loss sum so far
+	stepN      int                // and its samples
+	epochStart time.Time          // when this epoch began: the last epoch's report, or the start
+	monitor    bool               // -monitor: a table of the layers' figures every epoch
+	pending    []parallel.Warning // raised since the last epoch report (monitor.go)
+	header     bool               // the CSV metrics header is written (at the first epoch: its columns name the layers)
 }
 
 // epochRow is one epoch's figures, as written to -json, -metrics and the plot.
@@ -53,6 +56,7 @@ type epochRow struct {
 	SamplesPerSec float64  `json:"samples_per_sec"`
 	EpochS        float64  `json:"epoch_s"`
 	ElapsedS      float64  `json:"elapsed_s"`
+	epochDiag              // per-layer figures and warnings (monitor.go)
 }
 
 // jsonNum turns NaN and ±Inf into JSON null.
@@ -64,7 +68,7 @@ func jsonNum(v float64) *float64 {
 }
 
 func newReporter(c *Config, epochs int) (*reporter, error) {
-	r := &reporter{out: os.Stdout, human: os.Stdout, json: c.JSON, quiet: c.Quiet, epochs: epochs, start: time.Now(), epochStart: time.Now()}
+	r := &reporter{out: os.Stdout, human: os.Stdout, json: c.JSON, quiet: c.Quiet, monitor: c.Monitor, epochs: epochs, start: time.Now(), epochStart: time.Now()}
 	if c.JSON {
 		r.human = os.Stderr
 	}
@@ -77,7 +81,6 @@ func newReporter(c *Config, epochs int) (*reporter, error) {
 		r.metrics = f
 		if !isJSONLines(c.Metrics) {
 			r.metricsCSV = csv.NewWriter(f)
-			_ = r.metricsCSV.Write([]string{"epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr", "samples_per_sec", "epoch_s", "elapsed_s"})
 		}
 	}
 	return r, nil
@@ -126,7 +129,7 @@ func (r *reporter) epoch(e parallel.EpochInfo) error {
 	r.stepLoss, r.stepN = 0, 0
 	defer func() { r.epochStart = time.Now() }() // the next epoch starts after this report
 	row := epochRow{Epoch: e.Epoch, TrainLoss: jsonNum(e.TrainLoss), TrainAccuracy: jsonNum(e.TrainAccuracy), LR: e.LR,
-		SamplesPerSec: e.SamplesPerSec, EpochS: e.Elapsed.Seconds(), ElapsedS: time.Since(r.start).Seconds()}
+		SamplesPerSec: e.SamplesPerSec, EpochS: e.Elapsed.Seconds(), ElapsedS: time.Since(r.start).Seconds(), epochDiag: newEpochDiag(e)}
 	valText := ""
 	if e.Val != nil {
 		row.ValLoss, row.ValAccuracy = jsonNum(e.Val.Loss), jsonNum(e.Val.Accuracy)
@@ -148,6 +151,7 @@ func (r *reporter) epoch(e parallel.EpochInfo) error {
 		acc = fmt.Sprintf(" accuracy %.2f%%", 100*e.TrainAccuracy)
 	}
 	r.say("epoch %d/%d  train loss %.4f%s%s  %.0f samples/s  %.1fs", e.Epoch, r.epochs, e.TrainLoss, acc, valText, e.SamplesPerSec, e.Elapsed.Seconds())
+	r.layerTable(e)
 	if r.metrics != nil {
 		if r.metricsCSV != nil {
 			f := func(p *float64) string {
@@ -156,8 +160,12 @@ func (r *reporter) epoch(e parallel.EpochInfo) error {
 				}
 				return strconv.FormatFloat(*p, 'g', 8, 64)
 			}
-			_ = r.metricsCSV.Write([]string{strconv.Itoa(row.Epoch), f(row.TrainLoss), f(row.TrainAccuracy), f(row.ValLoss), f(row.ValAccuracy),
-				strconv.FormatFloat(row.LR, 'g', 8, 64), strconv.FormatFloat(row.SamplesPerSec, 'f', 1, 64), strconv.FormatFloat(row.EpochS, 'f', 3, 64), strconv.FormatFloat(row.ElapsedS, 'f', 3, 64)})
+			if !r.header {
+				r.header = true
+				_ = r.metricsCSV.Write(append([]string{"epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr", "samples_per_sec", "epoch_s", "elapsed_s"}, row.csvHeader()...))
+			}
+			_ = r.metricsCSV.Write(append([]string{strconv.Itoa(row.Epoch), f(row.TrainLoss), f(row.TrainAccuracy), f(row.ValLoss), f(row.ValAccuracy),
+				strconv.FormatFloat(row.LR, 'g', 8, 64), strconv.FormatFloat(row.SamplesPerSec, 'f', 1, 64), strconv.FormatFloat(row.EpochS, 'f', 3, 64), strconv.FormatFloat(row.ElapsedS, 'f', 3, 64)}, row.csvRecord()...))
 			r.metricsCSV.Flush()
 			return r.metricsCSV.Error()
 		}
@@ -219,15 +227,22 @@ func plotHistory(path string, rows []epochRow) error {
 	if err != nil {
 		return err
 	}
-	c, err := draw.NewFormattedCanvas(12*vg.Inch, 4.5*vg.Inch, format)
+	panels := []*plot.Plot{lossPlot, accPlot}
+	if gp, err := gradPlot(rows); err != nil {
+		return err
+	} else if gp != nil {
+		panels = append(panels, gp)
+	}
+	c, err := draw.NewFormattedCanvas(vg.Length(6*len(panels))*vg.Inch, 4.5*vg.Inch, format)
 	if err != nil {
 		return err
 	}
 	dc := draw.New(c)
-	tiles := draw.Tiles{Rows: 1, Cols: 2, PadX: vg.Inch / 4, PadY: vg.Inch / 8, PadTop: vg.Inch / 8, PadBottom: vg.Inch / 8, PadLeft: vg.Inch / 8, PadRight: vg.Inch / 8}
-	canvases := plot.Align([][]*plot.Plot{{lossPlot, accPlot}}, tiles, dc)
-	lossPlot.Draw(canvases[0][0])
-	accPlot.Draw(canvases[0][1])
+	tiles := draw.Tiles{Rows: 1, Cols: len(panels), PadX: vg.Inch / 4, PadY: vg.Inch / 8, PadTop: vg.Inch / 8, PadBottom: vg.Inch / 8, PadLeft: vg.Inch / 8, PadRight: vg.Inch / 8}
+	canvases := plot.Align([][]*plot.Plot{panels}, tiles, dc)
+	for i, p := range panels {
+		p.Draw(canvases[0][i])
+	}
 	f, err := os.Create(path)
 	if err != nil {
 		return fmt.Errorf("-plot: %w", err)
