@@ -109,8 +109,8 @@ func (m *Monitor) Step(epoch int, sr StepResult) []Warning {
 	// divergence; without layer figures, growth alone must be extreme.
 	if growth >= ExplodingGrowth && upd >= ExplodingUpdate || growth >= ExplodingGrowthAlone || g >= ExplodingNorm {
 		layer := m.largest()
-		evidence := fmt.Sprintf("the gradient norm grew from %.3g to %.3g within %d steps (step %d; largest in %s, %.3g)",
-			lo, g, min(m.n, ExplodingWindow), sr.Step, layer, m.layerGrad(layer))
+		evidence := fmt.Sprintf("the gradient norm grew from %.3g to %.3g within %s (step %d; largest in %s, %.3g)",
+			lo, g, steps(min(m.n, ExplodingWindow)), sr.Step, layer, m.layerGrad(layer))
 		if updLayer != "" {
 			evidence += fmt.Sprintf(", and the step changed %s's weights by %.2g times their norm", updLayer, upd)
 		}
@@ -158,7 +158,7 @@ func (m *Monitor) NonFinite(err *NonFiniteError) []Warning {
 	}
 	evidence := ""
 	if m.n > 0 {
-		evidence = fmt.Sprintf(" after gradient norms between %.3g and %.3g over the last %d steps", lo, hi, min(m.n, ExplodingWindow))
+		evidence = fmt.Sprintf(" after gradient norms between %.3g and %.3g over the last %s", lo, hi, steps(min(m.n, ExplodingWindow)))
 	}
 	m.lastStep = err.Step
 	return m.raise(nil, WarnExploding, layer, "%v%s: the weights diverged in %s. Lower the learning rate (-lr) by 10x, clip the gradient norm (-clip-norm 1), or use Adam",
@@ -233,4 +233,11 @@ func (m *Monitor) Epoch(e EpochInfo) []Warning {
 			r, l, e.Epoch)
 	}
 	return out
+}
+
+func steps(n int64) string {
+	if n == 1 {
+		return "1 step"
+	}
+	return fmt.Sprintf("%d steps", n)
 }
