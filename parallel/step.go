@@ -20,14 +20,13 @@ type Batch[T num.Float] struct {
 
 // StepResult is what one optimizer step reports.
 type StepResult struct {
-	Step    int64   // optimizer steps taken so far (this one included)
-	Loss    float64 // mean loss over the step's samples
-	Correct int64   // samples whose prediction matched (classification)
-	Samples int
-	LR      float64
-	// GradNorm is the global L2 norm of the step's gradient before
-	// clipping (what PyTorch's clip_grad_norm_ returns).
-	GradNorm float64
+	Step     int64   // optimizer steps taken so far (this one included)
+	Loss     float64 // mean loss over the step's samples
+	Correct  int64   // samples whose prediction matched (classification)
+	Samples  int
+	LR       float64
+	GradNorm float64 // global L2 norm before clipping (what PyTorch's clip_grad_norm_ returns)
+
 	// Layers are the per-layer figures of the step (nil with
 	// Config.NoLayerStats): the trainer's buffer, valid until the next step.
 	Layers []LayerStats
