@@ -39,7 +39,8 @@ const (
 //     last ExplodingWindow steps while some layer's update is
 //     ExplodingUpdate times its weights or more (growth alone fires
 //     late in healthy runs, when the norm is small: MNIST measured 56×
-//     with updates of 1e-5 of the weights), or ExplodingGrowthAlone times
+//     with updates of 1e-5 of the weights, and with Adam 908× after a
+//     step whose gradient was almost zero), or ExplodingGrowthAlone times
 //     without layer figures, or a norm above ExplodingNorm, or a
 //     non-finite stop. SGD at lr 5 on the digits grew 10–15× within 5
 //     steps whose updates were 1–5× the weights; healthy runs' largest
@@ -59,7 +60,7 @@ const (
 	VanishingRatio       = 1e-3
 	ExplodingGrowth      = 10
 	ExplodingUpdate      = 1
-	ExplodingGrowthAlone = 1e3
+	ExplodingGrowthAlone = 1e4
 	ExplodingWindow      = 10
 	ExplodingNorm        = 1e12
 	DeadFrac             = 0.75
