@@ -50,15 +50,17 @@ func (s *summer) summary() Summary {
 	return Summary{s.min, s.sum / float64(s.n), s.max}
 }
 
-// epochStats aggregates an epoch's StepResults.
-type epochStats struct {
+// EpochStats aggregates steps' figures into an epoch's summaries, as Fit
+// does for EpochInfo: for a program that drives Session.Step itself and
+// feeds a Monitor. The zero value is ready to use.
+type EpochStats struct {
 	grad   summer
 	layers []LayerStats // names and activations, from the first step
 	acc    [][5]summer  // per layer: grad, weight, update ratio, dead, saturated
 }
 
-// add takes one step's figures.
-func (e *epochStats) add(sr *StepResult) {
+// Add takes one step's figures.
+func (e *EpochStats) Add(sr *StepResult) {
 	e.grad.add(sr.GradNorm)
 	if e.layers == nil && len(sr.Layers) > 0 {
 		e.layers = append([]LayerStats(nil), sr.Layers...)
@@ -74,8 +76,9 @@ func (e *epochStats) add(sr *StepResult) {
 	}
 }
 
-// done returns the epoch's summaries and starts the next epoch.
-func (e *epochStats) done() (Summary, []LayerSummary) {
+// Done returns the summaries of the steps added since the last Done: of
+// the global gradient norm and of each layer's figures.
+func (e *EpochStats) Done() (Summary, []LayerSummary) {
 	g := e.grad.summary()
 	var out []LayerSummary
 	for i, l := range e.layers {
@@ -92,7 +95,7 @@ func (e *epochStats) done() (Summary, []LayerSummary) {
 // a Monitor over them.
 type fitMonitor struct {
 	mon *Monitor
-	es  epochStats
+	es  EpochStats
 	now []Warning // raised in the current epoch
 	all []Warning
 	on  func(Warning)
@@ -108,13 +111,13 @@ func (f *fitMonitor) add(ws []Warning) {
 }
 
 func (f *fitMonitor) step(epoch int, sr *StepResult) {
-	f.es.add(sr)
+	f.es.Add(sr)
 	f.add(f.mon.Step(epoch, *sr))
 }
 
 // endEpoch fills info's summaries and warnings and starts the next epoch.
 func (f *fitMonitor) endEpoch(info *EpochInfo) {
-	info.GradNorm, info.Layers = f.es.done()
+	info.GradNorm, info.Layers = f.es.Done()
 	f.add(f.mon.Epoch(*info))
 	info.Warnings, f.now = f.now, nil
 }

@@ -70,8 +70,10 @@ const (
 )
 
 // Monitor diagnoses a run from its steps and epochs. Fit runs one (see
-// FitConfig.OnWarning); a program driving Session.Step can feed its own.
-// Not safe for concurrent use.
+// FitConfig.OnWarning); a program driving Session.Step can feed its own:
+// Step after every step, Epoch with EpochStats' summaries (GradNorm and
+// Layers of the EpochInfo) after every epoch, NonFinite on a
+// *NonFiniteError. Not safe for concurrent use.
 type Monitor struct {
 	raised   map[string]bool
 	recent   [ExplodingWindow]float64 // the last global norms, a ring
