@@ -179,20 +179,24 @@ func gradPlot(rows []epochRow) (*plot.Plot, error) {
 	if len(args) == 0 {
 		return nil, nil
 	}
-	p.Legend.Top = true
+	p.Legend.Top, p.Legend.Left = false, false
 	return p, plotutil.AddLinePoints(p, args...)
 }
 
 // logTicks labels 1, 2 and 5 times each power of ten in range (powers
-// of ten only over more than three decades): gonum's LogTicks labels
-// powers of ten only, which leaves a range within one decade unlabelled.
+// of ten only over more than three decades, every digit within one):
+// gonum's LogTicks labels powers of ten only, which leaves a range within
+// one decade unlabelled.
 type logTicks struct{}
 
 func (logTicks) Ticks(lo, hi float64) []plot.Tick {
 	var ticks []plot.Tick
 	marks := []float64{1, 2, 5}
-	if hi > 1e3*lo { // many decades: powers of ten
+	switch {
+	case hi > 1e3*lo: // many decades: powers of ten
 		marks = marks[:1]
+	case hi < 10*lo: // within a decade: every digit
+		marks = []float64{1, 2, 3, 4, 5, 6, 7, 8, 9}
 	}
 	for e := math.Floor(math.Log10(lo)); e <= math.Ceil(math.Log10(hi)); e++ {
 		for _, m := range marks {
@@ -200,7 +204,7 @@ func (logTicks) Ticks(lo, hi float64) []plot.Tick {
 			if v < lo || v > hi {
 				continue
 			}
-			ticks = append(ticks, plot.Tick{Value: v, Label: strconv.FormatFloat(v, 'g', -1, 64)})
+			ticks = append(ticks, plot.Tick{Value: v, Label: strconv.FormatFloat(v, 'g', 6, 64)})
 		}
 	}
 	return ticks
