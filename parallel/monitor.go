@@ -107,9 +107,11 @@ func (m *Monitor) Step(epoch int, sr StepResult) []Warning {
 	m.last = append(m.last[:0], sr.Layers...)
 	g := sr.GradNorm
 	var out []Warning
-	lo := math.Inf(1)
+	lo := math.Inf(1) // the smallest non-zero norm of the window: from a zero gradient any growth is infinite
 	for i := range min(m.n, ExplodingWindow) {
-		lo = min(lo, m.recent[i])
+		if v := m.recent[i]; v > 0 {
+			lo = min(lo, v)
+		}
 	}
 	upd, updLayer := 0.0, ""
 	for _, l := range sr.Layers {
@@ -120,7 +122,7 @@ func (m *Monitor) Step(epoch int, sr StepResult) []Warning {
 	growth := g / lo
 	// Growth with steps as large as the weights is the feedback loop of
 	// divergence; without layer figures, growth alone must be extreme.
-	if growth >= ExplodingGrowth && upd >= ExplodingUpdate || growth >= ExplodingGrowthAlone || g >= ExplodingNorm {
+	if growth >= ExplodingGrowth && upd >= ExplodingUpdate || len(sr.Layers) == 0 && growth >= ExplodingGrowthAlone || g >= ExplodingNorm {
 		layer := m.largest()
 		evidence := fmt.Sprintf("the gradient norm grew from %.3g to %.3g within %s (step %d; largest in %s, %.3g)",
 			lo, g, steps(min(m.n, ExplodingWindow)), sr.Step, layer, m.layerGrad(layer))

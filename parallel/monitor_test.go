@@ -3,6 +3,7 @@ package parallel
 import (
 	"context"
 	"errors"
+	"math"
 	"os"
 	"strings"
 	"testing"
@@ -142,5 +143,43 @@ func TestMNISTRecipesHaveNoWarnings(t *testing.T) {
 	ws, _ = diagnose(t, train, "784-256:relu:dropout=0.2-128:relu:dropout=0.2-10:softmax", model.InitAuto, optim.Defaults(optim.Adam), optim.Schedule{}, 128, 20)
 	if len(ws) != 0 {
 		t.Errorf("MNIST Adam recipe: %+v", ws)
+	}
+}
+
+// The exploding-gradient rule on made-up steps: growth needs large
+// updates with it, a zero gradient is no baseline, and a non-finite stop
+// names the parameter's layer.
+func TestMonitorExplodingRule(t *testing.T) {
+	step := func(m *Monitor, i int64, g, upd float64) []Warning {
+		return m.Step(1, StepResult{Step: i, GradNorm: g, LR: 0.1, Layers: []LayerStats{{Layer: "dense.0", GradNorm: g / 2, UpdateRatio: upd}, {Layer: "dense.1", GradNorm: g, UpdateRatio: upd / 2}}})
+	}
+	m := NewMonitor()
+	for i, g := range []float64{0, 1, 0, 50, 0.001, 500, 20} { // spikes with small updates, zero gradients
+		if ws := step(m, int64(i+1), g, 1e-3); len(ws) != 0 {
+			t.Fatalf("step %d: %+v", i+1, ws)
+		}
+	}
+	m = NewMonitor()
+	step(m, 1, 1, 0.5)
+	step(m, 2, 5, 2)
+	ws := step(m, 3, 12, 3)
+	if len(ws) != 1 || ws[0].Code != WarnExploding || ws[0].Layer != "dense.1" || ws[0].Step != 3 || !strings.Contains(ws[0].Message, "from 1 to 12") {
+		t.Fatalf("12x growth with updates of 3x the weights: %+v", ws)
+	}
+	if ws := step(m, 4, 100, 5); len(ws) != 0 {
+		t.Errorf("raised twice: %+v", ws)
+	}
+	m = NewMonitor() // without layer figures (Config.NoLayerStats) growth alone decides
+	for i, g := range []float64{1, 100, 1e3, 2e4} {
+		ws := m.Step(1, StepResult{Step: int64(i + 1), GradNorm: g})
+		if len(ws) != 0 != (g == 2e4) {
+			t.Errorf("no layer figures, norm %v after 1: %+v", g, ws)
+		}
+	}
+	m = NewMonitor()
+	step(m, 1, 1, 1e-3)
+	ws = m.NonFinite(&NonFiniteError{Step: 2, Param: 7, Name: "conv.3.weight[0, 1, 2, 2]", Value: math.NaN()})
+	if len(ws) != 1 || ws[0].Layer != "conv.3" || ws[0].Step != 2 {
+		t.Errorf("non-finite stop: %+v", ws)
 	}
 }
