@@ -224,10 +224,9 @@ func (t *Trainer[T]) chunkSumSq(w int, c [2]int, g []T, exact bool) float64 {
 }
 
 // applyChunk is worker w's optimizer update of its chunk c. With
-// statistics on it updates block by block: copy θ, Σθ², update,
-// θ_old − θ_new = −Δθ in the copy, Σ(Δθ)² — all vectorised passes over a
-// block still in cache. The update is elementwise, so blocks change no
-// bit of it.
+// statistics on it updates block by block: copy θ and sum θ², update, sum
+// (θ_old − θ_new)² — vectorised passes over a block still in cache
+// (normsq.go). The update is elementwise, so blocks change no bit of it.
 func (t *Trainer[T]) applyChunk(w int, c [2]int) {
 	p, g := t.m.Params, t.ws[0].Grad
 	st := t.st
@@ -241,11 +240,9 @@ func (t *Trainer[T]) applyChunk(w int, c [2]int) {
 		for lo, b := max(l.lo, c[0]), min(l.hi, c[1]); lo < b; lo += applyBlock {
 			hi := min(lo+applyBlock, b)
 			o := st.old[w][:hi-lo]
-			copy(o, p[lo:hi])
-			sw += float64(num.Dot(o, o))
+			sw += copySumSq(o, p[lo:hi])
 			t.opt.Apply(p, g, lo, hi)
-			num.Axpy(-1, p[lo:hi], o)
-			sd += float64(num.Dot(o, o))
+			sd += diffSumSq(o, p[lo:hi])
 		}
 		st.wsq[w][k], st.dsq[w][k] = sw, sd
 	}
