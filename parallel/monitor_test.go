@@ -183,3 +183,55 @@ func TestMonitorExplodingRule(t *testing.T) {
 		t.Errorf("non-finite stop: %+v", ws)
 	}
 }
+
+// diagnoseModel is diagnose for a model prepared by the caller.
+func diagnoseModel(t *testing.T, m *model.Model[float32], oc optim.Config, epochs int) []Warning {
+	t.Helper()
+	opt, _ := optim.New[float32](oc, len(m.Params))
+	tr, err := New(m, opt, Config{Workers: 2, BatchSize: 64, Loss: model.CrossEntropy, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := tr.Fit(context.Background(), digitsTrain(t), nil, FitConfig{Epochs: epochs, Shuffle: true, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range res.Warnings {
+		t.Logf("[%s] %s: %s", w.Code, w.Layer, w.Message)
+	}
+	return res.Warnings
+}
+
+// Saturated sigmoid units, dead ReLU units and a learning rate far too
+// low are each named, with the layer.
+func TestSaturationDeadReLUAndLowUpdatesAreNamed(t *testing.T) {
+	sgd := optim.Defaults(optim.SGD)
+
+	m, _ := model.New[float32](model.MustParseSpec("64-32:tanh-32:sigmoid-10:softmax"))
+	_ = m.Initialize(1, model.InitAuto)
+	for i := range m.Layers[1].W.Data {
+		m.Layers[1].W.Data[i] *= 40 // pre-activations of tens: saturated
+	}
+	ws := diagnoseModel(t, m, sgd, 2)
+	if w := find(ws, WarnSaturation); w == nil || w.Layer != "dense.1" || !strings.Contains(w.Message, "sigmoid") {
+		t.Errorf("want saturation on dense.1: %+v", ws)
+	}
+
+	m, _ = model.New[float32](model.MustParseSpec("64-32:relu-10:softmax"))
+	_ = m.Initialize(1, model.InitAuto)
+	for u := range 28 {
+		m.Layers[0].B[u] = -50 // 28 of 32 units never fire: dead for good
+	}
+	ws = diagnoseModel(t, m, sgd, 2)
+	if w := find(ws, WarnDeadReLU); w == nil || w.Layer != "dense.0" || len(ws) != 1 {
+		t.Errorf("want dead-relu on dense.0 alone: %+v", ws)
+	}
+
+	m, _ = model.New[float32](model.MustParseSpec("64-32:relu-10:softmax"))
+	_ = m.Initialize(1, model.InitAuto)
+	sgd.LR = 1e-7
+	ws = diagnoseModel(t, m, sgd, 2)
+	if w := find(ws, WarnUpdate); w == nil || !strings.Contains(w.Message, "too low") || len(ws) != 1 {
+		t.Errorf("SGD at lr 1e-7: want update-ratio (too low) alone: %+v", ws)
+	}
+}
