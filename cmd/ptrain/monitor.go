@@ -103,14 +103,18 @@ func (d *epochDiag) csvRecord() []string {
 }
 
 // warning is Fit's OnWarning: every warning goes to stderr as it is
-// raised, -quiet or not. Those no epoch report will carry (a non-finite
-// stop ends the run first) wait in pending for unreported.
+// raised, unless -quiet (which every MPI rank but 0 is). Those no epoch
+// report will carry (a non-finite stop ends the run first) wait in
+// pending for unreported.
 func (r *reporter) warning(w parallel.Warning) {
+	r.pending = append(r.pending, w)
+	if r.quiet {
+		return
+	}
 	if r.bar != nil {
 		_ = r.bar.Clear()
 	}
 	fmt.Fprintf(os.Stderr, "ptrain: warning [%s] %s\n", w.Code, w.Message)
-	r.pending = append(r.pending, w)
 }
 
 // unreported prints, with -json, the warnings that no epoch object

@@ -112,7 +112,7 @@ func TestDeepSigmoidRunWarns(t *testing.T) {
 // A diverging regression: exploding-gradient is reported, as its own JSON
 // object, before the non-finite stop.
 func TestDivergingRunReportsExplodingGradient(t *testing.T) {
-	out, errs, code := ptrain(t, t.TempDir(), "train", "-json", "-quiet", "-data", "synthetic:regression", "-optimizer", "sgd", "-lr", "10", "-epochs", "5")
+	out, errs, code := ptrain(t, t.TempDir(), "train", "-json", "-data", "synthetic:regression", "-optimizer", "sgd", "-lr", "10", "-epochs", "5")
 	if code == 0 || !strings.Contains(errs, "the loss is") {
 		t.Fatalf("want a non-finite stop, got exit %d: %s", code, errs)
 	}
