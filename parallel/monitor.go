@@ -33,8 +33,9 @@ const (
 //     VanishingRatio of the last's. Healthy recipes measured 0.15–3.3
 //     (the digits MLP and CNN, MNIST, iris, 8 ReLU layers with He init);
 //     8 sigmoid layers of 32 units with Xavier init measured 2e-5 on the
-//     digits (issue 13 reports ~1e-5 for PyTorch). Not raised after dead-relu or
-//     exploding-gradient, whose small gradients are theirs to explain.
+//     digits (issue 13 reports ~1e-5 for PyTorch). Not raised after
+//     dead-relu or exploding-gradient, whose small gradients are theirs
+//     to explain.
 //   - exploding: the global norm ExplodingGrowth times the smallest of the
 //     last ExplodingWindow steps while some layer's update is
 //     ExplodingUpdate times its weights or more (growth alone fires
