@@ -20,7 +20,7 @@ func trainer(b testing.TB, spec string, w, batch int) *parallel.Trainer[float32]
 		b.Fatal(err)
 	}
 	opt, _ := optim.New[float32](optim.Defaults(optim.Momentum), len(m.Params))
-	tr, err := parallel.New(m, opt, parallel.Config{Workers: w, BatchSize: batch, Loss: model.DefaultLoss(m.Spec)})
+	tr, err := parallel.New(m, opt, parallel.Config{Workers: w, BatchSize: batch, Loss: model.DefaultLoss(m.Spec), NoLayerStats: *noLayerStats})
 	if err != nil {
 		b.Fatal(err)
 	}

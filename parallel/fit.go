@@ -33,6 +33,10 @@ type FitConfig struct {
 	Start       Progress
 	OnStep      func(StepInfo) error  // after every optimizer step; an error stops Fit
 	OnEpoch     func(EpochInfo) error // after every epoch; an error stops Fit
+	// OnWarning receives each warning of Fit's Monitor as it is raised:
+	// exploding gradients after the step that shows them (or with the
+	// non-finite stop), the others after the epoch, before OnEpoch.
+	OnWarning func(Warning)
 }
 
 // StepInfo is passed to FitConfig.OnStep.
@@ -54,12 +58,18 @@ type EpochInfo struct {
 	SamplesPerSec float64
 	LR            float64 // of the epoch's last step
 	Improved      bool    // the validation loss is the best so far
+	// GradNorm and Layers summarise the steps' StepResult.GradNorm and
+	// Layers over the epoch; Warnings are those raised during it.
+	GradNorm Summary
+	Layers   []LayerSummary
+	Warnings []Warning
 }
 
 // FitResult says how Fit ended.
 type FitResult struct {
 	Progress
 	EarlyStopped bool
+	Warnings     []Warning // every warning of the run, also when Fit failed
 }
 
 // Progress returns the position of the last Fit.
@@ -97,6 +107,7 @@ func (t *Trainer[T]) Fit(ctx context.Context, train, val *data.Dataset, cfg FitC
 	}
 	res := FitResult{}
 	micro := make([][]int, 0, accum)
+	fm := &fitMonitor{mon: NewMonitor(), on: cfg.OnWarning}
 	err = t.Run(ctx, func(s *Session[T]) error {
 		if t.distributed() { // every rank starts from rank 0's state
 			if err := t.Broadcast(); err != nil {
@@ -136,6 +147,7 @@ func (t *Trainer[T]) Fit(ctx context.Context, train, val *data.Dataset, cfg FitC
 				correct += sr.Correct
 				samples += sr.Samples
 				lr = sr.LR
+				fm.step(e+1, &sr)
 				if cfg.OnStep != nil {
 					if err := cfg.OnStep(StepInfo{Epoch: e, Batch: t.progress.Batch, Batches: steps, StepResult: sr}); err != nil {
 						return err
@@ -173,6 +185,7 @@ func (t *Trainer[T]) Fit(ctx context.Context, train, val *data.Dataset, cfg FitC
 			if err := t.Broadcast(); err != nil { // no last-bit drift between ranks
 				return err
 			}
+			fm.endEpoch(&info)
 			if cfg.OnEpoch != nil {
 				if err := cfg.OnEpoch(info); err != nil {
 					return err
@@ -189,6 +202,7 @@ func (t *Trainer[T]) Fit(ctx context.Context, train, val *data.Dataset, cfg FitC
 		}
 		return nil
 	})
-	res.Progress = t.progress
+	fm.failed(err)
+	res.Progress, res.Warnings = t.progress, fm.all
 	return res, err
 }

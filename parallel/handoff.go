@@ -104,7 +104,7 @@ func (t *Trainer[T]) Run(ctx context.Context, f func(*Session[T]) error) error {
 		s.comm = make(chan commReq[T], len(t.m.Stack)+2)
 		s.commDone = make(chan error, len(t.m.Stack)+2)
 		s.layerLeft = make([]atomic.Int32, len(t.m.Stack))
-		s.stats = make([]float64, 3)
+		s.stats = make([]float64, 3+len(t.activity())) // and the activity counts
 		commWG.Add(1)
 		go func() {
 			defer commWG.Done()

@@ -20,6 +20,7 @@ func (t *Trainer[T]) runPhase(w int, p phase, tk *task[T]) {
 		ws := t.ws[w]
 		if p == phaseGrad && tk.zero {
 			ws.ZeroGrad()
+			t.resetActivity(w)
 			copy(ws.Running, t.m.Buffers) // the step's running statistics start from the model's
 		}
 		lo, hi := data.Shard(tk.n, t.cfg.Workers, w)
@@ -49,6 +50,9 @@ func (t *Trainer[T]) runPhase(w int, p phase, tk *task[T]) {
 			ws.SetDropoutStream(t.cfg.Seed, uint64(tk.step), tk.rowBase+lo)
 		}
 		pred := ws.Forward(x, hi-lo, train)
+		if train {
+			t.observe(w, hi-lo)
+		}
 		t1 := time.Now()
 		r.fwd = t1.Sub(t0)
 		if train {
@@ -80,7 +84,7 @@ func (t *Trainer[T]) runPhase(w int, p phase, tk *task[T]) {
 		// One vectorised pass: Σg² is NaN or Inf iff some element is (or the
 		// squares overflow T, in which case the scan finds nothing and the
 		// exact float64 sum is taken instead).
-		r.sumSq = float64(num.Dot(g, g))
+		r.sumSq = t.chunkSumSq(w, c, g, false)
 		if math.IsNaN(r.sumSq) || math.IsInf(r.sumSq, 0) {
 			for i, v := range g {
 				if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
@@ -88,7 +92,7 @@ func (t *Trainer[T]) runPhase(w int, p phase, tk *task[T]) {
 					return
 				}
 			}
-			r.sumSq = num.SumSquares(g)
+			r.sumSq = t.chunkSumSq(w, c, g, true)
 		}
 	case phaseApply:
 		c := t.chunk[w]
@@ -99,7 +103,7 @@ func (t *Trainer[T]) runPhase(w int, p phase, tk *task[T]) {
 		if t.cfg.ClipValue > 0 {
 			optim.ClipValue(g, t.cfg.ClipValue)
 		}
-		t.opt.Apply(t.m.Params, t.ws[0].Grad, c[0], c[1])
+		t.applyChunk(w, c)
 	}
 }
 

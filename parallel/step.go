@@ -26,7 +26,11 @@ type StepResult struct {
 	Correct  int64   // samples whose prediction matched (classification)
 	Samples  int
 	LR       float64
-	GradNorm float64 // before clipping; computed only when clipping by norm
+	GradNorm float64 // global L2 norm before clipping (what PyTorch's clip_grad_norm_ returns)
+
+	// Layers are the per-layer figures of the step (nil with
+	// Config.NoLayerStats): the trainer's buffer, valid until the next step.
+	Layers []LayerStats
 }
 
 // Step takes one optimizer step on caller-filled micro-batches: their
@@ -189,6 +193,7 @@ func (s *Session[T]) finish(total int, sr *StepResult) error {
 	if total == 0 {
 		return fmt.Errorf("a step needs at least one sample")
 	}
+	act := t.activity() // the workers' activation counts, summed with the loss across ranks
 	if t.distributed() {
 		// In the order every rank posts them: the finished layers (if
 		// backward did not post them all, because this rank had no rows),
@@ -206,6 +211,7 @@ func (s *Session[T]) finish(total int, sr *StepResult) error {
 		if s.stop.Err() != nil {
 			s.stats[2] = 1
 		}
+		copy(s.stats[3:], act)
 		s.comm <- commReq[T]{f64: s.stats}
 		var err error
 		for range buckets + 1 {
@@ -218,6 +224,7 @@ func (s *Session[T]) finish(total int, sr *StepResult) error {
 			return err
 		}
 		sr.Loss, sr.Correct = s.stats[0], int64(s.stats[1])
+		copy(act, s.stats[3:])
 		if s.stats[2] > 0 {
 			if err := s.stop.Err(); err != nil {
 				return err
@@ -267,8 +274,8 @@ func (s *Session[T]) finish(total int, sr *StepResult) error {
 	t1 := time.Now()
 	t.stats.AllReduce += t1.Sub(start)
 	tk.coef = 1
+	sr.GradNorm = math.Sqrt(sumSq)
 	if t.cfg.ClipNorm > 0 {
-		sr.GradNorm = math.Sqrt(sumSq)
 		tk.coef = T(optim.ClipCoef(sr.GradNorm, t.cfg.ClipNorm))
 	}
 	step := t.opt.Steps()
@@ -280,6 +287,7 @@ func (s *Session[T]) finish(total int, sr *StepResult) error {
 	t.opt.Begin(sr.LR)
 	_ = s.dispatch(phaseApply)         // cannot fail: apply is not abortable
 	copy(t.m.Buffers, t.ws[0].Running) // the running statistics move with the step
+	sr.Layers = t.layerFigures()
 	t.stats.Optimizer += time.Since(t1)
 	t.stats.Steps++
 	t.stats.Samples += int64(total)

@@ -46,6 +46,11 @@ type Config struct {
 	// slower (bench/README.md); it is meant for networks whose transfers
 	// leave the cores free.
 	Overlap bool
+	// NoLayerStats turns off the per-layer statistics (StepResult.Layers,
+	// EpochInfo.Layers, most warnings of a Monitor). They cost about 1% of
+	// a step (README, "Reading the gradient figures"); this is for
+	// measuring that. Training computes the same bits either way.
+	NoLayerStats bool
 }
 
 // Stats is the time spent in each phase, summed over steps. Forward,
@@ -101,6 +106,7 @@ type Trainer[T num.Float] struct {
 	// bsync sums batch statistics across workers (and ranks) when the
 	// model has layers that need them (batch norm); nil otherwise.
 	bsync    *batchSync
+	st       *statsState[T] // per-layer statistics
 	stats    Stats
 	progress Progress
 	fitSteps int // optimizer steps per epoch while Fit runs, else 0
@@ -164,6 +170,7 @@ func New[T num.Float](m *model.Model[T], opt *optim.Optimizer[T], cfg Config) (*
 		t.chunk0 = append(t.chunk0, paramChunk(t.firstEnd(), w, i))
 	}
 	t.res = make([]result, w)
+	t.st = newStatsState(m, w, !cfg.NoLayerStats)
 	return t, nil
 }
 

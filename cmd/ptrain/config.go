@@ -133,6 +133,7 @@ type Config struct {
 	Plot    string `json:"plot"`
 	JSON    bool   `json:"json"`
 	Quiet   bool   `json:"quiet"`
+	Monitor bool   `json:"monitor"`
 
 	// given names the settings this command gave (flags and -config
 	// keys), for warnings about ones the run will not use.
@@ -216,11 +217,12 @@ func trainFlags(fs *flag.FlagSet, c *Config) {
 	fs.StringVar(&c.Plot, "plot", c.Plot, "plot the loss curves, and for classification the accuracy curves, to this file (.png or .svg)")
 	fs.BoolVar(&c.JSON, "json", c.JSON, "machine-readable output: JSON objects on stdout, one a line, each with an \"event\" (epoch, final; see the README); human text on stderr")
 	fs.BoolVar(&c.Quiet, "quiet", c.Quiet, "no progress output")
+	fs.BoolVar(&c.Monitor, "monitor", c.Monitor, "print a table of every layer's gradient norm, weight norm, update ratio and dead/saturated units after each epoch (warnings are printed either way)")
 }
 
 // resumable lists the flags a resumed run may change: how long it runs and
 // where its output goes. Everything else is the checkpoint's.
-var resumable = map[string]bool{"epochs": true, "out": true, "metrics": true, "plot": true, "json": true, "quiet": true, "workers": true, "patience": true, "mpi-overlap": true}
+var resumable = map[string]bool{"epochs": true, "out": true, "metrics": true, "plot": true, "json": true, "quiet": true, "workers": true, "patience": true, "mpi-overlap": true, "monitor": true}
 
 // loadConfigFile reads a JSON config file over c and returns the keys it
 // sets. Unknown keys are errors, so that a typo does not silently train

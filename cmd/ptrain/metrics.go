@@ -31,7 +31,14 @@ func writeMetrics(path string, rows []epochRow) error {
 			return bw.Flush()
 		}
 		cw := csv.NewWriter(bw)
-		_ = cw.Write(metricsColumns)
+		// The per-layer columns are those of the last epoch; an earlier row
+		// with other layers' figures (one read back from an old file) leaves
+		// them empty.
+		var diag []string
+		if len(rows) > 0 {
+			diag = rows[len(rows)-1].csvHeader()
+		}
+		_ = cw.Write(append(slices.Clone(metricsColumns), diag...))
 		opt := func(p *float64) string {
 			if p == nil {
 				return ""
@@ -39,8 +46,13 @@ func writeMetrics(path string, rows []epochRow) error {
 			return strconv.FormatFloat(*p, 'g', 8, 64)
 		}
 		for _, row := range rows {
-			_ = cw.Write([]string{strconv.Itoa(row.Epoch), opt(row.TrainLoss), opt(row.TrainAccuracy), opt(row.ValLoss), opt(row.ValAccuracy),
-				strconv.FormatFloat(row.LR, 'g', 8, 64), strconv.FormatFloat(row.SamplesPerSec, 'f', 1, 64), strconv.FormatFloat(row.EpochS, 'f', 3, 64), strconv.FormatFloat(row.ElapsedS, 'f', 3, 64)})
+			rec := []string{strconv.Itoa(row.Epoch), opt(row.TrainLoss), opt(row.TrainAccuracy), opt(row.ValLoss), opt(row.ValAccuracy),
+				strconv.FormatFloat(row.LR, 'g', 8, 64), strconv.FormatFloat(row.SamplesPerSec, 'f', 1, 64), strconv.FormatFloat(row.EpochS, 'f', 3, 64), strconv.FormatFloat(row.ElapsedS, 'f', 3, 64)}
+			d := row.csvRecord()
+			if h := row.csvHeader(); !slices.Equal(h, diag) { // global norm, blanks, warnings
+				d = append(append([]string{d[0]}, make([]string, len(diag)-2)...), d[len(d)-1])
+			}
+			_ = cw.Write(append(rec, d...))
 		}
 		cw.Flush()
 		if err := cw.Error(); err != nil {
@@ -85,13 +97,15 @@ func readMetrics(path string) ([]epochRow, error) {
 	if len(recs) == 0 {
 		return nil, nil
 	}
-	if !slices.Equal(recs[0], metricsColumns) {
-		return nil, bad(1, fmt.Errorf("header %q, want %q", recs[0], metricsColumns))
+	if len(recs[0]) < len(metricsColumns) || !slices.Equal(recs[0][:len(metricsColumns)], metricsColumns) {
+		return nil, bad(1, fmt.Errorf("header %q, want %q and the layers' columns", recs[0], metricsColumns))
 	}
 	for i, rec := range recs[1:] {
 		var v [9]float64
 		var set [9]bool
-		for j, f := range rec {
+		// The layers' columns are not read back: the checkpoint's own
+		// history, which a resumed run prefers, keeps them.
+		for j, f := range rec[:min(len(rec), len(metricsColumns))] {
 			if f == "" {
 				continue
 			}

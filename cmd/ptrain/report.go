@@ -32,12 +32,14 @@ type reporter struct {
 	epochs     int
 	bar        *progressbar.ProgressBar
 	start      time.Time
-	metrics    string         // -metrics: rewritten whole after every epoch
-	history    []epochRow     // every epoch of the run, resumed ones included
-	stepLoss   float64        // this epoch's loss sum so far
-	stepN      int            // and its samples
-	epochStart time.Time      // when this epoch began: the last epoch's report, or the start
-	penalty    func() float64 // the loss's L1 term at the current weights, with -l1
+	metrics    string             // -metrics: rewritten whole after every epoch
+	history    []epochRow         // every epoch of the run, resumed ones included
+	stepLoss   float64            // this epoch's loss sum so far
+	stepN      int                // and its samples
+	epochStart time.Time          // when this epoch began: the last epoch's report, or the start
+	penalty    func() float64     // the loss's L1 term at the current weights, with -l1
+	monitor    bool               // -monitor: a table of the layers' figures every epoch
+	pending    []parallel.Warning // raised since the last epoch report (monitor.go)
 }
 
 // epochRow is one epoch's figures, as written to -json, -metrics and the plot.
@@ -53,6 +55,7 @@ type epochRow struct {
 	EpochS        float64  `json:"epoch_s"`
 	ElapsedS      float64  `json:"elapsed_s"`
 	L1Penalty     *float64 `json:"l1_penalty,omitempty"` // -l1's term λ·Σ|w| at the epoch's end; train_loss is the data loss
+	epochDiag              // per-layer figures and warnings (monitor.go)
 }
 
 // jsonNum turns NaN and ±Inf into JSON null.
@@ -69,7 +72,7 @@ func jsonNum(v float64) *float64 {
 // checkpoint's own, or else the -metrics file's rows, dropping those past
 // the checkpoint.
 func newReporter(c *Config, epochs, resumed int, past []epochRow) (*reporter, error) {
-	r := &reporter{out: os.Stdout, human: os.Stdout, json: c.JSON, quiet: c.Quiet, epochs: epochs, start: time.Now(), epochStart: time.Now(), metrics: c.Metrics}
+	r := &reporter{out: os.Stdout, human: os.Stdout, json: c.JSON, quiet: c.Quiet, epochs: epochs, start: time.Now(), epochStart: time.Now(), metrics: c.Metrics, monitor: c.Monitor}
 	if c.JSON {
 		r.human = os.Stderr
 	}
@@ -137,7 +140,7 @@ func (r *reporter) epoch(e parallel.EpochInfo) error {
 	r.stepLoss, r.stepN = 0, 0
 	defer func() { r.epochStart = time.Now() }() // the next epoch starts after this report
 	row := epochRow{Event: "epoch", Epoch: e.Epoch, TrainLoss: jsonNum(e.TrainLoss), TrainAccuracy: jsonNum(e.TrainAccuracy), LR: e.LR,
-		SamplesPerSec: e.SamplesPerSec, EpochS: e.Elapsed.Seconds(), ElapsedS: time.Since(r.start).Seconds()}
+		SamplesPerSec: e.SamplesPerSec, EpochS: e.Elapsed.Seconds(), ElapsedS: time.Since(r.start).Seconds(), epochDiag: newEpochDiag(e)}
 	if r.penalty != nil {
 		row.L1Penalty = jsonNum(r.penalty())
 	}
@@ -162,6 +165,7 @@ func (r *reporter) epoch(e parallel.EpochInfo) error {
 		acc = fmt.Sprintf(" accuracy %.2f%%", 100*e.TrainAccuracy)
 	}
 	r.say("epoch %d/%d  train loss %.4f%s%s  %.0f samples/s  %.1fs", e.Epoch, r.epochs, e.TrainLoss, acc, valText, e.SamplesPerSec, e.Elapsed.Seconds())
+	r.layerTable(e)
 	if r.metrics != "" {
 		if err := writeMetrics(r.metrics, r.history); err != nil {
 			return fmt.Errorf("-metrics: %w", err)
@@ -221,6 +225,11 @@ func plotHistory(path string, rows []epochRow) error {
 			return err
 		}
 		plots = append(plots, accPlot)
+	}
+	if gp, err := gradPlot(rows); err != nil {
+		return err
+	} else if gp != nil {
+		plots = append(plots, gp)
 	}
 	c, err := draw.NewFormattedCanvas(vg.Length(len(plots))*6*vg.Inch, 4.5*vg.Inch, format)
 	if err != nil {

@@ -402,7 +402,7 @@ func train[T num.Float](ctx context.Context, c Config, ck *checkpoint, world mpi
 	fitStart := time.Now()
 	res, err := tr.Fit(ctx, sp.train, sp.val, parallel.FitConfig{
 		Epochs: c.Epochs, Accum: c.Accum, Shuffle: c.Shuffle, Seed: c.Seed, Patience: c.Patience, RestoreBest: c.Patience > 0,
-		Start: start, OnStep: rep.step,
+		Start: start, OnStep: rep.step, OnWarning: rep.warning,
 		OnEpoch: func(e parallel.EpochInfo) error {
 			if err := rep.epoch(e); err != nil {
 				return err
@@ -427,6 +427,7 @@ func train[T num.Float](ctx context.Context, c Config, ck *checkpoint, world mpi
 	if err != nil {
 		var nf *parallel.NonFiniteError
 		if errors.As(err, &nf) {
+			rep.unreported() // the exploding-gradient diagnosis of the stop
 			if _, serr := os.Stat(c.Out); serr == nil && root {
 				return fmt.Errorf("%w (lower -lr, or use -clip-norm); the last good checkpoint is %s", err, c.Out)
 			}

@@ -1,0 +1,65 @@
+package bench
+
+import (
+	"context"
+	"flag"
+	"runtime"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/ptrain/ptrain/parallel"
+)
+
+// noLayerStats turns the trainer's per-layer statistics off in every
+// benchmark here, to measure their cost against the default (on):
+//
+//	go test -c -o bench.test ./bench
+//	./bench.test -test.run XXX -test.bench 'TrainStep/batch=128' -test.count 1 -nostats
+//
+// run alternately with and without -nostats, then compare with benchstat.
+var noLayerStats = flag.Bool("nostats", false, "benchmark with parallel.Config.NoLayerStats")
+
+// threadCPU is the CPU time the calling OS thread has used.
+func threadCPU() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(1 /* RUSAGE_THREAD */, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkTrainStepCPU is BenchmarkTrainStep's batch-128 step with one
+// worker, which runs on the benchmark's own goroutine: locked to its
+// thread, the step's CPU time (cpu-ns/op) is measured too, a figure that
+// other processes on a loaded machine disturb far less than wall time.
+func BenchmarkTrainStepCPU(b *testing.B) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	const batch = 128
+	tr := trainer(b, MNISTSpec, 1, batch)
+	x := make([]float32, batch*784)
+	randomFill(x, 3)
+	y := make([]float32, batch*10)
+	for r := 0; r < batch; r++ {
+		y[r*10+r%10] = 1
+	}
+	var cpu time.Duration
+	err := tr.Run(context.Background(), func(s *parallel.Session[float32]) error {
+		if _, err := s.Step(parallel.Batch[float32]{X: x, Y: y, N: batch}); err != nil { // warm-up
+			return err
+		}
+		b.ReportAllocs()
+		b.ResetTimer()
+		c0 := threadCPU()
+		for b.Loop() {
+			if _, err := s.Step(parallel.Batch[float32]{X: x, Y: y, N: batch}); err != nil {
+				return err
+			}
+		}
+		cpu = threadCPU() - c0
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/op")
+}

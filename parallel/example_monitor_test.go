@@ -1,0 +1,37 @@
+package parallel_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/ptrain/ptrain/data"
+	"github.com/ptrain/ptrain/model"
+	"github.com/ptrain/ptrain/optim"
+	"github.com/ptrain/ptrain/parallel"
+)
+
+// Watch the per-layer figures and the diagnosis of a deep sigmoid network
+// that does not learn: its first layer's gradient is 1e-5 of its last's.
+func ExampleMonitor() {
+	spec := "64" + strings.Repeat("-32:sigmoid", 8) + "-10:softmax"
+	m, _ := model.New[float32](model.MustParseSpec(spec))
+	_ = m.Initialize(1, model.XavierUniform)
+	opt, _ := optim.New[float32](optim.Defaults(optim.SGD), len(m.Params))
+	tr, _ := parallel.New(m, opt, parallel.Config{Workers: 2, BatchSize: 64, Loss: model.CrossEntropy})
+	ds, _ := data.Digits()
+	_, err := tr.Fit(context.Background(), ds, nil, parallel.FitConfig{Epochs: 1, Shuffle: true,
+		OnEpoch: func(e parallel.EpochInfo) error {
+			first, last := e.Layers[0], e.Layers[len(e.Layers)-1]
+			fmt.Printf("%s/%s gradient norm below 1e-4: %v\n", first.Layer, last.Layer, first.GradNorm.Mean < 1e-4*last.GradNorm.Mean)
+			return nil
+		},
+		OnWarning: func(w parallel.Warning) { fmt.Println(w.Code, w.Layer) },
+	})
+	if err != nil {
+		panic(err)
+	}
+	// Output:
+	// vanishing-gradient dense.0
+	// dense.0/dense.8 gradient norm below 1e-4: true
+}

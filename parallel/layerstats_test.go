@@ -1,0 +1,210 @@
+package parallel
+
+import (
+	"context"
+	"math"
+	"slices"
+	"testing"
+
+	"github.com/ptrain/ptrain/model"
+	"github.com/ptrain/ptrain/optim"
+)
+
+// statsSpec has a layer of every activation the statistics look at; the
+// ReLU layer has dropout, which the dead-unit count must look through.
+const statsSpec = "6-16:relu:dropout=0.25-12:tanh-10:sigmoid-4:softmax"
+
+// statsModel is a model with some ReLU units dead (bias −100) and some
+// tanh units saturated (large weights), so that the fractions are neither
+// 0 nor 1.
+func statsModel(t *testing.T) *model.Model[float64] {
+	m := newModel(t, statsSpec)
+	relu, tanh := &m.Layers[0], &m.Layers[1]
+	for u := range 5 {
+		relu.B[u] = -100
+	}
+	for i := range tanh.W.Data[:4*tanh.In] {
+		tanh.W.Data[i] *= 20
+	}
+	return m
+}
+
+// wantStats computes one step's figures the plain way, with one workspace
+// over all the step's micro-batches: the definition the trainer must meet
+// for any worker count.
+func wantStats(t *testing.T, m *model.Model[float64], cfg optim.Config, seed uint64, micro [][2][]float64, n int) []LayerStats {
+	total := float64(n * len(micro))
+	before := slices.Clone(m.Params)
+	ws := model.NewWorkspace(m, n)
+	ws.ZeroGrad()
+	alive := map[int][]float64{}
+	sat := map[int][2]float64{}
+	for i, b := range micro {
+		ws.SetDropoutStream(seed, 1, i*n)
+		ws.Forward(b[0], n, true)
+		for l, info := range m.Layout.Layers {
+			a := ws.Activation(l)
+			switch info.Spec.Act.Kind {
+			case model.ReLU:
+				if alive[l] == nil {
+					alive[l] = make([]float64, info.Out[0])
+				}
+				for j, v := range a {
+					alive[l][j%info.Out[0]] += v
+				}
+			case model.Sigmoid, model.Tanh:
+				s := sat[l]
+				for _, v := range a {
+					if info.Spec.Act.Kind == model.Sigmoid && (v <= 0.01 || v >= 0.99) ||
+						info.Spec.Act.Kind == model.Tanh && math.Abs(v) >= 0.98 {
+						s[0]++
+					}
+				}
+				s[1] += float64(len(a))
+				sat[l] = s
+			}
+		}
+		ws.LossGrad(model.CrossEntropy, b[1], total)
+		ws.Backward()
+	}
+	opt, _ := optim.New[float64](cfg, len(m.Params))
+	after := slices.Clone(m.Params)
+	opt.Step(after, ws.Grad)
+	norm := func(x []float64) float64 {
+		var s float64
+		for _, v := range x {
+			s += v * v
+		}
+		return math.Sqrt(s)
+	}
+	var out []LayerStats
+	for l, info := range m.Layout.Layers {
+		lo, hi := info.ParamRange()
+		ls := LayerStats{Layer: info.Name, Act: info.Spec.Act.Kind, GradNorm: norm(ws.Grad[lo:hi]), WeightNorm: norm(before[lo:hi]),
+			DeadFrac: math.NaN(), SaturatedFrac: math.NaN()}
+		d := make([]float64, hi-lo)
+		for i := range d {
+			d[i] = after[lo+i] - before[lo+i]
+		}
+		ls.UpdateRatio = norm(d) / ls.WeightNorm
+		if a := alive[l]; a != nil {
+			dead := 0
+			for _, v := range a {
+				if v == 0 {
+					dead++
+				}
+			}
+			ls.DeadFrac = float64(dead) / float64(len(a))
+		}
+		if s, ok := sat[l]; ok {
+			ls.SaturatedFrac = s[0] / s[1]
+		}
+		out = append(out, ls)
+	}
+	return out
+}
+
+func near(a, b float64) bool {
+	if math.IsNaN(a) || math.IsNaN(b) {
+		return math.IsNaN(a) && math.IsNaN(b)
+	}
+	return math.Abs(a-b) <= 1e-12*max(math.Abs(a), math.Abs(b))
+}
+
+func TestLayerStatsMatchReference(t *testing.T) {
+	const n = 10
+	var micro [][2][]float64
+	for s := range 2 {
+		x, y := randomRows(uint64(s+1), n, 6, 4)
+		micro = append(micro, [2][]float64{x, y})
+	}
+	cfg := optim.Defaults(optim.Momentum)
+	cfg.LR = 0.1
+	want := wantStats(t, statsModel(t), cfg, 9, micro, n)
+	if d := want[0].DeadFrac; !(d >= 5.0/16 && d < 1) {
+		t.Fatalf("reference dead fraction %v: the test model should have some, not all, ReLU units dead", d)
+	}
+	if s := want[1].SaturatedFrac; !(s > 0 && s < 1) {
+		t.Fatalf("reference saturated fraction %v: the test model should have some tanh units saturated", s)
+	}
+	for _, w := range []int{1, 2, 3} {
+		m := statsModel(t)
+		opt, _ := optim.New[float64](cfg, len(m.Params))
+		tr, err := New(m, opt, Config{Workers: w, BatchSize: n, Loss: model.CrossEntropy, Seed: 9})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []LayerStats
+		var fromGrads []float64
+		var gradNorm float64
+		err = tr.Run(context.Background(), func(s *Session[float64]) error {
+			sr, err := s.Step(Batch[float64]{X: micro[0][0], Y: micro[0][1], N: n}, Batch[float64]{X: micro[1][0], Y: micro[1][1], N: n})
+			got, gradNorm = slices.Clone(sr.Layers), sr.GradNorm
+			g := s.Grads()[0] // the reduced gradient (no clipping)
+			for _, info := range m.Layout.Layers {
+				lo, hi := info.ParamRange()
+				var sq float64
+				for _, v := range g[lo:hi] {
+					sq += v * v
+				}
+				fromGrads = append(fromGrads, math.Sqrt(sq))
+			}
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != len(want) {
+			t.Fatalf("W=%d: %d layers of statistics, want %d", w, len(got), len(want))
+		}
+		var sq float64
+		for i, g := range got {
+			wl := want[i]
+			if g.Layer != wl.Layer || g.Act != wl.Act || !near(g.GradNorm, wl.GradNorm) || !near(g.GradNorm, fromGrads[i]) ||
+				!near(g.WeightNorm, wl.WeightNorm) || !near(g.UpdateRatio, wl.UpdateRatio) ||
+				g.DeadFrac != wl.DeadFrac && !(math.IsNaN(g.DeadFrac) && math.IsNaN(wl.DeadFrac)) ||
+				g.SaturatedFrac != wl.SaturatedFrac && !(math.IsNaN(g.SaturatedFrac) && math.IsNaN(wl.SaturatedFrac)) {
+				t.Errorf("W=%d: layer %d:\n got %+v\nwant %+v (norm from Session.Grads %v)", w, i, g, wl, fromGrads[i])
+			}
+			sq += g.GradNorm * g.GradNorm
+		}
+		if !near(gradNorm, math.Sqrt(sq)) {
+			t.Errorf("W=%d: global gradient norm %v, the layers' give %v", w, gradNorm, math.Sqrt(sq))
+		}
+	}
+}
+
+// The statistics must not change training: blocked updates are the same
+// elementwise operations.
+func TestLayerStatsLeaveTrainingUnchanged(t *testing.T) {
+	const n = 12
+	var params [2][]float64
+	for i, off := range []bool{false, true} {
+		m := statsModel(t)
+		opt, _ := optim.New[float64](optim.Defaults(optim.Adam), len(m.Params))
+		tr, err := New(m, opt, Config{Workers: 3, BatchSize: n, Loss: model.CrossEntropy, Seed: 9, NoLayerStats: off, ClipNorm: 0.5})
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = tr.Run(context.Background(), func(s *Session[float64]) error {
+			for step := range 5 {
+				x, y := randomRows(uint64(step), n, 6, 4)
+				sr, err := s.Step(Batch[float64]{X: x, Y: y, N: n})
+				if err != nil {
+					return err
+				}
+				if (sr.Layers == nil) != off || !(sr.GradNorm > 0) {
+					t.Errorf("NoLayerStats %v: step %d has %d layers, gradient norm %v", off, step, len(sr.Layers), sr.GradNorm)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		params[i] = m.Params
+	}
+	if !slices.Equal(params[0], params[1]) {
+		t.Error("the weights after 5 steps differ with and without the statistics")
+	}
+}
