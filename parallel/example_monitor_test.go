@@ -15,8 +15,8 @@ import (
 // that does not learn: its first layer's gradient is 1e-5 of its last's.
 func ExampleMonitor() {
 	spec := "64" + strings.Repeat("-32:sigmoid", 8) + "-10:softmax"
-	m, _ := model.New[float32](model.MustParseSpec(spec))
-	_ = m.Initialize(1, model.XavierUniform)
+	m, _ := model.New[float32](model.MustParseSpec(spec), 1)
+	_ = m.Initialize(1, model.XavierUniform) // Xavier under sigmoid, as New's default; explicit here
 	opt, _ := optim.New[float32](optim.Defaults(optim.SGD), len(m.Params))
 	tr, _ := parallel.New(m, opt, parallel.Config{Workers: 2, BatchSize: 64, Loss: model.CrossEntropy})
 	ds, _ := data.Digits()

@@ -27,7 +27,7 @@ func BenchmarkApplyStats(b *testing.B) {
 		b.Run(name, func(b *testing.B) {
 			runtime.LockOSThread()
 			defer runtime.UnlockOSThread()
-			m, _ := model.New[float32](model.MustParseSpec("784-256:relu-128:relu-10:softmax"))
+			m, _ := model.NewZero[float32](model.MustParseSpec("784-256:relu-128:relu-10:softmax"))
 			_ = m.Initialize(1, model.InitAuto)
 			opt, _ := optim.New[float32](optim.Defaults(optim.Momentum), len(m.Params))
 			tr, _ := New(m, opt, Config{Workers: 1, BatchSize: 1, Loss: model.CrossEntropy, NoLayerStats: !on})

@@ -17,7 +17,7 @@ import (
 // of the training set it classifies right at the end).
 func diagnose(t *testing.T, ds *data.Dataset, spec string, init model.Init, oc optim.Config, sched optim.Schedule, batch, epochs int) ([]Warning, float64) {
 	t.Helper()
-	m, err := model.New[float32](model.MustParseSpec(spec))
+	m, err := model.NewZero[float32](model.MustParseSpec(spec))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -207,7 +207,7 @@ func diagnoseModel(t *testing.T, m *model.Model[float32], oc optim.Config, epoch
 func TestSaturationDeadReLUAndLowUpdatesAreNamed(t *testing.T) {
 	sgd := optim.Defaults(optim.SGD)
 
-	m, _ := model.New[float32](model.MustParseSpec("64-32:tanh-32:sigmoid-10:softmax"))
+	m, _ := model.NewZero[float32](model.MustParseSpec("64-32:tanh-32:sigmoid-10:softmax"))
 	_ = m.Initialize(1, model.InitAuto)
 	for i := range m.Layers[1].W.Data {
 		m.Layers[1].W.Data[i] *= 40 // pre-activations of tens: saturated
@@ -217,7 +217,7 @@ func TestSaturationDeadReLUAndLowUpdatesAreNamed(t *testing.T) {
 		t.Errorf("want saturation on dense.1: %+v", ws)
 	}
 
-	m, _ = model.New[float32](model.MustParseSpec("64-32:relu-10:softmax"))
+	m, _ = model.NewZero[float32](model.MustParseSpec("64-32:relu-10:softmax"))
 	_ = m.Initialize(1, model.InitAuto)
 	for u := range 28 {
 		m.Layers[0].B[u] = -50 // 28 of 32 units never fire: dead for good
@@ -227,7 +227,7 @@ func TestSaturationDeadReLUAndLowUpdatesAreNamed(t *testing.T) {
 		t.Errorf("want dead-relu on dense.0 alone: %+v", ws)
 	}
 
-	m, _ = model.New[float32](model.MustParseSpec("64-32:relu-10:softmax"))
+	m, _ = model.NewZero[float32](model.MustParseSpec("64-32:relu-10:softmax"))
 	_ = m.Initialize(1, model.InitAuto)
 	sgd.LR = 1e-7
 	ws = diagnoseModel(t, m, sgd, 2)

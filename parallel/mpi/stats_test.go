@@ -18,7 +18,7 @@ import (
 // fractions.
 func epochFigures(t *testing.T, workers int, group parallel.Group, train *data.Dataset) []float64 {
 	t.Helper()
-	m, _ := model.New[float64](model.MustParseSpec("2-24:tanh:dropout=0.2-16:relu-3:softmax"))
+	m, _ := model.NewZero[float64](model.MustParseSpec("2-24:tanh:dropout=0.2-16:relu-3:softmax"))
 	_ = m.Initialize(3, model.InitAuto)
 	cfg := optim.Defaults(optim.Adam)
 	cfg.LR = 0.01
