@@ -86,13 +86,13 @@ func saveCheckpoint[T num.Float](path string, m *model.Model[T], opt *optim.Opti
 	tensors := m.Tensors()
 	st := opt.State()
 	for _, name := range slices.Sorted(maps.Keys(st.Buffers)) {
-		tensors = append(tensors, safetensors.Tensor{Name: "optim." + name, DType: num.DType[T](), Shape: []int{len(st.Buffers[name])}, Data: model.Encode(st.Buffers[name])})
+		tensors = append(tensors, safetensors.Tensor{Name: "optim." + name, DType: num.DType[T](), Shape: []int{len(st.Buffers[name])}, Data: safetensors.Encode(st.Buffers[name])})
 	}
 	if tf.Scale != nil {
-		tensors = append(tensors, safetensors.Tensor{Name: "data.scale", DType: "F64", Shape: []int{len(tf.Scale)}, Data: model.Encode(tf.Scale)})
+		tensors = append(tensors, safetensors.Tensor{Name: "data.scale", DType: "F64", Shape: []int{len(tf.Scale)}, Data: safetensors.Encode(tf.Scale)})
 	}
 	if tf.Shift != nil {
-		tensors = append(tensors, safetensors.Tensor{Name: "data.shift", DType: "F64", Shape: []int{len(tf.Shift)}, Data: model.Encode(tf.Shift)})
+		tensors = append(tensors, safetensors.Tensor{Name: "data.shift", DType: "F64", Shape: []int{len(tf.Shift)}, Data: safetensors.Encode(tf.Shift)})
 	}
 	meta := m.Metadata()
 	js := func(v any) string { b, _ := json.Marshal(v); return string(b) }
@@ -164,7 +164,7 @@ func loadOptimizerState[T num.Float](ck *checkpoint, opt *optim.Optimizer[T]) er
 			n = t.Shape[0]
 		}
 		buf := make([]T, n)
-		if err := model.Decode(buf, t.DType, t.Data); err != nil {
+		if err := safetensors.Decode(buf, t.DType, t.Data); err != nil {
 			return fmt.Errorf("%s: tensor %q: %w", ck.path, t.Name, err)
 		}
 		st.Buffers[name] = buf

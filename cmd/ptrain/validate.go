@@ -292,7 +292,7 @@ func decodeVector(t *safetensors.Tensor, n int, what string) ([]float64, error) 
 		return nil, fmt.Errorf("tensor %q: shape %v, want [%d] (%s)", t.Name, t.Shape, n, what)
 	}
 	v := make([]float64, n)
-	if err := model.Decode(v, t.DType, t.Data); err != nil {
+	if err := safetensors.Decode(v, t.DType, t.Data); err != nil {
 		return nil, fmt.Errorf("tensor %q: %w", t.Name, err)
 	}
 	for i, x := range v {
