@@ -13,11 +13,9 @@ import (
 	"github.com/ptrain/ptrain/model/safetensors"
 )
 
-// Metadata keys ptrain writes into a safetensors file's __metadata__.
-const (
-	MetaArch        = "ptrain.arch"        // the spec, as ParseSpec reads it
-	MetaActivations = "ptrain.activations" // comma-separated, one per dense layer
-)
+// MetaArch is the __metadata__ key of the spec, as ParseSpec reads it:
+// all a file needs to say for its tensors to be loaded into a model.
+const MetaArch = "ptrain.arch"
 
 // WeightName and BiasName are the tensor names of dense layer i: the layout
 // of PyTorch's nn.Linear, weight (out, in) and bias (out).
@@ -54,14 +52,11 @@ func (m *Model[T]) Tensors() []safetensors.Tensor {
 	return ts
 }
 
-// Metadata is the __metadata__ Save writes: the spec and the activations,
-// with "format": "pt" so that PyTorch-side tools accept the file.
+// Metadata is the __metadata__ Save writes: the spec (whose parts name
+// every activation), with "format": "pt" so that PyTorch-side tools
+// accept the file.
 func (m *Model[T]) Metadata() map[string]string {
-	acts := make([]string, len(m.Spec.Layers))
-	for i, l := range m.Spec.Layers {
-		acts[i] = l.Act.String()
-	}
-	return map[string]string{MetaArch: m.Spec.String(), MetaActivations: strings.Join(acts, ","), "format": "pt"}
+	return map[string]string{MetaArch: m.Spec.String(), "format": "pt"}
 }
 
 // Save writes the model as safetensors. extra metadata is added to the

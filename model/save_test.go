@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -174,7 +175,7 @@ func FuzzLoad(f *testing.F) {
 		var out bytes.Buffer
 		extra := map[string]string{}
 		for k, v := range file.Metadata {
-			if k != MetaArch && k != MetaActivations && k != "format" {
+			if k != MetaArch && k != "format" {
 				extra[k] = v
 			}
 		}
@@ -191,4 +192,23 @@ func FuzzLoad(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestMetadataIsTheSpec: Save writes the spec and the format, nothing a
+// reader would have to keep consistent with it (the old
+// ptrain.activations repeated what the spec says, and nobody read it).
+func TestMetadataIsTheSpec(t *testing.T) {
+	m := trainedish(t)
+	var out bytes.Buffer
+	if err := m.Save(&out, nil); err != nil {
+		t.Fatal(err)
+	}
+	f, err := safetensors.Parse(out.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{MetaArch: "4-5:relu-3:softmax", "format": "pt"}
+	if !maps.Equal(f.Metadata, want) {
+		t.Fatalf("metadata %v, want %v", f.Metadata, want)
+	}
 }
