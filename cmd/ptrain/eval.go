@@ -86,8 +86,12 @@ func cmdEval(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if !ck.hasConfig && *dataSpec == "" {
+		return errUsage{fmt.Errorf("-data: %s has no %q (it was saved from Go code or by Model.SaveFile), so the data it was trained on is unknown: give -data", *path, metaConfig)}
+	}
 	set := given(fs)
 	c := ck.cfg
+	c.Task = ck.task
 	if set["label"] {
 		c.Label = co.label
 	}
@@ -110,7 +114,7 @@ func cmdEval(ctx context.Context, args []string, stderr io.Writer) error {
 	if split == "training" {
 		fmt.Fprintf(stderr, "ptrain eval: note: the run held out no test split (-test 0), so these are the %d samples it was trained on, not a test score; give -data with held-out data\n", ds.N)
 	}
-	if ck.task == "regression" {
+	if ds.Task == data.Regression {
 		var rm regressionMetrics
 		if ck.dtype == "F64" {
 			rm, err = evaluateRegression[float64](ck, ds)
@@ -141,7 +145,7 @@ func cmdEval(ctx context.Context, args []string, stderr io.Writer) error {
 // without one, the split the run held out. split says which: "test",
 // "all" (other data, whole) or "training" (the run held out nothing).
 func checkpointData(ck *checkpoint, c *Config, spec string) (*data.Dataset, string, error) {
-	own := spec == "" || absData(spec) == absData(ck.cfg.Data)
+	own := ck.hasConfig && (spec == "" || absData(spec) == absData(ck.cfg.Data))
 	if spec != "" {
 		c.Data = spec
 	}
@@ -175,6 +179,9 @@ func evaluate[T num.Float](ctx context.Context, ck *checkpoint, ds *data.Dataset
 	}
 	if ds.Features != m.Spec.Inputs {
 		return parallel.Metrics{}, fmt.Errorf("%s has %d features, the model takes %d", ds.Name, ds.Features, m.Spec.Inputs)
+	}
+	if err := ds.TargetWidth(m.Spec.Outputs()); err != nil {
+		return parallel.Metrics{}, fmt.Errorf("%s: %w", ck.path, err)
 	}
 	loss := model.DefaultLoss(m.Spec)
 	if ck.cfg.Loss != "" {
@@ -552,13 +559,14 @@ func predict[T num.Float](ck *checkpoint, ds *data.Dataset, w io.Writer) error {
 	out := m.Spec.Outputs()
 	cw := csv.NewWriter(w)
 	head := []string{"row"}
-	classes := ck.task == "classification"
+	classes := ck.isClassifier()
+	names := ck.classNames()
 	if classes {
 		head = append(head, "class")
 		if out == 1 {
-			head = append(head, "p_"+ck.classes[len(ck.classes)-1])
+			head = append(head, "p_"+names[len(names)-1])
 		} else {
-			for _, c := range ck.classes {
+			for _, c := range names {
 				head = append(head, "p_"+c)
 			}
 		}
@@ -574,7 +582,7 @@ func predict[T num.Float](ck *checkpoint, ds *data.Dataset, w io.Writer) error {
 	err = forEachPrediction(m, ds, func(i int, row []T) error {
 		rec = append(rec[:0], strconv.Itoa(i))
 		if classes {
-			rec = append(rec, ck.classes[model.Class(row)])
+			rec = append(rec, names[model.Class(row)])
 		}
 		for _, v := range row {
 			rec = append(rec, strconv.FormatFloat(float64(v), 'g', 6, 64))

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	ckpt "github.com/ptrain/ptrain/checkpoint"
 	"github.com/ptrain/ptrain/model"
 	"github.com/ptrain/ptrain/model/safetensors"
 )
@@ -41,7 +42,7 @@ func cmdInfo(args []string, stderr io.Writer) error {
 	// after a check of everything it says (as every load path does).
 	dtype := ""
 	if _, ok := b.Metadata[model.MetaArch]; ok {
-		ck, err := decodeCheckpoint(path, b, false)
+		ck, err := decodeCheckpoint(path, b)
 		if err != nil {
 			return err
 		}
@@ -60,7 +61,7 @@ func cmdInfo(args []string, stderr io.Writer) error {
 		fmt.Fprintf(tw, "parameters\t%d (%s)\n", len(m.Params), dtype)
 		summary(tw, m.Layout)
 	}
-	for _, k := range []string{metaTask, metaClasses, metaOutputs, metaProgress, metaCreated, metaVersion, metaBackend, metaConfig} {
+	for _, k := range []string{metaTask, metaClasses, metaOutputs, ckpt.MetaOptimizer, metaProgress, metaCreated, metaVersion, metaBackend, metaConfig} {
 		if v, ok := b.Metadata[k]; ok {
 			fmt.Fprintf(tw, "%s\t%s\n", strings.TrimPrefix(k, "ptrain."), v)
 		}
