@@ -253,6 +253,15 @@ func (ck *checkpoint) isClassifier() bool {
 	return act == model.Softmax || act == model.Sigmoid
 }
 
+// checkTask refuses data of another task than the checkpoint's (a nil
+// checkpoint, or one that does not say, takes any).
+func (ck *checkpoint) checkTask(ds *data.Dataset) error {
+	if ck == nil || ck.task == "" || ck.task == ds.Task.String() {
+		return nil
+	}
+	return errUsage{fmt.Errorf("%s: the model is for %s, the data (%s) is for %v", ck.path, ck.task, ds.Name, ds.Task)}
+}
+
 // applyTransform gives ds the feature transform the model was trained
 // with, after checking that ds has the features it was fitted on.
 func (ck *checkpoint) applyTransform(ds *data.Dataset) error {

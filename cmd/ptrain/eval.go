@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/ptrain/ptrain/data"
@@ -84,7 +85,6 @@ func cmdEval(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	set := given(fs)
 	c := ck.cfg
-	c.Task = ck.task
 	if set["label"] {
 		c.Label = co.label
 	}
@@ -106,6 +106,9 @@ func cmdEval(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	if split == "training" {
 		fmt.Fprintf(stderr, "ptrain eval: note: the run held out no test split (-test 0), so these are the %d samples it was trained on, not a test score; give -data with held-out data\n", ds.N)
+	}
+	if err := ck.checkTask(ds); err != nil {
+		return err
 	}
 	if ds.Task == data.Regression {
 		var rm regressionMetrics
@@ -141,6 +144,9 @@ func checkpointData(ck *checkpoint, c *Config, spec string) (*data.Dataset, stri
 	own := ck.hasConfig && (spec == "" || absData(spec) == absData(ck.cfg.Data))
 	if spec != "" {
 		c.Data = spec
+	}
+	if strings.HasPrefix(c.Data, "csv:") && ck.task != "" {
+		c.Task = ck.task // a CSV's labels are read as the model's task
 	}
 	all, test, err := loadDataset(c, ck.classes)
 	if err != nil {

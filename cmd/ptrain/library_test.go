@@ -58,6 +58,9 @@ func TestLibraryCheckpointInTheCLI(t *testing.T) {
 	if code != 2 || !strings.Contains(errs, "lib.safetensors has no \"ptrain.config\"") || !strings.Contains(errs, "give -data") {
 		t.Errorf("eval without -data: exit %d, %q", code, errs)
 	}
+	if _, errs, code := ptrain(t, dir, "eval", "-model", "lib.safetensors", "-data", "synthetic:regression"); code != 2 || !strings.Contains(errs, "the model is for classification") {
+		t.Errorf("eval of regression data: exit %d, %q", code, errs)
+	}
 	if out := mustRun(t, dir, "eval", "-model", "lib.safetensors", "-data", "digits"); !strings.Contains(out, "accuracy") {
 		t.Errorf("eval -data digits:\n%s", out)
 	}
@@ -76,6 +79,7 @@ func TestLibraryCheckpointInTheCLI(t *testing.T) {
 		{[]string{"-data", "digits", "-epochs", "3", "-lr", "0.1"}, "the checkpoint's (whose state it keeps)"},
 		{[]string{"-data", "digits", "-epochs", "3", "-arch", "64-32:relu-10:softmax"}, "-arch is 64-32:relu-10:softmax here, the checkpoint's is 64-16:relu-10:softmax"},
 		{[]string{"-data", "digits", "-epochs", "3", "-dtype", "float64"}, "-dtype is float64 here, the checkpoint's is float32"},
+		{[]string{"-data", "synthetic:regression", "-epochs", "3"}, "lib.safetensors: the model is for classification, the data (regression) is for regression"},
 	} {
 		_, errs, code := ptrain(t, dir, append([]string{"train", "-resume", "lib.safetensors", "-quiet", "-out", "bad.safetensors"}, tc.args...)...)
 		if code != 2 || !strings.Contains(errs, tc.want) || strings.Count(strings.TrimSpace(errs), "\n") > 0 {

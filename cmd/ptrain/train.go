@@ -330,6 +330,9 @@ func train[T num.Float](ctx context.Context, c Config, ck *checkpoint, world mpi
 			_ = m.Initialize(c.Seed, scheme)
 		}
 	}
+	if err := ck.checkTask(sp.train); err != nil {
+		return err
+	}
 	if err := sp.train.TargetWidth(m.Spec.Outputs()); err != nil {
 		return err
 	}
