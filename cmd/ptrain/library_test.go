@@ -79,6 +79,7 @@ func TestLibraryCheckpointInTheCLI(t *testing.T) {
 		{[]string{"-data", "digits", "-epochs", "3", "-lr", "0.1"}, "the checkpoint's (whose state it keeps)"},
 		{[]string{"-data", "digits", "-epochs", "3", "-arch", "64-32:relu-10:softmax"}, "-arch is 64-32:relu-10:softmax here, the checkpoint's is 64-16:relu-10:softmax"},
 		{[]string{"-data", "digits", "-epochs", "3", "-dtype", "float64"}, "-dtype is float64 here, the checkpoint's is float32"},
+		{[]string{"-data", "digits", "-epochs", "3", "-normalize", "zscore"}, "-normalize zscore, but the checkpoint's model was trained without a feature transform"},
 		{[]string{"-data", "synthetic:regression", "-epochs", "3"}, "lib.safetensors: the model is for classification, the data (regression) is for regression"},
 	} {
 		_, errs, code := ptrain(t, dir, append([]string{"train", "-resume", "lib.safetensors", "-quiet", "-out", "bad.safetensors"}, tc.args...)...)

@@ -45,6 +45,9 @@ func resumeFromFlags(ck *checkpoint, req Config, set map[string]bool) (Config, e
 		return c, err
 	}
 	c.DType = dtype
+	if set["normalize"] && c.Normalize != "none" && ck.transform.Scale == nil {
+		return c, errUsage{fmt.Errorf("-resume %s: -normalize %s, but the checkpoint's model was trained without a feature transform (leave -normalize out)", ck.path, c.Normalize)}
+	}
 	if ck.task != "" {
 		if err := fixed("task", c.Task, ck.task); err != nil {
 			return c, err
