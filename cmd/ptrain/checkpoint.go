@@ -77,12 +77,14 @@ func saveCheckpoint[T num.Float](path string, m *model.Model[T], opt *optim.Opti
 		c.Classes = ds.Classes
 	}
 	f, err := ckpt.Encode(c) // package checkpoint's checks
-	if err == nil {          // and the command's, without a copy of the model
-		oc := opt.Config()
-		ck := &checkpoint{path: path, file: f, cfg: defaultConfig(), dtype: num.DType[T](), spec: m.Spec, optimizer: &oc, progress: prog}
-		if err = ck.parseConfig(); err == nil {
-			err = ck.checkOwn()
-		}
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	// The command's own, without a copy of the model.
+	oc := opt.Config()
+	ck := &checkpoint{path: path, file: f, cfg: defaultConfig(), dtype: num.DType[T](), spec: m.Spec, optimizer: &oc, progress: prog}
+	if err = ck.parseConfig(); err == nil {
+		err = ck.checkOwn()
 	}
 	if err != nil {
 		return fmt.Errorf("%s: refusing to write a checkpoint that could not be read back: %w", path, err)
