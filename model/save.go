@@ -5,22 +5,17 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
-	"unsafe"
 
 	"github.com/ptrain/ptrain/model/num"
 	"github.com/ptrain/ptrain/model/safetensors"
 )
 
-// Metadata keys ptrain writes into a safetensors file's __metadata__.
-const (
-	MetaArch        = "ptrain.arch"        // the spec, as ParseSpec reads it
-	MetaActivations = "ptrain.activations" // comma-separated, one per dense layer
-)
+// MetaArch is the __metadata__ key of the spec, as ParseSpec reads it:
+// all a file needs to say for its tensors to be loaded into a model.
+const MetaArch = "ptrain.arch"
 
 // WeightName and BiasName are the tensor names of dense layer i: the layout
 // of PyTorch's nn.Linear, weight (out, in) and bias (out).
@@ -32,14 +27,14 @@ func BiasName(i int) string { return "dense." + strconv.Itoa(i) + ".bias" }
 // Tensors returns the model's tensors as safetensors tensors in layer
 // order, each layer's in Layout's order (dense.0.weight, dense.0.bias, …;
 // batch norm's running statistics after its weight and bias). Float data
-// are Encode's views of Params and Buffers (see Encode), to be written out
+// are views of Params and Buffers (see safetensors.Encode), to be written out
 // before they change; num_batches_tracked is written as I64, as PyTorch
 // keeps it.
 func (m *Model[T]) Tensors() []safetensors.Tensor {
 	var ts []safetensors.Tensor
 	for _, l := range m.Layout.Layers {
 		for _, t := range l.Params {
-			ts = append(ts, safetensors.Tensor{Name: t.Name, DType: num.DType[T](), Shape: slices.Clone(t.Shape), Data: Encode(m.Params[t.Offset : t.Offset+t.Size()])})
+			ts = append(ts, safetensors.Tensor{Name: t.Name, DType: num.DType[T](), Shape: slices.Clone(t.Shape), Data: safetensors.Encode(m.Params[t.Offset : t.Offset+t.Size()])})
 		}
 		for _, t := range l.Buffers {
 			src := m.Buffers[t.Offset : t.Offset+t.Size()]
@@ -51,20 +46,17 @@ func (m *Model[T]) Tensors() []safetensors.Tensor {
 				ts = append(ts, safetensors.Tensor{Name: t.Name, DType: "I64", Shape: slices.Clone(t.Shape), Data: data})
 				continue
 			}
-			ts = append(ts, safetensors.Tensor{Name: t.Name, DType: num.DType[T](), Shape: slices.Clone(t.Shape), Data: Encode(src)})
+			ts = append(ts, safetensors.Tensor{Name: t.Name, DType: num.DType[T](), Shape: slices.Clone(t.Shape), Data: safetensors.Encode(src)})
 		}
 	}
 	return ts
 }
 
-// Metadata is the __metadata__ Save writes: the spec and the activations,
-// with "format": "pt" so that PyTorch-side tools accept the file.
+// Metadata is the __metadata__ Save writes: the spec (whose parts name
+// every activation), with "format": "pt" so that PyTorch-side tools
+// accept the file.
 func (m *Model[T]) Metadata() map[string]string {
-	acts := make([]string, len(m.Spec.Layers))
-	for i, l := range m.Spec.Layers {
-		acts[i] = l.Act.String()
-	}
-	return map[string]string{MetaArch: m.Spec.String(), MetaActivations: strings.Join(acts, ","), "format": "pt"}
+	return map[string]string{MetaArch: m.Spec.String(), "format": "pt"}
 }
 
 // Save writes the model as safetensors. extra metadata is added to the
@@ -80,36 +72,10 @@ func (m *Model[T]) Save(w io.Writer, extra map[string]string) error {
 	return safetensors.Write(w, m.Tensors(), meta)
 }
 
-// WriteFileAtomic writes what write produces to path through a temporary
-// file in the same directory and a rename, so that a crash mid-write leaves
-// the previous file intact.
-func WriteFileAtomic(path string, write func(io.Writer) error) error {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name()) // after a successful rename this fails harmlessly
-	if err := write(tmp); err != nil {
-		tmp.Close()
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil { // CreateTemp makes it 0600
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
-}
-
-// SaveFile writes the model to path atomically (see WriteFileAtomic).
+// SaveFile writes the model to path atomically (see
+// safetensors.WriteFileAtomic).
 func (m *Model[T]) SaveFile(path string, extra map[string]string) error {
-	return WriteFileAtomic(path, func(w io.Writer) error { return m.Save(w, extra) })
+	return safetensors.WriteFileAtomic(path, func(w io.Writer) error { return m.Save(w, extra) })
 }
 
 // Load reads a model saved by Save (or by any tool that writes the same
@@ -205,7 +171,7 @@ func (m *Model[T]) SetWeights(f *safetensors.File) error {
 				}
 				continue
 			}
-			if err := Decode(dst, t.DType, t.Data); err != nil {
+			if err := safetensors.Decode(dst, t.DType, t.Data); err != nil {
 				return fmt.Errorf("tensor %q: %w", info.Name, err)
 			}
 			for j, v := range dst {
@@ -217,58 +183,6 @@ func (m *Model[T]) SetWeights(f *safetensors.File) error {
 				}
 			}
 		}
-	}
-	return nil
-}
-
-// Encode returns the little-endian bytes of x, for writing out at once. On
-// a little-endian machine they are a view of x's memory, not a copy: valid
-// while x is, and changing with it. A checkpoint after every epoch would
-// otherwise leave megabytes of garbage per epoch, and with a large
-// dataset live the collector lets that pile up to the size of the dataset
-// again (peak RSS of 20 MNIST epochs: 144 MB with copies).
-func Encode[T num.Float](x []T) []byte {
-	var zero T
-	size := int(unsafe.Sizeof(zero))
-	if len(x) == 0 {
-		return []byte{}
-	}
-	if littleEndian {
-		return unsafe.Slice((*byte)(unsafe.Pointer(&x[0])), len(x)*size)
-	}
-	out := make([]byte, len(x)*size)
-	for i, v := range x {
-		if size == 4 {
-			binary.LittleEndian.PutUint32(out[4*i:], math.Float32bits(float32(v)))
-		} else {
-			binary.LittleEndian.PutUint64(out[8*i:], math.Float64bits(float64(v)))
-		}
-	}
-	return out
-}
-
-var littleEndian = binary.NativeEndian.Uint16([]byte{1, 0}) == 1
-
-// Decode fills dst from raw little-endian data of dtype F32 or F64,
-// converting to T. len(data) must be exactly len(dst) elements.
-func Decode[T num.Float](dst []T, dtype string, data []byte) error {
-	switch dtype {
-	case "F32":
-		if len(data) != 4*len(dst) {
-			return fmt.Errorf("%d bytes of F32 for %d values", len(data), len(dst))
-		}
-		for i := range dst {
-			dst[i] = T(math.Float32frombits(binary.LittleEndian.Uint32(data[4*i:])))
-		}
-	case "F64":
-		if len(data) != 8*len(dst) {
-			return fmt.Errorf("%d bytes of F64 for %d values", len(data), len(dst))
-		}
-		for i := range dst {
-			dst[i] = T(math.Float64frombits(binary.LittleEndian.Uint64(data[8*i:])))
-		}
-	default:
-		return fmt.Errorf("dtype %s is not supported (want F32 or F64)", dtype)
 	}
 	return nil
 }

@@ -5,7 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"io"
-	"math"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -54,9 +54,9 @@ func TestSaveLoadSaveIsByteIdentical(t *testing.T) {
 // TestLoadsForeignFile reads a file laid out as another tool would write it:
 // F64 data, other key order, no ptrain metadata, an extra tensor.
 func TestLoadsForeignFile(t *testing.T) {
-	w := Encode([]float64{1, 2, 3, 4, 5, 6}) // (3, 2)
-	b := Encode([]float64{0.5, -0.5, 0})
-	extra := Encode([]float64{9})
+	w := safetensors.Encode([]float64{1, 2, 3, 4, 5, 6}) // (3, 2)
+	b := safetensors.Encode([]float64{0.5, -0.5, 0})
+	extra := safetensors.Encode([]float64{9})
 	hdr := `{"dense.0.bias":{"dtype":"F64","shape":[3],"data_offsets":[0,24]},` +
 		`"dense.0.weight":{"shape":[3,2],"dtype":"F64","data_offsets":[24,72]},` +
 		`"step":{"dtype":"F64","shape":[],"data_offsets":[72,80]}}`
@@ -137,7 +137,7 @@ func TestSaveFileIsAtomic(t *testing.T) {
 		t.Fatal(err)
 	}
 	before, _ := os.ReadFile(path)
-	failing := WriteFileAtomic(path, func(w2 io.Writer) error {
+	failing := safetensors.WriteFileAtomic(path, func(w2 io.Writer) error {
 		_, _ = w2.Write([]byte("partial"))
 		return errors.New("disk on fire")
 	})
@@ -175,7 +175,7 @@ func FuzzLoad(f *testing.F) {
 		var out bytes.Buffer
 		extra := map[string]string{}
 		for k, v := range file.Metadata {
-			if k != MetaArch && k != MetaActivations && k != "format" {
+			if k != MetaArch && k != "format" {
 				extra[k] = v
 			}
 		}
@@ -194,36 +194,21 @@ func FuzzLoad(f *testing.F) {
 	})
 }
 
-// TestEncodeIsLittleEndian checks Encode against bytes written out by hand
-// (IEEE 754, least significant byte first), on both of its paths: the view
-// of the floats that little-endian machines take, and the byte-by-byte
-// copy for big-endian ones, reached here by clearing littleEndian.
-func TestEncodeIsLittleEndian(t *testing.T) {
-	x32 := []float32{1.5, -2, float32(math.Inf(1)), 3e-42}
-	want32 := []byte{
-		0x00, 0x00, 0xc0, 0x3f, // 1.5 = 0x3fc00000
-		0x00, 0x00, 0x00, 0xc0, // −2 = 0xc0000000
-		0x00, 0x00, 0x80, 0x7f, // +Inf = 0x7f800000
-		0x5d, 0x08, 0x00, 0x00, // 3e-42, subnormal: 0x0000085d
+// TestMetadataIsTheSpec: Save writes the spec and the format, nothing a
+// reader would have to keep consistent with it (the old
+// ptrain.activations repeated what the spec says, and nobody read it).
+func TestMetadataIsTheSpec(t *testing.T) {
+	m := trainedish(t)
+	var out bytes.Buffer
+	if err := m.Save(&out, nil); err != nil {
+		t.Fatal(err)
 	}
-	x64 := []float64{1.5, -2, 5e-324}
-	want64 := []byte{
-		0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xf8, 0x3f, // 1.5 = 0x3ff8000000000000
-		0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xc0, // −2 = 0xc000000000000000
-		0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, // 5e-324 = 0x0000000000000001
+	f, err := safetensors.Parse(out.Bytes())
+	if err != nil {
+		t.Fatal(err)
 	}
-	defer func(le bool) { littleEndian = le }(littleEndian)
-	paths := map[string]bool{"this machine's": littleEndian, "big-endian": false}
-	for path, le := range paths {
-		littleEndian = le
-		if got := Encode(x32); !bytes.Equal(got, want32) {
-			t.Errorf("%s path: Encode(float32) = % x, want % x", path, got, want32)
-		}
-		if got := Encode(x64); !bytes.Equal(got, want64) {
-			t.Errorf("%s path: Encode(float64) = % x, want % x", path, got, want64)
-		}
-		if got := Encode([]float32{}); len(got) != 0 {
-			t.Errorf("%s path: Encode of nothing = % x", path, got)
-		}
+	want := map[string]string{MetaArch: "4-5:relu-3:softmax", "format": "pt"}
+	if !maps.Equal(f.Metadata, want) {
+		t.Fatalf("metadata %v, want %v", f.Metadata, want)
 	}
 }

@@ -48,6 +48,25 @@ func (m Method) String() string {
 	return methodNames[m]
 }
 
+// MarshalText writes the method's name, so that a Config is JSON with
+// "method": "adam".
+func (m Method) MarshalText() ([]byte, error) {
+	if m < 0 || int(m) >= len(methodNames) {
+		return nil, fmt.Errorf("unknown optimizer method %d", int(m))
+	}
+	return []byte(methodNames[m]), nil
+}
+
+// UnmarshalText reads a method's name, as ParseMethod does.
+func (m *Method) UnmarshalText(b []byte) error {
+	v, err := ParseMethod(string(b))
+	if err != nil {
+		return err
+	}
+	*m = v
+	return nil
+}
+
 // ParseMethod reads a method name.
 func ParseMethod(s string) (Method, error) {
 	for i, n := range methodNames {
@@ -60,20 +79,23 @@ func ParseMethod(s string) (Method, error) {
 
 // Config holds an optimizer's hyperparameters. Start from Defaults, which
 // gives PyTorch's defaults, and change what you need.
+//
+// In JSON (a checkpoint's ptrain.optimizer) the fields are named in lower
+// case as PyTorch's arguments: {"method": "adam", "lr": 0.001, ...}.
 type Config struct {
-	Method Method
-	LR     float64 // η
+	Method Method  `json:"method"`
+	LR     float64 `json:"lr"` // η
 	// Momentum is μ for SGD (default 0, as PyTorch's), for Momentum and
 	// Nesterov (default 0.9) and for RMSprop (default 0).
-	Momentum float64
+	Momentum float64 `json:"momentum"`
 	// Nesterov makes SGD's momentum Nesterov's (PyTorch's nesterov=True);
 	// it needs Momentum > 0.
-	Nesterov    bool
-	Alpha       float64 // RMSprop smoothing α (0.99)
-	Beta1       float64 // Adam β₁ (0.9)
-	Beta2       float64 // Adam β₂ (0.999)
-	Eps         float64 // ε (1e-8), added outside the square root
-	WeightDecay float64 // L2 coefficient λ on every parameter, biases included, as PyTorch's weight_decay: g ← g + λ·p; decoupled for AdamW (0.01)
+	Nesterov    bool    `json:"nesterov"`
+	Alpha       float64 `json:"alpha"`        // RMSprop smoothing α (0.99)
+	Beta1       float64 `json:"beta1"`        // Adam β₁ (0.9)
+	Beta2       float64 `json:"beta2"`        // Adam β₂ (0.999)
+	Eps         float64 `json:"eps"`          // ε (1e-8), added outside the square root
+	WeightDecay float64 `json:"weight_decay"` // L2 coefficient λ on every parameter, biases included, as PyTorch's weight_decay: g ← g + λ·p; decoupled for AdamW (0.01)
 }
 
 // Uses reports whether the method reads the named hyperparameter (the

@@ -40,10 +40,10 @@ func TestMatchesPyTorch(t *testing.T) {
 	for _, i := range []string{"0", "1"} {
 		x, y := f.Tensor("x"+i), f.Tensor("y"+i)
 		b := Batch[float64]{X: make([]float64, x.Shape[0]*x.Shape[1]), Y: make([]float64, y.Shape[0]*y.Shape[1]), N: x.Shape[0]}
-		if err := model.Decode(b.X, x.DType, x.Data); err != nil {
+		if err := safetensors.Decode(b.X, x.DType, x.Data); err != nil {
 			t.Fatal(err)
 		}
-		if err := model.Decode(b.Y, y.DType, y.Data); err != nil {
+		if err := safetensors.Decode(b.Y, y.DType, y.Data); err != nil {
 			t.Fatal(err)
 		}
 		batches = append(batches, b)

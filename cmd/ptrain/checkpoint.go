@@ -4,13 +4,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"maps"
 	"math"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
+	ckpt "github.com/ptrain/ptrain/checkpoint"
 	"github.com/ptrain/ptrain/data"
 	"github.com/ptrain/ptrain/model"
 	"github.com/ptrain/ptrain/model/num"
@@ -19,114 +20,248 @@ import (
 	"github.com/ptrain/ptrain/parallel"
 )
 
-// A checkpoint is one safetensors file: the model's dense.<i>.weight and
-// dense.<i>.bias (so that any safetensors reader sees a plain model), the
-// optimizer's state as optim.<buffer> in the parameter layout, and the
-// feature transform as data.scale / data.shift (F64). The metadata holds the
-// architecture, the full Config, where training stands, the class names
-// and provenance: everything needed to resume exactly, or to evaluate and
-// predict without the original flags.
+// A checkpoint is package checkpoint's file (see its doc): the model, the
+// optimizer and its state, task, classes, feature transform and progress.
+// The command adds its own metadata: the full Config (every flag), the
+// run's history and provenance. Everything needed to resume exactly, or to
+// evaluate and predict without the original flags; a checkpoint without
+// ptrain.config (saved from Go code) is accepted too, and then the flags
+// say what the file does not.
 const (
 	metaConfig   = "ptrain.config"
-	metaProgress = "ptrain.progress"
-	metaClasses  = "ptrain.classes"
-	metaTask     = "ptrain.task"
-	metaOutputs  = "ptrain.targets"
+	metaProgress = ckpt.MetaProgress
+	metaClasses  = ckpt.MetaClasses
+	metaTask     = ckpt.MetaTask
+	metaOutputs  = ckpt.MetaTargets
 	metaVersion  = "ptrain.version"
 	metaCreated  = "ptrain.created"
 	metaBackend  = "ptrain.blas"
-	metaTrained  = "ptrain.samples_seen"
 	metaHistory  = "ptrain.history" // every epoch's figures, as -metrics has them
 )
 
-// ckptProgress is parallel.Progress in JSON (which has no +Inf).
-type ckptProgress struct {
-	Epoch       int      `json:"epoch"`
-	Batch       int      `json:"batch"`
-	Step        int64    `json:"step"`
-	BestValLoss *float64 `json:"best_val_loss"`
-	BestEpoch   int      `json:"best_epoch"`
-	BadEpochs   int      `json:"bad_epochs"`
-}
-
-func toCkptProgress(p parallel.Progress, step int64) ckptProgress {
-	c := ckptProgress{Epoch: p.Epoch, Batch: p.Batch, Step: step, BestEpoch: p.BestEpoch, BadEpochs: p.BadEpochs}
-	if !math.IsInf(p.BestValLoss, 0) && !math.IsNaN(p.BestValLoss) {
-		v := p.BestValLoss
-		c.BestValLoss = &v
-	}
-	return c
-}
-
-func (c ckptProgress) progress() parallel.Progress {
-	p := parallel.Progress{Epoch: c.Epoch, Batch: c.Batch, BestEpoch: c.BestEpoch, BadEpochs: c.BadEpochs, BestValLoss: math.Inf(1)}
-	if c.BestValLoss != nil {
-		p.BestValLoss = *c.BestValLoss
-	}
-	return p
-}
-
-// checkpoint is what a checkpoint file holds, decoded.
+// checkpoint is a checkpoint file as the command reads it: decoded and
+// checked by package checkpoint, plus the command's own metadata.
 type checkpoint struct {
 	path      string
 	file      *safetensors.File
 	spec      model.Spec // from the metadata, checked against the tensors
-	dtype     string     // of the weights: F32 or F64
-	cfg       Config
-	progress  ckptProgress
+	dtype     string     // of the weights: F32 or F64, read once, here
+	cfg       Config     // the defaults when hasConfig is false
+	hasConfig bool       // the file has ptrain.config: the ptrain command wrote it
+	optimizer *optim.Config
+	progress  parallel.Progress
 	classes   []string
-	task      string
+	task      string // "" when the file does not say
 	transform data.Transform
 	history   []epochRow // nil in checkpoints older than ptrain.history
+	lib       any        // *ckpt.Checkpoint[T], T as dtype says
 }
 
 // saveCheckpoint writes the model, optimizer and run state to path
 // atomically: a crash mid-write leaves the previous checkpoint intact.
+// Everything is checked as a load checks it first.
 func saveCheckpoint[T num.Float](path string, m *model.Model[T], opt *optim.Optimizer[T], cfg Config, prog parallel.Progress, ds *data.Dataset, tf data.Transform, history []epochRow) error {
-	tensors := m.Tensors()
-	st := opt.State()
-	for _, name := range slices.Sorted(maps.Keys(st.Buffers)) {
-		tensors = append(tensors, safetensors.Tensor{Name: "optim." + name, DType: num.DType[T](), Shape: []int{len(st.Buffers[name])}, Data: model.Encode(st.Buffers[name])})
-	}
-	if tf.Scale != nil {
-		tensors = append(tensors, safetensors.Tensor{Name: "data.scale", DType: "F64", Shape: []int{len(tf.Scale)}, Data: model.Encode(tf.Scale)})
-	}
-	if tf.Shift != nil {
-		tensors = append(tensors, safetensors.Tensor{Name: "data.shift", DType: "F64", Shape: []int{len(tf.Shift)}, Data: model.Encode(tf.Shift)})
-	}
-	meta := m.Metadata()
 	js := func(v any) string { b, _ := json.Marshal(v); return string(b) }
 	cfg.Data = absData(cfg.Data)
-	meta[metaConfig] = js(cfg)
-	meta[metaProgress] = js(toCkptProgress(prog, st.Step))
-	meta[metaTask] = ds.Task.String()
-	if ds.Task == data.Classification {
-		meta[metaClasses] = js(ds.Classes)
-	} else {
-		meta[metaOutputs] = fmt.Sprint(ds.Outputs)
-	}
 	if history == nil {
 		history = []epochRow{}
 	}
-	meta[metaHistory] = js(history)
-	meta[metaVersion] = version
-	meta[metaCreated] = time.Now().UTC().Format(time.RFC3339)
-	meta[metaBackend] = num.Backend() + ", " + runtime.Version()
-	if _, err := decodeCheckpoint(path, &safetensors.File{Metadata: meta, Tensors: tensors}, true); err != nil {
-		return fmt.Errorf("refusing to write a checkpoint that could not be read back: %w", err)
+	c := &ckpt.Checkpoint[T]{Model: m, Optimizer: opt, Task: ckpt.Task(ds.Task.String()), Transform: tf, Progress: prog, Meta: map[string]string{
+		metaConfig:  js(cfg),
+		metaHistory: js(history),
+		metaVersion: version,
+		metaCreated: time.Now().UTC().Format(time.RFC3339),
+		metaBackend: num.Backend() + ", " + runtime.Version(),
+	}}
+	if ds.Task == data.Classification {
+		c.Classes = ds.Classes
 	}
-	return writeFileAtomic(path, func(w io.Writer) error { return safetensors.Write(w, tensors, meta) })
+	f, err := ckpt.Encode(c) // package checkpoint's checks
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	// The command's own, without a copy of the model.
+	oc := opt.Config()
+	ck := &checkpoint{path: path, file: f, cfg: defaultConfig(), dtype: num.DType[T](), spec: m.Spec, optimizer: &oc, progress: prog}
+	if err = ck.parseConfig(); err == nil {
+		err = ck.checkOwn()
+	}
+	if err != nil {
+		return fmt.Errorf("%s: refusing to write a checkpoint that could not be read back: %w", path, err)
+	}
+	return writeFileAtomic(path, func(w io.Writer) error { return safetensors.Write(w, f.Tensors, f.Metadata) })
 }
 
-// readCheckpoint reads a checkpoint written by saveCheckpoint and checks
-// all of it (see decodeCheckpoint). Every problem is reported with the
-// file's name.
+// readCheckpoint reads a checkpoint and checks all of it (see
+// decodeCheckpoint). Every problem is reported with the file's name.
 func readCheckpoint(path string) (*checkpoint, error) {
 	f, err := safetensors.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	return decodeCheckpoint(path, f, true)
+	return decodeCheckpoint(path, f)
+}
+
+// decodeCheckpoint checks everything f says — package checkpoint's checks,
+// then the stored config and history — and decodes it with the element
+// type of its weights. Every load path goes through it (info, eval,
+// predict, -resume, -init), and so does every checkpoint before it is
+// written, so ptrain never writes what it would refuse to read.
+func decodeCheckpoint(path string, f *safetensors.File) (*checkpoint, error) {
+	ck := &checkpoint{path: path, file: f, cfg: defaultConfig()}
+	if err := ck.decode(); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return ck, nil
+}
+
+func (ck *checkpoint) decode() error {
+	f := ck.file
+	if err := ck.parseConfig(); err != nil {
+		return err
+	}
+	if ck.hasConfig {
+		if err := upgradeOptimizer(f, &ck.cfg); err != nil {
+			return err
+		}
+	}
+	dtype, err := ckpt.Check(f)
+	if err != nil {
+		return err
+	}
+	ck.dtype = dtype
+	if dtype == "F64" {
+		err = decodeAs[float64](ck)
+	} else {
+		err = decodeAs[float32](ck)
+	}
+	if err != nil {
+		return err
+	}
+	return ck.checkOwn()
+}
+
+// parseConfig reads ptrain.config, if the file has one.
+func (ck *checkpoint) parseConfig() error {
+	s, ok := ck.file.Metadata[metaConfig]
+	if !ok {
+		return nil
+	}
+	if err := json.Unmarshal([]byte(s), &ck.cfg); err != nil {
+		return fmt.Errorf("metadata %q: %v", metaConfig, err)
+	}
+	ck.hasConfig = true
+	return nil
+}
+
+// checkOwn checks the command's own metadata, the config and the history,
+// against what package checkpoint decoded.
+func (ck *checkpoint) checkOwn() error {
+	f := ck.file
+	if ck.hasConfig {
+		if err := checkStoredConfig(&ck.cfg, ck.dtype, ck.spec); err != nil {
+			return fmt.Errorf("metadata %q: %w", metaConfig, err)
+		}
+		if oc, _ := optimizerConfig(&ck.cfg); ck.optimizer != nil && !sameOptimizer(oc, *ck.optimizer) {
+			return fmt.Errorf("metadata %q says %s, %q says %s", ckpt.MetaOptimizer, describeOptimizer(*ck.optimizer), metaConfig, describeOptimizer(oc))
+		}
+	}
+	if s, ok := f.Metadata[metaHistory]; ok { // older checkpoints have none
+		if err := json.Unmarshal([]byte(s), &ck.history); err != nil {
+			return fmt.Errorf("metadata %q: %v", metaHistory, err)
+		}
+	}
+	for i, row := range ck.history {
+		if row.Epoch < 1 || (i > 0 && row.Epoch <= ck.history[i-1].Epoch) || row.Epoch > ck.progress.Epoch {
+			return fmt.Errorf("metadata %q: row %d is for epoch %d: want increasing epochs from 1 to %d", metaHistory, i+1, row.Epoch, ck.progress.Epoch)
+		}
+	}
+	return nil
+}
+
+// decodeAs decodes the checkpoint with element type T.
+func decodeAs[T num.Float](ck *checkpoint) error {
+	c, err := ckpt.Decode[T](ck.file)
+	if err != nil {
+		return err
+	}
+	ck.lib, ck.spec, ck.progress, ck.classes, ck.task, ck.transform = c, c.Model.Spec, c.Progress, c.Classes, string(c.Task), c.Transform
+	if c.Optimizer != nil {
+		oc := c.Optimizer.Config()
+		ck.optimizer = &oc
+	}
+	return nil
+}
+
+// upgradeOptimizer gives a checkpoint written before ptrain.optimizer its
+// optimizer's settings, from its config, so that its state loads.
+func upgradeOptimizer(f *safetensors.File, cfg *Config) error {
+	if _, ok := f.Metadata[ckpt.MetaOptimizer]; ok || !slices.ContainsFunc(f.Tensors, func(t safetensors.Tensor) bool { return strings.HasPrefix(t.Name, "optim.") }) {
+		return nil
+	}
+	oc, err := optimizerConfig(cfg)
+	if err != nil {
+		return fmt.Errorf("metadata %q: %w", metaConfig, err)
+	}
+	b, err := json.Marshal(oc)
+	if err != nil {
+		return fmt.Errorf("metadata %q: %w", metaConfig, err)
+	}
+	f.Metadata[ckpt.MetaOptimizer] = string(b)
+	return nil
+}
+
+// decoded is the checkpoint as package checkpoint built it, with element
+// type T (the one ck.dtype names: the command chooses T by it).
+func decoded[T num.Float](ck *checkpoint) (*ckpt.Checkpoint[T], error) {
+	c, ok := ck.lib.(*ckpt.Checkpoint[T])
+	if !ok {
+		return nil, fmt.Errorf("%s: the weights are %s, not %s", ck.path, ck.dtype, num.DType[T]())
+	}
+	return c, nil
+}
+
+// loadModel is the checkpoint's model, with element type T.
+func loadModel[T num.Float](ck *checkpoint) (*model.Model[T], error) {
+	c, err := decoded[T](ck)
+	if err != nil {
+		return nil, err
+	}
+	return c.Model, nil
+}
+
+// classNames names the outputs of a classification model: the stored
+// class names, else their indices.
+func (ck *checkpoint) classNames() []string {
+	if ck.classes != nil {
+		return ck.classes
+	}
+	n := max(ck.spec.Outputs(), 2) // one sigmoid output for two classes
+	names := make([]string, n)
+	for i := range names {
+		names[i] = strconv.Itoa(i)
+	}
+	return names
+}
+
+// isClassifier reports whether the checkpoint's outputs are classes: as
+// its task says, or, in a file that does not say, by its output
+// activation (softmax or sigmoid).
+func (ck *checkpoint) isClassifier() bool {
+	if ck.task != "" {
+		return ck.task == "classification"
+	}
+	act := ck.spec.Layers[len(ck.spec.Layers)-1].Act.Kind
+	return act == model.Softmax || act == model.Sigmoid
+}
+
+// checkTask refuses data of another task than the checkpoint's (a nil
+// checkpoint, or one that does not say, takes any).
+func (ck *checkpoint) checkTask(ds *data.Dataset) error {
+	if ck == nil || ck.task == "" || ck.task == ds.Task.String() {
+		return nil
+	}
+	return errUsage{fmt.Errorf("%s: the model is for %s, the data (%s) is for %v", ck.path, ck.task, ds.Name, ds.Task)}
 }
 
 // applyTransform gives ds the feature transform the model was trained
@@ -142,39 +277,6 @@ func (ck *checkpoint) applyTransform(ds *data.Dataset) error {
 	return nil
 }
 
-// loadModel builds the checkpoint's model with element type T.
-func loadModel[T num.Float](ck *checkpoint) (*model.Model[T], error) {
-	m, err := model.FromFile[T](ck.file)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", ck.path, err)
-	}
-	return m, nil
-}
-
-// loadOptimizerState restores optim.* tensors into opt.
-func loadOptimizerState[T num.Float](ck *checkpoint, opt *optim.Optimizer[T]) error {
-	st := optim.State[T]{Step: ck.progress.Step, Buffers: map[string][]T{}}
-	for _, t := range ck.file.Tensors {
-		name, ok := strings.CutPrefix(t.Name, "optim.")
-		if !ok {
-			continue
-		}
-		n := 0
-		if len(t.Shape) == 1 {
-			n = t.Shape[0]
-		}
-		buf := make([]T, n)
-		if err := model.Decode(buf, t.DType, t.Data); err != nil {
-			return fmt.Errorf("%s: tensor %q: %w", ck.path, t.Name, err)
-		}
-		st.Buffers[name] = buf
-	}
-	if err := opt.LoadState(st); err != nil {
-		return fmt.Errorf("%s: %w", ck.path, err)
-	}
-	return nil
-}
-
 // initFrom loads -init weights: any safetensors file with the model's
 // tensor names (dense.<i>.weight (out, in), conv.<i>.weight (out, in, kh,
 // kw), bn.<i>.running_mean, …), F32 or F64, including one written by
@@ -185,7 +287,7 @@ func initFrom[T num.Float](m *model.Model[T], path string) error {
 		return fmt.Errorf("-init: %w", err)
 	}
 	if _, ok := f.Metadata[model.MetaArch]; ok { // a ptrain file: check all it says
-		if _, err := decodeCheckpoint(path, f, false); err != nil {
+		if _, err := decodeCheckpoint(path, f); err != nil {
 			return fmt.Errorf("-init: %w", err)
 		}
 	}
@@ -203,4 +305,27 @@ func initFrom[T num.Float](m *model.Model[T], path string) error {
 			path, err, strings.Join(want, ", "), strings.Join(found, ", "))
 	}
 	return nil
+}
+
+// startFrom is a run's optimizer and progress: the checkpoint's when
+// resuming one (its optimizer, with its state, is the one oc describes;
+// a checkpoint of weights alone gets a new one), else new ones.
+func startFrom[T num.Float](ck *checkpoint, oc optim.Config, m *model.Model[T]) (*optim.Optimizer[T], parallel.Progress, error) {
+	start := parallel.Progress{BestValLoss: math.Inf(1)}
+	if ck == nil {
+		opt, err := optim.New[T](oc, len(m.Params))
+		return opt, start, err
+	}
+	c, err := decoded[T](ck)
+	if err != nil {
+		return nil, start, err
+	}
+	if c.Optimizer == nil {
+		opt, err := optim.New[T](oc, len(m.Params))
+		return opt, c.Progress, err
+	}
+	if !sameOptimizer(c.Optimizer.Config(), oc) {
+		return nil, start, fmt.Errorf("-resume %s: the checkpoint's optimizer is %s, the run's %s", ck.path, describeOptimizer(c.Optimizer.Config()), describeOptimizer(oc))
+	}
+	return c.Optimizer, c.Progress, nil
 }

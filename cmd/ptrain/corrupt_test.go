@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	ckpt "github.com/ptrain/ptrain/checkpoint"
 	"github.com/ptrain/ptrain/model/safetensors"
 )
 
@@ -109,6 +110,12 @@ var corruptions = []struct {
 		f.Metadata[metaHistory] = `[{"epoch":1},{"epoch":5}]`
 	}},
 	{name: "history-not-json", want: `metadata "ptrain.history"`, meta: func(f *safetensors.File) { f.Metadata[metaHistory] = "[{" }},
+	{name: "optimizer-lies", want: `"ptrain.optimizer": sgd keeps the state none, the file has optim.exp_avg, optim.exp_avg_sq`, meta: func(f *safetensors.File) {
+		f.Metadata[ckpt.MetaOptimizer] = `{"method":"sgd","lr":0.01}`
+	}},
+	{name: "optimizer-disagrees", want: `metadata "ptrain.optimizer" says adam lr 0.5 betas (0.9, 0.999) eps 1e-08, "ptrain.config" says adam lr 0.001`, meta: func(f *safetensors.File) {
+		f.Metadata[ckpt.MetaOptimizer] = `{"method":"adam","lr":0.5,"beta1":0.9,"beta2":0.999,"eps":1e-8}`
+	}},
 	{name: "best-epoch-ahead", want: "best epoch 9 outside [0, 1]", meta: func(f *safetensors.File) {
 		f.Metadata[metaProgress] = `{"epoch":1,"best_epoch":9}`
 	}},

@@ -1,18 +1,12 @@
 package main
 
 import (
-	"bytes"
-	"compress/gzip"
 	"context"
-	"encoding/csv"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"math"
 	"os"
-	"slices"
-	"strconv"
 	"strings"
 	"text/tabwriter"
 
@@ -86,6 +80,9 @@ func cmdEval(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if !ck.hasConfig && *dataSpec == "" {
+		return errUsage{fmt.Errorf("-data: %s has no %q (it was saved from Go code or by Model.SaveFile), so the data it was trained on is unknown: give -data", *path, metaConfig)}
+	}
 	set := given(fs)
 	c := ck.cfg
 	if set["label"] {
@@ -110,7 +107,10 @@ func cmdEval(ctx context.Context, args []string, stderr io.Writer) error {
 	if split == "training" {
 		fmt.Fprintf(stderr, "ptrain eval: note: the run held out no test split (-test 0), so these are the %d samples it was trained on, not a test score; give -data with held-out data\n", ds.N)
 	}
-	if ck.task == "regression" {
+	if err := ck.checkTask(ds); err != nil {
+		return err
+	}
+	if ds.Task == data.Regression {
 		var rm regressionMetrics
 		if ck.dtype == "F64" {
 			rm, err = evaluateRegression[float64](ck, ds)
@@ -141,9 +141,12 @@ func cmdEval(ctx context.Context, args []string, stderr io.Writer) error {
 // without one, the split the run held out. split says which: "test",
 // "all" (other data, whole) or "training" (the run held out nothing).
 func checkpointData(ck *checkpoint, c *Config, spec string) (*data.Dataset, string, error) {
-	own := spec == "" || absData(spec) == absData(ck.cfg.Data)
+	own := ck.hasConfig && (spec == "" || absData(spec) == absData(ck.cfg.Data))
 	if spec != "" {
 		c.Data = spec
+	}
+	if strings.HasPrefix(c.Data, "csv:") && ck.task != "" {
+		c.Task = ck.task // a CSV's labels are read as the model's task
 	}
 	all, test, err := loadDataset(c, ck.classes)
 	if err != nil {
@@ -175,6 +178,9 @@ func evaluate[T num.Float](ctx context.Context, ck *checkpoint, ds *data.Dataset
 	}
 	if ds.Features != m.Spec.Inputs {
 		return parallel.Metrics{}, fmt.Errorf("%s has %d features, the model takes %d", ds.Name, ds.Features, m.Spec.Inputs)
+	}
+	if err := ds.TargetWidth(m.Spec.Outputs()); err != nil {
+		return parallel.Metrics{}, fmt.Errorf("%s: %w", ck.path, err)
 	}
 	loss := model.DefaultLoss(m.Spec)
 	if ck.cfg.Loss != "" {
@@ -343,247 +349,4 @@ func printMetrics(w io.Writer, ds *data.Dataset, split string, m parallel.Metric
 		fmt.Fprintln(tw)
 	}
 	return tw.Flush()
-}
-
-const predictExamples = `
-Examples:
-  ptrain predict -model ptrain.safetensors -input rows.csv -csv-header=false
-  ptrain predict -model iris.safetensors -input iris.csv -csv-skip 1 -csv-header=false   # the training file: its label column is dropped
-  cat rows.csv | ptrain predict -model ptrain.safetensors -input - -csv-header=false
-  ptrain predict -model mnist.safetensors -input t10k-images-idx3-ubyte.gz -output predictions.csv
-`
-
-// cmdPredict is "ptrain predict".
-func cmdPredict(ctx context.Context, args []string, stderr io.Writer) error {
-	fs := flag.NewFlagSet("predict", flag.ContinueOnError)
-	path := fs.String("model", "", "checkpoint (required)")
-	input := fs.String("input", "", "CSV rows, or an IDX image file (gzip or raw); - for stdin (required)")
-	output := fs.String("output", "", "write the predictions here instead of stdout")
-	co := csvFlags{header: true, delim: ","}
-	co.bind(fs, "the label column(s), as for train (default: the training run's -label, else the last column): dropped when the rows have them, so the training file itself can be the input")
-	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: ptrain predict -model CKPT -input FILE [flags]\n\nWrites one CSV row per input: the predicted class and every class probability, or the regression outputs.\nThe CSV flags mean what they mean for train.\n\nFlags:\n")
-		fs.PrintDefaults()
-		fmt.Fprint(fs.Output(), predictExamples)
-	}
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if *path == "" || *input == "" {
-		return errUsage{fmt.Errorf("-model CKPT and -input FILE are required (see ptrain predict -h)")}
-	}
-	comma, err := delimiter(co.delim)
-	if err != nil {
-		return errUsage{err}
-	}
-	if co.skip < 0 {
-		return errUsage{fmt.Errorf("-csv-skip %d: must be ≥ 0", co.skip)}
-	}
-	if *output != "" {
-		if err := checkOutput("-output", *output); err != nil {
-			return err
-		}
-	}
-	ck, err := readCheckpoint(*path)
-	if err != nil {
-		return err
-	}
-	if !given(fs)["label"] {
-		co.label = ck.cfg.Label
-	}
-	ds, err := predictInput(ck, *input, co, comma, ck.spec.Inputs) // the spec readCheckpoint checked
-	if err != nil {
-		return err
-	}
-	write := func(w io.Writer) error {
-		if ck.dtype == "F64" {
-			return predict[float64](ck, ds, w)
-		}
-		return predict[float32](ck, ds, w)
-	}
-	if *output == "" {
-		return write(os.Stdout)
-	}
-	return writeFileAtomic(*output, write) // whole, or not at all
-}
-
-// predictInput reads IDX images or CSV feature rows from path ("-" is
-// stdin) and applies the checkpoint's feature transform.
-func predictInput(ck *checkpoint, path string, co csvFlags, comma rune, inputs int) (*data.Dataset, error) {
-	name := path
-	var raw []byte
-	if path == "-" {
-		name = "stdin"
-		b, err := io.ReadAll(os.Stdin)
-		if err != nil {
-			return nil, fmt.Errorf("-input -: %w", err)
-		}
-		if len(b) >= 2 && b[0] == 0x1f && b[1] == 0x8b {
-			z, err := gzip.NewReader(bytes.NewReader(b))
-			if err != nil {
-				return nil, fmt.Errorf("stdin: %w", err)
-			}
-			if b, err = io.ReadAll(z); err != nil {
-				return nil, fmt.Errorf("stdin: %w", err)
-			}
-		}
-		raw = b
-	}
-	var ds *data.Dataset
-	var x *data.IDX
-	var err error
-	if raw != nil {
-		x, err = data.ReadIDX(bytes.NewReader(raw), name)
-	} else {
-		x, err = data.ReadIDXFile(path)
-	}
-	var fe *data.FormatError
-	switch {
-	case err == nil:
-		n := x.Dims[0]
-		ds = &data.Dataset{Name: name, N: n, Features: len(x.Data) / n, U8: x.Data}
-	case !errors.As(err, &fe) || !strings.Contains(fe.Msg, "magic"):
-		return nil, err
-	default: // not IDX: CSV rows
-		var r io.Reader = bytes.NewReader(raw)
-		if raw == nil {
-			rc, err := data.OpenMaybeGzip(path)
-			if err != nil {
-				return nil, err
-			}
-			defer rc.Close()
-			r = rc
-		}
-		if ds, err = predictCSV(r, name, co, comma, inputs); err != nil {
-			return nil, err
-		}
-	}
-	if err := ck.applyTransform(ds); err != nil {
-		return nil, err
-	}
-	return ds, nil
-}
-
-// predictCSV reads feature rows: every column, less the label column(s)
-// when the rows have them — a header column named like the label, or, by
-// index (the last column by default), one column more than the model takes.
-func predictCSV(r io.Reader, name string, co csvFlags, comma rune, inputs int) (*data.Dataset, error) {
-	opt := data.CSVOptions{Comma: comma, Skip: co.skip, Header: co.header, NoLabel: true}
-	parts := strings.Split(co.label, ",")
-	if co.header && len(parts) == 1 && !isInt(co.label) {
-		opt.Label = co.label // skipped if the header has it, never parsed
-	}
-	ds, err := data.ReadCSV(r, name, opt)
-	var fe *data.FormatError
-	if errors.As(err, &fe) {
-		return nil, fmt.Errorf("%w (read with -csv-skip %d, -csv-header=%v; the flags mean what they mean for train)", err, co.skip, co.header)
-	}
-	if err != nil {
-		return nil, err
-	}
-	if ds.Features == inputs {
-		return ds, nil
-	}
-	if cols := labelIndices(parts, ds.Columns, ds.Features); cols != nil && ds.Features-len(cols) == inputs {
-		dropColumns(ds, cols)
-		return ds, nil
-	}
-	return nil, fmt.Errorf("%s: %d columns per row, the model takes %d features (with the label column %q dropped it would be %d; check -label, -csv-header and -csv-skip)",
-		name, ds.Features, inputs, co.label, ds.Features-len(parts))
-}
-
-// labelIndices resolves label column specs (names in columns, or indices,
-// negative from the end; "" is the last column) over width columns, or
-// returns nil if some cannot be resolved.
-func labelIndices(parts, columns []string, width int) []int {
-	var cols []int
-	for _, p := range parts {
-		p = strings.TrimSpace(p)
-		if p == "" {
-			p = "-1"
-		}
-		c := slices.Index(columns, p)
-		if i, err := strconv.Atoi(p); err == nil {
-			if c = i; i < 0 {
-				c = i + width
-			}
-		}
-		if c < 0 || c >= width || slices.Contains(cols, c) {
-			return nil
-		}
-		cols = append(cols, c)
-	}
-	return cols
-}
-
-// dropColumns removes the columns cols from ds's float rows.
-func dropColumns(ds *data.Dataset, cols []int) {
-	keep := make([]bool, ds.Features)
-	for j := range keep {
-		keep[j] = !slices.Contains(cols, j)
-	}
-	f := ds.F64[:0]
-	for i := 0; i < ds.N; i++ {
-		for j, k := range keep {
-			if k {
-				f = append(f, ds.F64[i*ds.Features+j])
-			}
-		}
-	}
-	var names []string
-	for j, c := range ds.Columns {
-		if keep[j] {
-			names = append(names, c)
-		}
-	}
-	ds.F64, ds.Columns, ds.Features = f, names, ds.Features-len(cols)
-}
-
-func isInt(s string) bool { _, err := strconv.Atoi(strings.TrimSpace(s)); return err == nil }
-
-func predict[T num.Float](ck *checkpoint, ds *data.Dataset, w io.Writer) error {
-	m, err := loadModel[T](ck)
-	if err != nil {
-		return err
-	}
-	if ds.Features != m.Spec.Inputs {
-		return fmt.Errorf("%s: %d features per row, the model takes %d", ds.Name, ds.Features, m.Spec.Inputs)
-	}
-	out := m.Spec.Outputs()
-	cw := csv.NewWriter(w)
-	head := []string{"row"}
-	classes := ck.task == "classification"
-	if classes {
-		head = append(head, "class")
-		if out == 1 {
-			head = append(head, "p_"+ck.classes[len(ck.classes)-1])
-		} else {
-			for _, c := range ck.classes {
-				head = append(head, "p_"+c)
-			}
-		}
-	} else {
-		for j := 0; j < out; j++ {
-			head = append(head, "y"+strconv.Itoa(j))
-		}
-	}
-	if err := cw.Write(head); err != nil {
-		return err
-	}
-	rec := make([]string, 0, len(head))
-	err = forEachPrediction(m, ds, func(i int, row []T) error {
-		rec = append(rec[:0], strconv.Itoa(i))
-		if classes {
-			rec = append(rec, ck.classes[model.Class(row)])
-		}
-		for _, v := range row {
-			rec = append(rec, strconv.FormatFloat(float64(v), 'g', 6, 64))
-		}
-		return cw.Write(rec)
-	})
-	if err != nil {
-		return err
-	}
-	cw.Flush()
-	return cw.Error()
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	ckpt "github.com/ptrain/ptrain/checkpoint"
 	"github.com/ptrain/ptrain/model"
 	"github.com/ptrain/ptrain/model/safetensors"
 )
@@ -20,17 +21,8 @@ func cmdInfo(args []string, stderr io.Writer) error {
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: ptrain info [-json] FILE\n\nPrints a checkpoint's architecture, parameter count, classes and training provenance,\nand the tensors (name, dtype, shape) of any safetensors file.\n\nExample:\n  ptrain info ptrain.safetensors\n")
 	}
-	fs.SetOutput(io.Discard)
-	if err := fs.Parse(args); err != nil {
-		if err == flag.ErrHelp {
-			fs.SetOutput(os.Stdout)
-			fs.Usage()
-			return errHelp
-		}
-		return errUsage{err}
-	}
-	if fs.NArg() != 1 {
-		return errUsage{fmt.Errorf("want one checkpoint path (see ptrain info -h)")}
+	if err := parseArgs(fs, args, "one checkpoint path"); err != nil {
+		return err
 	}
 	path := fs.Arg(0)
 	b, err := safetensors.ReadFile(path)
@@ -38,29 +30,30 @@ func cmdInfo(args []string, stderr io.Writer) error {
 		return err
 	}
 	// Any safetensors file is listed; a ptrain model also gets its layers,
-	// after a check of everything it says (as every load path does).
-	dtype := ""
+	// after a check of everything it says (as every load path does), with
+	// the element type of its weights.
+	var ck *checkpoint
+	merr := fmt.Errorf("no %q in the metadata: the architecture is unknown", model.MetaArch)
 	if _, ok := b.Metadata[model.MetaArch]; ok {
-		ck, err := decodeCheckpoint(path, b, false)
-		if err != nil {
+		if ck, err = decodeCheckpoint(path, b); err != nil {
 			return err
 		}
-		dtype = ck.dtype
+		merr = nil
 	}
-	m, merr := model.FromFile[float64](b)
 	if *asJSON {
-		return printJSON(os.Stdout, infoJSON(path, b, m, merr, dtype))
+		return printJSON(os.Stdout, infoJSON(path, b, ck, merr))
 	}
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "file\t%s\n", path)
 	if merr != nil {
 		fmt.Fprintf(tw, "model\tnone: %v\n", merr)
 	} else {
-		fmt.Fprintf(tw, "architecture\t%s\n", m.Spec)
-		fmt.Fprintf(tw, "parameters\t%d (%s)\n", len(m.Params), dtype)
-		summary(tw, m.Layout)
+		layout, _ := ck.spec.Layout() // checked by decodeCheckpoint
+		fmt.Fprintf(tw, "architecture\t%s\n", ck.spec)
+		fmt.Fprintf(tw, "parameters\t%d (%s)\n", layout.NumParams, ck.dtype)
+		summary(tw, layout)
 	}
-	for _, k := range []string{metaTask, metaClasses, metaOutputs, metaProgress, metaCreated, metaVersion, metaBackend, metaConfig} {
+	for _, k := range []string{metaTask, metaClasses, metaOutputs, ckpt.MetaOptimizer, metaProgress, metaCreated, metaVersion, metaBackend, metaConfig} {
 		if v, ok := b.Metadata[k]; ok {
 			fmt.Fprintf(tw, "%s\t%s\n", strings.TrimPrefix(k, "ptrain."), v)
 		}
@@ -74,7 +67,7 @@ func cmdInfo(args []string, stderr io.Writer) error {
 
 // infoJSON is info's JSON object. Metadata values that hold JSON (the
 // config, the progress, the classes) are nested as JSON, not as strings.
-func infoJSON(path string, f *safetensors.File, m *model.Model[float64], merr error, dtype string) map[string]any {
+func infoJSON(path string, f *safetensors.File, ck *checkpoint, merr error) map[string]any {
 	type tensor struct {
 		Name  string `json:"name"`
 		DType string `json:"dtype"`
@@ -88,7 +81,7 @@ func infoJSON(path string, f *safetensors.File, m *model.Model[float64], merr er
 	if merr != nil {
 		obj["model_error"] = merr.Error()
 	} else {
-		obj["arch"], obj["parameters"], obj["dtype"] = m.Spec.String(), len(m.Params), dtype
+		obj["arch"], obj["parameters"], obj["dtype"] = ck.spec.String(), ck.spec.NumParams(), ck.dtype
 	}
 	meta := map[string]any{}
 	for k, v := range f.Metadata {

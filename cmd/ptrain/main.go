@@ -180,8 +180,12 @@ var errHelp = flag.ErrHelp
 
 // parseFlags parses args into fs, printing nothing but the help text for
 // -h: a bad flag becomes one errUsage line (the flag package would print
-// the whole usage after it).
-func parseFlags(fs *flag.FlagSet, args []string) error {
+// the whole usage after it). Arguments other than flags are refused.
+func parseFlags(fs *flag.FlagSet, args []string) error { return parseArgs(fs, args, "") }
+
+// parseArgs is parseFlags for a command that takes one argument after its
+// flags (info takes the file), which arg describes; "" is none.
+func parseArgs(fs *flag.FlagSet, args []string, arg string) error {
 	fs.SetOutput(io.Discard)
 	err := fs.Parse(args)
 	if errors.Is(err, flag.ErrHelp) {
@@ -192,8 +196,15 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 	if err != nil {
 		return errUsage{fmt.Errorf("%v (see ptrain %s -h)", err, fs.Name())}
 	}
-	if fs.NArg() > 0 {
-		return errUsage{fmt.Errorf("unexpected argument %q (flags come as -name value; see ptrain %s -h)", fs.Arg(0), fs.Name())}
+	n := 0
+	if arg != "" {
+		n = 1
+	}
+	switch {
+	case fs.NArg() > n:
+		return errUsage{fmt.Errorf("unexpected argument %q (flags come as -name value, first; see ptrain %s -h)", fs.Arg(n), fs.Name())}
+	case fs.NArg() < n:
+		return errUsage{fmt.Errorf("want %s after the flags (see ptrain %s -h)", arg, fs.Name())}
 	}
 	return nil
 }

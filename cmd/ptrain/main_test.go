@@ -282,6 +282,8 @@ func TestBadInputExitsNonZeroWithOneMessage(t *testing.T) {
 		{[]string{"predict", "-model", "garbage.safetensors"}, "-input FILE are required"},
 		{[]string{"info"}, "want one checkpoint path"},
 		{[]string{"info", "garbage.safetensors"}, "garbage.safetensors"},
+		{[]string{"info", "-nosuchflag", "garbage.safetensors"}, "flag provided but not defined: -nosuchflag (see ptrain info -h)"},
+		{[]string{"info", "a.safetensors", "b.safetensors"}, `unexpected argument "b.safetensors"`},
 	} {
 		_, errs, code := ptrain(t, dir, tc.args...)
 		if code == 0 || !strings.Contains(errs, tc.want) {

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+
+	"github.com/ptrain/ptrain/model/safetensors"
 )
 
 // Every file ptrain writes (checkpoints, metrics, plots, predictions) is
@@ -38,48 +40,22 @@ func remember(name string) {
 	temps.names[name] = true
 }
 
-// writeFileAtomic writes what write produces to path through a temporary
-// file, fsyncs it, renames it over path and fsyncs the directory: when it
-// returns, the file is durable.
+// writeFileAtomic is safetensors.WriteFileAtomic with this process's
+// temporary files on the list removeTemps removes.
 func writeFileAtomic(path string, write func(io.Writer) error) error {
-	dir := filepath.Dir(path)
-	temps.Lock()
-	tmp, err := os.CreateTemp(dir, tempPrefix(path)+"*")
-	if err == nil {
-		remember(tmp.Name())
-	}
-	temps.Unlock()
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	defer func() {
-		forget(tmp.Name())
-		os.Remove(tmp.Name()) // after the rename this fails harmlessly
-	}()
-	err = write(tmp)
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(tmp.Name(), 0o644) // CreateTemp makes it 0600
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if d, err := os.Open(dir); err == nil { // make the rename itself durable
-		_ = d.Sync()
-		d.Close()
-	}
-	return nil
+	return safetensors.AtomicWriter{
+		CreateTemp: func(dir, pattern string) (*os.File, error) {
+			temps.Lock()
+			defer temps.Unlock()
+			tmp, err := os.CreateTemp(dir, pattern)
+			if err == nil {
+				remember(tmp.Name())
+			}
+			return tmp, err
+		},
+		Done: forget,
+	}.WriteFile(path, write)
 }
-
-func tempPrefix(path string) string { return "." + filepath.Base(path) + ".tmp" }
 
 // removeTemps removes the temporary files this process has open, and its
 // lock files, for an exit in the middle of a write. It keeps the mutex: no
@@ -95,7 +71,7 @@ func removeTemps() {
 // path and returns their names. Call it only while holding path's lock,
 // so that they cannot be a live run's.
 func removeStaleTemps(path string) ([]string, error) {
-	dir, prefix := filepath.Dir(path), tempPrefix(path)
+	dir, prefix := filepath.Dir(path), safetensors.TempPrefix(path)
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, err
@@ -164,7 +140,7 @@ func checkOutput(flag, path string, exts ...string) error {
 	if !fi.IsDir() {
 		return errUsage{fmt.Errorf("%s %s: %s is not a directory", flag, path, dir)}
 	}
-	probe, err := os.CreateTemp(dir, tempPrefix(path)+"*")
+	probe, err := os.CreateTemp(dir, safetensors.TempPrefix(path)+"*")
 	if err != nil {
 		return errUsage{fmt.Errorf("%s %s: cannot create files in %s: %v", flag, path, dir, errors.Unwrap(err))}
 	}

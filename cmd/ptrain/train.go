@@ -97,6 +97,9 @@ func parseTrainConfig(args []string, stderr io.Writer) (Config, *checkpoint, err
 // change taken from req. The other settings given (set) must equal the
 // checkpoint's; presentation (-quiet, -json) is this command's own.
 func resumeConfig(ck *checkpoint, req *Config, reqFlags *flag.FlagSet, set map[string]bool) (Config, error) {
+	if !ck.hasConfig {
+		return resumeFromFlags(ck, *req, set)
+	}
 	c := ck.cfg
 	c.Quiet, c.JSON = false, false
 	if c.Test == -1 && legacyTestFraction(&c) == 0 {
@@ -327,6 +330,9 @@ func train[T num.Float](ctx context.Context, c Config, ck *checkpoint, world mpi
 			_ = m.Initialize(c.Seed, scheme)
 		}
 	}
+	if err := ck.checkTask(sp.train); err != nil {
+		return err
+	}
 	if err := sp.train.TargetWidth(m.Spec.Outputs()); err != nil {
 		return err
 	}
@@ -343,16 +349,9 @@ func train[T num.Float](ctx context.Context, c Config, ck *checkpoint, world mpi
 	if err != nil {
 		return err
 	}
-	opt, err := optim.New[T](oc, len(m.Params))
+	opt, start, err := startFrom(ck, oc, m)
 	if err != nil {
 		return err
-	}
-	start := parallel.Progress{BestValLoss: math.Inf(1)}
-	if ck != nil {
-		if err := loadOptimizerState(ck, opt); err != nil {
-			return err
-		}
-		start = ck.progress.progress()
 	}
 	sched, err := optim.ParseSchedule(c.Schedule, c.Epochs)
 	if err != nil {

@@ -1,6 +1,6 @@
 // Command digits trains an MLP on the embedded 8x8 digits with two workers,
-// reports its test accuracy, classifies three test images and saves the
-// model.
+// reports its test accuracy, classifies three test images and saves a
+// checkpoint.
 package main
 
 import (
@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log"
 
+	"github.com/ptrain/ptrain/checkpoint"
 	"github.com/ptrain/ptrain/data"
 	"github.com/ptrain/ptrain/model"
 	"github.com/ptrain/ptrain/optim"
@@ -57,5 +58,10 @@ func run() error {
 		data.FillRow(test, i, x[i*test.Features:])
 	}
 	fmt.Println("predicted", m.Classify(x, 3), "labelled", test.Labels[:3])
-	return m.SaveFile("digits.safetensors", nil)
+	// The model, the optimizer's state, the class names and the progress:
+	// a checkpoint that ptrain eval, predict and train -resume accept.
+	return checkpoint.Save("digits.safetensors", &checkpoint.Checkpoint[float32]{
+		Model: m, Optimizer: opt, Progress: tr.Progress(),
+		Task: checkpoint.Classification, Classes: ds.Classes,
+	})
 }

@@ -4,6 +4,8 @@ import (
 	"os"
 	"regexp"
 	"testing"
+
+	"github.com/ptrain/ptrain/checkpoint"
 )
 
 // TestREADMEShowsThisProgram: the README's library example is this file,
@@ -32,7 +34,11 @@ func TestRun(t *testing.T) {
 	if err := run(); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat("digits.safetensors"); err != nil {
+	c, err := checkpoint.Load[float32]("digits.safetensors")
+	if err != nil {
 		t.Fatal(err)
+	}
+	if c.Optimizer == nil || c.Progress.Epoch != 30 || len(c.Classes) != 10 {
+		t.Fatalf("the checkpoint: optimizer %v, progress %+v, classes %v", c.Optimizer, c.Progress, c.Classes)
 	}
 }

@@ -13,8 +13,11 @@
 // The Data of a parsed Tensor is a view into the buffer that was parsed,
 // not a copy: keep that buffer unchanged while the tensors are in use, and
 // copy what must outlive it. A File is plain data, safe for concurrent
-// reads. The package knows nothing of models; model and cmd/ptrain turn
-// its bytes into parameters, optimizer state and data transforms.
+// reads. The package knows nothing of models; Encode and Decode turn
+// float slices into tensor bytes and back, and model and checkpoint build
+// parameters, optimizer state and data transforms from them.
+// WriteFileAtomic writes a file whole or not at all (through a temporary
+// file and a rename), for safetensors files and any other.
 //
 // ExampleWrite writes two tensors with metadata and reads them back.
 package safetensors

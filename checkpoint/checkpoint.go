@@ -1,0 +1,236 @@
+package checkpoint
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"maps"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/ptrain/ptrain/data"
+	"github.com/ptrain/ptrain/model"
+	"github.com/ptrain/ptrain/model/num"
+	"github.com/ptrain/ptrain/model/safetensors"
+	"github.com/ptrain/ptrain/optim"
+	"github.com/ptrain/ptrain/parallel"
+)
+
+// The __metadata__ keys the package writes and reads besides
+// model.MetaArch. Meta may not use them.
+const (
+	MetaOptimizer = "ptrain.optimizer" // optim.Config as JSON
+	MetaProgress  = "ptrain.progress"  // Progress and the optimizer's step, JSON
+	MetaTask      = "ptrain.task"      // "classification" or "regression"
+	MetaClasses   = "ptrain.classes"   // class names in output order, JSON
+	MetaTargets   = "ptrain.targets"   // a regression model's output count
+)
+
+// Task says what a model's outputs are.
+type Task string
+
+// The tasks. The zero Task is a checkpoint that does not say.
+const (
+	Classification Task = "classification" // one output per class (one sigmoid output for two)
+	Regression     Task = "regression"     // the outputs are the targets
+)
+
+// Checkpoint is what a checkpoint file holds. Only Model is required.
+type Checkpoint[T num.Float] struct {
+	Model *model.Model[T]
+	// Optimizer, with its settings and state (views, not copies), resumes
+	// training exactly; nil saves the weights alone. It must be made for
+	// len(Model.Params) parameters.
+	Optimizer *optim.Optimizer[T]
+	// Task is Classification or Regression, or zero when unknown.
+	Task Task
+	// Classes names a classification model's classes in output order (a
+	// model with one sigmoid output has two); nil when they have no names
+	// but their indices. Only with Task Classification.
+	Classes []string
+	// Transform is the feature transform x·Scale + Shift applied to every
+	// row before the model (data.Transform.Apply); zero when there is none.
+	Transform data.Transform
+	// Progress is where a Fit stands: pass it as FitConfig.Start to resume.
+	Progress parallel.Progress
+	// Meta is any other metadata, kept as it is: keys other than
+	// model.MetaArch, "format" and the Meta* constants.
+	Meta map[string]string
+}
+
+// progressJSON is Progress in JSON, which has no +Inf, with the
+// optimizer's step count.
+type progressJSON struct {
+	Epoch       int      `json:"epoch"`
+	Batch       int      `json:"batch"`
+	Step        int64    `json:"step"`
+	BestValLoss *float64 `json:"best_val_loss"`
+	BestEpoch   int      `json:"best_epoch"`
+	BadEpochs   int      `json:"bad_epochs"`
+}
+
+func (c progressJSON) progress() parallel.Progress {
+	p := parallel.Progress{Epoch: c.Epoch, Batch: c.Batch, BestEpoch: c.BestEpoch, BadEpochs: c.BadEpochs, BestValLoss: math.Inf(1)}
+	if c.BestValLoss != nil {
+		p.BestValLoss = *c.BestValLoss
+	}
+	return p
+}
+
+// Save checks c as Load would check the file and writes it to path
+// atomically (safetensors.WriteFileAtomic): a crash mid-write leaves the
+// previous file as it was.
+func Save[T num.Float](path string, c *Checkpoint[T]) error {
+	f, err := Encode(c)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return safetensors.WriteFileAtomic(path, func(w io.Writer) error { return safetensors.Write(w, f.Tensors, f.Metadata) })
+}
+
+// Write checks c as Load would check the file and writes it to w; nothing
+// is written if the check fails.
+func Write[T num.Float](w io.Writer, c *Checkpoint[T]) error {
+	f, err := Encode(c)
+	if err != nil {
+		return err
+	}
+	return safetensors.Write(w, f.Tensors, f.Metadata)
+}
+
+// Encode returns c's tensors and metadata, checked as Decode checks a file
+// (and refused with the reason otherwise). The tensors' data are views of
+// c's parameters, optimizer state and transform (safetensors.Encode), to
+// be written out before those change.
+func Encode[T num.Float](c *Checkpoint[T]) (*safetensors.File, error) {
+	if c == nil || c.Model == nil {
+		return nil, fmt.Errorf("checkpoint: no model to save")
+	}
+	m := c.Model
+	meta := m.Metadata()
+	for k, v := range c.Meta {
+		if _, taken := meta[k]; taken || reserved(k) {
+			return nil, fmt.Errorf("checkpoint: Meta key %q is the package's own (set the field that holds it instead)", k)
+		}
+		meta[k] = v
+	}
+	tensors := m.Tensors()
+	prog := progressJSON{Epoch: c.Progress.Epoch, Batch: c.Progress.Batch, BestEpoch: c.Progress.BestEpoch, BadEpochs: c.Progress.BadEpochs}
+	if v := c.Progress.BestValLoss; !math.IsInf(v, 0) && !math.IsNaN(v) {
+		prog.BestValLoss = &v
+	}
+	if o := c.Optimizer; o != nil {
+		if o.Len() != len(m.Params) {
+			return nil, fmt.Errorf("checkpoint: the optimizer is for %d parameters, the model has %d", o.Len(), len(m.Params))
+		}
+		st := o.State()
+		for _, name := range slices.Sorted(maps.Keys(st.Buffers)) {
+			tensors = append(tensors, safetensors.Tensor{Name: "optim." + name, DType: num.DType[T](), Shape: []int{len(st.Buffers[name])}, Data: safetensors.Encode(st.Buffers[name])})
+		}
+		b, err := json.Marshal(o.Config())
+		if err != nil {
+			return nil, fmt.Errorf("checkpoint: the optimizer's settings: %w", err)
+		}
+		meta[MetaOptimizer] = string(b)
+		prog.Step = st.Step
+	}
+	if v := c.Transform.Scale; v != nil {
+		tensors = append(tensors, safetensors.Tensor{Name: "data.scale", DType: "F64", Shape: []int{len(v)}, Data: safetensors.Encode(v)})
+	}
+	if v := c.Transform.Shift; v != nil {
+		tensors = append(tensors, safetensors.Tensor{Name: "data.shift", DType: "F64", Shape: []int{len(v)}, Data: safetensors.Encode(v)})
+	}
+	b, _ := json.Marshal(prog)
+	meta[MetaProgress] = string(b)
+	switch c.Task {
+	case "":
+		if c.Classes != nil {
+			return nil, fmt.Errorf("checkpoint: Classes without Task Classification")
+		}
+	case Classification:
+		if c.Classes != nil {
+			b, _ := json.Marshal(c.Classes)
+			meta[MetaClasses] = string(b)
+		}
+	case Regression:
+		if c.Classes != nil {
+			return nil, fmt.Errorf("checkpoint: Classes with Task Regression")
+		}
+		meta[MetaTargets] = strconv.Itoa(m.Spec.Outputs())
+	default:
+		return nil, fmt.Errorf("checkpoint: Task %q: want classification, regression or none", c.Task)
+	}
+	if c.Task != "" {
+		meta[MetaTask] = string(c.Task)
+	}
+	f := &safetensors.File{Tensors: tensors, Metadata: meta}
+	if _, err := Check(f); err != nil {
+		return nil, fmt.Errorf("refusing to write a checkpoint that could not be read back: %w", err)
+	}
+	return f, nil
+}
+
+func reserved(k string) bool {
+	switch k {
+	case MetaOptimizer, MetaProgress, MetaTask, MetaClasses, MetaTargets:
+		return true
+	}
+	return false
+}
+
+// Load reads the checkpoint at path, checks all of it (see the package
+// doc) and builds it with element type T, converting the file's F32 or
+// F64 weights and optimizer state if they are the other. Errors name the
+// file.
+func Load[T num.Float](path string) (*Checkpoint[T], error) {
+	f, err := safetensors.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	c, err := Decode[T](f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return c, nil
+}
+
+// Decode checks everything a parsed file says (Check) and builds its
+// checkpoint with element type T. The tensors are copied: f may change
+// afterwards.
+func Decode[T num.Float](f *safetensors.File) (*Checkpoint[T], error) {
+	h, err := check(f)
+	if err != nil {
+		return nil, err
+	}
+	m, err := model.FromFile[T](f)
+	if err != nil {
+		return nil, err
+	}
+	c := &Checkpoint[T]{Model: m, Task: h.task, Classes: h.classes, Transform: h.transform, Progress: h.progress.progress(), Meta: map[string]string{}}
+	if h.optimizer != nil {
+		if c.Optimizer, err = optim.New[T](*h.optimizer, len(m.Params)); err != nil {
+			return nil, fmt.Errorf("metadata %q: %w", MetaOptimizer, err)
+		}
+		st := optim.State[T]{Step: h.progress.Step, Buffers: map[string][]T{}}
+		for _, t := range f.Tensors {
+			if name, ok := strings.CutPrefix(t.Name, "optim."); ok {
+				buf := make([]T, t.Shape[0])
+				if err := safetensors.Decode(buf, t.DType, t.Data); err != nil {
+					return nil, fmt.Errorf("tensor %q: %w", t.Name, err)
+				}
+				st.Buffers[name] = buf
+			}
+		}
+		if err := c.Optimizer.LoadState(st); err != nil {
+			return nil, err
+		}
+	}
+	for k, v := range f.Metadata {
+		if k != model.MetaArch && k != "format" && !reserved(k) {
+			c.Meta[k] = v
+		}
+	}
+	return c, nil
+}

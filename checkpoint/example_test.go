@@ -1,0 +1,57 @@
+package checkpoint_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/ptrain/ptrain/checkpoint"
+	"github.com/ptrain/ptrain/data"
+	"github.com/ptrain/ptrain/model"
+	"github.com/ptrain/ptrain/optim"
+	"github.com/ptrain/ptrain/parallel"
+)
+
+// Train for two epochs, save everything a run needs, load it back and
+// train on from where it stopped. The file is one that `ptrain eval
+// -model digits.safetensors -data digits`, `ptrain predict` and `ptrain
+// train -resume digits.safetensors -data digits` accept.
+func Example() {
+	ctx := context.Background()
+	dir, _ := os.MkdirTemp("", "checkpoint")
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "digits.safetensors")
+
+	ds, _ := data.Digits()
+	train, test, _ := ds.Split(0.2, 1)
+	m, _ := model.New[float32](model.MustParseSpec("64-32:relu-10:softmax"), 1)
+	opt, _ := optim.New[float32](optim.Defaults(optim.Adam), len(m.Params))
+	tr, _ := parallel.New(m, opt, parallel.Config{Workers: 2, BatchSize: 64})
+	if _, err := tr.Fit(ctx, train, nil, parallel.FitConfig{Epochs: 2, Shuffle: true}); err != nil {
+		panic(err)
+	}
+	err := checkpoint.Save(path, &checkpoint.Checkpoint[float32]{
+		Model: m, Optimizer: opt, Progress: tr.Progress(),
+		Task: checkpoint.Classification, Classes: ds.Classes,
+		Meta: map[string]string{"note": "two epochs on the digits"},
+	})
+	if err != nil {
+		panic(err)
+	}
+
+	c, err := checkpoint.Load[float32](path)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(c.Model.Spec, c.Optimizer.Config().Method, "epoch", c.Progress.Epoch, "step", c.Optimizer.Steps(), c.Classes[:3], c.Meta["note"])
+	tr, _ = parallel.New(c.Model, c.Optimizer, parallel.Config{Workers: 2, BatchSize: 64})
+	if _, err := tr.Fit(ctx, train, nil, parallel.FitConfig{Epochs: 20, Shuffle: true, Start: c.Progress}); err != nil {
+		panic(err)
+	}
+	met, _ := tr.Evaluate(ctx, test)
+	fmt.Println("epoch", tr.Progress().Epoch, "accuracy above 90%:", met.Accuracy > 0.9)
+	// Output:
+	// 64-32:relu-10:softmax adam epoch 2 step 46 [0 1 2] two epochs on the digits
+	// epoch 20 accuracy above 90%: true
+}

@@ -1,0 +1,118 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/ptrain/ptrain/model"
+	"github.com/ptrain/ptrain/optim"
+)
+
+// optimizerFlags are the flags that make the optimizer's settings.
+var optimizerFlags = []string{"optimizer", "lr", "momentum", "nesterov", "alpha", "beta1", "beta2", "eps", "weight-decay"}
+
+// resumeFromFlags is the run that resumes a checkpoint without
+// ptrain.config (saved from Go code, or by Model.SaveFile): the command
+// line says what the file does not — the data at least, and the
+// training flags — and what the file says (architecture, element type,
+// task, optimizer) is taken from it; a flag that contradicts it is
+// refused.
+func resumeFromFlags(ck *checkpoint, req Config, set map[string]bool) (Config, error) {
+	c := req
+	if !set["data"] {
+		return c, errUsage{fmt.Errorf("-resume %s: the checkpoint has no %q (it was saved from Go code or by Model.SaveFile), so the run's settings come from the command line: give -data, and the training flags the run had (-batch, -seed, -val, -normalize, -epochs, …); the architecture, dtype, task and optimizer are the checkpoint's",
+			ck.path, metaConfig)}
+	}
+	fixed := func(flag, now, stored string) error {
+		if set[flag] && now != stored {
+			return errUsage{fmt.Errorf("-resume %s: -%s is %s here, the checkpoint's is %s (leave -%s out to take the checkpoint's)", ck.path, flag, orNone(now), stored, flag)}
+		}
+		return nil
+	}
+	arch := c.Arch
+	if sp, err := model.ParseSpec(arch); err == nil {
+		arch = sp.String()
+	}
+	if err := fixed("arch", arch, ck.spec.String()); err != nil {
+		return c, err
+	}
+	if set["dropout"] {
+		return c, errUsage{fmt.Errorf("-resume %s: -dropout cannot apply to a checkpoint's architecture (%s says where dropout is)", ck.path, ck.spec)}
+	}
+	c.Arch, c.Dropout = ck.spec.String(), 0
+	dtype := map[string]string{"F32": "float32", "F64": "float64"}[ck.dtype]
+	if err := fixed("dtype", c.DType, dtype); err != nil {
+		return c, err
+	}
+	c.DType = dtype
+	if set["normalize"] && c.Normalize != "none" && ck.transform.Scale == nil {
+		return c, errUsage{fmt.Errorf("-resume %s: -normalize %s, but the checkpoint's model was trained without a feature transform (leave -normalize out)", ck.path, c.Normalize)}
+	}
+	if ck.task != "" {
+		if err := fixed("task", c.Task, ck.task); err != nil {
+			return c, err
+		}
+		if strings.HasPrefix(c.Data, "csv:") {
+			c.Task = ck.task
+		}
+	}
+	if ck.optimizer == nil {
+		return c, nil
+	}
+	for _, f := range optimizerFlags {
+		if !set[f] {
+			continue
+		}
+		oc, err := optimizerConfig(&c)
+		if err != nil {
+			return c, errUsage{err}
+		}
+		if !sameOptimizer(oc, *ck.optimizer) {
+			return c, errUsage{fmt.Errorf("-resume %s: the flags make the optimizer %s, the checkpoint's (whose state it keeps) is %s: give its settings, or no optimizer flags to take them", ck.path, describeOptimizer(oc), describeOptimizer(*ck.optimizer))}
+		}
+		return c, nil
+	}
+	setOptimizer(&c, *ck.optimizer)
+	return c, nil
+}
+
+// setOptimizer sets c's optimizer flags to oc: the method, and each
+// hyperparameter it uses that differs from the method's default.
+func setOptimizer(c *Config, oc optim.Config) {
+	c.Optimizer, c.Nesterov = oc.Method.String(), oc.Nesterov
+	def := optim.Defaults(oc.Method)
+	for _, h := range []struct {
+		param   string
+		v, dflt float64
+		dst     *optFloat
+	}{
+		{"lr", oc.LR, def.LR, &c.LR}, {"momentum", oc.Momentum, def.Momentum, &c.Momentum}, {"alpha", oc.Alpha, def.Alpha, &c.Alpha},
+		{"beta1", oc.Beta1, def.Beta1, &c.Beta1}, {"beta2", oc.Beta2, def.Beta2, &c.Beta2}, {"eps", oc.Eps, def.Eps, &c.Eps},
+		{"weight_decay", oc.WeightDecay, def.WeightDecay, &c.WeightDecay},
+	} {
+		*h.dst = optFloat{}
+		if oc.Method.Uses(h.param) && h.v != h.dflt {
+			*h.dst = optFloat{V: h.v, Set: true}
+		}
+	}
+}
+
+// sameOptimizer reports whether a and b update the same way: the same
+// method and the same value of every hyperparameter it uses.
+func sameOptimizer(a, b optim.Config) bool {
+	if a.Method != b.Method {
+		return false
+	}
+	for _, h := range []struct {
+		param string
+		a, b  any
+	}{
+		{"lr", a.LR, b.LR}, {"momentum", a.Momentum, b.Momentum}, {"nesterov", a.Nesterov, b.Nesterov}, {"alpha", a.Alpha, b.Alpha},
+		{"beta1", a.Beta1, b.Beta1}, {"beta2", a.Beta2, b.Beta2}, {"eps", a.Eps, b.Eps}, {"weight_decay", a.WeightDecay, b.WeightDecay},
+	} {
+		if a.Method.Uses(h.param) && h.a != h.b {
+			return false
+		}
+	}
+	return true
+}
