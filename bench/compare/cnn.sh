@@ -31,7 +31,7 @@ torch() { # net threads batch [flags] [env...]
 }
 ptrain() { # net workers batch
 	"$BIN/ptrain-openblas" train -data "mnist:$DIR" -arch "${ARCH[$1]}" -optimizer momentum -lr 0.05 \
-		-batch "$3" -workers "$2" -epochs $((EPOCHS + 1)) -val 0 -test 0 -json -quiet -out "$BIN/ck.safetensors" |
+		-batch "$3" -workers "$2" -epochs $((EPOCHS + 1)) -val 0 -json -quiet -out "$BIN/ck.safetensors" |
 		python3 -c 'import json,sys
 rows=[json.loads(l) for l in sys.stdin if "samples_per_sec" in l]
 print(round(max(r["samples_per_sec"] for r in rows[1:])))'  # epoch 1 warms up
