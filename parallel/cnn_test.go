@@ -32,23 +32,7 @@ func TestCNNWorkersMatchSingleWorkerReference(t *testing.T) {
 			want := newModel(t, cnnSpec)
 			reference(t, want, cfg, 9, batches, n)
 			for _, w := range []int{1, 2, 3, 4} {
-				m := newModel(t, cnnSpec)
-				opt, _ := optim.New[float64](cfg, len(m.Params))
-				tr, err := New(m, opt, Config{Workers: w, BatchSize: n, Loss: model.CrossEntropy, Seed: 9})
-				if err != nil {
-					t.Fatal(err)
-				}
-				err = tr.Run(context.Background(), func(s *Session[float64]) error {
-					for _, b := range batches {
-						if _, err := s.Step(Batch[float64]{X: b[0], Y: b[1], N: n}); err != nil {
-							return err
-						}
-					}
-					return nil
-				})
-				if err != nil {
-					t.Fatal(err)
-				}
+				m := stepBatches(t, cnnSpec, cfg, w, batches, n)
 				if method == optim.Adam {
 					// A bias right before batch norm has a gradient of
 					// exactly 0 in exact arithmetic (the mean is taken

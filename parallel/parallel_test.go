@@ -55,6 +55,30 @@ func reference(t *testing.T, m *model.Model[float64], cfg optim.Config, seed uin
 	}
 }
 
+// stepBatches takes one step per batch (n rows each) with w workers on a
+// fresh newModel(spec) and returns the model.
+func stepBatches(t *testing.T, spec string, cfg optim.Config, w int, batches [][2][]float64, n int) *model.Model[float64] {
+	t.Helper()
+	m := newModel(t, spec)
+	opt, _ := optim.New[float64](cfg, len(m.Params))
+	tr, err := New(m, opt, Config{Workers: w, BatchSize: n, Loss: model.CrossEntropy, Seed: 9})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = tr.Run(context.Background(), func(s *Session[float64]) error {
+		for _, b := range batches {
+			if _, err := s.Step(Batch[float64]{X: b[0], Y: b[1], N: n}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
 func TestWorkersMatchSingleWorkerReference(t *testing.T) {
 	for _, method := range []optim.Method{optim.SGD, optim.Adam} {
 		for _, n := range []int{10, 3, 1} {
@@ -68,23 +92,7 @@ func TestWorkersMatchSingleWorkerReference(t *testing.T) {
 			want := newModel(t, testSpec)
 			reference(t, want, cfg, 9, batches, n)
 			for _, w := range []int{1, 2, 3, 4, 7} {
-				m := newModel(t, testSpec)
-				opt, _ := optim.New[float64](cfg, len(m.Params))
-				tr, err := New(m, opt, Config{Workers: w, BatchSize: n, Loss: model.CrossEntropy, Seed: 9})
-				if err != nil {
-					t.Fatal(err)
-				}
-				err = tr.Run(context.Background(), func(s *Session[float64]) error {
-					for _, b := range batches {
-						if _, err := s.Step(Batch[float64]{X: b[0], Y: b[1], N: n}); err != nil {
-							return err
-						}
-					}
-					return nil
-				})
-				if err != nil {
-					t.Fatal(err)
-				}
+				m := stepBatches(t, testSpec, cfg, w, batches, n)
 				var worst float64
 				for i := range m.Params {
 					worst = max(worst, math.Abs(m.Params[i]-want.Params[i]))

@@ -59,6 +59,7 @@ type FormatError struct {
 	Msg    string
 }
 
+// Error says what is wrong, with the tensor if any and the byte offset.
 func (e *FormatError) Error() string {
 	if e.Tensor != "" {
 		return fmt.Sprintf("safetensors: tensor %q: %s (byte %d)", e.Tensor, e.Msg, e.Offset)
