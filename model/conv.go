@@ -125,9 +125,7 @@ func (l *conv[T]) Backward(p *Pass[T], x, dz, dx []T) {
 			var sum T
 			for s := 0; s < n; s++ {
 				src := dzs[(s*l.o+o)*l.hw : (s*l.o+o+1)*l.hw]
-				for _, v := range src {
-					sum += v
-				}
+				sum += sum4(src)
 				dst := dzt[o*cn+s*l.hwc : o*cn+(s+1)*l.hwc]
 				if l.ww == l.wo {
 					copy(dst, src)
@@ -309,4 +307,22 @@ func (l *conv[T]) col2im(cols, dx []T, n int) {
 			}
 		}
 	}
+}
+
+// sum4 is Σ x in four interleaved partial sums: one running sum would
+// wait on each add's latency (the bias gradient of a conv sums every
+// output gradient).
+func sum4[T num.Float](x []T) T {
+	var s0, s1, s2, s3 T
+	i := 0
+	for ; i+4 <= len(x); i += 4 {
+		s0 += x[i]
+		s1 += x[i+1]
+		s2 += x[i+2]
+		s3 += x[i+3]
+	}
+	for ; i < len(x); i++ {
+		s0 += x[i]
+	}
+	return (s0 + s1) + (s2 + s3)
 }
