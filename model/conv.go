@@ -191,6 +191,10 @@ func (l *conv[T]) im2col(x, cols []T, n int) {
 							continue
 						}
 						src := plane[iy*l.w : (iy+1)*l.w]
+						if s == 1 && lo >= hi { // the whole kernel column lies in padding
+							clear(dst)
+							continue
+						}
 						if s == 1 {
 							for ox := range dst[:lo] {
 								dst[ox] = 0
@@ -290,6 +294,9 @@ func (l *conv[T]) col2im(cols, dx []T, n int) {
 						}
 						src := in[oy*l.wo : (oy+1)*l.wo]
 						dst := plane[iy*l.w : (iy+1)*l.w]
+						if s == 1 && lo >= hi {
+							continue
+						}
 						if s == 1 {
 							d := dst[lo+kx-pad : hi+kx-pad]
 							for i, v := range src[lo:hi] {

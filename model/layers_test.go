@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -137,6 +138,42 @@ func TestMaxPool2MatchesTheGeneralLoop(t *testing.T) {
 			if i1[q] != i2[q] || !(z1[q] == z2[q] || z1[q] != z1[q] && z2[q] != z2[q]) {
 				t.Fatalf("window %d of %v: fast path takes %v (index %v), general loop %v (index %v)", q, x, z1[q], i1[q], z2[q], i2[q])
 			}
+		}
+	}
+}
+
+// TestConvWithPaddingWiderThanTheInput: a kernel column that lies wholly
+// in padding unrolls to zeros (it used to slice out of range). PyTorch
+// accepts these layers, and so does the gradient check.
+func TestConvWithPaddingWiderThanTheInput(t *testing.T) {
+	for _, spec := range []string{"1x1x1-conv(1,6,pad=3)", "2x2x1-conv(2,6,pad=3)", "1x3x2-conv(2,5,pad=4)"} {
+		sp := MustParseSpec(spec)
+		p, in, err := CheckLayer(Shape(sp.Shape), sp.Layers[0], 3, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.MaxRelErr > 1e-6 || in.MaxRelErr > 1e-6 {
+			t.Errorf("%s: parameters %v, input %v", spec, p, in)
+		}
+	}
+}
+
+// TestBatchNormOnAnEmptyBatch: a training pass over no rows leaves the
+// running statistics and the batch count as they were (0/0 made them NaN).
+func TestBatchNormOnAnEmptyBatch(t *testing.T) {
+	m, _ := New[float64](MustParseSpec("1x4x4-conv(2,3,pad=1)-bn:relu-flatten-3:softmax"), 1)
+	before := slices.Clone(m.Buffers)
+	ws := NewWorkspace(m, 4)
+	ws.ZeroGrad()
+	ws.Forward(nil, 0, true)
+	ws.LossGrad(CrossEntropy, nil, 1)
+	ws.Backward()
+	if !slices.Equal(m.Buffers, before) {
+		t.Fatalf("running statistics %v after an empty batch, were %v", m.Buffers, before)
+	}
+	for _, g := range ws.Grad {
+		if g != 0 {
+			t.Fatalf("gradient %v from an empty batch", ws.Grad)
 		}
 	}
 }
