@@ -36,7 +36,7 @@ type batchNorm[T num.Float] struct {
 	c, hw     int
 	gamma     []T
 	beta      []T
-	rm, rv, t int // offsets in Buffers: running mean, running variance, num_batches_tracked
+	rm, rv, t int // offsets in Buffers: running mean, running variance, num_batches_tracked (exact up to 2²⁴ in float32)
 	buf       []T // the model's Buffers, for reset
 }
 
@@ -105,6 +105,12 @@ func (l *batchNorm[T]) Forward(p *Pass[T], x, z []T) {
 	l.sync(p, s)
 	n := s[0]
 	count[0] = n
+	if n == 0 {
+		// An empty batch (every part of it empty, so every part returns
+		// here alike): nothing to normalise, and no statistics to fold
+		// into the running ones, which 0/0 would turn to NaN.
+		return
+	}
 	for ch := 0; ch < c; ch++ {
 		mean[ch] = s[1+ch] / n
 	}
@@ -200,11 +206,14 @@ func (l *batchNorm[T]) Backward(p *Pass[T], x, dz, dx []T) {
 		}
 		return
 	}
+	n := count[0]
+	if n == 0 { // an empty batch, on every part alike: no gradient
+		return
+	}
 	l.sync(p, sums[:2*c])
 	if dx == nil {
 		return
 	}
-	n := count[0]
 	for ch := 0; ch < c; ch++ {
 		m, iv := mean[ch], inv[ch]
 		k := float64(l.gamma[ch]) * iv
