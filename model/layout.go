@@ -26,10 +26,23 @@ func (s Shape) String() string {
 func shapeSize(s []int) int {
 	n := 1
 	for _, v := range s {
+		if v < 0 || v > 0 && n > sizeLimit/v {
+			return sizeLimit + 1 // saturates: every bound downstream refuses it
+		}
 		n *= v
 	}
 	return n
 }
+
+// sizeLimit is where shapeSize stops multiplying: far above anything this
+// tool allocates (every caller bounds sizes well below), far below where
+// an int would wrap.
+const sizeLimit = 1 << 50
+
+// maxUnrolled bounds the values conv unrolls per sample (C·K·K × Ho·Wo): a
+// gigabyte of float32, far above real networks (a 512-channel 3×3 conv on
+// 56×56 unrolls 14.5M), far below a typo's terabytes.
+const maxUnrolled = 1 << 28
 
 // TensorInfo places one named tensor of a layer in the model's flat
 // buffers: trainable tensors (weights, biases) in Params, the others
@@ -130,8 +143,11 @@ func (s Spec) Layout() (Layout, error) {
 					stride = 1
 				}
 			}
-			if k <= 0 || stride <= 0 || pad < 0 || 2*pad > k && l.Kind != KindConv {
-				return fail("kernel %d, stride %d, padding %d: sizes must be positive", k, stride, pad)
+			if k <= 0 || k > MaxWidth || stride <= 0 || stride > MaxWidth || pad < 0 || pad > MaxWidth {
+				return fail("kernel %d, stride %d, padding %d: sizes must be positive (padding ≥ 0) and at most %d", k, stride, pad, MaxWidth)
+			}
+			if pad != 0 && l.Kind != KindConv {
+				return fail("%s takes no padding", l.Kind)
 			}
 			h, w := (in[1]+2*pad-k)/stride+1, (in[2]+2*pad-k)/stride+1
 			if in[1]+2*pad < k || in[2]+2*pad < k {
@@ -143,6 +159,9 @@ func (s Spec) Layout() (Layout, error) {
 					return fail("%d output channels out of range [1, %d]", l.Units, MaxWidth)
 				}
 				c = l.Units
+				if u := shapeSize([]int{in[0], k, k, h, w}); u > maxUnrolled {
+					return fail("unrolling a %dx%d window over the %v input takes %d values per sample, more than %d", k, k, in, u, maxUnrolled)
+				}
 				li.FanIn, li.FanOut = in[0]*k*k, l.Units*k*k
 				params = []TensorInfo{{Name: "weight", Shape: []int{l.Units, in[0], k, k}}, {Name: "bias", Shape: []int{l.Units}}}
 			}

@@ -5,8 +5,10 @@ import "github.com/ptrain/ptrain/model/num"
 // pool is 2-D max or average pooling over NCHW samples with K×K windows
 // and a stride (PyTorch's MaxPool2d/AvgPool2d without padding: the output
 // is floor((H−K)/S)+1 high). Max pooling passes the gradient to the first
-// largest input of each window (PyTorch's choice on ties, NaN counting as
-// largest); average pooling spreads it evenly, 1/K² to each input.
+// largest input of each window (PyTorch's choice on ties); a NaN wins, the
+// first one here (PyTorch's CPU kernel takes the last: a run with NaNs is
+// broken either way). Average pooling spreads the gradient evenly, 1/K² to
+// each input.
 type pool[T num.Float] struct{ info *LayerInfo }
 
 func (l *pool[T]) Info() *LayerInfo { return l.info }

@@ -127,6 +127,7 @@ func parseLayer(head string) (LayerSpec, error) {
 	}
 	l := LayerSpec{Kind: map[string]LayerKind{"conv": KindConv, "maxpool": KindMaxPool, "avgpool": KindAvgPool}[name]}
 	var pos []int
+	seen := map[string]bool{}
 	for _, a := range strings.Split(args, ",") {
 		a = strings.TrimSpace(a)
 		key, val, named := strings.Cut(a, "=")
@@ -137,6 +138,10 @@ func parseLayer(head string) (LayerSpec, error) {
 		if err != nil || n < 0 || n > MaxWidth {
 			return LayerSpec{}, fmt.Errorf("%q is not a size: want %s", a, usage)
 		}
+		if named && seen[key] {
+			return LayerSpec{}, fmt.Errorf("%q given twice: want %s", key, usage)
+		}
+		seen[key] = true
 		switch {
 		case !named:
 			pos = append(pos, n)

@@ -143,3 +143,26 @@ func TestParseCNNSpecErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestSpecSizesCannotOverflow: shape products saturate instead of wrapping,
+// so a spec whose sizes multiply past an int is refused, not accepted with
+// a wrapped (small, wrong) parameter count; pools take no padding; a conv
+// that would unroll terabytes per sample is refused.
+func TestSpecSizesCannotOverflow(t *testing.T) {
+	for _, tc := range []struct{ spec, want string }{
+		{"16777216x1x1-conv(65536,16777216,pad=8388608)-flatten-2", "more than"},
+		{"16672844x2637851x16777211-flatten-2", "part 1"},
+		{"1x4096x4096-conv(1,4097,pad=2048)-flatten-2", "values per sample, more than"},
+	} {
+		if _, err := ParseSpec(tc.spec); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("ParseSpec(%q) = %v, want an error containing %q", tc.spec, err, tc.want)
+		}
+	}
+	sp := Spec{Inputs: 9, Shape: []int{1, 3, 3}, Layers: []LayerSpec{{Kind: KindMaxPool, Kernel: 2, Pad: 1}, {Kind: KindFlatten}}}
+	if err := sp.Validate(); err == nil || !strings.Contains(err.Error(), "takes no padding") {
+		t.Errorf("a max pool with padding: %v", err)
+	}
+	if _, err := ParseSpec("1x8x8-conv(3,3,stride=2,stride=3)-flatten-2"); err == nil {
+		t.Error("a repeated argument was accepted")
+	}
+}
