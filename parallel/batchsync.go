@@ -22,6 +22,12 @@ type batchSync struct {
 	sum     []float64
 	arrived atomic.Int32
 	gen     atomic.Uint64
+	// abort releases every waiter for good: Run sets it when it ends, so
+	// that workers stuck at a barrier that can no longer complete (the
+	// coordinator panicked in worker 0's share) finish their phase
+	// instead of spinning forever. Their figures are then garbage, and
+	// nobody reads them.
+	abort atomic.Bool
 	// reduce, with a Group, sums the process's vector across ranks (the
 	// trainer routes it through its comm goroutine); nil in one process.
 	reduce func([]float64) error
@@ -45,6 +51,9 @@ func (b *batchSync) part(w int) func([]float64) {
 }
 
 func (b *batchSync) do(w int, v []float64) {
+	if b.abort.Load() {
+		return
+	}
 	g := b.gen.Load()
 	if cap(b.parts[w]) < len(v) {
 		b.parts[w] = make([]float64, len(v))
@@ -68,10 +77,20 @@ func (b *batchSync) do(w int, v []float64) {
 		b.gen.Add(1)
 	} else {
 		for b.gen.Load() == g {
+			if b.abort.Load() {
+				return
+			}
 			runtime.Gosched()
 		}
 	}
 	copy(v, b.sum[:len(v)])
+}
+
+// reset readies the barrier for a new Run: nobody is waiting at it then.
+func (b *batchSync) reset() {
+	b.abort.Store(false)
+	b.arrived.Store(0)
+	b.err = nil
 }
 
 // takeErr returns and clears the first reduce error of the last phase.

@@ -2,9 +2,12 @@ package parallel
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/ptrain/ptrain/model"
 	"github.com/ptrain/ptrain/optim"
@@ -172,5 +175,45 @@ func TestCNNStepAllocatesNothing(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// panicky is a loss that panics on a sample whose first target is 1.
+type panicky struct{}
+
+func (panicky) Sample(a, y, grad []float64) float64 {
+	if y[0] == 1 {
+		panic("panicky: this sample")
+	}
+	return 0
+}
+
+var panickyLoss = model.RegisterLoss("parallel-test-panicky", panicky{})
+
+// TestPanicWithBatchNormDoesNotHang: a panic in worker 0's share of a
+// step (the coordinator's) reaches the caller even while the other
+// workers wait at batch norm's barrier for a worker 0 that will never
+// come (it used to spin there forever).
+func TestPanicWithBatchNormDoesNotHang(t *testing.T) {
+	m := newModel(t, "1x4x4-conv(2,3,pad=1)-bn:relu-flatten-3")
+	opt, _ := optim.New[float64](optim.Defaults(optim.SGD), len(m.Params))
+	tr, err := New(m, opt, Config{Workers: 2, BatchSize: 4, Loss: panickyLoss})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, y := make([]float64, 4*16), make([]float64, 4*3)
+	y[0] = 1 // row 0: worker 0's shard
+	done := make(chan any, 1)
+	go func() {
+		defer func() { done <- recover() }()
+		_, _ = tr.Step(context.Background(), x, y, 4)
+	}()
+	select {
+	case r := <-done:
+		if r == nil || !strings.Contains(fmt.Sprint(r), "panicky") {
+			t.Fatalf("recovered %v, want the loss's panic", r)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("the step hung after a panic in worker 0's share")
 	}
 }

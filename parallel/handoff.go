@@ -152,7 +152,13 @@ func (t *Trainer[T]) Run(ctx context.Context, f func(*Session[T]) error) error {
 			s.worker(w, wk)
 		}()
 	}
+	if t.bsync != nil {
+		t.bsync.reset()
+	}
 	defer func() { // also when f panics: no worker outlives Run
+		if t.bsync != nil {
+			t.bsync.abort.Store(true) // a barrier worker 0 will not reach
+		}
 		s.phase.Store(int32(phaseStop))
 		s.gen.Add(1)
 		s.wakeAll()
