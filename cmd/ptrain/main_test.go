@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -27,7 +28,7 @@ func TestMain(m *testing.M) {
 	}
 	binary = filepath.Join(dir, "ptrain")
 	args := []string{"build", "-o", binary}
-	if tags := os.Getenv("PTRAIN_E2E_TAGS"); tags != "" {
+	if tags := cmp.Or(os.Getenv("PTRAIN_E2E_TAGS"), buildTags); tags != "" {
 		args = append(args, "-tags", tags)
 	}
 	if out, err := exec.Command("go", append(args, ".")...).CombinedOutput(); err != nil {
