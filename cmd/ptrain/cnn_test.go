@@ -89,3 +89,16 @@ func TestDropoutFlagOnlyOnHiddenDenseLayers(t *testing.T) {
 		t.Fatalf("-dropout 0.3 on a CNN gives:\n%s", info)
 	}
 }
+
+// TestLinearOutputClassificationWarns: classes trained on a linear output
+// get MSE (cross-entropy is fused with softmax) — said, not silent.
+func TestLinearOutputClassificationWarns(t *testing.T) {
+	_, errs, code := ptrain(t, t.TempDir(), "train", "-arch", "1x8x8-conv(4,3)-flatten-10", "-epochs", "1", "-quiet", "-out", "l.safetensors")
+	if code != 0 || !strings.Contains(errs, "10 classes are trained with MSE; end -arch with :softmax") {
+		t.Fatalf("exit %d:\n%s", code, errs)
+	}
+	_, errs, _ = ptrain(t, t.TempDir(), "train", "-epochs", "1", "-quiet", "-out", "s.safetensors")
+	if strings.Contains(errs, "MSE") {
+		t.Fatalf("a softmax output warned:\n%s", errs)
+	}
+}

@@ -152,7 +152,7 @@ func (c *Config) ignored() []string {
 			}
 		}
 		if len(csv) > 0 {
-			w = append(w, fmt.Sprintf("%s ignored: they apply to csv: data, not %s", strings.Join(csv, ", "), c.Data))
+			w = append(w, fmt.Sprintf("%s ignored: CSV options apply to csv: data, not %s", strings.Join(csv, ", "), c.Data))
 		}
 	}
 	if c.ValOnTest && c.given["val"] {
@@ -185,7 +185,7 @@ func trainFlags(fs *flag.FlagSet, c *Config) {
 	fs.BoolVar(&c.ValOnTest, "val-on-test", c.ValOnTest, "report the test split's loss and accuracy after every epoch instead of a validation split's (for time-to-accuracy comparisons; do not tune on it)")
 	fs.StringVar(&c.Normalize, "normalize", c.Normalize, "feature preprocessing fitted on the training split: none, minmax or zscore (image datasets are always scaled to [0,1])")
 	fs.BoolVar(&c.Shuffle, "shuffle", c.Shuffle, "reshuffle the training data every epoch (false keeps the file order)")
-	fs.StringVar(&c.Arch, "arch", c.Arch, "model spec, e.g. 784-256:relu-128:relu-10:softmax (default for classification: INPUTS-128:relu-CLASSES:softmax, or INPUTS-256:relu-128:relu-CLASSES:softmax from 256 inputs; for regression INPUTS-64:relu-64:relu-OUTPUTS)")
+	fs.StringVar(&c.Arch, "arch", c.Arch, "model spec: the input (a width, or CxHxW for images: 1x28x28 for MNIST, 1x8x8 for the digits), then '-'-joined layers — a width (dense), conv(OUT,K[,stride=S][,pad=P]), maxpool(K[,stride=S]), avgpool(K[,stride=S]), bn, flatten — each with optional :ACTIVATION and :dropout=P; e.g. 784-256:relu-128:relu-10:softmax or 1x28x28-conv(32,3)-bn:relu-maxpool(2)-flatten-10:softmax (default for classification: INPUTS-128:relu-CLASSES:softmax, or INPUTS-256:relu-128:relu-CLASSES:softmax from 256 inputs; for regression INPUTS-64:relu-64:relu-OUTPUTS)")
 	fs.Float64Var(&c.Dropout, "dropout", c.Dropout, "dropout probability after every hidden dense layer that the spec gives none (in a CNN, write :dropout=P where you want it)")
 	fs.StringVar(&c.WeightInit, "weight-init", c.WeightInit, "initialisation of dense and conv weights: auto (He for ReLU, also for a conv or dense layer followed by bn:relu; Xavier otherwise), xavier-uniform, xavier-normal, he-uniform, he-normal, torch (PyTorch's default: U(±1/sqrt(fan_in)), biases too)")
 	fs.StringVar(&c.Init, "init", c.Init, "start from the weights in this safetensors file instead of a fresh initialisation: dense.<i>.weight (out, in) and dense.<i>.bias for the i-th dense layer, PyTorch's nn.Linear layout (a mismatch lists the names expected and found)")
@@ -317,7 +317,7 @@ func (c *Config) validate() error {
 	}
 	if c.Arch != "" {
 		if _, err := model.ParseSpec(c.Arch); err != nil {
-			return fmt.Errorf("-arch %s: %w", c.Arch, err)
+			return fmt.Errorf("-arch: %w", err) // the error quotes the spec
 		}
 	}
 	if c.Loss != "" {

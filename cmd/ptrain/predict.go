@@ -162,8 +162,12 @@ func predictCSV(r io.Reader, name string, co csvFlags, comma rune, inputs int) (
 		dropColumns(ds, cols)
 		return ds, nil
 	}
-	return nil, fmt.Errorf("%s: %d columns per row, the model takes %d features (with the label column %q dropped it would be %d; check -label, -csv-header and -csv-skip)",
-		name, ds.Features, inputs, co.label, ds.Features-len(parts))
+	label := "the last column" // the default label column when the model's run named none
+	if co.label != "" {
+		label = fmt.Sprintf("the label column %q", co.label)
+	}
+	return nil, fmt.Errorf("%s: %d columns per row, the model takes %d features (with %s dropped it would be %d; check -label, -csv-header and -csv-skip)",
+		name, ds.Features, inputs, label, ds.Features-len(parts))
 }
 
 // labelIndices resolves label column specs (names in columns, or indices,

@@ -337,7 +337,7 @@ func TestUsageErrorsExit2AndNothingIsSilentlyIgnored(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"-label", "3", "-csv-skip", "1"}, "warning: -label, -csv-skip ignored: they apply to csv: data, not digits"},
+		{[]string{"-label", "3", "-csv-skip", "1"}, "warning: -label, -csv-skip ignored: CSV options apply to csv: data, not digits"},
 		{[]string{"-val-on-test", "-val", "0.2"}, "warning: -val ignored"},
 	} {
 		_, errs, code := ptrain(t, dir, append([]string{"train", "-epochs", "1", "-quiet"}, tc.args...)...)

@@ -27,6 +27,9 @@ const trainExamples = `
 Examples:
   ptrain train                                    # an MLP on the embedded 8x8 digits, in seconds
   ptrain train -data mnist:../shared/datasets/mnist -arch 784-256:relu-128:relu-10:softmax -epochs 15
+  ptrain train -arch "1x8x8-conv(16,3,pad=1)-bn:relu-maxpool(2)-flatten-10:softmax" -lr 0.01   # a CNN on the digits
+  ptrain train -data mnist:../shared/datasets/mnist -optimizer adam -lr 0.002 -schedule cosine -epochs 8 \
+      -arch "1x28x28-conv(16,5)-bn:relu-maxpool(2)-conv(32,5)-bn:relu-maxpool(2)-flatten-128:relu-10:softmax"
   ptrain train -data fashion-mnist -optimizer momentum -lr 0.05 -schedule cosine -epochs 30
   ptrain train -data csv:iris.csv -csv-skip 1 -csv-header=false -normalize zscore -test 0.2 -val 0 \
       -arch 4-16:relu-3:softmax -batch 8 -lr 0.01 -epochs 60
@@ -344,6 +347,11 @@ func train[T num.Float](ctx context.Context, c Config, ck *checkpoint, world mpi
 	}
 	if err := model.CheckLoss(loss, m.Spec); err != nil {
 		return errUsage{fmt.Errorf("-loss: %w", err)}
+	}
+	if out := m.Spec.Layers[len(m.Spec.Layers)-1].Act.Kind; c.Loss == "" && loss == model.MSE && sp.train.Task == data.Classification && len(sp.train.Classes) > 2 {
+		// A PyTorch user's CrossEntropyLoss on a linear output is this
+		// model with :softmax; ptrain fuses the two.
+		warnf("the output layer's activation is %v, so %d classes are trained with MSE; end -arch with :softmax for cross-entropy (PyTorch's CrossEntropyLoss on logits)", out, len(sp.train.Classes))
 	}
 	oc, err := optimizerConfig(&c)
 	if err != nil {
