@@ -124,7 +124,16 @@ func TestModelSaveFileInTheCLI(t *testing.T) {
 	if out := mustRun(t, dir, "info", "m.safetensors"); !strings.Contains(out, "1210 (F64)") {
 		t.Errorf("info of weights alone:\n%s", out)
 	}
-	mustRun(t, dir, "train", "-resume", "m.safetensors", "-data", "digits", "-epochs", "1", "-quiet", "-out", "r.safetensors")
+	// Without -out the run continues in the file it resumed, as a CLI
+	// checkpoint's does (it used to write ptrain.safetensors).
+	mustRun(t, dir, "train", "-resume", "m.safetensors", "-data", "digits", "-epochs", "1", "-quiet")
+	if _, err := os.Stat(filepath.Join(dir, "ptrain.safetensors")); err == nil {
+		t.Error("resuming m.safetensors wrote ptrain.safetensors")
+	}
+	if _, ok := tensors(t, filepath.Join(dir, "m.safetensors")).Metadata[metaConfig]; !ok {
+		t.Error("resuming m.safetensors did not write the run back to it")
+	}
+	mustRun(t, dir, "train", "-resume", "m.safetensors", "-data", "digits", "-epochs", "2", "-quiet", "-out", "r.safetensors")
 	var c Config
 	if err := json.Unmarshal([]byte(tensors(t, filepath.Join(dir, "r.safetensors")).Metadata[metaConfig]), &c); err != nil || c.DType != "float64" || c.Arch != "64-16:relu-10:softmax" {
 		t.Errorf("the resumed run's config: %+v, %v", c, err)

@@ -40,6 +40,9 @@ func resumeFromFlags(ck *checkpoint, req Config, set map[string]bool) (Config, e
 		return c, errUsage{fmt.Errorf("-resume %s: -dropout cannot apply to a checkpoint's architecture (%s says where dropout is)", ck.path, ck.spec)}
 	}
 	c.Arch, c.Dropout = ck.spec.String(), 0
+	if !set["out"] {
+		c.Out = ck.path // the run continues in its own file, as a CLI checkpoint's does
+	}
 	dtype := map[string]string{"F32": "float32", "F64": "float64"}[ck.dtype]
 	if err := fixed("dtype", c.DType, dtype); err != nil {
 		return c, err
