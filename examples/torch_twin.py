@@ -7,9 +7,10 @@ builds the torch.nn.Sequential that matches the checkpoint's spec
 (ptrain.arch), loads every tensor into it under ptrain's names
 (dense.0.weight, conv.1.bias, bn.0.running_var, ...), and prints the
 module's state_dict names beside ptrain's. With a CSV of feature rows (no
-header, no label; images as C*H*W values in C, H, W order), it applies the
+label; images as C*H*W values in C, H, W order), it applies the
 checkpoint's feature transform (x*data.scale + data.shift) and prints one
-row of outputs per input, as `ptrain predict` does after its class column.
+row of outputs per input, as `ptrain predict` does after its class column
+(a first line that is not numbers is taken for a header and skipped).
 Needs only torch (PyTorch 1.13 was used) and the standard library.
 """
 import json
@@ -100,7 +101,16 @@ def main():
     if len(sys.argv) < 3:
         print(net)
         return
-    rows = [[float(v) for v in line.split(",")] for line in open(sys.argv[2]) if line.strip()]
+    rows = []
+    for i, line in enumerate(open(sys.argv[2])):
+        if not line.strip():
+            continue
+        try:
+            rows.append([float(v) for v in line.split(",")])
+        except ValueError:
+            if i == 0:  # a header line, as ptrain predict expects by default
+                continue
+            raise
     x = torch.tensor(rows, dtype=torch.float64)
     if "data.scale" in tensors:  # either may be absent: scale 1, shift 0
         x = x * tensors["data.scale"]
