@@ -102,3 +102,15 @@ func TestLinearOutputClassificationWarns(t *testing.T) {
 		t.Fatalf("a softmax output warned:\n%s", errs)
 	}
 }
+
+// TestInitTakesTheFilesArchitecture: -init from a checkpoint without
+// -arch builds the architecture the file records (it built the default
+// MLP and refused the CNN's tensors).
+func TestInitTakesTheFilesArchitecture(t *testing.T) {
+	dir := t.TempDir()
+	mustRun(t, dir, "train", "-arch", "1x8x8-conv(4,3)-flatten-10:softmax", "-epochs", "1", "-quiet", "-out", "a.safetensors")
+	mustRun(t, dir, "train", "-init", "a.safetensors", "-epochs", "1", "-quiet", "-out", "b.safetensors")
+	if info := mustRun(t, dir, "info", "b.safetensors"); !strings.Contains(info, "1x8x8-conv(4,3)-flatten-10:softmax") {
+		t.Fatalf("-init without -arch:\n%s", info)
+	}
+}

@@ -18,6 +18,7 @@ import (
 	"github.com/ptrain/ptrain/data"
 	"github.com/ptrain/ptrain/model"
 	"github.com/ptrain/ptrain/model/num"
+	"github.com/ptrain/ptrain/model/safetensors"
 	"github.com/ptrain/ptrain/optim"
 	"github.com/ptrain/ptrain/parallel"
 	"github.com/ptrain/ptrain/parallel/mpi"
@@ -257,6 +258,13 @@ func defaultArch(ds *data.Dataset) string {
 // against the data.
 func buildSpec(c *Config, ds *data.Dataset) (model.Spec, error) {
 	arch := c.Arch
+	if arch == "" && c.Init != "" {
+		// -init from a file that says its architecture: that one, as
+		// -resume does; a file of bare tensors needs -arch.
+		if f, err := safetensors.ReadFile(c.Init); err == nil {
+			arch = f.Metadata[model.MetaArch]
+		}
+	}
 	if arch == "" {
 		arch = defaultArch(ds)
 	}
