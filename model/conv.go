@@ -52,7 +52,7 @@ const convMinColumns = 512
 
 func newConv[T num.Float](m *Model[T], info *LayerInfo) *conv[T] {
 	l := &conv[T]{info: info, c: info.In[0], h: info.In[1], w: info.In[2], o: info.Out[0], ho: info.Out[1], wo: info.Out[2],
-		k: info.Spec.Kernel, stride: max(info.Spec.Stride, 1), pad: info.Spec.Pad}
+		k: info.Spec.Kernel, stride: info.Spec.stride(), pad: info.Spec.Pad}
 	l.kk, l.hw = l.c*l.k*l.k, l.ho*l.wo
 	l.ww = l.wo
 	if l.wide() {

@@ -1,7 +1,6 @@
 package model
 
 import (
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -98,8 +97,6 @@ type LayerError struct {
 // Error names the layer and what does not fit.
 func (e *LayerError) Error() string { return fmt.Sprintf("layer %d: %s", e.Layer, e.Msg) }
 
-func errorsAs(err error, target any) bool { return errors.As(err, target) }
-
 // Layout works out every layer's shapes and tensors. Parameters are laid
 // out layer by layer, each layer's tensors in the order of its TensorInfo
 // list (dense and conv: weight, then bias), which for a stack of dense
@@ -136,13 +133,7 @@ func (s Spec) Layout() (Layout, error) {
 			if len(in) != 3 {
 				return fail("%s needs a C×H×W input, this one gets %v values: give the input as a shape, e.g. 1x28x28", l.Kind, in)
 			}
-			k, stride, pad := l.Kernel, l.Stride, l.Pad
-			if stride == 0 {
-				stride = k
-				if l.Kind == KindConv {
-					stride = 1
-				}
-			}
+			k, stride, pad := l.Kernel, l.stride(), l.Pad
 			if k <= 0 || k > MaxWidth || stride <= 0 || stride > MaxWidth || pad < 0 || pad > MaxWidth {
 				return fail("kernel %d, stride %d, padding %d: sizes must be positive (padding ≥ 0) and at most %d", k, stride, pad, MaxWidth)
 			}

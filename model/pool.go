@@ -24,11 +24,7 @@ func (l *pool[T]) Scratch(n int) int {
 
 func (l *pool[T]) dims() (c, h, w, ho, wo, k, s int) {
 	in, out, sp := l.info.In, l.info.Out, l.info.Spec
-	s = sp.Stride
-	if s == 0 {
-		s = sp.Kernel
-	}
-	return in[0], in[1], in[2], out[1], out[2], sp.Kernel, s
+	return in[0], in[1], in[2], out[1], out[2], sp.Kernel, sp.stride()
 }
 
 func (l *pool[T]) Forward(p *Pass[T], x, z []T) {

@@ -237,36 +237,26 @@ func (l LayerSpec) String() string {
 }
 
 // Outputs is the number of output values per sample (0 for a spec whose
-// shapes do not fit). It allocates nothing: trainers ask it every step.
+// shapes do not fit). It works the layout out: code that needs it every
+// step keeps the figure (a Model has its Layout).
 func (s Spec) Outputs() int {
-	c, h, w := s.Inputs, 1, 1
-	if len(s.Shape) == 3 {
-		c, h, w = s.Shape[0], s.Shape[1], s.Shape[2]
+	layout, err := s.Layout()
+	if err != nil {
+		return 0
 	}
-	for _, l := range s.Layers {
-		switch l.Kind {
-		case KindDense:
-			c, h, w = l.Units, 1, 1
-		case KindConv, KindMaxPool, KindAvgPool:
-			k, stride, pad := l.Kernel, l.Stride, l.Pad
-			if stride == 0 {
-				stride = k
-				if l.Kind == KindConv {
-					stride = 1
-				}
-			}
-			if stride <= 0 || h+2*pad < k || w+2*pad < k {
-				return 0
-			}
-			if l.Kind == KindConv {
-				c = l.Units
-			}
-			h, w = (h+2*pad-k)/stride+1, (w+2*pad-k)/stride+1
-		case KindFlatten:
-			c, h, w = c*h*w, 1, 1
-		}
+	return layout.Layers[len(layout.Layers)-1].Out.Size()
+}
+
+// stride is the layer's stride with the default filled in: 1 for conv,
+// the kernel size for the pools.
+func (l LayerSpec) stride() int {
+	switch {
+	case l.Stride != 0:
+		return l.Stride
+	case l.Kind == KindConv:
+		return 1
 	}
-	return c * h * w
+	return l.Kernel
 }
 
 // NumParams is the number of trainable parameters (weights and biases).

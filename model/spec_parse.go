@@ -1,6 +1,7 @@
 package model
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -85,7 +86,7 @@ func ParseSpec(s string) (Spec, error) {
 	}
 	if _, err := sp.Layout(); err != nil {
 		var le *LayerError
-		if errorsAs(err, &le) {
+		if errors.As(err, &le) {
 			return fail(le.Layer+1, parts[le.Layer+1], "%s", le.Msg)
 		}
 	}

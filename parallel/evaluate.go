@@ -22,8 +22,8 @@ type Metrics struct {
 // of Config.BatchSize shared among the workers, with dropout off.
 func (s *Session[T]) Evaluate(ds *data.Dataset) (Metrics, error) {
 	t := s.t
-	out := t.m.Spec.Outputs()
-	if err := ds.Fits(t.m.Spec.Inputs, out); err != nil {
+	out := t.outputs
+	if err := ds.Fits(t.inputs, out); err != nil {
 		return Metrics{}, err
 	}
 	start := time.Now()

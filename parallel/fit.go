@@ -82,15 +82,15 @@ func (t *Trainer[T]) Progress() Progress { return t.progress }
 // step), when a hook returns an error, or by early stopping.
 func (t *Trainer[T]) Fit(ctx context.Context, train, val *data.Dataset, cfg FitConfig) (FitResult, error) {
 	accum := max(cfg.Accum, 1)
-	if err := train.Fits(t.m.Spec.Inputs, t.m.Spec.Outputs()); err != nil {
+	if err := train.Fits(t.inputs, t.outputs); err != nil {
 		return FitResult{}, err
 	}
-	b, err := data.NewBatcher[T](train, t.cfg.BatchSize, t.m.Spec.Outputs(), cfg.Shuffle, cfg.Seed)
+	b, err := data.NewBatcher[T](train, t.cfg.BatchSize, t.outputs, cfg.Shuffle, cfg.Seed)
 	if err != nil {
 		return FitResult{}, err
 	}
 	if val != nil {
-		if err := val.Fits(t.m.Spec.Inputs, t.m.Spec.Outputs()); err != nil {
+		if err := val.Fits(t.inputs, t.outputs); err != nil {
 			return FitResult{}, err
 		}
 	}

@@ -27,7 +27,7 @@ func (t *Trainer[T]) runPhase(w int, p phase, tk *task[T]) {
 		if hi == lo && (p != phaseGrad || t.bsync == nil) {
 			return // a worker without rows takes part only in batch statistics
 		}
-		in, out := t.m.Spec.Inputs, t.m.Spec.Outputs()
+		in, out := t.inputs, t.outputs
 		// Rows always go through the worker's own aligned buffers (a copy
 		// of caller-filled rows costs microseconds): the GEMMs then see the
 		// same alignment in every run, which bit-for-bit repeatability

@@ -109,6 +109,8 @@ type Trainer[T num.Float] struct {
 	st       *statsState[T] // per-layer statistics
 	stats    Stats
 	progress Progress
+	inputs   int // values per sample in and out, from the model's layout
+	outputs  int
 	fitSteps int // optimizer steps per epoch while Fit runs, else 0
 }
 
@@ -140,10 +142,10 @@ func New[T num.Float](m *model.Model[T], opt *optim.Optimizer[T], cfg Config) (*
 	if !(cfg.L1 >= 0) || math.IsInf(cfg.L1, 0) {
 		return nil, fmt.Errorf("L1 coefficient %g: must be a finite number ≥ 0", cfg.L1)
 	}
-	t := &Trainer[T]{cfg: cfg, m: m, opt: opt}
+	in, out := m.Spec.Inputs, m.Layout.Layers[len(m.Layout.Layers)-1].Out.Size()
+	t := &Trainer[T]{cfg: cfg, m: m, opt: opt, inputs: in, outputs: out}
 	w := cfg.Workers
 	rows := (cfg.BatchSize + w - 1) / w
-	in, out := m.Spec.Inputs, m.Spec.Outputs()
 	k := max(out, 2)
 	p := len(m.Params)
 	for l := range m.Layout.Layers {

@@ -43,18 +43,7 @@ func TestMain(m *testing.M) {
 // ptrain runs the binary in dir and returns stdout, stderr and the exit code.
 func ptrain(t *testing.T, dir string, args ...string) (string, string, int) {
 	t.Helper()
-	cmd := exec.Command(binary, args...)
-	cmd.Dir = dir
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	return out.String(), errb.String(), code
+	return run2(t, dir, nil, "", args...)
 }
 
 func mustRun(t *testing.T, dir string, args ...string) string {
