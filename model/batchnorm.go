@@ -50,7 +50,6 @@ func newBatchNorm[T num.Float](m *Model[T], info *LayerInfo) *batchNorm[T] {
 }
 
 func (l *batchNorm[T]) Info() *LayerInfo { return l.info }
-func (l *batchNorm[T]) needsSync() bool  { return true }
 
 // Scratch is 0: what batch norm keeps between its passes is float64 (see
 // syncLen).

@@ -50,7 +50,6 @@ type Pass[T num.Float] struct {
 // batch (Pass.Sync), so that every part of a batch must run them, even
 // with no rows.
 type synced interface {
-	needsSync() bool
 	syncLen() int // float64 scratch for Pass.Sums
 }
 

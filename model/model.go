@@ -100,22 +100,18 @@ func (m *Model[T]) resetNorm() {
 	}
 }
 
-// needsSync reports whether a training pass needs the whole batch at once
-// (batch norm), so that every part of a batch takes part in it.
-func (m *Model[T]) needsSync() bool {
+// NeedsSync reports whether a training pass of the model needs statistics
+// of the whole batch (it has batch norm layers): a data-parallel trainer
+// then sets Workspace.Sync and runs every worker's pass, also a worker
+// with no rows.
+func (m *Model[T]) NeedsSync() bool {
 	for _, l := range m.Stack {
-		if s, ok := l.(synced); ok && s.needsSync() {
+		if _, ok := l.(synced); ok {
 			return true
 		}
 	}
 	return false
 }
-
-// NeedsSync reports whether a training pass of the model needs statistics
-// of the whole batch (it has batch norm layers): a data-parallel trainer
-// then sets Workspace.Sync and runs every worker's pass, also a worker
-// with no rows.
-func (m *Model[T]) NeedsSync() bool { return m.needsSync() }
 
 // Clone returns a deep copy.
 func (m *Model[T]) Clone() *Model[T] {
