@@ -33,6 +33,8 @@ import (
 // the unrolling, the BLAS's packing of it and the rearrangements then
 // work on cached data instead of streaming batch-sized buffers through
 // memory, and unrolling again in backward is cheaper than keeping it.
+// When a max pooling follows, the Workspace runs both as one stage that
+// pools each group's Zt in place of the rearrangement (convpool.go).
 type conv[T num.Float] struct {
 	info                   *LayerInfo
 	c, h, w, o, ho, wo     int
@@ -88,13 +90,11 @@ func (l *conv[T]) buffers(p *Pass[T], g int) (cols, zt []T) {
 }
 
 func (l *conv[T]) Forward(p *Pass[T], x, z []T) {
-	in, out := l.c*l.h*l.w, l.o*l.hw
+	out := l.o * l.hw
 	for s0, g := 0, l.group(p.N); s0 < p.N; s0 += g {
 		n := min(g, p.N-s0)
-		cols, zt := l.buffers(p, n)
-		l.im2col(x[s0*in:(s0+n)*in], cols, n)
+		zt := l.gemmForward(p, x, s0, n)
 		cn := n * l.hwc
-		num.MatMul(false, false, 1, l.wt, num.View(l.kk, cn, cols), 0, num.View(l.o, cn, zt))
 		zs := z[s0*out : (s0+n)*out]
 		for o := 0; o < l.o; o++ {
 			b := l.b[o]
@@ -111,14 +111,24 @@ func (l *conv[T]) Forward(p *Pass[T], x, z []T) {
 	}
 }
 
+// gemmForward unrolls samples [s0, s0+n) of x and returns their Zt = W·cols
+// (without the bias), a view of the scratch.
+func (l *conv[T]) gemmForward(p *Pass[T], x []T, s0, n int) []T {
+	in := l.c * l.h * l.w
+	cols, zt := l.buffers(p, n)
+	l.im2col(x[s0*in:(s0+n)*in], cols, n)
+	cn := n * l.hwc
+	num.MatMul(false, false, 1, l.wt, num.View(l.kk, cn, cols), 0, num.View(l.o, cn, zt))
+	return zt
+}
+
 func (l *conv[T]) Backward(p *Pass[T], x, dz, dx []T) {
-	in, out := l.c*l.h*l.w, l.o*l.hw
-	wi, bi := l.info.Params[0], l.info.Params[1]
-	gw := num.View(l.o, l.kk, p.Grad[wi.Offset:wi.Offset+wi.Size()])
+	out := l.o * l.hw
+	bi := l.info.Params[1]
 	gb := p.Grad[bi.Offset : bi.Offset+bi.Size()]
 	for s0, g := 0, l.group(p.N); s0 < p.N; s0 += g {
 		n := min(g, p.N-s0)
-		cols, dzt := l.buffers(p, n)
+		_, dzt := l.buffers(p, n)
 		cn := n * l.hwc
 		dzs := dz[s0*out : (s0+n)*out]
 		for o := 0; o < l.o; o++ {
@@ -139,17 +149,29 @@ func (l *conv[T]) Backward(p *Pass[T], x, dz, dx []T) {
 			}
 			gb[o] += sum
 		}
-		l.im2col(x[s0*in:(s0+n)*in], cols, n)
-		dZ := num.View(l.o, cn, dzt)
-		num.MatMul(false, true, 1, dZ, num.View(l.kk, cn, cols), 1, gw)
-		if dx == nil {
-			continue
-		}
-		num.MatMul(true, false, 1, l.wt, dZ, 0, num.View(l.kk, cn, cols))
-		d := dx[s0*in : (s0+n)*in]
-		clear(d)
-		l.col2im(cols, d, n)
+		l.gemmBackward(p, x, dzt, s0, n, dx)
 	}
+}
+
+// gemmBackward is the rest of backward for samples [s0, s0+n) once dzt
+// holds their dZt (zero in the dropped columns): it unrolls x again, adds
+// dZt·colsᵀ into the weight gradient and, unless dx is nil, writes their
+// dx = col2im(Wᵀ·dZt).
+func (l *conv[T]) gemmBackward(p *Pass[T], x, dzt []T, s0, n int, dx []T) {
+	in, cn := l.c*l.h*l.w, n*l.hwc
+	wi := l.info.Params[0]
+	gw := num.View(l.o, l.kk, p.Grad[wi.Offset:wi.Offset+wi.Size()])
+	cols, _ := l.buffers(p, n)
+	l.im2col(x[s0*in:(s0+n)*in], cols, n)
+	dZ := num.View(l.o, cn, dzt[:l.o*cn])
+	num.MatMul(false, true, 1, dZ, num.View(l.kk, cn, cols), 1, gw)
+	if dx == nil {
+		return
+	}
+	num.MatMul(true, false, 1, l.wt, dZ, 0, num.View(l.kk, cn, cols))
+	d := dx[s0*in : (s0+n)*in]
+	clear(d)
+	l.col2im(cols, d, n)
 }
 
 // span is the run of output columns ox whose input column ox·S+kx−P lies
