@@ -1,10 +1,46 @@
 package model
 
+import "github.com/ptrain/ptrain/model/num"
+
 // Activation returns layer l's activation output a = f(z) for the rows of
 // the last Forward ((n, Out.Size()), before dropout), a view valid until
-// the next Forward. For an identity layer it is z. Monitors read it to
-// count dead ReLU units and saturated sigmoid/tanh units; it must not be
-// written.
+// the next Forward. For an identity layer it is z. It is nil for a
+// convolution that the workspace runs fused with the max pooling after it
+// (see convPool), whose output is never stored: AddActivity still reports
+// on it. Monitors read it to count saturated sigmoid/tanh units; it must
+// not be written.
 func (w *Workspace[T]) Activation(l int) []T {
+	if w.stage[l] != nil {
+		return nil
+	}
 	return w.a[l][:w.n*w.m.Stack[l].Info().Out.Size()]
+}
+
+// AddActivity adds to sums, one per unit of layer l (a feature of a flat
+// layer, a channel of an image layer: Out[0] of them), the sum over the
+// rows of the last Forward and the unit's positions of the layer's
+// activation. With a ReLU a unit's sum is zero exactly when the unit was
+// off for every row. For a fused convolution (see Activation) the sums
+// are those its Forward kept in passing.
+func (w *Workspace[T]) AddActivity(l int, sums []T) {
+	info := w.m.Stack[l].Info()
+	units := info.Out[0]
+	sums = sums[:units]
+	if w.stage[l] != nil {
+		num.Axpy(1, w.act[l], sums)
+		return
+	}
+	a := w.Activation(l)
+	pos := info.Out.Size() / units
+	if pos == 1 {
+		for r := 0; r < w.n; r++ {
+			num.Axpy(1, a[r*units:(r+1)*units], sums)
+		}
+		return
+	}
+	for u0 := 0; u0 < len(a); u0 += units * pos {
+		for u := range units {
+			sums[u] += sum4(a[u0+u*pos : u0+(u+1)*pos])
+		}
+	}
 }

@@ -14,6 +14,10 @@ import (
 // training pass through batch norm writes the running statistics to
 // Running, or to the model's Buffers when Running is nil.
 //
+// A convolution whose only consumer is a max pooling runs fused with it
+// (convPool): the workspace keeps no output of that convolution, and
+// reports its activity through AddActivity.
+//
 // A Workspace is owned by one goroutine at a time; the data-parallel
 // trainer gives each worker its own. Forward, LossGrad and Backward
 // allocate nothing.
@@ -33,14 +37,16 @@ type Workspace[T num.Float] struct {
 
 	n       int // rows of the last Forward
 	train   bool
-	x       []T         // input of the last Forward (n, Inputs), borrowed from the caller
-	z       [][]T       // per layer: layer output (cap, Out)
-	a       [][]T       // per layer: activation (cap, Out); aliases z for identity
-	out     [][]T       // per layer: what the next layer reads — a, or a·mask under dropout
-	mask    [][]T       // per layer with dropout: 0 or 1/(1−p) for each element
-	scratch [][]T       // per layer: its Scratch(cap)
-	sums    [][]float64 // per layer that synchronises: its Pass.Sums
-	bufA    []T         // backward scratch, (cap, widest layer)
+	x       []T            // input of the last Forward (n, Inputs), borrowed from the caller
+	z       [][]T          // per layer: layer output (cap, Out)
+	a       [][]T          // per layer: activation (cap, Out); aliases z for identity
+	out     [][]T          // per layer: what the next layer reads — a, or a·mask under dropout
+	mask    [][]T          // per layer with dropout: 0 or 1/(1−p) for each element
+	scratch [][]T          // per layer: its Scratch(cap)
+	stage   []*convPool[T] // per layer: a convolution fused with the pooling after it, or nil
+	act     [][]T          // per fused layer: the last Forward's Σ activation per channel
+	sums    [][]float64    // per layer that synchronises: its Pass.Sums
+	bufA    []T            // backward scratch, (cap, widest layer)
 	bufB    []T
 	dLast   []T       // ∂L/∂z of the last layer, set by LossGrad; a view of bufA
 	lse     []float64 // with a softmax output: each row's log Σ exp(z), from Forward
@@ -71,9 +77,21 @@ func NewWorkspace[T num.Float](m *Model[T], maxBatch int) *Workspace[T] {
 	}
 	w := &Workspace[T]{m: m, Grad: num.Alloc[T](len(m.Params)), cap: maxBatch}
 	widest := m.Spec.Inputs
-	for _, l := range m.Stack {
+	for i, l := range m.Stack {
 		info := l.Info()
 		o := info.Out.Size()
+		f := newConvPool(m.Stack, i)
+		var act []T
+		if f != nil {
+			act = make([]T, info.Out[0])
+		}
+		w.stage, w.act = append(w.stage, f), append(w.act, act)
+		if f != nil { // the fused stage keeps no output of the convolution
+			w.z, w.a, w.out, w.mask = append(w.z, nil), append(w.a, nil), append(w.out, nil), append(w.mask, nil)
+			w.scratch = append(w.scratch, num.Alloc[T](l.Scratch(maxBatch)))
+			w.sums = append(w.sums, nil)
+			continue
+		}
 		z := num.Alloc[T](maxBatch * o)
 		a := z
 		if info.Spec.Act.Kind != Identity {
@@ -142,12 +160,18 @@ func (w *Workspace[T]) Forward(x []T, n int, train bool) []T {
 	w.n, w.train, w.x, w.dLast = n, train, x[:n*w.m.Spec.Inputs], nil
 	in := w.x
 	last := len(w.m.Stack) - 1
-	for l, layer := range w.m.Stack {
-		info := layer.Info()
+	for l := 0; l <= last; l++ {
+		if f := w.stage[l]; f != nil {
+			k := n * w.m.Stack[l+1].Info().Out.Size()
+			clear(w.act[l])
+			f.forward(w.passFor(l), in, w.z[l+1][:k], w.scratch[l+1][:k], w.act[l])
+			l++ // on to the pooling's activation and dropout
+		} else {
+			w.m.Stack[l].Forward(w.passFor(l), in, w.z[l][:n*w.m.Stack[l].Info().Out.Size()])
+		}
+		info := w.m.Stack[l].Info()
 		o := info.Out.Size()
-		z := w.z[l][:n*o]
-		layer.Forward(w.passFor(l), in, z)
-		a := w.a[l][:n*o]
+		z, a := w.z[l][:n*o], w.a[l][:n*o]
 		if act := info.Spec.Act; act.Kind != Identity {
 			var lse []float64
 			if l == last {
@@ -237,7 +261,16 @@ func (w *Workspace[T]) Backward() {
 	dz, spare := w.dLast, w.bufB
 	w.dLast = nil
 	for l := len(w.m.Stack) - 1; l >= 0; l-- {
-		layer := w.m.Stack[l]
+		f := (*convPool[T])(nil)
+		if l > 0 {
+			f = w.stage[l-1]
+		}
+		if f != nil { // l is the pooling of a fused stage: both layers at once
+			if w.AfterLayer != nil {
+				w.AfterLayer(l)
+			}
+			l--
+		}
 		var x, dx []T
 		if l == 0 {
 			x = w.x
@@ -253,7 +286,12 @@ func (w *Workspace[T]) Backward() {
 			}
 			dx = spare[:len(x)]
 		}
-		layer.Backward(w.passFor(l), x, dz, dx)
+		if f != nil {
+			k := n * w.m.Stack[l+1].Info().Out.Size()
+			f.backward(w.passFor(l), x, w.z[l+1][:k], dz, w.scratch[l+1][:k], dx)
+		} else {
+			w.m.Stack[l].Backward(w.passFor(l), x, dz, dx)
+		}
 		if w.AfterLayer != nil {
 			w.AfterLayer(l)
 		}

@@ -53,8 +53,7 @@ type layerStat struct {
 	stack  int // index in Model.Stack
 	lo, hi int // its parameters in Params
 	act    model.ActKind
-	units  int // ReLU: units per sample; pos: positions per unit
-	pos    int
+	units  int // ReLU: units per sample (features or channels)
 	alive  int // ReLU: offset of its elements in a worker's alive buffer
 	packed int // offset of its activity figures in statsState.packed
 }
@@ -80,7 +79,7 @@ type statsState[T num.Float] struct {
 	wsq    [][]float64  // [worker][layer] Σθ² before the update
 	dsq    [][]float64  // [worker][layer] Σ(Δθ)² of the update
 	old    [][]T        // [worker] a block of θ before the update
-	alive  [][]T        // [worker] per ReLU element: Σ over the worker's rows of a
+	alive  [][]T        // [worker] per ReLU unit: Σ over the worker's rows and the unit's positions of a
 	sat    [][]int64    // [worker] per layer: saturated activations, activations
 	// packed is the step's activity, summed over workers (and ranks): per
 	// ReLU layer one sum per unit, per sigmoid/tanh layer the saturated
@@ -107,9 +106,8 @@ func newStatsState[T num.Float](m *model.Model[T], workers int, on bool) *statsS
 		switch l.act {
 		case model.ReLU:
 			l.units = info.Out[0]
-			l.pos = info.Out.Size() / l.units
 			l.alive = nAlive
-			nAlive += info.Out.Size()
+			nAlive += l.units
 			st.packed = append(st.packed, make([]float64, l.units)...)
 		case model.Sigmoid, model.Tanh:
 			st.packed = append(st.packed, 0, 0)
@@ -152,8 +150,7 @@ func (t *Trainer[T]) observe(w, n int) {
 		l := &st.layers[k]
 		switch l.act {
 		case model.ReLU:
-			o := l.units * l.pos
-			num.AddColSums(st.alive[w][l.alive:l.alive+o], num.View(n, o, ws.Activation(l.stack)))
+			ws.AddActivity(l.stack, st.alive[w][l.alive:l.alive+l.units])
 		case model.Sigmoid, model.Tanh:
 			a := ws.Activation(l.stack)
 			var c int64
@@ -183,13 +180,8 @@ func (t *Trainer[T]) activity() []float64 {
 			l := &st.layers[k]
 			switch l.act {
 			case model.ReLU:
-				a := st.alive[w][l.alive:]
-				for u := range l.units {
-					var s float64
-					for _, v := range a[u*l.pos : (u+1)*l.pos] {
-						s += float64(v)
-					}
-					st.packed[l.packed+u] += s
+				for u, v := range st.alive[w][l.alive : l.alive+l.units] {
+					st.packed[l.packed+u] += float64(v)
 				}
 			case model.Sigmoid, model.Tanh:
 				st.packed[l.packed] += float64(st.sat[w][2*k])

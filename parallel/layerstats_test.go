@@ -208,3 +208,39 @@ func TestLayerStatsLeaveTrainingUnchanged(t *testing.T) {
 		t.Error("the weights after 5 steps differ with and without the statistics")
 	}
 }
+
+// TestDeadChannelsOfACNN: a channel of a convolution is dead when it is
+// zero at every position of every row. The convolutions here run fused
+// with their max pooling (their activations are never stored), the second
+// on an odd plane whose last row and column no window reads; a channel with
+// a bias of −100 is dead and no other, for any worker count.
+func TestDeadChannelsOfACNN(t *testing.T) {
+	const spec = "1x10x10-conv(4,3):relu-maxpool(2)-conv(3,2):relu-maxpool(2)-flatten-5:relu-3:softmax"
+	const n = 7
+	x, y := randomRows(4, n, 100, 3)
+	for _, w := range []int{1, 2, 3} {
+		m := newModel(t, spec)
+		m.Params[m.Layout.Layers[0].Params[1].Offset+1] = -100 // conv.0, channel 1
+		m.Params[m.Layout.Layers[2].Params[1].Offset+2] = -100 // conv.1, channel 2
+		opt, _ := optim.New[float64](optim.Defaults(optim.SGD), len(m.Params))
+		tr, err := New(m, opt, Config{Workers: w, BatchSize: n, Seed: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []LayerStats
+		err = tr.Run(context.Background(), func(s *Session[float64]) error {
+			sr, err := s.Step(Batch[float64]{X: x, Y: y, N: n})
+			got = slices.Clone(sr.Layers)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 4 || got[0].Layer != "conv.0" || got[1].Layer != "conv.1" {
+			t.Fatalf("W=%d: layers %+v", w, got)
+		}
+		if got[0].DeadFrac != 1.0/4 || got[1].DeadFrac != 1.0/3 {
+			t.Errorf("W=%d: dead fractions %v and %v, want 1/4 and 1/3", w, got[0].DeadFrac, got[1].DeadFrac)
+		}
+	}
+}

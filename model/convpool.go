@@ -1,0 +1,240 @@
+package model
+
+import "github.com/ptrain/ptrain/model/num"
+
+// convPool is a convolution and the max pooling right after it, run by the
+// Workspace as one stage when the convolution's output goes nowhere else:
+// its activation is ReLU or none and it has no dropout. The pooling is
+// applied to each group's GEMM output Zt (see conv) while it is still in
+// the L2 cache, so the convolution's output and activation — the largest
+// tensors of a CNN, N×O×Ho×Wo each, written and read back by four passes
+// over memory when the layers run one by one — are never stored; the
+// pooled output and its argmax are. In backward the pooled gradient is
+// scattered straight into the group's dZt.
+//
+// The values are the separate layers': max pooling and ReLU commute
+// (both are monotone: max relu(zᵢ) = relu(max zᵢ)), and the gradient of a
+// window goes to its first largest zᵢ — the first largest relu(zᵢ) when
+// the output is positive, where the separate passes send it — and through
+// the ReLU exactly when the pooled output is not zero. Only runs with NaNs
+// can differ (a ReLU of a NaN): the trainer refuses those steps anyway.
+//
+// The argmax kept in the pooling layer's scratch is the position in Zt's
+// plane (row width conv.ww), which only this stage reads.
+type convPool[T num.Float] struct {
+	conv *conv[T]
+	pool *pool[T]
+	relu bool
+	// k, s: the pooling window and stride; ph, pw the pooled plane.
+	k, s, ph, pw int
+}
+
+// fuseConvPool is whether the Workspace fuses a convolution with the max
+// pooling after it (a variable for tests that compare with the layers run
+// one by one).
+var fuseConvPool = true
+
+// newConvPool returns the stage of layers l and l+1 of stack, or nil when
+// they are not a convolution that only feeds a max pooling.
+func newConvPool[T num.Float](stack []Layer[T], l int) *convPool[T] {
+	if !fuseConvPool || l+1 >= len(stack) {
+		return nil
+	}
+	c, ok := stack[l].(*conv[T])
+	p, ok2 := stack[l+1].(*pool[T])
+	if !ok || !ok2 || p.info.Spec.Kind != KindMaxPool {
+		return nil
+	}
+	sp := c.info.Spec
+	if sp.Dropout > 0 || sp.Act.Kind != Identity && sp.Act.Kind != ReLU {
+		return nil
+	}
+	return &convPool[T]{conv: c, pool: p, relu: sp.Act.Kind == ReLU,
+		k: p.info.Spec.Kernel, s: p.info.Spec.stride(), ph: p.info.Out[1], pw: p.info.Out[2]}
+}
+
+// forward runs the convolution on x and pools it into z (N×O×ph×pw),
+// keeping each output's argmax in idx. It adds to act[o] the sum over the
+// rows and positions of channel o's activation (relu(z) or z), which
+// Workspace.AddActivity reports in place of the activations this stage
+// does not keep.
+func (f *convPool[T]) forward(p *Pass[T], x, z, idx, act []T) {
+	l := f.conv
+	pq := f.ph * f.pw
+	for s0, g := 0, l.group(p.N); s0 < p.N; s0 += g {
+		n := min(g, p.N-s0)
+		zt := l.gemmForward(p, x, s0, n)
+		cn := n * l.hwc
+		for o := 0; o < l.o; o++ {
+			b := l.b[o]
+			var alive T
+			for s := 0; s < n; s++ {
+				q := ((s0+s)*l.o + o) * pq
+				plane := zt[o*cn+s*l.hwc : o*cn+(s+1)*l.hwc]
+				if f.k == 2 && f.s == 2 {
+					alive += poolPlane2(plane, z[q:q+pq], idx[q:q+pq], b, l.ww, f.pw, f.relu)
+				} else {
+					poolPlaneK(plane, z[q:q+pq], idx[q:q+pq], b, l.ww, f.pw, f.k, f.s, f.relu)
+				}
+				alive += f.uncovered(plane, b)
+			}
+			act[o] += alive
+		}
+	}
+}
+
+// uncovered is Σ a, a = relu(z) or z, over the positions of a plane that poolPlane2
+// did not add up: every position for the general pooling, the rows and
+// columns past the last 2×2 window otherwise.
+func (f *convPool[T]) uncovered(plane []T, b T) T {
+	l := f.conv
+	y0, x0 := 0, 0
+	if f.k == 2 && f.s == 2 {
+		y0, x0 = 2*f.ph, 2*f.pw
+	}
+	var sum T
+	for y := 0; y < l.ho; y++ {
+		from := x0
+		if y >= y0 {
+			from = 0
+		}
+		for _, v := range plane[y*l.ww+from : y*l.ww+l.wo] {
+			if v += b; f.relu {
+				v = max(v, 0)
+			}
+			sum += v
+		}
+	}
+	return sum
+}
+
+// backward takes dz, the gradient of the pooled output z of the last
+// forward, adds the convolution's weight and bias gradients into p.Grad and
+// writes dx unless it is nil.
+func (f *convPool[T]) backward(p *Pass[T], x, z, dz, idx, dx []T) {
+	l := f.conv
+	pq := f.ph * f.pw
+	bi := l.info.Params[1]
+	gb := p.Grad[bi.Offset : bi.Offset+bi.Size()]
+	for s0, g := 0, l.group(p.N); s0 < p.N; s0 += g {
+		n := min(g, p.N-s0)
+		_, dzt := l.buffers(p, n)
+		cn := n * l.hwc
+		dzt = dzt[:l.o*cn]
+		clear(dzt)
+		for o := 0; o < l.o; o++ {
+			var sum T
+			for s := 0; s < n; s++ {
+				q := ((s0+s)*l.o + o) * pq
+				d := dzt[o*cn+s*l.hwc : o*cn+(s+1)*l.hwc]
+				if f.k == 2 && f.s == 2 {
+					sum += unpoolPlane2(dz[q:q+pq], z[q:q+pq], idx[q:q+pq], d, l.ww, f.pw, f.relu)
+				} else {
+					sum += unpool(dz[q:q+pq], z[q:q+pq], idx[q:q+pq], d, f.relu)
+				}
+			}
+			gb[o] += sum
+		}
+		l.gemmBackward(p, x, dzt, s0, n, dx)
+	}
+}
+
+// unpool adds each pooled gradient g[q] into d at its argmax id[q] (d
+// is a plane of dZt, zero before the first call), unless with relu the
+// output z[q] was 0, and returns the sum of what it added.
+func unpool[T num.Float](g, z, id, d []T, relu bool) T {
+	var sum T
+	for q, v := range g {
+		if relu && z[q] == 0 { // the ReLU was closed
+			v = 0
+		}
+		d[int(id[q])] += v
+		sum += v
+	}
+	return sum
+}
+
+// unpoolPlane2 is unpool for the 2×2 windows of poolPlane2 on a plane of
+// rows ww wide, pw windows to a row; in float32 with AVX2 it writes the
+// windows' four inputs row by row (the same values: the gradient or +0).
+func unpoolPlane2[T num.Float](g, z, id, d []T, ww, pw int, relu bool) T {
+	if !num.Is32[T]() || !haveAVX2 {
+		return unpool(g, z, id, d, relu)
+	}
+	var sum float32
+	for oy := 0; oy < len(g)/pw; oy++ {
+		base, o := 2*oy*ww, oy*pw
+		r0, r1 := num.As32(d[base:base+2*pw]), num.As32(d[base+ww:base+ww+2*pw])
+		unpool2Row32AVX(&num.As32(g[o:])[0], &num.As32(z[o:])[0], &num.As32(id[o:])[0], &r0[0], &r1[0], pw, base, ww, relu, &sum)
+	}
+	return T(sum)
+}
+
+// poolPlane2 max-pools one plane of Zt (row width ww) with 2×2 windows and
+// stride 2 after adding the bias b, into out (pw wide), and the argmax
+// (position in the plane) into id; with relu the outputs go through a
+// ReLU. It returns the sum of the windows' activations (relu(z) or z). Like
+// maxPool2 it picks the first largest input without branching on which
+// it is.
+func poolPlane2[T num.Float](plane, out, id []T, b T, ww, pw int, relu bool) T {
+	var s T
+	for oy := 0; oy < len(out)/pw; oy++ {
+		base := 2 * oy * ww
+		r0, r1 := plane[base:base+2*pw], plane[base+ww:base+ww+2*pw]
+		o, d := out[oy*pw:(oy+1)*pw], id[oy*pw:(oy+1)*pw]
+		ox0 := 0
+		if num.Is32[T]() && haveAVX2 {
+			var s32 float32
+			ox0 = pool2Row32AVX(&num.As32(r0)[0], &num.As32(r1)[0], &num.As32(o)[0], &num.As32(d)[0], pw,
+				float32(b), base, ww, relu, &s32)
+			s += T(s32)
+		}
+		for ox := ox0; ox < len(o); ox++ {
+			a, bb, c, e := r0[2*ox]+b, r0[2*ox+1]+b, r1[2*ox]+b, r1[2*ox+1]+b
+			m := max(a, bb, c, e)
+			j := ww + 1
+			if c == m {
+				j = ww
+			}
+			if bb == m {
+				j = 1
+			}
+			if a == m {
+				j = 0
+			}
+			if m != m {
+				j = firstNaN(a, bb, c, ww)
+			}
+			if relu {
+				m = max(m, 0)
+				s += max(a, 0) + max(bb, 0) + max(c, 0) + max(e, 0)
+			} else {
+				s += a + bb + c + e
+			}
+			o[ox], d[ox] = m, T(base+2*ox+j)
+		}
+	}
+	return s
+}
+
+// poolPlaneK is poolPlane2 for any window k and stride s, without the sum.
+func poolPlaneK[T num.Float](plane, out, id []T, b T, ww, pw, k, s int, relu bool) {
+	for oy := 0; oy < len(out)/pw; oy++ {
+		for ox := 0; ox < pw; ox++ {
+			best := oy*s*ww + ox*s
+			m := plane[best] + b
+			for ky := 0; ky < k; ky++ {
+				o := (oy*s+ky)*ww + ox*s
+				for j, v := range plane[o : o+k] {
+					if v += b; v > m || (v != v && m == m) {
+						m, best = v, o+j
+					}
+				}
+			}
+			if relu {
+				m = max(m, 0)
+			}
+			out[oy*pw+ox], id[oy*pw+ox] = m, T(best)
+		}
+	}
+}
