@@ -93,7 +93,11 @@ func (f *convPool[T]) uncovered(plane []T, b T) T {
 		y0, x0 = 2*f.ph, 2*f.pw
 	}
 	var sum T
-	for y := 0; y < l.ho; y++ {
+	y := 0
+	if x0 >= l.wo { // rows above y0 are covered whole
+		y = y0
+	}
+	for ; y < l.ho; y++ {
 		from := x0
 		if y >= y0 {
 			from = 0
@@ -155,18 +159,16 @@ func unpool[T num.Float](g, z, id, d []T, relu bool) T {
 }
 
 // unpoolPlane2 is unpool for the 2×2 windows of poolPlane2 on a plane of
-// rows ww wide, pw windows to a row; in float32 with AVX2 it writes the
-// windows' four inputs row by row (the same values: the gradient or +0).
+// rows ww wide, pw windows to a row; in float32 with AVX2 it writes each
+// window's four inputs (the same values: the gradient or +0).
 func unpoolPlane2[T num.Float](g, z, id, d []T, ww, pw int, relu bool) T {
-	if !num.Is32[T]() || !haveAVX2 {
+	if !num.Is32[T]() || !haveAVX2 || len(g) == 0 {
 		return unpool(g, z, id, d, relu)
 	}
+	ph := len(g) / pw
+	_ = d[(2*ph-1)*ww+2*pw-1] // the last input the windows read
 	var sum float32
-	for oy := 0; oy < len(g)/pw; oy++ {
-		base, o := 2*oy*ww, oy*pw
-		r0, r1 := num.As32(d[base:base+2*pw]), num.As32(d[base+ww:base+ww+2*pw])
-		unpool2Row32AVX(&num.As32(g[o:])[0], &num.As32(z[o:])[0], &num.As32(id[o:])[0], &r0[0], &r1[0], pw, base, ww, relu, &sum)
-	}
+	unpool2Plane32AVX(&num.As32(g)[0], &num.As32(z)[0], &num.As32(id)[0], &num.As32(d)[0], ph, pw, ww, relu, &sum)
 	return T(sum)
 }
 
@@ -175,21 +177,25 @@ func unpoolPlane2[T num.Float](g, z, id, d []T, ww, pw int, relu bool) T {
 // (position in the plane) into id; with relu the outputs go through a
 // ReLU. It returns the sum of the windows' activations (relu(z) or z). Like
 // maxPool2 it picks the first largest input without branching on which
-// it is.
+// it is. In float32 with AVX2 the assembly does the work, up to a NaN.
 func poolPlane2[T num.Float](plane, out, id []T, b T, ww, pw int, relu bool) T {
 	var s T
-	for oy := 0; oy < len(out)/pw; oy++ {
+	ph, start := len(out)/pw, 0
+	if num.Is32[T]() && haveAVX2 && ph > 0 {
+		_ = plane[(2*ph-1)*ww+2*pw-1] // the last input the windows read
+		var s32 float32
+		start = pool2Plane32AVX(&num.As32(plane)[0], &num.As32(out)[0], &num.As32(id)[0], ph, pw, float32(b), ww, relu, &s32)
+		s = T(s32)
+	}
+	for oy := start / pw; oy < ph; oy++ {
 		base := 2 * oy * ww
 		r0, r1 := plane[base:base+2*pw], plane[base+ww:base+ww+2*pw]
 		o, d := out[oy*pw:(oy+1)*pw], id[oy*pw:(oy+1)*pw]
-		ox0 := 0
-		if num.Is32[T]() && haveAVX2 {
-			var s32 float32
-			ox0 = pool2Row32AVX(&num.As32(r0)[0], &num.As32(r1)[0], &num.As32(o)[0], &num.As32(d)[0], pw,
-				float32(b), base, ww, relu, &s32)
-			s += T(s32)
+		ox := 0
+		if oy == start/pw {
+			ox = start % pw
 		}
-		for ox := ox0; ox < len(o); ox++ {
+		for ; ox < len(o); ox++ {
 			a, bb, c, e := r0[2*ox]+b, r0[2*ox+1]+b, r1[2*ox]+b, r1[2*ox+1]+b
 			m := max(a, bb, c, e)
 			j := ww + 1

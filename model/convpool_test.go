@@ -141,12 +141,12 @@ func fusedMatchesLayers[T num.Float](t *testing.T, spec string, tol float64) {
 	}
 }
 
-// TestPool2RowAVXMatchesGo: the assembly's 2×2 pooling picks the same
+// TestPool2PlaneAVXMatchesGo: the assembly's 2×2 pooling picks the same
 // input as the Go loop — the first largest, the first NaN — on windows
 // full of ties, signed zeros, infinities and NaNs, with and without the
 // ReLU; the outputs agree up to the sign of zero. Its backward writes the
 // same bits as the Go scatter.
-func TestPool2RowAVXMatchesGo(t *testing.T) {
+func TestPool2PlaneAVXMatchesGo(t *testing.T) {
 	if !haveAVX2 {
 		t.Skip("no AVX2")
 	}

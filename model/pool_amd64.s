@@ -2,75 +2,87 @@
 
 #include "textflag.h"
 
-// func pool2Row32AVX(r0, r1, out, id *float32, n int, bias float32, idx0, ww int, relu bool, sum *float32) int
+// The 2×2, stride-2 max pooling of a fused convolution (convpool.go) on
+// float32, 4 windows at a time on 128-bit lanes, a plane per call. Window
+// (oy, ox) of a plane with rows ww wide reads a, b = r0[2ox], r0[2ox+1] and
+// c, e = r1[2ox], r1[2ox+1], where r0 is row 2oy and r1 row 2oy+1; its
+// inputs' plane indices are base + 2ox + (0, 1, ww, ww+1), base = 2·oy·ww.
+// The last pw mod 4 windows of a row go one at a time through the same
+// instructions on lane 0.
+
+// func pool2Plane32AVX(plane, out, id *float32, ph, pw int, bias float32, ww int, relu bool, sum *float32) int
 //
-// poolPlane2's inner loop for one output row, 4 outputs at a time on 128-bit
-// lanes: window ox is r0[2ox], r0[2ox+1], r1[2ox], r1[2ox+1] (a, b, c, e),
-// each plus bias; out[ox] is their maximum (through a ReLU with relu set),
-// id[ox] the plane index of the first largest, idx0 + 2ox + (0, 1, ww or
-// ww+1), as a float32; *sum gains the activations of the windows. The last
-// n mod 4 windows go one at a time through the same instructions on lane 0.
-// It stops before the first group (or single window) holding a NaN and
-// returns how many outputs it wrote: the Go loop does the rest, choosing
-// among NaNs as the scalar code does.
-TEXT ·pool2Row32AVX(SB), NOSPLIT, $0-88
-	MOVQ r0+0(FP), SI
-	MOVQ r1+8(FP), DI
-	MOVQ out+16(FP), R8
-	MOVQ id+24(FP), R9
-	MOVQ n+32(FP), CX
+// out[oy·pw+ox] is the maximum of the window's inputs plus bias (through a
+// ReLU with relu set), id[oy·pw+ox] the plane index of the first largest
+// as a float32; *sum gains the activations of every window's inputs. It
+// stops before the first group (or single window) holding a NaN and
+// returns how many outputs it wrote, ph·pw when it met none: the Go loop
+// does the rest, choosing among NaNs as the scalar code does.
+TEXT ·pool2Plane32AVX(SB), NOSPLIT, $0-80
+	MOVQ         out+8(FP), R8
+	MOVQ         id+16(FP), R9
+	MOVQ         pw+32(FP), R12
 	VBROADCASTSS bias+40(FP), X15
-	MOVQ ww+56(FP), DX
-	MOVBLZX relu+64(FP), R10
-	MOVQ sum+72(FP), R11
+	MOVQ         ww+48(FP), DX
+	MOVBLZX      relu+56(FP), R10
+	MOVQ         sum+64(FP), R11
 
-	// X10 = ww+1, X11 = ww, X12 = 1 (int32 lanes); X13 = idx0 + (0, 2, 4, 6);
-	// X14 = 8 (int32), X9 = 0.0, X1 = the sum's four partials.
-	MOVQ DX, AX
-	INCQ AX
-	MOVQ AX, X10
+	// X10 = ww+1, X11 = ww, X12 = 1 (int32 lanes), X14 = 8, X9 = 0.0,
+	// X1 = the sum's four partials; per row X13 = base + (0, 2, 4, 6).
+	MOVQ         DX, AX
+	INCQ         AX
+	MOVQ         AX, X10
 	VPBROADCASTD X10, X10
-	MOVQ DX, X11
+	MOVQ         DX, X11
 	VPBROADCASTD X11, X11
-	MOVL $1, AX
-	MOVQ AX, X12
+	MOVL         $1, AX
+	MOVQ         AX, X12
 	VPBROADCASTD X12, X12
-	MOVQ idx0+48(FP), AX
-	MOVQ AX, X13
-	VPBROADCASTD X13, X13
-	VPADDD ·poolSteps<>(SB), X13, X13
-	MOVL $8, AX
-	MOVQ AX, X14
+	MOVL         $8, AX
+	MOVQ         AX, X14
 	VPBROADCASTD X14, X14
-	VXORPS X9, X9, X9
-	VXORPS X1, X1, X1
+	VXORPS       X9, X9, X9
+	VXORPS       X1, X1, X1
+	MOVQ         R12, CX
+	SUBQ         $4, CX     // the last start of a full group in a row
+	XORQ         R13, R13   // oy
 
-	XORQ AX, AX // outputs done
-	MOVQ CX, R12
-	SUBQ $4, CX // the last start of a full group
+row:
+	CMPQ         R13, ph+24(FP)
+	JGE          finish
+	MOVQ         R13, AX
+	IMULQ        DX, AX
+	SHLQ         $1, AX     // base
+	MOVQ         AX, X13
+	VPBROADCASTD X13, X13
+	VPADDD       ·poolSteps<>(SB), X13, X13
+	MOVQ         plane+0(FP), SI
+	LEAQ         (SI)(AX*4), SI // r0
+	LEAQ         (SI)(DX*4), DI // r1
+	XORQ         AX, AX         // ox
 
 loop:
-	CMPQ AX, CX
-	JGT  tail
-	VMOVUPS  (SI), X0
-	VMOVUPS  16(SI), X5
-	VSHUFPS  $0x88, X5, X0, X2 // a: r0[0], r0[2], r0[4], r0[6]
-	VSHUFPS  $0xDD, X5, X0, X3 // b: the odd ones
-	VMOVUPS  (DI), X0
-	VMOVUPS  16(DI), X5
-	VSHUFPS  $0x88, X5, X0, X4 // c
-	VSHUFPS  $0xDD, X5, X0, X5 // e
-	VADDPS   X15, X2, X2
-	VADDPS   X15, X3, X3
-	VADDPS   X15, X4, X4
-	VADDPS   X15, X5, X5
+	CMPQ    AX, CX
+	JGT     tail
+	VMOVUPS (SI), X0
+	VMOVUPS 16(SI), X5
+	VSHUFPS $0x88, X5, X0, X2 // a: r0[0], r0[2], r0[4], r0[6]
+	VSHUFPS $0xDD, X5, X0, X3 // b: the odd ones
+	VMOVUPS (DI), X0
+	VMOVUPS 16(DI), X5
+	VSHUFPS $0x88, X5, X0, X4 // c
+	VSHUFPS $0xDD, X5, X0, X5 // e
+	VADDPS  X15, X2, X2
+	VADDPS  X15, X3, X3
+	VADDPS  X15, X4, X4
+	VADDPS  X15, X5, X5
 
 	VCMPPS    $3, X3, X2, X6 // unordered: a or b is a NaN
 	VCMPPS    $3, X5, X4, X7
 	VORPS     X7, X6, X6
 	VMOVMSKPS X6, BX
 	TESTL     BX, BX
-	JNE       done
+	JNE       bail
 
 	VMAXPS X3, X2, X6 // m = max(max(a, b), max(c, e)); no NaNs here
 	VMAXPS X5, X4, X7
@@ -88,8 +100,8 @@ loop:
 	VCVTDQ2PS X7, X7
 	VPADDD    X14, X13, X13
 
-	TESTQ R10, R10
-	JEQ   linear
+	TESTQ  R10, R10
+	JEQ    linear
 	VMAXPS X9, X8, X8 // the ReLU: max(m, +0) is +0 for m = ±0
 	VMAXPS X9, X2, X2
 	VMAXPS X9, X3, X3
@@ -97,11 +109,10 @@ loop:
 	VMAXPS X9, X5, X5
 
 linear:
-	VADDPS X3, X2, X2
-	VADDPS X5, X4, X4
-	VADDPS X4, X2, X2
-	VADDPS X2, X1, X1
-
+	VADDPS  X3, X2, X2
+	VADDPS  X5, X4, X4
+	VADDPS  X4, X2, X2
+	VADDPS  X2, X1, X1
 	VMOVUPS X8, (R8)
 	VMOVUPS X7, (R9)
 	ADDQ    $32, SI
@@ -111,9 +122,9 @@ linear:
 	ADDQ    $4, AX
 	JMP     loop
 
-tail: // one window at a time, on lane 0; X13's lane 0 is idx0 + 2·AX
+tail: // one window at a time, on lane 0; X13's lane 0 is base + 2·ox
 	CMPQ   AX, R12
-	JGE    done
+	JGE    rowdone
 	VMOVSS (SI), X2
 	VMOVSS 4(SI), X3
 	VMOVSS (DI), X4
@@ -128,7 +139,7 @@ tail: // one window at a time, on lane 0; X13's lane 0 is idx0 + 2·AX
 	VORPS     X7, X6, X6
 	VMOVMSKPS X6, BX
 	ANDL      $1, BX
-	JNE       done
+	JNE       bail
 
 	VMAXPS    X3, X2, X6
 	VMAXPS    X5, X4, X7
@@ -156,7 +167,6 @@ linear1:
 	VADDSS X5, X4, X4
 	VADDSS X4, X2, X2
 	VADDSS X2, X1, X1 // lane 0 only
-
 	VMOVSS X8, (R8)
 	VMOVSS X7, (R9)
 	ADDQ   $8, SI
@@ -166,65 +176,86 @@ linear1:
 	INCQ   AX
 	JMP    tail
 
+rowdone:
+	INCQ R13
+	JMP  row
+
+bail: // stopped at window ox = AX of row R13
+	MOVQ  R13, BX
+	IMULQ R12, BX
+	ADDQ  BX, AX
+	JMP   done
+
+finish:
+	MOVQ  ph+24(FP), AX
+	IMULQ R12, AX
+
 done:
 	VHADDPS X1, X1, X1
 	VHADDPS X1, X1, X1
 	VADDSS  (R11), X1, X1
 	VMOVSS  X1, (R11)
-	MOVQ    AX, ret+80(FP)
+	MOVQ    AX, ret+72(FP)
 	RET
 
-// func unpool2Row32AVX(dz, z, id, r0, r1 *float32, n int, idx0, ww int, relu bool, sum *float32) int
+// func unpool2Plane32AVX(dz, z, id, d *float32, ph, pw, ww int, relu bool, sum *float32)
 //
-// The backward of pool2Row32AVX for one output row: window ox's gradient
-// dz[ox] goes to the input id[ox] names — r0[2ox], r0[2ox+1], r1[2ox] or
-// r1[2ox+1] — and the other three get +0, as a scatter into zeros would
-// leave them; with relu set it is dropped (+0) where the output z[ox] is 0.
-// *sum gains the gradients passed on (the bias gradient). A −0 gradient
-// is stored as +0, as 0 + (−0) is. All n windows are done; it returns n.
-TEXT ·unpool2Row32AVX(SB), NOSPLIT, $0-88
-	MOVQ dz+0(FP), SI
-	MOVQ z+8(FP), DI
-	MOVQ id+16(FP), R8
-	MOVQ r0+24(FP), R9
-	MOVQ r1+32(FP), R13
-	MOVQ n+40(FP), CX
-	MOVQ ww+56(FP), DX
-	MOVBLZX relu+64(FP), R10
-	MOVQ sum+72(FP), R11
+// The backward of pool2Plane32AVX: window q's gradient dz[q] goes to the
+// input of plane d that id[q] names, and the window's other three inputs
+// get +0, as a scatter into zeros would leave them; with relu set it is
+// dropped (+0) where the output z[q] is 0. *sum gains the gradients passed
+// on (the bias gradient). A −0 gradient is stored as +0, as 0 + (−0) is.
+// The plane's rows past 2·ph and columns past 2·pw are not written.
+TEXT ·unpool2Plane32AVX(SB), NOSPLIT, $0-72
+	MOVQ    dz+0(FP), SI
+	MOVQ    z+8(FP), DI
+	MOVQ    id+16(FP), R8
+	MOVQ    pw+40(FP), R12
+	MOVQ    ww+48(FP), DX
+	MOVBLZX relu+56(FP), R10
+	MOVQ    sum+64(FP), R11
 
-	// X10 = ww+1, X11 = ww, X12 = 1 (int32); X13 = idx0 + (0, 2, 4, 6);
-	// X14 = 8, X9 = 0.0, X15 = 0 (int32), X1 = the sum's partials.
-	MOVQ DX, AX
-	INCQ AX
-	MOVQ AX, X10
+	// X10 = ww+1, X11 = ww, X12 = 1 (int32); X14 = 8, X9 = 0.0, X15 = 0
+	// (int32), X1 = the sum's partials; per row X13 = base + (0, 2, 4, 6).
+	MOVQ         DX, AX
+	INCQ         AX
+	MOVQ         AX, X10
 	VPBROADCASTD X10, X10
-	MOVQ DX, X11
+	MOVQ         DX, X11
 	VPBROADCASTD X11, X11
-	MOVL $1, AX
-	MOVQ AX, X12
+	MOVL         $1, AX
+	MOVQ         AX, X12
 	VPBROADCASTD X12, X12
-	MOVQ idx0+48(FP), AX
-	MOVQ AX, X13
-	VPBROADCASTD X13, X13
-	VPADDD ·poolSteps<>(SB), X13, X13
-	MOVL $8, AX
-	MOVQ AX, X14
+	MOVL         $8, AX
+	MOVQ         AX, X14
 	VPBROADCASTD X14, X14
-	VXORPS X9, X9, X9
-	VPXOR  X15, X15, X15
-	VXORPS X1, X1, X1
+	VXORPS       X9, X9, X9
+	VPXOR        X15, X15, X15
+	VXORPS       X1, X1, X1
+	MOVQ         R12, CX
+	SUBQ         $4, CX
+	XORQ         R13, R13
 
-	XORQ AX, AX
-	MOVQ CX, R12
-	SUBQ $4, CX
+urow:
+	CMPQ         R13, ph+32(FP)
+	JGE          udone
+	MOVQ         R13, AX
+	IMULQ        DX, AX
+	SHLQ         $1, AX
+	MOVQ         AX, X13
+	VPBROADCASTD X13, X13
+	VPADDD       ·poolSteps<>(SB), X13, X13
+	MOVQ         d+24(FP), R9
+	LEAQ         (R9)(AX*4), R9 // r0
+	LEAQ         (R9)(DX*4), BX // r1
+	XORQ         AX, AX
 
 uloop:
-	CMPQ AX, CX
-	JGT  utail
-	VMOVUPS    (SI), X2 // v
-	VCVTTPS2DQ (R8), X3 // the inputs' plane indices
-	VPSUBD     X13, X3, X3 // j: 0, 1, ww or ww+1
+	CMPQ       AX, CX
+	JGT        utail
+	VMOVUPS    (SI), X2     // v
+	VCVTTPS2DQ (R8), X3     // the inputs' plane indices
+	VPSUBD     X13, X3, X3  // j: 0, 1, ww or ww+1
 	VPADDD     X14, X13, X13
 	TESTQ      R10, R10
 	JEQ        uopen
@@ -232,35 +263,35 @@ uloop:
 	VANDPS     X4, X2, X2
 
 uopen:
-	VADDPS   X9, X2, X2 // −0 → +0
-	VADDPS   X2, X1, X1
-	VPCMPEQD X15, X3, X4 // j = 0
-	VPCMPEQD X12, X3, X5
-	VPCMPEQD X11, X3, X6
-	VPCMPEQD X10, X3, X7
-	VANDPS   X2, X4, X4
-	VANDPS   X2, X5, X5
-	VANDPS   X2, X6, X6
-	VANDPS   X2, X7, X7
+	VADDPS    X9, X2, X2 // −0 → +0
+	VADDPS    X2, X1, X1
+	VPCMPEQD  X15, X3, X4
+	VPCMPEQD  X12, X3, X5
+	VPCMPEQD  X11, X3, X6
+	VPCMPEQD  X10, X3, X7
+	VANDPS    X2, X4, X4
+	VANDPS    X2, X5, X5
+	VANDPS    X2, X6, X6
+	VANDPS    X2, X7, X7
 	VUNPCKLPS X5, X4, X0 // r0: a0 b0 a1 b1
 	VUNPCKHPS X5, X4, X4 //     a2 b2 a3 b3
 	VMOVUPS   X0, (R9)
 	VMOVUPS   X4, 16(R9)
 	VUNPCKLPS X7, X6, X0 // r1
 	VUNPCKHPS X7, X6, X6
-	VMOVUPS   X0, (R13)
-	VMOVUPS   X6, 16(R13)
-	ADDQ $16, SI
-	ADDQ $16, DI
-	ADDQ $16, R8
-	ADDQ $32, R9
-	ADDQ $32, R13
-	ADDQ $4, AX
-	JMP  uloop
+	VMOVUPS   X0, (BX)
+	VMOVUPS   X6, 16(BX)
+	ADDQ      $16, SI
+	ADDQ      $16, DI
+	ADDQ      $16, R8
+	ADDQ      $32, R9
+	ADDQ      $32, BX
+	ADDQ      $4, AX
+	JMP       uloop
 
 utail: // one window at a time, on lane 0
 	CMPQ       AX, R12
-	JGE        udone
+	JGE        urowdone
 	VMOVSS     (SI), X2
 	VMOVSS     (R8), X3
 	VCVTTPS2DQ X3, X3
@@ -285,22 +316,25 @@ uopen1:
 	VANDPS   X2, X7, X7
 	VMOVSS   X4, (R9)
 	VMOVSS   X5, 4(R9)
-	VMOVSS   X6, (R13)
-	VMOVSS   X7, 4(R13)
-	ADDQ $4, SI
-	ADDQ $4, DI
-	ADDQ $4, R8
-	ADDQ $8, R9
-	ADDQ $8, R13
-	INCQ AX
-	JMP  utail
+	VMOVSS   X6, (BX)
+	VMOVSS   X7, 4(BX)
+	ADDQ     $4, SI
+	ADDQ     $4, DI
+	ADDQ     $4, R8
+	ADDQ     $8, R9
+	ADDQ     $8, BX
+	INCQ     AX
+	JMP      utail
+
+urowdone:
+	INCQ R13
+	JMP  urow
 
 udone:
 	VHADDPS X1, X1, X1
 	VHADDPS X1, X1, X1
 	VADDSS  (R11), X1, X1
 	VMOVSS  X1, (R11)
-	MOVQ    AX, ret+80(FP)
 	RET
 
 DATA ·poolSteps<>+0(SB)/4, $0

@@ -2,10 +2,10 @@
 
 package model
 
-func pool2Row32AVX(r0, r1, out, id *float32, n int, bias float32, idx0, ww int, relu bool, sum *float32) int {
+func pool2Plane32AVX(plane, out, id *float32, ph, pw int, bias float32, ww int, relu bool, sum *float32) int {
 	panic("unreachable")
 }
 
-func unpool2Row32AVX(dz, z, id, r0, r1 *float32, n int, idx0, ww int, relu bool, sum *float32) int {
+func unpool2Plane32AVX(dz, z, id, d *float32, ph, pw, ww int, relu bool, sum *float32) {
 	panic("unreachable")
 }
