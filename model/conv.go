@@ -287,7 +287,7 @@ func (l *conv[T]) col2im(cols, dx []T, n int) {
 					if wide { // the adjoint of im2col's wide copy; dropped columns carry 0
 						dst := plane[ky*l.w+kx:]
 						m := min(len(dst), len(in))
-						num.Axpy(1, in[:m], dst[:m])
+						addTo(dst[:m], in[:m])
 						continue
 					}
 					if s == 1 && l.wo == l.w {
@@ -305,7 +305,7 @@ func (l *conv[T]) col2im(cols, dx []T, n int) {
 						}
 						a, b := y0*w+max(0, -off-y0*w), min(y1*w, len(plane)-off)
 						if a < b {
-							num.Axpy(1, in[a:b], plane[a+off:b+off])
+							addTo(plane[a+off:b+off], in[a:b])
 						}
 						continue
 					}
@@ -335,6 +335,21 @@ func (l *conv[T]) col2im(cols, dx []T, n int) {
 				}
 			}
 		}
+	}
+}
+
+// addTo adds src into dst (dst[i] += src[i], the same bits as Axpy with
+// α = 1): col2im's hundreds of short sums per sample group, for which a
+// BLAS call costs as much as the work.
+func addTo[T num.Float](dst, src []T) {
+	dst = dst[:len(src)]
+	i := 0
+	if n := len(src) &^ 7; num.Is32[T]() && haveAVX2 && n > 0 {
+		add32AVX(&num.As32(dst)[0], &num.As32(src)[0], n)
+		i = n
+	}
+	for ; i < len(src); i++ {
+		dst[i] += src[i]
 	}
 }
 

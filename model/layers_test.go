@@ -6,6 +6,8 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+
+	"github.com/ptrain/ptrain/model/num"
 )
 
 // TestLayerGradients checks every layer kind's parameter and input
@@ -174,6 +176,28 @@ func TestBatchNormOnAnEmptyBatch(t *testing.T) {
 	for _, g := range ws.Grad {
 		if g != 0 {
 			t.Fatalf("gradient %v from an empty batch", ws.Grad)
+		}
+	}
+}
+
+// TestAddToMatchesAxpy: col2im's sums give Axpy's bits with α = 1, with
+// and without the assembly, at every length around its 8-lane blocks.
+func TestAddToMatchesAxpy(t *testing.T) {
+	defer func(h bool) { haveAVX2 = h }(haveAVX2)
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, asm := range []bool{false, haveAVX2} {
+		haveAVX2 = asm
+		for n := 0; n <= 40; n++ {
+			src, dst := make([]float32, n), make([]float32, n)
+			for i := range src {
+				src[i], dst[i] = float32(rng.NormFloat64()), float32(rng.NormFloat64())
+			}
+			want := slices.Clone(dst)
+			num.Axpy(1, src, want)
+			addTo(dst, src)
+			if !slices.Equal(dst, want) {
+				t.Fatalf("asm %v, n %d: %v, want %v", asm, n, dst, want)
+			}
 		}
 	}
 }

@@ -10,3 +10,6 @@ func pool2Plane32AVX(plane, out, id *float32, ph, pw int, bias float32, ww int, 
 
 //go:noescape
 func unpool2Plane32AVX(dz, z, id, d *float32, ph, pw, ww int, relu bool, sum *float32)
+
+//go:noescape
+func add32AVX(dst, src *float32, n int)

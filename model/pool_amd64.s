@@ -348,3 +348,24 @@ DATA ·poolTwo<>+4(SB)/4, $0
 DATA ·poolTwo<>+8(SB)/4, $0
 DATA ·poolTwo<>+12(SB)/4, $0
 GLOBL ·poolTwo<>(SB), RODATA|NOPTR, $16
+
+// func add32AVX(dst, src *float32, n int)
+// dst[i] += src[i] for i < n, n a multiple of 8: col2im's sums.
+TEXT ·add32AVX(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+	XORQ AX, AX
+
+addLoop:
+	CMPQ    AX, CX
+	JGE     addDone
+	VMOVUPS (DI)(AX*4), Y0
+	VADDPS  (SI)(AX*4), Y0, Y0
+	VMOVUPS Y0, (DI)(AX*4)
+	ADDQ    $8, AX
+	JMP     addLoop
+
+addDone:
+	VZEROUPPER
+	RET
