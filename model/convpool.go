@@ -175,9 +175,11 @@ func unpoolPlane2[T num.Float](g, z, id, d []T, ww, pw int, relu bool) T {
 // poolPlane2 max-pools one plane of Zt (row width ww) with 2×2 windows and
 // stride 2 after adding the bias b, into out (pw wide), and the argmax
 // (position in the plane) into id; with relu the outputs go through a
-// ReLU. It returns the sum of the windows' activations (relu(z) or z). Like
-// maxPool2 it picks the first largest input without branching on which
-// it is. In float32 with AVX2 the assembly does the work, up to a NaN.
+// ReLU. It returns the sum of the windows' activations (relu(z) or z). It
+// picks the first largest input (a NaN wins, the first one), and since
+// which input is largest is a coin flip on real activations, nothing
+// branches on it: the index is chosen by conditional moves, last candidate
+// first. In float32 with AVX2 the assembly does the work, up to a NaN.
 func poolPlane2[T num.Float](plane, out, id []T, b T, ww, pw int, relu bool) T {
 	var s T
 	ph, start := len(out)/pw, 0

@@ -114,36 +114,10 @@ func (l *pool[T]) Backward(p *Pass[T], _, dz, dx []T) {
 
 // maxPool2 is max pooling with 2×2 windows and stride 2, the common case,
 // on every plane of x, with the general loop's choices (the first largest;
-// a NaN wins). Which input is largest is a coin flip on real activations,
-// so nothing here branches on it: the maximum is the builtin max, and its
-// index is picked by conditional moves, last candidate first.
+// a NaN wins): poolPlane2 of the fused stage, with no bias and no ReLU.
 func maxPool2[T num.Float](x, z, idx []T, h, w, ho, wo int) {
 	for pl := 0; pl < len(x)/(h*w); pl++ {
-		plane, out, id := x[pl*h*w:(pl+1)*h*w], z[pl*ho*wo:(pl+1)*ho*wo], idx[pl*ho*wo:(pl+1)*ho*wo]
-		for oy := 0; oy < ho; oy++ {
-			r0 := plane[2*oy*w : 2*oy*w+2*wo]
-			r1 := plane[(2*oy+1)*w : (2*oy+1)*w+2*wo]
-			o, d := out[oy*wo:(oy+1)*wo], id[oy*wo:(oy+1)*wo]
-			base := 2 * oy * w
-			for ox := range o {
-				a, b, c, e := r0[2*ox], r0[2*ox+1], r1[2*ox], r1[2*ox+1]
-				m := max(a, b, c, e)
-				j := w + 1
-				if c == m {
-					j = w
-				}
-				if b == m {
-					j = 1
-				}
-				if a == m {
-					j = 0
-				}
-				if m != m { // a NaN: the first one
-					j = firstNaN(a, b, c, w)
-				}
-				o[ox], d[ox] = m, T(base+2*ox+j)
-			}
-		}
+		poolPlane2(x[pl*h*w:(pl+1)*h*w], z[pl*ho*wo:(pl+1)*ho*wo], idx[pl*ho*wo:(pl+1)*ho*wo], 0, w, wo, false)
 	}
 }
 

@@ -2,6 +2,39 @@
 
 #include "textflag.h"
 
+// POOL_CONSTS sets, from ww in DX and pw in R12, the constants of both
+// kernels: X10 = ww+1, X11 = ww, X12 = 1 (int32 lanes), X14 = 8, X9 = 0.0,
+// X1 = 0 (the sum's four partials), CX = pw − 4 (the last start of a full
+// group in a row) and R13 = 0 (the row oy). It clobbers AX.
+#define POOL_CONSTS \
+	MOVQ         DX, AX          \
+	INCQ         AX              \
+	MOVQ         AX, X10         \
+	VPBROADCASTD X10, X10        \
+	MOVQ         DX, X11         \
+	VPBROADCASTD X11, X11        \
+	MOVL         $1, AX          \
+	MOVQ         AX, X12         \
+	VPBROADCASTD X12, X12        \
+	MOVL         $8, AX          \
+	MOVQ         AX, X14         \
+	VPBROADCASTD X14, X14        \
+	VXORPS       X9, X9, X9      \
+	VXORPS       X1, X1, X1      \
+	MOVQ         R12, CX         \
+	SUBQ         $4, CX          \
+	XORQ         R13, R13
+
+// ROW_BASE sets AX = base = 2·oy·ww for the row oy in R13 and X13 = base
+// + (0, 2, 4, 6), the first inputs' plane indices of a group of windows.
+#define ROW_BASE \
+	MOVQ         R13, AX                    \
+	IMULQ        DX, AX                     \
+	SHLQ         $1, AX                     \
+	MOVQ         AX, X13                    \
+	VPBROADCASTD X13, X13                   \
+	VPADDD       ·poolSteps<>(SB), X13, X13
+
 // The 2×2, stride-2 max pooling of a fused convolution (convpool.go) on
 // float32, 4 windows at a time on 128-bit lanes, a plane per call. Window
 // (oy, ox) of a plane with rows ww wide reads a, b = r0[2ox], r0[2ox+1] and
@@ -27,35 +60,12 @@ TEXT ·pool2Plane32AVX(SB), NOSPLIT, $0-80
 	MOVBLZX      relu+56(FP), R10
 	MOVQ         sum+64(FP), R11
 
-	// X10 = ww+1, X11 = ww, X12 = 1 (int32 lanes), X14 = 8, X9 = 0.0,
-	// X1 = the sum's four partials; per row X13 = base + (0, 2, 4, 6).
-	MOVQ         DX, AX
-	INCQ         AX
-	MOVQ         AX, X10
-	VPBROADCASTD X10, X10
-	MOVQ         DX, X11
-	VPBROADCASTD X11, X11
-	MOVL         $1, AX
-	MOVQ         AX, X12
-	VPBROADCASTD X12, X12
-	MOVL         $8, AX
-	MOVQ         AX, X14
-	VPBROADCASTD X14, X14
-	VXORPS       X9, X9, X9
-	VXORPS       X1, X1, X1
-	MOVQ         R12, CX
-	SUBQ         $4, CX     // the last start of a full group in a row
-	XORQ         R13, R13   // oy
+	POOL_CONSTS
 
 row:
 	CMPQ         R13, ph+24(FP)
 	JGE          finish
-	MOVQ         R13, AX
-	IMULQ        DX, AX
-	SHLQ         $1, AX     // base
-	MOVQ         AX, X13
-	VPBROADCASTD X13, X13
-	VPADDD       ·poolSteps<>(SB), X13, X13
+	ROW_BASE
 	MOVQ         plane+0(FP), SI
 	LEAQ         (SI)(AX*4), SI // r0
 	LEAQ         (SI)(DX*4), DI // r1
@@ -215,36 +225,13 @@ TEXT ·unpool2Plane32AVX(SB), NOSPLIT, $0-72
 	MOVBLZX relu+56(FP), R10
 	MOVQ    sum+64(FP), R11
 
-	// X10 = ww+1, X11 = ww, X12 = 1 (int32); X14 = 8, X9 = 0.0, X15 = 0
-	// (int32), X1 = the sum's partials; per row X13 = base + (0, 2, 4, 6).
-	MOVQ         DX, AX
-	INCQ         AX
-	MOVQ         AX, X10
-	VPBROADCASTD X10, X10
-	MOVQ         DX, X11
-	VPBROADCASTD X11, X11
-	MOVL         $1, AX
-	MOVQ         AX, X12
-	VPBROADCASTD X12, X12
-	MOVL         $8, AX
-	MOVQ         AX, X14
-	VPBROADCASTD X14, X14
-	VXORPS       X9, X9, X9
-	VPXOR        X15, X15, X15
-	VXORPS       X1, X1, X1
-	MOVQ         R12, CX
-	SUBQ         $4, CX
-	XORQ         R13, R13
+	POOL_CONSTS
+	VPXOR X15, X15, X15 // 0 (int32)
 
 urow:
 	CMPQ         R13, ph+32(FP)
 	JGE          udone
-	MOVQ         R13, AX
-	IMULQ        DX, AX
-	SHLQ         $1, AX
-	MOVQ         AX, X13
-	VPBROADCASTD X13, X13
-	VPADDD       ·poolSteps<>(SB), X13, X13
+	ROW_BASE
 	MOVQ         d+24(FP), R9
 	LEAQ         (R9)(AX*4), R9 // r0
 	LEAQ         (R9)(DX*4), BX // r1
