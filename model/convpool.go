@@ -83,9 +83,10 @@ func (f *convPool[T]) forward(p *Pass[T], x, z, idx, act []T) {
 	}
 }
 
-// uncovered is Σ a, a = relu(z) or z, over the positions of a plane that poolPlane2
-// did not add up: every position for the general pooling, the rows and
-// columns past the last 2×2 window otherwise.
+// uncovered is the sum of the activations (relu(z) or z) at the positions
+// of a plane that poolPlane2 did not add up: every position for the
+// general pooling, the rows and columns past the last 2×2 window
+// otherwise.
 func (f *convPool[T]) uncovered(plane []T, b T) T {
 	l := f.conv
 	y0, x0 := 0, 0
