@@ -18,11 +18,22 @@ import (
 // a batch is sharded.
 const cnnSpec = "1x6x6-conv(3,3,pad=1)-bn:relu-maxpool(2)-conv(4,2):tanh-avgpool(2)-flatten-5:relu:dropout=0.2-bn-3:softmax"
 
+// fusedSpec's convolutions run fused with their max pooling (model's
+// convPool): one with a ReLU and 2×2 windows, one without an activation
+// and overlapping windows.
+const fusedSpec = "1x6x6-conv(3,3,pad=1):relu-maxpool(2)-conv(4,2)-maxpool(2,stride=1)-flatten-5:relu:dropout=0.2-3:softmax"
+
 // TestCNNWorkersMatchSingleWorkerReference: W workers compute what one
 // workspace computes on the whole batch — weights and batch norm's
 // running statistics — over several steps, for batches that leave some
-// workers without rows.
+// workers without rows; with batch norm, and with fused convolutions.
 func TestCNNWorkersMatchSingleWorkerReference(t *testing.T) {
+	for _, spec := range []string{cnnSpec, fusedSpec} {
+		t.Run(spec, func(t *testing.T) { workersMatchReference(t, spec) })
+	}
+}
+
+func workersMatchReference(t *testing.T, spec string) {
 	for _, method := range []optim.Method{optim.SGD, optim.Adam} {
 		for _, n := range []int{10, 3, 2} {
 			var batches [][2][]float64
@@ -32,10 +43,10 @@ func TestCNNWorkersMatchSingleWorkerReference(t *testing.T) {
 			}
 			cfg := optim.Defaults(method)
 			cfg.LR = 0.05
-			want := newModel(t, cnnSpec)
+			want := newModel(t, spec)
 			reference(t, want, cfg, 9, batches, n)
 			for _, w := range []int{1, 2, 3, 4} {
-				m := stepBatches(t, cnnSpec, cfg, w, batches, n)
+				m := stepBatches(t, spec, cfg, w, batches, n)
 				if method == optim.Adam {
 					// A bias right before batch norm has a gradient of
 					// exactly 0 in exact arithmetic (the mean is taken
@@ -84,8 +95,20 @@ func digitsCNN(t *testing.T, workers int, cfg FitConfig) (*Trainer[float32], Fit
 // TestCNNFitRepeatsAndResumesExactly: the same seed and W repeat bit for
 // bit, a run cut mid-epoch and resumed from what a checkpoint holds
 // (weights, running statistics, optimizer state, progress) ends where the
-// uninterrupted one does, and the CNN learns the digits.
+// uninterrupted one does, and the CNN learns the digits — with batch
+// norm, and with the convolution fused with its pooling (in float32, the
+// assembly's path where there is AVX2).
 func TestCNNFitRepeatsAndResumesExactly(t *testing.T) {
+	for _, spec := range []string{"1x8x8-conv(8,3,pad=1)-bn:relu-maxpool(2)-flatten-10:softmax", "1x8x8-conv(8,3,pad=1):relu-maxpool(2)-flatten-10:softmax"} {
+		t.Run(spec, func(t *testing.T) {
+			fitRepeatsAndResumes(t, func(t *testing.T, workers int, cfg FitConfig) (*Trainer[float32], FitResult, error) {
+				return fitDigitsSpec(t, spec, workers, cfg)
+			})
+		})
+	}
+}
+
+func fitRepeatsAndResumes(t *testing.T, digitsCNN func(*testing.T, int, FitConfig) (*Trainer[float32], FitResult, error)) {
 	var acc float64
 	cfg := FitConfig{Epochs: 3, Shuffle: true, Seed: 3, OnEpoch: func(e EpochInfo) error { acc = e.Val.Accuracy; return nil }}
 	a, _, err := digitsCNN(t, 3, cfg)

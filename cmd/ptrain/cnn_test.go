@@ -114,3 +114,18 @@ func TestInitTakesTheFilesArchitecture(t *testing.T) {
 		t.Fatalf("-init without -arch:\n%s", info)
 	}
 }
+
+// TestFusedCNNTrainEvalResume: a CNN whose convolution runs fused with its
+// max pooling (no batch norm between them) trains, evaluates and resumes
+// through the CLI in float32, the assembly's path where there is AVX2.
+func TestFusedCNNTrainEvalResume(t *testing.T) {
+	const arch = "1x8x8-conv(8,3,pad=1):relu-maxpool(2)-flatten-10:softmax"
+	dir := t.TempDir()
+	mustRun(t, dir, "train", "-arch", arch, "-epochs", "6", "-lr", "0.01", "-quiet", "-out", "cnn.safetensors")
+	ev := mustRun(t, dir, "eval", "-model", "cnn.safetensors")
+	acc := strings.Fields(ev[strings.Index(ev, "accuracy"):])[1]
+	if v, _ := strconv.ParseFloat(strings.TrimSuffix(acc, "%"), 64); v < 90 {
+		t.Fatalf("a fused CNN evaluates to %s on the held-out digits:\n%s", acc, ev)
+	}
+	mustRun(t, dir, "train", "-arch", arch, "-epochs", "7", "-lr", "0.01", "-quiet", "-resume", "cnn.safetensors", "-out", "cnn.safetensors")
+}
