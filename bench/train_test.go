@@ -33,12 +33,14 @@ func benchTrainStep(b *testing.B, w, batch int) { benchTrainSpec(b, MNISTSpec, w
 const (
 	LeNet5   = "1x28x28-conv(6,5,pad=2):relu-maxpool(2)-conv(16,5):relu-maxpool(2)-flatten-120:relu-84:relu-10:softmax"
 	SmallCNN = "1x28x28-conv(32,3):relu-maxpool(2)-conv(64,3):relu-maxpool(2)-flatten-128:relu-10:softmax"
+	// BNCNN is the README's MNIST recipe with batch norm.
+	BNCNN = "1x28x28-conv(16,5)-bn:relu-maxpool(2)-conv(32,5)-bn:relu-maxpool(2)-flatten-128:relu-10:softmax"
 )
 
-// BenchmarkTrainStepCNN is BenchmarkTrainStep for LeNet-5 and the small
-// CNN on MNIST-shaped input.
+// BenchmarkTrainStepCNN is BenchmarkTrainStep for LeNet-5, the small CNN
+// and the README's batch-norm CNN on MNIST-shaped input.
 func BenchmarkTrainStepCNN(b *testing.B) {
-	for _, net := range []struct{ name, spec string }{{"lenet5", LeNet5}, {"smallcnn", SmallCNN}} {
+	for _, net := range []struct{ name, spec string }{{"lenet5", LeNet5}, {"smallcnn", SmallCNN}, {"bncnn", BNCNN}} {
 		for _, batch := range []int{64, 128} {
 			for _, w := range []int{1, 2} {
 				b.Run(fmt.Sprintf("%s/batch=%d/workers=%d", net.name, batch, w), func(b *testing.B) { benchTrainSpec(b, net.spec, w, batch) })
