@@ -5,10 +5,10 @@ import "github.com/ptrain/ptrain/model/num"
 // Activation returns layer l's activation output a = f(z) for the rows of
 // the last Forward ((n, Out.Size()), before dropout), a view valid until
 // the next Forward. For an identity layer it is z. It is nil for a
-// convolution that the workspace runs fused with the max pooling after it
-// (see convPool), whose output is never stored: AddActivity still reports
-// on it. Monitors read it to count saturated sigmoid/tanh units; it must
-// not be written.
+// layer that the workspace runs fused with the max pooling after it (see
+// fused), whose output is never stored: AddActivity still reports on it.
+// Monitors read it to count saturated sigmoid/tanh units; it must not be
+// written.
 func (w *Workspace[T]) Activation(l int) []T {
 	if w.stage[l] != nil {
 		return nil
@@ -20,7 +20,7 @@ func (w *Workspace[T]) Activation(l int) []T {
 // layer, a channel of an image layer: Out[0] of them), the sum over the
 // rows of the last Forward and the unit's positions of the layer's
 // activation. With a ReLU a unit's sum is zero exactly when the unit was
-// off for every row. For a fused convolution (see Activation) the sums
+// off for every row. For a fused layer (see Activation) the sums
 // are those its Forward kept in passing.
 func (w *Workspace[T]) AddActivity(l int, sums []T) {
 	info := w.m.Stack[l].Info()

@@ -78,6 +78,18 @@ func (l *batchNorm[T]) parts(p *Pass[T]) (mean, inv, n, sums []float64) {
 }
 
 func (l *batchNorm[T]) Forward(p *Pass[T], x, z []T) {
+	if l.prepare(p, x) {
+		mean, inv, _, _ := l.parts(p)
+		l.normalise(p.N, x, z, mean, inv)
+	}
+}
+
+// prepare is Forward up to the normalisation: it leaves μ and 1/√(σ²+ε)
+// in the pass's float64 scratch — the batch's, synchronised, with the
+// running statistics updated, in a training pass; the running ones
+// otherwise — and reports whether there is anything to normalise (a
+// training pass over an empty batch leaves everything as it was).
+func (l *batchNorm[T]) prepare(p *Pass[T], x []T) bool {
 	c, hw := l.c, l.hw
 	mean, inv, count, sums := l.parts(p)
 	if !p.Train {
@@ -85,8 +97,7 @@ func (l *batchNorm[T]) Forward(p *Pass[T], x, z []T) {
 			mean[ch] = float64(p.Buffers[l.rm+ch])
 			inv[ch] = 1 / math.Sqrt(float64(p.Buffers[l.rv+ch])+BatchNormEps)
 		}
-		l.normalise(p.N, x, z, mean, inv)
-		return
+		return true
 	}
 	// μ: one synchronised sum of (count, Σx per channel).
 	s := sums[:c+1]
@@ -108,7 +119,7 @@ func (l *batchNorm[T]) Forward(p *Pass[T], x, z []T) {
 		// An empty batch (every part of it empty, so every part returns
 		// here alike): nothing to normalise, and no statistics to fold
 		// into the running ones, which 0/0 would turn to NaN.
-		return
+		return false
 	}
 	for ch := 0; ch < c; ch++ {
 		mean[ch] = s[1+ch] / n
@@ -140,7 +151,7 @@ func (l *batchNorm[T]) Forward(p *Pass[T], x, z []T) {
 		*rv = T((1-BatchNormMomentum)*float64(*rv) + BatchNormMomentum*unbiased)
 	}
 	p.Buffers[l.t]++
-	l.normalise(p.N, x, z, mean, inv)
+	return true
 }
 
 // sync sums s over the whole batch when the pass holds a part of it.
@@ -150,18 +161,22 @@ func (l *batchNorm[T]) sync(p *Pass[T], s []float64) {
 	}
 }
 
-// normalise writes z = γ·(x − μ)·inv + β, computed as x·a + b with the
-// per-channel a = γ·inv and b = β − μ·a.
+// affine is channel ch's normalisation as x·a + b: a = γ·inv and
+// b = β − μ·a, computed in float64 and rounded to T.
+func (l *batchNorm[T]) affine(ch int, mean, inv []float64) (a, b T) {
+	fa := float64(l.gamma[ch]) * inv[ch]
+	return T(fa), T(float64(l.beta[ch]) - mean[ch]*fa)
+}
+
+// normalise writes z = γ·(x − μ)·inv + β, computed as x·a + b (affine).
 func (l *batchNorm[T]) normalise(n int, x, z []T, mean, inv []float64) {
 	c, hw := l.c, l.hw
 	for ch := 0; ch < c; ch++ {
-		a := float64(l.gamma[ch]) * inv[ch]
-		b := float64(l.beta[ch]) - mean[ch]*a
-		ta, tb := T(a), T(b)
+		ta, tb := l.affine(ch, mean, inv)
 		for r := 0; r < n; r++ {
 			o := (r*c + ch) * hw
 			for i, v := range x[o : o+hw] {
-				z[o+i] = v*ta + tb
+				z[o+i] = T(v*ta) + tb // the conversion keeps the product rounded: no FMA on any platform, as in the fused pooling
 			}
 		}
 	}

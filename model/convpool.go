@@ -29,11 +29,6 @@ type convPool[T num.Float] struct {
 	k, s, ph, pw int
 }
 
-// fuseConvPool is whether the Workspace fuses a convolution with the max
-// pooling after it (a variable for tests that compare with the layers run
-// one by one).
-var fuseConvPool = true
-
 // newConvPool returns the stage of layers l and l+1 of stack, or nil when
 // they are not a convolution that only feeds a max pooling.
 func newConvPool[T num.Float](stack []Layer[T], l int) *convPool[T] {
@@ -72,39 +67,38 @@ func (f *convPool[T]) forward(p *Pass[T], x, z, idx, act []T) {
 				q := ((s0+s)*l.o + o) * pq
 				plane := zt[o*cn+s*l.hwc : o*cn+(s+1)*l.hwc]
 				if f.k == 2 && f.s == 2 {
-					alive += poolPlane2(plane, z[q:q+pq], idx[q:q+pq], b, l.ww, f.pw, f.relu)
+					alive += poolPlane2(plane, z[q:q+pq], idx[q:q+pq], 1, b, l.ww, f.pw, f.relu)
 				} else {
-					poolPlaneK(plane, z[q:q+pq], idx[q:q+pq], b, l.ww, f.pw, f.k, f.s, f.relu)
+					poolPlaneK(plane, z[q:q+pq], idx[q:q+pq], 1, b, l.ww, f.pw, f.k, f.s, f.relu)
 				}
-				alive += f.uncovered(plane, b)
+				alive += uncovered(plane, 1, b, l.ho, l.wo, l.ww, f.k, f.s, f.ph, f.pw, f.relu)
 			}
 			act[o] += alive
 		}
 	}
 }
 
-// uncovered is the sum of the activations (relu(z) or z) at the positions
-// of a plane that poolPlane2 did not add up: every position for the
-// general pooling, the rows and columns past the last 2×2 window
-// otherwise.
-func (f *convPool[T]) uncovered(plane []T, b T) T {
-	l := f.conv
+// uncovered is the sum of the activations (relu(v·a + b) or v·a + b) at
+// the positions of a plane (ho×wo in rows ww wide) that poolPlane2 did not
+// add up: every position for the general pooling (k×k windows, stride s),
+// the rows and columns past the last 2×2 window otherwise.
+func uncovered[T num.Float](plane []T, a, b T, ho, wo, ww, k, s, ph, pw int, relu bool) T {
 	y0, x0 := 0, 0
-	if f.k == 2 && f.s == 2 {
-		y0, x0 = 2*f.ph, 2*f.pw
+	if k == 2 && s == 2 {
+		y0, x0 = 2*ph, 2*pw
 	}
 	var sum T
 	y := 0
-	if x0 >= l.wo { // rows above y0 are covered whole
+	if x0 >= wo { // rows above y0 are covered whole
 		y = y0
 	}
-	for ; y < l.ho; y++ {
+	for ; y < ho; y++ {
 		from := x0
 		if y >= y0 {
 			from = 0
 		}
-		for _, v := range plane[y*l.ww+from : y*l.ww+l.wo] {
-			if v += b; f.relu {
+		for _, v := range plane[y*ww+from : y*ww+wo] {
+			if v = T(v*a) + b; relu {
 				v = max(v, 0)
 			}
 			sum += v
@@ -173,21 +167,22 @@ func unpoolPlane2[T num.Float](g, z, id, d []T, ww, pw int, relu bool) T {
 	return T(sum)
 }
 
-// poolPlane2 max-pools one plane of Zt (row width ww) with 2×2 windows and
-// stride 2 after adding the bias b, into out (pw wide), and the argmax
+// poolPlane2 max-pools one plane (row width ww) with 2×2 windows and
+// stride 2 after the affine map v·a + b (the product rounded before the
+// sum, as batch norm's normalise does), into out (pw wide), and the argmax
 // (position in the plane) into id; with relu the outputs go through a
 // ReLU. It returns the sum of the windows' activations (relu(z) or z). It
 // picks the first largest input (a NaN wins, the first one), and since
 // which input is largest is a coin flip on real activations, nothing
 // branches on it: the index is chosen by conditional moves, last candidate
 // first. In float32 with AVX2 the assembly does the work, up to a NaN.
-func poolPlane2[T num.Float](plane, out, id []T, b T, ww, pw int, relu bool) T {
+func poolPlane2[T num.Float](plane, out, id []T, a, b T, ww, pw int, relu bool) T {
 	var s T
 	ph, start := len(out)/pw, 0
 	if num.Is32[T]() && haveAVX2 && ph > 0 {
 		_ = plane[(2*ph-1)*ww+2*pw-1] // the last input the windows read
 		var s32 float32
-		start = pool2Plane32AVX(&num.As32(plane)[0], &num.As32(out)[0], &num.As32(id)[0], ph, pw, float32(b), ww, relu, &s32)
+		start = pool2Plane32AVX(&num.As32(plane)[0], &num.As32(out)[0], &num.As32(id)[0], ph, pw, float32(a), float32(b), ww, relu, &s32)
 		s = T(s32)
 	}
 	for oy := start / pw; oy < ph; oy++ {
@@ -199,26 +194,26 @@ func poolPlane2[T num.Float](plane, out, id []T, b T, ww, pw int, relu bool) T {
 			ox = start % pw
 		}
 		for ; ox < len(o); ox++ {
-			a, bb, c, e := r0[2*ox]+b, r0[2*ox+1]+b, r1[2*ox]+b, r1[2*ox+1]+b
-			m := max(a, bb, c, e)
+			v0, v1, v2, v3 := T(r0[2*ox]*a)+b, T(r0[2*ox+1]*a)+b, T(r1[2*ox]*a)+b, T(r1[2*ox+1]*a)+b
+			m := max(v0, v1, v2, v3)
 			j := ww + 1
-			if c == m {
+			if v2 == m {
 				j = ww
 			}
-			if bb == m {
+			if v1 == m {
 				j = 1
 			}
-			if a == m {
+			if v0 == m {
 				j = 0
 			}
 			if m != m {
-				j = firstNaN(a, bb, c, ww)
+				j = firstNaN(v0, v1, v2, ww)
 			}
 			if relu {
 				m = max(m, 0)
-				s += max(a, 0) + max(bb, 0) + max(c, 0) + max(e, 0)
+				s += max(v0, 0) + max(v1, 0) + max(v2, 0) + max(v3, 0)
 			} else {
-				s += a + bb + c + e
+				s += v0 + v1 + v2 + v3
 			}
 			o[ox], d[ox] = m, T(base+2*ox+j)
 		}
@@ -227,15 +222,15 @@ func poolPlane2[T num.Float](plane, out, id []T, b T, ww, pw int, relu bool) T {
 }
 
 // poolPlaneK is poolPlane2 for any window k and stride s, without the sum.
-func poolPlaneK[T num.Float](plane, out, id []T, b T, ww, pw, k, s int, relu bool) {
+func poolPlaneK[T num.Float](plane, out, id []T, a, b T, ww, pw, k, s int, relu bool) {
 	for oy := 0; oy < len(out)/pw; oy++ {
 		for ox := 0; ox < pw; ox++ {
 			best := oy*s*ww + ox*s
-			m := plane[best] + b
+			m := T(plane[best]*a) + b
 			for ky := 0; ky < k; ky++ {
 				o := (oy*s+ky)*ww + ox*s
 				for j, v := range plane[o : o+k] {
-					if v += b; v > m || (v != v && m == m) {
+					if v = T(v*a) + b; v > m || (v != v && m == m) {
 						m, best = v, o+j
 					}
 				}

@@ -4,22 +4,32 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/ptrain/ptrain/model/gradcheck"
 	"github.com/ptrain/ptrain/model/num"
 )
 
-// fusedSpecs have convolutions that the workspace fuses with the max
-// pooling after them: the 2×2 path on even and odd planes (a last row and
-// column in no window), 'same', 'valid' (wide) and strided convolutions,
-// no activation, and the general path with overlapping windows.
-var fusedSpecs = []string{
+// fusedSpecs have convolutions and batch norms that the workspace fuses
+// with the max pooling after them: the 2×2 path on even and odd planes (a
+// last row and column in no window), 'same', 'valid' (wide) and strided
+// convolutions, no activation, and the general path (with overlapping
+// windows for a convolution, 3×3 for batch norm).
+var fusedSpecs = append([]string{
 	"1x8x8-conv(3,3,pad=1):relu-maxpool(2)-flatten-3:softmax",
 	"2x9x9-conv(3,3):relu-maxpool(2)-conv(4,2)-maxpool(2)-flatten-3:softmax",
 	"2x11x10-conv(3,3,stride=2,pad=1):relu-maxpool(2):tanh-flatten-3:softmax",
 	"1x12x12-conv(2,3):relu-maxpool(3,stride=2)-conv(3,2,pad=1):relu-maxpool(2,stride=1)-flatten-3:softmax",
 	"3x10x10-conv(4,3,pad=1)-maxpool(2):relu-flatten-bn-3:softmax",
+}, normSpecs...)
+
+// normSpecs fuse batch norms with their pooling: ReLU and none, 2×2 and
+// 3×3 windows, and a pooling with overlapping windows that is not fused.
+var normSpecs = []string{
+	"3x8x8-conv(4,3,pad=1)-bn:relu-maxpool(2)-flatten-3:softmax",
+	"2x11x11-conv(3,2)-bn-maxpool(2)-conv(2,2)-bn:relu-maxpool(3)-flatten-3:softmax",
+	"1x9x9-conv(3,3)-bn:relu-maxpool(2)-conv(2,2,pad=1)-bn:relu-maxpool(2,stride=1)-flatten-3:softmax",
 }
 
 // TestFusedConvPoolGradients checks networks whose convolutions run fused
@@ -39,8 +49,8 @@ func TestFusedConvPoolGradients(t *testing.T) {
 			const n = 4
 			x, y := randomBatch(rng, n, sp.Inputs, sp.Outputs(), CrossEntropy)
 			ws, f := analytic(m, x, y, n, CrossEntropy, 1, true)
-			if ws.stage[0] == nil {
-				t.Fatal("the first convolution is not fused")
+			if !slices.ContainsFunc(ws.stage, func(f fused[float64]) bool { return f != nil }) {
+				t.Fatal("nothing is fused")
 			}
 			if r := gradcheck.Check(m.Params, ws.Grad, f, 1e-5); r.MaxRelErr > 1e-6 {
 				t.Errorf("parameters: %v", r)
@@ -96,22 +106,24 @@ func fusedMatchesLayers[T num.Float](t *testing.T, spec string, tol float64) {
 	for i := range y64 {
 		y[i] = T(y64[i])
 	}
-	run := func(fuse bool) (out, dx []T, ws *Workspace[T]) {
+	buffers := slices.Clone(m.Buffers)
+	run := func(fuse, train bool) (out, dx []T, ws *Workspace[T]) {
+		copy(m.Buffers, buffers) // a training pass moves the running statistics
 		defer func(f bool) { fuseConvPool = f }(fuseConvPool)
 		fuseConvPool = fuse
 		ws = NewWorkspace(m, n)
-		if (ws.stage[0] != nil) != fuse {
-			t.Fatalf("fused: %v, want %v", ws.stage[0] != nil, fuse)
+		if got := slices.ContainsFunc(ws.stage, func(f fused[T]) bool { return f != nil }); got != fuse {
+			t.Fatalf("fused: %v, want %v", got, fuse)
 		}
 		ws.InputGrad = make([]T, len(x))
 		ws.ZeroGrad()
-		out = append([]T(nil), ws.Forward(x, n, true)...)
+		out = append([]T(nil), ws.Forward(x, n, train)...)
 		ws.LossGrad(CrossEntropy, y, n)
 		ws.Backward()
 		return out, ws.InputGrad, ws
 	}
-	o1, dx1, ws1 := run(false)
-	o2, dx2, ws2 := run(true)
+	o1, dx1, ws1 := run(false, true)
+	o2, dx2, ws2 := run(true, true)
 	for i := range o1 {
 		if o1[i] != o2[i] {
 			t.Fatalf("output %d: fused %v, layers %v", i, o2[i], o1[i])
@@ -127,8 +139,14 @@ func fusedMatchesLayers[T num.Float](t *testing.T, spec string, tol float64) {
 	}
 	close("input gradient", dx1, dx2)
 	close("gradient", ws1.Grad, ws2.Grad)
+	// An evaluation pass (running statistics) backward too.
+	e1, edx1, ews1 := run(false, false)
+	e2, edx2, ews2 := run(true, false)
+	close("evaluation output", e1, e2)
+	close("evaluation input gradient", edx1, edx2)
+	close("evaluation gradient", ews1.Grad, ews2.Grad)
 	for l, info := range m.Layout.Layers {
-		if info.Spec.Kind != KindConv {
+		if info.Spec.Kind != KindConv && info.Spec.Kind != KindBatchNorm {
 			continue
 		}
 		s1, s2 := make([]T, info.Out[0]), make([]T, info.Out[0])
@@ -172,6 +190,7 @@ func TestPool2PlaneAVXMatchesGo(t *testing.T) {
 			}
 		}
 		b, relu := float32(rng.IntN(3)-1), rng.IntN(2) == 0
+		sc := []float32{1, 0.5, -2}[rng.IntN(3)] // exact products: the Go loop and the assembly round alike
 		var out, id, sum, d [2][]float32
 		var gsum [2]float32
 		g := make([]float32, ph*pw)
@@ -181,7 +200,7 @@ func TestPool2PlaneAVXMatchesGo(t *testing.T) {
 		for k, asm := range []bool{false, true} {
 			haveAVX2 = asm
 			out[k], id[k] = make([]float32, ph*pw), make([]float32, ph*pw)
-			sum[k] = []float32{poolPlane2(plane, out[k], id[k], b, ww, pw, relu)}
+			sum[k] = []float32{poolPlane2(plane, out[k], id[k], sc, b, ww, pw, relu)}
 			d[k] = make([]float32, len(plane))
 			gsum[k] = unpoolPlane2(g, out[0], id[0], d[k], ww, pw, relu)
 		}

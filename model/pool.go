@@ -117,7 +117,7 @@ func (l *pool[T]) Backward(p *Pass[T], _, dz, dx []T) {
 // a NaN wins): poolPlane2 of the fused stage, with no bias and no ReLU.
 func maxPool2[T num.Float](x, z, idx []T, h, w, ho, wo int) {
 	for pl := 0; pl < len(x)/(h*w); pl++ {
-		poolPlane2(x[pl*h*w:(pl+1)*h*w], z[pl*ho*wo:(pl+1)*ho*wo], idx[pl*ho*wo:(pl+1)*ho*wo], 0, w, wo, false)
+		poolPlane2(x[pl*h*w:(pl+1)*h*w], z[pl*ho*wo:(pl+1)*ho*wo], idx[pl*ho*wo:(pl+1)*ho*wo], 1, 0, w, wo, false)
 	}
 }
 

@@ -6,7 +6,7 @@ package model
 // pool_amd64.s; they run where haveAVX2 is set.
 
 //go:noescape
-func pool2Plane32AVX(plane, out, id *float32, ph, pw int, bias float32, ww int, relu bool, sum *float32) int
+func pool2Plane32AVX(plane, out, id *float32, ph, pw int, scale, bias float32, ww int, relu bool, sum *float32) int
 
 //go:noescape
 func unpool2Plane32AVX(dz, z, id, d *float32, ph, pw, ww int, relu bool, sum *float32)

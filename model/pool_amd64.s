@@ -3,7 +3,7 @@
 #include "textflag.h"
 
 // POOL_CONSTS sets, from ww in DX and pw in R12, the constants of both
-// kernels: X10 = ww+1, X11 = ww, X12 = 1 (int32 lanes), X14 = 8, X9 = 0.0,
+// kernels: X10 = ww+1, X11 = ww, X12 = 1 (int32 lanes), X9 = 0.0,
 // X1 = 0 (the sum's four partials), CX = pw − 4 (the last start of a full
 // group in a row) and R13 = 0 (the row oy). It clobbers AX.
 #define POOL_CONSTS \
@@ -16,9 +16,6 @@
 	MOVL         $1, AX          \
 	MOVQ         AX, X12         \
 	VPBROADCASTD X12, X12        \
-	MOVL         $8, AX          \
-	MOVQ         AX, X14         \
-	VPBROADCASTD X14, X14        \
 	VXORPS       X9, X9, X9      \
 	VXORPS       X1, X1, X1      \
 	MOVQ         R12, CX         \
@@ -43,10 +40,10 @@
 // The last pw mod 4 windows of a row go one at a time through the same
 // instructions on lane 0.
 
-// func pool2Plane32AVX(plane, out, id *float32, ph, pw int, bias float32, ww int, relu bool, sum *float32) int
+// func pool2Plane32AVX(plane, out, id *float32, ph, pw int, scale, bias float32, ww int, relu bool, sum *float32) int
 //
-// out[oy·pw+ox] is the maximum of the window's inputs plus bias (through a
-// ReLU with relu set), id[oy·pw+ox] the plane index of the first largest
+// out[oy·pw+ox] is the maximum of the window's inputs v·scale + bias (the
+// product rounded before the sum; through a ReLU with relu set), id[oy·pw+ox] the plane index of the first largest
 // as a float32; *sum gains the activations of every window's inputs. It
 // stops before the first group (or single window) holding a NaN and
 // returns how many outputs it wrote, ph·pw when it met none: the Go loop
@@ -55,7 +52,8 @@ TEXT ·pool2Plane32AVX(SB), NOSPLIT, $0-80
 	MOVQ         out+8(FP), R8
 	MOVQ         id+16(FP), R9
 	MOVQ         pw+32(FP), R12
-	VBROADCASTSS bias+40(FP), X15
+	VBROADCASTSS scale+40(FP), X14
+	VBROADCASTSS bias+44(FP), X15
 	MOVQ         ww+48(FP), DX
 	MOVBLZX      relu+56(FP), R10
 	MOVQ         sum+64(FP), R11
@@ -82,6 +80,10 @@ loop:
 	VMOVUPS 16(DI), X5
 	VSHUFPS $0x88, X5, X0, X4 // c
 	VSHUFPS $0xDD, X5, X0, X5 // e
+	VMULPS  X14, X2, X2
+	VMULPS  X14, X3, X3
+	VMULPS  X14, X4, X4
+	VMULPS  X14, X5, X5
 	VADDPS  X15, X2, X2
 	VADDPS  X15, X3, X3
 	VADDPS  X15, X4, X4
@@ -108,7 +110,7 @@ loop:
 	VANDNPS   X7, X6, X7
 	VPADDD    X13, X7, X7
 	VCVTDQ2PS X7, X7
-	VPADDD    X14, X13, X13
+	VPADDD    ·poolEight<>(SB), X13, X13
 
 	TESTQ  R10, R10
 	JEQ    linear
@@ -139,6 +141,10 @@ tail: // one window at a time, on lane 0; X13's lane 0 is base + 2·ox
 	VMOVSS 4(SI), X3
 	VMOVSS (DI), X4
 	VMOVSS 4(DI), X5
+	VMULPS X14, X2, X2
+	VMULPS X14, X3, X3
+	VMULPS X14, X4, X4
+	VMULPS X14, X5, X5
 	VADDPS X15, X2, X2
 	VADDPS X15, X3, X3
 	VADDPS X15, X4, X4
@@ -243,7 +249,7 @@ uloop:
 	VMOVUPS    (SI), X2     // v
 	VCVTTPS2DQ (R8), X3     // the inputs' plane indices
 	VPSUBD     X13, X3, X3  // j: 0, 1, ww or ww+1
-	VPADDD     X14, X13, X13
+	VPADDD     ·poolEight<>(SB), X13, X13
 	TESTQ      R10, R10
 	JEQ        uopen
 	VCMPPS     $4, (DI), X9, X4 // z ≠ 0: the ReLU passed
@@ -335,6 +341,12 @@ DATA ·poolTwo<>+4(SB)/4, $0
 DATA ·poolTwo<>+8(SB)/4, $0
 DATA ·poolTwo<>+12(SB)/4, $0
 GLOBL ·poolTwo<>(SB), RODATA|NOPTR, $16
+
+DATA ·poolEight<>+0(SB)/4, $8
+DATA ·poolEight<>+4(SB)/4, $8
+DATA ·poolEight<>+8(SB)/4, $8
+DATA ·poolEight<>+12(SB)/4, $8
+GLOBL ·poolEight<>(SB), RODATA|NOPTR, $16
 
 // func add32AVX(dst, src *float32, n int)
 // dst[i] += src[i] for i < n, n a multiple of 8: col2im's sums.

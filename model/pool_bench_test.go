@@ -22,7 +22,7 @@ func BenchmarkPoolPlane2(b *testing.B) {
 	b.Run("forward", func(b *testing.B) {
 		for b.Loop() {
 			for p := range planes {
-				poolPlane2(zt[p*26*ww:(p+1)*26*ww], out[p*ph*pw:(p+1)*ph*pw], id[p*ph*pw:(p+1)*ph*pw], 0.1, ww, pw, true)
+				poolPlane2(zt[p*26*ww:(p+1)*26*ww], out[p*ph*pw:(p+1)*ph*pw], id[p*ph*pw:(p+1)*ph*pw], 1, 0.1, ww, pw, true)
 			}
 		}
 		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*planes*ph*pw), "ns/output")

@@ -2,7 +2,7 @@
 
 package model
 
-func pool2Plane32AVX(plane, out, id *float32, ph, pw int, bias float32, ww int, relu bool, sum *float32) int {
+func pool2Plane32AVX(plane, out, id *float32, ph, pw int, scale, bias float32, ww int, relu bool, sum *float32) int {
 	panic("unreachable")
 }
 

@@ -14,9 +14,9 @@ import (
 // training pass through batch norm writes the running statistics to
 // Running, or to the model's Buffers when Running is nil.
 //
-// A convolution whose only consumer is a max pooling runs fused with it
-// (convPool): the workspace keeps no output of that convolution, and
-// reports its activity through AddActivity.
+// A convolution or a batch norm whose only consumer is a max pooling runs
+// fused with it (fused.go): the workspace keeps no output of that layer,
+// and reports its activity through AddActivity.
 //
 // A Workspace is owned by one goroutine at a time; the data-parallel
 // trainer gives each worker its own. Forward, LossGrad and Backward
@@ -37,16 +37,16 @@ type Workspace[T num.Float] struct {
 
 	n       int // rows of the last Forward
 	train   bool
-	x       []T            // input of the last Forward (n, Inputs), borrowed from the caller
-	z       [][]T          // per layer: layer output (cap, Out)
-	a       [][]T          // per layer: activation (cap, Out); aliases z for identity
-	out     [][]T          // per layer: what the next layer reads — a, or a·mask under dropout
-	mask    [][]T          // per layer with dropout: 0 or 1/(1−p) for each element
-	scratch [][]T          // per layer: its Scratch(cap)
-	stage   []*convPool[T] // per layer: a convolution fused with the pooling after it, or nil
-	act     [][]T          // per fused layer: the last Forward's Σ activation per channel
-	sums    [][]float64    // per layer that synchronises: its Pass.Sums
-	bufA    []T            // backward scratch, (cap, widest layer)
+	x       []T         // input of the last Forward (n, Inputs), borrowed from the caller
+	z       [][]T       // per layer: layer output (cap, Out)
+	a       [][]T       // per layer: activation (cap, Out); aliases z for identity
+	out     [][]T       // per layer: what the next layer reads — a, or a·mask under dropout
+	mask    [][]T       // per layer with dropout: 0 or 1/(1−p) for each element
+	scratch [][]T       // per layer: its Scratch(cap)
+	stage   []fused[T]  // per layer: the stage it makes with the pooling after it, or nil
+	act     [][]T       // per fused layer: the last Forward's Σ activation per channel
+	sums    [][]float64 // per layer that synchronises: its Pass.Sums
+	bufA    []T         // backward scratch, (cap, widest layer)
 	bufB    []T
 	dLast   []T       // ∂L/∂z of the last layer, set by LossGrad; a view of bufA
 	lse     []float64 // with a softmax output: each row's log Σ exp(z), from Forward
@@ -80,16 +80,20 @@ func NewWorkspace[T num.Float](m *Model[T], maxBatch int) *Workspace[T] {
 	for i, l := range m.Stack {
 		info := l.Info()
 		o := info.Out.Size()
-		f := newConvPool(m.Stack, i)
+		var sums []float64
+		if s, ok := l.(synced); ok {
+			sums = make([]float64, s.syncLen())
+		}
+		f := newFused(m.Stack, i)
 		var act []T
 		if f != nil {
 			act = make([]T, info.Out[0])
 		}
 		w.stage, w.act = append(w.stage, f), append(w.act, act)
-		if f != nil { // the fused stage keeps no output of the convolution
+		if f != nil { // the fused stage keeps no output of its first layer
 			w.z, w.a, w.out, w.mask = append(w.z, nil), append(w.a, nil), append(w.out, nil), append(w.mask, nil)
 			w.scratch = append(w.scratch, num.Alloc[T](l.Scratch(maxBatch)))
-			w.sums = append(w.sums, nil)
+			w.sums = append(w.sums, sums)
 			continue
 		}
 		z := num.Alloc[T](maxBatch * o)
@@ -104,10 +108,6 @@ func NewWorkspace[T num.Float](m *Model[T], maxBatch int) *Workspace[T] {
 		}
 		w.z, w.a, w.out, w.mask = append(w.z, z), append(w.a, a), append(w.out, out), append(w.mask, mask)
 		w.scratch = append(w.scratch, num.Alloc[T](l.Scratch(maxBatch)))
-		var sums []float64
-		if s, ok := l.(synced); ok {
-			sums = make([]float64, s.syncLen())
-		}
 		w.sums = append(w.sums, sums)
 		widest = max(widest, o)
 	}
@@ -261,7 +261,7 @@ func (w *Workspace[T]) Backward() {
 	dz, spare := w.dLast, w.bufB
 	w.dLast = nil
 	for l := len(w.m.Stack) - 1; l >= 0; l-- {
-		f := (*convPool[T])(nil)
+		var f fused[T]
 		if l > 0 {
 			f = w.stage[l-1]
 		}
