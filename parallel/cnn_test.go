@@ -180,24 +180,27 @@ func TestCNNEvaluateReadsTheModelsStatistics(t *testing.T) {
 	}
 }
 
-// TestCNNStepAllocatesNothing: a step of a CNN with batch norm over two
+// TestCNNStepAllocatesNothing: a step of a CNN with batch norm (fused with
+// its pooling), and of one with fused convolutions, over two
 // workers, barriers included, allocates nothing once warm.
 func TestCNNStepAllocatesNothing(t *testing.T) {
-	m := newModel(t, cnnSpec)
-	opt, _ := optim.New[float64](optim.Defaults(optim.Adam), len(m.Params))
-	tr, _ := New(m, opt, Config{Workers: 2, BatchSize: 10, Loss: model.CrossEntropy, Seed: 9})
-	x, y := randomRows(1, 10, 36, 3)
-	err := tr.Run(context.Background(), func(s *Session[float64]) error {
-		if _, err := s.Step(Batch[float64]{X: x, Y: y, N: 10}); err != nil { // warm-up
-			return err
+	for _, spec := range []string{cnnSpec, fusedSpec} {
+		m := newModel(t, spec)
+		opt, _ := optim.New[float64](optim.Defaults(optim.Adam), len(m.Params))
+		tr, _ := New(m, opt, Config{Workers: 2, BatchSize: 10, Loss: model.CrossEntropy, Seed: 9})
+		x, y := randomRows(1, 10, 36, 3)
+		err := tr.Run(context.Background(), func(s *Session[float64]) error {
+			if _, err := s.Step(Batch[float64]{X: x, Y: y, N: 10}); err != nil { // warm-up
+				return err
+			}
+			if n := testing.AllocsPerRun(10, func() { _, _ = s.Step(Batch[float64]{X: x, Y: y, N: 10}) }); n != 0 {
+				t.Errorf("%s: %v allocations per step", spec, n)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
 		}
-		if n := testing.AllocsPerRun(10, func() { _, _ = s.Step(Batch[float64]{X: x, Y: y, N: 10}) }); n != 0 {
-			t.Errorf("%v allocations per step", n)
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
 	}
 }
 
