@@ -97,9 +97,7 @@ func (f *normPool[T]) backward(p *Pass[T], x, z, dz, idx, dx []T) {
 	mean, inv, count, sums := bn.parts(p)
 	g, b := bn.info.Params[0].Offset, bn.info.Params[1].Offset
 	// Σdy and Σdy·x̂ per channel: dy is dz[q] at window q's argmax and 0
-	// elsewhere. The terms go in the order of their positions, row by
-	// row of the input: for each row of windows, the argmaxes in their
-	// first row, then in their second…
+	// elsewhere (planeSums).
 	sdy, sdyx := sums[:c], sums[c:2*c]
 	clear(sums[:2*c])
 	for r := 0; r < p.N; r++ {
@@ -115,12 +113,17 @@ func (f *normPool[T]) backward(p *Pass[T], x, z, dz, idx, dx []T) {
 		p.Grad[b+ch] += T(sdy[ch])
 	}
 	if !p.Train {
-		// Running statistics are constants: dx = dy·γ·inv.
+		// Running statistics are constants: dx = dy·γ·inv, which is
+		// (+0)·γ·inv (−0 where γ < 0, as the layer gives) off the argmaxes.
 		if dx != nil {
-			clear(dx[:p.N*c*hw])
 			for r := 0; r < p.N; r++ {
 				for ch := 0; ch < c; ch++ {
 					o, q0, a := (r*c+ch)*hw, (r*c+ch)*pq, T(float64(bn.gamma[ch])*inv[ch])
+					var zero T
+					off := zero * a
+					for i := o; i < o+hw; i++ {
+						dx[i] = off
+					}
 					for q := q0; q < q0+pq; q++ {
 						dx[o+int(idx[q])] = f.open(z, dz, q) * a
 					}

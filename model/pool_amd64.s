@@ -32,8 +32,8 @@
 	VPBROADCASTD X13, X13                   \
 	VPADDD       ·poolSteps<>(SB), X13, X13
 
-// The 2×2, stride-2 max pooling of a fused convolution (convpool.go) on
-// float32, 4 windows at a time on 128-bit lanes, a plane per call. Window
+// The 2×2, stride-2 max pooling of the fused stages (convpool.go,
+// normpool.go) and of the pooling layer on its own, on float32, 4 windows at a time on 128-bit lanes, a plane per call. Window
 // (oy, ox) of a plane with rows ww wide reads a, b = r0[2ox], r0[2ox+1] and
 // c, e = r1[2ox], r1[2ox+1], where r0 is row 2oy and r1 row 2oy+1; its
 // inputs' plane indices are base + 2ox + (0, 1, ww, ww+1), base = 2·oy·ww.
