@@ -154,7 +154,9 @@ func fusedMatchesLayers[T num.Float](t *testing.T, spec string, tol float64) {
 		ws2.AddActivity(l, s2)
 		close(fmt.Sprintf("activity of layer %d", l), s1, s2)
 		for u := range s1 {
-			if (s1[u] == 0) != (s2[u] == 0) {
+			// Sums of ReLU outputs are zero exactly when every term is;
+			// others (batch norm's output sums to about 0) only round.
+			if info.Spec.Act.Kind == ReLU && (s1[u] == 0) != (s2[u] == 0) {
 				t.Fatalf("layer %d unit %d: activity %v fused, %v by the layers", l, u, s2[u], s1[u])
 			}
 		}
