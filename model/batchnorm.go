@@ -184,8 +184,7 @@ func (l *batchNorm[T]) normalise(n int, x, z []T, mean, inv []float64) {
 
 func (l *batchNorm[T]) Backward(p *Pass[T], x, dz, dx []T) {
 	c, hw := l.c, l.hw
-	mean, inv, count, sums := l.parts(p)
-	g, b := l.info.Params[0].Offset, l.info.Params[1].Offset
+	mean, inv, _, sums := l.parts(p)
 	// Σdz and Σdz·x̂ per channel over this part's rows.
 	sdy, sdyx := sums[:c], sums[c:2*c]
 	clear(sums[:2*c])
@@ -202,10 +201,7 @@ func (l *batchNorm[T]) Backward(p *Pass[T], x, dz, dx []T) {
 			sdyx[ch] += s2
 		}
 	}
-	for ch := 0; ch < c; ch++ {
-		p.Grad[g+ch] += T(sdyx[ch])
-		p.Grad[b+ch] += T(sdy[ch])
-	}
+	l.addGrads(p)
 	if !p.Train {
 		// Running statistics are constants: dx = dz·γ·inv.
 		if dx != nil {
@@ -220,18 +216,11 @@ func (l *batchNorm[T]) Backward(p *Pass[T], x, dz, dx []T) {
 		}
 		return
 	}
-	n := count[0]
-	if n == 0 { // an empty batch, on every part alike: no gradient
-		return
-	}
-	l.sync(p, sums[:2*c])
-	if dx == nil {
+	if !l.syncGrads(p) || dx == nil {
 		return
 	}
 	for ch := 0; ch < c; ch++ {
-		m, iv := mean[ch], inv[ch]
-		k := float64(l.gamma[ch]) * iv
-		mdy, mdyx := sdy[ch]/n, sdyx[ch]/n
+		m, iv, k, mdy, mdyx := l.inputGradTerms(p, ch)
 		for r := 0; r < p.N; r++ {
 			o := (r*c + ch) * hw
 			for i, d := range dz[o : o+hw] {
@@ -240,4 +229,37 @@ func (l *batchNorm[T]) Backward(p *Pass[T], x, dz, dx []T) {
 			}
 		}
 	}
+}
+
+// addGrads adds this part's sums Σdy and Σdy·x̂ (in the pass's float64
+// scratch, where Backward leaves them) into the β and γ gradients.
+func (l *batchNorm[T]) addGrads(p *Pass[T]) {
+	_, _, _, sums := l.parts(p)
+	g, b := l.info.Params[0].Offset, l.info.Params[1].Offset
+	for ch := 0; ch < l.c; ch++ {
+		p.Grad[g+ch] += T(sums[l.c+ch])
+		p.Grad[b+ch] += T(sums[ch])
+	}
+}
+
+// syncGrads sums Σdy and Σdy·x̂ over the whole batch for the input
+// gradient of a training pass, and reports whether there is one: an empty
+// batch, on every part alike, has none.
+func (l *batchNorm[T]) syncGrads(p *Pass[T]) bool {
+	_, _, count, sums := l.parts(p)
+	if count[0] == 0 {
+		return false
+	}
+	l.sync(p, sums[:2*l.c])
+	return true
+}
+
+// inputGradTerms are channel ch's terms of a training pass's input
+// gradient, ∂L/∂x = k·(dy − mdy − x̂·mdyx) with x̂ = (x − m)·iv, once the
+// sums are synchronised.
+func (l *batchNorm[T]) inputGradTerms(p *Pass[T], ch int) (m, iv, k, mdy, mdyx float64) {
+	mean, inv, count, sums := l.parts(p)
+	n := count[0]
+	m, iv = mean[ch], inv[ch]
+	return m, iv, float64(l.gamma[ch]) * iv, sums[ch] / n, sums[l.c+ch] / n
 }

@@ -94,8 +94,7 @@ func (f *normPool[T]) open(z, dz []T, q int) T {
 func (f *normPool[T]) backward(p *Pass[T], x, z, dz, idx, dx []T) {
 	bn := f.bn
 	c, hw, pq := bn.c, bn.hw, f.ph*f.pw
-	mean, inv, count, sums := bn.parts(p)
-	g, b := bn.info.Params[0].Offset, bn.info.Params[1].Offset
+	mean, inv, _, sums := bn.parts(p)
 	// Σdy and Σdy·x̂ per channel: dy is dz[q] at window q's argmax and 0
 	// elsewhere (planeSums).
 	sdy, sdyx := sums[:c], sums[c:2*c]
@@ -108,10 +107,7 @@ func (f *normPool[T]) backward(p *Pass[T], x, z, dz, idx, dx []T) {
 			sdyx[ch] += s2
 		}
 	}
-	for ch := 0; ch < c; ch++ {
-		p.Grad[g+ch] += T(sdyx[ch])
-		p.Grad[b+ch] += T(sdy[ch])
-	}
+	bn.addGrads(p)
 	if !p.Train {
 		// Running statistics are constants: dx = dy·γ·inv, which is
 		// (+0)·γ·inv (−0 where γ < 0, as the layer gives) off the argmaxes.
@@ -132,18 +128,11 @@ func (f *normPool[T]) backward(p *Pass[T], x, z, dz, idx, dx []T) {
 		}
 		return
 	}
-	n := count[0]
-	if n == 0 { // an empty batch, on every part alike: no gradient
-		return
-	}
-	bn.sync(p, sums[:2*c])
-	if dx == nil {
+	if !bn.syncGrads(p) || dx == nil {
 		return
 	}
 	for ch := 0; ch < c; ch++ {
-		m, iv := mean[ch], inv[ch]
-		kk := float64(bn.gamma[ch]) * iv
-		mdy, mdyx := sdy[ch]/n, sdyx[ch]/n
+		m, iv, kk, mdy, mdyx := bn.inputGradTerms(p, ch)
 		for r := 0; r < p.N; r++ {
 			o, q := (r*c+ch)*hw, (r*c+ch)*pq
 			bnInputGrad(x[o:o+hw], dx[o:o+hw], m, iv, kk, mdy, mdyx)
