@@ -109,18 +109,7 @@ func fusedMatchesLayers[T num.Float](t *testing.T, spec string, tol float64) {
 	buffers := slices.Clone(m.Buffers)
 	run := func(fuse, train bool) (out, dx []T, ws *Workspace[T]) {
 		copy(m.Buffers, buffers) // a training pass moves the running statistics
-		defer func(f bool) { fuseConvPool = f }(fuseConvPool)
-		fuseConvPool = fuse
-		ws = NewWorkspace(m, n)
-		if got := slices.ContainsFunc(ws.stage, func(f fused[T]) bool { return f != nil }); got != fuse {
-			t.Fatalf("fused: %v, want %v", got, fuse)
-		}
-		ws.InputGrad = make([]T, len(x))
-		ws.ZeroGrad()
-		out = append([]T(nil), ws.Forward(x, n, train)...)
-		ws.LossGrad(CrossEntropy, y, n)
-		ws.Backward()
-		return out, ws.InputGrad, ws
+		return passBothWays(t, m, x, y, n, fuse, train)
 	}
 	o1, dx1, ws1 := run(false, true)
 	o2, dx2, ws2 := run(true, true)

@@ -90,7 +90,9 @@ func fusedNormAnyAffine[T num.Float](t *testing.T, tol float64) {
 			var out, dx, grad [2][]T
 			for k, fuse := range []bool{false, true} {
 				copy(m.Buffers, bufs)
-				out[k], dx[k], grad[k] = passBothWays(t, m, x, y, n, fuse, train)
+				var ws *Workspace[T]
+				out[k], dx[k], ws = passBothWays(t, m, x, y, n, fuse, train)
+				grad[k] = ws.Grad
 			}
 			for i := range out[0] {
 				if math.Float64bits(float64(out[0][i])) != math.Float64bits(float64(out[1][i])) {
@@ -117,12 +119,12 @@ func fusedNormAnyAffine[T num.Float](t *testing.T, tol float64) {
 }
 
 // passBothWays runs one forward and backward pass of n rows, with the
-// layers fused or not, and returns the output, ∂L/∂x and ∂L/∂θ.
-func passBothWays[T num.Float](t *testing.T, m *Model[T], x, y []T, n int, fuse, train bool) (out, dx, grad []T) {
+// layers fused or not, and returns the output, ∂L/∂x and the workspace.
+func passBothWays[T num.Float](t *testing.T, m *Model[T], x, y []T, n int, fuse, train bool) (out, dx []T, ws *Workspace[T]) {
 	t.Helper()
 	defer func(f bool) { fuseConvPool = f }(fuseConvPool)
 	fuseConvPool = fuse
-	ws := NewWorkspace(m, max(n, 1))
+	ws = NewWorkspace(m, max(n, 1))
 	if got := slices.ContainsFunc(ws.stage, func(f fused[T]) bool { return f != nil }); got != fuse {
 		t.Fatalf("fused: %v, want %v", got, fuse)
 	}
@@ -131,7 +133,7 @@ func passBothWays[T num.Float](t *testing.T, m *Model[T], x, y []T, n int, fuse,
 	out = slices.Clone(ws.Forward(x, n, train))
 	ws.LossGrad(CrossEntropy, y, float64(max(n, 1)))
 	ws.Backward()
-	return out, ws.InputGrad, slices.Clone(ws.Grad)
+	return out, ws.InputGrad, ws
 }
 
 // TestFusedNormPoolSyncsAsTheLayer: every part of a batch must call Sync
