@@ -36,6 +36,12 @@
 // same number of times, also a part with no rows. CheckLayer
 // gradient-checks one layer's parameter and input products.
 //
+// A convolution or a channel batch norm whose output goes only (through a
+// ReLU or no activation) into a max pooling runs fused with it, as one
+// stage of the Workspace (fused.go, convpool.go, normpool.go): its output,
+// the largest tensor of a CNN, is pooled while in cache and never stored.
+// The stage computes the layers' values; sums may round in another order.
+//
 // # A Workspace per worker
 //
 // A Model holds no per-batch state. A Workspace holds everything a pass
