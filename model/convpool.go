@@ -32,7 +32,7 @@ type convPool[T num.Float] struct {
 // newConvPool returns the stage of layers l and l+1 of stack, or nil when
 // they are not a convolution that only feeds a max pooling.
 func newConvPool[T num.Float](stack []Layer[T], l int) *convPool[T] {
-	if !fuseConvPool || l+1 >= len(stack) {
+	if !fuseStages || l+1 >= len(stack) {
 		return nil
 	}
 	c, ok := stack[l].(*conv[T])

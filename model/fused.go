@@ -18,9 +18,9 @@ type fused[T num.Float] interface {
 	backward(p *Pass[T], x, z, dz, idx, dx []T)
 }
 
-// fuseConvPool is whether the Workspace fuses layers at all (a variable
+// fuseStages is whether the Workspace fuses layers at all (a variable
 // for tests that compare with the layers run one by one).
-var fuseConvPool = true
+var fuseStages = true
 
 // newFused returns the stage that layers l and l+1 of stack make, or nil.
 func newFused[T num.Float](stack []Layer[T], l int) fused[T] {

@@ -34,7 +34,7 @@ type normPool[T num.Float] struct {
 // they are not a batch norm over channels that only feeds a max pooling
 // with windows that do not overlap.
 func newNormPool[T num.Float](stack []Layer[T], l int) *normPool[T] {
-	if !fuseConvPool || l+1 >= len(stack) {
+	if !fuseStages || l+1 >= len(stack) {
 		return nil
 	}
 	bn, ok := stack[l].(*batchNorm[T])

@@ -122,8 +122,8 @@ func fusedNormAnyAffine[T num.Float](t *testing.T, tol float64) {
 // layers fused or not, and returns the output, ∂L/∂x and the workspace.
 func passBothWays[T num.Float](t *testing.T, m *Model[T], x, y []T, n int, fuse, train bool) (out, dx []T, ws *Workspace[T]) {
 	t.Helper()
-	defer func(f bool) { fuseConvPool = f }(fuseConvPool)
-	fuseConvPool = fuse
+	defer func(f bool) { fuseStages = f }(fuseStages)
+	fuseStages = fuse
 	ws = NewWorkspace(m, max(n, 1))
 	if got := slices.ContainsFunc(ws.stage, func(f fused[T]) bool { return f != nil }); got != fuse {
 		t.Fatalf("fused: %v, want %v", got, fuse)
@@ -149,8 +149,8 @@ func TestFusedNormPoolSyncsAsTheLayer(t *testing.T) {
 			m, _ := New[float64](sp, 3)
 			rng := rand.New(rand.NewPCG(1, 2))
 			x, y := randomBatch(rng, n, sp.Inputs, sp.Outputs(), CrossEntropy)
-			defer func(f bool) { fuseConvPool = f }(fuseConvPool)
-			fuseConvPool = fuse
+			defer func(f bool) { fuseStages = f }(fuseStages)
+			fuseStages = fuse
 			ws := NewWorkspace(m, 3)
 			ws.Sync = func(v []float64) {
 				calls[k] = append(calls[k], len(v))
