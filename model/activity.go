@@ -33,9 +33,7 @@ func (w *Workspace[T]) AddActivity(l int, sums []T) {
 	a := w.Activation(l)
 	pos := info.Out.Size() / units
 	if pos == 1 {
-		for r := 0; r < w.n; r++ {
-			num.Axpy(1, a[r*units:(r+1)*units], sums)
-		}
+		num.AddColSums(sums, num.View(w.n, units, a))
 		return
 	}
 	for u0 := 0; u0 < len(a); u0 += units * pos {

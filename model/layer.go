@@ -31,7 +31,7 @@ type Pass[T num.Float] struct {
 	N       int  // rows
 	Train   bool // a training pass (batch statistics, dropout)
 	Grad    []T  // ∂L/∂Params, the layout of Model.Params; Backward adds into it
-	Scratch []T  // this layer's scratch: Scratch(N) elements, kept from Forward to Backward
+	Scratch []T  // this layer's scratch: at least Scratch(N) elements, kept from Forward to Backward
 	// Buffers receives what a training Forward updates of the model's
 	// non-trainable buffers (running statistics), in the layout of
 	// Model.Buffers.

@@ -179,7 +179,7 @@ func (s Spec) Layout() (Layout, error) {
 		}
 		for _, t := range buffers {
 			t.Name, t.Offset = li.Name+"."+t.Name, lay.NumBuffers
-			lay.NumBuffers += max(t.Size(), 1)
+			lay.NumBuffers += t.Size() // a scalar (num_batches_tracked) has size 1
 			li.Buffers = append(li.Buffers, t)
 		}
 		lay.Layers = append(lay.Layers, li)

@@ -19,7 +19,7 @@ const predictRows = 256
 // Like Forward, it may run concurrently with other readers of m, not with
 // training.
 func (m *Model[T]) Predict(x []T, n int) []T {
-	in, out := m.Spec.Inputs, m.Spec.Outputs()
+	in, out := m.Spec.Inputs, m.outputs()
 	if n < 0 || len(x) < n*in {
 		panic(fmt.Sprintf("model: Predict of %d rows from %d values, rows of %d", n, len(x), in))
 	}
@@ -39,7 +39,7 @@ func (m *Model[T]) Predict(x []T, n int) []T {
 // index of the largest output, or for a single sigmoid output 1 when it
 // exceeds 0.5 (see Class).
 func (m *Model[T]) Classify(x []T, n int) []int {
-	return Classes(m.Predict(x, n), m.Spec.Outputs())
+	return Classes(m.Predict(x, n), m.outputs())
 }
 
 // Classes is Class of each row of width k of y ((n, k), as Predict returns).
@@ -53,3 +53,7 @@ func Classes[T num.Float](y []T, k int) []int {
 	}
 	return c
 }
+
+// outputs is the width of the model's output: Spec.Outputs without
+// working the layout out again.
+func (m *Model[T]) outputs() int { return m.Layout.Layers[len(m.Layout.Layers)-1].Out.Size() }

@@ -176,10 +176,7 @@ func evaluate[T num.Float](ctx context.Context, ck *checkpoint, ds *data.Dataset
 	if err != nil {
 		return parallel.Metrics{}, err
 	}
-	if ds.Features != m.Spec.Inputs {
-		return parallel.Metrics{}, fmt.Errorf("%s has %d features, the model takes %d", ds.Name, ds.Features, m.Spec.Inputs)
-	}
-	if err := ds.TargetWidth(m.Spec.Outputs()); err != nil {
+	if err := ds.Fits(m.Spec.Inputs, m.Spec.Outputs()); err != nil {
 		return parallel.Metrics{}, fmt.Errorf("%s: %w", ck.path, err)
 	}
 	loss := model.DefaultLoss(m.Spec)
