@@ -12,7 +12,7 @@
 // # Buffers
 //
 // The caller owns the parameters and the gradient. Step never modifies
-// the gradient: with weight decay or L1 on, Apply adds those terms into a
+// the gradient: with weight decay on, Apply adds its term into a
 // scratch copy that the Optimizer owns. The Optimizer also owns its state
 // buffers (momentum, square averages, Adam's two moments), allocated once
 // by New with the parameters' length and in their layout. State returns

@@ -55,10 +55,7 @@ func (b *batchSync) do(w int, v []float64) {
 		return
 	}
 	g := b.gen.Load()
-	if cap(b.parts[w]) < len(v) {
-		b.parts[w] = make([]float64, len(v))
-	}
-	b.parts[w] = append(b.parts[w][:0], v...)
+	b.parts[w] = append(b.parts[w][:0], v...) // allocates on a worker's first call only
 	if int(b.arrived.Add(1)) == len(b.parts) {
 		if cap(b.sum) < len(v) {
 			b.sum = make([]float64, len(v))

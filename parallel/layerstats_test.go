@@ -209,6 +209,48 @@ func TestLayerStatsLeaveTrainingUnchanged(t *testing.T) {
 	}
 }
 
+// TestLayerStatsLeaveFloat32TrainingUnchanged is the test above where the
+// blocks matter: float32 (the AVX passes, where there are) and a layer of
+// 8,320 parameters, several applyBlock blocks.
+func TestLayerStatsLeaveFloat32TrainingUnchanged(t *testing.T) {
+	const n = 12
+	var params [2][]float32
+	for i, off := range []bool{false, true} {
+		m, err := model.New[float32](model.MustParseSpec("64-128:relu-10:softmax"), 5)
+		if err != nil {
+			t.Fatal(err)
+		}
+		opt, _ := optim.New[float32](optim.Defaults(optim.Adam), len(m.Params))
+		tr, err := New(m, opt, Config{Workers: 2, BatchSize: n, Loss: model.CrossEntropy, Seed: 9, NoLayerStats: off, ClipNorm: 0.5})
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = tr.Run(context.Background(), func(s *Session[float32]) error {
+			for step := range 5 {
+				x64, y64 := randomRows(uint64(step), n, 64, 10)
+				x, y := make([]float32, len(x64)), make([]float32, len(y64))
+				for i, v := range x64 {
+					x[i] = float32(v)
+				}
+				for i, v := range y64 {
+					y[i] = float32(v)
+				}
+				if _, err := s.Step(Batch[float32]{X: x, Y: y, N: n}); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		params[i] = m.Params
+	}
+	if !slices.Equal(params[0], params[1]) {
+		t.Error("the weights after 5 steps differ with and without the statistics")
+	}
+}
+
 // TestDeadChannelsOfACNN: a channel of a convolution is dead when it is
 // zero at every position of every row. The convolutions here run fused
 // with their max pooling (their activations are never stored), the second

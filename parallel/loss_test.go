@@ -31,9 +31,15 @@ func TestZeroLossFitsTheOutput(t *testing.T) {
 	opt, _ := optim.New[float32](optim.Defaults(optim.SGD), len(m.Params))
 	auto, _ := New(m, opt, Config{Workers: 2, BatchSize: 16})
 	ce, _ := New(m, opt, Config{Workers: 2, BatchSize: 16, Loss: model.CrossEntropy})
-	a, _ := auto.Evaluate(context.Background(), test)
-	c, _ := ce.Evaluate(context.Background(), test)
-	if a.Loss != c.Loss {
+	a, err := auto.Evaluate(context.Background(), test)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := ce.Evaluate(context.Background(), test)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Loss != c.Loss || !(a.Loss > 0) {
 		t.Fatalf("zero Config's loss %v, cross-entropy's %v", a.Loss, c.Loss)
 	}
 }

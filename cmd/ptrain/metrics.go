@@ -13,7 +13,8 @@ import (
 	"strconv"
 )
 
-// metricsColumns is the header of a CSV -metrics file, epochRow's fields.
+// metricsColumns is the header of a CSV -metrics file: epochRow's fields
+// but l1_penalty, which only the JSON lines carry.
 var metricsColumns = []string{"epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr", "samples_per_sec", "epoch_s", "elapsed_s"}
 
 // writeMetrics writes every row to path, CSV or JSON lines by its
