@@ -40,6 +40,7 @@ type task[T num.Float] struct {
 	active  int     // workers with rows in some micro-batch of this step
 	layer0  bool    // phaseReduce covers layer 0 only: the others were reduced in backward
 	l1      bool    // add the L1 term's gradient to the reduced chunk (Config.L1)
+	scan    bool    // phaseReduce sums Σg² and scans for non-finite values: its sum is the last (not across processes, where phaseCheck does it)
 }
 
 // result is a worker's report for one phase.

@@ -81,6 +81,9 @@ func (t *Trainer[T]) runPhase(w int, p phase, tk *task[T]) {
 		if tk.l1 {
 			t.addL1(g, c[0])
 		}
+		if p == phaseReduce && !tk.scan {
+			return // processes sum it again; phaseCheck scans that sum
+		}
 		// One vectorised pass: Σg² is NaN or Inf iff some element is (or the
 		// squares overflow T, in which case the scan finds nothing and the
 		// exact float64 sum is taken instead).

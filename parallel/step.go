@@ -245,6 +245,7 @@ func (s *Session[T]) finish(total int, sr *StepResult) error {
 	// The L1 term joins the gradient once, after the last sum: in the
 	// in-process reduction, or across processes in the check after it.
 	tk.l1 = t.cfg.L1 > 0 && !t.distributed()
+	tk.scan = !t.distributed()
 	if err := s.dispatch(phaseReduce); err != nil {
 		return err
 	}
@@ -339,7 +340,7 @@ func (s *Session[T]) postLayer(l int) {
 // reduction (bench) and, with Grads, for inspecting what a batch's
 // gradient is. Call it between steps, from the goroutine that called Run.
 func (s *Session[T]) AllReduce() error {
-	s.task.active, s.task.layer0, s.task.l1 = s.t.cfg.Workers, false, false
+	s.task.active, s.task.layer0, s.task.l1, s.task.scan = s.t.cfg.Workers, false, false, true
 	if err := s.dispatch(phaseReduce); err != nil {
 		return err
 	}
