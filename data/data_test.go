@@ -45,7 +45,7 @@ func gz(b []byte) []byte {
 func TestReadIDX(t *testing.T) {
 	good := idxBytes(0x803, []uint32{2, 2, 3}, []byte{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12})
 	for _, in := range [][]byte{good, gz(good)} {
-		r, err := maybeGzip(bytes.NewReader(in), "good")
+		r, err := MaybeGzip(bytes.NewReader(in), "good")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -80,7 +80,7 @@ func TestReadIDXRejects(t *testing.T) {
 		{"hostile count", idxBytes(0x803, []uint32{1 << 31, 28, 28}, make([]byte, 100)), "announce more than"},
 		{"big but under limit", idxBytes(0x803, []uint32{1 << 20, 28, 28}, make([]byte, 100)), "file ends after 100 of"},
 	} {
-		r, err := maybeGzip(bytes.NewReader(tc.in), "f.idx")
+		r, err := MaybeGzip(bytes.NewReader(tc.in), "f.idx")
 		if err == nil {
 			_, err = ReadIDX(r, "f.idx")
 		}
@@ -402,7 +402,7 @@ func FuzzReadIDX(f *testing.F) {
 		f.Add(b)
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		r, err := maybeGzip(bytes.NewReader(b), "fuzz")
+		r, err := MaybeGzip(bytes.NewReader(b), "fuzz")
 		if err != nil {
 			return
 		}

@@ -12,7 +12,7 @@ var digitsCSV []byte
 // (1,797 samples, 64 features, 10 classes), scaled to [0, 1] (the raw
 // counts run 0..16). Licence and provenance: embed/LICENSE.md.
 func Digits() (*Dataset, error) {
-	r, err := maybeGzip(bytes.NewReader(digitsCSV), "digits")
+	r, err := MaybeGzip(bytes.NewReader(digitsCSV), "digits")
 	if err != nil {
 		return nil, err
 	}

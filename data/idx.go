@@ -51,7 +51,7 @@ func OpenMaybeGzip(path string) (io.ReadCloser, error) {
 	if err != nil {
 		return nil, err
 	}
-	r, err := maybeGzip(f, path)
+	r, err := MaybeGzip(f, path)
 	if err != nil {
 		f.Close()
 		return nil, err
@@ -62,7 +62,11 @@ func OpenMaybeGzip(path string) (io.ReadCloser, error) {
 	}{r, f}, nil
 }
 
-func maybeGzip(r io.Reader, name string) (io.Reader, error) {
+// MaybeGzip reads r through gzip when it starts with gzip's magic bytes,
+// and as it is otherwise. name is what errors call the stream: a bad
+// header is a *FormatError, a stream cut short or failing its checksum a
+// *GzipError.
+func MaybeGzip(r io.Reader, name string) (io.Reader, error) {
 	br := bufio.NewReaderSize(r, 1<<16)
 	magic, _ := br.Peek(2)
 	if len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
 	"encoding/csv"
 	"errors"
@@ -88,20 +87,13 @@ func predictInput(ck *checkpoint, path string, co csvFlags, comma rune, inputs i
 	var raw []byte
 	if path == "-" {
 		name = "stdin"
-		b, err := io.ReadAll(os.Stdin)
+		r, err := data.MaybeGzip(os.Stdin, name)
 		if err != nil {
+			return nil, err
+		}
+		if raw, err = io.ReadAll(r); err != nil {
 			return nil, fmt.Errorf("-input -: %w", err)
 		}
-		if len(b) >= 2 && b[0] == 0x1f && b[1] == 0x8b {
-			z, err := gzip.NewReader(bytes.NewReader(b))
-			if err != nil {
-				return nil, fmt.Errorf("stdin: %w", err)
-			}
-			if b, err = io.ReadAll(z); err != nil {
-				return nil, fmt.Errorf("stdin: %w", err)
-			}
-		}
-		raw = b
 	}
 	var ds *data.Dataset
 	var x *data.IDX
