@@ -267,13 +267,21 @@ func (ck *checkpoint) checkTask(ds *data.Dataset) error {
 // applyTransform gives ds the feature transform the model was trained
 // with, after checking that ds has the features it was fitted on.
 func (ck *checkpoint) applyTransform(ds *data.Dataset) error {
-	if ck.transform.Scale == nil {
-		return nil
+	if err := ck.checkTransform(ds.Name, ds.Features); err != nil {
+		return err
 	}
-	if len(ck.transform.Scale) != ds.Features {
-		return fmt.Errorf("%s: %d features per row, the model was trained on %d", ds.Name, ds.Features, len(ck.transform.Scale))
+	if ck.transform.Scale != nil {
+		ck.transform.Apply(ds)
 	}
-	ck.transform.Apply(ds)
+	return nil
+}
+
+// checkTransform checks that rows of features values, from the input
+// name, are what the feature transform was fitted on.
+func (ck *checkpoint) checkTransform(name string, features int) error {
+	if n := len(ck.transform.Scale); n != 0 && n != features {
+		return fmt.Errorf("%s: %d features per row, the model was trained on %d", name, features, n)
+	}
 	return nil
 }
 
