@@ -138,6 +138,9 @@ type Config struct {
 	// given names the settings this command gave (flags and -config
 	// keys), for warnings about ones the run will not use.
 	given map[string]bool
+	// configPath and resumePath are -config and -resume, the files the
+	// run reads besides the data and -init (samefile.go).
+	configPath, resumePath string
 }
 
 // ignored lists, as warnings, the settings given that this run will not

@@ -94,6 +94,7 @@ func parseTrainConfig(args []string, stderr io.Writer) (Config, *checkpoint, err
 		return c, nil, errUsage{err}
 	}
 	c.given = set
+	c.configPath, c.resumePath = configPath, resume
 	return c, ck, nil
 }
 
