@@ -327,6 +327,11 @@ func train[T num.Float](ctx context.Context, c Config, ck *checkpoint, world mpi
 		if err != nil {
 			return err
 		}
+		if root {
+			if err := checkReplace(&c, spec, sp.train); err != nil {
+				return err
+			}
+		}
 		if m, err = model.NewZero[T](spec); err != nil {
 			return fmt.Errorf("-arch: %w", err)
 		}
