@@ -130,6 +130,7 @@ func predictInput(ck *checkpoint, path string, co csvFlags, comma rune, inputs i
 	if err := ck.applyTransform(ds); err != nil {
 		return nil, err
 	}
+	ck.warnInputRange(ds, "-input")
 	return ds, nil
 }
 
