@@ -53,26 +53,31 @@ type checkpoint struct {
 	classes   []string
 	task      string // "" when the file does not say
 	transform data.Transform
-	history   []epochRow // nil in checkpoints older than ptrain.history
-	lib       any        // *ckpt.Checkpoint[T], T as dtype says
+	split     data.SplitInfo // the held-out split; zero when not recorded
+	batch     int            // the training batch size; 0 when not recorded
+	inRange   data.Range     // the training inputs' range; zero when not recorded
+	history   []epochRow     // nil in checkpoints older than ptrain.history
+	lib       any            // *ckpt.Checkpoint[T], T as dtype says
 }
 
 // saveCheckpoint writes the model, optimizer and run state to path
 // atomically: a crash mid-write leaves the previous checkpoint intact.
 // Everything is checked as a load checks it first.
-func saveCheckpoint[T num.Float](path string, m *model.Model[T], opt *optim.Optimizer[T], cfg Config, prog parallel.Progress, ds *data.Dataset, tf data.Transform, history []epochRow) error {
+func saveCheckpoint[T num.Float](path string, m *model.Model[T], opt *optim.Optimizer[T], cfg Config, prog parallel.Progress, sp *splits, history []epochRow) error {
+	ds, tf := sp.train, sp.transform
 	js := func(v any) string { b, _ := json.Marshal(v); return string(b) }
 	cfg.Data = absData(cfg.Data)
 	if history == nil {
 		history = []epochRow{}
 	}
-	c := &ckpt.Checkpoint[T]{Model: m, Optimizer: opt, Task: ckpt.Task(ds.Task.String()), Transform: tf, Progress: prog, Meta: map[string]string{
-		metaConfig:  js(cfg),
-		metaHistory: js(history),
-		metaVersion: version,
-		metaCreated: time.Now().UTC().Format(time.RFC3339),
-		metaBackend: num.Backend() + ", " + runtime.Version(),
-	}}
+	c := &ckpt.Checkpoint[T]{Model: m, Optimizer: opt, Task: ckpt.Task(ds.Task.String()), Transform: tf, Progress: prog,
+		Split: sp.split, BatchSize: cfg.Batch, InputRange: sp.inputRange, Meta: map[string]string{
+			metaConfig:  js(cfg),
+			metaHistory: js(history),
+			metaVersion: version,
+			metaCreated: time.Now().UTC().Format(time.RFC3339),
+			metaBackend: num.Backend() + ", " + runtime.Version(),
+		}}
 	if ds.Task == data.Classification {
 		c.Classes = ds.Classes
 	}
@@ -186,6 +191,7 @@ func decodeAs[T num.Float](ck *checkpoint) error {
 		return err
 	}
 	ck.lib, ck.spec, ck.progress, ck.classes, ck.task, ck.transform = c, c.Model.Spec, c.Progress, c.Classes, string(c.Task), c.Transform
+	ck.split, ck.batch, ck.inRange = c.Split, c.BatchSize, c.InputRange
 	if c.Optimizer != nil {
 		oc := c.Optimizer.Config()
 		ck.optimizer = &oc

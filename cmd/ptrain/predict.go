@@ -49,6 +49,9 @@ func cmdPredict(ctx context.Context, args []string, stderr io.Writer) error {
 		if err := checkOutput("-output", *output); err != nil {
 			return err
 		}
+		if err := checkNotInput(namedFile{"-output", *output}, []namedFile{{"-input", *input}, {"-model", *path}}); err != nil {
+			return err
+		}
 	}
 	ck, err := readCheckpoint(*path)
 	if err != nil {

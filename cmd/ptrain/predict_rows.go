@@ -227,6 +227,9 @@ func predict[T num.Float](ck *checkpoint, src *rowStream, w io.Writer) error {
 	rec := make([]string, 0, len(head))
 	for row := 0; ; {
 		ferr := src.fill(ds, predictBatch)
+		if row == 0 {
+			ck.warnInputRange(ds, "-input") // the first batch: a cheap check
+		}
 		if ds.N > 0 {
 			for r := 0; r < ds.N; r++ {
 				data.FillRow(ds, r, x[r*f:(r+1)*f])
