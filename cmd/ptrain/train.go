@@ -433,7 +433,10 @@ func train[T num.Float](ctx context.Context, c Config, ck *checkpoint, world mpi
 			if err := rep.epoch(e); err != nil {
 				return err
 			}
-			return save(tr.Progress())
+			if err := save(tr.Progress()); err != nil {
+				return err
+			}
+			return rep.flushMetrics()
 		},
 	})
 	if errors.Is(err, context.Canceled) {
