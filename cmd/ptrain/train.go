@@ -27,9 +27,9 @@ import (
 const trainExamples = `
 Examples:
   ptrain train                                    # an MLP on the embedded 8x8 digits, in seconds
-  ptrain train -data mnist:../shared/datasets/mnist -arch 784-256:relu-128:relu-10:softmax -epochs 15
+  ptrain train -data mnist -download -arch 784-256:relu-128:relu-10:softmax -epochs 15
   ptrain train -arch "1x8x8-conv(16,3,pad=1)-bn:relu-maxpool(2)-flatten-10:softmax" -lr 0.01   # a CNN on the digits
-  ptrain train -data mnist:../shared/datasets/mnist -optimizer adam -lr 0.002 -schedule cosine -epochs 8 \
+  ptrain train -data mnist -download -optimizer adam -lr 0.002 -schedule cosine -epochs 8 \
       -arch "1x28x28-conv(16,5)-bn:relu-maxpool(2)-conv(32,5)-bn:relu-maxpool(2)-flatten-128:relu-10:softmax"
   ptrain train -data fashion-mnist -optimizer momentum -lr 0.05 -schedule cosine -epochs 30
   ptrain train -data csv:iris.csv -csv-skip 1 -csv-header=false -normalize zscore -test 0.2 -val 0 \
