@@ -313,6 +313,9 @@ func train[T num.Float](ctx context.Context, c Config, ck *checkpoint, world mpi
 		sp.setTransform(ck.transform)
 	}
 	sp.inputRange = data.InputRange(sp.train, 0)
+	if root && c.Batch > sp.train.N {
+		warnf("-batch %d is larger than the %d training samples: each epoch is one step over all of them", c.Batch, sp.train.N)
+	}
 	if world.Size() > 1 {
 		if err := agreeOnRun(world, &c, sp); err != nil {
 			return err
