@@ -86,6 +86,7 @@ func (o *optFloat) UnmarshalJSON(b []byte) error {
 // in every checkpoint, so that a resumed run continues exactly.
 type Config struct {
 	Data      string  `json:"data"`
+	Download  bool    `json:"download"`
 	Label     string  `json:"label"`
 	Task      string  `json:"task"`
 	CSVHeader bool    `json:"csv-header"`
@@ -159,6 +160,9 @@ func (c *Config) ignored() []string {
 			w = append(w, fmt.Sprintf("%s ignored: CSV options apply to csv: data, not %s", strings.Join(csv, ", "), c.Data))
 		}
 	}
+	if k, _, _ := strings.Cut(c.Data, ":"); c.Download && k != "mnist" && k != "fashion-mnist" {
+		w = append(w, fmt.Sprintf("-download ignored: it fetches MNIST and Fashion-MNIST, not %s", c.Data))
+	}
 	if c.ValOnTest && c.given["val"] {
 		w = append(w, "-val ignored: -val-on-test reports the test split instead of a validation split")
 	}
@@ -178,7 +182,8 @@ func defaultConfig() Config {
 
 // trainFlags binds every training flag to c.
 func trainFlags(fs *flag.FlagSet, c *Config) {
-	fs.StringVar(&c.Data, "data", c.Data, "dataset: digits | mnist[:DIR] | fashion-mnist[:DIR] | csv:FILE | synthetic:xor|spirals|blobs|regression[:N]; without DIR, $PTRAIN_DATA/mnist or $PTRAIN_DATA/fashion-mnist (Fashion-MNIST: else Debian's /usr/share/datasets/fashion-mnist)")
+	fs.StringVar(&c.Data, "data", c.Data, "dataset: digits | mnist[:DIR] | fashion-mnist[:DIR] | csv:FILE | synthetic:xor|spirals|blobs|regression[:N]; without DIR, $PTRAIN_DATA/mnist or $PTRAIN_DATA/fashion-mnist, else (Fashion-MNIST) Debian's /usr/share/datasets/fashion-mnist if installed, else ptrain/mnist or ptrain/fashion-mnist in the user cache directory (~/.cache); see -download")
+	fs.BoolVar(&c.Download, "download", c.Download, "-data mnist or fashion-mnist: download the files missing from the data directory first, from the dataset's mirror, SHA-256 verified (an interrupted download continues)")
 	fs.StringVar(&c.Label, "label", c.Label, "CSV label column: header name or 0-based index, negative from the end (default: last); several, comma-separated, for regression")
 	fs.StringVar(&c.Task, "task", c.Task, "CSV task: classification or regression (default classification)")
 	fs.BoolVar(&c.CSVHeader, "csv-header", c.CSVHeader, "the CSV's first line (after -csv-skip) names the columns")
@@ -227,7 +232,7 @@ func trainFlags(fs *flag.FlagSet, c *Config) {
 
 // resumable lists the flags a resumed run may change: how long it runs and
 // where its output goes. Everything else is the checkpoint's.
-var resumable = map[string]bool{"epochs": true, "out": true, "overwrite": true, "metrics": true, "plot": true, "json": true, "quiet": true, "workers": true, "patience": true, "mpi-overlap": true, "monitor": true}
+var resumable = map[string]bool{"epochs": true, "out": true, "overwrite": true, "download": true, "metrics": true, "plot": true, "json": true, "quiet": true, "workers": true, "patience": true, "mpi-overlap": true, "monitor": true}
 
 // loadConfigFile reads a JSON config file over c and returns the keys it
 // sets. Unknown keys are errors, so that a typo does not silently train

@@ -29,7 +29,8 @@ const testSeed = data.TestSeed
 const dataEnv = "PTRAIN_DATA"
 
 // imageDir is the directory of -data mnist[:DIR] or fashion-mnist[:DIR]:
-// DIR, else $PTRAIN_DATA/KIND, else Debian's for Fashion-MNIST.
+// DIR, else $PTRAIN_DATA/KIND, else Debian's for Fashion-MNIST if it is
+// installed, else ptrain/KIND in the user's cache directory (download.go).
 func imageDir(kind, dir string) (string, error) {
 	if dir != "" {
 		return dir, nil
@@ -37,10 +38,10 @@ func imageDir(kind, dir string) (string, error) {
 	if root := os.Getenv(dataEnv); root != "" {
 		return filepath.Join(root, kind), nil
 	}
-	if kind == "fashion-mnist" {
+	if kind == "fashion-mnist" && hasImages(kind, data.FashionMNISTDir) {
 		return data.FashionMNISTDir, nil
 	}
-	return "", fmt.Errorf("-data mnist: no directory: give -data mnist:DIR, or set %s to a directory holding mnist/ (and fashion-mnist/); the four files are at %s", dataEnv, data.MNISTURL)
+	return cacheDir(kind)
 }
 
 // dataKinds are the -data forms, for messages.
@@ -97,6 +98,9 @@ func loadDataset(c *Config, classes []string) (all, test *data.Dataset, err erro
 		dir, err := imageDir(kind, arg)
 		if err != nil {
 			return nil, nil, errUsage{err}
+		}
+		if err := provideImages(kind, dir, c.Download); err != nil {
+			return nil, nil, err
 		}
 		return data.LoadMNIST(dir, kind == "fashion-mnist")
 	case "csv":

@@ -20,7 +20,7 @@ import (
 const evalExamples = `
 Examples:
   ptrain eval -model ptrain.safetensors                 # the run's own test split
-  ptrain eval -model mnist.safetensors -data mnist:../shared/datasets/mnist -json
+  ptrain eval -model mnist.safetensors -data mnist -json
   ptrain eval -model iris.safetensors -data csv:other.csv -csv-skip 0 -csv-header
 `
 

@@ -53,10 +53,21 @@ func cmdInfo(args []string, stderr io.Writer) error {
 		fmt.Fprintf(tw, "parameters\t%d (%s)\n", layout.NumParams, ck.dtype)
 		summary(tw, layout)
 	}
-	for _, k := range []string{metaTask, metaClasses, metaOutputs, ckpt.MetaOptimizer, metaProgress, metaCreated, metaVersion, metaBackend, metaConfig} {
-		if v, ok := b.Metadata[k]; ok {
-			fmt.Fprintf(tw, "%s\t%s\n", strings.TrimPrefix(k, "ptrain."), v)
+	for _, k := range []string{metaTask, metaClasses, metaOutputs, ckpt.MetaOptimizer, metaProgress, ckpt.MetaSplit, ckpt.MetaBatch, ckpt.MetaInputRange, metaCreated, metaVersion, metaBackend, metaConfig} {
+		v, ok := b.Metadata[k]
+		switch {
+		case !ok:
+			continue
+		case k == ckpt.MetaOptimizer && ck != nil && ck.optimizer != nil:
+			// The method and the hyperparameters it uses, as the run
+			// printed them: not momentum's unused betas.
+			v = describeOptimizer(*ck.optimizer)
+		case k == ckpt.MetaSplit && ck != nil:
+			v = fmt.Sprintf("%g of %d rows held out for test, seed %d, data fingerprint %s", ck.split.Share, ck.split.Rows, ck.split.Seed, ck.split.Data)
+		case k == ckpt.MetaInputRange && ck != nil:
+			v = ck.inRange.String()
 		}
+		fmt.Fprintf(tw, "%s\t%s\n", strings.TrimPrefix(k, "ptrain."), v)
 	}
 	fmt.Fprintf(tw, "tensors\t%d\n", len(b.Tensors))
 	for _, t := range b.Tensors {

@@ -21,6 +21,7 @@ import (
 	"os/signal"
 	"runtime"
 	"strconv"
+	"strings"
 	"syscall"
 
 	"github.com/ptrain/ptrain/model/num"
@@ -201,6 +202,12 @@ func parseArgs(fs *flag.FlagSet, args []string, arg string) error {
 		return errHelp
 	}
 	if err != nil {
+		const undefined = "flag provided but not defined: -"
+		if name, ok := strings.CutPrefix(err.Error(), undefined); ok {
+			if s := suggestFlag(fs, strings.TrimLeft(name, "-")); s != "" {
+				return errUsage{fmt.Errorf("%v: did you mean -%s? (see ptrain %s -h)", err, s, fs.Name())}
+			}
+		}
 		return errUsage{fmt.Errorf("%v (see ptrain %s -h)", err, fs.Name())}
 	}
 	n := 0

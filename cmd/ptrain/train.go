@@ -27,9 +27,9 @@ import (
 const trainExamples = `
 Examples:
   ptrain train                                    # an MLP on the embedded 8x8 digits, in seconds
-  ptrain train -data mnist:../shared/datasets/mnist -arch 784-256:relu-128:relu-10:softmax -epochs 15
+  ptrain train -data mnist -download -arch 784-256:relu-128:relu-10:softmax -epochs 15
   ptrain train -arch "1x8x8-conv(16,3,pad=1)-bn:relu-maxpool(2)-flatten-10:softmax" -lr 0.01   # a CNN on the digits
-  ptrain train -data mnist:../shared/datasets/mnist -optimizer adam -lr 0.002 -schedule cosine -epochs 8 \
+  ptrain train -data mnist -download -optimizer adam -lr 0.002 -schedule cosine -epochs 8 \
       -arch "1x28x28-conv(16,5)-bn:relu-maxpool(2)-conv(32,5)-bn:relu-maxpool(2)-flatten-128:relu-10:softmax"
   ptrain train -data fashion-mnist -optimizer momentum -lr 0.05 -schedule cosine -epochs 30
   ptrain train -data csv:iris.csv -csv-skip 1 -csv-header=false -normalize zscore -test 0.2 -val 0 \
@@ -313,6 +313,9 @@ func train[T num.Float](ctx context.Context, c Config, ck *checkpoint, world mpi
 		sp.setTransform(ck.transform)
 	}
 	sp.inputRange = data.InputRange(sp.train, 0)
+	if root && c.Batch > sp.train.N {
+		warnf("-batch %d is larger than the %d training samples: each epoch is one step over all of them", c.Batch, sp.train.N)
+	}
 	if world.Size() > 1 {
 		if err := agreeOnRun(world, &c, sp); err != nil {
 			return err
@@ -433,7 +436,10 @@ func train[T num.Float](ctx context.Context, c Config, ck *checkpoint, world mpi
 			if err := rep.epoch(e); err != nil {
 				return err
 			}
-			return save(tr.Progress())
+			if err := save(tr.Progress()); err != nil {
+				return err
+			}
+			return rep.flushMetrics()
 		},
 	})
 	if errors.Is(err, context.Canceled) {
