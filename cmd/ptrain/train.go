@@ -539,17 +539,19 @@ func describeOptimizer(oc optim.Config) string {
 	return s
 }
 
-// l1Penalty is the L1 term of the loss, λ·Σ|w| over the dense and conv
-// weights (not the biases, not batch norm), as parallel.Config.L1 adds it.
+// l1Penalty is the L1 term of the loss, λ·Σ|w| over the weights
+// (model.RoleWeight: dense and conv, not the biases, not batch norm), as
+// parallel.Config.L1 adds it.
 func l1Penalty[T num.Float](m *model.Model[T], l1 float64) float64 {
 	var sum float64
 	for _, l := range m.Layout.Layers {
-		if k := l.Spec.Kind; k != model.KindDense && k != model.KindConv {
-			continue
-		}
-		w := l.Params[0]
-		for _, v := range m.Params[w.Offset : w.Offset+w.Size()] {
-			sum += math.Abs(float64(v))
+		for _, w := range l.Params {
+			if w.Role != model.RoleWeight {
+				continue
+			}
+			for _, v := range m.Params[w.Offset : w.Offset+w.Size()] {
+				sum += math.Abs(float64(v))
+			}
 		}
 	}
 	return l1 * sum
