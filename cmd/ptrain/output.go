@@ -160,17 +160,26 @@ type outputs struct {
 // naming the other process), and removes the temporary files that a
 // killed run left beside them, saying so on say.
 func claimOutputs(c *Config, say func(string, ...any)) (*outputs, error) {
-	type out struct {
-		flag, path string
-		exts       []string
-	}
-	list := []out{{"-out", c.Out, nil}}
+	list := []output{{"-out", c.Out, nil}}
 	if c.Metrics != "" {
-		list = append(list, out{"-metrics", c.Metrics, []string{".csv", ".jsonl", ".json", ".ndjson"}})
+		list = append(list, output{"-metrics", c.Metrics, []string{".csv", ".jsonl", ".json", ".ndjson"}})
 	}
 	if c.Plot != "" {
-		list = append(list, out{"-plot", c.Plot, []string{".png", ".svg"}})
+		list = append(list, output{"-plot", c.Plot, []string{".png", ".svg"}})
 	}
+	return claim(list, say)
+}
+
+// output is a file a command writes: the flag that names it, its path and
+// the extensions it may have (any if none).
+type output struct {
+	flag, path string
+	exts       []string
+}
+
+// claim checks and locks the outputs of list, as claimOutputs does for a
+// training run's (export's -out goes through it too).
+func claim(list []output, say func(string, ...any)) (*outputs, error) {
 	seen := map[string]string{}
 	for _, o := range list {
 		abs, err := filepath.Abs(o.path)
