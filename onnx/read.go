@@ -62,21 +62,35 @@ type OpCount struct {
 // KV is one metadata_props entry.
 type KV struct{ Key, Value string }
 
-// ReadFile reads and parses the ONNX model at path. Errors name the file.
+// ReadFile reads and parses the ONNX model at path. Anything but a
+// regular file (a device such as /dev/zero, a pipe, a directory) is
+// refused before it is read, and so is a file over MaxFileSize. Errors
+// name the file.
 func ReadFile(path string) (*Summary, error) {
+	// Stat first: opening a FIFO would wait for a writer.
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: not a regular file", path)
+	}
+	if fi.Size() > MaxFileSize {
+		return nil, fmt.Errorf("%s: %d bytes, more than the 2 GiB a protocol buffer holds: not an ONNX model this reads", path, fi.Size())
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	// Read at most one byte past the limit: /dev/zero or a pipe cannot grow
-	// the buffer without bound.
-	b, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	// One byte past the size: a file that grows meanwhile cannot grow the
+	// buffer without bound.
+	b, err := io.ReadAll(io.LimitReader(f, fi.Size()+1))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	if len(b) > MaxFileSize {
-		return nil, fmt.Errorf("%s: larger than 2 GiB, the most a protocol buffer holds: not an ONNX model this reads", path)
+	if int64(len(b)) > fi.Size() {
+		return nil, fmt.Errorf("%s: the file grew while it was read", path)
 	}
 	s, err := Parse(b)
 	if err != nil {

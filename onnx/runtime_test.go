@@ -1,122 +1,20 @@
 package onnx
 
 import (
-	"cmp"
 	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/ptrain/ptrain/checkpoint"
 	"github.com/ptrain/ptrain/data"
+	"github.com/ptrain/ptrain/internal/ortest"
 	"github.com/ptrain/ptrain/model/num"
 )
-
-// The real runtimes: onnxruntime-node, installed by npm in
-// examples/onnxruntime (or where PTRAIN_ORT_DIR says: a directory whose
-// node_modules has onnxruntime-node), and onnx's checker from Debian's
-// python3-onnx. Tests that need them skip with how to install them.
-
-var ort struct {
-	once   sync.Once
-	script string
-	env    []string
-	skip   string
-}
-
-// onnxruntime returns the Node script that runs a model and the
-// environment that finds onnxruntime-node, or skips t.
-func onnxruntime(t testing.TB) (string, []string) {
-	t.Helper()
-	ort.once.Do(func() {
-		dir, _ := filepath.Abs("../examples/onnxruntime")
-		ort.script = filepath.Join(dir, "run.js")
-		mods := filepath.Join(cmp.Or(os.Getenv("PTRAIN_ORT_DIR"), dir), "node_modules")
-		ort.env = append(os.Environ(), "NODE_PATH="+mods)
-		if _, err := exec.LookPath("node"); err != nil {
-			ort.skip = "no node here: install Node.js, then onnxruntime-node (cd examples/onnxruntime && ONNXRUNTIME_NODE_INSTALL=skip npm ci)"
-			return
-		}
-		cmd := exec.Command("node", "-e", "require('onnxruntime-node')")
-		cmd.Env = ort.env
-		if out, err := cmd.CombinedOutput(); err != nil {
-			ort.skip = fmt.Sprintf("onnxruntime-node is not in %s (cd examples/onnxruntime && ONNXRUNTIME_NODE_INSTALL=skip npm ci, or set PTRAIN_ORT_DIR): %v %.200s", mods, err, out)
-		}
-	})
-	if ort.skip != "" {
-		t.Skip(ort.skip)
-	}
-	return ort.script, ort.env
-}
-
-// ortPredict runs the model at path in onnxruntime on rows, one thread,
-// and returns its outputs.
-func ortPredict(t testing.TB, path string, rows [][]float64) [][]float64 {
-	t.Helper()
-	script, env := onnxruntime(t)
-	var b strings.Builder
-	for _, r := range rows {
-		for j, v := range r {
-			if j > 0 {
-				b.WriteByte(',')
-			}
-			b.WriteString(strconv.FormatFloat(v, 'g', -1, 64))
-		}
-		b.WriteByte('\n')
-	}
-	csv := path + ".rows.csv"
-	if err := os.WriteFile(csv, []byte(b.String()), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command("node", script, path, csv)
-	cmd.Env = env
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("onnxruntime on %s: %v\n%s", path, err, stderrOf(err))
-	}
-	var ys [][]float64
-	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
-		var y []float64
-		for _, f := range strings.Split(line, ",") {
-			v, err := strconv.ParseFloat(f, 64)
-			if err != nil {
-				t.Fatalf("onnxruntime printed %q", line)
-			}
-			y = append(y, v)
-		}
-		ys = append(ys, y)
-	}
-	if len(ys) != len(rows) {
-		t.Fatalf("onnxruntime: %d rows out for %d in", len(ys), len(rows))
-	}
-	return ys
-}
-
-func stderrOf(err error) string {
-	if ee, ok := err.(*exec.ExitError); ok {
-		return string(ee.Stderr)
-	}
-	return ""
-}
-
-// checkModels runs onnx.checker.check_model(full_check=True) on the
-// models at paths, or skips t where python3-onnx is missing.
-func checkModels(t testing.TB, paths ...string) {
-	t.Helper()
-	if err := exec.Command("/usr/bin/python3", "-c", "import onnx").Run(); err != nil {
-		t.Skip("no python3-onnx here (apt-get install python3-onnx) for onnx.checker")
-	}
-	script, _ := filepath.Abs("../examples/onnxruntime/check_onnx.py")
-	if out, err := exec.Command("/usr/bin/python3", append([]string{script}, paths...)...).CombinedOutput(); err != nil {
-		t.Fatalf("onnx.checker: %v\n%s", err, out)
-	}
-}
 
 // TestOnnxruntimeRunsEveryLayerAsPtrain exports models with every layer
 // kind and activation, with and without a feature transform and batch
@@ -125,7 +23,7 @@ func checkModels(t testing.TB, paths ...string) {
 // predict prints): max abs difference ≤ 1e-5. Every model passes onnx's
 // checker first.
 func TestOnnxruntimeRunsEveryLayerAsPtrain(t *testing.T) {
-	onnxruntime(t)
+	ortest.Runtime(t)
 	dir := t.TempDir()
 	type run struct {
 		path     string
@@ -162,18 +60,10 @@ func TestOnnxruntimeRunsEveryLayerAsPtrain(t *testing.T) {
 	for _, r := range runs {
 		paths = append(paths, r.path)
 	}
-	checkModels(t, paths...)
+	ortest.Check(t, paths...)
 	for _, r := range runs {
-		got := ortPredict(t, r.path, r.rows)
-		var worst float64
-		for i := range got {
-			if len(got[i]) != len(r.expected[i]) {
-				t.Fatalf("%s: row %d has %d outputs, want %d", r.path, i, len(got[i]), len(r.expected[i]))
-			}
-			for j := range got[i] {
-				worst = max(worst, math.Abs(got[i][j]-r.expected[i][j]))
-			}
-		}
+		got := ortest.Predict(t, r.path, writeRows(t, r.path+".rows.csv", r.rows))
+		worst := ortest.MaxDiff(t, got, r.expected)
 		if worst > 1e-5 {
 			t.Errorf("%s: onnxruntime differs from Predict by up to %.3g", r.path, worst)
 		}
@@ -218,4 +108,22 @@ func export[T num.Float](t *testing.T, path, arch string, seed uint64, transform
 		want = append(want, w)
 	}
 	return rows, want, nil
+}
+
+// writeRows writes rows as CSV to path and returns path.
+func writeRows(t *testing.T, path string, rows [][]float64) string {
+	var b strings.Builder
+	for _, r := range rows {
+		for j, v := range r {
+			if j > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteString(strconv.FormatFloat(v, 'g', -1, 64))
+		}
+		b.WriteByte('\n')
+	}
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }

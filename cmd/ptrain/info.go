@@ -34,7 +34,7 @@ func cmdInfo(args []string, stderr io.Writer) error {
 	}
 	b, err := safetensors.ReadFile(path)
 	if err != nil {
-		if _, oerr := onnx.ReadFile(path); oerr == nil { // an ONNX model by another name
+		if looksLikeONNX(path) { // an ONNX model by another name
 			return infoONNX(path, *asJSON)
 		}
 		return err
@@ -173,4 +173,25 @@ func infoONNX(path string, asJSON bool) error {
 		fmt.Fprintf(tw, "%s\t%s\n", strings.TrimPrefix(kv.Key, "ptrain."), kv.Value)
 	}
 	return tw.Flush()
+}
+
+// looksLikeONNX reports whether path is a regular file that parses as an
+// ONNX model and starts as encoders write one: with its ir_version (field
+// 1, a varint: byte 0x08).
+func looksLikeONNX(path string) bool {
+	if fi, err := os.Stat(path); err != nil || !fi.Mode().IsRegular() {
+		return false
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	var first [1]byte
+	_, err = io.ReadFull(f, first[:])
+	f.Close()
+	if err != nil || first[0] != 0x08 {
+		return false
+	}
+	_, err = onnx.ReadFile(path)
+	return err == nil
 }
