@@ -7,6 +7,8 @@
 // onnxruntime-node is looked for in examples/onnxruntime/node_modules
 // (`cd examples/onnxruntime && ONNXRUNTIME_NODE_INSTALL=skip npm ci`, as
 // .ci/run does) or, when PTRAIN_ORT_DIR is set, in $PTRAIN_ORT_DIR/node_modules.
+// With PTRAIN_ONNX_REQUIRED=1 (.ci/run sets it) a missing runtime fails
+// the test instead of skipping it.
 package ortest
 
 import (
@@ -56,7 +58,7 @@ func Runtime(t testing.TB) []string {
 		}
 	})
 	if ort.skip != "" {
-		t.Skip(ort.skip)
+		skip(t, ort.skip)
 	}
 	return ort.env
 }
@@ -127,10 +129,19 @@ func MaxDiff(t testing.TB, a, b [][]float64) float64 {
 func Check(t testing.TB, paths ...string) {
 	t.Helper()
 	if err := exec.Command(Python, "-c", "import onnx").Run(); err != nil {
-		t.Skip("no python3-onnx here (apt-get install python3-onnx) for onnx.checker")
+		skip(t, "no python3-onnx here (apt-get install python3-onnx) for onnx.checker")
 	}
 	script := filepath.Join(Dir(), "check_onnx.py")
 	if out, err := exec.Command(Python, append([]string{script}, paths...)...).CombinedOutput(); err != nil {
 		t.Fatalf("onnx.checker: %v\n%s", err, out)
 	}
+}
+
+// skip skips t, or fails it where PTRAIN_ONNX_REQUIRED is set.
+func skip(t testing.TB, msg string) {
+	t.Helper()
+	if os.Getenv("PTRAIN_ONNX_REQUIRED") != "" {
+		t.Fatal("PTRAIN_ONNX_REQUIRED is set: " + msg)
+	}
+	t.Skip(msg)
 }
