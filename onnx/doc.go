@@ -52,5 +52,10 @@
 // The protocol buffer types are generated from Debian's onnx.proto (onnx
 // 1.12) with google.golang.org/protobuf (package onnx/internal/onnxpb):
 // the schema's own code, field numbers and wire format, rather than a
-// second hand-written encoder to keep in step with it.
+// second hand-written encoder to keep in step with it, and a reader (Parse)
+// that decodes any ONNX model, not only ptrain's. The cost, measured: the
+// ptrain binary grows from 16.4 MB to 18.9 MB (go build, linux/amd64,
+// Go 1.26), the protobuf runtime's reflection mostly; encoding is not on
+// any hot path. The protowire encoder would save most of that but would
+// need a hand-written decoder of nested messages for ptrain info.
 package onnx
