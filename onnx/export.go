@@ -1,11 +1,9 @@
 package onnx
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"maps"
-	"math"
 	"slices"
 	"strconv"
 
@@ -238,53 +236,22 @@ func tensorsOf[T num.Float](m *model.Model[T], l *model.LayerInfo) layerTensorsF
 	return layerTensorsF64{params: get(m.Params, l.Params), buffers: get(m.Buffers, l.Buffers)}
 }
 
-// metadata is the checkpoint's metadata, as checkpoint.Encode would write
-// it, less the optimizer's state, with extra added; sorted by key.
+// metadata is the checkpoint's metadata as checkpoint.Encode writes it
+// in a checkpoint file (less "format", safetensors' own), with extra
+// added; sorted by key. Encode's checks refuse a checkpoint that could not
+// be read back.
 func metadata[T num.Float](c *checkpoint.Checkpoint[T], extra map[string]string) ([]*pb.StringStringEntryProto, error) {
-	meta := map[string]string{model.MetaArch: c.Model.Spec.String()}
-	if c.Task != "" {
-		meta[checkpoint.MetaTask] = string(c.Task)
+	f, err := checkpoint.Encode(c)
+	if err != nil {
+		return nil, fmt.Errorf("onnx: %w", err)
 	}
-	if c.Classes != nil {
-		b, _ := json.Marshal(c.Classes)
-		meta[checkpoint.MetaClasses] = string(b)
-	}
-	if c.Task == checkpoint.Regression {
-		meta[checkpoint.MetaTargets] = strconv.Itoa(c.Model.Spec.Outputs())
-	}
-	if c.Optimizer != nil {
-		b, err := json.Marshal(c.Optimizer.Config())
-		if err != nil {
-			return nil, fmt.Errorf("onnx: the optimizer's settings: %w", err)
+	meta := f.Metadata
+	delete(meta, "format")
+	for k, v := range extra {
+		if _, taken := meta[k]; taken {
+			return nil, fmt.Errorf("onnx: metadata key %q given twice", k)
 		}
-		meta[checkpoint.MetaOptimizer] = string(b)
-	}
-	if p := c.Progress; p.Epoch != 0 || p.Batch != 0 {
-		// checkpoint.Encode's JSON for it, fields in its order.
-		prog := struct {
-			Epoch       int      `json:"epoch"`
-			Batch       int      `json:"batch"`
-			Step        int64    `json:"step"`
-			BestValLoss *float64 `json:"best_val_loss"`
-			BestEpoch   int      `json:"best_epoch"`
-			BadEpochs   int      `json:"bad_epochs"`
-		}{Epoch: p.Epoch, Batch: p.Batch, BestEpoch: p.BestEpoch, BadEpochs: p.BadEpochs}
-		if c.Optimizer != nil {
-			prog.Step = c.Optimizer.Steps()
-		}
-		if v := p.BestValLoss; !math.IsInf(v, 0) && !math.IsNaN(v) {
-			prog.BestValLoss = &v
-		}
-		b, _ := json.Marshal(prog)
-		meta[checkpoint.MetaProgress] = string(b)
-	}
-	for _, src := range []map[string]string{c.Meta, extra} {
-		for k, v := range src {
-			if _, taken := meta[k]; taken {
-				return nil, fmt.Errorf("onnx: metadata key %q given twice", k)
-			}
-			meta[k] = v
-		}
+		meta[k] = v
 	}
 	var out []*pb.StringStringEntryProto
 	for _, k := range slices.Sorted(maps.Keys(meta)) {

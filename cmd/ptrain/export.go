@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"path/filepath"
 
 	"github.com/ptrain/ptrain/model/num"
 	"github.com/ptrain/ptrain/onnx"
@@ -46,10 +45,7 @@ Flags:
 	if *path == "" || *out == "" {
 		return errUsage{fmt.Errorf("-model CKPT and -out MODEL.onnx are required (see ptrain export -h)")}
 	}
-	if a, b := absPath(*path), absPath(*out); a == b {
-		return errUsage{fmt.Errorf("-out %s is the checkpoint -model reads: write the ONNX model to another file", *out)}
-	}
-	claimed, err := claim([]output{{"-out", *out, []string{".onnx"}}}, func(format string, a ...any) { fmt.Fprintf(stderr, format+"\n", a...) })
+	claimed, err := claim([]output{{"-out", *out, []string{".onnx"}, []namedFile{{"-model", *path}}}}, func(format string, a ...any) { fmt.Fprintf(stderr, format+"\n", a...) })
 	if err != nil {
 		return err
 	}
@@ -88,12 +84,4 @@ func encodeONNX[T num.Float](ck *checkpoint, opt onnx.Options) ([]byte, error) {
 	cc.Meta = maps.Clone(c.Meta)
 	delete(cc.Meta, metaHistory)
 	return onnx.Encode(&cc, opt)
-}
-
-// absPath is path made absolute, or path itself if that fails.
-func absPath(path string) string {
-	if a, err := filepath.Abs(path); err == nil {
-		return a
-	}
-	return path
 }

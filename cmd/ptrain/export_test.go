@@ -227,7 +227,7 @@ func TestExportOutputRules(t *testing.T) {
 		{[]string{"-model", "m.safetensors", "-out", "m.txt"}, 2, "-out m.txt: want a .onnx file"},
 		{[]string{"-model", "m.safetensors", "-out", "sub.onnx"}, 2, "is a directory"},
 		{[]string{"-model", "m.safetensors", "-out", "nodir/m.onnx"}, 2, "directory nodir"},
-		{[]string{"-model", "x.onnx", "-out", "./x.onnx"}, 2, "is the checkpoint -model reads"},
+		{[]string{"-model", "m.safetensors", "-out", "./m.safetensors"}, 2, "-out ./m.safetensors is the same file as -model, an input"},
 		{[]string{"-model", "missing.safetensors", "-out", "m.txt"}, 2, "want a .onnx file"}, // -out first
 		{[]string{"-model", "bad.safetensors", "-out", "old.onnx"}, 1, "bad.safetensors: safetensors"},
 		{[]string{"-model", "m.safetensors", "-out", "m.onnx", "extra"}, 2, `unexpected argument "extra"`},
