@@ -34,12 +34,13 @@
 //
 // # Metadata
 //
-// metadata_props carry the checkpoint's metadata under its own keys: the
-// spec (ptrain.arch), ptrain.task, ptrain.classes (JSON, in output order),
-// ptrain.targets, ptrain.progress, ptrain.optimizer, everything in
-// Checkpoint.Meta (the command's ptrain.config, ptrain.version,
-// ptrain.created, ptrain.blas), and Options.Meta. producer_name is
-// "ptrain".
+// metadata_props carry the checkpoint's metadata as checkpoint.Encode
+// writes it into a checkpoint file, under the same keys: the spec
+// (ptrain.arch), ptrain.task, ptrain.classes (JSON, in output order),
+// ptrain.targets, ptrain.progress, ptrain.optimizer, the training split,
+// batch size and input range, and everything in Checkpoint.Meta (the
+// command's ptrain.config, ptrain.version, ptrain.created, ptrain.blas);
+// then Options.Meta. producer_name is "ptrain".
 //
 // # Reading
 //
