@@ -1,6 +1,7 @@
 package model
 
 import (
+	"slices"
 	"strings"
 	"testing"
 )
@@ -159,4 +160,24 @@ func FuzzParseResSpec(f *testing.F) {
 			t.Fatalf("%q → %q does not parse back the same: %v", s, sp.String(), err)
 		}
 	})
+}
+
+// TestResNoFusionWithTwoReaders: a convolution or batch norm whose output
+// a max pooling reads runs fused with it only when nothing else reads
+// that output; here the block's sum reads it too.
+func TestResNoFusionWithTwoReaders(t *testing.T) {
+	for _, spec := range []string{
+		"1x6x6-conv(2,3,pad=1):relu-res(maxpool(1))-flatten-3:softmax",
+		"1x6x6-conv(2,3,pad=1)-bn:relu-res(maxpool(1)-conv(2,1))-flatten-3:softmax",
+	} {
+		m, _ := New[float64](MustParseSpec(spec), 1)
+		if ws := NewWorkspace(m, 2); slices.ContainsFunc(ws.stage, func(f fused[float64]) bool { return f != nil }) {
+			t.Errorf("%s: fused a layer whose output two layers read", spec)
+		}
+		checkModel(t, spec, CrossEntropy, 4)
+	}
+	m, _ := New[float64](MustParseSpec("1x6x6-res(conv(2,3,pad=1):relu-maxpool(1)-conv(1,1))"), 1)
+	if ws := NewWorkspace(m, 2); ws.stage[0] == nil {
+		t.Error("a conv read by a max pooling alone, inside a block, did not fuse")
+	}
 }
