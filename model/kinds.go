@@ -175,15 +175,19 @@ func kindNamed(name string) (LayerKind, bool) {
 	return 0, false
 }
 
-// kindUsages lists the spellings of every kind, for errors.
+// kindUsages lists the spellings of every kind, short (without the
+// optional arguments), for errors.
 func kindUsages() string {
 	var u []string
 	for _, k := range kinds {
-		if k.name == "dense" {
+		switch short, _, opt := strings.Cut(k.usage, "["); {
+		case k.name == "dense":
 			u = append(u, "a width")
-			continue
+		case opt:
+			u = append(u, short+")")
+		default:
+			u = append(u, short)
 		}
-		u = append(u, strings.SplitN(k.usage, "[", 2)[0]+map[bool]string{true: ")", false: ""}[strings.Contains(k.usage, "[")])
 	}
 	return strings.Join(u[:len(u)-1], ", ") + " or " + u[len(u)-1]
 }
