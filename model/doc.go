@@ -2,7 +2,8 @@
 // ParseSpec from strings like "784-256:relu-10:softmax" or
 // "1x28x28-conv(32,3)-bn:relu-maxpool(2)-flatten-10:softmax"), its layout
 // (Spec.Layout), its parameters (Model), its layers (Layer: dense, conv,
-// max and average pooling, batch norm, flatten), the state of one forward
+// max and average pooling, batch norm, flatten, global average pooling,
+// the sum ending a residual block res(BODY|SHORTCUT)), the state of one forward
 // and backward pass (Workspace), the activations and losses with their
 // gradients, and checkpoints in the safetensors format. The kernels it
 // runs on are in model/num.
@@ -52,6 +53,10 @@
 //
 // # A graph of slots
 //
+// A residual block's layers are laid out in the stack in spec order — its
+// body's, its shortcut's, then its sum, a layer that reads both branches
+// (or the body and the block's input, for the identity shortcut) — so
+// tensor names count each kind over all layers, body before shortcut.
 // Each layer of the stack owns its slots in the Workspace — output,
 // activation, dropout mask, scratch and the gradient of its output — and
 // reads the outputs of the layers its LayerInfo.Inputs name; the stack's

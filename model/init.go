@@ -58,7 +58,7 @@ func ParseInit(s string) (Init, error) {
 // (PyTorch's torch.nn.init conventions). A conv weight (out, in, kh, kw)
 // has fan_in = in·kh·kw and fan_out = out·kh·kw. InitAuto takes He for a
 // layer whose activation is in the ReLU family — its own, or for a layer
-// without one that a batch norm follows, the batch norm's — and Xavier
+// without one that a batch norm alone reads, the batch norm's — and Xavier
 // otherwise.
 func (m *Model[T]) Initialize(seed uint64, scheme Init) error {
 	if scheme < InitAuto || scheme > TorchDefault {
@@ -66,15 +66,11 @@ func (m *Model[T]) Initialize(seed uint64, scheme Init) error {
 	}
 	rng := rand.New(rand.NewPCG(seed, 0x9e3779b97f4a7c15))
 	m.resetNorm()
-	specs := m.Spec.Layers
 	for li, info := range m.Layout.Layers {
 		if info.FanIn == 0 {
 			continue
 		}
-		act := specs[li].Act
-		if act.Kind == Identity && li+1 < len(specs) && specs[li+1].Kind == KindBatchNorm {
-			act = specs[li+1].Act
-		}
+		act := m.Layout.actAfter(li)
 		relu := act.Kind == ReLU || act.Kind == LeakyReLU
 		s := scheme
 		if s == InitAuto {
@@ -123,4 +119,15 @@ func (m *Model[T]) Initialize(seed uint64, scheme Init) error {
 		}
 	}
 	return nil
+}
+
+// actAfter is the activation that follows layer l's output: its own, or
+// for a layer without one whose only reader is a batch norm, the batch
+// norm's.
+func (lay Layout) actAfter(l int) Activation {
+	act := lay.Layers[l].Spec.Act
+	if act.Kind != Identity || l+1 >= len(lay.Layers) || lay.Layers[l+1].Spec.Kind != KindBatchNorm || !soleReader(lay, l, l+1) {
+		return act
+	}
+	return lay.Layers[l+1].Spec.Act
 }

@@ -118,6 +118,27 @@ var kinds = [...]kind{
 		build32: func(_ *Model[float32], info *LayerInfo) Layer[float32] { return flatten[float32]{info: info} },
 		build64: func(_ *Model[float64], info *LayerInfo) Layer[float64] { return flatten[float64]{info: info} },
 	},
+	KindGAP: {
+		name: "gap", torch: "nn.AdaptiveAvgPool2d(1) + nn.Flatten", usage: "gap",
+		parse: noArgs(KindGAP, "gap"),
+		shape: func(l LayerSpec, in Shape) (Shape, []TensorInfo, int, int, error) {
+			if len(in) != 3 {
+				return nil, nil, 0, 0, fmt.Errorf("gap needs a C×H×W input, this one gets %v values", in)
+			}
+			return Shape{in[0]}, nil, 0, 0, nil
+		},
+		format:  func(LayerSpec) string { return "gap" },
+		build32: func(_ *Model[float32], info *LayerInfo) Layer[float32] { return gap[float32]{info: info} },
+		build64: func(_ *Model[float64], info *LayerInfo) Layer[float64] { return gap[float64]{info: info} },
+	},
+	// A residual block is parsed, laid out and written by ParseSpec, Layout
+	// and LayerSpec.String themselves, which recurse into its stacks; its
+	// layer is the sum at the end of the block (res.go).
+	KindRes: {
+		name: "res", torch: "Res (examples/torch_twin.py)", usage: "res(BODY[|SHORTCUT])",
+		build32: func(_ *Model[float32], info *LayerInfo) Layer[float32] { return &sum[float32]{info: info} },
+		build64: func(_ *Model[float64], info *LayerInfo) Layer[float64] { return &sum[float64]{info: info} },
+	},
 }
 
 // Torch is the PyTorch module that the kind's layers match.
@@ -142,9 +163,6 @@ func buildLayer[T num.Float](m *Model[T], info *LayerInfo) Layer[T] {
 // kindNamed returns the kind a spec spells name (or an alias of it).
 func kindNamed(name string) (LayerKind, bool) {
 	for k := range kinds {
-		if kinds[k].parse == nil {
-			continue
-		}
 		if kinds[k].name == name {
 			return LayerKind(k), true
 		}
@@ -157,15 +175,19 @@ func kindNamed(name string) (LayerKind, bool) {
 	return 0, false
 }
 
-// kindUsages lists the spellings of every kind, for errors.
+// kindUsages lists the spellings of every kind, short (without the
+// optional arguments), for errors.
 func kindUsages() string {
 	var u []string
 	for _, k := range kinds {
-		if k.name == "dense" {
+		switch short, _, opt := strings.Cut(k.usage, "["); {
+		case k.name == "dense":
 			u = append(u, "a width")
-			continue
+		case opt:
+			u = append(u, short+")")
+		default:
+			u = append(u, short)
 		}
-		u = append(u, strings.SplitN(k.usage, "[", 2)[0]+map[bool]string{true: ")", false: ""}[strings.Contains(k.usage, "[")])
 	}
 	return strings.Join(u[:len(u)-1], ", ") + " or " + u[len(u)-1]
 }

@@ -2,6 +2,7 @@ package model
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -68,10 +69,18 @@ type LayerInfo struct {
 	// Inputs are the layers whose outputs this one reads, by Index; -1 is
 	// the network's input. Every input comes before the layer in the
 	// stack, so the stack's order is a topological order of the graph.
-	Inputs  []int
-	In, Out Shape
-	Params  []TensorInfo // trainable, contiguous in Params
-	Buffers []TensorInfo // not trainable, contiguous in Buffers
+	Inputs []int
+	// Depth is how many residual blocks the layer is inside (0 at the
+	// top); Shortcut, whether it is in the shortcut of the innermost. A
+	// block's layers are its body's, then its shortcut's, then its sum
+	// (a layer of KindRes, whose Spec is the block's), and First is the
+	// index of the block's first layer in a sum's LayerInfo.
+	Depth    int
+	Shortcut bool
+	First    int
+	In, Out  Shape
+	Params   []TensorInfo // trainable, contiguous in Params
+	Buffers  []TensorInfo // not trainable, contiguous in Buffers
 	// FanIn and FanOut of the weight, for initialisation (PyTorch's
 	// _calculate_fan_in_and_fan_out); 0 for layers without weights.
 	FanIn, FanOut int
@@ -116,35 +125,83 @@ func (e *LayerError) Error() string { return fmt.Sprintf("layer %d: %s", e.Layer
 // Parameters are laid out layer by layer, each layer's tensors in the
 // order its kind lists them (dense and conv: weight, then bias), which for
 // a stack of dense layers is the layout of every earlier ptrain version.
+// A residual block's layers come in spec order, its body's first, then
+// its shortcut's, then its sum; names count each kind over them all.
 func (s Spec) Layout() (Layout, error) {
-	var lay Layout
+	b := layoutBuilder{count: map[LayerKind]int{}}
 	in := Shape{s.Inputs}
 	if len(s.Shape) == 3 {
 		in = Shape(s.Shape)
 	}
-	count := map[LayerKind]int{}
+	src := -1
 	for i, l := range s.Layers {
-		fail := func(format string, args ...any) (Layout, error) {
-			return Layout{}, &LayerError{Layer: i, Msg: fmt.Sprintf(format, args...)}
+		out, last, err := b.add(l, in, src, 0, false)
+		if err != nil {
+			return Layout{}, &LayerError{Layer: i, Msg: err.Error()}
 		}
-		if !l.Kind.valid() {
-			return fail("unknown kind %d", l.Kind)
+		in, src = out, last
+	}
+	return b.lay, nil
+}
+
+// layoutBuilder appends the layers of a spec to a Layout.
+type layoutBuilder struct {
+	lay   Layout
+	count map[LayerKind]int
+}
+
+// stack lays out a block's branch reading layer src (of shape in) and
+// returns its output shape and last layer.
+func (b *layoutBuilder) stack(ls []LayerSpec, in Shape, src, depth int, shortcut bool, name string) (Shape, int, error) {
+	for j, l := range ls {
+		out, last, err := b.add(l, in, src, depth, shortcut)
+		if err != nil {
+			return nil, 0, fmt.Errorf("%s layer %d (%v): %w", name, j+1, l, err)
 		}
-		li := LayerInfo{Spec: l, Index: i, In: in, Inputs: []int{i - 1}}
+		in, src = out, last
+	}
+	return in, src, nil
+}
+
+// add lays out layer l reading layer src (−1: the input) of shape in and
+// returns its output shape and index.
+func (b *layoutBuilder) add(l LayerSpec, in Shape, src, depth int, shortcut bool) (Shape, int, error) {
+	lay := &b.lay
+	if !l.Kind.valid() {
+		return nil, 0, fmt.Errorf("unknown kind %d", l.Kind)
+	}
+	li := LayerInfo{Spec: l, In: in, Inputs: []int{src}, Depth: depth, Shortcut: shortcut}
+	if l.Kind == KindRes {
+		if len(l.Body) == 0 {
+			return nil, 0, fmt.Errorf("a res block needs a body")
+		}
+		li.First = len(lay.Layers)
+		out, last, err := b.stack(l.Body, in, src, depth+1, false, "body")
+		if err != nil {
+			return nil, 0, err
+		}
+		sc, scLast := in, src
+		if len(l.Shortcut) > 0 {
+			if sc, scLast, err = b.stack(l.Shortcut, in, src, depth+1, true, "shortcut"); err != nil {
+				return nil, 0, err
+			}
+		}
+		if !slices.Equal(out, sc) {
+			if len(l.Shortcut) == 0 {
+				return nil, 0, fmt.Errorf("the body maps %v to %v: a block without a shortcut adds its input to the body's output, so they must match; give a shortcut that maps %v to %v, e.g. res(BODY|%s)", in, out, in, out, shortcutHint(in, out))
+			}
+			return nil, 0, fmt.Errorf("the body's output is %v, the shortcut's %v: they must match", out, sc)
+		}
+		li.Out, li.Inputs = out, []int{last, scLast}
+	} else {
 		out, tensors, fanIn, fanOut, err := kinds[l.Kind].shape(l, in)
 		if err != nil {
-			return fail("%s", err)
+			return nil, 0, err
 		}
 		li.Out, li.FanIn, li.FanOut = out, fanIn, fanOut
 		if len(tensors) > 0 {
-			li.Name = l.Kind.String() + "." + strconv.Itoa(count[l.Kind])
-			count[l.Kind]++
-		}
-		if li.Out.Size() > MaxWidth {
-			return fail("%v output values per sample is more than %d", li.Out, MaxWidth)
-		}
-		if l.Act.Kind == Softmax && len(li.Out) != 1 {
-			return fail("softmax needs a flat output, this layer's is %v", li.Out)
+			li.Name = l.Kind.String() + "." + strconv.Itoa(b.count[l.Kind])
+			b.count[l.Kind]++
 		}
 		for _, t := range tensors {
 			t.Name, t.Trainable, t.Int = li.Name+"."+t.Name, t.Role.Trainable(), t.Role == RoleCounter
@@ -158,15 +215,31 @@ func (s Spec) Layout() (Layout, error) {
 				li.Buffers = append(li.Buffers, t)
 			}
 		}
-		if len(li.Params) > 0 {
-			lo, hi := li.ParamRange()
-			lay.Groups = append(lay.Groups, Group{Layer: i, Name: li.Name, Lo: lo, Hi: hi})
-		}
-		lay.Layers = append(lay.Layers, li)
-		in = li.Out
-		if lay.NumParams > 1<<34 {
-			return fail("%d parameters is more than this tool will allocate", lay.NumParams)
-		}
 	}
-	return lay, nil
+	if li.Out.Size() > MaxWidth {
+		return nil, 0, fmt.Errorf("%v output values per sample is more than %d", li.Out, MaxWidth)
+	}
+	if l.Act.Kind == Softmax && len(li.Out) != 1 {
+		return nil, 0, fmt.Errorf("softmax needs a flat output, this layer's is %v", li.Out)
+	}
+	li.Index = len(lay.Layers)
+	if len(li.Params) > 0 {
+		lo, hi := li.ParamRange()
+		lay.Groups = append(lay.Groups, Group{Layer: li.Index, Name: li.Name, Lo: lo, Hi: hi})
+	}
+	lay.Layers = append(lay.Layers, li)
+	if lay.NumParams > 1<<34 {
+		return nil, 0, fmt.Errorf("%d parameters is more than this tool will allocate", lay.NumParams)
+	}
+	return li.Out, li.Index, nil
+}
+
+// shortcutHint is a projection shortcut from shape in to out: a 1×1
+// convolution with the stride that maps the one to the other, and batch
+// norm, for images; a dense layer otherwise.
+func shortcutHint(in, out Shape) string {
+	if len(in) == 3 && len(out) == 3 && out[1] > 0 {
+		return fmt.Sprintf("conv(%d,1,stride=%d)-bn", out[0], max(1, in[1]/out[1]))
+	}
+	return strconv.Itoa(out.Size())
 }

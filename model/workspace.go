@@ -52,14 +52,16 @@ type Workspace[T num.Float] struct {
 	// share storage (gradBuffers), so a stack uses two buffers, as a
 	// forward-only chain would.
 	grad [][]T
-	// clearsInput, per layer: whether its Backward is the first to add
-	// into the gradient of what it reads (it is the last reader in the
-	// stack), and so clears it first.
-	clearsInput []bool
-	dLast       []T       // ∂L/∂z of the last layer, set by LossGrad; a view of its grad
-	lse         []float64 // with a softmax output: each row's log Σ exp(z), from Forward
-	lossRow     []float64 // a registered loss's row in float64: a, y, ∂/∂a
-	pass        Pass[T]
+	// clears, per layer and input: whether its Backward is the first to
+	// add into the gradient of that input (it is the input's last reader
+	// in the stack), and so clears it first.
+	clears  [][]bool
+	xs      [][]T // a joining layer's inputs, and their gradients
+	dxs     [][]T
+	dLast   []T       // ∂L/∂z of the last layer, set by LossGrad; a view of its grad
+	lse     []float64 // with a softmax output: each row's log Σ exp(z), from Forward
+	lossRow []float64 // a registered loss's row in float64: a, y, ∂/∂a
+	pass    Pass[T]
 
 	seed, step uint64 // dropout stream, see SetDropoutStream
 	rowBase    int
@@ -120,6 +122,7 @@ func NewWorkspace[T num.Float](m *Model[T], maxBatch int) *Workspace[T] {
 	}
 	w.lossRow = make([]float64, 3*m.Spec.Outputs())
 	w.gradBuffers(maxBatch)
+	w.xs, w.dxs = make([][]T, 0, 2), make([][]T, 0, 2)
 	return w
 }
 
@@ -146,7 +149,7 @@ func (w *Workspace[T]) gradBuffers(maxBatch int) {
 		}
 	}
 	w.grad = make([][]T, len(infos))
-	w.clearsInput = make([]bool, len(infos))
+	w.clears = make([][]bool, len(infos))
 	var bufs [][]T
 	var free []int
 	owner := make([]int, len(infos)) // the buffer of each layer's grad
@@ -165,9 +168,10 @@ func (w *Workspace[T]) gradBuffers(maxBatch int) {
 		if l > 0 && w.stage[l-1] != nil { // the pooling of a fused stage: both at once
 			l--
 		}
-		for _, in := range infos[l].Inputs {
+		w.clears[l] = make([]bool, len(infos[l].Inputs))
+		for i, in := range infos[l].Inputs {
 			if lastReader[in+1] == l {
-				w.clearsInput[l] = true
+				w.clears[l][i] = true
 				if in >= 0 {
 					take(in)
 				}
@@ -218,7 +222,13 @@ func (w *Workspace[T]) Forward(x []T, n int, train bool) []T {
 	last := len(w.m.Stack) - 1
 	for l := 0; l <= last; l++ {
 		in := w.input(w.m.Stack[l].Info().Inputs[0])
-		if f := w.stage[l]; f != nil {
+		if j, ok := w.m.Stack[l].(joiner[T]); ok {
+			w.xs = w.xs[:0]
+			for _, src := range w.m.Stack[l].Info().Inputs {
+				w.xs = append(w.xs, w.input(src))
+			}
+			j.join(w.passFor(l), w.xs, w.z[l][:n*w.m.Stack[l].Info().Out.Size()])
+		} else if f := w.stage[l]; f != nil {
 			k := n * w.m.Stack[l+1].Info().Out.Size()
 			clear(w.act[l])
 			f.forward(w.passFor(l), in, w.z[l+1][:k], w.scratch[l+1][:k], w.act[l])
@@ -277,7 +287,7 @@ func (w *Workspace[T]) LossGrad(loss Loss, y []T, denom float64) float64 {
 	o := w.m.Stack[l].Info().Out.Size()
 	k := w.n * o
 	w.dLast = w.grad[l][:k]
-	return lossRows(loss, w.m.Spec.Layers[l].Act, w.z[l][:k], w.a[l][:k], y[:k], w.dLast, o, denom, w.rowLSE(loss), w.lossRow)
+	return lossRows(loss, w.m.Stack[l].Info().Spec.Act, w.z[l][:k], w.a[l][:k], y[:k], w.dLast, o, denom, w.rowLSE(loss), w.lossRow)
 }
 
 // Loss is LossGrad without the gradient: the sum of the per-sample losses of
@@ -287,7 +297,7 @@ func (w *Workspace[T]) Loss(loss Loss, y []T) float64 {
 	l := len(w.m.Stack) - 1
 	o := w.m.Stack[l].Info().Out.Size()
 	k := w.n * o
-	return lossRows(loss, w.m.Spec.Layers[l].Act, w.z[l][:k], w.a[l][:k], y[:k], nil, o, 1, w.rowLSE(loss), w.lossRow)
+	return lossRows(loss, w.m.Stack[l].Info().Spec.Act, w.z[l][:k], w.a[l][:k], y[:k], nil, o, 1, w.rowLSE(loss), w.lossRow)
 }
 
 // rowLSE is the per-row log-sum-exp of the last Forward for loss.
@@ -338,18 +348,24 @@ func (w *Workspace[T]) Backward() {
 			}
 			activationBackward(ti.Spec.Act, w.a[top][:len(dz)], dz, ti.Out.Size())
 		}
-		src := w.m.Stack[l].Info().Inputs[0]
-		x, dx := w.input(src), []T(nil)
-		switch {
-		case src >= 0:
-			dx = w.grad[src][:len(x)]
-		case w.InputGrad != nil:
-			dx = w.InputGrad[:len(x)]
+		w.xs, w.dxs = w.xs[:0], w.dxs[:0]
+		for i, src := range w.m.Stack[l].Info().Inputs {
+			x, dx := w.input(src), []T(nil)
+			switch {
+			case src >= 0:
+				dx = w.grad[src][:len(x)]
+			case w.InputGrad != nil:
+				dx = w.InputGrad[:len(x)]
+			}
+			if dx != nil && w.clears[l][i] {
+				clear(dx)
+			}
+			w.xs, w.dxs = append(w.xs, x), append(w.dxs, dx)
 		}
-		if dx != nil && w.clearsInput[l] {
-			clear(dx)
-		}
-		if f != nil {
+		x, dx := w.xs[0], w.dxs[0]
+		if j, ok := w.m.Stack[l].(joiner[T]); ok {
+			j.split(w.passFor(l), dz, w.dxs)
+		} else if f != nil {
 			k := n * ti.Out.Size()
 			f.backward(w.passFor(l), x, w.z[top][:k], dz, w.scratch[top][:k], dx)
 		} else {

@@ -31,6 +31,7 @@ Examples:
   ptrain train -arch "1x8x8-conv(16,3,pad=1)-bn:relu-maxpool(2)-flatten-10:softmax" -lr 0.01   # a CNN on the digits
   ptrain train -data mnist -download -optimizer adam -lr 0.002 -schedule cosine -epochs 8 \
       -arch "1x28x28-conv(16,5)-bn:relu-maxpool(2)-conv(32,5)-bn:relu-maxpool(2)-flatten-128:relu-10:softmax"
+  ptrain train -arch "1x8x8-conv(8,3,pad=1)-bn:relu-res(conv(8,3,pad=1)-bn:relu-conv(8,3,pad=1)-bn):relu-res(conv(16,3,stride=2,pad=1)-bn:relu-conv(16,3,pad=1)-bn|conv(16,1,stride=2)-bn):relu-gap-10:softmax"   # a ResNet
   ptrain train -data fashion-mnist -optimizer momentum -lr 0.05 -schedule cosine -epochs 30
   ptrain train -data csv:iris.csv -csv-skip 1 -csv-header=false -normalize zscore -test 0.2 -val 0 \
       -arch 4-16:relu-3:softmax -batch 8 -lr 0.01 -epochs 60
