@@ -4,7 +4,7 @@
 #
 #   *.png, *.jpg   small images in every PNG colour type the loader reads,
 #                  and JPEG (gray and colour)
-#   pixels.json    for each: the values torchvision's ToTensor gives after
+#   pixels.json    for each (NAME:MODE for a forced conversion): the values torchvision's ToTensor gives after
 #                  PIL's convert (L for gray, RGB otherwise), C×H×W; for the
 #                  16-bit gray PNG the 16-bit values / 65535 (ToTensor would
 #                  return the raw integers)
@@ -33,6 +33,7 @@ g8 = rng.integers(0, 256, (h, w), dtype=np.uint8)
 g8[0, 0], g8[0, 1] = 0, 255
 Image.fromarray(g8, "L").save("gray8.png")
 record("gray8.png", Image.open("gray8.png"), "L")
+record("gray8.png:RGB", Image.open("gray8.png"), "RGB")  # -channels 3
 
 g16 = rng.integers(0, 65536, (h, w), dtype=np.uint16)
 g16[0, 0], g16[0, 1] = 0, 65535
@@ -44,6 +45,7 @@ out["gray16.png"] = {"shape": [1, h, w], "values": a.flatten().tolist()}
 rgb = rng.integers(0, 256, (h, w, 3), dtype=np.uint8)
 Image.fromarray(rgb, "RGB").save("rgb.png")
 record("rgb.png", Image.open("rgb.png"), "RGB")
+record("rgb.png:L", Image.open("rgb.png"), "L")  # -channels 1: PIL's luma
 
 rgba = rng.integers(0, 256, (h, w, 4), dtype=np.uint8)
 rgba[0, 0, 3] = 0  # fully transparent: its colour must survive (not premultiplied)
@@ -63,7 +65,9 @@ gj = (xx * 8 + yy * 4).astype(np.uint8)
 Image.fromarray(gj, "L").save("gray.jpg", quality=95)
 record("gray.jpg", Image.open("gray.jpg"), "L")
 cj = np.stack([xx * 12, yy * 12, (xx + yy) * 6], axis=-1).astype(np.uint8)
-Image.fromarray(cj, "RGB").save("rgb.jpg", quality=95)
+# 4:4:4 (no chroma subsampling): with 4:2:0, Go's chroma upsampling (nearest)
+# and libjpeg's (fancy, interpolating) differ by up to 9 levels here.
+Image.fromarray(cj, "RGB").save("rgb.jpg", quality=95, subsampling=0)
 record("rgb.jpg", Image.open("rgb.jpg"), "RGB")
 
 with open("pixels.json", "w") as f:
