@@ -96,6 +96,10 @@ type Config struct {
 	ValOnTest bool    `json:"val-on-test"`
 	Normalize string  `json:"normalize"`
 	Shuffle   bool    `json:"shuffle"`
+	Channels  int     `json:"channels"`
+	Resize    string  `json:"resize"`
+	SkipBad   bool    `json:"skip-bad"`
+	Augment   string  `json:"augment"`
 
 	Arch       string  `json:"arch"`
 	Dropout    float64 `json:"dropout"`
@@ -155,6 +159,7 @@ func (c *Config) ignored() []string {
 			w = append(w, fmt.Sprintf("%s ignored: CSV options apply to csv: data, not %s", strings.Join(csv, ", "), c.Data))
 		}
 	}
+	w = append(w, c.folderIgnored()...)
 	if c.ValOnTest && c.given["val"] {
 		w = append(w, "-val ignored: -val-on-test reports the test split instead of a validation split")
 	}
@@ -174,7 +179,7 @@ func defaultConfig() Config {
 
 // trainFlags binds every training flag to c.
 func trainFlags(fs *flag.FlagSet, c *Config) {
-	fs.StringVar(&c.Data, "data", c.Data, "dataset: digits | mnist[:DIR] | fashion-mnist[:DIR] | csv:FILE | synthetic:xor|spirals|blobs|regression[:N]; without DIR, $PTRAIN_DATA/mnist or $PTRAIN_DATA/fashion-mnist (Fashion-MNIST: else Debian's /usr/share/datasets/fashion-mnist)")
+	fs.StringVar(&c.Data, "data", c.Data, "dataset: digits | mnist[:DIR] | fashion-mnist[:DIR] | csv:FILE | folder:DIR | synthetic:xor|spirals|blobs|regression[:N]; without DIR, $PTRAIN_DATA/mnist or $PTRAIN_DATA/fashion-mnist (Fashion-MNIST: else Debian's /usr/share/datasets/fashion-mnist); folder:DIR is a folder of class folders of images, as torchvision's ImageFolder (with train/ and test/, and optionally val/, those are the splits)")
 	fs.StringVar(&c.Label, "label", c.Label, "CSV label column: header name or 0-based index, negative from the end (default: last); several, comma-separated, for regression")
 	fs.StringVar(&c.Task, "task", c.Task, "CSV task: classification or regression (default classification)")
 	fs.BoolVar(&c.CSVHeader, "csv-header", c.CSVHeader, "the CSV's first line (after -csv-skip) names the columns")
@@ -184,6 +189,7 @@ func trainFlags(fs *flag.FlagSet, c *Config) {
 	fs.Float64Var(&c.Val, "val", c.Val, "fraction of the training data held out for validation; 0 for none")
 	fs.BoolVar(&c.ValOnTest, "val-on-test", c.ValOnTest, "report the test split's loss and accuracy after every epoch instead of a validation split's (for time-to-accuracy comparisons; do not tune on it)")
 	fs.StringVar(&c.Normalize, "normalize", c.Normalize, "feature preprocessing fitted on the training split: none, minmax or zscore (image datasets are always scaled to [0,1])")
+	folderFlags(fs, c)
 	fs.BoolVar(&c.Shuffle, "shuffle", c.Shuffle, "reshuffle the training data every epoch (false keeps the file order)")
 	fs.StringVar(&c.Arch, "arch", c.Arch, "model spec: the input (a width, or CxHxW for images: 1x28x28 for MNIST, 1x8x8 for the digits), then '-'-joined layers — a width (dense), conv(OUT,K[,stride=S][,pad=P]), maxpool(K[,stride=S]), avgpool(K[,stride=S]), bn, flatten — each with optional :ACTIVATION and :dropout=P; e.g. 784-256:relu-128:relu-10:softmax or 1x28x28-conv(32,3)-bn:relu-maxpool(2)-flatten-10:softmax (default for classification: INPUTS-128:relu-CLASSES:softmax, or INPUTS-256:relu-128:relu-CLASSES:softmax from 256 inputs; for regression INPUTS-64:relu-64:relu-OUTPUTS)")
 	fs.Float64Var(&c.Dropout, "dropout", c.Dropout, "dropout probability after every hidden dense layer that the spec gives none (in a CNN, write :dropout=P where you want it)")
@@ -313,6 +319,9 @@ func (c *Config) validate() error {
 		return err
 	}
 	if err := checkDataSpec(c.Data); err != nil {
+		return err
+	}
+	if err := c.validateImages(); err != nil {
 		return err
 	}
 	if c.Arch != "" {

@@ -15,6 +15,7 @@ type splits struct {
 	name             string
 	train, val, test *data.Dataset
 	transform        data.Transform
+	shape            []int // C, H, W of a folder's images; nil for other data
 }
 
 // testSeed fixes the held-out test set of datasets without one, whatever
@@ -42,7 +43,7 @@ func imageDir(kind, dir string) (string, error) {
 }
 
 // dataKinds are the -data forms, for messages.
-const dataKinds = "digits, mnist[:DIR], fashion-mnist[:DIR], csv:FILE or synthetic:xor|spirals|blobs|regression[:N]"
+const dataKinds = "digits, mnist[:DIR], fashion-mnist[:DIR], csv:FILE, folder:DIR or synthetic:xor|spirals|blobs|regression[:N]"
 
 // checkDataSpec checks the form of -data without reading anything.
 func checkDataSpec(spec string) error {
@@ -56,6 +57,10 @@ func checkDataSpec(spec string) error {
 	case "csv":
 		if arg == "" {
 			return fmt.Errorf("-data csv:FILE: no file named")
+		}
+	case "folder":
+		if arg == "" {
+			return fmt.Errorf("-data folder:DIR: no folder named")
 		}
 	case "synthetic":
 		_, _, err := syntheticSpec(spec)
@@ -107,6 +112,12 @@ func loadDataset(c *Config, classes []string) (all, test *data.Dataset, err erro
 			task = data.Regression
 		}
 		all, err = data.ReadCSVFile(arg, data.CSVOptions{Comma: comma, Skip: c.CSVSkip, Header: c.CSVHeader, Label: c.Label, Task: task, Classes: classes})
+	case "folder":
+		f, err := loadFolder(c, arg, classes)
+		if err != nil {
+			return nil, nil, err
+		}
+		return f.Train, f.Test, nil
 	case "synthetic":
 		k, n, serr := syntheticSpec(c.Data)
 		if serr != nil {
@@ -152,11 +163,11 @@ func legacyTestFraction(c *Config) float64 {
 // sets, then fits the -normalize transform on the training split and applies
 // it to all three.
 func loadSplits(c *Config) (*splits, error) {
-	all, test, err := loadDataset(c, nil)
+	s := &splits{name: c.Data}
+	all, test, err := s.load(c)
 	if err != nil {
 		return nil, err
 	}
-	s := &splits{name: c.Data}
 	if test == nil {
 		c.Test = testFraction(c) // stored resolved in the checkpoint, for eval
 		if all, test, err = all.Split(c.Test, testSeed); err != nil {
@@ -171,6 +182,8 @@ func loadSplits(c *Config) (*splits, error) {
 			return nil, fmt.Errorf("-val-on-test: %s has no test split (give -test)", c.Data)
 		}
 		s.train, s.val = all, test
+	} else if s.val != nil { // a folder's val/
+		s.train = all
 	} else if s.train, s.val, err = all.Split(c.Val, c.Seed); err != nil {
 		return nil, fmt.Errorf("-val: %w", err)
 	}
