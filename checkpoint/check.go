@@ -24,6 +24,10 @@ type header struct {
 	task      Task
 	classes   []string
 	transform data.Transform
+	// provenance.go's
+	split      data.SplitInfo
+	batch      int
+	inputRange data.Range
 }
 
 // Check checks everything f says, as Decode does, without building the
@@ -61,6 +65,9 @@ func check(f *safetensors.File) (*header, error) {
 		}
 	}
 	if err := h.decodeTask(f); err != nil {
+		return nil, err
+	}
+	if err := h.decodeProvenance(f); err != nil {
 		return nil, err
 	}
 	for name, dst := range map[string]*[]float64{"data.scale": &h.transform.Scale, "data.shift": &h.transform.Shift} {

@@ -22,6 +22,10 @@
 //	ptrain.task       classification or regression
 //	ptrain.classes    the class names in output order, JSON
 //	ptrain.targets    a regression model's output count
+//	ptrain.split      the held-out test split, data.SplitInfo as JSON: the
+//	                  data's fingerprint and row count, the share and seed
+//	ptrain.batch      the training batch size
+//	ptrain.input_range  the training inputs' range after the transform
 //
 // and, in Checkpoint.Meta, anything else the program keeps there (the
 // command keeps its flags as ptrain.config and every epoch's figures as

@@ -15,13 +15,15 @@ type splits struct {
 	name             string
 	train, val, test *data.Dataset
 	transform        data.Transform
-	shape            []int // C, H, W of a folder's images; nil for other data
+	split            data.SplitInfo // how test was held out, and of what data
+	inputRange       data.Range     // of train's transformed features
+	shape            []int          // C, H, W of a folder's images; nil for other data
 }
 
 // testSeed fixes the held-out test set of datasets without one, whatever
 // -seed says, so that runs with different seeds are compared on the same
-// samples.
-const testSeed = 20240601
+// samples: data.TestSeed, the one definition Go programs use too.
+const testSeed = data.TestSeed
 
 // dataEnv names the directory that holds mnist/ and fashion-mnist/ for
 // -data mnist and -data fashion-mnist without a directory.
@@ -161,20 +163,35 @@ func legacyTestFraction(c *Config) float64 {
 
 // loadSplits loads the dataset and cuts it into train, validation and test
 // sets, then fits the -normalize transform on the training split and applies
-// it to all three.
-func loadSplits(c *Config) (*splits, error) {
+// it to all three. A resumed run passes the checkpoint, whose recorded split
+// (data.SplitInfo) it must hold out again: the same data (by fingerprint),
+// the same share and seed.
+func loadSplits(c *Config, ck *checkpoint) (*splits, error) {
 	s := &splits{name: c.Data}
 	all, test, err := s.load(c)
 	if err != nil {
 		return nil, err
 	}
+	rec := ck.recordedSplit()
+	if rec.Known() {
+		if err := ck.checkSameData(all); err != nil {
+			return nil, err
+		}
+	}
 	if test == nil {
 		c.Test = testFraction(c) // stored resolved in the checkpoint, for eval
-		if all, test, err = all.Split(c.Test, testSeed); err != nil {
+		seed := uint64(testSeed)
+		if rec.Known() {
+			c.Test, seed = rec.Share, rec.Seed
+		}
+		if all, test, s.split, err = all.SplitRecorded(c.Test, seed); err != nil {
 			return nil, fmt.Errorf("-test: %w", err)
 		}
-	} else if c.Test != -1 {
-		warnf("-test %g is ignored: %s has a test set of its own", c.Test, c.Data)
+	} else {
+		if c.Test != -1 {
+			warnf("-test %g is ignored: %s has a test set of its own", c.Test, c.Data)
+		}
+		s.split = data.SplitInfo{Data: all.Fingerprint(), Rows: all.N}
 	}
 	s.test = test
 	if c.ValOnTest {

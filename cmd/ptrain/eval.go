@@ -155,7 +155,21 @@ func checkpointData(ck *checkpoint, c *Config, spec string) (*data.Dataset, stri
 	ds, split := test, "test"
 	if ds == nil {
 		ds, split = all, "all"
-		if own {
+		rec := ck.split
+		switch {
+		case rec.Known() && all.Fingerprint() == rec.Data:
+			// The data the model trained on: its recorded test rows.
+			split = "training"
+			if rec.Share > 0 {
+				if _, ds, err = all.Split(rec.Share, rec.Seed); err != nil {
+					return nil, "", err
+				}
+				split = "test"
+			}
+		case rec.Known() && own:
+			warnf("%s has changed since %s was trained (%d rows, fingerprint %s; the run's had %d rows, fingerprint %s): scoring all of it, which may include rows the model trained on",
+				all.Name, ck.path, all.N, shortPrint(all.Fingerprint()), rec.Rows, rec.Short())
+		case own:
 			split = "training"
 			if frac := legacyTestFraction(&ck.cfg); frac > 0 {
 				if _, ds, err = all.Split(frac, testSeed); err != nil {
@@ -163,11 +177,14 @@ func checkpointData(ck *checkpoint, c *Config, spec string) (*data.Dataset, stri
 				}
 				split = "test"
 			}
+		case !rec.Known() && !ck.hasConfig:
+			warnf("%s does not record which rows its model trained on (saved from Go code without a split record: data.TestSplit, Checkpoint.TrainedOn): if it trained on part of %s, these figures include rows it has seen", ck.path, all.Name)
 		}
 	}
 	if err := ck.applyTransform(ds); err != nil {
 		return nil, "", err
 	}
+	ck.warnInputRange(ds, "-data")
 	return ds, split, nil
 }
 

@@ -77,7 +77,7 @@ func run(args []string, stderr io.Writer) (status int) {
 		fmt.Fprint(stderr, usage)
 		return 2
 	}
-	ctx, stop := interruptContext(stderr)
+	ctx, stop := interruptContext(stderr, args[0])
 	defer stop()
 	var err error
 	switch args[0] {
@@ -126,10 +126,12 @@ func run(args []string, stderr io.Writer) (status int) {
 	}
 }
 
-// interruptContext is cancelled by the first SIGINT or SIGTERM, so that the
-// current step finishes and a checkpoint is written; a second signal exits
-// at once.
-func interruptContext(stderr io.Writer) (context.Context, func()) {
+// interruptContext is cancelled by the first SIGINT or SIGTERM during
+// training, so that the current step finishes and a checkpoint is
+// written; a second signal exits at once. The other commands save no
+// state, and may be blocked reading an endless input: the first signal
+// ends them at once, with a partial output file removed.
+func interruptContext(stderr io.Writer, command string) (context.Context, func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	ch := make(chan os.Signal, 2)
 	done := make(chan struct{})
@@ -139,6 +141,11 @@ func interruptContext(stderr io.Writer) (context.Context, func()) {
 		case <-ch:
 		case <-done:
 			return
+		}
+		if command != "train" {
+			removeTemps()
+			fmt.Fprintf(stderr, "\nptrain %s: interrupted\n", command)
+			os.Exit(130)
 		}
 		if !launchedAsOtherRank() { // mpirun signals every rank: rank 0 speaks for them
 			fmt.Fprintln(stderr, "\nptrain: stopping after the current step and writing a checkpoint (interrupt again to quit at once)")

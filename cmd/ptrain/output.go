@@ -172,7 +172,15 @@ func claimOutputs(c *Config, say func(string, ...any)) (*outputs, error) {
 		list = append(list, out{"-plot", c.Plot, []string{".png", ".svg"}})
 	}
 	seen := map[string]string{}
+	inputs := trainInputs(c)
 	for _, o := range list {
+		in := inputs
+		if o.flag != "-out" && c.resumePath != "" {
+			in = append(in, namedFile{"-resume", c.resumePath})
+		}
+		if err := checkNotInput(namedFile{o.flag, o.path}, in); err != nil {
+			return nil, err
+		}
 		abs, err := filepath.Abs(o.path)
 		if err != nil {
 			return nil, errUsage{fmt.Errorf("%s %s: %v", o.flag, o.path, err)}

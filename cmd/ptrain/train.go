@@ -94,6 +94,7 @@ func parseTrainConfig(args []string, stderr io.Writer) (Config, *checkpoint, err
 		return c, nil, errUsage{err}
 	}
 	c.given = set
+	c.configPath, c.resumePath = configPath, resume
 	return c, ck, nil
 }
 
@@ -126,8 +127,8 @@ func resumeConfig(ck *checkpoint, req *Config, reqFlags *flag.FlagSet, set map[s
 		}
 	}
 	if len(changed) > 0 {
-		return c, errUsage{fmt.Errorf("%s cannot change when resuming (%s): the run's settings are the checkpoint's; only -epochs, -out, -metrics, -plot, -json, -quiet, -workers, -patience and -mpi-overlap may differ",
-			strings.Join(changed, ", "), strings.Join(detail, "; "))}
+		return c, errUsage{fmt.Errorf("%s cannot change when resuming (%s): the run's settings are the checkpoint's; only -epochs, -out, -metrics, -plot, -json, -quiet, -workers, -patience and -mpi-overlap may differ. To train on from its weights with other settings or other data, start a new run: -init %s -out NEW.safetensors",
+			strings.Join(changed, ", "), strings.Join(detail, "; "), ck.path)}
 	}
 	return c, nil
 }
@@ -304,13 +305,14 @@ func train[T num.Float](ctx context.Context, c Config, ck *checkpoint, world mpi
 		}
 		defer outs.release()
 	}
-	sp, err := loadSplits(&c)
+	sp, err := loadSplits(&c, ck)
 	if err != nil {
 		return err
 	}
 	if ck != nil && ck.transform.Scale != nil { // the checkpoint's statistics, exactly
 		sp.setTransform(ck.transform)
 	}
+	sp.inputRange = data.InputRange(sp.train, 0)
 	if world.Size() > 1 {
 		if err := agreeOnRun(world, &c, sp); err != nil {
 			return err
@@ -325,6 +327,11 @@ func train[T num.Float](ctx context.Context, c Config, ck *checkpoint, world mpi
 		spec, err := buildSpec(&c, sp.train)
 		if err != nil {
 			return err
+		}
+		if root {
+			if err := checkReplace(&c, spec, sp.train); err != nil {
+				return err
+			}
 		}
 		if m, err = model.NewZero[T](spec); err != nil {
 			return fmt.Errorf("-arch: %w", err)
@@ -343,6 +350,10 @@ func train[T num.Float](ctx context.Context, c Config, ck *checkpoint, world mpi
 	}
 	if err := ck.checkTask(sp.train); err != nil {
 		return err
+	}
+	if ck != nil && root {
+		ck.warnUnrecorded(sp)
+		ck.warnInputRange(sp.train, "-data")
 	}
 	if err := checkImageShape(m.Spec, sp); err != nil {
 		return err
@@ -422,7 +433,7 @@ func train[T num.Float](ctx context.Context, c Config, ck *checkpoint, world mpi
 		if !root {
 			return nil
 		}
-		return saveCheckpoint(c.Out, m, opt, c, p, sp.train, sp.transform, rep.history)
+		return saveCheckpoint(c.Out, m, opt, c, p, sp, rep.history)
 	}
 	fitStart := time.Now()
 	res, err := tr.Fit(ctx, sp.train, sp.val, parallel.FitConfig{
