@@ -247,7 +247,11 @@ func (s *splits) describe() string {
 		}
 		return strconv.Itoa(d.N)
 	}
-	return fmt.Sprintf("%s: %s train / %s validation / %s test samples, %d features", s.name, n(s.train), n(s.val), n(s.test), s.train.Features)
+	feat := fmt.Sprintf("%d features", s.train.Features)
+	if s.shape != nil {
+		feat = fmt.Sprintf("%s images (%s)", shapeString(s.shape), feat)
+	}
+	return fmt.Sprintf("%s: %s train / %s validation / %s test samples, %s", s.name, n(s.train), n(s.val), n(s.test), feat)
 }
 
 // absData makes a dataset spec's path absolute, so that a checkpoint's
