@@ -114,6 +114,18 @@ func TestFolderBadInput(t *testing.T) {
 			}
 		}
 	}
+	// -skip-bad leaves out what does not decode (the 9×8 image too), with
+	// warnings and counts, as for files that are not images.
+	writeFiles(t, filepath.Join(dir, "mixed", "a"), map[string]string{"2.png": "not a PNG", "notes.txt": "x", ".DS_Store": "x"})
+	_, errs, code := ptrain(t, dir, "train", "-data", "folder:mixed", "-skip-bad", "-epochs", "1", "-test", "0", "-val", "0", "-out", "x.safetensors")
+	for _, w := range []string{"skipped 2 files that are not images by name", filepath.Join("a", "2.png") + ": ", filepath.Join("b", "1.png") + " is 9×8", "-skip-bad: left out 2 image files"} {
+		if code != 0 || !strings.Contains(errs, w) {
+			t.Errorf("train -skip-bad: exit %d, stderr %q; want %q", code, errs, w)
+		}
+	}
+	if err := os.Remove(filepath.Join(dir, "mixed", "a", "2.png")); err != nil {
+		t.Fatal(err)
+	}
 	// -resize makes them one; the images are 1x8x8, which the first line
 	// says with what -arch to write.
 	out, errs, code := ptrain(t, dir, "train", "-data", "folder:mixed", "-resize", "8x8", "-epochs", "1", "-test", "0", "-val", "0", "-out", "x.safetensors")
