@@ -2,6 +2,7 @@ package data
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 
@@ -14,10 +15,12 @@ import (
 //	RandomCrop((H, W), padding=Crop)   if Crop > 0
 //	RandomHorizontalFlip(0.5)          if Flip
 //	RandomVerticalFlip(0.5)            if VFlip
+//	RandomErasing()                    if Erase (p 0.5, scale (0.02, 0.33), ratio (0.3, 3.3), value 0)
 //
 // in that order, on the raw features of a C×H×W sample (the dataset's
 // transform, which plays the part of ToTensor and Normalize, comes after:
-// a padded pixel is a raw 0). The draws of sample i in epoch e come from
+// a padded pixel is a raw 0), except erasing, which like torchvision's
+// comes after the transform: an erased value is 0 in the row. The draws of sample i in epoch e come from
 // (Seed, e, i) alone — not from the worker, the rank or the position in
 // the batch — so W workers, MPI ranks and a resumed run fill the same rows.
 type Augment struct {
@@ -25,11 +28,12 @@ type Augment struct {
 	Crop    int    // zero padding P of the random crop; 0 for no crop
 	Flip    bool   // horizontal flip with probability 1/2
 	VFlip   bool   // vertical flip with probability 1/2
+	Erase   bool   // random erasing with torchvision's defaults
 	Seed    uint64 // the run's seed
 }
 
-// ParseAugment reads a comma-separated list of crop=P, flip and vflip
-// (the -augment flag). The shape and seed are left for the caller to set.
+// ParseAugment reads a comma-separated list of crop=P, flip, vflip and
+// erase (the -augment flag). The shape and seed are left for the caller to set.
 func ParseAugment(s string) (Augment, error) {
 	var a Augment
 	seen := map[string]bool{}
@@ -50,8 +54,10 @@ func ParseAugment(s string) (Augment, error) {
 			a.Flip = true
 		case name == "vflip" && !hasArg:
 			a.VFlip = true
+		case name == "erase" && !hasArg:
+			a.Erase = true
 		default:
-			return a, fmt.Errorf("augmentation %q: unknown operation %q: want crop=P, flip or vflip, comma-separated", s, op)
+			return a, fmt.Errorf("augmentation %q: unknown operation %q: want crop=P, flip, vflip or erase, comma-separated", s, op)
 		}
 	}
 	return a, nil
@@ -69,6 +75,9 @@ func (a *Augment) String() string {
 	if a.VFlip {
 		ops = append(ops, "vflip")
 	}
+	if a.Erase {
+		ops = append(ops, "erase")
+	}
 	return strings.Join(ops, ",")
 }
 
@@ -83,10 +92,12 @@ func (a *Augment) SetShape(shape []int) error {
 }
 
 // Draw is the random choice for one sample: the crop's offset into the
-// padded image, each in [0, 2·Crop], and the flips.
+// padded image, each in [0, 2·Crop], the flips, and the box erased (rows
+// EY to EY+EH−1, columns EX to EX+EW−1; EH 0 for none).
 type Draw struct {
-	DY, DX      int
-	Flip, VFlip bool
+	DY, DX         int
+	Flip, VFlip    bool
+	EY, EX, EH, EW int
 }
 
 // Draw returns the choice for sample i in epoch epoch. It is a pure
@@ -103,7 +114,36 @@ func (a *Augment) Draw(epoch, i int) Draw {
 	f := mix64(k)
 	d.Flip = a.Flip && f&1 != 0
 	d.VFlip = a.VFlip && f&2 != 0
+	if a.Erase && f&4 != 0 {
+		d.EY, d.EX, d.EH, d.EW = eraseBox(a.H, a.W, f)
+	}
 	return d
+}
+
+// eraseBox is RandomErasing.get_params with its defaults, its uniform
+// draws taken from the hash chain after k: up to 10 tries of an area of
+// 2–33% of the image and an aspect ratio log-uniform in [0.3, 3.3],
+// rounded half to even as Python's round, until the box fits inside the
+// image; none if no try fits.
+func eraseBox(h, w int, k uint64) (ey, ex, eh, ew int) {
+	uniform := func() float64 {
+		k = mix64(k)
+		return float64(k>>11) / (1 << 53)
+	}
+	lo, hi := math.Log(0.3), math.Log(3.3)
+	for range 10 {
+		area := float64(h*w) * (0.02 + 0.31*uniform())
+		ratio := math.Exp(lo + (hi-lo)*uniform())
+		eh = int(math.RoundToEven(math.Sqrt(area * ratio)))
+		ew = int(math.RoundToEven(math.Sqrt(area / ratio)))
+		if eh < h && ew < w {
+			k = mix64(k)
+			ey = int(k % uint64(h-eh+1))
+			ex = int((k >> 32) % uint64(w-ew+1))
+			return ey, ex, eh, ew
+		}
+	}
+	return 0, 0, 0, 0
 }
 
 // mix64 is splitmix64's finaliser: a bijection of 64-bit words whose
@@ -138,8 +178,21 @@ func FillRowAugmented[T num.Float](d *Dataset, i int, a *Augment, epoch int, dst
 func fillDraw[T num.Float](d *Dataset, i int, a *Augment, dr Draw, dst []T) {
 	if dr.DY == a.Crop && dr.DX == a.Crop && !dr.Flip && !dr.VFlip {
 		FillRow(d, i, dst)
-		return
+	} else {
+		fillMoved(d, i, a, dr, dst)
 	}
+	if dr.EH > 0 {
+		for c := range a.C {
+			for y := dr.EY; y < dr.EY+dr.EH; y++ {
+				row := dst[(c*a.H+y)*a.W:]
+				clear(row[dr.EX : dr.EX+dr.EW])
+			}
+		}
+	}
+}
+
+// fillMoved fills the row of a draw that crops or flips.
+func fillMoved[T num.Float](d *Dataset, i int, a *Augment, dr Draw, dst []T) {
 	h, w, f := a.H, a.W, d.Features
 	dst = dst[:f]
 	var u8 []uint8

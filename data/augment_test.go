@@ -16,6 +16,7 @@ type augmentCase struct {
 	Crop        int
 	DY, DX      int
 	Flip, VFlip bool
+	Erase       []int // i, j, h, w of F.erase, if given
 	In, Out     []uint8
 }
 
@@ -28,7 +29,7 @@ func TestAugmentMatchesTorchvision(t *testing.T) {
 	if err := json.Unmarshal(b, &cases); err != nil {
 		t.Fatal(err)
 	}
-	if len(cases) < 10 {
+	if len(cases) < 30 {
 		t.Fatalf("%d cases in augment.json", len(cases))
 	}
 	for k, tc := range cases {
@@ -36,7 +37,11 @@ func TestAugmentMatchesTorchvision(t *testing.T) {
 		d := &Dataset{Name: "t", N: 1, Features: c * h * w, U8: tc.In, Labels: []int32{0}, Classes: []string{"a"}}
 		a := &Augment{C: c, H: h, W: w, Crop: tc.Crop, Flip: true, VFlip: true}
 		got := make([]float64, d.Features)
-		fillDraw(d, 0, a, Draw{DY: tc.DY, DX: tc.DX, Flip: tc.Flip, VFlip: tc.VFlip}, got)
+		dr := Draw{DY: tc.DY, DX: tc.DX, Flip: tc.Flip, VFlip: tc.VFlip}
+		if tc.Erase != nil {
+			dr.EY, dr.EX, dr.EH, dr.EW = tc.Erase[0], tc.Erase[1], tc.Erase[2], tc.Erase[3]
+		}
+		fillDraw(d, 0, a, dr, got)
 		for j, v := range got {
 			if v != float64(tc.Out[j]) {
 				t.Fatalf("case %d (%+v): value %d is %g, torchvision's %d", k, tc.Shape, j, v, tc.Out[j])
@@ -128,6 +133,8 @@ func TestParseAugment(t *testing.T) {
 		{"crop=2,flip", Augment{Crop: 2, Flip: true}, false},
 		{"vflip", Augment{VFlip: true}, false},
 		{"flip, crop=4, vflip", Augment{Crop: 4, Flip: true, VFlip: true}, false},
+		{"erase,flip", Augment{Flip: true, Erase: true}, false},
+		{"erase=1", Augment{}, true},
 		{"crop", Augment{}, true},
 		{"crop=0", Augment{}, true},
 		{"crop=x", Augment{}, true},
@@ -155,9 +162,57 @@ func TestParseAugment(t *testing.T) {
 
 func TestFillRowAugmentedAllocatesNothing(t *testing.T) {
 	d := &Dataset{Name: "t", N: 1, Features: 3 * 32 * 32, U8: make([]uint8, 3*32*32), Scale: make([]float64, 3*32*32), Labels: []int32{0}, Classes: []string{"a"}}
-	a := &Augment{C: 3, H: 32, W: 32, Crop: 4, Flip: true}
+	a := &Augment{C: 3, H: 32, W: 32, Crop: 4, Flip: true, Erase: true}
 	dst := make([]float32, d.Features)
 	if n := testing.AllocsPerRun(100, func() { FillRowAugmented(d, 0, a, 1, dst) }); n != 0 {
 		t.Errorf("%v allocations per row", n)
 	}
+}
+
+// TestEraseBoxes checks RandomErasing's draws: about half the samples
+// erased, every box inside the image with an area of 2–33% of it and an
+// aspect ratio in [0.3, 3.3] up to rounding, and the transform's output
+// in the box 0 (erasing comes after it).
+func TestEraseBoxes(t *testing.T) {
+	a := &Augment{C: 2, H: 28, W: 20, Erase: true, Seed: 3}
+	erased := 0
+	const n = 4000
+	for i := range n {
+		d := a.Draw(1, i)
+		if d.EH == 0 {
+			continue
+		}
+		erased++
+		area := float64(d.EH * d.EW)
+		if d.EY < 0 || d.EX < 0 || d.EY+d.EH > a.H || d.EX+d.EW > a.W || area < 0.01*28*20 || area > 0.4*28*20 {
+			t.Fatalf("sample %d: box %+v in a 28×20 image", i, d)
+		}
+	}
+	if math.Abs(float64(erased)-n/2) > 150 {
+		t.Errorf("%d of %d samples erased, want about half", erased, n)
+	}
+	ds := &Dataset{Name: "t", N: 1, Features: 2 * 28 * 20, U8: make([]uint8, 2*28*20), Scale: make([]float64, 2*28*20), Shift: make([]float64, 2*28*20),
+		Labels: []int32{0}, Classes: []string{"a"}}
+	for j := range ds.Shift {
+		ds.Shift[j] = -0.5
+	}
+	for i := range 100 {
+		d := a.Draw(2, i)
+		if d.EH == 0 {
+			continue
+		}
+		row := make([]float32, ds.Features)
+		FillRowAugmented(ds, 0, a, 2, row)
+		zeros := 0
+		for _, v := range row {
+			if v == 0 {
+				zeros++
+			}
+		}
+		if zeros != 2*d.EH*d.EW {
+			t.Fatalf("%d zeros in the row, want the box's %d", zeros, 2*d.EH*d.EW)
+		}
+		return
+	}
+	t.Fatal("no sample erased")
 }

@@ -17,7 +17,7 @@ import (
 const augDigitsCNN = "1x8x8-conv(4,3,pad=1)-bn:relu-maxpool(2)-flatten-10:softmax"
 
 func digitsAugment() *data.Augment {
-	return &data.Augment{C: 1, H: 8, W: 8, Crop: 1, Flip: true, VFlip: true, Seed: 5}
+	return &data.Augment{C: 1, H: 8, W: 8, Crop: 1, Flip: true, VFlip: true, Erase: true, Seed: 5}
 }
 
 // fitAugmented fits augDigitsCNN on the digits with w workers and returns

@@ -22,7 +22,7 @@ func folderFlags(fs *flag.FlagSet, c *Config) {
 	fs.IntVar(&c.Channels, "channels", c.Channels, "folder: images as 1 (gray, PIL's luma) or 3 (RGB) channels (default: 1 when every image is gray, else 3)")
 	fs.StringVar(&c.Resize, "resize", c.Resize, "folder: resize every image to HxW pixels (bilinear, golang.org/x/image/draw: close to, not pixel-equal to, PIL's resize); without it every image must have one size")
 	fs.BoolVar(&c.SkipBad, "skip-bad", c.SkipBad, "folder: skip image files that do not decode (or have another size), with a warning and a count, instead of stopping")
-	fs.StringVar(&c.Augment, "augment", c.Augment, "augment training rows as they are filled, comma-separated: crop=P (torchvision's RandomCrop(size, padding=P)), flip (RandomHorizontalFlip), vflip (RandomVerticalFlip); needs an image input in -arch (CxHxW); the draws depend on -seed, the epoch and the sample only")
+	fs.StringVar(&c.Augment, "augment", c.Augment, "augment training rows as they are filled, comma-separated: crop=P (torchvision's RandomCrop(size, padding=P)), flip (RandomHorizontalFlip), vflip (RandomVerticalFlip), erase (RandomErasing with its defaults: p 0.5, scale (0.02, 0.33), ratio (0.3, 3.3), value 0, after the pixels are scaled); needs an image input in -arch (CxHxW); the draws depend on -seed, the epoch and the sample only")
 }
 
 // folderIgnored lists the image flags given that the run's data does not

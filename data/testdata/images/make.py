@@ -9,7 +9,7 @@
 #                  16-bit gray PNG the 16-bit values / 65535 (ToTensor would
 #                  return the raw integers)
 #   augment.json   inputs and outputs of torchvision's functional pad+crop,
-#                  hflip and vflip at given offsets and flips
+#                  hflip, vflip and erase at given offsets, flips and boxes
 #
 # Run from this directory: /usr/bin/python3 make.py
 import json
@@ -87,5 +87,10 @@ for c, h, w, p in [(1, 6, 6, 2), (3, 5, 7, 3), (2, 4, 9, 1)]:
             y = F.vflip(y)
         cases.append({"shape": [c, h, w], "crop": p, "dy": dy, "dx": dx, "flip": flip, "vflip": vflip,
                       "in": x.flatten().tolist(), "out": y.flatten().tolist()})
+        # RandomErasing's op, last, on the float tensor, at a fixed box.
+        ei, ej, eh, ew = 1, dx % (w - 2), h - 2, 2
+        z = F.erase(y.float(), ei, ej, eh, ew, torch.tensor(0.0))
+        cases.append({"shape": [c, h, w], "crop": p, "dy": dy, "dx": dx, "flip": flip, "vflip": vflip,
+                      "erase": [ei, ej, eh, ew], "in": x.flatten().tolist(), "out": [int(v) for v in z.flatten().tolist()]})
 with open("augment.json", "w") as f:
     json.dump(cases, f)
