@@ -416,3 +416,16 @@ func TestColorModelsOfFixtures(t *testing.T) {
 		}
 	}
 }
+
+// TestPlanesUnpremultiply: a premultiplied colour (image.RGBA, as BMP and
+// TIFF decoders give) is stored with its colour as PIL keeps it, not
+// darkened by its alpha.
+func TestPlanesUnpremultiply(t *testing.T) {
+	img := image.NewRGBA(image.Rect(0, 0, 2, 1))
+	copy(img.Pix, []uint8{50, 25, 0, 128, 10, 20, 30, 255})
+	got := make([]uint8, 6)
+	planes8(img, 3, got)
+	if want := []uint8{99, 10, 49, 20, 0, 30}; !slices.Equal(got, want) {
+		t.Errorf("planes %v, want %v", got, want)
+	}
+}

@@ -126,3 +126,22 @@ func TestFitRejectsAugmentOfAnotherShape(t *testing.T) {
 		t.Fatal("an augmentation of 7×8 images on 64 features: no error")
 	}
 }
+
+// TestAugmentedFitValidatesUnaugmented: the validation figures Fit
+// reports with augmentation on are those of the plain validation rows.
+func TestAugmentedFitValidatesUnaugmented(t *testing.T) {
+	var last float64
+	cfg := FitConfig{Epochs: 1, Shuffle: true, Seed: 3, Augment: digitsAugment(), OnEpoch: func(e EpochInfo) error { last = e.Val.Loss; return nil }}
+	tr, _, err := fitAugmented[float64](t, 2, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, val := digitsSplit(t)
+	m, err := tr.Evaluate(context.Background(), val)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Loss != last {
+		t.Errorf("validation loss %v during the augmented fit, %v evaluated afterwards", last, m.Loss)
+	}
+}
