@@ -1,6 +1,8 @@
 // Package data loads datasets (IDX files such as MNIST and Fashion-MNIST,
-// CSV tables, an embedded copy of the UCI 8x8 digits, synthetic sets),
-// preprocesses them, splits them, and fills caller-owned batch buffers.
+// CSV tables, folders of image files laid out as torchvision's ImageFolder,
+// an embedded copy of the UCI 8x8 digits, synthetic sets), preprocesses
+// them, splits them, and fills caller-owned batch buffers, augmented
+// (random crops and flips, Augment) or not.
 //
 // A Dataset keeps its features as read — uint8 for images (MNIST's 60,000
 // training images cost 47 MB), float64 for tables — with a per-feature
@@ -42,7 +44,16 @@
 // Randomness is explicit and seeded: with shuffling, epoch e visits the
 // samples in an order drawn from (seed, e) alone, so a resumed run sees the
 // same batches as an uninterrupted one, and Split and Synthetic draw from
-// their seeds only.
+// their seeds only. An Augment's draw for sample i in epoch e comes from
+// (its seed, e, i) alone, whichever goroutine or process fills the row.
+//
+// # Images
+//
+// ReadFolder decodes PNG, JPEG, GIF, BMP, TIFF and WebP files on all cores
+// into 8-bit rows with a Scale of 1/255 (ToTensor's values), reading each
+// file's header first so that a file declaring an enormous size is refused
+// before its pixels are allocated. FillRowAugmented applies an Augment as
+// a row is filled: the stored samples never change.
 //
 // The package Example reads a CSV table, standardises it and fills a
 // batch; ExampleReadCSV_error shows an error that names its place.

@@ -97,6 +97,10 @@ type Config struct {
 	ValOnTest bool    `json:"val-on-test"`
 	Normalize string  `json:"normalize"`
 	Shuffle   bool    `json:"shuffle"`
+	Channels  int     `json:"channels"`
+	Resize    string  `json:"resize"`
+	SkipBad   bool    `json:"skip-bad"`
+	Augment   string  `json:"augment"`
 
 	Arch       string  `json:"arch"`
 	Dropout    float64 `json:"dropout"`
@@ -163,6 +167,7 @@ func (c *Config) ignored() []string {
 	if k, _, _ := strings.Cut(c.Data, ":"); c.Download && k != "mnist" && k != "fashion-mnist" {
 		w = append(w, fmt.Sprintf("-download ignored: it fetches MNIST and Fashion-MNIST, not %s", c.Data))
 	}
+	w = append(w, c.folderIgnored()...)
 	if c.ValOnTest && c.given["val"] {
 		w = append(w, "-val ignored: -val-on-test reports the test split instead of a validation split")
 	}
@@ -182,7 +187,7 @@ func defaultConfig() Config {
 
 // trainFlags binds every training flag to c.
 func trainFlags(fs *flag.FlagSet, c *Config) {
-	fs.StringVar(&c.Data, "data", c.Data, "dataset: digits | mnist[:DIR] | fashion-mnist[:DIR] | csv:FILE | synthetic:xor|spirals|blobs|regression[:N]; without DIR, $PTRAIN_DATA/mnist or $PTRAIN_DATA/fashion-mnist, else (Fashion-MNIST) Debian's /usr/share/datasets/fashion-mnist if installed, else ptrain/mnist or ptrain/fashion-mnist in the user cache directory (~/.cache); see -download")
+	fs.StringVar(&c.Data, "data", c.Data, "dataset: digits | mnist[:DIR] | fashion-mnist[:DIR] | csv:FILE | folder:DIR | synthetic:xor|spirals|blobs|regression[:N]; without DIR, $PTRAIN_DATA/mnist or $PTRAIN_DATA/fashion-mnist, else (Fashion-MNIST) Debian's /usr/share/datasets/fashion-mnist if installed, else ptrain/mnist or ptrain/fashion-mnist in the user cache directory (~/.cache); folder:DIR is a folder of class folders of images, as torchvision's ImageFolder (with train/ and test/, and optionally val/, those are the splits); see -download")
 	fs.BoolVar(&c.Download, "download", c.Download, "-data mnist or fashion-mnist: download the files missing from the data directory first, from the dataset's mirror, SHA-256 verified (an interrupted download continues)")
 	fs.StringVar(&c.Label, "label", c.Label, "CSV label column: header name or 0-based index, negative from the end (default: last); several, comma-separated, for regression")
 	fs.StringVar(&c.Task, "task", c.Task, "CSV task: classification or regression (default classification)")
@@ -193,6 +198,7 @@ func trainFlags(fs *flag.FlagSet, c *Config) {
 	fs.Float64Var(&c.Val, "val", c.Val, "fraction of the training data held out for validation; 0 for none")
 	fs.BoolVar(&c.ValOnTest, "val-on-test", c.ValOnTest, "report the test split's loss and accuracy after every epoch instead of a validation split's (for time-to-accuracy comparisons; do not tune on it)")
 	fs.StringVar(&c.Normalize, "normalize", c.Normalize, "feature preprocessing fitted on the training split: none, minmax or zscore (image datasets are always scaled to [0,1])")
+	folderFlags(fs, c)
 	fs.BoolVar(&c.Shuffle, "shuffle", c.Shuffle, "reshuffle the training data every epoch (false keeps the file order)")
 	fs.StringVar(&c.Arch, "arch", c.Arch, "model spec: the input (a width, or CxHxW for images: 1x28x28 for MNIST, 1x8x8 for the digits), then '-'-joined layers — a width (dense), conv(OUT,K[,stride=S][,pad=P]), maxpool(K[,stride=S]), avgpool(K[,stride=S]), bn, flatten, gap (global average pooling, CxHxW to C), res(BODY) or res(BODY|SHORTCUT) (a residual block: BODY(x) + x, or BODY(x) + SHORTCUT(x), each a '-'-joined stack; its :ACTIVATION applies after the sum) — each with optional :ACTIVATION and :dropout=P; e.g. 784-256:relu-128:relu-10:softmax, 1x28x28-conv(32,3)-bn:relu-maxpool(2)-flatten-10:softmax or 1x28x28-conv(16,3,pad=1)-bn:relu-res(conv(16,3,pad=1)-bn:relu-conv(16,3,pad=1)-bn):relu-res(conv(32,3,stride=2,pad=1)-bn:relu-conv(32,3,pad=1)-bn|conv(32,1,stride=2)-bn):relu-gap-10:softmax (default for classification: INPUTS-128:relu-CLASSES:softmax, or INPUTS-256:relu-128:relu-CLASSES:softmax from 256 inputs; for regression INPUTS-64:relu-64:relu-OUTPUTS)")
 	fs.Float64Var(&c.Dropout, "dropout", c.Dropout, "dropout probability after every hidden dense layer that the spec gives none (in a CNN, write :dropout=P where you want it)")
@@ -323,6 +329,9 @@ func (c *Config) validate() error {
 		return err
 	}
 	if err := checkDataSpec(c.Data); err != nil {
+		return err
+	}
+	if err := c.validateImages(); err != nil {
 		return err
 	}
 	if c.Arch != "" {

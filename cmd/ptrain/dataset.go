@@ -17,6 +17,7 @@ type splits struct {
 	transform        data.Transform
 	split            data.SplitInfo // how test was held out, and of what data
 	inputRange       data.Range     // of train's transformed features
+	shape            []int          // C, H, W of a folder's images; nil for other data
 }
 
 // testSeed fixes the held-out test set of datasets without one, whatever
@@ -45,7 +46,7 @@ func imageDir(kind, dir string) (string, error) {
 }
 
 // dataKinds are the -data forms, for messages.
-const dataKinds = "digits, mnist[:DIR], fashion-mnist[:DIR], csv:FILE or synthetic:xor|spirals|blobs|regression[:N]"
+const dataKinds = "digits, mnist[:DIR], fashion-mnist[:DIR], csv:FILE, folder:DIR or synthetic:xor|spirals|blobs|regression[:N]"
 
 // checkDataSpec checks the form of -data without reading anything.
 func checkDataSpec(spec string) error {
@@ -59,6 +60,10 @@ func checkDataSpec(spec string) error {
 	case "csv":
 		if arg == "" {
 			return fmt.Errorf("-data csv:FILE: no file named")
+		}
+	case "folder":
+		if arg == "" {
+			return fmt.Errorf("-data folder:DIR: no folder named")
 		}
 	case "synthetic":
 		_, _, err := syntheticSpec(spec)
@@ -113,6 +118,12 @@ func loadDataset(c *Config, classes []string) (all, test *data.Dataset, err erro
 			task = data.Regression
 		}
 		all, err = data.ReadCSVFile(arg, data.CSVOptions{Comma: comma, Skip: c.CSVSkip, Header: c.CSVHeader, Label: c.Label, Task: task, Classes: classes})
+	case "folder":
+		f, err := loadFolder(c, arg, classes)
+		if err != nil {
+			return nil, nil, err
+		}
+		return f.Train, f.Test, nil
 	case "synthetic":
 		k, n, serr := syntheticSpec(c.Data)
 		if serr != nil {
@@ -160,11 +171,11 @@ func legacyTestFraction(c *Config) float64 {
 // (data.SplitInfo) it must hold out again: the same data (by fingerprint),
 // the same share and seed.
 func loadSplits(c *Config, ck *checkpoint) (*splits, error) {
-	all, test, err := loadDataset(c, nil)
+	s := &splits{name: c.Data}
+	all, test, err := s.load(c)
 	if err != nil {
 		return nil, err
 	}
-	s := &splits{name: c.Data}
 	rec := ck.recordedSplit()
 	if rec.Known() {
 		if err := ck.checkSameData(all); err != nil {
@@ -192,6 +203,8 @@ func loadSplits(c *Config, ck *checkpoint) (*splits, error) {
 			return nil, fmt.Errorf("-val-on-test: %s has no test split (give -test)", c.Data)
 		}
 		s.train, s.val = all, test
+	} else if s.val != nil { // a folder's val/
+		s.train = all
 	} else if s.train, s.val, err = all.Split(c.Val, c.Seed); err != nil {
 		return nil, fmt.Errorf("-val: %w", err)
 	}
@@ -238,7 +251,11 @@ func (s *splits) describe() string {
 		}
 		return strconv.Itoa(d.N)
 	}
-	return fmt.Sprintf("%s: %s train / %s validation / %s test samples, %d features", s.name, n(s.train), n(s.val), n(s.test), s.train.Features)
+	feat := fmt.Sprintf("%d features", s.train.Features)
+	if s.shape != nil {
+		feat = fmt.Sprintf("%s images (%s)", shapeString(s.shape), feat)
+	}
+	return fmt.Sprintf("%s: %s train / %s validation / %s test samples, %s", s.name, n(s.train), n(s.val), n(s.test), feat)
 }
 
 // absData makes a dataset spec's path absolute, so that a checkpoint's

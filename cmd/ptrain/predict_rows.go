@@ -2,11 +2,11 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 	"strings"
 
@@ -26,6 +26,10 @@ const predictBatch = 256
 type rowStream struct {
 	name     string
 	features int
+	// key heads the first column, which names each row: "row" (the
+	// default, the row's index) or "file" (rowName's, the batch's i-th).
+	key     string
+	rowName func(i int) string
 	// fill replaces ds's rows (ds.U8 or ds.F64, and ds.N) with up to n
 	// next ones. Rows and an error may come together: the rows before a
 	// bad one. io.EOF (with ds.N 0) ends the input.
@@ -42,7 +46,7 @@ func openRows(path string, co csvFlags, comma rune, inputs int) (*rowStream, err
 	var rc io.ReadCloser
 	if path == "-" {
 		name = "stdin"
-		r, err := data.MaybeGzip(os.Stdin, name)
+		r, err := data.MaybeGzip(stdin, name)
 		if err != nil {
 			return nil, err
 		}
@@ -200,7 +204,7 @@ func predict[T num.Float](ck *checkpoint, src *rowStream, w io.Writer) error {
 	}
 	out := m.Spec.Outputs()
 	cw := csv.NewWriter(w)
-	head := []string{"row"}
+	head := []string{cmp.Or(src.key, "row")}
 	classes := ck.isClassifier()
 	names := ck.classNames()
 	if classes {
@@ -237,7 +241,11 @@ func predict[T num.Float](ck *checkpoint, src *rowStream, w io.Writer) error {
 			pred := ws.Forward(x, ds.N, false) // (batch, out)
 			for r := 0; r < ds.N; r++ {
 				p := pred[r*out : (r+1)*out]
-				rec = append(rec[:0], strconv.Itoa(row+r))
+				if src.rowName != nil {
+					rec = append(rec[:0], src.rowName(r))
+				} else {
+					rec = append(rec[:0], strconv.Itoa(row+r))
+				}
 				if classes {
 					rec = append(rec, names[model.Class(p)])
 				}

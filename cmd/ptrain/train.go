@@ -359,6 +359,13 @@ func train[T num.Float](ctx context.Context, c Config, ck *checkpoint, world mpi
 		ck.warnUnrecorded(sp)
 		ck.warnInputRange(sp.train, "-data")
 	}
+	if err := checkImageShape(m.Spec, sp); err != nil {
+		return err
+	}
+	aug, err := imageAugment(&c, m.Spec)
+	if err != nil {
+		return err
+	}
 	if err := sp.train.TargetWidth(m.Spec.Outputs()); err != nil {
 		return err
 	}
@@ -415,6 +422,9 @@ func train[T num.Float](ctx context.Context, c Config, ck *checkpoint, world mpi
 		what = fmt.Sprintf("resuming %s at epoch %d, step %d:", ck.path, start.Epoch+1, start.Batch)
 	}
 	rep.say("ptrain: %s %s (%d parameters, %s, %v loss) on %s", what, m.Spec, len(m.Params), c.DType, loss, sp.describe())
+	if c.Arch == "" && ck == nil && sp.shape != nil && m.Spec.Shape == nil {
+		rep.say("ptrain: the images are %s: the default model is an MLP on their %d values; for a CNN give -arch %s-conv(…)…", shapeString(sp.shape), sp.train.Features, shapeString(sp.shape))
+	}
 	if world.Size() > 1 {
 		rep.say("ptrain: MPI: %d ranks × %d workers, global batch %d×%d (each rank trains on its share)", world.Size(), tr.Workers(), c.Batch, c.Accum)
 		if runtime.GOMAXPROCS(0) == 1 {
@@ -432,7 +442,7 @@ func train[T num.Float](ctx context.Context, c Config, ck *checkpoint, world mpi
 	fitStart := time.Now()
 	res, err := tr.Fit(ctx, sp.train, sp.val, parallel.FitConfig{
 		Epochs: c.Epochs, Accum: c.Accum, Shuffle: c.Shuffle, Seed: c.Seed, Patience: c.Patience, RestoreBest: c.Patience > 0,
-		Start: start, OnStep: rep.step, OnWarning: rep.warning,
+		Start: start, OnStep: rep.step, OnWarning: rep.warning, Augment: aug,
 		OnEpoch: func(e parallel.EpochInfo) error {
 			if err := rep.epoch(e); err != nil {
 				return err
