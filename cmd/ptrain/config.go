@@ -180,6 +180,17 @@ func defaultConfig() Config {
 	}
 }
 
+// datasetDefaults sets the defaults that depend on the dataset, for the
+// settings the command did not give (set): MNIST and Fashion-MNIST train
+// with a cosine schedule, which takes the default MLP from 97.9-98.0% to
+// 98.5% test accuracy on MNIST in the same 30 epochs, at the same cost per
+// step (bench/README, "Defaults").
+func datasetDefaults(c *Config, set map[string]bool) {
+	if k, _, _ := strings.Cut(c.Data, ":"); (k == "mnist" || k == "fashion-mnist") && !set["schedule"] {
+		c.Schedule = "cosine"
+	}
+}
+
 // trainFlags binds every training flag to c.
 func trainFlags(fs *flag.FlagSet, c *Config) {
 	fs.StringVar(&c.Data, "data", c.Data, "dataset: digits | mnist[:DIR] | fashion-mnist[:DIR] | csv:FILE | synthetic:xor|spirals|blobs|regression[:N]; without DIR, $PTRAIN_DATA/mnist or $PTRAIN_DATA/fashion-mnist, else (Fashion-MNIST) Debian's /usr/share/datasets/fashion-mnist if installed, else ptrain/mnist or ptrain/fashion-mnist in the user cache directory (~/.cache); see -download")
@@ -212,7 +223,7 @@ func trainFlags(fs *flag.FlagSet, c *Config) {
 	fs.Float64Var(&c.L1, "l1", c.L1, "L1 regularisation λ₁, as Keras's kernel_regularizer: λ₁·Σ|w| over the weights only (not the biases) is added to the loss, so λ₁·sign(w) joins the gradient before clipping; train_loss stays the data loss")
 	fs.Float64Var(&c.ClipNorm, "clip-norm", c.ClipNorm, "clip the gradient to this global L2 norm (0: off)")
 	fs.Float64Var(&c.ClipValue, "clip-value", c.ClipValue, "clamp every gradient element to ±this (0: off)")
-	fs.StringVar(&c.Schedule, "schedule", c.Schedule, "learning-rate schedule: constant; step:EVERY:GAMMA (×GAMMA every EVERY epochs); exp:GAMMA (×GAMMA every epoch); cosine[:MIN] (from -lr down to MIN, default 0, updated at every optimizer step along -epochs × steps per epoch)")
+	fs.StringVar(&c.Schedule, "schedule", c.Schedule, "learning-rate schedule: constant; step:EVERY:GAMMA (×GAMMA every EVERY epochs); exp:GAMMA (×GAMMA every epoch); cosine[:MIN] (from -lr down to MIN, default 0, updated at every optimizer step along -epochs × steps per epoch); the default is cosine for mnist and fashion-mnist")
 	fs.IntVar(&c.Warmup, "warmup", c.Warmup, "linear learning-rate warm-up over this many steps")
 	fs.IntVar(&c.Epochs, "epochs", c.Epochs, "total epochs (a resumed run continues up to this number)")
 	fs.IntVar(&c.Batch, "batch", c.Batch, "mini-batch size")

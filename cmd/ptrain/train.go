@@ -90,6 +90,9 @@ func parseTrainConfig(args []string, stderr io.Writer) (Config, *checkpoint, err
 			return c, nil, err
 		}
 	}
+	if ck == nil {
+		datasetDefaults(&c, set)
+	}
 	if err := c.validate(); err != nil {
 		return c, nil, errUsage{err}
 	}
