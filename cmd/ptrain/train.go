@@ -315,7 +315,7 @@ func train[T num.Float](ctx context.Context, c Config, ck *checkpoint, world mpi
 	if ck != nil && ck.transform.Scale != nil { // the checkpoint's statistics, exactly
 		sp.setTransform(ck.transform)
 	}
-	sp.inputRange = data.InputRange(sp.train, 0)
+	sp.inputRange = data.InputRange(sp.train, inputRangeRows)
 	if root && c.Batch > sp.train.N {
 		warnf("-batch %d is larger than the %d training samples: each epoch is one step over all of them", c.Batch, sp.train.N)
 	}
