@@ -287,15 +287,19 @@ func (ck *checkpoint) applyTransform(ds *data.Dataset) error {
 // tensor names (dense.<i>.weight (out, in), conv.<i>.weight (out, in, kh,
 // kw), bn.<i>.running_mean, …), F32 or F64, including one written by
 // another tool. A ptrain file is checked whole first (decodeCheckpoint).
-func initFrom[T num.Float](m *model.Model[T], path string) error {
+func initFrom[T num.Float](m *model.Model[T], path string) (string, error) {
 	f, err := safetensors.ReadFile(path)
 	if err != nil {
-		return fmt.Errorf("-init: %w", err)
+		return "", fmt.Errorf("-init: %w", err)
 	}
 	if _, ok := f.Metadata[model.MetaArch]; ok { // a ptrain file: check all it says
 		if _, err := decodeCheckpoint(path, f); err != nil {
-			return fmt.Errorf("-init: %w", err)
+			return "", fmt.Errorf("-init: %w", err)
 		}
+	}
+	mapped := false
+	if g, ok := fromSequential(f, m.Layout); ok {
+		f, mapped = g, true
 	}
 	if err := m.SetWeights(f); err != nil {
 		var want, found []string
@@ -307,10 +311,10 @@ func initFrom[T num.Float](m *model.Model[T], path string) error {
 		for _, t := range f.Tensors {
 			found = append(found, fmt.Sprintf("%s %v", t.Name, t.Shape))
 		}
-		return fmt.Errorf("-init %s: %w; expected the tensors %s; the file has %s (dense.i is the i-th nn.Linear of a PyTorch Sequential, conv.i its i-th nn.Conv2d, bn.i its i-th BatchNorm; a state_dict names them by position among all modules, e.g. 0.weight, 2.weight: rename them, see the README)",
+		return "", fmt.Errorf("-init %s: %w; expected the tensors %s; the file has %s (dense.i is the i-th nn.Linear of a PyTorch Sequential, conv.i its i-th nn.Conv2d, bn.i its i-th BatchNorm; a Sequential's positional names, 0.weight, 2.weight, …, are mapped in order when their modules match the layers one for one)",
 			path, err, strings.Join(want, ", "), strings.Join(found, ", "))
 	}
-	return nil
+	return describeInit(path, f, len(m.Params), mapped), nil
 }
 
 // startFrom is a run's optimizer and progress: the checkpoint's when

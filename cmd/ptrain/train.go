@@ -325,6 +325,7 @@ func train[T num.Float](ctx context.Context, c Config, ck *checkpoint, world mpi
 		}
 	}
 	var m *model.Model[T]
+	initNote := "" // what -init loaded, said with the run's first lines
 	if ck != nil {
 		if m, err = loadModel[T](ck); err != nil {
 			return err
@@ -343,7 +344,7 @@ func train[T num.Float](ctx context.Context, c Config, ck *checkpoint, world mpi
 			return fmt.Errorf("-arch: %w", err)
 		}
 		if c.Init != "" {
-			if err := initFrom(m, c.Init); err != nil {
+			if initNote, err = initFrom(m, c.Init); err != nil {
 				return err
 			}
 		} else {
@@ -415,6 +416,9 @@ func train[T num.Float](ctx context.Context, c Config, ck *checkpoint, world mpi
 	what := "training"
 	if ck != nil {
 		what = fmt.Sprintf("resuming %s at epoch %d, step %d:", ck.path, start.Epoch+1, start.Batch)
+	}
+	if initNote != "" {
+		rep.say("%s", initNote)
 	}
 	rep.say("ptrain: %s %s (%d parameters, %s, %v loss) on %s", what, m.Spec, len(m.Params), c.DType, loss, sp.describe())
 	if world.Size() > 1 {
