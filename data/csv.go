@@ -123,6 +123,11 @@ func ReadCSV(r io.Reader, name string, opt CSVOptions) (*Dataset, error) {
 			d.Columns = append(d.Columns, c)
 		}
 	}
+	if d.Task == Regression && columns != nil {
+		for _, c := range labelCols {
+			d.TargetNames = append(d.TargetNames, columns[c])
+		}
+	}
 	if d.Features == 0 {
 		return nil, fail(firstLine, 0, "no feature columns: all %d columns are labels%s", width, delimHint(first, cr.Comma))
 	}
