@@ -9,6 +9,7 @@ import (
 	"maps"
 	"math"
 	"os"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strconv"
@@ -176,13 +177,53 @@ func setting(c *Config, name string) string {
 
 // resumeCommand is the command that continues a run from its checkpoint
 // out, as this one was invoked: by the same program name, and under MPI by
-// the launcher with the same number of processes.
+// the launcher with the flags it was given (--allow-run-as-root,
+// --oversubscribe, the hostfile), read from the launcher's command line
+// when this process is its child, else with the same number of processes.
 func resumeCommand(out string, ranks int) string {
 	cmd := shellQuote(os.Args[0]) + " train -resume " + shellQuote(out)
 	if ranks > 1 {
+		if launcher, ok := launcherArgs(parentArgs(), os.Args[0]); ok {
+			quoted := make([]string, len(launcher))
+			for i, a := range launcher {
+				quoted[i] = shellQuote(a)
+			}
+			return strings.Join(quoted, " ") + " " + cmd
+		}
 		cmd = fmt.Sprintf("mpirun --bind-to none -np %d %s", ranks, cmd)
 	}
 	return cmd
+}
+
+// parentArgs is the command line of this process's parent (Linux's
+// /proc), or nil.
+func parentArgs() []string {
+	b, err := readSmallFile(fmt.Sprintf("/proc/%d/cmdline", os.Getppid()), 1<<20)
+	if err != nil || len(b) == 0 {
+		return nil
+	}
+	return strings.Split(strings.TrimSuffix(string(b), "\x00"), "\x00")
+}
+
+// launcherArgs is the part of an MPI launcher's command line parent
+// before the program self: the launcher and its flags. ok is false when
+// parent is not a launcher's (mpirun, mpiexec, orterun, prterun) or does
+// not run self.
+func launcherArgs(parent []string, self string) ([]string, bool) {
+	if len(parent) == 0 {
+		return nil, false
+	}
+	switch filepath.Base(parent[0]) {
+	case "mpirun", "mpiexec", "orterun", "prterun":
+	default:
+		return nil, false
+	}
+	for i, a := range parent[1:] {
+		if a == self {
+			return parent[:i+1], true
+		}
+	}
+	return nil, false
 }
 
 // shellQuote quotes s for a POSIX shell if it needs it.
