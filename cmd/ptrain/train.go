@@ -400,7 +400,7 @@ func train[T num.Float](ctx context.Context, c Config, ck *checkpoint, world mpi
 		return err
 	}
 	if ck != nil && root {
-		ck.warnUnrecorded(sp)
+		ck.warnUnrecorded(sp, &c)
 		ck.warnInputRange(sp.train, "-data")
 	}
 	if err := sp.train.TargetWidth(m.Spec.Outputs()); err != nil {
