@@ -119,10 +119,10 @@ func loadDataset(c *Config, classes []string) (all, test *data.Dataset, err erro
 		if names := sklearnClassNames(arg, c.CSVSkip, comma); names != nil && task == data.Classification && (classes == nil || slices.Equal(classes, names)) {
 			byIndex := opt
 			byIndex.Classes = indexClasses(len(names))
-			if all, err = data.ReadCSVFile(arg, byIndex); err == nil {
+			if all, err = data.ReadCSVFile(arg, byIndex); err == nil && (classes != nil || !slices.Contains(all.ClassCounts(), 0)) {
 				all.Classes = names
 				break
-			} // labels other than 0 … n−1: not such a table after all
+			} // labels other than 0 … n−1, or fewer: not such a table after all
 		}
 		all, err = data.ReadCSVFile(arg, opt)
 	case "synthetic":

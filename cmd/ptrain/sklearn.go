@@ -12,7 +12,9 @@ import (
 // scikit-learn's bundled tables (iris.csv, wine_data.csv, …) start with a
 // metadata line, "150,4,setosa,versicolor,virginica": the sample count,
 // the feature count and the class names, for labels 0, 1, 2 in the rows.
-// -csv-skip 1 skips that line; the names in it are still the classes'.
+// -csv-skip 1 skips that line; the names in it are still the classes',
+// when the rows' labels are exactly 0 … n−1 for n names (a line that
+// names more classes than the rows have is not taken for one).
 
 // sklearnClassNames returns the class names of path's first line if it is
 // such a metadata line and -csv-skip skips it (skip ≥ 1); nil otherwise.

@@ -289,8 +289,9 @@ func TestRegressionEvalAndPlot(t *testing.T) {
 		}
 		return cfg.Width
 	}
-	// Both have the loss and the gradient panels; classification adds one.
-	if r, c := width("r.png"), width("c.png"); 2*(c-r) != r {
+	// Both have the loss and the gradient panels and the gradient legend's
+	// column; classification adds one 6-inch panel (576 px at 96 dpi).
+	if r, c := width("r.png"), width("c.png"); c-r != 6*96 {
 		t.Fatalf("regression plot %d px wide, classification %d: want no accuracy panel", r, c)
 	}
 }
