@@ -55,6 +55,7 @@ func cmdEval(ctx context.Context, args []string, stderr io.Writer) error {
 	workers := fs.Int("workers", 0, "worker goroutines (0: one per usable CPU)")
 	batch := fs.Int("batch", 256, "evaluation batch size")
 	asJSON := fs.Bool("json", false, `print one JSON object ("event": "eval") with the figures`)
+	download := fs.Bool("download", false, "-data mnist or fashion-mnist: download the files missing from the data directory first, SHA-256 verified (as train -download)")
 	co := csvFlags{header: true, delim: ","}
 	co.bind(fs, "CSV label column(s), as for train")
 	fs.Usage = func() {
@@ -85,6 +86,7 @@ func cmdEval(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	set := given(fs)
 	c := ck.cfg
+	c.Download = *download // this command's choice, not the training run's
 	if set["label"] {
 		c.Label = co.label
 	}
