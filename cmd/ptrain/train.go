@@ -28,16 +28,20 @@ import (
 const trainExamples = `
 Examples:
   ptrain train                                    # an MLP on the embedded 8x8 digits, in seconds
-  ptrain train -data mnist -download -arch 784-256:relu-128:relu-10:softmax -epochs 15
-  ptrain train -arch "1x8x8-conv(16,3,pad=1)-bn:relu-maxpool(2)-flatten-10:softmax" -lr 0.01   # a CNN on the digits
-  ptrain train -data mnist -download -optimizer adam -lr 0.002 -schedule cosine -epochs 8 \
+  ptrain train -data mnist -download -arch 784-256:relu-128:relu-10:softmax -epochs 15 -out mnist.safetensors
+  ptrain train -arch "1x8x8-conv(16,3,pad=1)-bn:relu-maxpool(2)-flatten-10:softmax" -lr 0.01 -out cnn.safetensors
+  ptrain train -data mnist -download -optimizer adam -lr 0.002 -schedule cosine -epochs 8 -out mnist-cnn.safetensors \
       -arch "1x28x28-conv(16,5)-bn:relu-maxpool(2)-conv(32,5)-bn:relu-maxpool(2)-flatten-128:relu-10:softmax"
-  ptrain train -data fashion-mnist -optimizer momentum -lr 0.05 -schedule cosine -epochs 30
+  ptrain train -data fashion-mnist -download -optimizer momentum -lr 0.05 -epochs 30 -out fashion.safetensors
   ptrain train -data csv:iris.csv -csv-skip 1 -csv-header=false -normalize zscore -test 0.2 -val 0 \
-      -arch 4-16:relu-3:softmax -batch 8 -lr 0.01 -epochs 60
-  ptrain train -data csv:houses.csv -label price -task regression -normalize zscore
+      -arch 4-16:relu-3:softmax -batch 8 -lr 0.01 -epochs 60 -out iris.safetensors
+  ptrain train -data csv:houses.csv -label price -task regression -normalize zscore -out houses.safetensors
   ptrain train -resume ptrain.safetensors -epochs 40   # continue a run up to 40 epochs
   ptrain train -config run.json -lr 0.01              # flags override the config file
+
+A new run left at the default -out does not replace another run's checkpoint
+there (give -out, or -overwrite); -data mnist and fashion-mnist default to
+-schedule cosine.
 `
 
 // parseTrainConfig resolves the flags, the -config file and a -resume
