@@ -104,7 +104,10 @@ func ReadCSV(r io.Reader, name string, opt CSVOptions) (*Dataset, error) {
 	width := len(first)
 	var columns []string
 	if opt.Header {
-		columns = slices.Clone(first)
+		columns = make([]string, len(first)) // trimmed, as the values are
+		for j, c := range first {
+			columns[j] = strings.TrimSpace(c)
+		}
 	}
 	labelCols, err := labelColumns(opt, columns, width)
 	if err != nil {
@@ -121,6 +124,11 @@ func ReadCSV(r io.Reader, name string, opt CSVOptions) (*Dataset, error) {
 	for j, c := range columns {
 		if !isLabel[j] {
 			d.Columns = append(d.Columns, c)
+		}
+	}
+	if d.Task == Regression && columns != nil {
+		for _, c := range labelCols {
+			d.TargetNames = append(d.TargetNames, columns[c])
 		}
 	}
 	if d.Features == 0 {

@@ -42,7 +42,10 @@ type Dataset struct {
 	Targets  []float64 // Regression: N×Outputs
 	Outputs  int       // Regression: targets per sample
 	Columns  []string  // feature names, if the source had them
-	RowLines []int     // source line of each row, if the source had lines
+	// TargetNames names a regression dataset's targets (the label
+	// columns' header names), if the source had them.
+	TargetNames []string
+	RowLines    []int // source line of each row, if the source had lines
 }
 
 // Value returns feature j of sample i after the transform.

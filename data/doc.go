@@ -55,6 +55,24 @@
 // before its pixels are allocated. FillRowAugmented applies an Augment as
 // a row is filled: the stored samples never change.
 //
+// # The test split and the data's fingerprint
+//
+// TestSplit holds out a share of a dataset with TestSeed, the one split
+// the ptrain command makes too, and returns a SplitInfo: the SHA-256
+// Fingerprint of the rows before the split, their count, the share and
+// the seed. A checkpoint that records it (checkpoint.Checkpoint.TrainedOn)
+// lets an evaluation score exactly the rows the model did not train on,
+// and a resumed run refuse data that changed. InputRange and
+// Range.FarOutside are the cheap check that data are scaled as the
+// training data were.
+//
+// # Downloads
+//
+// Download fetches the files of a Source (MNISTSource,
+// FashionMNISTSource) that a directory lacks: each is verified by SHA-256
+// before it is renamed into place, and an interrupted download continues
+// where it stopped. Nothing else in the package uses the network.
+//
 // The package Example reads a CSV table, standardises it and fills a
 // batch; ExampleReadCSV_error shows an error that names its place.
 package data

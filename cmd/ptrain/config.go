@@ -185,6 +185,17 @@ func defaultConfig() Config {
 	}
 }
 
+// datasetDefaults sets the defaults that depend on the dataset, for the
+// settings the command did not give (set): MNIST and Fashion-MNIST train
+// with a cosine schedule, which takes the default MLP from 97.9-98.0% to
+// 98.5% test accuracy on MNIST in the same 30 epochs, at the same cost per
+// step (bench/README, "Defaults").
+func datasetDefaults(c *Config, set map[string]bool) {
+	if k, _, _ := strings.Cut(c.Data, ":"); (k == "mnist" || k == "fashion-mnist") && !set["schedule"] {
+		c.Schedule = "cosine"
+	}
+}
+
 // trainFlags binds every training flag to c.
 func trainFlags(fs *flag.FlagSet, c *Config) {
 	fs.StringVar(&c.Data, "data", c.Data, "dataset: digits | mnist[:DIR] | fashion-mnist[:DIR] | csv:FILE | folder:DIR | synthetic:xor|spirals|blobs|regression[:N]; without DIR, $PTRAIN_DATA/mnist or $PTRAIN_DATA/fashion-mnist, else (Fashion-MNIST) Debian's /usr/share/datasets/fashion-mnist if installed, else ptrain/mnist or ptrain/fashion-mnist in the user cache directory (~/.cache); folder:DIR is a folder of class folders of images, as torchvision's ImageFolder (with train/ and test/, and optionally val/, those are the splits); see -download")
@@ -203,7 +214,7 @@ func trainFlags(fs *flag.FlagSet, c *Config) {
 	fs.StringVar(&c.Arch, "arch", c.Arch, "model spec: the input (a width, or CxHxW for images: 1x28x28 for MNIST, 1x8x8 for the digits), then '-'-joined layers — a width (dense), conv(OUT,K[,stride=S][,pad=P]), maxpool(K[,stride=S]), avgpool(K[,stride=S]), bn, flatten, gap (global average pooling, CxHxW to C), res(BODY) or res(BODY|SHORTCUT) (a residual block: BODY(x) + x, or BODY(x) + SHORTCUT(x), each a '-'-joined stack; its :ACTIVATION applies after the sum) — each with optional :ACTIVATION and :dropout=P; e.g. 784-256:relu-128:relu-10:softmax, 1x28x28-conv(32,3)-bn:relu-maxpool(2)-flatten-10:softmax or 1x28x28-conv(16,3,pad=1)-bn:relu-res(conv(16,3,pad=1)-bn:relu-conv(16,3,pad=1)-bn):relu-res(conv(32,3,stride=2,pad=1)-bn:relu-conv(32,3,pad=1)-bn|conv(32,1,stride=2)-bn):relu-gap-10:softmax (default for classification: INPUTS-128:relu-CLASSES:softmax, or INPUTS-256:relu-128:relu-CLASSES:softmax from 256 inputs; for regression INPUTS-64:relu-64:relu-OUTPUTS)")
 	fs.Float64Var(&c.Dropout, "dropout", c.Dropout, "dropout probability after every hidden dense layer that the spec gives none (in a CNN, write :dropout=P where you want it)")
 	fs.StringVar(&c.WeightInit, "weight-init", c.WeightInit, "initialisation of dense and conv weights: auto (He for ReLU, also for a conv or dense layer followed by bn:relu; Xavier otherwise), xavier-uniform, xavier-normal, he-uniform, he-normal, torch (PyTorch's default: U(±1/sqrt(fan_in)), biases too)")
-	fs.StringVar(&c.Init, "init", c.Init, "start from the weights in this safetensors file instead of a fresh initialisation: the layout's names, dense.<i>.weight (out, in) and .bias for the i-th dense layer (PyTorch's nn.Linear layout), conv.<i>.* and bn.<i>.* likewise (a mismatch lists the names expected and found); without -arch, the architecture the file records, if any")
+	fs.StringVar(&c.Init, "init", c.Init, "start from the weights in this safetensors file instead of a fresh initialisation: the layout's names, dense.<i>.weight (out, in) and .bias for the i-th dense layer (PyTorch's nn.Linear layout), conv.<i>.* and bn.<i>.* likewise, or a torch.nn.Sequential's positional names (0.weight, 2.weight, …) mapped in order (a mismatch lists the names expected and found); without -arch, the architecture the file records, if any")
 	fs.StringVar(&c.Loss, "loss", c.Loss, "loss: mse, bce or crossentropy (default: from the output activation)")
 	fs.StringVar(&c.DType, "dtype", c.DType, "element type: float32 or float64")
 	fs.StringVar(&c.Optimizer, "optimizer", c.Optimizer, "sgd, rmsprop, adam or adamw, as torch.optim's; momentum and nesterov are sgd with -momentum 0.9 (and -nesterov)")
@@ -218,7 +229,7 @@ func trainFlags(fs *flag.FlagSet, c *Config) {
 	fs.Float64Var(&c.L1, "l1", c.L1, "L1 regularisation λ₁, as Keras's kernel_regularizer: λ₁·Σ|w| over the weights only (not the biases) is added to the loss, so λ₁·sign(w) joins the gradient before clipping; train_loss stays the data loss")
 	fs.Float64Var(&c.ClipNorm, "clip-norm", c.ClipNorm, "clip the gradient to this global L2 norm (0: off)")
 	fs.Float64Var(&c.ClipValue, "clip-value", c.ClipValue, "clamp every gradient element to ±this (0: off)")
-	fs.StringVar(&c.Schedule, "schedule", c.Schedule, "learning-rate schedule: constant; step:EVERY:GAMMA (×GAMMA every EVERY epochs); exp:GAMMA (×GAMMA every epoch); cosine[:MIN] (from -lr down to MIN, default 0, updated at every optimizer step along -epochs × steps per epoch)")
+	fs.StringVar(&c.Schedule, "schedule", c.Schedule, "learning-rate schedule: constant; step:EVERY:GAMMA (×GAMMA every EVERY epochs); exp:GAMMA (×GAMMA every epoch); cosine[:MIN] (from -lr down to MIN, default 0, updated at every optimizer step along -epochs × steps per epoch); the default is cosine for mnist and fashion-mnist")
 	fs.IntVar(&c.Warmup, "warmup", c.Warmup, "linear learning-rate warm-up over this many steps")
 	fs.IntVar(&c.Epochs, "epochs", c.Epochs, "total epochs (a resumed run continues up to this number)")
 	fs.IntVar(&c.Batch, "batch", c.Batch, "mini-batch size")

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -117,7 +118,18 @@ func loadDataset(c *Config, classes []string) (all, test *data.Dataset, err erro
 		if c.Task == "regression" {
 			task = data.Regression
 		}
-		all, err = data.ReadCSVFile(arg, data.CSVOptions{Comma: comma, Skip: c.CSVSkip, Header: c.CSVHeader, Label: c.Label, Task: task, Classes: classes})
+		// A scikit-learn table's skipped first line names its classes:
+		// the labels 0 … n−1 are read as such and renamed.
+		opt := data.CSVOptions{Comma: comma, Skip: c.CSVSkip, Header: c.CSVHeader, Label: c.Label, Task: task, Classes: classes}
+		if names := sklearnClassNames(arg, c.CSVSkip, comma); names != nil && task == data.Classification && (classes == nil || slices.Equal(classes, names)) {
+			byIndex := opt
+			byIndex.Classes = indexClasses(len(names))
+			if all, err = data.ReadCSVFile(arg, byIndex); err == nil && (classes != nil || !slices.Contains(all.ClassCounts(), 0)) {
+				all.Classes = names
+				break
+			} // labels other than 0 … n−1, or fewer: not such a table after all
+		}
+		all, err = data.ReadCSVFile(arg, opt)
 	case "folder":
 		f, err := loadFolder(c, arg, classes)
 		if err != nil {

@@ -63,7 +63,7 @@ func cmdInfo(args []string, stderr io.Writer) error {
 		fmt.Fprintf(tw, "parameters\t%d (%s)\n", layout.NumParams, ck.dtype)
 		summary(tw, layout)
 	}
-	for _, k := range []string{metaTask, metaClasses, metaOutputs, ckpt.MetaOptimizer, metaProgress, ckpt.MetaSplit, ckpt.MetaBatch, ckpt.MetaInputRange, metaCreated, metaVersion, metaBackend, metaConfig} {
+	for _, k := range []string{metaTask, metaClasses, metaOutputs, metaTargetNames, ckpt.MetaOptimizer, metaProgress, ckpt.MetaSplit, ckpt.MetaBatch, ckpt.MetaInputRange, metaCreated, metaVersion, metaBackend, metaConfig} {
 		v, ok := b.Metadata[k]
 		switch {
 		case !ok:

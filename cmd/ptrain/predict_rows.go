@@ -217,9 +217,7 @@ func predict[T num.Float](ck *checkpoint, src *rowStream, w io.Writer) error {
 			}
 		}
 	} else {
-		for j := 0; j < out; j++ {
-			head = append(head, "y"+strconv.Itoa(j))
-		}
+		head = append(head, ck.targetNames()...)
 	}
 	if err := cw.Write(head); err != nil {
 		return err
