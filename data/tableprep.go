@@ -123,6 +123,9 @@ func FitPreprocess(train *Dataset, opt PrepOptions) (*Preprocess, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := train.CheckMixed(opt.Categorical); err != nil {
+		return nil, err
+	}
 	for j := range train.Features {
 		c := PrepColumn{Index: train.Source[j], Drop: drop[j] || (opt.Features != nil && !keep[j])}
 		if train.Columns != nil {
@@ -156,6 +159,49 @@ func FitPreprocess(train *Dataset, opt PrepOptions) (*Preprocess, error) {
 		}
 	}
 	return p, nil
+}
+
+// CheckMixed refuses a raw table's column that holds numbers and text,
+// unless categorical (names or 0-based positions) names it: a number
+// column with a stray word in it is more likely a typo or an unlisted
+// missing-value mark than a categorical column. The error names the first
+// text cell, its line and the flags that resolve it.
+func (d *Dataset) CheckMixed(categorical []string) error {
+	forced := make([]bool, d.Features)
+	for _, s := range categorical {
+		if j, err := d.findColumn(s); err == nil {
+			forced[j] = true
+		}
+	}
+	for j, levels := range d.Levels {
+		if levels == nil || forced[j] {
+			continue
+		}
+		text, numbers := -1, 0
+		for k, s := range levels {
+			if _, err := strconv.ParseFloat(s, 64); err == nil {
+				numbers++
+			} else if text < 0 {
+				text = k
+			}
+		}
+		if numbers == 0 || text < 0 {
+			continue
+		}
+		row := 0
+		for row < d.N && d.F64[row*d.Features+j] != float64(text) {
+			row++
+		}
+		where := fmt.Sprintf("row %d", row)
+		if d.RowLines != nil {
+			where = fmt.Sprintf("line %d", d.RowLines[row])
+		}
+		name := d.columnName(j)
+		return &FormatError{File: d.Name, Where: where + ", column " + name, Msg: fmt.Sprintf(
+			"field %q is not a number, and %d other values of the column are: correct it, give -na %q to read it as missing, or -categorical %s to one-hot encode the column",
+			levels[text], numbers, levels[text], strings.Trim(name, `"`))}
+	}
+	return nil
 }
 
 // findColumn resolves a column spec (a header name, or a 0-based position

@@ -53,20 +53,21 @@ type checkpoint struct {
 	classes   []string
 	task      string // "" when the file does not say
 	transform data.Transform
-	history   []epochRow // nil in checkpoints older than ptrain.history
-	lib       any        // *ckpt.Checkpoint[T], T as dtype says
+	prep      *data.Preprocess // a table's; nil when the features are read as numbers
+	history   []epochRow       // nil in checkpoints older than ptrain.history
+	lib       any              // *ckpt.Checkpoint[T], T as dtype says
 }
 
 // saveCheckpoint writes the model, optimizer and run state to path
 // atomically: a crash mid-write leaves the previous checkpoint intact.
 // Everything is checked as a load checks it first.
-func saveCheckpoint[T num.Float](path string, m *model.Model[T], opt *optim.Optimizer[T], cfg Config, prog parallel.Progress, ds *data.Dataset, tf data.Transform, history []epochRow) error {
+func saveCheckpoint[T num.Float](path string, m *model.Model[T], opt *optim.Optimizer[T], cfg Config, prog parallel.Progress, ds *data.Dataset, tf data.Transform, prep *data.Preprocess, history []epochRow) error {
 	js := func(v any) string { b, _ := json.Marshal(v); return string(b) }
 	cfg.Data = absData(cfg.Data)
 	if history == nil {
 		history = []epochRow{}
 	}
-	c := &ckpt.Checkpoint[T]{Model: m, Optimizer: opt, Task: ckpt.Task(ds.Task.String()), Transform: tf, Progress: prog, Meta: map[string]string{
+	c := &ckpt.Checkpoint[T]{Model: m, Optimizer: opt, Task: ckpt.Task(ds.Task.String()), Transform: tf, Preprocess: prep, Progress: prog, Meta: map[string]string{
 		metaConfig:  js(cfg),
 		metaHistory: js(history),
 		metaVersion: version,
@@ -185,7 +186,7 @@ func decodeAs[T num.Float](ck *checkpoint) error {
 	if err != nil {
 		return err
 	}
-	ck.lib, ck.spec, ck.progress, ck.classes, ck.task, ck.transform = c, c.Model.Spec, c.Progress, c.Classes, string(c.Task), c.Transform
+	ck.lib, ck.spec, ck.progress, ck.classes, ck.task, ck.transform, ck.prep = c, c.Model.Spec, c.Progress, c.Classes, string(c.Task), c.Transform, c.Preprocess
 	if c.Optimizer != nil {
 		oc := c.Optimizer.Config()
 		ck.optimizer = &oc

@@ -15,6 +15,7 @@ type splits struct {
 	name             string
 	train, val, test *data.Dataset
 	transform        data.Transform
+	prep             *data.Preprocess // a CSV table's; nil for other data
 }
 
 // testSeed fixes the held-out test set of datasets without one, whatever
@@ -85,8 +86,9 @@ func syntheticSpec(spec string) (kind string, n int, err error) {
 }
 
 // loadDataset reads the dataset c.Data names and returns it whole plus its
-// standard test split, if it has one.
-func loadDataset(c *Config, classes []string) (all, test *data.Dataset, err error) {
+// standard test split, if it has one. With raw, a CSV table is read raw,
+// for a data.Preprocess.
+func loadDataset(c *Config, classes []string, raw bool) (all, test *data.Dataset, err error) {
 	kind, arg, _ := strings.Cut(c.Data, ":")
 	switch kind {
 	case "digits":
@@ -106,7 +108,11 @@ func loadDataset(c *Config, classes []string) (all, test *data.Dataset, err erro
 		if c.Task == "regression" {
 			task = data.Regression
 		}
-		all, err = data.ReadCSVFile(arg, data.CSVOptions{Comma: comma, Skip: c.CSVSkip, Header: c.CSVHeader, Label: c.Label, Task: task, Classes: classes})
+		opt := data.CSVOptions{Comma: comma, Skip: c.CSVSkip, Header: c.CSVHeader, Label: c.Label, Task: task, Classes: classes}
+		if raw {
+			opt.Raw, opt.NA = true, naCells(c.NA)
+		}
+		all, err = data.ReadCSVFile(arg, opt)
 	case "synthetic":
 		k, n, serr := syntheticSpec(c.Data)
 		if serr != nil {
@@ -149,12 +155,23 @@ func legacyTestFraction(c *Config) float64 {
 }
 
 // loadSplits loads the dataset and cuts it into train, validation and test
-// sets, then fits the -normalize transform on the training split and applies
-// it to all three.
-func loadSplits(c *Config) (*splits, error) {
-	all, test, err := loadDataset(c, nil)
+// sets, then fits a table's preprocessing and the -normalize transform on
+// the training split and applies them to all three.
+func loadSplits(c *Config) (*splits, error) { return loadRunSplits(c, nil) }
+
+// loadRunSplits is loadSplits for a run that resumes ck (nil for a new
+// one): a table is encoded with the checkpoint's preprocessing, or read as
+// numbers if the checkpoint has none.
+func loadRunSplits(c *Config, ck *checkpoint) (*splits, error) {
+	table := strings.HasPrefix(c.Data, "csv:") && (ck == nil || ck.prep != nil)
+	all, test, err := loadDataset(c, nil, table)
 	if err != nil {
 		return nil, err
+	}
+	if table && (ck == nil || ck.prep == nil) {
+		if err := all.CheckMixed(list(c.Categorical)); err != nil {
+			return nil, err // before a split can fail on a short file
+		}
 	}
 	s := &splits{name: c.Data}
 	if test == nil {
@@ -173,6 +190,16 @@ func loadSplits(c *Config) (*splits, error) {
 		s.train, s.val = all, test
 	} else if s.train, s.val, err = all.Split(c.Val, c.Seed); err != nil {
 		return nil, fmt.Errorf("-val: %w", err)
+	}
+	if table {
+		var fitted *data.Preprocess
+		if ck != nil {
+			fitted = ck.prep
+		}
+		if err := s.preprocess(c, fitted); err != nil {
+			return nil, err
+		}
+		warnScales(s.train, c)
 	}
 	if c.Normalize != "none" {
 		t, err := data.FitTransform(s.train, c.Normalize)

@@ -148,7 +148,7 @@ func checkpointData(ck *checkpoint, c *Config, spec string) (*data.Dataset, stri
 	if strings.HasPrefix(c.Data, "csv:") && ck.task != "" {
 		c.Task = ck.task // a CSV's labels are read as the model's task
 	}
-	all, test, err := loadDataset(c, ck.classes)
+	all, test, err := loadDataset(c, ck.classes, ck.prep != nil)
 	if err != nil {
 		return nil, "", err
 	}
@@ -164,6 +164,9 @@ func checkpointData(ck *checkpoint, c *Config, spec string) (*data.Dataset, stri
 				split = "test"
 			}
 		}
+	}
+	if ds, err = ck.encode(ds); err != nil {
+		return nil, "", err
 	}
 	if err := ck.applyTransform(ds); err != nil {
 		return nil, "", err
@@ -248,7 +251,7 @@ func evaluateRegression[T num.Float](ck *checkpoint, ds *data.Dataset) (regressi
 	err = forEachPrediction(m, ds, func(i int, out []T) error {
 		for j, v := range out {
 			y := ds.Targets[i*k+j]
-			d := float64(v) - y
+			d := ck.prep.UnscaleOutput(j, float64(v)) - y // in the data's units
 			sq += d * d
 			abs += math.Abs(d)
 			ssRes[j] += d * d

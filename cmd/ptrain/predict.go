@@ -120,9 +120,12 @@ func predictInput(ck *checkpoint, path string, co csvFlags, comma rune, inputs i
 			defer rc.Close()
 			r = rc
 		}
-		if ds, err = predictCSV(r, name, co, comma, inputs); err != nil {
+		if ds, err = predictCSV(r, name, co, comma, inputs, ck.prep); err != nil {
 			return nil, err
 		}
+	}
+	if ds, err = ck.encode(ds); err != nil {
+		return nil, err
 	}
 	if err := ck.applyTransform(ds); err != nil {
 		return nil, err
@@ -133,8 +136,13 @@ func predictInput(ck *checkpoint, path string, co csvFlags, comma rune, inputs i
 // predictCSV reads feature rows: every column, less the label column(s)
 // when the rows have them — a header column named like the label, or, by
 // index (the last column by default), one column more than the model takes.
-func predictCSV(r io.Reader, name string, co csvFlags, comma rune, inputs int) (*data.Dataset, error) {
+// With a table's preprocessing the rows are read raw, inputs is its column
+// count, and a header's columns are matched by name later.
+func predictCSV(r io.Reader, name string, co csvFlags, comma rune, inputs int, prep *data.Preprocess) (*data.Dataset, error) {
 	opt := data.CSVOptions{Comma: comma, Skip: co.skip, Header: co.header, NoLabel: true}
+	if prep != nil {
+		opt.Raw, opt.NA, inputs = true, prep.NA, len(prep.Columns)
+	}
 	parts := strings.Split(co.label, ",")
 	if co.header && len(parts) == 1 && !isInt(co.label) {
 		opt.Label = co.label // skipped if the header has it, never parsed
@@ -147,7 +155,7 @@ func predictCSV(r io.Reader, name string, co csvFlags, comma rune, inputs int) (
 	if err != nil {
 		return nil, err
 	}
-	if ds.Features == inputs {
+	if ds.Features == inputs || (prep != nil && prep.ByName && ds.Columns != nil) {
 		return ds, nil
 	}
 	if cols := labelIndices(parts, ds.Columns, ds.Features); cols != nil && ds.Features-len(cols) == inputs {
@@ -200,13 +208,19 @@ func dropColumns(ds *data.Dataset, cols []int) {
 			}
 		}
 	}
-	var names []string
-	for j, c := range ds.Columns {
+	ds.F64, ds.Columns, ds.Features = f, kept(ds.Columns, keep), ds.Features-len(cols)
+	ds.Source, ds.Levels, ds.Overflow = kept(ds.Source, keep), kept(ds.Levels, keep), kept(ds.Overflow, keep)
+}
+
+// kept is the elements of s whose keep is true (nil for a nil s).
+func kept[E any](s []E, keep []bool) []E {
+	var k []E
+	for j, v := range s {
 		if keep[j] {
-			names = append(names, c)
+			k = append(k, v)
 		}
 	}
-	ds.F64, ds.Columns, ds.Features = f, names, ds.Features-len(cols)
+	return k
 }
 
 func isInt(s string) bool { _, err := strconv.Atoi(strings.TrimSpace(s)); return err == nil }
@@ -247,8 +261,8 @@ func predict[T num.Float](ck *checkpoint, ds *data.Dataset, w io.Writer) error {
 		if classes {
 			rec = append(rec, names[model.Class(row)])
 		}
-		for _, v := range row {
-			rec = append(rec, strconv.FormatFloat(float64(v), 'g', 6, 64))
+		for k, v := range row {
+			rec = append(rec, strconv.FormatFloat(ck.prep.UnscaleOutput(k, float64(v)), 'g', 6, 64))
 		}
 		return cw.Write(rec)
 	})

@@ -304,7 +304,7 @@ func train[T num.Float](ctx context.Context, c Config, ck *checkpoint, world mpi
 		}
 		defer outs.release()
 	}
-	sp, err := loadSplits(&c)
+	sp, err := loadRunSplits(&c, ck)
 	if err != nil {
 		return err
 	}
@@ -407,12 +407,15 @@ func train[T num.Float](ctx context.Context, c Config, ck *checkpoint, world mpi
 		}
 	}
 	rep.say("ptrain: %d workers, batch %d×%d, %s, %d epochs; BLAS %s", tr.Workers(), c.Batch, c.Accum, describeOptimizer(oc), c.Epochs, num.Backend())
+	if s := describeTargets(sp); s != "" {
+		rep.say("%s", s)
+	}
 
 	save := func(p parallel.Progress) error {
 		if !root {
 			return nil
 		}
-		return saveCheckpoint(c.Out, m, opt, c, p, sp.train, sp.transform, rep.history)
+		return saveCheckpoint(c.Out, m, opt, c, p, sp.train, sp.transform, sp.prep, rep.history)
 	}
 	fitStart := time.Now()
 	res, err := tr.Fit(ctx, sp.train, sp.val, parallel.FitConfig{
