@@ -1,7 +1,9 @@
 package data
 
 import (
+	"encoding/json"
 	"math"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -195,4 +197,61 @@ func TestPreprocessScalesRegressionTargets(t *testing.T) {
 	if err := p.Validate(1, 1, false); err == nil {
 		t.Error("a target scaling for a classifier is accepted")
 	}
+}
+
+// The fixture is scikit-learn's OneHotEncoder(handle_unknown="ignore") and
+// SimpleImputer(strategy="median") fitted on the first 40 rows
+// (testdata/onehot_sklearn.py, run with Debian's python3-sklearn).
+func TestPreprocessMatchesScikitLearn(t *testing.T) {
+	f, err := os.Open("testdata/onehot_input.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	d, err := ReadCSV(f, "onehot_input.csv", CSVOptions{Header: true, Label: "label", Raw: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := FitPreprocess(d.rows("train", 0, 40), PrepOptions{Categorical: []string{"code"}, Impute: "median"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cats struct {
+		Colour, Code []string
+		XMedian      float64 `json:"x_median"`
+	}
+	b, err := os.ReadFile("testdata/onehot_categories.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &cats); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(p.Columns[0].Categories, cats.Colour) || !slices.Equal(p.Columns[1].Categories, cats.Code) || p.Columns[2].Fill != cats.XMedian {
+		t.Fatalf("fitted %q, %q, median %g; scikit-learn %q, %q, %g", p.Columns[0].Categories, p.Columns[1].Categories, p.Columns[2].Fill, cats.Colour, cats.Code, cats.XMedian)
+	}
+	enc, warn, err := p.Apply(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := ReadCSV(mustOpen(t, "testdata/onehot_sklearn.csv"), "onehot_sklearn.csv", CSVOptions{NoLabel: true, Header: false})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if enc.Features != want.Features || !slices.Equal(enc.F64, want.F64) {
+		t.Errorf("encoded rows differ from scikit-learn's:\n%v\n%v", rows(enc), rows(want))
+	}
+	if len(warn) != 2 { // Zinc, and code 7, after the split only
+		t.Errorf("warnings %q, want the two unseen categories", warn)
+	}
+}
+
+func mustOpen(t *testing.T, path string) *os.File {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	return f
 }
