@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -280,4 +281,49 @@ func mustJSON(t *testing.T, v any) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// TestTorchTwinAppliesTheTablePreprocessing: examples/torch_twin.py reads
+// ptrain.preprocess and predicts what ptrain predict does on raw rows with
+// a dropped ID, a text category, numeric codes one-hot encoded, missing
+// cells and a scaled regression target. Skipped without PyTorch.
+func TestTorchTwinAppliesTheTablePreprocessing(t *testing.T) {
+	if err := exec.Command("/usr/bin/python3", "-c", "import torch").Run(); err != nil {
+		t.Skip("no PyTorch here (apt-get install python3-torch)")
+	}
+	dir := t.TempDir()
+	lines := strings.Split(housesCSV(300), "\n")
+	lines[0] = "id,code," + lines[0]
+	for i := 1; i < len(lines)-1; i++ {
+		f := strings.Split(lines[i], ",") // sqft, rooms, age, city, price
+		if i%13 == 0 {
+			f[0] = "NA"
+		}
+		if i%17 == 0 {
+			f[3] = "?"
+		}
+		lines[i] = fmt.Sprintf("%d,%d,%s", i, []int{1, 20, 300, 1000000}[i%4], strings.Join(f, ","))
+	}
+	writeFiles(t, dir, map[string]string{"h.csv": strings.Join(lines, "\n")})
+	mustRun(t, dir, "train", "-data", "csv:h.csv", "-label", "price", "-task", "regression", "-drop", "id", "-categorical", "code",
+		"-impute", "median", "-impute-indicators", "-normalize", "zscore", "-epochs", "2", "-dtype", "float64", "-quiet")
+	pred := strings.Split(strings.TrimSpace(mustRun(t, dir, "predict", "-model", "ptrain.safetensors", "-input", "h.csv")), "\n")[1:]
+	script, _ := filepath.Abs("../../examples/torch_twin.py")
+	cmd := exec.Command("/usr/bin/python3", script, "ptrain.safetensors", "h.csv")
+	cmd.Dir = dir
+	got, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("torch_twin.py: %v", err)
+	}
+	twin := strings.Split(strings.TrimSpace(string(got)), "\n")
+	if len(twin) != len(pred) || len(pred) != 300 {
+		t.Fatalf("%d rows from PyTorch, %d from ptrain", len(twin), len(pred))
+	}
+	for r := range pred {
+		a, _ := strconv.ParseFloat(strings.Split(pred[r], ",")[1], 64)
+		b, _ := strconv.ParseFloat(twin[r], 64)
+		if math.Abs(a-b) > 1e-5*math.Abs(a) {
+			t.Fatalf("row %d: ptrain %v, PyTorch %v", r, a, b)
+		}
+	}
 }
