@@ -44,6 +44,15 @@
 // same batches as an uninterrupted one, and Split and Synthetic draw from
 // their seeds only.
 //
+// # Tables
+//
+// A CSV table read with CSVOptions.Raw keeps missing cells and text for a
+// Preprocess: FitPreprocess fits it on the training split (columns kept or
+// dropped, imputation values, sorted one-hot categories, the regression
+// target's standardisation) as plain data that package checkpoint stores,
+// and Apply encodes any split or later file with it, matching columns by
+// header name. ExampleFitPreprocess shows both.
+//
 // The package Example reads a CSV table, standardises it and fills a
 // batch; ExampleReadCSV_error shows an error that names its place.
 package data

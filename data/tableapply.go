@@ -254,7 +254,7 @@ func (p *Preprocess) Describe() []string {
 		lines = append(lines, s)
 	}
 	for k := range p.TargetScale {
-		lines = append(lines, fmt.Sprintf("target %d: standardised, y·%g + %g (outputs are mapped back)", k, p.TargetScale[k], p.TargetShift[k]))
+		lines = append(lines, fmt.Sprintf("target %d: standardised, y·%.6g + %.6g (mean %.6g, sd %.6g; outputs are mapped back)", k, p.TargetScale[k], p.TargetShift[k], -p.TargetShift[k]/p.TargetScale[k], 1/p.TargetScale[k]))
 	}
 	return lines
 }

@@ -58,7 +58,7 @@ func cmdEval(ctx context.Context, args []string, stderr io.Writer) error {
 	co := csvFlags{header: true, delim: ","}
 	co.bind(fs, "CSV label column(s), as for train")
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: ptrain eval -model CKPT [flags]\n\nEvaluates a checkpoint: for classification loss, accuracy, the confusion matrix and per-class\nprecision and recall; for regression MSE, RMSE, MAE and R².\nThe CSV flags default to the training run's.\n\nFlags:\n")
+		fmt.Fprintf(fs.Output(), "Usage: ptrain eval -model CKPT [flags]\n\nEvaluates a checkpoint: for classification loss, accuracy, the confusion matrix and per-class\nprecision and recall; for regression MSE, RMSE, MAE and R² (in the target's units).\nThe CSV flags default to the training run's. A table goes through the checkpoint's preprocessing:\nits columns are found by header name, in any order (see ptrain info).\n\nFlags:\n")
 		fs.PrintDefaults()
 		fmt.Fprint(fs.Output(), evalExamples)
 	}
