@@ -148,6 +148,10 @@ func ReadCSV(r io.Reader, name string, opt CSVOptions) (*Dataset, error) {
 	// costs about what its numbers do however it was written (#25: a
 	// gzip bomb of "0,0,0" rows once cost 9× its text).
 	var labels labelCodes
+	known := map[string]bool{} // opt.Classes: a label outside them fails at its line, not at the end
+	for _, c := range opt.Classes {
+		known[c] = true
+	}
 	var raw *rawCells
 	if opt.Raw {
 		raw = newRawCells(d, opt.NA)
@@ -171,7 +175,11 @@ func ReadCSV(r io.Reader, name string, opt CSVOptions) (*Dataset, error) {
 				continue
 			}
 			if isLabel[j] && d.Task == Classification {
-				labels.add(strings.TrimSpace(field))
+				l := strings.TrimSpace(field)
+				if opt.Classes != nil && !known[l] {
+					return nil, fail(line, 0, "class %q is not one of the model's classes %q", l, opt.Classes)
+				}
+				labels.add(l)
 				continue
 			}
 			if raw != nil && !isLabel[j] {

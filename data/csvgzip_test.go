@@ -143,3 +143,17 @@ func FuzzReadCSVGzip(f *testing.F) {
 		}
 	})
 }
+
+// With the model's classes known (eval), a label outside them stops the
+// read at its line, before the rest of the stream is read.
+func TestReadCSVRefusesAnUnknownClassWhileStreaming(t *testing.T) {
+	r := &peakHeap{r: io.MultiReader(strings.NewReader("1,2,a\n3,4,z\n"), &zeroRows{1 << 20})}
+	_, err := ReadCSV(r, "t.csv", CSVOptions{Classes: []string{"a", "b"}})
+	if err == nil || !strings.Contains(err.Error(), `t.csv: line 2: class "z" is not one of the model's classes ["a" "b"]`) {
+		t.Fatalf("%v", err)
+	}
+	var rest bytes.Buffer
+	if n, _ := io.Copy(&rest, r.r); n < 6<<20 {
+		t.Errorf("the read went on through %d bytes of the stream after the bad line", 6<<20-n)
+	}
+}
