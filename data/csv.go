@@ -140,6 +140,11 @@ func ReadCSV(r io.Reader, name string, opt CSVOptions) (*Dataset, error) {
 			d.Source = append(d.Source, j)
 		}
 	}
+	if columns != nil && !opt.NoLabel {
+		for _, c := range labelCols {
+			d.LabelColumns = append(d.LabelColumns, columns[c])
+		}
+	}
 	if d.Features == 0 {
 		return nil, fail(firstLine, 0, "no feature columns: all %d columns are labels%s", width, delimHint(first, cr.Comma))
 	}

@@ -29,21 +29,22 @@ func (t Task) String() string {
 // Dataset is a table of samples. Exactly one of the raw feature slices is
 // set.
 type Dataset struct {
-	Name     string
-	N        int // samples
-	Features int // features per sample
-	U8       []uint8
-	F64      []float64
-	Scale    []float64 // per feature; nil means 1
-	Shift    []float64 // per feature; nil means 0
-	Task     Task
-	Labels   []int32   // Classification: the class of each sample
-	Classes  []string  // Classification: class names, indexed by label
-	Targets  []float64 // Regression: N×Outputs
-	Outputs  int       // Regression: targets per sample
-	Columns  []string  // feature names, if the source had them
-	RowLines []int     // source line of each row, if the source had lines
-	Source   []int     // CSV: each feature's 0-based column in the file
+	Name         string
+	N            int // samples
+	Features     int // features per sample
+	U8           []uint8
+	F64          []float64
+	Scale        []float64 // per feature; nil means 1
+	Shift        []float64 // per feature; nil means 0
+	Task         Task
+	Labels       []int32   // Classification: the class of each sample
+	Classes      []string  // Classification: class names, indexed by label
+	Targets      []float64 // Regression: N×Outputs
+	Outputs      int       // Regression: targets per sample
+	Columns      []string  // feature names, if the source had them
+	RowLines     []int     // source line of each row, if the source had lines
+	Source       []int     // CSV: each feature's 0-based column in the file
+	LabelColumns []string  // CSV with a header: the label columns' names
 
 	// A raw table (CSVOptions.Raw), before a Preprocess encodes it, holds
 	// NaN for a missing cell, and in a text column the index of the cell's

@@ -141,7 +141,7 @@ func (p *Preprocess) match(raw *Dataset) (src []int, warnings []string, err erro
 	}
 	var extra []string
 	for j, u := range used {
-		if !u {
+		if !u && !slices.Contains(p.Labels, raw.Columns[j]) {
 			extra = append(extra, strconv.Quote(raw.Columns[j]))
 		}
 	}

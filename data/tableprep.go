@@ -30,6 +30,9 @@ type Preprocess struct {
 	ByName bool `json:"by_name"`
 	// NA are the cells read as missing (CSVOptions.NA).
 	NA []string `json:"na"`
+	// Labels name the training file's label columns, when it had a
+	// header: Apply ignores them without a warning.
+	Labels []string `json:"labels,omitempty"`
 	// TargetScale and TargetShift standardise a regression model's
 	// targets: the model learns y·TargetScale[k] + TargetShift[k] and
 	// its outputs are mapped back by UnscaleOutput. Nil when off.
@@ -96,7 +99,7 @@ func FitPreprocess(train *Dataset, opt PrepOptions) (*Preprocess, error) {
 	if opt.TargetScale != "" && opt.TargetScale != "none" && opt.TargetScale != "zscore" {
 		return nil, fmt.Errorf("-target-scale %q: want zscore or none", opt.TargetScale)
 	}
-	p := &Preprocess{ByName: train.Columns != nil, NA: opt.NA}
+	p := &Preprocess{ByName: train.Columns != nil, NA: opt.NA, Labels: train.LabelColumns}
 	if p.NA == nil {
 		p.NA = DefaultNA
 	}

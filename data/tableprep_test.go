@@ -55,6 +55,12 @@ func TestPreprocessMatchesColumnsByName(t *testing.T) {
 	if len(warn) != 1 || !strings.Contains(warn[0], `"notes"`) {
 		t.Errorf("warnings %q, want one naming the extra column", warn)
 	}
+	// Prediction input read without a label: the training file's label
+	// column is ignored without a warning.
+	rowsIn := rawCSV(t, "y,a,b,color\n0,1,10,red\n1,2,20,blue\n", CSVOptions{Header: true, NoLabel: true})
+	if _, warn, err := p.Apply(rowsIn); err != nil || len(warn) != 0 {
+		t.Errorf("prediction rows with the label column: %v, warnings %q", err, warn)
+	}
 	// A trained column missing is refused, by name.
 	lack := rawCSV(t, "b,y,a\n10,0,1\n20,1,2\n", CSVOptions{Header: true, Label: "y"})
 	if _, _, err := p.Apply(lack); err == nil || !strings.Contains(err.Error(), `no column "color"`) {
