@@ -25,6 +25,10 @@ type header struct {
 	classes    []string
 	transform  data.Transform
 	preprocess *data.Preprocess
+	// provenance.go's
+	split      data.SplitInfo
+	batch      int
+	inputRange data.Range
 }
 
 // Check checks everything f says, as Decode does, without building the
@@ -62,6 +66,9 @@ func check(f *safetensors.File) (*header, error) {
 		}
 	}
 	if err := h.decodeTask(f); err != nil {
+		return nil, err
+	}
+	if err := h.decodeProvenance(f); err != nil {
 		return nil, err
 	}
 	for name, dst := range map[string]*[]float64{"data.scale": &h.transform.Scale, "data.shift": &h.transform.Shift} {

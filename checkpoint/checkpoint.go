@@ -60,6 +60,15 @@ type Checkpoint[T num.Float] struct {
 	Preprocess *data.Preprocess
 	// Progress is where a Fit stands: pass it as FitConfig.Start to resume.
 	Progress parallel.Progress
+	// Split records the held-out test split of the training data
+	// (data.TestSplit); zero when unknown.
+	Split data.SplitInfo
+	// BatchSize is the training batch size; 0 when unknown.
+	BatchSize int
+	// InputRange is the range of the model's inputs (after Transform) on
+	// the training data, to tell data scaled otherwise; zero when unknown.
+	// TrainedOn sets it with Transform, Split and BatchSize.
+	InputRange data.Range
 	// Meta is any other metadata, kept as it is: keys other than
 	// model.MetaArch, "format" and the Meta* constants.
 	Meta map[string]string
@@ -156,6 +165,9 @@ func Encode[T num.Float](c *Checkpoint[T]) (*safetensors.File, error) {
 		}
 		meta[MetaPreprocess] = string(b)
 	}
+	if err := encodeProvenance(c, meta); err != nil {
+		return nil, err
+	}
 	switch c.Task {
 	case "":
 		if c.Classes != nil {
@@ -186,7 +198,7 @@ func Encode[T num.Float](c *Checkpoint[T]) (*safetensors.File, error) {
 
 func reserved(k string) bool {
 	switch k {
-	case MetaOptimizer, MetaProgress, MetaTask, MetaClasses, MetaTargets, MetaPreprocess:
+	case MetaOptimizer, MetaProgress, MetaTask, MetaClasses, MetaTargets, MetaPreprocess, MetaSplit, MetaBatch, MetaInputRange:
 		return true
 	}
 	return false
@@ -220,7 +232,8 @@ func Decode[T num.Float](f *safetensors.File) (*Checkpoint[T], error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Checkpoint[T]{Model: m, Task: h.task, Classes: h.classes, Transform: h.transform, Preprocess: h.preprocess, Progress: h.progress.progress(), Meta: map[string]string{}}
+	c := &Checkpoint[T]{Model: m, Task: h.task, Classes: h.classes, Transform: h.transform, Preprocess: h.preprocess, Progress: h.progress.progress(), Meta: map[string]string{},
+		Split: h.split, BatchSize: h.batch, InputRange: h.inputRange}
 	if h.optimizer != nil {
 		if c.Optimizer, err = optim.New[T](*h.optimizer, len(m.Params)); err != nil {
 			return nil, fmt.Errorf("metadata %q: %w", MetaOptimizer, err)

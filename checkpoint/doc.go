@@ -26,6 +26,10 @@
 //	ptrain.preprocess a table's preprocessing, data.Preprocess as JSON:
 //	                  each input column kept or dropped, its imputation
 //	                  value and categories, and the target's scaling
+//	ptrain.split      the held-out test split, data.SplitInfo as JSON: the
+//	                  data's fingerprint and row count, the share and seed
+//	ptrain.batch      the training batch size
+//	ptrain.input_range  the training inputs' range after the transform
 //
 // and, in Checkpoint.Meta, anything else the program keeps there (the
 // command keeps its flags as ptrain.config and every epoch's figures as

@@ -128,6 +128,45 @@ func ReadIDXFile(path string) (*IDX, error) {
 // each dimension as a uint32. The payload must be exactly the product of
 // the dimensions, with nothing after it.
 func ReadIDX(r io.Reader, name string) (*IDX, error) {
+	dims, err := ReadIDXHeader(r, name)
+	if err != nil {
+		return nil, err
+	}
+	nd := len(dims)
+	total := int64(1)
+	for _, d := range dims {
+		total *= int64(d) // ReadIDXHeader bounded the product
+	}
+	start := int64(4 + 4*nd)
+	// Grow with the data actually read, never to what the header claims.
+	buf := make([]byte, 0, min(total, maxPrealloc))
+	for int64(len(buf)) < total {
+		if len(buf) == cap(buf) {
+			grown := make([]byte, len(buf), min(2*int64(cap(buf)), total))
+			copy(grown, buf)
+			buf = grown
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF && int64(len(buf)) < total {
+			return nil, &FormatError{File: name, Where: fmt.Sprintf("byte %d", start+int64(len(buf))),
+				Msg: fmt.Sprintf("file ends after %d of the %d data bytes that dimensions %v announce", len(buf), total, dims)}
+		}
+		if err != nil && err != io.EOF {
+			return nil, idxErr(name, start+int64(len(buf)), "reading data", err)
+		}
+	}
+	var extra [1]byte
+	if n, _ := io.ReadFull(r, extra[:]); n > 0 {
+		return nil, &FormatError{File: name, Where: fmt.Sprintf("byte %d", start+total), Msg: fmt.Sprintf("data continues past the %d bytes that dimensions %v announce", total, dims)}
+	}
+	return &IDX{Dims: dims, Data: buf}, nil
+}
+
+// ReadIDXHeader reads an IDX stream's header (see ReadIDX) and returns its
+// dimensions, whose product it has checked to be at most 16 GiB; r is
+// then at the first data byte.
+func ReadIDXHeader(r io.Reader, name string) ([]int, error) {
 	var hdr [4]byte
 	if n, err := io.ReadFull(r, hdr[:]); err != nil {
 		return nil, idxErr(name, int64(n), "truncated magic number (want 4 bytes)", err)
@@ -161,30 +200,7 @@ func ReadIDX(r io.Reader, name string) (*IDX, error) {
 		}
 		total *= int64(d)
 	}
-	start := int64(4 + 4*nd)
-	// Grow with the data actually read, never to what the header claims.
-	buf := make([]byte, 0, min(total, maxPrealloc))
-	for int64(len(buf)) < total {
-		if len(buf) == cap(buf) {
-			grown := make([]byte, len(buf), min(2*int64(cap(buf)), total))
-			copy(grown, buf)
-			buf = grown
-		}
-		n, err := r.Read(buf[len(buf):cap(buf)])
-		buf = buf[:len(buf)+n]
-		if err == io.EOF && int64(len(buf)) < total {
-			return nil, &FormatError{File: name, Where: fmt.Sprintf("byte %d", start+int64(len(buf))),
-				Msg: fmt.Sprintf("file ends after %d of the %d data bytes that dimensions %v announce", len(buf), total, dims)}
-		}
-		if err != nil && err != io.EOF {
-			return nil, idxErr(name, start+int64(len(buf)), "reading data", err)
-		}
-	}
-	var extra [1]byte
-	if n, _ := io.ReadFull(r, extra[:]); n > 0 {
-		return nil, &FormatError{File: name, Where: fmt.Sprintf("byte %d", start+total), Msg: fmt.Sprintf("data continues past the %d bytes that dimensions %v announce", total, dims)}
-	}
-	return &IDX{Dims: dims, Data: buf}, nil
+	return dims, nil
 }
 
 func idxErr(name string, off int64, msg string, err error) error {

@@ -110,17 +110,16 @@ func (m *Model[T]) Initialize(seed uint64, scheme Init) error {
 			a := 1 / math.Sqrt(fanIn)
 			draw = func() float64 { return (2*rng.Float64() - 1) * a }
 		}
-		w, b := info.Params[0], info.Params[1]
-		for i := range m.Params[w.Offset : w.Offset+w.Size()] {
-			m.Params[w.Offset+i] = T(draw())
-		}
-		bias := m.Params[b.Offset : b.Offset+b.Size()]
-		if s == TorchDefault {
-			for i := range bias {
-				bias[i] = T(draw())
+		for _, t := range info.Params { // weights, then biases, as the kind lists them
+			dst := m.Params[t.Offset : t.Offset+t.Size()]
+			switch {
+			case t.Role == RoleWeight, t.Role == RoleBias && s == TorchDefault:
+				for i := range dst {
+					dst[i] = T(draw())
+				}
+			case t.Role == RoleBias:
+				clear(dst)
 			}
-		} else {
-			clear(bias)
 		}
 	}
 	return nil

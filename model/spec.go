@@ -101,14 +101,12 @@ const (
 	KindFlatten                    // C×H×W to C·H·W, in that order
 )
 
-var kindNames = [...]string{"dense", "conv", "maxpool", "avgpool", "bn", "flatten"}
-
 // String is the kind's name in specs and in tensor names (dense.0.weight).
 func (k LayerKind) String() string {
-	if k < 0 || int(k) >= len(kindNames) {
+	if !k.valid() {
 		return fmt.Sprintf("LayerKind(%d)", int(k))
 	}
-	return kindNames[k]
+	return kinds[k].name
 }
 
 // LayerSpec describes one layer: its kind and size, the activation applied
@@ -160,7 +158,7 @@ func (s Spec) Validate() error {
 		return fmt.Errorf("no layers")
 	}
 	for i, l := range s.Layers {
-		if l.Kind < KindDense || l.Kind > KindFlatten {
+		if !l.Kind.valid() {
 			return fmt.Errorf("layer %d: unknown kind %d", i, l.Kind)
 		}
 		if l.Act.Kind < Identity || l.Act.Kind > Softmax {
@@ -204,25 +202,9 @@ func (s Spec) String() string {
 // String writes the layer as a part of a spec.
 func (l LayerSpec) String() string {
 	var b strings.Builder
-	switch l.Kind {
-	case KindDense:
-		b.WriteString(strconv.Itoa(l.Units))
-	case KindConv:
-		fmt.Fprintf(&b, "conv(%d,%d", l.Units, l.Kernel)
-		if l.Stride > 1 {
-			fmt.Fprintf(&b, ",stride=%d", l.Stride)
-		}
-		if l.Pad > 0 {
-			fmt.Fprintf(&b, ",pad=%d", l.Pad)
-		}
-		b.WriteByte(')')
-	case KindMaxPool, KindAvgPool:
-		fmt.Fprintf(&b, "%s(%d", l.Kind, l.Kernel)
-		if l.Stride > 0 && l.Stride != l.Kernel {
-			fmt.Fprintf(&b, ",stride=%d", l.Stride)
-		}
-		b.WriteByte(')')
-	default:
+	if l.Kind.valid() {
+		b.WriteString(kinds[l.Kind].format(l))
+	} else {
 		b.WriteString(l.Kind.String())
 	}
 	if l.Act.Kind != Identity {

@@ -96,71 +96,19 @@ func ParseSpec(s string) (Spec, error) {
 	return sp, nil
 }
 
-// parseLayer reads the part of a layer before its activation.
+// parseLayer reads the part of a layer before its activation: a width
+// (dense) or a kind of the kind table with its arguments.
 func parseLayer(head string) (LayerSpec, error) {
 	name, args, hasArgs := strings.Cut(head, "(")
-	switch name {
-	case "bn", "batchnorm":
-		if hasArgs {
-			return LayerSpec{}, fmt.Errorf("%s takes no arguments", name)
-		}
-		return LayerSpec{Kind: KindBatchNorm}, nil
-	case "flatten":
-		if hasArgs {
-			return LayerSpec{}, fmt.Errorf("flatten takes no arguments")
-		}
-		return LayerSpec{Kind: KindFlatten}, nil
-	case "conv", "maxpool", "avgpool":
-	default:
-		n, err := strconv.Atoi(head)
-		if err != nil || n <= 0 || n > MaxWidth {
-			if err != nil && strings.Trim(head, "0123456789+") != "" {
-				return LayerSpec{}, fmt.Errorf("want a width, conv(OUT,K), maxpool(K), avgpool(K), bn or flatten")
-			}
-			return LayerSpec{}, fmt.Errorf("width must be an integer in [1, %d]", MaxWidth)
-		}
-		return LayerSpec{Units: n}, nil
+	if k, ok := kindNamed(name); ok {
+		return kinds[k].parse(args, hasArgs)
 	}
-	usage := map[string]string{"conv": "conv(OUT,K[,stride=S][,pad=P])", "maxpool": "maxpool(K[,stride=S])", "avgpool": "avgpool(K[,stride=S])"}[name]
-	args, ok := strings.CutSuffix(args, ")")
-	if !hasArgs || !ok {
-		return LayerSpec{}, fmt.Errorf("want %s", usage)
+	n, err := strconv.Atoi(head)
+	if err != nil || n <= 0 || n > MaxWidth {
+		if err != nil && strings.Trim(head, "0123456789+") != "" {
+			return LayerSpec{}, fmt.Errorf("want %s", kindUsages())
+		}
+		return LayerSpec{}, fmt.Errorf("width must be an integer in [1, %d]", MaxWidth)
 	}
-	l := LayerSpec{Kind: map[string]LayerKind{"conv": KindConv, "maxpool": KindMaxPool, "avgpool": KindAvgPool}[name]}
-	var pos []int
-	seen := map[string]bool{}
-	for _, a := range strings.Split(args, ",") {
-		a = strings.TrimSpace(a)
-		key, val, named := strings.Cut(a, "=")
-		if !named {
-			val = key
-		}
-		n, err := strconv.Atoi(strings.TrimSpace(val))
-		if err != nil || n < 0 || n > MaxWidth {
-			return LayerSpec{}, fmt.Errorf("%q is not a size: want %s", a, usage)
-		}
-		if named && seen[key] {
-			return LayerSpec{}, fmt.Errorf("%q given twice: want %s", key, usage)
-		}
-		seen[key] = true
-		switch {
-		case !named:
-			pos = append(pos, n)
-		case key == "stride" && n > 0:
-			l.Stride = n
-		case key == "pad" && l.Kind == KindConv:
-			l.Pad = n
-		default:
-			return LayerSpec{}, fmt.Errorf("%q: want %s", a, usage)
-		}
-	}
-	switch {
-	case l.Kind == KindConv && len(pos) == 2 && pos[0] > 0 && pos[1] > 0:
-		l.Units, l.Kernel = pos[0], pos[1]
-	case l.Kind != KindConv && len(pos) == 1 && pos[0] > 0:
-		l.Kernel = pos[0]
-	default:
-		return LayerSpec{}, fmt.Errorf("want %s with positive sizes", usage)
-	}
-	return l, nil
+	return LayerSpec{Units: n}, nil
 }

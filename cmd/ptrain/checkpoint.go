@@ -54,6 +54,9 @@ type checkpoint struct {
 	task      string // "" when the file does not say
 	transform data.Transform
 	prep      *data.Preprocess // a table's; nil when the features are read as numbers
+	split     data.SplitInfo   // the held-out split; zero when not recorded
+	batch     int              // the training batch size; 0 when not recorded
+	inRange   data.Range       // the training inputs' range; zero when not recorded
 	history   []epochRow       // nil in checkpoints older than ptrain.history
 	lib       any              // *ckpt.Checkpoint[T], T as dtype says
 }
@@ -61,19 +64,21 @@ type checkpoint struct {
 // saveCheckpoint writes the model, optimizer and run state to path
 // atomically: a crash mid-write leaves the previous checkpoint intact.
 // Everything is checked as a load checks it first.
-func saveCheckpoint[T num.Float](path string, m *model.Model[T], opt *optim.Optimizer[T], cfg Config, prog parallel.Progress, ds *data.Dataset, tf data.Transform, prep *data.Preprocess, history []epochRow) error {
+func saveCheckpoint[T num.Float](path string, m *model.Model[T], opt *optim.Optimizer[T], cfg Config, prog parallel.Progress, sp *splits, history []epochRow) error {
+	ds, tf := sp.train, sp.transform
 	js := func(v any) string { b, _ := json.Marshal(v); return string(b) }
 	cfg.Data = absData(cfg.Data)
 	if history == nil {
 		history = []epochRow{}
 	}
-	c := &ckpt.Checkpoint[T]{Model: m, Optimizer: opt, Task: ckpt.Task(ds.Task.String()), Transform: tf, Preprocess: prep, Progress: prog, Meta: map[string]string{
-		metaConfig:  js(cfg),
-		metaHistory: js(history),
-		metaVersion: version,
-		metaCreated: time.Now().UTC().Format(time.RFC3339),
-		metaBackend: num.Backend() + ", " + runtime.Version(),
-	}}
+	c := &ckpt.Checkpoint[T]{Model: m, Optimizer: opt, Task: ckpt.Task(ds.Task.String()), Transform: tf, Preprocess: sp.prep, Progress: prog,
+		Split: sp.split, BatchSize: cfg.Batch, InputRange: sp.inputRange, Meta: map[string]string{
+			metaConfig:  js(cfg),
+			metaHistory: js(history),
+			metaVersion: version,
+			metaCreated: time.Now().UTC().Format(time.RFC3339),
+			metaBackend: num.Backend() + ", " + runtime.Version(),
+		}}
 	if ds.Task == data.Classification {
 		c.Classes = ds.Classes
 	}
@@ -187,6 +192,7 @@ func decodeAs[T num.Float](ck *checkpoint) error {
 		return err
 	}
 	ck.lib, ck.spec, ck.progress, ck.classes, ck.task, ck.transform, ck.prep = c, c.Model.Spec, c.Progress, c.Classes, string(c.Task), c.Transform, c.Preprocess
+	ck.split, ck.batch, ck.inRange = c.Split, c.BatchSize, c.InputRange
 	if c.Optimizer != nil {
 		oc := c.Optimizer.Config()
 		ck.optimizer = &oc
@@ -268,13 +274,21 @@ func (ck *checkpoint) checkTask(ds *data.Dataset) error {
 // applyTransform gives ds the feature transform the model was trained
 // with, after checking that ds has the features it was fitted on.
 func (ck *checkpoint) applyTransform(ds *data.Dataset) error {
-	if ck.transform.Scale == nil {
-		return nil
+	if err := ck.checkTransform(ds.Name, ds.Features); err != nil {
+		return err
 	}
-	if len(ck.transform.Scale) != ds.Features {
-		return fmt.Errorf("%s: %d features per row, the model was trained on %d", ds.Name, ds.Features, len(ck.transform.Scale))
+	if ck.transform.Scale != nil {
+		ck.transform.Apply(ds)
 	}
-	ck.transform.Apply(ds)
+	return nil
+}
+
+// checkTransform checks that rows of features values, from the input
+// name, are what the feature transform was fitted on.
+func (ck *checkpoint) checkTransform(name string, features int) error {
+	if n := len(ck.transform.Scale); n != 0 && n != features {
+		return fmt.Errorf("%s: %d features per row, the model was trained on %d", name, features, n)
+	}
 	return nil
 }
 

@@ -86,6 +86,7 @@ func (o *optFloat) UnmarshalJSON(b []byte) error {
 // in every checkpoint, so that a resumed run continues exactly.
 type Config struct {
 	Data      string  `json:"data"`
+	Download  bool    `json:"download"`
 	Label     string  `json:"label"`
 	Task      string  `json:"task"`
 	CSVHeader bool    `json:"csv-header"`
@@ -138,16 +139,20 @@ type Config struct {
 
 	MPIOverlap bool `json:"mpi-overlap"`
 
-	Out     string `json:"out"`
-	Metrics string `json:"metrics"`
-	Plot    string `json:"plot"`
-	JSON    bool   `json:"json"`
-	Quiet   bool   `json:"quiet"`
-	Monitor bool   `json:"monitor"`
+	Out       string `json:"out"`
+	Overwrite bool   `json:"overwrite"`
+	Metrics   string `json:"metrics"`
+	Plot      string `json:"plot"`
+	JSON      bool   `json:"json"`
+	Quiet     bool   `json:"quiet"`
+	Monitor   bool   `json:"monitor"`
 
 	// given names the settings this command gave (flags and -config
 	// keys), for warnings about ones the run will not use.
 	given map[string]bool
+	// configPath and resumePath are -config and -resume, the files the
+	// run reads besides the data and -init (samefile.go).
+	configPath, resumePath string
 }
 
 // ignored lists, as warnings, the settings given that this run will not
@@ -164,6 +169,9 @@ func (c *Config) ignored() []string {
 		if len(csv) > 0 {
 			w = append(w, fmt.Sprintf("%s ignored: CSV options apply to csv: data, not %s", strings.Join(csv, ", "), c.Data))
 		}
+	}
+	if k, _, _ := strings.Cut(c.Data, ":"); c.Download && k != "mnist" && k != "fashion-mnist" {
+		w = append(w, fmt.Sprintf("-download ignored: it fetches MNIST and Fashion-MNIST, not %s", c.Data))
 	}
 	if c.ValOnTest && c.given["val"] {
 		w = append(w, "-val ignored: -val-on-test reports the test split instead of a validation split")
@@ -185,7 +193,8 @@ func defaultConfig() Config {
 
 // trainFlags binds every training flag to c.
 func trainFlags(fs *flag.FlagSet, c *Config) {
-	fs.StringVar(&c.Data, "data", c.Data, "dataset: digits | mnist[:DIR] | fashion-mnist[:DIR] | csv:FILE | synthetic:xor|spirals|blobs|regression[:N]; without DIR, $PTRAIN_DATA/mnist or $PTRAIN_DATA/fashion-mnist (Fashion-MNIST: else Debian's /usr/share/datasets/fashion-mnist)")
+	fs.StringVar(&c.Data, "data", c.Data, "dataset: digits | mnist[:DIR] | fashion-mnist[:DIR] | csv:FILE | synthetic:xor|spirals|blobs|regression[:N]; without DIR, $PTRAIN_DATA/mnist or $PTRAIN_DATA/fashion-mnist, else (Fashion-MNIST) Debian's /usr/share/datasets/fashion-mnist if installed, else ptrain/mnist or ptrain/fashion-mnist in the user cache directory (~/.cache); see -download")
+	fs.BoolVar(&c.Download, "download", c.Download, "-data mnist or fashion-mnist: download the files missing from the data directory first, from the dataset's mirror, SHA-256 verified (an interrupted download continues)")
 	fs.StringVar(&c.Label, "label", c.Label, "CSV label column: header name or 0-based index, negative from the end (default: last); several, comma-separated, for regression")
 	fs.StringVar(&c.Task, "task", c.Task, "CSV task: classification or regression (default classification)")
 	fs.BoolVar(&c.CSVHeader, "csv-header", c.CSVHeader, "the CSV's first line (after -csv-skip) names the columns")
@@ -230,7 +239,8 @@ func trainFlags(fs *flag.FlagSet, c *Config) {
 	fs.Uint64Var(&c.Seed, "seed", c.Seed, "random seed: initialisation, splits, shuffling, dropout")
 	fs.IntVar(&c.Patience, "patience", c.Patience, "early stopping: stop after this many epochs without a better validation loss and keep the best weights (0: off; needs -val > 0)")
 	fs.BoolVar(&c.MPIOverlap, "mpi-overlap", c.MPIOverlap, "under MPI, all-reduce the last layers' gradients while the first layers are still in backward (same results; slower on one machine, meant for networks)")
-	fs.StringVar(&c.Out, "out", c.Out, "checkpoint written after every epoch and at the end (safetensors)")
+	fs.StringVar(&c.Out, "out", c.Out, "checkpoint written after every epoch and at the end (safetensors); left at its default, it does not replace another run's checkpoint (see -overwrite)")
+	fs.BoolVar(&c.Overwrite, "overwrite", c.Overwrite, "let a new run with the default -out replace a file there that is not a checkpoint of the same architecture, data and task")
 	fs.StringVar(&c.Metrics, "metrics", c.Metrics, "write per-epoch metrics to this file: .csv, or .jsonl (.json, .ndjson) for JSON lines")
 	fs.StringVar(&c.Plot, "plot", c.Plot, "plot the loss curves, and for classification the accuracy curves, to this file (.png or .svg)")
 	fs.BoolVar(&c.JSON, "json", c.JSON, "machine-readable output: JSON objects on stdout, one a line, each with an \"event\" (epoch, final; see the README); human text on stderr")
@@ -240,7 +250,7 @@ func trainFlags(fs *flag.FlagSet, c *Config) {
 
 // resumable lists the flags a resumed run may change: how long it runs and
 // where its output goes. Everything else is the checkpoint's.
-var resumable = map[string]bool{"epochs": true, "out": true, "metrics": true, "plot": true, "json": true, "quiet": true, "workers": true, "patience": true, "mpi-overlap": true, "monitor": true}
+var resumable = map[string]bool{"epochs": true, "out": true, "overwrite": true, "download": true, "metrics": true, "plot": true, "json": true, "quiet": true, "workers": true, "patience": true, "mpi-overlap": true, "monitor": true}
 
 // loadConfigFile reads a JSON config file over c and returns the keys it
 // sets. Unknown keys are errors, so that a typo does not silently train

@@ -16,19 +16,22 @@ type splits struct {
 	train, val, test *data.Dataset
 	transform        data.Transform
 	prep             *data.Preprocess // a CSV table's; nil for other data
+	split            data.SplitInfo   // how test was held out, and of what data
+	inputRange       data.Range       // of train's transformed features
 }
 
 // testSeed fixes the held-out test set of datasets without one, whatever
 // -seed says, so that runs with different seeds are compared on the same
-// samples.
-const testSeed = 20240601
+// samples: data.TestSeed, the one definition Go programs use too.
+const testSeed = data.TestSeed
 
 // dataEnv names the directory that holds mnist/ and fashion-mnist/ for
 // -data mnist and -data fashion-mnist without a directory.
 const dataEnv = "PTRAIN_DATA"
 
 // imageDir is the directory of -data mnist[:DIR] or fashion-mnist[:DIR]:
-// DIR, else $PTRAIN_DATA/KIND, else Debian's for Fashion-MNIST.
+// DIR, else $PTRAIN_DATA/KIND, else Debian's for Fashion-MNIST if it is
+// installed, else ptrain/KIND in the user's cache directory (download.go).
 func imageDir(kind, dir string) (string, error) {
 	if dir != "" {
 		return dir, nil
@@ -36,10 +39,10 @@ func imageDir(kind, dir string) (string, error) {
 	if root := os.Getenv(dataEnv); root != "" {
 		return filepath.Join(root, kind), nil
 	}
-	if kind == "fashion-mnist" {
+	if kind == "fashion-mnist" && hasImages(kind, data.FashionMNISTDir) {
 		return data.FashionMNISTDir, nil
 	}
-	return "", fmt.Errorf("-data mnist: no directory: give -data mnist:DIR, or set %s to a directory holding mnist/ (and fashion-mnist/); the four files are at %s", dataEnv, data.MNISTURL)
+	return cacheDir(kind)
 }
 
 // dataKinds are the -data forms, for messages.
@@ -97,6 +100,9 @@ func loadDataset(c *Config, classes []string, raw bool) (all, test *data.Dataset
 		dir, err := imageDir(kind, arg)
 		if err != nil {
 			return nil, nil, errUsage{err}
+		}
+		if err := provideImages(kind, dir, c.Download); err != nil {
+			return nil, nil, err
 		}
 		return data.LoadMNIST(dir, kind == "fashion-mnist")
 	case "csv":
@@ -156,13 +162,12 @@ func legacyTestFraction(c *Config) float64 {
 
 // loadSplits loads the dataset and cuts it into train, validation and test
 // sets, then fits a table's preprocessing and the -normalize transform on
-// the training split and applies them to all three.
-func loadSplits(c *Config) (*splits, error) { return loadRunSplits(c, nil) }
-
-// loadRunSplits is loadSplits for a run that resumes ck (nil for a new
-// one): a table is encoded with the checkpoint's preprocessing, or read as
-// numbers if the checkpoint has none.
-func loadRunSplits(c *Config, ck *checkpoint) (*splits, error) {
+// the training split and applies them to all three. A resumed run passes
+// the checkpoint (nil for a new one): its recorded split (data.SplitInfo)
+// must be held out again (the same data, by the fingerprint of the raw
+// table or features; the same share and seed), and a table is encoded with
+// its preprocessing, or read as numbers if it has none.
+func loadSplits(c *Config, ck *checkpoint) (*splits, error) {
 	table := strings.HasPrefix(c.Data, "csv:") && (ck == nil || ck.prep != nil)
 	all, test, err := loadDataset(c, nil, table)
 	if err != nil {
@@ -174,13 +179,26 @@ func loadRunSplits(c *Config, ck *checkpoint) (*splits, error) {
 		}
 	}
 	s := &splits{name: c.Data}
+	rec := ck.recordedSplit()
+	if rec.Known() {
+		if err := ck.checkSameData(all); err != nil {
+			return nil, err
+		}
+	}
 	if test == nil {
 		c.Test = testFraction(c) // stored resolved in the checkpoint, for eval
-		if all, test, err = all.Split(c.Test, testSeed); err != nil {
+		seed := uint64(testSeed)
+		if rec.Known() {
+			c.Test, seed = rec.Share, rec.Seed
+		}
+		if all, test, s.split, err = all.SplitRecorded(c.Test, seed); err != nil {
 			return nil, fmt.Errorf("-test: %w", err)
 		}
-	} else if c.Test != -1 {
-		warnf("-test %g is ignored: %s has a test set of its own", c.Test, c.Data)
+	} else {
+		if c.Test != -1 {
+			warnf("-test %g is ignored: %s has a test set of its own", c.Test, c.Data)
+		}
+		s.split = data.SplitInfo{Data: all.Fingerprint(), Rows: all.N}
 	}
 	s.test = test
 	if c.ValOnTest {

@@ -20,7 +20,7 @@ import (
 const evalExamples = `
 Examples:
   ptrain eval -model ptrain.safetensors                 # the run's own test split
-  ptrain eval -model mnist.safetensors -data mnist:../shared/datasets/mnist -json
+  ptrain eval -model mnist.safetensors -data mnist -json
   ptrain eval -model iris.safetensors -data csv:other.csv -csv-skip 0 -csv-header
 `
 
@@ -155,7 +155,21 @@ func checkpointData(ck *checkpoint, c *Config, spec string) (*data.Dataset, stri
 	ds, split := test, "test"
 	if ds == nil {
 		ds, split = all, "all"
-		if own {
+		rec := ck.split
+		switch {
+		case rec.Known() && all.Fingerprint() == rec.Data:
+			// The data the model trained on: its recorded test rows.
+			split = "training"
+			if rec.Share > 0 {
+				if _, ds, err = all.Split(rec.Share, rec.Seed); err != nil {
+					return nil, "", err
+				}
+				split = "test"
+			}
+		case rec.Known() && own:
+			warnf("%s has changed since %s was trained (%d rows, fingerprint %s; the run's had %d rows, fingerprint %s): scoring all of it, which may include rows the model trained on",
+				all.Name, ck.path, all.N, shortPrint(all.Fingerprint()), rec.Rows, rec.Short())
+		case own:
 			split = "training"
 			if frac := legacyTestFraction(&ck.cfg); frac > 0 {
 				if _, ds, err = all.Split(frac, testSeed); err != nil {
@@ -163,6 +177,8 @@ func checkpointData(ck *checkpoint, c *Config, spec string) (*data.Dataset, stri
 				}
 				split = "test"
 			}
+		case !rec.Known() && !ck.hasConfig:
+			warnf("%s does not record which rows its model trained on (saved from Go code without a split record: data.TestSplit, Checkpoint.TrainedOn): if it trained on part of %s, these figures include rows it has seen", ck.path, all.Name)
 		}
 	}
 	if ds, err = ck.encode(ds); err != nil {
@@ -171,6 +187,7 @@ func checkpointData(ck *checkpoint, c *Config, spec string) (*data.Dataset, stri
 	if err := ck.applyTransform(ds); err != nil {
 		return nil, "", err
 	}
+	ck.warnInputRange(ds, "-data")
 	return ds, split, nil
 }
 

@@ -156,20 +156,38 @@ func (r *reporter) epoch(e parallel.EpochInfo) error {
 		}
 	}
 	r.history = append(r.history, row)
+	// The epoch's line is the run's first output to stdout: a stdout that
+	// cannot be written (a full disk, > /dev/full, a closed pipe) stops
+	// the run here, at epoch 1, not after the last epoch.
 	if r.json {
 		b, _ := json.Marshal(row)
-		fmt.Fprintln(r.out, string(b))
+		if _, err := fmt.Fprintln(r.out, string(b)); err != nil {
+			return fmt.Errorf("-json: writing the epoch %d event to stdout: %w", e.Epoch, err)
+		}
 	}
 	acc := ""
 	if !math.IsNaN(e.TrainAccuracy) {
 		acc = fmt.Sprintf(" accuracy %.2f%%", 100*e.TrainAccuracy)
 	}
-	r.say("epoch %d/%d  train loss %.4f%s%s  %.0f samples/s  %.1fs", e.Epoch, r.epochs, e.TrainLoss, acc, valText, e.SamplesPerSec, e.Elapsed.Seconds())
-	r.layerTable(e)
-	if r.metrics != "" {
-		if err := writeMetrics(r.metrics, r.history); err != nil {
-			return fmt.Errorf("-metrics: %w", err)
+	if !r.quiet {
+		if _, err := fmt.Fprintf(r.human, "epoch %d/%d  train loss %.4f%s%s  %.0f samples/s  %.1fs\n", e.Epoch, r.epochs, e.TrainLoss, acc, valText, e.SamplesPerSec, e.Elapsed.Seconds()); err != nil && r.human == os.Stdout {
+			return fmt.Errorf("writing the epoch %d report to stdout: %w", e.Epoch, err)
 		}
+	}
+	r.layerTable(e)
+	return nil
+}
+
+// flushMetrics writes -metrics with every epoch so far. The run calls it
+// after the epoch's checkpoint is written, so that the file never holds a
+// row for an epoch whose checkpoint does not exist (a full disk at the
+// first checkpoint used to leave the epoch-1 row and no checkpoint).
+func (r *reporter) flushMetrics() error {
+	if r.metrics == "" {
+		return nil
+	}
+	if err := writeMetrics(r.metrics, r.history); err != nil {
+		return fmt.Errorf("-metrics: %w", err)
 	}
 	return nil
 }

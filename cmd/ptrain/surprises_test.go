@@ -410,12 +410,12 @@ func TestJSONObjectsHaveAnEvent(t *testing.T) {
 	}
 }
 
-// -data mnist without a directory takes it from PTRAIN_DATA, and says where
-// to get MNIST otherwise.
+// -data mnist without a directory takes it from PTRAIN_DATA, else the user
+// cache directory, and says where to get MNIST (-download) otherwise.
 func TestMNISTDirectoryFromEnvironment(t *testing.T) {
 	dir := t.TempDir()
-	_, errs, code := run2(t, dir, []string{"PTRAIN_DATA="}, "", "train", "-data", "mnist")
-	if code != 2 || !strings.Contains(errs, "PTRAIN_DATA") || !strings.Contains(errs, "https://") {
+	_, errs, code := run2(t, dir, []string{"PTRAIN_DATA=", "XDG_CACHE_HOME=" + dir}, "", "train", "-data", "mnist")
+	if code != 2 || !strings.Contains(errs, "PTRAIN_DATA") || !strings.Contains(errs, "https://") || !strings.Contains(errs, filepath.Join(dir, "ptrain", "mnist")) || !strings.Contains(errs, "-download") {
 		t.Fatalf("-data mnist without PTRAIN_DATA: exit %d, %q", code, errs)
 	}
 	_, errs, code = run2(t, dir, []string{"PTRAIN_DATA=" + dir}, "", "train", "-data", "mnist")

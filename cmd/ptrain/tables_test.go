@@ -73,8 +73,12 @@ func TestTableColumnsAreMatchedByName(t *testing.T) {
 		"reordered.csv": tableCSV(300, "colour", "label", "b", "a"),
 		"extra.csv":     tableCSV(300, "b", "notes", "colour", "a"),
 		"lack.csv":      tableCSV(300, "a", "colour", "label"),
-		"copy.csv":      tableCSV(300, "id", "a", "b", "colour", "label"),
-		"bare.csv":      strings.SplitN(tableCSV(300, "id", "a", "b", "label"), "\n", 2)[1],
+		// 299 of the training file's rows, in its column order and in
+		// another: not the training data by fingerprint (#22), so eval
+		// scores each whole, and the two must score the same.
+		"copy.csv":           tableCSV(299, "id", "a", "b", "colour", "label"),
+		"copy-reordered.csv": tableCSV(299, "colour", "label", "b", "a"),
+		"bare.csv":           strings.SplitN(tableCSV(300, "id", "a", "b", "label"), "\n", 2)[1],
 	})
 	mustRun(t, dir, "train", "-data", "csv:t.csv", "-label", "label", "-drop", "id", "-normalize", "zscore", "-epochs", "4", "-quiet")
 	want := mustRun(t, dir, "predict", "-model", "ptrain.safetensors", "-input", "t.csv")
@@ -89,7 +93,7 @@ func TestTableColumnsAreMatchedByName(t *testing.T) {
 		t.Errorf("an extra column: exit %d, same predictions %v, stderr %q", code, got == want, errs)
 	}
 	evalOwn := mustRun(t, dir, "eval", "-model", "ptrain.safetensors", "-data", "csv:copy.csv", "-json")
-	evalOther := mustRun(t, dir, "eval", "-model", "ptrain.safetensors", "-data", "csv:reordered.csv", "-json")
+	evalOther := mustRun(t, dir, "eval", "-model", "ptrain.safetensors", "-data", "csv:copy-reordered.csv", "-json")
 	acc := func(s string) float64 {
 		var v struct{ Accuracy float64 }
 		if err := json.Unmarshal([]byte(s), &v); err != nil {
@@ -189,6 +193,14 @@ func TestTableImputationAndResume(t *testing.T) {
 	args := []string{"train", "-data", "csv:na.csv", "-label", "label", "-impute", "median", "-impute-indicators", "-normalize", "zscore", "-workers", "2", "-quiet"}
 	mustRun(t, dir, append(args, "-epochs", "4", "-out", "full.safetensors")...)
 	mustRun(t, dir, append(args, "-epochs", "2", "-out", "part.safetensors")...)
+	// -resume refuses a table that changed (#22), a category renamed
+	// throughout included: its cells' level indices are as they were, its
+	// texts are not.
+	writeFiles(t, dir, map[string]string{"na.csv": strings.ReplaceAll(strings.Join(lines, "\n"), ",green,", ",olive,")})
+	if _, errs, code := ptrain(t, dir, "train", "-resume", "part.safetensors", "-epochs", "4", "-quiet"); code != 2 || !strings.Contains(errs, "the data has changed since the checkpoint") {
+		t.Errorf("resume on a table with a category renamed: exit %d, stderr %q", code, errs)
+	}
+	writeFiles(t, dir, map[string]string{"na.csv": strings.Join(lines, "\n")})
 	mustRun(t, dir, "train", "-resume", "part.safetensors", "-epochs", "4", "-quiet")
 	full, part := tensors(t, filepath.Join(dir, "full.safetensors")), tensors(t, filepath.Join(dir, "part.safetensors"))
 	if full.Metadata[ckpt.MetaPreprocess] != part.Metadata[ckpt.MetaPreprocess] {
@@ -240,7 +252,7 @@ func TestTablePreprocessingIsTheSameOnEveryRank(t *testing.T) {
 	other := base
 	other.Categorical = "b" // another preprocessing, from another flag
 	load := func(c Config) *splits {
-		s, err := loadSplits(&c)
+		s, err := loadSplits(&c, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

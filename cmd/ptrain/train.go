@@ -27,9 +27,9 @@ import (
 const trainExamples = `
 Examples:
   ptrain train                                    # an MLP on the embedded 8x8 digits, in seconds
-  ptrain train -data mnist:../shared/datasets/mnist -arch 784-256:relu-128:relu-10:softmax -epochs 15
+  ptrain train -data mnist -download -arch 784-256:relu-128:relu-10:softmax -epochs 15
   ptrain train -arch "1x8x8-conv(16,3,pad=1)-bn:relu-maxpool(2)-flatten-10:softmax" -lr 0.01   # a CNN on the digits
-  ptrain train -data mnist:../shared/datasets/mnist -optimizer adam -lr 0.002 -schedule cosine -epochs 8 \
+  ptrain train -data mnist -download -optimizer adam -lr 0.002 -schedule cosine -epochs 8 \
       -arch "1x28x28-conv(16,5)-bn:relu-maxpool(2)-conv(32,5)-bn:relu-maxpool(2)-flatten-128:relu-10:softmax"
   ptrain train -data fashion-mnist -optimizer momentum -lr 0.05 -schedule cosine -epochs 30
   ptrain train -data csv:iris.csv -csv-skip 1 -csv-header=false -normalize zscore -test 0.2 -val 0 \
@@ -94,6 +94,7 @@ func parseTrainConfig(args []string, stderr io.Writer) (Config, *checkpoint, err
 		return c, nil, errUsage{err}
 	}
 	c.given = set
+	c.configPath, c.resumePath = configPath, resume
 	return c, ck, nil
 }
 
@@ -126,8 +127,8 @@ func resumeConfig(ck *checkpoint, req *Config, reqFlags *flag.FlagSet, set map[s
 		}
 	}
 	if len(changed) > 0 {
-		return c, errUsage{fmt.Errorf("%s cannot change when resuming (%s): the run's settings are the checkpoint's; only -epochs, -out, -metrics, -plot, -json, -quiet, -workers, -patience and -mpi-overlap may differ",
-			strings.Join(changed, ", "), strings.Join(detail, "; "))}
+		return c, errUsage{fmt.Errorf("%s cannot change when resuming (%s): the run's settings are the checkpoint's; only -epochs, -out, -metrics, -plot, -json, -quiet, -workers, -patience and -mpi-overlap may differ. To train on from its weights with other settings or other data, start a new run: -init %s -out NEW.safetensors",
+			strings.Join(changed, ", "), strings.Join(detail, "; "), ck.path)}
 	}
 	return c, nil
 }
@@ -304,12 +305,16 @@ func train[T num.Float](ctx context.Context, c Config, ck *checkpoint, world mpi
 		}
 		defer outs.release()
 	}
-	sp, err := loadRunSplits(&c, ck)
+	sp, err := loadSplits(&c, ck)
 	if err != nil {
 		return err
 	}
 	if ck != nil && ck.transform.Scale != nil { // the checkpoint's statistics, exactly
 		sp.setTransform(ck.transform)
+	}
+	sp.inputRange = data.InputRange(sp.train, 0)
+	if root && c.Batch > sp.train.N {
+		warnf("-batch %d is larger than the %d training samples: each epoch is one step over all of them", c.Batch, sp.train.N)
 	}
 	if world.Size() > 1 {
 		if err := agreeOnRun(world, &c, sp); err != nil {
@@ -325,6 +330,11 @@ func train[T num.Float](ctx context.Context, c Config, ck *checkpoint, world mpi
 		spec, err := buildSpec(&c, sp.train)
 		if err != nil {
 			return err
+		}
+		if root {
+			if err := checkReplace(&c, spec, sp.train); err != nil {
+				return err
+			}
 		}
 		if m, err = model.NewZero[T](spec); err != nil {
 			return fmt.Errorf("-arch: %w", err)
@@ -343,6 +353,10 @@ func train[T num.Float](ctx context.Context, c Config, ck *checkpoint, world mpi
 	}
 	if err := ck.checkTask(sp.train); err != nil {
 		return err
+	}
+	if ck != nil && root {
+		ck.warnUnrecorded(sp)
+		ck.warnInputRange(sp.train, "-data")
 	}
 	if err := sp.train.TargetWidth(m.Spec.Outputs()); err != nil {
 		return err
@@ -415,7 +429,7 @@ func train[T num.Float](ctx context.Context, c Config, ck *checkpoint, world mpi
 		if !root {
 			return nil
 		}
-		return saveCheckpoint(c.Out, m, opt, c, p, sp.train, sp.transform, sp.prep, rep.history)
+		return saveCheckpoint(c.Out, m, opt, c, p, sp, rep.history)
 	}
 	fitStart := time.Now()
 	res, err := tr.Fit(ctx, sp.train, sp.val, parallel.FitConfig{
@@ -425,7 +439,10 @@ func train[T num.Float](ctx context.Context, c Config, ck *checkpoint, world mpi
 			if err := rep.epoch(e); err != nil {
 				return err
 			}
-			return save(tr.Progress())
+			if err := save(tr.Progress()); err != nil {
+				return err
+			}
+			return rep.flushMetrics()
 		},
 	})
 	if errors.Is(err, context.Canceled) {
@@ -525,17 +542,19 @@ func describeOptimizer(oc optim.Config) string {
 	return s
 }
 
-// l1Penalty is the L1 term of the loss, λ·Σ|w| over the dense and conv
-// weights (not the biases, not batch norm), as parallel.Config.L1 adds it.
+// l1Penalty is the L1 term of the loss, λ·Σ|w| over the weights
+// (model.RoleWeight: dense and conv, not the biases, not batch norm), as
+// parallel.Config.L1 adds it.
 func l1Penalty[T num.Float](m *model.Model[T], l1 float64) float64 {
 	var sum float64
 	for _, l := range m.Layout.Layers {
-		if k := l.Spec.Kind; k != model.KindDense && k != model.KindConv {
-			continue
-		}
-		w := l.Params[0]
-		for _, v := range m.Params[w.Offset : w.Offset+w.Size()] {
-			sum += math.Abs(float64(v))
+		for _, w := range l.Params {
+			if w.Role != model.RoleWeight {
+				continue
+			}
+			for _, v := range m.Params[w.Offset : w.Offset+w.Size()] {
+				sum += math.Abs(float64(v))
+			}
 		}
 	}
 	return l1 * sum
