@@ -73,6 +73,15 @@
 // before it is renamed into place, and an interrupted download continues
 // where it stopped. Nothing else in the package uses the network.
 //
+// # Tables
+//
+// A CSV table read with CSVOptions.Raw keeps missing cells and text for a
+// Preprocess: FitPreprocess fits it on the training split (columns kept or
+// dropped, imputation values, sorted one-hot categories, the regression
+// target's standardisation) as plain data that package checkpoint stores,
+// and Apply encodes any split or later file with it, matching columns by
+// header name. ExampleFitPreprocess shows both.
+//
 // The package Example reads a CSV table, standardises it and fills a
 // batch; ExampleReadCSV_error shows an error that names its place.
 package data

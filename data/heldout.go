@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"hash"
 	"math"
+	"slices"
 )
 
 // TestSeed is the seed of the test split that TestSplit holds out. It is
@@ -87,6 +88,19 @@ func (d *Dataset) Fingerprint() string {
 		labels = labels[k:]
 	}
 	hashFloats(h, d.Targets)
+	// A raw table (CSVOptions.Raw) holds a text cell as its index in
+	// Levels: the texts are data too ("red" renamed "crimson" changes no
+	// index). Only a table with a text column hashes them, so that other
+	// datasets' fingerprints stay as they were.
+	if slices.ContainsFunc(d.Levels, func(l []string) bool { return l != nil }) {
+		h.Write([]byte("levels\x00"))
+		for j, l := range d.Levels {
+			fmt.Fprintf(h, "%d %d %t\x00", j, len(l), j < len(d.Overflow) && d.Overflow[j])
+			for _, s := range l {
+				fmt.Fprintf(h, "%d:%s", len(s), s)
+			}
+		}
+	}
 	return hex.EncodeToString(h.Sum(nil))
 }
 

@@ -3,6 +3,7 @@ package data
 import (
 	"math"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -111,4 +112,23 @@ func fill(n int, v float64) []float64 {
 		s[i] = v
 	}
 	return s
+}
+
+// A raw table's text cells are indices into Levels: a text renamed
+// throughout changes no index, and must change the fingerprint.
+func TestFingerprintOfARawTableHashesItsTexts(t *testing.T) {
+	read := func(in string) *Dataset {
+		d, err := ReadCSV(strings.NewReader(in), "t.csv", CSVOptions{Header: true, Label: "y", Raw: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	fp := read("a,colour,y\n1,red,0\n2,blue,1\n").Fingerprint()
+	if got := read("a,colour,y\n1,crimson,0\n2,blue,1\n").Fingerprint(); got == fp {
+		t.Error(`"red" renamed "crimson": the same fingerprint`)
+	}
+	if got := read("a,colour,y\n1,red,0\n2,blue,1\n").Fingerprint(); got != fp {
+		t.Error("the same table: another fingerprint")
+	}
 }

@@ -54,12 +54,13 @@ type checkpoint struct {
 	classes   []string
 	task      string // "" when the file does not say
 	transform data.Transform
-	split     data.SplitInfo // the held-out split; zero when not recorded
-	batch     int            // the training batch size; 0 when not recorded
-	inRange   data.Range     // the training inputs' range; zero when not recorded
-	history   []epochRow     // nil in checkpoints older than ptrain.history
-	targets   []string       // a regression model's output names; nil when not recorded
-	lib       any            // *ckpt.Checkpoint[T], T as dtype says
+	prep      *data.Preprocess // a table's; nil when the features are read as numbers
+	split     data.SplitInfo   // the held-out split; zero when not recorded
+	batch     int              // the training batch size; 0 when not recorded
+	inRange   data.Range       // the training inputs' range; zero when not recorded
+	history   []epochRow       // nil in checkpoints older than ptrain.history
+	targets   []string         // a regression model's output names; nil when not recorded
+	lib       any              // *ckpt.Checkpoint[T], T as dtype says
 }
 
 // saveCheckpoint writes the model, optimizer and run state to path
@@ -72,7 +73,7 @@ func saveCheckpoint[T num.Float](path string, m *model.Model[T], opt *optim.Opti
 	if history == nil {
 		history = []epochRow{}
 	}
-	c := &ckpt.Checkpoint[T]{Model: m, Optimizer: opt, Task: ckpt.Task(ds.Task.String()), Transform: tf, Progress: prog,
+	c := &ckpt.Checkpoint[T]{Model: m, Optimizer: opt, Task: ckpt.Task(ds.Task.String()), Transform: tf, Preprocess: sp.prep, Progress: prog,
 		Split: sp.split, BatchSize: cfg.Batch, InputRange: sp.inputRange, Meta: map[string]string{
 			metaConfig:  js(cfg),
 			metaHistory: js(history),
@@ -200,7 +201,7 @@ func decodeAs[T num.Float](ck *checkpoint) error {
 	if err != nil {
 		return err
 	}
-	ck.lib, ck.spec, ck.progress, ck.classes, ck.task, ck.transform = c, c.Model.Spec, c.Progress, c.Classes, string(c.Task), c.Transform
+	ck.lib, ck.spec, ck.progress, ck.classes, ck.task, ck.transform, ck.prep = c, c.Model.Spec, c.Progress, c.Classes, string(c.Task), c.Transform, c.Preprocess
 	ck.split, ck.batch, ck.inRange = c.Split, c.BatchSize, c.InputRange
 	if c.Optimizer != nil {
 		oc := c.Optimizer.Config()

@@ -102,6 +102,16 @@ type Config struct {
 	SkipBad   bool    `json:"skip-bad"`
 	Augment   string  `json:"augment"`
 
+	// A CSV table's preprocessing (data.PrepOptions), fitted on the
+	// training split and stored in the checkpoint.
+	Features         string `json:"features"`
+	Drop             string `json:"drop"`
+	Categorical      string `json:"categorical"`
+	NA               string `json:"na"`
+	Impute           string `json:"impute"`
+	ImputeIndicators bool   `json:"impute-indicators"`
+	TargetScale      string `json:"target-scale"`
+
 	Arch       string  `json:"arch"`
 	Dropout    float64 `json:"dropout"`
 	WeightInit string  `json:"weight-init"`
@@ -155,7 +165,7 @@ func (c *Config) ignored() []string {
 	var w []string
 	if k, _, _ := strings.Cut(c.Data, ":"); k != "csv" {
 		var csv []string
-		for _, f := range []string{"label", "csv-header", "csv-skip", "csv-delim"} {
+		for _, f := range []string{"label", "csv-header", "csv-skip", "csv-delim", "features", "drop", "categorical", "na", "impute", "impute-indicators", "target-scale"} {
 			if c.given[f] {
 				csv = append(csv, "-"+f)
 			}
@@ -180,6 +190,7 @@ func (c *Config) ignored() []string {
 func defaultConfig() Config {
 	return Config{
 		Data: "digits", CSVHeader: true, CSVDelim: ",", Test: -1, Val: 0.1, Normalize: "none", Shuffle: true,
+		NA: "NA,NaN,?", Impute: "error", TargetScale: "zscore",
 		WeightInit: "auto", DType: "float32", Optimizer: "adam", Schedule: "constant",
 		Epochs: 30, Batch: 64, Accum: 1, Seed: 1, Out: "ptrain.safetensors",
 	}
@@ -210,6 +221,13 @@ func trainFlags(fs *flag.FlagSet, c *Config) {
 	fs.BoolVar(&c.ValOnTest, "val-on-test", c.ValOnTest, "report the test split's loss and accuracy after every epoch instead of a validation split's (for time-to-accuracy comparisons; do not tune on it)")
 	fs.StringVar(&c.Normalize, "normalize", c.Normalize, "feature preprocessing fitted on the training split: none, minmax or zscore (image datasets are always scaled to [0,1])")
 	folderFlags(fs, c)
+	fs.StringVar(&c.Features, "features", c.Features, "CSV feature columns to use, comma-separated header names or 0-based indices (default: all but the label)")
+	fs.StringVar(&c.Drop, "drop", c.Drop, "CSV columns to leave out, such as an ID: comma-separated names or 0-based indices")
+	fs.StringVar(&c.Categorical, "categorical", c.Categorical, "CSV columns of numeric codes to one-hot encode (columns with text are one-hot encoded anyway; categories are the training split's, sorted; one unseen later is all zeros)")
+	fs.StringVar(&c.NA, "na", c.NA, "CSV cells read as missing, comma-separated, besides the empty cell")
+	fs.StringVar(&c.Impute, "impute", c.Impute, "missing CSV cells: error (name the column), or fill them with the training split's mean, median, most_frequent value, or zero (a text column's: most_frequent, else all zeros)")
+	fs.BoolVar(&c.ImputeIndicators, "impute-indicators", c.ImputeIndicators, "add a 0/1 feature marking the missing cells of every column that has any in the training split")
+	fs.StringVar(&c.TargetScale, "target-scale", c.TargetScale, "regression targets: zscore (standardised on the training split for training; eval and predict report the data's units) or none")
 	fs.BoolVar(&c.Shuffle, "shuffle", c.Shuffle, "reshuffle the training data every epoch (false keeps the file order)")
 	fs.StringVar(&c.Arch, "arch", c.Arch, "model spec: the input (a width, or CxHxW for images: 1x28x28 for MNIST, 1x8x8 for the digits), then '-'-joined layers — a width (dense), conv(OUT,K[,stride=S][,pad=P]), maxpool(K[,stride=S]), avgpool(K[,stride=S]), bn, flatten, gap (global average pooling, CxHxW to C), res(BODY) or res(BODY|SHORTCUT) (a residual block: BODY(x) + x, or BODY(x) + SHORTCUT(x), each a '-'-joined stack; its :ACTIVATION applies after the sum) — each with optional :ACTIVATION and :dropout=P; e.g. 784-256:relu-128:relu-10:softmax, 1x28x28-conv(32,3)-bn:relu-maxpool(2)-flatten-10:softmax or 1x28x28-conv(16,3,pad=1)-bn:relu-res(conv(16,3,pad=1)-bn:relu-conv(16,3,pad=1)-bn):relu-res(conv(32,3,stride=2,pad=1)-bn:relu-conv(32,3,pad=1)-bn|conv(32,1,stride=2)-bn):relu-gap-10:softmax (default for classification: INPUTS-128:relu-CLASSES:softmax, or INPUTS-256:relu-128:relu-CLASSES:softmax from 256 inputs; for regression INPUTS-64:relu-64:relu-OUTPUTS)")
 	fs.Float64Var(&c.Dropout, "dropout", c.Dropout, "dropout probability after every hidden dense layer that the spec gives none (in a CNN, write :dropout=P where you want it)")
@@ -329,6 +347,10 @@ func (c *Config) validate() error {
 		return fmt.Errorf("-csv-skip %d: must be ≥ 0", c.CSVSkip)
 	case c.Normalize != "none" && c.Normalize != "minmax" && c.Normalize != "zscore":
 		return fmt.Errorf("-normalize %q: want none, minmax or zscore", c.Normalize)
+	case !slices.Contains([]string{"error", "mean", "median", "most_frequent", "zero"}, c.Impute):
+		return fmt.Errorf("-impute %q: want error, mean, median, most_frequent or zero", c.Impute)
+	case c.TargetScale != "zscore" && c.TargetScale != "none":
+		return fmt.Errorf("-target-scale %q: want zscore or none", c.TargetScale)
 	case c.Patience > 0 && c.Val == 0 && !c.ValOnTest:
 		return fmt.Errorf("-patience %d: early stopping watches the validation loss, and -val 0 holds out none (give -val 0.1, say)", c.Patience)
 	case c.Metrics != "" && !isJSONLines(c.Metrics) && strings.ToLower(filepath.Ext(c.Metrics)) != ".csv":

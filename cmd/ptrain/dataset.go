@@ -16,9 +16,10 @@ type splits struct {
 	name             string
 	train, val, test *data.Dataset
 	transform        data.Transform
-	split            data.SplitInfo // how test was held out, and of what data
-	inputRange       data.Range     // of train's transformed features
-	shape            []int          // C, H, W of a folder's images; nil for other data
+	prep             *data.Preprocess // a CSV table's; nil for other data
+	split            data.SplitInfo   // how test was held out, and of what data
+	inputRange       data.Range       // of train's transformed features
+	shape            []int            // C, H, W of a folder's images; nil for other data
 }
 
 // testSeed fixes the held-out test set of datasets without one, whatever
@@ -94,8 +95,9 @@ func syntheticSpec(spec string) (kind string, n int, err error) {
 }
 
 // loadDataset reads the dataset c.Data names and returns it whole plus its
-// standard test split, if it has one.
-func loadDataset(c *Config, classes []string) (all, test *data.Dataset, err error) {
+// standard test split, if it has one. With raw, a CSV table is read raw,
+// for a data.Preprocess.
+func loadDataset(c *Config, classes []string, raw bool) (all, test *data.Dataset, err error) {
 	kind, arg, _ := strings.Cut(c.Data, ":")
 	switch kind {
 	case "digits":
@@ -121,6 +123,9 @@ func loadDataset(c *Config, classes []string) (all, test *data.Dataset, err erro
 		// A scikit-learn table's skipped first line names its classes:
 		// the labels 0 … n−1 are read as such and renamed.
 		opt := data.CSVOptions{Comma: comma, Skip: c.CSVSkip, Header: c.CSVHeader, Label: c.Label, Task: task, Classes: classes}
+		if raw {
+			opt.Raw, opt.NA = true, naCells(c.NA)
+		}
 		if names := sklearnClassNames(arg, c.CSVSkip, comma); names != nil && task == data.Classification && (classes == nil || slices.Equal(classes, names)) {
 			byIndex := opt
 			byIndex.Classes = indexClasses(len(names))
@@ -178,15 +183,23 @@ func legacyTestFraction(c *Config) float64 {
 }
 
 // loadSplits loads the dataset and cuts it into train, validation and test
-// sets, then fits the -normalize transform on the training split and applies
-// it to all three. A resumed run passes the checkpoint, whose recorded split
-// (data.SplitInfo) it must hold out again: the same data (by fingerprint),
-// the same share and seed.
+// sets, then fits a table's preprocessing and the -normalize transform on
+// the training split and applies them to all three. A resumed run passes
+// the checkpoint (nil for a new one): its recorded split (data.SplitInfo)
+// must be held out again (the same data, by the fingerprint of the raw
+// table or features; the same share and seed), and a table is encoded with
+// its preprocessing, or read as numbers if it has none.
 func loadSplits(c *Config, ck *checkpoint) (*splits, error) {
+	table := strings.HasPrefix(c.Data, "csv:") && (ck == nil || ck.prep != nil)
 	s := &splits{name: c.Data}
-	all, test, err := s.load(c)
+	all, test, err := s.load(c, table)
 	if err != nil {
 		return nil, err
+	}
+	if table && (ck == nil || ck.prep == nil) {
+		if err := all.CheckMixed(list(c.Categorical)); err != nil {
+			return nil, err // before a split can fail on a short file
+		}
 	}
 	rec := ck.recordedSplit()
 	if rec.Known() {
@@ -219,6 +232,16 @@ func loadSplits(c *Config, ck *checkpoint) (*splits, error) {
 		s.train = all
 	} else if s.train, s.val, err = all.Split(c.Val, c.Seed); err != nil {
 		return nil, fmt.Errorf("-val: %w", err)
+	}
+	if table {
+		var fitted *data.Preprocess
+		if ck != nil {
+			fitted = ck.prep
+		}
+		if err := s.preprocess(c, fitted); err != nil {
+			return nil, err
+		}
+		warnScales(s.train, c)
 	}
 	if c.Normalize != "none" {
 		t, err := data.FitTransform(s.train, c.Normalize)

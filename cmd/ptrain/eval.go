@@ -59,7 +59,7 @@ func cmdEval(ctx context.Context, args []string, stderr io.Writer) error {
 	co := csvFlags{header: true, delim: ","}
 	co.bind(fs, "CSV label column(s), as for train")
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: ptrain eval -model CKPT [flags]\n\nEvaluates a checkpoint: for classification loss, accuracy, the confusion matrix and per-class\nprecision and recall; for regression MSE, RMSE, MAE and R².\nThe CSV flags default to the training run's.\n\nFlags:\n")
+		fmt.Fprintf(fs.Output(), "Usage: ptrain eval -model CKPT [flags]\n\nEvaluates a checkpoint: for classification loss, accuracy, the confusion matrix and per-class\nprecision and recall; for regression MSE, RMSE, MAE and R² (in the target's units).\nThe CSV flags default to the training run's. A table goes through the checkpoint's preprocessing:\nits columns are found by header name, in any order (see ptrain info).\n\nFlags:\n")
 		fs.PrintDefaults()
 		fmt.Fprint(fs.Output(), evalExamples)
 	}
@@ -150,7 +150,7 @@ func checkpointData(ck *checkpoint, c *Config, spec string) (*data.Dataset, stri
 	if strings.HasPrefix(c.Data, "csv:") && ck.task != "" {
 		c.Task = ck.task // a CSV's labels are read as the model's task
 	}
-	all, test, err := loadDataset(c, ck.classes)
+	all, test, err := loadDataset(c, ck.classes, ck.prep != nil)
 	if err != nil {
 		return nil, "", err
 	}
@@ -182,6 +182,9 @@ func checkpointData(ck *checkpoint, c *Config, spec string) (*data.Dataset, stri
 		case !rec.Known() && !ck.hasConfig:
 			warnf("%s does not record which rows its model trained on (saved from Go code without a split record: data.TestSplit, Checkpoint.TrainedOn): if it trained on part of %s, these figures include rows it has seen", ck.path, all.Name)
 		}
+	}
+	if ds, err = ck.encode(ds); err != nil {
+		return nil, "", err
 	}
 	if err := ck.applyTransform(ds); err != nil {
 		return nil, "", err
@@ -267,7 +270,7 @@ func evaluateRegression[T num.Float](ck *checkpoint, ds *data.Dataset) (regressi
 	err = forEachPrediction(m, ds, func(i int, out []T) error {
 		for j, v := range out {
 			y := ds.Targets[i*k+j]
-			d := float64(v) - y
+			d := ck.prep.UnscaleOutput(j, float64(v)) - y // in the data's units
 			sq += d * d
 			abs += math.Abs(d)
 			ssRes[j] += d * d

@@ -75,10 +75,10 @@ func parseResize(s string) (h, w int, err error) {
 
 // load reads the run's data: a folder's splits as they are laid out, any
 // other dataset as loadDataset reads it.
-func (s *splits) load(c *Config) (all, test *data.Dataset, err error) {
+func (s *splits) load(c *Config, table bool) (all, test *data.Dataset, err error) {
 	kind, dir, _ := strings.Cut(c.Data, ":")
 	if kind != "folder" {
-		return loadDataset(c, nil)
+		return loadDataset(c, nil, table)
 	}
 	f, err := loadFolder(c, dir, nil)
 	if err != nil {

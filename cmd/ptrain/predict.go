@@ -30,7 +30,7 @@ func cmdPredict(ctx context.Context, args []string, stderr io.Writer) error {
 	co := csvFlags{header: true, delim: ","}
 	co.bind(fs, "the label column(s), as for train (default: the training run's -label, else the last column): dropped when the rows have them, so the training file itself can be the input")
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: ptrain predict -model CKPT -input FILE [flags]\n\nWrites one CSV row per input: the predicted class and every class probability, or the regression outputs,\nas the rows are read: memory does not grow with the input, which may be an endless pipe.\nThe CSV flags mean what they mean for train.\n\nFlags:\n")
+		fmt.Fprintf(fs.Output(), "Usage: ptrain predict -model CKPT -input FILE [flags]\n\nWrites one CSV row per input: the predicted class and every class probability, or the regression outputs\n(in the target's units), as the rows are read: memory does not grow with the input, which may be an\nendless pipe. The CSV flags mean what they mean for train. A table goes through the checkpoint's\npreprocessing: its columns are found by header name, in any order; others are ignored.\n\nFlags:\n")
 		fs.PrintDefaults()
 		fmt.Fprint(fs.Output(), predictExamples)
 	}
@@ -64,7 +64,7 @@ func cmdPredict(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	src, images, err := openImages(*input, ck)
 	if err == nil && !images {
-		src, err = openRows(*input, co, comma, ck.spec.Inputs) // the spec readCheckpoint checked
+		src, err = openRows(*input, co, comma, ck.spec.Inputs, ck) // the spec readCheckpoint checked
 	}
 	if err != nil {
 		return err

@@ -484,6 +484,9 @@ func train[T num.Float](ctx context.Context, c Config, ck *checkpoint, world mpi
 		}
 	}
 	rep.say("ptrain: %d workers, batch %d×%d, %s, %d epochs; BLAS %s", tr.Workers(), c.Batch, c.Accum, describeOptimizer(oc), c.Epochs, num.Backend())
+	if s := describeTargets(sp); s != "" {
+		rep.say("%s", s)
+	}
 
 	save := func(p parallel.Progress) error {
 		if !root {
