@@ -1,0 +1,189 @@
+package num
+
+import (
+	"sync"
+	"unsafe"
+)
+
+// ptrain's own GEMM, blocked the way BLIS and OpenBLAS block it:
+//
+//	for jc over n in steps of nc:          B block kc×nc packed, in L2
+//	  for pc over k in steps of kc:
+//	    pack op(b)[pc:pc+kc, jc:jc+nc]
+//	    for ic over m in steps of mc:        A block mc×kc packed
+//	      pack op(a)[ic:ic+mc, pc:pc+kc]
+//	      for ir over the block's rows, MR at a time:  A micro-panel, in L1
+//	        for jr over the block's columns, NR at a time:
+//	          micro-kernel: the MR×NR tile of c from kc steps
+//
+// Packing copies each operand once per block into the order the kernel
+// reads it — A as kc groups of MR elements (one column of the micro-panel
+// each), B as kc rows of NR — so every transpose and leading dimension
+// costs the same in the kernel, and the kernel streams contiguous memory.
+// The last micro-panels of a block are padded with zeros, so the kernel
+// always computes a whole tile; a tile that overhangs c is computed into
+// a scratch tile and only its inside is written.
+//
+// The first k block applies the caller's beta (beta = 0 writes c without
+// reading it); later ones add (beta = 1). The summation order depends only
+// on (m, n, k) and the instruction set, never on the data's addresses or on
+// other goroutines, so results repeat bit for bit.
+
+// kernel32 and kernel64 are one micro-kernel: its tile and the function.
+type kernel32 struct {
+	mr, nr int
+	fn     func(kc int, a, b, c *float32, ldc int, alpha, beta float32, load int)
+}
+
+type kernel64 struct {
+	mr, nr int
+	fn     func(kc int, a, b, c *float64, ldc int, alpha, beta float64, load int)
+}
+
+// gemmISA is the pair of micro-kernels of one instruction set.
+type gemmISA struct {
+	name string
+	s    kernel32
+	d    kernel64
+}
+
+// isa is the instruction set GEMM runs on; nil means no micro-kernel for
+// this CPU or build (purego, other architectures): GEMM runs gonum's. It is
+// chosen once at start-up; tests switch it with setISA.
+var isa = bestISA()
+
+// setISA makes GEMM run on k and returns the previous choice. Not safe
+// while a GEMM runs; for tests and benchmarks.
+func setISA(k *gemmISA) *gemmISA {
+	old := isa
+	isa = k
+	return old
+}
+
+// Block sizes in elements. kc·MR fits the A micro-panel in L1 (8 KiB in
+// float32, 16 KiB in float64 at MR = 8); kc·nc, the packed B block, is
+// 512 KiB: half of a Zen 4 core's L2. mc bounds the packed A block.
+const (
+	gemmKC   = 256
+	gemmMC   = 192
+	gemmNC32 = 512
+	gemmNC64 = 256
+)
+
+// gemmBuf is one caller's packing space: A block, B block and the scratch
+// tile, in bytes enough for either element type.
+type gemmBuf struct {
+	a, b, tile []float64
+}
+
+// gemmBufs is a free list of packing buffers: a GEMM takes one for the
+// call and gives it back, so concurrent callers (the trainer's workers)
+// each pack into their own, and after the first calls nothing allocates.
+// A sync.Pool would drop them at every GC.
+var gemmBufs struct {
+	sync.Mutex
+	free []*gemmBuf
+}
+
+func getGemmBuf() *gemmBuf {
+	gemmBufs.Lock()
+	defer gemmBufs.Unlock()
+	if n := len(gemmBufs.free); n > 0 {
+		b := gemmBufs.free[n-1]
+		gemmBufs.free = gemmBufs.free[:n-1]
+		return b
+	}
+	// Room for float32's or float64's blocks, whichever is larger (counted
+	// in float64 words): A is mc×kc, B kc×nc, the tile at most 8×32.
+	return &gemmBuf{
+		a:    Alloc[float64](gemmMC * gemmKC),
+		b:    Alloc[float64](gemmKC * max(gemmNC32/2, gemmNC64)),
+		tile: Alloc[float64](8 * 32),
+	}
+}
+
+func putGemmBuf(b *gemmBuf) {
+	gemmBufs.Lock()
+	gemmBufs.free = append(gemmBufs.free, b)
+	gemmBufs.Unlock()
+}
+
+// asT reinterprets float64 storage as a []T of as many bytes.
+func asT[T Float](s []float64) []T {
+	var z T
+	n := len(s) * 8 / int(unsafe.Sizeof(z))
+	return unsafe.Slice((*T)(unsafe.Pointer(unsafe.SliceData(s))), n)
+}
+
+// gemmPacked computes c = alpha·op(a)·op(b) + beta·c on the micro-kernels
+// of isa, which must not be nil. m, n, k > 0 and alpha != 0.
+func gemmPacked[T Float](ta, tb bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+	mr, nr, nc := isa.d.mr, isa.d.nr, gemmNC64
+	if Is32[T]() {
+		mr, nr, nc = isa.s.mr, isa.s.nr, gemmNC32
+	}
+	buf := getGemmBuf()
+	pa, pb, tile := asT[T](buf.a), asT[T](buf.b), asT[T](buf.tile)
+	for jc := 0; jc < n; jc += nc {
+		ncb := min(nc, n-jc)
+		for pc := 0; pc < k; pc += gemmKC {
+			kc := min(gemmKC, k-pc)
+			packB(tb, b, ldb, pc, kc, jc, ncb, nr, pb)
+			load, bt := 1, T(1)
+			if pc == 0 {
+				bt = beta
+				if beta == 0 {
+					load = 0
+				}
+			}
+			for ic := 0; ic < m; ic += gemmMC {
+				mc := min(gemmMC, m-ic)
+				packA(ta, a, lda, ic, mc, pc, kc, mr, pa)
+				for ir := 0; ir < mc; ir += mr {
+					mi := min(mr, mc-ir)
+					ap := &pa[ir*kc]
+					for jr := 0; jr < ncb; jr += nr {
+						nj := min(nr, ncb-jr)
+						bp := &pb[jr*kc]
+						ci := (ic+ir)*ldc + jc + jr
+						if mi == mr && nj == nr {
+							microKernel(kc, ap, bp, &c[ci], ldc, alpha, bt, load)
+							continue
+						}
+						microKernel(kc, ap, bp, &tile[0], nr, 1, 0, 0)
+						mergeTile(tile, nr, mi, nj, alpha, bt, load, c[ci:], ldc)
+					}
+				}
+			}
+		}
+	}
+	putGemmBuf(buf)
+}
+
+// microKernel calls isa's kernel for T.
+func microKernel[T Float](kc int, a, b, c *T, ldc int, alpha, beta T, load int) {
+	if Is32[T]() {
+		isa.s.fn(kc, (*float32)(unsafe.Pointer(a)), (*float32)(unsafe.Pointer(b)), (*float32)(unsafe.Pointer(c)),
+			ldc, float32(alpha), float32(beta), load)
+		return
+	}
+	isa.d.fn(kc, (*float64)(unsafe.Pointer(a)), (*float64)(unsafe.Pointer(b)), (*float64)(unsafe.Pointer(c)),
+		ldc, float64(alpha), float64(beta), load)
+}
+
+// mergeTile writes the mi×nj inside of a tile (row stride ldt) into c:
+// c = alpha·tile + beta·c, reading c only if load != 0.
+func mergeTile[T Float](tile []T, ldt, mi, nj int, alpha, beta T, load int, c []T, ldc int) {
+	for r := 0; r < mi; r++ {
+		t, cr := tile[r*ldt:r*ldt+nj], c[r*ldc:r*ldc+nj]
+		if load == 0 {
+			for j, v := range t {
+				cr[j] = alpha * v
+			}
+			continue
+		}
+		for j, v := range t {
+			cr[j] = beta*cr[j] + alpha*v
+		}
+	}
+}

@@ -1,0 +1,47 @@
+//go:build !purego && !openblas
+
+package num
+
+import "golang.org/x/sys/cpu"
+
+// The micro-kernels of gemm_amd64.s (see there for the contract).
+
+//go:noescape
+func sgemmKernelAVX512(kc int, a, b, c *float32, ldc int, alpha, beta float32, load int)
+
+//go:noescape
+func dgemmKernelAVX512(kc int, a, b, c *float64, ldc int, alpha, beta float64, load int)
+
+//go:noescape
+func sgemmKernelAVX2(kc int, a, b, c *float32, ldc int, alpha, beta float32, load int)
+
+//go:noescape
+func dgemmKernelAVX2(kc int, a, b, c *float64, ldc int, alpha, beta float64, load int)
+
+// On AVX-512 the tile is 8 rows of 2 vectors (32 float32 or 16 float64
+// columns): 16 of the 32 vector registers accumulate. On AVX2 it is 6 rows
+// of 2 vectors: 12 of the 16 accumulate, 2 hold B's row, 2 the broadcasts.
+var (
+	isaAVX512 = &gemmISA{name: "AVX-512", s: kernel32{8, 32, sgemmKernelAVX512}, d: kernel64{8, 16, dgemmKernelAVX512}}
+	isaAVX2   = &gemmISA{name: "AVX2", s: kernel32{6, 16, sgemmKernelAVX2}, d: kernel64{6, 8, dgemmKernelAVX2}}
+)
+
+// bestISA is the widest instruction set this CPU runs: AVX-512F (with the
+// OS saving the ZMM state, which cpu checks) or AVX2 with FMA.
+func bestISA() *gemmISA {
+	switch {
+	case cpu.X86.HasAVX512F:
+		return isaAVX512
+	case cpu.X86.HasAVX2 && cpu.X86.HasFMA:
+		return isaAVX2
+	}
+	return nil
+}
+
+// The transposing copies of pack_amd64.s.
+
+//go:noescape
+func transpose8x32(src *float32, lds, n int, dst *float32, ldd int)
+
+//go:noescape
+func transpose4x64(src *float64, lds, n int, dst *float64, ldd int)
