@@ -21,8 +21,8 @@ import (
 // each), B as kc rows of NR — so every transpose and leading dimension
 // costs the same in the kernel, and the kernel streams contiguous memory.
 // The last micro-panels of a block are padded with zeros, so the kernel
-// always computes a whole tile; a tile that overhangs c is computed into
-// a scratch tile and only its inside is written.
+// always computes a whole tile; where the tile overhangs c it reads and
+// writes only the inside, with masked loads and stores.
 //
 // The first k block applies the caller's beta (beta = 0 writes c without
 // reading it); later ones add (beta = 1). The summation order depends only
@@ -32,12 +32,12 @@ import (
 // kernel32 and kernel64 are one micro-kernel: its tile and the function.
 type kernel32 struct {
 	mr, nr int
-	fn     func(kc int, a, b, c *float32, ldc int, alpha, beta float32, load int)
+	fn     func(kc int, a, b, c *float32, ldc int, alpha, beta float32, load, rows, cols int)
 }
 
 type kernel64 struct {
 	mr, nr int
-	fn     func(kc int, a, b, c *float64, ldc int, alpha, beta float64, load int)
+	fn     func(kc int, a, b, c *float64, ldc int, alpha, beta float64, load, rows, cols int)
 }
 
 // gemmISA is the pair of micro-kernels of one instruction set.
@@ -70,10 +70,10 @@ const (
 	gemmNC64 = 256
 )
 
-// gemmBuf is one caller's packing space: A block, B block and the scratch
-// tile, in bytes enough for either element type.
+// gemmBuf is one caller's packing space: A block and B block, in bytes
+// enough for either element type.
 type gemmBuf struct {
-	a, b, tile []float64
+	a, b []float64
 }
 
 // gemmBufs is a free list of packing buffers: a GEMM takes one for the
@@ -94,11 +94,10 @@ func getGemmBuf() *gemmBuf {
 		return b
 	}
 	// Room for float32's or float64's blocks, whichever is larger (counted
-	// in float64 words): A is mc×kc, B kc×nc, the tile at most 8×32.
+	// in float64 words): A is mc×kc, B kc×nc.
 	return &gemmBuf{
-		a:    Alloc[float64](gemmMC * gemmKC),
-		b:    Alloc[float64](gemmKC * max(gemmNC32/2, gemmNC64)),
-		tile: Alloc[float64](8 * 32),
+		a: Alloc[float64](gemmMC * gemmKC),
+		b: Alloc[float64](gemmKC * max(gemmNC32/2, gemmNC64)),
 	}
 }
 
@@ -122,12 +121,16 @@ func gemmPacked[T Float](ta, tb bool, m, n, k int, alpha T, a []T, lda int, b []
 	if Is32[T]() {
 		mr, nr, nc = isa.s.mr, isa.s.nr, gemmNC32
 	}
+	// k is cut into equal blocks of at most gemmKC: 288 runs as 2×144, not
+	// 256 and a pass over c for the last 32.
+	kb := (k + gemmKC - 1) / gemmKC
+	kb = (k + kb - 1) / kb
 	buf := getGemmBuf()
-	pa, pb, tile := asT[T](buf.a), asT[T](buf.b), asT[T](buf.tile)
+	pa, pb := asT[T](buf.a), asT[T](buf.b)
 	for jc := 0; jc < n; jc += nc {
 		ncb := min(nc, n-jc)
-		for pc := 0; pc < k; pc += gemmKC {
-			kc := min(gemmKC, k-pc)
+		for pc := 0; pc < k; pc += kb {
+			kc := min(kb, k-pc)
 			packB(tb, b, ldb, pc, kc, jc, ncb, nr, pb)
 			load, bt := 1, T(1)
 			if pc == 0 {
@@ -145,13 +148,8 @@ func gemmPacked[T Float](ta, tb bool, m, n, k int, alpha T, a []T, lda int, b []
 					for jr := 0; jr < ncb; jr += nr {
 						nj := min(nr, ncb-jr)
 						bp := &pb[jr*kc]
-						ci := (ic+ir)*ldc + jc + jr
-						if mi == mr && nj == nr {
-							microKernel(kc, ap, bp, &c[ci], ldc, alpha, bt, load)
-							continue
-						}
-						microKernel(kc, ap, bp, &tile[0], nr, 1, 0, 0)
-						mergeTile(tile, nr, mi, nj, alpha, bt, load, c[ci:], ldc)
+						// The kernel touches only the mi×nj inside of the tile.
+						microKernel(kc, ap, bp, &c[(ic+ir)*ldc+jc+jr], ldc, alpha, bt, load, mi, nj)
 					}
 				}
 			}
@@ -161,29 +159,12 @@ func gemmPacked[T Float](ta, tb bool, m, n, k int, alpha T, a []T, lda int, b []
 }
 
 // microKernel calls isa's kernel for T.
-func microKernel[T Float](kc int, a, b, c *T, ldc int, alpha, beta T, load int) {
+func microKernel[T Float](kc int, a, b, c *T, ldc int, alpha, beta T, load, rows, cols int) {
 	if Is32[T]() {
 		isa.s.fn(kc, (*float32)(unsafe.Pointer(a)), (*float32)(unsafe.Pointer(b)), (*float32)(unsafe.Pointer(c)),
-			ldc, float32(alpha), float32(beta), load)
+			ldc, float32(alpha), float32(beta), load, rows, cols)
 		return
 	}
 	isa.d.fn(kc, (*float64)(unsafe.Pointer(a)), (*float64)(unsafe.Pointer(b)), (*float64)(unsafe.Pointer(c)),
-		ldc, float64(alpha), float64(beta), load)
-}
-
-// mergeTile writes the mi×nj inside of a tile (row stride ldt) into c:
-// c = alpha·tile + beta·c, reading c only if load != 0.
-func mergeTile[T Float](tile []T, ldt, mi, nj int, alpha, beta T, load int, c []T, ldc int) {
-	for r := 0; r < mi; r++ {
-		t, cr := tile[r*ldt:r*ldt+nj], c[r*ldc:r*ldc+nj]
-		if load == 0 {
-			for j, v := range t {
-				cr[j] = alpha * v
-			}
-			continue
-		}
-		for j, v := range t {
-			cr[j] = beta*cr[j] + alpha*v
-		}
-	}
+		ldc, float64(alpha), float64(beta), load, rows, cols)
 }

@@ -100,7 +100,10 @@ func runGemmCase[T Float](t *testing.T, rng *rand.Rand, gc gemmCase) {
 		}
 		return x
 	}
-	a, b, c := mk(ar*lda), mk(br*ldb), mk(gc.m*ldc)
+	// c has a guard band past its last row: no kernel may write there.
+	const guard = 64
+	a, b, cg := mk(ar*lda), mk(br*ldb), mk(gc.m*ldc+guard)
+	c := cg[:gc.m*ldc]
 	if gc.beta == 0 {
 		for i := range gc.m {
 			for j := range gc.n {
@@ -108,7 +111,7 @@ func runGemmCase[T Float](t *testing.T, rng *rand.Rand, gc gemmCase) {
 			}
 		}
 	}
-	a0, b0, c0 := append([]T(nil), a...), append([]T(nil), b...), append([]T(nil), c...)
+	a0, b0, c0, g0 := append([]T(nil), a...), append([]T(nil), b...), append([]T(nil), c...), append([]T(nil), cg[len(c):]...)
 	Gemm(gc.ta, gc.tb, gc.m, gc.n, gc.k, T(gc.alpha), a, lda, b, ldb, T(gc.beta), c, ldc)
 
 	f := func(x []T) []float64 {
@@ -155,6 +158,11 @@ func runGemmCase[T Float](t *testing.T, rng *rand.Rand, gc gemmCase) {
 			if x := i*ldc + j; c[x] != c0[x] {
 				t.Fatalf("%v: c's padding c[%d,%d] changed", gc, i, j)
 			}
+		}
+	}
+	for i, v := range cg[len(c):] {
+		if v != g0[i] {
+			t.Fatalf("%v: written %d elements past the end of c", gc, i+1)
 		}
 	}
 	for i := range a {

@@ -11,9 +11,11 @@ p("//\tc[r][j] = alpha·Σ_p a[p·MR+r]·b[p·NR+j] + beta·c[r][j]   (r < MR, j
 p("//")
 p("// from a packed A micro-panel (kc steps of MR elements) and a packed B")
 p("// micro-panel (kc steps of NR elements), c row-major with leading dimension")
-p("// ldc elements. Each row of the tile lives in NR/lanes vector registers for")
-p("// the whole k loop; every step loads one row of B and broadcasts each of the")
-p("// MR elements of A. With load == 0, c is written without being read (beta")
+p("// ldc elements; only the first rows rows and cols columns of the tile are")
+p("// read or written (1 <= rows <= MR, 1 <= cols <= NR), so a tile that")
+p("// overhangs c is computed in place. Each row of the tile lives in NR/lanes")
+p("// vector registers for the whole k loop; every step loads one row of B and")
+p("// broadcasts each of the MR elements of A. With load == 0, c is written without being read (beta")
 p("// is ignored, so a NaN in c does not leak); otherwise c = beta·c + (alpha·ab),")
 p("// one fused multiply-add per element.")
 p("//")
@@ -28,11 +30,11 @@ def kernel(name, isa, dt, mr, nr):
     PS = "PS" if dt == "s" else "PD"
     bc = "VBROADCASTSS" if dt == "s" else "VBROADCASTSD"
     nacc = mr * nv
-    argsz = 56 if dt == "s" else 64
+    argsz = 72 if dt == "s" else 80
     ab_off = (40, 44, 48) if dt == "s" else (40, 48, 56)
     T = "float32" if dt == "s" else "float64"
     p()
-    p(f"// func {name}(kc int, a, b, c *{T}, ldc int, alpha, beta {T}, load int)")
+    p(f"// func {name}(kc int, a, b, c *{T}, ldc int, alpha, beta {T}, load, rows, cols int)")
     p(f"// {mr}×{nr} tile, {nacc} accumulators.")
     p(f"TEXT ·{name}(SB), NOSPLIT, $0-{argsz}")
     p("\tMOVQ kc+0(FP), CX")
@@ -68,32 +70,95 @@ def kernel(name, isa, dt, mr, nr):
     p("\tDECQ CX")
     p(f"\tJNZ {name}_loop")
     p(f"{name}_store:")
-    al, be, tmp = bregs[0], (bregs[1] if nv > 1 else bcr[0]), bcr[-1]
-    al, be = f"{R}{nacc}", f"{R}{nacc+1}"
+    al, be, tmp = f"{R}{nacc}", f"{R}{nacc+1}", f"{R}{nacc+2}"
+    mov = "VMOVUPS" if dt == "s" else "VMOVUPD"
+    maskmov = "VMASKMOVPS" if dt == "s" else "VMASKMOVPD"
     p(f"\t{bc} alpha+{ab_off[0]}(FP), {al}")
     p(f"\t{bc} beta+{ab_off[1]}(FP), {be}")
     for a in acc:
         p(f"\tVMUL{PS} {al}, {a}, {a}")
     p(f"\tMOVQ load+{ab_off[2]}(FP), SI")
-    p("\tTESTQ SI, SI")
-    p(f"\tJEQ {name}_nobeta")
-    mov = "VMOVUPS" if dt == "s" else "VMOVUPD"
-    for r in range(mr):
-        for v in range(nv):
-            p(f"\tVFMADD231{PS} {v*vb}(DI), {be}, {acc[r*nv+v]}")
-            p(f"\t{mov} {acc[r*nv+v]}, {v*vb}(DI)")
-        if r < mr - 1:
-            p("\tADDQ DX, DI")
+    p(f"\tMOVQ rows+{ab_off[2]+8}(FP), R10")
+    p(f"\tMOVQ cols+{ab_off[2]+16}(FP), R11")
+
+    # rowloop writes rows until R10 of them are written; store(r, v) writes
+    # vector v of row r.
+    def rows(label, store):
+        for r in range(mr):
+            for v in range(nv):
+                store(acc[r*nv+v], v*vb, v)
+            if r < mr - 1:
+                p("\tDECQ R10")
+                p(f"\tJEQ {name}_done")
+                p("\tADDQ DX, DI")
+        p(f"\tJMP {name}_done")
+
+    if isa == "512":
+        # Column masks: bit j of K1 (K2) enables column j (lanes+j).
+        p("\tMOVQ R11, CX")
+        p("\tMOVQ $1, R9")
+        p("\tSHLQ CX, R9")
+        p("\tDECQ R9")
+        p("\tKMOVW R9, K1")
+        p(f"\tSHRQ ${lanes}, R9")
+        p("\tKMOVW R9, K2")
+        ks = ["K1", "K2"]
+        p("\tTESTQ SI, SI")
+        p(f"\tJEQ {name}_nobeta")
+        def st_beta(a, off, v):
+            p(f"\t{mov}.Z {off}(DI), {ks[v]}, {tmp}")
+            p(f"\tVFMADD231{PS} {tmp}, {be}, {a}")
+            p(f"\t{mov} {a}, {ks[v]}, {off}(DI)")
+        rows("beta", st_beta)
+        p(f"{name}_nobeta:")
+        rows("nobeta", lambda a, off, v: p(f"\t{mov} {a}, {ks[v]}, {off}(DI)"))
+    else:
+        # Whole tiles store plainly; a tile cut short on the right uses
+        # VMASKMOV with lane masks from colmask<> (which never touches the
+        # masked-off lanes). al is free again once the tile is scaled.
+        tmp = al
+        m0, m1 = f"{R}{nacc+2}", f"{R}{nacc+3}"
+        p("\tTESTQ SI, SI")
+        p(f"\tJEQ {name}_nobeta")
+        p(f"\tCMPQ R11, ${nr}")
+        p(f"\tJNE {name}_maskbeta")
+        def st_beta(a, off, v):
+            p(f"\tVFMADD231{PS} {off}(DI), {be}, {a}")
+            p(f"\t{mov} {a}, {off}(DI)")
+        rows("beta", st_beta)
+        p(f"{name}_nobeta:")
+        p(f"\tCMPQ R11, ${nr}")
+        p(f"\tJNE {name}_masknobeta")
+        rows("nobeta", lambda a, off, v: p(f"\t{mov} {a}, {off}(DI)"))
+        p(f"{name}_maskbeta:")
+        masks(m0, m1, esz)
+        def st_mbeta(a, off, v):
+            m = [m0, m1][v]
+            p(f"\t{maskmov} {off}(DI), {m}, {tmp}")
+            p(f"\tVFMADD231{PS} {tmp}, {be}, {a}")
+            p(f"\t{maskmov} {a}, {m}, {off}(DI)")
+        rows("maskbeta", st_mbeta)
+        p(f"{name}_masknobeta:")
+        masks(m0, m1, esz)
+        rows("masknobeta", lambda a, off, v: p(f"\t{maskmov} {a}, {[m0, m1][v]}, {off}(DI)"))
+    p(f"{name}_done:")
     p("\tVZEROUPPER")
     p("\tRET")
-    p(f"{name}_nobeta:")
-    for r in range(mr):
-        for v in range(nv):
-            p(f"\t{mov} {acc[r*nv+v]}, {v*vb}(DI)")
-        if r < mr - 1:
-            p("\tADDQ DX, DI")
-    p("\tVZEROUPPER")
-    p("\tRET")
+
+def masks(m0, m1, esz):
+    # colmask<>+64-cols·esz starts with cols all-ones lanes, then zeros.
+    p("\tLEAQ colmask<>+64(SB), R9")
+    p(f"\tSHLQ ${2 if esz == 4 else 3}, R11")
+    p("\tSUBQ R11, R9")
+    p(f"\tVMOVDQU (R9), {m0}")
+    p(f"\tVMOVDQU 32(R9), {m1}")
+
+p()
+p("// colmask<> is 64 bytes of ones, then 64 of zeros: the AVX2 kernels' lane")
+p("// masks for a tile cut short on the right.")
+for i in range(16):
+    p(f"DATA colmask<>+{i*8}(SB)/8, ${'-1' if i < 8 else '0'}")
+p("GLOBL colmask<>(SB), RODATA|NOPTR, $128")
 
 kernel("sgemmKernelAVX512", "512", "s", 8, 32)
 kernel("dgemmKernelAVX512", "512", "d", 8, 16)
