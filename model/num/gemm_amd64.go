@@ -2,7 +2,11 @@
 
 package num
 
-import "golang.org/x/sys/cpu"
+import (
+	"unsafe"
+
+	"golang.org/x/sys/cpu"
+)
 
 // The micro-kernels of gemm_amd64.s (see there for the contract).
 
@@ -45,3 +49,6 @@ func transpose8x32(src *float32, lds, n int, dst *float32, ldd int)
 
 //go:noescape
 func transpose4x64(src *float64, lds, n int, dst *float64, ldd int)
+
+//go:noescape
+func copyRows(dst, src unsafe.Pointer, rows, width, lds int)

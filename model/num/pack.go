@@ -15,6 +15,10 @@ func packA[T Float](ta bool, a []T, lda, i0, mc, p0, kc, mr int, dst []T) {
 		d := dst[q*kc : (q+mr)*kc]
 		if ta {
 			// op(a)[i, p] = a[p·lda + i]: the panel's column p is a run of a's row p.
+			if mi == mr {
+				stridedCopy(d, a[(p0)*lda+i0+q:], kc, mr, lda)
+				continue
+			}
 			for p := 0; p < kc; p++ {
 				row := a[(p0+p)*lda+i0+q:]
 				dp := d[p*mr : p*mr+mr]
@@ -42,6 +46,10 @@ func packB[T Float](tb bool, b []T, ldb, p0, kc, j0, nc, nr int, dst []T) {
 		d := dst[q*kc : (q+nr)*kc]
 		if !tb {
 			// op(b)[p, j] = b[p·ldb + j]: the panel's row p is a run of b's row p.
+			if nj == nr {
+				stridedCopy(d, b[p0*ldb+j0+q:], kc, nr, ldb)
+				continue
+			}
 			for p := 0; p < kc; p++ {
 				dp := d[p*nr : p*nr+nr]
 				copy(dp, b[(p0+p)*ldb+j0+q:][:nj])
@@ -90,4 +98,17 @@ func transposeRows[T Float](src []T, lds, rows, n int, dst []T, ldd int) {
 			dst[p*ldd+r] = v
 		}
 	}
+}
+
+// stridedCopy copies rows runs of w elements, ld apart in src, to the start
+// of dst one after the other: dst[p·w + j] = src[p·ld + j].
+func stridedCopy[T Float](dst, src []T, rows, w, ld int) {
+	if rows == 0 {
+		return
+	}
+	// The assembly does not check bounds: these do, once, for all of it.
+	_, _ = src[(rows-1)*ld+w-1], dst[rows*w-1]
+	var z T
+	size := int(unsafe.Sizeof(z))
+	copyRows(unsafe.Pointer(&dst[0]), unsafe.Pointer(&src[0]), rows, w*size, ld*size)
 }
