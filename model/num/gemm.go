@@ -32,12 +32,12 @@ import (
 // kernel32 and kernel64 are one micro-kernel: its tile and the function.
 type kernel32 struct {
 	mr, nr int
-	fn     func(kc int, a, b, c *float32, ldc int, alpha, beta float32, load, rows, cols int)
+	fn     func(kc int, a, b, c *float32, ldc int, alpha, beta float32, load, rows, cols, ldb int)
 }
 
 type kernel64 struct {
 	mr, nr int
-	fn     func(kc int, a, b, c *float64, ldc int, alpha, beta float64, load, rows, cols int)
+	fn     func(kc int, a, b, c *float64, ldc int, alpha, beta float64, load, rows, cols, ldb int)
 }
 
 // gemmISA is the pair of micro-kernels of one instruction set.
@@ -68,6 +68,10 @@ const (
 	gemmMC   = 192
 	gemmNC32 = 512
 	gemmNC64 = 256
+
+	// gemmDirectM: up to this many rows of c, an untransposed B is not
+	// packed (see gemmPacked).
+	gemmDirectM = 32
 )
 
 // gemmBuf is one caller's packing space: A block and B block, in bytes
@@ -131,7 +135,16 @@ func gemmPacked[T Float](ta, tb bool, m, n, k int, alpha T, a []T, lda int, b []
 		ncb := min(nc, n-jc)
 		for pc := 0; pc < k; pc += kb {
 			kc := min(kb, k-pc)
-			packB(tb, b, ldb, pc, kc, jc, ncb, nr, pb)
+			// With few rows, packing B would cost about as much as using
+			// it: the kernel then reads whole panels of an untransposed B
+			// where they lie, and only a last, narrower panel is packed.
+			direct, full := !tb && m <= gemmDirectM, ncb
+			if direct {
+				full = ncb - ncb%nr
+				packB(tb, b, ldb, pc, kc, jc+full, ncb-full, nr, pb)
+			} else {
+				packB(tb, b, ldb, pc, kc, jc, ncb, nr, pb)
+			}
 			load, bt := 1, T(1)
 			if pc == 0 {
 				bt = beta
@@ -147,9 +160,15 @@ func gemmPacked[T Float](ta, tb bool, m, n, k int, alpha T, a []T, lda int, b []
 					ap := &pa[ir*kc]
 					for jr := 0; jr < ncb; jr += nr {
 						nj := min(nr, ncb-jr)
-						bp := &pb[jr*kc]
+						bp, bs := &pb[jr*kc], nr
+						switch {
+						case direct && jr < full:
+							bp, bs = &b[pc*ldb+jc+jr], ldb
+						case direct:
+							bp = &pb[0]
+						}
 						// The kernel touches only the mi×nj inside of the tile.
-						microKernel(kc, ap, bp, &c[(ic+ir)*ldc+jc+jr], ldc, alpha, bt, load, mi, nj)
+						microKernel(kc, ap, bp, &c[(ic+ir)*ldc+jc+jr], ldc, alpha, bt, load, mi, nj, bs)
 					}
 				}
 			}
@@ -159,12 +178,12 @@ func gemmPacked[T Float](ta, tb bool, m, n, k int, alpha T, a []T, lda int, b []
 }
 
 // microKernel calls isa's kernel for T.
-func microKernel[T Float](kc int, a, b, c *T, ldc int, alpha, beta T, load, rows, cols int) {
+func microKernel[T Float](kc int, a, b, c *T, ldc int, alpha, beta T, load, rows, cols, ldb int) {
 	if Is32[T]() {
 		isa.s.fn(kc, (*float32)(unsafe.Pointer(a)), (*float32)(unsafe.Pointer(b)), (*float32)(unsafe.Pointer(c)),
-			ldc, float32(alpha), float32(beta), load, rows, cols)
+			ldc, float32(alpha), float32(beta), load, rows, cols, ldb)
 		return
 	}
 	isa.d.fn(kc, (*float64)(unsafe.Pointer(a)), (*float64)(unsafe.Pointer(b)), (*float64)(unsafe.Pointer(c)),
-		ldc, float64(alpha), float64(beta), load, rows, cols)
+		ldc, float64(alpha), float64(beta), load, rows, cols, ldb)
 }

@@ -11,16 +11,16 @@ import (
 // The micro-kernels of gemm_amd64.s (see there for the contract).
 
 //go:noescape
-func sgemmKernelAVX512(kc int, a, b, c *float32, ldc int, alpha, beta float32, load, rows, cols int)
+func sgemmKernelAVX512(kc int, a, b, c *float32, ldc int, alpha, beta float32, load, rows, cols, ldb int)
 
 //go:noescape
-func dgemmKernelAVX512(kc int, a, b, c *float64, ldc int, alpha, beta float64, load, rows, cols int)
+func dgemmKernelAVX512(kc int, a, b, c *float64, ldc int, alpha, beta float64, load, rows, cols, ldb int)
 
 //go:noescape
-func sgemmKernelAVX2(kc int, a, b, c *float32, ldc int, alpha, beta float32, load, rows, cols int)
+func sgemmKernelAVX2(kc int, a, b, c *float32, ldc int, alpha, beta float32, load, rows, cols, ldb int)
 
 //go:noescape
-func dgemmKernelAVX2(kc int, a, b, c *float64, ldc int, alpha, beta float64, load, rows, cols int)
+func dgemmKernelAVX2(kc int, a, b, c *float64, ldc int, alpha, beta float64, load, rows, cols, ldb int)
 
 // On AVX-512 the tile is 8 rows of 2 vectors (32 float32 or 16 float64
 // columns): 16 of the 32 vector registers accumulate. On AVX2 it is 6 rows
