@@ -16,9 +16,11 @@ type gemmShape struct {
 }
 
 // trainShapes are the products of BenchmarkTrainStep (MNIST MLP
-// 784-256-128-10) and BenchmarkTrainStepCNN's small CNN, at 64 rows per
-// worker (batch 128 on 2 workers; the CNN layers are per group of 8
-// samples as conv.go runs them, cn = 8·hwc columns).
+// 784-256-128-10, 64 rows per worker: batch 128 on 2 workers, and 128) and
+// BenchmarkTrainStepCNN's small CNN and LeNet-5 at batch 128, with the
+// group of samples conv.go unrolls at once (cn columns: 2 samples of the
+// small CNN's first convolution, 1456; 4 of its second, 572; 2 and 4 of
+// LeNet-5's, 1568 and 560).
 var trainShapes = []gemmShape{
 	{"mlp-fwd1", false, true, 64, 256, 784},
 	{"mlp-fwd1-128", false, true, 128, 256, 784},
@@ -26,10 +28,16 @@ var trainShapes = []gemmShape{
 	{"mlp-dw1", true, false, 256, 784, 64},
 	{"mlp-dw2", true, false, 128, 256, 64},
 	{"mlp-dx2", false, false, 64, 256, 128},
-	{"conv2-fwd", false, false, 64, 8 * 121, 288},
-	{"conv2-dw", false, true, 64, 288, 8 * 121},
-	{"conv2-dx", true, false, 288, 8 * 121, 64},
-	{"conv1-fwd", false, false, 32, 8 * 676, 9},
+	{"cnn-conv1-fwd", false, false, 32, 1456, 9},
+	{"cnn-conv1-dw", false, true, 32, 9, 1456},
+	{"cnn-conv2-fwd", false, false, 64, 572, 288},
+	{"cnn-conv2-dw", false, true, 64, 288, 572},
+	{"cnn-conv2-dx", true, false, 288, 572, 64},
+	{"lenet-conv1-fwd", false, false, 6, 1568, 25},
+	{"lenet-conv1-dw", false, true, 6, 25, 1568},
+	{"lenet-conv2-fwd", false, false, 16, 560, 150},
+	{"lenet-conv2-dw", false, true, 16, 150, 560},
+	{"lenet-conv2-dx", true, false, 150, 560, 16},
 }
 
 // BenchmarkGemmShapes runs every trainer shape on every implementation of
@@ -45,7 +53,7 @@ func BenchmarkGemmShapes(b *testing.B) {
 		for _, s := range trainShapes {
 			b.Run(fmt.Sprintf("impl=%s/f32/%s", name, s.name), func(b *testing.B) { withISA(impl, func() { benchShape[float32](b, s) }) })
 		}
-		for _, s := range trainShapes[:2] {
+		for _, s := range []gemmShape{trainShapes[0], trainShapes[1], trainShapes[8]} {
 			b.Run(fmt.Sprintf("impl=%s/f64/%s", name, s.name), func(b *testing.B) { withISA(impl, func() { benchShape[float64](b, s) }) })
 		}
 	}
