@@ -86,6 +86,10 @@ func Gemm[T Float](ta, tb bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb
 		return
 	}
 	if ownGemm && isa != nil {
+		if !ta && tb && useGemmDot(m, n, k) {
+			gemmDot(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+			return
+		}
 		gemmPacked(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}

@@ -40,11 +40,15 @@ type kernel64 struct {
 	fn     func(kc int, a, b, c *float64, ldc int, alpha, beta float64, load, rows, cols, ldb int)
 }
 
-// gemmISA is the pair of micro-kernels of one instruction set.
+// gemmISA is the micro-kernels of one instruction set: the GEMM tiles, and
+// the 3×3 dot-product blocks of gemmDot (float32 lanes per vector: lanes32).
 type gemmISA struct {
-	name string
-	s    kernel32
-	d    kernel64
+	name    string
+	s       kernel32
+	d       kernel64
+	sdot    func(n int, rows *[6]*float32, out *float32)
+	ddot    func(n int, rows *[6]*float64, out *float64)
+	lanes32 int
 }
 
 // isa is the instruction set GEMM runs on; nil means no micro-kernel for

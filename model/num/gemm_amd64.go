@@ -22,12 +22,26 @@ func sgemmKernelAVX2(kc int, a, b, c *float32, ldc int, alpha, beta float32, loa
 //go:noescape
 func dgemmKernelAVX2(kc int, a, b, c *float64, ldc int, alpha, beta float64, load, rows, cols, ldb int)
 
+//go:noescape
+func sdotKernelAVX512(n int, rows *[6]*float32, out *float32)
+
+//go:noescape
+func ddotKernelAVX512(n int, rows *[6]*float64, out *float64)
+
+//go:noescape
+func sdotKernelAVX2(n int, rows *[6]*float32, out *float32)
+
+//go:noescape
+func ddotKernelAVX2(n int, rows *[6]*float64, out *float64)
+
 // On AVX-512 the tile is 8 rows of 2 vectors (32 float32 or 16 float64
 // columns): 16 of the 32 vector registers accumulate. On AVX2 it is 6 rows
 // of 2 vectors: 12 of the 16 accumulate, 2 hold B's row, 2 the broadcasts.
 var (
-	isaAVX512 = &gemmISA{name: "AVX-512", s: kernel32{8, 32, sgemmKernelAVX512}, d: kernel64{8, 16, dgemmKernelAVX512}}
-	isaAVX2   = &gemmISA{name: "AVX2", s: kernel32{6, 16, sgemmKernelAVX2}, d: kernel64{6, 8, dgemmKernelAVX2}}
+	isaAVX512 = &gemmISA{name: "AVX-512", s: kernel32{8, 32, sgemmKernelAVX512}, d: kernel64{8, 16, dgemmKernelAVX512},
+		sdot: sdotKernelAVX512, ddot: ddotKernelAVX512, lanes32: 16}
+	isaAVX2 = &gemmISA{name: "AVX2", s: kernel32{6, 16, sgemmKernelAVX2}, d: kernel64{6, 8, dgemmKernelAVX2},
+		sdot: sdotKernelAVX2, ddot: ddotKernelAVX2, lanes32: 8}
 )
 
 // bestISA is the widest instruction set this CPU runs: AVX-512F (with the

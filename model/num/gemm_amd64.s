@@ -924,3 +924,235 @@ dgemmKernelAVX2_masknobeta:
 dgemmKernelAVX2_done:
 	VZEROUPPER
 	RET
+
+// func sdotKernelAVX512(n int, rows *[6]*float32, out *float32)
+// 3×3 dot products: out[(i·3+j)·lanes+l] = Σ_s a_i[s·lanes+l]·b_j[s·lanes+l]
+// over s < n, for a_i = rows[i] and b_j = rows[3+j]: lane sums, which the
+// caller adds up.
+TEXT ·sdotKernelAVX512(SB), NOSPLIT, $0-24
+	MOVQ n+0(FP), CX
+	MOVQ rows+8(FP), R8
+	MOVQ 0(R8), AX
+	MOVQ 8(R8), BX
+	MOVQ 16(R8), SI
+	MOVQ 24(R8), R9
+	MOVQ 32(R8), R10
+	MOVQ 40(R8), R11
+	MOVQ out+16(FP), DI
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	XORQ DX, DX
+	TESTQ CX, CX
+	JEQ sdotKernelAVX512_store
+sdotKernelAVX512_loop:
+	VMOVUPS (AX)(DX*1), Z9
+	VMOVUPS (BX)(DX*1), Z10
+	VMOVUPS (SI)(DX*1), Z11
+	VMOVUPS (R9)(DX*1), Z12
+	VMOVUPS (R10)(DX*1), Z13
+	VMOVUPS (R11)(DX*1), Z14
+	VFMADD231PS Z12, Z9, Z0
+	VFMADD231PS Z13, Z9, Z1
+	VFMADD231PS Z14, Z9, Z2
+	VFMADD231PS Z12, Z10, Z3
+	VFMADD231PS Z13, Z10, Z4
+	VFMADD231PS Z14, Z10, Z5
+	VFMADD231PS Z12, Z11, Z6
+	VFMADD231PS Z13, Z11, Z7
+	VFMADD231PS Z14, Z11, Z8
+	ADDQ $64, DX
+	DECQ CX
+	JNZ sdotKernelAVX512_loop
+sdotKernelAVX512_store:
+	VMOVUPS Z0, 0(DI)
+	VMOVUPS Z1, 64(DI)
+	VMOVUPS Z2, 128(DI)
+	VMOVUPS Z3, 192(DI)
+	VMOVUPS Z4, 256(DI)
+	VMOVUPS Z5, 320(DI)
+	VMOVUPS Z6, 384(DI)
+	VMOVUPS Z7, 448(DI)
+	VMOVUPS Z8, 512(DI)
+	VZEROUPPER
+	RET
+
+// func ddotKernelAVX512(n int, rows *[6]*float64, out *float64)
+// 3×3 dot products: out[(i·3+j)·lanes+l] = Σ_s a_i[s·lanes+l]·b_j[s·lanes+l]
+// over s < n, for a_i = rows[i] and b_j = rows[3+j]: lane sums, which the
+// caller adds up.
+TEXT ·ddotKernelAVX512(SB), NOSPLIT, $0-24
+	MOVQ n+0(FP), CX
+	MOVQ rows+8(FP), R8
+	MOVQ 0(R8), AX
+	MOVQ 8(R8), BX
+	MOVQ 16(R8), SI
+	MOVQ 24(R8), R9
+	MOVQ 32(R8), R10
+	MOVQ 40(R8), R11
+	MOVQ out+16(FP), DI
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	XORQ DX, DX
+	TESTQ CX, CX
+	JEQ ddotKernelAVX512_store
+ddotKernelAVX512_loop:
+	VMOVUPD (AX)(DX*1), Z9
+	VMOVUPD (BX)(DX*1), Z10
+	VMOVUPD (SI)(DX*1), Z11
+	VMOVUPD (R9)(DX*1), Z12
+	VMOVUPD (R10)(DX*1), Z13
+	VMOVUPD (R11)(DX*1), Z14
+	VFMADD231PD Z12, Z9, Z0
+	VFMADD231PD Z13, Z9, Z1
+	VFMADD231PD Z14, Z9, Z2
+	VFMADD231PD Z12, Z10, Z3
+	VFMADD231PD Z13, Z10, Z4
+	VFMADD231PD Z14, Z10, Z5
+	VFMADD231PD Z12, Z11, Z6
+	VFMADD231PD Z13, Z11, Z7
+	VFMADD231PD Z14, Z11, Z8
+	ADDQ $64, DX
+	DECQ CX
+	JNZ ddotKernelAVX512_loop
+ddotKernelAVX512_store:
+	VMOVUPD Z0, 0(DI)
+	VMOVUPD Z1, 64(DI)
+	VMOVUPD Z2, 128(DI)
+	VMOVUPD Z3, 192(DI)
+	VMOVUPD Z4, 256(DI)
+	VMOVUPD Z5, 320(DI)
+	VMOVUPD Z6, 384(DI)
+	VMOVUPD Z7, 448(DI)
+	VMOVUPD Z8, 512(DI)
+	VZEROUPPER
+	RET
+
+// func sdotKernelAVX2(n int, rows *[6]*float32, out *float32)
+// 3×3 dot products: out[(i·3+j)·lanes+l] = Σ_s a_i[s·lanes+l]·b_j[s·lanes+l]
+// over s < n, for a_i = rows[i] and b_j = rows[3+j]: lane sums, which the
+// caller adds up.
+TEXT ·sdotKernelAVX2(SB), NOSPLIT, $0-24
+	MOVQ n+0(FP), CX
+	MOVQ rows+8(FP), R8
+	MOVQ 0(R8), AX
+	MOVQ 8(R8), BX
+	MOVQ 16(R8), SI
+	MOVQ 24(R8), R9
+	MOVQ 32(R8), R10
+	MOVQ 40(R8), R11
+	MOVQ out+16(FP), DI
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	XORQ DX, DX
+	TESTQ CX, CX
+	JEQ sdotKernelAVX2_store
+sdotKernelAVX2_loop:
+	VMOVUPS (AX)(DX*1), Y9
+	VMOVUPS (BX)(DX*1), Y10
+	VMOVUPS (SI)(DX*1), Y11
+	VMOVUPS (R9)(DX*1), Y12
+	VMOVUPS (R10)(DX*1), Y13
+	VMOVUPS (R11)(DX*1), Y14
+	VFMADD231PS Y12, Y9, Y0
+	VFMADD231PS Y13, Y9, Y1
+	VFMADD231PS Y14, Y9, Y2
+	VFMADD231PS Y12, Y10, Y3
+	VFMADD231PS Y13, Y10, Y4
+	VFMADD231PS Y14, Y10, Y5
+	VFMADD231PS Y12, Y11, Y6
+	VFMADD231PS Y13, Y11, Y7
+	VFMADD231PS Y14, Y11, Y8
+	ADDQ $32, DX
+	DECQ CX
+	JNZ sdotKernelAVX2_loop
+sdotKernelAVX2_store:
+	VMOVUPS Y0, 0(DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 64(DI)
+	VMOVUPS Y3, 96(DI)
+	VMOVUPS Y4, 128(DI)
+	VMOVUPS Y5, 160(DI)
+	VMOVUPS Y6, 192(DI)
+	VMOVUPS Y7, 224(DI)
+	VMOVUPS Y8, 256(DI)
+	VZEROUPPER
+	RET
+
+// func ddotKernelAVX2(n int, rows *[6]*float64, out *float64)
+// 3×3 dot products: out[(i·3+j)·lanes+l] = Σ_s a_i[s·lanes+l]·b_j[s·lanes+l]
+// over s < n, for a_i = rows[i] and b_j = rows[3+j]: lane sums, which the
+// caller adds up.
+TEXT ·ddotKernelAVX2(SB), NOSPLIT, $0-24
+	MOVQ n+0(FP), CX
+	MOVQ rows+8(FP), R8
+	MOVQ 0(R8), AX
+	MOVQ 8(R8), BX
+	MOVQ 16(R8), SI
+	MOVQ 24(R8), R9
+	MOVQ 32(R8), R10
+	MOVQ 40(R8), R11
+	MOVQ out+16(FP), DI
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	XORQ DX, DX
+	TESTQ CX, CX
+	JEQ ddotKernelAVX2_store
+ddotKernelAVX2_loop:
+	VMOVUPD (AX)(DX*1), Y9
+	VMOVUPD (BX)(DX*1), Y10
+	VMOVUPD (SI)(DX*1), Y11
+	VMOVUPD (R9)(DX*1), Y12
+	VMOVUPD (R10)(DX*1), Y13
+	VMOVUPD (R11)(DX*1), Y14
+	VFMADD231PD Y12, Y9, Y0
+	VFMADD231PD Y13, Y9, Y1
+	VFMADD231PD Y14, Y9, Y2
+	VFMADD231PD Y12, Y10, Y3
+	VFMADD231PD Y13, Y10, Y4
+	VFMADD231PD Y14, Y10, Y5
+	VFMADD231PD Y12, Y11, Y6
+	VFMADD231PD Y13, Y11, Y7
+	VFMADD231PD Y14, Y11, Y8
+	ADDQ $32, DX
+	DECQ CX
+	JNZ ddotKernelAVX2_loop
+ddotKernelAVX2_store:
+	VMOVUPD Y0, 0(DI)
+	VMOVUPD Y1, 32(DI)
+	VMOVUPD Y2, 64(DI)
+	VMOVUPD Y3, 96(DI)
+	VMOVUPD Y4, 128(DI)
+	VMOVUPD Y5, 160(DI)
+	VMOVUPD Y6, 192(DI)
+	VMOVUPD Y7, 224(DI)
+	VMOVUPD Y8, 256(DI)
+	VZEROUPPER
+	RET

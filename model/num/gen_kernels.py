@@ -167,4 +167,50 @@ kernel("sgemmKernelAVX512", "512", "s", 8, 32)
 kernel("dgemmKernelAVX512", "512", "d", 8, 16)
 kernel("sgemmKernelAVX2", "256", "s", 6, 16)
 kernel("dgemmKernelAVX2", "256", "d", 6, 8)
+def dot_kernel(name, isa, dt):
+    esz = 4 if dt == "s" else 8
+    vb = 64 if isa == "512" else 32
+    R = "Z" if isa == "512" else "Y"
+    PS = "PS" if dt == "s" else "PD"
+    mov = "VMOVUPS" if dt == "s" else "VMOVUPD"
+    T = "float32" if dt == "s" else "float64"
+    p()
+    p(f"// func {name}(n int, rows *[6]*{T}, out *{T})")
+    p(f"// 3×3 dot products: out[(i·3+j)·lanes+l] = Σ_s a_i[s·lanes+l]·b_j[s·lanes+l]")
+    p(f"// over s < n, for a_i = rows[i] and b_j = rows[3+j]: lane sums, which the")
+    p(f"// caller adds up.")
+    p(f"TEXT ·{name}(SB), NOSPLIT, $0-24")
+    p("\tMOVQ n+0(FP), CX")
+    p("\tMOVQ rows+8(FP), R8")
+    regs = ["AX", "BX", "SI", "R9", "R10", "R11"]
+    for i, r in enumerate(regs):
+        p(f"\tMOVQ {i*8}(R8), {r}")
+    p("\tMOVQ out+16(FP), DI")
+    for i in range(9):
+        if isa == "512":
+            p(f"\tVPXORD {R}{i}, {R}{i}, {R}{i}")
+        else:
+            p(f"\tVXORPS {R}{i}, {R}{i}, {R}{i}")
+    p("\tXORQ DX, DX")
+    p("\tTESTQ CX, CX")
+    p(f"\tJEQ {name}_store")
+    p(f"{name}_loop:")
+    for i, r in enumerate(regs):
+        p(f"\t{mov} ({r})(DX*1), {R}{9+i}")
+    for i in range(3):
+        for j in range(3):
+            p(f"\tVFMADD231{PS} {R}{12+j}, {R}{9+i}, {R}{i*3+j}")
+    p(f"\tADDQ ${vb}, DX")
+    p("\tDECQ CX")
+    p(f"\tJNZ {name}_loop")
+    p(f"{name}_store:")
+    for i in range(9):
+        p(f"\t{mov} {R}{i}, {i*vb}(DI)")
+    p("\tVZEROUPPER")
+    p("\tRET")
+
+dot_kernel("sdotKernelAVX512", "512", "s")
+dot_kernel("ddotKernelAVX512", "512", "d")
+dot_kernel("sdotKernelAVX2", "256", "s")
+dot_kernel("ddotKernelAVX2", "256", "d")
 print("\n".join(out))
