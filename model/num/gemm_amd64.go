@@ -44,6 +44,12 @@ var (
 		sdot: sdotKernelAVX2, ddot: ddotKernelAVX2, lanes32: 8}
 )
 
+func init() {
+	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
+		isaAVX512.narrow = isaAVX2
+	}
+}
+
 // bestISA is the widest instruction set this CPU runs: AVX-512F (with the
 // OS saving the ZMM state, which cpu checks) or AVX2 with FMA.
 func bestISA() *gemmISA {

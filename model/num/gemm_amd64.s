@@ -102,6 +102,9 @@ sgemmKernelAVX512_loop:
 sgemmKernelAVX512_store:
 	VBROADCASTSS alpha+40(FP), Z16
 	VBROADCASTSS beta+44(FP), Z17
+	MOVL alpha+40(FP), R9
+	CMPL R9, $0x3f800000
+	JEQ sgemmKernelAVX512_scaled
 	VMULPS Z16, Z0, Z0
 	VMULPS Z16, Z1, Z1
 	VMULPS Z16, Z2, Z2
@@ -118,6 +121,7 @@ sgemmKernelAVX512_store:
 	VMULPS Z16, Z13, Z13
 	VMULPS Z16, Z14, Z14
 	VMULPS Z16, Z15, Z15
+sgemmKernelAVX512_scaled:
 	MOVQ load+48(FP), SI
 	MOVQ rows+56(FP), R10
 	MOVQ cols+64(FP), R11
@@ -306,6 +310,10 @@ dgemmKernelAVX512_loop:
 dgemmKernelAVX512_store:
 	VBROADCASTSD alpha+40(FP), Z16
 	VBROADCASTSD beta+48(FP), Z17
+	MOVQ alpha+40(FP), R9
+	MOVQ $0x3ff0000000000000, R13
+	CMPQ R9, R13
+	JEQ dgemmKernelAVX512_scaled
 	VMULPD Z16, Z0, Z0
 	VMULPD Z16, Z1, Z1
 	VMULPD Z16, Z2, Z2
@@ -322,6 +330,7 @@ dgemmKernelAVX512_store:
 	VMULPD Z16, Z13, Z13
 	VMULPD Z16, Z14, Z14
 	VMULPD Z16, Z15, Z15
+dgemmKernelAVX512_scaled:
 	MOVQ load+56(FP), SI
 	MOVQ rows+64(FP), R10
 	MOVQ cols+72(FP), R11
@@ -500,6 +509,9 @@ sgemmKernelAVX2_loop:
 sgemmKernelAVX2_store:
 	VBROADCASTSS alpha+40(FP), Y12
 	VBROADCASTSS beta+44(FP), Y13
+	MOVL alpha+40(FP), R9
+	CMPL R9, $0x3f800000
+	JEQ sgemmKernelAVX2_scaled
 	VMULPS Y12, Y0, Y0
 	VMULPS Y12, Y1, Y1
 	VMULPS Y12, Y2, Y2
@@ -512,6 +524,7 @@ sgemmKernelAVX2_store:
 	VMULPS Y12, Y9, Y9
 	VMULPS Y12, Y10, Y10
 	VMULPS Y12, Y11, Y11
+sgemmKernelAVX2_scaled:
 	MOVQ load+48(FP), SI
 	MOVQ rows+56(FP), R10
 	MOVQ cols+64(FP), R11
@@ -739,6 +752,10 @@ dgemmKernelAVX2_loop:
 dgemmKernelAVX2_store:
 	VBROADCASTSD alpha+40(FP), Y12
 	VBROADCASTSD beta+48(FP), Y13
+	MOVQ alpha+40(FP), R9
+	MOVQ $0x3ff0000000000000, R13
+	CMPQ R9, R13
+	JEQ dgemmKernelAVX2_scaled
 	VMULPD Y12, Y0, Y0
 	VMULPD Y12, Y1, Y1
 	VMULPD Y12, Y2, Y2
@@ -751,6 +768,7 @@ dgemmKernelAVX2_store:
 	VMULPD Y12, Y9, Y9
 	VMULPD Y12, Y10, Y10
 	VMULPD Y12, Y11, Y11
+dgemmKernelAVX2_scaled:
 	MOVQ load+56(FP), SI
 	MOVQ rows+64(FP), R10
 	MOVQ cols+72(FP), R11

@@ -78,8 +78,18 @@ def kernel(name, isa, dt, mr, nr):
     maskmov = "VMASKMOVPS" if dt == "s" else "VMASKMOVPD"
     p(f"\t{bc} alpha+{ab_off[0]}(FP), {al}")
     p(f"\t{bc} beta+{ab_off[1]}(FP), {be}")
+    # alpha = 1 (every product the trainer runs) skips the scaling.
+    if dt == "s":
+        p(f"\tMOVL alpha+{ab_off[0]}(FP), R9")
+        p("\tCMPL R9, $0x3f800000")
+    else:
+        p(f"\tMOVQ alpha+{ab_off[0]}(FP), R9")
+        p("\tMOVQ $0x3ff0000000000000, R13")
+        p("\tCMPQ R9, R13")
+    p(f"\tJEQ {name}_scaled")
     for a in acc:
         p(f"\tVMUL{PS} {al}, {a}, {a}")
+    p(f"{name}_scaled:")
     p(f"\tMOVQ load+{ab_off[2]}(FP), SI")
     p(f"\tMOVQ rows+{ab_off[2]+8}(FP), R10")
     p(f"\tMOVQ cols+{ab_off[2]+16}(FP), R11")
