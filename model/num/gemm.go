@@ -24,6 +24,11 @@ import (
 // always computes a whole tile; where the tile overhangs c it reads and
 // writes only the inside, with masked loads and stores.
 //
+// Three cases leave this path: up to 6 rows run the narrower AVX2 tile
+// (isa.narrow), up to gemmDirectM rows read an untransposed B in place
+// instead of packing it, and a·bᵀ with few long columns goes to gemmDot
+// (gemm_dot.go; chosen in blas.go).
+//
 // The first k block applies the caller's beta (beta = 0 writes c without
 // reading it); later ones add (beta = 1). The summation order depends only
 // on (m, n, k) and the instruction set, never on the data's addresses or on
