@@ -24,6 +24,9 @@ type gemmShape struct {
 var trainShapes = []gemmShape{
 	{"mlp-fwd1", false, true, 64, 256, 784},
 	{"mlp-fwd1-128", false, true, 128, 256, 784},
+	{"mlp-fwd1-16", false, true, 16, 256, 784}, // batch 32 on 2 workers
+	{"mlp-dw1-16", true, false, 256, 784, 16},
+	{"mlp-dx2-16", false, false, 16, 256, 128},
 	{"mlp-fwd2", false, true, 64, 128, 256},
 	{"mlp-dw1", true, false, 256, 784, 64},
 	{"mlp-dw2", true, false, 128, 256, 64},
@@ -53,7 +56,7 @@ func BenchmarkGemmShapes(b *testing.B) {
 		for _, s := range trainShapes {
 			b.Run(fmt.Sprintf("impl=%s/f32/%s", name, s.name), func(b *testing.B) { withISA(impl, func() { benchShape[float32](b, s) }) })
 		}
-		for _, s := range []gemmShape{trainShapes[0], trainShapes[1], trainShapes[8]} {
+		for _, s := range []gemmShape{trainShapes[0], trainShapes[1], trainShapes[11]} {
 			b.Run(fmt.Sprintf("impl=%s/f64/%s", name, s.name), func(b *testing.B) { withISA(impl, func() { benchShape[float64](b, s) }) })
 		}
 	}

@@ -283,3 +283,27 @@ func TestGemmDoesNotAllocateOnEveryKernel(t *testing.T) {
 		})
 	}
 }
+
+// FuzzGemmMatchesNaive checks any shape, transpose, padding and alpha/beta
+// the fuzzer finds on every implementation against the reference:
+//
+//	go test -run XXX -fuzz FuzzGemmMatchesNaive -fuzztime 60s ./model/num
+func FuzzGemmMatchesNaive(f *testing.F) {
+	f.Add(uint8(6), uint8(25), uint16(300), uint8(0), uint8(3), uint8(1))
+	f.Add(uint8(33), uint8(9), uint16(1456), uint8(2), uint8(1), uint8(0))
+	f.Add(uint8(129), uint8(70), uint16(257), uint8(5), uint8(2), uint8(2))
+	f.Fuzz(func(t *testing.T, m, n uint8, k uint16, pad, trans, ab uint8) {
+		if m == 0 || n == 0 || k == 0 || k > 600 {
+			t.Skip()
+		}
+		alpha, beta := []float64{1, 1, 0.5, -3}[ab%4], []float64{0, 1, 0.25, -1}[ab/4%4]
+		gc := gemmCase{trans&1 != 0, trans&2 != 0, int(m), int(n), int(k), int(pad % 9), alpha, beta}
+		for _, impl := range gemmImpls(t) {
+			withISA(impl, func() {
+				rng := rand.New(rand.NewPCG(uint64(m)<<16|uint64(n), uint64(k)))
+				runGemmCase[float32](t, rng, gc)
+				runGemmCase[float64](t, rng, gc)
+			})
+		}
+	})
+}
