@@ -10,8 +10,8 @@ import "unsafe"
 // thousands. The tiles of gemmPacked would compute 32 columns to keep 9,
 // and pack both operands for a product that reads each element once.
 //
-// The k tail (k mod lanes) and the sum over lanes run in Go, in a fixed
-// order, so results depend only on the shapes, as in gemmPacked.
+// The kernel sums its lanes in a fixed tree and the k tail (k mod lanes)
+// runs in Go, so results depend only on the shapes, as in gemmPacked.
 func gemmDot[T Float](m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
 	lanes := isa.lanes32
 	if !Is32[T]() {
@@ -19,7 +19,7 @@ func gemmDot[T Float](m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta
 	}
 	kv := k - k%lanes
 	var rows [6]*T
-	var out [9 * 16]T // 9 blocks of lane sums
+	var out [9]T // the block's dot products over the first kv elements
 	for i := 0; i < m; i += 3 {
 		for j := 0; j < n; j += 3 {
 			// Past the edge of c, a row repeats the last one: computed, not kept.
@@ -36,9 +36,7 @@ func gemmDot[T Float](m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta
 					br := b[(j+q)*ldb : (j+q)*ldb+k]
 					var s T
 					if kv > 0 {
-						for _, v := range out[(r*3+q)*lanes : (r*3+q+1)*lanes] {
-							s += v
-						}
+						s = out[r*3+q]
 					}
 					for p := kv; p < k; p++ {
 						s += ar[p] * br[p]

@@ -186,9 +186,8 @@ def dot_kernel(name, isa, dt):
     T = "float32" if dt == "s" else "float64"
     p()
     p(f"// func {name}(n int, rows *[6]*{T}, out *{T})")
-    p(f"// 3×3 dot products: out[(i·3+j)·lanes+l] = Σ_s a_i[s·lanes+l]·b_j[s·lanes+l]")
-    p(f"// over s < n, for a_i = rows[i] and b_j = rows[3+j]: lane sums, which the")
-    p(f"// caller adds up.")
+    p(f"// 3×3 dot products: out[i·3+j] = Σ_p a_i[p]·b_j[p] over p < n·lanes,")
+    p(f"// for a_i = rows[i] and b_j = rows[3+j], vectorised along p.")
     p(f"TEXT ·{name}(SB), NOSPLIT, $0-24")
     p("\tMOVQ n+0(FP), CX")
     p("\tMOVQ rows+8(FP), R8")
@@ -214,8 +213,23 @@ def dot_kernel(name, isa, dt):
     p("\tDECQ CX")
     p(f"\tJNZ {name}_loop")
     p(f"{name}_store:")
+    # Each accumulator's lanes summed as a tree: halves, then quarters…
     for i in range(9):
-        p(f"\t{mov} {R}{i}, {i*vb}(DI)")
+        if isa == "512":
+            p(f"\tVEXTRACTF64X4 $1, Z{i}, Y15")
+            p(f"\tVADD{PS} Y15, Y{i}, Y{i}")
+        p(f"\tVEXTRACTF128 $1, Y{i}, X15")
+        p(f"\tVADD{PS} X15, X{i}, X{i}")
+        if dt == "s":
+            p(f"\tVMOVHLPS X{i}, X{i}, X15")
+            p(f"\tVADDPS X15, X{i}, X{i}")
+            p(f"\tVSHUFPS $1, X{i}, X{i}, X15")
+            p(f"\tVADDSS X15, X{i}, X{i}")
+            p(f"\tVMOVSS X{i}, {i*esz}(DI)")
+        else:
+            p(f"\tVUNPCKHPD X{i}, X{i}, X15")
+            p(f"\tVADDSD X15, X{i}, X{i}")
+            p(f"\tVMOVSD X{i}, {i*esz}(DI)")
     p("\tVZEROUPPER")
     p("\tRET")
 
