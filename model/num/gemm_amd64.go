@@ -8,6 +8,8 @@ import (
 	"golang.org/x/sys/cpu"
 )
 
+//go:generate sh -c "python3 gen_kernels.py > gemm_amd64.s"
+
 // The micro-kernels of gemm_amd64.s (see there for the contract).
 
 //go:noescape
@@ -44,6 +46,9 @@ var (
 		sdot: sdotKernelAVX2, ddot: ddotKernelAVX2, lanes32: 8}
 )
 
+// On an AVX-512 CPU, products of up to 6 rows run AVX2's 6-row tile (see
+// gemmPacked); every AVX-512 CPU known has AVX2 and FMA, the check is for
+// the one that would not.
 func init() {
 	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
 		isaAVX512.narrow = isaAVX2
