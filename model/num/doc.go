@@ -32,7 +32,9 @@
 // as long as no output overlaps another call's input or output. GEMM packs
 // its operands into a buffer it takes from a free list for the call, so
 // concurrent calls pack into different buffers, and after the first calls
-// nothing allocates. The data-parallel
+// nothing allocates. The list keeps one buffer of 0.9 MB per GEMM that has
+// run at the same time as others (one per trainer worker), for the life of
+// the process. The data-parallel
 // trainer's workers run their GEMMs into their own workspaces, reading one
 // shared weight buffer.
 //
