@@ -38,8 +38,19 @@ func Check(f *safetensors.File) (dtype string, err error) {
 	return h.dtype, nil
 }
 
+// MaxMeta bounds each metadata value the package decodes (the
+// architecture, progress, task, classes, targets and optimizer): far
+// more than any model needs, and little enough that decoding one costs
+// a bounded time and memory.
+const MaxMeta = 1 << 20
+
 func check(f *safetensors.File) (*header, error) {
 	h := &header{}
+	for _, k := range []string{model.MetaArch, MetaProgress, MetaTask, MetaClasses, MetaTargets, MetaOptimizer} {
+		if n := len(f.Metadata[k]); n > MaxMeta {
+			return nil, fmt.Errorf("metadata %q is %d bytes, more than the limit of %d (checkpoint.MaxMeta)", k, n, MaxMeta)
+		}
+	}
 	arch, ok := f.Metadata[model.MetaArch]
 	if !ok {
 		return nil, fmt.Errorf("not a ptrain checkpoint (no %q metadata)", model.MetaArch)
@@ -137,13 +148,13 @@ func (h *header) decodeTask(f *safetensors.File) error {
 		}
 		return nil
 	case task != string(Classification) && task != string(Regression):
-		return fmt.Errorf("metadata %q is %q, want classification or regression", MetaTask, task)
+		return fmt.Errorf("metadata %q is %s, want classification or regression", MetaTask, data.Quote(task))
 	}
 	h.task = Task(task)
 	if h.task == Regression {
 		s, ok := f.Metadata[MetaTargets]
 		if n, err := strconv.Atoi(s); ok && (err != nil || n != out) {
-			return fmt.Errorf("metadata %q is %q: the model has %d outputs", MetaTargets, s, out)
+			return fmt.Errorf("metadata %q is %s: the model has %d outputs", MetaTargets, data.Quote(s), out)
 		}
 		if _, ok := f.Metadata[MetaClasses]; ok {
 			return fmt.Errorf("metadata %q in a regression checkpoint", MetaClasses)
@@ -167,7 +178,7 @@ func (h *header) decodeTask(f *safetensors.File) error {
 	seen := make(map[string]bool, len(h.classes))
 	for _, c := range h.classes {
 		if c == "" || seen[c] {
-			return fmt.Errorf("metadata %q: class name %q is empty or repeated", MetaClasses, c)
+			return fmt.Errorf("metadata %q: class name %s is empty or repeated", MetaClasses, data.Quote(c))
 		}
 		seen[c] = true
 	}

@@ -147,6 +147,9 @@ func (ck *checkpoint) parseConfig() error {
 	if !ok {
 		return nil
 	}
+	if len(s) > ckpt.MaxMeta {
+		return fmt.Errorf("metadata %q is %d bytes, more than the limit of %d (checkpoint.MaxMeta)", metaConfig, len(s), ckpt.MaxMeta)
+	}
 	if err := json.Unmarshal([]byte(s), &ck.cfg); err != nil {
 		return fmt.Errorf("metadata %q: %v", metaConfig, err)
 	}
@@ -166,17 +169,49 @@ func (ck *checkpoint) checkOwn() error {
 			return fmt.Errorf("metadata %q says %s, %q says %s", ckpt.MetaOptimizer, describeOptimizer(*ck.optimizer), metaConfig, describeOptimizer(oc))
 		}
 	}
-	if s, ok := f.Metadata[metaHistory]; ok { // older checkpoints have none
-		if err := json.Unmarshal([]byte(s), &ck.history); err != nil {
-			return fmt.Errorf("metadata %q: %v", metaHistory, err)
-		}
+	switch e := ck.progress.Epoch; {
+	case e > maxEpochs:
+		return fmt.Errorf("metadata %q: epoch %d, beyond the limit of %d epochs", metaProgress, e, maxEpochs)
+	case ck.hasConfig && e > ck.cfg.Epochs:
+		return fmt.Errorf("metadata %q: epoch %d, beyond the run's -epochs %d", metaProgress, e, ck.cfg.Epochs)
 	}
-	for i, row := range ck.history {
-		if row.Epoch < 1 || (i > 0 && row.Epoch <= ck.history[i-1].Epoch) || row.Epoch > ck.progress.Epoch {
-			return fmt.Errorf("metadata %q: row %d is for epoch %d: want increasing epochs from 1 to %d", metaHistory, i+1, row.Epoch, ck.progress.Epoch)
+	if s, ok := f.Metadata[metaHistory]; ok { // older checkpoints have none
+		h, err := decodeHistory(s, ck.progress.Epoch)
+		if err != nil {
+			return fmt.Errorf("metadata %q: %w", metaHistory, err)
 		}
+		ck.history = h
 	}
 	return nil
+}
+
+// decodeHistory decodes ptrain.history, a JSON array of epoch rows for
+// increasing epochs from 1 to epochs, one row at a time: a history of
+// more rows than epochs is refused at the first row too many, and the
+// rows decoded are never more than the run's epochs.
+func decodeHistory(s string, epochs int) ([]epochRow, error) {
+	dec := json.NewDecoder(strings.NewReader(s))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('[') {
+		return nil, fmt.Errorf("want a JSON array of epoch rows")
+	}
+	rows := []epochRow{} // not nil: the file has a history
+	for i := 0; dec.More(); i++ {
+		var row epochRow
+		if err := dec.Decode(&row); err != nil {
+			return nil, fmt.Errorf("row %d: %v", i+1, err)
+		}
+		if row.Epoch < 1 || (i > 0 && row.Epoch <= rows[i-1].Epoch) || row.Epoch > epochs {
+			return nil, fmt.Errorf("row %d is for epoch %d: want increasing epochs from 1 to %d (the epochs trained)", i+1, row.Epoch, epochs)
+		}
+		rows = append(rows, row)
+	}
+	if _, err := dec.Token(); err != nil {
+		return nil, err
+	}
+	if dec.More() {
+		return nil, fmt.Errorf("data after the array")
+	}
+	return rows, nil
 }
 
 // decodeAs decodes the checkpoint with element type T.
