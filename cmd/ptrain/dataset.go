@@ -84,6 +84,11 @@ func syntheticSpec(spec string) (kind string, n int, err error) {
 	return kind, n, nil
 }
 
+// maxClasses bounds the classes of a table: a model of more outputs than
+// this is not what a label column of distinct values (an ID, a
+// measurement) asks for.
+const maxClasses = 1 << 16
+
 // loadDataset reads the dataset c.Data names and returns it whole plus its
 // standard test split, if it has one.
 func loadDataset(c *Config, classes []string) (all, test *data.Dataset, err error) {
@@ -107,6 +112,9 @@ func loadDataset(c *Config, classes []string) (all, test *data.Dataset, err erro
 			task = data.Regression
 		}
 		all, err = data.ReadCSVFile(arg, data.CSVOptions{Comma: comma, Skip: c.CSVSkip, Header: c.CSVHeader, Label: c.Label, Task: task, Classes: classes})
+		if err == nil && all.Task == data.Classification && len(all.Classes) > maxClasses {
+			return nil, nil, fmt.Errorf("-data %s: %d distinct labels, more than the limit of %d classes (for a numeric target, -task regression)", c.Data, len(all.Classes), maxClasses)
+		}
 	case "synthetic":
 		k, n, serr := syntheticSpec(c.Data)
 		if serr != nil {

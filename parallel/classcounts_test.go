@@ -1,0 +1,61 @@
+package parallel
+
+import (
+	"context"
+	"strconv"
+	"testing"
+
+	"github.com/ptrain/ptrain/data"
+	"github.com/ptrain/ptrain/model"
+	"github.com/ptrain/ptrain/optim"
+)
+
+// Above MaxConfusionClasses an evaluation keeps per-class counts only:
+// memory O(classes) per worker, not O(classes²), and the counts agree with
+// the accuracy. At or below it, the confusion matrix's rows and columns
+// sum to the same counts.
+func TestEvaluateManyClassesKeepsPerClassCounts(t *testing.T) {
+	for _, k := range []int{10, MaxConfusionClasses + 1, 5000} {
+		n := 1000
+		ds := &data.Dataset{Name: "many", N: n, Features: 2, F64: make([]float64, 2*n), Labels: make([]int32, n), Classes: make([]string, k)}
+		for i := range n {
+			ds.F64[2*i], ds.F64[2*i+1] = float64(i%7), float64(i%3)
+			ds.Labels[i] = int32((i * 7919) % k)
+		}
+		for c := range k {
+			ds.Classes[c] = strconv.Itoa(c)
+		}
+		m, _ := model.New[float32](model.MustParseSpec("2-"+strconv.Itoa(k)+":softmax"), 1)
+		opt, _ := optim.New[float32](optim.Defaults(optim.SGD), len(m.Params))
+		tr, err := New(m, opt, Config{Workers: 2, BatchSize: 100, Loss: model.CrossEntropy})
+		if err != nil {
+			t.Fatal(err)
+		}
+		met, err := tr.Evaluate(context.Background(), ds)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if (met.Confusion != nil) != (k <= MaxConfusionClasses) {
+			t.Errorf("%d classes: confusion matrix %v, want one only up to %d classes", k, met.Confusion != nil, MaxConfusionClasses)
+		}
+		var support, predicted, hits int64
+		for i := range k {
+			support += met.Support[i]
+			predicted += met.Predicted[i]
+			hits += met.Hits[i]
+			if met.Confusion != nil {
+				var row, col int64
+				for j := range k {
+					row += met.Confusion[i][j]
+					col += met.Confusion[j][i]
+				}
+				if row != met.Support[i] || col != met.Predicted[i] || met.Confusion[i][i] != met.Hits[i] {
+					t.Fatalf("class %d: confusion row %d, column %d, diagonal %d; counts %d, %d, %d", i, row, col, met.Confusion[i][i], met.Support[i], met.Predicted[i], met.Hits[i])
+				}
+			}
+		}
+		if support != int64(n) || predicted != int64(n) || float64(hits)/float64(n) != met.Accuracy {
+			t.Errorf("%d classes: support %d, predicted %d, hits %d over %d samples, accuracy %v", k, support, predicted, hits, n, met.Accuracy)
+		}
+	}
+}
