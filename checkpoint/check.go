@@ -46,7 +46,7 @@ const MaxMeta = 1 << 20
 
 func check(f *safetensors.File) (*header, error) {
 	h := &header{}
-	for _, k := range []string{model.MetaArch, MetaProgress, MetaTask, MetaClasses, MetaTargets, MetaOptimizer} {
+	for _, k := range []string{model.MetaArch, MetaProgress, MetaTask, MetaClasses, MetaTargets, MetaOptimizer, MetaTransform} {
 		if n := len(f.Metadata[k]); n > MaxMeta {
 			return nil, fmt.Errorf("metadata %q is %d bytes, more than the limit of %d (checkpoint.MaxMeta)", k, n, MaxMeta)
 		}
@@ -83,6 +83,9 @@ func check(f *safetensors.File) (*header, error) {
 	}
 	if h.transform.Scale == nil && h.transform.Shift != nil {
 		return nil, fmt.Errorf(`tensor "data.shift" without "data.scale"`)
+	}
+	if err := checkTransformListed(f); err != nil {
+		return nil, err
 	}
 	if err := checkOptimizerState(f, sp.NumParams(), h.dtype); err != nil {
 		return nil, err
@@ -337,6 +340,35 @@ func scanFloats(t *safetensors.Tensor, check func(float64) error) error {
 		}
 		if err := check(v); err != nil {
 			return fmt.Errorf("tensor %q: element %d %v", t.Name, i/size, err)
+		}
+	}
+	return nil
+}
+
+// checkTransformListed checks the transform's tensors against
+// MetaTransform, in a file that has it: a model trained on scaled
+// features and given raw ones predicts confidently and wrongly, so a
+// missing data.scale must not pass for a model without a transform.
+func checkTransformListed(f *safetensors.File) error {
+	s, ok := f.Metadata[MetaTransform]
+	if !ok {
+		return nil
+	}
+	var listed []string
+	if err := json.Unmarshal([]byte(s), &listed); err != nil {
+		return fmt.Errorf("metadata %q: %v", MetaTransform, err)
+	}
+	for _, name := range []string{"data.scale", "data.shift"} {
+		switch has, want := f.Tensor(name) != nil, slices.Contains(listed, name); {
+		case want && !has:
+			return fmt.Errorf("tensor %q: %w (metadata %q says the feature transform has it)", name, safetensors.ErrNoTensor, MetaTransform)
+		case has && !want:
+			return fmt.Errorf("tensor %q: metadata %q says the feature transform has no such tensor", name, MetaTransform)
+		}
+	}
+	for _, name := range listed {
+		if name != "data.scale" && name != "data.shift" {
+			return fmt.Errorf("metadata %q: %s is not a transform tensor (want data.scale, data.shift)", MetaTransform, data.Quote(name))
 		}
 	}
 	return nil

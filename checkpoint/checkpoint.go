@@ -26,6 +26,10 @@ const (
 	MetaTask      = "ptrain.task"      // "classification" or "regression"
 	MetaClasses   = "ptrain.classes"   // class names in output order, JSON
 	MetaTargets   = "ptrain.targets"   // a regression model's output count
+	// MetaTransform lists the transform's tensors, JSON: ["data.scale",
+	// "data.shift"], ["data.scale"] or []. A file that has it must have
+	// exactly those tensors (older files do not have it).
+	MetaTransform = "ptrain.transform"
 )
 
 // Task says what a model's outputs are.
@@ -136,12 +140,17 @@ func Encode[T num.Float](c *Checkpoint[T]) (*safetensors.File, error) {
 		meta[MetaOptimizer] = string(b)
 		prog.Step = st.Step
 	}
+	listed := []string{}
 	if v := c.Transform.Scale; v != nil {
 		tensors = append(tensors, safetensors.Tensor{Name: "data.scale", DType: "F64", Shape: []int{len(v)}, Data: safetensors.Encode(v)})
+		listed = append(listed, "data.scale")
 	}
 	if v := c.Transform.Shift; v != nil {
 		tensors = append(tensors, safetensors.Tensor{Name: "data.shift", DType: "F64", Shape: []int{len(v)}, Data: safetensors.Encode(v)})
+		listed = append(listed, "data.shift")
 	}
+	lb, _ := json.Marshal(listed)
+	meta[MetaTransform] = string(lb)
 	b, _ := json.Marshal(prog)
 	meta[MetaProgress] = string(b)
 	switch c.Task {
@@ -174,7 +183,7 @@ func Encode[T num.Float](c *Checkpoint[T]) (*safetensors.File, error) {
 
 func reserved(k string) bool {
 	switch k {
-	case MetaOptimizer, MetaProgress, MetaTask, MetaClasses, MetaTargets:
+	case MetaOptimizer, MetaProgress, MetaTask, MetaClasses, MetaTargets, MetaTransform:
 		return true
 	}
 	return false

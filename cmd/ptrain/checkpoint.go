@@ -169,6 +169,11 @@ func (ck *checkpoint) checkOwn() error {
 			return fmt.Errorf("metadata %q says %s, %q says %s", ckpt.MetaOptimizer, describeOptimizer(*ck.optimizer), metaConfig, describeOptimizer(oc))
 		}
 	}
+	if ck.hasConfig {
+		if err := ck.checkTransformTensors(); err != nil {
+			return err
+		}
+	}
 	switch e := ck.progress.Epoch; {
 	case e > maxEpochs:
 		return fmt.Errorf("metadata %q: epoch %d, beyond the limit of %d epochs", metaProgress, e, maxEpochs)
@@ -181,6 +186,28 @@ func (ck *checkpoint) checkOwn() error {
 			return fmt.Errorf("metadata %q: %w", metaHistory, err)
 		}
 		ck.history = h
+	}
+	return nil
+}
+
+// checkTransformTensors checks that the file has the transform's tensors
+// that its config implies (package checkpoint checks them against the
+// list newer files keep, ckpt.MetaTransform): -normalize fits both, and
+// the image datasets are scaled. Without them predict would feed the
+// model raw features and be confidently wrong.
+func (ck *checkpoint) checkTransformTensors() error {
+	var need []string
+	kind, _, _ := strings.Cut(ck.cfg.Data, ":")
+	switch {
+	case ck.cfg.Normalize == "minmax" || ck.cfg.Normalize == "zscore":
+		need = []string{"data.scale", "data.shift"}
+	case kind == "digits" || kind == "mnist" || kind == "fashion-mnist":
+		need = []string{"data.scale"}
+	}
+	for _, name := range need {
+		if ck.file.Tensor(name) == nil {
+			return fmt.Errorf("tensor %q: %w (the run's -data %s -normalize %s has a feature transform)", name, safetensors.ErrNoTensor, kind, ck.cfg.Normalize)
+		}
 	}
 	return nil
 }
