@@ -59,3 +59,27 @@ func TestEvaluateManyClassesKeepsPerClassCounts(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckStartRefusesImpossibleProgress(t *testing.T) {
+	for _, tc := range []struct {
+		p     Progress
+		steps int
+		opt   int64
+		ok    bool
+	}{
+		{Progress{}, 10, 0, true},
+		{Progress{}, 10, 500, true}, // a new Fit with an optimizer that trained before
+		{Progress{Epoch: 2, Batch: 3}, 10, 23, true},
+		{Progress{Epoch: 2, Batch: 10}, 10, 30, true}, // interrupted after an epoch's last step
+		{Progress{Epoch: 2, Batch: 3}, 10, 0, true},   // weights alone: a new optimizer
+		{Progress{Epoch: 1, Batch: 11}, 10, 21, false},
+		{Progress{Epoch: 1, Batch: 1e12}, 10, 0, false},
+		{Progress{Epoch: 1}, 10, 1 << 62, false},
+		{Progress{Epoch: 2, Batch: 3}, 10, 22, false},
+		{Progress{Epoch: 1 << 40}, 10, 0, false},
+	} {
+		if err := checkStart(tc.p, tc.steps, tc.opt); (err == nil) != tc.ok {
+			t.Errorf("start %+v, %d steps an epoch, optimizer at %d: %v, want ok %v", tc.p, tc.steps, tc.opt, err, tc.ok)
+		}
+	}
+}

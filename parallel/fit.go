@@ -72,6 +72,34 @@ type FitResult struct {
 	Warnings     []Warning // every warning of the run, also when Fit failed
 }
 
+// StepsPerEpoch is the number of optimizer steps Fit takes per epoch of
+// train with accum micro-batches per step (0 means 1).
+func (t *Trainer[T]) StepsPerEpoch(train *data.Dataset, accum int) int {
+	accum = max(accum, 1)
+	return ((train.N+t.cfg.BatchSize-1)/t.cfg.BatchSize + accum - 1) / accum
+}
+
+// checkStart refuses a start no run of steps optimizer steps per epoch
+// could have reached: a batch beyond the epoch's steps, or, resuming, an
+// optimizer that has taken other than epochs × steps + batch steps (zero
+// steps is a new optimizer, for weights saved without its state; a Fit
+// from the start may continue with an optimizer that trained before).
+func checkStart(p Progress, steps int, optSteps int64) error {
+	if p.Epoch == 0 && p.Batch == 0 {
+		return nil
+	}
+	if p.Batch > steps {
+		return fmt.Errorf("start at step %d of an epoch of %d steps: the progress is not of this data, batch size and accumulation", p.Batch, steps)
+	}
+	if p.Epoch > math.MaxInt32 {
+		return fmt.Errorf("start at epoch %d: beyond any run", p.Epoch)
+	}
+	if want := int64(p.Epoch)*int64(steps) + int64(p.Batch); optSteps != 0 && optSteps != want {
+		return fmt.Errorf("the optimizer has taken %d steps, but epoch %d and step %d of epochs of %d steps make %d", optSteps, p.Epoch, p.Batch, steps, want)
+	}
+	return nil
+}
+
 // Progress returns the position of the last Fit.
 func (t *Trainer[T]) Progress() Progress { return t.progress }
 
@@ -98,6 +126,9 @@ func (t *Trainer[T]) Fit(ctx context.Context, train, val *data.Dataset, cfg FitC
 		return FitResult{}, fmt.Errorf("epochs %d, start %+v: must be ≥ 0", cfg.Epochs, cfg.Start)
 	}
 	steps := (b.Batches() + accum - 1) / accum
+	if err := checkStart(cfg.Start, steps, t.opt.Steps()); err != nil {
+		return FitResult{}, err
+	}
 	t.fitSteps = steps // for the schedule; the caller's Config is left as it was
 	defer func() { t.fitSteps = 0 }()
 	t.progress = cfg.Start

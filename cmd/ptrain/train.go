@@ -385,6 +385,9 @@ func train[T num.Float](ctx context.Context, c Config, ck *checkpoint, world mpi
 	}
 	resumed, past := -1, []epochRow(nil)
 	if ck != nil {
+		if err := checkResumeProgress(ck, start, tr.StepsPerEpoch(sp.train, c.Accum), opt.Steps()); err != nil {
+			return err
+		}
 		resumed, past = start.Epoch, ck.history
 	}
 	rep, err := newReporter(&c, c.Epochs, resumed, past)
