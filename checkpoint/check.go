@@ -13,6 +13,7 @@ import (
 	"github.com/ptrain/ptrain/model"
 	"github.com/ptrain/ptrain/model/safetensors"
 	"github.com/ptrain/ptrain/optim"
+	"github.com/ptrain/ptrain/parallel"
 )
 
 // header is what check decodes from a file besides the tensors.
@@ -288,6 +289,15 @@ func (c progressJSON) check() error {
 		return fmt.Errorf("best epoch %d outside [0, %d]", c.BestEpoch, c.Epoch)
 	case c.BestValLoss != nil && (math.IsNaN(*c.BestValLoss) || math.IsInf(*c.BestValLoss, 0)):
 		return fmt.Errorf("best validation loss %v", *c.BestValLoss)
+	case c.Sums != nil && c.Batch == 0:
+		return fmt.Errorf("epoch sums at an epoch's start (batch 0)")
+	}
+	if c.Sums != nil {
+		s, err := c.Sums.sums()
+		if err != nil {
+			return err
+		}
+		return parallel.CheckSums(s)
 	}
 	return nil
 }

@@ -67,18 +67,63 @@ type Checkpoint[T num.Float] struct {
 // progressJSON is Progress in JSON, which has no +Inf, with the
 // optimizer's step count.
 type progressJSON struct {
-	Epoch       int      `json:"epoch"`
-	Batch       int      `json:"batch"`
-	Step        int64    `json:"step"`
-	BestValLoss *float64 `json:"best_val_loss"`
-	BestEpoch   int      `json:"best_epoch"`
-	BadEpochs   int      `json:"bad_epochs"`
+	Epoch       int       `json:"epoch"`
+	Batch       int       `json:"batch"`
+	Step        int64     `json:"step"`
+	BestValLoss *float64  `json:"best_val_loss"`
+	BestEpoch   int       `json:"best_epoch"`
+	BadEpochs   int       `json:"bad_epochs"`
+	Sums        *sumsJSON `json:"sums,omitempty"` // mid-epoch only
+}
+
+// sumsJSON is parallel.EpochSums in JSON. Its floats are kept as their
+// IEEE 754 bits: exact, and the summaries may hold ±Inf, which JSON has not.
+type sumsJSON struct {
+	LossBits  uint64   `json:"loss_bits"`
+	Correct   int64    `json:"correct"`
+	Samples   int      `json:"samples"`
+	LRBits    uint64   `json:"lr_bits"`
+	Layers    []string `json:"layers"` // name:activation, e.g. dense.0:2
+	StatsBits []uint64 `json:"stats_bits"`
+}
+
+func newSumsJSON(s *parallel.EpochSums) *sumsJSON {
+	if s == nil {
+		return nil
+	}
+	j := &sumsJSON{LossBits: math.Float64bits(s.Loss), Correct: s.Correct, Samples: s.Samples, LRBits: math.Float64bits(s.LR), Layers: []string{}, StatsBits: []uint64{}}
+	for _, l := range s.Layers {
+		j.Layers = append(j.Layers, l.Layer+":"+strconv.Itoa(int(l.Act)))
+	}
+	for _, v := range s.Stats {
+		j.StatsBits = append(j.StatsBits, math.Float64bits(v))
+	}
+	return j
+}
+
+func (j *sumsJSON) sums() (*parallel.EpochSums, error) {
+	s := &parallel.EpochSums{Loss: math.Float64frombits(j.LossBits), Correct: j.Correct, Samples: j.Samples, LR: math.Float64frombits(j.LRBits)}
+	for _, l := range j.Layers {
+		i := strings.LastIndexByte(l, ':')
+		act, err := strconv.Atoi(l[i+1:])
+		if i < 0 || err != nil {
+			return nil, fmt.Errorf("epoch sums: layer %s is not name:activation", data.Quote(l))
+		}
+		s.Layers = append(s.Layers, parallel.LayerStats{Layer: l[:i], Act: model.ActKind(act)})
+	}
+	for _, b := range j.StatsBits {
+		s.Stats = append(s.Stats, math.Float64frombits(b))
+	}
+	return s, nil
 }
 
 func (c progressJSON) progress() parallel.Progress {
 	p := parallel.Progress{Epoch: c.Epoch, Batch: c.Batch, BestEpoch: c.BestEpoch, BadEpochs: c.BadEpochs, BestValLoss: math.Inf(1)}
 	if c.BestValLoss != nil {
 		p.BestValLoss = *c.BestValLoss
+	}
+	if c.Sums != nil && c.Batch > 0 {
+		p.Sums, _ = c.Sums.sums() // checked by check
 	}
 	return p
 }
@@ -122,6 +167,9 @@ func Encode[T num.Float](c *Checkpoint[T]) (*safetensors.File, error) {
 	}
 	tensors := m.Tensors()
 	prog := progressJSON{Epoch: c.Progress.Epoch, Batch: c.Progress.Batch, BestEpoch: c.Progress.BestEpoch, BadEpochs: c.Progress.BadEpochs}
+	if c.Progress.Batch > 0 {
+		prog.Sums = newSumsJSON(c.Progress.Sums)
+	}
 	if v := c.Progress.BestValLoss; !math.IsInf(v, 0) && !math.IsNaN(v) {
 		prog.BestValLoss = &v
 	}

@@ -20,6 +20,9 @@ type Progress struct {
 	BestValLoss float64 // best validation loss so far; meaningful only when BestEpoch > 0
 	BestEpoch   int     // the epoch (1-based) that reached it; 0 before any validation
 	BadEpochs   int     // epochs since it improved
+	// Sums are the current epoch's running figures when Batch > 0 (nil
+	// otherwise): Trainer.Progress fills them, FitConfig.Start takes them.
+	Sums *EpochSums
 }
 
 // FitConfig configures Fit.
@@ -100,8 +103,16 @@ func checkStart(p Progress, steps int, optSteps int64) error {
 	return nil
 }
 
-// Progress returns the position of the last Fit.
-func (t *Trainer[T]) Progress() Progress { return t.progress }
+// Progress returns the position of the last Fit, with the epoch's running
+// sums when it stands inside an epoch.
+func (t *Trainer[T]) Progress() Progress {
+	p := t.progress
+	p.Sums = nil
+	if p.Batch > 0 && t.sums != nil {
+		p.Sums = t.sums()
+	}
+	return p
+}
 
 // Fit trains on train for cfg.Epochs epochs in batches of Config.BatchSize,
 // evaluating on val (which may be nil) after every epoch. It stops early
@@ -131,7 +142,13 @@ func (t *Trainer[T]) Fit(ctx context.Context, train, val *data.Dataset, cfg FitC
 	}
 	t.fitSteps = steps // for the schedule; the caller's Config is left as it was
 	defer func() { t.fitSteps = 0 }()
+	if s := cfg.Start.Sums; s != nil && cfg.Start.Batch > 0 {
+		if err := s.check(); err != nil {
+			return FitResult{}, err
+		}
+	}
 	t.progress = cfg.Start
+	defer func() { t.sums = nil }()
 	var best, bestBuf []T
 	if cfg.RestoreBest && cfg.Patience > 0 && val != nil {
 		best, bestBuf = slices.Clone(t.m.Params), slices.Clone(t.m.Buffers)
@@ -149,7 +166,7 @@ func (t *Trainer[T]) Fit(ctx context.Context, train, val *data.Dataset, cfg FitC
 			if err := t.cfg.Group.Broadcast64(v, 0); err != nil {
 				return err
 			}
-			*p = Progress{Epoch: int(v[0]), Batch: int(v[1]), BestValLoss: v[2], BestEpoch: int(v[3]), BadEpochs: int(v[4])}
+			*p = Progress{Epoch: int(v[0]), Batch: int(v[1]), BestValLoss: v[2], BestEpoch: int(v[3]), BadEpochs: int(v[4]), Sums: p.Sums} // the sums only report
 		}
 		for t.progress.Epoch < cfg.Epochs {
 			e := t.progress.Epoch
@@ -160,6 +177,15 @@ func (t *Trainer[T]) Fit(ctx context.Context, train, val *data.Dataset, cfg FitC
 			var correct int64
 			samples := 0
 			var lr float64
+			if s := t.progress.Sums; s != nil && t.progress.Batch > 0 { // resumed inside this epoch
+				lossSum, correct, samples, lr = s.Loss, s.Correct, s.Samples, s.LR
+				fm.es.restore(s.Layers, s.Stats)
+			}
+			t.progress.Sums = nil
+			t.sums = func() *EpochSums {
+				layers, st := fm.es.state()
+				return &EpochSums{Loss: lossSum, Correct: correct, Samples: samples, LR: lr, Layers: layers, Stats: st}
+			}
 			for t.progress.Batch < steps {
 				micro = micro[:0]
 				for len(micro) < accum {
@@ -234,6 +260,6 @@ func (t *Trainer[T]) Fit(ctx context.Context, train, val *data.Dataset, cfg FitC
 		return nil
 	})
 	fm.failed(err)
-	res.Progress, res.Warnings = t.progress, fm.all
+	res.Progress, res.Warnings = t.Progress(), fm.all
 	return res, err
 }

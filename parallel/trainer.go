@@ -109,7 +109,8 @@ type Trainer[T num.Float] struct {
 	st       *statsState[T] // per-layer statistics
 	stats    Stats
 	progress Progress
-	inputs   int // values per sample in and out, from the model's layout
+	sums     func() *EpochSums // the running epoch's, while Fit runs
+	inputs   int               // values per sample in and out, from the model's layout
 	outputs  int
 	fitSteps int // optimizer steps per epoch while Fit runs, else 0
 }
