@@ -75,7 +75,7 @@ func TestResumedEpochReportsTheWholeEpoch(t *testing.T) {
 		m, opt, tr := newRun()
 		ctx, cancel := context.WithCancel(context.Background())
 		before, p, err := fit(tr, ctx, parallel.Progress{BestValLoss: math.Inf(1)}, stop, cancel)
-		if !errors.Is(err, context.Canceled) || p.Epoch != 1 || p.Batch != stop-steps || p.Sums == nil {
+		if !errors.Is(err, context.Canceled) || p.Epoch != 1 || p.Batch != stop-steps || p.Sums == nil || tr.Progress().Sums == nil {
 			t.Fatalf("stopped after step %d: %v, progress %+v", stop, err, p)
 		}
 		path := filepath.Join(t.TempDir(), "c.safetensors")

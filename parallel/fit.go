@@ -148,7 +148,7 @@ func (t *Trainer[T]) Fit(ctx context.Context, train, val *data.Dataset, cfg FitC
 		}
 	}
 	t.progress = cfg.Start
-	defer func() { t.sums = nil }()
+	t.sums = nil // set for each epoch; kept after Fit returns, for Progress
 	var best, bestBuf []T
 	if cfg.RestoreBest && cfg.Patience > 0 && val != nil {
 		best, bestBuf = slices.Clone(t.m.Params), slices.Clone(t.m.Buffers)
