@@ -176,6 +176,13 @@ func setting(c *Config, name string) string {
 func resumeCommand(out string, ranks int) string {
 	cmd := shellQuote(os.Args[0]) + " train -resume " + shellQuote(out)
 	if ranks > 1 {
+		if l := launcherArgs(); l != nil { // with the flags the job needed
+			q := make([]string, len(l))
+			for i, a := range l {
+				q[i] = shellQuote(a)
+			}
+			return strings.Join(q, " ") + " " + cmd
+		}
 		cmd = fmt.Sprintf("mpirun --bind-to none -np %d %s", ranks, cmd)
 	}
 	return cmd
@@ -415,7 +422,11 @@ func train[T num.Float](ctx context.Context, c Config, ck *checkpoint, world mpi
 		if !root {
 			return nil
 		}
-		return saveCheckpoint(c.Out, m, opt, c, p, sp.train, sp.transform, rep.history)
+		if err := saveCheckpoint(c.Out, m, opt, c, p, sp.train, sp.transform, rep.history); err != nil {
+			return err
+		}
+		savedCheckpoint(c.Out, p.Epoch, p.Batch)
+		return nil
 	}
 	fitStart := time.Now()
 	res, err := tr.Fit(ctx, sp.train, sp.val, parallel.FitConfig{
