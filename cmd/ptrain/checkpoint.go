@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"reflect"
 	"runtime"
 	"slices"
 	"strconv"
@@ -153,7 +154,28 @@ func (ck *checkpoint) parseConfig() error {
 	if err := json.Unmarshal([]byte(s), &ck.cfg); err != nil {
 		return fmt.Errorf("metadata %q: %v", metaConfig, err)
 	}
+	if err := checkConfigStrings(&ck.cfg); err != nil {
+		return fmt.Errorf("metadata %q: %w", metaConfig, err)
+	}
 	ck.hasConfig = true
+	return nil
+}
+
+// maxConfigString bounds a stored flag's value (a path is at most 4096
+// bytes on Linux), so that the errors that quote one stay one line. The
+// architecture is bounded by checkpoint.MaxMeta, as ptrain.arch is.
+const maxConfigString = 4096
+
+// checkConfigStrings refuses a stored config whose string flags are
+// longer than maxConfigString.
+func checkConfigStrings(c *Config) error {
+	v := reflect.ValueOf(c).Elem()
+	for i := range v.NumField() {
+		f, name := v.Field(i), v.Type().Field(i).Tag.Get("json")
+		if f.Kind() == reflect.String && name != "arch" && f.Len() > maxConfigString {
+			return fmt.Errorf("-%s is %d bytes, more than the limit of %d", name, f.Len(), maxConfigString)
+		}
+	}
 	return nil
 }
 

@@ -104,6 +104,7 @@ func TestOversizedHeadersAreRefusedNamingTheCap(t *testing.T) {
 			f.Metadata[metaProgress] = `{"epoch":1000000}`
 			delete(f.Metadata, metaConfig)
 		})},
+		{"config-long-schedule", "-schedule is 1000000 bytes, more than the limit of 4096", rewrite(t, good, func(f *safetensors.File) { setConfig(f, "schedule", big[:1e6]) })},
 		{"config-epochs", "-epochs 1000000000: must be in [0, 100000]", rewrite(t, good, func(f *safetensors.File) { setConfig(f, "epochs", 1e9) })},
 	} {
 		p := filepath.Join(dir, tc.name+".safetensors")
