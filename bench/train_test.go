@@ -35,12 +35,16 @@ const (
 	SmallCNN = "1x28x28-conv(32,3):relu-maxpool(2)-conv(64,3):relu-maxpool(2)-flatten-128:relu-10:softmax"
 	// BNCNN is the README's MNIST recipe with batch norm.
 	BNCNN = "1x28x28-conv(16,5)-bn:relu-maxpool(2)-conv(32,5)-bn:relu-maxpool(2)-flatten-128:relu-10:softmax"
+	// ResNet8 is the residual-network issue's ResNet-8 for 28×28 images:
+	// a stem, an identity block, two strided blocks with projection
+	// shortcuts, global average pooling and a dense head.
+	ResNet8 = "1x28x28-conv(16,3,pad=1)-bn:relu-res(conv(16,3,pad=1)-bn:relu-conv(16,3,pad=1)-bn):relu-res(conv(32,3,stride=2,pad=1)-bn:relu-conv(32,3,pad=1)-bn|conv(32,1,stride=2)-bn):relu-res(conv(64,3,stride=2,pad=1)-bn:relu-conv(64,3,pad=1)-bn|conv(64,1,stride=2)-bn):relu-gap-10:softmax"
 )
 
-// BenchmarkTrainStepCNN is BenchmarkTrainStep for LeNet-5, the small CNN
-// and the README's batch-norm CNN on MNIST-shaped input.
+// BenchmarkTrainStepCNN is BenchmarkTrainStep for LeNet-5, the small CNN,
+// the README's batch-norm CNN and ResNet-8 on MNIST-shaped input.
 func BenchmarkTrainStepCNN(b *testing.B) {
-	for _, net := range []struct{ name, spec string }{{"lenet5", LeNet5}, {"smallcnn", SmallCNN}, {"bncnn", BNCNN}} {
+	for _, net := range []struct{ name, spec string }{{"lenet5", LeNet5}, {"smallcnn", SmallCNN}, {"bncnn", BNCNN}, {"resnet8", ResNet8}} {
 		for _, batch := range []int{64, 128} {
 			for _, w := range []int{1, 2} {
 				b.Run(fmt.Sprintf("%s/batch=%d/workers=%d", net.name, batch, w), func(b *testing.B) { benchTrainSpec(b, net.spec, w, batch) })

@@ -18,13 +18,18 @@ import (
 
 // header is what check decodes from a file besides the tensors.
 type header struct {
-	spec      model.Spec
-	dtype     string // of the weights: F32 or F64
-	optimizer *optim.Config
-	progress  progressJSON
-	task      Task
-	classes   []string
-	transform data.Transform
+	spec       model.Spec
+	dtype      string // of the weights: F32 or F64
+	optimizer  *optim.Config
+	progress   progressJSON
+	task       Task
+	classes    []string
+	transform  data.Transform
+	preprocess *data.Preprocess
+	// provenance.go's
+	split      data.SplitInfo
+	batch      int
+	inputRange data.Range
 }
 
 // Check checks everything f says, as Decode does, without building the
@@ -40,17 +45,30 @@ func Check(f *safetensors.File) (dtype string, err error) {
 }
 
 // MaxMeta bounds each metadata value the package decodes (the
-// architecture, progress, task, classes, targets and optimizer): far
-// more than any model needs, and little enough that decoding one costs
-// a bounded time and memory.
+// architecture, progress, task, classes, targets, optimizer, transform,
+// split, batch size and input range) but the preprocessing: far more
+// than any model needs (the split and input range are under 200 bytes),
+// and little enough that decoding one costs a bounded time and memory.
 const MaxMeta = 1 << 20
+
+// MaxPreprocess bounds ptrain.preprocess, which holds every category of
+// every text column of a table (up to data.MaxLevels = 4096 each, of any
+// length): MaxMeta would refuse a file ptrain itself wrote for a table of
+// a few text columns of long texts (4096 categories of 100 bytes are
+// 0.4 MB a column). 32 MiB is 4096 categories of 60 bytes in each of 128
+// text columns, a model of half a million inputs; Encode refuses more, so
+// that no checkpoint is written that could not be read back.
+const MaxPreprocess = 32 << 20
 
 func check(f *safetensors.File) (*header, error) {
 	h := &header{}
-	for _, k := range []string{model.MetaArch, MetaProgress, MetaTask, MetaClasses, MetaTargets, MetaOptimizer, MetaTransform} {
+	for _, k := range []string{model.MetaArch, MetaProgress, MetaTask, MetaClasses, MetaTargets, MetaOptimizer, MetaTransform, MetaSplit, MetaBatch, MetaInputRange} {
 		if n := len(f.Metadata[k]); n > MaxMeta {
 			return nil, fmt.Errorf("metadata %q is %d bytes, more than the limit of %d (checkpoint.MaxMeta)", k, n, MaxMeta)
 		}
+	}
+	if n := len(f.Metadata[MetaPreprocess]); n > MaxPreprocess {
+		return nil, fmt.Errorf("metadata %q is %d bytes, more than the limit of %d (checkpoint.MaxPreprocess)", MetaPreprocess, n, MaxPreprocess)
 	}
 	arch, ok := f.Metadata[model.MetaArch]
 	if !ok {
@@ -75,6 +93,9 @@ func check(f *safetensors.File) (*header, error) {
 	if err := h.decodeTask(f); err != nil {
 		return nil, err
 	}
+	if err := h.decodeProvenance(f); err != nil {
+		return nil, err
+	}
 	for name, dst := range map[string]*[]float64{"data.scale": &h.transform.Scale, "data.shift": &h.transform.Shift} {
 		if t := f.Tensor(name); t != nil {
 			if *dst, err = decodeVector(t, sp.Inputs, "the model's inputs"); err != nil {
@@ -87,6 +108,17 @@ func check(f *safetensors.File) (*header, error) {
 	}
 	if err := checkTransformListed(f); err != nil {
 		return nil, err
+	}
+	if s, ok := f.Metadata[MetaPreprocess]; ok {
+		h.preprocess = &data.Preprocess{}
+		dec := json.NewDecoder(strings.NewReader(s))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(h.preprocess); err != nil {
+			return nil, fmt.Errorf("metadata %q: %v", MetaPreprocess, err)
+		}
+		if err := h.preprocess.Validate(sp.Inputs, sp.Outputs(), h.task == Regression); err != nil {
+			return nil, fmt.Errorf("metadata %q: %w", MetaPreprocess, err)
+		}
 	}
 	if err := checkOptimizerState(f, sp.NumParams(), h.dtype); err != nil {
 		return nil, err

@@ -21,11 +21,12 @@ import (
 // The __metadata__ keys the package writes and reads besides
 // model.MetaArch. Meta may not use them.
 const (
-	MetaOptimizer = "ptrain.optimizer" // optim.Config as JSON
-	MetaProgress  = "ptrain.progress"  // Progress and the optimizer's step, JSON
-	MetaTask      = "ptrain.task"      // "classification" or "regression"
-	MetaClasses   = "ptrain.classes"   // class names in output order, JSON
-	MetaTargets   = "ptrain.targets"   // a regression model's output count
+	MetaOptimizer  = "ptrain.optimizer"  // optim.Config as JSON
+	MetaProgress   = "ptrain.progress"   // Progress and the optimizer's step, JSON
+	MetaTask       = "ptrain.task"       // "classification" or "regression"
+	MetaClasses    = "ptrain.classes"    // class names in output order, JSON
+	MetaTargets    = "ptrain.targets"    // a regression model's output count
+	MetaPreprocess = "ptrain.preprocess" // data.Preprocess as JSON
 	// MetaTransform lists the transform's tensors, JSON: ["data.scale",
 	// "data.shift"], ["data.scale"] or []. A file that has it must have
 	// exactly those tensors (older files do not have it).
@@ -57,8 +58,21 @@ type Checkpoint[T num.Float] struct {
 	// Transform is the feature transform x·Scale + Shift applied to every
 	// row before the model (data.Transform.Apply); zero when there is none.
 	Transform data.Transform
+	// Preprocess, for a model of a table, maps the table's raw columns to
+	// the features Transform then scales, and its outputs back to the
+	// target's units; nil when the features are used as read.
+	Preprocess *data.Preprocess
 	// Progress is where a Fit stands: pass it as FitConfig.Start to resume.
 	Progress parallel.Progress
+	// Split records the held-out test split of the training data
+	// (data.TestSplit); zero when unknown.
+	Split data.SplitInfo
+	// BatchSize is the training batch size; 0 when unknown.
+	BatchSize int
+	// InputRange is the range of the model's inputs (after Transform) on
+	// the training data, to tell data scaled otherwise; zero when unknown.
+	// TrainedOn sets it with Transform, Split and BatchSize.
+	InputRange data.Range
 	// Meta is any other metadata, kept as it is: keys other than
 	// model.MetaArch, "format" and the Meta* constants.
 	Meta map[string]string
@@ -201,6 +215,16 @@ func Encode[T num.Float](c *Checkpoint[T]) (*safetensors.File, error) {
 	meta[MetaTransform] = string(lb)
 	b, _ := json.Marshal(prog)
 	meta[MetaProgress] = string(b)
+	if c.Preprocess != nil {
+		s, err := EncodePreprocess(c.Preprocess)
+		if err != nil {
+			return nil, err
+		}
+		meta[MetaPreprocess] = s
+	}
+	if err := encodeProvenance(c, meta); err != nil {
+		return nil, err
+	}
 	switch c.Task {
 	case "":
 		if c.Classes != nil {
@@ -231,7 +255,7 @@ func Encode[T num.Float](c *Checkpoint[T]) (*safetensors.File, error) {
 
 func reserved(k string) bool {
 	switch k {
-	case MetaOptimizer, MetaProgress, MetaTask, MetaClasses, MetaTargets, MetaTransform:
+	case MetaOptimizer, MetaProgress, MetaTask, MetaClasses, MetaTargets, MetaTransform, MetaPreprocess, MetaSplit, MetaBatch, MetaInputRange:
 		return true
 	}
 	return false
@@ -265,7 +289,8 @@ func Decode[T num.Float](f *safetensors.File) (*Checkpoint[T], error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Checkpoint[T]{Model: m, Task: h.task, Classes: h.classes, Transform: h.transform, Progress: h.progress.progress(), Meta: map[string]string{}}
+	c := &Checkpoint[T]{Model: m, Task: h.task, Classes: h.classes, Transform: h.transform, Preprocess: h.preprocess, Progress: h.progress.progress(), Meta: map[string]string{},
+		Split: h.split, BatchSize: h.batch, InputRange: h.inputRange}
 	if h.optimizer != nil {
 		if c.Optimizer, err = optim.New[T](*h.optimizer, len(m.Params)); err != nil {
 			return nil, fmt.Errorf("metadata %q: %w", MetaOptimizer, err)
@@ -290,4 +315,18 @@ func Decode[T num.Float](f *safetensors.File) (*Checkpoint[T], error) {
 		}
 	}
 	return c, nil
+}
+
+// EncodePreprocess is p as ptrain.preprocess holds it, or an error naming
+// MaxPreprocess when it is longer than a checkpoint may hold: a program
+// may call it once p is fitted, before training a model it could not save.
+func EncodePreprocess(p *data.Preprocess) (string, error) {
+	b, err := json.Marshal(p)
+	if err != nil {
+		return "", fmt.Errorf("checkpoint: the preprocessing: %w", err)
+	}
+	if len(b) > MaxPreprocess {
+		return "", fmt.Errorf("checkpoint: the preprocessing is %d bytes as JSON, more than the limit of %d (checkpoint.MaxPreprocess): drop or bin the text columns of many long categories", len(b), MaxPreprocess)
+	}
+	return string(b), nil
 }

@@ -27,7 +27,7 @@ const (
 // Backward, with N values per channel and sums over the whole batch:
 //
 //	dγ += Σ dz·x̂,  dβ += Σ dz
-//	dx  = γ/sqrt(σ² + ε) · (dz − Σdz/N − x̂·Σ(dz·x̂)/N)
+//	dx += γ/sqrt(σ² + ε) · (dz − Σdz/N − x̂·Σ(dz·x̂)/N)
 //
 // Each part adds its own share of dγ and dβ (the trainer's all-reduce sums
 // them) but needs the whole batch's sums for dx: one Sync.
@@ -37,7 +37,6 @@ type batchNorm[T num.Float] struct {
 	gamma     []T
 	beta      []T
 	rm, rv, t int // offsets in Buffers: running mean, running variance, num_batches_tracked (exact up to 2²⁴ in float32)
-	buf       []T // the model's Buffers, for reset
 }
 
 func newBatchNorm[T num.Float](m *Model[T], info *LayerInfo) *batchNorm[T] {
@@ -45,7 +44,6 @@ func newBatchNorm[T num.Float](m *Model[T], info *LayerInfo) *batchNorm[T] {
 	g, b := info.Params[0], info.Params[1]
 	l.gamma, l.beta = m.Params[g.Offset:g.Offset+l.c], m.Params[b.Offset:b.Offset+l.c]
 	l.rm, l.rv, l.t = info.Buffers[0].Offset, info.Buffers[1].Offset, info.Buffers[2].Offset
-	l.buf = m.Buffers
 	return l
 }
 
@@ -58,18 +56,6 @@ func (l *batchNorm[T]) Scratch(int) int { return 0 }
 // syncLen is the float64 scratch: μ, 1/sqrt(σ²+ε) per channel, N, and the
 // sums a pass synchronises (up to 2C+1 values).
 func (l *batchNorm[T]) syncLen() int { return 4*l.c + 2 }
-
-// reset gives the layer PyTorch's initial state: γ = 1, β = 0, running
-// mean 0, running variance 1, no batches tracked.
-func (l *batchNorm[T]) reset() {
-	for i := range l.gamma {
-		l.gamma[i], l.beta[i] = 1, 0
-	}
-	for ch := 0; ch < l.c; ch++ {
-		l.buf[l.rm+ch], l.buf[l.rv+ch] = 0, 1
-	}
-	l.buf[l.t] = 0
-}
 
 // parts cuts the float64 scratch.
 func (l *batchNorm[T]) parts(p *Pass[T]) (mean, inv, n, sums []float64) {
@@ -209,7 +195,7 @@ func (l *batchNorm[T]) Backward(p *Pass[T], x, dz, dx []T) {
 				for ch := 0; ch < c; ch++ {
 					o, a := (r*c+ch)*hw, T(float64(l.gamma[ch])*inv[ch])
 					for i, d := range dz[o : o+hw] {
-						dx[o+i] = d * a
+						dx[o+i] += d * a
 					}
 				}
 			}
@@ -225,7 +211,7 @@ func (l *batchNorm[T]) Backward(p *Pass[T], x, dz, dx []T) {
 			o := (r*c + ch) * hw
 			for i, d := range dz[o : o+hw] {
 				xh := (float64(x[o+i]) - m) * iv
-				dx[o+i] = T(k * (float64(d) - mdy - xh*mdyx))
+				dx[o+i] += T(k * (float64(d) - mdy - xh*mdyx))
 			}
 		}
 	}

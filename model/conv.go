@@ -20,7 +20,7 @@ import (
 //
 //	dW    += dZt·colsᵀ       (O, C·K·K)
 //	db    += Σ_columns dZt   (O)
-//	dcols  = Wᵀ·dZt          then dx = col2im(dcols), the adjoint of im2col
+//	dcols  = Wᵀ·dZt          then dx += col2im(dcols), the adjoint of im2col
 //
 // At stride 1 without padding ("valid"), each row of cols is laid out W
 // wide instead of Wo (ww, the "wide" layout): an unrolled row of a sample
@@ -155,8 +155,8 @@ func (l *conv[T]) Backward(p *Pass[T], x, dz, dx []T) {
 
 // gemmBackward is the rest of backward for samples [s0, s0+n) once dzt
 // holds their dZt (zero in the dropped columns): it unrolls x again, adds
-// dZt·colsᵀ into the weight gradient and, unless dx is nil, writes their
-// dx = col2im(Wᵀ·dZt).
+// dZt·colsᵀ into the weight gradient and, unless dx is nil, adds their
+// col2im(Wᵀ·dZt) into dx.
 func (l *conv[T]) gemmBackward(p *Pass[T], x, dzt []T, s0, n int, dx []T) {
 	in, cn := l.c*l.h*l.w, n*l.hwc
 	wi := l.info.Params[0]
@@ -169,9 +169,7 @@ func (l *conv[T]) gemmBackward(p *Pass[T], x, dzt []T, s0, n int, dx []T) {
 		return
 	}
 	num.MatMul(true, false, 1, l.wt, dZ, 0, num.View(l.kk, cn, cols))
-	d := dx[s0*in : (s0+n)*in]
-	clear(d)
-	l.col2im(cols, d, n)
+	l.col2im(cols, dx[s0*in:(s0+n)*in], n)
 }
 
 // span is the run of output columns ox whose input column ox·S+kx−P lies

@@ -32,9 +32,6 @@ type convPool[T num.Float] struct {
 // newConvPool returns the stage of layers l and l+1 of stack, or nil when
 // they are not a convolution that only feeds a max pooling.
 func newConvPool[T num.Float](stack []Layer[T], l int) *convPool[T] {
-	if !fuseStages || l+1 >= len(stack) {
-		return nil
-	}
 	c, ok := stack[l].(*conv[T])
 	p, ok2 := stack[l+1].(*pool[T])
 	if !ok || !ok2 || p.info.Spec.Kind != KindMaxPool {

@@ -48,13 +48,13 @@ func (d *Dense[T]) Forward(p *Pass[T], x, z []T) {
 //
 //	dW += dZᵀ·X      (Out, In)
 //	db += Σ_rows dZ  (Out)
-//	dX  = dZ·W       (n, In)
+//	dX += dZ·W       (n, In)
 func (d *Dense[T]) Backward(p *Pass[T], x, dz, dx []T) {
 	dZ := num.View(p.N, d.Out, dz)
 	gw, gb := d.WeightsIn(p.Grad)
 	num.MatMul(true, false, 1, dZ, num.View(p.N, d.In, x), 1, gw)
 	num.AddColSums(gb, dZ)
 	if dx != nil {
-		num.MatMul(false, false, 1, dZ, d.W, 0, num.View(p.N, d.In, dx))
+		num.MatMul(false, false, 1, dZ, d.W, 1, num.View(p.N, d.In, dx))
 	}
 }

@@ -2,7 +2,8 @@
 // ParseSpec from strings like "784-256:relu-10:softmax" or
 // "1x28x28-conv(32,3)-bn:relu-maxpool(2)-flatten-10:softmax"), its layout
 // (Spec.Layout), its parameters (Model), its layers (Layer: dense, conv,
-// max and average pooling, batch norm, flatten), the state of one forward
+// max and average pooling, batch norm, flatten, global average pooling,
+// the sum ending a residual block res(BODY|SHORTCUT)), the state of one forward
 // and backward pass (Workspace), the activations and losses with their
 // gradients, and checkpoints in the safetensors format. The kernels it
 // runs on are in model/num.
@@ -25,10 +26,18 @@
 //
 // # Layers
 //
+// Everything a layer kind is — its name in a spec and how it parses, its
+// output shape, its tensors with their roles (weight, bias, scale, shift,
+// running statistic, counter), how it is built, its PyTorch twin — is one
+// entry of the kind table (kinds.go). Initialisation, the L1 term,
+// SetWeights' checks and the trainer read a tensor's Role, never a kind,
+// and Layout.Groups is the one list of the layers' parameter ranges that
+// the trainer's buckets and per-layer statistics iterate.
+//
 // A Layer has Forward (x → z) and Backward (dz → ∂θ added into the
-// gradient, dx written unless not needed), side by side in one file per
-// kind (dense.go, conv.go, pool.go, batchnorm.go); activations and dropout
-// are post-steps the Workspace applies after any layer. Layers keep what a
+// gradient, ∂L/∂x added into dx unless not needed), side by side in one
+// file per kind (dense.go, conv.go, pool.go, batchnorm.go); activations
+// and dropout are post-steps the Workspace applies after any layer. Layers keep what a
 // pass needs for its backward in the Workspace's scratch, never in
 // themselves. A layer that needs statistics of the whole batch (batch
 // norm) gets them through Pass.Sync, which a data-parallel trainer sets to
@@ -41,6 +50,20 @@
 // stage of the Workspace (fused.go, convpool.go, normpool.go): its output,
 // the largest tensor of a CNN, is pooled while in cache and never stored.
 // The stage computes the layers' values; sums may round in another order.
+//
+// # A graph of slots
+//
+// A residual block's layers are laid out in the stack in spec order — its
+// body's, its shortcut's, then its sum, a layer that reads both branches
+// (or the body and the block's input, for the identity shortcut) — so
+// tensor names count each kind over all layers, body before shortcut.
+// Each layer of the stack owns its slots in the Workspace — output,
+// activation, dropout mask, scratch and the gradient of its output — and
+// reads the outputs of the layers its LayerInfo.Inputs name; the stack's
+// order is a topological order, so parameters keep their layer-by-layer
+// layout. Backward adds into the gradient of each input (the last reader
+// clears it first), so an output read by several layers receives the sum
+// of their gradients, as llm.c's backward passes accumulate.
 //
 // # A Workspace per worker
 //

@@ -1,6 +1,10 @@
 package model
 
-import "github.com/ptrain/ptrain/model/num"
+import (
+	"slices"
+
+	"github.com/ptrain/ptrain/model/num"
+)
 
 // fused is two layers — a convolution or a batch norm, and the max
 // pooling right after it — that the Workspace runs as one stage
@@ -14,7 +18,7 @@ type fused[T num.Float] interface {
 	// Workspace.AddActivity reports for it).
 	forward(p *Pass[T], x, z, idx, act []T)
 	// backward takes dz = ∂L/∂z, adds the first layer's parameter
-	// gradients into p.Grad and writes dx = ∂L/∂x unless dx is nil.
+	// gradients into p.Grad and adds ∂L/∂x into dx unless dx is nil.
 	backward(p *Pass[T], x, z, dz, idx, dx []T)
 }
 
@@ -22,13 +26,33 @@ type fused[T num.Float] interface {
 // for tests that compare with the layers run one by one).
 var fuseStages = true
 
-// newFused returns the stage that layers l and l+1 of stack make, or nil.
-func newFused[T num.Float](stack []Layer[T], l int) fused[T] {
-	if f := newConvPool(stack, l); f != nil {
+// newFused returns the stage that layers l and l+1 of m's stack make, or
+// nil. Only a layer whose output layer l+1 alone reads, and which is all
+// that layer l+1 reads, can fuse with it: the stage never stores the
+// first layer's output.
+func newFused[T num.Float](m *Model[T], l int) fused[T] {
+	if !fuseStages || l+1 >= len(m.Stack) || !soleReader(m.Layout, l, l+1) {
+		return nil
+	}
+	if f := newConvPool(m.Stack, l); f != nil {
 		return f
 	}
-	if f := newNormPool(stack, l); f != nil {
+	if f := newNormPool(m.Stack, l); f != nil {
 		return f
 	}
 	return nil
+}
+
+// soleReader reports whether layer r reads layer l's output and nothing
+// else, and no other layer reads it.
+func soleReader(lay Layout, l, r int) bool {
+	if in := lay.Layers[r].Inputs; len(in) != 1 || in[0] != l {
+		return false
+	}
+	for i := range lay.Layers {
+		if i != r && slices.Contains(lay.Layers[i].Inputs, l) {
+			return false
+		}
+	}
+	return true
 }

@@ -58,7 +58,7 @@ func ParseInit(s string) (Init, error) {
 // (PyTorch's torch.nn.init conventions). A conv weight (out, in, kh, kw)
 // has fan_in = in·kh·kw and fan_out = out·kh·kw. InitAuto takes He for a
 // layer whose activation is in the ReLU family — its own, or for a layer
-// without one that a batch norm follows, the batch norm's — and Xavier
+// without one that a batch norm alone reads, the batch norm's — and Xavier
 // otherwise.
 func (m *Model[T]) Initialize(seed uint64, scheme Init) error {
 	if scheme < InitAuto || scheme > TorchDefault {
@@ -66,15 +66,11 @@ func (m *Model[T]) Initialize(seed uint64, scheme Init) error {
 	}
 	rng := rand.New(rand.NewPCG(seed, 0x9e3779b97f4a7c15))
 	m.resetNorm()
-	specs := m.Spec.Layers
 	for li, info := range m.Layout.Layers {
 		if info.FanIn == 0 {
 			continue
 		}
-		act := specs[li].Act
-		if act.Kind == Identity && li+1 < len(specs) && specs[li+1].Kind == KindBatchNorm {
-			act = specs[li+1].Act
-		}
+		act := m.Layout.actAfter(li)
 		relu := act.Kind == ReLU || act.Kind == LeakyReLU
 		s := scheme
 		if s == InitAuto {
@@ -110,18 +106,28 @@ func (m *Model[T]) Initialize(seed uint64, scheme Init) error {
 			a := 1 / math.Sqrt(fanIn)
 			draw = func() float64 { return (2*rng.Float64() - 1) * a }
 		}
-		w, b := info.Params[0], info.Params[1]
-		for i := range m.Params[w.Offset : w.Offset+w.Size()] {
-			m.Params[w.Offset+i] = T(draw())
-		}
-		bias := m.Params[b.Offset : b.Offset+b.Size()]
-		if s == TorchDefault {
-			for i := range bias {
-				bias[i] = T(draw())
+		for _, t := range info.Params { // weights, then biases, as the kind lists them
+			dst := m.Params[t.Offset : t.Offset+t.Size()]
+			switch {
+			case t.Role == RoleWeight, t.Role == RoleBias && s == TorchDefault:
+				for i := range dst {
+					dst[i] = T(draw())
+				}
+			case t.Role == RoleBias:
+				clear(dst)
 			}
-		} else {
-			clear(bias)
 		}
 	}
 	return nil
+}
+
+// actAfter is the activation that follows layer l's output: its own, or
+// for a layer without one whose only reader is a batch norm, the batch
+// norm's.
+func (lay Layout) actAfter(l int) Activation {
+	act := lay.Layers[l].Spec.Act
+	if act.Kind != Identity || l+1 >= len(lay.Layers) || lay.Layers[l+1].Spec.Kind != KindBatchNorm || !soleReader(lay, l, l+1) {
+		return act
+	}
+	return lay.Layers[l+1].Spec.Act
 }

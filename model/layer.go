@@ -20,9 +20,11 @@ type Layer[T num.Float] interface {
 	// Forward writes z from x.
 	Forward(p *Pass[T], x, z []T)
 	// Backward takes dz = ∂L/∂z and adds ∂L/∂θ of the layer's parameters
-	// into p.Grad, and writes dx = ∂L/∂x unless dx is nil (the first
-	// layer). x is the input of the last Forward, which must have been a
-	// training pass when the layer behaves differently in training.
+	// into p.Grad, and adds ∂L/∂x into dx unless dx is nil (the first
+	// layer): dx may already hold the gradient from another reader of x
+	// (the Workspace clears it before the first). x is the input of the
+	// last Forward, which must have been a training pass when the layer
+	// behaves differently in training.
 	Backward(p *Pass[T], x, dz, dx []T)
 }
 
@@ -53,23 +55,8 @@ type synced interface {
 	syncLen() int // float64 scratch for Pass.Sums
 }
 
-// newLayer binds the layer described by info to the model's buffers.
-func newLayer[T num.Float](m *Model[T], info *LayerInfo) Layer[T] {
-	switch info.Spec.Kind {
-	case KindConv:
-		return newConv(m, info)
-	case KindMaxPool, KindAvgPool:
-		return &pool[T]{info: info}
-	case KindBatchNorm:
-		return newBatchNorm(m, info)
-	case KindFlatten:
-		return flatten[T]{info: info}
-	}
-	panic("model: newLayer of " + info.Spec.Kind.String())
-}
-
 // flatten reshapes C×H×W to C·H·W. The values are already in that order,
-// so both passes are copies.
+// so forward is a copy and backward an addition.
 type flatten[T num.Float] struct{ info *LayerInfo }
 
 func (f flatten[T]) Info() *LayerInfo             { return f.info }
@@ -77,6 +64,6 @@ func (f flatten[T]) Scratch(int) int              { return 0 }
 func (f flatten[T]) Forward(_ *Pass[T], x, z []T) { copy(z, x) }
 func (f flatten[T]) Backward(_ *Pass[T], _, dz, dx []T) {
 	if dx != nil {
-		copy(dx, dz)
+		addTo(dx, dz)
 	}
 }

@@ -2,6 +2,7 @@ package model
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -44,28 +45,42 @@ const sizeLimit = 1 << 50
 const maxUnrolled = 1 << 28
 
 // TensorInfo places one named tensor of a layer in the model's flat
-// buffers: trainable tensors (weights, biases) in Params, the others
-// (batch norm's running statistics) in Buffers.
+// buffers: trainable tensors (weights, biases, batch norm's scale and
+// shift) in Params, the others (batch norm's running statistics) in
+// Buffers. Role says what it is for (see Role).
 type TensorInfo struct {
 	Name      string // e.g. conv.0.weight
 	Shape     []int  // e.g. (out, in, kh, kw)
 	Offset    int    // first element in Params or Buffers
-	Trainable bool
-	Int       bool // stored as I64 in a checkpoint (num_batches_tracked)
+	Role      Role
+	Trainable bool // Role.Trainable()
+	Int       bool // stored as I64 in a checkpoint (num_batches_tracked): Role == RoleCounter
 }
 
 // Size is the number of elements.
 func (t TensorInfo) Size() int { return shapeSize(t.Shape) }
 
-// LayerInfo is where a layer sits in a model: its shapes per sample and
-// its tensors.
+// LayerInfo is where a layer sits in a model: its shapes per sample, the
+// layers it reads, and its tensors.
 type LayerInfo struct {
-	Spec    LayerSpec
-	Index   int    // position in the stack
-	Name    string // <kind>.<i>, i counted per kind from 0: dense.0, conv.1, bn.0
-	In, Out Shape
-	Params  []TensorInfo // trainable, contiguous in Params
-	Buffers []TensorInfo // not trainable, contiguous in Buffers
+	Spec  LayerSpec
+	Index int    // position in the stack
+	Name  string // <kind>.<i>, i counted per kind from 0: dense.0, conv.1, bn.0
+	// Inputs are the layers whose outputs this one reads, by Index; -1 is
+	// the network's input. Every input comes before the layer in the
+	// stack, so the stack's order is a topological order of the graph.
+	Inputs []int
+	// Depth is how many residual blocks the layer is inside (0 at the
+	// top); Shortcut, whether it is in the shortcut of the innermost. A
+	// block's layers are its body's, then its shortcut's, then its sum
+	// (a layer of KindRes, whose Spec is the block's), and First is the
+	// index of the block's first layer in a sum's LayerInfo.
+	Depth    int
+	Shortcut bool
+	First    int
+	In, Out  Shape
+	Params   []TensorInfo // trainable, contiguous in Params
+	Buffers  []TensorInfo // not trainable, contiguous in Buffers
 	// FanIn and FanOut of the weight, for initialisation (PyTorch's
 	// _calculate_fan_in_and_fan_out); 0 for layers without weights.
 	FanIn, FanOut int
@@ -80,12 +95,21 @@ func (l *LayerInfo) ParamRange() (lo, hi int) {
 	return l.Params[0].Offset, last.Offset + last.Size()
 }
 
+// Group is one layer's parameters, the unit the trainer reduces and
+// reports on (its buckets and per-layer statistics): Params[Lo:Hi].
+type Group struct {
+	Layer  int    // index in Layout.Layers and Model.Stack
+	Name   string // the layer's name, dense.0
+	Lo, Hi int
+}
+
 // Layout is the one place where a spec's shapes and the layout of its
 // parameters are worked out; the model, save/load and the trainer ask it.
 type Layout struct {
 	Layers     []LayerInfo
-	NumParams  int // len(Model.Params)
-	NumBuffers int // len(Model.Buffers)
+	Groups     []Group // the layers that have parameters, in stack order
+	NumParams  int     // len(Model.Params)
+	NumBuffers int     // len(Model.Buffers)
 }
 
 // LayerError is a layer whose input does not fit it.
@@ -97,96 +121,125 @@ type LayerError struct {
 // Error names the layer and what does not fit.
 func (e *LayerError) Error() string { return fmt.Sprintf("layer %d: %s", e.Layer, e.Msg) }
 
-// Layout works out every layer's shapes and tensors. Parameters are laid
-// out layer by layer, each layer's tensors in the order of its TensorInfo
-// list (dense and conv: weight, then bias), which for a stack of dense
-// layers is the layout of every earlier ptrain version.
+// Layout works out every layer's shapes and tensors from the kind table.
+// Parameters are laid out layer by layer, each layer's tensors in the
+// order its kind lists them (dense and conv: weight, then bias), which for
+// a stack of dense layers is the layout of every earlier ptrain version.
+// A residual block's layers come in spec order, its body's first, then
+// its shortcut's, then its sum; names count each kind over them all.
 func (s Spec) Layout() (Layout, error) {
-	var lay Layout
+	b := layoutBuilder{count: map[LayerKind]int{}}
 	in := Shape{s.Inputs}
 	if len(s.Shape) == 3 {
 		in = Shape(s.Shape)
 	}
-	count := map[LayerKind]int{}
+	src := -1
 	for i, l := range s.Layers {
-		fail := func(format string, args ...any) (Layout, error) {
-			return Layout{}, &LayerError{Layer: i, Msg: fmt.Sprintf(format, args...)}
+		out, last, err := b.add(l, in, src, 0, false)
+		if err != nil {
+			return Layout{}, &LayerError{Layer: i, Msg: err.Error()}
 		}
-		li := LayerInfo{Spec: l, Index: i, In: in}
-		if l.Kind != KindMaxPool && l.Kind != KindAvgPool && l.Kind != KindFlatten {
-			li.Name = l.Kind.String() + "." + strconv.Itoa(count[l.Kind])
-			count[l.Kind]++
+		in, src = out, last
+	}
+	return b.lay, nil
+}
+
+// layoutBuilder appends the layers of a spec to a Layout.
+type layoutBuilder struct {
+	lay   Layout
+	count map[LayerKind]int
+}
+
+// stack lays out a block's branch reading layer src (of shape in) and
+// returns its output shape and last layer.
+func (b *layoutBuilder) stack(ls []LayerSpec, in Shape, src, depth int, shortcut bool, name string) (Shape, int, error) {
+	for j, l := range ls {
+		out, last, err := b.add(l, in, src, depth, shortcut)
+		if err != nil {
+			return nil, 0, fmt.Errorf("%s layer %d (%v): %w", name, j+1, l, err)
 		}
-		var params, buffers []TensorInfo
-		switch l.Kind {
-		case KindDense:
-			if len(in) != 1 {
-				return fail("a dense layer needs a flat input, this one gets %v: put flatten before it", in)
-			}
-			if l.Units <= 0 || l.Units > MaxWidth {
-				return fail("width %d out of range [1, %d]", l.Units, MaxWidth)
-			}
-			li.Out = Shape{l.Units}
-			li.FanIn, li.FanOut = in[0], l.Units
-			params = []TensorInfo{{Name: "weight", Shape: []int{l.Units, in[0]}}, {Name: "bias", Shape: []int{l.Units}}}
-		case KindConv, KindMaxPool, KindAvgPool:
-			if len(in) != 3 {
-				return fail("%s needs a C×H×W input, this one gets %v values: give the input as a shape, e.g. 1x28x28", l.Kind, in)
-			}
-			k, stride, pad := l.Kernel, l.stride(), l.Pad
-			if k <= 0 || k > MaxWidth || stride <= 0 || stride > MaxWidth || pad < 0 || pad > MaxWidth {
-				return fail("kernel %d, stride %d, padding %d: sizes must be positive (padding ≥ 0) and at most %d", k, stride, pad, MaxWidth)
-			}
-			if pad != 0 && l.Kind != KindConv {
-				return fail("%s takes no padding", l.Kind)
-			}
-			h, w := (in[1]+2*pad-k)/stride+1, (in[2]+2*pad-k)/stride+1
-			if in[1]+2*pad < k || in[2]+2*pad < k {
-				return fail("a %dx%d window does not fit the %v input", k, k, in)
-			}
-			c := in[0]
-			if l.Kind == KindConv {
-				if l.Units <= 0 || l.Units > MaxWidth {
-					return fail("%d output channels out of range [1, %d]", l.Units, MaxWidth)
-				}
-				c = l.Units
-				if u := shapeSize([]int{in[0], k, k, h, w}); u > maxUnrolled {
-					return fail("unrolling a %dx%d window over the %v input takes %d values per sample, more than %d", k, k, in, u, maxUnrolled)
-				}
-				li.FanIn, li.FanOut = in[0]*k*k, l.Units*k*k
-				params = []TensorInfo{{Name: "weight", Shape: []int{l.Units, in[0], k, k}}, {Name: "bias", Shape: []int{l.Units}}}
-			}
-			li.Out = Shape{c, h, w}
-		case KindBatchNorm:
-			c := in[0]
-			li.Out = in
-			params = []TensorInfo{{Name: "weight", Shape: []int{c}}, {Name: "bias", Shape: []int{c}}}
-			buffers = []TensorInfo{{Name: "running_mean", Shape: []int{c}}, {Name: "running_var", Shape: []int{c}},
-				{Name: "num_batches_tracked", Shape: []int{}, Int: true}}
-		case KindFlatten:
-			li.Out = Shape{in.Size()}
+		in, src = out, last
+	}
+	return in, src, nil
+}
+
+// add lays out layer l reading layer src (−1: the input) of shape in and
+// returns its output shape and index.
+func (b *layoutBuilder) add(l LayerSpec, in Shape, src, depth int, shortcut bool) (Shape, int, error) {
+	lay := &b.lay
+	if !l.Kind.valid() {
+		return nil, 0, fmt.Errorf("unknown kind %d", l.Kind)
+	}
+	li := LayerInfo{Spec: l, In: in, Inputs: []int{src}, Depth: depth, Shortcut: shortcut}
+	if l.Kind == KindRes {
+		if len(l.Body) == 0 {
+			return nil, 0, fmt.Errorf("a res block needs a body")
 		}
-		if li.Out.Size() > MaxWidth {
-			return fail("%v output values per sample is more than %d", li.Out, MaxWidth)
+		li.First = len(lay.Layers)
+		out, last, err := b.stack(l.Body, in, src, depth+1, false, "body")
+		if err != nil {
+			return nil, 0, err
 		}
-		if l.Act.Kind == Softmax && len(li.Out) != 1 {
-			return fail("softmax needs a flat output, this layer's is %v", li.Out)
+		sc, scLast := in, src
+		if len(l.Shortcut) > 0 {
+			if sc, scLast, err = b.stack(l.Shortcut, in, src, depth+1, true, "shortcut"); err != nil {
+				return nil, 0, err
+			}
 		}
-		for _, t := range params {
-			t.Name, t.Offset, t.Trainable = li.Name+"."+t.Name, lay.NumParams, true
-			lay.NumParams += t.Size()
-			li.Params = append(li.Params, t)
+		if !slices.Equal(out, sc) {
+			if len(l.Shortcut) == 0 {
+				return nil, 0, fmt.Errorf("the body maps %v to %v: a block without a shortcut adds its input to the body's output, so they must match; give a shortcut that maps %v to %v, e.g. res(BODY|%s)", in, out, in, out, shortcutHint(in, out))
+			}
+			return nil, 0, fmt.Errorf("the body's output is %v, the shortcut's %v: they must match", out, sc)
 		}
-		for _, t := range buffers {
-			t.Name, t.Offset = li.Name+"."+t.Name, lay.NumBuffers
-			lay.NumBuffers += t.Size() // a scalar (num_batches_tracked) has size 1
-			li.Buffers = append(li.Buffers, t)
+		li.Out, li.Inputs = out, []int{last, scLast}
+	} else {
+		out, tensors, fanIn, fanOut, err := kinds[l.Kind].shape(l, in)
+		if err != nil {
+			return nil, 0, err
 		}
-		lay.Layers = append(lay.Layers, li)
-		in = li.Out
-		if lay.NumParams > 1<<34 {
-			return fail("%d parameters is more than this tool will allocate", lay.NumParams)
+		li.Out, li.FanIn, li.FanOut = out, fanIn, fanOut
+		if len(tensors) > 0 {
+			li.Name = l.Kind.String() + "." + strconv.Itoa(b.count[l.Kind])
+			b.count[l.Kind]++
+		}
+		for _, t := range tensors {
+			t.Name, t.Trainable, t.Int = li.Name+"."+t.Name, t.Role.Trainable(), t.Role == RoleCounter
+			if t.Trainable {
+				t.Offset = lay.NumParams
+				lay.NumParams += t.Size()
+				li.Params = append(li.Params, t)
+			} else {
+				t.Offset = lay.NumBuffers
+				lay.NumBuffers += t.Size() // a scalar (num_batches_tracked) has size 1
+				li.Buffers = append(li.Buffers, t)
+			}
 		}
 	}
-	return lay, nil
+	if li.Out.Size() > MaxWidth {
+		return nil, 0, fmt.Errorf("%v output values per sample is more than %d", li.Out, MaxWidth)
+	}
+	if l.Act.Kind == Softmax && len(li.Out) != 1 {
+		return nil, 0, fmt.Errorf("softmax needs a flat output, this layer's is %v", li.Out)
+	}
+	li.Index = len(lay.Layers)
+	if len(li.Params) > 0 {
+		lo, hi := li.ParamRange()
+		lay.Groups = append(lay.Groups, Group{Layer: li.Index, Name: li.Name, Lo: lo, Hi: hi})
+	}
+	lay.Layers = append(lay.Layers, li)
+	if lay.NumParams > 1<<34 {
+		return nil, 0, fmt.Errorf("%d parameters is more than this tool will allocate", lay.NumParams)
+	}
+	return li.Out, li.Index, nil
+}
+
+// shortcutHint is a projection shortcut from shape in to out: a 1×1
+// convolution with the stride that maps the one to the other, and batch
+// norm, for images; a dense layer otherwise.
+func shortcutHint(in, out Shape) string {
+	if len(in) == 3 && len(out) == 3 && out[1] > 0 {
+		return fmt.Sprintf("conv(%d,1,stride=%d)-bn", out[0], max(1, in[1]/out[1]))
+	}
+	return strconv.Itoa(out.Size())
 }

@@ -2,6 +2,7 @@ package model
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -72,30 +73,36 @@ func NewZero[T num.Float](spec Spec) (*Model[T], error) {
 // bind points the layer views into Params and Buffers.
 func (m *Model[T]) bind() {
 	m.Layers, m.Stack = m.Layers[:0], m.Stack[:0]
-	infos := m.Layout.Layers
-	for i := range infos {
-		if infos[i].Spec.Kind == KindDense {
-			m.Layers = append(m.Layers, newDense(m.Params, &infos[i]))
+	for i := range m.Layout.Layers {
+		l := buildLayer(m, &m.Layout.Layers[i])
+		if d, ok := l.(*Dense[T]); ok {
+			m.Layers = append(m.Layers, *d)
 		}
-	}
-	d := 0
-	for i := range infos {
-		if infos[i].Spec.Kind == KindDense {
-			m.Stack = append(m.Stack, &m.Layers[d])
-			d++
-			continue
-		}
-		m.Stack = append(m.Stack, newLayer(m, &infos[i]))
+		m.Stack = append(m.Stack, l)
 	}
 }
 
-// resetNorm sets batch norm's scales and running variances to one and
-// its shifts, running means and batch counts to zero, as PyTorch's
-// BatchNorm constructors do.
+// resetNorm gives every tensor but the weights and biases its initial
+// value by role: scales and running variances one, shifts, running means
+// and counters zero (PyTorch's BatchNorm at construction).
 func (m *Model[T]) resetNorm() {
-	for _, l := range m.Stack {
-		if bn, ok := l.(*batchNorm[T]); ok {
-			bn.reset()
+	for _, l := range m.Layout.Layers {
+		for _, t := range slices.Concat(l.Params, l.Buffers) {
+			buf := m.Params
+			if !t.Trainable {
+				buf = m.Buffers
+			}
+			v := T(0)
+			switch t.Role {
+			case RoleWeight, RoleBias:
+				continue
+			case RoleScale, RoleRunningVar:
+				v = 1
+			}
+			dst := buf[t.Offset : t.Offset+t.Size()]
+			for i := range dst {
+				dst[i] = v
+			}
 		}
 	}
 }

@@ -28,15 +28,15 @@ type normPool[T num.Float] struct {
 	// k: the pooling window and stride; h, w the input plane; ph, pw the
 	// pooled plane.
 	k, h, w, ph, pw int
+	// plane is one input plane's ∂L/∂x, written whole and then added
+	// into dx (the workspace's stage, so its own scratch).
+	plane []T
 }
 
 // newNormPool returns the stage of layers l and l+1 of stack, or nil when
 // they are not a batch norm over channels that only feeds a max pooling
 // with windows that do not overlap.
 func newNormPool[T num.Float](stack []Layer[T], l int) *normPool[T] {
-	if !fuseStages || l+1 >= len(stack) {
-		return nil
-	}
 	bn, ok := stack[l].(*batchNorm[T])
 	p, ok2 := stack[l+1].(*pool[T])
 	if !ok || !ok2 || p.info.Spec.Kind != KindMaxPool || len(bn.info.In) != 3 {
@@ -47,7 +47,8 @@ func newNormPool[T num.Float](stack []Layer[T], l int) *normPool[T] {
 		return nil
 	}
 	in := bn.info.In
-	return &normPool[T]{bn: bn, relu: sp.Act.Kind == ReLU, k: k, h: in[1], w: in[2], ph: p.info.Out[1], pw: p.info.Out[2]}
+	return &normPool[T]{bn: bn, relu: sp.Act.Kind == ReLU, k: k, h: in[1], w: in[2], ph: p.info.Out[1], pw: p.info.Out[2],
+		plane: make([]T, in[1]*in[2])}
 }
 
 // forward normalises x and pools it into z (N×C×ph×pw), keeping each
@@ -89,8 +90,10 @@ func (f *normPool[T]) open(z, dz []T, q int) T {
 }
 
 // backward takes dz, the gradient of the pooled output z of the last
-// forward, adds batch norm's γ and β gradients into p.Grad, and writes dx
-// unless it is nil.
+// forward, adds batch norm's γ and β gradients into p.Grad, and adds
+// ∂L/∂x into dx unless it is nil: each plane is written whole into the
+// stage's plane buffer (the layer's values where ∂L/∂y is 0, then the
+// argmaxes'), then added.
 func (f *normPool[T]) backward(p *Pass[T], x, z, dz, idx, dx []T) {
 	bn := f.bn
 	c, hw, pq := bn.c, bn.hw, f.ph*f.pw
@@ -116,13 +119,14 @@ func (f *normPool[T]) backward(p *Pass[T], x, z, dz, idx, dx []T) {
 				for ch := 0; ch < c; ch++ {
 					o, q0, a := (r*c+ch)*hw, (r*c+ch)*pq, T(float64(bn.gamma[ch])*inv[ch])
 					var zero T
-					off := zero * a
-					for i := o; i < o+hw; i++ {
-						dx[i] = off
+					off, d := zero*a, f.plane
+					for i := range d {
+						d[i] = off
 					}
 					for q := q0; q < q0+pq; q++ {
-						dx[o+int(idx[q])] = f.open(z, dz, q) * a
+						d[int(idx[q])] = f.open(z, dz, q) * a
 					}
+					addTo(dx[o:o+hw], d)
 				}
 			}
 		}
@@ -135,8 +139,9 @@ func (f *normPool[T]) backward(p *Pass[T], x, z, dz, idx, dx []T) {
 		m, iv, kk, mdy, mdyx := bn.inputGradTerms(p, ch)
 		for r := 0; r < p.N; r++ {
 			o, q := (r*c+ch)*hw, (r*c+ch)*pq
-			bnInputGrad(x[o:o+hw], dx[o:o+hw], m, iv, kk, mdy, mdyx)
-			f.planeInputGrad(x[o:o+hw], z[q:q+pq], dz[q:q+pq], idx[q:q+pq], dx[o:o+hw], m, iv, kk, mdy, mdyx)
+			bnInputGrad(x[o:o+hw], f.plane, m, iv, kk, mdy, mdyx)
+			f.planeInputGrad(x[o:o+hw], z[q:q+pq], dz[q:q+pq], idx[q:q+pq], f.plane, m, iv, kk, mdy, mdyx)
+			addTo(dx[o:o+hw], f.plane)
 		}
 	}
 }

@@ -84,7 +84,6 @@ func (l *pool[T]) Backward(p *Pass[T], _, dz, dx []T) {
 		return
 	}
 	c, h, w, ho, wo, k, s := l.dims()
-	clear(dx)
 	if l.info.Spec.Kind == KindMaxPool {
 		for pl := 0; pl < p.N*c; pl++ {
 			d, g, idx := dx[pl*h*w:(pl+1)*h*w], dz[pl*ho*wo:(pl+1)*ho*wo], p.Scratch[pl*ho*wo:(pl+1)*ho*wo]

@@ -139,9 +139,9 @@ func (m *Model[T]) SetWeights(f *safetensors.File) error {
 	for _, t := range f.Tensors {
 		var i int
 		var rest string
-		for _, kind := range []string{"dense", "conv", "bn"} {
-			if n, _ := fmt.Sscanf(t.Name, kind+".%d.%s", &i, &rest); n == 2 && (i < 0 || i >= count[kind]) {
-				return fmt.Errorf("tensor %q: the model has %d %s layers", t.Name, count[kind], kind)
+		for _, k := range kinds {
+			if n, _ := fmt.Sscanf(t.Name, k.name+".%d.%s", &i, &rest); n == 2 && (i < 0 || i >= count[k.name]) {
+				return fmt.Errorf("tensor %q: the model has %d %s layers", t.Name, count[k.name], k.name)
 			}
 		}
 	}
@@ -178,7 +178,7 @@ func (m *Model[T]) SetWeights(f *safetensors.File) error {
 				if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
 					return fmt.Errorf("tensor %q: element %d is %v", info.Name, j, v)
 				}
-				if strings.HasSuffix(info.Name, ".running_var") && v < 0 {
+				if info.Role == RoleRunningVar && v < 0 {
 					return fmt.Errorf("tensor %q: element %d is a negative variance, %v", info.Name, j, v)
 				}
 			}

@@ -99,29 +99,34 @@ const (
 	KindAvgPool                    // 2-D average pooling: Kernel×Kernel windows, Stride
 	KindBatchNorm                  // batch normalisation over channels (C×H×W input) or features (flat input)
 	KindFlatten                    // C×H×W to C·H·W, in that order
+	KindGAP                        // global average pooling: C×H×W to C, each channel's mean
+	KindRes                        // residual block: y = Body(x) + Shortcut(x), Shortcut(x) = x when empty
 )
-
-var kindNames = [...]string{"dense", "conv", "maxpool", "avgpool", "bn", "flatten"}
 
 // String is the kind's name in specs and in tensor names (dense.0.weight).
 func (k LayerKind) String() string {
-	if k < 0 || int(k) >= len(kindNames) {
+	if !k.valid() {
 		return fmt.Sprintf("LayerKind(%d)", int(k))
 	}
-	return kindNames[k]
+	return kinds[k].name
 }
 
 // LayerSpec describes one layer: its kind and size, the activation applied
 // to its output, and the dropout probability applied after the activation
-// during training (0 for none).
+// during training (0 for none). A residual block (KindRes) holds two
+// stacks of layers: its output is Body(x) + Shortcut(x), with the
+// activation and dropout applied after the sum (ResNet v1); an empty
+// Shortcut is the identity.
 type LayerSpec struct {
-	Kind    LayerKind
-	Units   int // dense: outputs; conv: output channels
-	Kernel  int // conv, pools: the window is Kernel×Kernel
-	Stride  int // conv, pools: 0 means the default (conv 1, pools Kernel)
-	Pad     int // conv: zero padding on every side
-	Act     Activation
-	Dropout float64
+	Kind     LayerKind
+	Units    int // dense: outputs; conv: output channels
+	Kernel   int // conv, pools: the window is Kernel×Kernel
+	Stride   int // conv, pools: 0 means the default (conv 1, pools Kernel)
+	Pad      int // conv: zero padding on every side
+	Act      Activation
+	Dropout  float64
+	Body     []LayerSpec // res: the residual branch, at least one layer
+	Shortcut []LayerSpec // res: the shortcut branch, empty for the identity
 }
 
 // Spec is a feed-forward architecture: an input and a stack of layers.
@@ -159,22 +164,11 @@ func (s Spec) Validate() error {
 	if len(s.Layers) == 0 {
 		return fmt.Errorf("no layers")
 	}
-	for i, l := range s.Layers {
-		if l.Kind < KindDense || l.Kind > KindFlatten {
-			return fmt.Errorf("layer %d: unknown kind %d", i, l.Kind)
-		}
-		if l.Act.Kind < Identity || l.Act.Kind > Softmax {
-			return fmt.Errorf("layer %d: unknown activation %d", i, l.Act.Kind)
-		}
-		if !(l.Dropout >= 0 && l.Dropout < 1) {
-			return fmt.Errorf("layer %d: dropout %g outside [0, 1)", i, l.Dropout)
-		}
-		if l.Act.Kind == LeakyReLU && !(l.Act.Slope >= 0 && l.Act.Slope < 1) {
-			return fmt.Errorf("layer %d: leaky slope %g outside [0, 1)", i, l.Act.Slope)
-		}
-		if i == len(s.Layers)-1 && l.Dropout > 0 {
-			return fmt.Errorf("layer %d: dropout on the output layer", i)
-		}
+	if err := validateLayers(s.Layers, ""); err != nil {
+		return err
+	}
+	if l := s.Layers[len(s.Layers)-1]; l.Dropout > 0 {
+		return fmt.Errorf("layer %d: dropout on the output layer", len(s.Layers)-1)
 	}
 	layout, err := s.Layout()
 	if err != nil {
@@ -182,6 +176,41 @@ func (s Spec) Validate() error {
 	}
 	if n := layout.NumParams + layout.NumBuffers; n > 1<<34 {
 		return fmt.Errorf("%d parameters is more than this tool will allocate", n)
+	}
+	return nil
+}
+
+// validateLayers checks the kinds, activations and dropout of a stack of
+// layers and of the blocks in it; where names a block's branch in errors.
+func validateLayers(ls []LayerSpec, where string) error {
+	for i, l := range ls {
+		if !l.Kind.valid() {
+			return fmt.Errorf("%slayer %d: unknown kind %d", where, i, l.Kind)
+		}
+		if l.Act.Kind < Identity || l.Act.Kind > Softmax {
+			return fmt.Errorf("%slayer %d: unknown activation %d", where, i, l.Act.Kind)
+		}
+		if !(l.Dropout >= 0 && l.Dropout < 1) {
+			return fmt.Errorf("%slayer %d: dropout %g outside [0, 1)", where, i, l.Dropout)
+		}
+		if l.Act.Kind == LeakyReLU && !(l.Act.Slope >= 0 && l.Act.Slope < 1) {
+			return fmt.Errorf("%slayer %d: leaky slope %g outside [0, 1)", where, i, l.Act.Slope)
+		}
+		if l.Kind != KindRes {
+			if len(l.Body)+len(l.Shortcut) > 0 {
+				return fmt.Errorf("%slayer %d: a %s layer has no body or shortcut", where, i, l.Kind)
+			}
+			continue
+		}
+		if len(l.Body) == 0 {
+			return fmt.Errorf("%slayer %d: a res block needs a body", where, i)
+		}
+		if err := validateLayers(l.Body, fmt.Sprintf("%slayer %d body: ", where, i)); err != nil {
+			return err
+		}
+		if err := validateLayers(l.Shortcut, fmt.Sprintf("%slayer %d shortcut: ", where, i)); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -204,24 +233,17 @@ func (s Spec) String() string {
 // String writes the layer as a part of a spec.
 func (l LayerSpec) String() string {
 	var b strings.Builder
-	switch l.Kind {
-	case KindDense:
-		b.WriteString(strconv.Itoa(l.Units))
-	case KindConv:
-		fmt.Fprintf(&b, "conv(%d,%d", l.Units, l.Kernel)
-		if l.Stride > 1 {
-			fmt.Fprintf(&b, ",stride=%d", l.Stride)
-		}
-		if l.Pad > 0 {
-			fmt.Fprintf(&b, ",pad=%d", l.Pad)
+	switch {
+	case l.Kind == KindRes:
+		b.WriteString("res(")
+		writeStack(&b, l.Body)
+		if len(l.Shortcut) > 0 {
+			b.WriteByte('|')
+			writeStack(&b, l.Shortcut)
 		}
 		b.WriteByte(')')
-	case KindMaxPool, KindAvgPool:
-		fmt.Fprintf(&b, "%s(%d", l.Kind, l.Kernel)
-		if l.Stride > 0 && l.Stride != l.Kernel {
-			fmt.Fprintf(&b, ",stride=%d", l.Stride)
-		}
-		b.WriteByte(')')
+	case l.Kind.valid():
+		b.WriteString(kinds[l.Kind].format(l))
 	default:
 		b.WriteString(l.Kind.String())
 	}
@@ -234,6 +256,16 @@ func (l LayerSpec) String() string {
 		b.WriteString(strconv.FormatFloat(l.Dropout, 'g', -1, 64))
 	}
 	return b.String()
+}
+
+// writeStack writes layers joined by '-'.
+func writeStack(b *strings.Builder, ls []LayerSpec) {
+	for i, l := range ls {
+		if i > 0 {
+			b.WriteByte('-')
+		}
+		b.WriteString(l.String())
+	}
 }
 
 // Outputs is the number of output values per sample (0 for a spec whose

@@ -46,9 +46,19 @@ type Workspace[T num.Float] struct {
 	stage   []fused[T]  // per layer: the stage it makes with the pooling after it, or nil
 	act     [][]T       // per fused layer: the last Forward's Σ activation per channel
 	sums    [][]float64 // per layer that synchronises: its Pass.Sums
-	bufA    []T         // backward scratch, (cap, widest layer)
-	bufB    []T
-	dLast   []T       // ∂L/∂z of the last layer, set by LossGrad; a view of bufA
+	// grad, per layer: ∂L/∂out, (cap, Out), where the layers that read
+	// the output add their input gradients (Backward clears it before the
+	// first of them). Layers whose gradients are never needed at once
+	// share storage (gradBuffers), so a stack uses two buffers, as a
+	// forward-only chain would.
+	grad [][]T
+	// clears, per layer and input: whether its Backward is the first to
+	// add into the gradient of that input (it is the input's last reader
+	// in the stack), and so clears it first.
+	clears  [][]bool
+	xs      [][]T // a joining layer's inputs, and their gradients
+	dxs     [][]T
+	dLast   []T       // ∂L/∂z of the last layer, set by LossGrad; a view of its grad
 	lse     []float64 // with a softmax output: each row's log Σ exp(z), from Forward
 	lossRow []float64 // a registered loss's row in float64: a, y, ∂/∂a
 	pass    Pass[T]
@@ -76,7 +86,6 @@ func NewWorkspace[T num.Float](m *Model[T], maxBatch int) *Workspace[T] {
 		panic(fmt.Sprintf("model: NewWorkspace with batch %d", maxBatch))
 	}
 	w := &Workspace[T]{m: m, Grad: num.Alloc[T](len(m.Params)), cap: maxBatch}
-	widest := m.Spec.Inputs
 	for i, l := range m.Stack {
 		info := l.Info()
 		o := info.Out.Size()
@@ -84,16 +93,16 @@ func NewWorkspace[T num.Float](m *Model[T], maxBatch int) *Workspace[T] {
 		if s, ok := l.(synced); ok {
 			sums = make([]float64, s.syncLen())
 		}
-		f := newFused(m.Stack, i)
+		f := newFused(m, i)
 		var act []T
 		if f != nil {
 			act = make([]T, info.Out[0])
 		}
 		w.stage, w.act = append(w.stage, f), append(w.act, act)
+		w.scratch = append(w.scratch, num.Alloc[T](l.Scratch(maxBatch)))
+		w.sums = append(w.sums, sums)
 		if f != nil { // the fused stage keeps no output of its first layer
 			w.z, w.a, w.out, w.mask = append(w.z, nil), append(w.a, nil), append(w.out, nil), append(w.mask, nil)
-			w.scratch = append(w.scratch, num.Alloc[T](l.Scratch(maxBatch)))
-			w.sums = append(w.sums, sums)
 			continue
 		}
 		z := num.Alloc[T](maxBatch * o)
@@ -107,17 +116,69 @@ func NewWorkspace[T num.Float](m *Model[T], maxBatch int) *Workspace[T] {
 			mask = num.Alloc[T](maxBatch * o)
 		}
 		w.z, w.a, w.out, w.mask = append(w.z, z), append(w.a, a), append(w.out, out), append(w.mask, mask)
-		w.scratch = append(w.scratch, num.Alloc[T](l.Scratch(maxBatch)))
-		w.sums = append(w.sums, sums)
-		widest = max(widest, o)
 	}
 	if m.Spec.Layers[len(m.Spec.Layers)-1].Act.Kind == Softmax {
 		w.lse = make([]float64, maxBatch)
 	}
 	w.lossRow = make([]float64, 3*m.Spec.Outputs())
-	w.bufA = num.Alloc[T](maxBatch * widest)
-	w.bufB = num.Alloc[T](maxBatch * widest)
+	w.gradBuffers(maxBatch)
+	w.xs, w.dxs = make([][]T, 0, 2), make([][]T, 0, 2)
 	return w
+}
+
+// gradBuffers gives every layer whose output gradient Backward needs its
+// grad, and works out clearsInput. A layer's gradient is needed from the
+// backward of its last reader (which clears it) until its own backward,
+// which turns it into ∂L/∂z in place; buffers are handed out in backward
+// order and taken back once their layer is done, so that a chain
+// alternates between two, each sized for the widest layer.
+func (w *Workspace[T]) gradBuffers(maxBatch int) {
+	infos := w.m.Layout.Layers
+	last := len(infos) - 1
+	lastReader := make([]int, len(infos)+1) // by input index + 1: the largest index of a layer reading it
+	for i := range lastReader {
+		lastReader[i] = -1
+	}
+	widest := w.m.Spec.Inputs
+	for i := range infos {
+		for _, in := range infos[i].Inputs {
+			lastReader[in+1] = max(lastReader[in+1], i)
+		}
+		if w.stage[i] == nil {
+			widest = max(widest, infos[i].Out.Size())
+		}
+	}
+	w.grad = make([][]T, len(infos))
+	w.clears = make([][]bool, len(infos))
+	var bufs [][]T
+	var free []int
+	owner := make([]int, len(infos)) // the buffer of each layer's grad
+	take := func(l int) {
+		if len(free) == 0 {
+			bufs = append(bufs, num.Alloc[T](maxBatch*widest))
+			free = append(free, len(bufs)-1)
+		}
+		b := free[len(free)-1]
+		free = free[:len(free)-1]
+		owner[l], w.grad[l] = b, bufs[b]
+	}
+	take(last)
+	for l := last; l >= 0; l-- {
+		top := l
+		if l > 0 && w.stage[l-1] != nil { // the pooling of a fused stage: both at once
+			l--
+		}
+		w.clears[l] = make([]bool, len(infos[l].Inputs))
+		for i, in := range infos[l].Inputs {
+			if lastReader[in+1] == l {
+				w.clears[l][i] = true
+				if in >= 0 {
+					take(in)
+				}
+			}
+		}
+		free = append(free, owner[top])
+	}
 }
 
 // Model returns the model the workspace reads.
@@ -158,10 +219,16 @@ func (w *Workspace[T]) Forward(x []T, n int, train bool) []T {
 		panic(fmt.Sprintf("model: Forward of %d rows (%d values) in a workspace for %d rows of %d", n, len(x), w.cap, w.m.Spec.Inputs))
 	}
 	w.n, w.train, w.x, w.dLast = n, train, x[:n*w.m.Spec.Inputs], nil
-	in := w.x
 	last := len(w.m.Stack) - 1
 	for l := 0; l <= last; l++ {
-		if f := w.stage[l]; f != nil {
+		in := w.input(w.m.Stack[l].Info().Inputs[0])
+		if j, ok := w.m.Stack[l].(joiner[T]); ok {
+			w.xs = w.xs[:0]
+			for _, src := range w.m.Stack[l].Info().Inputs {
+				w.xs = append(w.xs, w.input(src))
+			}
+			j.join(w.passFor(l), w.xs, w.z[l][:n*w.m.Stack[l].Info().Out.Size()])
+		} else if f := w.stage[l]; f != nil {
 			k := n * w.m.Stack[l+1].Info().Out.Size()
 			clear(w.act[l])
 			f.forward(w.passFor(l), in, w.z[l+1][:k], w.scratch[l+1][:k], w.act[l])
@@ -179,13 +246,11 @@ func (w *Workspace[T]) Forward(x []T, n int, train bool) []T {
 			}
 			activate(act, z, a, o, lse)
 		}
-		in = a
 		if info.Spec.Dropout > 0 && train {
 			w.dropout(l, n, o, info.Spec.Dropout)
-			in = w.out[l][:n*o]
 		}
 	}
-	return in
+	return w.input(last)
 }
 
 // dropout draws the inverted-dropout mask of layer l (keep with probability
@@ -221,8 +286,8 @@ func (w *Workspace[T]) LossGrad(loss Loss, y []T, denom float64) float64 {
 	l := len(w.m.Stack) - 1
 	o := w.m.Stack[l].Info().Out.Size()
 	k := w.n * o
-	w.dLast = w.bufA[:k]
-	return lossRows(loss, w.m.Spec.Layers[l].Act, w.z[l][:k], w.a[l][:k], y[:k], w.dLast, o, denom, w.rowLSE(loss), w.lossRow)
+	w.dLast = w.grad[l][:k]
+	return lossRows(loss, w.m.Stack[l].Info().Spec.Act, w.z[l][:k], w.a[l][:k], y[:k], w.dLast, o, denom, w.rowLSE(loss), w.lossRow)
 }
 
 // Loss is LossGrad without the gradient: the sum of the per-sample losses of
@@ -232,7 +297,7 @@ func (w *Workspace[T]) Loss(loss Loss, y []T) float64 {
 	l := len(w.m.Stack) - 1
 	o := w.m.Stack[l].Info().Out.Size()
 	k := w.n * o
-	return lossRows(loss, w.m.Spec.Layers[l].Act, w.z[l][:k], w.a[l][:k], y[:k], nil, o, 1, w.rowLSE(loss), w.lossRow)
+	return lossRows(loss, w.m.Stack[l].Info().Spec.Act, w.z[l][:k], w.a[l][:k], y[:k], nil, o, 1, w.rowLSE(loss), w.lossRow)
 }
 
 // rowLSE is the per-row log-sum-exp of the last Forward for loss.
@@ -249,18 +314,20 @@ func (w *Workspace[T]) rowLSE(loss Loss) []float64 {
 }
 
 // Backward propagates the gradient stored by LossGrad back through every
-// layer and adds ∂L/∂Params into Grad. Each layer's Backward takes the
-// gradient with respect to its output z and writes the one with respect
-// to its input; between layers the gradient goes back through the
-// previous layer's dropout mask and activation.
+// layer and adds ∂L/∂Params into Grad. Layers run in reverse stack order;
+// each takes the gradient with respect to its output z — its grad, taken
+// back through its dropout mask and activation — and adds the one with
+// respect to its input into the grad of the layer it reads, which the
+// last reader clears first.
 func (w *Workspace[T]) Backward() {
 	n := w.n
 	if w.dLast == nil {
 		panic("model: Backward without LossGrad after Forward")
 	}
-	dz, spare := w.dLast, w.bufB
 	w.dLast = nil
-	for l := len(w.m.Stack) - 1; l >= 0; l-- {
+	last := len(w.m.Stack) - 1
+	for l := last; l >= 0; l-- {
+		top := l
 		var f fused[T]
 		if l > 0 {
 			f = w.stage[l-1]
@@ -271,40 +338,56 @@ func (w *Workspace[T]) Backward() {
 			}
 			l--
 		}
-		var x, dx []T
-		if l == 0 {
-			x = w.x
-			if w.InputGrad != nil {
+		ti := w.m.Stack[top].Info()
+		dz := w.grad[top][:n*ti.Out.Size()]
+		if top != last { // ∂L/∂out to ∂L/∂z; LossGrad gives the last layer's ∂L/∂z
+			if ti.Spec.Dropout > 0 && w.train {
+				for i, m := range w.mask[top][:len(dz)] {
+					dz[i] *= m
+				}
+			}
+			activationBackward(ti.Spec.Act, w.a[top][:len(dz)], dz, ti.Out.Size())
+		}
+		w.xs, w.dxs = w.xs[:0], w.dxs[:0]
+		for i, src := range w.m.Stack[l].Info().Inputs {
+			x, dx := w.input(src), []T(nil)
+			switch {
+			case src >= 0:
+				dx = w.grad[src][:len(x)]
+			case w.InputGrad != nil:
 				dx = w.InputGrad[:len(x)]
 			}
-		} else {
-			p := w.m.Stack[l-1].Info()
-			if p.Spec.Dropout > 0 && w.train {
-				x = w.out[l-1][:n*p.Out.Size()]
-			} else {
-				x = w.a[l-1][:n*p.Out.Size()]
+			if dx != nil && w.clears[l][i] {
+				clear(dx)
 			}
-			dx = spare[:len(x)]
+			w.xs, w.dxs = append(w.xs, x), append(w.dxs, dx)
 		}
-		if f != nil {
-			k := n * w.m.Stack[l+1].Info().Out.Size()
-			f.backward(w.passFor(l), x, w.z[l+1][:k], dz, w.scratch[l+1][:k], dx)
+		x, dx := w.xs[0], w.dxs[0]
+		if j, ok := w.m.Stack[l].(joiner[T]); ok {
+			j.split(w.passFor(l), dz, w.dxs)
+		} else if f != nil {
+			k := n * ti.Out.Size()
+			f.backward(w.passFor(l), x, w.z[top][:k], dz, w.scratch[top][:k], dx)
 		} else {
 			w.m.Stack[l].Backward(w.passFor(l), x, dz, dx)
 		}
 		if w.AfterLayer != nil {
 			w.AfterLayer(l)
 		}
-		if l == 0 {
-			break
-		}
-		p := w.m.Stack[l-1].Info()
-		if p.Spec.Dropout > 0 && w.train {
-			for i, m := range w.mask[l-1][:len(dx)] {
-				dx[i] *= m
-			}
-		}
-		activationBackward(p.Spec.Act, w.a[l-1][:len(dx)], dx, p.Out.Size())
-		dz, spare = dx, dz[:cap(dz)]
 	}
+}
+
+// input is what a layer reading layer src's output (or, for src −1, the
+// network's input) read in the last Forward: the activation, or under
+// dropout in training its masked copy.
+func (w *Workspace[T]) input(src int) []T {
+	if src < 0 {
+		return w.x
+	}
+	info := w.m.Stack[src].Info()
+	k := w.n * info.Out.Size()
+	if info.Spec.Dropout > 0 && w.train {
+		return w.out[src][:k]
+	}
+	return w.a[src][:k]
 }

@@ -78,8 +78,28 @@ func TestCheckStartRefusesImpossibleProgress(t *testing.T) {
 		{Progress{Epoch: 2, Batch: 3}, 10, 22, false},
 		{Progress{Epoch: 1 << 40}, 10, 0, false},
 	} {
-		if err := checkStart(tc.p, tc.steps, tc.opt); (err == nil) != tc.ok {
+		if err := checkStart(tc.p, tc.steps, 100, tc.opt, false); (err == nil) != tc.ok {
 			t.Errorf("start %+v, %d steps an epoch, optimizer at %d: %v, want ok %v", tc.p, tc.steps, tc.opt, err, tc.ok)
+		}
+	}
+	// Another program's start (StartForeign), on epochs of other steps:
+	// the step count is bounded by one a row of up to twice the 100 rows
+	// for every epoch begun, not required to match these epochs.
+	for _, tc := range []struct {
+		p     Progress
+		steps int
+		opt   int64
+		ok    bool
+	}{
+		{Progress{Epoch: 2}, 41, 90, true}, // 2 epochs of 45 steps, resumed on epochs of 41
+		{Progress{Epoch: 2, Batch: 3}, 10, 22, true},
+		{Progress{Epoch: 2}, 10, 600, true},
+		{Progress{Epoch: 2}, 10, 601, false},
+		{Progress{Epoch: 1}, 10, 1 << 62, false},
+		{Progress{Epoch: 1, Batch: 11}, 10, 21, false}, // the epoch would be skipped
+	} {
+		if err := checkStart(tc.p, tc.steps, 100, tc.opt, true); (err == nil) != tc.ok {
+			t.Errorf("foreign start %+v, %d steps an epoch, optimizer at %d: %v, want ok %v", tc.p, tc.steps, tc.opt, err, tc.ok)
 		}
 	}
 }

@@ -23,12 +23,18 @@ const cnnSpec = "1x6x6-conv(3,3,pad=1)-bn:relu-maxpool(2)-conv(4,2):tanh-avgpool
 // and overlapping windows.
 const fusedSpec = "1x6x6-conv(3,3,pad=1):relu-maxpool(2)-conv(4,2)-maxpool(2,stride=1)-flatten-5:relu:dropout=0.2-3:softmax"
 
+// resNetSpec is ResNet-8 (model's ResNet8: a stem, an identity block, two
+// strided blocks with projection shortcuts, gap, a dense head) narrowed to
+// 3, 4 and 5 channels on 6×6 inputs, to keep float64 steps quick.
+const resNetSpec = "1x6x6-conv(3,3,pad=1)-bn:relu-res(conv(3,3,pad=1)-bn:relu-conv(3,3,pad=1)-bn):relu-res(conv(4,3,stride=2,pad=1)-bn:relu-conv(4,3,pad=1)-bn|conv(4,1,stride=2)-bn):relu-res(conv(5,3,stride=2,pad=1)-bn:relu-conv(5,3,pad=1)-bn|conv(5,1,stride=2)-bn):relu-gap-3:softmax"
+
 // TestCNNWorkersMatchSingleWorkerReference: W workers compute what one
 // workspace computes on the whole batch — weights and batch norm's
 // running statistics — over several steps, for batches that leave some
-// workers without rows; with batch norm, and with fused convolutions.
+// workers without rows; with batch norm, with fused convolutions, and for
+// a ResNet.
 func TestCNNWorkersMatchSingleWorkerReference(t *testing.T) {
-	for _, spec := range []string{cnnSpec, fusedSpec} {
+	for _, spec := range []string{cnnSpec, fusedSpec, resNetSpec} {
 		t.Run(spec, func(t *testing.T) { workersMatchReference(t, spec) })
 	}
 }
@@ -55,7 +61,7 @@ func workersMatchReference(t *testing.T, spec string) {
 					// one agree only to ~1e-9. Every other parameter is
 					// held to 1e-10.
 					for _, l := range m.Layout.Layers[:len(m.Layout.Layers)-1] {
-						if m.Spec.Layers[l.Index+1].Kind == model.KindBatchNorm {
+						if m.Layout.Layers[l.Index+1].Spec.Kind == model.KindBatchNorm {
 							b := l.Params[1]
 							if d := maxDiff(m.Params[b.Offset:b.Offset+b.Size()], want.Params[b.Offset:b.Offset+b.Size()]); d >= 1e-8 {
 								t.Errorf("%v, batch %d, %d workers: %s max |Δ| = %g", method, n, w, b.Name, d)
@@ -92,31 +98,39 @@ func digitsCNN(t *testing.T, workers int, cfg FitConfig) (*Trainer[float32], Fit
 	return fitDigitsSpec(t, "1x8x8-conv(8,3,pad=1)-bn:relu-maxpool(2)-flatten-10:softmax", workers, cfg)
 }
 
+// digitsResNet is a small ResNet for the 8×8 digits: an identity block
+// and a strided one with a projection shortcut.
+const digitsResNet = "1x8x8-conv(4,3,pad=1)-bn:relu-res(conv(4,3,pad=1)-bn:relu-conv(4,3,pad=1)-bn):relu-res(conv(8,3,stride=2,pad=1)-bn:relu-conv(8,3,pad=1)-bn|conv(8,1,stride=2)-bn):relu-gap-10:softmax"
+
 // TestCNNFitRepeatsAndResumesExactly: the same seed and W repeat bit for
 // bit, a run cut mid-epoch and resumed from what a checkpoint holds
 // (weights, running statistics, optimizer state, progress) ends where the
 // uninterrupted one does, and the CNN learns the digits — with batch
-// norm, and with the convolution fused with its pooling (in float32, the
-// assembly's path where there is AVX2).
+// norm, with the convolution fused with its pooling (in float32, the
+// assembly's path where there is AVX2), and for a ResNet.
 func TestCNNFitRepeatsAndResumesExactly(t *testing.T) {
-	for _, spec := range []string{"1x8x8-conv(8,3,pad=1)-bn:relu-maxpool(2)-flatten-10:softmax", "1x8x8-conv(8,3,pad=1):relu-maxpool(2)-flatten-10:softmax"} {
+	for _, spec := range []string{"1x8x8-conv(8,3,pad=1)-bn:relu-maxpool(2)-flatten-10:softmax", "1x8x8-conv(8,3,pad=1):relu-maxpool(2)-flatten-10:softmax", digitsResNet} {
 		t.Run(spec, func(t *testing.T) {
-			fitRepeatsAndResumes(t, func(t *testing.T, workers int, cfg FitConfig) (*Trainer[float32], FitResult, error) {
+			minAcc := 0.9
+			if spec == digitsResNet {
+				minAcc = 0.75 // 4 and 8 channels: kept narrow for speed, it learns more slowly
+			}
+			fitRepeatsAndResumes(t, minAcc, func(t *testing.T, workers int, cfg FitConfig) (*Trainer[float32], FitResult, error) {
 				return fitDigitsSpec(t, spec, workers, cfg)
 			})
 		})
 	}
 }
 
-func fitRepeatsAndResumes(t *testing.T, digitsCNN func(*testing.T, int, FitConfig) (*Trainer[float32], FitResult, error)) {
+func fitRepeatsAndResumes(t *testing.T, minAcc float64, digitsCNN func(*testing.T, int, FitConfig) (*Trainer[float32], FitResult, error)) {
 	var acc float64
 	cfg := FitConfig{Epochs: 3, Shuffle: true, Seed: 3, OnEpoch: func(e EpochInfo) error { acc = e.Val.Accuracy; return nil }}
 	a, _, err := digitsCNN(t, 3, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if acc < 0.9 {
-		t.Errorf("validation accuracy %v after 3 epochs, want ≥ 0.9", acc)
+	if acc < minAcc {
+		t.Errorf("validation accuracy %v after 3 epochs, want ≥ %v", acc, minAcc)
 	}
 	b, _, _ := digitsCNN(t, 3, cfg)
 	if !slices.Equal(a.m.Params, b.m.Params) || !slices.Equal(a.m.Buffers, b.m.Buffers) {
@@ -181,10 +195,10 @@ func TestCNNEvaluateReadsTheModelsStatistics(t *testing.T) {
 }
 
 // TestCNNStepAllocatesNothing: a step of a CNN with batch norm (fused with
-// its pooling), and of one with fused convolutions, over two
+// its pooling), of one with fused convolutions, and of a ResNet, over two
 // workers, barriers included, allocates nothing once warm.
 func TestCNNStepAllocatesNothing(t *testing.T) {
-	for _, spec := range []string{cnnSpec, fusedSpec} {
+	for _, spec := range []string{cnnSpec, fusedSpec, resNetSpec} {
 		m := newModel(t, spec)
 		opt, _ := optim.New[float64](optim.Defaults(optim.Adam), len(m.Params))
 		tr, _ := New(m, opt, Config{Workers: 2, BatchSize: 10, Loss: model.CrossEntropy, Seed: 9})

@@ -34,8 +34,20 @@ type FitConfig struct {
 	Patience    int    // stop after this many epochs without a better validation loss; 0 never
 	RestoreBest bool   // with Patience: end with the weights of the best epoch
 	Start       Progress
-	OnStep      func(StepInfo) error  // after every optimizer step; an error stops Fit
-	OnEpoch     func(EpochInfo) error // after every epoch; an error stops Fit
+	// StartForeign says that Start is the progress of another program's
+	// run, whose data was split otherwise (a Go program's checkpoint
+	// resumed by ptrain train, which holds out a validation split): its
+	// epochs may have had another number of steps than train's, so the
+	// optimizer's step count is only bounded (checkStart), not required
+	// to be epochs × steps + batch.
+	StartForeign bool
+	// Augment, if not nil, transforms every training row as it is filled
+	// (data.Augment: its draws are keyed by its own Seed, the epoch and
+	// the sample).
+	// Validation rows are never augmented.
+	Augment *data.Augment
+	OnStep  func(StepInfo) error  // after every optimizer step; an error stops Fit
+	OnEpoch func(EpochInfo) error // after every epoch; an error stops Fit
 	// OnWarning receives each warning of Fit's Monitor as it is raised:
 	// exploding gradients after the step that shows them (or with the
 	// non-finite stop), the others after the epoch, before OnEpoch.
@@ -87,7 +99,10 @@ func (t *Trainer[T]) StepsPerEpoch(train *data.Dataset, accum int) int {
 // optimizer that has taken other than epochs × steps + batch steps (zero
 // steps is a new optimizer, for weights saved without its state; a Fit
 // from the start may continue with an optimizer that trained before).
-func checkStart(p Progress, steps int, optSteps int64) error {
+// A foreign start (FitConfig.StartForeign) was reached on other epochs:
+// its optimizer may have taken any number of steps up to one a row, for
+// every epoch begun, of a training split of up to twice rows.
+func checkStart(p Progress, steps, rows int, optSteps int64, foreign bool) error {
 	if p.Epoch == 0 && p.Batch == 0 {
 		return nil
 	}
@@ -97,7 +112,10 @@ func checkStart(p Progress, steps int, optSteps int64) error {
 	if p.Epoch > math.MaxInt32 {
 		return fmt.Errorf("start at epoch %d: beyond any run", p.Epoch)
 	}
-	if want := int64(p.Epoch)*int64(steps) + int64(p.Batch); optSteps != 0 && optSteps != want {
+	if limit := (int64(p.Epoch) + 1) * 2 * int64(max(rows, 1)); foreign && optSteps > limit {
+		return fmt.Errorf("the optimizer has taken %d steps, more than one a row of up to %d rows for each of %d epochs", optSteps, 2*max(rows, 1), p.Epoch+1)
+	}
+	if want := int64(p.Epoch)*int64(steps) + int64(p.Batch); !foreign && optSteps != 0 && optSteps != want {
 		return fmt.Errorf("the optimizer has taken %d steps, but epoch %d and step %d of epochs of %d steps make %d", optSteps, p.Epoch, p.Batch, steps, want)
 	}
 	return nil
@@ -133,11 +151,16 @@ func (t *Trainer[T]) Fit(ctx context.Context, train, val *data.Dataset, cfg FitC
 			return FitResult{}, err
 		}
 	}
+	if cfg.Augment != nil {
+		if err := cfg.Augment.Check(train); err != nil {
+			return FitResult{}, err
+		}
+	}
 	if cfg.Epochs < 0 || cfg.Start.Epoch < 0 || cfg.Start.Batch < 0 {
 		return FitResult{}, fmt.Errorf("epochs %d, start %+v: must be ≥ 0", cfg.Epochs, cfg.Start)
 	}
 	steps := (b.Batches() + accum - 1) / accum
-	if err := checkStart(cfg.Start, steps, t.opt.Steps()); err != nil {
+	if err := checkStart(cfg.Start, steps, train.N, t.opt.Steps(), cfg.StartForeign); err != nil {
 		return FitResult{}, err
 	}
 	t.fitSteps = steps // for the schedule; the caller's Config is left as it was
@@ -172,6 +195,7 @@ func (t *Trainer[T]) Fit(ctx context.Context, train, val *data.Dataset, cfg FitC
 			e := t.progress.Epoch
 			b.Epoch(e)
 			b.Skip(t.progress.Batch * accum)
+			s.Augment(cfg.Augment, e)
 			start := time.Now()
 			var lossSum float64
 			var correct int64

@@ -95,13 +95,9 @@ const applyBlock = 2048
 func newStatsState[T num.Float](m *model.Model[T], workers int, on bool) *statsState[T] {
 	st := &statsState[T]{on: on}
 	nAlive := 0
-	for i := range m.Layout.Layers {
-		info := &m.Layout.Layers[i]
-		if len(info.Params) == 0 {
-			continue
-		}
-		lo, hi := info.ParamRange()
-		l := layerStat{stack: i, lo: lo, hi: hi, act: info.Spec.Act.Kind, packed: len(st.packed)}
+	for _, g := range m.Layout.Groups {
+		info := &m.Layout.Layers[g.Layer]
+		l := layerStat{stack: g.Layer, lo: g.Lo, hi: g.Hi, act: info.Spec.Act.Kind, packed: len(st.packed)}
 		ls := LayerStats{Layer: info.Name, Act: l.act, DeadFrac: math.NaN(), SaturatedFrac: math.NaN()}
 		switch l.act {
 		case model.ReLU:

@@ -286,3 +286,40 @@ func TestDeadChannelsOfACNN(t *testing.T) {
 		}
 	}
 }
+
+// TestLayerStatsInsideBlocks: the per-layer figures cover the layers
+// inside residual blocks, body and shortcut, in the stack's order, and a
+// dead channel of a block's body is counted for any worker count.
+func TestLayerStatsInsideBlocks(t *testing.T) {
+	const spec = "1x6x6-conv(4,3,pad=1):relu-res(conv(4,3,pad=1):relu-conv(4,3,pad=1)|conv(4,1)):relu-gap-3:softmax"
+	const n = 5
+	x, y := randomRows(4, n, 36, 3)
+	for _, w := range []int{1, 2, 3} {
+		m := newModel(t, spec)
+		m.Params[m.Layout.Layers[1].Params[1].Offset+2] = -100 // conv.1, the body's first, channel 2
+		opt, _ := optim.New[float64](optim.Defaults(optim.SGD), len(m.Params))
+		tr, err := New(m, opt, Config{Workers: w, BatchSize: n, Seed: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []LayerStats
+		err = tr.Run(context.Background(), func(s *Session[float64]) error {
+			sr, err := s.Step(Batch[float64]{X: x, Y: y, N: n})
+			got = slices.Clone(sr.Layers)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, l := range got {
+			names = append(names, l.Layer)
+		}
+		if !slices.Equal(names, []string{"conv.0", "conv.1", "conv.2", "conv.3", "dense.0"}) {
+			t.Fatalf("W=%d: layers %v", w, names)
+		}
+		if got[1].DeadFrac != 1.0/4 || !(got[2].GradNorm > 0) || !(got[3].GradNorm > 0) {
+			t.Errorf("W=%d: conv.1 dead fraction %v (want 1/4), conv.2 and conv.3 gradient norms %v, %v", w, got[1].DeadFrac, got[2].GradNorm, got[3].GradNorm)
+		}
+	}
+}

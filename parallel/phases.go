@@ -34,7 +34,12 @@ func (t *Trainer[T]) runPhase(w int, p phase, tk *task[T]) {
 		// with SIMD BLAS needs (see num.Alloc).
 		x, y := t.xbuf[w], t.ybuf[w]
 		start := time.Now()
-		if tk.ds != nil {
+		if tk.ds != nil && p == phaseGrad && tk.aug != nil {
+			for r, i := range tk.idx[lo:hi] {
+				data.FillRowAugmented(tk.ds, i, tk.aug, tk.epoch, x[r*in:(r+1)*in])
+				data.FillTarget(tk.ds, i, y[r*out:(r+1)*out])
+			}
+		} else if tk.ds != nil {
 			for r, i := range tk.idx[lo:hi] {
 				data.FillRow(tk.ds, i, x[r*in:(r+1)*in])
 				data.FillTarget(tk.ds, i, y[r*out:(r+1)*out])
@@ -111,15 +116,11 @@ func (t *Trainer[T]) runPhase(w int, p phase, tk *task[T]) {
 }
 
 // addL1 adds L1·sign(w) to g, the gradient of Params[off:off+len(g)], at
-// the positions of dense and conv weights; biases and batch norm's scales
-// have no L1 term (Keras's kernel_regularizer).
+// the positions of weights (model.RoleWeight: dense and conv); biases and
+// batch norm's scales have no L1 term (Keras's kernel_regularizer).
 func (t *Trainer[T]) addL1(g []T, off int) {
 	l1 := T(t.cfg.L1)
-	for _, l := range t.m.Layout.Layers {
-		if k := l.Spec.Kind; k != model.KindDense && k != model.KindConv {
-			continue
-		}
-		w := l.Params[0]
+	for _, w := range t.weights {
 		lo, hi := max(w.Offset, off), min(w.Offset+w.Size(), off+len(g))
 		for i := lo; i < hi; i++ {
 			switch w := t.m.Params[i]; {

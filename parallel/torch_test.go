@@ -14,6 +14,10 @@ import (
 // torchSpec is the network testdata/torch_cnn.py builds in PyTorch.
 const torchSpec = "1x6x6-conv(3,3,pad=1)-bn:relu-maxpool(2)-conv(4,2):tanh-avgpool(2)-flatten-5:relu-bn-3:softmax"
 
+// torchResNetSpec is the network testdata/torch_resnet.py builds: an
+// identity block and a strided block with a projection shortcut.
+const torchResNetSpec = "1x6x6-conv(3,3,pad=1)-bn:relu-res(conv(3,3,pad=1)-bn:relu-conv(3,3,pad=1)-bn):relu-res(conv(4,3,stride=2,pad=1)-bn:relu-conv(4,3,pad=1)-bn|conv(4,1,stride=2)-bn):relu-gap-3:softmax"
+
 // prefixed returns the tensors of f whose names start with prefix, with
 // the prefix taken off.
 func prefixed(f *safetensors.File, prefix string) *safetensors.File {
@@ -29,10 +33,20 @@ func prefixed(f *safetensors.File, prefix string) *safetensors.File {
 
 // TestMatchesPyTorch starts from weights PyTorch wrote (as -init reads
 // them), takes two steps of SGD and of Adam on two batches with 2 workers,
-// and requires PyTorch's weights and running statistics to 1e-9
-// (testdata/torch_cnn.py made the file).
+// and requires PyTorch's weights and running statistics to 1e-9, for a
+// CNN with batch norm and for a ResNet (testdata/torch_cnn.py and
+// torch_resnet.py made the files).
 func TestMatchesPyTorch(t *testing.T) {
-	f, err := safetensors.ReadFile("testdata/torch_cnn.safetensors")
+	for _, tc := range []struct{ file, spec string }{
+		{"testdata/torch_cnn.safetensors", torchSpec},
+		{"testdata/torch_resnet.safetensors", torchResNetSpec},
+	} {
+		t.Run(tc.file, func(t *testing.T) { matchesPyTorch(t, tc.file, tc.spec) })
+	}
+}
+
+func matchesPyTorch(t *testing.T, file, spec string) {
+	f, err := safetensors.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +70,7 @@ func TestMatchesPyTorch(t *testing.T) {
 		{"adam", func() optim.Config { c := optim.Defaults(optim.Adam); c.LR = 0.01; return c }()},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			m, err := model.NewZero[float64](model.MustParseSpec(torchSpec))
+			m, err := model.NewZero[float64](model.MustParseSpec(spec))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -82,7 +96,7 @@ func TestMatchesPyTorch(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want, _ := model.NewZero[float64](model.MustParseSpec(torchSpec))
+			want, _ := model.NewZero[float64](model.MustParseSpec(spec))
 			if err := want.SetWeights(prefixed(f, tc.name+".")); err != nil {
 				t.Fatal(err)
 			}

@@ -100,9 +100,11 @@ type Trainer[T num.Float] struct {
 	chunk  [][2]int      // per worker: its chunk of the parameter vector
 	chunk0 [][2]int      // per worker: its chunk of the first parameter layer's parameters
 	res    []result      // per worker: the last phase's report
-	// buckets are the layers of the stack that hold parameters, in order:
-	// the overlap path posts each but the first as backward finishes it.
+	// buckets are the layers of the stack that hold parameters, in order
+	// (model.Layout.Groups): the overlap path posts each but the first as
+	// backward finishes it.
 	buckets []int
+	weights []model.TensorInfo // the tensors with an L1 term (model.RoleWeight)
 	// bsync sums batch statistics across workers (and ranks) when the
 	// model has layers that need them (batch norm); nil otherwise.
 	bsync    *batchSync
@@ -149,9 +151,14 @@ func New[T num.Float](m *model.Model[T], opt *optim.Optimizer[T], cfg Config) (*
 	rows := (cfg.BatchSize + w - 1) / w
 	k := max(out, 2)
 	p := len(m.Params)
-	for l := range m.Layout.Layers {
-		if len(m.Layout.Layers[l].Params) > 0 {
-			t.buckets = append(t.buckets, l)
+	for _, g := range m.Layout.Groups {
+		t.buckets = append(t.buckets, g.Layer)
+	}
+	for _, l := range m.Layout.Layers {
+		for _, p := range l.Params {
+			if p.Role == model.RoleWeight {
+				t.weights = append(t.weights, p)
+			}
 		}
 	}
 	if m.NeedsSync() {
@@ -183,8 +190,7 @@ func (t *Trainer[T]) firstEnd() int {
 	if len(t.buckets) == 0 {
 		return 0
 	}
-	_, hi := t.m.Layout.Layers[t.buckets[0]].ParamRange()
-	return hi
+	return t.m.Layout.Groups[0].Hi
 }
 
 // paramChunk is worker i's share of p parameters: contiguous, with

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Side-by-side: PyTorch against ptrain -tags openblas (1 and 2 workers),
-# training LeNet-5 and the small CNN of bench/README.md on MNIST with
+# training LeNet-5, the small CNN and ResNet-8 of bench/README.md on MNIST with
 # SGD+momentum at batch 64 and 128. Each figure is the best of EPOCHS timed
 # epochs (samples/s), after one untimed epoch; ratios are to PyTorch
 # figures of this one run.
@@ -11,7 +11,8 @@
 # the match for 1 ptrain worker.
 #
 # Needs: apt-get install python3-torch libopenblas-dev, and MNIST's IDX files.
-# Usage: bench/compare/cnn.sh [EPOCHS] [MNIST_DIR]   (from anywhere)
+# Usage: bench/compare/cnn.sh [EPOCHS] [MNIST_DIR] [NETS]   (from anywhere; NETS
+# defaults to "lenet5 small resnet8")
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 EPOCHS=${1:-1}
@@ -23,6 +24,7 @@ go build -tags openblas -o "$BIN/ptrain-openblas" ./cmd/ptrain
 declare -A ARCH=(
 	[lenet5]="1x28x28-conv(6,5,pad=2):relu-maxpool(2)-conv(16,5):relu-maxpool(2)-flatten-120:relu-84:relu-10:softmax"
 	[small]="1x28x28-conv(32,3):relu-maxpool(2)-conv(64,3):relu-maxpool(2)-flatten-128:relu-10:softmax"
+	[resnet8]="1x28x28-conv(16,3,pad=1)-bn:relu-res(conv(16,3,pad=1)-bn:relu-conv(16,3,pad=1)-bn):relu-res(conv(32,3,stride=2,pad=1)-bn:relu-conv(32,3,pad=1)-bn|conv(32,1,stride=2)-bn):relu-res(conv(64,3,stride=2,pad=1)-bn:relu-conv(64,3,pad=1)-bn|conv(64,1,stride=2)-bn):relu-gap-10:softmax"
 )
 torch() { # net threads batch [flags] [env...]
 	local n=$1 t=$2 b=$3 f=$4; shift 4
@@ -39,7 +41,7 @@ print(round(max(r["samples_per_sec"] for r in rows[1:])))'  # epoch 1 warms up
 
 printf '%-7s %-6s %10s %9s %10s %10s %12s %12s %12s %8s %10s\n' net batch torch-1core torch-2t torch-2t-P torch-2t-CL torch-2t-P-CL \
 	ptrain-ob-1w ptrain-ob-2w 2w/best 1w/1core
-for n in lenet5 small; do
+for n in ${3:-lenet5 small resnet8}; do
 	for b in 64 128; do
 		tc=$(torch "$n" 1 "$b" "" OPENBLAS_NUM_THREADS=1)
 		t2=$(torch "$n" 2 "$b" "")

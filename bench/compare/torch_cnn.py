@@ -4,12 +4,16 @@ samples/s as JSON.
 
 lenet5: conv(6,5,pad 2)-relu-maxpool2-conv(16,5)-relu-maxpool2-fc 400-120-84-10
 small:  conv(32,3)-relu-maxpool2-conv(64,3)-relu-maxpool2-fc 1600-128-10
+resnet8: conv(16,3,pad 1)-bn-relu, an identity block of 16 channels, blocks
+        of 32 and 64 channels at stride 2 with 1x1 projection shortcuts
+        (ResNet v1: relu(body(x) + shortcut(x))), global average pooling, fc 64-10
+        (ptrain's ResNet-8; its convolutions have biases, as ptrain's do)
 Float32, SGD with momentum 0.9, lr 0.05, cross-entropy: the model, optimizer
 and data of the ptrain command in cnn.sh. The images are converted to
 float32 in [0, 1] once, untimed; each epoch draws a random permutation.
 --channels-last stores activations NHWC (oneDNN's faster path for some nets).
 
-Usage: torch_cnn.py --net lenet5|small --threads N --batch B [--epochs E] [--dir DIR] [--channels-last]
+Usage: torch_cnn.py --net lenet5|small|resnet8 --threads N --batch B [--epochs E] [--dir DIR] [--channels-last]
 """
 import argparse
 import json
@@ -23,7 +27,28 @@ from torch import nn
 from torch_mlp import blas_threads, read_idx
 
 
+class Res(nn.Module):
+    def __init__(self, body, shortcut=None):
+        super().__init__()
+        self.body, self.shortcut = body, shortcut
+
+    def forward(self, x):
+        return torch.relu(self.body(x) + (x if self.shortcut is None else self.shortcut(x)))
+
+
+def block(cin, cout, stride):
+    body = nn.Sequential(nn.Conv2d(cin, cout, 3, stride=stride, padding=1), nn.BatchNorm2d(cout), nn.ReLU(),
+                         nn.Conv2d(cout, cout, 3, padding=1), nn.BatchNorm2d(cout))
+    if stride == 1 and cin == cout:
+        return Res(body)
+    return Res(body, nn.Sequential(nn.Conv2d(cin, cout, 1, stride=stride), nn.BatchNorm2d(cout)))
+
+
 def net(name):
+    if name == "resnet8":
+        return nn.Sequential(nn.Conv2d(1, 16, 3, padding=1), nn.BatchNorm2d(16), nn.ReLU(),
+                             block(16, 16, 1), block(16, 32, 2), block(32, 64, 2),
+                             nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(64, 10))
     if name == "lenet5":
         return nn.Sequential(
             nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),

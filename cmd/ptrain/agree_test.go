@@ -53,7 +53,7 @@ func (fakeRank) Broadcast64([]float64, int) error { panic("unused") }
 
 func TestRanksAgreeOnDataAndConfig(t *testing.T) {
 	load := func(c Config) *splits {
-		s, err := loadSplits(&c)
+		s, err := loadSplits(&c, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

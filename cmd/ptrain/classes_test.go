@@ -30,10 +30,12 @@ func TestTooManyClassesRefusedNamingTheLimit(t *testing.T) {
 	p := classTable(t, t.TempDir(), maxClasses+1, maxClasses+1)
 	c := defaultConfig()
 	c.Data, c.Label = "csv:"+p, "label"
-	_, _, err := loadDataset(&c, nil)
 	want := fmt.Sprintf("%d distinct labels, more than the limit of %d classes", maxClasses+1, maxClasses)
-	if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), p) {
-		t.Fatalf("%v, want the file and %q", err, want)
+	for _, raw := range []bool{false, true} { // raw: read for a table's preprocessing
+		_, _, err := loadDataset(&c, nil, raw)
+		if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), p) {
+			t.Fatalf("raw %v: %v, want the file and %q", raw, err, want)
+		}
 	}
 }
 

@@ -34,16 +34,26 @@ func TestCNNTrainEvalPredictInfo(t *testing.T) {
 	mustRun(t, dir, "train", "-arch", cnnArch, "-epochs", "7", "-lr", "0.01", "-dtype", "float64", "-quiet", "-resume", "cnn.safetensors", "-out", "cnn.safetensors")
 }
 
+// resArch has residual blocks with identity and projection shortcuts, one
+// nested, with batch norm inside, dropout after a sum, and gap.
+const resArch = "1x8x8-conv(4,3,pad=1)-bn:relu-res(conv(4,3,pad=1)-bn:relu-res(conv(4,3,pad=1)):tanh-conv(4,3,pad=1)-bn):relu-res(conv(8,3,stride=2,pad=1)-bn:relu-conv(8,3,pad=1)-bn|conv(8,1,stride=2)-bn):relu:dropout=0.1-gap-10:softmax"
+
 // TestTorchTwinPredictsLikePtrain runs examples/torch_twin.py, the
-// README's way into PyTorch, on a CNN checkpoint and compares its outputs
-// with ptrain predict's. It needs PyTorch: skipped where /usr/bin/python3
-// cannot import torch (CI), run where it can.
+// README's way into PyTorch, on a CNN checkpoint and on a ResNet's, and
+// compares its outputs with ptrain predict's. It needs PyTorch: skipped
+// where /usr/bin/python3 cannot import torch (CI), run where it can.
 func TestTorchTwinPredictsLikePtrain(t *testing.T) {
 	if err := exec.Command("/usr/bin/python3", "-c", "import torch").Run(); err != nil {
 		t.Skip("no PyTorch here (apt-get install python3-torch)")
 	}
+	for _, arch := range []string{cnnArch, resArch} {
+		t.Run(arch, func(t *testing.T) { twinPredictsLikePtrain(t, arch) })
+	}
+}
+
+func twinPredictsLikePtrain(t *testing.T, arch string) {
 	dir := t.TempDir()
-	mustRun(t, dir, "train", "-arch", cnnArch, "-epochs", "2", "-dtype", "float64", "-quiet", "-normalize", "zscore", "-out", "cnn.safetensors")
+	mustRun(t, dir, "train", "-arch", arch, "-epochs", "2", "-dtype", "float64", "-quiet", "-normalize", "zscore", "-out", "cnn.safetensors")
 	var rows []string
 	for r := 0; r < 6; r++ {
 		var row []string

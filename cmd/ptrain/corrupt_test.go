@@ -138,7 +138,7 @@ func setConfig(f *safetensors.File, key string, v any) {
 }
 
 // TestCorruptCheckpointsOnEveryLoadPath feeds every corruption to info,
-// eval, predict, train -resume and train -init: each must fail quickly
+// eval, predict, export, train -resume and train -init: each must fail quickly
 // with one message that names the file and what is wrong, and no panic.
 func TestCorruptCheckpointsOnEveryLoadPath(t *testing.T) {
 	dir := t.TempDir()
@@ -178,7 +178,7 @@ func TestCorruptCheckpointsOnEveryLoadPath(t *testing.T) {
 type corruptFile struct{ name, path, want string }
 
 // refusedEverywhere feeds every file to info, eval, predict (of rows.csv
-// in dir), train -resume and train -init (into a model of arch): each must
+// in dir), export, train -resume and train -init (into a model of arch): each must
 // fail quickly with one message that names the file and what is wrong,
 // and no panic.
 func refusedEverywhere(t *testing.T, dir string, files []corruptFile, arch string) {
@@ -190,6 +190,7 @@ func refusedEverywhere(t *testing.T, dir string, files []corruptFile, arch strin
 			return []string{"predict", "-model", p, "-input", "rows.csv", "-csv-header=false"}
 		},
 		"resume": func(p string) []string { return []string{"train", "-resume", p, "-quiet", "-out", "r.safetensors"} },
+		"export": func(p string) []string { return []string{"export", "-model", p, "-out", "e.onnx"} },
 		"init": func(p string) []string {
 			return []string{"train", "-init", p, "-arch", arch, "-epochs", "1", "-quiet", "-out", "i.safetensors"}
 		},
@@ -336,6 +337,7 @@ func TestDevZeroForEveryInput(t *testing.T) {
 	mustRun(t, dir, "train", "-epochs", "1", "-quiet", "-out", "m.safetensors")
 	for _, args := range [][]string{
 		{"info", "/dev/zero"},
+		{"export", "-model", "/dev/zero", "-out", "m.onnx"},
 		{"eval", "-model", "/dev/zero"},
 		{"eval", "-model", "m.safetensors", "-data", "csv:/dev/zero"},
 		{"predict", "-model", "/dev/zero", "-input", "x.csv"},

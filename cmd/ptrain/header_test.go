@@ -94,6 +94,8 @@ func TestOversizedHeadersAreRefusedNamingTheCap(t *testing.T) {
 		{"4MB-task", `"ptrain.task" is 4194304 bytes, more than the limit of 1048576 (checkpoint.MaxMeta)`, rewrite(t, good, meta(metaTask, big))},
 		{"4MB-config", `"ptrain.config" is 4194304 bytes, more than the limit of 1048576 (checkpoint.MaxMeta)`, rewrite(t, good, meta(metaConfig, big))},
 		{"4MB-arch", `"ptrain.arch" is 4194304 bytes, more than the limit`, rewrite(t, good, meta("ptrain.arch", big))},
+		{"4MB-split", `"ptrain.split" is 4194304 bytes, more than the limit of 1048576 (checkpoint.MaxMeta)`, rewrite(t, good, meta(ckpt.MetaSplit, big))},
+		{"4MB-target-names", `"ptrain.target_names" is 4194304 bytes, more than the limit of 1048576 (checkpoint.MaxMeta)`, rewrite(t, good, meta(metaTargetNames, big))},
 		{"4MB-classes", `"ptrain.classes" is 4194304 bytes, more than the limit`, rewrite(t, good, meta(metaClasses, big))},
 		{"long-bad-task", `"ptrain.task" is "xxxxxxxxxx`, rewrite(t, good, meta(metaTask, big[:1<<20]))},
 		{"long-bad-class", `class name "xxxxxxxxxx`, rewrite(t, good, meta(metaClasses, `["0","1","2","3","4","5","6","7","`+big[:1<<18]+`","`+big[:1<<18]+`"]`))},

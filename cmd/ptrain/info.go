@@ -1,17 +1,21 @@
 package main
 
 import (
+	"cmp"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 
 	ckpt "github.com/ptrain/ptrain/checkpoint"
 	"github.com/ptrain/ptrain/model"
 	"github.com/ptrain/ptrain/model/safetensors"
+	"github.com/ptrain/ptrain/onnx"
 )
 
 // cmdInfo is "ptrain info".
@@ -19,14 +23,20 @@ func cmdInfo(args []string, stderr io.Writer) error {
 	fs := flag.NewFlagSet("info", flag.ContinueOnError)
 	asJSON := fs.Bool("json", false, `print one JSON object ("event": "info"): tensors, architecture, and the metadata with config and progress as objects`)
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: ptrain info [-json] FILE\n\nPrints a checkpoint's architecture, parameter count, classes and training provenance,\nand the tensors (name, dtype, shape) of any safetensors file.\n\nExample:\n  ptrain info ptrain.safetensors\n")
+		fmt.Fprintf(fs.Output(), "Usage: ptrain info [-json] FILE\n\nPrints a checkpoint's architecture, parameter count, classes and training provenance,\nand the tensors (name, dtype, shape) of any safetensors file; for an ONNX model (ptrain export's\nor another), its inputs, outputs, operators and metadata.\n\nExamples:\n  ptrain info ptrain.safetensors\n  ptrain info digits.onnx\n")
 	}
 	if err := parseArgs(fs, args, "one checkpoint path"); err != nil {
 		return err
 	}
 	path := fs.Arg(0)
+	if strings.EqualFold(filepath.Ext(path), ".onnx") {
+		return infoONNX(path, *asJSON)
+	}
 	b, err := safetensors.ReadFile(path)
 	if err != nil {
+		if looksLikeONNX(path) { // an ONNX model by another name
+			return infoONNX(path, *asJSON)
+		}
 		return err
 	}
 	// Any safetensors file is listed; a ptrain model also gets its layers,
@@ -52,11 +62,28 @@ func cmdInfo(args []string, stderr io.Writer) error {
 		fmt.Fprintf(tw, "architecture\t%s\n", ck.spec)
 		fmt.Fprintf(tw, "parameters\t%d (%s)\n", layout.NumParams, ck.dtype)
 		summary(tw, layout)
-	}
-	for _, k := range []string{metaTask, metaClasses, metaOutputs, ckpt.MetaOptimizer, metaProgress, metaCreated, metaVersion, metaBackend, metaConfig} {
-		if v, ok := b.Metadata[k]; ok {
-			fmt.Fprintf(tw, "%s\t%s\n", strings.TrimPrefix(k, "ptrain."), v)
+		if ck.prep != nil {
+			fmt.Fprintf(tw, "preprocessing\t%d input columns → %d features, fitted on the training split\n", len(ck.prep.Columns), ck.prep.Features())
+			for _, line := range ck.prep.Describe() {
+				fmt.Fprintf(tw, "  %s\n", line)
+			}
 		}
+	}
+	for _, k := range []string{metaTask, metaClasses, metaOutputs, metaTargetNames, ckpt.MetaOptimizer, metaProgress, ckpt.MetaSplit, ckpt.MetaBatch, ckpt.MetaInputRange, metaCreated, metaVersion, metaBackend, metaConfig} {
+		v, ok := b.Metadata[k]
+		switch {
+		case !ok:
+			continue
+		case k == ckpt.MetaOptimizer && ck != nil && ck.optimizer != nil:
+			// The method and the hyperparameters it uses, as the run
+			// printed them: not momentum's unused betas.
+			v = describeOptimizer(*ck.optimizer)
+		case k == ckpt.MetaSplit && ck != nil:
+			v = fmt.Sprintf("%g of %d rows held out for test, seed %d, data fingerprint %s", ck.split.Share, ck.split.Rows, ck.split.Seed, ck.split.Data)
+		case k == ckpt.MetaInputRange && ck != nil:
+			v = ck.inRange.String()
+		}
+		fmt.Fprintf(tw, "%s\t%s\n", strings.TrimPrefix(k, "ptrain."), v)
 	}
 	fmt.Fprintf(tw, "tensors\t%d\n", len(b.Tensors))
 	for _, t := range b.Tensors {
@@ -92,7 +119,7 @@ func infoJSON(path string, f *safetensors.File, ck *checkpoint, merr error) map[
 			meta[k] = v
 		}
 	}
-	for key, name := range map[string]string{metaConfig: "config", metaProgress: "progress", metaClasses: "classes"} {
+	for key, name := range map[string]string{metaConfig: "config", metaProgress: "progress", metaClasses: "classes", ckpt.MetaPreprocess: "preprocess"} {
 		if v, ok := meta[key]; ok {
 			obj[name] = v
 			delete(meta, key)
@@ -100,4 +127,88 @@ func infoJSON(path string, f *safetensors.File, ck *checkpoint, merr error) map[
 	}
 	obj["metadata"] = meta
 	return obj
+}
+
+// infoONNX prints what an ONNX model holds: format and producer, the
+// graph's inputs and outputs, its operators with their node counts, its
+// initializers and its metadata (a ptrain export's: the spec, classes and
+// provenance, as info prints them for the checkpoint).
+func infoONNX(path string, asJSON bool) error {
+	s, err := onnx.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	opsets := make([]string, len(s.Opsets))
+	for i, o := range s.Opsets {
+		opsets[i] = cmp.Or(o.Domain, "ai.onnx") + " " + strconv.FormatInt(o.Version, 10)
+	}
+	ops := make([]string, len(s.Operators))
+	for i, o := range s.Operators {
+		ops[i] = fmt.Sprintf("%s ×%d", o.Op, o.Count)
+	}
+	if asJSON {
+		type value struct {
+			Name  string   `json:"name"`
+			DType string   `json:"dtype"`
+			Shape []string `json:"shape"`
+		}
+		values := func(vs []onnx.Value) []value {
+			out := []value{}
+			for _, v := range vs {
+				out = append(out, value{v.Name, v.ElemType, v.Dims})
+			}
+			return out
+		}
+		opc := map[string]int{}
+		for _, o := range s.Operators {
+			opc[o.Op] = o.Count
+		}
+		meta := map[string]string{}
+		for _, kv := range s.Metadata {
+			meta[kv.Key] = kv.Value
+		}
+		return printJSON(os.Stdout, map[string]any{"event": "info", "file": path, "format": "onnx", "ir_version": s.IRVersion, "opsets": opsets,
+			"producer": strings.TrimSpace(s.ProducerName + " " + s.ProducerVersion), "inputs": values(s.Inputs), "outputs": values(s.Outputs),
+			"operators": opc, "nodes": s.Nodes, "initializers": s.Initializers, "weights": s.Weights, "metadata": meta})
+	}
+	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "file\t%s\n", path)
+	fmt.Fprintf(tw, "format\tONNX, IR version %d, opset %s\n", s.IRVersion, strings.Join(opsets, ", "))
+	if p := strings.TrimSpace(s.ProducerName + " " + s.ProducerVersion); p != "" {
+		fmt.Fprintf(tw, "producer\t%s\n", p)
+	}
+	for _, v := range s.Inputs {
+		fmt.Fprintf(tw, "input\t%s\n", v)
+	}
+	for _, v := range s.Outputs {
+		fmt.Fprintf(tw, "output\t%s\n", v)
+	}
+	fmt.Fprintf(tw, "operators\t%s\n", strings.Join(ops, ", "))
+	fmt.Fprintf(tw, "nodes\t%d\n", s.Nodes)
+	fmt.Fprintf(tw, "initializers\t%d (%d values)\n", s.Initializers, s.Weights)
+	for _, kv := range s.Metadata {
+		fmt.Fprintf(tw, "%s\t%s\n", strings.TrimPrefix(kv.Key, "ptrain."), kv.Value)
+	}
+	return tw.Flush()
+}
+
+// looksLikeONNX reports whether path is a regular file that parses as an
+// ONNX model and starts as encoders write one: with its ir_version (field
+// 1, a varint: byte 0x08).
+func looksLikeONNX(path string) bool {
+	if fi, err := os.Stat(path); err != nil || !fi.Mode().IsRegular() {
+		return false
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	var first [1]byte
+	_, err = io.ReadFull(f, first[:])
+	f.Close()
+	if err != nil || first[0] != 0x08 {
+		return false
+	}
+	_, err = onnx.ReadFile(path)
+	return err == nil
 }

@@ -39,35 +39,48 @@ func mpiInterruptMessage() string {
 	return "\nptrain: stopping after the current step; a checkpoint is written if every rank finishes it — if one has failed, the job ends without it: " + last + ", the one to resume from"
 }
 
-// launcherPrefix is the launcher's part of its command line argv, up to
-// the program it started (program, as this process's os.Args[0]), or nil
-// if program is not in it.
-func launcherPrefix(argv []string, program string) []string {
-	for i := 1; i < len(argv); i++ {
-		if argv[i] == program {
-			return argv[:i]
+// launcherArgs is the part of an MPI launcher's command line argv
+// before the program self (this process's os.Args[0]): the launcher and
+// its flags. ok is false when argv is not a launcher's (mpirun, mpiexec,
+// orterun, prterun) or does not run self directly.
+func launcherArgs(argv []string, self string) ([]string, bool) {
+	if len(argv) == 0 || !isLauncher(argv[0]) {
+		return nil, false
+	}
+	for i, a := range argv[1:] {
+		if a == self {
+			return argv[:i+1], true
 		}
 	}
-	return nil
+	return nil, false
 }
 
-// launcherArgs is the command line of the MPI launcher that started this
-// process (mpirun, mpiexec, orterun or prterun, found among its first
-// ancestors in /proc) up to this program, or nil.
-func launcherArgs() []string {
+func isLauncher(arg0 string) bool {
+	switch filepath.Base(arg0) {
+	case "mpirun", "mpiexec", "orterun", "prterun":
+		return true
+	}
+	return false
+}
+
+// mpiLauncher is the command line of the MPI launcher that started this
+// process, up to this program (launcherArgs), or nil. The launcher is
+// looked for among the first ancestors in /proc, not only the parent:
+// Open MPI 5 starts ranks through a daemon (prted) the launcher started.
+func mpiLauncher() []string {
 	pid := os.Getppid()
 	for range 4 {
 		if pid <= 1 {
 			return nil
 		}
-		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
-		if err != nil {
+		b, err := readSmallFile(fmt.Sprintf("/proc/%d/cmdline", pid), 1<<20)
+		if err != nil || len(b) == 0 {
 			return nil
 		}
 		argv := strings.Split(strings.TrimSuffix(string(b), "\x00"), "\x00")
-		switch filepath.Base(argv[0]) {
-		case "mpirun", "mpiexec", "orterun", "prterun":
-			return launcherPrefix(argv, os.Args[0])
+		if isLauncher(argv[0]) {
+			l, _ := launcherArgs(argv, os.Args[0])
+			return l
 		}
 		stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 		if err != nil {

@@ -9,7 +9,7 @@ import (
 // The resume command printed under MPI keeps the launcher's own flags
 // (--allow-run-as-root, --oversubscribe, -np, hostfiles): they are the
 // launcher's command line up to the program.
-func TestLauncherPrefixKeepsTheLaunchersFlags(t *testing.T) {
+func TestLauncherArgsKeepTheLaunchersFlags(t *testing.T) {
 	for _, tc := range []struct {
 		argv    []string
 		program string
@@ -19,12 +19,12 @@ func TestLauncherPrefixKeepsTheLaunchersFlags(t *testing.T) {
 		{[]string{"/usr/bin/mpiexec", "-n", "4", "--hostfile", "h", "/opt/bin/ptrain", "train"}, "/opt/bin/ptrain", []string{"/usr/bin/mpiexec", "-n", "4", "--hostfile", "h"}},
 		{[]string{"mpirun", "-np", "2", "sh", "-c", "ptrain train"}, "ptrain", nil}, // not started directly: the old form
 	} {
-		if got := launcherPrefix(tc.argv, tc.program); !slices.Equal(got, tc.want) {
-			t.Errorf("launcherPrefix(%q, %q) = %q, want %q", tc.argv, tc.program, got, tc.want)
+		if got, ok := launcherArgs(tc.argv, tc.program); !slices.Equal(got, tc.want) || ok != (tc.want != nil) {
+			t.Errorf("launcherArgs(%q, %q) = %q, %v; want %q", tc.argv, tc.program, got, ok, tc.want)
 		}
 	}
-	if l := launcherArgs(); l != nil {
-		t.Errorf("the tests were not started by an MPI launcher, launcherArgs = %q", l)
+	if l := mpiLauncher(); l != nil {
+		t.Errorf("the tests were not started by an MPI launcher, mpiLauncher = %q", l)
 	}
 	if got := resumeCommand("c.safetensors", 2); !strings.HasPrefix(got, "mpirun --bind-to none -np 2 ") {
 		t.Errorf("without a launcher to read, resumeCommand = %q", got)

@@ -21,7 +21,7 @@ import (
 // (the CLI's splits, seed and batch), from c.Progress up to epochs.
 func fitLike(t *testing.T, c *ckpt.Checkpoint[float32], cfg Config, workers, epochs int) {
 	t.Helper()
-	sp, err := loadSplits(&cfg)
+	sp, err := loadSplits(&cfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,7 +160,7 @@ func TestCLICheckpointResumesInTheLibrary(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg.Normalize = "none" // the checkpoint's transform, applied below
-	sp, err := loadSplits(&cfg)
+	sp, err := loadSplits(&cfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

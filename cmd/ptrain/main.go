@@ -4,7 +4,8 @@
 //	ptrain train      train a model and save a checkpoint
 //	ptrain eval       loss, accuracy, confusion matrix (MSE, RMSE, MAE, R²) of a checkpoint on data
 //	ptrain predict    predictions of a checkpoint for CSV rows or IDX images
-//	ptrain info       what a checkpoint (or any safetensors file) holds
+//	ptrain info       what a checkpoint (or any safetensors file, or an ONNX model) holds
+//	ptrain export     a checkpoint as an ONNX model
 //	ptrain version    version and BLAS backend
 //
 // Run "ptrain COMMAND -h" for each command's flags and examples.
@@ -21,6 +22,7 @@ import (
 	"os/signal"
 	"runtime"
 	"strconv"
+	"strings"
 	"syscall"
 
 	"github.com/ptrain/ptrain/model/num"
@@ -38,7 +40,9 @@ Usage:
   ptrain predict -model CKPT -input FILE [flags]
                                       predictions for CSV rows (- for stdin) or IDX images, as CSV
   ptrain info    FILE                 architecture, parameters, training provenance; the tensors of
-                                      any safetensors file
+                                      any safetensors file; an ONNX model's inputs, outputs, operators
+  ptrain export  -model CKPT -out MODEL.onnx
+                                      the model as ONNX, for onnxruntime and other runtimes
   ptrain version                      version and the BLAS backend in use
 
 Run "ptrain COMMAND -h" for the flags and examples of a command.
@@ -89,6 +93,8 @@ func run(args []string, stderr io.Writer) (status int) {
 		err = cmdPredict(ctx, args[1:], stderr)
 	case "info":
 		err = cmdInfo(args[1:], stderr)
+	case "export":
+		err = cmdExport(args[1:], stderr)
 	case "version", "-version", "--version":
 		mpiSupport := "no (build with -tags mpi)"
 		if mpi.Available {
@@ -205,6 +211,12 @@ func parseArgs(fs *flag.FlagSet, args []string, arg string) error {
 		return errHelp
 	}
 	if err != nil {
+		const undefined = "flag provided but not defined: -"
+		if name, ok := strings.CutPrefix(err.Error(), undefined); ok {
+			if s := suggestFlag(fs, strings.TrimLeft(name, "-")); s != "" {
+				return errUsage{fmt.Errorf("%v: did you mean -%s? (see ptrain %s -h)", err, s, fs.Name())}
+			}
+		}
 		return errUsage{fmt.Errorf("%v (see ptrain %s -h)", err, fs.Name())}
 	}
 	n := 0

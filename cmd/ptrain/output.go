@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 
@@ -160,19 +161,40 @@ type outputs struct {
 // naming the other process), and removes the temporary files that a
 // killed run left beside them, saying so on say.
 func claimOutputs(c *Config, say func(string, ...any)) (*outputs, error) {
-	type out struct {
-		flag, path string
-		exts       []string
+	inputs := trainInputs(c)
+	list := []output{{"-out", c.Out, nil, inputs}}
+	// A resumed run writes its own checkpoint (-out is -resume): -resume is
+	// an input only for the other outputs.
+	others := inputs
+	if c.resumePath != "" {
+		others = append(slices.Clone(inputs), namedFile{"-resume", c.resumePath})
 	}
-	list := []out{{"-out", c.Out, nil}}
 	if c.Metrics != "" {
-		list = append(list, out{"-metrics", c.Metrics, []string{".csv", ".jsonl", ".json", ".ndjson"}})
+		list = append(list, output{"-metrics", c.Metrics, []string{".csv", ".jsonl", ".json", ".ndjson"}, others})
 	}
 	if c.Plot != "" {
-		list = append(list, out{"-plot", c.Plot, []string{".png", ".svg"}})
+		list = append(list, output{"-plot", c.Plot, []string{".png", ".svg"}, others})
 	}
+	return claim(list, say)
+}
+
+// output is a file a command writes: the flag that names it, its path,
+// the extensions it may have (any if none) and the command's inputs it
+// must not be.
+type output struct {
+	flag, path string
+	exts       []string
+	inputs     []namedFile
+}
+
+// claim checks and locks the outputs of list, as claimOutputs does for a
+// training run's (export's -out goes through it too).
+func claim(list []output, say func(string, ...any)) (*outputs, error) {
 	seen := map[string]string{}
 	for _, o := range list {
+		if err := checkNotInput(namedFile{o.flag, o.path}, o.inputs); err != nil {
+			return nil, err
+		}
 		abs, err := filepath.Abs(o.path)
 		if err != nil {
 			return nil, errUsage{fmt.Errorf("%s %s: %v", o.flag, o.path, err)}

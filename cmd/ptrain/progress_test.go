@@ -39,3 +39,28 @@ func TestResumeRefusesLyingProgress(t *testing.T) {
 }
 
 func writeFileBytes(p string, b []byte) error { return os.WriteFile(p, b, 0o644) }
+
+// A Go program's checkpoint (no ptrain.config) trained on epochs of
+// other steps than train's (it held out no validation split), so it
+// resumes (TestEvalScoresTheRecordedTestRows); its step count is still
+// bounded, by one step a row for every epoch begun.
+func TestResumeOfAGoCheckpointBoundsItsSteps(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "lib.safetensors")
+	libraryRun(t, p, 1, true)
+	good, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := filepath.Join(dir, "huge-step.safetensors")
+	if err := writeFileBytes(bad, rewrite(t, good, func(f *safetensors.File) {
+		f.Metadata[metaProgress] = `{"epoch":2,"batch":0,"step":4611686018427387904}`
+	})); err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	code := run([]string{"train", "-resume", bad, "-data", "digits", "-epochs", "3", "-quiet", "-out", filepath.Join(dir, "out.safetensors")}, &stderr)
+	if want := "the optimizer has taken 4611686018427387904 steps, more than one a row of up to"; code == 0 || !strings.Contains(stderr.String(), want) || !strings.Contains(stderr.String(), bad) {
+		t.Errorf("exit %d, %q; want the file and %q", code, stderr.String(), want)
+	}
+}

@@ -156,20 +156,38 @@ func (r *reporter) epoch(e parallel.EpochInfo) error {
 		}
 	}
 	r.history = append(r.history, row)
+	// The epoch's line is the run's first output to stdout: a stdout that
+	// cannot be written (a full disk, > /dev/full, a closed pipe) stops
+	// the run here, at epoch 1, not after the last epoch.
 	if r.json {
 		b, _ := json.Marshal(row)
-		fmt.Fprintln(r.out, string(b))
+		if _, err := fmt.Fprintln(r.out, string(b)); err != nil {
+			return fmt.Errorf("-json: writing the epoch %d event to stdout: %w", e.Epoch, err)
+		}
 	}
 	acc := ""
 	if !math.IsNaN(e.TrainAccuracy) {
 		acc = fmt.Sprintf(" accuracy %.2f%%", 100*e.TrainAccuracy)
 	}
-	r.say("epoch %d/%d  train loss %.4f%s%s  %.0f samples/s  %.1fs", e.Epoch, r.epochs, e.TrainLoss, acc, valText, e.SamplesPerSec, e.Elapsed.Seconds())
-	r.layerTable(e)
-	if r.metrics != "" {
-		if err := writeMetrics(r.metrics, r.history); err != nil {
-			return fmt.Errorf("-metrics: %w", err)
+	if !r.quiet {
+		if _, err := fmt.Fprintf(r.human, "epoch %d/%d  train loss %.4f%s%s  %.0f samples/s  %.1fs\n", e.Epoch, r.epochs, e.TrainLoss, acc, valText, e.SamplesPerSec, e.Elapsed.Seconds()); err != nil && r.human == os.Stdout {
+			return fmt.Errorf("writing the epoch %d report to stdout: %w", e.Epoch, err)
 		}
+	}
+	r.layerTable(e)
+	return nil
+}
+
+// flushMetrics writes -metrics with every epoch so far. The run calls it
+// after the epoch's checkpoint is written, so that the file never holds a
+// row for an epoch whose checkpoint does not exist (a full disk at the
+// first checkpoint used to leave the epoch-1 row and no checkpoint).
+func (r *reporter) flushMetrics() error {
+	if r.metrics == "" {
+		return nil
+	}
+	if err := writeMetrics(r.metrics, r.history); err != nil {
+		return fmt.Errorf("-metrics: %w", err)
 	}
 	return nil
 }
@@ -200,6 +218,7 @@ func plotHistory(path string, rows []epochRow) error {
 	mk := func(title, y string, lines ...any) (*plot.Plot, error) {
 		p := plot.New()
 		p.Title.Text, p.X.Label.Text, p.Y.Label.Text = title, "epoch", y
+		p.X.Tick.Marker, p.Y.Tick.Marker = distinctTicks{}, distinctTicks{}
 		p.Add(plotter.NewGrid())
 		var args []any
 		for i := 0; i+1 < len(lines); i += 2 {
@@ -226,20 +245,22 @@ func plotHistory(path string, rows []epochRow) error {
 		}
 		plots = append(plots, accPlot)
 	}
+	var side *plot.Legend
+	width := vg.Length(len(plots)) * 6 * vg.Inch
 	if gp, err := gradPlot(rows); err != nil {
 		return err
 	} else if gp != nil {
 		plots = append(plots, gp)
+		// One entry per layer: beside the panels, not over the curves.
+		legend := gp.Legend
+		gp.Legend = plot.NewLegend()
+		side = &legend
+		width += 6*vg.Inch + legendWidth
 	}
-	c, err := draw.NewFormattedCanvas(vg.Length(len(plots))*6*vg.Inch, 4.5*vg.Inch, format)
+	c, err := draw.NewFormattedCanvas(width, 4.5*vg.Inch, format)
 	if err != nil {
 		return err
 	}
-	dc := draw.New(c)
-	tiles := draw.Tiles{Rows: 1, Cols: len(plots), PadX: vg.Inch / 4, PadY: vg.Inch / 8, PadTop: vg.Inch / 8, PadBottom: vg.Inch / 8, PadLeft: vg.Inch / 8, PadRight: vg.Inch / 8}
-	canvases := plot.Align([][]*plot.Plot{plots}, tiles, dc)
-	for i, p := range plots {
-		p.Draw(canvases[0][i])
-	}
+	drawPanels(draw.New(c), plots, side)
 	return writeFileAtomic(path, func(w io.Writer) error { _, err := c.WriteTo(w); return err })
 }

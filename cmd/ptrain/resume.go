@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/ptrain/ptrain/model"
@@ -51,6 +52,19 @@ func resumeFromFlags(ck *checkpoint, req Config, set map[string]bool) (Config, e
 	if set["normalize"] && c.Normalize != "none" && ck.transform.Scale == nil {
 		return c, errUsage{fmt.Errorf("-resume %s: -normalize %s, but the checkpoint's model was trained without a feature transform (leave -normalize out)", ck.path, c.Normalize)}
 	}
+	if ck.batch > 0 { // recorded by Checkpoint.TrainedOn
+		if err := fixed("batch", strconv.Itoa(c.Batch), strconv.Itoa(ck.batch)); err != nil {
+			return c, err
+		}
+		c.Batch = ck.batch
+	}
+	if ck.split.Known() {
+		share := strconv.FormatFloat(ck.split.Share, 'g', -1, 64)
+		if err := fixed("test", strconv.FormatFloat(c.Test, 'g', -1, 64), share); err != nil {
+			return c, err
+		}
+		c.Test = ck.split.Share
+	}
 	if ck.task != "" {
 		if err := fixed("task", c.Task, ck.task); err != nil {
 			return c, err
@@ -71,7 +85,7 @@ func resumeFromFlags(ck *checkpoint, req Config, set map[string]bool) (Config, e
 			return c, errUsage{err}
 		}
 		if !sameOptimizer(oc, *ck.optimizer) {
-			return c, errUsage{fmt.Errorf("-resume %s: the flags make the optimizer %s, the checkpoint's (whose state it keeps) is %s: give its settings, or no optimizer flags to take them", ck.path, describeOptimizer(oc), describeOptimizer(*ck.optimizer))}
+			return c, errUsage{fmt.Errorf("-resume %s: the flags make the optimizer %s, the checkpoint's (whose state it keeps) is %s: give its settings, or no optimizer flags to take them (to train on from its weights with other settings, start a new run: -init %s -out NEW.safetensors)", ck.path, describeOptimizer(oc), describeOptimizer(*ck.optimizer), ck.path)}
 		}
 		return c, nil
 	}

@@ -27,16 +27,21 @@ import (
 const trainExamples = `
 Examples:
   ptrain train                                    # an MLP on the embedded 8x8 digits, in seconds
-  ptrain train -data mnist:../shared/datasets/mnist -arch 784-256:relu-128:relu-10:softmax -epochs 15
-  ptrain train -arch "1x8x8-conv(16,3,pad=1)-bn:relu-maxpool(2)-flatten-10:softmax" -lr 0.01   # a CNN on the digits
-  ptrain train -data mnist:../shared/datasets/mnist -optimizer adam -lr 0.002 -schedule cosine -epochs 8 \
+  ptrain train -data mnist -download -arch 784-256:relu-128:relu-10:softmax -epochs 15 -out mnist.safetensors
+  ptrain train -arch "1x8x8-conv(16,3,pad=1)-bn:relu-maxpool(2)-flatten-10:softmax" -lr 0.01 -out cnn.safetensors
+  ptrain train -data mnist -download -optimizer adam -lr 0.002 -schedule cosine -epochs 8 -out mnist-cnn.safetensors \
       -arch "1x28x28-conv(16,5)-bn:relu-maxpool(2)-conv(32,5)-bn:relu-maxpool(2)-flatten-128:relu-10:softmax"
-  ptrain train -data fashion-mnist -optimizer momentum -lr 0.05 -schedule cosine -epochs 30
+  ptrain train -arch "1x8x8-conv(8,3,pad=1)-bn:relu-res(conv(8,3,pad=1)-bn:relu-conv(8,3,pad=1)-bn):relu-res(conv(16,3,stride=2,pad=1)-bn:relu-conv(16,3,pad=1)-bn|conv(16,1,stride=2)-bn):relu-gap-10:softmax"   -out resnet.safetensors   # a ResNet
+  ptrain train -data fashion-mnist -download -optimizer momentum -lr 0.05 -epochs 30 -out fashion.safetensors
   ptrain train -data csv:iris.csv -csv-skip 1 -csv-header=false -normalize zscore -test 0.2 -val 0 \
-      -arch 4-16:relu-3:softmax -batch 8 -lr 0.01 -epochs 60
-  ptrain train -data csv:houses.csv -label price -task regression -normalize zscore
+      -arch 4-16:relu-3:softmax -batch 8 -lr 0.01 -epochs 60 -out iris.safetensors
+  ptrain train -data csv:houses.csv -label price -task regression -normalize zscore -out houses.safetensors
   ptrain train -resume ptrain.safetensors -epochs 40   # continue a run up to 40 epochs
   ptrain train -config run.json -lr 0.01              # flags override the config file
+
+A new run left at the default -out does not replace another run's checkpoint
+there (give -out, or -overwrite); -data mnist and fashion-mnist default to
+-schedule cosine.
 `
 
 // parseTrainConfig resolves the flags, the -config file and a -resume
@@ -90,10 +95,14 @@ func parseTrainConfig(args []string, stderr io.Writer) (Config, *checkpoint, err
 			return c, nil, err
 		}
 	}
+	if ck == nil {
+		datasetDefaults(&c, set)
+	}
 	if err := c.validate(); err != nil {
 		return c, nil, errUsage{err}
 	}
 	c.given = set
+	c.configPath, c.resumePath = configPath, resume
 	return c, ck, nil
 }
 
@@ -126,8 +135,8 @@ func resumeConfig(ck *checkpoint, req *Config, reqFlags *flag.FlagSet, set map[s
 		}
 	}
 	if len(changed) > 0 {
-		return c, errUsage{fmt.Errorf("%s cannot change when resuming (%s): the run's settings are the checkpoint's; only -epochs, -out, -metrics, -plot, -json, -quiet, -workers, -patience and -mpi-overlap may differ",
-			strings.Join(changed, ", "), strings.Join(detail, "; "))}
+		return c, errUsage{fmt.Errorf("%s cannot change when resuming (%s): the run's settings are the checkpoint's; only -epochs, -out, -metrics, -plot, -json, -quiet, -workers, -patience and -mpi-overlap may differ. To train on from its weights with other settings or other data, start a new run: -init %s -out NEW.safetensors",
+			strings.Join(changed, ", "), strings.Join(detail, "; "), ck.path)}
 	}
 	return c, nil
 }
@@ -172,11 +181,13 @@ func setting(c *Config, name string) string {
 
 // resumeCommand is the command that continues a run from its checkpoint
 // out, as this one was invoked: by the same program name, and under MPI by
-// the launcher with the same number of processes.
+// the launcher with the flags it was given (--allow-run-as-root,
+// --oversubscribe, the hostfile), read from the launcher's command line
+// when this process is its child, else with the same number of processes.
 func resumeCommand(out string, ranks int) string {
 	cmd := shellQuote(os.Args[0]) + " train -resume " + shellQuote(out)
 	if ranks > 1 {
-		if l := launcherArgs(); l != nil { // with the flags the job needed
+		if l := mpiLauncher(); l != nil { // with the flags the job needed
 			q := make([]string, len(l))
 			for i, a := range l {
 				q[i] = shellQuote(a)
@@ -311,12 +322,16 @@ func train[T num.Float](ctx context.Context, c Config, ck *checkpoint, world mpi
 		}
 		defer outs.release()
 	}
-	sp, err := loadSplits(&c)
+	sp, err := loadSplits(&c, ck)
 	if err != nil {
 		return err
 	}
 	if ck != nil && ck.transform.Scale != nil { // the checkpoint's statistics, exactly
 		sp.setTransform(ck.transform)
+	}
+	sp.inputRange = data.InputRange(sp.train, inputRangeRows)
+	if root && c.Batch > sp.train.N {
+		warnf("-batch %d is larger than the %d training samples: each epoch is one step over all of them", c.Batch, sp.train.N)
 	}
 	if world.Size() > 1 {
 		if err := agreeOnRun(world, &c, sp); err != nil {
@@ -324,6 +339,7 @@ func train[T num.Float](ctx context.Context, c Config, ck *checkpoint, world mpi
 		}
 	}
 	var m *model.Model[T]
+	initNote := "" // what -init loaded, said with the run's first lines
 	if ck != nil {
 		if m, err = loadModel[T](ck); err != nil {
 			return err
@@ -333,11 +349,16 @@ func train[T num.Float](ctx context.Context, c Config, ck *checkpoint, world mpi
 		if err != nil {
 			return err
 		}
+		if root {
+			if err := checkReplace(&c, spec, sp.train); err != nil {
+				return err
+			}
+		}
 		if m, err = model.NewZero[T](spec); err != nil {
 			return fmt.Errorf("-arch: %w", err)
 		}
 		if c.Init != "" {
-			if err := initFrom(m, c.Init); err != nil {
+			if initNote, err = initFrom(m, c.Init); err != nil {
 				return err
 			}
 		} else {
@@ -349,6 +370,17 @@ func train[T num.Float](ctx context.Context, c Config, ck *checkpoint, world mpi
 		}
 	}
 	if err := ck.checkTask(sp.train); err != nil {
+		return err
+	}
+	if ck != nil && root {
+		ck.warnUnrecorded(sp, &c)
+		ck.warnInputRange(sp.train, "-data")
+	}
+	if err := checkImageShape(m.Spec, sp); err != nil {
+		return err
+	}
+	aug, err := imageAugment(&c, m.Spec)
+	if err != nil {
 		return err
 	}
 	if err := sp.train.TargetWidth(m.Spec.Outputs()); err != nil {
@@ -392,7 +424,7 @@ func train[T num.Float](ctx context.Context, c Config, ck *checkpoint, world mpi
 	}
 	resumed, past := -1, []epochRow(nil)
 	if ck != nil {
-		if err := checkResumeProgress(ck, start, tr.StepsPerEpoch(sp.train, c.Accum), opt.Steps()); err != nil {
+		if err := checkResumeProgress(ck, start, tr.StepsPerEpoch(sp.train, c.Accum), sp.train.N, opt.Steps()); err != nil {
 			return err
 		}
 		resumed, past = start.Epoch, ck.history
@@ -409,7 +441,13 @@ func train[T num.Float](ctx context.Context, c Config, ck *checkpoint, world mpi
 	if ck != nil {
 		what = fmt.Sprintf("resuming %s at epoch %d, step %d:", ck.path, start.Epoch+1, start.Batch)
 	}
+	if initNote != "" {
+		rep.say("%s", initNote)
+	}
 	rep.say("ptrain: %s %s (%d parameters, %s, %v loss) on %s", what, m.Spec, len(m.Params), c.DType, loss, sp.describe())
+	if c.Arch == "" && ck == nil && sp.shape != nil && m.Spec.Shape == nil {
+		rep.say("ptrain: the images are %s: the default model is an MLP on their %d values; for a CNN give -arch %s-conv(…)…", shapeString(sp.shape), sp.train.Features, shapeString(sp.shape))
+	}
 	if world.Size() > 1 {
 		rep.say("ptrain: MPI: %d ranks × %d workers, global batch %d×%d (each rank trains on its share)", world.Size(), tr.Workers(), c.Batch, c.Accum)
 		if runtime.GOMAXPROCS(0) == 1 {
@@ -417,12 +455,15 @@ func train[T num.Float](ctx context.Context, c Config, ck *checkpoint, world mpi
 		}
 	}
 	rep.say("ptrain: %d workers, batch %d×%d, %s, %d epochs; BLAS %s", tr.Workers(), c.Batch, c.Accum, describeOptimizer(oc), c.Epochs, num.Backend())
+	if s := describeTargets(sp); s != "" {
+		rep.say("%s", s)
+	}
 
 	save := func(p parallel.Progress) error {
 		if !root {
 			return nil
 		}
-		if err := saveCheckpoint(c.Out, m, opt, c, p, sp.train, sp.transform, rep.history); err != nil {
+		if err := saveCheckpoint(c.Out, m, opt, c, p, sp, rep.history); err != nil {
 			return err
 		}
 		savedCheckpoint(c.Out, p.Epoch, p.Batch)
@@ -431,12 +472,15 @@ func train[T num.Float](ctx context.Context, c Config, ck *checkpoint, world mpi
 	fitStart := time.Now()
 	res, err := tr.Fit(ctx, sp.train, sp.val, parallel.FitConfig{
 		Epochs: c.Epochs, Accum: c.Accum, Shuffle: c.Shuffle, Seed: c.Seed, Patience: c.Patience, RestoreBest: c.Patience > 0,
-		Start: start, OnStep: rep.step, OnWarning: rep.warning,
+		Start: start, StartForeign: ck != nil && !ck.hasConfig, OnStep: rep.step, OnWarning: rep.warning, Augment: aug,
 		OnEpoch: func(e parallel.EpochInfo) error {
 			if err := rep.epoch(e); err != nil {
 				return err
 			}
-			return save(tr.Progress())
+			if err := save(tr.Progress()); err != nil {
+				return err
+			}
+			return rep.flushMetrics()
 		},
 	})
 	if errors.Is(err, context.Canceled) {
@@ -536,17 +580,19 @@ func describeOptimizer(oc optim.Config) string {
 	return s
 }
 
-// l1Penalty is the L1 term of the loss, λ·Σ|w| over the dense and conv
-// weights (not the biases, not batch norm), as parallel.Config.L1 adds it.
+// l1Penalty is the L1 term of the loss, λ·Σ|w| over the weights
+// (model.RoleWeight: dense and conv, not the biases, not batch norm), as
+// parallel.Config.L1 adds it.
 func l1Penalty[T num.Float](m *model.Model[T], l1 float64) float64 {
 	var sum float64
 	for _, l := range m.Layout.Layers {
-		if k := l.Spec.Kind; k != model.KindDense && k != model.KindConv {
-			continue
-		}
-		w := l.Params[0]
-		for _, v := range m.Params[w.Offset : w.Offset+w.Size()] {
-			sum += math.Abs(float64(v))
+		for _, w := range l.Params {
+			if w.Role != model.RoleWeight {
+				continue
+			}
+			for _, v := range m.Params[w.Offset : w.Offset+w.Size()] {
+				sum += math.Abs(float64(v))
+			}
 		}
 	}
 	return l1 * sum

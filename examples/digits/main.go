@@ -27,7 +27,9 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	train, test, err := ds.Split(0.2, 1) // a seeded fifth held out
+	// A fifth held out as ptrain train holds it out (data.TestSeed), so
+	// that ptrain eval and train -resume score these rows, and only these.
+	train, test, split, err := ds.TestSplit(0.2)
 	if err != nil {
 		return err
 	}
@@ -40,7 +42,8 @@ func run() error {
 		return err
 	}
 	// No Loss given: the one that fits the output, cross-entropy for softmax.
-	tr, err := parallel.New(m, opt, parallel.Config{Workers: 2, BatchSize: 64})
+	const batch = 64
+	tr, err := parallel.New(m, opt, parallel.Config{Workers: 2, BatchSize: batch})
 	if err != nil {
 		return err
 	}
@@ -53,15 +56,19 @@ func run() error {
 	}
 	fmt.Printf("test accuracy %.2f%% on %d digits\n", 100*met.Accuracy, met.N)
 
-	x := make([]float32, 3*test.Features) // the first three test images
-	for i := range 3 {
+	x := make([]float32, 8*test.Features) // the first eight test images
+	for i := range 8 {
 		data.FillRow(test, i, x[i*test.Features:])
 	}
-	fmt.Println("predicted", m.Classify(x, 3), "labelled", test.Labels[:3])
-	// The model, the optimizer's state, the class names and the progress:
-	// a checkpoint that ptrain eval, predict and train -resume accept.
-	return checkpoint.Save("digits.safetensors", &checkpoint.Checkpoint[float32]{
+	fmt.Println("predicted", m.Classify(x, 8), "labelled", test.Labels[:8])
+	// The model, the optimizer's state, the class names and the progress,
+	// and what it trained on (the 1/16 scale of the pixels, their range,
+	// the split, the batch size): a checkpoint that ptrain eval, predict
+	// and train -resume accept and treat as this run.
+	c := &checkpoint.Checkpoint[float32]{
 		Model: m, Optimizer: opt, Progress: tr.Progress(),
 		Task: checkpoint.Classification, Classes: ds.Classes,
-	})
+	}
+	c.TrainedOn(train, split, batch)
+	return checkpoint.Save("digits.safetensors", c)
 }

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -97,12 +98,46 @@ func Parse(b []byte) (*File, error) {
 func headerLen(b []byte, size int64) (int64, error) {
 	n := binary.LittleEndian.Uint64(b)
 	if n > MaxHeader {
+		if what := otherFormat(b); what != "" {
+			return 0, &FormatError{Msg: what}
+		}
 		return 0, &FormatError{Msg: fmt.Sprintf("header length %d exceeds the %d-byte limit", n, MaxHeader)}
 	}
 	if int64(n) > size-8 {
+		if what := otherFormat(b); what != "" {
+			return 0, &FormatError{Msg: what}
+		}
 		return 0, &FormatError{Offset: 8, Msg: fmt.Sprintf("truncated: header length %d but only %d bytes follow", n, size-8)}
 	}
 	return int64(n), nil
+}
+
+// otherFormat names the format of a file whose first 8 bytes are b when
+// they are a well-known signature rather than a header length (a PNG
+// read by mistake would otherwise be "a header length of 7e17"), or
+// describes them when they are text; "" when it cannot tell.
+func otherFormat(b []byte) string {
+	for _, f := range []struct{ magic, what string }{
+		{"\x89PNG", "a PNG image"},
+		{"\xff\xd8\xff", "a JPEG image"},
+		{"GIF8", "a GIF image"},
+		{"PK\x03\x04", "a zip archive (torch.save writes one: convert it with safetensors.torch.save_file)"},
+		{"\x1f\x8b", "gzip-compressed"},
+		{"\x80\x02", "a Python pickle (convert it with safetensors.torch.save_file)"},
+		{"\x7fELF", "an executable"},
+		{"\x93NUMPY", "a NumPy .npy array"},
+		{"\x89HDF", "an HDF5 file (Keras .h5)"},
+	} {
+		if strings.HasPrefix(string(b), f.magic) {
+			return "not a safetensors file: " + f.what
+		}
+	}
+	for _, c := range b {
+		if c < 0x09 || c > 0x7e || (c > 0x0d && c < 0x20) {
+			return ""
+		}
+	}
+	return fmt.Sprintf("not a safetensors file: it starts with the text %q, where a safetensors file has the 8-byte length of its JSON header", b)
 }
 
 // span is where a tensor's bytes lie in the data section.

@@ -141,6 +141,9 @@ func TestReadFileChecksTheHeaderAgainstTheFileSize(t *testing.T) {
 		{"header-past-end", huge(MaxHeader), "truncated: header length"},
 		{"data-past-end", huge(53), "truncated: data ends"},
 		{"trailing", append(huge(53), 1, 2, 3), "bytes after the last tensor"},
+		{"png", []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"), "not a safetensors file: a PNG image"},
+		{"torch-zip", []byte("PK\x03\x04\x14\x00\x00\x00\x08\x00archive/data.pkl"), "not a safetensors file: a zip archive (torch.save"},
+		{"text", []byte("epoch,train_loss\n1,0.5\n"), `not a safetensors file: it starts with the text "epoch,tr"`},
 	} {
 		p := filepath.Join(dir, tc.name)
 		if err := os.WriteFile(p, tc.b, 0o644); err != nil {

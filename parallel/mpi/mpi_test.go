@@ -109,7 +109,7 @@ func TestTwoProcessesMatchOneProcess(t *testing.T) {
 
 // TestTwoProcessesMatchOneProcessCNN: batch norm's statistics are summed
 // across processes too, so 2 processes × 2 workers still compute what
-// 1 × 4 does (momentum SGD: see parallel's CNN test for why Adam is held
+// 1 × 4 does — for a CNN and for ResNets — (momentum SGD: see parallel's CNN test for why Adam is held
 // to less on a bias right before batch norm), running statistics included,
 // with epochs ending on a micro-batch that leaves one rank without rows.
 func TestTwoProcessesMatchOneProcessCNN(t *testing.T) {
@@ -118,19 +118,26 @@ func TestTwoProcessesMatchOneProcessCNN(t *testing.T) {
 	}
 	ds, _ := data.Synthetic("blobs", 301, 1)
 	train, val, _ := ds.Split(0.2, 2)
-	const spec = "2x1x1-conv(6,1)-bn:relu-flatten-8:tanh:dropout=0.2-bn-3:softmax"
-	want := fitSpec(t, spec, optim.Momentum, 4, nil, false, train, val)
-	for _, overlap := range []bool{false, true} { // overlap is turned off for batch norm: same result
-		got := fitSpec(t, spec, optim.Momentum, 2, world, overlap, train, val)
-		var worst float64
-		for i := range got.Params {
-			worst = max(worst, math.Abs(got.Params[i]-want.Params[i]))
-		}
-		for i := range got.Buffers {
-			worst = max(worst, math.Abs(got.Buffers[i]-want.Buffers[i]))
-		}
-		if worst >= 1e-10 {
-			t.Fatalf("rank %d, Overlap %v: max |Δ| = %g between 2×2 and 1×4 workers", world.Rank(), overlap, worst)
+	for _, spec := range []string{
+		"2x1x1-conv(6,1)-bn:relu-flatten-8:tanh:dropout=0.2-bn-3:softmax",
+		// ResNets: with batch norm, and without (so that the overlap path
+		// posts the layers of the blocks as backward finishes them).
+		"2x1x1-conv(4,1)-bn:relu-res(conv(4,1)-bn:relu-conv(4,1)-bn):relu-res(conv(6,1)-bn:relu-conv(6,1)-bn|conv(6,1)-bn):relu-gap-3:softmax",
+		"2x1x1-conv(4,1):relu-res(conv(4,1):relu-conv(4,1)):relu:dropout=0.2-res(conv(6,1):tanh|conv(6,1)):relu-gap-3:softmax",
+	} {
+		want := fitSpec(t, spec, optim.Momentum, 4, nil, false, train, val)
+		for _, overlap := range []bool{false, true} { // overlap is turned off for batch norm: same result
+			got := fitSpec(t, spec, optim.Momentum, 2, world, overlap, train, val)
+			var worst float64
+			for i := range got.Params {
+				worst = max(worst, math.Abs(got.Params[i]-want.Params[i]))
+			}
+			for i := range got.Buffers {
+				worst = max(worst, math.Abs(got.Buffers[i]-want.Buffers[i]))
+			}
+			if worst >= 1e-10 {
+				t.Fatalf("%s: rank %d, Overlap %v: max |Δ| = %g between 2×2 and 1×4 workers", spec, world.Rank(), overlap, worst)
+			}
 		}
 	}
 }

@@ -1,0 +1,48 @@
+package model
+
+import "github.com/ptrain/ptrain/model/num"
+
+// sum is the layer that ends a residual block: z = Σ of its inputs, the
+// outputs of the body's last layer and of the shortcut's (or the block's
+// input for the identity shortcut), all of the block's shape. Backward
+// adds dz into the gradient of each input: a sum passes its gradient on
+// unchanged to every term. The Workspace calls join and split, which take
+// all the inputs at once; the block's activation and dropout are the
+// Workspace's post-steps, as for any layer.
+type sum[T num.Float] struct{ info *LayerInfo }
+
+// joiner is a layer with several inputs.
+type joiner[T num.Float] interface {
+	Layer[T]
+	// join writes z from the inputs xs, in the order of Info().Inputs.
+	join(p *Pass[T], xs [][]T, z []T)
+	// split adds the input gradients into dxs (nil where not needed).
+	split(p *Pass[T], dz []T, dxs [][]T)
+}
+
+func (l *sum[T]) Info() *LayerInfo { return l.info }
+func (l *sum[T]) Scratch(int) int  { return 0 }
+
+// Forward and Backward are those of a sum of one term: the Workspace
+// runs a block's sum through join and split.
+func (l *sum[T]) Forward(p *Pass[T], x, z []T) { copy(z, x) }
+func (l *sum[T]) Backward(p *Pass[T], _, dz, dx []T) {
+	if dx != nil {
+		addTo(dx, dz)
+	}
+}
+
+func (l *sum[T]) join(p *Pass[T], xs [][]T, z []T) {
+	copy(z, xs[0])
+	for _, x := range xs[1:] {
+		addTo(z, x)
+	}
+}
+
+func (l *sum[T]) split(p *Pass[T], dz []T, dxs [][]T) {
+	for _, dx := range dxs {
+		if dx != nil {
+			addTo(dx, dz)
+		}
+	}
+}
