@@ -312,13 +312,16 @@ func loadConfigJSON(path string, b []byte, c *Config) (map[string]bool, error) {
 const (
 	maxBatch = 1 << 24
 	maxAccum = 1 << 16
+	// maxEpochs bounds -epochs, and so the rows of a checkpoint's
+	// ptrain.history, which a load decodes whole.
+	maxEpochs = 100_000
 )
 
 // validate checks what flag parsing cannot.
 func (c *Config) validate() error {
 	switch {
-	case c.Epochs < 0:
-		return fmt.Errorf("-epochs %d: must be ≥ 0", c.Epochs)
+	case c.Epochs < 0 || c.Epochs > maxEpochs:
+		return fmt.Errorf("-epochs %d: must be in [0, %d]", c.Epochs, maxEpochs)
 	case c.Batch < 1 || c.Batch > maxBatch:
 		return fmt.Errorf("-batch %d: must be in [1, %d]", c.Batch, maxBatch)
 	case c.Accum < 1 || c.Accum > maxAccum:
