@@ -249,7 +249,7 @@ func trainFlags(fs *flag.FlagSet, c *Config) {
 	fs.Float64Var(&c.ClipValue, "clip-value", c.ClipValue, "clamp every gradient element to ±this (0: off)")
 	fs.StringVar(&c.Schedule, "schedule", c.Schedule, "learning-rate schedule: constant; step:EVERY:GAMMA (×GAMMA every EVERY epochs); exp:GAMMA (×GAMMA every epoch); cosine[:MIN] (from -lr down to MIN, default 0, updated at every optimizer step along -epochs × steps per epoch); the default is cosine for mnist and fashion-mnist")
 	fs.IntVar(&c.Warmup, "warmup", c.Warmup, "linear learning-rate warm-up over this many steps")
-	fs.IntVar(&c.Epochs, "epochs", c.Epochs, "total epochs (a resumed run continues up to this number)")
+	fs.IntVar(&c.Epochs, "epochs", c.Epochs, "total epochs, at most 100000 (a resumed run continues up to this number)")
 	fs.IntVar(&c.Batch, "batch", c.Batch, "mini-batch size")
 	fs.IntVar(&c.Accum, "accum", c.Accum, "micro-batches accumulated per optimizer step (effective batch = batch × accum)")
 	fs.IntVar(&c.Workers, "workers", c.Workers, "data-parallel worker goroutines (0: one per usable CPU)")
