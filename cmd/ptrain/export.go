@@ -23,7 +23,7 @@ func cmdExport(args []string, stderr io.Writer) error {
 	fs := flag.NewFlagSet("export", flag.ContinueOnError)
 	path := fs.String("model", "", "checkpoint (required)")
 	out := fs.String("out", "", "the ONNX model to write, NAME.onnx (required)")
-	fold := fs.Bool("fold-bn", false, "fold each batch norm that follows a conv or dense layer without activation into its weights, instead of a BatchNormalization node")
+	fold := fs.Bool("fold-bn", false, "fold each batch norm that follows a conv or dense layer without activation, whose output nothing else reads (not a residual block's input), into its weights, instead of a BatchNormalization node")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), `Usage: ptrain export -model CKPT -out MODEL.onnx [-fold-bn]
 
