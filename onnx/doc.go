@@ -19,17 +19,45 @@
 // The batch dimension is symbolic ("batch"). Dense layers become Gemm with
 // the weight as stored (Out, In) and transB = 1; conv is Conv with the
 // (Out, In, K, K) weight, strides and symmetric pads; the pools are
-// MaxPool and AveragePool; flatten is Flatten(axis 1); batch norm is
-// BatchNormalization in inference form, with the running statistics and
-// ε = 1e-5, or — with Options.FoldBatchNorm — folded into the conv or
-// dense layer before it when nothing lies between them. Dropout is
-// omitted (it is the identity at inference). The activations are Relu,
-// LeakyRelu (alpha = the slope), Sigmoid, Tanh and Softmax (axis 1);
-// identity adds no node. A model whose last layer is C×H×W gets a final
-// Flatten, so output is always two-dimensional, as predict's rows are.
+// MaxPool and AveragePool; gap is GlobalAveragePool, (batch, C, H, W) to
+// (batch, C, 1, 1), then Flatten(axis 1); flatten is Flatten(axis 1);
+// batch norm is BatchNormalization in inference form, with the running
+// statistics and ε = 1e-5. Dropout is omitted (it is the identity at
+// inference). The activations are Relu, LeakyRelu (alpha = the slope),
+// Sigmoid, Tanh and Softmax (axis 1); identity adds no node. A model whose
+// last layer is C×H×W gets a final Flatten, so output is always
+// two-dimensional, as predict's rows are.
+//
+// # Residual blocks
+//
+// Each layer's nodes read the values its model.LayerInfo.Inputs name, so
+// the graph is the layout's graph: a block's body and its shortcut both
+// start from the value the block reads, and the block's sum is
+//
+//	Add(body's last output, shortcut's last output)   res(BODY|SHORTCUT)
+//	Add(body's last output, the block's input)         res(BODY)
+//
+// followed by the block's activation (ResNet v1's Relu after the sum).
+// Blocks nest: a block inside a body or a shortcut is one more Add in that
+// branch. The layout's order (the body's layers, the shortcut's, the sum)
+// is a topological order, so the nodes are written in it.
+//
+// # Folding batch norm
+//
+// With Options.FoldBatchNorm, a batch norm folds into the conv or dense
+// layer before it — W' = a·W, b' = a·(b − mean) + β per output channel,
+// a = γ/sqrt(var + ε), in float64 and rounded once — when that layer has
+// no activation and the batch norm is the only reader of its output.
+// That holds for every conv-bn of a ResNet (stem, both branches, the
+// projection). It does not hold, and the BatchNormalization node stays,
+// for a batch norm after an activation, after a pool or at a branch's
+// start (res(bn-…), res(…|bn)), and for one whose conv also feeds an
+// identity shortcut or another branch (conv-res(bn:relu-…)): folding
+// would change the value the other reader sees.
 //
 // Initializers keep ptrain's tensor names (dense.0.weight, bn.1.running_var,
-// data.scale); node outputs are named after their layer (conv.0, relu.2).
+// data.scale); node outputs are named after their layer (conv.0, relu.2,
+// res.6 for the sum that is layer 6, gap.14).
 // A float64 checkpoint exports as float32: every weight is rounded once.
 //
 // # Metadata
