@@ -17,13 +17,14 @@ import (
 
 // header is what check decodes from a file besides the tensors.
 type header struct {
-	spec      model.Spec
-	dtype     string // of the weights: F32 or F64
-	optimizer *optim.Config
-	progress  progressJSON
-	task      Task
-	classes   []string
-	transform data.Transform
+	spec       model.Spec
+	dtype      string // of the weights: F32 or F64
+	optimizer  *optim.Config
+	progress   progressJSON
+	task       Task
+	classes    []string
+	transform  data.Transform
+	preprocess *data.Preprocess
 	// provenance.go's
 	split      data.SplitInfo
 	batch      int
@@ -79,6 +80,17 @@ func check(f *safetensors.File) (*header, error) {
 	}
 	if h.transform.Scale == nil && h.transform.Shift != nil {
 		return nil, fmt.Errorf(`tensor "data.shift" without "data.scale"`)
+	}
+	if s, ok := f.Metadata[MetaPreprocess]; ok {
+		h.preprocess = &data.Preprocess{}
+		dec := json.NewDecoder(strings.NewReader(s))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(h.preprocess); err != nil {
+			return nil, fmt.Errorf("metadata %q: %v", MetaPreprocess, err)
+		}
+		if err := h.preprocess.Validate(sp.Inputs, sp.Outputs(), h.task == Regression); err != nil {
+			return nil, fmt.Errorf("metadata %q: %w", MetaPreprocess, err)
+		}
 	}
 	if err := checkOptimizerState(f, sp.NumParams(), h.dtype); err != nil {
 		return nil, err

@@ -21,11 +21,12 @@ import (
 // The __metadata__ keys the package writes and reads besides
 // model.MetaArch. Meta may not use them.
 const (
-	MetaOptimizer = "ptrain.optimizer" // optim.Config as JSON
-	MetaProgress  = "ptrain.progress"  // Progress and the optimizer's step, JSON
-	MetaTask      = "ptrain.task"      // "classification" or "regression"
-	MetaClasses   = "ptrain.classes"   // class names in output order, JSON
-	MetaTargets   = "ptrain.targets"   // a regression model's output count
+	MetaOptimizer  = "ptrain.optimizer"  // optim.Config as JSON
+	MetaProgress   = "ptrain.progress"   // Progress and the optimizer's step, JSON
+	MetaTask       = "ptrain.task"       // "classification" or "regression"
+	MetaClasses    = "ptrain.classes"    // class names in output order, JSON
+	MetaTargets    = "ptrain.targets"    // a regression model's output count
+	MetaPreprocess = "ptrain.preprocess" // data.Preprocess as JSON
 )
 
 // Task says what a model's outputs are.
@@ -53,6 +54,10 @@ type Checkpoint[T num.Float] struct {
 	// Transform is the feature transform x·Scale + Shift applied to every
 	// row before the model (data.Transform.Apply); zero when there is none.
 	Transform data.Transform
+	// Preprocess, for a model of a table, maps the table's raw columns to
+	// the features Transform then scales, and its outputs back to the
+	// target's units; nil when the features are used as read.
+	Preprocess *data.Preprocess
 	// Progress is where a Fit stands: pass it as FitConfig.Start to resume.
 	Progress parallel.Progress
 	// Split records the held-out test split of the training data
@@ -153,6 +158,13 @@ func Encode[T num.Float](c *Checkpoint[T]) (*safetensors.File, error) {
 	}
 	b, _ := json.Marshal(prog)
 	meta[MetaProgress] = string(b)
+	if c.Preprocess != nil {
+		b, err := json.Marshal(c.Preprocess)
+		if err != nil {
+			return nil, fmt.Errorf("checkpoint: the preprocessing: %w", err)
+		}
+		meta[MetaPreprocess] = string(b)
+	}
 	if err := encodeProvenance(c, meta); err != nil {
 		return nil, err
 	}
@@ -186,7 +198,7 @@ func Encode[T num.Float](c *Checkpoint[T]) (*safetensors.File, error) {
 
 func reserved(k string) bool {
 	switch k {
-	case MetaOptimizer, MetaProgress, MetaTask, MetaClasses, MetaTargets, MetaSplit, MetaBatch, MetaInputRange:
+	case MetaOptimizer, MetaProgress, MetaTask, MetaClasses, MetaTargets, MetaPreprocess, MetaSplit, MetaBatch, MetaInputRange:
 		return true
 	}
 	return false
@@ -220,7 +232,7 @@ func Decode[T num.Float](f *safetensors.File) (*Checkpoint[T], error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Checkpoint[T]{Model: m, Task: h.task, Classes: h.classes, Transform: h.transform, Progress: h.progress.progress(), Meta: map[string]string{},
+	c := &Checkpoint[T]{Model: m, Task: h.task, Classes: h.classes, Transform: h.transform, Preprocess: h.preprocess, Progress: h.progress.progress(), Meta: map[string]string{},
 		Split: h.split, BatchSize: h.batch, InputRange: h.inputRange}
 	if h.optimizer != nil {
 		if c.Optimizer, err = optim.New[T](*h.optimizer, len(m.Params)); err != nil {

@@ -1,6 +1,7 @@
 // Package checkpoint saves and loads what a training run needs to be
 // evaluated, applied or resumed: the model, the optimizer and its state,
-// the task and class names, the feature transform and where a Fit stands.
+// the task and class names, a table's preprocessing, the feature transform
+// and where a Fit stands.
 // The ptrain command writes and reads its checkpoints with this package,
 // so a checkpoint saved from Go code is one that `ptrain eval`, `predict`
 // and `train -resume` accept, and a checkpoint the command wrote loads
@@ -22,6 +23,9 @@
 //	ptrain.task       classification or regression
 //	ptrain.classes    the class names in output order, JSON
 //	ptrain.targets    a regression model's output count
+//	ptrain.preprocess a table's preprocessing, data.Preprocess as JSON:
+//	                  each input column kept or dropped, its imputation
+//	                  value and categories, and the target's scaling
 //	ptrain.split      the held-out test split, data.SplitInfo as JSON: the
 //	                  data's fingerprint and row count, the share and seed
 //	ptrain.batch      the training batch size
@@ -39,7 +43,8 @@
 // before they build anything: each tensor's shape and dtype (the weights
 // all F32 or all F64, num_batches_tracked an I64 count ≥ 0), finite
 // weights and running statistics (variances ≥ 0), the class count against
-// the outputs, the transform's width against the inputs, the optimizer's
+// the outputs, the transform's width and the preprocessing's (which
+// Preprocess.Validate checks) against the inputs, the optimizer's
 // settings and its state (the buffers its method keeps, one value per
 // parameter, finite, second moments ≥ 0) and the progress. Save and Write
 // run the same checks on what they are about to write, so they never

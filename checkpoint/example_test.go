@@ -55,3 +55,23 @@ func Example() {
 	// 64-32:relu-10:softmax adam epoch 2 step 46 [0 1 2] two epochs on the digits
 	// epoch 20 accuracy above 90%: true
 }
+
+// TrainedOn records what a model was trained on, so that ptrain eval
+// scores the same held-out rows, ptrain train -resume keeps the batch size
+// and refuses changed data, and inputs scaled otherwise are warned about.
+func ExampleCheckpoint_TrainedOn() {
+	ds, _ := data.Digits()
+	train, _, split, _ := ds.TestSplit(0.2)
+	m, _ := model.New[float32](model.MustParseSpec("64-32:relu-10:softmax"), 1)
+	c := &checkpoint.Checkpoint[float32]{Model: m, Task: checkpoint.Classification, Classes: ds.Classes}
+	c.TrainedOn(train, split, 64)
+
+	f, _ := checkpoint.Encode(c)
+	for _, k := range []string{checkpoint.MetaSplit, checkpoint.MetaBatch, checkpoint.MetaInputRange} {
+		fmt.Println(k, f.Metadata[k])
+	}
+	// Output:
+	// ptrain.split {"data":"7340d8c14d1fd04951f4d9b924d4c91cc99ea8df51d414bf80164201ae485634","rows":1797,"share":0.2,"seed":20240601}
+	// ptrain.batch 64
+	// ptrain.input_range {"min":0,"max":1}
+}

@@ -12,7 +12,8 @@ import (
 )
 
 // FuzzDecode feeds Decode checkpoints whose metadata (what this package
-// parses: the architecture, optimizer, progress, task and classes) and
+// parses: the architecture, optimizer, progress, task, classes and
+// preprocessing) and
 // bytes are mutated: it returns a checkpoint or an error, never panics,
 // and what it accepts encodes again and decodes to the same metadata.
 func FuzzDecode(f *testing.F) {
@@ -37,6 +38,7 @@ func FuzzDecode(f *testing.F) {
 	f.Add(good, string(meta))
 	f.Add(good, `{"ptrain.arch":"2x2x2-conv(2,2)-bn:relu-flatten-3","ptrain.task":"classification","ptrain.classes":"[\"a\"]"}`)
 	f.Add(good, `{"ptrain.optimizer":"{\"method\":\"adam\",\"lr\":-1}","ptrain.progress":"{\"epoch\":-3}"}`)
+	f.Add(good, `{"ptrain.preprocess":"{\"by_name\":true,\"na\":[\"\"],\"columns\":[{\"name\":\"c\",\"index\":0,\"categorical\":true,\"categories\":[\"1\",\"2\",\"x\"],\"impute\":\"most_frequent\",\"fill_category\":\"x\"},{\"name\":\"d\",\"index\":2,\"drop\":true},{\"name\":\"v\",\"index\":3,\"impute\":\"median\",\"fill\":2.5,\"indicator\":true},{\"name\":\"w\",\"index\":4},{\"name\":\"z\",\"index\":5},{\"name\":\"q\",\"index\":6}]}"}`)
 	f.Fuzz(func(t *testing.T, b []byte, metaJSON string) {
 		file, err := safetensors.Parse(b)
 		if err != nil {

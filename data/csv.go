@@ -31,7 +31,19 @@ type CSVOptions struct {
 	// feature, except that a header column named by Label (a name, not an
 	// index), if there is one, is skipped without being read.
 	NoLabel bool
+	// Raw reads the feature cells for a Preprocess instead of requiring
+	// numbers: a missing cell (one of NA, compared after trimming spaces)
+	// is NaN, and a column with a non-numeric cell becomes a text column
+	// whose values are indices into the Dataset's Levels.
+	Raw bool
+	// NA lists the cells Raw reads as missing; nil means DefaultNA.
+	NA []string
 }
+
+// DefaultNA are the cells read as missing values unless CSVOptions.NA
+// says otherwise: empty, NA, NaN and ?, as pandas and the UCI tables
+// write them.
+var DefaultNA = []string{"", "NA", "NaN", "?"}
 
 // ReadCSVFile reads a CSV table from path, gzip-compressed or not.
 func ReadCSVFile(path string, opt CSVOptions) (*Dataset, error) {
@@ -104,7 +116,10 @@ func ReadCSV(r io.Reader, name string, opt CSVOptions) (*Dataset, error) {
 	width := len(first)
 	var columns []string
 	if opt.Header {
-		columns = slices.Clone(first)
+		columns = make([]string, len(first)) // trimmed, as the values are
+		for j, c := range first {
+			columns[j] = strings.TrimSpace(c)
+		}
 	}
 	labelCols, err := labelColumns(opt, columns, width)
 	if err != nil {
@@ -123,10 +138,37 @@ func ReadCSV(r io.Reader, name string, opt CSVOptions) (*Dataset, error) {
 			d.Columns = append(d.Columns, c)
 		}
 	}
+	if d.Task == Regression && columns != nil {
+		for _, c := range labelCols {
+			d.TargetNames = append(d.TargetNames, columns[c])
+		}
+	}
+	for j := range width {
+		if !isLabel[j] {
+			d.Source = append(d.Source, j)
+		}
+	}
+	if columns != nil && !opt.NoLabel {
+		for _, c := range labelCols {
+			d.LabelColumns = append(d.LabelColumns, columns[c])
+		}
+	}
 	if d.Features == 0 {
 		return nil, fail(firstLine, 0, "no feature columns: all %d columns are labels%s", width, delimHint(first, cr.Comma))
 	}
-	var rawLabels []string
+	// The rows are held as their values alone, 8 bytes a feature and 4 a
+	// label (class names are interned as they stream by), so that a table
+	// costs about what its numbers do however it was written (#25: a
+	// gzip bomb of "0,0,0" rows once cost 9× its text).
+	var labels labelCodes
+	known := map[string]bool{} // opt.Classes: a label outside them fails at its line, not at the end
+	for _, c := range opt.Classes {
+		known[c] = true
+	}
+	var raw *rawCells
+	if opt.Raw {
+		raw = newRawCells(d, opt.NA)
+	}
 	rec, line := first, firstLine
 	if opt.Header {
 		rec, line, err = read()
@@ -146,7 +188,17 @@ func ReadCSV(r io.Reader, name string, opt CSVOptions) (*Dataset, error) {
 				continue
 			}
 			if isLabel[j] && d.Task == Classification {
-				rawLabels = append(rawLabels, strings.TrimSpace(field))
+				l := strings.TrimSpace(field)
+				if opt.Classes != nil && !known[l] {
+					return nil, fail(line, 0, "class %q is not one of the model's classes %q", l, opt.Classes)
+				}
+				labels.add(l)
+				continue
+			}
+			if raw != nil && !isLabel[j] {
+				if err := raw.add(field); err != nil {
+					return nil, fail(line, j+1, "field %q %v", field, err)
+				}
 				continue
 			}
 			v, perr := strconv.ParseFloat(strings.TrimSpace(field), 64)
@@ -164,6 +216,9 @@ func ReadCSV(r io.Reader, name string, opt CSVOptions) (*Dataset, error) {
 		}
 		d.RowLines = append(d.RowLines, line)
 		d.N++
+		if raw != nil {
+			raw.endRow()
+		}
 	}
 	if d.N == 0 && opt.Header {
 		return nil, &FormatError{File: name, Msg: "no data rows after the header"}
@@ -176,59 +231,86 @@ func ReadCSV(r io.Reader, name string, opt CSVOptions) (*Dataset, error) {
 	case d.Task == Regression:
 		d.Outputs = len(labelCols)
 	default:
-		if err := d.setClasses(rawLabels, opt.Classes, fail); err != nil {
+		if err := d.setClasses(&labels, opt.Classes, fail); err != nil {
 			return nil, err
 		}
 	}
 	return d, nil
 }
 
-func (d *Dataset) setClasses(raw, known []string, fail func(int, int, string, ...any) error) error {
+// labelCodes interns class labels as a CSV streams by: each row's label
+// is an index into names, in order of first appearance.
+type labelCodes struct {
+	names []string
+	index map[string]int32
+	codes []int32
+}
+
+func (l *labelCodes) add(s string) {
+	c, ok := l.index[s]
+	if !ok {
+		if l.index == nil {
+			l.index = map[string]int32{}
+		}
+		c = int32(len(l.names))
+		s = strings.Clone(s) // not a view of the csv package's whole line
+		l.names = append(l.names, s)
+		l.index[s] = c
+	}
+	l.codes = append(l.codes, c)
+}
+
+func (d *Dataset) setClasses(l *labelCodes, known []string, fail func(int, int, string, ...any) error) error {
 	classes := known
 	if classes == nil {
-		seen := map[string]bool{}
-		for _, l := range raw {
-			if !seen[l] {
-				seen[l] = true
-				classes = append(classes, l)
-			}
-		}
-		numeric := true
-		for _, c := range classes {
-			if _, err := strconv.ParseFloat(c, 64); err != nil {
-				numeric = false
-			}
-		}
-		slices.SortFunc(classes, func(a, b string) int {
-			if numeric {
-				x, _ := strconv.ParseFloat(a, 64)
-				y, _ := strconv.ParseFloat(b, 64)
-				switch {
-				case x < y:
-					return -1
-				case x > y:
-					return 1
-				}
-			}
-			return strings.Compare(a, b)
-		})
+		classes = slices.Clone(l.names)
+		sortNumericFirst(classes)
 	}
 	index := make(map[string]int32, len(classes))
 	for i, c := range classes {
 		index[c] = int32(i)
 	}
-	d.Classes, d.Labels = classes, make([]int32, len(raw))
-	for i, l := range raw {
-		c, ok := index[l]
+	remap := make([]int32, len(l.names))
+	for i, name := range l.names {
+		c, ok := index[name]
 		if !ok {
-			return fail(d.RowLines[i], 0, "class %q is not one of the model's classes %q", l, classes)
+			row := slices.Index(l.codes, int32(i))
+			return fail(d.RowLines[row], 0, "class %q is not one of the model's classes %q", name, classes)
 		}
-		d.Labels[i] = c
+		remap[i] = c
+	}
+	d.Classes, d.Labels = classes, l.codes
+	for i, c := range d.Labels {
+		d.Labels[i] = remap[c]
 	}
 	if len(classes) < 2 && known == nil {
 		return fail(d.RowLines[0], 0, "only one class (%q) in the label column: nothing to classify", classes[0])
 	}
 	return nil
+}
+
+// sortNumericFirst sorts names numerically if all are numbers, else as
+// strings.
+func sortNumericFirst(names []string) {
+	numeric := true
+	for _, c := range names {
+		if _, err := strconv.ParseFloat(c, 64); err != nil {
+			numeric = false
+		}
+	}
+	slices.SortFunc(names, func(a, b string) int {
+		if numeric {
+			x, _ := strconv.ParseFloat(a, 64)
+			y, _ := strconv.ParseFloat(b, 64)
+			switch {
+			case x < y:
+				return -1
+			case x > y:
+				return 1
+			}
+		}
+		return strings.Compare(a, b)
+	})
 }
 
 // maxLine bounds a CSV line: the csv package holds a whole line in memory,

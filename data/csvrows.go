@@ -112,31 +112,9 @@ func (c *CSVRows) fail(col int, format string, args ...any) error {
 // kept field must be a finite number. After the last row it returns
 // io.EOF, or a *FormatError if there was no data row at all.
 func (c *CSVRows) Next(dst []float64, skip []bool) error {
-	rec := c.pending
-	if rec != nil {
-		c.pending, c.Line = nil, c.pLine
-	} else {
-		var err error
-		for {
-			if rec, err = c.read(); err != nil {
-				break
-			}
-			if len(rec) != 1 || rec[0] != "" {
-				break
-			}
-		}
-		if err == io.EOF && c.rows == 0 {
-			if c.Columns != nil {
-				return &FormatError{File: c.Name, Msg: "no data rows after the header"}
-			}
-			return &FormatError{File: c.Name, Msg: "no data rows"}
-		}
-		if err != nil {
-			return err
-		}
-	}
-	if len(rec) != c.Width {
-		return c.fail(0, "%d fields, want %d (as on the first row)", len(rec), c.Width)
+	rec, err := c.record()
+	if err != nil {
+		return err
 	}
 	k := 0
 	for j, field := range rec {
@@ -155,6 +133,38 @@ func (c *CSVRows) Next(dst []float64, skip []bool) error {
 	}
 	c.rows++
 	return nil
+}
+
+// record is the next data row's fields, Width of them, skipping blank
+// lines; io.EOF after the last, a *FormatError if there was none at all.
+func (c *CSVRows) record() ([]string, error) {
+	rec := c.pending
+	if rec != nil {
+		c.pending, c.Line = nil, c.pLine
+	} else {
+		var err error
+		for {
+			if rec, err = c.read(); err != nil {
+				break
+			}
+			if len(rec) != 1 || rec[0] != "" {
+				break
+			}
+		}
+		if err == io.EOF && c.rows == 0 {
+			if c.Columns != nil {
+				return nil, &FormatError{File: c.Name, Msg: "no data rows after the header"}
+			}
+			return nil, &FormatError{File: c.Name, Msg: "no data rows"}
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	if len(rec) != c.Width {
+		return nil, c.fail(0, "%d fields, want %d (as on the first row)", len(rec), c.Width)
+	}
+	return rec, nil
 }
 
 // Quote is strconv.Quote of s, or of its first 100 bytes and a note of

@@ -431,16 +431,17 @@ func FuzzReadCSV(f *testing.F) {
 		if err != nil {
 			f.Fatal(err)
 		}
-		f.Add(b, true, false)
+		f.Add(b, true, false, false)
 	}
-	f.Add([]byte("\uFEFFa,b,label\n1,2,x\n3,4,y\n"), true, false)
-	f.Add([]byte("a;b;label\n1;2;x\n3;4;y\n"), true, false)
-	f.Fuzz(func(t *testing.T, b []byte, header, regression bool) {
+	f.Add([]byte("\uFEFFa,b,label\n1,2,x\n3,4,y\n"), true, false, false)
+	f.Add([]byte("a;b;label\n1;2;x\n3;4;y\n"), true, false, false)
+	f.Add([]byte("a,b,label\n1,NA,x\n2.0,red,y\n?,2,x\n"), true, false, true)
+	f.Fuzz(func(t *testing.T, b []byte, header, regression, raw bool) {
 		task := Classification
 		if regression {
 			task = Regression
 		}
-		d, err := ReadCSV(bytes.NewReader(b), "fuzz.csv", CSVOptions{Header: header, Task: task})
+		d, err := ReadCSV(bytes.NewReader(b), "fuzz.csv", CSVOptions{Header: header, Task: task, Raw: raw})
 		if err != nil {
 			if !strings.HasPrefix(err.Error(), "fuzz.csv") {
 				t.Fatalf("error does not name the file: %v", err)
@@ -450,9 +451,13 @@ func FuzzReadCSV(f *testing.F) {
 		if len(d.F64) != d.N*d.Features {
 			t.Fatalf("%d values for %d×%d", len(d.F64), d.N, d.Features)
 		}
-		for _, v := range d.F64 {
-			if math.IsNaN(v) || math.IsInf(v, 0) {
+		for i, v := range d.F64 {
+			j := i % d.Features
+			switch {
+			case math.IsInf(v, 0), math.IsNaN(v) && !raw:
 				t.Fatal("non-finite value got through")
+			case raw && d.Levels[j] != nil && !math.IsNaN(v) && (v != math.Trunc(v) || v < 0 || int(v) >= len(d.Levels[j])):
+				t.Fatalf("column %d: level %g of %d", j, v, len(d.Levels[j]))
 			}
 		}
 		if task == Classification {

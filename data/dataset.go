@@ -29,20 +29,38 @@ func (t Task) String() string {
 // Dataset is a table of samples. Exactly one of the raw feature slices is
 // set.
 type Dataset struct {
-	Name     string
-	N        int // samples
-	Features int // features per sample
-	U8       []uint8
-	F64      []float64
-	Scale    []float64 // per feature; nil means 1
-	Shift    []float64 // per feature; nil means 0
-	Task     Task
-	Labels   []int32   // Classification: the class of each sample
-	Classes  []string  // Classification: class names, indexed by label
-	Targets  []float64 // Regression: N×Outputs
-	Outputs  int       // Regression: targets per sample
-	Columns  []string  // feature names, if the source had them
-	RowLines []int     // source line of each row, if the source had lines
+	Name         string
+	N            int // samples
+	Features     int // features per sample
+	U8           []uint8
+	F64          []float64
+	Scale        []float64 // per feature; nil means 1
+	Shift        []float64 // per feature; nil means 0
+	Task         Task
+	Labels       []int32   // Classification: the class of each sample
+	Classes      []string  // Classification: class names, indexed by label
+	Targets      []float64 // Regression: N×Outputs
+	Outputs      int       // Regression: targets per sample
+	Columns      []string  // feature names, if the source had them
+	RowLines     []int     // source line of each row, if the source had lines
+	Source       []int     // CSV: each feature's 0-based column in the file
+	LabelColumns []string  // CSV with a header: the label columns' names
+	// TargetNames names a regression dataset's targets (the label
+	// columns' header names), if the source had them.
+	TargetNames []string
+
+	// A raw table (CSVOptions.Raw), before a Preprocess encodes it, holds
+	// NaN for a missing cell, and in a text column the index of the cell's
+	// text in Levels[j]. Levels[j] is nil for a numeric column; Overflow[j]
+	// marks a text column of more than MaxLevels texts, whose cells were
+	// not kept.
+	Levels   [][]string
+	Overflow []bool
+
+	// TargetScale and TargetShift, if set, are a regression target
+	// transform y·TargetScale[k] + TargetShift[k] that FillTarget applies:
+	// the model learns standardised targets (Preprocess.ScaleTargets).
+	TargetScale, TargetShift []float64
 }
 
 // Value returns feature j of sample i after the transform.
@@ -149,6 +167,10 @@ func (d *Dataset) TargetWidth(outputs int) error {
 // FillTarget writes the target row of sample i (width as in TargetWidth).
 func FillTarget[T num.Float](d *Dataset, i int, dst []T) {
 	switch {
+	case d.Task == Regression && d.TargetScale != nil:
+		for j := range dst {
+			dst[j] = T(d.Targets[i*d.Outputs+j]*d.TargetScale[j] + d.TargetShift[j])
+		}
 	case d.Task == Regression:
 		for j := range dst {
 			dst[j] = T(d.Targets[i*d.Outputs+j])

@@ -33,3 +33,33 @@ func ExampleReadCSV_error() {
 	fmt.Println(err)
 	// Output: t.csv: line 2, column 2: field "x" is not a number
 }
+
+// Fit a table's preprocessing on its training rows, then encode a file
+// whose columns come in another order, with a category the training rows
+// did not have.
+func ExampleFitPreprocess() {
+	train := "id,size,colour,price\n1,50,red,100\n2,NA,blue,180\n3,70,red,150\n"
+	raw, err := data.ReadCSV(strings.NewReader(train), "train.csv", data.CSVOptions{Header: true, Label: "price", Task: data.Regression, Raw: true})
+	if err != nil {
+		panic(err)
+	}
+	p, err := data.FitPreprocess(raw, data.PrepOptions{Drop: []string{"id"}, Impute: "median", TargetScale: "zscore"})
+	if err != nil {
+		panic(err)
+	}
+	later := "colour,size\ngreen,NA\nblue,65\n"
+	rows, _ := data.ReadCSV(strings.NewReader(later), "later.csv", data.CSVOptions{Header: true, NoLabel: true, Raw: true})
+	enc, warnings, err := p.Apply(rows)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(enc.Columns)
+	fmt.Println(enc.F64)
+	fmt.Println(warnings)
+	fmt.Printf("an output of 0 is %.0f\n", p.UnscaleOutput(0, 0))
+	// Output:
+	// [size colour=blue colour=red]
+	// [60 0 0 65 1 0]
+	// [later.csv: column "colour": 1 rows have a category the training split did not ("green"): encoded as all zeros]
+	// an output of 0 is 143
+}

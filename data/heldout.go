@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"hash"
 	"math"
+	"slices"
 )
 
 // TestSeed is the seed of the test split that TestSplit holds out. It is
@@ -87,6 +88,19 @@ func (d *Dataset) Fingerprint() string {
 		labels = labels[k:]
 	}
 	hashFloats(h, d.Targets)
+	// A raw table (CSVOptions.Raw) holds a text cell as its index in
+	// Levels: the texts are data too ("red" renamed "crimson" changes no
+	// index). Only a table with a text column hashes them, so that other
+	// datasets' fingerprints stay as they were.
+	if slices.ContainsFunc(d.Levels, func(l []string) bool { return l != nil }) {
+		h.Write([]byte("levels\x00"))
+		for j, l := range d.Levels {
+			fmt.Fprintf(h, "%d %d %t\x00", j, len(l), j < len(d.Overflow) && d.Overflow[j])
+			for _, s := range l {
+				fmt.Fprintf(h, "%d:%s", len(s), s)
+			}
+		}
+	}
 	return hex.EncodeToString(h.Sum(nil))
 }
 
@@ -124,11 +138,31 @@ func InputRange(d *Dataset, rows int) Range {
 		return Range{}
 	}
 	r := Range{Min: math.Inf(1), Max: math.Inf(-1)}
-	for i := range rows {
-		for j := range d.Features {
-			v := d.Value(i, j)
-			r.Min, r.Max = min(r.Min, v), max(r.Max, v)
+	if d.U8 == nil {
+		for i := range rows {
+			for j := range d.Features {
+				v := d.Value(i, j)
+				r.Min, r.Max = min(r.Min, v), max(r.Max, v)
+			}
 		}
+		return r
+	}
+	// Images: the raw extremes of each feature, then the transform of
+	// both (affine, so the extremes map to extremes): one pass over bytes.
+	f := d.Features
+	lo, hi := make([]uint8, f), make([]uint8, f)
+	copy(lo, d.U8[:f])
+	copy(hi, d.U8[:f])
+	for i := 1; i < rows; i++ {
+		for j, v := range d.U8[i*f : (i+1)*f] {
+			lo[j], hi[j] = min(lo[j], v), max(hi[j], v)
+		}
+	}
+	t := *d
+	t.N, t.U8 = 2, append(lo, hi...)
+	for j := range f {
+		a, b := t.Value(0, j), t.Value(1, j)
+		r.Min, r.Max = min(r.Min, a, b), max(r.Max, a, b)
 	}
 	return r
 }

@@ -1,7 +1,9 @@
 package data
 
 import (
+	"math"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -87,5 +89,46 @@ func TestRangeFarOutside(t *testing.T) {
 	}
 	if r := InputRange(d, 1); r.Max > 1 || r.Min < 0 {
 		t.Errorf("InputRange of one row: %v", r)
+	}
+	// The images' shortcut (raw extremes, then the transform) equals the
+	// value-by-value scan, a negative scale included.
+	for _, tf := range []Transform{{}, {Scale: fill(64, -0.5), Shift: fill(64, 3)}} {
+		tf.Apply(d)
+		slow := Range{Min: math.Inf(1), Max: math.Inf(-1)}
+		for i := range 100 {
+			for j := range d.Features {
+				slow.Min, slow.Max = min(slow.Min, d.Value(i, j)), max(slow.Max, d.Value(i, j))
+			}
+		}
+		if r := InputRange(d, 100); r != slow {
+			t.Errorf("InputRange with %v: %v, the scan gives %v", tf, r, slow)
+		}
+	}
+}
+
+func fill(n int, v float64) []float64 {
+	s := make([]float64, n)
+	for i := range s {
+		s[i] = v
+	}
+	return s
+}
+
+// A raw table's text cells are indices into Levels: a text renamed
+// throughout changes no index, and must change the fingerprint.
+func TestFingerprintOfARawTableHashesItsTexts(t *testing.T) {
+	read := func(in string) *Dataset {
+		d, err := ReadCSV(strings.NewReader(in), "t.csv", CSVOptions{Header: true, Label: "y", Raw: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	fp := read("a,colour,y\n1,red,0\n2,blue,1\n").Fingerprint()
+	if got := read("a,colour,y\n1,crimson,0\n2,blue,1\n").Fingerprint(); got == fp {
+		t.Error(`"red" renamed "crimson": the same fingerprint`)
+	}
+	if got := read("a,colour,y\n1,red,0\n2,blue,1\n").Fingerprint(); got != fp {
+		t.Error("the same table: another fingerprint")
 	}
 }

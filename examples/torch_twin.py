@@ -11,8 +11,22 @@ label; images as C*H*W values in C, H, W order), it applies the
 checkpoint's feature transform (x*data.scale + data.shift) and prints one
 row of outputs per input, as `ptrain predict` does after its class column
 (a first line that is not numbers is taken for a header and skipped).
+
+A checkpoint of a table (ptrain.preprocess) gets the same preprocessing as
+`ptrain predict`, from the stored plain data: columns matched by header name
+(the label and unknown columns ignored) or by position, dropped columns
+skipped, missing cells (the stored -na cells) filled with the stored value
+and marked by indicator features, text categories one-hot encoded (an
+unseen one all zeros), and regression outputs mapped back to the target's
+units. What is not the same: a category of numeric codes is looked up by
+the number's shortest text as Go writes it (go_text below), which this
+script rebuilds for finite numbers only; rows are read with Python's csv
+module and the first row must be the header when the model was trained
+with one; errors are Python exceptions, not ptrain's messages.
 Needs only torch (PyTorch 1.13 was used) and the standard library.
 """
+import csv
+import decimal
 import json
 import re
 import struct
@@ -145,6 +159,71 @@ def twin(arch):
     return net, names
 
 
+def go_text(v):
+    """A number's text as Go's strconv.FormatFloat(v, 'g', -1, 64) writes it:
+    the shortest digits, in exponent form below 1e-4 and from 1e6 up."""
+    if v == 0:
+        return "0"
+    t = decimal.Decimal(repr(float(v))).as_tuple()  # repr: the shortest digits
+    all_digits = "".join(map(str, t.digits))
+    digits = all_digits.lstrip("0")
+    exp = t.exponent + len(all_digits) - 1 - (len(all_digits) - len(digits))  # of the first digit
+    digits = digits.rstrip("0")
+    sign = "-" if t.sign else ""
+    if exp < -4 or exp >= 6:
+        mant = digits[0] + ("." + digits[1:] if len(digits) > 1 else "")
+        return f"{sign}{mant}e{'-' if exp < 0 else '+'}{abs(exp):02d}"
+    if exp < 0:
+        return sign + "0." + "0" * (-exp - 1) + digits
+    if len(digits) <= exp + 1:
+        return sign + digits + "0" * (exp + 1 - len(digits))
+    return sign + digits[: exp + 1] + "." + digits[exp + 1 :]
+
+
+def preprocess(prep, path):
+    """The feature rows of the CSV at path, as data.Preprocess.Apply makes them."""
+    na = {s.strip() for s in prep["na"] or []}
+    with open(path, newline="") as f:
+        rows = [r for r in csv.reader(f) if r != [] and r != [""]]
+    cols = prep["columns"]
+    if prep["by_name"]:
+        header = [h.strip() for h in rows[0]]
+        rows = rows[1:]
+        src = [header.index(c["name"]) if not c.get("drop") else -1 for c in cols]
+    else:
+        src = list(range(len(cols)))
+    out = []
+    for r in rows:
+        feats = []
+        for c, j in zip(cols, src):
+            if c.get("drop"):
+                continue
+            cell = r[j].strip()
+            missing = cell in na
+            if c.get("categorical"):
+                onehot = [0.0] * len(c["categories"])
+                if missing:
+                    cell = c.get("fill_category", "")
+                else:
+                    try:
+                        cell = go_text(float(cell))
+                    except ValueError:
+                        pass
+                if cell in c["categories"]:
+                    onehot[c["categories"].index(cell)] = 1.0
+                feats += onehot
+            elif missing:
+                if not c.get("impute"):
+                    raise ValueError(f"column {c.get('name')!r}: a missing cell, and the model was trained without imputation")
+                feats.append(c["fill"])
+            else:
+                feats.append(float(cell))
+            if c.get("indicator"):
+                feats.append(1.0 if missing else 0.0)
+        out.append(feats)
+    return out
+
+
 def main():
     tensors, meta = read_safetensors(sys.argv[1])
     net, names = twin(meta["ptrain.arch"])
@@ -160,16 +239,20 @@ def main():
     if len(sys.argv) < 3:
         print(net)
         return
+    prep = json.loads(meta["ptrain.preprocess"]) if "ptrain.preprocess" in meta else None
     rows = []
-    for i, line in enumerate(open(sys.argv[2])):
-        if not line.strip():
-            continue
-        try:
-            rows.append([float(v) for v in line.split(",")])
-        except ValueError:
-            if i == 0:  # a header line, as ptrain predict expects by default
+    if prep:
+        rows = preprocess(prep, sys.argv[2])
+    else:
+        for i, line in enumerate(open(sys.argv[2])):
+            if not line.strip():
                 continue
-            raise
+            try:
+                rows.append([float(v) for v in line.split(",")])
+            except ValueError:
+                if i == 0:  # a header line, as ptrain predict expects by default
+                    continue
+                raise
     x = torch.tensor(rows, dtype=torch.float64)
     if "data.scale" in tensors:  # either may be absent: scale 1, shift 0
         x = x * tensors["data.scale"]
@@ -177,8 +260,11 @@ def main():
         x = x + tensors["data.shift"]
     spec_in = [int(v) for v in meta["ptrain.arch"].split("-")[0].split("x")]
     x = x.to(dtype).reshape([len(rows)] + spec_in)
+    scale = (prep or {}).get("target_scale")
     with torch.no_grad():
         for row in net(x).tolist():
+            if scale:  # standardised regression targets, back in the data's units
+                row = [(v - t) / s for v, s, t in zip(row, scale, prep["target_shift"])]
             print(",".join(f"{v:.6g}" for v in row))
 
 

@@ -13,8 +13,15 @@
 //	       Mul, Add       the checkpoint's feature transform (x·scale + shift,
 //	                      -normalize's statistics, the digits' 1/16), if any
 //	       one or more nodes per layer (see layers.go), then its activation
+//	       Mul, Add       a table's target scaling undone (target.unscale,
+//	                      target.unshift: 1/scale and −shift/scale), if any
 //	output float32 [batch, outputs]: the probabilities (softmax, sigmoid) or
-//	       the regression outputs
+//	       the regression outputs, in the target's units
+//
+// A model of a table (Checkpoint.Preprocess) takes the features its
+// preprocessing makes (data.Preprocess.Apply: imputed, one-hot encoded, in
+// the order of FeatureNames), not the table's text cells: the
+// preprocessing is in the metadata (ptrain.preprocess), not the graph.
 //
 // The batch dimension is symbolic ("batch"). Dense layers become Gemm with
 // the weight as stored (Out, In) and transB = 1; conv is Conv with the
@@ -65,8 +72,8 @@
 // metadata_props carry the checkpoint's metadata as checkpoint.Encode
 // writes it into a checkpoint file, under the same keys: the spec
 // (ptrain.arch), ptrain.task, ptrain.classes (JSON, in output order),
-// ptrain.targets, ptrain.progress, ptrain.optimizer, the training split,
-// batch size and input range, and everything in Checkpoint.Meta (the
+// ptrain.targets, ptrain.progress, ptrain.optimizer, ptrain.preprocess, the
+// training split, batch size and input range, and everything in Checkpoint.Meta (the
 // command's ptrain.config, ptrain.version, ptrain.created, ptrain.blas);
 // then Options.Meta. producer_name is "ptrain".
 //

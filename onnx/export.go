@@ -194,6 +194,9 @@ func build[T num.Float](c *checkpoint.Checkpoint[T], opt Options) (*pb.ModelProt
 	if len(last) != 1 { // predict prints C·H·W values per row, in this order
 		b.node("Flatten", "flatten.output", []string{b.cur}, intAttr("axis", 1))
 	}
+	if err := targetNodes(b, c, last.Size()); err != nil {
+		return nil, err
+	}
 	// The last node writes the graph's output under its public name.
 	lastNode := b.g.Node[len(b.g.Node)-1]
 	lastNode.Output[0] = OutputName
@@ -242,6 +245,29 @@ func transformNodes[T num.Float](b *builder, c *checkpoint.Checkpoint[T], shape 
 		name := b.initializer(v.name, shape, f)
 		b.node(v.op, v.name, []string{b.cur, name})
 	}
+	return nil
+}
+
+// targetNodes maps a regression model's outputs back to the target's
+// units when its table's preprocessing scaled the targets
+// (data.Preprocess.UnscaleOutput, as predict prints them): y = (out −
+// shift)/scale, a Mul by 1/scale and an Add of −shift/scale per output,
+// tensors of shape [outputs] that broadcast over the batch.
+func targetNodes[T num.Float](b *builder, c *checkpoint.Checkpoint[T], outputs int) error {
+	p := c.Preprocess
+	if p == nil || p.TargetScale == nil {
+		return nil
+	}
+	if len(p.TargetScale) != outputs || len(p.TargetShift) != outputs {
+		return fmt.Errorf("onnx: the target scaling has %d scales and %d shifts, the model %d outputs", len(p.TargetScale), len(p.TargetShift), outputs)
+	}
+	mul, add := make([]float32, outputs), make([]float32, outputs)
+	for k := range outputs {
+		mul[k] = float32(1 / p.TargetScale[k])
+		add[k] = float32(-p.TargetShift[k] / p.TargetScale[k])
+	}
+	b.node("Mul", "target.unscale", []string{b.cur, b.initializer("target.unscale", []int{outputs}, mul)})
+	b.node("Add", "target.unshift", []string{b.cur, b.initializer("target.unshift", []int{outputs}, add)})
 	return nil
 }
 

@@ -7,10 +7,13 @@ import (
 	"strings"
 	"testing"
 
+	"google.golang.org/protobuf/proto"
+
 	"github.com/ptrain/ptrain/checkpoint"
 	"github.com/ptrain/ptrain/data"
 	"github.com/ptrain/ptrain/model"
 	"github.com/ptrain/ptrain/model/num"
+	pb "github.com/ptrain/ptrain/onnx/internal/onnxpb"
 	"github.com/ptrain/ptrain/optim"
 	"github.com/ptrain/ptrain/parallel"
 )
@@ -329,5 +332,48 @@ func TestEncodeMetadata(t *testing.T) {
 	}
 	if _, err := Encode(c, Options{Meta: map[string]string{"ptrain.version": "1"}}); err == nil || !strings.Contains(err.Error(), `"ptrain.version" given twice`) {
 		t.Errorf("a key given twice: %v", err)
+	}
+}
+
+// A regression model of a table whose targets were standardised ends in
+// a Mul and an Add that map its outputs back to the target's units, as
+// predict prints them (data.Preprocess.UnscaleOutput); the constants are
+// 1/scale and −shift/scale.
+func TestEncodeUnscalesTableTargets(t *testing.T) {
+	m := testModel[float32](t, "3-4:tanh-2", 1)
+	p := &data.Preprocess{Columns: []data.PrepColumn{{Index: 0}, {Index: 1}, {Index: 2}}, TargetScale: []float64{0.5, 0.001}, TargetShift: []float64{-1, 2}}
+	c := &checkpoint.Checkpoint[float32]{Model: m, Task: checkpoint.Regression, Preprocess: p}
+	b, err := Encode(c, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mp := &pb.ModelProto{}
+	if err := proto.Unmarshal(b, mp); err != nil {
+		t.Fatal(err)
+	}
+	var ops []string
+	for _, n := range mp.Graph.Node {
+		ops = append(ops, n.GetOpType())
+	}
+	if got := strings.Join(ops, " "); got != "Gemm Tanh Gemm Mul Add" {
+		t.Fatalf("nodes %s, want Gemm Tanh Gemm Mul Add", got)
+	}
+	consts := map[string][]float32{}
+	for _, in := range mp.Graph.Initializer {
+		consts[in.GetName()] = in.FloatData
+	}
+	for name, want := range map[string][]float32{"target.unscale": {2, 1000}, "target.unshift": {2, -2000}} {
+		if !slices.Equal(consts[name], want) {
+			t.Errorf("%s = %v, want %v", name, consts[name], want)
+		}
+	}
+	if last := mp.Graph.Node[len(mp.Graph.Node)-1]; last.Output[0] != OutputName {
+		t.Errorf("the last node writes %q, want %q", last.Output[0], OutputName)
+	}
+	// For an output of 0.5, each constant pair is UnscaleOutput.
+	for k := range 2 {
+		if got, want := 0.5*float64(consts["target.unscale"][k])+float64(consts["target.unshift"][k]), p.UnscaleOutput(k, 0.5); math.Abs(got-want) > 1e-3 {
+			t.Errorf("output %d: 0.5 maps to %g, UnscaleOutput %g", k, got, want)
+		}
 	}
 }

@@ -45,36 +45,23 @@
 // them as they were. With batch norm the overlap path is off: a rank
 // without rows would post its layers in another order than the others.
 //
-// # Why not an errgroup per step
+// # Workers between steps
 //
-// STYLE.md suggests an errgroup per step: start the workers for each step, wait
-// for them, let the first error cancel the rest. The trainer does not, for a
-// measured reason. A step is at least three hand-offs (gradients, reduction,
-// update), and a hand-off through the scheduler — waking a goroutine parked on
-// a channel, measured here; an errgroup's goroutine starts and its Wait take
-// the same path — cost 100–500 µs while other goroutines sat in long BLAS
-// calls: the woken goroutine can wait in the run queue of a P whose thread is
-// busy in cgo. The first trainer (commit 52f8d3b)
-// already kept its workers alive across steps, parked on a channel per phase,
-// which saves the goroutine starts an errgroup would pay; even so, worker 1
-// began its shard about 400 µs after dispatch, on a one-worker step of 2.7 ms
-// (batch 128, OpenBLAS), and two workers were no faster than one. With the
-// generation counter (commit f602dfe) the coordinator does worker 0's share
-// itself, waiting workers yield for up to spinBudget rounds before they park,
-// and worker 1 starts within 5–10 µs. In that commit's run BenchmarkTrainStep
-// made 9,169 samples/s with one worker and 17,894 with two in pure Go (1.95x),
-// 48,279 and 70,903 with OpenBLAS (1.47x), at 0 allocs/op. Spinning without
-// yielding measured 38% slower (the scheduler takes the P of a thread in a long
-// cgo call, and the worker coming back needs one), and with more workers than
-// processors they park at once, since yielding then cost 50–70% of the step.
-// bench/README.md has the current figures.
+// The workers live for the whole of Run, parked between steps: a step
+// starts no goroutine. The coordinator does worker 0's share itself and
+// starts each phase by bumping the generation counter, which waiting
+// workers poll, yielding the processor, for a short while before they
+// park on their channel; so a worker begins its shard within microseconds,
+// where a wake-up through the scheduler can take hundreds while other
+// threads sit in long BLAS calls. With more workers than processors they
+// park at once. bench/README.md measures the step, and says why the
+// trainer is built so.
 //
-// What the errgroup would give is kept by other means. Worker phases cannot
-// fail: they compute, and report non-finite values in their result for the
-// coordinator to check, so there is no first error to race for. The coordinator
-// returns every error itself: it watches ctx.Done() while it waits for a phase
-// (and then lets the workers finish it), and always waits out the update phase,
-// so weights are never half updated. A panic in a worker is not recovered, so
-// it is never swallowed, and Run waits for every worker goroutine before it
-// returns, also when f panics.
+// Errors and panics: worker phases cannot fail — they compute, and report
+// non-finite values in their result for the coordinator to check. The
+// coordinator returns every error itself: it watches ctx.Done() while it
+// waits for a phase (and then lets the workers finish it), and always
+// waits out the update phase, so the weights are never half updated. A
+// panic in a worker is not recovered, so it is never swallowed, and Run
+// waits for every worker goroutine before it returns, also when f panics.
 package parallel

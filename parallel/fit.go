@@ -31,8 +31,13 @@ type FitConfig struct {
 	Patience    int    // stop after this many epochs without a better validation loss; 0 never
 	RestoreBest bool   // with Patience: end with the weights of the best epoch
 	Start       Progress
-	OnStep      func(StepInfo) error  // after every optimizer step; an error stops Fit
-	OnEpoch     func(EpochInfo) error // after every epoch; an error stops Fit
+	// Augment, if not nil, transforms every training row as it is filled
+	// (data.Augment: its draws are keyed by its own Seed, the epoch and
+	// the sample).
+	// Validation rows are never augmented.
+	Augment *data.Augment
+	OnStep  func(StepInfo) error  // after every optimizer step; an error stops Fit
+	OnEpoch func(EpochInfo) error // after every epoch; an error stops Fit
 	// OnWarning receives each warning of Fit's Monitor as it is raised:
 	// exploding gradients after the step that shows them (or with the
 	// non-finite stop), the others after the epoch, before OnEpoch.
@@ -94,6 +99,11 @@ func (t *Trainer[T]) Fit(ctx context.Context, train, val *data.Dataset, cfg FitC
 			return FitResult{}, err
 		}
 	}
+	if cfg.Augment != nil {
+		if err := cfg.Augment.Check(train); err != nil {
+			return FitResult{}, err
+		}
+	}
 	if cfg.Epochs < 0 || cfg.Start.Epoch < 0 || cfg.Start.Batch < 0 {
 		return FitResult{}, fmt.Errorf("epochs %d, start %+v: must be ≥ 0", cfg.Epochs, cfg.Start)
 	}
@@ -124,6 +134,7 @@ func (t *Trainer[T]) Fit(ctx context.Context, train, val *data.Dataset, cfg FitC
 			e := t.progress.Epoch
 			b.Epoch(e)
 			b.Skip(t.progress.Batch * accum)
+			s.Augment(cfg.Augment, e)
 			start := time.Now()
 			var lossSum float64
 			var correct int64

@@ -31,7 +31,9 @@ type task[T num.Float] struct {
 	n       int // rows in the (micro-)batch
 	x, y    []T // caller-filled rows, or nil to fill from ds
 	ds      *data.Dataset
-	idx     []int   // ds sample of each row
+	idx     []int         // ds sample of each row
+	aug     *data.Augment // phaseGrad: fill ds rows augmented, with aug's draws for epoch
+	epoch   int
 	zero    bool    // first micro-batch of a step: zero the gradient first
 	denom   float64 // samples in the whole step
 	rowBase int     // global row of this micro-batch's first row (dropout)
@@ -68,6 +70,8 @@ type Session[T num.Float] struct {
 	phase   atomic.Int32   // the phase of the current generation
 	done    chan int
 	task    task[T]
+	aug     *data.Augment // what StepIndices augments with (see Augment)
+	epoch   int
 	counts  [][2]float64 // Step's per-micro-batch row offsets and sizes, reused
 	ranks   []float64    // Step's row count of every rank and micro-batch (with a Group), reused
 	spin    int          // spinBudget, or 0 when workers outnumber processors

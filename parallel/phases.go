@@ -34,7 +34,12 @@ func (t *Trainer[T]) runPhase(w int, p phase, tk *task[T]) {
 		// with SIMD BLAS needs (see num.Alloc).
 		x, y := t.xbuf[w], t.ybuf[w]
 		start := time.Now()
-		if tk.ds != nil {
+		if tk.ds != nil && p == phaseGrad && tk.aug != nil {
+			for r, i := range tk.idx[lo:hi] {
+				data.FillRowAugmented(tk.ds, i, tk.aug, tk.epoch, x[r*in:(r+1)*in])
+				data.FillTarget(tk.ds, i, y[r*out:(r+1)*out])
+			}
+		} else if tk.ds != nil {
 			for r, i := range tk.idx[lo:hi] {
 				data.FillRow(tk.ds, i, x[r*in:(r+1)*in])
 				data.FillTarget(tk.ds, i, y[r*out:(r+1)*out])

@@ -52,7 +52,7 @@ func (s *Session[T]) Step(batches ...Batch[T]) (StepResult, error) {
 	}
 	return s.step(len(batches), total, func(i int) (n, rowBase int) {
 		b := batches[i]
-		s.task.x, s.task.y, s.task.ds, s.task.idx = b.X, b.Y, nil, nil
+		s.task.x, s.task.y, s.task.ds, s.task.idx, s.task.aug = b.X, b.Y, nil, nil, nil
 		return b.N, i*s.t.cfg.BatchSize + int(counts[i][0])
 	})
 }
@@ -131,8 +131,18 @@ func (s *Session[T]) StepIndices(ds *data.Dataset, micro ...[]int) (StepResult, 
 			lo, hi = data.Shard(len(idx), s.t.cfg.Group.Size(), s.t.cfg.Group.Rank())
 		}
 		s.task.x, s.task.y, s.task.ds, s.task.idx = nil, nil, ds, idx[lo:hi]
+		s.task.aug, s.task.epoch = s.aug, s.epoch
 		return hi - lo, i*s.t.cfg.BatchSize + lo
 	})
+}
+
+// Augment makes the following StepIndices calls fill their rows
+// transformed by a (nil: as they are), with a's draws for epoch: each
+// sample's by its index in the dataset, so the rows do not depend on the
+// workers or ranks that fill them. Evaluation never augments. Fit calls
+// it at the start of every epoch with FitConfig.Augment.
+func (s *Session[T]) Augment(a *data.Augment, epoch int) {
+	s.aug, s.epoch = a, epoch
 }
 
 // grad runs phase 1 for one micro-batch of n rows of this process.

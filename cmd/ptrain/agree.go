@@ -132,7 +132,8 @@ func fingerprint(s string) [2]float64 {
 func halves(x uint64) [2]float64 { return [2]float64{float64(x >> 32), float64(x & math.MaxUint32)} }
 
 // datasetPrint is an FNV-1a fingerprint of everything in d a model sees:
-// raw features, transform, labels, class names, targets.
+// features (after a table's preprocessing), transform, labels, class
+// names, targets and their scaling.
 func datasetPrint(d *data.Dataset) [2]float64 {
 	if d == nil {
 		return [2]float64{}
@@ -140,7 +141,7 @@ func datasetPrint(d *data.Dataset) [2]float64 {
 	h := fnv.New64a()
 	fmt.Fprintf(h, "%d %d %d %q\x00", d.N, d.Features, d.Outputs, d.Classes)
 	h.Write(d.U8)
-	for _, s := range [][]float64{d.F64, d.Scale, d.Shift, d.Targets} {
+	for _, s := range [][]float64{d.F64, d.Scale, d.Shift, d.Targets, d.TargetScale, d.TargetShift} {
 		hashFloats(h, s)
 		h.Write([]byte{0})
 	}

@@ -28,15 +28,16 @@ import (
 // ptrain.config (saved from Go code) is accepted too, and then the flags
 // say what the file does not.
 const (
-	metaConfig   = "ptrain.config"
-	metaProgress = ckpt.MetaProgress
-	metaClasses  = ckpt.MetaClasses
-	metaTask     = ckpt.MetaTask
-	metaOutputs  = ckpt.MetaTargets
-	metaVersion  = "ptrain.version"
-	metaCreated  = "ptrain.created"
-	metaBackend  = "ptrain.blas"
-	metaHistory  = "ptrain.history" // every epoch's figures, as -metrics has them
+	metaConfig      = "ptrain.config"
+	metaProgress    = ckpt.MetaProgress
+	metaClasses     = ckpt.MetaClasses
+	metaTask        = ckpt.MetaTask
+	metaOutputs     = ckpt.MetaTargets
+	metaVersion     = "ptrain.version"
+	metaCreated     = "ptrain.created"
+	metaBackend     = "ptrain.blas"
+	metaHistory     = "ptrain.history"      // every epoch's figures, as -metrics has them
+	metaTargetNames = "ptrain.target_names" // a regression model's outputs by the data's label columns, JSON
 )
 
 // checkpoint is a checkpoint file as the command reads it: decoded and
@@ -53,11 +54,13 @@ type checkpoint struct {
 	classes   []string
 	task      string // "" when the file does not say
 	transform data.Transform
-	split     data.SplitInfo // the held-out split; zero when not recorded
-	batch     int            // the training batch size; 0 when not recorded
-	inRange   data.Range     // the training inputs' range; zero when not recorded
-	history   []epochRow     // nil in checkpoints older than ptrain.history
-	lib       any            // *ckpt.Checkpoint[T], T as dtype says
+	prep      *data.Preprocess // a table's; nil when the features are read as numbers
+	split     data.SplitInfo   // the held-out split; zero when not recorded
+	batch     int              // the training batch size; 0 when not recorded
+	inRange   data.Range       // the training inputs' range; zero when not recorded
+	history   []epochRow       // nil in checkpoints older than ptrain.history
+	targets   []string         // a regression model's output names; nil when not recorded
+	lib       any              // *ckpt.Checkpoint[T], T as dtype says
 }
 
 // saveCheckpoint writes the model, optimizer and run state to path
@@ -70,7 +73,7 @@ func saveCheckpoint[T num.Float](path string, m *model.Model[T], opt *optim.Opti
 	if history == nil {
 		history = []epochRow{}
 	}
-	c := &ckpt.Checkpoint[T]{Model: m, Optimizer: opt, Task: ckpt.Task(ds.Task.String()), Transform: tf, Progress: prog,
+	c := &ckpt.Checkpoint[T]{Model: m, Optimizer: opt, Task: ckpt.Task(ds.Task.String()), Transform: tf, Preprocess: sp.prep, Progress: prog,
 		Split: sp.split, BatchSize: cfg.Batch, InputRange: sp.inputRange, Meta: map[string]string{
 			metaConfig:  js(cfg),
 			metaHistory: js(history),
@@ -80,6 +83,9 @@ func saveCheckpoint[T num.Float](path string, m *model.Model[T], opt *optim.Opti
 		}}
 	if ds.Task == data.Classification {
 		c.Classes = ds.Classes
+	}
+	if ds.Task == data.Regression && len(ds.TargetNames) == m.Spec.Outputs() {
+		c.Meta[metaTargetNames] = js(ds.TargetNames)
 	}
 	f, err := ckpt.Encode(c) // package checkpoint's checks
 	if err != nil {
@@ -176,6 +182,11 @@ func (ck *checkpoint) checkOwn() error {
 			return fmt.Errorf("metadata %q: %v", metaHistory, err)
 		}
 	}
+	if s, ok := f.Metadata[metaTargetNames]; ok {
+		if err := json.Unmarshal([]byte(s), &ck.targets); err != nil || len(ck.targets) != ck.spec.Outputs() || slices.Contains(ck.targets, "") {
+			return fmt.Errorf("metadata %q: want the names of the model's %d outputs", metaTargetNames, ck.spec.Outputs())
+		}
+	}
 	for i, row := range ck.history {
 		if row.Epoch < 1 || (i > 0 && row.Epoch <= ck.history[i-1].Epoch) || row.Epoch > ck.progress.Epoch {
 			return fmt.Errorf("metadata %q: row %d is for epoch %d: want increasing epochs from 1 to %d", metaHistory, i+1, row.Epoch, ck.progress.Epoch)
@@ -190,7 +201,7 @@ func decodeAs[T num.Float](ck *checkpoint) error {
 	if err != nil {
 		return err
 	}
-	ck.lib, ck.spec, ck.progress, ck.classes, ck.task, ck.transform = c, c.Model.Spec, c.Progress, c.Classes, string(c.Task), c.Transform
+	ck.lib, ck.spec, ck.progress, ck.classes, ck.task, ck.transform, ck.prep = c, c.Model.Spec, c.Progress, c.Classes, string(c.Task), c.Transform, c.Preprocess
 	ck.split, ck.batch, ck.inRange = c.Split, c.BatchSize, c.InputRange
 	if c.Optimizer != nil {
 		oc := c.Optimizer.Config()
@@ -234,6 +245,19 @@ func loadModel[T num.Float](ck *checkpoint) (*model.Model[T], error) {
 		return nil, err
 	}
 	return c.Model, nil
+}
+
+// targetNames names the outputs of a regression model: the data's label
+// columns as the checkpoint records them, else y0, y1, ….
+func (ck *checkpoint) targetNames() []string {
+	if ck.targets != nil {
+		return ck.targets
+	}
+	names := make([]string, ck.spec.Outputs())
+	for i := range names {
+		names[i] = "y" + strconv.Itoa(i)
+	}
+	return names
 }
 
 // classNames names the outputs of a classification model: the stored
@@ -295,15 +319,19 @@ func (ck *checkpoint) checkTransform(name string, features int) error {
 // tensor names (dense.<i>.weight (out, in), conv.<i>.weight (out, in, kh,
 // kw), bn.<i>.running_mean, …), F32 or F64, including one written by
 // another tool. A ptrain file is checked whole first (decodeCheckpoint).
-func initFrom[T num.Float](m *model.Model[T], path string) error {
+func initFrom[T num.Float](m *model.Model[T], path string) (string, error) {
 	f, err := safetensors.ReadFile(path)
 	if err != nil {
-		return fmt.Errorf("-init: %w", err)
+		return "", fmt.Errorf("-init: %w", err)
 	}
 	if _, ok := f.Metadata[model.MetaArch]; ok { // a ptrain file: check all it says
 		if _, err := decodeCheckpoint(path, f); err != nil {
-			return fmt.Errorf("-init: %w", err)
+			return "", fmt.Errorf("-init: %w", err)
 		}
+	}
+	mapped := false
+	if g, ok := fromSequential(f, m.Layout); ok {
+		f, mapped = g, true
 	}
 	if err := m.SetWeights(f); err != nil {
 		var want, found []string
@@ -315,10 +343,10 @@ func initFrom[T num.Float](m *model.Model[T], path string) error {
 		for _, t := range f.Tensors {
 			found = append(found, fmt.Sprintf("%s %v", t.Name, t.Shape))
 		}
-		return fmt.Errorf("-init %s: %w; expected the tensors %s; the file has %s (dense.i is the i-th nn.Linear of a PyTorch Sequential, conv.i its i-th nn.Conv2d, bn.i its i-th BatchNorm; a state_dict names them by position among all modules, e.g. 0.weight, 2.weight: rename them, see the README)",
+		return "", fmt.Errorf("-init %s: %w; expected the tensors %s; the file has %s (dense.i is the i-th nn.Linear of a PyTorch Sequential, conv.i its i-th nn.Conv2d, bn.i its i-th BatchNorm; a Sequential's positional names, 0.weight, 2.weight, …, are mapped in order when their modules match the layers one for one)",
 			path, err, strings.Join(want, ", "), strings.Join(found, ", "))
 	}
-	return nil
+	return describeInit(path, f, len(m.Params), mapped), nil
 }
 
 // startFrom is a run's optimizer and progress: the checkpoint's when

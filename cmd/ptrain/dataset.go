@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -15,8 +16,10 @@ type splits struct {
 	name             string
 	train, val, test *data.Dataset
 	transform        data.Transform
-	split            data.SplitInfo // how test was held out, and of what data
-	inputRange       data.Range     // of train's transformed features
+	prep             *data.Preprocess // a CSV table's; nil for other data
+	split            data.SplitInfo   // how test was held out, and of what data
+	inputRange       data.Range       // of train's transformed features
+	shape            []int            // C, H, W of a folder's images; nil for other data
 }
 
 // testSeed fixes the held-out test set of datasets without one, whatever
@@ -45,7 +48,7 @@ func imageDir(kind, dir string) (string, error) {
 }
 
 // dataKinds are the -data forms, for messages.
-const dataKinds = "digits, mnist[:DIR], fashion-mnist[:DIR], csv:FILE or synthetic:xor|spirals|blobs|regression[:N]"
+const dataKinds = "digits, mnist[:DIR], fashion-mnist[:DIR], csv:FILE, folder:DIR or synthetic:xor|spirals|blobs|regression[:N]"
 
 // checkDataSpec checks the form of -data without reading anything.
 func checkDataSpec(spec string) error {
@@ -59,6 +62,10 @@ func checkDataSpec(spec string) error {
 	case "csv":
 		if arg == "" {
 			return fmt.Errorf("-data csv:FILE: no file named")
+		}
+	case "folder":
+		if arg == "" {
+			return fmt.Errorf("-data folder:DIR: no folder named")
 		}
 	case "synthetic":
 		_, _, err := syntheticSpec(spec)
@@ -88,8 +95,9 @@ func syntheticSpec(spec string) (kind string, n int, err error) {
 }
 
 // loadDataset reads the dataset c.Data names and returns it whole plus its
-// standard test split, if it has one.
-func loadDataset(c *Config, classes []string) (all, test *data.Dataset, err error) {
+// standard test split, if it has one. With raw, a CSV table is read raw,
+// for a data.Preprocess.
+func loadDataset(c *Config, classes []string, raw bool) (all, test *data.Dataset, err error) {
 	kind, arg, _ := strings.Cut(c.Data, ":")
 	switch kind {
 	case "digits":
@@ -112,7 +120,27 @@ func loadDataset(c *Config, classes []string) (all, test *data.Dataset, err erro
 		if c.Task == "regression" {
 			task = data.Regression
 		}
-		all, err = data.ReadCSVFile(arg, data.CSVOptions{Comma: comma, Skip: c.CSVSkip, Header: c.CSVHeader, Label: c.Label, Task: task, Classes: classes})
+		// A scikit-learn table's skipped first line names its classes:
+		// the labels 0 … n−1 are read as such and renamed.
+		opt := data.CSVOptions{Comma: comma, Skip: c.CSVSkip, Header: c.CSVHeader, Label: c.Label, Task: task, Classes: classes}
+		if raw {
+			opt.Raw, opt.NA = true, naCells(c.NA)
+		}
+		if names := sklearnClassNames(arg, c.CSVSkip, comma); names != nil && task == data.Classification && (classes == nil || slices.Equal(classes, names)) {
+			byIndex := opt
+			byIndex.Classes = indexClasses(len(names))
+			if all, err = data.ReadCSVFile(arg, byIndex); err == nil && (classes != nil || !slices.Contains(all.ClassCounts(), 0)) {
+				all.Classes = names
+				break
+			} // labels other than 0 … n−1, or fewer: not such a table after all
+		}
+		all, err = data.ReadCSVFile(arg, opt)
+	case "folder":
+		f, err := loadFolder(c, arg, classes)
+		if err != nil {
+			return nil, nil, err
+		}
+		return f.Train, f.Test, nil
 	case "synthetic":
 		k, n, serr := syntheticSpec(c.Data)
 		if serr != nil {
@@ -155,16 +183,24 @@ func legacyTestFraction(c *Config) float64 {
 }
 
 // loadSplits loads the dataset and cuts it into train, validation and test
-// sets, then fits the -normalize transform on the training split and applies
-// it to all three. A resumed run passes the checkpoint, whose recorded split
-// (data.SplitInfo) it must hold out again: the same data (by fingerprint),
-// the same share and seed.
+// sets, then fits a table's preprocessing and the -normalize transform on
+// the training split and applies them to all three. A resumed run passes
+// the checkpoint (nil for a new one): its recorded split (data.SplitInfo)
+// must be held out again (the same data, by the fingerprint of the raw
+// table or features; the same share and seed), and a table is encoded with
+// its preprocessing, or read as numbers if it has none.
 func loadSplits(c *Config, ck *checkpoint) (*splits, error) {
-	all, test, err := loadDataset(c, nil)
+	table := strings.HasPrefix(c.Data, "csv:") && (ck == nil || ck.prep != nil)
+	s := &splits{name: c.Data}
+	all, test, err := s.load(c, table)
 	if err != nil {
 		return nil, err
 	}
-	s := &splits{name: c.Data}
+	if table && (ck == nil || ck.prep == nil) {
+		if err := all.CheckMixed(list(c.Categorical)); err != nil {
+			return nil, err // before a split can fail on a short file
+		}
+	}
 	rec := ck.recordedSplit()
 	if rec.Known() {
 		if err := ck.checkSameData(all); err != nil {
@@ -192,8 +228,20 @@ func loadSplits(c *Config, ck *checkpoint) (*splits, error) {
 			return nil, fmt.Errorf("-val-on-test: %s has no test split (give -test)", c.Data)
 		}
 		s.train, s.val = all, test
+	} else if s.val != nil { // a folder's val/
+		s.train = all
 	} else if s.train, s.val, err = all.Split(c.Val, c.Seed); err != nil {
 		return nil, fmt.Errorf("-val: %w", err)
+	}
+	if table {
+		var fitted *data.Preprocess
+		if ck != nil {
+			fitted = ck.prep
+		}
+		if err := s.preprocess(c, fitted); err != nil {
+			return nil, err
+		}
+		warnScales(s.train, c)
 	}
 	if c.Normalize != "none" {
 		t, err := data.FitTransform(s.train, c.Normalize)
@@ -238,7 +286,11 @@ func (s *splits) describe() string {
 		}
 		return strconv.Itoa(d.N)
 	}
-	return fmt.Sprintf("%s: %s train / %s validation / %s test samples, %d features", s.name, n(s.train), n(s.val), n(s.test), s.train.Features)
+	feat := fmt.Sprintf("%d features", s.train.Features)
+	if s.shape != nil {
+		feat = fmt.Sprintf("%s images (%s)", shapeString(s.shape), feat)
+	}
+	return fmt.Sprintf("%s: %s train / %s validation / %s test samples, %s", s.name, n(s.train), n(s.val), n(s.test), feat)
 }
 
 // absData makes a dataset spec's path absolute, so that a checkpoint's

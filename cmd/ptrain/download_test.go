@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	be "encoding/binary"
 	"encoding/hex"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -15,6 +16,7 @@ import (
 	"testing"
 
 	"github.com/ptrain/ptrain/data"
+	"github.com/ptrain/ptrain/model/safetensors"
 )
 
 // idxGz is an IDX file, gzipped: magic, dims, payload.
@@ -98,5 +100,50 @@ func TestDownloadMNISTFromAMirror(t *testing.T) {
 	stderr.Reset()
 	if code := run([]string{"train", "-data", "mnist", "-download", "-epochs", "1", "-quiet", "-out", out}, &stderr); code != 0 || requests.Load() != n {
 		t.Errorf("a second run: exit %d, %d more requests (want none), stderr %q", code, requests.Load()-n, stderr.String())
+	}
+}
+
+// eval downloads only when it is told to, whatever the training run did:
+// a checkpoint whose config says -download does not make eval fetch.
+func TestEvalDownloadsOnlyWithItsOwnFlag(t *testing.T) {
+	root := t.TempDir()
+	t.Setenv(dataEnv, root)
+	var requests atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { requests.Add(1); http.NotFound(w, r) }))
+	defer srv.Close()
+	saved := sources["mnist"]
+	sources["mnist"] = data.Source{Name: "mnist", URL: srv.URL + "/", Files: saved.Files}
+	defer func() { sources["mnist"] = saved }()
+
+	path := filepath.Join(root, "m.safetensors")
+	var stderr bytes.Buffer
+	if code := run([]string{"train", "-epochs", "1", "-quiet", "-out", path}, &stderr); code != 0 {
+		t.Fatalf("train: %s", stderr.String())
+	}
+	f, err := safetensors.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cfg map[string]any
+	if err := json.Unmarshal([]byte(f.Metadata[metaConfig]), &cfg); err != nil {
+		t.Fatal(err)
+	}
+	cfg["data"], cfg["download"] = "mnist", true
+	b, _ := json.Marshal(cfg)
+	f.Metadata[metaConfig] = string(b)
+	var out bytes.Buffer
+	if err := safetensors.Write(&out, f.Tensors, f.Metadata); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, out.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	stderr.Reset()
+	if code := run([]string{"eval", "-model", path}, &stderr); code != 2 || !strings.Contains(stderr.String(), "give -download") || requests.Load() != 0 {
+		t.Errorf("eval of a -download run's checkpoint: exit %d, %d requests, stderr %q; want exit 2 and no request", code, requests.Load(), stderr.String())
+	}
+	stderr.Reset()
+	if code := run([]string{"eval", "-model", path, "-download"}, &stderr); code == 0 || requests.Load() == 0 {
+		t.Errorf("eval -download: exit %d, %d requests; want a request (answered 404)", code, requests.Load())
 	}
 }

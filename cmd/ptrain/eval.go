@@ -55,10 +55,11 @@ func cmdEval(ctx context.Context, args []string, stderr io.Writer) error {
 	workers := fs.Int("workers", 0, "worker goroutines (0: one per usable CPU)")
 	batch := fs.Int("batch", 256, "evaluation batch size")
 	asJSON := fs.Bool("json", false, `print one JSON object ("event": "eval") with the figures`)
+	download := fs.Bool("download", false, "-data mnist or fashion-mnist: download the files missing from the data directory first, SHA-256 verified (as train -download)")
 	co := csvFlags{header: true, delim: ","}
 	co.bind(fs, "CSV label column(s), as for train")
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: ptrain eval -model CKPT [flags]\n\nEvaluates a checkpoint: for classification loss, accuracy, the confusion matrix and per-class\nprecision and recall; for regression MSE, RMSE, MAE and R².\nThe CSV flags default to the training run's.\n\nFlags:\n")
+		fmt.Fprintf(fs.Output(), "Usage: ptrain eval -model CKPT [flags]\n\nEvaluates a checkpoint: for classification loss, accuracy, the confusion matrix and per-class\nprecision and recall; for regression MSE, RMSE, MAE and R² (in the target's units).\nThe CSV flags default to the training run's. A table goes through the checkpoint's preprocessing:\nits columns are found by header name, in any order (see ptrain info).\n\nFlags:\n")
 		fs.PrintDefaults()
 		fmt.Fprint(fs.Output(), evalExamples)
 	}
@@ -85,6 +86,7 @@ func cmdEval(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	set := given(fs)
 	c := ck.cfg
+	c.Download = *download // this command's choice, not the training run's
 	if set["label"] {
 		c.Label = co.label
 	}
@@ -120,7 +122,7 @@ func cmdEval(ctx context.Context, args []string, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		return rm.print(os.Stdout, ds, split, *asJSON)
+		return rm.print(os.Stdout, ds, split, ck.targetNames(), *asJSON)
 	}
 	var met parallel.Metrics
 	if ck.dtype == "F64" {
@@ -148,7 +150,7 @@ func checkpointData(ck *checkpoint, c *Config, spec string) (*data.Dataset, stri
 	if strings.HasPrefix(c.Data, "csv:") && ck.task != "" {
 		c.Task = ck.task // a CSV's labels are read as the model's task
 	}
-	all, test, err := loadDataset(c, ck.classes)
+	all, test, err := loadDataset(c, ck.classes, ck.prep != nil)
 	if err != nil {
 		return nil, "", err
 	}
@@ -180,6 +182,9 @@ func checkpointData(ck *checkpoint, c *Config, spec string) (*data.Dataset, stri
 		case !rec.Known() && !ck.hasConfig:
 			warnf("%s does not record which rows its model trained on (saved from Go code without a split record: data.TestSplit, Checkpoint.TrainedOn): if it trained on part of %s, these figures include rows it has seen", ck.path, all.Name)
 		}
+	}
+	if ds, err = ck.encode(ds); err != nil {
+		return nil, "", err
 	}
 	if err := ck.applyTransform(ds); err != nil {
 		return nil, "", err
@@ -265,7 +270,7 @@ func evaluateRegression[T num.Float](ck *checkpoint, ds *data.Dataset) (regressi
 	err = forEachPrediction(m, ds, func(i int, out []T) error {
 		for j, v := range out {
 			y := ds.Targets[i*k+j]
-			d := float64(v) - y
+			d := ck.prep.UnscaleOutput(j, float64(v)) - y // in the data's units
 			sq += d * d
 			abs += math.Abs(d)
 			ssRes[j] += d * d
@@ -287,19 +292,21 @@ func evaluateRegression[T num.Float](ck *checkpoint, ds *data.Dataset) (regressi
 	return rm, nil
 }
 
-func (rm regressionMetrics) print(w io.Writer, ds *data.Dataset, split string, asJSON bool) error {
+// print writes the figures as text or one JSON object; outputs names the
+// model's outputs (the label columns), in R²'s order.
+func (rm regressionMetrics) print(w io.Writer, ds *data.Dataset, split string, outputs []string, asJSON bool) error {
 	if asJSON {
 		r2 := make([]*float64, len(rm.OutputR2))
 		for i, v := range rm.OutputR2 {
 			r2[i] = jsonNum(v)
 		}
 		return printJSON(w, map[string]any{"event": "eval", "dataset": ds.Name, "split": split, "task": "regression", "samples": rm.N,
-			"mse": jsonNum(rm.MSE), "rmse": jsonNum(rm.RMSE), "mae": jsonNum(rm.MAE), "r2": jsonNum(rm.R2), "output_r2": r2})
+			"mse": jsonNum(rm.MSE), "rmse": jsonNum(rm.RMSE), "mae": jsonNum(rm.MAE), "r2": jsonNum(rm.R2), "output_r2": r2, "outputs": outputs})
 	}
-	fmt.Fprintf(w, "%s: %d samples\nMSE   %.6g\nRMSE  %.6g\nMAE   %.6g\nR²    %.4f\n", ds.Name, rm.N, rm.MSE, rm.RMSE, rm.MAE, rm.R2)
+	fmt.Fprintf(w, "%s: %d samples of %s\nMSE   %.6g\nRMSE  %.6g\nMAE   %.6g\nR²    %.4f\n", ds.Name, rm.N, strings.Join(outputs, ", "), rm.MSE, rm.RMSE, rm.MAE, rm.R2)
 	if len(rm.OutputR2) > 1 {
 		for j, v := range rm.OutputR2 {
-			fmt.Fprintf(w, "  R² of output %d  %.4f\n", j, v)
+			fmt.Fprintf(w, "  R² of %s  %.4f\n", outputs[j], v)
 		}
 	}
 	return nil

@@ -78,7 +78,7 @@ func TestEvalScoresTheRecordedTestRows(t *testing.T) {
 	if _, errs, _ := ptrain(t, dir, "eval", "-model", "bare.safetensors", "-data", "digits"); !strings.Contains(errs, "does not record which rows its model trained on") {
 		t.Errorf("eval of a checkpoint without its split: stderr %q; want the warning", errs)
 	}
-	if _, errs, code := ptrain(t, dir, "train", "-resume", "bare.safetensors", "-data", "digits", "-epochs", "3", "-quiet", "-out", "b2.safetensors"); code != 0 || !strings.Contains(errs, "may include rows it trained on") {
+	if _, errs, code := ptrain(t, dir, "train", "-resume", "bare.safetensors", "-data", "digits", "-epochs", "3", "-quiet", "-out", "b2.safetensors"); code != 0 || !strings.Contains(errs, "may include rows it trained on") || !strings.Contains(errs, "does not record its batch size") {
 		t.Errorf("resume without a split: exit %d, stderr %q; want the warning", code, errs)
 	}
 

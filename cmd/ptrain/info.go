@@ -62,8 +62,14 @@ func cmdInfo(args []string, stderr io.Writer) error {
 		fmt.Fprintf(tw, "architecture\t%s\n", ck.spec)
 		fmt.Fprintf(tw, "parameters\t%d (%s)\n", layout.NumParams, ck.dtype)
 		summary(tw, layout)
+		if ck.prep != nil {
+			fmt.Fprintf(tw, "preprocessing\t%d input columns → %d features, fitted on the training split\n", len(ck.prep.Columns), ck.prep.Features())
+			for _, line := range ck.prep.Describe() {
+				fmt.Fprintf(tw, "  %s\n", line)
+			}
+		}
 	}
-	for _, k := range []string{metaTask, metaClasses, metaOutputs, ckpt.MetaOptimizer, metaProgress, ckpt.MetaSplit, ckpt.MetaBatch, ckpt.MetaInputRange, metaCreated, metaVersion, metaBackend, metaConfig} {
+	for _, k := range []string{metaTask, metaClasses, metaOutputs, metaTargetNames, ckpt.MetaOptimizer, metaProgress, ckpt.MetaSplit, ckpt.MetaBatch, ckpt.MetaInputRange, metaCreated, metaVersion, metaBackend, metaConfig} {
 		v, ok := b.Metadata[k]
 		switch {
 		case !ok:
@@ -113,7 +119,7 @@ func infoJSON(path string, f *safetensors.File, ck *checkpoint, merr error) map[
 			meta[k] = v
 		}
 	}
-	for key, name := range map[string]string{metaConfig: "config", metaProgress: "progress", metaClasses: "classes"} {
+	for key, name := range map[string]string{metaConfig: "config", metaProgress: "progress", metaClasses: "classes", ckpt.MetaPreprocess: "preprocess"} {
 		if v, ok := meta[key]; ok {
 			obj[name] = v
 			delete(meta, key)

@@ -254,7 +254,7 @@ func TestBadInputExitsNonZeroWithOneMessage(t *testing.T) {
 		{[]string{"train", "-schedule", "linear"}, "schedule"},
 		{[]string{"train", "-data", "nosuch"}, `-data "nosuch"`},
 		{[]string{"train", "-data", "csv:missing.csv"}, "missing.csv"},
-		{[]string{"train", "-data", "csv:bad.csv"}, `bad.csv: line 3, column 2: field "oops" is not a number`},
+		{[]string{"train", "-data", "csv:bad.csv"}, `bad.csv: line 3, column "b": field "oops" is not a number`},
 		{[]string{"train", "-data", "csv:short.csv"}, "short.csv: line 3: 2 fields, want 3"},
 		{[]string{"train", "-data", "csv:bad.csv", "-label", "nolabel"}, `no label column "nolabel"`},
 		{[]string{"train", "-data", "csv:ok.csv", "-test", "0", "-val-on-test"}, "-val-on-test: csv:ok.csv has no test split"},

@@ -165,7 +165,7 @@ func gradPlot(rows []epochRow) (*plot.Plot, error) {
 		return nil, nil
 	}
 	p := plot.New()
-	p.Title.Text, p.X.Label.Text, p.Y.Label.Text = "Gradient norm per layer", "epoch", "L2 norm of the gradient (epoch mean)"
+	p.Title.Text, p.X.Label.Text, p.Y.Label.Text = "Gradient norm per layer (epoch mean)", "epoch", "L2 norm of the gradient"
 	p.Y.Scale, p.Y.Tick.Marker = plot.LogScale{}, logTicks{}
 	p.Add(plotter.NewGrid())
 	var args []any

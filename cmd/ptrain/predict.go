@@ -17,18 +17,20 @@ Examples:
   ptrain predict -model iris.safetensors -input iris.csv -csv-skip 1 -csv-header=false   # the training file: its label column is dropped
   cat rows.csv | ptrain predict -model ptrain.safetensors -input - -csv-header=false
   ptrain predict -model mnist.safetensors -input t10k-images-idx3-ubyte.gz -output predictions.csv
+  ptrain predict -model pets.safetensors -input photos/            # file,class,p_... for every image below photos/
+  find photos -name '*.jpg' | ptrain predict -model pets.safetensors -input -
 `
 
 // cmdPredict is "ptrain predict".
 func cmdPredict(ctx context.Context, args []string, stderr io.Writer) error {
 	fs := flag.NewFlagSet("predict", flag.ContinueOnError)
 	path := fs.String("model", "", "checkpoint (required)")
-	input := fs.String("input", "", "CSV rows, or an IDX image file (gzip or raw); - for stdin (required)")
+	input := fs.String("input", "", "CSV rows, an IDX image file (gzip or raw), an image file (PNG, JPEG, GIF, BMP, TIFF, WebP) or a folder of them (recursively; rows named by file); - for stdin: rows, or one image path a line (required)")
 	output := fs.String("output", "", "write the predictions here instead of stdout")
 	co := csvFlags{header: true, delim: ","}
 	co.bind(fs, "the label column(s), as for train (default: the training run's -label, else the last column): dropped when the rows have them, so the training file itself can be the input")
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: ptrain predict -model CKPT -input FILE [flags]\n\nWrites one CSV row per input: the predicted class and every class probability, or the regression outputs,\nas the rows are read: memory does not grow with the input, which may be an endless pipe.\nThe CSV flags mean what they mean for train.\n\nFlags:\n")
+		fmt.Fprintf(fs.Output(), "Usage: ptrain predict -model CKPT -input FILE [flags]\n\nWrites one CSV row per input: the predicted class and every class probability, or the regression outputs\n(in the target's units), as the rows are read: memory does not grow with the input, which may be an\nendless pipe. The CSV flags mean what they mean for train. A table goes through the checkpoint's\npreprocessing: its columns are found by header name, in any order; others are ignored.\n\nFlags:\n")
 		fs.PrintDefaults()
 		fmt.Fprint(fs.Output(), predictExamples)
 	}
@@ -60,7 +62,10 @@ func cmdPredict(ctx context.Context, args []string, stderr io.Writer) error {
 	if !given(fs)["label"] {
 		co.label = ck.cfg.Label
 	}
-	src, err := openRows(*input, co, comma, ck.spec.Inputs) // the spec readCheckpoint checked
+	src, images, err := openImages(*input, ck)
+	if err == nil && !images {
+		src, err = openRows(*input, co, comma, ck.spec.Inputs, ck) // the spec readCheckpoint checked
+	}
 	if err != nil {
 		return err
 	}

@@ -2,11 +2,11 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 	"strings"
 
@@ -26,6 +26,10 @@ const predictBatch = 256
 type rowStream struct {
 	name     string
 	features int
+	// key heads the first column, which names each row: "row" (the
+	// default, the row's index) or "file" (rowName's, the batch's i-th).
+	key     string
+	rowName func(i int) string
 	// fill replaces ds's rows (ds.U8 or ds.F64, and ds.N) with up to n
 	// next ones. Rows and an error may come together: the rows before a
 	// bad one. io.EOF (with ds.N 0) ends the input.
@@ -36,13 +40,14 @@ type rowStream struct {
 // openRows opens path ("-" is stdin), gzip-compressed or not, as IDX
 // images if it starts with IDX's two zero bytes and as CSV rows
 // otherwise, and checks that its rows are inputs wide (a CSV table's
-// label columns dropped, see csvRows).
-func openRows(path string, co csvFlags, comma rune, inputs int) (*rowStream, error) {
+// label columns dropped, see csvRows). A table's rows go through ck's
+// preprocessing (tableRows) and come out inputs wide.
+func openRows(path string, co csvFlags, comma rune, inputs int, ck *checkpoint) (*rowStream, error) {
 	name := path
 	var rc io.ReadCloser
 	if path == "-" {
 		name = "stdin"
-		r, err := data.MaybeGzip(os.Stdin, name)
+		r, err := data.MaybeGzip(stdin, name)
 		if err != nil {
 			return nil, err
 		}
@@ -56,9 +61,14 @@ func openRows(path string, co csvFlags, comma rune, inputs int) (*rowStream, err
 	br := bufio.NewReaderSize(rc, 1<<16)
 	var src *rowStream
 	var err error
-	if p, _ := br.Peek(2); len(p) == 2 && p[0] == 0 && p[1] == 0 {
+	switch p, _ := br.Peek(2); {
+	case len(p) == 2 && p[0] == 0 && p[1] == 0 && ck.prep != nil:
+		err = fmt.Errorf("%s: IDX images, but %s is a model of a CSV table: give its rows as CSV", name, ck.path)
+	case len(p) == 2 && p[0] == 0 && p[1] == 0:
 		src, err = idxRows(br, name, inputs)
-	} else {
+	case ck.prep != nil:
+		src, err = tableRows(br, name, co, comma, ck)
+	default:
 		src, err = csvRows(br, name, co, comma, inputs)
 	}
 	if err != nil {
@@ -122,16 +132,48 @@ func idxRows(r io.Reader, name string, inputs int) (*rowStream, error) {
 // when the rows have them — a header column named like the label, or, by
 // index (the last column by default), one column more than the model takes.
 func csvRows(r io.Reader, name string, co csvFlags, comma rune, inputs int) (*rowStream, error) {
-	hint := func(err error) error {
-		var fe *data.FormatError
-		if errors.As(err, &fe) && !errors.Is(err, data.ErrNotText) {
-			return fmt.Errorf("%w (read with -csv-skip %d, -csv-header=%v; the flags mean what they mean for train)", err, co.skip, co.header)
+	cr, skip, err := openCSVRows(r, name, co, comma, inputs, false)
+	if err != nil {
+		return nil, err
+	}
+	var buf []float64
+	fill := func(ds *data.Dataset, n int) error {
+		if buf == nil {
+			buf = make([]float64, n*inputs)
+		}
+		k := 0
+		for ; k < n; k++ {
+			if err = cr.Next(buf[k*inputs:(k+1)*inputs], skip); err != nil {
+				break
+			}
+		}
+		ds.F64, ds.U8, ds.N = buf[:k*inputs], nil, k
+		if err != nil && err != io.EOF {
+			return csvHint(err, co)
 		}
 		return err
 	}
+	return &rowStream{name: name, features: inputs, fill: fill}, nil
+}
+
+// csvHint adds the CSV flags to a format error, which may come of them.
+func csvHint(err error, co csvFlags) error {
+	var fe *data.FormatError
+	if errors.As(err, &fe) && !errors.Is(err, data.ErrNotText) {
+		return fmt.Errorf("%w (read with -csv-skip %d, -csv-header=%v; the flags mean what they mean for train)", err, co.skip, co.header)
+	}
+	return err
+}
+
+// openCSVRows reads the CSV's header (if any) and first row and chooses
+// the columns to skip: the label column(s), named or by index, so that
+// inputs columns are left. byName (a table matched by its header's names)
+// keeps every column but a label the header names: the preprocessing
+// finds its columns among them.
+func openCSVRows(r io.Reader, name string, co csvFlags, comma rune, inputs int, byName bool) (*data.CSVRows, []bool, error) {
 	cr, err := data.NewCSVRows(r, name, data.CSVOptions{Comma: comma, Skip: co.skip, Header: co.header})
 	if err != nil {
-		return nil, hint(err)
+		return nil, nil, csvHint(err, co)
 	}
 	skip := make([]bool, cr.Width)
 	parts := strings.Split(co.label, ",")
@@ -153,42 +195,30 @@ func csvRows(r io.Reader, name string, co csvFlags, comma rune, inputs int) (*ro
 			}
 		}
 	}
-	if len(kept) != inputs {
+	if len(kept) != inputs && !(byName && cr.Columns != nil) {
 		cols := labelIndices(parts, names, len(kept))
 		if cols == nil || len(kept)-len(cols) != inputs {
 			label := "the last column" // the default label column when the model's run named none
 			if co.label != "" {
 				label = fmt.Sprintf("the label column %s", data.Quote(co.label))
 			}
-			return nil, fmt.Errorf("%s: %d columns per row, the model takes %d features (with %s dropped it would be %d; check -label, -csv-header and -csv-skip)",
+			what := "the model takes %d features"
+			if byName {
+				what = "the model was trained on %d columns"
+			}
+			return nil, nil, fmt.Errorf("%s: %d columns per row, "+what+" (with %s dropped it would be %d; check -label, -csv-header and -csv-skip)",
 				name, len(kept), inputs, label, len(kept)-len(parts))
 		}
 		for _, c := range cols {
 			skip[kept[c]] = true
 		}
 	}
-	var buf []float64
-	fill := func(ds *data.Dataset, n int) error {
-		if buf == nil {
-			buf = make([]float64, n*inputs)
-		}
-		k := 0
-		for ; k < n; k++ {
-			if err = cr.Next(buf[k*inputs:(k+1)*inputs], skip); err != nil {
-				break
-			}
-		}
-		ds.F64, ds.U8, ds.N = buf[:k*inputs], nil, k
-		if err != nil && err != io.EOF {
-			return hint(err)
-		}
-		return err
-	}
-	return &rowStream{name: name, features: inputs, fill: fill}, nil
+	return cr, skip, nil
 }
 
 // predict writes one CSV record per input row as it reads them: the
-// predicted class and the class probabilities, or the regression outputs.
+// predicted class and the class probabilities, or the regression outputs
+// (in the target's units: a table's target scaling undone).
 func predict[T num.Float](ck *checkpoint, src *rowStream, w io.Writer) error {
 	m, err := loadModel[T](ck)
 	if err != nil {
@@ -200,7 +230,7 @@ func predict[T num.Float](ck *checkpoint, src *rowStream, w io.Writer) error {
 	}
 	out := m.Spec.Outputs()
 	cw := csv.NewWriter(w)
-	head := []string{"row"}
+	head := []string{cmp.Or(src.key, "row")}
 	classes := ck.isClassifier()
 	names := ck.classNames()
 	if classes {
@@ -213,9 +243,7 @@ func predict[T num.Float](ck *checkpoint, src *rowStream, w io.Writer) error {
 			}
 		}
 	} else {
-		for j := 0; j < out; j++ {
-			head = append(head, "y"+strconv.Itoa(j))
-		}
+		head = append(head, ck.targetNames()...)
 	}
 	if err := cw.Write(head); err != nil {
 		return err
@@ -237,12 +265,16 @@ func predict[T num.Float](ck *checkpoint, src *rowStream, w io.Writer) error {
 			pred := ws.Forward(x, ds.N, false) // (batch, out)
 			for r := 0; r < ds.N; r++ {
 				p := pred[r*out : (r+1)*out]
-				rec = append(rec[:0], strconv.Itoa(row+r))
+				if src.rowName != nil {
+					rec = append(rec[:0], src.rowName(r))
+				} else {
+					rec = append(rec[:0], strconv.Itoa(row+r))
+				}
 				if classes {
 					rec = append(rec, names[model.Class(p)])
 				}
-				for _, v := range p {
-					rec = append(rec, strconv.FormatFloat(float64(v), 'g', 6, 64))
+				for k, v := range p { // a regression output in the target's units
+					rec = append(rec, strconv.FormatFloat(ck.prep.UnscaleOutput(k, float64(v)), 'g', 6, 64))
 				}
 				_ = cw.Write(rec) // its error is sticky: cw.Error below
 			}

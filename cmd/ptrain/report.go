@@ -218,6 +218,7 @@ func plotHistory(path string, rows []epochRow) error {
 	mk := func(title, y string, lines ...any) (*plot.Plot, error) {
 		p := plot.New()
 		p.Title.Text, p.X.Label.Text, p.Y.Label.Text = title, "epoch", y
+		p.X.Tick.Marker, p.Y.Tick.Marker = distinctTicks{}, distinctTicks{}
 		p.Add(plotter.NewGrid())
 		var args []any
 		for i := 0; i+1 < len(lines); i += 2 {
@@ -244,20 +245,22 @@ func plotHistory(path string, rows []epochRow) error {
 		}
 		plots = append(plots, accPlot)
 	}
+	var side *plot.Legend
+	width := vg.Length(len(plots)) * 6 * vg.Inch
 	if gp, err := gradPlot(rows); err != nil {
 		return err
 	} else if gp != nil {
 		plots = append(plots, gp)
+		// One entry per layer: beside the panels, not over the curves.
+		legend := gp.Legend
+		gp.Legend = plot.NewLegend()
+		side = &legend
+		width += 6*vg.Inch + legendWidth
 	}
-	c, err := draw.NewFormattedCanvas(vg.Length(len(plots))*6*vg.Inch, 4.5*vg.Inch, format)
+	c, err := draw.NewFormattedCanvas(width, 4.5*vg.Inch, format)
 	if err != nil {
 		return err
 	}
-	dc := draw.New(c)
-	tiles := draw.Tiles{Rows: 1, Cols: len(plots), PadX: vg.Inch / 4, PadY: vg.Inch / 8, PadTop: vg.Inch / 8, PadBottom: vg.Inch / 8, PadLeft: vg.Inch / 8, PadRight: vg.Inch / 8}
-	canvases := plot.Align([][]*plot.Plot{plots}, tiles, dc)
-	for i, p := range plots {
-		p.Draw(canvases[0][i])
-	}
+	drawPanels(draw.New(c), plots, side)
 	return writeFileAtomic(path, func(w io.Writer) error { _, err := c.WriteTo(w); return err })
 }

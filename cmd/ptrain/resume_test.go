@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"strings"
 	"testing"
 )
 
@@ -22,6 +23,27 @@ func TestResumeCommand(t *testing.T) {
 		os.Args[0] = tc.argv0
 		if got := resumeCommand(tc.out, tc.ranks); got != tc.want {
 			t.Errorf("resumeCommand(%q, %d) as %s: %s, want %s", tc.out, tc.ranks, tc.argv0, got, tc.want)
+		}
+	}
+}
+
+// Under MPI the resume command repeats the launcher's own flags, which
+// the run needed (--allow-run-as-root as root, --oversubscribe).
+func TestLauncherArgs(t *testing.T) {
+	for _, tc := range []struct {
+		parent []string
+		self   string
+		want   string // "" for none
+	}{
+		{[]string{"mpirun", "--allow-run-as-root", "--oversubscribe", "-np", "2", "./ptrain", "train", "-epochs", "3"}, "./ptrain", "mpirun --allow-run-as-root --oversubscribe -np 2"},
+		{[]string{"/usr/bin/mpiexec", "-n", "4", "--hostfile", "my hosts", "/opt/ptrain", "train"}, "/opt/ptrain", "/usr/bin/mpiexec -n 4 --hostfile my hosts"},
+		{[]string{"bash", "-c", "./ptrain train"}, "./ptrain", ""},
+		{[]string{"mpirun", "-np", "2", "other"}, "./ptrain", ""},
+		{nil, "./ptrain", ""},
+	} {
+		got, ok := launcherArgs(tc.parent, tc.self)
+		if ok != (tc.want != "") || strings.Join(got, " ") != tc.want {
+			t.Errorf("launcherArgs(%q): %q, %v; want %q", tc.parent, got, ok, tc.want)
 		}
 	}
 }

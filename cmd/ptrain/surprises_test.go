@@ -289,8 +289,9 @@ func TestRegressionEvalAndPlot(t *testing.T) {
 		}
 		return cfg.Width
 	}
-	// Both have the loss and the gradient panels; classification adds one.
-	if r, c := width("r.png"), width("c.png"); 2*(c-r) != r {
+	// Both have the loss and the gradient panels and the gradient legend's
+	// column; classification adds one 6-inch panel (576 px at 96 dpi).
+	if r, c := width("r.png"), width("c.png"); c-r != 6*96 {
 		t.Fatalf("regression plot %d px wide, classification %d: want no accuracy panel", r, c)
 	}
 }
@@ -351,16 +352,17 @@ func TestUsageErrorsExit2AndNothingIsSilentlyIgnored(t *testing.T) {
 	}
 }
 
-// -init from a PyTorch state_dict lists the names it expected and found;
+// -init from a state_dict of named modules (not a Sequential's positions,
+// which initmap_test.go maps) lists the names it expected and found;
 // info lists any safetensors file's tensors.
 func TestInitFromOtherNamesAndInfoOnAnySafetensors(t *testing.T) {
 	dir := t.TempDir()
 	zeros := func(n int) []byte { return make([]byte, 4*n) }
 	ts := []safetensors.Tensor{
-		{Name: "0.weight", DType: "F32", Shape: []int{16, 64}, Data: zeros(16 * 64)},
-		{Name: "0.bias", DType: "F32", Shape: []int{16}, Data: zeros(16)},
-		{Name: "2.weight", DType: "F32", Shape: []int{10, 16}, Data: zeros(10 * 16)},
-		{Name: "2.bias", DType: "F32", Shape: []int{10}, Data: zeros(10)},
+		{Name: "fc1.weight", DType: "F32", Shape: []int{16, 64}, Data: zeros(16 * 64)},
+		{Name: "fc1.bias", DType: "F32", Shape: []int{16}, Data: zeros(16)},
+		{Name: "fc2.weight", DType: "F32", Shape: []int{10, 16}, Data: zeros(10 * 16)},
+		{Name: "fc2.bias", DType: "F32", Shape: []int{10}, Data: zeros(10)},
 	}
 	var b bytes.Buffer
 	if err := safetensors.Write(&b, ts, nil); err != nil {
@@ -368,18 +370,18 @@ func TestInitFromOtherNamesAndInfoOnAnySafetensors(t *testing.T) {
 	}
 	writeFiles(t, dir, map[string]string{"torch.safetensors": b.String()})
 	_, errs, code := ptrain(t, dir, "train", "-arch", "64-16:relu-10:softmax", "-init", "torch.safetensors", "-epochs", "1")
-	for _, want := range []string{"dense.0.weight [16 64]", "dense.1.bias [10]", "0.weight [16 64]", "2.bias [10]", "README"} {
+	for _, want := range []string{"dense.0.weight [16 64]", "dense.1.bias [10]", "fc1.weight [16 64]", "fc2.bias [10]", "positional names"} {
 		if code == 0 || !strings.Contains(errs, want) {
 			t.Errorf("-init with PyTorch names: exit %d, stderr lacks %q:\n%s", code, want, errs)
 		}
 	}
 	out, errs, code := ptrain(t, dir, "info", "torch.safetensors")
-	if code != 0 || !strings.Contains(out, "0.weight") || !strings.Contains(out, "F32 [16 64]") || !strings.Contains(out, "2.bias") {
+	if code != 0 || !strings.Contains(out, "fc1.weight") || !strings.Contains(out, "F32 [16 64]") || !strings.Contains(out, "fc2.bias") {
 		t.Fatalf("info on a non-ptrain safetensors file: exit %d\n%s%s", code, out, errs)
 	}
 	var info map[string]any
 	js := mustRun(t, dir, "info", "-json", "torch.safetensors")
-	if err := json.Unmarshal([]byte(js), &info); err != nil || info["ptrain_model"] != false || fmt.Sprint(info["tensors"]) != "[map[dtype:F32 name:0.weight shape:[16 64]] map[dtype:F32 name:0.bias shape:[16]] map[dtype:F32 name:2.weight shape:[10 16]] map[dtype:F32 name:2.bias shape:[10]]]" {
+	if err := json.Unmarshal([]byte(js), &info); err != nil || info["ptrain_model"] != false || fmt.Sprint(info["tensors"]) != "[map[dtype:F32 name:fc1.weight shape:[16 64]] map[dtype:F32 name:fc1.bias shape:[16]] map[dtype:F32 name:fc2.weight shape:[10 16]] map[dtype:F32 name:fc2.bias shape:[10]]]" {
 		t.Fatalf("info -json: %v\n%s", err, js)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"maps"
 	"math"
 	"os"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strconv"
@@ -27,17 +28,21 @@ import (
 const trainExamples = `
 Examples:
   ptrain train                                    # an MLP on the embedded 8x8 digits, in seconds
-  ptrain train -data mnist -download -arch 784-256:relu-128:relu-10:softmax -epochs 15
-  ptrain train -arch "1x8x8-conv(16,3,pad=1)-bn:relu-maxpool(2)-flatten-10:softmax" -lr 0.01   # a CNN on the digits
-  ptrain train -data mnist -download -optimizer adam -lr 0.002 -schedule cosine -epochs 8 \
+  ptrain train -data mnist -download -arch 784-256:relu-128:relu-10:softmax -epochs 15 -out mnist.safetensors
+  ptrain train -arch "1x8x8-conv(16,3,pad=1)-bn:relu-maxpool(2)-flatten-10:softmax" -lr 0.01 -out cnn.safetensors
+  ptrain train -data mnist -download -optimizer adam -lr 0.002 -schedule cosine -epochs 8 -out mnist-cnn.safetensors \
       -arch "1x28x28-conv(16,5)-bn:relu-maxpool(2)-conv(32,5)-bn:relu-maxpool(2)-flatten-128:relu-10:softmax"
-  ptrain train -arch "1x8x8-conv(8,3,pad=1)-bn:relu-res(conv(8,3,pad=1)-bn:relu-conv(8,3,pad=1)-bn):relu-res(conv(16,3,stride=2,pad=1)-bn:relu-conv(16,3,pad=1)-bn|conv(16,1,stride=2)-bn):relu-gap-10:softmax"   # a ResNet
-  ptrain train -data fashion-mnist -optimizer momentum -lr 0.05 -schedule cosine -epochs 30
+  ptrain train -arch "1x8x8-conv(8,3,pad=1)-bn:relu-res(conv(8,3,pad=1)-bn:relu-conv(8,3,pad=1)-bn):relu-res(conv(16,3,stride=2,pad=1)-bn:relu-conv(16,3,pad=1)-bn|conv(16,1,stride=2)-bn):relu-gap-10:softmax"   -out resnet.safetensors   # a ResNet
+  ptrain train -data fashion-mnist -download -optimizer momentum -lr 0.05 -epochs 30 -out fashion.safetensors
   ptrain train -data csv:iris.csv -csv-skip 1 -csv-header=false -normalize zscore -test 0.2 -val 0 \
-      -arch 4-16:relu-3:softmax -batch 8 -lr 0.01 -epochs 60
-  ptrain train -data csv:houses.csv -label price -task regression -normalize zscore
+      -arch 4-16:relu-3:softmax -batch 8 -lr 0.01 -epochs 60 -out iris.safetensors
+  ptrain train -data csv:houses.csv -label price -task regression -normalize zscore -out houses.safetensors
   ptrain train -resume ptrain.safetensors -epochs 40   # continue a run up to 40 epochs
   ptrain train -config run.json -lr 0.01              # flags override the config file
+
+A new run left at the default -out does not replace another run's checkpoint
+there (give -out, or -overwrite); -data mnist and fashion-mnist default to
+-schedule cosine.
 `
 
 // parseTrainConfig resolves the flags, the -config file and a -resume
@@ -90,6 +95,9 @@ func parseTrainConfig(args []string, stderr io.Writer) (Config, *checkpoint, err
 		if c, err = resumeConfig(ck, &req, fs, set); err != nil {
 			return c, nil, err
 		}
+	}
+	if ck == nil {
+		datasetDefaults(&c, set)
 	}
 	if err := c.validate(); err != nil {
 		return c, nil, errUsage{err}
@@ -174,13 +182,53 @@ func setting(c *Config, name string) string {
 
 // resumeCommand is the command that continues a run from its checkpoint
 // out, as this one was invoked: by the same program name, and under MPI by
-// the launcher with the same number of processes.
+// the launcher with the flags it was given (--allow-run-as-root,
+// --oversubscribe, the hostfile), read from the launcher's command line
+// when this process is its child, else with the same number of processes.
 func resumeCommand(out string, ranks int) string {
 	cmd := shellQuote(os.Args[0]) + " train -resume " + shellQuote(out)
 	if ranks > 1 {
+		if launcher, ok := launcherArgs(parentArgs(), os.Args[0]); ok {
+			quoted := make([]string, len(launcher))
+			for i, a := range launcher {
+				quoted[i] = shellQuote(a)
+			}
+			return strings.Join(quoted, " ") + " " + cmd
+		}
 		cmd = fmt.Sprintf("mpirun --bind-to none -np %d %s", ranks, cmd)
 	}
 	return cmd
+}
+
+// parentArgs is the command line of this process's parent (Linux's
+// /proc), or nil.
+func parentArgs() []string {
+	b, err := readSmallFile(fmt.Sprintf("/proc/%d/cmdline", os.Getppid()), 1<<20)
+	if err != nil || len(b) == 0 {
+		return nil
+	}
+	return strings.Split(strings.TrimSuffix(string(b), "\x00"), "\x00")
+}
+
+// launcherArgs is the part of an MPI launcher's command line parent
+// before the program self: the launcher and its flags. ok is false when
+// parent is not a launcher's (mpirun, mpiexec, orterun, prterun) or does
+// not run self.
+func launcherArgs(parent []string, self string) ([]string, bool) {
+	if len(parent) == 0 {
+		return nil, false
+	}
+	switch filepath.Base(parent[0]) {
+	case "mpirun", "mpiexec", "orterun", "prterun":
+	default:
+		return nil, false
+	}
+	for i, a := range parent[1:] {
+		if a == self {
+			return parent[:i+1], true
+		}
+	}
+	return nil, false
 }
 
 // shellQuote quotes s for a POSIX shell if it needs it.
@@ -313,7 +361,7 @@ func train[T num.Float](ctx context.Context, c Config, ck *checkpoint, world mpi
 	if ck != nil && ck.transform.Scale != nil { // the checkpoint's statistics, exactly
 		sp.setTransform(ck.transform)
 	}
-	sp.inputRange = data.InputRange(sp.train, 0)
+	sp.inputRange = data.InputRange(sp.train, inputRangeRows)
 	if root && c.Batch > sp.train.N {
 		warnf("-batch %d is larger than the %d training samples: each epoch is one step over all of them", c.Batch, sp.train.N)
 	}
@@ -323,6 +371,7 @@ func train[T num.Float](ctx context.Context, c Config, ck *checkpoint, world mpi
 		}
 	}
 	var m *model.Model[T]
+	initNote := "" // what -init loaded, said with the run's first lines
 	if ck != nil {
 		if m, err = loadModel[T](ck); err != nil {
 			return err
@@ -341,7 +390,7 @@ func train[T num.Float](ctx context.Context, c Config, ck *checkpoint, world mpi
 			return fmt.Errorf("-arch: %w", err)
 		}
 		if c.Init != "" {
-			if err := initFrom(m, c.Init); err != nil {
+			if initNote, err = initFrom(m, c.Init); err != nil {
 				return err
 			}
 		} else {
@@ -356,8 +405,15 @@ func train[T num.Float](ctx context.Context, c Config, ck *checkpoint, world mpi
 		return err
 	}
 	if ck != nil && root {
-		ck.warnUnrecorded(sp)
+		ck.warnUnrecorded(sp, &c)
 		ck.warnInputRange(sp.train, "-data")
+	}
+	if err := checkImageShape(m.Spec, sp); err != nil {
+		return err
+	}
+	aug, err := imageAugment(&c, m.Spec)
+	if err != nil {
+		return err
 	}
 	if err := sp.train.TargetWidth(m.Spec.Outputs()); err != nil {
 		return err
@@ -414,7 +470,13 @@ func train[T num.Float](ctx context.Context, c Config, ck *checkpoint, world mpi
 	if ck != nil {
 		what = fmt.Sprintf("resuming %s at epoch %d, step %d:", ck.path, start.Epoch+1, start.Batch)
 	}
+	if initNote != "" {
+		rep.say("%s", initNote)
+	}
 	rep.say("ptrain: %s %s (%d parameters, %s, %v loss) on %s", what, m.Spec, len(m.Params), c.DType, loss, sp.describe())
+	if c.Arch == "" && ck == nil && sp.shape != nil && m.Spec.Shape == nil {
+		rep.say("ptrain: the images are %s: the default model is an MLP on their %d values; for a CNN give -arch %s-conv(…)…", shapeString(sp.shape), sp.train.Features, shapeString(sp.shape))
+	}
 	if world.Size() > 1 {
 		rep.say("ptrain: MPI: %d ranks × %d workers, global batch %d×%d (each rank trains on its share)", world.Size(), tr.Workers(), c.Batch, c.Accum)
 		if runtime.GOMAXPROCS(0) == 1 {
@@ -422,6 +484,9 @@ func train[T num.Float](ctx context.Context, c Config, ck *checkpoint, world mpi
 		}
 	}
 	rep.say("ptrain: %d workers, batch %d×%d, %s, %d epochs; BLAS %s", tr.Workers(), c.Batch, c.Accum, describeOptimizer(oc), c.Epochs, num.Backend())
+	if s := describeTargets(sp); s != "" {
+		rep.say("%s", s)
+	}
 
 	save := func(p parallel.Progress) error {
 		if !root {
@@ -432,7 +497,7 @@ func train[T num.Float](ctx context.Context, c Config, ck *checkpoint, world mpi
 	fitStart := time.Now()
 	res, err := tr.Fit(ctx, sp.train, sp.val, parallel.FitConfig{
 		Epochs: c.Epochs, Accum: c.Accum, Shuffle: c.Shuffle, Seed: c.Seed, Patience: c.Patience, RestoreBest: c.Patience > 0,
-		Start: start, OnStep: rep.step, OnWarning: rep.warning,
+		Start: start, OnStep: rep.step, OnWarning: rep.warning, Augment: aug,
 		OnEpoch: func(e parallel.EpochInfo) error {
 			if err := rep.epoch(e); err != nil {
 				return err

@@ -1,0 +1,135 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"image"
+	"image/png"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ptrain/ptrain/data"
+)
+
+// writeDigitFolder writes the embedded digits as DIR/train/CLASS/*.png and
+// DIR/test/CLASS/*.png, every keep-th sample of each split.
+func writeDigitFolder(t *testing.T, dir string, keep int) {
+	t.Helper()
+	d, err := data.Digits()
+	if err != nil {
+		t.Fatal(err)
+	}
+	train, test, err := d.Split(0.2, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []struct {
+		name string
+		d    *data.Dataset
+	}{{"train", train}, {"test", test}} {
+		for i := 0; i < s.d.N; i += keep {
+			img := image.NewGray(image.Rect(0, 0, 8, 8))
+			for j := range img.Pix {
+				img.Pix[j] = uint8(min(255, s.d.Value(i, j)*255+0.5))
+			}
+			writeImage(t, filepath.Join(dir, s.name, s.d.Classes[s.d.Labels[i]], fmt.Sprintf("%04d.png", i)), img)
+		}
+	}
+}
+
+func writeImage(t *testing.T, path string, img image.Image) {
+	t.Helper()
+	var b bytes.Buffer
+	if err := png.Encode(&b, img); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+const folderCNN = "1x8x8-conv(4,3,pad=1):relu-maxpool(2)-flatten-10:softmax"
+
+// TestFolderTrainResumeEval: a folder with split folders trains with
+// augmentation; a run resumed from its checkpoint ends bit for bit where
+// the uninterrupted one does; eval scores test/ and names the classes.
+func TestFolderTrainResumeEval(t *testing.T) {
+	dir := t.TempDir()
+	writeDigitFolder(t, filepath.Join(dir, "imgs"), 2)
+	common := []string{"-data", "folder:imgs", "-arch", folderCNN, "-augment", "crop=1,flip", "-workers", "2", "-lr", "0.01", "-quiet"}
+	mustRun(t, dir, append([]string{"train", "-epochs", "3", "-out", "whole.safetensors"}, common...)...)
+	mustRun(t, dir, append([]string{"train", "-epochs", "2", "-out", "half.safetensors"}, common...)...)
+	mustRun(t, dir, "train", "-resume", "half.safetensors", "-epochs", "3", "-out", "resumed.safetensors", "-quiet")
+	a, b := tensors(t, filepath.Join(dir, "whole.safetensors")), tensors(t, filepath.Join(dir, "resumed.safetensors"))
+	for _, name := range a.Names() {
+		if !bytes.Equal(a.Tensor(name).Data, b.Tensor(name).Data) {
+			t.Fatalf("%s differs between the resumed and the uninterrupted run", name)
+		}
+	}
+	_, errs, code := ptrain(t, dir, "train", "-resume", "half.safetensors", "-augment", "crop=2")
+	if code != 2 || !strings.Contains(errs, "-augment cannot change when resuming") {
+		t.Errorf("resume with another -augment: exit %d, %s", code, errs)
+	}
+	out := mustRun(t, dir, "eval", "-model", "whole.safetensors")
+	if !strings.Contains(out, filepath.Join("imgs", "test")+": 180 samples") || !strings.Contains(out, "accuracy") {
+		t.Errorf("eval:\n%s", out)
+	}
+	// A folder with a class the model does not know.
+	writeImage(t, filepath.Join(dir, "other", "7", "a.png"), image.NewGray(image.Rect(0, 0, 8, 8)))
+	writeImage(t, filepath.Join(dir, "other", "seven", "a.png"), image.NewGray(image.Rect(0, 0, 8, 8)))
+	_, errs, code = ptrain(t, dir, "eval", "-model", "whole.safetensors", "-data", "folder:other")
+	if code == 0 || !strings.Contains(errs, `class "seven" is not one of the model's 10 classes`) {
+		t.Errorf("eval of an unknown class: exit %d, %s", code, errs)
+	}
+}
+
+func TestFolderBadInput(t *testing.T) {
+	dir := t.TempDir()
+	writeImage(t, filepath.Join(dir, "mixed", "a", "1.png"), image.NewGray(image.Rect(0, 0, 8, 8)))
+	writeImage(t, filepath.Join(dir, "mixed", "b", "1.png"), image.NewGray(image.Rect(0, 0, 9, 8)))
+	for _, tc := range []struct {
+		args  []string
+		code  int
+		wants []string
+	}{
+		{[]string{"-augment", "flip"}, 2, []string{"-augment: augmentation flip needs images", "1x28x28"}},
+		{[]string{"-augment", "rotate"}, 2, []string{`unknown operation "rotate"`}},
+		{[]string{"-augment", "crop=0"}, 2, []string{"crop=0"}},
+		{[]string{"-resize", "12"}, 2, []string{`-resize "12": want HEIGHTxWIDTH`}},
+		{[]string{"-channels", "2"}, 2, []string{"-channels 2: want 1 or 3"}},
+		{[]string{"-data", "folder:"}, 2, []string{"no folder named"}},
+		{[]string{"-data", "folder:nosuch"}, 1, []string{"nosuch"}},
+		{[]string{"-data", "folder:mixed"}, 1, []string{filepath.Join("mixed", "b", "1.png") + " is 9×8 pixels", "8×8", "-resize HxW"}},
+		{[]string{"-data", "folder:mixed", "-resize", "8x8", "-test", "0", "-val", "0", "-arch", "1x4x16-flatten-2:softmax"}, 2, []string{"the model takes 1x4x16 images", "are 1x8x8"}},
+	} {
+		_, errs, code := ptrain(t, dir, append([]string{"train", "-epochs", "1", "-out", "x.safetensors"}, tc.args...)...)
+		for _, w := range tc.wants {
+			if code != tc.code || !strings.Contains(errs, w) {
+				t.Errorf("train %s: exit %d, stderr %q; want exit %d and %q", strings.Join(tc.args, " "), code, errs, tc.code, w)
+			}
+		}
+	}
+	// -skip-bad leaves out what does not decode (the 9×8 image too), with
+	// warnings and counts, as for files that are not images.
+	writeFiles(t, filepath.Join(dir, "mixed", "a"), map[string]string{"2.png": "not a PNG", "notes.txt": "x", ".DS_Store": "x"})
+	_, errs, code := ptrain(t, dir, "train", "-data", "folder:mixed", "-skip-bad", "-epochs", "1", "-test", "0", "-val", "0", "-out", "x.safetensors")
+	for _, w := range []string{"skipped 2 files that are not images by name", filepath.Join("a", "2.png") + ": ", filepath.Join("b", "1.png") + " is 9×8", "-skip-bad: left out 2 image files"} {
+		if code != 0 || !strings.Contains(errs, w) {
+			t.Errorf("train -skip-bad: exit %d, stderr %q; want %q", code, errs, w)
+		}
+	}
+	if err := os.Remove(filepath.Join(dir, "mixed", "a", "2.png")); err != nil {
+		t.Fatal(err)
+	}
+	// -resize makes them one; the images are 1x8x8, which the first line
+	// says with what -arch to write.
+	out, errs, code := ptrain(t, dir, "train", "-data", "folder:mixed", "-resize", "8x8", "-epochs", "1", "-test", "0", "-val", "0", "-out", "x.safetensors")
+	if code != 0 || !strings.Contains(out+errs, "the images are 1x8x8: the default model is an MLP on their 64 values; for a CNN give -arch 1x8x8-conv") {
+		t.Errorf("train with -resize: exit %d, %s%s", code, out, errs)
+	}
+}
