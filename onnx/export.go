@@ -142,6 +142,9 @@ func build[T num.Float](c *checkpoint.Checkpoint[T], opt Options) (*pb.ModelProt
 	b := &builder{g: &pb.GraphProto{Name: proto.String("ptrain")}, cur: InputName, names: map[string]bool{InputName: true, OutputName: true}}
 	b.g.Input = []*pb.ValueInfoProto{valueInfo(InputName, in)}
 	b.g.DocString = proto.String(m.Spec.String())
+	if err := imputeNodes(b, c); err != nil {
+		return nil, err
+	}
 	if err := transformNodes(b, c, in); err != nil {
 		return nil, err
 	}
@@ -245,29 +248,6 @@ func transformNodes[T num.Float](b *builder, c *checkpoint.Checkpoint[T], shape 
 		name := b.initializer(v.name, shape, f)
 		b.node(v.op, v.name, []string{b.cur, name})
 	}
-	return nil
-}
-
-// targetNodes maps a regression model's outputs back to the target's
-// units when its table's preprocessing scaled the targets
-// (data.Preprocess.UnscaleOutput, as predict prints them): y = (out −
-// shift)/scale, a Mul by 1/scale and an Add of −shift/scale per output,
-// tensors of shape [outputs] that broadcast over the batch.
-func targetNodes[T num.Float](b *builder, c *checkpoint.Checkpoint[T], outputs int) error {
-	p := c.Preprocess
-	if p == nil || p.TargetScale == nil {
-		return nil
-	}
-	if len(p.TargetScale) != outputs || len(p.TargetShift) != outputs {
-		return fmt.Errorf("onnx: the target scaling has %d scales and %d shifts, the model %d outputs", len(p.TargetScale), len(p.TargetShift), outputs)
-	}
-	mul, add := make([]float32, outputs), make([]float32, outputs)
-	for k := range outputs {
-		mul[k] = float32(1 / p.TargetScale[k])
-		add[k] = float32(-p.TargetShift[k] / p.TargetScale[k])
-	}
-	b.node("Mul", "target.unscale", []string{b.cur, b.initializer("target.unscale", []int{outputs}, mul)})
-	b.node("Add", "target.unshift", []string{b.cur, b.initializer("target.unshift", []int{outputs}, add)})
 	return nil
 }
 
