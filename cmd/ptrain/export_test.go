@@ -57,8 +57,9 @@ const resNetArch = "1x8x8-conv(8,3,pad=1)-bn:relu-res(conv(8,3,pad=1)-bn:relu-co
 // TestExportRunsInOnnxruntimeAsPredict exports an MLP on the digits, the
 // iris MLP with -normalize zscore, a regression on a linear output with
 // -normalize minmax, a CNN with batch norm and both poolings (float32
-// and float64, batch norm as nodes and folded) and a ResNet (batch norm
-// as nodes and folded), checks every model with
+// and float64, batch norm as nodes and folded), a ResNet (batch norm
+// as nodes and folded) and a regression on a table with missing cells,
+// imputed with indicators and standardised targets, checks every model with
 // onnx's checker, runs each in onnxruntime on raw rows and compares with
 // what ptrain predict prints after its class column: max abs difference
 // ≤ 1e-5.
@@ -86,6 +87,7 @@ func TestExportRunsInOnnxruntimeAsPredict(t *testing.T) {
 	}
 	writeFile(t, dir, "reg.csv", reg.String())
 	writeFile(t, dir, "reg-features.csv", "1,20,-2\n12,60,2\n0,0,0\n7,35,1\n")
+	tableRaw, tableEncoded := missingTable(t, dir)
 
 	cases := []struct {
 		name, rows string
@@ -101,6 +103,7 @@ func TestExportRunsInOnnxruntimeAsPredict(t *testing.T) {
 		{"cnn64", digits, []string{"-arch", cnnArch, "-epochs", "2", "-dtype", "float64", "-lr", "0.01"}, nil, true},
 		{"resnet", digits, []string{"-arch", resNetArch, "-epochs", "2", "-normalize", "zscore"}, nil, true},
 		{"resnet-fold", digits, nil, []string{"-fold-bn"}, true}, // resnet's checkpoint
+		{"table", tableRaw, []string{"-data", "csv:table.csv", "-label", "y", "-task", "regression", "-drop", "id", "-impute", "median", "-impute-indicators", "-target-scale", "zscore", "-normalize", "zscore", "-arch", "7-8:tanh-1", "-epochs", "5"}, nil, false},
 	}
 	var onnxFiles []string
 	for _, c := range cases {
@@ -115,6 +118,9 @@ func TestExportRunsInOnnxruntimeAsPredict(t *testing.T) {
 			t.Fatalf("export %s: exit %d\n%s%s", c.name, code, out, errs)
 		}
 		if note := strings.Contains(errs, "float64 weights; the ONNX model is float32"); note != (c.name == "cnn64") {
+			t.Errorf("export %s: stderr %q", c.name, errs)
+		}
+		if note := strings.Contains(errs, "(a, a_missing, b, color=blue, color=green, color=red, color_missing)"); note != (c.name == "table") {
 			t.Errorf("export %s: stderr %q", c.name, errs)
 		}
 		onnxFiles = append(onnxFiles, filepath.Join(dir, c.name+".onnx"))
@@ -138,15 +144,48 @@ func TestExportRunsInOnnxruntimeAsPredict(t *testing.T) {
 		if c.classes {
 			skip = 2 // and the class
 		}
-		pred := mustRun(t, dir, "predict", "-model", ckpt, "-input", c.rows, "-csv-header=false")
+		header, ortRows := "-csv-header=false", c.rows
+		if c.name == "table" { // predict reads the raw table, the graph its features
+			header, ortRows = "-csv-header=true", tableEncoded
+		}
+		pred := mustRun(t, dir, "predict", "-model", ckpt, "-input", c.rows, header)
 		want := ortest.ParseRows(t, pred[strings.Index(pred, "\n")+1:], skip)
-		got := ortest.Predict(t, filepath.Join(dir, c.name+".onnx"), filepath.Join(dir, c.rows))
+		got := ortest.Predict(t, filepath.Join(dir, c.name+".onnx"), filepath.Join(dir, ortRows))
 		d := ortest.MaxDiff(t, got, want)
 		if d > 1e-5 {
 			t.Errorf("%s: onnxruntime and ptrain predict differ by up to %.3g", c.name, d)
 		}
 		t.Logf("%s: %d rows, max abs difference %.3g", c.name, len(got), d)
 	}
+}
+
+// missingTable writes table.csv, a regression table with missing cells
+// in a number column and a text column, an identifier and a target y of
+// 0.2 to 0.9 (predict prints 6 significant digits, so the comparison is
+// to 1e-6), and new rows for it: raw (table-rows.csv, as predict reads
+// them, missing cells empty or NA, a color the training split lacks) and
+// encoded (table-features.csv, the graph's input: a, a_missing, b, the
+// one-hot colors, color_missing; a missing number empty, a missing
+// color NaN in each of its categories, the indicators 0).
+func missingTable(t *testing.T, dir string) (raw, encoded string) {
+	var tb strings.Builder
+	tb.WriteString("a,b,color,id,y\n")
+	colors := []string{"red", "green", "blue"}
+	for i := range 120 {
+		a := fmt.Sprint(float64(i%9) / 4)
+		if i%6 == 0 {
+			a = ""
+		}
+		color := colors[i%3]
+		if i%7 == 0 {
+			color = "NA"
+		}
+		fmt.Fprintf(&tb, "%s,%g,%s,%d,%g\n", a, float64(i%5)/2, color, 7000+i, 0.2+float64((i%9)*(i%3+1))/40)
+	}
+	writeFile(t, dir, "table.csv", tb.String())
+	rawRows := "b,id,a,color\n1.5,1,,red\n0,2,0.5,NA\n2,3,2,blue\n0.5,4,,teal\n1,5,1.25,green\n"
+	encRows := ",0,1.5,0,0,1,0\n0.5,0,0,NaN,NaN,NaN,0\n2,0,2,1,0,0,0\n,0,0.5,0,0,0,0\n1.25,0,1,0,1,0,0\n"
+	return writeFile(t, dir, "table-rows.csv", rawRows), writeFile(t, dir, "table-features.csv", encRows)
 }
 
 func must[T any](v T, err error) T {
