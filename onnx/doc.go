@@ -10,6 +10,9 @@
 // prints after its class column:
 //
 //	input  float32 [batch, F] or [batch, C, H, W]: the raw rows predict reads
+//	       IsNaN, Where,  a table's imputation: NaN filled as predict fills
+//	       Cast, Gather,  a missing cell, indicator features set (table.go),
+//	       Max, Where     if its preprocessing imputes
 //	       Mul, Add       the checkpoint's feature transform (x·scale + shift,
 //	                      -normalize's statistics, the digits' 1/16), if any
 //	       one or more nodes per layer (see layers.go), then its activation
@@ -18,10 +21,37 @@
 //	output float32 [batch, outputs]: the probabilities (softmax, sigmoid) or
 //	       the regression outputs, in the target's units
 //
-// A model of a table (Checkpoint.Preprocess) takes the features its
-// preprocessing makes (data.Preprocess.Apply: imputed, one-hot encoded, in
-// the order of FeatureNames), not the table's text cells: the
-// preprocessing is in the metadata (ptrain.preprocess), not the graph.
+// # Tables
+//
+// A model of a CSV table (Checkpoint.Preprocess) takes, as its F inputs,
+// the features its preprocessing makes, in the order of
+// data.Preprocess.FeatureNames (ptrain info and ptrain export list them):
+// a number column's value, one 0/1 feature per category of a categorical
+// column, a 0/1 indicator after a column that has one; dropped columns
+// are not among them. What the graph does of the preprocessing:
+//
+//   - Imputation, numbers and categories: a missing cell is NaN in the
+//     input — a number column's feature, or every feature of a
+//     categorical column — and the graph fills it as Apply does (the
+//     column's mean, median, most frequent value or zero; a category's
+//     one-hot of the most frequent, or all zeros). A NaN in a column
+//     trained without imputation stays NaN, so the outputs are NaN where
+//     predict refuses the row.
+//   - Indicators: the graph sets an indicator to 1 where its column is
+//     NaN; the input's indicator feature is otherwise kept, so give 0 (or
+//     Apply's rows, indicators set, which pass through unchanged).
+//   - The target's standardisation is undone after the model, so outputs
+//     are in the target's units as predict prints them.
+//
+// What it does not do: one-hot encoding. A text category would need a
+// string input, and mixing it with numbers a second input; the graph
+// keeps one float input instead, so the caller encodes each categorical
+// column as its 0/1 features, in the order of its stored categories
+// (sorted, in the ptrain.preprocess metadata), all zeros for a category
+// the training split did not have (as predict does). Nor does it match
+// columns by header name or drop columns: the input is in FeatureNames'
+// order. The preprocessing itself, as predict applies it, is in the
+// metadata (ptrain.preprocess).
 //
 // The batch dimension is symbolic ("batch"). Dense layers become Gemm with
 // the weight as stored (Out, In) and transB = 1; conv is Conv with the
