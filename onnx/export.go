@@ -32,8 +32,11 @@ const (
 // Options change what Encode writes. The zero value is the plain export.
 type Options struct {
 	// FoldBatchNorm folds each batch norm that directly follows a conv or
-	// dense layer without an activation into that layer's weight and bias,
-	// instead of a BatchNormalization node.
+	// dense layer without an activation, and is the only reader of that
+	// layer's output, into the layer's weight and bias, instead of a
+	// BatchNormalization node. One whose layer's output also feeds a
+	// residual block (its identity shortcut, or the other branch) stays a
+	// node, as does one that follows anything else.
 	FoldBatchNorm bool
 	// ProducerVersion is the model's producer_version (the program's
 	// version); empty leaves it out.
@@ -78,10 +81,13 @@ func Save[T num.Float](path string, c *checkpoint.Checkpoint[T], opt Options) er
 }
 
 // builder accumulates a graph: nodes in order, initializers, and the
-// name of the value the next node reads (cur).
+// name of the value the next node reads (cur). in holds the values of
+// all the current layer's inputs, for a layer that reads several (a
+// residual block's sum); cur is the first.
 type builder struct {
 	g     *pb.GraphProto
 	cur   string
+	in    []string
 	names map[string]bool
 }
 
@@ -136,8 +142,23 @@ func build[T num.Float](c *checkpoint.Checkpoint[T], opt Options) (*pb.ModelProt
 	b := &builder{g: &pb.GraphProto{Name: proto.String("ptrain")}, cur: InputName, names: map[string]bool{InputName: true, OutputName: true}}
 	b.g.Input = []*pb.ValueInfoProto{valueInfo(InputName, in)}
 	b.g.DocString = proto.String(m.Spec.String())
+	if err := imputeNodes(b, c); err != nil {
+		return nil, err
+	}
 	if err := transformNodes(b, c, in); err != nil {
 		return nil, err
+	}
+	// outs[i] is the value holding layer i's output after its activation;
+	// each layer reads the values of its LayerInfo.Inputs (−1: the input
+	// after the transform), so a residual block's branches both start from
+	// the value the block reads and its sum adds the two branches' ends.
+	outs := make([]string, len(lay.Layers))
+	src := b.cur
+	value := func(in int) string {
+		if in < 0 {
+			return src
+		}
+		return outs[in]
 	}
 	for i := 0; i < len(lay.Layers); i++ {
 		l := &lay.Layers[i]
@@ -145,8 +166,13 @@ func build[T num.Float](c *checkpoint.Checkpoint[T], opt Options) (*pb.ModelProt
 		if !ok {
 			return nil, fmt.Errorf("onnx: layer %d (%s): no ONNX form for this kind of layer yet", i, l.Spec)
 		}
+		b.cur = value(l.Inputs[0])
+		b.in = b.in[:0]
+		for _, in := range l.Inputs {
+			b.in = append(b.in, value(in))
+		}
 		t := tensorsOf(m, l)
-		act := l.Spec.Act
+		act, last := l.Spec.Act, i
 		if opt.FoldBatchNorm && foldable(lay, i) {
 			bn := &lay.Layers[i+1]
 			fw, fb := foldBatchNorm(t.params[0], t.params[1], tensorsOf(m, bn))
@@ -154,8 +180,7 @@ func build[T num.Float](c *checkpoint.Checkpoint[T], opt Options) (*pb.ModelProt
 			if err := emit(b, l, ft); err != nil {
 				return nil, err
 			}
-			act = bn.Spec.Act
-			i++ // the batch norm is in the weights
+			act, last = bn.Spec.Act, i+1 // the batch norm is in the weights
 		} else if err := emit(b, l, t.f32()); err != nil {
 			return nil, err
 		}
@@ -163,7 +188,10 @@ func build[T num.Float](c *checkpoint.Checkpoint[T], opt Options) (*pb.ModelProt
 		if !ok {
 			return nil, fmt.Errorf("onnx: layer %d (%s): no ONNX form for activation %v yet", i, l.Spec, act)
 		}
-		emitAct(b, act, i)
+		emitAct(b, act, last)
+		outs[i] = b.cur
+		i = last
+		outs[i] = b.cur
 	}
 	last := lay.Layers[len(lay.Layers)-1].Out
 	if len(last) != 1 { // predict prints C·H·W values per row, in this order
@@ -220,29 +248,6 @@ func transformNodes[T num.Float](b *builder, c *checkpoint.Checkpoint[T], shape 
 		name := b.initializer(v.name, shape, f)
 		b.node(v.op, v.name, []string{b.cur, name})
 	}
-	return nil
-}
-
-// targetNodes maps a regression model's outputs back to the target's
-// units when its table's preprocessing scaled the targets
-// (data.Preprocess.UnscaleOutput, as predict prints them): y = (out −
-// shift)/scale, a Mul by 1/scale and an Add of −shift/scale per output,
-// tensors of shape [outputs] that broadcast over the batch.
-func targetNodes[T num.Float](b *builder, c *checkpoint.Checkpoint[T], outputs int) error {
-	p := c.Preprocess
-	if p == nil || p.TargetScale == nil {
-		return nil
-	}
-	if len(p.TargetScale) != outputs || len(p.TargetShift) != outputs {
-		return fmt.Errorf("onnx: the target scaling has %d scales and %d shifts, the model %d outputs", len(p.TargetScale), len(p.TargetShift), outputs)
-	}
-	mul, add := make([]float32, outputs), make([]float32, outputs)
-	for k := range outputs {
-		mul[k] = float32(1 / p.TargetScale[k])
-		add[k] = float32(-p.TargetShift[k] / p.TargetScale[k])
-	}
-	b.node("Mul", "target.unscale", []string{b.cur, b.initializer("target.unscale", []int{outputs}, mul)})
-	b.node("Add", "target.unshift", []string{b.cur, b.initializer("target.unshift", []int{outputs}, add)})
 	return nil
 }
 

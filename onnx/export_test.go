@@ -22,9 +22,17 @@ import (
 // norm of both shapes.
 const allLayersArch = "1x8x8-conv(6,3,pad=1)-bn:relu-maxpool(2)-conv(5,2,stride=1):tanh-avgpool(2,stride=1)-flatten-12:leakyrelu(0.2):dropout=0.1-bn-9:sigmoid-7-5:softmax"
 
+// resArch is a small ResNet: a stem, a block with an identity shortcut,
+// a strided block with a projection shortcut, batch norms inside both
+// branches, global average pooling.
+const resArch = "1x8x8-conv(4,3,pad=1)-bn:relu-res(conv(4,3,pad=1)-bn:relu-conv(4,3,pad=1)-bn):relu-res(conv(6,3,stride=2,pad=1)-bn:relu-conv(6,3,pad=1)-bn|conv(6,1,stride=2)-bn):relu-gap-3:softmax"
+
 // testModel is a model of arch with every parameter and batch norm's
 // running statistics drawn at random (not at their initial 1 and 0), so
-// that a transposed or swapped tensor shows.
+// that a transposed or swapped tensor shows. Weights have standard
+// deviation sqrt(2/fan in), the others 0.5, so that activations stay
+// of order one through a deep ResNet, as a trained model's do, and an
+// absolute tolerance means the same at every depth.
 func testModel[T num.Float](t testing.TB, arch string, seed uint64) *model.Model[T] {
 	t.Helper()
 	m, err := model.New[T](model.MustParseSpec(arch), seed)
@@ -32,10 +40,16 @@ func testModel[T num.Float](t testing.TB, arch string, seed uint64) *model.Model
 		t.Fatal(err)
 	}
 	r := rand.New(rand.NewPCG(seed, 7))
-	for i := range m.Params {
-		m.Params[i] = T(r.NormFloat64() * 0.5)
-	}
 	for _, l := range m.Layout.Layers {
+		for _, ti := range l.Params {
+			sd := 0.5
+			if ti.Role == model.RoleWeight {
+				sd = math.Sqrt(2 / float64(l.FanIn))
+			}
+			for i := ti.Offset; i < ti.Offset+ti.Size(); i++ {
+				m.Params[i] = T(r.NormFloat64() * sd)
+			}
+		}
 		if l.Spec.Kind != model.KindBatchNorm {
 			continue
 		}
@@ -66,6 +80,16 @@ func TestEncodeNodesPerLayer(t *testing.T) {
 		{"6-4-bn:relu-2", false, true, "Gemm Relu Gemm", "input float32[batch,6]", "output float32[batch,2]"},
 		{"2x5x5-conv(3,3)-maxpool(3)", false, false, "Conv MaxPool Flatten", "input float32[batch,2,5,5]", "output float32[batch,3]"},
 		{"4-bn", false, true, "BatchNormalization", "input float32[batch,4]", "output float32[batch,4]"},
+		// Residual blocks: each branch's nodes, then Add and the block's
+		// activation. A batch norm folds where its conv or dense layer has
+		// no other reader; one whose layer also feeds an identity shortcut
+		// or a sum stays.
+		{"4-res(5:relu-4):tanh:dropout=0.5-2", false, false, "Gemm Relu Gemm Add Tanh Gemm", "input float32[batch,4]", "output float32[batch,2]"},
+		{resArch, false, false, "Conv BatchNormalization Relu Conv BatchNormalization Relu Conv BatchNormalization Add Relu Conv BatchNormalization Relu Conv BatchNormalization Conv BatchNormalization Add Relu GlobalAveragePool Flatten Gemm Softmax", "input float32[batch,1,8,8]", "output float32[batch,3]"},
+		{resArch, true, true, "Mul Add Conv Relu Conv Relu Conv Add Relu Conv Relu Conv Conv Add Relu GlobalAveragePool Flatten Gemm Softmax", "input float32[batch,1,8,8]", "output float32[batch,3]"},
+		{"1x4x4-conv(2,3,pad=1)-res(bn:relu-conv(2,3,pad=1)-res(conv(2,1)-bn|bn))", false, true, "Conv BatchNormalization Relu Conv Conv BatchNormalization Add Add Flatten", "input float32[batch,1,4,4]", "output float32[batch,32]"},
+		{"4-3-res(bn)-res(5-3-bn)", false, true, "Gemm BatchNormalization Add Gemm Gemm Add", "input float32[batch,4]", "output float32[batch,3]"},
+		{"2x3x3-gap", false, false, "GlobalAveragePool Flatten", "input float32[batch,2,3,3]", "output float32[batch,2]"},
 	} {
 		m := testModel[float32](t, tc.arch, 1)
 		c := &checkpoint.Checkpoint[float32]{Model: m}
@@ -105,6 +129,50 @@ func TestEncodeNodesPerLayer(t *testing.T) {
 		}
 		if !slices.Equal(order, want) {
 			t.Errorf("%s (fold %v): nodes %v, want %v", tc.arch, tc.fold, order, want)
+		}
+	}
+}
+
+// TestEncodeResidualWiring: both branches of a block read the value the
+// block reads, and its Add reads the ends of the two branches (the
+// block's input for an identity shortcut), folded or not.
+func TestEncodeResidualWiring(t *testing.T) {
+	for _, tc := range []struct {
+		arch string
+		fold bool
+		want map[string]string // node output: its inputs that are not initializers
+	}{
+		{resArch, false, map[string]string{
+			"conv.1": "relu.1", "res.6": "bn.2 relu.1", "relu.6": "res.6",
+			"conv.3": "relu.6", "conv.5": "relu.6", "res.13": "bn.4 bn.5", "gap.14": "relu.13"}},
+		{resArch, true, map[string]string{
+			"conv.1": "relu.1", "res.6": "conv.2 relu.1", "conv.3": "relu.6", "conv.5": "relu.6", "res.13": "conv.4 conv.5"}},
+		{"3-res(4:relu-res(4:tanh-4|4)-3)-2", false, map[string]string{
+			"dense.0": "input", "dense.1": "relu.0", "dense.3": "relu.0", "res.4": "dense.2 dense.3", "dense.4": "res.4", "res.6": "dense.4 input", "output": "res.6"}},
+	} {
+		m := testModel[float32](t, tc.arch, 1)
+		mp, err := build(&checkpoint.Checkpoint[float32]{Model: m}, Options{FoldBatchNorm: tc.fold})
+		if err != nil {
+			t.Fatal(err)
+		}
+		init := map[string]bool{}
+		for _, in := range mp.Graph.Initializer {
+			init[in.GetName()] = true
+		}
+		got := map[string]string{}
+		for _, n := range mp.Graph.Node {
+			var in []string
+			for _, v := range n.Input {
+				if !init[v] {
+					in = append(in, v)
+				}
+			}
+			got[n.Output[0]] = strings.Join(in, " ")
+		}
+		for out, in := range tc.want {
+			if got[out] != in {
+				t.Errorf("%s (fold %v): %s reads %q, want %q", tc.arch, tc.fold, out, got[out], in)
+			}
 		}
 	}
 }

@@ -3,6 +3,7 @@ package onnx
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/ptrain/ptrain/model"
 	pb "github.com/ptrain/ptrain/onnx/internal/onnxpb"
@@ -11,10 +12,10 @@ import (
 // layerNodes maps each layer kind to the nodes it becomes: the one place
 // that knows ONNX's operators for ptrain's layers. A kind missing here is
 // refused by Encode with an error that names it, so a new kind of layer
-// (a residual sum: Add; global average pooling: GlobalAveragePool) is one
-// entry more. Each function gets the layer's place in the layout and its
-// tensors (float32, ptrain's layouts, which are ONNX's) and appends its
-// nodes to b, leaving b.cur at its output.
+// is one entry more. Each function gets the layer's place in the layout
+// and its tensors (float32, ptrain's layouts, which are ONNX's) and
+// appends its nodes to b, reading b.cur (b.in for a layer with several
+// inputs) and leaving b.cur at its output.
 var layerNodes = map[model.LayerKind]func(b *builder, l *model.LayerInfo, t layerTensors) error{
 	model.KindDense: func(b *builder, l *model.LayerInfo, t layerTensors) error {
 		// x is (batch, In), the weight (Out, In) as nn.Linear's: y = x·Wᵀ + b.
@@ -54,6 +55,23 @@ var layerNodes = map[model.LayerKind]func(b *builder, l *model.LayerInfo, t laye
 		b.node("BatchNormalization", l.Name, in, floatAttr("epsilon", model.BatchNormEps))
 		return nil
 	},
+	model.KindGAP: func(b *builder, l *model.LayerInfo, _ layerTensors) error {
+		// (batch, C, H, W) to (batch, C, 1, 1), then to (batch, C).
+		b.node("GlobalAveragePool", fmt.Sprintf("gap.%d", l.Index), []string{b.cur})
+		b.node("Flatten", fmt.Sprintf("gap.%d.flatten", l.Index), []string{b.cur}, intAttr("axis", 1))
+		return nil
+	},
+	// A residual block's layers are nodes of their own, each reading the
+	// value its LayerInfo.Inputs name; the block itself is its sum, an Add
+	// of the body's output and the shortcut's (or the block's input), of
+	// the same shape, with the block's activation after it.
+	model.KindRes: func(b *builder, l *model.LayerInfo, _ layerTensors) error {
+		if len(b.in) != 2 {
+			return fmt.Errorf("onnx: layer %d (%s): a residual sum of %d values, want 2", l.Index, l.Spec, len(b.in))
+		}
+		b.node("Add", fmt.Sprintf("res.%d", l.Index), []string{b.in[0], b.in[1]})
+		return nil
+	},
 	model.KindFlatten: func(b *builder, l *model.LayerInfo, _ layerTensors) error {
 		b.node("Flatten", fmt.Sprintf("flatten.%d", l.Index), []string{b.cur}, intAttr("axis", 1))
 		return nil
@@ -90,13 +108,24 @@ type layerTensors struct {
 
 // foldable reports whether layer i of lay is a conv or dense layer that a
 // batch norm directly follows, with no activation between them (dropout
-// is the identity at inference).
+// is the identity at inference), and whose output nothing else reads:
+// folding replaces the layer's output by the batch norm's, so a conv that
+// also feeds a residual sum or an identity shortcut keeps its batch norm.
 func foldable(lay *model.Layout, i int) bool {
 	if i+1 >= len(lay.Layers) {
 		return false
 	}
 	l, next := lay.Layers[i], lay.Layers[i+1]
-	return (l.Spec.Kind == model.KindConv || l.Spec.Kind == model.KindDense) && l.Spec.Act.Kind == model.Identity && next.Spec.Kind == model.KindBatchNorm
+	if !(l.Spec.Kind == model.KindConv || l.Spec.Kind == model.KindDense) || l.Spec.Act.Kind != model.Identity ||
+		next.Spec.Kind != model.KindBatchNorm || !slices.Equal(next.Inputs, []int{i}) {
+		return false
+	}
+	for j := range lay.Layers {
+		if j != i+1 && slices.Contains(lay.Layers[j].Inputs, i) {
+			return false
+		}
+	}
+	return true
 }
 
 // foldBatchNorm folds the batch norm with tensors bn into the weight and

@@ -16,8 +16,13 @@ import (
 	"github.com/ptrain/ptrain/model/num"
 )
 
+// nestedResArch nests blocks: a block inside a body and inside a
+// shortcut, a strided projection, a max pool between blocks, dropout on a
+// block, a block whose output is the model's (C×H×W, flattened).
+const nestedResArch = "2x9x9-conv(3,3,pad=1):relu-res(conv(3,3,pad=1)-bn:relu-res(conv(3,3,pad=1)-bn:tanh)-conv(3,1)|res(bn:relu-conv(3,1))):relu:dropout=0.2-maxpool(2,stride=1)-res(conv(5,3,stride=2,pad=1)-bn:relu|conv(5,1,stride=2)-bn-res(conv(5,1))):leakyrelu(0.1)-res(conv(5,3,pad=1)-bn)"
+
 // TestOnnxruntimeRunsEveryLayerAsPtrain exports models with every layer
-// kind and activation, with and without a feature transform and batch
+// kind and activation, residual blocks of every form, with and without a feature transform and batch
 // norm folding, from float32 and float64, runs them in onnxruntime and
 // compares with model.Predict on the transformed rows (what ptrain
 // predict prints): max abs difference ≤ 1e-5. Every model passes onnx's
@@ -42,6 +47,14 @@ func TestOnnxruntimeRunsEveryLayerAsPtrain(t *testing.T) {
 		{"5-7:leakyrelu-bn:sigmoid-4-bn-3:tanh-2", true, true, true},
 		{"5-7:leakyrelu-bn:sigmoid-4-bn-3:tanh-2", false, false, false},
 		{"2x6x5-conv(3,2,stride=2,pad=1):relu-maxpool(2,stride=1)", false, false, true},
+		// Residual blocks: identity and projection shortcuts, strided, batch
+		// norm inside (as nodes and folded), nested, flat, then gap.
+		{resArch, false, false, true},
+		{resArch, true, true, false},
+		{nestedResArch, false, false, true},
+		{nestedResArch, false, true, true},
+		{"5-res(6:relu-5-bn):leakyrelu-res(4:tanh-bn|4-bn):relu-res(res(4:sigmoid-4)-bn)-3:softmax", true, true, true},
+		{"5-res(6:relu-5-bn):leakyrelu-res(4:tanh-bn|4-bn):relu-res(res(4:sigmoid-4)-bn)-3:softmax", false, false, false},
 	} {
 		path := filepath.Join(dir, fmt.Sprintf("m%d.onnx", i))
 		var rows, want [][]float64
@@ -67,7 +80,13 @@ func TestOnnxruntimeRunsEveryLayerAsPtrain(t *testing.T) {
 		if worst > 1e-5 {
 			t.Errorf("%s: onnxruntime differs from Predict by up to %.3g", r.path, worst)
 		}
-		t.Logf("%s: max abs difference %.3g", filepath.Base(r.path), worst)
+		var top float64
+		for _, y := range r.expected {
+			for _, v := range y {
+				top = max(top, math.Abs(v))
+			}
+		}
+		t.Logf("%s: max abs difference %.3g, outputs up to %.3g in magnitude", filepath.Base(r.path), worst, top)
 	}
 }
 

@@ -24,18 +24,19 @@ func cmdExport(args []string, stderr io.Writer) error {
 	fs := flag.NewFlagSet("export", flag.ContinueOnError)
 	path := fs.String("model", "", "checkpoint (required)")
 	out := fs.String("out", "", "the ONNX model to write, NAME.onnx (required)")
-	fold := fs.Bool("fold-bn", false, "fold each batch norm that follows a conv or dense layer without activation into its weights, instead of a BatchNormalization node")
+	fold := fs.Bool("fold-bn", false, "fold each batch norm that follows a conv or dense layer without activation, whose output nothing else reads (not a residual block's input), into its weights, instead of a BatchNormalization node")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), `Usage: ptrain export -model CKPT -out MODEL.onnx [-fold-bn]
 
 Writes the checkpoint's model as ONNX (IR %d, opset %d) for onnxruntime and other runtimes.
 Its input "input" is float32 [batch, F] or [batch, C, H, W]: the raw rows predict reads,
-the checkpoint's feature transform is part of the graph (for a model of a CSV table: the
-features its preprocessing makes, which ptrain info lists; the preprocessing is in the
-metadata, not the graph). Its output "output" is float32 [batch, outputs]: what predict
-prints after its class column (probabilities, or regression outputs in the target's units).
-Dropout is left out; a float64 checkpoint is exported as float32. The metadata
-holds the spec, classes and training provenance that ptrain info shows.
+the checkpoint's feature transform is part of the graph. For a model of a CSV table the input
+is the features its preprocessing makes (ptrain info lists them): numbers, one 0/1 feature per
+category (the caller one-hot encodes text), 0 for the _missing indicators; a missing cell is
+NaN, which the graph imputes and marks as predict does. Its output "output" is float32
+[batch, outputs]: what predict prints after its class column (probabilities, or regression
+outputs in the target's units). Dropout is left out; a float64 checkpoint is exported as
+float32. The metadata holds the spec, classes and training provenance that ptrain info shows.
 
 Flags:
 `, onnx.IRVersion, onnx.OpsetVersion)
@@ -62,7 +63,7 @@ Flags:
 		if len(names) > 8 { // a one-hot column may make hundreds
 			names = append(names[:8:8], fmt.Sprintf("… %d more", len(names)-8))
 		}
-		fmt.Fprintf(stderr, "ptrain export: note: %s is a model of a CSV table: the ONNX model's input is the %d features its preprocessing makes (%s), not the table's columns; ptrain info lists them\n", *path, ck.prep.Features(), strings.Join(names, ", "))
+		fmt.Fprintf(stderr, "ptrain export: note: %s is a model of a CSV table: the ONNX model's input is the %d features its preprocessing makes (%s), not the table's columns (a missing cell as NaN, imputed in the graph; text one-hot encoded by the caller); ptrain info lists them\n", *path, ck.prep.Features(), strings.Join(names, ", "))
 	}
 	opt := onnx.Options{FoldBatchNorm: *fold, ProducerVersion: version, Meta: map[string]string{"ptrain.dtype": ck.dtype}}
 	var b []byte

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/ptrain/ptrain/internal/ortest"
+	"github.com/ptrain/ptrain/onnx"
 )
 
 // writeFile writes s to dir/name and returns the name.
@@ -49,10 +50,16 @@ func flowerTable() string {
 	return b.String()
 }
 
+// resNetArch is train -h's ResNet: a stem, a block with an identity
+// shortcut, a strided block with a projection shortcut, gap.
+const resNetArch = "1x8x8-conv(8,3,pad=1)-bn:relu-res(conv(8,3,pad=1)-bn:relu-conv(8,3,pad=1)-bn):relu-res(conv(16,3,stride=2,pad=1)-bn:relu-conv(16,3,pad=1)-bn|conv(16,1,stride=2)-bn):relu-gap-10:softmax"
+
 // TestExportRunsInOnnxruntimeAsPredict exports an MLP on the digits, the
 // iris MLP with -normalize zscore, a regression on a linear output with
-// -normalize minmax and a CNN with batch norm and both poolings (float32
-// and float64, batch norm as nodes and folded), checks every model with
+// -normalize minmax, a CNN with batch norm and both poolings (float32
+// and float64, batch norm as nodes and folded), a ResNet (batch norm
+// as nodes and folded) and a regression on a table with missing cells,
+// imputed with indicators and standardised targets, checks every model with
 // onnx's checker, runs each in onnxruntime on raw rows and compares with
 // what ptrain predict prints after its class column: max abs difference
 // ≤ 1e-5.
@@ -80,6 +87,7 @@ func TestExportRunsInOnnxruntimeAsPredict(t *testing.T) {
 	}
 	writeFile(t, dir, "reg.csv", reg.String())
 	writeFile(t, dir, "reg-features.csv", "1,20,-2\n12,60,2\n0,0,0\n7,35,1\n")
+	tableRaw, tableEncoded := missingTable(t, dir)
 
 	cases := []struct {
 		name, rows string
@@ -93,12 +101,15 @@ func TestExportRunsInOnnxruntimeAsPredict(t *testing.T) {
 		{"cnn", digits, []string{"-arch", cnnArch, "-epochs", "2", "-normalize", "minmax"}, nil, true},
 		{"cnn-fold", digits, nil, []string{"-fold-bn"}, true}, // cnn's checkpoint
 		{"cnn64", digits, []string{"-arch", cnnArch, "-epochs", "2", "-dtype", "float64", "-lr", "0.01"}, nil, true},
+		{"resnet", digits, []string{"-arch", resNetArch, "-epochs", "2", "-normalize", "zscore"}, nil, true},
+		{"resnet-fold", digits, nil, []string{"-fold-bn"}, true}, // resnet's checkpoint
+		{"table", tableRaw, []string{"-data", "csv:table.csv", "-label", "y", "-task", "regression", "-drop", "id", "-impute", "median", "-impute-indicators", "-target-scale", "zscore", "-normalize", "zscore", "-arch", "7-8:tanh-1", "-epochs", "5"}, nil, false},
 	}
 	var onnxFiles []string
 	for _, c := range cases {
 		ckpt := c.name + ".safetensors"
 		if c.train == nil {
-			ckpt = "cnn.safetensors"
+			ckpt = strings.TrimSuffix(c.name, "-fold") + ".safetensors"
 		} else {
 			mustRun(t, dir, append([]string{"train", "-quiet", "-out", ckpt}, c.train...)...)
 		}
@@ -109,27 +120,72 @@ func TestExportRunsInOnnxruntimeAsPredict(t *testing.T) {
 		if note := strings.Contains(errs, "float64 weights; the ONNX model is float32"); note != (c.name == "cnn64") {
 			t.Errorf("export %s: stderr %q", c.name, errs)
 		}
+		if note := strings.Contains(errs, "(a, a_missing, b, color=blue, color=green, color=red, color_missing)"); note != (c.name == "table") {
+			t.Errorf("export %s: stderr %q", c.name, errs)
+		}
 		onnxFiles = append(onnxFiles, filepath.Join(dir, c.name+".onnx"))
+		if c.name == "resnet-fold" { // every batch norm of the ResNet follows a conv that nothing else reads
+			s, err := onnx.ReadFile(filepath.Join(dir, c.name+".onnx"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ops := fmt.Sprint(s.Operators); strings.Contains(ops, "BatchNormalization") || !strings.Contains(ops, "Conv") {
+				t.Errorf("export %s: operators %s", c.name, ops)
+			}
+		}
 	}
 	ortest.Check(t, onnxFiles...)
 	for _, c := range cases {
 		ckpt := c.name + ".safetensors"
 		if c.train == nil {
-			ckpt = "cnn.safetensors"
+			ckpt = strings.TrimSuffix(c.name, "-fold") + ".safetensors"
 		}
 		skip := 1 // the row column
 		if c.classes {
 			skip = 2 // and the class
 		}
-		pred := mustRun(t, dir, "predict", "-model", ckpt, "-input", c.rows, "-csv-header=false")
+		header, ortRows := "-csv-header=false", c.rows
+		if c.name == "table" { // predict reads the raw table, the graph its features
+			header, ortRows = "-csv-header=true", tableEncoded
+		}
+		pred := mustRun(t, dir, "predict", "-model", ckpt, "-input", c.rows, header)
 		want := ortest.ParseRows(t, pred[strings.Index(pred, "\n")+1:], skip)
-		got := ortest.Predict(t, filepath.Join(dir, c.name+".onnx"), filepath.Join(dir, c.rows))
+		got := ortest.Predict(t, filepath.Join(dir, c.name+".onnx"), filepath.Join(dir, ortRows))
 		d := ortest.MaxDiff(t, got, want)
 		if d > 1e-5 {
 			t.Errorf("%s: onnxruntime and ptrain predict differ by up to %.3g", c.name, d)
 		}
 		t.Logf("%s: %d rows, max abs difference %.3g", c.name, len(got), d)
 	}
+}
+
+// missingTable writes table.csv, a regression table with missing cells
+// in a number column and a text column, an identifier and a target y of
+// 0.2 to 0.9 (predict prints 6 significant digits, so the comparison is
+// to 1e-6), and new rows for it: raw (table-rows.csv, as predict reads
+// them, missing cells empty or NA, a color the training split lacks) and
+// encoded (table-features.csv, the graph's input: a, a_missing, b, the
+// one-hot colors, color_missing; a missing number empty, a missing
+// color NaN in each of its categories, the indicators 0).
+func missingTable(t *testing.T, dir string) (raw, encoded string) {
+	var tb strings.Builder
+	tb.WriteString("a,b,color,id,y\n")
+	colors := []string{"red", "green", "blue"}
+	for i := range 120 {
+		a := fmt.Sprint(float64(i%9) / 4)
+		if i%6 == 0 {
+			a = ""
+		}
+		color := colors[i%3]
+		if i%7 == 0 {
+			color = "NA"
+		}
+		fmt.Fprintf(&tb, "%s,%g,%s,%d,%g\n", a, float64(i%5)/2, color, 7000+i, 0.2+float64((i%9)*(i%3+1))/40)
+	}
+	writeFile(t, dir, "table.csv", tb.String())
+	rawRows := "b,id,a,color\n1.5,1,,red\n0,2,0.5,NA\n2,3,2,blue\n0.5,4,,teal\n1,5,1.25,green\n"
+	encRows := ",0,1.5,0,0,1,0\n0.5,0,0,NaN,NaN,NaN,0\n2,0,2,1,0,0,0\n,0,0.5,0,0,0,0\n1.25,0,1,0,1,0,0\n"
+	return writeFile(t, dir, "table-rows.csv", rawRows), writeFile(t, dir, "table-features.csv", encRows)
 }
 
 func must[T any](v T, err error) T {
@@ -142,7 +198,8 @@ func must[T any](v T, err error) T {
 // TestTorchExportRunsAsPtrainExport: PyTorch's own export of
 // examples/torch_twin.py's twin (examples/onnxruntime/torch_export.py)
 // runs in the same onnxruntime with the outputs of ptrain's export and of
-// ptrain predict, for the CNN with batch norm and both poolings.
+// ptrain predict, for the CNN with batch norm and both poolings and for
+// the ResNet.
 func TestTorchExportRunsAsPtrainExport(t *testing.T) {
 	ortest.Runtime(t)
 	if err := exec.Command(ortest.Python, "-c", "import torch").Run(); err != nil {
@@ -150,23 +207,28 @@ func TestTorchExportRunsAsPtrainExport(t *testing.T) {
 	}
 	dir := t.TempDir()
 	rows := filepath.Join(dir, writeFile(t, dir, "rows.csv", digitsRows(8)))
-	mustRun(t, dir, "train", "-arch", cnnArch, "-epochs", "2", "-normalize", "zscore", "-quiet", "-out", "cnn.safetensors")
-	mustRun(t, dir, "export", "-model", "cnn.safetensors", "-out", "ptrain.onnx")
-	cmd := exec.Command(ortest.Python, filepath.Join(ortest.Dir(), "torch_export.py"), "cnn.safetensors", "torch.onnx")
-	cmd.Dir = dir
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("torch_export.py: %v\n%s", err, out)
-	}
-	ortest.Check(t, filepath.Join(dir, "torch.onnx"))
-	pred := mustRun(t, dir, "predict", "-model", "cnn.safetensors", "-input", "rows.csv", "-csv-header=false")
-	want := ortest.ParseRows(t, pred[strings.Index(pred, "\n")+1:], 2)
-	torch := ortest.Predict(t, filepath.Join(dir, "torch.onnx"), rows)
-	ours := ortest.Predict(t, filepath.Join(dir, "ptrain.onnx"), rows)
-	if d := ortest.MaxDiff(t, torch, want); d > 1e-5 {
-		t.Errorf("PyTorch's export differs from ptrain predict by up to %.3g", d)
-	}
-	if d := ortest.MaxDiff(t, torch, ours); d > 1e-5 {
-		t.Errorf("PyTorch's export differs from ptrain's by up to %.3g", d)
+	for i, arch := range []string{cnnArch, resNetArch} {
+		ckpt, ptrainOnnx, torchOnnx := fmt.Sprintf("m%d.safetensors", i), fmt.Sprintf("ptrain%d.onnx", i), fmt.Sprintf("torch%d.onnx", i)
+		mustRun(t, dir, "train", "-arch", arch, "-epochs", "2", "-normalize", "zscore", "-quiet", "-out", ckpt)
+		mustRun(t, dir, "export", "-model", ckpt, "-out", ptrainOnnx)
+		cmd := exec.Command(ortest.Python, filepath.Join(ortest.Dir(), "torch_export.py"), ckpt, torchOnnx)
+		cmd.Dir = dir
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("torch_export.py: %v\n%s", err, out)
+		}
+		ortest.Check(t, filepath.Join(dir, torchOnnx))
+		pred := mustRun(t, dir, "predict", "-model", ckpt, "-input", "rows.csv", "-csv-header=false")
+		want := ortest.ParseRows(t, pred[strings.Index(pred, "\n")+1:], 2)
+		torch := ortest.Predict(t, filepath.Join(dir, torchOnnx), rows)
+		ours := ortest.Predict(t, filepath.Join(dir, ptrainOnnx), rows)
+		if d := ortest.MaxDiff(t, torch, want); d > 1e-5 {
+			t.Errorf("%s: PyTorch's export differs from ptrain predict by up to %.3g", arch, d)
+		}
+		d := ortest.MaxDiff(t, torch, ours)
+		if d > 1e-5 {
+			t.Errorf("%s: PyTorch's export differs from ptrain's by up to %.3g", arch, d)
+		}
+		t.Logf("%s: PyTorch's export and ptrain's differ by up to %.3g", arch, d)
 	}
 }
 

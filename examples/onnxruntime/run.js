@@ -27,11 +27,14 @@ function readRows(path) {
   const rows = [];
   fs.readFileSync(path, "utf8").split(/\r?\n/).forEach((line, i) => {
     if (line.trim() === "") return;
-    const vals = line.split(",").map(Number);
-    if (vals.some(Number.isNaN)) {
+    // An empty cell or NaN is a missing value: NaN, which a table's
+    // imputation nodes fill. Number("") would be 0.
+    const cells = line.split(",").map((s) => s.trim());
+    if (cells.some((s) => s !== "" && s !== "NaN" && Number.isNaN(Number(s)))) {
       if (i === 0) return; // a header
       fail(`${path}:${i + 1}: not a row of numbers`);
     }
+    const vals = cells.map((s) => (s === "" ? NaN : Number(s)));
     rows.push(vals);
   });
   return rows;

@@ -40,8 +40,8 @@ def main():
     net, names = torch_twin.twin(meta["ptrain.arch"])
     state = {}
     for key in net.state_dict():
-        index, rest = key.split(".", 1)
-        state[key] = tensors[names[index] + "." + rest].float()
+        module, rest = key.rsplit(".", 1)  # 3.body.0.weight: module 3.body.0 of a Res
+        state[key] = tensors[names[module] + "." + rest].float()
     net.load_state_dict(state)
     net.eval()
     shape = [int(v) for v in meta["ptrain.arch"].split("-")[0].split("x")]
