@@ -106,9 +106,9 @@ func (t *Trainer[T]) Run(ctx context.Context, f func(*Session[T]) error) error {
 	}
 	var commWG sync.WaitGroup
 	if t.distributed() {
-		s.comm = make(chan commReq[T], len(t.m.Stack)+2)
-		s.commDone = make(chan error, len(t.m.Stack)+2)
-		s.layerLeft = make([]atomic.Int32, len(t.m.Stack))
+		s.comm = make(chan commReq[T], len(t.m.Layout.Layers)+2)
+		s.commDone = make(chan error, len(t.m.Layout.Layers)+2)
+		s.layerLeft = make([]atomic.Int32, len(t.m.Layout.Layers))
 		s.stats = make([]float64, 3+len(t.activity())) // and the activity counts
 		commWG.Add(1)
 		go func() {

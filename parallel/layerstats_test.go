@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/ptrain/ptrain/model"
+	"github.com/ptrain/ptrain/model/num"
 	"github.com/ptrain/ptrain/optim"
 )
 
@@ -19,14 +20,22 @@ const statsSpec = "6-16:relu:dropout=0.25-12:tanh-10:sigmoid-4:softmax"
 // 0 nor 1.
 func statsModel(t *testing.T) *model.Model[float64] {
 	m := newModel(t, statsSpec)
-	relu, tanh := &m.Layers[0], &m.Layers[1]
+	_, reluB := denseParams(m, 0)
 	for u := range 5 {
-		relu.B[u] = -100
+		reluB[u] = -100
 	}
-	for i := range tanh.W.Data[:4*tanh.In] {
-		tanh.W.Data[i] *= 20
+	tanhW, _ := denseParams(m, 1)
+	for i := range tanhW[:4*16] { // the first 4 of 12 rows (Out, In = 16)
+		tanhW[i] *= 20
 	}
 	return m
+}
+
+// denseParams returns dense layer l's weight (Out, In) and bias: views of
+// m.Params, from the layout.
+func denseParams[T num.Float](m *model.Model[T], l int) (w, b []T) {
+	ps := m.Layout.Layers[l].Params
+	return m.Params[ps[0].Offset : ps[0].Offset+ps[0].Size()], m.Params[ps[1].Offset : ps[1].Offset+ps[1].Size()]
 }
 
 // wantStats computes one step's figures the plain way, with one workspace

@@ -209,8 +209,9 @@ func TestSaturationDeadReLUAndLowUpdatesAreNamed(t *testing.T) {
 
 	m, _ := model.NewZero[float32](model.MustParseSpec("64-32:tanh-32:sigmoid-10:softmax"))
 	_ = m.Initialize(1, model.InitAuto)
-	for i := range m.Layers[1].W.Data {
-		m.Layers[1].W.Data[i] *= 40 // pre-activations of tens: saturated
+	w1, _ := denseParams(m, 1)
+	for i := range w1 {
+		w1[i] *= 40 // pre-activations of tens: saturated
 	}
 	ws := diagnoseModel(t, m, sgd, 2)
 	if w := find(ws, WarnSaturation); w == nil || w.Layer != "dense.1" || !strings.Contains(w.Message, "sigmoid") {
@@ -219,8 +220,9 @@ func TestSaturationDeadReLUAndLowUpdatesAreNamed(t *testing.T) {
 
 	m, _ = model.NewZero[float32](model.MustParseSpec("64-32:relu-10:softmax"))
 	_ = m.Initialize(1, model.InitAuto)
+	_, b0 := denseParams(m, 0)
 	for u := range 28 {
-		m.Layers[0].B[u] = -50 // 28 of 32 units never fire: dead for good
+		b0[u] = -50 // 28 of 32 units never fire: dead for good
 	}
 	ws = diagnoseModel(t, m, sgd, 2)
 	if w := find(ws, WarnDeadReLU); w == nil || w.Layer != "dense.0" || len(ws) != 1 {
