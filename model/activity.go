@@ -27,7 +27,7 @@ func (w *Workspace[T]) AddActivity(l int, sums []T) {
 	units := info.Out[0]
 	sums = sums[:units]
 	if w.stage[l] != nil {
-		num.Axpy(1, w.act[l], sums)
+		num.Axpy(1, w.unitSum[l], sums)
 		return
 	}
 	a := w.Activation(l)

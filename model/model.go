@@ -100,10 +100,10 @@ func (m *Model[T]) resetNorm() {
 	}
 }
 
-// NeedsSync reports whether a training pass of the model needs statistics
-// of the whole batch (it has batch norm layers): a data-parallel trainer
-// then sets Workspace.Sync and runs every worker's pass, also a worker
-// with no rows.
+// NeedsSync reports whether a training pass of the model needs
+// Workspace.Sync: whether it has layers (batch norm) that normalise by
+// statistics of the whole batch. A data-parallel trainer then sets Sync
+// and runs every worker's pass, also a worker with no rows.
 func (m *Model[T]) NeedsSync() bool {
 	for _, l := range m.stack {
 		if _, ok := l.(synced); ok {

@@ -44,7 +44,7 @@ type Workspace[T num.Float] struct {
 	mask    [][]T       // per layer with dropout: 0 or 1/(1−p) for each element
 	scratch [][]T       // per layer: its Scratch(cap)
 	stage   []fused[T]  // per layer: the stage it makes with the pooling after it, or nil
-	act     [][]T       // per fused layer: the last Forward's Σ activation per channel
+	unitSum [][]T       // per fused layer: the last Forward's Σ activation per channel (AddActivity)
 	sums    [][]float64 // per layer that synchronises: its pass.Sums
 	// grad, per layer: ∂L/∂out, (cap, Out), where the layers that read
 	// the output add their input gradients (Backward clears it before the
@@ -94,11 +94,11 @@ func NewWorkspace[T num.Float](m *Model[T], maxBatch int) *Workspace[T] {
 			sums = make([]float64, s.syncLen())
 		}
 		f := newFused(m, i)
-		var act []T
+		var unitSum []T
 		if f != nil {
-			act = make([]T, info.Out[0])
+			unitSum = make([]T, info.Out[0])
 		}
-		w.stage, w.act = append(w.stage, f), append(w.act, act)
+		w.stage, w.unitSum = append(w.stage, f), append(w.unitSum, unitSum)
 		w.scratch = append(w.scratch, num.Alloc[T](l.Scratch(maxBatch)))
 		w.sums = append(w.sums, sums)
 		if f != nil { // the fused stage keeps no output of its first layer
@@ -230,8 +230,8 @@ func (w *Workspace[T]) Forward(x []T, n int, train bool) []T {
 			j.join(w.passFor(l), w.xs, w.z[l][:n*w.m.stack[l].Info().Out.Size()])
 		} else if f := w.stage[l]; f != nil {
 			k := n * w.m.stack[l+1].Info().Out.Size()
-			clear(w.act[l])
-			f.forward(w.passFor(l), in, w.z[l+1][:k], w.scratch[l+1][:k], w.act[l])
+			clear(w.unitSum[l])
+			f.forward(w.passFor(l), in, w.z[l+1][:k], w.scratch[l+1][:k], w.unitSum[l])
 			l++ // on to the pooling's activation and dropout
 		} else {
 			w.m.stack[l].Forward(w.passFor(l), in, w.z[l][:n*w.m.stack[l].Info().Out.Size()])

@@ -111,9 +111,11 @@ func (s *Session[T]) globalCounts(batches []Batch[T]) ([][2]float64, error) {
 	return out, nil
 }
 
-// StepIndices takes one optimizer step on samples of ds: each slice of
-// micro is a micro-batch of sample indices (at most Config.BatchSize), and
-// the workers fill their own rows. With a Group, micro holds the global
+// StepIndices is Step for samples that stay in a dataset: it takes one
+// optimizer step on the samples of ds whose indices micro lists, each
+// slice one micro-batch (at most Config.BatchSize indices, gradients
+// accumulated over them), and each worker copies its own rows out of ds
+// — where Step's caller fills the rows itself. Fit steps this way. With a Group, micro holds the global
 // micro-batches (the same on every rank) and each rank trains on its
 // contiguous share of each.
 func (s *Session[T]) StepIndices(ds *data.Dataset, micro ...[]int) (StepResult, error) {
@@ -251,7 +253,7 @@ func (s *Session[T]) finish(total int, sr *StepResult) error {
 		return err
 	}
 	start := time.Now()
-	tk.layer0 = s.overlap
+	tk.firstOnly = s.overlap
 	// The L1 term joins the gradient once, after the last sum: in the
 	// in-process reduction, or across processes in the check after it.
 	tk.l1 = t.cfg.L1 > 0 && !t.distributed()
@@ -350,7 +352,7 @@ func (s *Session[T]) postLayer(l int) {
 // reduction (bench) and, with Grads, for inspecting what a batch's
 // gradient is. Call it between steps, from the goroutine that called Run.
 func (s *Session[T]) AllReduce() error {
-	s.task.active, s.task.layer0, s.task.l1, s.task.scan = s.t.cfg.Workers, false, false, true
+	s.task.active, s.task.firstOnly, s.task.l1, s.task.scan = s.t.cfg.Workers, false, false, true
 	if err := s.dispatch(phaseReduce); err != nil {
 		return err
 	}

@@ -90,16 +90,19 @@ func (e *NonFiniteError) Error() string {
 // A Trainer is not safe for concurrent use: one Run (or Step, Fit,
 // Evaluate) at a time.
 type Trainer[T num.Float] struct {
-	cfg    Config
-	m      *model.Model[T]
-	opt    *optim.Optimizer[T]
-	ws     []*model.Workspace[T]
-	xbuf   [][]T     // per worker: input rows filled from a dataset
-	ybuf   [][]T     // per worker: target rows
-	conf   [][]int64 // per worker: confusion counts of an evaluation
-	chunk  [][2]int  // per worker: its chunk of the parameter vector
-	chunk0 [][2]int  // per worker: its chunk of the first parameter layer's parameters
-	res    []result  // per worker: the last phase's report
+	cfg   Config
+	m     *model.Model[T]
+	opt   *optim.Optimizer[T]
+	ws    []*model.Workspace[T]
+	xbuf  [][]T     // per worker: input rows filled from a dataset
+	ybuf  [][]T     // per worker: target rows
+	conf  [][]int64 // per worker: confusion counts of an evaluation
+	chunk [][2]int  // per worker: its chunk of the parameter vector
+	res   []result  // per worker: the last phase's report
+	// firstChunk, per worker: its chunk of Params[:firstEnd()], the first
+	// layer with parameters, which phaseReduce sums alone on the overlap
+	// path (task.firstOnly).
+	firstChunk [][2]int
 	// buckets are the layers of the stack that hold parameters, in order
 	// (model.Layout.Groups): the overlap path posts each but the first as
 	// backward finishes it.
@@ -176,7 +179,7 @@ func New[T num.Float](m *model.Model[T], opt *optim.Optimizer[T], cfg Config) (*
 		t.ybuf = append(t.ybuf, num.Alloc[T](rows*out))
 		t.conf = append(t.conf, make([]int64, k*k))
 		t.chunk = append(t.chunk, paramChunk(p, w, i))
-		t.chunk0 = append(t.chunk0, paramChunk(t.firstEnd(), w, i))
+		t.firstChunk = append(t.firstChunk, paramChunk(t.firstEnd(), w, i))
 	}
 	t.res = make([]result, w)
 	t.st = newStatsState(m, w, !cfg.NoLayerStats)
