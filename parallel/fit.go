@@ -36,12 +36,10 @@ type FitConfig struct {
 	// the sample).
 	// Validation rows are never augmented.
 	Augment *data.Augment
+	// OnStep and OnEpoch are the hooks; a run-health monitor
+	// (package parallel/health) attaches through them.
 	OnStep  func(StepInfo) error  // after every optimizer step; an error stops Fit
 	OnEpoch func(EpochInfo) error // after every epoch; an error stops Fit
-	// OnWarning receives each warning of Fit's Monitor as it is raised:
-	// exploding gradients after the step that shows them (or with the
-	// non-finite stop), the others after the epoch, before OnEpoch.
-	OnWarning func(Warning)
 }
 
 // StepInfo is passed to FitConfig.OnStep.
@@ -64,17 +62,15 @@ type EpochInfo struct {
 	LR            float64 // of the epoch's last step
 	Improved      bool    // the validation loss is the best so far
 	// GradNorm and Layers summarise the steps' StepResult.GradNorm and
-	// Layers over the epoch; Warnings are those raised during it.
+	// Layers over the epoch.
 	GradNorm Summary
 	Layers   []LayerSummary
-	Warnings []Warning
 }
 
 // FitResult says how Fit ended.
 type FitResult struct {
 	Progress
 	EarlyStopped bool
-	Warnings     []Warning // every warning of the run, also when Fit failed
 }
 
 // Progress returns the position of the last Fit.
@@ -117,7 +113,7 @@ func (t *Trainer[T]) Fit(ctx context.Context, train, val *data.Dataset, cfg FitC
 	}
 	res := FitResult{}
 	micro := make([][]int, 0, accum)
-	fm := &fitMonitor{mon: NewMonitor(), on: cfg.OnWarning}
+	var es EpochStats
 	err = t.Run(ctx, func(s *Session[T]) error {
 		if t.distributed() { // every rank starts from rank 0's state
 			if err := t.Broadcast(); err != nil {
@@ -158,7 +154,7 @@ func (t *Trainer[T]) Fit(ctx context.Context, train, val *data.Dataset, cfg FitC
 				correct += sr.Correct
 				samples += sr.Samples
 				lr = sr.LR
-				fm.step(e+1, &sr)
+				es.Add(&sr)
 				if cfg.OnStep != nil {
 					if err := cfg.OnStep(StepInfo{Epoch: e, Batch: t.progress.Batch, Batches: steps, StepResult: sr}); err != nil {
 						return err
@@ -196,7 +192,7 @@ func (t *Trainer[T]) Fit(ctx context.Context, train, val *data.Dataset, cfg FitC
 			if err := t.Broadcast(); err != nil { // no last-bit drift between ranks
 				return err
 			}
-			fm.endEpoch(&info)
+			info.GradNorm, info.Layers = es.Done()
 			if cfg.OnEpoch != nil {
 				if err := cfg.OnEpoch(info); err != nil {
 					return err
@@ -213,7 +209,6 @@ func (t *Trainer[T]) Fit(ctx context.Context, train, val *data.Dataset, cfg FitC
 		}
 		return nil
 	})
-	fm.failed(err)
-	res.Progress, res.Warnings = t.progress, fm.all
+	res.Progress = t.progress
 	return res, err
 }

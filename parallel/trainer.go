@@ -47,7 +47,7 @@ type Config struct {
 	// leave the cores free.
 	Overlap bool
 	// NoLayerStats turns off the per-layer statistics (StepResult.Layers,
-	// EpochInfo.Layers, most warnings of a Monitor). They cost about 1% of
+	// EpochInfo.Layers, most warnings of a health.Monitor). They cost about 1% of
 	// a step (README, "Reading the gradient figures"); this is for
 	// measuring that. Training computes the same bits either way.
 	NoLayerStats bool
