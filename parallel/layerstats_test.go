@@ -149,7 +149,7 @@ func TestLayerStatsMatchReference(t *testing.T) {
 		err = tr.Run(context.Background(), func(s *Session[float64]) error {
 			sr, err := s.Step(Batch[float64]{X: micro[0][0], Y: micro[0][1], N: n}, Batch[float64]{X: micro[1][0], Y: micro[1][1], N: n})
 			got, gradNorm = slices.Clone(sr.Layers), sr.GradNorm
-			g := s.Grads()[0] // the reduced gradient (no clipping)
+			g := s.grads()[0] // the reduced gradient (no clipping)
 			for _, info := range m.Layout.Layers {
 				lo, hi := info.ParamRange()
 				var sq float64
@@ -173,7 +173,7 @@ func TestLayerStatsMatchReference(t *testing.T) {
 				!near(g.WeightNorm, wl.WeightNorm) || !near(g.UpdateRatio, wl.UpdateRatio) ||
 				g.DeadFrac != wl.DeadFrac && !(math.IsNaN(g.DeadFrac) && math.IsNaN(wl.DeadFrac)) ||
 				g.SaturatedFrac != wl.SaturatedFrac && !(math.IsNaN(g.SaturatedFrac) && math.IsNaN(wl.SaturatedFrac)) {
-				t.Errorf("W=%d: layer %d:\n got %+v\nwant %+v (norm from Session.Grads %v)", w, i, g, wl, fromGrads[i])
+				t.Errorf("W=%d: layer %d:\n got %+v\nwant %+v (norm from Session.grads %v)", w, i, g, wl, fromGrads[i])
 			}
 			sq += g.GradNorm * g.GradNorm
 		}

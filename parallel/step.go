@@ -345,13 +345,14 @@ func (s *Session[T]) postLayer(l int) {
 	s.comm <- commReq[T]{grad: g}
 }
 
-// AllReduce runs the reduction phase alone: worker 0's gradient buffer
+// allReduce runs the reduction phase alone: worker 0's gradient buffer
 // becomes the sum of every worker's, each worker summing its own chunk in
 // worker order. It reports a non-finite element as a *NonFiniteError.
-// Step and StepIndices do this themselves; AllReduce is for measuring the
-// reduction (bench) and, with Grads, for inspecting what a batch's
-// gradient is. Call it between steps, from the goroutine that called Run.
-func (s *Session[T]) AllReduce() error {
+// Step and StepIndices do this themselves; allReduce is for measuring the
+// reduction (bench, through internal/trainhook) and, with grads, for
+// tests that inspect what a batch's gradient is. Call it between steps,
+// from the goroutine that called Run.
+func (s *Session[T]) allReduce() error {
 	s.task.active, s.task.firstOnly, s.task.l1, s.task.scan = s.t.cfg.Workers, false, false, true
 	if err := s.dispatch(phaseReduce); err != nil {
 		return err
@@ -359,10 +360,10 @@ func (s *Session[T]) AllReduce() error {
 	return s.t.nonFinite(s.t.opt.Steps() + 1)
 }
 
-// Grads returns the gradient buffer of each worker (worker 0's holds the
-// sum after AllReduce). The buffers belong to the trainer: write them only
+// grads returns the gradient buffer of each worker (worker 0's holds the
+// sum after allReduce). The buffers belong to the trainer: write them only
 // between steps, from the goroutine that called Run.
-func (s *Session[T]) Grads() [][]T {
+func (s *Session[T]) grads() [][]T {
 	g := make([][]T, len(s.t.ws))
 	for i, ws := range s.t.ws {
 		g[i] = ws.Grad
