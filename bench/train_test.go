@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/ptrain/ptrain/internal/trainhook"
 	"github.com/ptrain/ptrain/model"
 	"github.com/ptrain/ptrain/model/num"
 	"github.com/ptrain/ptrain/optim"
@@ -134,14 +135,16 @@ func benchReduce(b *testing.B, minWorkers int, prepare func(s *parallel.Session[
 // BenchmarkAllReduce is the trainer's reduction: each worker sums its
 // chunk of all W gradient buffers in worker order, then checks it.
 func BenchmarkAllReduce(b *testing.B) {
-	benchReduce(b, 1, func(s *parallel.Session[float32], _ int) func() error { return s.AllReduce })
+	benchReduce(b, 1, func(s *parallel.Session[float32], _ int) func() error {
+		return func() error { return trainhook.AllReduce(s) }
+	})
 }
 
 // BenchmarkAllReduceSerial is the reference: one goroutine adds every
 // buffer into the first, O(W·P) on one core, no check.
 func BenchmarkAllReduceSerial(b *testing.B) {
 	benchReduce(b, 2, func(s *parallel.Session[float32], w int) func() error {
-		g := s.Grads()
+		g := trainhook.Grads(s).([][]float32)
 		return func() error {
 			for k := 1; k < w; k++ {
 				num.Axpy(1, g[k], g[0])

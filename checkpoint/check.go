@@ -32,16 +32,26 @@ type header struct {
 	inputRange data.Range
 }
 
+// DType is the element type of a checkpoint's weights, by its safetensors
+// name.
+type DType string
+
+// The element types of weights a checkpoint holds: float32 and float64.
+const (
+	F32 DType = "F32"
+	F64 DType = "F64"
+)
+
 // Check checks everything f says, as Decode does, without building the
-// model, and returns the element type of its weights: "F32" or "F64". A
+// model, and returns the element type of its weights: F32 or F64. A
 // program that chooses T by the file (the ptrain command) calls it before
 // Decode.
-func Check(f *safetensors.File) (dtype string, err error) {
+func Check(f *safetensors.File) (DType, error) {
 	h, err := check(f)
 	if err != nil {
 		return "", err
 	}
-	return h.dtype, nil
+	return DType(h.dtype), nil
 }
 
 // MaxMeta bounds each metadata value the package decodes (the

@@ -103,7 +103,7 @@ func TestLoadConvertsTheElementType(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if dtype, err := Check(f); err != nil || dtype != "F32" {
+	if dtype, err := Check(f); err != nil || dtype != F32 {
 		t.Fatalf("Check: %q, %v; want F32", dtype, err)
 	}
 	got, err := Decode[float64](f)

@@ -13,7 +13,7 @@ func (w *Workspace[T]) Activation(l int) []T {
 	if w.stage[l] != nil {
 		return nil
 	}
-	return w.a[l][:w.n*w.m.Stack[l].Info().Out.Size()]
+	return w.a[l][:w.n*w.m.stack[l].Info().Out.Size()]
 }
 
 // AddActivity adds to sums, one per unit of layer l (a feature of a flat
@@ -23,11 +23,11 @@ func (w *Workspace[T]) Activation(l int) []T {
 // off for every row. For a fused layer (see Activation) the sums
 // are those its Forward kept in passing.
 func (w *Workspace[T]) AddActivity(l int, sums []T) {
-	info := w.m.Stack[l].Info()
+	info := w.m.stack[l].Info()
 	units := info.Out[0]
 	sums = sums[:units]
 	if w.stage[l] != nil {
-		num.Axpy(1, w.act[l], sums)
+		num.Axpy(1, w.unitSum[l], sums)
 		return
 	}
 	a := w.Activation(l)

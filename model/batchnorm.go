@@ -19,7 +19,7 @@ const (
 //	z = γ·x̂ + β,  x̂ = (x − μ)/sqrt(σ² + ε)
 //
 // In training μ and σ² are the batch's mean and biased variance, summed
-// over the whole batch through Pass.Sync (every worker and rank, as
+// over the whole batch through pass.Sync (every worker and rank, as
 // PyTorch's SyncBatchNorm), and the running estimates move towards them:
 // r_μ ← (1−m)·r_μ + m·μ, r_σ² ← (1−m)·r_σ² + m·σ²·N/(N−1) (unbiased; with
 // N = 1 the biased σ² is used). In evaluation μ, σ² are the running ones.
@@ -58,12 +58,12 @@ func (l *batchNorm[T]) Scratch(int) int { return 0 }
 func (l *batchNorm[T]) syncLen() int { return 4*l.c + 2 }
 
 // parts cuts the float64 scratch.
-func (l *batchNorm[T]) parts(p *Pass[T]) (mean, inv, n, sums []float64) {
+func (l *batchNorm[T]) parts(p *pass[T]) (mean, inv, n, sums []float64) {
 	c := l.c
 	return p.Sums[:c], p.Sums[c : 2*c], p.Sums[2*c : 2*c+1], p.Sums[2*c+1 : 4*c+2]
 }
 
-func (l *batchNorm[T]) Forward(p *Pass[T], x, z []T) {
+func (l *batchNorm[T]) Forward(p *pass[T], x, z []T) {
 	if l.prepare(p, x) {
 		mean, inv, _, _ := l.parts(p)
 		l.normalise(p.N, x, z, mean, inv)
@@ -75,7 +75,7 @@ func (l *batchNorm[T]) Forward(p *Pass[T], x, z []T) {
 // running statistics updated, in a training pass; the running ones
 // otherwise — and reports whether there is anything to normalise (a
 // training pass over an empty batch leaves everything as it was).
-func (l *batchNorm[T]) prepare(p *Pass[T], x []T) bool {
+func (l *batchNorm[T]) prepare(p *pass[T], x []T) bool {
 	c, hw := l.c, l.hw
 	mean, inv, count, sums := l.parts(p)
 	if !p.Train {
@@ -141,7 +141,7 @@ func (l *batchNorm[T]) prepare(p *Pass[T], x []T) bool {
 }
 
 // sync sums s over the whole batch when the pass holds a part of it.
-func (l *batchNorm[T]) sync(p *Pass[T], s []float64) {
+func (l *batchNorm[T]) sync(p *pass[T], s []float64) {
 	if p.Sync != nil {
 		p.Sync(s)
 	}
@@ -168,7 +168,7 @@ func (l *batchNorm[T]) normalise(n int, x, z []T, mean, inv []float64) {
 	}
 }
 
-func (l *batchNorm[T]) Backward(p *Pass[T], x, dz, dx []T) {
+func (l *batchNorm[T]) Backward(p *pass[T], x, dz, dx []T) {
 	c, hw := l.c, l.hw
 	mean, inv, _, sums := l.parts(p)
 	// Σdz and Σdz·x̂ per channel over this part's rows.
@@ -219,7 +219,7 @@ func (l *batchNorm[T]) Backward(p *Pass[T], x, dz, dx []T) {
 
 // addGrads adds this part's sums Σdy and Σdy·x̂ (in the pass's float64
 // scratch, where Backward leaves them) into the β and γ gradients.
-func (l *batchNorm[T]) addGrads(p *Pass[T]) {
+func (l *batchNorm[T]) addGrads(p *pass[T]) {
 	_, _, _, sums := l.parts(p)
 	g, b := l.info.Params[0].Offset, l.info.Params[1].Offset
 	for ch := 0; ch < l.c; ch++ {
@@ -231,7 +231,7 @@ func (l *batchNorm[T]) addGrads(p *Pass[T]) {
 // syncGrads sums Σdy and Σdy·x̂ over the whole batch for the input
 // gradient of a training pass, and reports whether there is one: an empty
 // batch, on every part alike, has none.
-func (l *batchNorm[T]) syncGrads(p *Pass[T]) bool {
+func (l *batchNorm[T]) syncGrads(p *pass[T]) bool {
 	_, _, count, sums := l.parts(p)
 	if count[0] == 0 {
 		return false
@@ -243,7 +243,7 @@ func (l *batchNorm[T]) syncGrads(p *Pass[T]) bool {
 // inputGradTerms are channel ch's terms of a training pass's input
 // gradient, ∂L/∂x = k·(dy − mdy − x̂·mdyx) with x̂ = (x − m)·iv, once the
 // sums are synchronised.
-func (l *batchNorm[T]) inputGradTerms(p *Pass[T], ch int) (m, iv, k, mdy, mdyx float64) {
+func (l *batchNorm[T]) inputGradTerms(p *pass[T], ch int) (m, iv, k, mdy, mdyx float64) {
 	mean, inv, count, sums := l.parts(p)
 	n := count[0]
 	m, iv = mean[ch], inv[ch]

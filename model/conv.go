@@ -84,12 +84,12 @@ func (l *conv[T]) group(n int) int {
 // Scratch holds cols and Zt for one group.
 func (l *conv[T]) Scratch(n int) int { return l.group(n) * l.hwc * (l.kk + l.o) }
 
-func (l *conv[T]) buffers(p *Pass[T], g int) (cols, zt []T) {
+func (l *conv[T]) buffers(p *pass[T], g int) (cols, zt []T) {
 	nc := g * l.hwc * l.kk
 	return p.Scratch[:nc], p.Scratch[nc : nc+g*l.hwc*l.o]
 }
 
-func (l *conv[T]) Forward(p *Pass[T], x, z []T) {
+func (l *conv[T]) Forward(p *pass[T], x, z []T) {
 	out := l.o * l.hw
 	for s0, g := 0, l.group(p.N); s0 < p.N; s0 += g {
 		n := min(g, p.N-s0)
@@ -113,7 +113,7 @@ func (l *conv[T]) Forward(p *Pass[T], x, z []T) {
 
 // gemmForward unrolls samples [s0, s0+n) of x and returns their Zt = W·cols
 // (without the bias), a view of the scratch.
-func (l *conv[T]) gemmForward(p *Pass[T], x []T, s0, n int) []T {
+func (l *conv[T]) gemmForward(p *pass[T], x []T, s0, n int) []T {
 	in := l.c * l.h * l.w
 	cols, zt := l.buffers(p, n)
 	l.im2col(x[s0*in:(s0+n)*in], cols, n)
@@ -122,7 +122,7 @@ func (l *conv[T]) gemmForward(p *Pass[T], x []T, s0, n int) []T {
 	return zt
 }
 
-func (l *conv[T]) Backward(p *Pass[T], x, dz, dx []T) {
+func (l *conv[T]) Backward(p *pass[T], x, dz, dx []T) {
 	out := l.o * l.hw
 	bi := l.info.Params[1]
 	gb := p.Grad[bi.Offset : bi.Offset+bi.Size()]
@@ -157,7 +157,7 @@ func (l *conv[T]) Backward(p *Pass[T], x, dz, dx []T) {
 // holds their dZt (zero in the dropped columns): it unrolls x again, adds
 // dZt·colsᵀ into the weight gradient and, unless dx is nil, adds their
 // col2im(Wᵀ·dZt) into dx.
-func (l *conv[T]) gemmBackward(p *Pass[T], x, dzt []T, s0, n int, dx []T) {
+func (l *conv[T]) gemmBackward(p *pass[T], x, dzt []T, s0, n int, dx []T) {
 	in, cn := l.c*l.h*l.w, n*l.hwc
 	wi := l.info.Params[0]
 	gw := num.View(l.o, l.kk, p.Grad[wi.Offset:wi.Offset+wi.Size()])

@@ -31,7 +31,7 @@ type convPool[T num.Float] struct {
 
 // newConvPool returns the stage of layers l and l+1 of stack, or nil when
 // they are not a convolution that only feeds a max pooling.
-func newConvPool[T num.Float](stack []Layer[T], l int) *convPool[T] {
+func newConvPool[T num.Float](stack []layer[T], l int) *convPool[T] {
 	c, ok := stack[l].(*conv[T])
 	p, ok2 := stack[l+1].(*pool[T])
 	if !ok || !ok2 || p.info.Spec.Kind != KindMaxPool {
@@ -50,7 +50,7 @@ func newConvPool[T num.Float](stack []Layer[T], l int) *convPool[T] {
 // rows and positions of channel o's activation (relu(z) or z), which
 // Workspace.AddActivity reports in place of the activations this stage
 // does not keep.
-func (f *convPool[T]) forward(p *Pass[T], x, z, idx, act []T) {
+func (f *convPool[T]) forward(p *pass[T], x, z, idx, act []T) {
 	l := f.conv
 	pq := f.ph * f.pw
 	for s0, g := 0, l.group(p.N); s0 < p.N; s0 += g {
@@ -107,7 +107,7 @@ func uncovered[T num.Float](plane []T, a, b T, ho, wo, ww, k, s, ph, pw int, rel
 // backward takes dz, the gradient of the pooled output z of the last
 // forward, adds the convolution's weight and bias gradients into p.Grad and
 // writes dx unless it is nil.
-func (f *convPool[T]) backward(p *Pass[T], x, z, dz, idx, dx []T) {
+func (f *convPool[T]) backward(p *pass[T], x, z, dz, idx, dx []T) {
 	l := f.conv
 	pq := f.ph * f.pw
 	bi := l.info.Params[1]

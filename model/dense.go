@@ -2,10 +2,10 @@ package model
 
 import "github.com/ptrain/ptrain/model/num"
 
-// Dense is a fully connected layer, a view into a Model's Params: its
+// dense is a fully connected layer, a view into a Model's Params: its
 // weight matrix (Out, In), row-major — the layout of PyTorch's
 // nn.Linear.weight — followed by its bias (Out).
-type Dense[T num.Float] struct {
+type dense[T num.Float] struct {
 	In, Out int
 	Act     Activation
 	Dropout float64
@@ -15,28 +15,28 @@ type Dense[T num.Float] struct {
 	info    *LayerInfo
 }
 
-func newDense[T num.Float](params []T, info *LayerInfo) Dense[T] {
+func newDense[T num.Float](params []T, info *LayerInfo) dense[T] {
 	in, out, off := info.In[0], info.Out[0], info.Params[0].Offset
-	return Dense[T]{In: in, Out: out, Act: info.Spec.Act, Dropout: info.Spec.Dropout, Offset: off,
+	return dense[T]{In: in, Out: out, Act: info.Spec.Act, Dropout: info.Spec.Dropout, Offset: off,
 		W: num.View(out, in, params[off:]), B: params[off+out*in : off+out*in+out], info: info}
 }
 
 // WeightsIn returns the views of layer l's weight (Out, In) and bias (Out)
 // inside buf, a buffer with the layout of Params (a gradient, say).
-func (d *Dense[T]) WeightsIn(buf []T) (num.Matrix[T], []T) {
+func (d *dense[T]) WeightsIn(buf []T) (num.Matrix[T], []T) {
 	w := num.View(d.Out, d.In, buf[d.Offset:])
 	o := d.Offset + d.Out*d.In
 	return w, buf[o : o+d.Out]
 }
 
 // Info is where the layer sits in its model.
-func (d *Dense[T]) Info() *LayerInfo { return d.info }
+func (d *dense[T]) Info() *LayerInfo { return d.info }
 
 // Scratch is 0: a dense layer keeps nothing between its passes.
-func (d *Dense[T]) Scratch(int) int { return 0 }
+func (d *dense[T]) Scratch(int) int { return 0 }
 
 // Forward computes z = x·Wᵀ + b; x is (n, In), W is (Out, In).
-func (d *Dense[T]) Forward(p *Pass[T], x, z []T) {
+func (d *dense[T]) Forward(p *pass[T], x, z []T) {
 	zm := num.View(p.N, d.Out, z)
 	for i := 0; i < p.N; i++ {
 		copy(zm.Row(i), d.B)
@@ -49,7 +49,7 @@ func (d *Dense[T]) Forward(p *Pass[T], x, z []T) {
 //	dW += dZᵀ·X      (Out, In)
 //	db += Σ_rows dZ  (Out)
 //	dX += dZ·W       (n, In)
-func (d *Dense[T]) Backward(p *Pass[T], x, dz, dx []T) {
+func (d *dense[T]) Backward(p *pass[T], x, dz, dx []T) {
 	dZ := num.View(p.N, d.Out, dz)
 	gw, gb := d.WeightsIn(p.Grad)
 	num.MatMul(true, false, 1, dZ, num.View(p.N, d.In, x), 1, gw)

@@ -1,7 +1,7 @@
 // Package model is ptrain's network: the architecture (Spec, read by
 // ParseSpec from strings like "784-256:relu-10:softmax" or
 // "1x28x28-conv(32,3)-bn:relu-maxpool(2)-flatten-10:softmax"), its layout
-// (Spec.Layout), its parameters (Model), its layers (Layer: dense, conv,
+// (Spec.Layout), its parameters (Model), its layers (dense, conv,
 // max and average pooling, batch norm, flatten, global average pooling,
 // the sum ending a residual block res(BODY|SHORTCUT)), the state of one forward
 // and backward pass (Workspace), the activations and losses with their
@@ -17,12 +17,12 @@
 // shapes and tensors — name (conv.0.weight), shape (PyTorch's: a dense
 // weight is (Out, In) like nn.Linear.weight, a conv weight (Out, In, K, K)
 // like nn.Conv2d's), offset — and the model, save/load, the trainer and
-// the CLI all ask it. Each Layer is a view into the buffers and nothing
+// the CLI all ask it. Each layer is a view into the buffers and nothing
 // else holds parameters. A gradient, every optimizer state buffer and the
 // tensors of a checkpoint use the same layout, so the all-reduce, the
 // optimizer step and Save are each a loop over one slice. For a stack of
 // dense layers the layout is that of every earlier ptrain: layer by layer,
-// weight then bias; Model.Layers keeps those dense views for MLP code.
+// weight then bias.
 //
 // # Layers
 //
@@ -34,13 +34,13 @@
 // and Layout.Groups is the one list of the layers' parameter ranges that
 // the trainer's buckets and per-layer statistics iterate.
 //
-// A Layer has Forward (x → z) and Backward (dz → ∂θ added into the
+// A layer has Forward (x → z) and Backward (dz → ∂θ added into the
 // gradient, ∂L/∂x added into dx unless not needed), side by side in one
 // file per kind (dense.go, conv.go, pool.go, batchnorm.go); activations
 // and dropout are post-steps the Workspace applies after any layer. Layers keep what a
 // pass needs for its backward in the Workspace's scratch, never in
 // themselves. A layer that needs statistics of the whole batch (batch
-// norm) gets them through Pass.Sync, which a data-parallel trainer sets to
+// norm) gets them through Workspace.Sync, which a data-parallel trainer sets to
 // a sum over its workers and processes: every part of a batch calls it the
 // same number of times, also a part with no rows. CheckLayer
 // gradient-checks one layer's parameter and input products.

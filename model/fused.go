@@ -13,13 +13,13 @@ import (
 // layer's scratch) and reads them back in backward.
 type fused[T num.Float] interface {
 	// forward runs both layers on x (the first layer's input) with the
-	// first layer's Pass, and adds to act, one per channel, the sum over
+	// first layer's pass, and adds to act, one per channel, the sum over
 	// the rows and positions of the first layer's activation (what
 	// Workspace.AddActivity reports for it).
-	forward(p *Pass[T], x, z, idx, act []T)
+	forward(p *pass[T], x, z, idx, act []T)
 	// backward takes dz = ∂L/∂z, adds the first layer's parameter
 	// gradients into p.Grad and adds ∂L/∂x into dx unless dx is nil.
-	backward(p *Pass[T], x, z, dz, idx, dx []T)
+	backward(p *pass[T], x, z, dz, idx, dx []T)
 }
 
 // fuseStages is whether the Workspace fuses layers at all (a variable
@@ -31,13 +31,13 @@ var fuseStages = true
 // that layer l+1 reads, can fuse with it: the stage never stores the
 // first layer's output.
 func newFused[T num.Float](m *Model[T], l int) fused[T] {
-	if !fuseStages || l+1 >= len(m.Stack) || !soleReader(m.Layout, l, l+1) {
+	if !fuseStages || l+1 >= len(m.stack) || !soleReader(m.Layout, l, l+1) {
 		return nil
 	}
-	if f := newConvPool(m.Stack, l); f != nil {
+	if f := newConvPool(m.stack, l); f != nil {
 		return f
 	}
-	if f := newNormPool(m.Stack, l); f != nil {
+	if f := newNormPool(m.stack, l); f != nil {
 		return f
 	}
 	return nil

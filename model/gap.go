@@ -11,7 +11,7 @@ type gap[T num.Float] struct{ info *LayerInfo }
 func (l gap[T]) Info() *LayerInfo { return l.info }
 func (l gap[T]) Scratch(int) int  { return 0 }
 
-func (l gap[T]) Forward(p *Pass[T], x, z []T) {
+func (l gap[T]) Forward(p *pass[T], x, z []T) {
 	hw := l.info.In.Size() / l.info.In[0]
 	inv := 1 / T(hw)
 	for i := range z[:p.N*l.info.Out[0]] {
@@ -19,7 +19,7 @@ func (l gap[T]) Forward(p *Pass[T], x, z []T) {
 	}
 }
 
-func (l gap[T]) Backward(p *Pass[T], _, dz, dx []T) {
+func (l gap[T]) Backward(p *pass[T], _, dz, dx []T) {
 	if dx == nil {
 		return
 	}

@@ -48,8 +48,8 @@ type kind struct {
 	// format writes the layer's part of a spec, before its activation.
 	format func(l LayerSpec) string
 	// build32 and build64 bind the layer to a model's buffers.
-	build32 func(m *Model[float32], info *LayerInfo) Layer[float32]
-	build64 func(m *Model[float64], info *LayerInfo) Layer[float64]
+	build32 func(m *Model[float32], info *LayerInfo) layer[float32]
+	build64 func(m *Model[float64], info *LayerInfo) layer[float64]
 }
 
 // kinds is the kind table, indexed by LayerKind.
@@ -68,8 +68,8 @@ var kinds = [...]kind{
 				{Name: "bias", Shape: []int{l.Units}, Role: RoleBias}}, in[0], l.Units, nil
 		},
 		format:  func(l LayerSpec) string { return strconv.Itoa(l.Units) },
-		build32: func(m *Model[float32], info *LayerInfo) Layer[float32] { d := newDense(m.Params, info); return &d },
-		build64: func(m *Model[float64], info *LayerInfo) Layer[float64] { d := newDense(m.Params, info); return &d },
+		build32: func(m *Model[float32], info *LayerInfo) layer[float32] { d := newDense(m.Params, info); return &d },
+		build64: func(m *Model[float64], info *LayerInfo) layer[float64] { d := newDense(m.Params, info); return &d },
 	},
 	KindConv: {
 		name: "conv", torch: "nn.Conv2d", usage: "conv(OUT,K[,stride=S][,pad=P])",
@@ -87,8 +87,8 @@ var kinds = [...]kind{
 			}
 			return s + ")"
 		},
-		build32: func(m *Model[float32], info *LayerInfo) Layer[float32] { return newConv(m, info) },
-		build64: func(m *Model[float64], info *LayerInfo) Layer[float64] { return newConv(m, info) },
+		build32: func(m *Model[float32], info *LayerInfo) layer[float32] { return newConv(m, info) },
+		build64: func(m *Model[float64], info *LayerInfo) layer[float64] { return newConv(m, info) },
 	},
 	KindMaxPool: poolKind(KindMaxPool, "maxpool", "nn.MaxPool2d"),
 	KindAvgPool: poolKind(KindAvgPool, "avgpool", "nn.AvgPool2d"),
@@ -105,8 +105,8 @@ var kinds = [...]kind{
 				{Name: "num_batches_tracked", Shape: []int{}, Role: RoleCounter}}, 0, 0, nil
 		},
 		format:  func(LayerSpec) string { return "bn" },
-		build32: func(m *Model[float32], info *LayerInfo) Layer[float32] { return newBatchNorm(m, info) },
-		build64: func(m *Model[float64], info *LayerInfo) Layer[float64] { return newBatchNorm(m, info) },
+		build32: func(m *Model[float32], info *LayerInfo) layer[float32] { return newBatchNorm(m, info) },
+		build64: func(m *Model[float64], info *LayerInfo) layer[float64] { return newBatchNorm(m, info) },
 	},
 	KindFlatten: {
 		name: "flatten", torch: "nn.Flatten", usage: "flatten",
@@ -115,8 +115,8 @@ var kinds = [...]kind{
 			return Shape{in.Size()}, nil, 0, 0, nil
 		},
 		format:  func(LayerSpec) string { return "flatten" },
-		build32: func(_ *Model[float32], info *LayerInfo) Layer[float32] { return flatten[float32]{info: info} },
-		build64: func(_ *Model[float64], info *LayerInfo) Layer[float64] { return flatten[float64]{info: info} },
+		build32: func(_ *Model[float32], info *LayerInfo) layer[float32] { return flatten[float32]{info: info} },
+		build64: func(_ *Model[float64], info *LayerInfo) layer[float64] { return flatten[float64]{info: info} },
 	},
 	KindGAP: {
 		name: "gap", torch: "nn.AdaptiveAvgPool2d(1) + nn.Flatten", usage: "gap",
@@ -128,16 +128,16 @@ var kinds = [...]kind{
 			return Shape{in[0]}, nil, 0, 0, nil
 		},
 		format:  func(LayerSpec) string { return "gap" },
-		build32: func(_ *Model[float32], info *LayerInfo) Layer[float32] { return gap[float32]{info: info} },
-		build64: func(_ *Model[float64], info *LayerInfo) Layer[float64] { return gap[float64]{info: info} },
+		build32: func(_ *Model[float32], info *LayerInfo) layer[float32] { return gap[float32]{info: info} },
+		build64: func(_ *Model[float64], info *LayerInfo) layer[float64] { return gap[float64]{info: info} },
 	},
 	// A residual block is parsed, laid out and written by ParseSpec, Layout
 	// and LayerSpec.String themselves, which recurse into its stacks; its
 	// layer is the sum at the end of the block (res.go).
 	KindRes: {
 		name: "res", torch: "Res (examples/torch_twin.py)", usage: "res(BODY[|SHORTCUT])",
-		build32: func(_ *Model[float32], info *LayerInfo) Layer[float32] { return &sum[float32]{info: info} },
-		build64: func(_ *Model[float64], info *LayerInfo) Layer[float64] { return &sum[float64]{info: info} },
+		build32: func(_ *Model[float32], info *LayerInfo) layer[float32] { return &sum[float32]{info: info} },
+		build64: func(_ *Model[float64], info *LayerInfo) layer[float64] { return &sum[float64]{info: info} },
 	},
 }
 
@@ -152,12 +152,12 @@ func (k LayerKind) Torch() string {
 func (k LayerKind) valid() bool { return k >= 0 && int(k) < len(kinds) }
 
 // buildLayer binds the layer described by info to the model's buffers.
-func buildLayer[T num.Float](m *Model[T], info *LayerInfo) Layer[T] {
+func buildLayer[T num.Float](m *Model[T], info *LayerInfo) layer[T] {
 	k := &kinds[info.Spec.Kind]
 	if num.Is32[T]() {
-		return any(k.build32(any(m).(*Model[float32]), info)).(Layer[T])
+		return any(k.build32(any(m).(*Model[float32]), info)).(layer[T])
 	}
-	return any(k.build64(any(m).(*Model[float64]), info)).(Layer[T])
+	return any(k.build64(any(m).(*Model[float64]), info)).(layer[T])
 }
 
 // kindNamed returns the kind a spec spells name (or an alias of it).
@@ -214,8 +214,8 @@ func poolKind(k LayerKind, name, torch string) kind {
 			}
 			return s + ")"
 		},
-		build32: func(_ *Model[float32], info *LayerInfo) Layer[float32] { return &pool[float32]{info: info} },
-		build64: func(_ *Model[float64], info *LayerInfo) Layer[float64] { return &pool[float64]{info: info} },
+		build32: func(_ *Model[float32], info *LayerInfo) layer[float32] { return &pool[float32]{info: info} },
+		build64: func(_ *Model[float64], info *LayerInfo) layer[float64] { return &pool[float64]{info: info} },
 	}
 }
 

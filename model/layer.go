@@ -2,34 +2,34 @@ package model
 
 import "github.com/ptrain/ptrain/model/num"
 
-// Layer is one stage of a network, bound to its tensors inside a Model's
+// layer is one stage of a network, bound to its tensors inside a Model's
 // Params and Buffers (see Layout). A layer holds no per-batch state: what
-// Forward leaves for Backward lives in the Pass's scratch, which belongs to
-// one Workspace, so any number of workspaces may run one Layer at once.
+// Forward leaves for Backward lives in the pass's scratch, which belongs to
+// one Workspace, so any number of workspaces may run one layer at once.
 //
 // Shapes: x is the layer's input for N rows, N×In.Size() values, z its
 // output N×Out.Size(), each row one sample in the layer's layout (NCHW for
 // images). Activations and dropout are applied by the Workspace after
 // Forward (and undone before Backward), whatever the layer.
-type Layer[T num.Float] interface {
+type layer[T num.Float] interface {
 	// Info is where the layer sits: shapes, tensor names and offsets.
 	Info() *LayerInfo
 	// Scratch is how many elements of scratch Forward and Backward need
 	// for n rows.
 	Scratch(n int) int
 	// Forward writes z from x.
-	Forward(p *Pass[T], x, z []T)
+	Forward(p *pass[T], x, z []T)
 	// Backward takes dz = ∂L/∂z and adds ∂L/∂θ of the layer's parameters
 	// into p.Grad, and adds ∂L/∂x into dx unless dx is nil (the first
 	// layer): dx may already hold the gradient from another reader of x
 	// (the Workspace clears it before the first). x is the input of the
 	// last Forward, which must have been a training pass when the layer
 	// behaves differently in training.
-	Backward(p *Pass[T], x, dz, dx []T)
+	Backward(p *pass[T], x, dz, dx []T)
 }
 
-// Pass is what a Workspace hands a layer for one forward or backward pass.
-type Pass[T num.Float] struct {
+// pass is what a Workspace hands a layer for one forward or backward pass.
+type pass[T num.Float] struct {
 	N       int  // rows
 	Train   bool // a training pass (batch statistics, dropout)
 	Grad    []T  // ∂L/∂Params, the layout of Model.Params; Backward adds into it
@@ -49,10 +49,10 @@ type Pass[T num.Float] struct {
 }
 
 // synced is implemented by layers whose training pass needs the whole
-// batch (Pass.Sync), so that every part of a batch must run them, even
+// batch (pass.Sync), so that every part of a batch must run them, even
 // with no rows.
 type synced interface {
-	syncLen() int // float64 scratch for Pass.Sums
+	syncLen() int // float64 scratch for pass.Sums
 }
 
 // flatten reshapes C×H×W to C·H·W. The values are already in that order,
@@ -61,8 +61,8 @@ type flatten[T num.Float] struct{ info *LayerInfo }
 
 func (f flatten[T]) Info() *LayerInfo             { return f.info }
 func (f flatten[T]) Scratch(int) int              { return 0 }
-func (f flatten[T]) Forward(_ *Pass[T], x, z []T) { copy(z, x) }
-func (f flatten[T]) Backward(_ *Pass[T], _, dz, dx []T) {
+func (f flatten[T]) Forward(_ *pass[T], x, z []T) { copy(z, x) }
+func (f flatten[T]) Backward(_ *pass[T], _, dz, dx []T) {
 	if dx != nil {
 		addTo(dx, dz)
 	}

@@ -66,10 +66,10 @@ func TestLayerGradients(t *testing.T) {
 
 // skewed is a layer whose Backward is off by 0.1% in one element of each
 // product.
-type skewed struct{ Layer[float64] }
+type skewed struct{ layer[float64] }
 
-func (s skewed) Backward(p *Pass[float64], x, dz, dx []float64) {
-	s.Layer.Backward(p, x, dz, dx)
+func (s skewed) Backward(p *pass[float64], x, dz, dx []float64) {
+	s.layer.Backward(p, x, dz, dx)
 	dx[len(dx)/2] *= 1.001
 	p.Grad[len(p.Grad)/2] *= 1.001
 }
@@ -97,7 +97,7 @@ func TestConvGroupsOfSamples(t *testing.T) {
 // product.
 func TestLayerCheckFailsOnWrongGradient(t *testing.T) {
 	m, _ := NewZero[float64](MustParseSpec("2x5x5-conv(3,3,pad=1)"))
-	m.Stack[0] = skewed{m.Stack[0]}
+	m.stack[0] = skewed{m.stack[0]}
 	p, in := checkLayer(m, 2, 1)
 	if p.MaxRelErr < 1e-4 || in.MaxRelErr < 1e-4 {
 		t.Fatalf("a layer off by 0.1%% passed: parameters %v, input %v", p, in)

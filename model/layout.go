@@ -98,7 +98,7 @@ func (l *LayerInfo) ParamRange() (lo, hi int) {
 // Group is one layer's parameters, the unit the trainer reduces and
 // reports on (its buckets and per-layer statistics): Params[Lo:Hi].
 type Group struct {
-	Layer  int    // index in Layout.Layers and Model.Stack
+	Layer  int    // index in Layout.Layers
 	Name   string // the layer's name, dense.0
 	Lo, Hi int
 }

@@ -15,7 +15,7 @@ import (
 // len(Params) uses the same layout. Non-trainable tensors (batch norm's
 // running statistics) live in Buffers: saved and broadcast with the
 // weights, never optimized or summed across workers. For a stack of dense
-// layers, layer l occupies Params[Layers[l].Offset:] as its weight matrix
+// layers, layer l occupies Params[Layout.Layers[l].Params[0].Offset:] as its weight matrix
 // (Out, In), row-major — the layout of PyTorch's nn.Linear.weight —
 // followed by its bias (Out).
 //
@@ -27,11 +27,8 @@ type Model[T num.Float] struct {
 	Layout  Layout
 	Params  []T
 	Buffers []T
-	// Stack is the network, one Layer per spec layer.
-	Stack []Layer[T]
-	// Layers are the dense layers of Stack, in order: views for code that
-	// works on multi-layer perceptrons.
-	Layers []Dense[T]
+	// stack is the network, one layer per layer of Layout.
+	stack []layer[T]
 }
 
 // New builds a model initialised for training, as PyTorch's modules are
@@ -72,13 +69,9 @@ func NewZero[T num.Float](spec Spec) (*Model[T], error) {
 
 // bind points the layer views into Params and Buffers.
 func (m *Model[T]) bind() {
-	m.Layers, m.Stack = m.Layers[:0], m.Stack[:0]
+	m.stack = m.stack[:0]
 	for i := range m.Layout.Layers {
-		l := buildLayer(m, &m.Layout.Layers[i])
-		if d, ok := l.(*Dense[T]); ok {
-			m.Layers = append(m.Layers, *d)
-		}
-		m.Stack = append(m.Stack, l)
+		m.stack = append(m.stack, buildLayer(m, &m.Layout.Layers[i]))
 	}
 }
 
@@ -107,12 +100,12 @@ func (m *Model[T]) resetNorm() {
 	}
 }
 
-// NeedsSync reports whether a training pass of the model needs statistics
-// of the whole batch (it has batch norm layers): a data-parallel trainer
-// then sets Workspace.Sync and runs every worker's pass, also a worker
-// with no rows.
+// NeedsSync reports whether a training pass of the model needs
+// Workspace.Sync: whether it has layers (batch norm) that normalise by
+// statistics of the whole batch. A data-parallel trainer then sets Sync
+// and runs every worker's pass, also a worker with no rows.
 func (m *Model[T]) NeedsSync() bool {
-	for _, l := range m.Stack {
+	for _, l := range m.stack {
 		if _, ok := l.(synced); ok {
 			return true
 		}

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/ptrain/ptrain/model/gradcheck"
+	"github.com/ptrain/ptrain/model/num"
 )
 
 // randomBatch returns n rows of inputs and targets suited to loss: one-hot
@@ -124,8 +125,8 @@ func TestBCEStableForHugeLogits(t *testing.T) {
 
 func TestDropoutEvalIsIdentityAndTrainKeepsExpectation(t *testing.T) {
 	m, _ := NewZero[float64](MustParseSpec("1-1000:identity:dropout=0.25-1"))
-	for i := range m.Layers[0].W.Data {
-		m.Layers[0].W.Data[i] = 1
+	for i := range denseLayer(m, 0).W.Data {
+		denseLayer(m, 0).W.Data[i] = 1
 	}
 	ws := NewWorkspace(m, 1)
 	ws.Forward([]float64{1}, 1, false)
@@ -188,14 +189,14 @@ func TestInitializeScales(t *testing.T) {
 			t.Fatal(err)
 		}
 		var s float64
-		for _, v := range m.Layers[0].W.Data {
+		for _, v := range denseLayer(m, 0).W.Data {
 			s += v * v
 		}
-		v := s / float64(len(m.Layers[0].W.Data))
+		v := s / float64(len(denseLayer(m, 0).W.Data))
 		if math.Abs(v/tc.want-1) > 0.03 {
 			t.Errorf("%s %v: weight variance %.4g, want %.4g", tc.spec, tc.scheme, v, tc.want)
 		}
-		for _, b := range m.Layers[0].B {
+		for _, b := range denseLayer(m, 0).B {
 			if b != 0 {
 				t.Fatalf("%s: bias not zero", tc.spec)
 			}
@@ -311,4 +312,17 @@ func TestReLUVectorLoopsMatchGoLoops(t *testing.T) {
 			}
 		}
 	}
+}
+
+// denseLayer is the i-th dense layer of m's stack.
+func denseLayer[T num.Float](m *Model[T], i int) *dense[T] {
+	for _, l := range m.stack {
+		if d, ok := l.(*dense[T]); ok {
+			if i == 0 {
+				return d
+			}
+			i--
+		}
+	}
+	panic("no such dense layer")
 }

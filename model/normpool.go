@@ -36,7 +36,7 @@ type normPool[T num.Float] struct {
 // newNormPool returns the stage of layers l and l+1 of stack, or nil when
 // they are not a batch norm over channels that only feeds a max pooling
 // with windows that do not overlap.
-func newNormPool[T num.Float](stack []Layer[T], l int) *normPool[T] {
+func newNormPool[T num.Float](stack []layer[T], l int) *normPool[T] {
 	bn, ok := stack[l].(*batchNorm[T])
 	p, ok2 := stack[l+1].(*pool[T])
 	if !ok || !ok2 || p.info.Spec.Kind != KindMaxPool || len(bn.info.In) != 3 {
@@ -54,7 +54,7 @@ func newNormPool[T num.Float](stack []Layer[T], l int) *normPool[T] {
 // forward normalises x and pools it into z (N×C×ph×pw), keeping each
 // output's argmax in idx, and adds to act[ch] the sum over the rows and
 // positions of channel ch's activation.
-func (f *normPool[T]) forward(p *Pass[T], x, z, idx, act []T) {
+func (f *normPool[T]) forward(p *pass[T], x, z, idx, act []T) {
 	bn := f.bn
 	if !bn.prepare(p, x) {
 		return
@@ -94,7 +94,7 @@ func (f *normPool[T]) open(z, dz []T, q int) T {
 // ∂L/∂x into dx unless it is nil: each plane is written whole into the
 // stage's plane buffer (the layer's values where ∂L/∂y is 0, then the
 // argmaxes'), then added.
-func (f *normPool[T]) backward(p *Pass[T], x, z, dz, idx, dx []T) {
+func (f *normPool[T]) backward(p *pass[T], x, z, dz, idx, dx []T) {
 	bn := f.bn
 	c, hw, pq := bn.c, bn.hw, f.ph*f.pw
 	mean, inv, _, sums := bn.parts(p)

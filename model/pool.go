@@ -27,7 +27,7 @@ func (l *pool[T]) dims() (c, h, w, ho, wo, k, s int) {
 	return in[0], in[1], in[2], out[1], out[2], sp.Kernel, sp.stride()
 }
 
-func (l *pool[T]) Forward(p *Pass[T], x, z []T) {
+func (l *pool[T]) Forward(p *pass[T], x, z []T) {
 	c, h, w, ho, wo, k, s := l.dims()
 	if l.info.Spec.Kind == KindAvgPool {
 		inv := T(1) / T(k*k)
@@ -79,7 +79,7 @@ func maxPoolK[T num.Float](x, z, idx []T, h, w, ho, wo, k, s int) {
 	}
 }
 
-func (l *pool[T]) Backward(p *Pass[T], _, dz, dx []T) {
+func (l *pool[T]) Backward(p *pass[T], _, dz, dx []T) {
 	if dx == nil {
 		return
 	}

@@ -13,11 +13,11 @@ type sum[T num.Float] struct{ info *LayerInfo }
 
 // joiner is a layer with several inputs.
 type joiner[T num.Float] interface {
-	Layer[T]
+	layer[T]
 	// join writes z from the inputs xs, in the order of Info().Inputs.
-	join(p *Pass[T], xs [][]T, z []T)
+	join(p *pass[T], xs [][]T, z []T)
 	// split adds the input gradients into dxs (nil where not needed).
-	split(p *Pass[T], dz []T, dxs [][]T)
+	split(p *pass[T], dz []T, dxs [][]T)
 }
 
 func (l *sum[T]) Info() *LayerInfo { return l.info }
@@ -25,21 +25,21 @@ func (l *sum[T]) Scratch(int) int  { return 0 }
 
 // Forward and Backward are those of a sum of one term: the Workspace
 // runs a block's sum through join and split.
-func (l *sum[T]) Forward(p *Pass[T], x, z []T) { copy(z, x) }
-func (l *sum[T]) Backward(p *Pass[T], _, dz, dx []T) {
+func (l *sum[T]) Forward(p *pass[T], x, z []T) { copy(z, x) }
+func (l *sum[T]) Backward(p *pass[T], _, dz, dx []T) {
 	if dx != nil {
 		addTo(dx, dz)
 	}
 }
 
-func (l *sum[T]) join(p *Pass[T], xs [][]T, z []T) {
+func (l *sum[T]) join(p *pass[T], xs [][]T, z []T) {
 	copy(z, xs[0])
 	for _, x := range xs[1:] {
 		addTo(z, x)
 	}
 }
 
-func (l *sum[T]) split(p *Pass[T], dz []T, dxs [][]T) {
+func (l *sum[T]) split(p *pass[T], dz []T, dxs [][]T) {
 	for _, dx := range dxs {
 		if dx != nil {
 			addTo(dx, dz)

@@ -51,7 +51,7 @@ func TestResGradients(t *testing.T) {
 // backward still passes the gradient to both.
 type halfSum struct{ *sum[float64] }
 
-func (h halfSum) join(p *Pass[float64], xs [][]float64, z []float64) { copy(z, xs[0]) }
+func (h halfSum) join(p *pass[float64], xs [][]float64, z []float64) { copy(z, xs[0]) }
 
 // TestResCheckFailsWhenTheSumDropsATerm shows that the gradient check
 // sees a block whose sum leaves out one of its terms.
@@ -61,8 +61,8 @@ func TestResCheckFailsWhenTheSumDropsATerm(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		last := len(m.Stack) - 1
-		m.Stack[last] = halfSum{m.Stack[last].(*sum[float64])}
+		last := len(m.stack) - 1
+		m.stack[last] = halfSum{m.stack[last].(*sum[float64])}
 		p, in := checkLayer(m, 3, 1)
 		if p.MaxRelErr < 1e-3 && in.MaxRelErr < 1e-3 {
 			t.Errorf("%s: a block dropping a term passed: parameters %v, input %v", spec, p, in)

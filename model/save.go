@@ -6,7 +6,6 @@ import (
 	"io"
 	"math"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/ptrain/ptrain/model/num"
@@ -16,13 +15,6 @@ import (
 // MetaArch is the __metadata__ key of the spec, as ParseSpec reads it:
 // all a file needs to say for its tensors to be loaded into a model.
 const MetaArch = "ptrain.arch"
-
-// WeightName and BiasName are the tensor names of dense layer i: the layout
-// of PyTorch's nn.Linear, weight (out, in) and bias (out).
-func WeightName(i int) string { return "dense." + strconv.Itoa(i) + ".weight" }
-
-// BiasName is the name of dense layer i's bias: see WeightName.
-func BiasName(i int) string { return "dense." + strconv.Itoa(i) + ".bias" }
 
 // Tensors returns the model's tensors as safetensors tensors in layer
 // order, each layer's in Layout's order (dense.0.weight, dense.0.bias, …;

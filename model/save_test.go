@@ -77,8 +77,8 @@ func TestLoadsForeignFile(t *testing.T) {
 	if err := m.SetWeights(f); err != nil {
 		t.Fatal(err)
 	}
-	if m.Layers[0].W.At(2, 1) != 6 || m.Layers[0].B[1] != -0.5 {
-		t.Fatalf("weights %v bias %v", m.Layers[0].W.Data, m.Layers[0].B)
+	if denseLayer(m, 0).W.At(2, 1) != 6 || denseLayer(m, 0).B[1] != -0.5 {
+		t.Fatalf("weights %v bias %v", denseLayer(m, 0).W.Data, denseLayer(m, 0).B)
 	}
 	wrong, _ := NewZero[float32](MustParseSpec("3-2:softmax"))
 	if err := wrong.SetWeights(f); err == nil || !strings.Contains(err.Error(), "shape [3 2], the model needs [2 3]") {

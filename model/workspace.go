@@ -32,7 +32,7 @@ type Workspace[T num.Float] struct {
 	// optimizer step.
 	Running []T
 	// Sync, if set, sums a layer's batch statistics over the whole batch
-	// when this workspace runs only a part of it (see Pass.Sync).
+	// when this workspace runs only a part of it (see pass.Sync).
 	Sync func(v []float64)
 
 	n       int // rows of the last Forward
@@ -44,8 +44,8 @@ type Workspace[T num.Float] struct {
 	mask    [][]T       // per layer with dropout: 0 or 1/(1−p) for each element
 	scratch [][]T       // per layer: its Scratch(cap)
 	stage   []fused[T]  // per layer: the stage it makes with the pooling after it, or nil
-	act     [][]T       // per fused layer: the last Forward's Σ activation per channel
-	sums    [][]float64 // per layer that synchronises: its Pass.Sums
+	unitSum [][]T       // per fused layer: the last Forward's Σ activation per channel (AddActivity)
+	sums    [][]float64 // per layer that synchronises: its pass.Sums
 	// grad, per layer: ∂L/∂out, (cap, Out), where the layers that read
 	// the output add their input gradients (Backward clears it before the
 	// first of them). Layers whose gradients are never needed at once
@@ -61,7 +61,7 @@ type Workspace[T num.Float] struct {
 	dLast   []T       // ∂L/∂z of the last layer, set by LossGrad; a view of its grad
 	lse     []float64 // with a softmax output: each row's log Σ exp(z), from Forward
 	lossRow []float64 // a registered loss's row in float64: a, y, ∂/∂a
-	pass    Pass[T]
+	pass    pass[T]
 
 	seed, step uint64 // dropout stream, see SetDropoutStream
 	rowBase    int
@@ -72,7 +72,7 @@ type Workspace[T num.Float] struct {
 	InputGrad []T
 
 	// AfterLayer, if set, is called by Backward as soon as layer l's
-	// gradient in Grad is complete (layers of Model.Stack in reverse
+	// gradient in Grad is complete (layers of Model.stack in reverse
 	// order), before the gradient flows on to layer l−1. A data-parallel
 	// trainer uses it to start reducing the last layers while the first
 	// are still in backward, as PyTorch DDP's reducer does. Layer l's part
@@ -86,7 +86,7 @@ func NewWorkspace[T num.Float](m *Model[T], maxBatch int) *Workspace[T] {
 		panic(fmt.Sprintf("model: NewWorkspace with batch %d", maxBatch))
 	}
 	w := &Workspace[T]{m: m, Grad: num.Alloc[T](len(m.Params)), cap: maxBatch}
-	for i, l := range m.Stack {
+	for i, l := range m.stack {
 		info := l.Info()
 		o := info.Out.Size()
 		var sums []float64
@@ -94,11 +94,11 @@ func NewWorkspace[T num.Float](m *Model[T], maxBatch int) *Workspace[T] {
 			sums = make([]float64, s.syncLen())
 		}
 		f := newFused(m, i)
-		var act []T
+		var unitSum []T
 		if f != nil {
-			act = make([]T, info.Out[0])
+			unitSum = make([]T, info.Out[0])
 		}
-		w.stage, w.act = append(w.stage, f), append(w.act, act)
+		w.stage, w.unitSum = append(w.stage, f), append(w.unitSum, unitSum)
 		w.scratch = append(w.scratch, num.Alloc[T](l.Scratch(maxBatch)))
 		w.sums = append(w.sums, sums)
 		if f != nil { // the fused stage keeps no output of its first layer
@@ -197,8 +197,8 @@ func (w *Workspace[T]) SetDropoutStream(seed, step uint64, rowBase int) {
 	w.seed, w.step, w.rowBase = seed, step, rowBase
 }
 
-// passFor prepares the Pass handed to layer l.
-func (w *Workspace[T]) passFor(l int) *Pass[T] {
+// passFor prepares the pass handed to layer l.
+func (w *Workspace[T]) passFor(l int) *pass[T] {
 	p := &w.pass
 	p.N, p.Train, p.Grad, p.Sync = w.n, w.train, w.Grad, w.Sync
 	p.Scratch, p.Sums = w.scratch[l], w.sums[l]
@@ -219,24 +219,24 @@ func (w *Workspace[T]) Forward(x []T, n int, train bool) []T {
 		panic(fmt.Sprintf("model: Forward of %d rows (%d values) in a workspace for %d rows of %d", n, len(x), w.cap, w.m.Spec.Inputs))
 	}
 	w.n, w.train, w.x, w.dLast = n, train, x[:n*w.m.Spec.Inputs], nil
-	last := len(w.m.Stack) - 1
+	last := len(w.m.stack) - 1
 	for l := 0; l <= last; l++ {
-		in := w.input(w.m.Stack[l].Info().Inputs[0])
-		if j, ok := w.m.Stack[l].(joiner[T]); ok {
+		in := w.input(w.m.stack[l].Info().Inputs[0])
+		if j, ok := w.m.stack[l].(joiner[T]); ok {
 			w.xs = w.xs[:0]
-			for _, src := range w.m.Stack[l].Info().Inputs {
+			for _, src := range w.m.stack[l].Info().Inputs {
 				w.xs = append(w.xs, w.input(src))
 			}
-			j.join(w.passFor(l), w.xs, w.z[l][:n*w.m.Stack[l].Info().Out.Size()])
+			j.join(w.passFor(l), w.xs, w.z[l][:n*w.m.stack[l].Info().Out.Size()])
 		} else if f := w.stage[l]; f != nil {
-			k := n * w.m.Stack[l+1].Info().Out.Size()
-			clear(w.act[l])
-			f.forward(w.passFor(l), in, w.z[l+1][:k], w.scratch[l+1][:k], w.act[l])
+			k := n * w.m.stack[l+1].Info().Out.Size()
+			clear(w.unitSum[l])
+			f.forward(w.passFor(l), in, w.z[l+1][:k], w.scratch[l+1][:k], w.unitSum[l])
 			l++ // on to the pooling's activation and dropout
 		} else {
-			w.m.Stack[l].Forward(w.passFor(l), in, w.z[l][:n*w.m.Stack[l].Info().Out.Size()])
+			w.m.stack[l].Forward(w.passFor(l), in, w.z[l][:n*w.m.stack[l].Info().Out.Size()])
 		}
-		info := w.m.Stack[l].Info()
+		info := w.m.stack[l].Info()
 		o := info.Out.Size()
 		z, a := w.z[l][:n*o], w.a[l][:n*o]
 		if act := info.Spec.Act; act.Kind != Identity {
@@ -283,21 +283,21 @@ func (w *Workspace[T]) dropout(l, n, cols int, p float64) {
 // model's DefaultLoss.
 func (w *Workspace[T]) LossGrad(loss Loss, y []T, denom float64) float64 {
 	loss = loss.Resolve(w.m.Spec)
-	l := len(w.m.Stack) - 1
-	o := w.m.Stack[l].Info().Out.Size()
+	l := len(w.m.stack) - 1
+	o := w.m.stack[l].Info().Out.Size()
 	k := w.n * o
 	w.dLast = w.grad[l][:k]
-	return lossRows(loss, w.m.Stack[l].Info().Spec.Act, w.z[l][:k], w.a[l][:k], y[:k], w.dLast, o, denom, w.rowLSE(loss), w.lossRow)
+	return lossRows(loss, w.m.stack[l].Info().Spec.Act, w.z[l][:k], w.a[l][:k], y[:k], w.dLast, o, denom, w.rowLSE(loss), w.lossRow)
 }
 
 // Loss is LossGrad without the gradient: the sum of the per-sample losses of
 // the last Forward's rows against y.
 func (w *Workspace[T]) Loss(loss Loss, y []T) float64 {
 	loss = loss.Resolve(w.m.Spec)
-	l := len(w.m.Stack) - 1
-	o := w.m.Stack[l].Info().Out.Size()
+	l := len(w.m.stack) - 1
+	o := w.m.stack[l].Info().Out.Size()
 	k := w.n * o
-	return lossRows(loss, w.m.Stack[l].Info().Spec.Act, w.z[l][:k], w.a[l][:k], y[:k], nil, o, 1, w.rowLSE(loss), w.lossRow)
+	return lossRows(loss, w.m.stack[l].Info().Spec.Act, w.z[l][:k], w.a[l][:k], y[:k], nil, o, 1, w.rowLSE(loss), w.lossRow)
 }
 
 // rowLSE is the per-row log-sum-exp of the last Forward for loss.
@@ -325,7 +325,7 @@ func (w *Workspace[T]) Backward() {
 		panic("model: Backward without LossGrad after Forward")
 	}
 	w.dLast = nil
-	last := len(w.m.Stack) - 1
+	last := len(w.m.stack) - 1
 	for l := last; l >= 0; l-- {
 		top := l
 		var f fused[T]
@@ -338,7 +338,7 @@ func (w *Workspace[T]) Backward() {
 			}
 			l--
 		}
-		ti := w.m.Stack[top].Info()
+		ti := w.m.stack[top].Info()
 		dz := w.grad[top][:n*ti.Out.Size()]
 		if top != last { // ∂L/∂out to ∂L/∂z; LossGrad gives the last layer's ∂L/∂z
 			if ti.Spec.Dropout > 0 && w.train {
@@ -349,7 +349,7 @@ func (w *Workspace[T]) Backward() {
 			activationBackward(ti.Spec.Act, w.a[top][:len(dz)], dz, ti.Out.Size())
 		}
 		w.xs, w.dxs = w.xs[:0], w.dxs[:0]
-		for i, src := range w.m.Stack[l].Info().Inputs {
+		for i, src := range w.m.stack[l].Info().Inputs {
 			x, dx := w.input(src), []T(nil)
 			switch {
 			case src >= 0:
@@ -363,13 +363,13 @@ func (w *Workspace[T]) Backward() {
 			w.xs, w.dxs = append(w.xs, x), append(w.dxs, dx)
 		}
 		x, dx := w.xs[0], w.dxs[0]
-		if j, ok := w.m.Stack[l].(joiner[T]); ok {
+		if j, ok := w.m.stack[l].(joiner[T]); ok {
 			j.split(w.passFor(l), dz, w.dxs)
 		} else if f != nil {
 			k := n * ti.Out.Size()
 			f.backward(w.passFor(l), x, w.z[top][:k], dz, w.scratch[top][:k], dx)
 		} else {
-			w.m.Stack[l].Backward(w.passFor(l), x, dz, dx)
+			w.m.stack[l].Backward(w.passFor(l), x, dz, dx)
 		}
 		if w.AfterLayer != nil {
 			w.AfterLayer(l)
@@ -384,7 +384,7 @@ func (w *Workspace[T]) input(src int) []T {
 	if src < 0 {
 		return w.x
 	}
-	info := w.m.Stack[src].Info()
+	info := w.m.stack[src].Info()
 	k := w.n * info.Out.Size()
 	if info.Spec.Dropout > 0 && w.train {
 		return w.out[src][:k]

@@ -184,14 +184,18 @@ func (c Config) Validate() error {
 // Concurrency: Begin must not run concurrently with anything else; after
 // it, Apply may run concurrently on disjoint ranges.
 type Optimizer[T num.Float] struct {
-	cfg  Config
-	n    int
-	t    int64   // steps begun
-	lr   float64 // η of the current step
-	bc1  float64 // Adam: 1 − β₁ᵗ
-	bc2  float64 // Adam: √(1 − β₂ᵗ)
-	bufA []T     // momentum_buffer | square_avg | exp_avg
-	bufB []T     // RMSprop momentum_buffer | exp_avg_sq
+	cfg Config
+	n   int
+	t   int64   // steps begun
+	lr  float64 // η of the current step
+	bc1 float64 // Adam: 1 − β₁ᵗ
+	bc2 float64 // Adam: √(1 − β₂ᵗ)
+	// state1 and state2 are the method's state, one value per parameter
+	// (nil where the method has none), in the order of names: state1 is
+	// SGD's momentum_buffer, RMSprop's square_avg or Adam's exp_avg;
+	// state2 is RMSprop's momentum_buffer or Adam's exp_avg_sq.
+	state1 []T
+	state2 []T
 
 	scratchOnce sync.Once
 	scratch     []T // gradient plus the L2 term, when that is on
@@ -205,14 +209,14 @@ func New[T num.Float](cfg Config, n int) (*Optimizer[T], error) {
 	o := &Optimizer[T]{cfg: cfg, n: n, lr: cfg.LR}
 	switch {
 	case cfg.heavyBall():
-		o.bufA = num.Alloc[T](n)
+		o.state1 = num.Alloc[T](n)
 	case cfg.Method == RMSprop:
-		o.bufA = num.Alloc[T](n)
+		o.state1 = num.Alloc[T](n)
 		if cfg.Momentum > 0 {
-			o.bufB = num.Alloc[T](n)
+			o.state2 = num.Alloc[T](n)
 		}
 	case cfg.Method == Adam || cfg.Method == AdamW:
-		o.bufA, o.bufB = num.Alloc[T](n), num.Alloc[T](n)
+		o.state1, o.state2 = num.Alloc[T](n), num.Alloc[T](n)
 	}
 	return o, nil
 }
@@ -265,7 +269,7 @@ func (o *Optimizer[T]) Apply(params, grads []T, lo, hi int) {
 	}
 	switch {
 	case c.heavyBall():
-		v := o.bufA[lo:hi]
+		v := o.state1[lo:hi]
 		k := momentumKernel{lr: lr, mu: mu, nesterov: c.nesterov()}
 		switch {
 		case num.Is32[T]() && (haveAVX || k.nesterov):
@@ -288,14 +292,14 @@ func (o *Optimizer[T]) Apply(params, grads []T, lo, hi int) {
 		num.Axpy(T(-lr), g, p)
 	case c.Method == RMSprop:
 		var b []T
-		if o.bufB != nil {
-			b = o.bufB[lo:hi]
+		if o.state2 != nil {
+			b = o.state2[lo:hi]
 		}
 		k := rmspropKernel{lr: lr, alpha: c.Alpha, eps: c.Eps, mu: mu}
 		if num.Is32[T]() {
-			k.run32(num.As32(p), num.As32(g), num.As32(o.bufA[lo:hi]), num.As32(b))
+			k.run32(num.As32(p), num.As32(g), num.As32(o.state1[lo:hi]), num.As32(b))
 		} else {
-			k.run64(num.As64(p), num.As64(g), num.As64(o.bufA[lo:hi]), num.As64(b))
+			k.run64(num.As64(p), num.As64(g), num.As64(o.state1[lo:hi]), num.As64(b))
 		}
 	case c.Method == Adam || c.Method == AdamW:
 		k := adamKernel{b1: c.Beta1, b2: c.Beta2, eps: c.Eps, stepSize: lr / o.bc1, bc2: o.bc2, decay: 1}
@@ -303,9 +307,9 @@ func (o *Optimizer[T]) Apply(params, grads []T, lo, hi int) {
 			k.decay = 1 - lr*wd
 		}
 		if num.Is32[T]() {
-			k.run32(num.As32(p), num.As32(g), num.As32(o.bufA[lo:hi]), num.As32(o.bufB[lo:hi]))
+			k.run32(num.As32(p), num.As32(g), num.As32(o.state1[lo:hi]), num.As32(o.state2[lo:hi]))
 		} else {
-			k.run64(num.As64(p), num.As64(g), num.As64(o.bufA[lo:hi]), num.As64(o.bufB[lo:hi]))
+			k.run64(num.As64(p), num.As64(g), num.As64(o.state1[lo:hi]), num.As64(o.state2[lo:hi]))
 		}
 	}
 }
@@ -324,7 +328,8 @@ type State[T num.Float] struct {
 	Buffers map[string][]T
 }
 
-func (o *Optimizer[T]) names() (a, b string) {
+// names are PyTorch's state keys of state1 and state2.
+func (o *Optimizer[T]) names() (name1, name2 string) {
 	switch {
 	case o.cfg.heavyBall():
 		return "momentum_buffer", ""
@@ -339,12 +344,12 @@ func (o *Optimizer[T]) names() (a, b string) {
 // State returns the step count and views of the state buffers (not copies).
 func (o *Optimizer[T]) State() State[T] {
 	st := State[T]{Step: o.t, Buffers: map[string][]T{}}
-	a, b := o.names()
-	if o.bufA != nil {
-		st.Buffers[a] = o.bufA
+	name1, name2 := o.names()
+	if o.state1 != nil {
+		st.Buffers[name1] = o.state1
 	}
-	if o.bufB != nil {
-		st.Buffers[b] = o.bufB
+	if o.state2 != nil {
+		st.Buffers[name2] = o.state2
 	}
 	return st
 }

@@ -1,7 +1,6 @@
 package parallel
 
 import (
-	"errors"
 	"math"
 
 	"github.com/ptrain/ptrain/model"
@@ -51,8 +50,8 @@ func (s *summer) summary() Summary {
 }
 
 // EpochStats aggregates steps' figures into an epoch's summaries, as Fit
-// does for EpochInfo: for a program that drives Session.Step itself and
-// feeds a Monitor. The zero value is ready to use.
+// does for EpochInfo: for a program that drives Session.Step itself (and
+// feeds a health.Monitor, say). The zero value is ready to use.
 type EpochStats struct {
 	grad   summer
 	layers []LayerStats // names and activations, from the first step
@@ -89,43 +88,4 @@ func (e *EpochStats) Done() (Summary, []LayerSummary) {
 	}
 	e.grad = summer{}
 	return g, out
-}
-
-// fitMonitor is Fit's diagnosis: it summarises each epoch's steps and runs
-// a Monitor over them.
-type fitMonitor struct {
-	mon *Monitor
-	es  EpochStats
-	now []Warning // raised in the current epoch
-	all []Warning
-	on  func(Warning)
-}
-
-func (f *fitMonitor) add(ws []Warning) {
-	for _, w := range ws {
-		f.now, f.all = append(f.now, w), append(f.all, w)
-		if f.on != nil {
-			f.on(w)
-		}
-	}
-}
-
-func (f *fitMonitor) step(epoch int, sr *StepResult) {
-	f.es.Add(sr)
-	f.add(f.mon.Step(epoch, *sr))
-}
-
-// endEpoch fills info's summaries and warnings and starts the next epoch.
-func (f *fitMonitor) endEpoch(info *EpochInfo) {
-	info.GradNorm, info.Layers = f.es.Done()
-	f.add(f.mon.Epoch(*info))
-	info.Warnings, f.now = f.now, nil
-}
-
-// failed explains a non-finite stop.
-func (f *fitMonitor) failed(err error) {
-	var nf *NonFiniteError
-	if errors.As(err, &nf) {
-		f.add(f.mon.NonFinite(nf))
-	}
 }

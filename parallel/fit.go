@@ -46,12 +46,10 @@ type FitConfig struct {
 	// the sample).
 	// Validation rows are never augmented.
 	Augment *data.Augment
+	// OnStep and OnEpoch are the hooks; a run-health monitor
+	// (package parallel/health) attaches through them.
 	OnStep  func(StepInfo) error  // after every optimizer step; an error stops Fit
 	OnEpoch func(EpochInfo) error // after every epoch; an error stops Fit
-	// OnWarning receives each warning of Fit's Monitor as it is raised:
-	// exploding gradients after the step that shows them (or with the
-	// non-finite stop), the others after the epoch, before OnEpoch.
-	OnWarning func(Warning)
 }
 
 // StepInfo is passed to FitConfig.OnStep.
@@ -74,17 +72,15 @@ type EpochInfo struct {
 	LR            float64 // of the epoch's last step
 	Improved      bool    // the validation loss is the best so far
 	// GradNorm and Layers summarise the steps' StepResult.GradNorm and
-	// Layers over the epoch; Warnings are those raised during it.
+	// Layers over the epoch.
 	GradNorm Summary
 	Layers   []LayerSummary
-	Warnings []Warning
 }
 
 // FitResult says how Fit ended.
 type FitResult struct {
 	Progress
 	EarlyStopped bool
-	Warnings     []Warning // every warning of the run, also when Fit failed
 }
 
 // StepsPerEpoch is the number of optimizer steps Fit takes per epoch of
@@ -178,7 +174,7 @@ func (t *Trainer[T]) Fit(ctx context.Context, train, val *data.Dataset, cfg FitC
 	}
 	res := FitResult{}
 	micro := make([][]int, 0, accum)
-	fm := &fitMonitor{mon: NewMonitor(), on: cfg.OnWarning}
+	var es EpochStats
 	err = t.Run(ctx, func(s *Session[T]) error {
 		if t.distributed() { // every rank starts from rank 0's state
 			if err := t.Broadcast(); err != nil {
@@ -203,11 +199,11 @@ func (t *Trainer[T]) Fit(ctx context.Context, train, val *data.Dataset, cfg FitC
 			var lr float64
 			if s := t.progress.Sums; s != nil && t.progress.Batch > 0 { // resumed inside this epoch
 				lossSum, correct, samples, lr = s.Loss, s.Correct, s.Samples, s.LR
-				fm.es.restore(s.Layers, s.Stats)
+				es.restore(s.Layers, s.Stats)
 			}
 			t.progress.Sums = nil
 			t.sums = func() *EpochSums {
-				layers, st := fm.es.state()
+				layers, st := es.state()
 				return &EpochSums{Loss: lossSum, Correct: correct, Samples: samples, LR: lr, Layers: layers, Stats: st}
 			}
 			for t.progress.Batch < steps {
@@ -228,7 +224,7 @@ func (t *Trainer[T]) Fit(ctx context.Context, train, val *data.Dataset, cfg FitC
 				correct += sr.Correct
 				samples += sr.Samples
 				lr = sr.LR
-				fm.step(e+1, &sr)
+				es.Add(&sr)
 				if cfg.OnStep != nil {
 					if err := cfg.OnStep(StepInfo{Epoch: e, Batch: t.progress.Batch, Batches: steps, StepResult: sr}); err != nil {
 						return err
@@ -266,7 +262,7 @@ func (t *Trainer[T]) Fit(ctx context.Context, train, val *data.Dataset, cfg FitC
 			if err := t.Broadcast(); err != nil { // no last-bit drift between ranks
 				return err
 			}
-			fm.endEpoch(&info)
+			info.GradNorm, info.Layers = es.Done()
 			if cfg.OnEpoch != nil {
 				if err := cfg.OnEpoch(info); err != nil {
 					return err
@@ -283,7 +279,6 @@ func (t *Trainer[T]) Fit(ctx context.Context, train, val *data.Dataset, cfg FitC
 		}
 		return nil
 	})
-	fm.failed(err)
-	res.Progress, res.Warnings = t.Progress(), fm.all
+	res.Progress = t.Progress()
 	return res, err
 }

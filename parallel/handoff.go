@@ -40,9 +40,12 @@ type task[T num.Float] struct {
 	step    int64   // optimizer step being computed
 	coef    T       // gradient scale from norm clipping
 	active  int     // workers with rows in some micro-batch of this step
-	layer0  bool    // phaseReduce covers layer 0 only: the others were reduced in backward
 	l1      bool    // add the L1 term's gradient to the reduced chunk (Config.L1)
 	scan    bool    // phaseReduce sums Σg² and scans for non-finite values: its sum is the last (not across processes, where phaseCheck does it)
+	// firstOnly: phaseReduce sums only the first layer with parameters
+	// (Trainer.firstChunk), the overlap path having reduced the others
+	// in backward.
+	firstOnly bool
 }
 
 // result is a worker's report for one phase.
@@ -106,9 +109,9 @@ func (t *Trainer[T]) Run(ctx context.Context, f func(*Session[T]) error) error {
 	}
 	var commWG sync.WaitGroup
 	if t.distributed() {
-		s.comm = make(chan commReq[T], len(t.m.Stack)+2)
-		s.commDone = make(chan error, len(t.m.Stack)+2)
-		s.layerLeft = make([]atomic.Int32, len(t.m.Stack))
+		s.comm = make(chan commReq[T], len(t.m.Layout.Layers)+2)
+		s.commDone = make(chan error, len(t.m.Layout.Layers)+2)
+		s.layerLeft = make([]atomic.Int32, len(t.m.Layout.Layers))
 		s.stats = make([]float64, 3+len(t.activity())) // and the activity counts
 		commWG.Add(1)
 		go func() {

@@ -39,14 +39,16 @@ func TestL1IsALossTermOnWeightsBeforeClipping(t *testing.T) {
 			t.Fatalf("%d workers: reported loss %v with L1, %v without: it must stay the data loss", workers, loss, loss0)
 		}
 		m := newModel(t, spec)
-		for li, d := range m.Layers {
-			for i := d.Offset; i < d.Offset+d.Out*d.In+d.Out; i++ {
-				want := plain[i]
-				if i < d.Offset+d.Out*d.In {
-					want -= lr * l1 * math.Copysign(1, p0[i])
-				}
-				if math.Abs(reg[i]-want) > 1e-12 {
-					t.Fatalf("%d workers: layer %d parameter %d: %v, want %v (bias: no L1 term)", workers, li, i, reg[i], want)
+		for li, l := range m.Layout.Layers {
+			for _, ti := range l.Params {
+				for i := ti.Offset; i < ti.Offset+ti.Size(); i++ {
+					want := plain[i]
+					if ti.Role == model.RoleWeight {
+						want -= lr * l1 * math.Copysign(1, p0[i])
+					}
+					if math.Abs(reg[i]-want) > 1e-12 {
+						t.Fatalf("%d workers: layer %d parameter %d: %v, want %v (bias: no L1 term)", workers, li, i, reg[i], want)
+					}
 				}
 			}
 		}

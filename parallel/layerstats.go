@@ -50,7 +50,7 @@ func saturated[T num.Float](k model.ActKind, a T) bool {
 
 // layerStat is where one layer's figures come from.
 type layerStat struct {
-	stack  int // index in Model.Stack
+	stack  int // index in Model.Layout.Layers
 	lo, hi int // its parameters in Params
 	act    model.ActKind
 	units  int // ReLU: units per sample (features or channels)

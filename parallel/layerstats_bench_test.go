@@ -32,7 +32,7 @@ func BenchmarkApplyStats(b *testing.B) {
 			opt, _ := optim.New[float32](optim.Defaults(optim.Momentum), len(m.Params))
 			tr, _ := New(m, opt, Config{Workers: 1, BatchSize: 1, Loss: model.CrossEntropy, NoLayerStats: !on})
 			_ = tr.Run(context.Background(), func(s *Session[float32]) error {
-				g := s.Grads()[0]
+				g := s.grads()[0]
 				for i := range g {
 					g[i] = 1e-3 * float32(i%7-3)
 				}

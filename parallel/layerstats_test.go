@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/ptrain/ptrain/model"
+	"github.com/ptrain/ptrain/model/num"
 	"github.com/ptrain/ptrain/optim"
 )
 
@@ -19,14 +20,22 @@ const statsSpec = "6-16:relu:dropout=0.25-12:tanh-10:sigmoid-4:softmax"
 // 0 nor 1.
 func statsModel(t *testing.T) *model.Model[float64] {
 	m := newModel(t, statsSpec)
-	relu, tanh := &m.Layers[0], &m.Layers[1]
+	_, reluB := denseParams(m, 0)
 	for u := range 5 {
-		relu.B[u] = -100
+		reluB[u] = -100
 	}
-	for i := range tanh.W.Data[:4*tanh.In] {
-		tanh.W.Data[i] *= 20
+	tanhW, _ := denseParams(m, 1)
+	for i := range tanhW[:4*16] { // the first 4 of 12 rows (Out, In = 16)
+		tanhW[i] *= 20
 	}
 	return m
+}
+
+// denseParams returns dense layer l's weight (Out, In) and bias: views of
+// m.Params, from the layout.
+func denseParams[T num.Float](m *model.Model[T], l int) (w, b []T) {
+	ps := m.Layout.Layers[l].Params
+	return m.Params[ps[0].Offset : ps[0].Offset+ps[0].Size()], m.Params[ps[1].Offset : ps[1].Offset+ps[1].Size()]
 }
 
 // wantStats computes one step's figures the plain way, with one workspace
@@ -140,7 +149,7 @@ func TestLayerStatsMatchReference(t *testing.T) {
 		err = tr.Run(context.Background(), func(s *Session[float64]) error {
 			sr, err := s.Step(Batch[float64]{X: micro[0][0], Y: micro[0][1], N: n}, Batch[float64]{X: micro[1][0], Y: micro[1][1], N: n})
 			got, gradNorm = slices.Clone(sr.Layers), sr.GradNorm
-			g := s.Grads()[0] // the reduced gradient (no clipping)
+			g := s.grads()[0] // the reduced gradient (no clipping)
 			for _, info := range m.Layout.Layers {
 				lo, hi := info.ParamRange()
 				var sq float64
@@ -164,7 +173,7 @@ func TestLayerStatsMatchReference(t *testing.T) {
 				!near(g.WeightNorm, wl.WeightNorm) || !near(g.UpdateRatio, wl.UpdateRatio) ||
 				g.DeadFrac != wl.DeadFrac && !(math.IsNaN(g.DeadFrac) && math.IsNaN(wl.DeadFrac)) ||
 				g.SaturatedFrac != wl.SaturatedFrac && !(math.IsNaN(g.SaturatedFrac) && math.IsNaN(wl.SaturatedFrac)) {
-				t.Errorf("W=%d: layer %d:\n got %+v\nwant %+v (norm from Session.Grads %v)", w, i, g, wl, fromGrads[i])
+				t.Errorf("W=%d: layer %d:\n got %+v\nwant %+v (norm from Session.grads %v)", w, i, g, wl, fromGrads[i])
 			}
 			sq += g.GradNorm * g.GradNorm
 		}

@@ -387,7 +387,7 @@ func TestStaleWakeUpRunsNothing(t *testing.T) {
 		}
 	}
 	err = tr.Run(context.Background(), func(s *Session[float64]) error {
-		if err := s.AllReduce(); err != nil {
+		if err := s.allReduce(); err != nil {
 			return err
 		}
 		asleep(s)

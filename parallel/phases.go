@@ -74,8 +74,8 @@ func (t *Trainer[T]) runPhase(w int, p phase, tk *task[T]) {
 		r.correct = tally(pred, y, hi-lo, out, counts)
 	case phaseReduce, phaseCheck:
 		c := t.chunk[w]
-		if p == phaseReduce && tk.layer0 {
-			c = t.chunk0[w]
+		if p == phaseReduce && tk.firstOnly {
+			c = t.firstChunk[w]
 		}
 		g := t.ws[0].Grad[c[0]:c[1]]
 		if p == phaseReduce {

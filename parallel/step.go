@@ -111,9 +111,11 @@ func (s *Session[T]) globalCounts(batches []Batch[T]) ([][2]float64, error) {
 	return out, nil
 }
 
-// StepIndices takes one optimizer step on samples of ds: each slice of
-// micro is a micro-batch of sample indices (at most Config.BatchSize), and
-// the workers fill their own rows. With a Group, micro holds the global
+// StepIndices is Step for samples that stay in a dataset: it takes one
+// optimizer step on the samples of ds whose indices micro lists, each
+// slice one micro-batch (at most Config.BatchSize indices, gradients
+// accumulated over them), and each worker copies its own rows out of ds
+// — where Step's caller fills the rows itself. Fit steps this way. With a Group, micro holds the global
 // micro-batches (the same on every rank) and each rank trains on its
 // contiguous share of each.
 func (s *Session[T]) StepIndices(ds *data.Dataset, micro ...[]int) (StepResult, error) {
@@ -251,7 +253,7 @@ func (s *Session[T]) finish(total int, sr *StepResult) error {
 		return err
 	}
 	start := time.Now()
-	tk.layer0 = s.overlap
+	tk.firstOnly = s.overlap
 	// The L1 term joins the gradient once, after the last sum: in the
 	// in-process reduction, or across processes in the check after it.
 	tk.l1 = t.cfg.L1 > 0 && !t.distributed()
@@ -343,24 +345,25 @@ func (s *Session[T]) postLayer(l int) {
 	s.comm <- commReq[T]{grad: g}
 }
 
-// AllReduce runs the reduction phase alone: worker 0's gradient buffer
+// allReduce runs the reduction phase alone: worker 0's gradient buffer
 // becomes the sum of every worker's, each worker summing its own chunk in
 // worker order. It reports a non-finite element as a *NonFiniteError.
-// Step and StepIndices do this themselves; AllReduce is for measuring the
-// reduction (bench) and, with Grads, for inspecting what a batch's
-// gradient is. Call it between steps, from the goroutine that called Run.
-func (s *Session[T]) AllReduce() error {
-	s.task.active, s.task.layer0, s.task.l1, s.task.scan = s.t.cfg.Workers, false, false, true
+// Step and StepIndices do this themselves; allReduce is for measuring the
+// reduction (bench, through internal/trainhook) and, with grads, for
+// tests that inspect what a batch's gradient is. Call it between steps,
+// from the goroutine that called Run.
+func (s *Session[T]) allReduce() error {
+	s.task.active, s.task.firstOnly, s.task.l1, s.task.scan = s.t.cfg.Workers, false, false, true
 	if err := s.dispatch(phaseReduce); err != nil {
 		return err
 	}
 	return s.t.nonFinite(s.t.opt.Steps() + 1)
 }
 
-// Grads returns the gradient buffer of each worker (worker 0's holds the
-// sum after AllReduce). The buffers belong to the trainer: write them only
+// grads returns the gradient buffer of each worker (worker 0's holds the
+// sum after allReduce). The buffers belong to the trainer: write them only
 // between steps, from the goroutine that called Run.
-func (s *Session[T]) Grads() [][]T {
+func (s *Session[T]) grads() [][]T {
 	g := make([][]T, len(s.t.ws))
 	for i, ws := range s.t.ws {
 		g[i] = ws.Grad

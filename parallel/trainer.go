@@ -47,7 +47,7 @@ type Config struct {
 	// leave the cores free.
 	Overlap bool
 	// NoLayerStats turns off the per-layer statistics (StepResult.Layers,
-	// EpochInfo.Layers, most warnings of a Monitor). They cost about 1% of
+	// EpochInfo.Layers, most warnings of a health.Monitor). They cost about 1% of
 	// a step (README, "Reading the gradient figures"); this is for
 	// measuring that. Training computes the same bits either way.
 	NoLayerStats bool
@@ -98,8 +98,11 @@ type Trainer[T num.Float] struct {
 	ybuf   [][]T         // per worker: target rows
 	counts []classCounts // per worker: class counts of an evaluation
 	chunk  [][2]int      // per worker: its chunk of the parameter vector
-	chunk0 [][2]int      // per worker: its chunk of the first parameter layer's parameters
 	res    []result      // per worker: the last phase's report
+	// firstChunk, per worker: its chunk of Params[:firstEnd()], the first
+	// layer with parameters, which phaseReduce sums alone on the overlap
+	// path (task.firstOnly).
+	firstChunk [][2]int
 	// buckets are the layers of the stack that hold parameters, in order
 	// (model.Layout.Groups): the overlap path posts each but the first as
 	// backward finishes it.
@@ -177,7 +180,7 @@ func New[T num.Float](m *model.Model[T], opt *optim.Optimizer[T], cfg Config) (*
 		t.ybuf = append(t.ybuf, num.Alloc[T](rows*out))
 		t.counts = append(t.counts, newClassCounts(k))
 		t.chunk = append(t.chunk, paramChunk(p, w, i))
-		t.chunk0 = append(t.chunk0, paramChunk(t.firstEnd(), w, i))
+		t.firstChunk = append(t.firstChunk, paramChunk(t.firstEnd(), w, i))
 	}
 	t.res = make([]result, w)
 	t.st = newStatsState(m, w, !cfg.NoLayerStats)

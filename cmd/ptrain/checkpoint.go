@@ -141,8 +141,8 @@ func (ck *checkpoint) decode() error {
 	if err != nil {
 		return err
 	}
-	ck.dtype = dtype
-	if dtype == "F64" {
+	ck.dtype = string(dtype)
+	if dtype == ckpt.F64 {
 		err = decodeAs[float64](ck)
 	} else {
 		err = decodeAs[float32](ck)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/ptrain/ptrain/model"
 	"github.com/ptrain/ptrain/parallel"
+	"github.com/ptrain/ptrain/parallel/health"
 )
 
 // epochDiag is what an epoch's report carries of the trainer's per-layer
@@ -43,7 +44,8 @@ type warningRow struct {
 	Message string `json:"message"`
 }
 
-func newEpochDiag(e parallel.EpochInfo) epochDiag {
+// newEpochDiag is e's figures and the warnings raised during it.
+func newEpochDiag(e parallel.EpochInfo, warnings []health.Warning) epochDiag {
 	d := epochDiag{GradNorm: jsonNum(e.GradNorm.Mean), Warnings: []warningRow{}}
 	for _, l := range e.Layers {
 		r := layerRow{Layer: l.Layer, GradNorm: jsonNum(l.GradNorm.Mean), WeightNorm: jsonNum(l.WeightNorm.Mean), UpdateRatio: jsonNum(l.UpdateRatio.Mean)}
@@ -55,7 +57,7 @@ func newEpochDiag(e parallel.EpochInfo) epochDiag {
 		}
 		d.Layers = append(d.Layers, r)
 	}
-	for _, w := range e.Warnings {
+	for _, w := range warnings {
 		d.Warnings = append(d.Warnings, warningRow{Code: w.Code, Layer: w.Layer, Message: w.Message})
 	}
 	return d
@@ -102,11 +104,11 @@ func (d *epochDiag) csvRecord() []string {
 	return append(r, strings.Join(codes, ";"))
 }
 
-// warning is Fit's OnWarning: every warning goes to stderr as it is
+// warning is the health.Watch's callback: every warning goes to stderr as it is
 // raised, unless -quiet (which every MPI rank but 0 is). Those no epoch
 // report will carry (a non-finite stop ends the run first) wait in
 // pending for unreported.
-func (r *reporter) warning(w parallel.Warning) {
+func (r *reporter) warning(w health.Warning) {
 	r.pending = append(r.pending, w)
 	if r.quiet {
 		return

@@ -19,6 +19,7 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 
 	"github.com/ptrain/ptrain/parallel"
+	"github.com/ptrain/ptrain/parallel/health"
 )
 
 // reporter prints a run's progress: a progress bar per epoch on a
@@ -32,14 +33,14 @@ type reporter struct {
 	epochs     int
 	bar        *progressbar.ProgressBar
 	start      time.Time
-	metrics    string             // -metrics: rewritten whole after every epoch
-	history    []epochRow         // every epoch of the run, resumed ones included
-	stepLoss   float64            // this epoch's loss sum so far
-	stepN      int                // and its samples
-	epochStart time.Time          // when this epoch began: the last epoch's report, or the start
-	penalty    func() float64     // the loss's L1 term at the current weights, with -l1
-	monitor    bool               // -monitor: a table of the layers' figures every epoch
-	pending    []parallel.Warning // raised since the last epoch report (monitor.go)
+	metrics    string           // -metrics: rewritten whole after every epoch
+	history    []epochRow       // every epoch of the run, resumed ones included
+	stepLoss   float64          // this epoch's loss sum so far
+	stepN      int              // and its samples
+	epochStart time.Time        // when this epoch began: the last epoch's report, or the start
+	penalty    func() float64   // the loss's L1 term at the current weights, with -l1
+	monitor    bool             // -monitor: a table of the layers' figures every epoch
+	pending    []health.Warning // raised since the last epoch report (monitor.go)
 }
 
 // epochRow is one epoch's figures, as written to -json, -metrics and the plot.
@@ -140,7 +141,7 @@ func (r *reporter) epoch(e parallel.EpochInfo) error {
 	r.stepLoss, r.stepN = 0, 0
 	defer func() { r.epochStart = time.Now() }() // the next epoch starts after this report
 	row := epochRow{Event: "epoch", Epoch: e.Epoch, TrainLoss: jsonNum(e.TrainLoss), TrainAccuracy: jsonNum(e.TrainAccuracy), LR: e.LR,
-		SamplesPerSec: e.SamplesPerSec, EpochS: e.Elapsed.Seconds(), ElapsedS: time.Since(r.start).Seconds(), epochDiag: newEpochDiag(e)}
+		SamplesPerSec: e.SamplesPerSec, EpochS: e.Elapsed.Seconds(), ElapsedS: time.Since(r.start).Seconds(), epochDiag: newEpochDiag(e, r.pending)}
 	if r.penalty != nil {
 		row.L1Penalty = jsonNum(r.penalty())
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/ptrain/ptrain/model/safetensors"
 	"github.com/ptrain/ptrain/optim"
 	"github.com/ptrain/ptrain/parallel"
+	"github.com/ptrain/ptrain/parallel/health"
 	"github.com/ptrain/ptrain/parallel/mpi"
 )
 
@@ -470,9 +471,10 @@ func train[T num.Float](ctx context.Context, c Config, ck *checkpoint, world mpi
 		return nil
 	}
 	fitStart := time.Now()
-	res, err := tr.Fit(ctx, sp.train, sp.val, parallel.FitConfig{
+	watch := health.NewWatch(rep.warning)
+	res, err := tr.Fit(ctx, sp.train, sp.val, watch.Hooks(parallel.FitConfig{
 		Epochs: c.Epochs, Accum: c.Accum, Shuffle: c.Shuffle, Seed: c.Seed, Patience: c.Patience, RestoreBest: c.Patience > 0,
-		Start: start, StartForeign: ck != nil && !ck.hasConfig, OnStep: rep.step, OnWarning: rep.warning, Augment: aug,
+		Start: start, StartForeign: ck != nil && !ck.hasConfig, OnStep: rep.step, Augment: aug,
 		OnEpoch: func(e parallel.EpochInfo) error {
 			if err := rep.epoch(e); err != nil {
 				return err
@@ -482,7 +484,8 @@ func train[T num.Float](ctx context.Context, c Config, ck *checkpoint, world mpi
 			}
 			return rep.flushMetrics()
 		},
-	})
+	}))
+	watch.Stopped(err)
 	if errors.Is(err, context.Canceled) {
 		p := tr.Progress()
 		if serr := save(p); serr != nil {

@@ -1,9 +1,11 @@
-package parallel
+package health
 
 import (
 	"fmt"
 	"math"
 	"strings"
+
+	"github.com/ptrain/ptrain/parallel"
 )
 
 // Warning is a diagnosis of a training run: what is wrong, the numbers
@@ -70,16 +72,17 @@ const (
 	UpdateLow            = 1e-6
 )
 
-// Monitor diagnoses a run from its steps and epochs. Fit runs one (see
-// FitConfig.OnWarning); a program driving Session.Step can feed its own:
-// Step after every step, Epoch with EpochStats' summaries (GradNorm and
-// Layers of the EpochInfo) after every epoch, NonFinite on a
-// *NonFiniteError. Not safe for concurrent use.
+// Monitor diagnoses a run from its steps and epochs. Watch feeds one from
+// a parallel Fit's hooks; a program driving parallel.Session.Step can feed
+// its own: Step after every step, Epoch with parallel.EpochStats'
+// summaries (GradNorm and Layers of the parallel.EpochInfo) after every
+// epoch, NonFinite on a *parallel.NonFiniteError. Not safe for concurrent
+// use.
 type Monitor struct {
 	raised   map[string]bool
 	recent   [ExplodingWindow]float64 // the last global norms, a ring
 	n        int64                    // steps seen
-	last     []LayerStats             // the last step's figures (copied)
+	last     []parallel.LayerStats    // the last step's figures (copied)
 	lrMax    float64                  // the run's peak learning rate
 	epochLR  float64                  // this epoch's peak learning rate
 	epoch    int
@@ -99,7 +102,7 @@ func (m *Monitor) raise(out []Warning, code, layer, format string, args ...any) 
 
 // Step takes one step's figures (epoch is 1-based) and returns the
 // warnings it raises: exploding gradients are judged step by step.
-func (m *Monitor) Step(epoch int, sr StepResult) []Warning {
+func (m *Monitor) Step(epoch int, sr parallel.StepResult) []Warning {
 	if epoch != m.epoch {
 		m.epoch, m.epochLR = epoch, 0
 	}
@@ -160,10 +163,10 @@ func (m *Monitor) layerGrad(name string) float64 {
 	return math.NaN()
 }
 
-// NonFinite explains a non-finite stop (a *NonFiniteError from a step) as
+// NonFinite explains a non-finite stop (a *parallel.NonFiniteError) as
 // exploding gradients, naming the layer of the offending parameter (of
 // the largest gradient of the last step for a non-finite loss).
-func (m *Monitor) NonFinite(err *NonFiniteError) []Warning {
+func (m *Monitor) NonFinite(err *parallel.NonFiniteError) []Warning {
 	layer := m.largest()
 	if err.Param >= 0 {
 		layer = layerOf(err.Name)
@@ -192,7 +195,7 @@ func layerOf(param string) string {
 
 // Epoch judges an epoch's summaries (EpochInfo.Layers) and returns the
 // warnings it raises.
-func (m *Monitor) Epoch(e EpochInfo) []Warning {
+func (m *Monitor) Epoch(e parallel.EpochInfo) []Warning {
 	m.epoch = e.Epoch
 	var out []Warning
 	ls := e.Layers

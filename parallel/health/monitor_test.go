@@ -1,4 +1,4 @@
-package parallel
+package health
 
 import (
 	"context"
@@ -10,7 +10,9 @@ import (
 
 	"github.com/ptrain/ptrain/data"
 	"github.com/ptrain/ptrain/model"
+	"github.com/ptrain/ptrain/model/num"
 	"github.com/ptrain/ptrain/optim"
+	"github.com/ptrain/ptrain/parallel"
 )
 
 // diagnose trains spec on ds and returns the run's warnings (and how much
@@ -23,22 +25,23 @@ func diagnose(t *testing.T, ds *data.Dataset, spec string, init model.Init, oc o
 	}
 	_ = m.Initialize(1, init)
 	opt, _ := optim.New[float32](oc, len(m.Params))
-	tr, err := New(m, opt, Config{Workers: 2, BatchSize: batch, Loss: model.DefaultLoss(m.Spec), Schedule: sched, Seed: 1})
+	tr, err := parallel.New(m, opt, parallel.Config{Workers: 2, BatchSize: batch, Loss: model.DefaultLoss(m.Spec), Schedule: sched, Seed: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var seen []Warning
-	res, err := tr.Fit(context.Background(), ds, nil, FitConfig{Epochs: epochs, Shuffle: true, Seed: 1,
-		OnWarning: func(w Warning) { seen = append(seen, w) }})
-	var nf *NonFiniteError
+	watch := NewWatch(func(w Warning) { seen = append(seen, w) })
+	_, err = tr.Fit(context.Background(), ds, nil, watch.Hooks(parallel.FitConfig{Epochs: epochs, Shuffle: true, Seed: 1}))
+	var nf *parallel.NonFiniteError
 	if err != nil && !errors.As(err, &nf) {
 		t.Fatal(err)
 	}
-	if len(seen) != len(res.Warnings) {
-		t.Errorf("OnWarning saw %d warnings, FitResult has %d", len(seen), len(res.Warnings))
+	watch.Stopped(err)
+	if len(seen) != len(watch.Warnings()) {
+		t.Errorf("the Watch's callback saw %d warnings, Warnings has %d", len(seen), len(watch.Warnings()))
 	}
 	codes := map[string]bool{}
-	for _, w := range res.Warnings {
+	for _, w := range watch.Warnings() {
 		if codes[w.Code] {
 			t.Errorf("%s raised twice", w.Code)
 		}
@@ -49,7 +52,7 @@ func diagnose(t *testing.T, ds *data.Dataset, spec string, init model.Init, oc o
 	if err != nil {
 		t.Fatal(err)
 	}
-	return res.Warnings, ev.Accuracy
+	return watch.Warnings(), ev.Accuracy
 }
 
 func digitsTrain(t *testing.T) *data.Dataset {
@@ -151,7 +154,7 @@ func TestMNISTRecipesHaveNoWarnings(t *testing.T) {
 // names the parameter's layer.
 func TestMonitorExplodingRule(t *testing.T) {
 	step := func(m *Monitor, i int64, g, upd float64) []Warning {
-		return m.Step(1, StepResult{Step: i, GradNorm: g, LR: 0.1, Layers: []LayerStats{{Layer: "dense.0", GradNorm: g / 2, UpdateRatio: upd}, {Layer: "dense.1", GradNorm: g, UpdateRatio: upd / 2}}})
+		return m.Step(1, parallel.StepResult{Step: i, GradNorm: g, LR: 0.1, Layers: []parallel.LayerStats{{Layer: "dense.0", GradNorm: g / 2, UpdateRatio: upd}, {Layer: "dense.1", GradNorm: g, UpdateRatio: upd / 2}}})
 	}
 	m := NewMonitor()
 	for i, g := range []float64{0, 1, 0, 50, 0.001, 500, 20} { // spikes with small updates, zero gradients
@@ -171,14 +174,14 @@ func TestMonitorExplodingRule(t *testing.T) {
 	}
 	m = NewMonitor() // without layer figures (Config.NoLayerStats) growth alone decides
 	for i, g := range []float64{1, 100, 1e3, 2e4} {
-		ws := m.Step(1, StepResult{Step: int64(i + 1), GradNorm: g})
+		ws := m.Step(1, parallel.StepResult{Step: int64(i + 1), GradNorm: g})
 		if len(ws) != 0 != (g == 2e4) {
 			t.Errorf("no layer figures, norm %v after 1: %+v", g, ws)
 		}
 	}
 	m = NewMonitor()
 	step(m, 1, 1, 1e-3)
-	ws = m.NonFinite(&NonFiniteError{Step: 2, Param: 7, Name: "conv.3.weight[0, 1, 2, 2]", Value: math.NaN()})
+	ws = m.NonFinite(&parallel.NonFiniteError{Step: 2, Param: 7, Name: "conv.3.weight[0, 1, 2, 2]", Value: math.NaN()})
 	if len(ws) != 1 || ws[0].Layer != "conv.3" || ws[0].Step != 2 {
 		t.Errorf("non-finite stop: %+v", ws)
 	}
@@ -188,18 +191,18 @@ func TestMonitorExplodingRule(t *testing.T) {
 func diagnoseModel(t *testing.T, m *model.Model[float32], oc optim.Config, epochs int) []Warning {
 	t.Helper()
 	opt, _ := optim.New[float32](oc, len(m.Params))
-	tr, err := New(m, opt, Config{Workers: 2, BatchSize: 64, Loss: model.CrossEntropy, Seed: 1})
+	tr, err := parallel.New(m, opt, parallel.Config{Workers: 2, BatchSize: 64, Loss: model.CrossEntropy, Seed: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := tr.Fit(context.Background(), digitsTrain(t), nil, FitConfig{Epochs: epochs, Shuffle: true, Seed: 1})
-	if err != nil {
+	watch := NewWatch(nil)
+	if _, err := tr.Fit(context.Background(), digitsTrain(t), nil, watch.Hooks(parallel.FitConfig{Epochs: epochs, Shuffle: true, Seed: 1})); err != nil {
 		t.Fatal(err)
 	}
-	for _, w := range res.Warnings {
+	for _, w := range watch.Warnings() {
 		t.Logf("[%s] %s: %s", w.Code, w.Layer, w.Message)
 	}
-	return res.Warnings
+	return watch.Warnings()
 }
 
 // Saturated sigmoid units, dead ReLU units and a learning rate far too
@@ -209,8 +212,9 @@ func TestSaturationDeadReLUAndLowUpdatesAreNamed(t *testing.T) {
 
 	m, _ := model.NewZero[float32](model.MustParseSpec("64-32:tanh-32:sigmoid-10:softmax"))
 	_ = m.Initialize(1, model.InitAuto)
-	for i := range m.Layers[1].W.Data {
-		m.Layers[1].W.Data[i] *= 40 // pre-activations of tens: saturated
+	w1, _ := denseParams(m, 1)
+	for i := range w1 {
+		w1[i] *= 40 // pre-activations of tens: saturated
 	}
 	ws := diagnoseModel(t, m, sgd, 2)
 	if w := find(ws, WarnSaturation); w == nil || w.Layer != "dense.1" || !strings.Contains(w.Message, "sigmoid") {
@@ -219,8 +223,9 @@ func TestSaturationDeadReLUAndLowUpdatesAreNamed(t *testing.T) {
 
 	m, _ = model.NewZero[float32](model.MustParseSpec("64-32:relu-10:softmax"))
 	_ = m.Initialize(1, model.InitAuto)
+	_, b0 := denseParams(m, 0)
 	for u := range 28 {
-		m.Layers[0].B[u] = -50 // 28 of 32 units never fire: dead for good
+		b0[u] = -50 // 28 of 32 units never fire: dead for good
 	}
 	ws = diagnoseModel(t, m, sgd, 2)
 	if w := find(ws, WarnDeadReLU); w == nil || w.Layer != "dense.0" || len(ws) != 1 {
@@ -233,5 +238,50 @@ func TestSaturationDeadReLUAndLowUpdatesAreNamed(t *testing.T) {
 	ws = diagnoseModel(t, m, sgd, 2)
 	if w := find(ws, WarnUpdate); w == nil || !strings.Contains(w.Message, "too low") || len(ws) != 1 {
 		t.Errorf("SGD at lr 1e-7: want update-ratio (too low) alone: %+v", ws)
+	}
+}
+
+// denseParams returns dense layer l's weight (Out, In) and bias: views of
+// m.Params, from the layout.
+func denseParams[T num.Float](m *model.Model[T], l int) (w, b []T) {
+	ps := m.Layout.Layers[l].Params
+	return m.Params[ps[0].Offset : ps[0].Offset+ps[0].Size()], m.Params[ps[1].Offset : ps[1].Offset+ps[1].Size()]
+}
+
+// The Watch judges an epoch before the caller's OnEpoch runs, which reads
+// that epoch's warnings (and only that epoch's) from Epoch; OnStep still
+// runs after every step.
+func TestWatchRunsBeforeTheCallersHooks(t *testing.T) {
+	m, _ := model.NewZero[float32](model.MustParseSpec(deepSpec("sigmoid")))
+	_ = m.Initialize(1, model.XavierUniform)
+	opt, _ := optim.New[float32](optim.Defaults(optim.SGD), len(m.Params))
+	tr, err := parallel.New(m, opt, parallel.Config{Workers: 2, BatchSize: 64, Loss: model.CrossEntropy, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var perEpoch [][]string
+	steps := 0
+	watch := NewWatch(nil)
+	_, err = tr.Fit(context.Background(), digitsTrain(t), nil, watch.Hooks(parallel.FitConfig{Epochs: 2, Shuffle: true, Seed: 1,
+		OnStep: func(parallel.StepInfo) error { steps++; return nil },
+		OnEpoch: func(parallel.EpochInfo) error {
+			var codes []string
+			for _, w := range watch.Epoch() {
+				codes = append(codes, w.Code)
+			}
+			perEpoch = append(perEpoch, codes)
+			return nil
+		}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(perEpoch) != 2 || len(perEpoch[0]) != 1 || perEpoch[0][0] != WarnVanishing || len(perEpoch[1]) != 0 {
+		t.Errorf("warnings per epoch %v, want [[%s] []]", perEpoch, WarnVanishing)
+	}
+	if want := 2 * ((digitsTrain(t).N + 63) / 64); steps != want {
+		t.Errorf("OnStep ran %d times, want %d", steps, want)
+	}
+	if len(watch.Warnings()) != 1 {
+		t.Errorf("Warnings %+v, want the one vanishing-gradient", watch.Warnings())
 	}
 }

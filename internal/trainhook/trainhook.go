@@ -1,0 +1,20 @@
+// Package trainhook reaches the parts of a parallel.Session that are not
+// its API but that the benchmarks in bench/ measure on their own. Package
+// parallel sets the functions when it is initialised, so a program that
+// imports parallel finds them set.
+package trainhook
+
+// AllReduce runs the reduction phase of session, a *parallel.Session[T],
+// alone: worker 0's gradient buffer becomes the sum of every worker's,
+// each worker summing its own chunk in worker order; a non-finite element
+// is reported as a *parallel.NonFiniteError. Call it between steps, from
+// the goroutine that called Trainer.Run. It panics if session is not a
+// *parallel.Session.
+var AllReduce func(session any) error
+
+// Grads returns the gradient buffer of each worker of session, a
+// *parallel.Session[T], as a [][]T (worker 0's holds the sum after
+// AllReduce). The buffers belong to the trainer: write them only between
+// steps, from the goroutine that called Trainer.Run. It panics if session
+// is not a *parallel.Session.
+var Grads func(session any) any
