@@ -462,7 +462,7 @@ func train[T num.Float](ctx context.Context, c Config, ck *checkpoint, world mpi
 	if ck != nil {
 		resumed, past = start.Epoch, ck.history
 	}
-	rep, err := newReporter(&c, c.Epochs, resumed, past)
+	rep, err := newReporter(&c, c.Epochs, resumed, past, lossUnits(sp))
 	if err != nil {
 		return err
 	}
@@ -543,7 +543,7 @@ func train[T num.Float](ctx context.Context, c Config, ck *checkpoint, world mpi
 	if err := save(tr.Progress()); err != nil {
 		return err
 	}
-	final := map[string]any{"event": "final", "epochs": res.Epoch, "elapsed_s": time.Since(fitStart).Seconds(), "checkpoint": c.Out}
+	final := map[string]any{"event": "final", "epochs": res.Epoch, "elapsed_s": time.Since(fitStart).Seconds(), "checkpoint": c.Out, "loss_units": rep.lossUnits}
 	if sp.test != nil {
 		mt, err := tr.Evaluate(context.WithoutCancel(ctx), sp.test)
 		if err != nil {
