@@ -3,6 +3,7 @@ package bench
 import (
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 
 	"github.com/ptrain/ptrain/model"
@@ -48,17 +49,24 @@ func benchForwardBackward[T num.Float](b *testing.B, batch int) {
 	for r := 0; r < batch; r++ {
 		y[r*10+r%10] = 1
 	}
+	runtime.LockOSThread() // for threadCPU: the pass runs on this goroutine
+	defer runtime.UnlockOSThread()
 	b.ReportAllocs()
 	b.ResetTimer()
+	c0 := threadCPU()
 	for b.Loop() {
 		ws.ZeroGrad()
 		ws.Forward(x, batch, true)
 		ws.LossGrad(model.CrossEntropy, y, float64(batch))
 		ws.Backward()
 	}
+	cpu := (threadCPU() - c0).Seconds()
 	s := b.Elapsed().Seconds()
 	b.ReportMetric(float64(b.N*batch)/s, "samples/s")
 	b.ReportMetric(float64(b.N*batch)*flopsPerSample(sp)/s/1e9, "GFLOP/s")
+	if cpu > 0 {
+		b.ReportMetric(float64(b.N*batch)*flopsPerSample(sp)/cpu/1e9, "cpuGFLOP/s")
+	}
 }
 
 // BenchmarkForwardBackward is one forward and backward pass of the MNIST

@@ -13,6 +13,7 @@ import (
 	"github.com/ptrain/ptrain/model"
 	"github.com/ptrain/ptrain/model/safetensors"
 	"github.com/ptrain/ptrain/optim"
+	"github.com/ptrain/ptrain/parallel"
 )
 
 // header is what check decodes from a file besides the tensors.
@@ -43,8 +44,32 @@ func Check(f *safetensors.File) (dtype string, err error) {
 	return h.dtype, nil
 }
 
+// MaxMeta bounds each metadata value the package decodes (the
+// architecture, progress, task, classes, targets, optimizer, transform,
+// split, batch size and input range) but the preprocessing: far more
+// than any model needs (the split and input range are under 200 bytes),
+// and little enough that decoding one costs a bounded time and memory.
+const MaxMeta = 1 << 20
+
+// MaxPreprocess bounds ptrain.preprocess, which holds every category of
+// every text column of a table (up to data.MaxLevels = 4096 each, of any
+// length): MaxMeta would refuse a file ptrain itself wrote for a table of
+// a few text columns of long texts (4096 categories of 100 bytes are
+// 0.4 MB a column). 32 MiB is 4096 categories of 60 bytes in each of 128
+// text columns, a model of half a million inputs; Encode refuses more, so
+// that no checkpoint is written that could not be read back.
+const MaxPreprocess = 32 << 20
+
 func check(f *safetensors.File) (*header, error) {
 	h := &header{}
+	for _, k := range []string{model.MetaArch, MetaProgress, MetaTask, MetaClasses, MetaTargets, MetaOptimizer, MetaTransform, MetaSplit, MetaBatch, MetaInputRange} {
+		if n := len(f.Metadata[k]); n > MaxMeta {
+			return nil, fmt.Errorf("metadata %q is %d bytes, more than the limit of %d (checkpoint.MaxMeta)", k, n, MaxMeta)
+		}
+	}
+	if n := len(f.Metadata[MetaPreprocess]); n > MaxPreprocess {
+		return nil, fmt.Errorf("metadata %q is %d bytes, more than the limit of %d (checkpoint.MaxPreprocess)", MetaPreprocess, n, MaxPreprocess)
+	}
 	arch, ok := f.Metadata[model.MetaArch]
 	if !ok {
 		return nil, fmt.Errorf("not a ptrain checkpoint (no %q metadata)", model.MetaArch)
@@ -80,6 +105,9 @@ func check(f *safetensors.File) (*header, error) {
 	}
 	if h.transform.Scale == nil && h.transform.Shift != nil {
 		return nil, fmt.Errorf(`tensor "data.shift" without "data.scale"`)
+	}
+	if err := checkTransformListed(f); err != nil {
+		return nil, err
 	}
 	if s, ok := f.Metadata[MetaPreprocess]; ok {
 		h.preprocess = &data.Preprocess{}
@@ -156,13 +184,13 @@ func (h *header) decodeTask(f *safetensors.File) error {
 		}
 		return nil
 	case task != string(Classification) && task != string(Regression):
-		return fmt.Errorf("metadata %q is %q, want classification or regression", MetaTask, task)
+		return fmt.Errorf("metadata %q is %s, want classification or regression", MetaTask, data.Quote(task))
 	}
 	h.task = Task(task)
 	if h.task == Regression {
 		s, ok := f.Metadata[MetaTargets]
 		if n, err := strconv.Atoi(s); ok && (err != nil || n != out) {
-			return fmt.Errorf("metadata %q is %q: the model has %d outputs", MetaTargets, s, out)
+			return fmt.Errorf("metadata %q is %s: the model has %d outputs", MetaTargets, data.Quote(s), out)
 		}
 		if _, ok := f.Metadata[MetaClasses]; ok {
 			return fmt.Errorf("metadata %q in a regression checkpoint", MetaClasses)
@@ -186,7 +214,7 @@ func (h *header) decodeTask(f *safetensors.File) error {
 	seen := make(map[string]bool, len(h.classes))
 	for _, c := range h.classes {
 		if c == "" || seen[c] {
-			return fmt.Errorf("metadata %q: class name %q is empty or repeated", MetaClasses, c)
+			return fmt.Errorf("metadata %q: class name %s is empty or repeated", MetaClasses, data.Quote(c))
 		}
 		seen[c] = true
 	}
@@ -293,6 +321,15 @@ func (c progressJSON) check() error {
 		return fmt.Errorf("best epoch %d outside [0, %d]", c.BestEpoch, c.Epoch)
 	case c.BestValLoss != nil && (math.IsNaN(*c.BestValLoss) || math.IsInf(*c.BestValLoss, 0)):
 		return fmt.Errorf("best validation loss %v", *c.BestValLoss)
+	case c.Sums != nil && c.Batch == 0:
+		return fmt.Errorf("epoch sums at an epoch's start (batch 0)")
+	}
+	if c.Sums != nil {
+		s, err := c.Sums.sums()
+		if err != nil {
+			return err
+		}
+		return parallel.CheckSums(s)
 	}
 	return nil
 }
@@ -345,6 +382,35 @@ func scanFloats(t *safetensors.Tensor, check func(float64) error) error {
 		}
 		if err := check(v); err != nil {
 			return fmt.Errorf("tensor %q: element %d %v", t.Name, i/size, err)
+		}
+	}
+	return nil
+}
+
+// checkTransformListed checks the transform's tensors against
+// MetaTransform, in a file that has it: a model trained on scaled
+// features and given raw ones predicts confidently and wrongly, so a
+// missing data.scale must not pass for a model without a transform.
+func checkTransformListed(f *safetensors.File) error {
+	s, ok := f.Metadata[MetaTransform]
+	if !ok {
+		return nil
+	}
+	var listed []string
+	if err := json.Unmarshal([]byte(s), &listed); err != nil {
+		return fmt.Errorf("metadata %q: %v", MetaTransform, err)
+	}
+	for _, name := range []string{"data.scale", "data.shift"} {
+		switch has, want := f.Tensor(name) != nil, slices.Contains(listed, name); {
+		case want && !has:
+			return fmt.Errorf("tensor %q: %w (metadata %q says the feature transform has it)", name, safetensors.ErrNoTensor, MetaTransform)
+		case has && !want:
+			return fmt.Errorf("tensor %q: metadata %q says the feature transform has no such tensor", name, MetaTransform)
+		}
+	}
+	for _, name := range listed {
+		if name != "data.scale" && name != "data.shift" {
+			return fmt.Errorf("metadata %q: %s is not a transform tensor (want data.scale, data.shift)", MetaTransform, data.Quote(name))
 		}
 	}
 	return nil

@@ -27,6 +27,10 @@ const (
 	MetaClasses    = "ptrain.classes"    // class names in output order, JSON
 	MetaTargets    = "ptrain.targets"    // a regression model's output count
 	MetaPreprocess = "ptrain.preprocess" // data.Preprocess as JSON
+	// MetaTransform lists the transform's tensors, JSON: ["data.scale",
+	// "data.shift"], ["data.scale"] or []. A file that has it must have
+	// exactly those tensors (older files do not have it).
+	MetaTransform = "ptrain.transform"
 )
 
 // Task says what a model's outputs are.
@@ -77,18 +81,63 @@ type Checkpoint[T num.Float] struct {
 // progressJSON is Progress in JSON, which has no +Inf, with the
 // optimizer's step count.
 type progressJSON struct {
-	Epoch       int      `json:"epoch"`
-	Batch       int      `json:"batch"`
-	Step        int64    `json:"step"`
-	BestValLoss *float64 `json:"best_val_loss"`
-	BestEpoch   int      `json:"best_epoch"`
-	BadEpochs   int      `json:"bad_epochs"`
+	Epoch       int       `json:"epoch"`
+	Batch       int       `json:"batch"`
+	Step        int64     `json:"step"`
+	BestValLoss *float64  `json:"best_val_loss"`
+	BestEpoch   int       `json:"best_epoch"`
+	BadEpochs   int       `json:"bad_epochs"`
+	Sums        *sumsJSON `json:"sums,omitempty"` // mid-epoch only
+}
+
+// sumsJSON is parallel.EpochSums in JSON. Its floats are kept as their
+// IEEE 754 bits: exact, and the summaries may hold ±Inf, which JSON has not.
+type sumsJSON struct {
+	LossBits  uint64   `json:"loss_bits"`
+	Correct   int64    `json:"correct"`
+	Samples   int      `json:"samples"`
+	LRBits    uint64   `json:"lr_bits"`
+	Layers    []string `json:"layers"` // name:activation, e.g. dense.0:2
+	StatsBits []uint64 `json:"stats_bits"`
+}
+
+func newSumsJSON(s *parallel.EpochSums) *sumsJSON {
+	if s == nil {
+		return nil
+	}
+	j := &sumsJSON{LossBits: math.Float64bits(s.Loss), Correct: s.Correct, Samples: s.Samples, LRBits: math.Float64bits(s.LR), Layers: []string{}, StatsBits: []uint64{}}
+	for _, l := range s.Layers {
+		j.Layers = append(j.Layers, l.Layer+":"+strconv.Itoa(int(l.Act)))
+	}
+	for _, v := range s.Stats {
+		j.StatsBits = append(j.StatsBits, math.Float64bits(v))
+	}
+	return j
+}
+
+func (j *sumsJSON) sums() (*parallel.EpochSums, error) {
+	s := &parallel.EpochSums{Loss: math.Float64frombits(j.LossBits), Correct: j.Correct, Samples: j.Samples, LR: math.Float64frombits(j.LRBits)}
+	for _, l := range j.Layers {
+		i := strings.LastIndexByte(l, ':')
+		act, err := strconv.Atoi(l[i+1:])
+		if i < 0 || err != nil {
+			return nil, fmt.Errorf("epoch sums: layer %s is not name:activation", data.Quote(l))
+		}
+		s.Layers = append(s.Layers, parallel.LayerStats{Layer: l[:i], Act: model.ActKind(act)})
+	}
+	for _, b := range j.StatsBits {
+		s.Stats = append(s.Stats, math.Float64frombits(b))
+	}
+	return s, nil
 }
 
 func (c progressJSON) progress() parallel.Progress {
 	p := parallel.Progress{Epoch: c.Epoch, Batch: c.Batch, BestEpoch: c.BestEpoch, BadEpochs: c.BadEpochs, BestValLoss: math.Inf(1)}
 	if c.BestValLoss != nil {
 		p.BestValLoss = *c.BestValLoss
+	}
+	if c.Sums != nil && c.Batch > 0 {
+		p.Sums, _ = c.Sums.sums() // checked by check
 	}
 	return p
 }
@@ -132,6 +181,9 @@ func Encode[T num.Float](c *Checkpoint[T]) (*safetensors.File, error) {
 	}
 	tensors := m.Tensors()
 	prog := progressJSON{Epoch: c.Progress.Epoch, Batch: c.Progress.Batch, BestEpoch: c.Progress.BestEpoch, BadEpochs: c.Progress.BadEpochs}
+	if c.Progress.Batch > 0 {
+		prog.Sums = newSumsJSON(c.Progress.Sums)
+	}
 	if v := c.Progress.BestValLoss; !math.IsInf(v, 0) && !math.IsNaN(v) {
 		prog.BestValLoss = &v
 	}
@@ -150,20 +202,25 @@ func Encode[T num.Float](c *Checkpoint[T]) (*safetensors.File, error) {
 		meta[MetaOptimizer] = string(b)
 		prog.Step = st.Step
 	}
+	listed := []string{}
 	if v := c.Transform.Scale; v != nil {
 		tensors = append(tensors, safetensors.Tensor{Name: "data.scale", DType: "F64", Shape: []int{len(v)}, Data: safetensors.Encode(v)})
+		listed = append(listed, "data.scale")
 	}
 	if v := c.Transform.Shift; v != nil {
 		tensors = append(tensors, safetensors.Tensor{Name: "data.shift", DType: "F64", Shape: []int{len(v)}, Data: safetensors.Encode(v)})
+		listed = append(listed, "data.shift")
 	}
+	lb, _ := json.Marshal(listed)
+	meta[MetaTransform] = string(lb)
 	b, _ := json.Marshal(prog)
 	meta[MetaProgress] = string(b)
 	if c.Preprocess != nil {
-		b, err := json.Marshal(c.Preprocess)
+		s, err := EncodePreprocess(c.Preprocess)
 		if err != nil {
-			return nil, fmt.Errorf("checkpoint: the preprocessing: %w", err)
+			return nil, err
 		}
-		meta[MetaPreprocess] = string(b)
+		meta[MetaPreprocess] = s
 	}
 	if err := encodeProvenance(c, meta); err != nil {
 		return nil, err
@@ -198,7 +255,7 @@ func Encode[T num.Float](c *Checkpoint[T]) (*safetensors.File, error) {
 
 func reserved(k string) bool {
 	switch k {
-	case MetaOptimizer, MetaProgress, MetaTask, MetaClasses, MetaTargets, MetaPreprocess, MetaSplit, MetaBatch, MetaInputRange:
+	case MetaOptimizer, MetaProgress, MetaTask, MetaClasses, MetaTargets, MetaTransform, MetaPreprocess, MetaSplit, MetaBatch, MetaInputRange:
 		return true
 	}
 	return false
@@ -258,4 +315,18 @@ func Decode[T num.Float](f *safetensors.File) (*Checkpoint[T], error) {
 		}
 	}
 	return c, nil
+}
+
+// EncodePreprocess is p as ptrain.preprocess holds it, or an error naming
+// MaxPreprocess when it is longer than a checkpoint may hold: a program
+// may call it once p is fitted, before training a model it could not save.
+func EncodePreprocess(p *data.Preprocess) (string, error) {
+	b, err := json.Marshal(p)
+	if err != nil {
+		return "", fmt.Errorf("checkpoint: the preprocessing: %w", err)
+	}
+	if len(b) > MaxPreprocess {
+		return "", fmt.Errorf("checkpoint: the preprocessing is %d bytes as JSON, more than the limit of %d (checkpoint.MaxPreprocess): drop or bin the text columns of many long categories", len(b), MaxPreprocess)
+	}
+	return string(b), nil
 }

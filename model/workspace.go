@@ -7,10 +7,10 @@ import (
 	"github.com/ptrain/ptrain/model/num"
 )
 
-// Workspace holds everything one forward/backward pass writes: the
-// activations of every layer for up to Cap rows, the layers' scratch, the
-// backward scratch, and the gradient buffer Grad (the layout of
-// Model.Params). It reads the model's parameters and never writes them; a
+// Workspace holds everything one forward/backward pass writes: for each
+// layer of the stack its slots — output, activation, dropout mask,
+// scratch and the gradient of its output — for up to Cap rows, and the
+// gradient buffer Grad (the layout of Model.Params). It reads the model's parameters and never writes them; a
 // training pass through batch norm writes the running statistics to
 // Running, or to the model's Buffers when Running is nil.
 //
@@ -40,7 +40,7 @@ type Workspace[T num.Float] struct {
 	x       []T         // input of the last Forward (n, Inputs), borrowed from the caller
 	z       [][]T       // per layer: layer output (cap, Out)
 	a       [][]T       // per layer: activation (cap, Out); aliases z for identity
-	out     [][]T       // per layer: what the next layer reads — a, or a·mask under dropout
+	out     [][]T       // per layer: what its readers read — a, or a·mask under dropout
 	mask    [][]T       // per layer with dropout: 0 or 1/(1−p) for each element
 	scratch [][]T       // per layer: its Scratch(cap)
 	stage   []fused[T]  // per layer: the stage it makes with the pooling after it, or nil
@@ -49,8 +49,8 @@ type Workspace[T num.Float] struct {
 	// grad, per layer: ∂L/∂out, (cap, Out), where the layers that read
 	// the output add their input gradients (Backward clears it before the
 	// first of them). Layers whose gradients are never needed at once
-	// share storage (gradBuffers), so a stack uses two buffers, as a
-	// forward-only chain would.
+	// share storage (gradBuffers), so a chain of layers alternates
+	// between two buffers, as it did before layers added into them.
 	grad [][]T
 	// clears, per layer and input: whether its Backward is the first to
 	// add into the gradient of that input (it is the input's last reader

@@ -13,8 +13,13 @@ type Metrics struct {
 	Loss     float64 // mean loss
 	Accuracy float64 // fraction correct (classification; NaN for regression)
 	N        int
+	// Support[i], Predicted[i] and Hits[i] count the samples of class i,
+	// the predictions of class i and the samples of class i predicted as
+	// it (classification only; one entry per class of the data).
+	Support, Predicted, Hits []int64
 	// Confusion[i][j] counts samples of class i predicted as j
-	// (classification only).
+	// (classification with at most MaxConfusionClasses classes; nil
+	// otherwise).
 	Confusion [][]int64
 }
 
@@ -28,8 +33,8 @@ func (s *Session[T]) Evaluate(ds *data.Dataset) (Metrics, error) {
 	}
 	start := time.Now()
 	k := max(out, 2)
-	for _, c := range t.conf {
-		clear(c)
+	for w := range t.counts {
+		t.counts[w].clear()
 	}
 	var m Metrics
 	var loss float64
@@ -64,13 +69,23 @@ func (s *Session[T]) Evaluate(ds *data.Dataset) (Metrics, error) {
 	if ds.Task == data.Classification {
 		m.Accuracy = float64(correct) / float64(ds.N)
 		nc := len(ds.Classes)
-		m.Confusion = make([][]int64, nc)
-		for i := range m.Confusion {
-			m.Confusion[i] = make([]int64, nc)
-			for j := range m.Confusion[i] {
-				for _, c := range t.conf {
-					if i < k && j < k {
-						m.Confusion[i][j] += c[i*k+j]
+		m.Support, m.Predicted, m.Hits = make([]int64, nc), make([]int64, nc), make([]int64, nc)
+		for _, c := range t.counts {
+			for i := range min(nc, k) {
+				m.Support[i] += c.support[i]
+				m.Predicted[i] += c.predicted[i]
+				m.Hits[i] += c.hits[i]
+			}
+		}
+		if nc <= MaxConfusionClasses && t.counts[0].conf != nil {
+			m.Confusion = make([][]int64, nc)
+			for i := range m.Confusion {
+				m.Confusion[i] = make([]int64, nc)
+				for j := range m.Confusion[i] {
+					for _, c := range t.counts {
+						if i < k && j < k {
+							m.Confusion[i][j] += c.conf[i*k+j]
+						}
 					}
 				}
 			}

@@ -20,6 +20,9 @@ type Progress struct {
 	BestValLoss float64 // best validation loss so far; meaningful only when BestEpoch > 0
 	BestEpoch   int     // the epoch (1-based) that reached it; 0 before any validation
 	BadEpochs   int     // epochs since it improved
+	// Sums are the current epoch's running figures when Batch > 0 (nil
+	// otherwise): Trainer.Progress fills them, FitConfig.Start takes them.
+	Sums *EpochSums
 }
 
 // FitConfig configures Fit.
@@ -31,6 +34,13 @@ type FitConfig struct {
 	Patience    int    // stop after this many epochs without a better validation loss; 0 never
 	RestoreBest bool   // with Patience: end with the weights of the best epoch
 	Start       Progress
+	// StartForeign says that Start is the progress of another program's
+	// run, whose data was split otherwise (a Go program's checkpoint
+	// resumed by ptrain train, which holds out a validation split): its
+	// epochs may have had another number of steps than train's, so the
+	// optimizer's step count is only bounded (checkStart), not required
+	// to be epochs × steps + batch.
+	StartForeign bool
 	// Augment, if not nil, transforms every training row as it is filled
 	// (data.Augment: its draws are keyed by its own Seed, the epoch and
 	// the sample).
@@ -77,8 +87,50 @@ type FitResult struct {
 	Warnings     []Warning // every warning of the run, also when Fit failed
 }
 
-// Progress returns the position of the last Fit.
-func (t *Trainer[T]) Progress() Progress { return t.progress }
+// StepsPerEpoch is the number of optimizer steps Fit takes per epoch of
+// train with accum micro-batches per step (0 means 1).
+func (t *Trainer[T]) StepsPerEpoch(train *data.Dataset, accum int) int {
+	accum = max(accum, 1)
+	return ((train.N+t.cfg.BatchSize-1)/t.cfg.BatchSize + accum - 1) / accum
+}
+
+// checkStart refuses a start no run of steps optimizer steps per epoch
+// could have reached: a batch beyond the epoch's steps, or, resuming, an
+// optimizer that has taken other than epochs × steps + batch steps (zero
+// steps is a new optimizer, for weights saved without its state; a Fit
+// from the start may continue with an optimizer that trained before).
+// A foreign start (FitConfig.StartForeign) was reached on other epochs:
+// its optimizer may have taken any number of steps up to one a row, for
+// every epoch begun, of a training split of up to twice rows.
+func checkStart(p Progress, steps, rows int, optSteps int64, foreign bool) error {
+	if p.Epoch == 0 && p.Batch == 0 {
+		return nil
+	}
+	if p.Batch > steps {
+		return fmt.Errorf("start at step %d of an epoch of %d steps: the progress is not of this data, batch size and accumulation", p.Batch, steps)
+	}
+	if p.Epoch > math.MaxInt32 {
+		return fmt.Errorf("start at epoch %d: beyond any run", p.Epoch)
+	}
+	if limit := (int64(p.Epoch) + 1) * 2 * int64(max(rows, 1)); foreign && optSteps > limit {
+		return fmt.Errorf("the optimizer has taken %d steps, more than one a row of up to %d rows for each of %d epochs", optSteps, 2*max(rows, 1), p.Epoch+1)
+	}
+	if want := int64(p.Epoch)*int64(steps) + int64(p.Batch); !foreign && optSteps != 0 && optSteps != want {
+		return fmt.Errorf("the optimizer has taken %d steps, but epoch %d and step %d of epochs of %d steps make %d", optSteps, p.Epoch, p.Batch, steps, want)
+	}
+	return nil
+}
+
+// Progress returns the position of the last Fit, with the epoch's running
+// sums when it stands inside an epoch.
+func (t *Trainer[T]) Progress() Progress {
+	p := t.progress
+	p.Sums = nil
+	if p.Batch > 0 && t.sums != nil {
+		p.Sums = t.sums()
+	}
+	return p
+}
 
 // Fit trains on train for cfg.Epochs epochs in batches of Config.BatchSize,
 // evaluating on val (which may be nil) after every epoch. It stops early
@@ -108,9 +160,18 @@ func (t *Trainer[T]) Fit(ctx context.Context, train, val *data.Dataset, cfg FitC
 		return FitResult{}, fmt.Errorf("epochs %d, start %+v: must be ≥ 0", cfg.Epochs, cfg.Start)
 	}
 	steps := (b.Batches() + accum - 1) / accum
+	if err := checkStart(cfg.Start, steps, train.N, t.opt.Steps(), cfg.StartForeign); err != nil {
+		return FitResult{}, err
+	}
 	t.fitSteps = steps // for the schedule; the caller's Config is left as it was
 	defer func() { t.fitSteps = 0 }()
+	if s := cfg.Start.Sums; s != nil && cfg.Start.Batch > 0 {
+		if err := s.check(); err != nil {
+			return FitResult{}, err
+		}
+	}
 	t.progress = cfg.Start
+	t.sums = nil // set for each epoch; kept after Fit returns, for Progress
 	var best, bestBuf []T
 	if cfg.RestoreBest && cfg.Patience > 0 && val != nil {
 		best, bestBuf = slices.Clone(t.m.Params), slices.Clone(t.m.Buffers)
@@ -128,7 +189,7 @@ func (t *Trainer[T]) Fit(ctx context.Context, train, val *data.Dataset, cfg FitC
 			if err := t.cfg.Group.Broadcast64(v, 0); err != nil {
 				return err
 			}
-			*p = Progress{Epoch: int(v[0]), Batch: int(v[1]), BestValLoss: v[2], BestEpoch: int(v[3]), BadEpochs: int(v[4])}
+			*p = Progress{Epoch: int(v[0]), Batch: int(v[1]), BestValLoss: v[2], BestEpoch: int(v[3]), BadEpochs: int(v[4]), Sums: p.Sums} // the sums only report
 		}
 		for t.progress.Epoch < cfg.Epochs {
 			e := t.progress.Epoch
@@ -140,6 +201,15 @@ func (t *Trainer[T]) Fit(ctx context.Context, train, val *data.Dataset, cfg FitC
 			var correct int64
 			samples := 0
 			var lr float64
+			if s := t.progress.Sums; s != nil && t.progress.Batch > 0 { // resumed inside this epoch
+				lossSum, correct, samples, lr = s.Loss, s.Correct, s.Samples, s.LR
+				fm.es.restore(s.Layers, s.Stats)
+			}
+			t.progress.Sums = nil
+			t.sums = func() *EpochSums {
+				layers, st := fm.es.state()
+				return &EpochSums{Loss: lossSum, Correct: correct, Samples: samples, LR: lr, Layers: layers, Stats: st}
+			}
 			for t.progress.Batch < steps {
 				micro = micro[:0]
 				for len(micro) < accum {
@@ -214,6 +284,6 @@ func (t *Trainer[T]) Fit(ctx context.Context, train, val *data.Dataset, cfg FitC
 		return nil
 	})
 	fm.failed(err)
-	res.Progress, res.Warnings = t.progress, fm.all
+	res.Progress, res.Warnings = t.Progress(), fm.all
 	return res, err
 }

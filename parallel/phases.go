@@ -67,11 +67,11 @@ func (t *Trainer[T]) runPhase(w int, p phase, tk *task[T]) {
 		} else {
 			r.loss = ws.Loss(t.cfg.Loss, y)
 		}
-		var conf []int64
+		var counts *classCounts
 		if p == phaseEval {
-			conf = t.conf[w]
+			counts = &t.counts[w]
 		}
-		r.correct = tally(pred, y, hi-lo, out, conf)
+		r.correct = tally(pred, y, hi-lo, out, counts)
 	case phaseReduce, phaseCheck:
 		c := t.chunk[w]
 		if p == phaseReduce && tk.layer0 {
@@ -134,19 +134,17 @@ func (t *Trainer[T]) addL1(g []T, off int) {
 }
 
 // tally counts the rows whose predicted class (model.Class) matches the
-// target's, and adds to conf
-// (target×prediction, width max(out, 2)) if it is not nil. For regression
+// target's, and adds them to counts if it is not nil. For regression
 // targets the count is meaningless and ignored by callers.
-func tally[T num.Float](pred, y []T, n, out int, conf []int64) int64 {
-	k := max(out, 2)
+func tally[T num.Float](pred, y []T, n, out int, counts *classCounts) int64 {
 	var correct int64
 	for r := 0; r < n; r++ {
 		p, want := model.Class(pred[r*out:(r+1)*out]), model.Class(y[r*out:(r+1)*out])
 		if p == want {
 			correct++
 		}
-		if conf != nil {
-			conf[want*k+p]++
+		if counts != nil {
+			counts.add(want, p)
 		}
 	}
 	return correct

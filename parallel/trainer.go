@@ -94,12 +94,12 @@ type Trainer[T num.Float] struct {
 	m      *model.Model[T]
 	opt    *optim.Optimizer[T]
 	ws     []*model.Workspace[T]
-	xbuf   [][]T     // per worker: input rows filled from a dataset
-	ybuf   [][]T     // per worker: target rows
-	conf   [][]int64 // per worker: confusion counts of an evaluation
-	chunk  [][2]int  // per worker: its chunk of the parameter vector
-	chunk0 [][2]int  // per worker: its chunk of the first parameter layer's parameters
-	res    []result  // per worker: the last phase's report
+	xbuf   [][]T         // per worker: input rows filled from a dataset
+	ybuf   [][]T         // per worker: target rows
+	counts []classCounts // per worker: class counts of an evaluation
+	chunk  [][2]int      // per worker: its chunk of the parameter vector
+	chunk0 [][2]int      // per worker: its chunk of the first parameter layer's parameters
+	res    []result      // per worker: the last phase's report
 	// buckets are the layers of the stack that hold parameters, in order
 	// (model.Layout.Groups): the overlap path posts each but the first as
 	// backward finishes it.
@@ -111,7 +111,8 @@ type Trainer[T num.Float] struct {
 	st       *statsState[T] // per-layer statistics
 	stats    Stats
 	progress Progress
-	inputs   int // values per sample in and out, from the model's layout
+	sums     func() *EpochSums // the running epoch's, while Fit runs
+	inputs   int               // values per sample in and out, from the model's layout
 	outputs  int
 	fitSteps int // optimizer steps per epoch while Fit runs, else 0
 }
@@ -174,7 +175,7 @@ func New[T num.Float](m *model.Model[T], opt *optim.Optimizer[T], cfg Config) (*
 		t.ws = append(t.ws, ws)
 		t.xbuf = append(t.xbuf, num.Alloc[T](rows*in))
 		t.ybuf = append(t.ybuf, num.Alloc[T](rows*out))
-		t.conf = append(t.conf, make([]int64, k*k))
+		t.counts = append(t.counts, newClassCounts(k))
 		t.chunk = append(t.chunk, paramChunk(p, w, i))
 		t.chunk0 = append(t.chunk0, paramChunk(t.firstEnd(), w, i))
 	}

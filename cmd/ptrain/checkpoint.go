@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"reflect"
 	"runtime"
 	"slices"
 	"strconv"
@@ -158,10 +159,34 @@ func (ck *checkpoint) parseConfig() error {
 	if !ok {
 		return nil
 	}
+	if len(s) > ckpt.MaxMeta {
+		return fmt.Errorf("metadata %q is %d bytes, more than the limit of %d (checkpoint.MaxMeta)", metaConfig, len(s), ckpt.MaxMeta)
+	}
 	if err := json.Unmarshal([]byte(s), &ck.cfg); err != nil {
 		return fmt.Errorf("metadata %q: %v", metaConfig, err)
 	}
+	if err := checkConfigStrings(&ck.cfg); err != nil {
+		return fmt.Errorf("metadata %q: %w", metaConfig, err)
+	}
 	ck.hasConfig = true
+	return nil
+}
+
+// maxConfigString bounds a stored flag's value (a path is at most 4096
+// bytes on Linux), so that the errors that quote one stay one line. The
+// architecture is bounded by checkpoint.MaxMeta, as ptrain.arch is.
+const maxConfigString = 4096
+
+// checkConfigStrings refuses a stored config whose string flags are
+// longer than maxConfigString.
+func checkConfigStrings(c *Config) error {
+	v := reflect.ValueOf(c).Elem()
+	for i := range v.NumField() {
+		f, name := v.Field(i), v.Type().Field(i).Tag.Get("json")
+		if f.Kind() == reflect.String && name != "arch" && f.Len() > maxConfigString {
+			return fmt.Errorf("-%s is %d bytes, more than the limit of %d", name, f.Len(), maxConfigString)
+		}
+	}
 	return nil
 }
 
@@ -177,22 +202,84 @@ func (ck *checkpoint) checkOwn() error {
 			return fmt.Errorf("metadata %q says %s, %q says %s", ckpt.MetaOptimizer, describeOptimizer(*ck.optimizer), metaConfig, describeOptimizer(oc))
 		}
 	}
-	if s, ok := f.Metadata[metaHistory]; ok { // older checkpoints have none
-		if err := json.Unmarshal([]byte(s), &ck.history); err != nil {
-			return fmt.Errorf("metadata %q: %v", metaHistory, err)
+	if ck.hasConfig {
+		if err := ck.checkTransformTensors(); err != nil {
+			return err
 		}
 	}
+	switch e := ck.progress.Epoch; {
+	case e > maxEpochs:
+		return fmt.Errorf("metadata %q: epoch %d, beyond the limit of %d epochs", metaProgress, e, maxEpochs)
+	case ck.hasConfig && e > ck.cfg.Epochs:
+		return fmt.Errorf("metadata %q: epoch %d, beyond the run's -epochs %d", metaProgress, e, ck.cfg.Epochs)
+	}
+	if s, ok := f.Metadata[metaHistory]; ok { // older checkpoints have none
+		h, err := decodeHistory(s, ck.progress.Epoch)
+		if err != nil {
+			return fmt.Errorf("metadata %q: %w", metaHistory, err)
+		}
+		ck.history = h
+	}
 	if s, ok := f.Metadata[metaTargetNames]; ok {
+		if len(s) > ckpt.MaxMeta {
+			return fmt.Errorf("metadata %q is %d bytes, more than the limit of %d (checkpoint.MaxMeta)", metaTargetNames, len(s), ckpt.MaxMeta)
+		}
 		if err := json.Unmarshal([]byte(s), &ck.targets); err != nil || len(ck.targets) != ck.spec.Outputs() || slices.Contains(ck.targets, "") {
 			return fmt.Errorf("metadata %q: want the names of the model's %d outputs", metaTargetNames, ck.spec.Outputs())
 		}
 	}
-	for i, row := range ck.history {
-		if row.Epoch < 1 || (i > 0 && row.Epoch <= ck.history[i-1].Epoch) || row.Epoch > ck.progress.Epoch {
-			return fmt.Errorf("metadata %q: row %d is for epoch %d: want increasing epochs from 1 to %d", metaHistory, i+1, row.Epoch, ck.progress.Epoch)
+	return nil
+}
+
+// checkTransformTensors checks that the file has the transform's tensors
+// that its config implies (package checkpoint checks them against the
+// list newer files keep, ckpt.MetaTransform): -normalize fits both, and
+// the image datasets are scaled. Without them predict would feed the
+// model raw features and be confidently wrong.
+func (ck *checkpoint) checkTransformTensors() error {
+	var need []string
+	kind, _, _ := strings.Cut(ck.cfg.Data, ":")
+	switch {
+	case ck.cfg.Normalize == "minmax" || ck.cfg.Normalize == "zscore":
+		need = []string{"data.scale", "data.shift"}
+	case kind == "digits" || kind == "mnist" || kind == "fashion-mnist":
+		need = []string{"data.scale"}
+	}
+	for _, name := range need {
+		if ck.file.Tensor(name) == nil {
+			return fmt.Errorf("tensor %q: %w (the run's -data %s -normalize %s has a feature transform)", name, safetensors.ErrNoTensor, kind, ck.cfg.Normalize)
 		}
 	}
 	return nil
+}
+
+// decodeHistory decodes ptrain.history, a JSON array of epoch rows for
+// increasing epochs from 1 to epochs, one row at a time: a history of
+// more rows than epochs is refused at the first row too many, and the
+// rows decoded are never more than the run's epochs.
+func decodeHistory(s string, epochs int) ([]epochRow, error) {
+	dec := json.NewDecoder(strings.NewReader(s))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('[') {
+		return nil, fmt.Errorf("want a JSON array of epoch rows")
+	}
+	rows := []epochRow{} // not nil: the file has a history
+	for i := 0; dec.More(); i++ {
+		var row epochRow
+		if err := dec.Decode(&row); err != nil {
+			return nil, fmt.Errorf("row %d: %v", i+1, err)
+		}
+		if row.Epoch < 1 || (i > 0 && row.Epoch <= rows[i-1].Epoch) || row.Epoch > epochs {
+			return nil, fmt.Errorf("row %d is for epoch %d: want increasing epochs from 1 to %d (the epochs trained)", i+1, row.Epoch, epochs)
+		}
+		rows = append(rows, row)
+	}
+	if _, err := dec.Token(); err != nil {
+		return nil, err
+	}
+	if dec.More() {
+		return nil, fmt.Errorf("data after the array")
+	}
+	return rows, nil
 }
 
 // decodeAs decodes the checkpoint with element type T.

@@ -263,7 +263,7 @@ func trainFlags(fs *flag.FlagSet, c *Config) {
 	fs.Float64Var(&c.ClipValue, "clip-value", c.ClipValue, "clamp every gradient element to ±this (0: off)")
 	fs.StringVar(&c.Schedule, "schedule", c.Schedule, "learning-rate schedule: constant; step:EVERY:GAMMA (×GAMMA every EVERY epochs); exp:GAMMA (×GAMMA every epoch); cosine[:MIN] (from -lr down to MIN, default 0, updated at every optimizer step along -epochs × steps per epoch); the default is cosine for mnist and fashion-mnist")
 	fs.IntVar(&c.Warmup, "warmup", c.Warmup, "linear learning-rate warm-up over this many steps")
-	fs.IntVar(&c.Epochs, "epochs", c.Epochs, "total epochs (a resumed run continues up to this number)")
+	fs.IntVar(&c.Epochs, "epochs", c.Epochs, "total epochs, at most 100000 (a resumed run continues up to this number)")
 	fs.IntVar(&c.Batch, "batch", c.Batch, "mini-batch size")
 	fs.IntVar(&c.Accum, "accum", c.Accum, "micro-batches accumulated per optimizer step (effective batch = batch × accum)")
 	fs.IntVar(&c.Workers, "workers", c.Workers, "data-parallel worker goroutines (0: one per usable CPU)")
@@ -326,13 +326,16 @@ func loadConfigJSON(path string, b []byte, c *Config) (map[string]bool, error) {
 const (
 	maxBatch = 1 << 24
 	maxAccum = 1 << 16
+	// maxEpochs bounds -epochs, and so the rows of a checkpoint's
+	// ptrain.history, which a load decodes whole.
+	maxEpochs = 100_000
 )
 
 // validate checks what flag parsing cannot.
 func (c *Config) validate() error {
 	switch {
-	case c.Epochs < 0:
-		return fmt.Errorf("-epochs %d: must be ≥ 0", c.Epochs)
+	case c.Epochs < 0 || c.Epochs > maxEpochs:
+		return fmt.Errorf("-epochs %d: must be in [0, %d]", c.Epochs, maxEpochs)
 	case c.Batch < 1 || c.Batch > maxBatch:
 		return fmt.Errorf("-batch %d: must be in [1, %d]", c.Batch, maxBatch)
 	case c.Accum < 1 || c.Accum > maxAccum:

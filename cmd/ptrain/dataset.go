@@ -96,6 +96,11 @@ func syntheticSpec(spec string) (kind string, n int, err error) {
 	return kind, n, nil
 }
 
+// maxClasses bounds the classes of a table: a model of more outputs than
+// this is not what a label column of distinct values (an ID, a
+// measurement) asks for.
+const maxClasses = 1 << 16
+
 // loadDataset reads the dataset c.Data names and returns it whole plus its
 // standard test split, if it has one. With raw, a CSV table is read raw,
 // for a data.Preprocess.
@@ -157,6 +162,9 @@ func loadDataset(c *Config, classes []string, raw bool) (all, test *data.Dataset
 	}
 	if err != nil {
 		return nil, nil, err
+	}
+	if kind == "csv" && all.Task == data.Classification && len(all.Classes) > maxClasses {
+		return nil, nil, fmt.Errorf("-data %s: %d distinct labels, more than the limit of %d classes (for a numeric target, -task regression)", c.Data, len(all.Classes), maxClasses)
 	}
 	if c.Task != "" && kind != "csv" && c.Task != all.Task.String() {
 		return nil, nil, errUsage{fmt.Errorf("-task %s: %s is a %v dataset (-task applies to csv: data)", c.Task, c.Data, all.Task)}

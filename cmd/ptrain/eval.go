@@ -329,15 +329,8 @@ func printMetrics(w io.Writer, ds *data.Dataset, split string, m parallel.Metric
 		F1        *float64 `json:"f1"`
 	}
 	var classes []class
-	for i, row := range m.Confusion {
-		var tp, support, predicted int64
-		for j, v := range row {
-			support += v
-			predicted += m.Confusion[j][i]
-			if i == j {
-				tp = v
-			}
-		}
+	for i := range m.Support {
+		tp, support, predicted := m.Hits[i], m.Support[i], m.Predicted[i]
 		p, r := float64(tp)/float64(predicted), float64(tp)/float64(support)
 		classes = append(classes, class{Name: ds.Classes[i], Support: support, Precision: jsonNum(p), Recall: jsonNum(r), F1: jsonNum(2 * p * r / (p + r))})
 	}
@@ -362,6 +355,10 @@ func printMetrics(w io.Writer, ds *data.Dataset, split string, m parallel.Metric
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t\n", c.Name, f(c.Precision), f(c.Recall), f(c.F1), c.Support)
 	}
 	tw.Flush()
+	if m.Confusion == nil {
+		_, err := fmt.Fprintf(w, "\n(no confusion matrix: %d classes, more than %d)\n", len(ds.Classes), parallel.MaxConfusionClasses)
+		return err
+	}
 	fmt.Fprintln(w, "\nconfusion matrix (rows: true class, columns: predicted)")
 	tw = tabwriter.NewWriter(w, 0, 0, 1, ' ', tabwriter.AlignRight)
 	fmt.Fprint(tw, "\t")

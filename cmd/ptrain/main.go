@@ -153,7 +153,11 @@ func interruptContext(stderr io.Writer, command string) (context.Context, func()
 			fmt.Fprintf(stderr, "\nptrain %s: interrupted\n", command)
 			os.Exit(130)
 		}
-		if !launchedAsOtherRank() { // mpirun signals every rank: rank 0 speaks for them
+		switch {
+		case launchedAsOtherRank(): // mpirun signals every rank: rank 0 speaks for them
+		case mpi.LaunchedSize() > 1:
+			fmt.Fprintln(stderr, mpiInterruptMessage())
+		default:
 			fmt.Fprintln(stderr, "\nptrain: stopping after the current step and writing a checkpoint (interrupt again to quit at once)")
 		}
 		cancel()

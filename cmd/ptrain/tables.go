@@ -5,6 +5,7 @@ import (
 	"math"
 	"strings"
 
+	ckpt "github.com/ptrain/ptrain/checkpoint"
 	"github.com/ptrain/ptrain/data"
 )
 
@@ -45,6 +46,9 @@ func (s *splits) preprocess(c *Config, fitted *data.Preprocess) error {
 		var err error
 		if p, err = data.FitPreprocess(s.train, prepOptions(c)); err != nil {
 			return errUsage{err}
+		}
+		if _, err := ckpt.EncodePreprocess(p); err != nil { // before training a model that could not be saved
+			return fmt.Errorf("-data %s: %w", c.Data, err)
 		}
 	}
 	for _, d := range []**data.Dataset{&s.train, &s.val, &s.test} {

@@ -9,7 +9,6 @@ import (
 	"maps"
 	"math"
 	"os"
-	"path/filepath"
 	"runtime"
 	"slices"
 	"strconv"
@@ -192,47 +191,16 @@ func setting(c *Config, name string) string {
 func resumeCommand(out string, ranks int) string {
 	cmd := shellQuote(os.Args[0]) + " train -resume " + shellQuote(out)
 	if ranks > 1 {
-		if launcher, ok := launcherArgs(parentArgs(), os.Args[0]); ok {
-			quoted := make([]string, len(launcher))
-			for i, a := range launcher {
-				quoted[i] = shellQuote(a)
+		if l := mpiLauncher(); l != nil { // with the flags the job needed
+			q := make([]string, len(l))
+			for i, a := range l {
+				q[i] = shellQuote(a)
 			}
-			return strings.Join(quoted, " ") + " " + cmd
+			return strings.Join(q, " ") + " " + cmd
 		}
 		cmd = fmt.Sprintf("mpirun --bind-to none -np %d %s", ranks, cmd)
 	}
 	return cmd
-}
-
-// parentArgs is the command line of this process's parent (Linux's
-// /proc), or nil.
-func parentArgs() []string {
-	b, err := readSmallFile(fmt.Sprintf("/proc/%d/cmdline", os.Getppid()), 1<<20)
-	if err != nil || len(b) == 0 {
-		return nil
-	}
-	return strings.Split(strings.TrimSuffix(string(b), "\x00"), "\x00")
-}
-
-// launcherArgs is the part of an MPI launcher's command line parent
-// before the program self: the launcher and its flags. ok is false when
-// parent is not a launcher's (mpirun, mpiexec, orterun, prterun) or does
-// not run self.
-func launcherArgs(parent []string, self string) ([]string, bool) {
-	if len(parent) == 0 {
-		return nil, false
-	}
-	switch filepath.Base(parent[0]) {
-	case "mpirun", "mpiexec", "orterun", "prterun":
-	default:
-		return nil, false
-	}
-	for i, a := range parent[1:] {
-		if a == self {
-			return parent[:i+1], true
-		}
-	}
-	return nil, false
 }
 
 // shellQuote quotes s for a POSIX shell if it needs it.
@@ -460,6 +428,9 @@ func train[T num.Float](ctx context.Context, c Config, ck *checkpoint, world mpi
 	}
 	resumed, past := -1, []epochRow(nil)
 	if ck != nil {
+		if err := checkResumeProgress(ck, start, tr.StepsPerEpoch(sp.train, c.Accum), sp.train.N, opt.Steps()); err != nil {
+			return err
+		}
 		resumed, past = start.Epoch, ck.history
 	}
 	rep, err := newReporter(&c, c.Epochs, resumed, past, lossUnits(sp))
@@ -496,12 +467,16 @@ func train[T num.Float](ctx context.Context, c Config, ck *checkpoint, world mpi
 		if !root {
 			return nil
 		}
-		return saveCheckpoint(c.Out, m, opt, c, p, sp, rep.history)
+		if err := saveCheckpoint(c.Out, m, opt, c, p, sp, rep.history); err != nil {
+			return err
+		}
+		savedCheckpoint(c.Out, p.Epoch, p.Batch)
+		return nil
 	}
 	fitStart := time.Now()
 	res, err := tr.Fit(ctx, sp.train, sp.val, parallel.FitConfig{
 		Epochs: c.Epochs, Accum: c.Accum, Shuffle: c.Shuffle, Seed: c.Seed, Patience: c.Patience, RestoreBest: c.Patience > 0,
-		Start: start, OnStep: rep.step, OnWarning: rep.warning, Augment: aug,
+		Start: start, StartForeign: ck != nil && !ck.hasConfig, OnStep: rep.step, OnWarning: rep.warning, Augment: aug,
 		OnEpoch: func(e parallel.EpochInfo) error {
 			if err := rep.epoch(e); err != nil {
 				return err

@@ -42,3 +42,6 @@ func Backend() string {
 
 // No tiling: OpenBLAS gets the whole product and blocks it itself.
 const gemmTileM, gemmTileN = 0, 0
+
+// ownGemm: GEMM runs OpenBLAS, never ptrain's kernels.
+const ownGemm = false

@@ -1,6 +1,7 @@
 package num
 
 import (
+	"fmt"
 	"unsafe"
 
 	"gonum.org/v1/gonum/blas"
@@ -59,13 +60,39 @@ func trans(t bool) blas.Transpose {
 
 // Gemm is the raw row-major BLAS GEMM: c = alpha·op(a)·op(b) + beta·c with
 // op(a) m×k (leading dimension lda), op(b) k×n (ldb) and c m×n (ldc).
+// With beta = 0, c is written without being read: a NaN in c does not
+// leak into the result. With alpha = 0 or k = 0, a and b are not read.
+// It panics with a "num: ..." message if a slice is too short for its
+// shape and leading dimension.
 //
-// With tiles set by the backend (the pure-Go build), c is computed in tiles
-// of at most gemmTileM×gemmTileN, which gonum computes with its serial
-// kernel (it goes parallel only from 4 blocks of 64×64 in m×n): ptrain's
-// parallelism is across workers, and gonum's own goroutines would allocate
-// on every call and compete with them.
+// Which code computes the product is decided here, and only here:
+//   - the default build on a CPU with AVX-512 or AVX2+FMA: ptrain's packed
+//     GEMM (gemm.go) on the micro-kernels of gemm_amd64.s;
+//   - -tags openblas: OpenBLAS;
+//   - otherwise (purego, other architectures): gonum's GEMM on tiles of at
+//     most gemmTileM×gemmTileN, which gonum computes with its serial
+//     kernel (it goes parallel only from 4 blocks of 64×64 in m×n):
+//     ptrain's parallelism is across workers, and gonum's own goroutines
+//     would allocate on every call and compete with them.
 func Gemm[T Float](ta, tb bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+	checkGemm(ta, tb, m, n, k, len(a), lda, len(b), ldb, len(c), ldc)
+	if m == 0 || n == 0 {
+		return
+	}
+	if k == 0 || alpha == 0 {
+		for i := 0; i < m; i++ {
+			Scal(beta, c[i*ldc:i*ldc+n])
+		}
+		return
+	}
+	if ownGemm && isa != nil {
+		if !ta && tb && useGemmDot(m, n, k) {
+			gemmDot(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+			return
+		}
+		gemmPacked(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
 	if gemmTileM == 0 || (m <= gemmTileM && n <= gemmTileN) {
 		gemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
@@ -85,6 +112,30 @@ func Gemm[T Float](ta, tb bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb
 			gemm(ta, tb, mi, nj, k, alpha, a[ao:], lda, b[bo:], ldb, beta, c[i*ldc+j:], ldc)
 		}
 	}
+}
+
+// checkGemm panics unless a, b and c hold the matrices their shapes and
+// leading dimensions say: the assembly kernels do not check bounds.
+func checkGemm(ta, tb bool, m, n, k, la, lda, lb, ldb, lc, ldc int) {
+	ar, ac := m, k // a as stored
+	if ta {
+		ar, ac = k, m
+	}
+	br, bc := k, n
+	if tb {
+		br, bc = n, k
+	}
+	need := func(name string, rows, cols, ld, l int) {
+		if rows < 0 || cols < 0 || ld < max(1, cols) {
+			panic(fmt.Sprintf("num: Gemm: %s is %dx%d with leading dimension %d", name, rows, cols, ld))
+		}
+		if rows > 0 && cols > 0 && l < (rows-1)*ld+cols {
+			panic(fmt.Sprintf("num: Gemm: %s is %dx%d with leading dimension %d, needs %d elements, has %d", name, rows, cols, ld, (rows-1)*ld+cols, l))
+		}
+	}
+	need("a", ar, ac, lda, la)
+	need("b", br, bc, ldb, lb)
+	need("c", m, n, ldc, lc)
 }
 
 func gemm[T Float](ta, tb bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {

@@ -11,6 +11,7 @@ import (
 	"os"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -142,61 +143,135 @@ func otherFormat(b []byte) string {
 // span is where a tensor's bytes lie in the data section.
 type span struct{ begin, end int64 }
 
+// MaxTensors bounds the tensors a header may list. A model of thousands
+// of layers with its optimizer state has a few tens of thousands; a
+// header of a million empty tensors fits in MaxHeader, and would cost
+// far more memory and time to index than the file's size.
+const MaxTensors = 1 << 16
+
+// MaxName bounds a tensor's name, so that an error naming the tensor is
+// one line.
+const MaxName = 1 << 10
+
+// decodeInfo decodes a tensor's header entry, refusing fields it does not
+// know, by hand: encoding/json's garbage per tensor would double the
+// memory a header of many tensors costs before the collector frees it.
+func decodeInfo(msg []byte, in *info) error {
+	if msg[0] != '{' {
+		return fmt.Errorf("want an object, not %.20s", msg)
+	}
+	return members(msg, func(key, v []byte) error {
+		var err error
+		switch string(key) {
+		case `"dtype"`:
+			if v[0] != '"' {
+				return fmt.Errorf("dtype %.20s is not a string", v)
+			}
+			in.DType = unquote(v)
+		case `"shape"`:
+			in.Shape, err = ints(v)
+		case `"data_offsets"`:
+			in.Offsets, err = ints(v)
+		default:
+			return fmt.Errorf("unknown field %.40s", key)
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", key, err)
+		}
+		return nil
+	})
+}
+
+// ints decodes a JSON array of integers (v is valid JSON).
+func ints(v []byte) ([]int64, error) {
+	if v[0] != '[' {
+		return nil, fmt.Errorf("want an array of integers, not %.20s", v)
+	}
+	out := []int64{}
+	body := bytes.TrimSpace(v[1 : len(v)-1])
+	if len(body) == 0 {
+		return out, nil
+	}
+	for _, f := range bytes.Split(body, []byte{','}) {
+		n, err := strconv.ParseInt(string(bytes.TrimSpace(f)), 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("want an array of integers, not %.40s", v)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
 // parseHeader checks the JSON header hdr against a data section of
 // dataLen bytes, which the tensors must tile exactly, and returns the
-// tensors without their Data, in offset order, with their spans.
+// tensors without their Data, in offset order, with their spans. It
+// decodes one member of the header at a time, from hdr itself: what it
+// allocates beyond hdr is the metadata's strings and the tensors' index.
 func parseHeader(hdr []byte, dataLen int64) (*File, []span, error) {
 	if len(hdr) == 0 || hdr[0] != '{' || !utf8.Valid(hdr) {
 		return nil, nil, &FormatError{Offset: 8, Msg: "header is not a UTF-8 JSON object"}
 	}
-	var raw map[string]json.RawMessage
-	if err := json.Unmarshal(hdr, &raw); err != nil {
-		return nil, nil, &FormatError{Offset: 8, Msg: "bad JSON header: " + err.Error()}
+	if !json.Valid(hdr) {
+		err := json.Unmarshal(hdr, &struct{}{}) // its message says where
+		return nil, nil, &FormatError{Offset: 8, Msg: fmt.Sprintf("bad JSON header: %v", err)}
 	}
 	base := int64(8 + len(hdr))
 	f := &File{}
-	begins := make(map[string]span, len(raw))
-	for name, msg := range raw {
+	begins := map[string]span{}
+	hasMeta := false
+	err := members(hdr, func(key, msg []byte) error {
+		name := unquote(key)
+		if len(name) > MaxName {
+			return &FormatError{Offset: 8, Msg: fmt.Sprintf("a tensor name of %d bytes, more than the limit of %d (safetensors.MaxName)", len(name), MaxName)}
+		}
+		if _, dup := begins[name]; dup || (hasMeta && name == "__metadata__") {
+			return &FormatError{Offset: 8, Tensor: name, Msg: "named twice in the header"}
+		}
 		if name == "__metadata__" {
-			if err := json.Unmarshal(msg, &f.Metadata); err != nil {
-				return nil, nil, &FormatError{Offset: 8, Msg: "__metadata__ must map strings to strings"}
-			}
-			continue
+			hasMeta = true
+			var err error
+			f.Metadata, err = stringMap(msg)
+			return err
+		}
+		if len(f.Tensors) == MaxTensors {
+			return &FormatError{Offset: 8, Msg: fmt.Sprintf("the header lists more than %d tensors (the limit, safetensors.MaxTensors)", MaxTensors)}
 		}
 		var in info
-		dec := json.NewDecoder(bytes.NewReader(msg))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&in); err != nil {
-			return nil, nil, &FormatError{Offset: 8, Tensor: name, Msg: "bad header entry: " + err.Error()}
+		if err := decodeInfo(msg, &in); err != nil {
+			return &FormatError{Offset: 8, Tensor: name, Msg: "bad header entry: " + err.Error()}
 		}
 		size, ok := DTypeSize[in.DType]
 		if !ok {
-			return nil, nil, &FormatError{Offset: 8, Tensor: name, Msg: fmt.Sprintf("unknown dtype %q", in.DType)}
+			return &FormatError{Offset: 8, Tensor: name, Msg: fmt.Sprintf("unknown dtype %q", in.DType)}
 		}
 		if len(in.Offsets) != 2 {
-			return nil, nil, &FormatError{Offset: 8, Tensor: name, Msg: "data_offsets must be [begin, end]"}
+			return &FormatError{Offset: 8, Tensor: name, Msg: "data_offsets must be [begin, end]"}
 		}
 		begin, end := in.Offsets[0], in.Offsets[1]
 		if begin < 0 || end < begin {
-			return nil, nil, &FormatError{Offset: 8, Tensor: name, Msg: fmt.Sprintf("data_offsets [%d, %d] are not increasing", begin, end)}
+			return &FormatError{Offset: 8, Tensor: name, Msg: fmt.Sprintf("data_offsets [%d, %d] are not increasing", begin, end)}
 		}
 		if end > dataLen {
-			return nil, nil, &FormatError{Offset: base + dataLen, Tensor: name, Msg: fmt.Sprintf("truncated: data ends at byte %d of the data section, which has %d", end, dataLen)}
+			return &FormatError{Offset: base + dataLen, Tensor: name, Msg: fmt.Sprintf("truncated: data ends at byte %d of the data section, which has %d", end, dataLen)}
 		}
 		elems := int64(1)
 		shape := make([]int, len(in.Shape))
 		for i, d := range in.Shape {
 			if d < 0 || (d > 0 && elems > math.MaxInt32*int64(1<<20)/d) {
-				return nil, nil, &FormatError{Offset: 8, Tensor: name, Msg: fmt.Sprintf("bad shape %v", in.Shape)}
+				return &FormatError{Offset: 8, Tensor: name, Msg: fmt.Sprintf("bad shape %v", in.Shape)}
 			}
 			elems *= d
 			shape[i] = int(d)
 		}
 		if elems*int64(size) != end-begin {
-			return nil, nil, &FormatError{Offset: 8, Tensor: name, Msg: fmt.Sprintf("shape %v of %s needs %d bytes, data_offsets give %d", in.Shape, in.DType, elems*int64(size), end-begin)}
+			return &FormatError{Offset: 8, Tensor: name, Msg: fmt.Sprintf("shape %v of %s needs %d bytes, data_offsets give %d", in.Shape, in.DType, elems*int64(size), end-begin)}
 		}
 		begins[name] = span{begin, end}
 		f.Tensors = append(f.Tensors, Tensor{Name: name, DType: in.DType, Shape: shape})
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
 	}
 	// Sort by offset and demand that the tensors tile the data exactly.
 	sort.Slice(f.Tensors, func(i, j int) bool {

@@ -1,0 +1,210 @@
+package num
+
+import (
+	"sync"
+	"unsafe"
+)
+
+// ptrain's own GEMM, blocked the way BLIS and OpenBLAS block it:
+//
+//	for jc over n in steps of nc:          B block kc×nc packed, in L2
+//	  for pc over k in steps of kc:
+//	    pack op(b)[pc:pc+kc, jc:jc+nc]
+//	    for ic over m in steps of mc:        A block mc×kc packed
+//	      pack op(a)[ic:ic+mc, pc:pc+kc]
+//	      for ir over the block's rows, MR at a time:  A micro-panel, in L1
+//	        for jr over the block's columns, NR at a time:
+//	          micro-kernel: the MR×NR tile of c from kc steps
+//
+// Packing copies each operand once per block into the order the kernel
+// reads it — A as kc groups of MR elements (one column of the micro-panel
+// each), B as kc rows of NR — so every transpose and leading dimension
+// costs the same in the kernel, and the kernel streams contiguous memory.
+// The last micro-panels of a block are padded with zeros, so the kernel
+// always computes a whole tile; where the tile overhangs c it reads and
+// writes only the inside, with masked loads and stores.
+//
+// Three cases leave this path: up to 6 rows run the narrower AVX2 tile
+// (isa.narrow), up to gemmDirectM rows read an untransposed B in place
+// instead of packing it, and a·bᵀ with few long columns goes to gemmDot
+// (gemm_dot.go; chosen in blas.go).
+//
+// The first k block applies the caller's beta (beta = 0 writes c without
+// reading it); later ones add (beta = 1). The summation order depends only
+// on (m, n, k) and the instruction set, never on the data's addresses or on
+// other goroutines, so results repeat bit for bit.
+
+// kernel32 and kernel64 are one micro-kernel: its tile and the function.
+type kernel32 struct {
+	mr, nr int
+	fn     func(kc int, a, b, c *float32, ldc int, alpha, beta float32, load, rows, cols, ldb int)
+}
+
+type kernel64 struct {
+	mr, nr int
+	fn     func(kc int, a, b, c *float64, ldc int, alpha, beta float64, load, rows, cols, ldb int)
+}
+
+// gemmISA is the micro-kernels of one instruction set: the GEMM tiles, and
+// the 3×3 dot-product blocks of gemmDot (float32 lanes per vector: lanes32).
+type gemmISA struct {
+	name    string
+	s       kernel32
+	d       kernel64
+	narrow  *gemmISA // a narrower tile's kernels, for products of few rows; nil if none
+	sdot    func(n int, rows *[6]*float32, out *float32)
+	ddot    func(n int, rows *[6]*float64, out *float64)
+	lanes32 int
+}
+
+// isa is the instruction set GEMM runs on; nil means no micro-kernel for
+// this CPU or build (purego, other architectures): GEMM runs gonum's. It is
+// chosen once at start-up; tests switch it with setISA.
+var isa = bestISA()
+
+// setISA makes GEMM run on k and returns the previous choice. Not safe
+// while a GEMM runs; for tests and benchmarks.
+func setISA(k *gemmISA) *gemmISA {
+	old := isa
+	isa = k
+	return old
+}
+
+// Block sizes in elements. kc·MR fits the A micro-panel in L1 (8 KiB in
+// float32, 16 KiB in float64 at MR = 8); kc·nc, the packed B block, is
+// 512 KiB: half of a Zen 4 core's L2. mc bounds the packed A block.
+const (
+	gemmKC   = 256
+	gemmMC   = 192
+	gemmNC32 = 512
+	gemmNC64 = 256
+
+	// gemmDirectM: up to this many rows of c, an untransposed B is not
+	// packed (see gemmPacked).
+	gemmDirectM = 32
+)
+
+// gemmBuf is one caller's packing space: A block and B block, in bytes
+// enough for either element type.
+type gemmBuf struct {
+	a, b []float64
+}
+
+// gemmBufs is a free list of packing buffers: a GEMM takes one for the
+// call and gives it back, so concurrent callers (the trainer's workers)
+// each pack into their own, and after the first calls nothing allocates.
+// A sync.Pool would drop them at every GC.
+var gemmBufs struct {
+	sync.Mutex
+	free []*gemmBuf
+}
+
+func getGemmBuf() *gemmBuf {
+	gemmBufs.Lock()
+	defer gemmBufs.Unlock()
+	if n := len(gemmBufs.free); n > 0 {
+		b := gemmBufs.free[n-1]
+		gemmBufs.free = gemmBufs.free[:n-1]
+		return b
+	}
+	// Room for float32's or float64's blocks, whichever is larger (counted
+	// in float64 words): A is mc×kc, B kc×nc.
+	return &gemmBuf{
+		a: Alloc[float64](gemmMC * gemmKC),
+		b: Alloc[float64](gemmKC * max(gemmNC32/2, gemmNC64)),
+	}
+}
+
+func putGemmBuf(b *gemmBuf) {
+	gemmBufs.Lock()
+	gemmBufs.free = append(gemmBufs.free, b)
+	gemmBufs.Unlock()
+}
+
+// asT reinterprets float64 storage as a []T of as many bytes.
+func asT[T Float](s []float64) []T {
+	var z T
+	n := len(s) * 8 / int(unsafe.Sizeof(z))
+	return unsafe.Slice((*T)(unsafe.Pointer(unsafe.SliceData(s))), n)
+}
+
+// gemmPacked computes c = alpha·op(a)·op(b) + beta·c on the micro-kernels
+// of isa, which must not be nil. m, n, k > 0 and alpha != 0.
+func gemmPacked[T Float](ta, tb bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+	ks := isa
+	mr, nr, nc := ks.d.mr, ks.d.nr, gemmNC64
+	if Is32[T]() {
+		mr, nr, nc = ks.s.mr, ks.s.nr, gemmNC32
+	}
+	if nw := ks.narrow; nw != nil && m <= nw.s.mr {
+		// Up to 6 rows, AVX2's 6-row tile wastes nothing where AVX-512's
+		// computes 8 (LeNet-5's first convolution: 6×1568×25 ran at 63
+		// GFLOP/s on AVX-512, 87 on AVX2, Zen 4).
+		ks = nw
+		mr, nr = nw.d.mr, nw.d.nr
+		if Is32[T]() {
+			mr, nr = nw.s.mr, nw.s.nr
+		}
+	}
+	// k is cut into equal blocks of at most gemmKC: 288 runs as 2×144, not
+	// 256 and a pass over c for the last 32.
+	kb := (k + gemmKC - 1) / gemmKC
+	kb = (k + kb - 1) / kb
+	buf := getGemmBuf()
+	pa, pb := asT[T](buf.a), asT[T](buf.b)
+	for jc := 0; jc < n; jc += nc {
+		ncb := min(nc, n-jc)
+		for pc := 0; pc < k; pc += kb {
+			kc := min(kb, k-pc)
+			// With few rows, packing B would cost about as much as using
+			// it: the kernel then reads whole panels of an untransposed B
+			// where they lie, and only a last, narrower panel is packed.
+			direct, full := !tb && m <= gemmDirectM, ncb
+			if direct {
+				full = ncb - ncb%nr
+				packB(tb, b, ldb, pc, kc, jc+full, ncb-full, nr, pb)
+			} else {
+				packB(tb, b, ldb, pc, kc, jc, ncb, nr, pb)
+			}
+			load, bt := 1, T(1)
+			if pc == 0 {
+				bt = beta
+				if beta == 0 {
+					load = 0
+				}
+			}
+			for ic := 0; ic < m; ic += gemmMC {
+				mc := min(gemmMC, m-ic)
+				packA(ta, a, lda, ic, mc, pc, kc, mr, pa)
+				for ir := 0; ir < mc; ir += mr {
+					mi := min(mr, mc-ir)
+					ap := &pa[ir*kc]
+					for jr := 0; jr < ncb; jr += nr {
+						nj := min(nr, ncb-jr)
+						bp, bs := &pb[jr*kc], nr
+						switch {
+						case direct && jr < full:
+							bp, bs = &b[pc*ldb+jc+jr], ldb
+						case direct:
+							bp = &pb[0]
+						}
+						// The kernel touches only the mi×nj inside of the tile.
+						microKernel(ks, kc, ap, bp, &c[(ic+ir)*ldc+jc+jr], ldc, alpha, bt, load, mi, nj, bs)
+					}
+				}
+			}
+		}
+	}
+	putGemmBuf(buf)
+}
+
+// microKernel calls ks's kernel for T.
+func microKernel[T Float](ks *gemmISA, kc int, a, b, c *T, ldc int, alpha, beta T, load, rows, cols, ldb int) {
+	if Is32[T]() {
+		ks.s.fn(kc, (*float32)(unsafe.Pointer(a)), (*float32)(unsafe.Pointer(b)), (*float32)(unsafe.Pointer(c)),
+			ldc, float32(alpha), float32(beta), load, rows, cols, ldb)
+		return
+	}
+	ks.d.fn(kc, (*float64)(unsafe.Pointer(a)), (*float64)(unsafe.Pointer(b)), (*float64)(unsafe.Pointer(c)),
+		ldc, float64(alpha), float64(beta), load, rows, cols, ldb)
+}

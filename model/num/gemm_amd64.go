@@ -1,0 +1,79 @@
+//go:build !purego && !openblas
+
+package num
+
+import (
+	"unsafe"
+
+	"golang.org/x/sys/cpu"
+)
+
+//go:generate sh -c "python3 gen_kernels.py > gemm_amd64.s"
+
+// The micro-kernels of gemm_amd64.s (see there for the contract).
+
+//go:noescape
+func sgemmKernelAVX512(kc int, a, b, c *float32, ldc int, alpha, beta float32, load, rows, cols, ldb int)
+
+//go:noescape
+func dgemmKernelAVX512(kc int, a, b, c *float64, ldc int, alpha, beta float64, load, rows, cols, ldb int)
+
+//go:noescape
+func sgemmKernelAVX2(kc int, a, b, c *float32, ldc int, alpha, beta float32, load, rows, cols, ldb int)
+
+//go:noescape
+func dgemmKernelAVX2(kc int, a, b, c *float64, ldc int, alpha, beta float64, load, rows, cols, ldb int)
+
+//go:noescape
+func sdotKernelAVX512(n int, rows *[6]*float32, out *float32)
+
+//go:noescape
+func ddotKernelAVX512(n int, rows *[6]*float64, out *float64)
+
+//go:noescape
+func sdotKernelAVX2(n int, rows *[6]*float32, out *float32)
+
+//go:noescape
+func ddotKernelAVX2(n int, rows *[6]*float64, out *float64)
+
+// On AVX-512 the tile is 8 rows of 2 vectors (32 float32 or 16 float64
+// columns): 16 of the 32 vector registers accumulate. On AVX2 it is 6 rows
+// of 2 vectors: 12 of the 16 accumulate, 2 hold B's row, 2 the broadcasts.
+var (
+	isaAVX512 = &gemmISA{name: "AVX-512", s: kernel32{8, 32, sgemmKernelAVX512}, d: kernel64{8, 16, dgemmKernelAVX512},
+		sdot: sdotKernelAVX512, ddot: ddotKernelAVX512, lanes32: 16}
+	isaAVX2 = &gemmISA{name: "AVX2", s: kernel32{6, 16, sgemmKernelAVX2}, d: kernel64{6, 8, dgemmKernelAVX2},
+		sdot: sdotKernelAVX2, ddot: ddotKernelAVX2, lanes32: 8}
+)
+
+// On an AVX-512 CPU, products of up to 6 rows run AVX2's 6-row tile (see
+// gemmPacked); every AVX-512 CPU known has AVX2 and FMA, the check is for
+// the one that would not.
+func init() {
+	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
+		isaAVX512.narrow = isaAVX2
+	}
+}
+
+// bestISA is the widest instruction set this CPU runs: AVX-512F (with the
+// OS saving the ZMM state, which cpu checks) or AVX2 with FMA.
+func bestISA() *gemmISA {
+	switch {
+	case cpu.X86.HasAVX512F:
+		return isaAVX512
+	case cpu.X86.HasAVX2 && cpu.X86.HasFMA:
+		return isaAVX2
+	}
+	return nil
+}
+
+// The transposing copies of pack_amd64.s.
+
+//go:noescape
+func transpose8x32(src *float32, lds, n int, dst *float32, ldd int)
+
+//go:noescape
+func transpose4x64(src *float64, lds, n int, dst *float64, ldd int)
+
+//go:noescape
+func copyRows(dst, src unsafe.Pointer, rows, width, lds int)

@@ -1,0 +1,119 @@
+package num
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"runtime"
+	"testing"
+	"time"
+)
+
+// gemmShape is one GEMM the trainer runs: c = op(a)·op(b), op(a) m×k.
+type gemmShape struct {
+	name    string
+	ta, tb  bool
+	m, n, k int
+}
+
+// trainShapes are the products of BenchmarkTrainStep (MNIST MLP
+// 784-256-128-10, 64 rows per worker: batch 128 on 2 workers, and 128) and
+// BenchmarkTrainStepCNN's small CNN and LeNet-5 at batch 128, with the
+// group of samples conv.go unrolls at once (cn columns: 2 samples of the
+// small CNN's first convolution, 1456; 4 of its second, 572; 2 and 4 of
+// LeNet-5's, 1568 and 560).
+var trainShapes = []gemmShape{
+	{"mlp-fwd1", false, true, 64, 256, 784},
+	{"mlp-fwd1-128", false, true, 128, 256, 784},
+	{"mlp-fwd1-16", false, true, 16, 256, 784}, // batch 32 on 2 workers
+	{"mlp-dw1-16", true, false, 256, 784, 16},
+	{"mlp-dx2-16", false, false, 16, 256, 128},
+	{"mlp-fwd2", false, true, 64, 128, 256},
+	{"mlp-dw1", true, false, 256, 784, 64},
+	{"mlp-dw2", true, false, 128, 256, 64},
+	{"mlp-dx2", false, false, 64, 256, 128},
+	{"cnn-conv1-fwd", false, false, 32, 1456, 9},
+	{"cnn-conv1-dw", false, true, 32, 9, 1456},
+	{"cnn-conv2-fwd", false, false, 64, 572, 288},
+	{"cnn-conv2-dw", false, true, 64, 288, 572},
+	{"cnn-conv2-dx", true, false, 288, 572, 64},
+	{"lenet-conv1-fwd", false, false, 6, 1568, 25},
+	{"lenet-conv1-dw", false, true, 6, 25, 1568},
+	{"lenet-conv2-fwd", false, false, 16, 560, 150},
+	{"lenet-conv2-dw", false, true, 16, 150, 560},
+	{"lenet-conv2-dx", true, false, 150, 560, 16},
+}
+
+// BenchmarkGemmShapes runs every trainer shape on every implementation of
+// this build, single-threaded: "GFLOP/s" per wall second and "cpuGFLOP/s"
+// per second of the thread's CPU time (the one to trust on a busy machine).
+func BenchmarkGemmShapes(b *testing.B) {
+	b.Logf("BLAS backend: %s", Backend())
+	for _, impl := range gemmImpls(b) {
+		name := implName(impl)
+		if impl == nil && !ownGemm {
+			name = "openblas"
+		}
+		for _, s := range trainShapes {
+			b.Run(fmt.Sprintf("impl=%s/f32/%s", name, s.name), func(b *testing.B) { withISA(impl, func() { benchShape[float32](b, s) }) })
+		}
+		for _, s := range []gemmShape{trainShapes[0], trainShapes[1], trainShapes[11]} {
+			b.Run(fmt.Sprintf("impl=%s/f64/%s", name, s.name), func(b *testing.B) { withISA(impl, func() { benchShape[float64](b, s) }) })
+		}
+	}
+}
+
+func benchShape[T Float](b *testing.B, s gemmShape) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	fill := func(n int) []T {
+		x := Alloc[T](n)
+		for i := range x {
+			x[i] = T(rng.NormFloat64())
+		}
+		return x
+	}
+	a, bb, c := fill(s.m*s.k), fill(s.k*s.n), fill(s.m*s.n)
+	lda, ldb := s.k, s.n
+	if s.ta {
+		lda = s.m
+	}
+	if s.tb {
+		ldb = s.k
+	}
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	b.ReportAllocs()
+	c0 := threadCPU()
+	for b.Loop() {
+		Gemm(s.ta, s.tb, s.m, s.n, s.k, 1, a, lda, bb, ldb, 0, c, s.n)
+	}
+	reportFlops(b, 2*float64(s.m*s.n*s.k), threadCPU()-c0)
+}
+
+// reportFlops reports flops per op over wall and CPU time.
+func reportFlops(b *testing.B, flops float64, cpu time.Duration) {
+	b.ReportMetric(float64(b.N)*flops/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+	if cpu > 0 {
+		b.ReportMetric(float64(b.N)*flops/cpu.Seconds()/1e9, "cpuGFLOP/s")
+	}
+}
+
+// BenchmarkFMAPeak is the machine's float32 FMA peak per core on each
+// instruction set: a loop of independent register-only FMAs. A kernel's
+// fraction of peak is its GFLOP/s over this one's, from the same run.
+func BenchmarkFMAPeak(b *testing.B) {
+	for _, impl := range gemmImpls(b) {
+		loop, flops := fmaPeak(impl)
+		if loop == nil {
+			continue
+		}
+		b.Run(impl.name, func(b *testing.B) {
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
+			c0 := threadCPU()
+			for b.Loop() {
+				loop(1000)
+			}
+			reportFlops(b, 1000*float64(flops), threadCPU()-c0)
+		})
+	}
+}

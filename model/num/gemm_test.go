@@ -1,0 +1,309 @@
+package num
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"sync"
+	"testing"
+
+	"golang.org/x/sys/cpu"
+)
+
+// The conformance suite of Gemm in the style of gonum's testblas: every
+// implementation this CPU can run — AVX-512 and AVX2 micro-kernels, and
+// the gonum fallback (isa nil) — against naiveGemm, on shapes that hit
+// every remainder of every register tile and of the k, m and n blocks.
+
+// gemmImpls lists the implementations to test on this machine.
+func gemmImpls(t testing.TB) []*gemmISA {
+	impls := []*gemmISA{nil}
+	if isaAVX2 != nil && cpu.X86.HasAVX2 && cpu.X86.HasFMA {
+		impls = append(impls, isaAVX2)
+	}
+	if isaAVX512 != nil && cpu.X86.HasAVX512F {
+		impls = append(impls, isaAVX512)
+	}
+	if len(impls) == 1 && bestISA() != nil {
+		t.Fatalf("bestISA is %s but no kernel is tested", bestISA().name)
+	}
+	return impls
+}
+
+func implName(k *gemmISA) string {
+	if k == nil {
+		return "gonum"
+	}
+	return k.name
+}
+
+// withISA runs f with GEMM on k.
+func withISA(k *gemmISA, f func()) {
+	old := setISA(k)
+	defer setISA(old)
+	f()
+}
+
+type gemmCase struct {
+	ta, tb      bool
+	m, n, k     int
+	pad         int // extra elements per row beyond the width: lda, ldb, ldc > width
+	alpha, beta float64
+}
+
+func (c gemmCase) String() string {
+	return fmt.Sprintf("ta=%v tb=%v %dx%dx%d pad=%d alpha=%v beta=%v", c.ta, c.tb, c.m, c.n, c.k, c.pad, c.alpha, c.beta)
+}
+
+// gemmCases: sizes around every tile (6, 8 rows; 8, 16, 32 columns), the
+// k block (256) and the m and n blocks (192; 256 and 512), each with both
+// transposes, padded leading dimensions and the alpha/beta that matter.
+func gemmCases(rng *rand.Rand) []gemmCase {
+	var cs []gemmCase
+	dims := [][3]int{
+		{1, 1, 1}, {2, 3, 4}, {5, 7, 3}, {6, 16, 9}, {8, 32, 17}, {7, 15, 1}, {9, 33, 31},
+		{12, 64, 2}, {13, 17, 100}, {16, 8, 257}, {7, 16, 65}, {32, 9, 1000}, {4, 2, 256}, {6, 25, 300}, {5, 32, 600}, {48, 48, 48}, {17, 31, 513},
+		{193, 20, 10}, {200, 70, 30}, {10, 257, 20}, {3, 520, 7}, {130, 70, 300}, {25, 1030, 3},
+	}
+	for _, d := range dims {
+		for _, tr := range [][2]bool{{false, false}, {false, true}, {true, false}, {true, true}} {
+			for _, ab := range [][2]float64{{1, 0}, {1, 1}, {0.5, 0.25}, {-2, -1}} {
+				cs = append(cs, gemmCase{tr[0], tr[1], d[0], d[1], d[2], rng.IntN(3) * (1 + rng.IntN(5)), ab[0], ab[1]})
+			}
+		}
+	}
+	for range 40 { // random shapes
+		cs = append(cs, gemmCase{rng.IntN(2) == 0, rng.IntN(2) == 0, 1 + rng.IntN(70), 1 + rng.IntN(90), 1 + rng.IntN(300),
+			rng.IntN(4), rng.NormFloat64(), []float64{0, 1, rng.NormFloat64()}[rng.IntN(3)]})
+	}
+	return cs
+}
+
+// runGemmCase runs c through Gemm in T and checks it against the float64
+// reference; beta = 0 cases start with NaN in c, and the padding of every
+// operand must come out as it went in.
+func runGemmCase[T Float](t *testing.T, rng *rand.Rand, gc gemmCase) {
+	t.Helper()
+	ar, ac := gc.m, gc.k
+	if gc.ta {
+		ar, ac = ac, ar
+	}
+	br, bc := gc.k, gc.n
+	if gc.tb {
+		br, bc = bc, br
+	}
+	lda, ldb, ldc := ac+gc.pad, bc+gc.pad, gc.n+gc.pad
+	mk := func(n int) []T {
+		x := make([]T, n)
+		for i := range x {
+			x[i] = T(rng.NormFloat64())
+		}
+		return x
+	}
+	// c has a guard band past its last row: no kernel may write there.
+	const guard = 64
+	a, b, cg := mk(ar*lda), mk(br*ldb), mk(gc.m*ldc+guard)
+	c := cg[:gc.m*ldc]
+	if gc.beta == 0 {
+		for i := range gc.m {
+			for j := range gc.n {
+				c[i*ldc+j] = T(math.NaN())
+			}
+		}
+	}
+	a0, b0, c0, g0 := append([]T(nil), a...), append([]T(nil), b...), append([]T(nil), c...), append([]T(nil), cg[len(c):]...)
+	Gemm(gc.ta, gc.tb, gc.m, gc.n, gc.k, T(gc.alpha), a, lda, b, ldb, T(gc.beta), c, ldc)
+
+	f := func(x []T) []float64 {
+		y := make([]float64, len(x))
+		for i, v := range x {
+			y[i] = float64(v)
+		}
+		return y
+	}
+	want, abs := f(c0), make([]float64, len(c0))
+	if gc.beta == 0 {
+		for i := range gc.m {
+			for j := range gc.n {
+				want[i*ldc+j] = 0 // naiveGemm reads c; beta = 0 must not
+			}
+		}
+	}
+	af, bf := f(a0), f(b0)
+	naiveGemm(gc.ta, gc.tb, gc.m, gc.n, gc.k, gc.alpha, af, lda, bf, ldb, gc.beta, want, ldc)
+	for i := range af {
+		af[i] = math.Abs(af[i])
+	}
+	for i := range bf {
+		bf[i] = math.Abs(bf[i])
+	}
+	naiveGemm(gc.ta, gc.tb, gc.m, gc.n, gc.k, 1, af, lda, bf, ldb, 0, abs, ldc)
+
+	eps := 1e-15
+	if Is32[T]() {
+		eps = 1e-6
+	}
+	for i := range gc.m {
+		for j := range gc.n {
+			x := i*ldc + j
+			bound := eps * float64(gc.k+2) * (math.Abs(gc.alpha)*abs[x] + math.Abs(gc.beta*float64(c0[x])) + 1)
+			if gc.beta == 0 {
+				bound = eps * float64(gc.k+2) * (math.Abs(gc.alpha)*abs[x] + 1)
+			}
+			if got := float64(c[x]); !(math.Abs(got-want[x]) <= bound) {
+				t.Fatalf("%v: c[%d,%d] = %v, want %v (±%.2g)", gc, i, j, got, want[x], bound)
+			}
+		}
+		for j := gc.n; j < ldc; j++ {
+			if x := i*ldc + j; c[x] != c0[x] {
+				t.Fatalf("%v: c's padding c[%d,%d] changed", gc, i, j)
+			}
+		}
+	}
+	for i, v := range cg[len(c):] {
+		if v != g0[i] {
+			t.Fatalf("%v: written %d elements past the end of c", gc, i+1)
+		}
+	}
+	for i := range a {
+		if a[i] != a0[i] {
+			t.Fatalf("%v: a[%d] changed", gc, i)
+		}
+	}
+	for i := range b {
+		if b[i] != b0[i] {
+			t.Fatalf("%v: b[%d] changed", gc, i)
+		}
+	}
+}
+
+func TestGemmMatchesNaiveOnEveryKernel(t *testing.T) {
+	for _, k := range gemmImpls(t) {
+		t.Run(implName(k), func(t *testing.T) {
+			withISA(k, func() {
+				rng := rand.New(rand.NewPCG(7, 26))
+				for _, gc := range gemmCases(rng) {
+					runGemmCase[float32](t, rng, gc)
+					runGemmCase[float64](t, rng, gc)
+				}
+			})
+		})
+	}
+}
+
+// TestGemmAlphaZeroOrEmptyKReadsNeitherOperand: BLAS semantics: with
+// alpha = 0 or k = 0, c = beta·c, and NaNs in a and b do not matter.
+func TestGemmAlphaZeroOrEmptyKReadsNeitherOperand(t *testing.T) {
+	for _, impl := range gemmImpls(t) {
+		withISA(impl, func() {
+			nan := float32(math.NaN())
+			a, b := []float32{nan, nan, nan, nan}, []float32{nan, nan, nan, nan}
+			c := []float32{1, 2, 3, 4}
+			Gemm(false, false, 2, 2, 2, 0, a, 2, b, 2, 2, c, 2)
+			if c[0] != 2 || c[3] != 8 {
+				t.Fatalf("%s: alpha=0: c = %v, want 2·c", implName(impl), c)
+			}
+			c = []float32{nan, 2, 3, nan}
+			Gemm(false, false, 2, 2, 0, 1, a, 1, b, 2, 0, c, 2)
+			if c[0] != 0 || c[3] != 0 {
+				t.Fatalf("%s: k=0, beta=0: c = %v, want zeros", implName(impl), c)
+			}
+		})
+	}
+}
+
+func TestGemmRejectsShortSlices(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		a, b, c int
+		lda     int
+	}{{"a", 5, 6, 4, 3}, {"b", 6, 5, 4, 3}, {"c", 6, 6, 3, 3}, {"leading dimension", 6, 6, 4, 2}} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("%s: no panic", tc.name)
+				}
+			}()
+			// (2×3)·(3×2): a needs 6, b 6, c 4.
+			Gemm(false, false, 2, 2, 3, 1, make([]float32, tc.a), tc.lda, make([]float32, tc.b), 2, 0, make([]float32, tc.c), 2)
+		}()
+	}
+}
+
+// TestGemmConcurrentCallersAgree runs the same products on many goroutines
+// at once (each with its own packing buffer) and wants the bits of a
+// serial run: the trainer's workers call GEMM concurrently.
+func TestGemmConcurrentCallersAgree(t *testing.T) {
+	const m, n, k = 37, 300, 270
+	rng := rand.New(rand.NewPCG(3, 3))
+	a, b := make([]float32, m*k), make([]float32, n*k)
+	for i := range a {
+		a[i] = float32(rng.NormFloat64())
+	}
+	for i := range b {
+		b[i] = float32(rng.NormFloat64())
+	}
+	want := make([]float32, m*n)
+	Gemm(false, true, m, n, k, 1, a, k, b, k, 0, want, n)
+	var wg sync.WaitGroup
+	errs := make([]int, 8)
+	for g := range errs {
+		wg.Go(func() {
+			c := make([]float32, m*n)
+			for range 20 {
+				Gemm(false, true, m, n, k, 1, a, k, b, k, 0, c, n)
+				for i := range c {
+					if c[i] != want[i] {
+						errs[g]++
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	for g, e := range errs {
+		if e != 0 {
+			t.Fatalf("goroutine %d: %d elements differ from the serial run", g, e)
+		}
+	}
+}
+
+func TestGemmDoesNotAllocateOnEveryKernel(t *testing.T) {
+	a, b, c := make([]float32, 128*784), make([]float32, 256*784), make([]float32, 128*256)
+	d, e, f := make([]float64, 33*70), make([]float64, 70*45), make([]float64, 33*45)
+	for _, impl := range gemmImpls(t) {
+		withISA(impl, func() {
+			n := testing.AllocsPerRun(5, func() {
+				Gemm(false, true, 128, 256, 784, 1, a, 784, b, 784, 0, c, 256)
+				Gemm(true, false, 33, 45, 70, 1, d, 33, e, 45, 1, f, 45)
+			})
+			if n != 0 {
+				t.Fatalf("%s: %v allocations per GEMM", implName(impl), n)
+			}
+		})
+	}
+}
+
+// FuzzGemmMatchesNaive checks any shape, transpose, padding and alpha/beta
+// the fuzzer finds on every implementation against the reference:
+//
+//	go test -run XXX -fuzz FuzzGemmMatchesNaive -fuzztime 60s ./model/num
+func FuzzGemmMatchesNaive(f *testing.F) {
+	f.Add(uint8(6), uint8(25), uint16(300), uint8(0), uint8(3), uint8(1))
+	f.Add(uint8(33), uint8(9), uint16(1456), uint8(2), uint8(1), uint8(0))
+	f.Add(uint8(129), uint8(70), uint16(257), uint8(5), uint8(2), uint8(2))
+	f.Fuzz(func(t *testing.T, m, n uint8, k uint16, pad, trans, ab uint8) {
+		if m == 0 || n == 0 || k == 0 || k > 600 {
+			t.Skip()
+		}
+		alpha, beta := []float64{1, 1, 0.5, -3}[ab%4], []float64{0, 1, 0.25, -1}[ab/4%4]
+		gc := gemmCase{trans&1 != 0, trans&2 != 0, int(m), int(n), int(k), int(pad % 9), alpha, beta}
+		for _, impl := range gemmImpls(t) {
+			withISA(impl, func() {
+				rng := rand.New(rand.NewPCG(uint64(m)<<16|uint64(n), uint64(k)))
+				runGemmCase[float32](t, rng, gc)
+				runGemmCase[float64](t, rng, gc)
+			})
+		}
+	})
+}
