@@ -138,6 +138,7 @@ func TestTableRegressionTargetIsScaled(t *testing.T) {
 	if err := json.Unmarshal([]byte(mustRun(t, dir, "eval", "-model", "ptrain.safetensors", "-json")), &ev); err != nil {
 		t.Fatal(err)
 	}
+	t.Logf("default flags: R² %.4f, RMSE %.0f", ev.R2, ev.RMSE)
 	if ev.R2 < 0.95 {
 		t.Errorf("R² %.4f (RMSE %.0f), want ≥ 0.95", ev.R2, ev.RMSE)
 	}
