@@ -3,6 +3,7 @@ package data
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -38,6 +39,10 @@ type CSVOptions struct {
 	Raw bool
 	// NA lists the cells Raw reads as missing; nil means DefaultNA.
 	NA []string
+	// MaxTableBytes bounds the memory of the decoded rows (rowBytes a
+	// row); 0 means DefaultMaxTableBytes. A table that passes it fails at
+	// that row with a *FormatError whose Source is ErrTableTooLarge.
+	MaxTableBytes int64
 }
 
 // DefaultNA are the cells read as missing values unless CSVOptions.NA
@@ -169,6 +174,12 @@ func ReadCSV(r io.Reader, name string, opt CSVOptions) (*Dataset, error) {
 	if opt.Raw {
 		raw = newRawCells(d, opt.NA)
 	}
+	limit := cmp.Or(opt.MaxTableBytes, DefaultMaxTableBytes)
+	targets := 0
+	if d.Task == Regression && !opt.NoLabel {
+		targets = len(labelCols)
+	}
+	row := rowBytes(d.Features, targets, d.Task == Classification && !opt.NoLabel)
 	rec, line := first, firstLine
 	if opt.Header {
 		rec, line, err = read()
@@ -182,6 +193,9 @@ func ReadCSV(r io.Reader, name string, opt CSVOptions) (*Dataset, error) {
 		}
 		if len(rec) != width {
 			return nil, fail(line, 0, "%d fields, want %d (as on line %d)", len(rec), width, firstLine)
+		}
+		if int64(d.N+1)*row > limit {
+			return nil, tooLarge(name, line, d.N+1, row, limit)
 		}
 		for j, field := range rec {
 			if isLabel[j] && opt.NoLabel {
@@ -214,7 +228,7 @@ func ReadCSV(r io.Reader, name string, opt CSVOptions) (*Dataset, error) {
 				d.F64 = append(d.F64, v)
 			}
 		}
-		d.RowLines = append(d.RowLines, line)
+		d.RowLines = append(d.RowLines, line32(line))
 		d.N++
 		if raw != nil {
 			raw.endRow()
@@ -275,7 +289,7 @@ func (d *Dataset) setClasses(l *labelCodes, known []string, fail func(int, int, 
 		c, ok := index[name]
 		if !ok {
 			row := slices.Index(l.codes, int32(i))
-			return fail(d.RowLines[row], 0, "class %q is not one of the model's classes %q", name, classes)
+			return fail(int(d.RowLines[row]), 0, "class %q is not one of the model's classes %q", name, classes)
 		}
 		remap[i] = c
 	}
@@ -284,7 +298,7 @@ func (d *Dataset) setClasses(l *labelCodes, known []string, fail func(int, int, 
 		d.Labels[i] = remap[c]
 	}
 	if len(classes) < 2 && known == nil {
-		return fail(d.RowLines[0], 0, "only one class (%q) in the label column: nothing to classify", classes[0])
+		return fail(int(d.RowLines[0]), 0, "only one class (%q) in the label column: nothing to classify", classes[0])
 	}
 	return nil
 }

@@ -40,7 +40,7 @@ func (c *CSVRows) ReadRaw(d *Dataset, n int, skip []bool, na []string) error {
 			}
 		}
 		cells.endRow()
-		d.RowLines = append(d.RowLines, c.Line)
+		d.RowLines = append(d.RowLines, line32(c.Line))
 		d.N++
 		c.rows++
 	}

@@ -30,7 +30,7 @@ func TestCSVRowsReadRawEncodesAsReadCSV(t *testing.T) {
 	}
 	skip := []bool{true, false, false, false} // the label column
 	var got [][]float64
-	var lines []int
+	var lines []int32
 	batch := &Dataset{}
 	for {
 		err := c.ReadRaw(batch, 2, skip, nil)
@@ -55,7 +55,7 @@ func TestCSVRowsReadRawEncodesAsReadCSV(t *testing.T) {
 	if !slices.EqualFunc(got, rows(want), slices.Equal) {
 		t.Errorf("by batches %v, want %v", got, rows(want))
 	}
-	if !slices.Equal(lines, []int{2, 3, 4, 6, 7}) {
+	if !slices.Equal(lines, []int32{2, 3, 4, 6, 7}) {
 		t.Errorf("lines %v, want [2 3 4 6 7]", lines)
 	}
 }

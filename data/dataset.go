@@ -42,7 +42,7 @@ type Dataset struct {
 	Targets      []float64 // Regression: N×Outputs
 	Outputs      int       // Regression: targets per sample
 	Columns      []string  // feature names, if the source had them
-	RowLines     []int     // source line of each row, if the source had lines
+	RowLines     []int32   // source line of each row, if the source had lines (line32)
 	Source       []int     // CSV: each feature's 0-based column in the file
 	LabelColumns []string  // CSV with a header: the label columns' names
 	// TargetNames names a regression dataset's targets (the label

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"cmp"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -127,7 +129,7 @@ func loadDataset(c *Config, classes []string, raw bool) (all, test *data.Dataset
 		}
 		// A scikit-learn table's skipped first line names its classes:
 		// the labels 0 … n−1 are read as such and renamed.
-		opt := data.CSVOptions{Comma: comma, Skip: c.CSVSkip, Header: c.CSVHeader, Label: c.Label, Task: task, Classes: classes}
+		opt := data.CSVOptions{Comma: comma, Skip: c.CSVSkip, Header: c.CSVHeader, Label: c.Label, Task: task, Classes: classes, MaxTableBytes: int64(c.CSVMaxMiB) << 20}
 		if raw {
 			opt.Raw, opt.NA = true, naCells(c.NA)
 		}
@@ -154,6 +156,9 @@ func loadDataset(c *Config, classes []string, raw bool) (all, test *data.Dataset
 		all, err = data.Synthetic(k, n, c.Seed)
 	default:
 		return nil, nil, errUsage{fmt.Errorf("-data %q: want %s", c.Data, dataKinds)}
+	}
+	if errors.Is(err, data.ErrTableTooLarge) {
+		return nil, nil, fmt.Errorf("%w: give -csv-max-mib a larger bound than %d if the table is meant to be this large", err, cmp.Or(c.CSVMaxMiB, data.DefaultMaxTableBytes>>20))
 	}
 	if err != nil {
 		return nil, nil, err

@@ -58,6 +58,7 @@ func cmdEval(ctx context.Context, args []string, stderr io.Writer) error {
 	download := fs.Bool("download", false, "-data mnist or fashion-mnist: download the files missing from the data directory first, SHA-256 verified (as train -download)")
 	co := csvFlags{header: true, delim: ","}
 	co.bind(fs, "CSV label column(s), as for train")
+	maxMiB := fs.Int("csv-max-mib", 0, "bound on the memory of a CSV table's decoded rows, in MiB, as for train (default: the training run's)")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: ptrain eval -model CKPT [flags]\n\nEvaluates a checkpoint: for classification loss, accuracy, the confusion matrix and per-class\nprecision and recall; for regression MSE, RMSE, MAE and R² (in the target's units).\nThe CSV flags default to the training run's. A table goes through the checkpoint's preprocessing:\nits columns are found by header name, in any order (see ptrain info).\n\nFlags:\n")
 		fs.PrintDefaults()
@@ -101,6 +102,12 @@ func cmdEval(ctx context.Context, args []string, stderr io.Writer) error {
 			return errUsage{err}
 		}
 		c.CSVDelim = co.delim
+	}
+	if set["csv-max-mib"] {
+		if *maxMiB < 1 {
+			return errUsage{fmt.Errorf("-csv-max-mib %d: must be ≥ 1", *maxMiB)}
+		}
+		c.CSVMaxMiB = *maxMiB
 	}
 	ds, split, err := checkpointData(ck, &c, *dataSpec)
 	if err != nil {

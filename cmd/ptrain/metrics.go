@@ -14,8 +14,12 @@ import (
 )
 
 // metricsColumns is the header of a CSV -metrics file: epochRow's fields
-// but l1_penalty, which only the JSON lines carry.
-var metricsColumns = []string{"epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr", "samples_per_sec", "epoch_s", "elapsed_s"}
+// but l1_penalty, which only the JSON lines carry. The first
+// numericColumns are numbers; loss_units, a word, came later, so a file
+// written before it (without the column) is still read back.
+var metricsColumns = []string{"epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr", "samples_per_sec", "epoch_s", "elapsed_s", "loss_units"}
+
+const numericColumns = 9
 
 // writeMetrics writes every row to path, CSV or JSON lines by its
 // extension, atomically: a crash or a full disk leaves the last epoch's
@@ -48,7 +52,7 @@ func writeMetrics(path string, rows []epochRow) error {
 		}
 		for _, row := range rows {
 			rec := []string{strconv.Itoa(row.Epoch), opt(row.TrainLoss), opt(row.TrainAccuracy), opt(row.ValLoss), opt(row.ValAccuracy),
-				strconv.FormatFloat(row.LR, 'g', 8, 64), strconv.FormatFloat(row.SamplesPerSec, 'f', 1, 64), strconv.FormatFloat(row.EpochS, 'f', 3, 64), strconv.FormatFloat(row.ElapsedS, 'f', 3, 64)}
+				strconv.FormatFloat(row.LR, 'g', 8, 64), strconv.FormatFloat(row.SamplesPerSec, 'f', 1, 64), strconv.FormatFloat(row.EpochS, 'f', 3, 64), strconv.FormatFloat(row.ElapsedS, 'f', 3, 64), row.LossUnits}
 			d := row.csvRecord()
 			if h := row.csvHeader(); !slices.Equal(h, diag) { // global norm, blanks, warnings
 				d = append(append([]string{d[0]}, make([]string, len(diag)-2)...), d[len(d)-1])
@@ -98,15 +102,16 @@ func readMetrics(path string) ([]epochRow, error) {
 	if len(recs) == 0 {
 		return nil, nil
 	}
-	if len(recs[0]) < len(metricsColumns) || !slices.Equal(recs[0][:len(metricsColumns)], metricsColumns) {
+	if len(recs[0]) < numericColumns || !slices.Equal(recs[0][:numericColumns], metricsColumns[:numericColumns]) {
 		return nil, bad(1, fmt.Errorf("header %q, want %q and the layers' columns", recs[0], metricsColumns))
 	}
+	units := len(recs[0]) > numericColumns && recs[0][numericColumns] == "loss_units"
 	for i, rec := range recs[1:] {
-		var v [9]float64
-		var set [9]bool
+		var v [numericColumns]float64
+		var set [numericColumns]bool
 		// The layers' columns are not read back: the checkpoint's own
 		// history, which a resumed run prefers, keeps them.
-		for j, f := range rec[:min(len(rec), len(metricsColumns))] {
+		for j, f := range rec[:min(len(rec), numericColumns)] {
 			if f == "" {
 				continue
 			}
@@ -122,8 +127,15 @@ func readMetrics(path string) ([]epochRow, error) {
 			x := v[j]
 			return &x
 		}
-		rows = append(rows, epochRow{Event: "epoch", Epoch: int(v[0]), TrainLoss: opt(1), TrainAccuracy: opt(2), ValLoss: opt(3), ValAccuracy: opt(4),
-			LR: v[5], SamplesPerSec: v[6], EpochS: v[7], ElapsedS: v[8]})
+		row := epochRow{Event: "epoch", Epoch: int(v[0]), TrainLoss: opt(1), TrainAccuracy: opt(2), ValLoss: opt(3), ValAccuracy: opt(4),
+			LR: v[5], SamplesPerSec: v[6], EpochS: v[7], ElapsedS: v[8]}
+		if units && len(rec) > numericColumns {
+			if u := rec[numericColumns]; u != "" && u != unitsStandardised && u != unitsData {
+				return nil, bad(i+2, fmt.Errorf("column loss_units: %q, want %s or %s", u, unitsStandardised, unitsData))
+			}
+			row.LossUnits = rec[numericColumns]
+		}
+		rows = append(rows, row)
 	}
 	return rows, nil
 }

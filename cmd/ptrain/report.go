@@ -41,6 +41,7 @@ type reporter struct {
 	penalty    func() float64   // the loss's L1 term at the current weights, with -l1
 	monitor    bool             // -monitor: a table of the layers' figures every epoch
 	pending    []health.Warning // raised since the last epoch report (monitor.go)
+	lossUnits  string           // every row's loss_units (lossUnits)
 }
 
 // epochRow is one epoch's figures, as written to -json, -metrics and the plot.
@@ -56,7 +57,26 @@ type epochRow struct {
 	EpochS        float64  `json:"epoch_s"`
 	ElapsedS      float64  `json:"elapsed_s"`
 	L1Penalty     *float64 `json:"l1_penalty,omitempty"` // -l1's term λ·Σ|w| at the epoch's end; train_loss is the data loss
+	LossUnits     string   `json:"loss_units,omitempty"` // what train_loss and val_loss are measured in (lossUnits); empty in rows of older runs
 	epochDiag              // per-layer figures and warnings (monitor.go)
+}
+
+// The units of a run's losses, as the loss_units of its -json objects and
+// -metrics rows: a regression run with -target-scale zscore learns
+// standardised targets, so its losses are in the training split's
+// standard deviations (squared, for mse); every other run's losses are
+// computed on the targets as the data has them.
+const (
+	unitsStandardised = "standardised"
+	unitsData         = "data"
+)
+
+// lossUnits is the run's loss_units.
+func lossUnits(s *splits) string {
+	if s.prep != nil && s.prep.TargetScale != nil {
+		return unitsStandardised
+	}
+	return unitsData
 }
 
 // jsonNum turns NaN and ±Inf into JSON null.
@@ -71,9 +91,11 @@ func jsonNum(v float64) *float64 {
 // resumed (-1: a new run) continues the history up to that epoch, so that
 // the -metrics file and the plot cover the whole run: past, the
 // checkpoint's own, or else the -metrics file's rows, dropping those past
-// the checkpoint.
-func newReporter(c *Config, epochs, resumed int, past []epochRow) (*reporter, error) {
-	r := &reporter{out: os.Stdout, human: os.Stdout, json: c.JSON, quiet: c.Quiet, epochs: epochs, start: time.Now(), epochStart: time.Now(), metrics: c.Metrics, monitor: c.Monitor}
+// the checkpoint. units is the run's loss_units; a resumed run fills it in
+// for the earlier rows that lack it (written before the field), which were
+// trained on the same targets.
+func newReporter(c *Config, epochs, resumed int, past []epochRow, units string) (*reporter, error) {
+	r := &reporter{out: os.Stdout, human: os.Stdout, json: c.JSON, quiet: c.Quiet, epochs: epochs, start: time.Now(), epochStart: time.Now(), metrics: c.Metrics, monitor: c.Monitor, lossUnits: units}
 	if c.JSON {
 		r.human = os.Stderr
 	}
@@ -88,6 +110,9 @@ func newReporter(c *Config, epochs, resumed int, past []epochRow) (*reporter, er
 		}
 		for _, row := range rows {
 			if row.Epoch <= resumed {
+				if row.LossUnits == "" {
+					row.LossUnits = units
+				}
 				r.history = append(r.history, row)
 			}
 		}
@@ -141,7 +166,7 @@ func (r *reporter) epoch(e parallel.EpochInfo) error {
 	r.stepLoss, r.stepN = 0, 0
 	defer func() { r.epochStart = time.Now() }() // the next epoch starts after this report
 	row := epochRow{Event: "epoch", Epoch: e.Epoch, TrainLoss: jsonNum(e.TrainLoss), TrainAccuracy: jsonNum(e.TrainAccuracy), LR: e.LR,
-		SamplesPerSec: e.SamplesPerSec, EpochS: e.Elapsed.Seconds(), ElapsedS: time.Since(r.start).Seconds(), epochDiag: newEpochDiag(e, r.pending)}
+		SamplesPerSec: e.SamplesPerSec, EpochS: e.Elapsed.Seconds(), ElapsedS: time.Since(r.start).Seconds(), LossUnits: r.lossUnits, epochDiag: newEpochDiag(e, r.pending)}
 	if r.penalty != nil {
 		row.L1Penalty = jsonNum(r.penalty())
 	}

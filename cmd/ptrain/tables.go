@@ -70,10 +70,11 @@ func (s *splits) preprocess(c *Config, fitted *data.Preprocess) error {
 }
 
 // warnScales warns when the training split's features differ in scale by
-// more than 100× and nothing rescales them: an MLP then learns mostly from
-// the large ones (the wine table: 39% unscaled, 94% with -normalize zscore).
+// more than 100× and the command chose -normalize none (a table is
+// standardised by default): an MLP then learns mostly from the large ones
+// (the wine table: 39% unscaled, 94% with -normalize zscore).
 func warnScales(d *data.Dataset, c *Config) {
-	if c.Normalize != "none" || d.F64 == nil || d.N < 2 {
+	if c.Normalize != "none" || !c.given["normalize"] || d.F64 == nil || d.N < 2 {
 		return
 	}
 	lo, hi := -1, -1
@@ -106,7 +107,7 @@ func warnScales(d *data.Dataset, c *Config) {
 		}
 		return fmt.Sprintf("%d", j)
 	}
-	warnf("the features differ in scale by %.0f× (standard deviation %.3g of feature %s, %.3g of %s) and are used unscaled: give -normalize zscore", sd[hi]/sd[lo], sd[hi], name(hi), sd[lo], name(lo))
+	warnf("the features differ in scale by %.0f× (standard deviation %.3g of feature %s, %.3g of %s) and are used unscaled (-normalize none): leave -normalize out, or give -normalize zscore", sd[hi]/sd[lo], sd[hi], name(hi), sd[lo], name(lo))
 }
 
 // encode maps a raw table through the checkpoint's preprocessing; data read

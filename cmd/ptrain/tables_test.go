@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
@@ -17,6 +18,7 @@ import (
 	ckpt "github.com/ptrain/ptrain/checkpoint"
 	"github.com/ptrain/ptrain/data"
 	"github.com/ptrain/ptrain/model"
+	"github.com/ptrain/ptrain/model/safetensors"
 )
 
 // tableCSV is a classification table shaped like a real one: an ID, two
@@ -120,13 +122,15 @@ func TestTableColumnsAreMatchedByName(t *testing.T) {
 	}
 }
 
-// A regression target of real size is learnt with default settings (the
-// issue's command line, -normalize zscore), and eval and predict report
-// the data's units (#21: R² −4.1 and predictions near 795 before).
+// A regression target of real size is learnt with default flags (only the
+// data, the label and the task: the features are standardised and the
+// target scaled by default), and eval and predict report the data's units
+// (#21: R² −4.1 and predictions near 795 before the target was scaled;
+// R² −1.46 while the features were used unscaled by default).
 func TestTableRegressionTargetIsScaled(t *testing.T) {
 	dir := t.TempDir()
 	writeFiles(t, dir, map[string]string{"houses.csv": housesCSV(2000)})
-	out := mustRun(t, dir, "train", "-data", "csv:houses.csv", "-label", "price", "-task", "regression", "-normalize", "zscore")
+	out := mustRun(t, dir, "train", "-data", "csv:houses.csv", "-label", "price", "-task", "regression")
 	if !strings.Contains(out, "standardised on the training split") {
 		t.Errorf("train does not say the loss's units:\n%s", out)
 	}
@@ -134,6 +138,7 @@ func TestTableRegressionTargetIsScaled(t *testing.T) {
 	if err := json.Unmarshal([]byte(mustRun(t, dir, "eval", "-model", "ptrain.safetensors", "-json")), &ev); err != nil {
 		t.Fatal(err)
 	}
+	t.Logf("default flags: R² %.4f, RMSE %.0f", ev.R2, ev.RMSE)
 	if ev.R2 < 0.95 {
 		t.Errorf("R² %.4f (RMSE %.0f), want ≥ 0.95", ev.R2, ev.RMSE)
 	}
@@ -340,9 +345,10 @@ func TestTorchTwinAppliesTheTablePreprocessing(t *testing.T) {
 	}
 }
 
-// Features of very different scales without -normalize are warned about,
-// naming the two and the flag (#21: wine scored 39% unscaled, silently);
-// with -normalize zscore nothing is said.
+// Features of very different scales used unscaled (-normalize none) are
+// warned about, naming the two and the flag (#21: wine scored 39%
+// unscaled, silently); by default a table is standardised, and nothing is
+// said, nor with -normalize zscore.
 func TestTableScaleWarning(t *testing.T) {
 	dir := t.TempDir()
 	var b strings.Builder
@@ -351,12 +357,53 @@ func TestTableScaleWarning(t *testing.T) {
 		fmt.Fprintf(&b, "%.2f,%d,%d\n", 0.5+float64(i%7)/10, 300+(i*37)%1200, i%2)
 	}
 	writeFiles(t, dir, map[string]string{"w.csv": b.String()})
-	_, errs, code := ptrain(t, dir, "train", "-data", "csv:w.csv", "-epochs", "1", "-quiet")
+	_, errs, code := ptrain(t, dir, "train", "-data", "csv:w.csv", "-epochs", "1", "-quiet", "-normalize", "none")
 	if code != 0 || !strings.Contains(errs, `the features differ in scale by`) || !strings.Contains(errs, `feature "proline"`) || !strings.Contains(errs, "give -normalize zscore") {
 		t.Errorf("unscaled features: exit %d, %q", code, errs)
 	}
-	_, errs, code = ptrain(t, dir, "train", "-data", "csv:w.csv", "-epochs", "1", "-quiet", "-normalize", "zscore")
-	if code != 0 || strings.Contains(errs, "scale") {
-		t.Errorf("with -normalize zscore: exit %d, %q", code, errs)
+	for _, flags := range [][]string{{"-normalize", "zscore"}, nil} {
+		_, errs, code = ptrain(t, dir, append([]string{"train", "-data", "csv:w.csv", "-epochs", "1", "-quiet", "-overwrite"}, flags...)...)
+		if code != 0 || strings.Contains(errs, "scale") {
+			t.Errorf("with %q: exit %d, %q", flags, code, errs)
+		}
+	}
+}
+
+// A run recorded as unscaled (-normalize none, or no "normalize" in a
+// config saved before the field) resumes unscaled, though a new CSV run is
+// standardised by default: the resumed model keeps the inputs it learnt on.
+func TestTableResumeKeepsRecordedNormalize(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"houses.csv": housesCSV(300)})
+	mustRun(t, dir, "train", "-data", "csv:houses.csv", "-label", "price", "-task", "regression", "-normalize", "none", "-epochs", "1", "-quiet", "-out", "none.safetensors")
+	f := tensors(t, filepath.Join(dir, "none.safetensors"))
+	var cfg map[string]any
+	if err := json.Unmarshal([]byte(f.Metadata[metaConfig]), &cfg); err != nil {
+		t.Fatal(err)
+	}
+	delete(cfg, "normalize")
+	b, _ := json.Marshal(cfg)
+	f.Metadata[metaConfig] = string(b)
+	var old bytes.Buffer
+	if err := safetensors.Write(&old, f.Tensors, f.Metadata); err != nil {
+		t.Fatal(err)
+	}
+	writeFiles(t, dir, map[string]string{"legacy.safetensors": old.String()})
+	for _, name := range []string{"none.safetensors", "legacy.safetensors"} {
+		mustRun(t, dir, "train", "-resume", name, "-epochs", "2", "-quiet", "-out", name)
+		g := tensors(t, filepath.Join(dir, name))
+		for _, tn := range g.Tensors {
+			if tn.Name == "data.scale" {
+				t.Errorf("%s: resumed with a feature transform it was not trained with", name)
+			}
+		}
+		if !strings.Contains(g.Metadata[metaConfig], `"normalize":"none"`) {
+			t.Errorf("%s: config after resume %s", name, g.Metadata[metaConfig])
+		}
+	}
+	// A new run on the same table is standardised, and says so in its config.
+	mustRun(t, dir, "train", "-data", "csv:houses.csv", "-label", "price", "-task", "regression", "-epochs", "1", "-quiet", "-out", "new.safetensors")
+	if g := tensors(t, filepath.Join(dir, "new.safetensors")); !strings.Contains(g.Metadata[metaConfig], `"normalize":"zscore"`) {
+		t.Errorf("a new CSV run: config %s, want normalize zscore", g.Metadata[metaConfig])
 	}
 }

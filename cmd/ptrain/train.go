@@ -34,15 +34,16 @@ Examples:
       -arch "1x28x28-conv(16,5)-bn:relu-maxpool(2)-conv(32,5)-bn:relu-maxpool(2)-flatten-128:relu-10:softmax"
   ptrain train -arch "1x8x8-conv(8,3,pad=1)-bn:relu-res(conv(8,3,pad=1)-bn:relu-conv(8,3,pad=1)-bn):relu-res(conv(16,3,stride=2,pad=1)-bn:relu-conv(16,3,pad=1)-bn|conv(16,1,stride=2)-bn):relu-gap-10:softmax"   -out resnet.safetensors   # a ResNet
   ptrain train -data fashion-mnist -download -optimizer momentum -lr 0.05 -epochs 30 -out fashion.safetensors
-  ptrain train -data csv:iris.csv -csv-skip 1 -csv-header=false -normalize zscore -test 0.2 -val 0 \
+  ptrain train -data csv:iris.csv -csv-skip 1 -csv-header=false -test 0.2 -val 0 \
       -arch 4-16:relu-3:softmax -batch 8 -lr 0.01 -epochs 60 -out iris.safetensors
-  ptrain train -data csv:houses.csv -label price -task regression -normalize zscore -out houses.safetensors
+  ptrain train -data csv:houses.csv -label price -task regression -out houses.safetensors
   ptrain train -resume ptrain.safetensors -epochs 40   # continue a run up to 40 epochs
   ptrain train -config run.json -lr 0.01              # flags override the config file
 
 A new run left at the default -out does not replace another run's checkpoint
 there (give -out, or -overwrite); -data mnist and fashion-mnist default to
--schedule cosine.
+-schedule cosine; a csv: table's features are standardised (-normalize zscore)
+unless -normalize says otherwise.
 `
 
 // parseTrainConfig resolves the flags, the -config file and a -resume
@@ -118,6 +119,9 @@ func resumeConfig(ck *checkpoint, req *Config, reqFlags *flag.FlagSet, set map[s
 	c.Quiet, c.JSON = false, false
 	if c.Test == -1 && legacyTestFraction(&c) == 0 {
 		c.Test = 0 // a CSV run saved before the default test split: none
+	}
+	if c.Normalize == "" {
+		c.Normalize = "none" // saved before the field: trained unscaled, and stays so
 	}
 	cflags := flag.NewFlagSet("resume", flag.ContinueOnError)
 	trainFlags(cflags, &c)
@@ -430,7 +434,7 @@ func train[T num.Float](ctx context.Context, c Config, ck *checkpoint, world mpi
 		}
 		resumed, past = start.Epoch, ck.history
 	}
-	rep, err := newReporter(&c, c.Epochs, resumed, past)
+	rep, err := newReporter(&c, c.Epochs, resumed, past, lossUnits(sp))
 	if err != nil {
 		return err
 	}
@@ -517,7 +521,7 @@ func train[T num.Float](ctx context.Context, c Config, ck *checkpoint, world mpi
 	if err := save(tr.Progress()); err != nil {
 		return err
 	}
-	final := map[string]any{"event": "final", "epochs": res.Epoch, "elapsed_s": time.Since(fitStart).Seconds(), "checkpoint": c.Out}
+	final := map[string]any{"event": "final", "epochs": res.Epoch, "elapsed_s": time.Since(fitStart).Seconds(), "checkpoint": c.Out, "loss_units": rep.lossUnits}
 	if sp.test != nil {
 		mt, err := tr.Evaluate(context.WithoutCancel(ctx), sp.test)
 		if err != nil {
