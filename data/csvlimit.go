@@ -7,14 +7,15 @@ import (
 )
 
 // DefaultMaxTableBytes bounds the memory of a CSV table's decoded rows
-// (ReadCSV) unless CSVOptions.MaxTableBytes sets another bound: 4 GiB,
-// about 150 million rows of three numbers. The bound is checked as the
+// (ReadCSV) unless CSVOptions.MaxTableBytes sets another bound: 1 GiB,
+// about 38 million rows of three numbers, or a million rows of 130
+// features (a larger table needs the bound raised, on purpose). The bound is checked as the
 // rows stream by, so that input whose text is small and whose rows are
 // many (#25: a 0.9 MB .csv.gz of "0,0,0" rows expanding to 630 MB) stops
 // at the row that passes it rather than when memory runs out; the process
 // then holds at most the bound and the slack of its slices' growth
 // (about 1.25× while they are copied).
-const DefaultMaxTableBytes = 4 << 30
+const DefaultMaxTableBytes = 1 << 30
 
 // ErrTableTooLarge is the Source of the *FormatError of a table whose
 // decoded rows pass their bound (errors.Is), so that a caller can name the

@@ -44,7 +44,7 @@ func TestReadCSVMaxTableBytes(t *testing.T) {
 			t.Errorf("%s: %v, want %q…", c.name, err, want)
 		}
 	}
-	if s := sizeText(DefaultMaxTableBytes); s != "4 GiB" {
+	if s := sizeText(DefaultMaxTableBytes); s != "1 GiB" {
 		t.Errorf("the default bound reads %q", s)
 	}
 }
