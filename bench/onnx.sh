@@ -25,7 +25,7 @@ for r in $(seq "$rounds"); do
 	for b in "${blas[@]}"; do
 		OPENBLAS_NUM_THREADS=1 CGO_LDFLAGS=-lopenblas go test -tags openblas -run XXX -bench BenchmarkPredict -cpu 1 -benchtime 2s ./bench/ | grep -E '^Benchmark' | sed 's/^/OpenBLAS  /'
 	done
-	for m in digits-mlp mnist-mlp mnist-cnn-bn; do
+	for m in digits-mlp mnist-mlp mnist-cnn-bn resnet8; do
 		for n in 1 256; do
 			printf 'onnxruntime %-13s ' "$m" && node examples/onnxruntime/run.js "$tmp/$m.onnx" -bench "$n"
 		done

@@ -13,11 +13,13 @@ import (
 
 // predictModels are the models whose inference bench/onnx.sh compares
 // with onnxruntime's: the digits MLP (ptrain train's default), the MNIST
-// MLP and the README's MNIST CNN with batch norm.
+// MLP, the README's MNIST CNN with batch norm and ResNet-8 (residual
+// blocks: Add nodes and 1×1 projection shortcuts in the ONNX graph).
 var predictModels = []struct{ name, spec string }{
 	{"digits-mlp", "64-128:relu-10:softmax"},
 	{"mnist-mlp", MNISTSpec},
 	{"mnist-cnn-bn", "1x28x28-conv(16,5)-bn:relu-maxpool(2)-conv(32,5)-bn:relu-maxpool(2)-flatten-128:relu-10:softmax"},
+	{"resnet8", ResNet8},
 }
 
 // BenchmarkPredict is the evaluation pass ptrain predict runs on each
