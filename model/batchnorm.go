@@ -91,11 +91,7 @@ func (l *batchNorm[T]) prepare(p *Pass[T], x []T) bool {
 	s[0] = float64(p.N * hw)
 	for r := 0; r < p.N; r++ {
 		for ch := 0; ch < c; ch++ {
-			var sum float64
-			for _, v := range x[(r*c+ch)*hw : (r*c+ch+1)*hw] {
-				sum += float64(v)
-			}
-			s[1+ch] += sum
+			s[1+ch] += sumF64(x[(r*c+ch)*hw : (r*c+ch+1)*hw])
 		}
 	}
 	l.sync(p, s)
@@ -115,13 +111,7 @@ func (l *batchNorm[T]) prepare(p *Pass[T], x []T) bool {
 	clear(v)
 	for r := 0; r < p.N; r++ {
 		for ch := 0; ch < c; ch++ {
-			m := mean[ch]
-			var sum float64
-			for _, e := range x[(r*c+ch)*hw : (r*c+ch+1)*hw] {
-				d := float64(e) - m
-				sum += d * d
-			}
-			v[ch] += sum
+			v[ch] += sqDevF64(x[(r*c+ch)*hw:(r*c+ch+1)*hw], mean[ch])
 		}
 	}
 	l.sync(p, v)
@@ -171,21 +161,19 @@ func (l *batchNorm[T]) normalise(n int, x, z []T, mean, inv []float64) {
 func (l *batchNorm[T]) Backward(p *Pass[T], x, dz, dx []T) {
 	c, hw := l.c, l.hw
 	mean, inv, _, sums := l.parts(p)
-	// Σdz and Σdz·x̂ per channel over this part's rows.
+	// Σdz and Σdz·x̂ = inv·Σdz·(x − μ) per channel over this part's rows.
 	sdy, sdyx := sums[:c], sums[c:2*c]
 	clear(sums[:2*c])
 	for r := 0; r < p.N; r++ {
 		for ch := 0; ch < c; ch++ {
 			o := (r*c + ch) * hw
-			m, iv := mean[ch], inv[ch]
-			var s1, s2 float64
-			for i, d := range dz[o : o+hw] {
-				s1 += float64(d)
-				s2 += float64(d) * (float64(x[o+i]) - m) * iv
-			}
+			s1, s2 := gradSumsF64(dz[o:o+hw], x[o:o+hw], mean[ch])
 			sdy[ch] += s1
 			sdyx[ch] += s2
 		}
+	}
+	for ch := 0; ch < c; ch++ {
+		sdyx[ch] *= inv[ch]
 	}
 	l.addGrads(p)
 	if !p.Train {
