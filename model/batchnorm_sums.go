@@ -2,67 +2,92 @@ package model
 
 import "github.com/ptrain/ptrain/model/num"
 
-// Batch norm's per-plane sums in float64, each in four interleaved
-// partial sums. With one running sum every add waits on the previous
-// one's latency (4 cycles), and batch norm's statistics and gradient sums
-// were a fifth of a ResNet-8 step; four independent chains keep the adder
-// busy. The result differs from a single running sum only in rounding
-// order.
+// Batch norm's per-plane sums in float64. A single running sum makes
+// every add wait on the previous one's latency, and batch norm's
+// statistics and gradient sums were a fifth of a ResNet-8 step. Each sum
+// here runs in 8 lanes — lane j sums the elements i ≡ j (mod 8) of the
+// first ⌊n/8⌋·8 — folded as (s0+s2)+(s1+s3) with s_j = lane j + lane j+4,
+// and the remaining elements added one by one: the order of the AVX2
+// assembly (two 4-lane float64 registers), which float32 planes run in
+// where it exists, so that both give the same bits. The result differs
+// from a single running sum only in rounding order.
+
+// lanes8 accumulates the 8 lanes.
+type lanes8 [8]float64
+
+// fold is (s0+s2)+(s1+s3), s_j = lane j + lane j+4.
+func (l *lanes8) fold() float64 {
+	s0, s1, s2, s3 := l[0]+l[4], l[1]+l[5], l[2]+l[6], l[3]+l[7]
+	return (s0 + s2) + (s1 + s3)
+}
 
 // sumF64 is Σ x.
 func sumF64[T num.Float](x []T) float64 {
-	var s0, s1, s2, s3 float64
-	i := 0
-	for ; i+4 <= len(x); i += 4 {
-		s0 += float64(x[i])
-		s1 += float64(x[i+1])
-		s2 += float64(x[i+2])
-		s3 += float64(x[i+3])
+	n8 := len(x) &^ 7
+	var r float64
+	if num.Is32[T]() && haveAVX2 && n8 > 0 {
+		r = sum32AVX(&num.As32(x)[0], n8)
+	} else {
+		var l lanes8
+		for i := 0; i < n8; i += 8 {
+			v := x[i : i+8 : i+8]
+			for j := range l {
+				l[j] += float64(v[j])
+			}
+		}
+		r = l.fold()
 	}
-	for ; i < len(x); i++ {
-		s0 += float64(x[i])
+	for _, v := range x[n8:] {
+		r += float64(v)
 	}
-	return (s0 + s1) + (s2 + s3)
+	return r
 }
 
 // sqDevF64 is Σ (x − m)².
 func sqDevF64[T num.Float](x []T, m float64) float64 {
-	var s0, s1, s2, s3 float64
-	i := 0
-	for ; i+4 <= len(x); i += 4 {
-		d0, d1, d2, d3 := float64(x[i])-m, float64(x[i+1])-m, float64(x[i+2])-m, float64(x[i+3])-m
-		s0 += d0 * d0
-		s1 += d1 * d1
-		s2 += d2 * d2
-		s3 += d3 * d3
+	n8 := len(x) &^ 7
+	var r float64
+	if num.Is32[T]() && haveAVX2 && n8 > 0 {
+		r = sqDev32AVX(&num.As32(x)[0], n8, m)
+	} else {
+		var l lanes8
+		for i := 0; i < n8; i += 8 {
+			v := x[i : i+8 : i+8]
+			for j := range l {
+				d := float64(v[j]) - m
+				l[j] += float64(d * d) // the conversion forbids an FMA, which the assembly does not use
+			}
+		}
+		r = l.fold()
 	}
-	for ; i < len(x); i++ {
-		d := float64(x[i]) - m
-		s0 += d * d
+	for _, v := range x[n8:] {
+		d := float64(v) - m
+		r += float64(d * d)
 	}
-	return (s0 + s1) + (s2 + s3)
+	return r
 }
 
 // gradSumsF64 is Σ dy and Σ dy·(x − m) over one plane (len(x) ≥ len(dy)).
 func gradSumsF64[T num.Float](dy, x []T, m float64) (sdy, sdyx float64) {
 	x = x[:len(dy)]
-	var a0, a1, a2, a3, b0, b1, b2, b3 float64
-	i := 0
-	for ; i+4 <= len(dy); i += 4 {
-		d0, d1, d2, d3 := float64(dy[i]), float64(dy[i+1]), float64(dy[i+2]), float64(dy[i+3])
-		a0 += d0
-		a1 += d1
-		a2 += d2
-		a3 += d3
-		b0 += d0 * (float64(x[i]) - m)
-		b1 += d1 * (float64(x[i+1]) - m)
-		b2 += d2 * (float64(x[i+2]) - m)
-		b3 += d3 * (float64(x[i+3]) - m)
+	n8 := len(dy) &^ 7
+	if num.Is32[T]() && haveAVX2 && n8 > 0 {
+		sdy, sdyx = gradSums32AVX(&num.As32(dy)[0], &num.As32(x)[0], n8, m)
+	} else {
+		var a, b lanes8
+		for i := 0; i < n8; i += 8 {
+			d, v := dy[i:i+8:i+8], x[i:i+8:i+8]
+			for j := range a {
+				a[j] += float64(d[j])
+				b[j] += float64(float64(d[j]) * (float64(v[j]) - m))
+			}
+		}
+		sdy, sdyx = a.fold(), b.fold()
 	}
-	for ; i < len(dy); i++ {
+	for i := n8; i < len(dy); i++ {
 		d := float64(dy[i])
-		a0 += d
-		b0 += d * (float64(x[i]) - m)
+		sdy += d
+		sdyx += float64(d * (float64(x[i]) - m))
 	}
-	return (a0 + a1) + (a2 + a3), (b0 + b1) + (b2 + b3)
+	return sdy, sdyx
 }
