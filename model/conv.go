@@ -100,6 +100,12 @@ func (l *conv[T]) Forward(p *Pass[T], x, z []T) {
 			b := l.b[o]
 			for s := 0; s < n; s++ {
 				dst, src := zs[(s*l.o+o)*l.hw:(s*l.o+o+1)*l.hw], zt[o*cn+s*l.hwc:o*cn+(s+1)*l.hwc]
+				if l.ww == l.wo {
+					// The plane in one piece, vectorised: v·1 + b is
+					// exactly v + b.
+					affinePlane(src, dst, 1, b)
+					continue
+				}
 				for oy := 0; oy < l.ho; oy++ {
 					d, r := dst[oy*l.wo:(oy+1)*l.wo], src[oy*l.ww:oy*l.ww+l.wo]
 					for q, v := range r {
