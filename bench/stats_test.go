@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"flag"
+	"fmt"
 	"runtime"
 	"syscall"
 	"testing"
@@ -31,17 +32,20 @@ func threadCPU() time.Duration {
 // worker, which runs on the benchmark's own goroutine: locked to its
 // thread, the step's CPU time (cpu-ns/op, and cpu-samples/s from it) is
 // measured too, a figure that other processes on a loaded machine disturb
-// far less than wall time; for the MNIST MLP, LeNet-5 and the small CNN.
+// far less than wall time; for the MNIST MLP, LeNet-5 and the small CNN,
+// and ResNet-8 at batch 64 and 128.
 func BenchmarkTrainStepCPU(b *testing.B) {
 	for _, net := range []struct{ name, spec string }{{"mlp", MNISTSpec}, {"lenet5", LeNet5}, {"smallcnn", SmallCNN}} {
-		b.Run(net.name, func(b *testing.B) { benchStepCPU(b, net.spec) })
+		b.Run(net.name, func(b *testing.B) { benchStepCPU(b, net.spec, 128) })
+	}
+	for _, batch := range []int{64, 128} {
+		b.Run(fmt.Sprintf("resnet8/batch=%d", batch), func(b *testing.B) { benchStepCPU(b, ResNet8, batch) })
 	}
 }
 
-func benchStepCPU(b *testing.B, spec string) {
+func benchStepCPU(b *testing.B, spec string, batch int) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	const batch = 128
 	tr := trainer(b, spec, 1, batch)
 	x := make([]float32, batch*784)
 	randomFill(x, 3)

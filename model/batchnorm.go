@@ -91,11 +91,7 @@ func (l *batchNorm[T]) prepare(p *pass[T], x []T) bool {
 	s[0] = float64(p.N * hw)
 	for r := 0; r < p.N; r++ {
 		for ch := 0; ch < c; ch++ {
-			var sum float64
-			for _, v := range x[(r*c+ch)*hw : (r*c+ch+1)*hw] {
-				sum += float64(v)
-			}
-			s[1+ch] += sum
+			s[1+ch] += sumF64(x[(r*c+ch)*hw : (r*c+ch+1)*hw])
 		}
 	}
 	l.sync(p, s)
@@ -115,13 +111,7 @@ func (l *batchNorm[T]) prepare(p *pass[T], x []T) bool {
 	clear(v)
 	for r := 0; r < p.N; r++ {
 		for ch := 0; ch < c; ch++ {
-			m := mean[ch]
-			var sum float64
-			for _, e := range x[(r*c+ch)*hw : (r*c+ch+1)*hw] {
-				d := float64(e) - m
-				sum += d * d
-			}
-			v[ch] += sum
+			v[ch] += sqDevF64(x[(r*c+ch)*hw:(r*c+ch+1)*hw], mean[ch])
 		}
 	}
 	l.sync(p, v)
@@ -161,31 +151,41 @@ func (l *batchNorm[T]) normalise(n int, x, z []T, mean, inv []float64) {
 		ta, tb := l.affine(ch, mean, inv)
 		for r := 0; r < n; r++ {
 			o := (r*c + ch) * hw
-			for i, v := range x[o : o+hw] {
-				z[o+i] = T(v*ta) + tb // the conversion keeps the product rounded: no FMA on any platform, as in the fused pooling
-			}
+			affinePlane(x[o:o+hw], z[o:o+hw], ta, tb)
 		}
+	}
+}
+
+// affinePlane writes z = x·a + b, 8 lanes at a time in assembly for
+// float32 where AVX2 is there, with the same bits.
+func affinePlane[T num.Float](x, z []T, a, b T) {
+	z = z[:len(x)]
+	i := 0
+	if n := len(x) &^ 7; num.Is32[T]() && haveAVX2 && n > 0 {
+		affine32AVX(&num.As32(x)[0], &num.As32(z)[0], n, float32(a), float32(b))
+		i = n
+	}
+	for ; i < len(x); i++ {
+		z[i] = T(x[i]*a) + b // the conversion keeps the product rounded: no FMA on any platform, as in the fused pooling
 	}
 }
 
 func (l *batchNorm[T]) Backward(p *pass[T], x, dz, dx []T) {
 	c, hw := l.c, l.hw
 	mean, inv, _, sums := l.parts(p)
-	// Σdz and Σdz·x̂ per channel over this part's rows.
+	// Σdz and Σdz·x̂ = inv·Σdz·(x − μ) per channel over this part's rows.
 	sdy, sdyx := sums[:c], sums[c:2*c]
 	clear(sums[:2*c])
 	for r := 0; r < p.N; r++ {
 		for ch := 0; ch < c; ch++ {
 			o := (r*c + ch) * hw
-			m, iv := mean[ch], inv[ch]
-			var s1, s2 float64
-			for i, d := range dz[o : o+hw] {
-				s1 += float64(d)
-				s2 += float64(d) * (float64(x[o+i]) - m) * iv
-			}
+			s1, s2 := gradSumsF64(dz[o:o+hw], x[o:o+hw], mean[ch])
 			sdy[ch] += s1
 			sdyx[ch] += s2
 		}
+	}
+	for ch := 0; ch < c; ch++ {
+		sdyx[ch] *= inv[ch]
 	}
 	l.addGrads(p)
 	if !p.Train {
@@ -207,13 +207,30 @@ func (l *batchNorm[T]) Backward(p *pass[T], x, dz, dx []T) {
 	}
 	for ch := 0; ch < c; ch++ {
 		m, iv, k, mdy, mdyx := l.inputGradTerms(p, ch)
+		t := [5]float64{m, iv, k, mdy, mdyx}
 		for r := 0; r < p.N; r++ {
 			o := (r*c + ch) * hw
-			for i, d := range dz[o : o+hw] {
-				xh := (float64(x[o+i]) - m) * iv
-				dx[o+i] += T(k * (float64(d) - mdy - xh*mdyx))
-			}
+			addInputGrad(x[o:o+hw], dz[o:o+hw], dx[o:o+hw], &t)
 		}
+	}
+}
+
+// addInputGrad adds a training pass's ∂L/∂x of one plane into dx: with
+// t = (m, iv, k, mdy, mdyx) (inputGradTerms), dx += k·(dz − mdy − x̂·mdyx),
+// x̂ = (x − m)·iv, in float64; 4 lanes at a time in assembly for float32
+// where AVX2 is there, with the same bits (the conversions round every
+// product, so that no platform fuses one into an FMA).
+func addInputGrad[T num.Float](x, dz, dx []T, t *[5]float64) {
+	dz, dx = dz[:len(x)], dx[:len(x)]
+	i := 0
+	if n := len(x) &^ 3; num.Is32[T]() && haveAVX2 && n > 0 {
+		inputGrad32AVX(&num.As32(x)[0], &num.As32(dz)[0], &num.As32(dx)[0], n, t)
+		i = n
+	}
+	m, iv, k, mdy, mdyx := t[0], t[1], t[2], t[3], t[4]
+	for ; i < len(x); i++ {
+		xh := float64((float64(x[i]) - m) * iv)
+		dx[i] += T(k * (float64(dz[i]) - mdy - float64(xh*mdyx)))
 	}
 }
 

@@ -100,6 +100,12 @@ func (l *conv[T]) Forward(p *pass[T], x, z []T) {
 			b := l.b[o]
 			for s := 0; s < n; s++ {
 				dst, src := zs[(s*l.o+o)*l.hw:(s*l.o+o+1)*l.hw], zt[o*cn+s*l.hwc:o*cn+(s+1)*l.hwc]
+				if l.ww == l.wo {
+					// The plane in one piece, vectorised: v·1 + b is
+					// exactly v + b.
+					affinePlane(src, dst, 1, b)
+					continue
+				}
 				for oy := 0; oy < l.ho; oy++ {
 					d, r := dst[oy*l.wo:(oy+1)*l.wo], src[oy*l.ww:oy*l.ww+l.wo]
 					for q, v := range r {
@@ -173,11 +179,21 @@ func (l *conv[T]) gemmBackward(p *pass[T], x, dzt []T, s0, n int, dx []T) {
 }
 
 // span is the run of output columns ox whose input column ox·S+kx−P lies
-// inside a row of width w, for stride 1: [lo, hi).
+// inside a row of width w: [lo, hi), with lo = ⌈(P−kx)/S⌉ and
+// hi = ⌈(W+P−kx)/S⌉ clamped to [0, Wo].
 func (l *conv[T]) span(kx int) (lo, hi int) {
-	lo = min(max(0, l.pad-kx), l.wo)
-	hi = min(l.wo, l.w+l.pad-kx)
+	s := l.stride
+	lo = min(ceilDiv(l.pad-kx, s), l.wo)
+	hi = min(l.wo, ceilDiv(l.w+l.pad-kx, s))
 	return lo, max(lo, hi)
+}
+
+// ceilDiv is ⌈a/s⌉ for s > 0, and 0 for a ≤ 0.
+func ceilDiv(a, s int) int {
+	if a <= 0 {
+		return 0
+	}
+	return (a + s - 1) / s
 }
 
 // im2col unrolls x into cols (see conv).
@@ -210,30 +226,12 @@ func (l *conv[T]) im2col(x, cols []T, n int) {
 							clear(dst)
 							continue
 						}
-						src := plane[iy*l.w : (iy+1)*l.w]
-						if s == 1 && lo >= hi { // the whole kernel column lies in padding
-							clear(dst)
-							continue
-						}
-						if s == 1 {
-							for ox := range dst[:lo] {
-								dst[ox] = 0
-							}
-							seg, from := dst[lo:hi], src[lo+kx-pad:hi+kx-pad]
-							for i := range seg {
-								seg[i] = from[i]
-							}
-							for ox := hi; ox < len(dst); ox++ {
-								dst[ox] = 0
-							}
-							continue
-						}
-						for ox := range dst {
-							if ix := ox*s + kx - pad; ix >= 0 && ix < l.w {
-								dst[ox] = src[ix]
-							} else {
-								dst[ox] = 0
-							}
+						// Columns [lo, hi) read the row from lo·S+kx−P on,
+						// every S-th pixel; the rest lie in padding.
+						clear(dst[:lo])
+						clear(dst[hi:])
+						if lo < hi {
+							stridedCopy(dst[lo:hi], plane[iy*l.w+lo*s+kx-pad:(iy+1)*l.w], s)
 						}
 					}
 				}
@@ -261,10 +259,25 @@ func (l *conv[T]) samePlane(plane, out []T, ky, kx, lo, hi int) {
 	if a < b {
 		copy(out[a:b], plane[a+off:b+off])
 	}
-	for y := y0; y < y1; y++ {
-		r := out[y*w : (y+1)*w]
-		clear(r[:lo])
-		clear(r[hi:])
+	clearEdges(out, w, y0, y1, lo, hi)
+}
+
+// clearEdges zeroes columns [0, lo) and [hi, w) of rows [y0, y1) of a
+// plane w wide: the one or two pixels at each edge of a "same" conv's
+// rows, written one by one (a clear per row costs a call for one value).
+func clearEdges[T num.Float](plane []T, w, y0, y1, lo, hi int) {
+	if lo == 0 && hi == w || y1 <= y0 {
+		return
+	}
+	plane = plane[y0*w : y1*w]
+	for y := 0; y < len(plane); y += w {
+		r := plane[y : y+w]
+		for i := 0; i < lo; i++ {
+			r[i] = 0
+		}
+		for i := hi; i < len(r); i++ {
+			r[i] = 0
+		}
 	}
 }
 
@@ -296,11 +309,7 @@ func (l *conv[T]) col2im(cols, dx []T, n int) {
 						if y1 <= y0 {
 							continue
 						}
-						for y := y0; y < y1; y++ {
-							r := in[y*w : (y+1)*w]
-							clear(r[:lo])
-							clear(r[hi:])
-						}
+						clearEdges(in, w, y0, y1, lo, hi)
 						a, b := y0*w+max(0, -off-y0*w), min(y1*w, len(plane)-off)
 						if a < b {
 							addTo(plane[a+off:b+off], in[a:b])
@@ -312,22 +321,8 @@ func (l *conv[T]) col2im(cols, dx []T, n int) {
 						if iy < 0 || iy >= l.h {
 							continue
 						}
-						src := in[oy*l.wo : (oy+1)*l.wo]
-						dst := plane[iy*l.w : (iy+1)*l.w]
-						if s == 1 && lo >= hi {
-							continue
-						}
-						if s == 1 {
-							d := dst[lo+kx-pad : hi+kx-pad]
-							for i, v := range src[lo:hi] {
-								d[i] += v
-							}
-							continue
-						}
-						for ox, v := range src {
-							if ix := ox*s + kx - pad; ix >= 0 && ix < l.w {
-								dst[ix] += v
-							}
+						if lo < hi { // the adjoint of im2col's strided copy
+							stridedAdd(plane[iy*l.w+lo*s+kx-pad:(iy+1)*l.w], in[oy*l.wo+lo:oy*l.wo+hi], s)
 						}
 					}
 				}
@@ -348,6 +343,46 @@ func addTo[T num.Float](dst, src []T) {
 	}
 	for ; i < len(src); i++ {
 		dst[i] += src[i]
+	}
+}
+
+// stridedCopy sets dst[i] = src[i·s]: one im2col row segment at stride s.
+func stridedCopy[T num.Float](dst, src []T, s int) {
+	if len(dst) == 0 {
+		return
+	}
+	src = src[:(len(dst)-1)*s+1]
+	switch s {
+	case 1:
+		copy(dst, src)
+	case 2:
+		for i := range dst {
+			dst[i] = src[2*i]
+		}
+	default:
+		for i := range dst {
+			dst[i] = src[i*s]
+		}
+	}
+}
+
+// stridedAdd adds src[i] into dst[i·s], the adjoint of stridedCopy.
+func stridedAdd[T num.Float](dst, src []T, s int) {
+	if len(src) == 0 {
+		return
+	}
+	dst = dst[:(len(src)-1)*s+1]
+	switch s {
+	case 1:
+		addTo(dst, src)
+	case 2:
+		for i, v := range src {
+			dst[2*i] += v
+		}
+	default:
+		for i, v := range src {
+			dst[i*s] += v
+		}
 	}
 }
 
