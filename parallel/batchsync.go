@@ -6,7 +6,7 @@ import (
 )
 
 // batchSync sums a vector of batch statistics over every worker of the
-// process — in worker order, so that the result does not depend on who
+// process — along the fixed pairwise tree of tree.go, so that the result does not depend on who
 // arrives first — and, across processes, over every rank. It is the
 // Workspace.Sync of each worker when the model has batch norm: all W
 // workers call it at the same points of a training pass (a worker without
@@ -19,6 +19,7 @@ import (
 // cannot complete without it, so sum is never overwritten under a reader.
 type batchSync struct {
 	parts   [][]float64
+	order   [][2]int // treeOrder over all workers: every one posts, also without rows
 	sum     []float64
 	arrived atomic.Int32
 	gen     atomic.Uint64
@@ -34,8 +35,8 @@ type batchSync struct {
 	err    error // the first reduce error, for the coordinator after the phase
 }
 
-func newBatchSync(workers int) *batchSync {
-	return &batchSync{parts: make([][]float64, workers)}
+func newBatchSync(workers int, order [][2]int) *batchSync {
+	return &batchSync{parts: make([][]float64, workers), order: order}
 }
 
 // part returns worker w's Sync function.
@@ -61,12 +62,13 @@ func (b *batchSync) do(w int, v []float64) {
 			b.sum = make([]float64, len(v))
 		}
 		s := b.sum[:len(v)]
-		copy(s, b.parts[0])
-		for _, p := range b.parts[1:] {
-			for i, x := range p[:len(s)] {
-				s[i] += x
+		for _, o := range b.order { // in place: the parts are rewritten on every call
+			d := b.parts[o[0]][:len(s)]
+			for i, x := range b.parts[o[1]][:len(s)] {
+				d[i] += x
 			}
 		}
+		copy(s, b.parts[0])
 		if b.reduce != nil && b.err == nil {
 			b.err = b.reduce(s)
 		}

@@ -7,7 +7,9 @@
 // own, so there is nothing to broadcast after the step. Gradients are then
 // all-reduced by the workers themselves, owner-computes style: worker w
 // owns a contiguous chunk of the flat parameter vector and sums that chunk
-// of every worker's gradient, in worker order, into worker 0's buffer.
+// of every worker's gradient into worker 0's buffer, along a fixed
+// pairwise tree over the workers (tree.go: worker order for W ≤ 3,
+// (g0+g1)+(g2+g3) for 4).
 // Finally one optimizer step is applied, again split by chunk across the
 // workers. Gradients never travel: the coordinator signals each phase by
 // bumping an atomic generation counter, which waiting workers poll
@@ -20,7 +22,8 @@
 // plain sum and one step with W workers equals one step with 1 worker up to
 // float rounding, whatever W and whether or not W divides the batch.
 // Determinism: the summation order is fixed by worker index (never by who
-// finishes first) and dropout masks depend on the sample's position in the
+// finishes first; the tree also makes 2 ranks × W workers sum bit for bit
+// as 1 × 2W, see tree.go) and dropout masks depend on the sample's position in the
 // global batch, so the same seed and W give bit-identical weights.
 //
 // Concurrency contract: during phase 1 worker w writes only its workspace
@@ -37,7 +40,7 @@
 // PyTorch's SyncBatchNorm does, so that W workers (and S processes) still
 // compute what one computes. Each worker's Workspace.Sync is a barrier
 // (batchSync) inside phase 1: every worker, also one without rows, posts
-// its partial sums; the last to arrive adds them in worker order — and,
+// its partial sums; the last to arrive adds them along the same tree — and,
 // across processes, all-reduces them through the comm goroutine — and
 // all continue with the same figures. Each worker stages the running
 // statistics its pass computes in its own buffer; worker 0's are copied

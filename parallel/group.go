@@ -4,6 +4,7 @@ import (
 	"maps"
 	"slices"
 
+	"github.com/ptrain/ptrain/data"
 	"github.com/ptrain/ptrain/model/num"
 )
 
@@ -15,7 +16,8 @@ import (
 // all-reduce: the workers of each process sum their gradients (the usual
 // owner-computes reduction), then one all-reduce sums the S process sums,
 // and every rank applies the same optimizer step to its own copy of the
-// weights. Each rank reads only its shard of every global batch; the loss
+// weights. Each rank reads only its shard of every global batch (with the
+// same W on every rank, global workers r·W … r·W+W−1's rows: rankShard); the loss
 // gradient is divided by the global batch size, so S processes × W workers
 // compute the step 1 process × S·W workers would.
 type Group interface {
@@ -48,7 +50,10 @@ func (t *Trainer[T]) distributed() bool { return t.cfg.Group != nil && t.cfg.Gro
 // state and step count
 // rank 0's. Fit calls it when it starts and after every epoch (which also
 // removes any last-bit drift between ranks); call it yourself before
-// driving Session.Step by hand. It does nothing in a single process.
+// driving Session.Step by hand. It also checks whether every rank runs the
+// same number of workers, which StepIndices's shards need to give each
+// worker its global worker's rows (rankShard). It does nothing in a
+// single process.
 func (t *Trainer[T]) Broadcast() error {
 	if !t.distributed() {
 		return nil
@@ -72,9 +77,38 @@ func (t *Trainer[T]) Broadcast() error {
 	if err := g.Broadcast64(step, 0); err != nil {
 		return err
 	}
+	// Do all ranks run the same W? Σ W² · S = (Σ W)² holds iff they do
+	// (Cauchy–Schwarz), and every rank reaches the same verdict.
+	w := float64(t.cfg.Workers)
+	ws := []float64{w, w * w}
+	if err := g.AllReduce64(ws); err != nil {
+		return err
+	}
+	t.shardW = 0
+	if ws[1]*float64(g.Size()) == ws[0]*ws[0] {
+		t.shardW = t.cfg.Workers
+	}
 	if g.Rank() != 0 {
 		st.Step = int64(step[0])
 		return t.opt.LoadState(st)
 	}
 	return nil
+}
+
+// rankShard is rank r's rows [lo, hi) of a global micro-batch of n rows
+// across size ranks. With w > 0 workers on every rank it is the union of
+// the shards of global workers r·w … r·w+w−1 of size·w (data.Shard), and
+// data.Shard(hi−lo, w, k) then gives worker k exactly global worker
+// r·w+k's rows: the extra rows of an uneven split go to the first global
+// workers, so they are the first of rank r's. Each worker then sums its
+// rows as that worker of one process would, which the bit-identical
+// topologies of tree.go need. With w = 0 (ranks with different W) the
+// ranks split the rows evenly among themselves.
+func rankShard(n, size, r, w int) (lo, hi int) {
+	if w <= 0 {
+		return data.Shard(n, size, r)
+	}
+	lo, _ = data.Shard(n, size*w, r*w)
+	_, hi = data.Shard(n, size*w, r*w+w-1)
+	return lo, hi
 }

@@ -79,9 +79,9 @@ func (t *Trainer[T]) runPhase(w int, p phase, tk *task[T]) {
 		}
 		g := t.ws[0].Grad[c[0]:c[1]]
 		if p == phaseReduce {
-			for k := 1; k < tk.active; k++ {
-				num.Axpy(1, t.ws[k].Grad[c[0]:c[1]], g)
-			}
+			// Along the fixed tree (tree.go), in place: the other workers'
+			// chunks hold partial sums afterwards.
+			t.treeSum(t.order[tk.active], c[0], c[1])
 		}
 		if tk.l1 {
 			t.addL1(g, c[0])

@@ -36,8 +36,10 @@ type StepResult struct {
 // Step takes one optimizer step on caller-filled micro-batches: their
 // gradients are accumulated (as one batch of all their rows) before the
 // update. With a Group, each batch holds this rank's rows of a global
-// micro-batch, the ranks' rows in rank order. Every global micro-batch
-// must have at most Config.BatchSize rows.
+// micro-batch, the ranks' rows in rank order (for the bit-identical
+// topologies of tree.go, rank r's rows are global workers r·W … r·W+W−1's
+// shards, data.Shard over S·W workers, as StepIndices cuts them). Every
+// global micro-batch must have at most Config.BatchSize rows.
 func (s *Session[T]) Step(batches ...Batch[T]) (StepResult, error) {
 	counts, err := s.globalCounts(batches)
 	if err != nil {
@@ -130,7 +132,7 @@ func (s *Session[T]) StepIndices(ds *data.Dataset, micro ...[]int) (StepResult, 
 		idx := micro[i]
 		lo, hi := 0, len(idx)
 		if s.t.distributed() {
-			lo, hi = data.Shard(len(idx), s.t.cfg.Group.Size(), s.t.cfg.Group.Rank())
+			lo, hi = rankShard(len(idx), s.t.cfg.Group.Size(), s.t.cfg.Group.Rank(), s.t.shardW)
 		}
 		s.task.x, s.task.y, s.task.ds, s.task.idx = nil, nil, ds, idx[lo:hi]
 		s.task.aug, s.task.epoch = s.aug, s.epoch
@@ -332,22 +334,22 @@ func (s *Session[T]) layerFinished(l int) {
 	s.postLayer(l)
 }
 
-// postLayer sums layer l's gradient over the workers, in worker order,
-// into worker 0's buffer and hands it to the comm goroutine.
+// postLayer sums layer l's gradient over the workers, along the fixed
+// tree of the reduction phase (tree.go), into worker 0's buffer and hands
+// it to the comm goroutine.
 func (s *Session[T]) postLayer(l int) {
 	t := s.t
 	lo, hi := t.m.Layout.Layers[l].ParamRange()
 	g := t.ws[0].Grad[lo:hi]
-	for k := 1; k < s.task.active; k++ {
-		num.Axpy(1, t.ws[k].Grad[lo:hi], g)
-	}
+	t.treeSum(t.order[s.task.active], lo, hi)
 	s.posted.Add(1)
 	s.comm <- commReq[T]{grad: g}
 }
 
 // allReduce runs the reduction phase alone: worker 0's gradient buffer
-// becomes the sum of every worker's, each worker summing its own chunk in
-// worker order. It reports a non-finite element as a *NonFiniteError.
+// becomes the sum of every worker's, each worker summing its own chunk
+// along the fixed tree of tree.go (in place: the other buffers then hold
+// partial sums). It reports a non-finite element as a *NonFiniteError.
 // Step and StepIndices do this themselves; allReduce is for measuring the
 // reduction (bench, through internal/trainhook) and, with grads, for
 // tests that inspect what a batch's gradient is. Call it between steps,
@@ -361,7 +363,8 @@ func (s *Session[T]) allReduce() error {
 }
 
 // grads returns the gradient buffer of each worker (worker 0's holds the
-// sum after allReduce). The buffers belong to the trainer: write them only
+// sum after allReduce, the others partial sums of the tree). The buffers
+// belong to the trainer: write them only
 // between steps, from the goroutine that called Run.
 func (s *Session[T]) grads() [][]T {
 	g := make([][]T, len(s.t.ws))

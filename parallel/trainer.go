@@ -103,6 +103,13 @@ type Trainer[T num.Float] struct {
 	// layer with parameters, which phaseReduce sums alone on the overlap
 	// path (task.firstOnly).
 	firstChunk [][2]int
+	// order[a] is the pairwise tree (tree.go) over the workers when the
+	// first a have rows: the order every in-process sum adds their parts.
+	order [][][2]int
+	// shardW is the workers per rank when every rank of the Group has the
+	// same number (checked by Broadcast), else 0: StepIndices then gives
+	// rank r's worker w global worker r·W+w's rows (see tree.go).
+	shardW int
 	// buckets are the layers of the stack that hold parameters, in order
 	// (model.Layout.Groups): the overlap path posts each but the first as
 	// backward finishes it.
@@ -165,7 +172,7 @@ func New[T num.Float](m *model.Model[T], opt *optim.Optimizer[T], cfg Config) (*
 		}
 	}
 	if m.NeedsSync() {
-		t.bsync = newBatchSync(w)
+		t.bsync = newBatchSync(w, treeOrder(w, w))
 	}
 	for i := 0; i < w; i++ {
 		ws := model.NewWorkspace(m, rows)
@@ -183,6 +190,7 @@ func New[T num.Float](m *model.Model[T], opt *optim.Optimizer[T], cfg Config) (*
 		t.firstChunk = append(t.firstChunk, paramChunk(t.firstEnd(), w, i))
 	}
 	t.res = make([]result, w)
+	t.order = treeOrders(w)
 	t.st = newStatsState(m, w, !cfg.NoLayerStats)
 	return t, nil
 }

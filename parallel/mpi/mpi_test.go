@@ -12,6 +12,7 @@ import (
 
 	"github.com/ptrain/ptrain/data"
 	"github.com/ptrain/ptrain/model"
+	"github.com/ptrain/ptrain/model/num"
 	"github.com/ptrain/ptrain/optim"
 	"github.com/ptrain/ptrain/parallel"
 	"github.com/ptrain/ptrain/parallel/mpi"
@@ -42,11 +43,16 @@ func fit(t *testing.T, workers int, group parallel.Group, overlap bool, train, v
 }
 
 func fitSpec(t *testing.T, spec string, method optim.Method, workers int, group parallel.Group, overlap bool, train, val *data.Dataset) *model.Model[float64] {
+	return fitIn[float64](t, spec, method, workers, group, overlap, train, val)
+}
+
+// fitIn is fitSpec in float T.
+func fitIn[T num.Float](t *testing.T, spec string, method optim.Method, workers int, group parallel.Group, overlap bool, train, val *data.Dataset) *model.Model[T] {
 	t.Helper()
-	m, _ := model.New[float64](model.MustParseSpec(spec), 3)
+	m, _ := model.New[T](model.MustParseSpec(spec), 3)
 	cfg := optim.Defaults(method)
 	cfg.LR = 0.01
-	opt, _ := optim.New[float64](cfg, len(m.Params))
+	opt, _ := optim.New[T](cfg, len(m.Params))
 	tr, err := parallel.New(m, opt, parallel.Config{Workers: workers, BatchSize: 32, Loss: model.CrossEntropy, Seed: 5, Group: group, Overlap: overlap})
 	if err != nil {
 		t.Fatal(err)
@@ -137,6 +143,43 @@ func TestTwoProcessesMatchOneProcessCNN(t *testing.T) {
 			}
 			if worst >= 1e-10 {
 				t.Fatalf("%s: rank %d, Overlap %v: max |Δ| = %g between 2×2 and 1×4 workers", spec, world.Rank(), overlap, worst)
+			}
+		}
+	}
+}
+
+// TestTwoProcessesBitIdenticalFloat32: the in-process sums follow the
+// pairwise tree over the global worker index (rank·W + w) and each rank's
+// workers get their global workers' rows, and MPI's sum of 2 ranks is one
+// commutative, correctly rounded addition — so in float32, where the
+// 1e-10 checks above would hide nothing, 2 processes × 2 workers train
+// bit for bit what 1 × 4 do: Adam with dropout, with and without overlap,
+// and batch norm (whose sums and running statistics follow the same tree).
+func TestTwoProcessesBitIdenticalFloat32(t *testing.T) {
+	if world.Size() != 2 {
+		t.Skipf("world of %d: run under mpirun -np 2", world.Size())
+	}
+	ds, _ := data.Synthetic("blobs", 301, 1)
+	train, val, _ := ds.Split(0.2, 2)
+	for _, c := range []struct {
+		spec    string
+		method  optim.Method
+		overlap bool
+	}{
+		{"2-24:tanh:dropout=0.2-16:relu-3:softmax", optim.Adam, false},
+		{"2-24:tanh:dropout=0.2-16:relu-3:softmax", optim.Adam, true},
+		{"2x1x1-conv(6,1)-bn:relu-flatten-8:tanh:dropout=0.2-bn-3:softmax", optim.Momentum, false},
+	} {
+		want := fitIn[float32](t, c.spec, c.method, 4, nil, false, train, val)
+		got := fitIn[float32](t, c.spec, c.method, 2, world, c.overlap, train, val)
+		for i := range want.Params {
+			if got.Params[i] != want.Params[i] {
+				t.Fatalf("%s, Overlap %v: rank %d: parameter %d is %v after 2×2, %v after 1×4", c.spec, c.overlap, world.Rank(), i, got.Params[i], want.Params[i])
+			}
+		}
+		for i := range want.Buffers {
+			if got.Buffers[i] != want.Buffers[i] {
+				t.Fatalf("%s: rank %d: running statistic %d is %v after 2×2, %v after 1×4", c.spec, world.Rank(), i, got.Buffers[i], want.Buffers[i])
 			}
 		}
 	}
