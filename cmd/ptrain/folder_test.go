@@ -133,3 +133,18 @@ func TestFolderBadInput(t *testing.T) {
 		t.Errorf("train with -resize: exit %d, %s%s", code, out, errs)
 	}
 }
+
+// TestFolderRefusesAnotherTask: a folder of class subfolders is a
+// classification dataset, so -task regression is a usage error, as it is
+// for digits, not an option silently ignored.
+func TestFolderRefusesAnotherTask(t *testing.T) {
+	dir := t.TempDir()
+	writeDigitFolder(t, filepath.Join(dir, "imgs"), 4)
+	_, errs, code := ptrain(t, dir, "train", "-data", "folder:imgs", "-arch", folderCNN, "-epochs", "1", "-quiet", "-task", "regression")
+	if code != 2 || !strings.Contains(errs, "-task regression: folder:imgs is a classification dataset") {
+		t.Errorf("train -task regression on a folder: exit %d, %q; want exit 2 and the -task error", code, errs)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "ptrain.safetensors")); err == nil {
+		t.Error("a refused run wrote a checkpoint")
+	}
+}
