@@ -148,3 +148,27 @@ func TestFolderRefusesAnotherTask(t *testing.T) {
 		t.Error("a refused run wrote a checkpoint")
 	}
 }
+
+// TestFolderImageIsNotAnOutput: the images of a folder: dataset are the
+// run's inputs, so an output naming one of them is refused, as one naming
+// a CSV or MNIST file is, and the image is left as it was.
+func TestFolderImageIsNotAnOutput(t *testing.T) {
+	dir := t.TempDir()
+	writeDigitFolder(t, filepath.Join(dir, "imgs"), 4)
+	images, _, err := data.ImageFiles(filepath.Join(dir, "imgs"))
+	if err != nil || len(images) == 0 {
+		t.Fatalf("%d images, %v", len(images), err)
+	}
+	victim := images[0]
+	before, err := os.ReadFile(victim)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, errs, code := ptrain(t, dir, "train", "-data", "folder:imgs", "-arch", folderCNN, "-epochs", "1", "-quiet", "-plot", victim)
+	if code != 2 || !strings.Contains(errs, "-plot "+victim+" is the same file as -data") {
+		t.Errorf("train -plot over one of its images: exit %d, %q; want exit 2 naming -plot and -data", code, errs)
+	}
+	if after, err := os.ReadFile(victim); err != nil || !bytes.Equal(before, after) {
+		t.Errorf("%s changed (%v): the run replaced one of its input images", victim, err)
+	}
+}
