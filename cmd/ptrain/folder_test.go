@@ -171,4 +171,13 @@ func TestFolderImageIsNotAnOutput(t *testing.T) {
 	if after, err := os.ReadFile(victim); err != nil || !bytes.Equal(before, after) {
 		t.Errorf("%s changed (%v): the run replaced one of its input images", victim, err)
 	}
+	// predict's -output and the images of its -input folder, likewise.
+	mustRun(t, dir, "train", "-data", "folder:imgs", "-arch", folderCNN, "-epochs", "1", "-quiet", "-out", "m.safetensors")
+	_, errs, code = ptrain(t, dir, "predict", "-model", "m.safetensors", "-input", "imgs", "-output", victim)
+	if code != 2 || !strings.Contains(errs, "-output "+victim+" is the same file as -input") {
+		t.Errorf("predict -output over one of its images: exit %d, %q; want exit 2 naming -output", code, errs)
+	}
+	if after, err := os.ReadFile(victim); err != nil || !bytes.Equal(before, after) {
+		t.Errorf("%s changed (%v): predict replaced one of its input images", victim, err)
+	}
 }
