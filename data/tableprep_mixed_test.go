@@ -38,3 +38,25 @@ func TestFitPreprocessMixedColumnOnASplit(t *testing.T) {
 	}
 	t.Fatal("no seed held out the text row")
 }
+
+// TestApplyNamesTheTextCellOfANumericColumn: rows for a model trained on
+// numbers in a column, one of them text: the error names that cell and
+// its line. Reading the text turns the column's earlier numbers into
+// levels too, and they are still numbers, not the error.
+func TestApplyNamesTheTextCellOfANumericColumn(t *testing.T) {
+	read := func(s string) *Dataset {
+		d, err := ReadCSV(strings.NewReader(s), "t.csv", CSVOptions{Header: true, Label: "y", Raw: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	p, err := FitPreprocess(read("x,y\n1,0\n2,1\n3,0\n"), PrepOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = p.Apply(read("x,y\n1.5,0\n2,1\nabc,0\n"))
+	if err == nil || !strings.Contains(err.Error(), `line 4, column "x": "abc" is not a number`) {
+		t.Fatalf("Apply with a text cell on line 4: %v", err)
+	}
+}
