@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"image"
+	"image/color"
 	"image/png"
 	"os"
 	"path/filepath"
@@ -179,5 +180,39 @@ func TestFolderImageIsNotAnOutput(t *testing.T) {
 	}
 	if after, err := os.ReadFile(victim); err != nil || !bytes.Equal(before, after) {
 		t.Errorf("%s changed (%v): predict replaced one of its input images", victim, err)
+	}
+}
+
+// TestPredictSixteenBitFolderWithNormalize: a model of a folder of 16-bit
+// images (float pixels in [0, 1]) with a fitted -normalize takes the
+// same images in predict as in training, not in 8-bit units (255 times
+// larger): no warning that the inputs lie outside the training range, and
+// the classes it learnt.
+func TestPredictSixteenBitFolderWithNormalize(t *testing.T) {
+	dir := t.TempDir()
+	for c := range 2 {
+		for i := range 30 {
+			img := image.NewGray16(image.Rect(0, 0, 4, 4))
+			for j := range 16 {
+				img.SetGray16(j%4, j/4, color.Gray16{Y: uint16((i*977+j*1311)%30000 + 30000*c)})
+			}
+			writeImage(t, filepath.Join(dir, "imgs", fmt.Sprint(c), fmt.Sprintf("%02d.png", i)), img)
+		}
+	}
+	mustRun(t, dir, "train", "-data", "folder:imgs", "-arch", "1x4x4-flatten-8:relu-2:softmax", "-normalize", "zscore",
+		"-epochs", "300", "-lr", "0.1", "-test", "0", "-val", "0", "-quiet", "-out", "m.safetensors")
+	stdout, errs, code := ptrain(t, dir, "predict", "-model", "m.safetensors", "-input", "imgs")
+	if code != 0 || strings.Contains(errs, "is the data scaled") {
+		t.Fatalf("predict: exit %d: %s", code, errs)
+	}
+	right, rows := 0, strings.Split(strings.TrimSpace(stdout), "\n")[1:]
+	for _, r := range rows {
+		f := strings.Split(r, ",")
+		if filepath.Base(filepath.Dir(f[0])) == f[1] {
+			right++
+		}
+	}
+	if len(rows) != 60 || right < 54 {
+		t.Errorf("%d of %d images predicted as their folder's class", right, len(rows))
 	}
 }

@@ -98,10 +98,11 @@ func imageRows(name string, next func(n int) ([]string, error), ck *checkpoint) 
 		opt.Height, opt.Width = h, w
 	}
 	// A model trained on float pixels in [0, 1] (a folder of 16-bit
-	// images, without -normalize) takes 8-bit ones as v/255; one trained
-	// on 8-bit values (every other image source) takes 16-bit ones in
-	// 8-bit units, v·255/65535.
-	unit := ck.transform.Scale == nil && c.Normalize == "none"
+	// images: metaPixels, or, in a checkpoint older than it, no transform
+	// at all) takes 8-bit ones as v/255; one trained on 8-bit values
+	// (every other image source) takes 16-bit ones in 8-bit units,
+	// v·255/65535.
+	unit := ck.unitPix || (ck.transform.Scale == nil && c.Normalize == "none")
 	inputs := ck.spec.Inputs
 	var files []string // the batch's
 	var f64 []float64
