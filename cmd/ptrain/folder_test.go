@@ -216,3 +216,38 @@ func TestPredictSixteenBitFolderWithNormalize(t *testing.T) {
 		t.Errorf("%d of %d images predicted as their folder's class", right, len(rows))
 	}
 }
+
+// TestEvalFolderOfTheOtherBitDepth: eval of a model trained on 8-bit
+// images scores the same images saved as 16-bit (v·257) as it scores
+// the 8-bit ones, as predict reads them: in the units the run trained on.
+func TestEvalFolderOfTheOtherBitDepth(t *testing.T) {
+	dir := t.TempDir()
+	writeDigitFolder(t, filepath.Join(dir, "imgs"), 4)
+	images, _, err := data.ImageFiles(filepath.Join(dir, "imgs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range images {
+		d, _, _, _, err := data.ReadImages([]string{f}, data.FolderOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		img := image.NewGray16(image.Rect(0, 0, 8, 8))
+		for j, v := range d.U8 {
+			img.SetGray16(j%8, j/8, color.Gray16{Y: uint16(v) * 257})
+		}
+		rel, _ := filepath.Rel(filepath.Join(dir, "imgs"), f)
+		writeImage(t, filepath.Join(dir, "imgs16", rel), img)
+	}
+	mustRun(t, dir, "train", "-data", "folder:imgs", "-arch", folderCNN, "-epochs", "6", "-lr", "0.02", "-quiet", "-out", "m.safetensors")
+	eight := mustRun(t, dir, "eval", "-model", "m.safetensors", "-data", "folder:imgs", "-json")
+	sixteen := mustRun(t, dir, "eval", "-model", "m.safetensors", "-data", "folder:imgs16", "-json")
+	acc := func(out string) string {
+		_, rest, _ := strings.Cut(out, `"accuracy":`)
+		v, _, _ := strings.Cut(rest, ",")
+		return v
+	}
+	if a, b := acc(eight), acc(sixteen); a < "0.5" || a != b { // both 0.1 would not tell
+		t.Errorf("accuracy %s on the 8-bit images, %s on the same as 16-bit", a, b)
+	}
+}
