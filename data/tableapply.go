@@ -80,6 +80,13 @@ func (p *Preprocess) Apply(raw *Dataset) (*Dataset, []string, error) {
 			case isNA:
 				row[0] = c.Fill
 			case raw.Levels[j] != nil:
+				// A text anywhere in the column made every cell a level,
+				// the numbers too (as their canonical text): only a
+				// level that is not a number is the error.
+				if x, err := strconv.ParseFloat(raw.Levels[j][int(v)], 64); err == nil {
+					row[0] = x
+					break
+				}
 				return nil, nil, fmt.Errorf("%s: %s, column %s: %q is not a number, and the model was trained on numbers in this column", raw.Name, line(i), p.columnIn(raw, k, j), raw.Levels[j][int(v)])
 			default:
 				row[0] = v

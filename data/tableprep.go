@@ -195,8 +195,13 @@ func (d *Dataset) CheckMixed(categorical []string) error {
 		for row < d.N && d.F64[row*d.Features+j] != float64(text) {
 			row++
 		}
+		// A split shares the whole table's Levels: the text may be in no
+		// row of d, only in the rows held out of it.
 		where := fmt.Sprintf("row %d", row)
-		if d.RowLines != nil {
+		switch {
+		case row == d.N:
+			where = "a held-out row"
+		case d.RowLines != nil:
 			where = fmt.Sprintf("line %d", d.RowLines[row])
 		}
 		name := d.columnName(j)

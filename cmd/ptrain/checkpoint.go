@@ -39,6 +39,10 @@ const (
 	metaBackend     = "ptrain.blas"
 	metaHistory     = "ptrain.history"      // every epoch's figures, as -metrics has them
 	metaTargetNames = "ptrain.target_names" // a regression model's outputs by the data's label columns, JSON
+	// metaPixels is "unit" for an image model whose raw inputs were float
+	// pixels in [0, 1] (a folder with 16-bit images); absent, they were
+	// 8-bit values. The transform cannot tell once -normalize fitted one.
+	metaPixels = "ptrain.pixels"
 )
 
 // checkpoint is a checkpoint file as the command reads it: decoded and
@@ -61,6 +65,7 @@ type checkpoint struct {
 	inRange   data.Range       // the training inputs' range; zero when not recorded
 	history   []epochRow       // nil in checkpoints older than ptrain.history
 	targets   []string         // a regression model's output names; nil when not recorded
+	unitPix   bool             // metaPixels: trained on float pixels in [0, 1]
 	lib       any              // *ckpt.Checkpoint[T], T as dtype says
 }
 
@@ -87,6 +92,9 @@ func saveCheckpoint[T num.Float](path string, m *model.Model[T], opt *optim.Opti
 	}
 	if ds.Task == data.Regression && len(ds.TargetNames) == m.Spec.Outputs() {
 		c.Meta[metaTargetNames] = js(ds.TargetNames)
+	}
+	if sp.shape != nil && ds.U8 == nil { // a folder read as float pixels
+		c.Meta[metaPixels] = "unit"
 	}
 	f, err := ckpt.Encode(c) // package checkpoint's checks
 	if err != nil {
@@ -219,6 +227,12 @@ func (ck *checkpoint) checkOwn() error {
 			return fmt.Errorf("metadata %q: %w", metaHistory, err)
 		}
 		ck.history = h
+	}
+	if s, ok := f.Metadata[metaPixels]; ok {
+		if s != "unit" {
+			return fmt.Errorf("metadata %q is %s, want \"unit\" or none", metaPixels, data.Quote(s))
+		}
+		ck.unitPix = true
 	}
 	if s, ok := f.Metadata[metaTargetNames]; ok {
 		if len(s) > ckpt.MaxMeta {

@@ -117,7 +117,10 @@ func loadDataset(c *Config, classes []string, raw bool) (all, test *data.Dataset
 		if err := provideImages(kind, dir, c.Download); err != nil {
 			return nil, nil, err
 		}
-		return data.LoadMNIST(dir, kind == "fashion-mnist")
+		if all, test, err = data.LoadMNIST(dir, kind == "fashion-mnist"); err != nil {
+			return nil, nil, err
+		}
+		return all, test, checkTask(c, all)
 	case "csv":
 		if arg == "" {
 			return nil, nil, fmt.Errorf("-data csv:FILE: no file named")
@@ -147,7 +150,7 @@ func loadDataset(c *Config, classes []string, raw bool) (all, test *data.Dataset
 		if err != nil {
 			return nil, nil, err
 		}
-		return f.Train, f.Test, nil
+		return f.Train, f.Test, checkTask(c, f.Train)
 	case "synthetic":
 		k, n, serr := syntheticSpec(c.Data)
 		if serr != nil {
@@ -166,10 +169,22 @@ func loadDataset(c *Config, classes []string, raw bool) (all, test *data.Dataset
 	if kind == "csv" && all.Task == data.Classification && len(all.Classes) > maxClasses {
 		return nil, nil, fmt.Errorf("-data %s: %d distinct labels, more than the limit of %d classes (for a numeric target, -task regression)", c.Data, len(all.Classes), maxClasses)
 	}
-	if c.Task != "" && kind != "csv" && c.Task != all.Task.String() {
-		return nil, nil, errUsage{fmt.Errorf("-task %s: %s is a %v dataset (-task applies to csv: data)", c.Task, c.Data, all.Task)}
+	if kind != "csv" {
+		if err := checkTask(c, all); err != nil {
+			return nil, nil, err
+		}
 	}
 	return all, nil, nil
+}
+
+// checkTask refuses a -task that the dataset all of -data (not a CSV
+// table, whose task -task chooses) is not: every kind of -data but csv:
+// has its own, and a -task that differs would be silently ignored.
+func checkTask(c *Config, all *data.Dataset) error {
+	if c.Task != "" && c.Task != all.Task.String() {
+		return errUsage{fmt.Errorf("-task %s: %s is a %v dataset (-task applies to csv: data)", c.Task, c.Data, all.Task)}
+	}
+	return nil
 }
 
 // defaultTest is the share of a dataset without a test set of its own that

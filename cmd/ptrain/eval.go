@@ -193,6 +193,9 @@ func checkpointData(ck *checkpoint, c *Config, spec string) (*data.Dataset, stri
 	if ds, err = ck.encode(ds); err != nil {
 		return nil, "", err
 	}
+	if strings.HasPrefix(c.Data, "folder:") {
+		ck.pixelsAsTrained(ds, nil) // a folder of the other bit depth than the run's
+	}
 	if err := ck.applyTransform(ds); err != nil {
 		return nil, "", err
 	}

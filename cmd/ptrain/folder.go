@@ -84,6 +84,9 @@ func (s *splits) load(c *Config, table bool) (all, test *data.Dataset, err error
 	if err != nil {
 		return nil, nil, err
 	}
+	if err := checkTask(c, f.Train); err != nil {
+		return nil, nil, err
+	}
 	if f.Val != nil && c.given["val"] && !c.ValOnTest {
 		warnf("-val ignored: %s has a val/ folder, which is the validation split", dir)
 	}

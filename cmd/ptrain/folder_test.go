@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"image"
+	"image/color"
 	"image/png"
 	"os"
 	"path/filepath"
@@ -131,5 +132,122 @@ func TestFolderBadInput(t *testing.T) {
 	out, errs, code := ptrain(t, dir, "train", "-data", "folder:mixed", "-resize", "8x8", "-epochs", "1", "-test", "0", "-val", "0", "-out", "x.safetensors")
 	if code != 0 || !strings.Contains(out+errs, "the images are 1x8x8: the default model is an MLP on their 64 values; for a CNN give -arch 1x8x8-conv") {
 		t.Errorf("train with -resize: exit %d, %s%s", code, out, errs)
+	}
+}
+
+// TestFolderRefusesAnotherTask: a folder of class subfolders is a
+// classification dataset, so -task regression is a usage error, as it is
+// for digits, not an option silently ignored.
+func TestFolderRefusesAnotherTask(t *testing.T) {
+	dir := t.TempDir()
+	writeDigitFolder(t, filepath.Join(dir, "imgs"), 4)
+	_, errs, code := ptrain(t, dir, "train", "-data", "folder:imgs", "-arch", folderCNN, "-epochs", "1", "-quiet", "-task", "regression")
+	if code != 2 || !strings.Contains(errs, "-task regression: folder:imgs is a classification dataset") {
+		t.Errorf("train -task regression on a folder: exit %d, %q; want exit 2 and the -task error", code, errs)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "ptrain.safetensors")); err == nil {
+		t.Error("a refused run wrote a checkpoint")
+	}
+}
+
+// TestFolderImageIsNotAnOutput: the images of a folder: dataset are the
+// run's inputs, so an output naming one of them is refused, as one naming
+// a CSV or MNIST file is, and the image is left as it was.
+func TestFolderImageIsNotAnOutput(t *testing.T) {
+	dir := t.TempDir()
+	writeDigitFolder(t, filepath.Join(dir, "imgs"), 4)
+	images, _, err := data.ImageFiles(filepath.Join(dir, "imgs"))
+	if err != nil || len(images) == 0 {
+		t.Fatalf("%d images, %v", len(images), err)
+	}
+	victim := images[0]
+	before, err := os.ReadFile(victim)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, errs, code := ptrain(t, dir, "train", "-data", "folder:imgs", "-arch", folderCNN, "-epochs", "1", "-quiet", "-plot", victim)
+	if code != 2 || !strings.Contains(errs, "-plot "+victim+" is the same file as -data") {
+		t.Errorf("train -plot over one of its images: exit %d, %q; want exit 2 naming -plot and -data", code, errs)
+	}
+	if after, err := os.ReadFile(victim); err != nil || !bytes.Equal(before, after) {
+		t.Errorf("%s changed (%v): the run replaced one of its input images", victim, err)
+	}
+	// predict's -output and the images of its -input folder, likewise.
+	mustRun(t, dir, "train", "-data", "folder:imgs", "-arch", folderCNN, "-epochs", "1", "-quiet", "-out", "m.safetensors")
+	_, errs, code = ptrain(t, dir, "predict", "-model", "m.safetensors", "-input", "imgs", "-output", victim)
+	if code != 2 || !strings.Contains(errs, "-output "+victim+" is the same file as -input") {
+		t.Errorf("predict -output over one of its images: exit %d, %q; want exit 2 naming -output", code, errs)
+	}
+	if after, err := os.ReadFile(victim); err != nil || !bytes.Equal(before, after) {
+		t.Errorf("%s changed (%v): predict replaced one of its input images", victim, err)
+	}
+}
+
+// TestPredictSixteenBitFolderWithNormalize: a model of a folder of 16-bit
+// images (float pixels in [0, 1]) with a fitted -normalize takes the
+// same images in predict as in training, not in 8-bit units (255 times
+// larger): no warning that the inputs lie outside the training range, and
+// the classes it learnt.
+func TestPredictSixteenBitFolderWithNormalize(t *testing.T) {
+	dir := t.TempDir()
+	for c := range 2 {
+		for i := range 30 {
+			img := image.NewGray16(image.Rect(0, 0, 4, 4))
+			for j := range 16 {
+				img.SetGray16(j%4, j/4, color.Gray16{Y: uint16((i*977+j*1311)%30000 + 30000*c)})
+			}
+			writeImage(t, filepath.Join(dir, "imgs", fmt.Sprint(c), fmt.Sprintf("%02d.png", i)), img)
+		}
+	}
+	mustRun(t, dir, "train", "-data", "folder:imgs", "-arch", "1x4x4-flatten-8:relu-2:softmax", "-normalize", "zscore",
+		"-epochs", "300", "-lr", "0.1", "-test", "0", "-val", "0", "-quiet", "-out", "m.safetensors")
+	stdout, errs, code := ptrain(t, dir, "predict", "-model", "m.safetensors", "-input", "imgs")
+	if code != 0 || strings.Contains(errs, "is the data scaled") {
+		t.Fatalf("predict: exit %d: %s", code, errs)
+	}
+	right, rows := 0, strings.Split(strings.TrimSpace(stdout), "\n")[1:]
+	for _, r := range rows {
+		f := strings.Split(r, ",")
+		if filepath.Base(filepath.Dir(f[0])) == f[1] {
+			right++
+		}
+	}
+	if len(rows) != 60 || right < 54 {
+		t.Errorf("%d of %d images predicted as their folder's class", right, len(rows))
+	}
+}
+
+// TestEvalFolderOfTheOtherBitDepth: eval of a model trained on 8-bit
+// images scores the same images saved as 16-bit (v·257) as it scores
+// the 8-bit ones, as predict reads them: in the units the run trained on.
+func TestEvalFolderOfTheOtherBitDepth(t *testing.T) {
+	dir := t.TempDir()
+	writeDigitFolder(t, filepath.Join(dir, "imgs"), 4)
+	images, _, err := data.ImageFiles(filepath.Join(dir, "imgs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range images {
+		d, _, _, _, err := data.ReadImages([]string{f}, data.FolderOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		img := image.NewGray16(image.Rect(0, 0, 8, 8))
+		for j, v := range d.U8 {
+			img.SetGray16(j%8, j/8, color.Gray16{Y: uint16(v) * 257})
+		}
+		rel, _ := filepath.Rel(filepath.Join(dir, "imgs"), f)
+		writeImage(t, filepath.Join(dir, "imgs16", rel), img)
+	}
+	mustRun(t, dir, "train", "-data", "folder:imgs", "-arch", folderCNN, "-epochs", "6", "-lr", "0.02", "-quiet", "-out", "m.safetensors")
+	eight := mustRun(t, dir, "eval", "-model", "m.safetensors", "-data", "folder:imgs", "-json")
+	sixteen := mustRun(t, dir, "eval", "-model", "m.safetensors", "-data", "folder:imgs16", "-json")
+	acc := func(out string) string {
+		_, rest, _ := strings.Cut(out, `"accuracy":`)
+		v, _, _ := strings.Cut(rest, ",")
+		return v
+	}
+	if a, b := acc(eight), acc(sixteen); a < "0.5" || a != b { // both 0.1 would not tell
+		t.Errorf("accuracy %s on the 8-bit images, %s on the same as 16-bit", a, b)
 	}
 }

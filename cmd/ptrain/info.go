@@ -69,7 +69,7 @@ func cmdInfo(args []string, stderr io.Writer) error {
 			}
 		}
 	}
-	for _, k := range []string{metaTask, metaClasses, metaOutputs, metaTargetNames, ckpt.MetaOptimizer, metaProgress, ckpt.MetaSplit, ckpt.MetaBatch, ckpt.MetaInputRange, metaCreated, metaVersion, metaBackend, metaConfig} {
+	for _, k := range []string{metaTask, metaClasses, metaOutputs, metaTargetNames, metaPixels, ckpt.MetaOptimizer, metaProgress, ckpt.MetaSplit, ckpt.MetaBatch, ckpt.MetaInputRange, metaCreated, metaVersion, metaBackend, metaConfig} {
 		v, ok := b.Metadata[k]
 		switch {
 		case !ok:

@@ -51,7 +51,13 @@ func cmdPredict(ctx context.Context, args []string, stderr io.Writer) error {
 		if err := checkOutput("-output", *output); err != nil {
 			return err
 		}
-		if err := checkNotInput(namedFile{"-output", *output}, []namedFile{{"-input", *input}, {"-model", *path}}); err != nil {
+		inputs := []namedFile{{"-input", *input}, {"-model", *path}}
+		if fi, err := os.Stat(*input); err == nil && fi.IsDir() {
+			for _, f := range dataFiles("folder:" + *input) { // the images openImages reads
+				inputs = append(inputs, namedFile{"-input", f.path})
+			}
+		}
+		if err := checkNotInput(namedFile{"-output", *output}, inputs); err != nil {
 			return err
 		}
 	}

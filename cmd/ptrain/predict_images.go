@@ -97,11 +97,6 @@ func imageRows(name string, next func(n int) ([]string, error), ck *checkpoint) 
 	} else if h, w, err := parseResize(c.Resize); err == nil {
 		opt.Height, opt.Width = h, w
 	}
-	// A model trained on float pixels in [0, 1] (a folder of 16-bit
-	// images, without -normalize) takes 8-bit ones as v/255; one trained
-	// on 8-bit values (every other image source) takes 16-bit ones in
-	// 8-bit units, v·255/65535.
-	unit := ck.transform.Scale == nil && c.Normalize == "none"
 	inputs := ck.spec.Inputs
 	var files []string // the batch's
 	var f64 []float64
@@ -129,20 +124,35 @@ func imageRows(name string, next func(n int) ([]string, error), ck *checkpoint) 
 		}
 		ds.N = d.N
 		ds.U8, ds.F64 = d.U8, d.F64
-		switch {
-		case unit && d.U8 != nil:
-			f64 = slices.Grow(f64[:0], len(d.U8))[:len(d.U8)]
-			for i, v := range d.U8 {
-				f64[i] = float64(v) / 255
-			}
-			ds.U8, ds.F64 = nil, f64
-		case !unit && d.F64 != nil:
-			for i := range d.F64 {
-				d.F64[i] *= 255
-			}
-		}
+		f64 = ck.pixelsAsTrained(ds, f64)
 		return err
 	}
 	src.close = func() error { return nil }
 	return src, nil
+}
+
+// pixelsAsTrained puts the pixels of images d (read by data.ReadImages or
+// ReadFolder: 8-bit values, or float ones in [0, 1] when one image is
+// 16-bit) in the units ck's model was trained on, before its transform:
+// a model of float pixels in [0, 1] (a folder of 16-bit images:
+// metaPixels, or, in a checkpoint older than it, no transform at all)
+// takes 8-bit ones as v/255, written into buf (grown as needed and
+// returned); one trained on 8-bit values (every other image source) takes
+// 16-bit ones in 8-bit units, v·255/65535, in place.
+func (ck *checkpoint) pixelsAsTrained(d *data.Dataset, buf []float64) []float64 {
+	unit := ck.unitPix || (ck.transform.Scale == nil && ck.cfg.Normalize == "none")
+	switch {
+	case unit && d.U8 != nil:
+		buf = slices.Grow(buf[:0], len(d.U8))[:len(d.U8)]
+		for i, v := range d.U8 {
+			buf[i] = float64(v) / 255
+		}
+		d.U8, d.F64 = nil, buf
+		d.Scale, d.Shift = nil, nil // the reader's 1/255 is in the values now
+	case !unit && d.F64 != nil:
+		for i := range d.F64 {
+			d.F64[i] *= 255
+		}
+	}
+	return buf
 }

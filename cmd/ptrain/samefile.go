@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/ptrain/ptrain/data"
 )
 
 // An output must never be one of the command's inputs: ptrain writes whole
@@ -48,9 +50,10 @@ func checkNotInput(out namedFile, inputs []namedFile) error {
 	return nil
 }
 
-// dataFiles are the files a -data spec reads: the CSV, or every file in an
+// dataFiles are the files a -data spec reads: the CSV, every file in an
 // image dataset's directory (LoadMNIST picks four of them, with or
-// without .gz). Other kinds read no file.
+// without .gz), or every image below a folder: (as data.ReadFolder lists
+// them). Other kinds read no file.
 func dataFiles(spec string) []namedFile {
 	kind, arg, _ := strings.Cut(spec, ":")
 	switch kind {
@@ -70,6 +73,16 @@ func dataFiles(spec string) []namedFile {
 			if !e.IsDir() {
 				files = append(files, namedFile{"-data", filepath.Join(dir, e.Name())})
 			}
+		}
+		return files
+	case "folder":
+		images, _, err := data.ImageFiles(arg)
+		if err != nil {
+			return nil // the loader reports it
+		}
+		files := make([]namedFile, len(images))
+		for i, f := range images {
+			files[i] = namedFile{"-data", f}
 		}
 		return files
 	}
