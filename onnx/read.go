@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"strconv"
 	"strings"
@@ -122,11 +123,7 @@ func Parse(b []byte) (*Summary, error) {
 	isInit := map[string]bool{}
 	for _, t := range g.Initializer {
 		isInit[t.GetName()] = true
-		n := int64(1)
-		for _, d := range t.Dims {
-			n *= max(d, 0)
-		}
-		s.Weights += n
+		s.Weights = satAdd(s.Weights, elements(t.Dims))
 	}
 	s.Initializers = len(g.Initializer)
 	for _, v := range g.Input {
@@ -194,4 +191,26 @@ func elemType(t int32) string {
 		return "float64"
 	}
 	return strings.ToLower(name)
+}
+
+// elements is the product of dims (negative ones count as 0), saturated
+// at math.MaxInt64: a hostile file's dimensions may overflow it.
+func elements(dims []int64) int64 {
+	n := int64(1)
+	for _, d := range dims {
+		d = max(d, 0)
+		if d != 0 && n > math.MaxInt64/d {
+			return math.MaxInt64
+		}
+		n *= d
+	}
+	return n
+}
+
+// satAdd is a + b for non-negative a and b, saturated at math.MaxInt64.
+func satAdd(a, b int64) int64 {
+	if a > math.MaxInt64-b {
+		return math.MaxInt64
+	}
+	return a + b
 }

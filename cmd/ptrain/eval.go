@@ -73,6 +73,9 @@ func cmdEval(ctx context.Context, args []string, stderr io.Writer) error {
 	if *batch < 1 || *batch > maxBatch || *workers < 0 || *workers > 4096 {
 		return errUsage{fmt.Errorf("-batch %d, -workers %d: want -batch in [1, %d] and -workers in [0, 4096]", *batch, *workers, maxBatch)}
 	}
+	if co.skip < 0 {
+		return errUsage{fmt.Errorf("-csv-skip %d: must be ≥ 0", co.skip)}
+	}
 	if *dataSpec != "" {
 		if err := checkDataSpec(*dataSpec); err != nil {
 			return errUsage{err}
