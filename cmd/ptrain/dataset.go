@@ -163,6 +163,9 @@ func loadDataset(c *Config, classes []string, raw bool) (all, test *data.Dataset
 	if err != nil {
 		return nil, nil, err
 	}
+	if kind == "csv" && c.CSVHeader && data.NumericHeader(append(slices.Clone(all.Columns), all.LabelColumns...)) {
+		warnNumericHeader(arg)
+	}
 	if kind == "csv" && all.Task == data.Classification && len(all.Classes) > maxClasses {
 		return nil, nil, fmt.Errorf("-data %s: %d distinct labels, more than the limit of %d classes (for a numeric target, -task regression)", c.Data, len(all.Classes), maxClasses)
 	}
@@ -317,4 +320,11 @@ func absData(spec string) string {
 		return kind + ":" + a
 	}
 	return spec
+}
+
+// warnNumericHeader says that the header line of the CSV at name is all
+// numbers: read with -csv-header (the default), it names the columns and
+// is not a data row, which loses a row of a file that has no header.
+func warnNumericHeader(name string) {
+	warnf("%s: the header line is all numbers, so it is read as column names and not as a data row; if the file has no header, give -csv-header=false", name)
 }

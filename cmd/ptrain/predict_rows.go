@@ -175,6 +175,9 @@ func openCSVRows(r io.Reader, name string, co csvFlags, comma rune, inputs int, 
 	if err != nil {
 		return nil, nil, csvHint(err, co)
 	}
+	if co.header && data.NumericHeader(cr.Columns) {
+		warnNumericHeader(name)
+	}
 	skip := make([]bool, cr.Width)
 	parts := strings.Split(co.label, ",")
 	if co.header && len(parts) == 1 && !isInt(co.label) && co.label != "" {
