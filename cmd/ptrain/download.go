@@ -80,7 +80,7 @@ func provideImages(kind, dir string, download bool) error {
 		}
 	})
 	if err != nil {
-		return fmt.Errorf("-download: %w", err)
+		return fmt.Errorf("-download: %w (without network: give -data %s:DIR for a directory that holds the files, or set %s to a directory holding %s/)", err, kind, dataEnv, kind)
 	}
 	return nil
 }

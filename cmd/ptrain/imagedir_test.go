@@ -1,6 +1,8 @@
 package main
 
 import (
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -24,5 +26,21 @@ func TestMissingImageDirSaysItDoesNotExist(t *testing.T) {
 	err = provideImages("mnist", empty, false)
 	if err == nil || !strings.Contains(err.Error(), empty+" has no train-images-idx3-ubyte.gz") || strings.Contains(err.Error(), "does not exist") {
 		t.Errorf("empty directory: %v", err)
+	}
+}
+
+// A -download that cannot reach the mirror (no network) says how to do
+// without it: -data KIND:DIR or PTRAIN_DATA, as the no-download error does.
+func TestFailedDownloadNamesTheOfflineWays(t *testing.T) {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	srv.Close() // connection refused, as with no network
+	saved := sources["mnist"]
+	defer func() { sources["mnist"] = saved }()
+	src := saved
+	src.URL = srv.URL + "/"
+	sources["mnist"] = src
+	err := provideImages("mnist", filepath.Join(t.TempDir(), "mnist"), true)
+	if err == nil || !strings.Contains(err.Error(), "-data mnist:DIR") || !strings.Contains(err.Error(), dataEnv) {
+		t.Errorf("failed -download: %v, want -data mnist:DIR and %s", err, dataEnv)
 	}
 }
