@@ -36,18 +36,27 @@ const dataEnv = "PTRAIN_DATA"
 // imageDir is the directory of -data mnist[:DIR] or fashion-mnist[:DIR]:
 // DIR, else $PTRAIN_DATA/KIND, else Debian's for Fashion-MNIST if it is
 // installed, else ptrain/KIND in the user's cache directory (download.go).
+// A $PTRAIN_DATA without fashion-mnist's files also gives way to Debian's.
 func imageDir(kind, dir string) (string, error) {
 	if dir != "" {
 		return dir, nil
 	}
 	if root := os.Getenv(dataEnv); root != "" {
-		return filepath.Join(root, kind), nil
+		dir := filepath.Join(root, kind)
+		if kind == "fashion-mnist" && !hasImages(kind, dir) && hasImages(kind, debianFashionDir) {
+			return debianFashionDir, nil // as the README's table says: $PTRAIN_DATA's, else Debian's
+		}
+		return dir, nil
 	}
-	if kind == "fashion-mnist" && hasImages(kind, data.FashionMNISTDir) {
-		return data.FashionMNISTDir, nil
+	if kind == "fashion-mnist" && hasImages(kind, debianFashionDir) {
+		return debianFashionDir, nil
 	}
 	return cacheDir(kind)
 }
+
+// debianFashionDir is where Debian's dataset-fashion-mnist package puts
+// Fashion-MNIST; tests point it elsewhere.
+var debianFashionDir = data.FashionMNISTDir
 
 // dataKinds are the -data forms, for messages.
 const dataKinds = "digits, mnist[:DIR], fashion-mnist[:DIR], csv:FILE, folder:DIR or synthetic:xor|spirals|blobs|regression[:N]"

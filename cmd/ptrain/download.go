@@ -61,6 +61,9 @@ func provideImages(kind, dir string, download bool) error {
 		debian := ""
 		if kind == "fashion-mnist" {
 			debian = " (Debian: apt-get install dataset-fashion-mnist)"
+			if hasImages(kind, debianFashionDir) {
+				debian = fmt.Sprintf(" (Debian's package has them in %s)", debianFashionDir)
+			}
 		}
 		lacks := fmt.Sprintf("%s has no %s", dir, strings.Join(missing, ", "))
 		if _, err := os.Stat(dir); os.IsNotExist(err) {

@@ -44,3 +44,37 @@ func TestFailedDownloadNamesTheOfflineWays(t *testing.T) {
 		t.Errorf("failed -download: %v, want -data mnist:DIR and %s", err, dataEnv)
 	}
 }
+
+// With PTRAIN_DATA set but lacking fashion-mnist/, -data fashion-mnist
+// reads Debian's package's directory, as the README's table says; a
+// PTRAIN_DATA that holds the files wins.
+func TestFashionMNISTFallsBackToDebiansUnderPTRAINDATA(t *testing.T) {
+	root, debian := t.TempDir(), t.TempDir()
+	for _, f := range sources["fashion-mnist"].Files {
+		if err := os.WriteFile(filepath.Join(debian, f.Name), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	saved := debianFashionDir
+	debianFashionDir = debian
+	defer func() { debianFashionDir = saved }()
+	t.Setenv(dataEnv, root)
+	if dir, err := imageDir("fashion-mnist", ""); err != nil || dir != debian {
+		t.Errorf("PTRAIN_DATA without fashion-mnist/: %q, %v; want Debian's %q", dir, err, debian)
+	}
+	if dir, _ := imageDir("mnist", ""); dir != filepath.Join(root, "mnist") {
+		t.Errorf("mnist: %q, want PTRAIN_DATA's", dir)
+	}
+	own := filepath.Join(root, "fashion-mnist")
+	if err := os.Mkdir(own, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range sources["fashion-mnist"].Files {
+		if err := os.WriteFile(filepath.Join(own, f.Name), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if dir, _ := imageDir("fashion-mnist", ""); dir != own {
+		t.Errorf("PTRAIN_DATA with fashion-mnist/: %q, want %q", dir, own)
+	}
+}
