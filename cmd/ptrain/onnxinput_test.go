@@ -1,0 +1,37 @@
+package main
+
+import (
+	"bytes"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// An ONNX model given where a checkpoint is read (eval, predict and export
+// -model, train -init) is named as one, not reported as a safetensors
+// header length of 10^18 (in process).
+func TestONNXGivenAsACheckpointIsNamed(t *testing.T) {
+	dir := t.TempDir()
+	ckpt, model := filepath.Join(dir, "m.safetensors"), filepath.Join(dir, "m.onnx")
+	var stderr bytes.Buffer
+	if code := run([]string{"train", "-epochs", "1", "-quiet", "-out", ckpt}, &stderr); code != 0 {
+		t.Fatalf("train: exit %d: %s", code, stderr.String())
+	}
+	stderr.Reset()
+	if code := run([]string{"export", "-model", ckpt, "-out", model}, &stderr); code != 0 {
+		t.Fatalf("export: exit %d: %s", code, stderr.String())
+	}
+	want := model + " is an ONNX model, not a ptrain checkpoint"
+	for _, args := range [][]string{
+		{"eval", "-model", model},
+		{"predict", "-model", model, "-input", "data/testdata/iris.csv"},
+		{"export", "-model", model, "-out", filepath.Join(dir, "again.onnx")},
+		{"train", "-init", model, "-epochs", "1", "-quiet", "-out", filepath.Join(dir, "n.safetensors")},
+	} {
+		stderr.Reset()
+		code := run(args, &stderr)
+		if code == 0 || !strings.Contains(stderr.String(), want) {
+			t.Errorf("%s: exit %d, stderr %q; want %q", args[0], code, stderr.String(), want)
+		}
+	}
+}
