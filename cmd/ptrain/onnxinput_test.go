@@ -24,7 +24,7 @@ func TestONNXGivenAsACheckpointIsNamed(t *testing.T) {
 	want := model + " is an ONNX model, not a ptrain checkpoint"
 	for _, args := range [][]string{
 		{"eval", "-model", model},
-		{"predict", "-model", model, "-input", "data/testdata/iris.csv"},
+		{"predict", "-model", model, "-input", "../../data/testdata/iris.csv"},
 		{"export", "-model", model, "-out", filepath.Join(dir, "again.onnx")},
 		{"train", "-init", model, "-epochs", "1", "-quiet", "-out", filepath.Join(dir, "n.safetensors")},
 	} {
@@ -33,5 +33,21 @@ func TestONNXGivenAsACheckpointIsNamed(t *testing.T) {
 		if code == 0 || !strings.Contains(stderr.String(), want) {
 			t.Errorf("%s: exit %d, stderr %q; want %q", args[0], code, stderr.String(), want)
 		}
+	}
+}
+
+// eval of a model trained on a CSV table with -data that is not one says
+// so, rather than "not a raw table (read with CSVOptions.Raw)".
+func TestEvalOfATableModelOnOtherData(t *testing.T) {
+	dir := t.TempDir()
+	ckpt := filepath.Join(dir, "iris.safetensors")
+	var stderr bytes.Buffer
+	if code := run([]string{"train", "-data", "csv:../../data/testdata/iris.csv", "-csv-skip", "1", "-csv-header=false", "-epochs", "1", "-quiet", "-out", ckpt}, &stderr); code != 0 {
+		t.Fatalf("train: exit %d: %s", code, stderr.String())
+	}
+	stderr.Reset()
+	code := run([]string{"eval", "-model", ckpt, "-data", "digits"}, &stderr)
+	if want := ckpt + " was trained on a CSV table, and digits is not one"; code != 2 || !strings.Contains(stderr.String(), want) {
+		t.Errorf("eval -data digits: exit %d, stderr %q; want 2 and %q", code, stderr.String(), want)
 	}
 }
