@@ -87,6 +87,9 @@ func idxRows(r io.Reader, name string, inputs int) (*rowStream, error) {
 	if err != nil {
 		return nil, err
 	}
+	if len(dims) == 1 && inputs != 1 {
+		return nil, fmt.Errorf("%s: a label file (1-D IDX of %d values), not images: give predict the images file (…-images-idx3-ubyte…)", name, dims[0])
+	}
 	features := 1
 	for _, d := range dims[1:] {
 		features *= d // at most 16 GiB: ReadIDXHeader's bound

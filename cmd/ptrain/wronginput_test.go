@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"compress/gzip"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -49,5 +51,23 @@ func TestEvalOfATableModelOnOtherData(t *testing.T) {
 	code := run([]string{"eval", "-model", ckpt, "-data", "digits"}, &stderr)
 	if want := ckpt + " was trained on a CSV table, and digits is not one"; code != 2 || !strings.Contains(stderr.String(), want) {
 		t.Errorf("eval -data digits: exit %d, stderr %q; want 2 and %q", code, stderr.String(), want)
+	}
+}
+
+// predict given a label file (1-D IDX) says it is one, rather than
+// "images of [] = 1 values".
+func TestPredictOfALabelFileSaysSo(t *testing.T) {
+	f, err := os.Open("../../data/testdata/tiny-labels-idx1-ubyte.gz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = idxRows(zr, "tiny-labels-idx1-ubyte.gz", 784)
+	if err == nil || !strings.Contains(err.Error(), "tiny-labels-idx1-ubyte.gz: a label file (1-D IDX") {
+		t.Errorf("idxRows of labels: %v", err)
 	}
 }
