@@ -71,3 +71,23 @@ func TestPredictOfALabelFileSaysSo(t *testing.T) {
 		t.Errorf("idxRows of labels: %v", err)
 	}
 }
+
+// An image file of -data folder: that does not decode stops the run with a
+// message that suggests -skip-bad, as one of another size does.
+func TestUndecodableImageSuggestsSkipBad(t *testing.T) {
+	dir := t.TempDir()
+	for _, class := range []string{"a", "b"} {
+		if err := os.MkdirAll(filepath.Join(dir, class), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, class, "x.png"), []byte("not a PNG at all"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := defaultConfig()
+	c.Data, c.Quiet = "folder:"+dir, true
+	_, err := loadFolder(&c, dir, nil)
+	if err == nil || !strings.Contains(err.Error(), "x.png: not an image") || !strings.Contains(err.Error(), "-skip-bad") {
+		t.Errorf("folder of an undecodable file: %v, want the file and -skip-bad", err)
+	}
+}
