@@ -166,6 +166,9 @@ func loadDataset(c *Config, classes []string, raw bool) (all, test *data.Dataset
 	default:
 		return nil, nil, errUsage{fmt.Errorf("-data %q: want %s", c.Data, dataKinds)}
 	}
+	if errors.Is(err, data.ErrMetadataLine) {
+		return nil, nil, fmt.Errorf("%w: give -csv-skip %d", err, c.CSVSkip+1)
+	}
 	if errors.Is(err, data.ErrTableTooLarge) {
 		return nil, nil, fmt.Errorf("%w: give -csv-max-mib a larger bound than %d if the table is meant to be this large", err, cmp.Or(c.CSVMaxMiB, data.DefaultMaxTableBytes>>20))
 	}

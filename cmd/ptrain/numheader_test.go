@@ -68,3 +68,27 @@ func checkNumericHeaderWarning(t *testing.T, what, file string, header, warn boo
 		t.Errorf("%s %s header=%v: warning %q, want one naming the file and -csv-header=false", what, file, header, got)
 	}
 }
+
+// A table whose first line is shorter than the next (a metadata line, as
+// scikit-learn's wine_data.csv starts with) read without -csv-skip is
+// refused with a hint to skip it.
+func TestShortFirstLineSuggestsCSVSkip(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "wine.csv")
+	if err := os.WriteFile(p, []byte("3,4,a\n1,2,3,4,0\n5,6,7,8,1\n9,1,2,3,2\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c := defaultConfig()
+	c.Data = "csv:" + p
+	c.CSVSkip = 0
+	_, _, err := loadDataset(&c, nil, false)
+	if err == nil || !strings.Contains(err.Error(), "line 2: 5 fields, want 3") {
+		t.Fatalf("short first line: %v", err)
+	}
+	if !strings.Contains(err.Error(), "metadata line") || !strings.Contains(err.Error(), "-csv-skip 1") {
+		t.Errorf("short first line: %v, want a hint to -csv-skip 1", err)
+	}
+	c.CSVSkip, c.CSVHeader = 1, false
+	if _, _, err := loadDataset(&c, nil, false); err != nil {
+		t.Errorf("with -csv-skip 1: %v", err)
+	}
+}
