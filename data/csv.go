@@ -45,6 +45,12 @@ type CSVOptions struct {
 	MaxTableBytes int64
 }
 
+// ErrMetadataLine is the Source of ReadCSV's error when the table's first
+// line (after CSVOptions.Skip) has fewer fields than the line after it,
+// which is what a line of metadata before the table looks like (as
+// scikit-learn's tables start with the row count and the class names).
+var ErrMetadataLine = errors.New("the first line is shorter than the next")
+
 // DefaultNA are the cells read as missing values unless CSVOptions.NA
 // says otherwise: empty, NA, NaN and ?, as pandas and the UCI tables
 // write them.
@@ -192,6 +198,12 @@ func ReadCSV(r io.Reader, name string, opt CSVOptions) (*Dataset, error) {
 			continue
 		}
 		if len(rec) != width {
+			if d.N == 0 && len(rec) > width {
+				// The first line is shorter than the next: a line of
+				// metadata before the table, as scikit-learn's have?
+				return nil, &FormatError{File: name, Where: fmt.Sprintf("line %d", line), Source: ErrMetadataLine,
+					Msg: fmt.Sprintf("%d fields, want %d (as on line %d; if line %d is a metadata line, skip it)", len(rec), width, firstLine, firstLine)}
+			}
 			return nil, fail(line, 0, "%d fields, want %d (as on line %d)", len(rec), width, firstLine)
 		}
 		if int64(d.N+1)*row > limit {

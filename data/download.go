@@ -103,8 +103,15 @@ func Download(ctx context.Context, client *http.Client, src Source, dir string, 
 
 // fetch downloads url to path through path.part, resuming the part, and
 // renames it into place if its SHA-256 is want.
-func fetch(ctx context.Context, client *http.Client, url, path, want string, started func(string, int64)) error {
+func fetch(ctx context.Context, client *http.Client, url, path, want string, started func(string, int64)) (err error) {
 	part := path + PartSuffix
+	defer func() {
+		// A failure before any byte arrived (no network, a 404) leaves
+		// nothing worth continuing: no empty part. Runs after f.Close.
+		if fi, serr := os.Stat(part); err != nil && serr == nil && fi.Size() == 0 {
+			os.Remove(part)
+		}
+	}()
 	f, err := os.OpenFile(part, os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
 		return err
@@ -126,6 +133,9 @@ func fetch(ctx context.Context, client *http.Client, url, path, want string, sta
 	}
 	resp, err := client.Do(req)
 	if err != nil {
+		if offset == 0 {
+			return fmt.Errorf("downloading %s: %w", url, err)
+		}
 		return fmt.Errorf("downloading %s: %w (the %d bytes so far are kept in %s: run again to continue)", url, err, offset, part)
 	}
 	defer resp.Body.Close()

@@ -117,6 +117,28 @@ func TestDownloadRefusesAWrongChecksum(t *testing.T) {
 	if err := Download(context.Background(), nil, src, dir, nil); err == nil || !strings.Contains(err.Error(), "/b.gz: 404") {
 		t.Errorf("Download of a missing file: %v, want its URL and 404", err)
 	}
+	if _, err := os.Stat(filepath.Join(dir, "b.gz"+PartSuffix)); err == nil {
+		t.Error("the failed download left an empty part")
+	}
+}
+
+// A download that fails before any byte arrives (no network: the server
+// is gone) leaves no empty part behind, and its error does not claim to
+// keep one.
+func TestDownloadWithoutNetworkLeavesNoPart(t *testing.T) {
+	src, _ := fixtureSource(t)
+	srv := httptest.NewServer(http.NotFoundHandler())
+	src.URL = srv.URL + "/"
+	srv.Close() // connection refused, as with no network
+	dir := t.TempDir()
+	err := Download(context.Background(), nil, src, dir, nil)
+	if err == nil || strings.Contains(err.Error(), "kept in") {
+		t.Fatalf("Download from a closed server: %v", err)
+	}
+	left, _ := os.ReadDir(dir)
+	if len(left) != 0 {
+		t.Errorf("the failed download left %v", left)
+	}
 }
 
 // Cancelling stops a download and keeps what arrived for the next try.

@@ -2,6 +2,7 @@ package data
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"image"
 	"image/color"
@@ -50,7 +51,7 @@ func (dec *imageDecoder) decode(file string, want image.Point, resize bool) (ima
 		return nil, imageError(file, err)
 	}
 	if cfg.Width < 1 || cfg.Height < 1 || cfg.Width > dec.maxPixels/cfg.Height {
-		return nil, fmt.Errorf("%s: a %s image of %d×%d pixels: more than the %d pixels allowed, or none", file, format, cfg.Width, cfg.Height, dec.maxPixels)
+		return nil, &DecodeError{File: file, Err: fmt.Errorf("a %s image of %d×%d pixels: more than the %d pixels allowed, or none", format, cfg.Width, cfg.Height, dec.maxPixels)}
 	}
 	if want != (image.Point{}) && !resize && (cfg.Width != want.X || cfg.Height != want.Y) {
 		return nil, &SizeError{File: file, Size: image.Pt(cfg.Width, cfg.Height), Want: want}
@@ -64,7 +65,7 @@ func (dec *imageDecoder) decode(file string, want image.Point, resize bool) (ima
 		return nil, imageError(file, err)
 	}
 	if b := img.Bounds(); b.Dx() != cfg.Width || b.Dy() != cfg.Height {
-		return nil, fmt.Errorf("%s: the header says %d×%d pixels, the image has %d×%d", file, cfg.Width, cfg.Height, b.Dx(), b.Dy())
+		return nil, &DecodeError{File: file, Err: fmt.Errorf("the header says %d×%d pixels, the image has %d×%d", cfg.Width, cfg.Height, b.Dx(), b.Dy())}
 	}
 	return img, nil
 }
@@ -73,13 +74,24 @@ func (dec *imageDecoder) decode(file string, want image.Point, resize bool) (ima
 // an unknown format was expected to be.
 func imageError(file string, err error) error {
 	if err == image.ErrFormat {
-		return fmt.Errorf("%s: not an image in a format read here (PNG, JPEG, GIF, BMP, TIFF, WebP)", file)
+		return &DecodeError{File: file, Err: errors.New("not an image in a format read here (PNG, JPEG, GIF, BMP, TIFF, WebP)")}
 	}
 	if err == io.EOF {
 		err = io.ErrUnexpectedEOF
 	}
-	return fmt.Errorf("%s: %w", file, err)
+	return &DecodeError{File: file, Err: err}
 }
+
+// DecodeError is an image file that does not decode, or declares a size
+// it cannot have: what FolderOptions.SkipBad leaves out (with SizeError).
+type DecodeError struct {
+	File string
+	Err  error
+}
+
+func (e *DecodeError) Error() string { return e.File + ": " + e.Err.Error() }
+
+func (e *DecodeError) Unwrap() error { return e.Err }
 
 // SizeError is an image whose size differs from the dataset's.
 type SizeError struct {

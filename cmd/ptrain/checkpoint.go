@@ -115,11 +115,22 @@ func saveCheckpoint[T num.Float](path string, m *model.Model[T], opt *optim.Opti
 // readCheckpoint reads a checkpoint and checks all of it (see
 // decodeCheckpoint). Every problem is reported with the file's name.
 func readCheckpoint(path string) (*checkpoint, error) {
-	f, err := safetensors.ReadFile(path)
+	f, err := readSafetensors(path)
 	if err != nil {
 		return nil, err
 	}
 	return decodeCheckpoint(path, f)
+}
+
+// readSafetensors reads a safetensors file; an ONNX model given in its
+// place (whose first bytes would read as an absurd header length) is
+// named as such, as ptrain info names it.
+func readSafetensors(path string) (*safetensors.File, error) {
+	f, err := safetensors.ReadFile(path)
+	if err != nil && looksLikeONNX(path) {
+		return nil, fmt.Errorf("%s is an ONNX model, not a ptrain checkpoint (ptrain export writes ONNX from a checkpoint; ptrain info reads either)", path)
+	}
+	return f, err
 }
 
 // decodeCheckpoint checks everything f says — package checkpoint's checks,
@@ -421,7 +432,7 @@ func (ck *checkpoint) checkTransform(name string, features int) error {
 // kw), bn.<i>.running_mean, …), F32 or F64, including one written by
 // another tool. A ptrain file is checked whole first (decodeCheckpoint).
 func initFrom[T num.Float](m *model.Model[T], path string) (string, error) {
-	f, err := safetensors.ReadFile(path)
+	f, err := readSafetensors(path)
 	if err != nil {
 		return "", fmt.Errorf("-init: %w", err)
 	}

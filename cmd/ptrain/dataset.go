@@ -36,18 +36,27 @@ const dataEnv = "PTRAIN_DATA"
 // imageDir is the directory of -data mnist[:DIR] or fashion-mnist[:DIR]:
 // DIR, else $PTRAIN_DATA/KIND, else Debian's for Fashion-MNIST if it is
 // installed, else ptrain/KIND in the user's cache directory (download.go).
+// A $PTRAIN_DATA without fashion-mnist's files also gives way to Debian's.
 func imageDir(kind, dir string) (string, error) {
 	if dir != "" {
 		return dir, nil
 	}
 	if root := os.Getenv(dataEnv); root != "" {
-		return filepath.Join(root, kind), nil
+		dir := filepath.Join(root, kind)
+		if kind == "fashion-mnist" && !hasImages(kind, dir) && hasImages(kind, debianFashionDir) {
+			return debianFashionDir, nil // as the README's table says: $PTRAIN_DATA's, else Debian's
+		}
+		return dir, nil
 	}
-	if kind == "fashion-mnist" && hasImages(kind, data.FashionMNISTDir) {
-		return data.FashionMNISTDir, nil
+	if kind == "fashion-mnist" && hasImages(kind, debianFashionDir) {
+		return debianFashionDir, nil
 	}
 	return cacheDir(kind)
 }
+
+// debianFashionDir is where Debian's dataset-fashion-mnist package puts
+// Fashion-MNIST; tests point it elsewhere.
+var debianFashionDir = data.FashionMNISTDir
 
 // dataKinds are the -data forms, for messages.
 const dataKinds = "digits, mnist[:DIR], fashion-mnist[:DIR], csv:FILE, folder:DIR or synthetic:xor|spirals|blobs|regression[:N]"
@@ -160,11 +169,17 @@ func loadDataset(c *Config, classes []string, raw bool) (all, test *data.Dataset
 	default:
 		return nil, nil, errUsage{fmt.Errorf("-data %q: want %s", c.Data, dataKinds)}
 	}
+	if errors.Is(err, data.ErrMetadataLine) {
+		return nil, nil, fmt.Errorf("%w: give -csv-skip %d", err, c.CSVSkip+1)
+	}
 	if errors.Is(err, data.ErrTableTooLarge) {
 		return nil, nil, fmt.Errorf("%w: give -csv-max-mib a larger bound than %d if the table is meant to be this large", err, cmp.Or(c.CSVMaxMiB, data.DefaultMaxTableBytes>>20))
 	}
 	if err != nil {
 		return nil, nil, err
+	}
+	if kind == "csv" && c.CSVHeader && data.NumericHeader(append(slices.Clone(all.Columns), all.LabelColumns...)) {
+		warnNumericHeader(arg)
 	}
 	if kind == "csv" && all.Task == data.Classification && len(all.Classes) > maxClasses {
 		return nil, nil, fmt.Errorf("-data %s: %d distinct labels, more than the limit of %d classes (for a numeric target, -task regression)", c.Data, len(all.Classes), maxClasses)
@@ -332,4 +347,11 @@ func absData(spec string) string {
 		return kind + ":" + a
 	}
 	return spec
+}
+
+// warnNumericHeader says that the header line of the CSV at name is all
+// numbers: read with -csv-header (the default), it names the columns and
+// is not a data row, which loses a row of a file that has no header.
+func warnNumericHeader(name string) {
+	warnf("%s: the header line is all numbers, so it is read as column names and not as a data row; if the file has no header, give -csv-header=false", name)
 }

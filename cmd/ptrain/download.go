@@ -61,9 +61,16 @@ func provideImages(kind, dir string, download bool) error {
 		debian := ""
 		if kind == "fashion-mnist" {
 			debian = " (Debian: apt-get install dataset-fashion-mnist)"
+			if hasImages(kind, debianFashionDir) {
+				debian = fmt.Sprintf(" (Debian's package has them in %s)", debianFashionDir)
+			}
 		}
-		return errUsage{fmt.Errorf("-data %s: %s has no %s: give -download to fetch %s's files from %s into it (SHA-256 verified), give -data %s:DIR for a directory that holds them%s, or set %s to a directory holding %s/",
-			kind, dir, strings.Join(missing, ", "), kind, src.URL, kind, debian, dataEnv, kind)}
+		lacks := fmt.Sprintf("%s has no %s", dir, strings.Join(missing, ", "))
+		if _, err := os.Stat(dir); os.IsNotExist(err) {
+			lacks = fmt.Sprintf("the directory %s does not exist (it would hold %s)", dir, strings.Join(missing, ", "))
+		}
+		return errUsage{fmt.Errorf("-data %s: %s: give -download to fetch %s's files from %s into it (SHA-256 verified), give -data %s:DIR for a directory that holds them%s, or set %s to a directory holding %s/",
+			kind, lacks, kind, src.URL, kind, debian, dataEnv, kind)}
 	}
 	if launchedAsOtherRank() {
 		return fmt.Errorf("-data %s: %s lacks %s: under MPI, download first with one process (ptrain train -data %s -download -epochs 0)", kind, dir, strings.Join(missing, ", "), kind)
@@ -76,7 +83,7 @@ func provideImages(kind, dir string, download bool) error {
 		}
 	})
 	if err != nil {
-		return fmt.Errorf("-download: %w", err)
+		return fmt.Errorf("-download: %w (without network: give -data %s:DIR for a directory that holds the files, or set %s to a directory holding %s/)", err, kind, dataEnv, kind)
 	}
 	return nil
 }

@@ -160,6 +160,10 @@ func checkpointData(ck *checkpoint, c *Config, spec string) (*data.Dataset, stri
 	if strings.HasPrefix(c.Data, "csv:") && ck.task != "" {
 		c.Task = ck.task // a CSV's labels are read as the model's task
 	}
+	if ck.prep != nil && !strings.HasPrefix(c.Data, "csv:") {
+		// Its preprocessing reads a table's columns; nothing else has them.
+		return nil, "", errUsage{fmt.Errorf("-data %s: %s was trained on a CSV table, and %s is not one: give -data csv:FILE", c.Data, ck.path, c.Data)}
+	}
 	all, test, err := loadDataset(c, ck.classes, ck.prep != nil)
 	if err != nil {
 		return nil, "", err

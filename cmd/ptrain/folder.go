@@ -125,6 +125,9 @@ func loadFolder(c *Config, dir string, classes []string) (*data.Folder, error) {
 		if se := (*data.SizeError)(nil); errors.As(err, &se) {
 			return nil, fmt.Errorf("-data %s: %w (give -resize HxW, or -skip-bad to leave it out)", c.Data, err)
 		}
+		if de := (*data.DecodeError)(nil); errors.As(err, &de) {
+			return nil, fmt.Errorf("-data %s: %w (give -skip-bad to leave out the files that do not decode)", c.Data, err)
+		}
 		if classes == nil {
 			return nil, fmt.Errorf("-data %s: %w", c.Data, err)
 		}

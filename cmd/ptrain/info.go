@@ -23,7 +23,8 @@ func cmdInfo(args []string, stderr io.Writer) error {
 	fs := flag.NewFlagSet("info", flag.ContinueOnError)
 	asJSON := fs.Bool("json", false, `print one JSON object ("event": "info"): tensors, architecture, and the metadata with config and progress as objects`)
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: ptrain info [-json] FILE\n\nPrints a checkpoint's architecture, parameter count, classes and training provenance,\nand the tensors (name, dtype, shape) of any safetensors file; for an ONNX model (ptrain export's\nor another), its inputs, outputs, operators and metadata.\n\nExamples:\n  ptrain info ptrain.safetensors\n  ptrain info digits.onnx\n")
+		fmt.Fprintf(fs.Output(), "Usage: ptrain info [-json] FILE\n\nPrints a checkpoint's architecture, parameter count, classes and training provenance,\nand the tensors (name, dtype, shape) of any safetensors file; for an ONNX model (ptrain export's\nor another), its inputs, outputs, operators and metadata.\n\nExamples:\n  ptrain info ptrain.safetensors\n  ptrain info digits.onnx\n\nFlags:\n")
+		fs.PrintDefaults()
 	}
 	if err := parseArgs(fs, args, "one checkpoint path"); err != nil {
 		return err

@@ -3,7 +3,7 @@
 //
 //	ptrain train      train a model and save a checkpoint
 //	ptrain eval       loss, accuracy, confusion matrix (MSE, RMSE, MAE, R²) of a checkpoint on data
-//	ptrain predict    predictions of a checkpoint for CSV rows or IDX images
+//	ptrain predict    predictions of a checkpoint for CSV rows, IDX images or image files
 //	ptrain info       what a checkpoint (or any safetensors file, or an ONNX model) holds
 //	ptrain export     a checkpoint as an ONNX model
 //	ptrain version    version and BLAS backend
@@ -38,7 +38,8 @@ Usage:
   ptrain eval    -model CKPT [flags]  loss, accuracy, confusion matrix and per-class precision/recall;
                                       MSE, RMSE, MAE and R² for regression
   ptrain predict -model CKPT -input FILE [flags]
-                                      predictions for CSV rows (- for stdin) or IDX images, as CSV
+                                      predictions for CSV rows (- for stdin), IDX images, or image files
+                                      (a file, a folder, - with one path a line), as CSV
   ptrain info    FILE                 architecture, parameters, training provenance; the tensors of
                                       any safetensors file; an ONNX model's inputs, outputs, operators
   ptrain export  -model CKPT -out MODEL.onnx

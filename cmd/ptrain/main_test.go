@@ -259,7 +259,7 @@ func TestBadInputExitsNonZeroWithOneMessage(t *testing.T) {
 		{[]string{"train", "-data", "csv:bad.csv", "-label", "nolabel"}, `no label column "nolabel"`},
 		{[]string{"train", "-data", "csv:ok.csv", "-test", "0", "-val-on-test"}, "-val-on-test: csv:ok.csv has no test split"},
 		{[]string{"train", "-data", "mnist:" + dir}, "no train-images-idx3-ubyte"},
-		{[]string{"train", "-data", "fashion-mnist:" + dir}, "apt-get install dataset-fashion-mnist"},
+		{[]string{"train", "-data", "fashion-mnist:" + dir}, "a directory that holds them (Debian"}, // apt-get install …, or where it is installed
 		{[]string{"train", "-init", "garbage.safetensors"}, "garbage.safetensors"},
 		{[]string{"train", "-resume", "garbage.safetensors"}, "garbage.safetensors"},
 		{[]string{"train", "-resume", "nosuch.safetensors"}, "nosuch.safetensors"},

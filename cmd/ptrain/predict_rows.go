@@ -87,6 +87,9 @@ func idxRows(r io.Reader, name string, inputs int) (*rowStream, error) {
 	if err != nil {
 		return nil, err
 	}
+	if len(dims) == 1 && inputs != 1 {
+		return nil, fmt.Errorf("%s: a label file (1-D IDX of %d values), not images: give predict the images file (…-images-idx3-ubyte…)", name, dims[0])
+	}
 	features := 1
 	for _, d := range dims[1:] {
 		features *= d // at most 16 GiB: ReadIDXHeader's bound
@@ -174,6 +177,9 @@ func openCSVRows(r io.Reader, name string, co csvFlags, comma rune, inputs int, 
 	cr, err := data.NewCSVRows(r, name, data.CSVOptions{Comma: comma, Skip: co.skip, Header: co.header})
 	if err != nil {
 		return nil, nil, csvHint(err, co)
+	}
+	if co.header && data.NumericHeader(cr.Columns) {
+		warnNumericHeader(name)
 	}
 	skip := make([]bool, cr.Width)
 	parts := strings.Split(co.label, ",")

@@ -459,7 +459,7 @@ func train[T num.Float](ctx context.Context, c Config, ck *checkpoint, world mpi
 			fmt.Fprintln(os.Stderr, "ptrain: warning: GOMAXPROCS is 1 — the launcher bound this rank to one core; start it with mpirun --bind-to none")
 		}
 	}
-	rep.say("ptrain: %d workers, batch %d×%d, %s, %d epochs; BLAS %s", tr.Workers(), c.Batch, c.Accum, describeOptimizer(oc), c.Epochs, num.Backend())
+	rep.say("ptrain: %d workers, batch %d×%d, %s, %s; BLAS %s", tr.Workers(), c.Batch, c.Accum, describeOptimizer(oc), epochCount(c.Epochs), num.Backend())
 	if s := describeTargets(sp); s != "" {
 		rep.say("%s", s)
 	}
@@ -606,3 +606,11 @@ func l1Penalty[T num.Float](m *model.Model[T], l1 float64) float64 {
 }
 
 func ms(d time.Duration, steps int64) float64 { return 1e3 * d.Seconds() / float64(steps) }
+
+// epochCount is "1 epoch" or "N epochs".
+func epochCount(n int) string {
+	if n == 1 {
+		return "1 epoch"
+	}
+	return fmt.Sprintf("%d epochs", n)
+}
