@@ -149,11 +149,6 @@ func ReadCSV(r io.Reader, name string, opt CSVOptions) (*Dataset, error) {
 			d.Columns = append(d.Columns, c)
 		}
 	}
-	if d.Task == Regression && columns != nil {
-		for _, c := range labelCols {
-			d.TargetNames = append(d.TargetNames, columns[c])
-		}
-	}
 	for j := range width {
 		if !isLabel[j] {
 			d.Source = append(d.Source, j)

@@ -45,9 +45,6 @@ type Dataset struct {
 	RowLines     []int32   // source line of each row, if the source had lines (line32)
 	Source       []int     // CSV: each feature's 0-based column in the file
 	LabelColumns []string  // CSV with a header: the label columns' names
-	// TargetNames names a regression dataset's targets (the label
-	// columns' header names), if the source had them.
-	TargetNames []string
 
 	// A raw table (CSVOptions.Raw), before a Preprocess encodes it, holds
 	// NaN for a missing cell, and in a text column the index of the cell's

@@ -90,8 +90,8 @@ func saveCheckpoint[T num.Float](path string, m *model.Model[T], opt *optim.Opti
 	if ds.Task == data.Classification {
 		c.Classes = ds.Classes
 	}
-	if ds.Task == data.Regression && len(ds.TargetNames) == m.Spec.Outputs() {
-		c.Meta[metaTargetNames] = js(ds.TargetNames)
+	if ds.Task == data.Regression && len(ds.LabelColumns) == m.Spec.Outputs() {
+		c.Meta[metaTargetNames] = js(ds.LabelColumns) // a regression's label columns are its targets
 	}
 	if sp.shape != nil && ds.U8 == nil { // a folder read as float pixels
 		c.Meta[metaPixels] = "unit"
