@@ -77,7 +77,7 @@ func (d *Dataset) Fingerprint() string {
 	}
 	h.Write([]byte{0})
 	h.Write(d.U8)
-	hashFloats(h, d.F64)
+	WriteFloats(h, d.F64)
 	var buf [4 * 1024]byte
 	for labels := d.Labels; len(labels) > 0; {
 		k := min(len(labels), len(buf)/4)
@@ -87,7 +87,7 @@ func (d *Dataset) Fingerprint() string {
 		h.Write(buf[:4*k])
 		labels = labels[k:]
 	}
-	hashFloats(h, d.Targets)
+	WriteFloats(h, d.Targets)
 	// A raw table (CSVOptions.Raw) holds a text cell as its index in
 	// Levels: the texts are data too ("red" renamed "crimson" changes no
 	// index). Only a table with a text column hashes them, so that other
@@ -104,8 +104,10 @@ func (d *Dataset) Fingerprint() string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// hashFloats writes s to h as little-endian float64 bits.
-func hashFloats(h hash.Hash, s []float64) {
+// WriteFloats writes s to h as little-endian float64 bits, 512 at a time:
+// the byte form every fingerprint of a dataset's values hashes (Fingerprint,
+// and the CLI's check that MPI ranks read the same data).
+func WriteFloats(h hash.Hash, s []float64) {
 	var buf [8 * 512]byte
 	for len(s) > 0 {
 		k := min(len(s), 512)

@@ -4,7 +4,6 @@ import (
 	le "encoding/binary" // "binary" is the tests' binary path
 	"encoding/json"
 	"fmt"
-	"hash"
 	"hash/fnv"
 	"maps"
 	"math"
@@ -142,7 +141,7 @@ func datasetPrint(d *data.Dataset) [2]float64 {
 	fmt.Fprintf(h, "%d %d %d %q\x00", d.N, d.Features, d.Outputs, d.Classes)
 	h.Write(d.U8)
 	for _, s := range [][]float64{d.F64, d.Scale, d.Shift, d.Targets, d.TargetScale, d.TargetShift} {
-		hashFloats(h, s)
+		data.WriteFloats(h, s)
 		h.Write([]byte{0})
 	}
 	var buf [4]byte
@@ -151,16 +150,4 @@ func datasetPrint(d *data.Dataset) [2]float64 {
 		h.Write(buf[:])
 	}
 	return halves(h.Sum64())
-}
-
-func hashFloats(h hash.Hash64, s []float64) {
-	var buf [8 * 512]byte
-	for len(s) > 0 {
-		k := min(len(s), 512)
-		for i, v := range s[:k] {
-			le.LittleEndian.PutUint64(buf[8*i:], math.Float64bits(v))
-		}
-		h.Write(buf[:8*k])
-		s = s[k:]
-	}
 }
