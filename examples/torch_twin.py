@@ -24,6 +24,8 @@ script rebuilds for finite numbers only; rows are read with Python's csv
 module and the first row must be the header when the model was trained
 with one; errors are Python exceptions, not ptrain's messages.
 Needs only torch (PyTorch 1.13 was used) and the standard library.
+Other scripts import it: load(CKPT) returns the loaded twin
+(bench/compare/torch_recipe.py trains it).
 """
 import csv
 import decimal
@@ -224,8 +226,12 @@ def preprocess(prep, path):
     return out
 
 
-def main():
-    tensors, meta = read_safetensors(sys.argv[1])
+def load(path, log=None):
+    """The twin of the checkpoint at path with every tensor loaded, in the
+    checkpoint's element type and in eval mode, and the checkpoint's
+    tensors and metadata. log, if given, is called with each line
+    "# MODULE.KEY <- PTRAIN.NAME"."""
+    tensors, meta = read_safetensors(path)
     net, names = twin(meta["ptrain.arch"])
     dtype = tensors[next(n for n in tensors if n.endswith(".weight"))].dtype
     net = net.to(dtype)
@@ -233,9 +239,16 @@ def main():
     for key in net.state_dict():
         module, rest = key.rsplit(".", 1)
         state[key] = tensors[names[module] + "." + rest]
-        print(f"# {key:28s} <- {names[module]}.{rest}", file=sys.stderr)
+        if log:
+            log(f"# {key:28s} <- {names[module]}.{rest}")
     net.load_state_dict(state)
     net.eval()
+    return net, tensors, meta
+
+
+def main():
+    net, tensors, meta = load(sys.argv[1], lambda line: print(line, file=sys.stderr))
+    dtype = next(net.parameters()).dtype
     if len(sys.argv) < 3:
         print(net)
         return
