@@ -124,7 +124,7 @@ func cmdEval(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	if ds.Task == data.Regression {
 		var rm regressionMetrics
-		if ck.dtype == "F64" {
+		if ck.DType == "F64" {
 			rm, err = evaluateRegression[float64](ck, ds)
 		} else {
 			rm, err = evaluateRegression[float32](ck, ds)
@@ -135,7 +135,7 @@ func cmdEval(ctx context.Context, args []string, stderr io.Writer) error {
 		return rm.print(os.Stdout, ds, split, ck.targetNames(), *asJSON)
 	}
 	var met parallel.Metrics
-	if ck.dtype == "F64" {
+	if ck.DType == "F64" {
 		met, err = evaluate[float64](ctx, ck, ds, *workers, *batch)
 	} else {
 		met, err = evaluate[float32](ctx, ck, ds, *workers, *batch)
@@ -157,21 +157,21 @@ func checkpointData(ck *checkpoint, c *Config, spec string) (*data.Dataset, stri
 	if spec != "" {
 		c.Data = spec
 	}
-	if strings.HasPrefix(c.Data, "csv:") && ck.task != "" {
-		c.Task = ck.task // a CSV's labels are read as the model's task
+	if strings.HasPrefix(c.Data, "csv:") && ck.Task != "" {
+		c.Task = string(ck.Task) // a CSV's labels are read as the model's task
 	}
-	if ck.prep != nil && !strings.HasPrefix(c.Data, "csv:") {
+	if ck.Preprocess != nil && !strings.HasPrefix(c.Data, "csv:") {
 		// Its preprocessing reads a table's columns; nothing else has them.
 		return nil, "", errUsage{fmt.Errorf("-data %s: %s was trained on a CSV table, and %s is not one: give -data csv:FILE", c.Data, ck.path, c.Data)}
 	}
-	all, test, err := loadDataset(c, ck.classes, ck.prep != nil)
+	all, test, err := loadDataset(c, ck.Classes, ck.Preprocess != nil)
 	if err != nil {
 		return nil, "", err
 	}
 	ds, split := test, "test"
 	if ds == nil {
 		ds, split = all, "all"
-		rec := ck.split
+		rec := ck.Split
 		switch {
 		case rec.Known() && all.Fingerprint() == rec.Data:
 			// The data the model trained on: its recorded test rows.
@@ -287,7 +287,7 @@ func evaluateRegression[T num.Float](ck *checkpoint, ds *data.Dataset) (regressi
 	err = forEachPrediction(m, ds, func(i int, out []T) error {
 		for j, v := range out {
 			y := ds.Targets[i*k+j]
-			d := ck.prep.UnscaleOutput(j, float64(v)) - y // in the data's units
+			d := ck.Preprocess.UnscaleOutput(j, float64(v)) - y // in the data's units
 			sq += d * d
 			abs += math.Abs(d)
 			ssRes[j] += d * d

@@ -223,9 +223,9 @@ func cmdTrain(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	defer world.Close()
-	if ck != nil && c.Epochs <= ck.progress.Epoch {
+	if ck != nil && c.Epochs <= ck.Progress.Epoch {
 		if world.Rank() == 0 {
-			fmt.Fprintf(stderr, "ptrain: %s has trained %d epochs, -epochs is %d: nothing to do (give a larger -epochs to train on); nothing written\n", ck.path, ck.progress.Epoch, c.Epochs)
+			fmt.Fprintf(stderr, "ptrain: %s has trained %d epochs, -epochs is %d: nothing to do (give a larger -epochs to train on); nothing written\n", ck.path, ck.Progress.Epoch, c.Epochs)
 		}
 		return nil
 	}
@@ -278,15 +278,14 @@ func defaultArch(ds *data.Dataset) string {
 }
 
 // buildSpec parses -arch (or the default), applies -dropout, and checks it
-// against the data.
-func buildSpec(c *Config, ds *data.Dataset) (model.Spec, error) {
+// against the data. initFile is the -init file, nil when there is none or
+// it could not be read.
+func buildSpec(c *Config, ds *data.Dataset, initFile *safetensors.File) (model.Spec, error) {
 	arch := c.Arch
-	if arch == "" && c.Init != "" {
+	if arch == "" && initFile != nil {
 		// -init from a file that says its architecture: that one, as
 		// -resume does; a file of bare tensors needs -arch.
-		if f, err := safetensors.ReadFile(c.Init); err == nil {
-			arch = f.Metadata[model.MetaArch]
-		}
+		arch = initFile.Metadata[model.MetaArch]
 	}
 	if arch == "" {
 		arch = defaultArch(ds)
@@ -331,8 +330,8 @@ func train[T num.Float](ctx context.Context, c Config, ck *checkpoint, world mpi
 	if err != nil {
 		return err
 	}
-	if ck != nil && ck.transform.Scale != nil { // the checkpoint's statistics, exactly
-		sp.setTransform(ck.transform)
+	if ck != nil && ck.transform().Scale != nil { // the checkpoint's statistics, exactly
+		sp.setTransform(ck.transform())
 	}
 	sp.inputRange = data.InputRange(sp.train, inputRangeRows)
 	if root && c.Batch > sp.train.N {
@@ -350,7 +349,14 @@ func train[T num.Float](ctx context.Context, c Config, ck *checkpoint, world mpi
 			return err
 		}
 	} else {
-		spec, err := buildSpec(&c, sp.train)
+		// The -init file is read once, for its architecture and weights;
+		// a read error is reported where its weights are loaded.
+		var initFile *safetensors.File
+		var initErr error
+		if c.Init != "" {
+			initFile, initErr = readSafetensors(c.Init)
+		}
+		spec, err := buildSpec(&c, sp.train, initFile)
 		if err != nil {
 			return err
 		}
@@ -363,7 +369,10 @@ func train[T num.Float](ctx context.Context, c Config, ck *checkpoint, world mpi
 			return fmt.Errorf("-arch: %w", err)
 		}
 		if c.Init != "" {
-			if initNote, err = initFrom(m, c.Init); err != nil {
+			if initErr != nil {
+				return fmt.Errorf("-init: %w", initErr)
+			}
+			if initNote, err = initFrom(m, c.Init, initFile); err != nil {
 				return err
 			}
 		} else {
