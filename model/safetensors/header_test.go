@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -88,4 +89,20 @@ func FuzzReadHeader(f *testing.F) {
 			}
 		}
 	})
+}
+
+// A header length of MaxHeader over a reader of a few bytes costs what
+// was read, not the length claimed.
+func TestReadHeaderAllocatesWhatItReads(t *testing.T) {
+	b := append(binary.LittleEndian.AppendUint64(nil, MaxHeader), `{"a":`...)
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, err := ReadHeader(bytes.NewReader(b))
+	runtime.ReadMemStats(&after)
+	if err == nil {
+		t.Fatal("ReadHeader accepted a header cut short")
+	}
+	if n := after.TotalAlloc - before.TotalAlloc; n > 1<<20 {
+		t.Errorf("ReadHeader allocated %d bytes for a %d-byte input claiming a %d-byte header", n, len(b), MaxHeader)
+	}
 }
