@@ -6,31 +6,13 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/ptrain/ptrain/data"
 	"github.com/ptrain/ptrain/model"
 	"github.com/ptrain/ptrain/model/safetensors"
-	"github.com/ptrain/ptrain/optim"
 	"github.com/ptrain/ptrain/parallel"
 )
-
-// header is what check decodes from a file besides the tensors.
-type header struct {
-	spec       model.Spec
-	dtype      string // of the weights: F32 or F64
-	optimizer  *optim.Config
-	progress   progressJSON
-	task       Task
-	classes    []string
-	transform  data.Transform
-	preprocess *data.Preprocess
-	// provenance.go's
-	split      data.SplitInfo
-	batch      int
-	inputRange data.Range
-}
 
 // DType is the element type of a checkpoint's weights, by its safetensors
 // name.
@@ -43,15 +25,15 @@ const (
 )
 
 // Check checks everything f says, as Decode does, without building the
-// model, and returns the element type of its weights: F32 or F64. A
-// program that chooses T by the file (the ptrain command) calls it before
-// Decode.
+// model, and returns the element type of its weights: F32 or F64. To
+// choose T for Decode, DecodeHeader tells the element type without
+// reading the tensors' values.
 func Check(f *safetensors.File) (DType, error) {
-	h, err := check(f)
+	h, _, err := check(f)
 	if err != nil {
 		return "", err
 	}
-	return DType(h.dtype), nil
+	return h.DType, nil
 }
 
 // MaxMeta bounds each metadata value the package decodes (the
@@ -70,172 +52,46 @@ const MaxMeta = 1 << 20
 // that no checkpoint is written that could not be read back.
 const MaxPreprocess = 32 << 20
 
-func check(f *safetensors.File) (*header, error) {
-	h := &header{}
-	for _, k := range []string{model.MetaArch, MetaProgress, MetaTask, MetaClasses, MetaTargets, MetaOptimizer, MetaTransform, MetaSplit, MetaBatch, MetaInputRange} {
-		if n := len(f.Metadata[k]); n > MaxMeta {
-			return nil, fmt.Errorf("metadata %q is %d bytes, more than the limit of %d (checkpoint.MaxMeta)", k, n, MaxMeta)
-		}
-	}
-	if n := len(f.Metadata[MetaPreprocess]); n > MaxPreprocess {
-		return nil, fmt.Errorf("metadata %q is %d bytes, more than the limit of %d (checkpoint.MaxPreprocess)", MetaPreprocess, n, MaxPreprocess)
-	}
-	arch, ok := f.Metadata[model.MetaArch]
-	if !ok {
-		return nil, fmt.Errorf("not a ptrain checkpoint (no %q metadata)", model.MetaArch)
-	}
-	sp, err := model.ParseSpec(arch)
+// check checks everything f says, its header (DecodeHeader) and then
+// every value of its tensors in one pass (scan), and returns the header
+// and the feature transform.
+func check(f *safetensors.File) (*Header, data.Transform, error) {
+	h, err := DecodeHeader(f)
 	if err != nil {
-		return nil, fmt.Errorf("metadata %q: %w", model.MetaArch, err)
+		return nil, data.Transform{}, err
 	}
-	h.spec = sp
-	if h.dtype, err = checkWeights(f, sp); err != nil {
-		return nil, err
+	tf, err := h.scan(f)
+	if err != nil {
+		return nil, data.Transform{}, err
 	}
-	if s, ok := f.Metadata[MetaProgress]; ok {
-		if err := json.Unmarshal([]byte(s), &h.progress); err != nil {
-			return nil, fmt.Errorf("metadata %q: %v", MetaProgress, err)
-		}
-		if err := h.progress.check(); err != nil {
-			return nil, fmt.Errorf("metadata %q: %w", MetaProgress, err)
-		}
+	return h, tf, nil
+}
+
+// scan checks the values of f's tensors, whose names, shapes and dtypes
+// DecodeHeader checked: the weights and running means finite, running
+// variances and optimizer second moments finite and ≥ 0, counts ≥ 0. It
+// decodes the feature transform, the one tensor data it keeps.
+func (h *Header) scan(f *safetensors.File) (data.Transform, error) {
+	var tf data.Transform
+	if err := scanWeights(f, h.Spec); err != nil {
+		return tf, err
 	}
-	if err := h.decodeTask(f); err != nil {
-		return nil, err
-	}
-	if err := h.decodeProvenance(f); err != nil {
-		return nil, err
-	}
-	for name, dst := range map[string]*[]float64{"data.scale": &h.transform.Scale, "data.shift": &h.transform.Shift} {
+	for name, dst := range map[string]*[]float64{"data.scale": &tf.Scale, "data.shift": &tf.Shift} {
 		if t := f.Tensor(name); t != nil {
-			if *dst, err = decodeVector(t, sp.Inputs, "the model's inputs"); err != nil {
-				return nil, err
+			var err error
+			if *dst, err = decodeVector(t, h.Spec.Inputs, "the model's inputs"); err != nil {
+				return tf, err
 			}
 		}
 	}
-	if h.transform.Scale == nil && h.transform.Shift != nil {
-		return nil, fmt.Errorf(`tensor "data.shift" without "data.scale"`)
-	}
-	if err := checkTransformListed(f); err != nil {
-		return nil, err
-	}
-	if s, ok := f.Metadata[MetaPreprocess]; ok {
-		h.preprocess = &data.Preprocess{}
-		dec := json.NewDecoder(strings.NewReader(s))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(h.preprocess); err != nil {
-			return nil, fmt.Errorf("metadata %q: %v", MetaPreprocess, err)
-		}
-		if err := h.preprocess.Validate(sp.Inputs, sp.Outputs(), h.task == Regression); err != nil {
-			return nil, fmt.Errorf("metadata %q: %w", MetaPreprocess, err)
-		}
-	}
-	if err := checkOptimizerState(f, sp.NumParams(), h.dtype); err != nil {
-		return nil, err
-	}
-	return h, h.decodeOptimizer(f)
-}
-
-// decodeOptimizer reads the optimizer's settings, which must keep exactly
-// the state buffers the file has.
-func (h *header) decodeOptimizer(f *safetensors.File) error {
-	var have []string
-	for _, t := range f.Tensors {
-		if name, ok := strings.CutPrefix(t.Name, "optim."); ok {
-			have = append(have, name)
-		}
-	}
-	slices.Sort(have)
-	s, ok := f.Metadata[MetaOptimizer]
-	if !ok {
-		if len(have) > 0 {
-			return fmt.Errorf("tensor %q without %q metadata: the optimizer's settings are unknown", "optim."+have[0], MetaOptimizer)
-		}
-		return nil
-	}
-	var oc optim.Config
-	dec := json.NewDecoder(strings.NewReader(s))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&oc); err != nil {
-		return fmt.Errorf("metadata %q: %v", MetaOptimizer, err)
-	}
-	probe, err := optim.New[float32](oc, 1)
-	if err != nil {
-		return fmt.Errorf("metadata %q: %w", MetaOptimizer, err)
-	}
-	var want []string
-	for name := range probe.State().Buffers {
-		want = append(want, name)
-	}
-	slices.Sort(want)
-	if !slices.Equal(have, want) {
-		return fmt.Errorf("metadata %q: %v keeps the state %s, the file has %s", MetaOptimizer, oc.Method, names(want), names(have))
-	}
-	h.optimizer = &oc
-	return nil
-}
-
-func names(buffers []string) string {
-	if len(buffers) == 0 {
-		return "none"
-	}
-	return "optim." + strings.Join(buffers, ", optim.")
-}
-
-// decodeTask reads the task and the class names or target count, which
-// must match the model's outputs.
-func (h *header) decodeTask(f *safetensors.File) error {
-	out := h.spec.Outputs()
-	task, ok := f.Metadata[MetaTask]
-	switch {
-	case !ok:
-		if _, ok := f.Metadata[MetaClasses]; ok {
-			return fmt.Errorf("metadata %q without %q", MetaClasses, MetaTask)
-		}
-		return nil
-	case task != string(Classification) && task != string(Regression):
-		return fmt.Errorf("metadata %q is %s, want classification or regression", MetaTask, data.Quote(task))
-	}
-	h.task = Task(task)
-	if h.task == Regression {
-		s, ok := f.Metadata[MetaTargets]
-		if n, err := strconv.Atoi(s); ok && (err != nil || n != out) {
-			return fmt.Errorf("metadata %q is %s: the model has %d outputs", MetaTargets, data.Quote(s), out)
-		}
-		if _, ok := f.Metadata[MetaClasses]; ok {
-			return fmt.Errorf("metadata %q in a regression checkpoint", MetaClasses)
-		}
-		return nil
-	}
-	s, ok := f.Metadata[MetaClasses]
-	if !ok {
-		return nil // classes known by their indices only
-	}
-	if err := json.Unmarshal([]byte(s), &h.classes); err != nil {
-		return fmt.Errorf("metadata %q: %v", MetaClasses, err)
-	}
-	want := out
-	if out == 1 {
-		want = 2 // one sigmoid output for two classes
-	}
-	if len(h.classes) != want {
-		return fmt.Errorf("metadata %q names %d classes, the model's %d outputs need %d", MetaClasses, len(h.classes), out, want)
-	}
-	seen := make(map[string]bool, len(h.classes))
-	for _, c := range h.classes {
-		if c == "" || seen[c] {
-			return fmt.Errorf("metadata %q: class name %s is empty or repeated", MetaClasses, data.Quote(c))
-		}
-		seen[c] = true
-	}
-	return nil
+	return tf, scanOptimizerState(f)
 }
 
 // checkWeights checks every tensor the spec's layout names (dense and
 // conv weights and biases, batch norm's weight, bias and running
-// statistics) without copying them, and returns the weights' common dtype.
-// num_batches_tracked is I64, as PyTorch keeps it.
-func checkWeights(f *safetensors.File, sp model.Spec) (string, error) {
+// statistics) by its name, shape and dtype, and returns the weights'
+// common dtype. num_batches_tracked is I64, as PyTorch keeps it.
+func checkWeights(f *safetensors.File, sp model.Spec) (DType, error) {
 	layout, err := sp.Layout()
 	if err != nil {
 		return "", fmt.Errorf("metadata %q: %w", model.MetaArch, err)
@@ -258,11 +114,6 @@ func checkWeights(f *safetensors.File, sp model.Spec) (string, error) {
 				if t.DType != "I64" {
 					return "", fmt.Errorf("tensor %q: dtype %s, want I64", info.Name, t.DType)
 				}
-				for k := 0; k+8 <= len(t.Data); k += 8 {
-					if v := int64(le.LittleEndian.Uint64(t.Data[k:])); v < 0 {
-						return "", fmt.Errorf("tensor %q: element %d is %d, want a count ≥ 0", info.Name, k/8, v)
-					}
-				}
 				continue
 			}
 			if dtype == "" {
@@ -271,11 +122,7 @@ func checkWeights(f *safetensors.File, sp model.Spec) (string, error) {
 			if t.DType != dtype {
 				return "", fmt.Errorf("tensor %q: dtype %s, the other weights are %s", info.Name, t.DType, dtype)
 			}
-			check := finite
-			if strings.HasSuffix(info.Name, ".running_var") {
-				check = nonNegative
-			}
-			if err := scanFloats(t, check); err != nil {
+			if err := floatDType(t); err != nil {
 				return "", err
 			}
 		}
@@ -289,35 +136,81 @@ func checkWeights(f *safetensors.File, sp model.Spec) (string, error) {
 			}
 		}
 	}
-	return dtype, nil
+	return DType(dtype), nil
 }
 
-// checkOptimizerState checks the optim.* tensors: known names, one value
-// per parameter in the weights' dtype, finite, second moments ≥ 0.
-func checkOptimizerState(f *safetensors.File, params int, dtype string) error {
+// scanWeights checks the values of the tensors checkWeights checked:
+// finite, running variances ≥ 0, num_batches_tracked a count ≥ 0. It
+// reads them where they lie, without decoding them into new slices.
+func scanWeights(f *safetensors.File, sp model.Spec) error {
+	layout, _ := sp.Layout() // checked by checkWeights
+	for _, l := range layout.Layers {
+		for _, info := range slices.Concat(l.Params, l.Buffers) {
+			t := f.Tensor(info.Name)
+			if info.Int {
+				for k := 0; k+8 <= len(t.Data); k += 8 {
+					if v := int64(le.LittleEndian.Uint64(t.Data[k:])); v < 0 {
+						return fmt.Errorf("tensor %q: element %d is %d, want a count ≥ 0", info.Name, k/8, v)
+					}
+				}
+				continue
+			}
+			check := finite
+			if strings.HasSuffix(info.Name, ".running_var") {
+				check = nonNegative
+			}
+			if err := scanFloats(t, check); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// checkOptimizerState checks the optim.* tensors by name, shape and
+// dtype: known names, one value per parameter in the weights' dtype.
+func checkOptimizerState(f *safetensors.File, params int, dtype DType) error {
 	for i := range f.Tensors {
 		t := &f.Tensors[i]
 		name, ok := strings.CutPrefix(t.Name, "optim.")
 		if !ok {
 			continue
 		}
-		check := finite
-		switch name {
-		case "momentum_buffer", "exp_avg":
-		case "exp_avg_sq", "square_avg": // running means of squares
-			check = nonNegative
-		default:
+		if optimizerCheck(name) == nil {
 			return fmt.Errorf("tensor %q: no optimizer keeps such a buffer", t.Name)
 		}
 		if len(t.Shape) != 1 || t.Shape[0] != params {
 			return fmt.Errorf("tensor %q: shape %v, want [%d] (one value per parameter)", t.Name, t.Shape, params)
 		}
-		if t.DType != dtype {
+		if t.DType != string(dtype) {
 			return fmt.Errorf("tensor %q: dtype %s, the weights are %s", t.Name, t.DType, dtype)
 		}
-		if err := scanFloats(t, check); err != nil {
-			return err
+	}
+	return nil
+}
+
+// scanOptimizerState checks the values of the optim.* tensors
+// checkOptimizerState checked: finite, second moments ≥ 0.
+func scanOptimizerState(f *safetensors.File) error {
+	for i := range f.Tensors {
+		t := &f.Tensors[i]
+		if name, ok := strings.CutPrefix(t.Name, "optim."); ok {
+			if err := scanFloats(t, optimizerCheck(name)); err != nil {
+				return err
+			}
 		}
+	}
+	return nil
+}
+
+// optimizerCheck is the check of each value of the optimizer's state
+// buffer name, or nil when no optimizer keeps such a buffer.
+func optimizerCheck(name string) func(float64) error {
+	switch name {
+	case "momentum_buffer", "exp_avg":
+		return finite
+	case "exp_avg_sq", "square_avg": // running means of squares
+		return nonNegative
 	}
 	return nil
 }
@@ -376,13 +269,21 @@ func nonNegative(v float64) error {
 	return nil
 }
 
+// floatDType refuses a tensor neither F32 nor F64.
+func floatDType(t *safetensors.Tensor) error {
+	if t.DType != string(F32) && t.DType != string(F64) {
+		return fmt.Errorf("tensor %q: dtype %s is not supported (want F32 or F64)", t.Name, t.DType)
+	}
+	return nil
+}
+
 // scanFloats applies check to every element of an F32 or F64 tensor in
 // place, without decoding it into a new slice.
 func scanFloats(t *safetensors.Tensor, check func(float64) error) error {
-	size := map[string]int{"F32": 4, "F64": 8}[t.DType]
-	if size == 0 {
-		return fmt.Errorf("tensor %q: dtype %s is not supported (want F32 or F64)", t.Name, t.DType)
+	if err := floatDType(t); err != nil {
+		return err
 	}
+	size := map[string]int{"F32": 4, "F64": 8}[t.DType]
 	for i := 0; i+size <= len(t.Data); i += size {
 		var v float64
 		if size == 4 {

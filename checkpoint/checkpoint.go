@@ -277,11 +277,13 @@ func Load[T num.Float](path string) (*Checkpoint[T], error) {
 	return c, nil
 }
 
-// Decode checks everything a parsed file says (Check) and builds its
-// checkpoint with element type T. The tensors are copied: f may change
-// afterwards.
+// Decode checks everything a parsed file says, its header as
+// DecodeHeader does and then every tensor's values in one pass, and
+// builds its checkpoint with element type T. The tensors are copied: f
+// may change afterwards. A program that chooses T by the file calls
+// DecodeHeader first, which reads no tensor data.
 func Decode[T num.Float](f *safetensors.File) (*Checkpoint[T], error) {
-	h, err := check(f)
+	h, tf, err := check(f)
 	if err != nil {
 		return nil, err
 	}
@@ -289,10 +291,10 @@ func Decode[T num.Float](f *safetensors.File) (*Checkpoint[T], error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Checkpoint[T]{Model: m, Task: h.task, Classes: h.classes, Transform: h.transform, Preprocess: h.preprocess, Progress: h.progress.progress(), Meta: map[string]string{},
-		Split: h.split, BatchSize: h.batch, InputRange: h.inputRange}
-	if h.optimizer != nil {
-		if c.Optimizer, err = optim.New[T](*h.optimizer, len(m.Params)); err != nil {
+	c := &Checkpoint[T]{Model: m, Task: h.Task, Classes: h.Classes, Transform: tf, Preprocess: h.Preprocess, Progress: h.Progress, Meta: h.Meta,
+		Split: h.Split, BatchSize: h.BatchSize, InputRange: h.InputRange}
+	if h.Optimizer != nil {
+		if c.Optimizer, err = optim.New[T](*h.Optimizer, len(m.Params)); err != nil {
 			return nil, fmt.Errorf("metadata %q: %w", MetaOptimizer, err)
 		}
 		st := optim.State[T]{Step: h.progress.Step, Buffers: map[string][]T{}}
@@ -307,11 +309,6 @@ func Decode[T num.Float](f *safetensors.File) (*Checkpoint[T], error) {
 		}
 		if err := c.Optimizer.LoadState(st); err != nil {
 			return nil, err
-		}
-	}
-	for k, v := range f.Metadata {
-		if k != model.MetaArch && k != "format" && !reserved(k) {
-			c.Meta[k] = v
 		}
 	}
 	return c, nil

@@ -39,9 +39,16 @@
 //
 // # Checked both ways
 //
-// Load and Decode check everything a file says against the architecture
-// before they build anything: each tensor's shape and dtype (the weights
-// all F32 or all F64, num_batches_tracked an I64 count ≥ 0), finite
+// DecodeHeader reads what a file says without its tensors' values, as
+// image.DecodeConfig reads an image's size: the architecture, the
+// element type of the weights (DType, by which a program chooses the T
+// it decodes with), the optimizer's settings, the task, classes and
+// progress, each checked, and each tensor's name, shape and dtype checked
+// against them; with safetensors.ReadHeader it reads no tensor data at
+// all. Load and Decode make the same checks, then check every value in
+// one pass, before they build anything: each tensor's shape and dtype
+// (the weights all F32 or all F64, num_batches_tracked an I64 count ≥ 0),
+// finite
 // weights and running statistics (variances ≥ 0), the class count against
 // the outputs, the transform's width and the preprocessing's (which
 // Preprocess.Validate checks) against the inputs, the optimizer's

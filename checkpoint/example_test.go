@@ -1,6 +1,7 @@
 package checkpoint_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -9,6 +10,7 @@ import (
 	"github.com/ptrain/ptrain/checkpoint"
 	"github.com/ptrain/ptrain/data"
 	"github.com/ptrain/ptrain/model"
+	"github.com/ptrain/ptrain/model/safetensors"
 	"github.com/ptrain/ptrain/optim"
 	"github.com/ptrain/ptrain/parallel"
 )
@@ -74,4 +76,43 @@ func ExampleCheckpoint_TrainedOn() {
 	// ptrain.split {"data":"7340d8c14d1fd04951f4d9b924d4c91cc99ea8df51d414bf80164201ae485634","rows":1797,"share":0.2,"seed":20240601}
 	// ptrain.batch 64
 	// ptrain.input_range {"min":0,"max":1}
+}
+
+// DecodeHeader reads what a checkpoint says without its tensor data (here
+// only the file's header is read), as image.DecodeConfig does for an
+// image: a program chooses the element type to Decode the whole file
+// with by DType.
+func ExampleDecodeHeader() {
+	m, _ := model.New[float64](model.MustParseSpec("4-8:relu-3:softmax"), 1)
+	opt, _ := optim.New[float64](optim.Defaults(optim.Adam), len(m.Params))
+	var buf bytes.Buffer
+	err := checkpoint.Write(&buf, &checkpoint.Checkpoint[float64]{Model: m, Optimizer: opt,
+		Task: checkpoint.Classification, Classes: []string{"setosa", "versicolor", "virginica"}})
+	if err != nil {
+		panic(err)
+	}
+
+	f, err := safetensors.ReadHeader(bytes.NewReader(buf.Bytes()))
+	if err != nil {
+		panic(err)
+	}
+	h, err := checkpoint.DecodeHeader(f)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(h.Spec, h.DType, h.Task, h.Classes, h.Optimizer.Method)
+	fmt.Println(f.Names())
+
+	whole, _ := safetensors.Parse(buf.Bytes())
+	if h.DType == checkpoint.F64 {
+		c, err := checkpoint.Decode[float64](whole)
+		if err != nil {
+			panic(err)
+		}
+		fmt.Println(len(c.Model.Params), "float64 parameters")
+	}
+	// Output:
+	// 4-8:relu-3:softmax F64 classification [setosa versicolor virginica] adam
+	// [dense.0.weight dense.0.bias dense.1.weight dense.1.bias optim.exp_avg optim.exp_avg_sq]
+	// 67 float64 parameters
 }

@@ -49,12 +49,12 @@ func goodRange(r data.Range) bool {
 }
 
 // decodeProvenance reads and checks the split, batch size and input range.
-func (h *header) decodeProvenance(f *safetensors.File) error {
+func (h *Header) decodeProvenance(f *safetensors.File) error {
 	if s, ok := f.Metadata[MetaSplit]; ok {
-		if err := json.Unmarshal([]byte(s), &h.split); err != nil {
+		if err := json.Unmarshal([]byte(s), &h.Split); err != nil {
 			return fmt.Errorf("metadata %q: %v", MetaSplit, err)
 		}
-		sp := h.split
+		sp := h.Split
 		if len(sp.Data) != 64 || sp.Rows < 1 || !(sp.Share >= 0 && sp.Share < 1) {
 			return fmt.Errorf("metadata %q: want a 64-digit fingerprint, rows ≥ 1 and a share in [0, 1)", MetaSplit)
 		}
@@ -64,10 +64,10 @@ func (h *header) decodeProvenance(f *safetensors.File) error {
 		if err != nil || n < 1 {
 			return fmt.Errorf("metadata %q is %.40q: want a batch size ≥ 1", MetaBatch, s)
 		}
-		h.batch = n
+		h.BatchSize = n
 	}
 	if s, ok := f.Metadata[MetaInputRange]; ok {
-		r := &h.inputRange
+		r := &h.InputRange
 		if err := json.Unmarshal([]byte(s), r); err != nil || !goodRange(*r) {
 			return fmt.Errorf("metadata %q is %.40q: want {\"min\": a, \"max\": b}, finite, a ≤ b", MetaInputRange, s)
 		}

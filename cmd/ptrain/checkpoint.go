@@ -45,28 +45,24 @@ const (
 	metaPixels = "ptrain.pixels"
 )
 
-// checkpoint is a checkpoint file as the command reads it: decoded and
-// checked by package checkpoint, plus the command's own metadata.
+// checkpoint is a checkpoint file as the command reads it: what package
+// checkpoint decoded and checked, its header (the architecture, the
+// weights' element type, task, classes, optimizer settings, progress,
+// preprocessing and provenance) and the checkpoint built with the element
+// type the header says, plus the command's own metadata.
 type checkpoint struct {
-	path      string
-	file      *safetensors.File
-	spec      model.Spec // from the metadata, checked against the tensors
-	dtype     string     // of the weights: F32 or F64, read once, here
+	path string
+	file *safetensors.File
+	*ckpt.Header
+	// f32 or f64, as Header.DType says, is the checkpoint decoded; both
+	// are nil in the one saveCheckpoint checks before it writes.
+	f32       *ckpt.Checkpoint[float32]
+	f64       *ckpt.Checkpoint[float64]
 	cfg       Config     // the defaults when hasConfig is false
 	hasConfig bool       // the file has ptrain.config: the ptrain command wrote it
-	optimizer *optim.Config
-	progress  parallel.Progress
-	classes   []string
-	task      string // "" when the file does not say
-	transform data.Transform
-	prep      *data.Preprocess // a table's; nil when the features are read as numbers
-	split     data.SplitInfo   // the held-out split; zero when not recorded
-	batch     int              // the training batch size; 0 when not recorded
-	inRange   data.Range       // the training inputs' range; zero when not recorded
-	history   []epochRow       // nil in checkpoints older than ptrain.history
-	targets   []string         // a regression model's output names; nil when not recorded
-	unitPix   bool             // metaPixels: trained on float pixels in [0, 1]
-	lib       any              // *ckpt.Checkpoint[T], T as dtype says
+	history   []epochRow // nil in checkpoints older than ptrain.history
+	targets   []string   // a regression model's output names; nil when not recorded
+	unitPix   bool       // metaPixels: trained on float pixels in [0, 1]
 }
 
 // saveCheckpoint writes the model, optimizer and run state to path
@@ -100,9 +96,12 @@ func saveCheckpoint[T num.Float](path string, m *model.Model[T], opt *optim.Opti
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	// The command's own, without a copy of the model.
-	oc := opt.Config()
-	ck := &checkpoint{path: path, file: f, cfg: defaultConfig(), dtype: num.DType[T](), spec: m.Spec, optimizer: &oc, progress: prog}
+	// The command's own, on the header: without a copy of the model.
+	h, err := ckpt.DecodeHeader(f)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	ck := &checkpoint{path: path, file: f, cfg: defaultConfig(), Header: h}
 	if err = ck.parseConfig(); err == nil {
 		err = ck.checkOwn()
 	}
@@ -135,7 +134,8 @@ func readSafetensors(path string) (*safetensors.File, error) {
 
 // decodeCheckpoint checks everything f says — package checkpoint's checks,
 // then the stored config and history — and decodes it with the element
-// type of its weights. Every load path goes through it (info, eval,
+// type of its weights, which its header says (ckpt.DecodeHeader), in one
+// pass over the tensors (ckpt.Decode). Every load path goes through it (info, eval,
 // predict, -resume, -init), and so does every checkpoint before it is
 // written, so ptrain never writes what it would refuse to read.
 func decodeCheckpoint(path string, f *safetensors.File) (*checkpoint, error) {
@@ -156,15 +156,15 @@ func (ck *checkpoint) decode() error {
 			return err
 		}
 	}
-	dtype, err := ckpt.Check(f)
+	h, err := ckpt.DecodeHeader(f)
 	if err != nil {
 		return err
 	}
-	ck.dtype = string(dtype)
-	if dtype == ckpt.F64 {
-		err = decodeAs[float64](ck)
+	ck.Header = h
+	if h.DType == ckpt.F64 {
+		ck.f64, err = ckpt.Decode[float64](f)
 	} else {
-		err = decodeAs[float32](ck)
+		ck.f32, err = ckpt.Decode[float32](f)
 	}
 	if err != nil {
 		return err
@@ -214,11 +214,11 @@ func checkConfigStrings(c *Config) error {
 func (ck *checkpoint) checkOwn() error {
 	f := ck.file
 	if ck.hasConfig {
-		if err := checkStoredConfig(&ck.cfg, ck.dtype, ck.spec); err != nil {
+		if err := checkStoredConfig(&ck.cfg, string(ck.DType), ck.Spec); err != nil {
 			return fmt.Errorf("metadata %q: %w", metaConfig, err)
 		}
-		if oc, _ := optimizerConfig(&ck.cfg); ck.optimizer != nil && !sameOptimizer(oc, *ck.optimizer) {
-			return fmt.Errorf("metadata %q says %s, %q says %s", ckpt.MetaOptimizer, describeOptimizer(*ck.optimizer), metaConfig, describeOptimizer(oc))
+		if oc, _ := optimizerConfig(&ck.cfg); ck.Optimizer != nil && !sameOptimizer(oc, *ck.Optimizer) {
+			return fmt.Errorf("metadata %q says %s, %q says %s", ckpt.MetaOptimizer, describeOptimizer(*ck.Optimizer), metaConfig, describeOptimizer(oc))
 		}
 	}
 	if ck.hasConfig {
@@ -226,14 +226,14 @@ func (ck *checkpoint) checkOwn() error {
 			return err
 		}
 	}
-	switch e := ck.progress.Epoch; {
+	switch e := ck.Progress.Epoch; {
 	case e > maxEpochs:
 		return fmt.Errorf("metadata %q: epoch %d, beyond the limit of %d epochs", metaProgress, e, maxEpochs)
 	case ck.hasConfig && e > ck.cfg.Epochs:
 		return fmt.Errorf("metadata %q: epoch %d, beyond the run's -epochs %d", metaProgress, e, ck.cfg.Epochs)
 	}
 	if s, ok := f.Metadata[metaHistory]; ok { // older checkpoints have none
-		h, err := decodeHistory(s, ck.progress.Epoch)
+		h, err := decodeHistory(s, ck.Progress.Epoch)
 		if err != nil {
 			return fmt.Errorf("metadata %q: %w", metaHistory, err)
 		}
@@ -249,8 +249,8 @@ func (ck *checkpoint) checkOwn() error {
 		if len(s) > ckpt.MaxMeta {
 			return fmt.Errorf("metadata %q is %d bytes, more than the limit of %d (checkpoint.MaxMeta)", metaTargetNames, len(s), ckpt.MaxMeta)
 		}
-		if err := json.Unmarshal([]byte(s), &ck.targets); err != nil || len(ck.targets) != ck.spec.Outputs() || slices.Contains(ck.targets, "") {
-			return fmt.Errorf("metadata %q: want the names of the model's %d outputs", metaTargetNames, ck.spec.Outputs())
+		if err := json.Unmarshal([]byte(s), &ck.targets); err != nil || len(ck.targets) != ck.Spec.Outputs() || slices.Contains(ck.targets, "") {
+			return fmt.Errorf("metadata %q: want the names of the model's %d outputs", metaTargetNames, ck.Spec.Outputs())
 		}
 	}
 	return nil
@@ -307,21 +307,6 @@ func decodeHistory(s string, epochs int) ([]epochRow, error) {
 	return rows, nil
 }
 
-// decodeAs decodes the checkpoint with element type T.
-func decodeAs[T num.Float](ck *checkpoint) error {
-	c, err := ckpt.Decode[T](ck.file)
-	if err != nil {
-		return err
-	}
-	ck.lib, ck.spec, ck.progress, ck.classes, ck.task, ck.transform, ck.prep = c, c.Model.Spec, c.Progress, c.Classes, string(c.Task), c.Transform, c.Preprocess
-	ck.split, ck.batch, ck.inRange = c.Split, c.BatchSize, c.InputRange
-	if c.Optimizer != nil {
-		oc := c.Optimizer.Config()
-		ck.optimizer = &oc
-	}
-	return nil
-}
-
 // upgradeOptimizer gives a checkpoint written before ptrain.optimizer its
 // optimizer's settings, from its config, so that its state loads.
 func upgradeOptimizer(f *safetensors.File, cfg *Config) error {
@@ -341,13 +326,29 @@ func upgradeOptimizer(f *safetensors.File, cfg *Config) error {
 }
 
 // decoded is the checkpoint as package checkpoint built it, with element
-// type T (the one ck.dtype names: the command chooses T by it).
+// type T (the one ck.DType names: the command chooses T by it).
 func decoded[T num.Float](ck *checkpoint) (*ckpt.Checkpoint[T], error) {
-	c, ok := ck.lib.(*ckpt.Checkpoint[T])
-	if !ok {
-		return nil, fmt.Errorf("%s: the weights are %s, not %s", ck.path, ck.dtype, num.DType[T]())
+	// One of the two is T's; the conversions to any only let the compiler
+	// compare a type parameter with a type.
+	if c, ok := any(ck.f32).(*ckpt.Checkpoint[T]); ok && c != nil {
+		return c, nil
 	}
-	return c, nil
+	if c, ok := any(ck.f64).(*ckpt.Checkpoint[T]); ok && c != nil {
+		return c, nil
+	}
+	return nil, fmt.Errorf("%s: the weights are %s, not %s", ck.path, ck.DType, num.DType[T]())
+}
+
+// transform is the feature transform the model was trained with (tensor
+// data, which the header does not hold).
+func (ck *checkpoint) transform() data.Transform {
+	switch {
+	case ck.f32 != nil:
+		return ck.f32.Transform
+	case ck.f64 != nil:
+		return ck.f64.Transform
+	}
+	return data.Transform{}
 }
 
 // loadModel is the checkpoint's model, with element type T.
@@ -365,7 +366,7 @@ func (ck *checkpoint) targetNames() []string {
 	if ck.targets != nil {
 		return ck.targets
 	}
-	names := make([]string, ck.spec.Outputs())
+	names := make([]string, ck.Spec.Outputs())
 	for i := range names {
 		names[i] = "y" + strconv.Itoa(i)
 	}
@@ -375,10 +376,10 @@ func (ck *checkpoint) targetNames() []string {
 // classNames names the outputs of a classification model: the stored
 // class names, else their indices.
 func (ck *checkpoint) classNames() []string {
-	if ck.classes != nil {
-		return ck.classes
+	if ck.Classes != nil {
+		return ck.Classes
 	}
-	n := max(ck.spec.Outputs(), 2) // one sigmoid output for two classes
+	n := max(ck.Spec.Outputs(), 2) // one sigmoid output for two classes
 	names := make([]string, n)
 	for i := range names {
 		names[i] = strconv.Itoa(i)
@@ -390,20 +391,20 @@ func (ck *checkpoint) classNames() []string {
 // its task says, or, in a file that does not say, by its output
 // activation (softmax or sigmoid).
 func (ck *checkpoint) isClassifier() bool {
-	if ck.task != "" {
-		return ck.task == "classification"
+	if ck.Task != "" {
+		return ck.Task == ckpt.Classification
 	}
-	act := ck.spec.Layers[len(ck.spec.Layers)-1].Act.Kind
+	act := ck.Spec.Layers[len(ck.Spec.Layers)-1].Act.Kind
 	return act == model.Softmax || act == model.Sigmoid
 }
 
 // checkTask refuses data of another task than the checkpoint's (a nil
 // checkpoint, or one that does not say, takes any).
 func (ck *checkpoint) checkTask(ds *data.Dataset) error {
-	if ck == nil || ck.task == "" || ck.task == ds.Task.String() {
+	if ck == nil || ck.Task == "" || string(ck.Task) == ds.Task.String() {
 		return nil
 	}
-	return errUsage{fmt.Errorf("%s: the model is for %s, the data (%s) is for %v", ck.path, ck.task, ds.Name, ds.Task)}
+	return errUsage{fmt.Errorf("%s: the model is for %s, the data (%s) is for %v", ck.path, ck.Task, ds.Name, ds.Task)}
 }
 
 // applyTransform gives ds the feature transform the model was trained
@@ -412,8 +413,8 @@ func (ck *checkpoint) applyTransform(ds *data.Dataset) error {
 	if err := ck.checkTransform(ds.Name, ds.Features); err != nil {
 		return err
 	}
-	if ck.transform.Scale != nil {
-		ck.transform.Apply(ds)
+	if tf := ck.transform(); tf.Scale != nil {
+		tf.Apply(ds)
 	}
 	return nil
 }
@@ -421,21 +422,18 @@ func (ck *checkpoint) applyTransform(ds *data.Dataset) error {
 // checkTransform checks that rows of features values, from the input
 // name, are what the feature transform was fitted on.
 func (ck *checkpoint) checkTransform(name string, features int) error {
-	if n := len(ck.transform.Scale); n != 0 && n != features {
+	if n := len(ck.transform().Scale); n != 0 && n != features {
 		return fmt.Errorf("%s: %d features per row, the model was trained on %d", name, features, n)
 	}
 	return nil
 }
 
-// initFrom loads -init weights: any safetensors file with the model's
-// tensor names (dense.<i>.weight (out, in), conv.<i>.weight (out, in, kh,
-// kw), bn.<i>.running_mean, …), F32 or F64, including one written by
-// another tool. A ptrain file is checked whole first (decodeCheckpoint).
-func initFrom[T num.Float](m *model.Model[T], path string) (string, error) {
-	f, err := readSafetensors(path)
-	if err != nil {
-		return "", fmt.Errorf("-init: %w", err)
-	}
+// initFrom loads -init weights from f, read from path: any safetensors
+// file with the model's tensor names (dense.<i>.weight (out, in),
+// conv.<i>.weight (out, in, kh, kw), bn.<i>.running_mean, …), F32 or F64,
+// including one written by another tool. A ptrain file is checked whole
+// first (decodeCheckpoint).
+func initFrom[T num.Float](m *model.Model[T], path string, f *safetensors.File) (string, error) {
 	if _, ok := f.Metadata[model.MetaArch]; ok { // a ptrain file: check all it says
 		if _, err := decodeCheckpoint(path, f); err != nil {
 			return "", fmt.Errorf("-init: %w", err)

@@ -233,13 +233,13 @@ func legacyTestFraction(c *Config) float64 {
 // table or features; the same share and seed), and a table is encoded with
 // its preprocessing, or read as numbers if it has none.
 func loadSplits(c *Config, ck *checkpoint) (*splits, error) {
-	table := strings.HasPrefix(c.Data, "csv:") && (ck == nil || ck.prep != nil)
+	table := strings.HasPrefix(c.Data, "csv:") && (ck == nil || ck.Preprocess != nil)
 	s := &splits{name: c.Data}
 	all, test, err := s.load(c, table)
 	if err != nil {
 		return nil, err
 	}
-	if table && (ck == nil || ck.prep == nil) {
+	if table && (ck == nil || ck.Preprocess == nil) {
 		if err := all.CheckMixed(list(c.Categorical)); err != nil {
 			return nil, err // before a split can fail on a short file
 		}
@@ -279,7 +279,7 @@ func loadSplits(c *Config, ck *checkpoint) (*splits, error) {
 	if table {
 		var fitted *data.Preprocess
 		if ck != nil {
-			fitted = ck.prep
+			fitted = ck.Preprocess
 		}
 		if err := s.preprocess(c, fitted); err != nil {
 			return nil, err

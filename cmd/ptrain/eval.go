@@ -5,10 +5,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/ptrain/ptrain/data"
 	"github.com/ptrain/ptrain/model"
@@ -23,29 +21,6 @@ Examples:
   ptrain eval -model mnist.safetensors -data mnist -json
   ptrain eval -model iris.safetensors -data csv:other.csv -csv-skip 0 -csv-header
 `
-
-// csvFlags are the CSV reading flags that train, eval and predict share.
-type csvFlags struct {
-	label  string
-	header bool
-	skip   int
-	delim  string
-}
-
-// bind declares the flags on fs, with what as the help's subject.
-func (o *csvFlags) bind(fs *flag.FlagSet, labelHelp string) {
-	fs.StringVar(&o.label, "label", o.label, labelHelp)
-	fs.BoolVar(&o.header, "csv-header", o.header, "the CSV's first line (after -csv-skip) names the columns")
-	fs.IntVar(&o.skip, "csv-skip", o.skip, "CSV lines to skip first (scikit-learn's tables have 1 metadata line)")
-	fs.StringVar(&o.delim, "csv-delim", o.delim, "CSV field delimiter (one character; \\t for tab)")
-}
-
-// given reports which flags of fs were set on the command line.
-func given(fs *flag.FlagSet) map[string]bool {
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	return set
-}
 
 // cmdEval is "ptrain eval".
 func cmdEval(ctx context.Context, args []string, stderr io.Writer) error {
@@ -124,7 +99,7 @@ func cmdEval(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	if ds.Task == data.Regression {
 		var rm regressionMetrics
-		if ck.dtype == "F64" {
+		if ck.DType == "F64" {
 			rm, err = evaluateRegression[float64](ck, ds)
 		} else {
 			rm, err = evaluateRegression[float32](ck, ds)
@@ -135,7 +110,7 @@ func cmdEval(ctx context.Context, args []string, stderr io.Writer) error {
 		return rm.print(os.Stdout, ds, split, ck.targetNames(), *asJSON)
 	}
 	var met parallel.Metrics
-	if ck.dtype == "F64" {
+	if ck.DType == "F64" {
 		met, err = evaluate[float64](ctx, ck, ds, *workers, *batch)
 	} else {
 		met, err = evaluate[float32](ctx, ck, ds, *workers, *batch)
@@ -157,21 +132,21 @@ func checkpointData(ck *checkpoint, c *Config, spec string) (*data.Dataset, stri
 	if spec != "" {
 		c.Data = spec
 	}
-	if strings.HasPrefix(c.Data, "csv:") && ck.task != "" {
-		c.Task = ck.task // a CSV's labels are read as the model's task
+	if strings.HasPrefix(c.Data, "csv:") && ck.Task != "" {
+		c.Task = string(ck.Task) // a CSV's labels are read as the model's task
 	}
-	if ck.prep != nil && !strings.HasPrefix(c.Data, "csv:") {
+	if ck.Preprocess != nil && !strings.HasPrefix(c.Data, "csv:") {
 		// Its preprocessing reads a table's columns; nothing else has them.
 		return nil, "", errUsage{fmt.Errorf("-data %s: %s was trained on a CSV table, and %s is not one: give -data csv:FILE", c.Data, ck.path, c.Data)}
 	}
-	all, test, err := loadDataset(c, ck.classes, ck.prep != nil)
+	all, test, err := loadDataset(c, ck.Classes, ck.Preprocess != nil)
 	if err != nil {
 		return nil, "", err
 	}
 	ds, split := test, "test"
 	if ds == nil {
 		ds, split = all, "all"
-		rec := ck.split
+		rec := ck.Split
 		switch {
 		case rec.Known() && all.Fingerprint() == rec.Data:
 			// The data the model trained on: its recorded test rows.
@@ -231,157 +206,4 @@ func evaluate[T num.Float](ctx context.Context, ck *checkpoint, ds *data.Dataset
 		return parallel.Metrics{}, err
 	}
 	return tr.Evaluate(ctx, ds)
-}
-
-// forEachPrediction runs the model over ds in batches and calls f with each
-// row's index and output.
-func forEachPrediction[T num.Float](m *model.Model[T], ds *data.Dataset, f func(row int, out []T) error) error {
-	const batch = 256
-	ws := model.NewWorkspace(m, batch)
-	x := make([]T, batch*ds.Features)
-	out := m.Spec.Outputs()
-	for lo := 0; lo < ds.N; lo += batch {
-		n := min(batch, ds.N-lo)
-		for r := 0; r < n; r++ {
-			data.FillRow(ds, lo+r, x[r*ds.Features:(r+1)*ds.Features])
-		}
-		pred := ws.Forward(x, n, false)
-		for r := 0; r < n; r++ {
-			if err := f(lo+r, pred[r*out:(r+1)*out]); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-// regressionMetrics are a regression model's figures over all outputs:
-// MSE, RMSE and MAE over every element, and R² (1 − SS_res/SS_tot) per
-// output, averaged over the outputs as scikit-learn's r2_score does.
-type regressionMetrics struct {
-	N                  int
-	MSE, RMSE, MAE, R2 float64
-	OutputR2           []float64
-}
-
-func evaluateRegression[T num.Float](ck *checkpoint, ds *data.Dataset) (regressionMetrics, error) {
-	m, err := loadModel[T](ck)
-	if err != nil {
-		return regressionMetrics{}, err
-	}
-	if ds.Features != m.Spec.Inputs {
-		return regressionMetrics{}, fmt.Errorf("%s has %d features, the model takes %d", ds.Name, ds.Features, m.Spec.Inputs)
-	}
-	k := m.Spec.Outputs()
-	if ds.Task != data.Regression || ds.Outputs != k {
-		return regressionMetrics{}, fmt.Errorf("%s: %d regression targets, the model has %d outputs", ds.Name, ds.Outputs, k)
-	}
-	mean := make([]float64, k)
-	for i := 0; i < ds.N; i++ {
-		for j := range k {
-			mean[j] += ds.Targets[i*k+j] / float64(ds.N)
-		}
-	}
-	ssRes, ssTot := make([]float64, k), make([]float64, k)
-	var sq, abs float64
-	err = forEachPrediction(m, ds, func(i int, out []T) error {
-		for j, v := range out {
-			y := ds.Targets[i*k+j]
-			d := ck.prep.UnscaleOutput(j, float64(v)) - y // in the data's units
-			sq += d * d
-			abs += math.Abs(d)
-			ssRes[j] += d * d
-			ssTot[j] += (y - mean[j]) * (y - mean[j])
-		}
-		return nil
-	})
-	if err != nil {
-		return regressionMetrics{}, err
-	}
-	n := float64(ds.N * k)
-	rm := regressionMetrics{N: ds.N, MSE: sq / n, MAE: abs / n}
-	rm.RMSE = math.Sqrt(rm.MSE)
-	for j := range k {
-		r2 := 1 - ssRes[j]/ssTot[j] // NaN (reported as null) for a constant target
-		rm.OutputR2 = append(rm.OutputR2, r2)
-		rm.R2 += r2 / float64(k)
-	}
-	return rm, nil
-}
-
-// print writes the figures as text or one JSON object; outputs names the
-// model's outputs (the label columns), in R²'s order.
-func (rm regressionMetrics) print(w io.Writer, ds *data.Dataset, split string, outputs []string, asJSON bool) error {
-	if asJSON {
-		r2 := make([]*float64, len(rm.OutputR2))
-		for i, v := range rm.OutputR2 {
-			r2[i] = jsonNum(v)
-		}
-		return printJSON(w, map[string]any{"event": "eval", "dataset": ds.Name, "split": split, "task": "regression", "samples": rm.N,
-			"mse": jsonNum(rm.MSE), "rmse": jsonNum(rm.RMSE), "mae": jsonNum(rm.MAE), "r2": jsonNum(rm.R2), "output_r2": r2, "outputs": outputs})
-	}
-	fmt.Fprintf(w, "%s: %d samples of %s\nMSE   %.6g\nRMSE  %.6g\nMAE   %.6g\nR²    %.4f\n", ds.Name, rm.N, strings.Join(outputs, ", "), rm.MSE, rm.RMSE, rm.MAE, rm.R2)
-	if len(rm.OutputR2) > 1 {
-		for j, v := range rm.OutputR2 {
-			fmt.Fprintf(w, "  R² of %s  %.4f\n", outputs[j], v)
-		}
-	}
-	return nil
-}
-
-// printMetrics writes a classification evaluation as text or one JSON object.
-func printMetrics(w io.Writer, ds *data.Dataset, split string, m parallel.Metrics, asJSON bool) error {
-	type class struct {
-		Name      string   `json:"class"`
-		Support   int64    `json:"support"`
-		Precision *float64 `json:"precision"`
-		Recall    *float64 `json:"recall"`
-		F1        *float64 `json:"f1"`
-	}
-	var classes []class
-	for i := range m.Support {
-		tp, support, predicted := m.Hits[i], m.Support[i], m.Predicted[i]
-		p, r := float64(tp)/float64(predicted), float64(tp)/float64(support)
-		classes = append(classes, class{Name: ds.Classes[i], Support: support, Precision: jsonNum(p), Recall: jsonNum(r), F1: jsonNum(2 * p * r / (p + r))})
-	}
-	if asJSON {
-		return printJSON(w, map[string]any{"event": "eval", "dataset": ds.Name, "split": split, "task": "classification", "samples": m.N,
-			"loss": jsonNum(m.Loss), "accuracy": jsonNum(m.Accuracy), "confusion": m.Confusion, "classes": classes})
-	}
-	fmt.Fprintf(w, "%s: %d samples\nloss      %.4f\n", ds.Name, m.N, m.Loss)
-	if math.IsNaN(m.Accuracy) {
-		return nil
-	}
-	fmt.Fprintf(w, "accuracy  %.2f%%\n\n", 100*m.Accuracy)
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "class\tprecision\trecall\tf1\tsupport\t")
-	f := func(p *float64) string {
-		if p == nil {
-			return "-"
-		}
-		return fmt.Sprintf("%.3f", *p)
-	}
-	for _, c := range classes {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t\n", c.Name, f(c.Precision), f(c.Recall), f(c.F1), c.Support)
-	}
-	tw.Flush()
-	if m.Confusion == nil {
-		_, err := fmt.Fprintf(w, "\n(no confusion matrix: %d classes, more than %d)\n", len(ds.Classes), parallel.MaxConfusionClasses)
-		return err
-	}
-	fmt.Fprintln(w, "\nconfusion matrix (rows: true class, columns: predicted)")
-	tw = tabwriter.NewWriter(w, 0, 0, 1, ' ', tabwriter.AlignRight)
-	fmt.Fprint(tw, "\t")
-	for _, c := range ds.Classes {
-		fmt.Fprintf(tw, "%s\t", c)
-	}
-	fmt.Fprintln(tw)
-	for i, row := range m.Confusion {
-		fmt.Fprintf(tw, "%s\t", ds.Classes[i])
-		for _, v := range row {
-			fmt.Fprintf(tw, "%d\t", v)
-		}
-		fmt.Fprintln(tw)
-	}
-	return tw.Flush()
 }

@@ -58,16 +58,16 @@ Flags:
 	if err != nil {
 		return err
 	}
-	if ck.prep != nil {
-		names := ck.prep.FeatureNames()
+	if ck.Preprocess != nil {
+		names := ck.Preprocess.FeatureNames()
 		if len(names) > 8 { // a one-hot column may make hundreds
 			names = append(names[:8:8], fmt.Sprintf("… %d more", len(names)-8))
 		}
-		fmt.Fprintf(stderr, "ptrain export: note: %s is a model of a CSV table: the ONNX model's input is the %d features its preprocessing makes (%s), not the table's columns (a missing cell as NaN, imputed in the graph; text one-hot encoded by the caller); ptrain info lists them\n", *path, ck.prep.Features(), strings.Join(names, ", "))
+		fmt.Fprintf(stderr, "ptrain export: note: %s is a model of a CSV table: the ONNX model's input is the %d features its preprocessing makes (%s), not the table's columns (a missing cell as NaN, imputed in the graph; text one-hot encoded by the caller); ptrain info lists them\n", *path, ck.Preprocess.Features(), strings.Join(names, ", "))
 	}
-	opt := onnx.Options{FoldBatchNorm: *fold, ProducerVersion: version, Meta: map[string]string{"ptrain.dtype": ck.dtype}}
+	opt := onnx.Options{FoldBatchNorm: *fold, ProducerVersion: version, Meta: map[string]string{"ptrain.dtype": string(ck.DType)}}
 	var b []byte
-	if ck.dtype == "F64" {
+	if ck.DType == "F64" {
 		fmt.Fprintf(stderr, "ptrain export: note: %s holds float64 weights; the ONNX model is float32 (each weight rounded once)\n", *path)
 		b, err = encodeONNX[float64](ck, opt)
 	} else {

@@ -25,7 +25,7 @@ func (ck *checkpoint) recordedSplit() data.SplitInfo {
 	if ck == nil {
 		return data.SplitInfo{}
 	}
-	return ck.split
+	return ck.Split
 }
 
 // checkSameData refuses to resume on data other than the checkpoint's:
@@ -33,12 +33,12 @@ func (ck *checkpoint) recordedSplit() data.SplitInfo {
 // the checkpoint continues. all is the whole dataset, before any split.
 func (ck *checkpoint) checkSameData(all *data.Dataset) error {
 	fp := all.Fingerprint()
-	if fp == ck.split.Data {
+	if fp == ck.Split.Data {
 		return nil
 	}
 	return errUsage{fmt.Errorf("-resume %s: the data has changed since the checkpoint: %s has %d rows with fingerprint %s, the run trained on %d rows with fingerprint %s; "+
 		"resuming would hold out other test rows and mix two datasets in one run. To fine-tune the model on the new data, start a new run from its weights: -init %s -out NEW.safetensors",
-		ck.path, all.Name, all.N, shortPrint(fp), ck.split.Rows, ck.split.Short(), ck.path)}
+		ck.path, all.Name, all.N, shortPrint(fp), ck.Split.Rows, ck.Split.Short(), ck.path)}
 }
 
 func shortPrint(fp string) string { return data.SplitInfo{Data: fp}.Short() }
@@ -48,10 +48,10 @@ func shortPrint(fp string) string { return data.SplitInfo{Data: fp}.Short() }
 // have trained on rows this run's test split holds out), or its batch
 // size, which the command line then gives.
 func (ck *checkpoint) warnUnrecorded(sp *splits, c *Config) {
-	if !ck.hasConfig && ck.batch == 0 && !c.given["batch"] {
+	if !ck.hasConfig && ck.BatchSize == 0 && !c.given["batch"] {
 		warnf("%s does not record its batch size (Checkpoint.TrainedOn records it): resuming with -batch %d; give the run's -batch if it was another", ck.path, c.Batch)
 	}
-	if ck.split.Known() || ck.hasConfig || sp.test == nil {
+	if ck.Split.Known() || ck.hasConfig || sp.test == nil {
 		return
 	}
 	warnf("%s does not record which rows its model trained on (data.TestSplit and Checkpoint.TrainedOn record them from Go): the %d test rows held out here (seed %d) may include rows it trained on, and its test accuracy may be too high",
@@ -64,12 +64,12 @@ func (ck *checkpoint) warnUnrecorded(sp *splits, c *Config) {
 // confident nonsense, not an error. flag names where ds came from.
 func (ck *checkpoint) warnInputRange(ds *data.Dataset, flag string) {
 	const rows = 256 // one batch: the check costs nothing next to the work
-	if !ck.inRange.Known() || ds.N == 0 {
+	if !ck.InputRange.Known() || ds.N == 0 {
 		return
 	}
 	got := data.InputRange(ds, rows)
-	if got.FarOutside(ck.inRange) {
+	if got.FarOutside(ck.InputRange) {
 		warnf("%s %s: the first %d rows' inputs span %v, the model %s was trained on inputs in %v: is the data scaled as it was for training (the checkpoint's transform, -normalize, [0, 1] pixels)?",
-			flag, ds.Name, min(rows, ds.N), got, ck.path, ck.inRange)
+			flag, ds.Name, min(rows, ds.N), got, ck.path, ck.InputRange)
 	}
 }

@@ -59,13 +59,13 @@ func cmdInfo(args []string, stderr io.Writer) error {
 	if merr != nil {
 		fmt.Fprintf(tw, "model\tnone: %v\n", merr)
 	} else {
-		layout, _ := ck.spec.Layout() // checked by decodeCheckpoint
-		fmt.Fprintf(tw, "architecture\t%s\n", ck.spec)
-		fmt.Fprintf(tw, "parameters\t%d (%s)\n", layout.NumParams, ck.dtype)
+		layout, _ := ck.Spec.Layout() // checked by decodeCheckpoint
+		fmt.Fprintf(tw, "architecture\t%s\n", ck.Spec)
+		fmt.Fprintf(tw, "parameters\t%d (%s)\n", layout.NumParams, ck.DType)
 		summary(tw, layout)
-		if ck.prep != nil {
-			fmt.Fprintf(tw, "preprocessing\t%d input columns → %d features, fitted on the training split\n", len(ck.prep.Columns), ck.prep.Features())
-			for _, line := range ck.prep.Describe() {
+		if ck.Preprocess != nil {
+			fmt.Fprintf(tw, "preprocessing\t%d input columns → %d features, fitted on the training split\n", len(ck.Preprocess.Columns), ck.Preprocess.Features())
+			for _, line := range ck.Preprocess.Describe() {
 				fmt.Fprintf(tw, "  %s\n", line)
 			}
 		}
@@ -75,14 +75,14 @@ func cmdInfo(args []string, stderr io.Writer) error {
 		switch {
 		case !ok:
 			continue
-		case k == ckpt.MetaOptimizer && ck != nil && ck.optimizer != nil:
+		case k == ckpt.MetaOptimizer && ck != nil && ck.Optimizer != nil:
 			// The method and the hyperparameters it uses, as the run
 			// printed them: not momentum's unused betas.
-			v = describeOptimizer(*ck.optimizer)
+			v = describeOptimizer(*ck.Optimizer)
 		case k == ckpt.MetaSplit && ck != nil:
-			v = fmt.Sprintf("%g of %d rows held out for test, seed %d, data fingerprint %s", ck.split.Share, ck.split.Rows, ck.split.Seed, ck.split.Data)
+			v = fmt.Sprintf("%g of %d rows held out for test, seed %d, data fingerprint %s", ck.Split.Share, ck.Split.Rows, ck.Split.Seed, ck.Split.Data)
 		case k == ckpt.MetaInputRange && ck != nil:
-			v = ck.inRange.String()
+			v = ck.InputRange.String()
 		}
 		fmt.Fprintf(tw, "%s\t%s\n", strings.TrimPrefix(k, "ptrain."), v)
 	}
@@ -109,7 +109,7 @@ func infoJSON(path string, f *safetensors.File, ck *checkpoint, merr error) map[
 	if merr != nil {
 		obj["model_error"] = merr.Error()
 	} else {
-		obj["arch"], obj["parameters"], obj["dtype"] = ck.spec.String(), ck.spec.NumParams(), ck.dtype
+		obj["arch"], obj["parameters"], obj["dtype"] = ck.Spec.String(), ck.Spec.NumParams(), ck.DType
 	}
 	meta := map[string]any{}
 	for k, v := range f.Metadata {

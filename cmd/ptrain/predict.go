@@ -70,7 +70,7 @@ func cmdPredict(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	src, images, err := openImages(*input, ck)
 	if err == nil && !images {
-		src, err = openRows(*input, co, comma, ck.spec.Inputs, ck) // the spec readCheckpoint checked
+		src, err = openRows(*input, co, comma, ck.Spec.Inputs, ck) // the spec readCheckpoint checked
 	}
 	if err != nil {
 		return err
@@ -80,7 +80,7 @@ func cmdPredict(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	write := func(w io.Writer) error {
-		if ck.dtype == "F64" {
+		if ck.DType == "F64" {
 			return predict[float64](ck, src, w)
 		}
 		return predict[float32](ck, src, w)

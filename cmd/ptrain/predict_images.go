@@ -88,7 +88,7 @@ func listed(files []string) func(n int) ([]string, error) {
 func imageRows(name string, next func(n int) ([]string, error), ck *checkpoint) (*rowStream, error) {
 	c := ck.cfg
 	opt := data.FolderOptions{Channels: c.Channels}
-	shape := ck.spec.Shape
+	shape := ck.Spec.Shape
 	if len(shape) == 3 {
 		opt.Channels = shape[0]
 		if c.Resize != "" {
@@ -97,7 +97,7 @@ func imageRows(name string, next func(n int) ([]string, error), ck *checkpoint) 
 	} else if h, w, err := parseResize(c.Resize); err == nil {
 		opt.Height, opt.Width = h, w
 	}
-	inputs := ck.spec.Inputs
+	inputs := ck.Spec.Inputs
 	var files []string // the batch's
 	var f64 []float64
 	src := &rowStream{name: name, features: inputs, key: "file"}
@@ -140,7 +140,7 @@ func imageRows(name string, next func(n int) ([]string, error), ck *checkpoint) 
 // returned); one trained on 8-bit values (every other image source) takes
 // 16-bit ones in 8-bit units, v·255/65535, in place.
 func (ck *checkpoint) pixelsAsTrained(d *data.Dataset, buf []float64) []float64 {
-	unit := ck.unitPix || (ck.transform.Scale == nil && ck.cfg.Normalize == "none")
+	unit := ck.unitPix || (ck.transform().Scale == nil && ck.cfg.Normalize == "none")
 	switch {
 	case unit && d.U8 != nil:
 		buf = slices.Grow(buf[:0], len(d.U8))[:len(d.U8)]

@@ -62,11 +62,11 @@ func openRows(path string, co csvFlags, comma rune, inputs int, ck *checkpoint) 
 	var src *rowStream
 	var err error
 	switch p, _ := br.Peek(2); {
-	case len(p) == 2 && p[0] == 0 && p[1] == 0 && ck.prep != nil:
+	case len(p) == 2 && p[0] == 0 && p[1] == 0 && ck.Preprocess != nil:
 		err = fmt.Errorf("%s: IDX images, but %s is a model of a CSV table: give its rows as CSV", name, ck.path)
 	case len(p) == 2 && p[0] == 0 && p[1] == 0:
 		src, err = idxRows(br, name, inputs)
-	case ck.prep != nil:
+	case ck.Preprocess != nil:
 		src, err = tableRows(br, name, co, comma, ck)
 	default:
 		src, err = csvRows(br, name, co, comma, inputs)
@@ -257,7 +257,7 @@ func predict[T num.Float](ck *checkpoint, src *rowStream, w io.Writer) error {
 	ws := model.NewWorkspace(m, predictBatch)
 	x := make([]T, predictBatch*f)                   // (batch, features), transformed
 	ds := &data.Dataset{Name: src.name, Features: f} // the batch's raw rows
-	ck.transform.Apply(ds)
+	ck.transform().Apply(ds)
 	rec := make([]string, 0, len(head))
 	for row := 0; ; {
 		ferr := src.fill(ds, predictBatch)
@@ -280,7 +280,7 @@ func predict[T num.Float](ck *checkpoint, src *rowStream, w io.Writer) error {
 					rec = append(rec, names[model.Class(p)])
 				}
 				for k, v := range p { // a regression output in the target's units
-					rec = append(rec, strconv.FormatFloat(ck.prep.UnscaleOutput(k, float64(v)), 'g', 6, 64))
+					rec = append(rec, strconv.FormatFloat(ck.Preprocess.UnscaleOutput(k, float64(v)), 'g', 6, 64))
 				}
 				_ = cw.Write(rec) // its error is sticky: cw.Error below
 			}

@@ -8,7 +8,7 @@ import (
 	"github.com/ptrain/ptrain/data"
 )
 
-// tableRows reads a CSV table for a model with a preprocessing (ck.prep):
+// tableRows reads a CSV table for a model with a preprocessing (ck.Preprocess):
 // each batch of rows is read raw (data.CSVRows.ReadRaw: numbers, missing
 // cells, texts), its columns are found by the header's names (or by
 // position, without a header) and encoded as the training was
@@ -16,7 +16,7 @@ import (
 // features, before the feature transform. Memory is one batch of raw
 // rows and its encoding, whatever the input's length.
 func tableRows(r io.Reader, name string, co csvFlags, comma rune, ck *checkpoint) (*rowStream, error) {
-	p := ck.prep
+	p := ck.Preprocess
 	cr, skip, err := openCSVRows(r, name, co, comma, len(p.Columns), p.ByName)
 	if err != nil {
 		return nil, err

@@ -38,9 +38,9 @@ func checkReplace(c *Config, spec model.Spec, ds *data.Dataset) error {
 	var theirs string
 	switch {
 	case !old.hasConfig:
-		theirs = fmt.Sprintf("%s, saved from Go code", old.spec)
-	case old.spec.String() != spec.String() || absData(old.cfg.Data) != absData(c.Data) || (old.task != "" && old.task != ds.Task.String()):
-		theirs = fmt.Sprintf("%s on %s, %d epochs", old.spec, old.cfg.Data, old.progress.Epoch)
+		theirs = fmt.Sprintf("%s, saved from Go code", old.Spec)
+	case old.Spec.String() != spec.String() || absData(old.cfg.Data) != absData(c.Data) || (old.Task != "" && string(old.Task) != ds.Task.String()):
+		theirs = fmt.Sprintf("%s on %s, %d epochs", old.Spec, old.cfg.Data, old.Progress.Epoch)
 	default:
 		return nil // the same run again, as a re-run script would make it
 	}

@@ -34,46 +34,46 @@ func resumeFromFlags(ck *checkpoint, req Config, set map[string]bool) (Config, e
 	if sp, err := model.ParseSpec(arch); err == nil {
 		arch = sp.String()
 	}
-	if err := fixed("arch", arch, ck.spec.String()); err != nil {
+	if err := fixed("arch", arch, ck.Spec.String()); err != nil {
 		return c, err
 	}
 	if set["dropout"] {
-		return c, errUsage{fmt.Errorf("-resume %s: -dropout cannot apply to a checkpoint's architecture (%s says where dropout is)", ck.path, ck.spec)}
+		return c, errUsage{fmt.Errorf("-resume %s: -dropout cannot apply to a checkpoint's architecture (%s says where dropout is)", ck.path, ck.Spec)}
 	}
-	c.Arch, c.Dropout = ck.spec.String(), 0
+	c.Arch, c.Dropout = ck.Spec.String(), 0
 	if !set["out"] {
 		c.Out = ck.path // the run continues in its own file, as a CLI checkpoint's does
 	}
-	dtype := map[string]string{"F32": "float32", "F64": "float64"}[ck.dtype]
+	dtype := map[string]string{"F32": "float32", "F64": "float64"}[string(ck.DType)]
 	if err := fixed("dtype", c.DType, dtype); err != nil {
 		return c, err
 	}
 	c.DType = dtype
-	if set["normalize"] && c.Normalize != "none" && ck.transform.Scale == nil {
+	if set["normalize"] && c.Normalize != "none" && ck.transform().Scale == nil {
 		return c, errUsage{fmt.Errorf("-resume %s: -normalize %s, but the checkpoint's model was trained without a feature transform (leave -normalize out)", ck.path, c.Normalize)}
 	}
-	if ck.batch > 0 { // recorded by Checkpoint.TrainedOn
-		if err := fixed("batch", strconv.Itoa(c.Batch), strconv.Itoa(ck.batch)); err != nil {
+	if ck.BatchSize > 0 { // recorded by Checkpoint.TrainedOn
+		if err := fixed("batch", strconv.Itoa(c.Batch), strconv.Itoa(ck.BatchSize)); err != nil {
 			return c, err
 		}
-		c.Batch = ck.batch
+		c.Batch = ck.BatchSize
 	}
-	if ck.split.Known() {
-		share := strconv.FormatFloat(ck.split.Share, 'g', -1, 64)
+	if ck.Split.Known() {
+		share := strconv.FormatFloat(ck.Split.Share, 'g', -1, 64)
 		if err := fixed("test", strconv.FormatFloat(c.Test, 'g', -1, 64), share); err != nil {
 			return c, err
 		}
-		c.Test = ck.split.Share
+		c.Test = ck.Split.Share
 	}
-	if ck.task != "" {
-		if err := fixed("task", c.Task, ck.task); err != nil {
+	if ck.Task != "" {
+		if err := fixed("task", c.Task, string(ck.Task)); err != nil {
 			return c, err
 		}
 		if strings.HasPrefix(c.Data, "csv:") {
-			c.Task = ck.task
+			c.Task = string(ck.Task)
 		}
 	}
-	if ck.optimizer == nil {
+	if ck.Optimizer == nil {
 		return c, nil
 	}
 	for _, f := range optimizerFlags {
@@ -84,12 +84,12 @@ func resumeFromFlags(ck *checkpoint, req Config, set map[string]bool) (Config, e
 		if err != nil {
 			return c, errUsage{err}
 		}
-		if !sameOptimizer(oc, *ck.optimizer) {
-			return c, errUsage{fmt.Errorf("-resume %s: the flags make the optimizer %s, the checkpoint's (whose state it keeps) is %s: give its settings, or no optimizer flags to take them (to train on from its weights with other settings, start a new run: -init %s -out NEW.safetensors)", ck.path, describeOptimizer(oc), describeOptimizer(*ck.optimizer), ck.path)}
+		if !sameOptimizer(oc, *ck.Optimizer) {
+			return c, errUsage{fmt.Errorf("-resume %s: the flags make the optimizer %s, the checkpoint's (whose state it keeps) is %s: give its settings, or no optimizer flags to take them (to train on from its weights with other settings, start a new run: -init %s -out NEW.safetensors)", ck.path, describeOptimizer(oc), describeOptimizer(*ck.Optimizer), ck.path)}
 		}
 		return c, nil
 	}
-	setOptimizer(&c, *ck.optimizer)
+	setOptimizer(&c, *ck.Optimizer)
 	return c, nil
 }
 

@@ -113,10 +113,10 @@ func warnScales(d *data.Dataset, c *Config) {
 // encode maps a raw table through the checkpoint's preprocessing; data read
 // as numbers (a checkpoint without one) is returned as it is.
 func (ck *checkpoint) encode(ds *data.Dataset) (*data.Dataset, error) {
-	if ck.prep == nil {
+	if ck.Preprocess == nil {
 		return ds, nil
 	}
-	enc, warns, err := ck.prep.Apply(ds)
+	enc, warns, err := ck.Preprocess.Apply(ds)
 	if err != nil {
 		return nil, fmt.Errorf("%w (the preprocessing of %s)", err, ck.path)
 	}

@@ -7,7 +7,10 @@
 // Parse checks everything a hostile or damaged file could get wrong —
 // truncation, header length, JSON, dtypes, shapes against byte counts,
 // offsets that overlap, leave holes or run past the end — and says which
-// tensor is at fault. Write is deterministic: the same tensors and metadata
+// tensor is at fault. ReadHeader reads the header alone, with the same
+// checks but those against the data, which it does not read: what a
+// program needs to describe a file, or to choose how to load it, costs
+// the header's bytes. Write is deterministic: the same tensors and metadata
 // always give the same bytes.
 //
 // The Data of a parsed Tensor is a view into the buffer that was parsed,

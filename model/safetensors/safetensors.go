@@ -204,7 +204,9 @@ func ints(v []byte) ([]int64, error) {
 
 // parseHeader checks the JSON header hdr against a data section of
 // dataLen bytes, which the tensors must tile exactly, and returns the
-// tensors without their Data, in offset order, with their spans. It
+// tensors without their Data, in offset order, with their spans. A
+// dataLen < 0 is a data section not read (ReadHeader): the tensors must
+// tile it from 0, without holes or overlaps, however long it is. It
 // decodes one member of the header at a time, from hdr itself: what it
 // allocates beyond hdr is the metadata's strings and the tensors' index.
 func parseHeader(hdr []byte, dataLen int64) (*File, []span, error) {
@@ -251,7 +253,7 @@ func parseHeader(hdr []byte, dataLen int64) (*File, []span, error) {
 		if begin < 0 || end < begin {
 			return &FormatError{Offset: 8, Tensor: name, Msg: fmt.Sprintf("data_offsets [%d, %d] are not increasing", begin, end)}
 		}
-		if end > dataLen {
+		if dataLen >= 0 && end > dataLen {
 			return &FormatError{Offset: base + dataLen, Tensor: name, Msg: fmt.Sprintf("truncated: data ends at byte %d of the data section, which has %d", end, dataLen)}
 		}
 		elems := int64(1)
@@ -294,7 +296,7 @@ func parseHeader(hdr []byte, dataLen int64) (*File, []span, error) {
 		spans[i] = s
 		pos = s.end
 	}
-	if pos != dataLen {
+	if dataLen >= 0 && pos != dataLen {
 		return nil, nil, &FormatError{Offset: base + pos, Msg: fmt.Sprintf("%d bytes after the last tensor", dataLen-pos)}
 	}
 	return f, spans, nil
