@@ -27,7 +27,12 @@ type Progress struct {
 
 // FitConfig configures Fit.
 type FitConfig struct {
-	Epochs      int    // total epochs; a resumed run continues up to this number
+	Epochs int // total epochs; a resumed run continues up to this number
+	// BatchSize is the rows of each micro-batch, counted over all ranks
+	// with a Group (each rank trains on its share, each worker on its
+	// share of that); the last of an epoch may be short. Validation runs
+	// in batches of the same size.
+	BatchSize   int
 	Accum       int    // micro-batches per optimizer step (gradient accumulation); 0 means 1
 	Shuffle     bool   // reshuffle every epoch; false keeps the dataset order
 	Seed        uint64 // data order: epoch e is drawn from (Seed, e)
@@ -84,10 +89,13 @@ type FitResult struct {
 }
 
 // StepsPerEpoch is the number of optimizer steps Fit takes per epoch of
-// train with accum micro-batches per step (0 means 1).
-func (t *Trainer[T]) StepsPerEpoch(train *data.Dataset, accum int) int {
-	accum = max(accum, 1)
-	return ((train.N+t.cfg.BatchSize-1)/t.cfg.BatchSize + accum - 1) / accum
+// train: ⌈⌈N/BatchSize⌉/Accum⌉ (0 without a positive BatchSize).
+func (c FitConfig) StepsPerEpoch(train *data.Dataset) int {
+	if c.BatchSize < 1 {
+		return 0
+	}
+	accum := max(c.Accum, 1)
+	return ((train.N+c.BatchSize-1)/c.BatchSize + accum - 1) / accum
 }
 
 // checkStart refuses a start no run of steps optimizer steps per epoch
@@ -128,7 +136,7 @@ func (t *Trainer[T]) Progress() Progress {
 	return p
 }
 
-// Fit trains on train for cfg.Epochs epochs in batches of Config.BatchSize,
+// Fit trains on train for cfg.Epochs epochs in batches of cfg.BatchSize,
 // evaluating on val (which may be nil) after every epoch. It stops early
 // when the context ends (returning ctx.Err() after the step in flight), on a
 // non-finite loss or gradient (a *NonFiniteError, weights untouched by that
@@ -138,7 +146,10 @@ func (t *Trainer[T]) Fit(ctx context.Context, train, val *data.Dataset, cfg FitC
 	if err := train.Fits(t.inputs, t.outputs); err != nil {
 		return FitResult{}, err
 	}
-	b, err := data.NewBatcher[T](train, t.cfg.BatchSize, t.outputs, cfg.Shuffle, cfg.Seed)
+	if cfg.BatchSize < 1 {
+		return FitResult{}, fmt.Errorf("FitConfig.BatchSize %d: must be positive", cfg.BatchSize)
+	}
+	b, err := data.NewBatcher[T](train, cfg.BatchSize, t.outputs, cfg.Shuffle, cfg.Seed)
 	if err != nil {
 		return FitResult{}, err
 	}
@@ -242,7 +253,7 @@ func (t *Trainer[T]) Fit(ctx context.Context, train, val *data.Dataset, cfg FitC
 				}
 			}
 			if val != nil {
-				m, err := s.Evaluate(val)
+				m, err := s.Evaluate(val, cfg.BatchSize)
 				if err != nil {
 					return err
 				}

@@ -14,10 +14,6 @@ import (
 // Config configures a Trainer.
 type Config struct {
 	Workers int // worker goroutines; 0 means runtime.GOMAXPROCS(0)
-	// BatchSize is the largest micro-batch a step is given (the whole
-	// batch without accumulation), counted over all ranks with a Group:
-	// each process computes its share of it, and its workers theirs.
-	BatchSize int
 	// Loss is the objective; the zero value, model.LossAuto, is the one
 	// that fits the output activation (model.DefaultLoss: cross-entropy
 	// under softmax, binary cross-entropy under sigmoid, MSE otherwise).
@@ -89,6 +85,13 @@ func (e *NonFiniteError) Error() string {
 // Trainer trains one model with one optimizer across Workers goroutines.
 // A Trainer is not safe for concurrent use: one Run (or Step, Fit,
 // Evaluate) at a time.
+//
+// The batch size is the caller's: FitConfig.BatchSize, the rows given to
+// each Session step, the batch of Evaluate. The trainer sizes its buffers
+// itself, for the most rows one of its workers has been given so far —
+// this process's share of a micro-batch, and with a Group its rank's
+// share of that — and grows them, between steps, when a larger batch
+// comes: the first step of a Fit allocates, the ones after it do not.
 type Trainer[T num.Float] struct {
 	cfg    Config
 	m      *model.Model[T]
@@ -124,6 +127,7 @@ type Trainer[T num.Float] struct {
 	sums     func() *EpochSums // the running epoch's, while Fit runs
 	inputs   int               // values per sample in and out, from the model's layout
 	outputs  int
+	rows     int // rows each worker's buffers hold (reserve)
 	fitSteps int // optimizer steps per epoch while Fit runs, else 0
 }
 
@@ -142,9 +146,6 @@ func New[T num.Float](m *model.Model[T], opt *optim.Optimizer[T], cfg Config) (*
 	if cfg.Workers < 1 || cfg.Workers > 4096 {
 		return nil, fmt.Errorf("workers %d: must be in [1, 4096]", cfg.Workers)
 	}
-	if cfg.BatchSize < 1 {
-		return nil, fmt.Errorf("batch size %d: must be positive", cfg.BatchSize)
-	}
 	cfg.Loss = cfg.Loss.Resolve(m.Spec)
 	if err := model.CheckLoss(cfg.Loss, m.Spec); err != nil {
 		return nil, err
@@ -158,7 +159,6 @@ func New[T num.Float](m *model.Model[T], opt *optim.Optimizer[T], cfg Config) (*
 	in, out := m.Spec.Inputs, m.Layout.Layers[len(m.Layout.Layers)-1].Out.Size()
 	t := &Trainer[T]{cfg: cfg, m: m, opt: opt, inputs: in, outputs: out}
 	w := cfg.Workers
-	rows := (cfg.BatchSize + w - 1) / w
 	k := max(out, 2)
 	p := len(m.Params)
 	for _, g := range m.Layout.Groups {
@@ -174,17 +174,15 @@ func New[T num.Float](m *model.Model[T], opt *optim.Optimizer[T], cfg Config) (*
 	if m.NeedsSync() {
 		t.bsync = newBatchSync(w, treeOrder(w, w))
 	}
+	t.ws, t.xbuf, t.ybuf = make([]*model.Workspace[T], w), make([][]T, w), make([][]T, w)
+	t.reserve(1)
 	for i := 0; i < w; i++ {
-		ws := model.NewWorkspace(m, rows)
 		if len(m.Buffers) > 0 {
-			ws.Running = num.Alloc[T](len(m.Buffers))
+			t.ws[i].Running = num.Alloc[T](len(m.Buffers))
 		}
 		if t.bsync != nil {
-			ws.Sync = t.bsync.part(i)
+			t.ws[i].Sync = t.bsync.part(i)
 		}
-		t.ws = append(t.ws, ws)
-		t.xbuf = append(t.xbuf, num.Alloc[T](rows*in))
-		t.ybuf = append(t.ybuf, num.Alloc[T](rows*out))
 		t.counts = append(t.counts, newClassCounts(k))
 		t.chunk = append(t.chunk, paramChunk(p, w, i))
 		t.firstChunk = append(t.firstChunk, paramChunk(t.firstEnd(), w, i))
@@ -193,6 +191,34 @@ func New[T num.Float](m *model.Model[T], opt *optim.Optimizer[T], cfg Config) (*
 	t.order = treeOrders(w)
 	t.st = newStatsState(m, w, !cfg.NoLayerStats)
 	return t, nil
+}
+
+// reserve makes every worker's buffers hold at least rows rows: new
+// workspaces and row buffers, which keep the old workspaces' gradient
+// (with what it has accumulated: a step may grow between micro-batches),
+// staging buffer and hooks. Only the coordinator calls it, between
+// phases, so no worker holds the old ones.
+func (t *Trainer[T]) reserve(rows int) {
+	if rows <= t.rows {
+		return
+	}
+	for w, old := range t.ws {
+		ws := model.NewWorkspace(t.m, rows)
+		if old != nil {
+			ws.Grad, ws.Running, ws.Sync, ws.AfterLayer, ws.InputGrad = old.Grad, old.Running, old.Sync, old.AfterLayer, old.InputGrad
+		}
+		t.ws[w] = ws
+		t.xbuf[w] = num.Alloc[T](rows * t.inputs)
+		t.ybuf[w] = num.Alloc[T](rows * t.outputs)
+	}
+	t.rows = rows
+}
+
+// reserveShare is reserve for a micro-batch of which this process
+// computes n rows, cut among the workers by data.Shard: the first worker's
+// piece is the largest.
+func (t *Trainer[T]) reserveShare(n int) {
+	t.reserve((n + t.cfg.Workers - 1) / t.cfg.Workers)
 }
 
 // firstEnd is the end in Params of the first layer that has parameters:

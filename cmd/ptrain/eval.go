@@ -225,12 +225,11 @@ func evaluate[T num.Float](ctx context.Context, ck *checkpoint, ds *data.Dataset
 		}
 	}
 	opt, _ := optim.New[T](optim.Defaults(optim.SGD), len(m.Params)) // evaluation takes no step
-	// Buffers for more rows than the data has would be wasted (or fail).
-	tr, err := parallel.New(m, opt, parallel.Config{Workers: workers, BatchSize: max(1, min(batch, ds.N)), Loss: loss})
+	tr, err := parallel.New(m, opt, parallel.Config{Workers: workers, Loss: loss})
 	if err != nil {
 		return parallel.Metrics{}, err
 	}
-	return tr.Evaluate(ctx, ds)
+	return tr.Evaluate(ctx, ds, batch)
 }
 
 // forEachPrediction runs the model over ds in batches and calls f with each

@@ -422,14 +422,14 @@ func train[T num.Float](ctx context.Context, c Config, ck *checkpoint, world mpi
 	if world.Size() > 1 {
 		group = world
 	}
-	tr, err := parallel.New(m, opt, parallel.Config{Workers: c.Workers, BatchSize: sp.batchRows(c.Batch), Loss: loss, Seed: c.Seed,
+	tr, err := parallel.New(m, opt, parallel.Config{Workers: c.Workers, Loss: loss, Seed: c.Seed,
 		ClipNorm: c.ClipNorm, ClipValue: c.ClipValue, L1: c.L1, Schedule: sched, Group: group, Overlap: c.MPIOverlap})
 	if err != nil {
 		return err
 	}
 	resumed, past := -1, []epochRow(nil)
 	if ck != nil {
-		if err := checkResumeProgress(ck, start, tr.StepsPerEpoch(sp.train, c.Accum), sp.train.N, opt.Steps()); err != nil {
+		if err := checkResumeProgress(ck, start, parallel.FitConfig{BatchSize: c.Batch, Accum: c.Accum}.StepsPerEpoch(sp.train), sp.train.N, opt.Steps()); err != nil {
 			return err
 		}
 		resumed, past = start.Epoch, ck.history
@@ -477,7 +477,7 @@ func train[T num.Float](ctx context.Context, c Config, ck *checkpoint, world mpi
 	fitStart := time.Now()
 	watch := health.NewWatch(rep.warning)
 	res, err := tr.Fit(ctx, sp.train, sp.val, watch.Hooks(parallel.FitConfig{
-		Epochs: c.Epochs, Accum: c.Accum, Shuffle: c.Shuffle, Seed: c.Seed, Patience: c.Patience, RestoreBest: c.Patience > 0,
+		Epochs: c.Epochs, BatchSize: c.Batch, Accum: c.Accum, Shuffle: c.Shuffle, Seed: c.Seed, Patience: c.Patience, RestoreBest: c.Patience > 0,
 		Start: start, StartForeign: ck != nil && !ck.hasConfig, OnStep: rep.step, Augment: aug,
 		OnEpoch: func(e parallel.EpochInfo) error {
 			if err := rep.epoch(e); err != nil {
@@ -523,7 +523,7 @@ func train[T num.Float](ctx context.Context, c Config, ck *checkpoint, world mpi
 	}
 	final := map[string]any{"event": "final", "epochs": res.Epoch, "elapsed_s": time.Since(fitStart).Seconds(), "checkpoint": c.Out, "loss_units": rep.lossUnits}
 	if sp.test != nil {
-		mt, err := tr.Evaluate(context.WithoutCancel(ctx), sp.test)
+		mt, err := tr.Evaluate(context.WithoutCancel(ctx), sp.test, c.Batch)
 		if err != nil {
 			return err
 		}

@@ -25,13 +25,13 @@ func diagnose(t *testing.T, ds *data.Dataset, spec string, init model.Init, oc o
 	}
 	_ = m.Initialize(1, init)
 	opt, _ := optim.New[float32](oc, len(m.Params))
-	tr, err := parallel.New(m, opt, parallel.Config{Workers: 2, BatchSize: batch, Loss: model.DefaultLoss(m.Spec), Schedule: sched, Seed: 1})
+	tr, err := parallel.New(m, opt, parallel.Config{Workers: 2, Loss: model.DefaultLoss(m.Spec), Schedule: sched, Seed: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var seen []Warning
 	watch := NewWatch(func(w Warning) { seen = append(seen, w) })
-	_, err = tr.Fit(context.Background(), ds, nil, watch.Hooks(parallel.FitConfig{Epochs: epochs, Shuffle: true, Seed: 1}))
+	_, err = tr.Fit(context.Background(), ds, nil, watch.Hooks(parallel.FitConfig{Epochs: epochs, BatchSize: batch, Shuffle: true, Seed: 1}))
 	var nf *parallel.NonFiniteError
 	if err != nil && !errors.As(err, &nf) {
 		t.Fatal(err)
@@ -48,7 +48,7 @@ func diagnose(t *testing.T, ds *data.Dataset, spec string, init model.Init, oc o
 		codes[w.Code] = true
 		t.Logf("%s [%s] %s: %s", spec, w.Code, w.Layer, w.Message)
 	}
-	ev, err := tr.Evaluate(context.Background(), ds)
+	ev, err := tr.Evaluate(context.Background(), ds, batch)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -191,12 +191,12 @@ func TestMonitorExplodingRule(t *testing.T) {
 func diagnoseModel(t *testing.T, m *model.Model[float32], oc optim.Config, epochs int) []Warning {
 	t.Helper()
 	opt, _ := optim.New[float32](oc, len(m.Params))
-	tr, err := parallel.New(m, opt, parallel.Config{Workers: 2, BatchSize: 64, Loss: model.CrossEntropy, Seed: 1})
+	tr, err := parallel.New(m, opt, parallel.Config{Workers: 2, Loss: model.CrossEntropy, Seed: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
 	watch := NewWatch(nil)
-	if _, err := tr.Fit(context.Background(), digitsTrain(t), nil, watch.Hooks(parallel.FitConfig{Epochs: epochs, Shuffle: true, Seed: 1})); err != nil {
+	if _, err := tr.Fit(context.Background(), digitsTrain(t), nil, watch.Hooks(parallel.FitConfig{Epochs: epochs, BatchSize: 64, Shuffle: true, Seed: 1})); err != nil {
 		t.Fatal(err)
 	}
 	for _, w := range watch.Warnings() {
@@ -255,14 +255,14 @@ func TestWatchRunsBeforeTheCallersHooks(t *testing.T) {
 	m, _ := model.NewZero[float32](model.MustParseSpec(deepSpec("sigmoid")))
 	_ = m.Initialize(1, model.XavierUniform)
 	opt, _ := optim.New[float32](optim.Defaults(optim.SGD), len(m.Params))
-	tr, err := parallel.New(m, opt, parallel.Config{Workers: 2, BatchSize: 64, Loss: model.CrossEntropy, Seed: 1})
+	tr, err := parallel.New(m, opt, parallel.Config{Workers: 2, Loss: model.CrossEntropy, Seed: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var perEpoch [][]string
 	steps := 0
 	watch := NewWatch(nil)
-	_, err = tr.Fit(context.Background(), digitsTrain(t), nil, watch.Hooks(parallel.FitConfig{Epochs: 2, Shuffle: true, Seed: 1,
+	_, err = tr.Fit(context.Background(), digitsTrain(t), nil, watch.Hooks(parallel.FitConfig{Epochs: 2, BatchSize: 64, Shuffle: true, Seed: 1,
 		OnStep: func(parallel.StepInfo) error { steps++; return nil },
 		OnEpoch: func(parallel.EpochInfo) error {
 			var codes []string
