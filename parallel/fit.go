@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ptrain/ptrain/data"
+	"github.com/ptrain/ptrain/optim"
 )
 
 // Progress is where a Fit stands, and where a resumed Fit starts: Fit reads
@@ -170,8 +171,9 @@ func (t *Trainer[T]) Fit(ctx context.Context, train, val *data.Dataset, cfg FitC
 	if err := checkStart(cfg.Start, steps, train.N, t.opt.Steps(), cfg.StartForeign); err != nil {
 		return FitResult{}, err
 	}
-	t.fitSteps = steps // for the schedule; the caller's Config is left as it was
-	defer func() { t.fitSteps = 0 }()
+	if sc := t.opt.Config().Schedule; sc.Kind != optim.Constant && sc.StepsPerEpoch != steps {
+		return FitResult{}, fmt.Errorf("the optimizer's %v schedule counts %d steps an epoch, this Fit takes %d (set its StepsPerEpoch to FitConfig.StepsPerEpoch)", sc.Kind, sc.StepsPerEpoch, steps)
+	}
 	if s := cfg.Start.Sums; s != nil && cfg.Start.Batch > 0 {
 		if err := s.check(); err != nil {
 			return FitResult{}, err

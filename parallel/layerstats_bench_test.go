@@ -40,7 +40,7 @@ func BenchmarkApplyStats(b *testing.B) {
 				b.ReportAllocs()
 				c0 := threadCPU()
 				for b.Loop() {
-					opt.Begin(1e-6)
+					opt.BeginLR(1e-6)
 					tr.runPhase(0, phaseApply, &s.task)
 				}
 				cpu := threadCPU() - c0

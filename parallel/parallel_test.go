@@ -383,8 +383,21 @@ func TestConfigRejects(t *testing.T) {
 			t.Errorf("Evaluate with batch size %d: %v", b, err)
 		}
 	}
-	if blobsOpt.Steps() != 0 {
-		t.Errorf("a refused Fit took %d steps", blobsOpt.Steps())
+	// A schedule by epochs needs Fit's epoch length.
+	oc := optim.Defaults(optim.SGD)
+	oc.Schedule = optim.Schedule{Kind: optim.Cosine, Epochs: 2}
+	cosOpt, _ := optim.New[float64](oc, len(blobs.Params))
+	cos, _ := New(blobs, cosOpt, Config{Workers: 1, Loss: model.CrossEntropy})
+	if _, err := cos.Fit(context.Background(), ds, nil, FitConfig{Epochs: 1, BatchSize: 4}); err == nil || !strings.Contains(err.Error(), "StepsPerEpoch") {
+		t.Errorf("Fit with a cosine schedule of no epoch length: %v", err)
+	}
+	oc.Schedule.StepsPerEpoch = FitConfig{BatchSize: 4}.StepsPerEpoch(ds)
+	_ = cosOpt.SetSchedule(oc.Schedule)
+	if _, err := cos.Fit(context.Background(), ds, nil, FitConfig{Epochs: 1, BatchSize: 4}); err != nil {
+		t.Errorf("Fit with a cosine schedule of its epoch length: %v", err)
+	}
+	if blobsOpt.Steps() != 0 || cosOpt.Steps() != 5 {
+		t.Errorf("refused Fits took %d and %d steps", blobsOpt.Steps(), cosOpt.Steps()-5)
 	}
 }
 
@@ -450,6 +463,7 @@ func TestFitLeavesConfigAndTracksTheBestWithoutASentinel(t *testing.T) {
 	m, _ := model.New[float32](model.MustParseSpec("64-16:relu-10:softmax"), 1)
 	opt, _ := optim.New[float32](optim.Defaults(optim.Adam), len(m.Params))
 	tr, _ := New(m, opt, Config{Workers: 2, Loss: model.CrossEntropy})
+	before := tr.cfg
 	res, err := tr.Fit(context.Background(), train, val, FitConfig{Epochs: 3, BatchSize: 64, Patience: 1, Start: Progress{Epoch: 1}})
 	if err != nil {
 		t.Fatal(err)
@@ -457,7 +471,7 @@ func TestFitLeavesConfigAndTracksTheBestWithoutASentinel(t *testing.T) {
 	if res.EarlyStopped || res.BestEpoch < 2 {
 		t.Errorf("resumed at epoch 1: %+v, early stopped %v", res.Progress, res.EarlyStopped)
 	}
-	if tr.cfg.StepsPerEpoch != 0 {
-		t.Errorf("Fit wrote Config.StepsPerEpoch = %d", tr.cfg.StepsPerEpoch)
+	if tr.cfg != before || opt.Config() != optim.Defaults(optim.Adam) {
+		t.Errorf("Fit wrote the Config (%+v, was %+v) or the optimizer's (%+v)", tr.cfg, before, opt.Config())
 	}
 }

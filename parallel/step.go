@@ -1,7 +1,6 @@
 package parallel
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"math"
@@ -304,13 +303,8 @@ func (s *Session[T]) finish(total int, sr *StepResult) error {
 	if t.cfg.ClipNorm > 0 {
 		tk.coef = T(optim.ClipCoef(sr.GradNorm, t.cfg.ClipNorm))
 	}
-	step := t.opt.Steps()
-	epoch := 0.0
-	if spe := cmp.Or(t.fitSteps, t.cfg.StepsPerEpoch); spe > 0 {
-		epoch = float64(step) / float64(spe)
-	}
-	sr.LR = t.cfg.Schedule.LR(t.opt.Config().LR, step, epoch)
-	t.opt.Begin(sr.LR)
+	t.opt.Begin()
+	sr.LR = t.opt.LR()
 	_ = s.dispatch(phaseApply)         // cannot fail: apply is not abortable
 	copy(t.m.Buffers, t.ws[0].Running) // the running statistics move with the step
 	sr.Layers = t.layerFigures()

@@ -26,11 +26,6 @@ type Config struct {
 	// joins each step's summed gradient before clipping. Reported losses
 	// stay the data loss.
 	L1 float64
-	// Schedule sets the learning rate of each step from the optimizer's base
-	// rate, with StepsPerEpoch converting steps to epochs (inside Fit, the
-	// epoch's real number of steps takes its place).
-	Schedule      optim.Schedule
-	StepsPerEpoch int
 	// Group, if it has more than one rank, spans processes (see Group);
 	// nil trains in this process alone.
 	Group Group
@@ -83,6 +78,8 @@ func (e *NonFiniteError) Error() string {
 }
 
 // Trainer trains one model with one optimizer across Workers goroutines.
+// The optimizer sets each step's learning rate (optim.Config.Schedule) and
+// the trainer reports it (StepResult.LR).
 // A Trainer is not safe for concurrent use: one Run (or Step, Fit,
 // Evaluate) at a time.
 //
@@ -128,7 +125,6 @@ type Trainer[T num.Float] struct {
 	inputs   int               // values per sample in and out, from the model's layout
 	outputs  int
 	rows     int // rows each worker's buffers hold (reserve)
-	fitSteps int // optimizer steps per epoch while Fit runs, else 0
 }
 
 // New returns a trainer. The optimizer must have been made for the model's

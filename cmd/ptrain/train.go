@@ -413,23 +413,33 @@ func train[T num.Float](ctx context.Context, c Config, ck *checkpoint, world mpi
 	if err != nil {
 		return err
 	}
-	sched, err := optim.ParseSchedule(c.Schedule, c.Epochs)
+	sched, err := optim.ParseSchedule(c.Schedule)
 	if err != nil {
 		return fmt.Errorf("-schedule: %w", err)
 	}
+	steps := parallel.FitConfig{BatchSize: c.Batch, Accum: c.Accum}.StepsPerEpoch(sp.train)
 	sched.Warmup = c.Warmup
+	if sched.Kind != optim.Constant { // this run's epochs: a resumed run with more -epochs stretches the cosine
+		sched.StepsPerEpoch = steps
+		if sched.Kind == optim.Cosine {
+			sched.Epochs = float64(c.Epochs)
+		}
+	}
+	if err := opt.SetSchedule(sched); err != nil {
+		return fmt.Errorf("-schedule: %w", err)
+	}
 	var group parallel.Group
 	if world.Size() > 1 {
 		group = world
 	}
 	tr, err := parallel.New(m, opt, parallel.Config{Workers: c.Workers, Loss: loss, Seed: c.Seed,
-		ClipNorm: c.ClipNorm, ClipValue: c.ClipValue, L1: c.L1, Schedule: sched, Group: group, Overlap: c.MPIOverlap})
+		ClipNorm: c.ClipNorm, ClipValue: c.ClipValue, L1: c.L1, Group: group, Overlap: c.MPIOverlap})
 	if err != nil {
 		return err
 	}
 	resumed, past := -1, []epochRow(nil)
 	if ck != nil {
-		if err := checkResumeProgress(ck, start, parallel.FitConfig{BatchSize: c.Batch, Accum: c.Accum}.StepsPerEpoch(sp.train), sp.train.N, opt.Steps()); err != nil {
+		if err := checkResumeProgress(ck, start, steps, sp.train.N, opt.Steps()); err != nil {
 			return err
 		}
 		resumed, past = start.Epoch, ck.history

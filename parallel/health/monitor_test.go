@@ -24,8 +24,10 @@ func diagnose(t *testing.T, ds *data.Dataset, spec string, init model.Init, oc o
 		t.Fatal(err)
 	}
 	_ = m.Initialize(1, init)
+	oc.Schedule = sched
+	oc.Schedule.StepsPerEpoch = parallel.FitConfig{BatchSize: batch}.StepsPerEpoch(ds)
 	opt, _ := optim.New[float32](oc, len(m.Params))
-	tr, err := parallel.New(m, opt, parallel.Config{Workers: 2, Loss: model.DefaultLoss(m.Spec), Schedule: sched, Seed: 1})
+	tr, err := parallel.New(m, opt, parallel.Config{Workers: 2, Loss: model.DefaultLoss(m.Spec), Seed: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,7 +140,8 @@ func TestMNISTRecipesHaveNoWarnings(t *testing.T) {
 	}
 	mom := optim.Defaults(optim.Momentum)
 	mom.LR = 0.05
-	cos, _ := optim.ParseSchedule("cosine", 20)
+	cos, _ := optim.ParseSchedule("cosine")
+	cos.Epochs = 20
 	ws, _ := diagnose(t, train, "784-256:relu-128:relu-10:softmax", model.InitAuto, mom, cos, 128, 20)
 	if len(ws) != 0 {
 		t.Errorf("MNIST momentum recipe: %+v", ws)
