@@ -144,6 +144,9 @@ func (t *Trainer[T]) Progress() Progress {
 // step), when a hook returns an error, or by early stopping.
 func (t *Trainer[T]) Fit(ctx context.Context, train, val *data.Dataset, cfg FitConfig) (FitResult, error) {
 	accum := max(cfg.Accum, 1)
+	if t.opt == nil {
+		return FitResult{}, ErrNoOptimizer
+	}
 	if err := train.Fits(t.inputs, t.outputs); err != nil {
 		return FitResult{}, err
 	}

@@ -22,8 +22,8 @@ func TestZeroLossFitsTheOutput(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if tr.cfg.Loss != want {
-			t.Errorf("%s: zero Config trains with %v, want %v", spec, tr.cfg.Loss, want)
+		if tr.Loss() != want {
+			t.Errorf("%s: zero Config trains with %v, want %v", spec, tr.Loss(), want)
 		}
 	}
 	_, test := digitsSplit(t)

@@ -41,6 +41,9 @@ type StepResult struct {
 // batches may have any size; the trainer grows its buffers for a larger
 // one than it has seen (see Trainer).
 func (s *Session[T]) Step(batches ...Batch[T]) (StepResult, error) {
+	if s.t.opt == nil { // before globalCounts: no rank all-reduces for a step that cannot be taken
+		return StepResult{}, ErrNoOptimizer
+	}
 	counts, err := s.globalCounts(batches)
 	if err != nil {
 		return StepResult{}, err
@@ -67,6 +70,9 @@ func (s *Session[T]) Step(batches ...Batch[T]) (StepResult, error) {
 // the global row of the first (dropout masks are keyed by it).
 func (s *Session[T]) step(micro, total int, prepare func(i int) (n, rowBase int)) (StepResult, error) {
 	var sr StepResult
+	if s.t.opt == nil {
+		return sr, ErrNoOptimizer
+	}
 	for i := range micro {
 		n, rowBase := prepare(i)
 		if err := s.grad(n, i == 0, i == micro-1, float64(total), rowBase, &sr); err != nil {

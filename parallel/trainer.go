@@ -1,6 +1,7 @@
 package parallel
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"runtime"
@@ -128,12 +129,14 @@ type Trainer[T num.Float] struct {
 }
 
 // New returns a trainer. The optimizer must have been made for the model's
-// parameter count, len(m.Params); New returns an error otherwise.
+// parameter count, len(m.Params); New returns an error otherwise. With a
+// nil optimizer the trainer evaluates but does not train: Step,
+// StepIndices and Fit return ErrNoOptimizer.
 func New[T num.Float](m *model.Model[T], opt *optim.Optimizer[T], cfg Config) (*Trainer[T], error) {
-	if m == nil || opt == nil {
-		return nil, fmt.Errorf("parallel.New needs a model and an optimizer")
+	if m == nil {
+		return nil, fmt.Errorf("parallel.New needs a model")
 	}
-	if opt.Len() != len(m.Params) {
+	if opt != nil && opt.Len() != len(m.Params) {
 		return nil, fmt.Errorf("the optimizer was made for %d parameters, the model has %d (optim.New(cfg, len(m.Params)))", opt.Len(), len(m.Params))
 	}
 	if cfg.Workers == 0 {
@@ -244,8 +247,16 @@ func (t *Trainer[T]) Workers() int { return t.cfg.Workers }
 // Model returns the model being trained.
 func (t *Trainer[T]) Model() *model.Model[T] { return t.m }
 
-// Optimizer returns the optimizer.
+// Optimizer returns the optimizer (nil for a trainer that only evaluates).
 func (t *Trainer[T]) Optimizer() *optim.Optimizer[T] { return t.opt }
+
+// Loss is the objective the trainer trains and evaluates with: Config.Loss,
+// with LossAuto resolved once by New to the model's model.DefaultLoss.
+func (t *Trainer[T]) Loss() model.Loss { return t.cfg.Loss }
+
+// ErrNoOptimizer is returned by the training calls of a Trainer made
+// without an optimizer.
+var ErrNoOptimizer = errors.New("parallel: the trainer was made without an optimizer: it evaluates only")
 
 // Stats returns the per-phase timings so far.
 func (t *Trainer[T]) Stats() Stats { return t.stats }

@@ -13,7 +13,6 @@ import (
 	"github.com/ptrain/ptrain/data"
 	"github.com/ptrain/ptrain/model"
 	"github.com/ptrain/ptrain/model/num"
-	"github.com/ptrain/ptrain/optim"
 	"github.com/ptrain/ptrain/parallel"
 )
 
@@ -218,14 +217,13 @@ func evaluate[T num.Float](ctx context.Context, ck *checkpoint, ds *data.Dataset
 	if err := ds.Fits(m.Spec.Inputs, m.Spec.Outputs()); err != nil {
 		return parallel.Metrics{}, fmt.Errorf("%s: %w", ck.path, err)
 	}
-	loss := model.DefaultLoss(m.Spec)
+	loss := model.LossAuto // the trainer resolves it
 	if ck.cfg.Loss != "" {
 		if loss, err = model.ParseLoss(ck.cfg.Loss); err != nil {
 			return parallel.Metrics{}, err
 		}
 	}
-	opt, _ := optim.New[T](optim.Defaults(optim.SGD), len(m.Params)) // evaluation takes no step
-	tr, err := parallel.New(m, opt, parallel.Config{Workers: workers, Loss: loss})
+	tr, err := parallel.New(m, nil, parallel.Config{Workers: workers, Loss: loss}) // evaluation takes no step
 	if err != nil {
 		return parallel.Metrics{}, err
 	}
@@ -235,23 +233,22 @@ func evaluate[T num.Float](ctx context.Context, ck *checkpoint, ds *data.Dataset
 // forEachPrediction runs the model over ds in batches and calls f with each
 // row's index and output.
 func forEachPrediction[T num.Float](m *model.Model[T], ds *data.Dataset, f func(row int, out []T) error) error {
-	const batch = 256
-	ws := model.NewWorkspace(m, batch)
-	x := make([]T, batch*ds.Features)
+	x := make([]T, predictBatch*ds.Features) // model.PredictBatches's batches have at most 256 rows
 	out := m.Spec.Outputs()
-	for lo := 0; lo < ds.N; lo += batch {
-		n := min(batch, ds.N-lo)
-		for r := 0; r < n; r++ {
+	rows := func(lo, k int) []T {
+		for r := range k {
 			data.FillRow(ds, lo+r, x[r*ds.Features:(r+1)*ds.Features])
 		}
-		pred := ws.Forward(x, n, false)
-		for r := 0; r < n; r++ {
+		return x[:k*ds.Features]
+	}
+	return m.PredictBatches(ds.N, rows, func(lo int, pred []T) error {
+		for r := range len(pred) / out {
 			if err := f(lo+r, pred[r*out:(r+1)*out]); err != nil {
 				return err
 			}
 		}
-	}
-	return nil
+		return nil
+	})
 }
 
 // regressionMetrics are a regression model's figures over all outputs:

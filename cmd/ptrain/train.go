@@ -391,7 +391,7 @@ func train[T num.Float](ctx context.Context, c Config, ck *checkpoint, world mpi
 	if err := sp.train.TargetWidth(m.Spec.Outputs()); err != nil {
 		return err
 	}
-	loss := model.DefaultLoss(m.Spec)
+	loss := model.LossAuto // the trainer resolves it (tr.Loss)
 	if c.Loss != "" {
 		if loss, err = model.ParseLoss(c.Loss); err != nil {
 			return fmt.Errorf("-loss: %w", err)
@@ -399,11 +399,6 @@ func train[T num.Float](ctx context.Context, c Config, ck *checkpoint, world mpi
 	}
 	if err := model.CheckLoss(loss, m.Spec); err != nil {
 		return errUsage{fmt.Errorf("-loss: %w", err)}
-	}
-	if out := m.Spec.Layers[len(m.Spec.Layers)-1].Act.Kind; c.Loss == "" && loss == model.MSE && sp.train.Task == data.Classification && len(sp.train.Classes) > 2 {
-		// A PyTorch user's CrossEntropyLoss on a linear output is this
-		// model with :softmax; ptrain fuses the two.
-		warnf("the output layer's activation is %v, so %d classes are trained with MSE; end -arch with :softmax for cross-entropy (PyTorch's CrossEntropyLoss on logits)", out, len(sp.train.Classes))
 	}
 	oc, err := optimizerConfig(&c)
 	if err != nil {
@@ -437,6 +432,11 @@ func train[T num.Float](ctx context.Context, c Config, ck *checkpoint, world mpi
 	if err != nil {
 		return err
 	}
+	if out := m.Spec.Layers[len(m.Spec.Layers)-1].Act.Kind; c.Loss == "" && tr.Loss() == model.MSE && sp.train.Task == data.Classification && len(sp.train.Classes) > 2 {
+		// A PyTorch user's CrossEntropyLoss on a linear output is this
+		// model with :softmax; ptrain fuses the two.
+		warnf("the output layer's activation is %v, so %d classes are trained with MSE; end -arch with :softmax for cross-entropy (PyTorch's CrossEntropyLoss on logits)", out, len(sp.train.Classes))
+	}
 	resumed, past := -1, []epochRow(nil)
 	if ck != nil {
 		if err := checkResumeProgress(ck, start, steps, sp.train.N, opt.Steps()); err != nil {
@@ -459,7 +459,7 @@ func train[T num.Float](ctx context.Context, c Config, ck *checkpoint, world mpi
 	if initNote != "" {
 		rep.say("%s", initNote)
 	}
-	rep.say("ptrain: %s %s (%d parameters, %s, %v loss) on %s", what, m.Spec, len(m.Params), c.DType, loss, sp.describe())
+	rep.say("ptrain: %s %s (%d parameters, %s, %v loss) on %s", what, m.Spec, len(m.Params), c.DType, tr.Loss(), sp.describe())
 	if c.Arch == "" && ck == nil && sp.shape != nil && m.Spec.Shape == nil {
 		rep.say("ptrain: the images are %s: the default model is an MLP on their %d values; for a CNN give -arch %s-conv(…)…", shapeString(sp.shape), sp.train.Features, shapeString(sp.shape))
 	}
