@@ -43,7 +43,7 @@ func BenchmarkTrainStepAugment(b *testing.B) {
 }
 
 func benchStepIndices(b *testing.B, spec string, ds *data.Dataset, a *data.Augment, w, batch int) {
-	tr := trainer(b, spec, w, batch)
+	tr := trainer(b, spec, w)
 	idx := make([]int, batch)
 	err := tr.Run(context.Background(), func(s *parallel.Session[float32]) error {
 		step := 0

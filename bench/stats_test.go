@@ -46,7 +46,7 @@ func BenchmarkTrainStepCPU(b *testing.B) {
 func benchStepCPU(b *testing.B, spec string, batch int) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	tr := trainer(b, spec, 1, batch)
+	tr := trainer(b, spec, 1)
 	x := make([]float32, batch*784)
 	randomFill(x, 3)
 	y := make([]float32, batch*10)

@@ -15,13 +15,13 @@ import (
 var workerCounts = []int{1, 2, 4, 8}
 
 // trainer builds the MNIST MLP with SGD+momentum for w workers.
-func trainer(b testing.TB, spec string, w, batch int) *parallel.Trainer[float32] {
+func trainer(b testing.TB, spec string, w int) *parallel.Trainer[float32] {
 	m, err := model.New[float32](model.MustParseSpec(spec), 1)
 	if err != nil {
 		b.Fatal(err)
 	}
 	opt, _ := optim.New[float32](optim.Defaults(optim.Momentum), len(m.Params))
-	tr, err := parallel.New(m, opt, parallel.Config{Workers: w, BatchSize: batch, Loss: model.DefaultLoss(m.Spec), NoLayerStats: *noLayerStats})
+	tr, err := parallel.New(m, opt, parallel.Config{Workers: w, Loss: model.DefaultLoss(m.Spec), NoLayerStats: *noLayerStats})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -55,7 +55,7 @@ func BenchmarkTrainStepCNN(b *testing.B) {
 }
 
 func benchTrainSpec(b *testing.B, spec string, w, batch int) {
-	tr := trainer(b, spec, w, batch)
+	tr := trainer(b, spec, w)
 	x := make([]float32, batch*784)
 	randomFill(x, 3)
 	y := make([]float32, batch*10)
@@ -113,7 +113,7 @@ func benchReduce(b *testing.B, minWorkers int, prepare func(s *parallel.Session[
 				continue
 			}
 			b.Run(fmt.Sprintf("P=%s/workers=%d", sz.name, w), func(b *testing.B) {
-				tr := trainer(b, sz.spec, w, w)
+				tr := trainer(b, sz.spec, w)
 				p := len(tr.Model().Params)
 				_ = tr.Run(context.Background(), func(s *parallel.Session[float32]) error {
 					reduce := prepare(s, w)

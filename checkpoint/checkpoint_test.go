@@ -43,11 +43,11 @@ func trained[T interface{ float32 | float64 }](t *testing.T, method optim.Method
 	if err != nil {
 		t.Fatal(err)
 	}
-	tr, err := parallel.New(m, opt, parallel.Config{Workers: 2, BatchSize: 50})
+	tr, err := parallel.New(m, opt, parallel.Config{Workers: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := tr.Fit(context.Background(), train, nil, parallel.FitConfig{Epochs: 2, Shuffle: true}); err != nil {
+	if _, err := tr.Fit(context.Background(), train, nil, parallel.FitConfig{Epochs: 2, BatchSize: 50, Shuffle: true}); err != nil {
 		t.Fatal(err)
 	}
 	p := tr.Progress()
@@ -219,11 +219,11 @@ func TestLoadChecksTheOptimizer(t *testing.T) {
 // more give the bits of four uninterrupted epochs.
 func TestResumeIsExact(t *testing.T) {
 	run := func(c *Checkpoint[float64], train *data.Dataset, epochs int) {
-		tr, err := parallel.New(c.Model, c.Optimizer, parallel.Config{Workers: 2, BatchSize: 50})
+		tr, err := parallel.New(c.Model, c.Optimizer, parallel.Config{Workers: 2})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := tr.Fit(context.Background(), train, nil, parallel.FitConfig{Epochs: epochs, Shuffle: true, Start: c.Progress}); err != nil {
+		if _, err := tr.Fit(context.Background(), train, nil, parallel.FitConfig{Epochs: epochs, BatchSize: 50, Shuffle: true, Start: c.Progress}); err != nil {
 			t.Fatal(err)
 		}
 		c.Progress = tr.Progress()

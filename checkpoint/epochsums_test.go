@@ -31,7 +31,7 @@ func TestResumedEpochReportsTheWholeEpoch(t *testing.T) {
 	newRun := func() (*model.Model[float64], *optim.Optimizer[float64], *parallel.Trainer[float64]) {
 		m, _ := model.New[float64](model.MustParseSpec("64-12:relu-10:softmax"), 3)
 		opt, _ := optim.New[float64](optim.Defaults(optim.Adam), len(m.Params))
-		tr, err := parallel.New(m, opt, parallel.Config{Workers: 2, BatchSize: 50, Loss: model.CrossEntropy})
+		tr, err := parallel.New(m, opt, parallel.Config{Workers: 2, Loss: model.CrossEntropy})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -55,7 +55,7 @@ func TestResumedEpochReportsTheWholeEpoch(t *testing.T) {
 	fit := func(tr *parallel.Trainer[float64], ctx context.Context, start parallel.Progress, stopAt int, cancel func()) ([]parallel.EpochInfo, parallel.Progress, error) {
 		var infos []parallel.EpochInfo
 		steps := 0
-		res, err := tr.Fit(ctx, train, val, parallel.FitConfig{Epochs: 3, Shuffle: true, Start: start,
+		res, err := tr.Fit(ctx, train, val, parallel.FitConfig{Epochs: 3, BatchSize: 50, Shuffle: true, Start: start,
 			OnEpoch: func(e parallel.EpochInfo) error { infos = append(infos, e); return nil },
 			OnStep: func(s parallel.StepInfo) error {
 				if steps++; steps == stopAt {
@@ -70,7 +70,7 @@ func TestResumedEpochReportsTheWholeEpoch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	steps := whole.StepsPerEpoch(train, 1)
+	steps := parallel.FitConfig{BatchSize: 50}.StepsPerEpoch(train)
 	for _, stop := range []int{steps + 3, 2 * steps} { // inside epoch 2, after its last step
 		m, opt, tr := newRun()
 		ctx, cancel := context.WithCancel(context.Background())
@@ -86,7 +86,7 @@ func TestResumedEpochReportsTheWholeEpoch(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		tr2, err := parallel.New(c.Model, c.Optimizer, parallel.Config{Workers: 2, BatchSize: 50, Loss: model.CrossEntropy})
+		tr2, err := parallel.New(c.Model, c.Optimizer, parallel.Config{Workers: 2, Loss: model.CrossEntropy})
 		if err != nil {
 			t.Fatal(err)
 		}

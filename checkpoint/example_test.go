@@ -29,8 +29,8 @@ func Example() {
 	train, test, _ := ds.Split(0.2, 1)
 	m, _ := model.New[float32](model.MustParseSpec("64-32:relu-10:softmax"), 1)
 	opt, _ := optim.New[float32](optim.Defaults(optim.Adam), len(m.Params))
-	tr, _ := parallel.New(m, opt, parallel.Config{Workers: 2, BatchSize: 64})
-	if _, err := tr.Fit(ctx, train, nil, parallel.FitConfig{Epochs: 2, Shuffle: true}); err != nil {
+	tr, _ := parallel.New(m, opt, parallel.Config{Workers: 2})
+	if _, err := tr.Fit(ctx, train, nil, parallel.FitConfig{Epochs: 2, BatchSize: 64, Shuffle: true}); err != nil {
 		panic(err)
 	}
 	err := checkpoint.Save(path, &checkpoint.Checkpoint[float32]{
@@ -47,11 +47,11 @@ func Example() {
 		panic(err)
 	}
 	fmt.Println(c.Model.Spec, c.Optimizer.Config().Method, "epoch", c.Progress.Epoch, "step", c.Optimizer.Steps(), c.Classes[:3], c.Meta["note"])
-	tr, _ = parallel.New(c.Model, c.Optimizer, parallel.Config{Workers: 2, BatchSize: 64})
-	if _, err := tr.Fit(ctx, train, nil, parallel.FitConfig{Epochs: 20, Shuffle: true, Start: c.Progress}); err != nil {
+	tr, _ = parallel.New(c.Model, c.Optimizer, parallel.Config{Workers: 2})
+	if _, err := tr.Fit(ctx, train, nil, parallel.FitConfig{Epochs: 20, BatchSize: 64, Shuffle: true, Start: c.Progress}); err != nil {
 		panic(err)
 	}
-	met, _ := tr.Evaluate(ctx, test)
+	met, _ := tr.Evaluate(ctx, test, 64)
 	fmt.Println("epoch", tr.Progress().Epoch, "accuracy above 90%:", met.Accuracy > 0.9)
 	// Output:
 	// 64-32:relu-10:softmax adam epoch 2 step 46 [0 1 2] two epochs on the digits

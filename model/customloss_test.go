@@ -114,16 +114,16 @@ func TestCustomLossTrains(t *testing.T) {
 	oc := optim.Defaults(optim.Adam)
 	oc.LR = 0.01
 	opt, _ := optim.New[float32](oc, len(m.Params))
-	tr, err := parallel.New(m, opt, parallel.Config{Workers: 2, BatchSize: 32, Loss: huber})
+	tr, err := parallel.New(m, opt, parallel.Config{Workers: 2, Loss: huber})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	before, _ := tr.Evaluate(ctx, test)
-	if _, err := tr.Fit(ctx, train, nil, parallel.FitConfig{Epochs: 40, Shuffle: true}); err != nil {
+	before, _ := tr.Evaluate(ctx, test, 32)
+	if _, err := tr.Fit(ctx, train, nil, parallel.FitConfig{Epochs: 40, BatchSize: 32, Shuffle: true}); err != nil {
 		t.Fatal(err)
 	}
-	after, _ := tr.Evaluate(ctx, test)
+	after, _ := tr.Evaluate(ctx, test, 32)
 	if !(after.Loss < before.Loss/10) {
 		t.Fatalf("Huber loss %.4f before training, %.4f after", before.Loss, after.Loss)
 	}

@@ -24,15 +24,31 @@ func (m *Model[T]) Predict(x []T, n int) []T {
 		panic(fmt.Sprintf("model: Predict of %d rows from %d values, rows of %d", n, len(x), in))
 	}
 	y := make([]T, n*out)
-	if n == 0 {
-		return y
+	_ = m.PredictBatches(n, func(lo, k int) []T { return x[lo*in : (lo+k)*in] }, func(lo int, p []T) error {
+		copy(y[lo*out:], p)
+		return nil
+	})
+	return y
+}
+
+// PredictBatches is the evaluation pass over n rows, in batches of at most
+// 256 in a workspace made for the call: rows(lo, k) returns rows
+// [lo, lo+k) ((k, Inputs), k never more than the first call's), and f
+// receives their outputs ((k, Outputs), a view valid until f returns). It
+// returns f's first error, and stops there. Predict runs on it, and so can
+// a caller whose rows are not in one slice (filled from a dataset, say).
+func (m *Model[T]) PredictBatches(n int, rows func(lo, k int) []T, f func(lo int, y []T) error) error {
+	if n <= 0 {
+		return nil
 	}
 	ws := NewWorkspace(m, min(n, predictRows))
 	for lo := 0; lo < n; lo += predictRows {
 		k := min(predictRows, n-lo)
-		copy(y[lo*out:], ws.Forward(x[lo*in:(lo+k)*in], k, false))
+		if err := f(lo, ws.Forward(rows(lo, k), k, false)); err != nil {
+			return err
+		}
 	}
-	return y
+	return nil
 }
 
 // Classify returns the class of each of the n rows of x ((n, Inputs)): the

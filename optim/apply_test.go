@@ -74,7 +74,7 @@ func runApply[T num.Float](t *testing.T, cfg Config) [][]T {
 	p := convert[T](exactValues(n, 1))
 	for step := range 5 {
 		g := convert[T](exactValues(n, uint64(step+2)))
-		o.Begin(cfg.LR * (1 - 0.1*float64(step)))
+		o.BeginLR(cfg.LR * (1 - 0.1*float64(step)))
 		o.Apply(p, g, split, n)
 		o.Apply(p, g, 0, split)
 	}

@@ -42,5 +42,14 @@
 // testdata/apply.golden pins those bits for every rule and both element
 // types; `go test ./optim` and `go test -tags purego ./optim` both check it.
 //
+// # Learning-rate schedules
+//
+// The optimizer owns its schedule, as PyTorch's schedulers wrap an
+// optimizer: Config.Schedule (or SetSchedule) gives each step's rate from
+// Config.LR and the step count, which Begin applies and LR reports; it
+// needs StepsPerEpoch to count epochs. The schedule is part of the Config,
+// so a checkpoint of the Config and State restores the curve and the
+// position on it together.
+//
 // The package Example minimises a quadratic with Adam.
 package optim

@@ -96,6 +96,9 @@ type Config struct {
 	Beta2       float64 `json:"beta2"`        // Adam β₂ (0.999)
 	Eps         float64 `json:"eps"`          // ε (1e-8), added outside the square root
 	WeightDecay float64 `json:"weight_decay"` // L2 coefficient λ on every parameter, biases included, as PyTorch's weight_decay: g ← g + λ·p; decoupled for AdamW (0.01)
+	// Schedule sets each step's rate from LR (see Schedule); the zero
+	// value keeps it constant, and is left out of the JSON.
+	Schedule Schedule `json:"schedule,omitzero"`
 }
 
 // Uses reports whether the method reads the named hyperparameter (the
@@ -176,7 +179,7 @@ func (c Config) Validate() error {
 	case (c.Method == RMSprop || c.Method == Adam || c.Method == AdamW) && c.Eps == 0:
 		return fmt.Errorf("eps must be > 0 for %v", c.Method)
 	}
-	return nil
+	return c.Schedule.Validate()
 }
 
 // Optimizer holds a method's state for n parameters.
@@ -230,18 +233,42 @@ func (o *Optimizer[T]) Len() int { return o.n }
 // Steps is the number of steps begun so far.
 func (o *Optimizer[T]) Steps() int64 { return o.t }
 
-// Step applies one whole update: Begin(cfg.LR) and Apply over everything.
+// Step applies one whole update: Begin and Apply over everything.
 func (o *Optimizer[T]) Step(params, grads []T) {
-	o.Begin(o.cfg.LR)
+	o.Begin()
 	o.Apply(params, grads, 0, len(params))
 }
 
-// Begin starts the next step with learning rate lr (from a schedule, say).
-func (o *Optimizer[T]) Begin(lr float64) {
+// Begin starts the next step, at the rate the schedule gives it
+// (Config.Schedule.LR of the base rate and the steps taken before).
+func (o *Optimizer[T]) Begin() {
+	o.begin(o.cfg.Schedule.LR(o.cfg.LR, o.t))
+}
+
+// BeginLR starts the next step at rate lr instead of the schedule's: for a
+// caller that computes its rates itself.
+func (o *Optimizer[T]) BeginLR(lr float64) { o.begin(lr) }
+
+func (o *Optimizer[T]) begin(lr float64) {
 	o.t++
 	o.lr = lr
 	o.bc1 = 1 - math.Pow(o.cfg.Beta1, float64(o.t))
 	o.bc2 = math.Sqrt(1 - math.Pow(o.cfg.Beta2, float64(o.t)))
+}
+
+// LR is the rate of the step begun last (the base rate before any).
+func (o *Optimizer[T]) LR() float64 { return o.lr }
+
+// SetSchedule replaces the schedule, as a run that resumes with a longer
+// period, say, does; the step count stays. It returns an error, and keeps
+// the schedule it had, if s is invalid (Schedule.Validate). Like Begin, it
+// must not run concurrently with anything else on the Optimizer.
+func (o *Optimizer[T]) SetSchedule(s Schedule) error {
+	if err := s.Validate(); err != nil {
+		return err
+	}
+	o.cfg.Schedule = s
+	return nil
 }
 
 // Apply performs the current step's update of params[lo:hi] from
@@ -377,10 +404,9 @@ func (o *Optimizer[T]) LoadState(st State[T]) error {
 		copy(dst, st.Buffers[name])
 	}
 	o.t = st.Step
-	if o.t > 0 {
-		lr := o.lr
+	if o.t > 0 { // the bias corrections and rate of the last step
 		o.t--
-		o.Begin(lr)
+		o.Begin()
 	}
 	return nil
 }

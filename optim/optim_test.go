@@ -1,7 +1,9 @@
 package optim
 
 import (
+	"encoding/json"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -80,7 +82,7 @@ func TestApplyInPiecesEqualsWholeStep(t *testing.T) {
 		for step := 0; step < 3; step++ {
 			g := []float64{0.1, -0.2, 0.3, -0.4, float64(step)}
 			whole.Step(p1, g)
-			parts.Begin(parts.Config().LR)
+			parts.Begin()
 			parts.Apply(p2, g, 3, 5)
 			parts.Apply(p2, g, 0, 3)
 		}
@@ -182,36 +184,121 @@ func TestClip(t *testing.T) {
 	}
 }
 
+// TestSchedules: each kind's rate at a step, with 10 steps an epoch and a
+// cosine period of 10 epochs; without StepsPerEpoch every step is in
+// epoch 0.
 func TestSchedules(t *testing.T) {
 	for _, tc := range []struct {
-		spec   string
-		step   int64
-		epoch  float64
-		warmup int
-		want   float64
+		spec          string
+		step          int64
+		stepsPerEpoch int
+		warmup        int
+		want          float64
 	}{
-		{"constant", 100, 3, 0, 0.1},
-		{"step:2:0.5", 0, 1.9, 0, 0.1},
-		{"step:2:0.5", 0, 4, 0, 0.025},
-		{"exp:0.9", 0, 2.5, 0, 0.1 * 0.81},
-		{"cosine", 0, 0, 0, 0.1},
-		{"cosine", 0, 5, 0, 0.05},
-		{"cosine:0.01", 0, 10, 0, 0.01},
+		{"constant", 1000, 10, 0, 0.1},
+		{"step:2:0.5", 19, 10, 0, 0.1},
+		{"step:2:0.5", 40, 10, 0, 0.025},
+		{"step:2:0.5", 40, 0, 0, 0.1},
+		{"exp:0.9", 25, 10, 0, 0.1 * 0.81},
+		{"cosine", 0, 10, 0, 0.1},
+		{"cosine", 50, 10, 0, 0.05},
+		{"cosine:0.01", 100, 10, 0, 0.01},
+		{"cosine:0.01", 500, 10, 0, 0.01},
 		{"constant", 0, 0, 4, 0.025},
 		{"constant", 3, 0, 4, 0.1},
 	} {
-		s, err := ParseSchedule(tc.spec, 10)
+		s, err := ParseSchedule(tc.spec)
 		if err != nil {
 			t.Fatal(err)
 		}
-		s.Warmup = tc.warmup
-		if got := s.LR(0.1, tc.step, tc.epoch); math.Abs(got-tc.want) > 1e-12 {
-			t.Errorf("%s at step %d epoch %v warm-up %d: %v, want %v", tc.spec, tc.step, tc.epoch, tc.warmup, got, tc.want)
+		if s.Kind == Cosine {
+			s.Epochs = 10
+		}
+		s.Warmup, s.StepsPerEpoch = tc.warmup, tc.stepsPerEpoch
+		if err := s.Validate(); err != nil {
+			t.Fatal(err)
+		}
+		if got := s.LR(0.1, tc.step); math.Abs(got-tc.want) > 1e-12 {
+			t.Errorf("%s at step %d, %d steps an epoch, warm-up %d: %v, want %v", tc.spec, tc.step, tc.stepsPerEpoch, tc.warmup, got, tc.want)
 		}
 	}
 	for _, bad := range []string{"", "linear", "step:2", "step:0:0.5", "step:2:1.5", "exp:-1", "cosine:x", "exp:NaN"} {
-		if _, err := ParseSchedule(bad, 10); err == nil {
+		if _, err := ParseSchedule(bad); err == nil {
 			t.Errorf("ParseSchedule(%q) accepted", bad)
 		}
+	}
+	for _, bad := range []Schedule{
+		{Kind: ScheduleKind(9)},
+		{Kind: StepDecay, Gamma: 0.5},
+		{Kind: Exponential, Gamma: 1.5},
+		{Kind: Cosine, Epochs: -1},
+		{Kind: Cosine, Min: math.NaN()},
+		{Warmup: -1},
+		{StepsPerEpoch: -1},
+	} {
+		if err := bad.Validate(); err == nil {
+			t.Errorf("Validate accepted %+v", bad)
+		}
+		cfg := Defaults(Adam)
+		cfg.Schedule = bad
+		if _, err := New[float32](cfg, 1); err == nil {
+			t.Errorf("New accepted the schedule %+v", bad)
+		}
+	}
+}
+
+// TestOptimizerFollowsItsSchedule: Begin takes each step's rate from the
+// schedule and the step count, a restored optimizer continues on the same
+// curve, and the schedule travels in the Config's JSON (left out when it
+// is the zero one, so older checkpoints read as constant).
+func TestOptimizerFollowsItsSchedule(t *testing.T) {
+	cfg := Defaults(SGD)
+	cfg.LR = 0.1
+	cfg.Schedule = Schedule{Kind: Cosine, Min: 0.01, Epochs: 3, StepsPerEpoch: 4, Warmup: 2}
+	o, err := New[float64](cfg, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, g := []float64{1, 2}, []float64{0.5, -0.5}
+	var rates []float64
+	for range 7 {
+		o.Step(p, g)
+		rates = append(rates, o.LR())
+	}
+	for i, r := range rates {
+		if want := cfg.Schedule.LR(0.1, int64(i)); r != want {
+			t.Errorf("step %d at rate %v, the schedule says %v", i+1, r, want)
+		}
+	}
+	if rates[0] != 0.05 || rates[4] >= rates[3] {
+		t.Errorf("rates %v: want a warm-up from 0.05, then a decay", rates)
+	}
+	b, err := json.Marshal(o.Config())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back Config
+	if err := json.Unmarshal(b, &back); err != nil || back != cfg {
+		t.Fatalf("%s reads back as %+v, %v", b, back, err)
+	}
+	restored, _ := New[float64](back, 2)
+	if err := restored.LoadState(o.State()); err != nil {
+		t.Fatal(err)
+	}
+	if restored.LR() != rates[6] {
+		t.Errorf("restored at rate %v, the original's last step was at %v", restored.LR(), rates[6])
+	}
+	p2 := slices.Clone(p)
+	o.Step(p, g)
+	restored.Step(p2, g)
+	if !slices.Equal(p, p2) || restored.LR() != o.LR() {
+		t.Errorf("the restored optimizer's step: %v at %v, the original's %v at %v", p2, restored.LR(), p, o.LR())
+	}
+	plain, _ := json.Marshal(Defaults(SGD))
+	if strings.Contains(string(plain), "schedule") {
+		t.Errorf("a constant schedule is written: %s", plain)
+	}
+	if err := o.SetSchedule(Schedule{Kind: StepDecay}); err == nil || o.Config().Schedule != cfg.Schedule {
+		t.Errorf("SetSchedule of an invalid schedule: %v, schedule now %+v", err, o.Config().Schedule)
 	}
 }

@@ -30,10 +30,11 @@ func fitAugmented[T num.Float](t *testing.T, w int, cfg FitConfig) (*Trainer[T],
 	oc := optim.Defaults(optim.Momentum)
 	oc.LR = 0.05
 	opt, _ := optim.New[T](oc, len(m.Params))
-	tr, err := New(m, opt, Config{Workers: w, BatchSize: 64, Loss: model.CrossEntropy, Seed: 2})
+	tr, err := New(m, opt, Config{Workers: w, Loss: model.CrossEntropy, Seed: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
+	cfg.BatchSize = 64
 	res, err := tr.Fit(context.Background(), train, val, cfg)
 	return tr, res, err
 }
@@ -76,7 +77,7 @@ func TestAugmentedFitIsWorkerIndependent(t *testing.T) {
 // weights, optimizer state and progress ends where the uninterrupted one
 // does, with augmentation on.
 func TestAugmentedFitResumesExactly(t *testing.T) {
-	cfg := FitConfig{Epochs: 3, Shuffle: true, Seed: 3, Augment: digitsAugment()}
+	cfg := FitConfig{Epochs: 3, BatchSize: 64, Shuffle: true, Seed: 3, Augment: digitsAugment()}
 	whole, _, err := fitAugmented[float32](t, 2, cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -105,7 +106,7 @@ func TestAugmentedFitResumesExactly(t *testing.T) {
 		t.Fatal(err)
 	}
 	second.cfg.Workers = 2
-	tr, err := New(second.m, second.opt, Config{Workers: 2, BatchSize: 64, Loss: model.CrossEntropy, Seed: 2})
+	tr, err := New(second.m, second.opt, Config{Workers: 2, Loss: model.CrossEntropy, Seed: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,7 +138,7 @@ func TestAugmentedFitValidatesUnaugmented(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, val := digitsSplit(t)
-	m, err := tr.Evaluate(context.Background(), val)
+	m, err := tr.Evaluate(context.Background(), val, 64)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -27,11 +27,11 @@ func TestEvaluateManyClassesKeepsPerClassCounts(t *testing.T) {
 		}
 		m, _ := model.New[float32](model.MustParseSpec("2-"+strconv.Itoa(k)+":softmax"), 1)
 		opt, _ := optim.New[float32](optim.Defaults(optim.SGD), len(m.Params))
-		tr, err := New(m, opt, Config{Workers: 2, BatchSize: 100, Loss: model.CrossEntropy})
+		tr, err := New(m, opt, Config{Workers: 2, Loss: model.CrossEntropy})
 		if err != nil {
 			t.Fatal(err)
 		}
-		met, err := tr.Evaluate(context.Background(), ds)
+		met, err := tr.Evaluate(context.Background(), ds, 100)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -124,7 +124,7 @@ func TestCNNFitRepeatsAndResumesExactly(t *testing.T) {
 
 func fitRepeatsAndResumes(t *testing.T, minAcc float64, digitsCNN func(*testing.T, int, FitConfig) (*Trainer[float32], FitResult, error)) {
 	var acc float64
-	cfg := FitConfig{Epochs: 3, Shuffle: true, Seed: 3, OnEpoch: func(e EpochInfo) error { acc = e.Val.Accuracy; return nil }}
+	cfg := FitConfig{Epochs: 3, BatchSize: 64, Shuffle: true, Seed: 3, OnEpoch: func(e EpochInfo) error { acc = e.Val.Accuracy; return nil }}
 	a, _, err := digitsCNN(t, 3, cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -179,13 +179,13 @@ func TestCNNEvaluateReadsTheModelsStatistics(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, val := digitsSplit(t)
-	want, err := a.Evaluate(context.Background(), val)
+	want, err := a.Evaluate(context.Background(), val, 64)
 	if err != nil {
 		t.Fatal(err)
 	}
 	opt, _ := optim.New[float32](optim.Defaults(optim.SGD), len(a.m.Params))
-	fresh, _ := New(a.m, opt, Config{Workers: 2, BatchSize: 50, Loss: model.CrossEntropy})
-	got, err := fresh.Evaluate(context.Background(), val)
+	fresh, _ := New(a.m, opt, Config{Workers: 2, Loss: model.CrossEntropy})
+	got, err := fresh.Evaluate(context.Background(), val, 50)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -201,7 +201,7 @@ func TestCNNStepAllocatesNothing(t *testing.T) {
 	for _, spec := range []string{cnnSpec, fusedSpec, resNetSpec} {
 		m := newModel(t, spec)
 		opt, _ := optim.New[float64](optim.Defaults(optim.Adam), len(m.Params))
-		tr, _ := New(m, opt, Config{Workers: 2, BatchSize: 10, Loss: model.CrossEntropy, Seed: 9})
+		tr, _ := New(m, opt, Config{Workers: 2, Loss: model.CrossEntropy, Seed: 9})
 		x, y := randomRows(1, 10, 36, 3)
 		err := tr.Run(context.Background(), func(s *Session[float64]) error {
 			if _, err := s.Step(Batch[float64]{X: x, Y: y, N: 10}); err != nil { // warm-up
@@ -237,7 +237,7 @@ var panickyLoss = model.RegisterLoss("parallel-test-panicky", panicky{})
 func TestPanicWithBatchNormDoesNotHang(t *testing.T) {
 	m := newModel(t, "1x4x4-conv(2,3,pad=1)-bn:relu-flatten-3")
 	opt, _ := optim.New[float64](optim.Defaults(optim.SGD), len(m.Params))
-	tr, err := New(m, opt, Config{Workers: 2, BatchSize: 4, Loss: panickyLoss})
+	tr, err := New(m, opt, Config{Workers: 2, Loss: panickyLoss})
 	if err != nil {
 		t.Fatal(err)
 	}

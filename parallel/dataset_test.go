@@ -16,7 +16,7 @@ import (
 func TestInconsistentDatasetIsAnError(t *testing.T) {
 	m, _ := model.New[float32](model.MustParseSpec("4-8:relu-3:softmax"), 1)
 	opt, _ := optim.New[float32](optim.Defaults(optim.SGD), len(m.Params))
-	tr, _ := New(m, opt, Config{Workers: 2, BatchSize: 4})
+	tr, _ := New(m, opt, Config{Workers: 2})
 	ctx := context.Background()
 	short := &data.Dataset{Name: "short", N: 8, Features: 4, F64: make([]float64, 30), Labels: make([]int32, 8), Classes: []string{"a", "b", "c"}}
 	wide, _ := data.FromSlices([][]float64{{1, 2, 3, 4, 5}, {1, 2, 3, 4, 5}}, []int{0, 2}, nil)
@@ -25,17 +25,17 @@ func TestInconsistentDatasetIsAnError(t *testing.T) {
 		ds   *data.Dataset
 		want string
 	}{{short, "30 feature values"}, {wide, "5 features, the model takes 4"}} {
-		if _, err := tr.Fit(ctx, tc.ds, nil, FitConfig{Epochs: 1}); err == nil || !strings.Contains(err.Error(), tc.want) {
+		if _, err := tr.Fit(ctx, tc.ds, nil, FitConfig{Epochs: 1, BatchSize: 4}); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("Fit on %s: %v, want %q", tc.ds.Name, err, tc.want)
 		}
-		if _, err := tr.Fit(ctx, good, tc.ds, FitConfig{Epochs: 1}); err == nil || !strings.Contains(err.Error(), tc.want) {
+		if _, err := tr.Fit(ctx, good, tc.ds, FitConfig{Epochs: 1, BatchSize: 4}); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("Fit validating on %s: %v, want %q", tc.ds.Name, err, tc.want)
 		}
-		if _, err := tr.Evaluate(ctx, tc.ds); err == nil || !strings.Contains(err.Error(), tc.want) {
+		if _, err := tr.Evaluate(ctx, tc.ds, 4); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("Evaluate on %s: %v, want %q", tc.ds.Name, err, tc.want)
 		}
 	}
-	if _, err := tr.Fit(ctx, good, good, FitConfig{Epochs: 2}); err != nil {
+	if _, err := tr.Fit(ctx, good, good, FitConfig{Epochs: 2, BatchSize: 4}); err != nil {
 		t.Fatal(err)
 	}
 }

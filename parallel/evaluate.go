@@ -2,6 +2,7 @@ package parallel
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"time"
 
@@ -24,13 +25,20 @@ type Metrics struct {
 }
 
 // Evaluate computes the loss and accuracy of the model on ds, in batches
-// of Config.BatchSize shared among the workers, with dropout off.
-func (s *Session[T]) Evaluate(ds *data.Dataset) (Metrics, error) {
+// of batch rows shared among the workers, with dropout off. The figures
+// depend on batch in their last bits only (the order of the sums); Fit
+// evaluates in batches of FitConfig.BatchSize.
+func (s *Session[T]) Evaluate(ds *data.Dataset, batch int) (Metrics, error) {
 	t := s.t
 	out := t.outputs
 	if err := ds.Fits(t.inputs, out); err != nil {
 		return Metrics{}, err
 	}
+	if batch < 1 {
+		return Metrics{}, fmt.Errorf("evaluation batch size %d: must be positive", batch)
+	}
+	batch = min(batch, ds.N)
+	t.reserveShare(batch)
 	start := time.Now()
 	k := max(out, 2)
 	for w := range t.counts {
@@ -39,9 +47,9 @@ func (s *Session[T]) Evaluate(ds *data.Dataset) (Metrics, error) {
 	var m Metrics
 	var loss float64
 	var correct int64
-	idx := make([]int, t.cfg.BatchSize)
-	for lo := 0; lo < ds.N; lo += t.cfg.BatchSize {
-		n := min(t.cfg.BatchSize, ds.N-lo)
+	idx := make([]int, batch)
+	for lo := 0; lo < ds.N; lo += batch {
+		n := min(batch, ds.N-lo)
 		for i := range n {
 			idx[i] = lo + i
 		}
@@ -96,11 +104,11 @@ func (s *Session[T]) Evaluate(ds *data.Dataset) (Metrics, error) {
 }
 
 // Evaluate is Session.Evaluate with workers started and stopped around it.
-func (t *Trainer[T]) Evaluate(ctx context.Context, ds *data.Dataset) (Metrics, error) {
+func (t *Trainer[T]) Evaluate(ctx context.Context, ds *data.Dataset, batch int) (Metrics, error) {
 	var m Metrics
 	err := t.Run(ctx, func(s *Session[T]) error {
 		var err error
-		m, err = s.Evaluate(ds)
+		m, err = s.Evaluate(ds, batch)
 		return err
 	})
 	return m, err

@@ -20,16 +20,16 @@ func Example_cnn() {
 	oc := optim.Defaults(optim.Adam)
 	oc.LR = 0.01
 	opt, _ := optim.New[float32](oc, len(m.Params))
-	tr, err := parallel.New(m, opt, parallel.Config{Workers: 2, BatchSize: 64})
+	tr, err := parallel.New(m, opt, parallel.Config{Workers: 2})
 	if err != nil {
 		panic(err)
 	}
 	ds, _ := data.Digits()
 	train, test, _ := ds.Split(0.2, 1)
-	if _, err := tr.Fit(ctx, train, nil, parallel.FitConfig{Epochs: 8, Shuffle: true}); err != nil {
+	if _, err := tr.Fit(ctx, train, nil, parallel.FitConfig{Epochs: 8, BatchSize: 64, Shuffle: true}); err != nil {
 		panic(err)
 	}
-	met, _ := tr.Evaluate(ctx, test)
+	met, _ := tr.Evaluate(ctx, test, 64)
 	fmt.Printf("%d test samples, accuracy above 95%%: %v\n", met.N, met.Accuracy > 0.95)
 	// Output: 359 test samples, accuracy above 95%: true
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ptrain/ptrain/data"
+	"github.com/ptrain/ptrain/optim"
 )
 
 // Progress is where a Fit stands, and where a resumed Fit starts: Fit reads
@@ -27,7 +28,12 @@ type Progress struct {
 
 // FitConfig configures Fit.
 type FitConfig struct {
-	Epochs      int    // total epochs; a resumed run continues up to this number
+	Epochs int // total epochs; a resumed run continues up to this number
+	// BatchSize is the rows of each micro-batch, counted over all ranks
+	// with a Group (each rank trains on its share, each worker on its
+	// share of that); the last of an epoch may be short. Validation runs
+	// in batches of the same size.
+	BatchSize   int
 	Accum       int    // micro-batches per optimizer step (gradient accumulation); 0 means 1
 	Shuffle     bool   // reshuffle every epoch; false keeps the dataset order
 	Seed        uint64 // data order: epoch e is drawn from (Seed, e)
@@ -84,10 +90,13 @@ type FitResult struct {
 }
 
 // StepsPerEpoch is the number of optimizer steps Fit takes per epoch of
-// train with accum micro-batches per step (0 means 1).
-func (t *Trainer[T]) StepsPerEpoch(train *data.Dataset, accum int) int {
-	accum = max(accum, 1)
-	return ((train.N+t.cfg.BatchSize-1)/t.cfg.BatchSize + accum - 1) / accum
+// train: ⌈⌈N/BatchSize⌉/Accum⌉ (0 without a positive BatchSize).
+func (c FitConfig) StepsPerEpoch(train *data.Dataset) int {
+	if c.BatchSize < 1 {
+		return 0
+	}
+	accum := max(c.Accum, 1)
+	return ((train.N+c.BatchSize-1)/c.BatchSize + accum - 1) / accum
 }
 
 // checkStart refuses a start no run of steps optimizer steps per epoch
@@ -128,17 +137,23 @@ func (t *Trainer[T]) Progress() Progress {
 	return p
 }
 
-// Fit trains on train for cfg.Epochs epochs in batches of Config.BatchSize,
+// Fit trains on train for cfg.Epochs epochs in batches of cfg.BatchSize,
 // evaluating on val (which may be nil) after every epoch. It stops early
 // when the context ends (returning ctx.Err() after the step in flight), on a
 // non-finite loss or gradient (a *NonFiniteError, weights untouched by that
 // step), when a hook returns an error, or by early stopping.
 func (t *Trainer[T]) Fit(ctx context.Context, train, val *data.Dataset, cfg FitConfig) (FitResult, error) {
 	accum := max(cfg.Accum, 1)
+	if t.opt == nil {
+		return FitResult{}, ErrNoOptimizer
+	}
 	if err := train.Fits(t.inputs, t.outputs); err != nil {
 		return FitResult{}, err
 	}
-	b, err := data.NewBatcher[T](train, t.cfg.BatchSize, t.outputs, cfg.Shuffle, cfg.Seed)
+	if cfg.BatchSize < 1 {
+		return FitResult{}, fmt.Errorf("FitConfig.BatchSize %d: must be positive", cfg.BatchSize)
+	}
+	b, err := data.NewBatcher[T](train, cfg.BatchSize, t.outputs, cfg.Shuffle, cfg.Seed)
 	if err != nil {
 		return FitResult{}, err
 	}
@@ -159,8 +174,9 @@ func (t *Trainer[T]) Fit(ctx context.Context, train, val *data.Dataset, cfg FitC
 	if err := checkStart(cfg.Start, steps, train.N, t.opt.Steps(), cfg.StartForeign); err != nil {
 		return FitResult{}, err
 	}
-	t.fitSteps = steps // for the schedule; the caller's Config is left as it was
-	defer func() { t.fitSteps = 0 }()
+	if sc := t.opt.Config().Schedule; sc.Kind != optim.Constant && sc.StepsPerEpoch != steps {
+		return FitResult{}, fmt.Errorf("the optimizer's %v schedule counts %d steps an epoch, this Fit takes %d (set its StepsPerEpoch to FitConfig.StepsPerEpoch)", sc.Kind, sc.StepsPerEpoch, steps)
+	}
 	if s := cfg.Start.Sums; s != nil && cfg.Start.Batch > 0 {
 		if err := s.check(); err != nil {
 			return FitResult{}, err
@@ -242,7 +258,7 @@ func (t *Trainer[T]) Fit(ctx context.Context, train, val *data.Dataset, cfg FitC
 				}
 			}
 			if val != nil {
-				m, err := s.Evaluate(val)
+				m, err := s.Evaluate(val, cfg.BatchSize)
 				if err != nil {
 					return err
 				}

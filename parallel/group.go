@@ -6,6 +6,7 @@ import (
 
 	"github.com/ptrain/ptrain/data"
 	"github.com/ptrain/ptrain/model/num"
+	"github.com/ptrain/ptrain/optim"
 )
 
 // Group is a set of processes that train one model together, each with its
@@ -67,7 +68,10 @@ func (t *Trainer[T]) Broadcast() error {
 			return err
 		}
 	}
-	st := t.opt.State()
+	var st optim.State[T]
+	if t.opt != nil {
+		st = t.opt.State()
+	}
 	for _, name := range slices.Sorted(maps.Keys(st.Buffers)) {
 		if err := broadcast(g, st.Buffers[name], 0); err != nil {
 			return err
@@ -88,7 +92,7 @@ func (t *Trainer[T]) Broadcast() error {
 	if ws[1]*float64(g.Size()) == ws[0]*ws[0] {
 		t.shardW = t.cfg.Workers
 	}
-	if g.Rank() != 0 {
+	if g.Rank() != 0 && t.opt != nil {
 		st.Step = int64(step[0])
 		return t.opt.LoadState(st)
 	}

@@ -52,7 +52,7 @@ func TestInterruptAtEveryCheckKeepsProgressAndWeightsTogether(t *testing.T) {
 		oc := optim.Defaults(optim.Adam)
 		oc.LR = 0.01
 		opt, _ := optim.New[float32](oc, len(m.Params))
-		tr, err := New(m, opt, Config{Workers: 2, BatchSize: 64, Loss: model.CrossEntropy, Seed: 2})
+		tr, err := New(m, opt, Config{Workers: 2, Loss: model.CrossEntropy, Seed: 2})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -62,7 +62,7 @@ func TestInterruptAtEveryCheckKeepsProgressAndWeightsTogether(t *testing.T) {
 	whole := newTrainer()
 	after := [][]float32{slices.Clone(whole.m.Params)}
 	steps := 0
-	cfg := FitConfig{Epochs: epochs, Shuffle: true, Seed: 3, OnStep: func(s StepInfo) error {
+	cfg := FitConfig{Epochs: epochs, BatchSize: 64, Shuffle: true, Seed: 3, OnStep: func(s StepInfo) error {
 		after = append(after, slices.Clone(whole.m.Params))
 		steps = s.Batches
 		return nil

@@ -22,7 +22,7 @@ func TestL1IsALossTermOnWeightsBeforeClipping(t *testing.T) {
 		cfg := optim.Defaults(optim.SGD)
 		cfg.LR = lr
 		opt, _ := optim.New[float64](cfg, len(m.Params))
-		tr, err := New(m, opt, Config{Workers: workers, BatchSize: n, Loss: model.CrossEntropy, L1: l1, ClipNorm: clip})
+		tr, err := New(m, opt, Config{Workers: workers, Loss: model.CrossEntropy, L1: l1, ClipNorm: clip})
 		if err != nil {
 			t.Fatal(err)
 		}

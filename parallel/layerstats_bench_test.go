@@ -30,7 +30,7 @@ func BenchmarkApplyStats(b *testing.B) {
 			m, _ := model.NewZero[float32](model.MustParseSpec("784-256:relu-128:relu-10:softmax"))
 			_ = m.Initialize(1, model.InitAuto)
 			opt, _ := optim.New[float32](optim.Defaults(optim.Momentum), len(m.Params))
-			tr, _ := New(m, opt, Config{Workers: 1, BatchSize: 1, Loss: model.CrossEntropy, NoLayerStats: !on})
+			tr, _ := New(m, opt, Config{Workers: 1, Loss: model.CrossEntropy, NoLayerStats: !on})
 			_ = tr.Run(context.Background(), func(s *Session[float32]) error {
 				g := s.grads()[0]
 				for i := range g {
@@ -40,7 +40,7 @@ func BenchmarkApplyStats(b *testing.B) {
 				b.ReportAllocs()
 				c0 := threadCPU()
 				for b.Loop() {
-					opt.Begin(1e-6)
+					opt.BeginLR(1e-6)
 					tr.runPhase(0, phaseApply, &s.task)
 				}
 				cpu := threadCPU() - c0

@@ -139,7 +139,7 @@ func TestLayerStatsMatchReference(t *testing.T) {
 	for _, w := range []int{1, 2, 3} {
 		m := statsModel(t)
 		opt, _ := optim.New[float64](cfg, len(m.Params))
-		tr, err := New(m, opt, Config{Workers: w, BatchSize: n, Loss: model.CrossEntropy, Seed: 9})
+		tr, err := New(m, opt, Config{Workers: w, Loss: model.CrossEntropy, Seed: 9})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -191,7 +191,7 @@ func TestLayerStatsLeaveTrainingUnchanged(t *testing.T) {
 	for i, off := range []bool{false, true} {
 		m := statsModel(t)
 		opt, _ := optim.New[float64](optim.Defaults(optim.Adam), len(m.Params))
-		tr, err := New(m, opt, Config{Workers: 3, BatchSize: n, Loss: model.CrossEntropy, Seed: 9, NoLayerStats: off, ClipNorm: 0.5})
+		tr, err := New(m, opt, Config{Workers: 3, Loss: model.CrossEntropy, Seed: 9, NoLayerStats: off, ClipNorm: 0.5})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -230,7 +230,7 @@ func TestLayerStatsLeaveFloat32TrainingUnchanged(t *testing.T) {
 			t.Fatal(err)
 		}
 		opt, _ := optim.New[float32](optim.Defaults(optim.Adam), len(m.Params))
-		tr, err := New(m, opt, Config{Workers: 2, BatchSize: n, Loss: model.CrossEntropy, Seed: 9, NoLayerStats: off, ClipNorm: 0.5})
+		tr, err := New(m, opt, Config{Workers: 2, Loss: model.CrossEntropy, Seed: 9, NoLayerStats: off, ClipNorm: 0.5})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -274,7 +274,7 @@ func TestDeadChannelsOfACNN(t *testing.T) {
 		m.Params[m.Layout.Layers[0].Params[1].Offset+1] = -100 // conv.0, channel 1
 		m.Params[m.Layout.Layers[2].Params[1].Offset+2] = -100 // conv.1, channel 2
 		opt, _ := optim.New[float64](optim.Defaults(optim.SGD), len(m.Params))
-		tr, err := New(m, opt, Config{Workers: w, BatchSize: n, Seed: 1})
+		tr, err := New(m, opt, Config{Workers: w, Seed: 1})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -307,7 +307,7 @@ func TestLayerStatsInsideBlocks(t *testing.T) {
 		m := newModel(t, spec)
 		m.Params[m.Layout.Layers[1].Params[1].Offset+2] = -100 // conv.1, the body's first, channel 2
 		opt, _ := optim.New[float64](optim.Defaults(optim.SGD), len(m.Params))
-		tr, err := New(m, opt, Config{Workers: w, BatchSize: n, Seed: 1})
+		tr, err := New(m, opt, Config{Workers: w, Seed: 1})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -18,24 +18,24 @@ func TestZeroLossFitsTheOutput(t *testing.T) {
 	} {
 		m, _ := model.New[float32](model.MustParseSpec(spec), 1)
 		opt, _ := optim.New[float32](optim.Defaults(optim.SGD), len(m.Params))
-		tr, err := New(m, opt, Config{Workers: 2, BatchSize: 16})
+		tr, err := New(m, opt, Config{Workers: 2})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if tr.cfg.Loss != want {
-			t.Errorf("%s: zero Config trains with %v, want %v", spec, tr.cfg.Loss, want)
+		if tr.Loss() != want {
+			t.Errorf("%s: zero Config trains with %v, want %v", spec, tr.Loss(), want)
 		}
 	}
 	_, test := digitsSplit(t)
 	m, _ := model.New[float32](model.MustParseSpec("64-16:relu-10:softmax"), 1)
 	opt, _ := optim.New[float32](optim.Defaults(optim.SGD), len(m.Params))
-	auto, _ := New(m, opt, Config{Workers: 2, BatchSize: 16})
-	ce, _ := New(m, opt, Config{Workers: 2, BatchSize: 16, Loss: model.CrossEntropy})
-	a, err := auto.Evaluate(context.Background(), test)
+	auto, _ := New(m, opt, Config{Workers: 2})
+	ce, _ := New(m, opt, Config{Workers: 2, Loss: model.CrossEntropy})
+	a, err := auto.Evaluate(context.Background(), test, 16)
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := ce.Evaluate(context.Background(), test)
+	c, err := ce.Evaluate(context.Background(), test, 16)
 	if err != nil {
 		t.Fatal(err)
 	}

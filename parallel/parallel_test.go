@@ -6,6 +6,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"runtime"
+	"slices"
+	"strings"
 	"testing"
 
 	"go.uber.org/goleak"
@@ -61,7 +63,7 @@ func stepBatches(t *testing.T, spec string, cfg optim.Config, w int, batches [][
 	t.Helper()
 	m := newModel(t, spec)
 	opt, _ := optim.New[float64](cfg, len(m.Params))
-	tr, err := New(m, opt, Config{Workers: w, BatchSize: n, Loss: model.CrossEntropy, Seed: 9})
+	tr, err := New(m, opt, Config{Workers: w, Loss: model.CrossEntropy, Seed: 9})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,7 +112,7 @@ func TestAccumulationEqualsOneLargeBatch(t *testing.T) {
 	run := func(micro bool) []float64 {
 		m := newModel(t, "6-16:relu-4:softmax")
 		opt, _ := optim.New[float64](optim.Defaults(optim.Adam), len(m.Params))
-		tr, _ := New(m, opt, Config{Workers: 3, BatchSize: 10, Loss: model.CrossEntropy})
+		tr, _ := New(m, opt, Config{Workers: 3, Loss: model.CrossEntropy})
 		_ = tr.Run(context.Background(), func(s *Session[float64]) error {
 			var err error
 			if micro {
@@ -154,10 +156,11 @@ func fitDigitsSpec(t *testing.T, spec string, workers int, cfg FitConfig) (*Trai
 	oc := optim.Defaults(optim.Adam)
 	oc.LR = 0.01
 	opt, _ := optim.New[float32](oc, len(m.Params))
-	tr, err := New(m, opt, Config{Workers: workers, BatchSize: 64, Loss: model.CrossEntropy, Seed: 2})
+	tr, err := New(m, opt, Config{Workers: workers, Loss: model.CrossEntropy, Seed: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
+	cfg.BatchSize = 64
 	res, err := tr.Fit(context.Background(), train, val, cfg)
 	return tr, res, err
 }
@@ -185,7 +188,7 @@ func TestFitLearnsDigitsAndRepeatsBitForBit(t *testing.T) {
 }
 
 func TestResumedFitEqualsUninterrupted(t *testing.T) {
-	cfg := FitConfig{Epochs: 3, Shuffle: true, Seed: 3}
+	cfg := FitConfig{Epochs: 3, BatchSize: 64, Shuffle: true, Seed: 3}
 	whole, _, err := fitDigits(t, 2, cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -212,7 +215,7 @@ func TestResumedFitEqualsUninterrupted(t *testing.T) {
 	if err := opt.LoadState(first.opt.State()); err != nil {
 		t.Fatal(err)
 	}
-	tr, _ := New(m, opt, Config{Workers: 2, BatchSize: 64, Loss: model.CrossEntropy, Seed: 2})
+	tr, _ := New(m, opt, Config{Workers: 2, Loss: model.CrossEntropy, Seed: 2})
 	if _, err := tr.Fit(context.Background(), train, val, resume); err != nil {
 		t.Fatal(err)
 	}
@@ -229,9 +232,9 @@ func TestCancellationStopsWithinAStep(t *testing.T) {
 	train, val := digitsSplit(t)
 	m, _ := model.NewZero[float32](model.MustParseSpec("64-32:relu-10:softmax"))
 	opt, _ := optim.New[float32](optim.Defaults(optim.SGD), len(m.Params))
-	tr, _ := New(m, opt, Config{Workers: 3, BatchSize: 32, Loss: model.CrossEntropy})
+	tr, _ := New(m, opt, Config{Workers: 3, Loss: model.CrossEntropy})
 	steps := 0
-	res, err := tr.Fit(ctx, train, val, FitConfig{Epochs: 5, OnStep: func(StepInfo) error {
+	res, err := tr.Fit(ctx, train, val, FitConfig{Epochs: 5, BatchSize: 32, OnStep: func(StepInfo) error {
 		steps++
 		if steps == 5 {
 			cancel()
@@ -250,7 +253,7 @@ func TestNonFiniteStopsBeforeTheUpdate(t *testing.T) {
 	x, y := randomRows(1, 8, 6, 4)
 	m := newModel(t, "6-16:relu-4:softmax")
 	opt, _ := optim.New[float64](optim.Defaults(optim.SGD), len(m.Params))
-	tr, _ := New(m, opt, Config{Workers: 3, BatchSize: 8, Loss: model.CrossEntropy})
+	tr, _ := New(m, opt, Config{Workers: 3, Loss: model.CrossEntropy})
 	before := append([]float64(nil), m.Params...)
 
 	// A NaN in a gradient: planted in worker 2's buffer after backward.
@@ -280,17 +283,36 @@ func TestNonFiniteStopsBeforeTheUpdate(t *testing.T) {
 	}
 }
 
-func TestBatchSmallerThanWorkersAndOversizeBatch(t *testing.T) {
+// TestBatchSmallerThanWorkersAndGrowingBatch: a batch with fewer rows than
+// workers steps, and a larger batch than the trainer has seen grows its
+// buffers between steps: the step is the one a trainer that saw only
+// large batches takes.
+func TestBatchSmallerThanWorkersAndGrowingBatch(t *testing.T) {
 	x, y := randomRows(1, 2, 6, 4)
-	m := newModel(t, "6-4:softmax")
-	opt, _ := optim.New[float64](optim.Defaults(optim.SGD), len(m.Params))
-	tr, _ := New(m, opt, Config{Workers: 5, BatchSize: 2, Loss: model.CrossEntropy})
+	big, by := randomRows(2, 23, 6, 4)
+	m := newModel(t, "6-16:relu:dropout=0.2-4:softmax")
+	ref := m.Clone()
+	opt, _ := optim.New[float64](optim.Defaults(optim.Adam), len(m.Params))
+	refOpt, _ := optim.New[float64](optim.Defaults(optim.Adam), len(m.Params))
+	tr, _ := New(m, opt, Config{Workers: 5, Loss: model.CrossEntropy, Seed: 4})
+	refTr, _ := New(ref, refOpt, Config{Workers: 5, Loss: model.CrossEntropy, Seed: 4})
 	if sr, err := tr.Step(context.Background(), x, y, 2); err != nil || sr.Samples != 2 {
 		t.Fatalf("batch of 2 on 5 workers: %v %+v", err, sr)
 	}
-	big, by := randomRows(1, 3, 6, 4)
-	if _, err := tr.Step(context.Background(), big, by, 3); err == nil {
-		t.Fatal("a batch larger than the trainer's size was accepted")
+	if _, err := refTr.Step(context.Background(), big, by, 23); err != nil { // sizes refTr for 23 rows
+		t.Fatal(err)
+	}
+	copy(ref.Params, m.Params)
+	if err := refOpt.LoadState(opt.State()); err != nil {
+		t.Fatal(err)
+	}
+	got, err := tr.Step(context.Background(), big, by, 23)
+	if err != nil || got.Samples != 23 {
+		t.Fatalf("a batch of 23 after one of 2: %v %+v", err, got)
+	}
+	want, _ := refTr.Step(context.Background(), big, by, 23)
+	if got.Loss != want.Loss || !slices.Equal(m.Params, ref.Params) {
+		t.Fatalf("the grown trainer's step: loss %v, the sized one's %v; weights equal %v", got.Loss, want.Loss, slices.Equal(m.Params, ref.Params))
 	}
 }
 
@@ -307,7 +329,7 @@ func TestEarlyStoppingRestoresBest(t *testing.T) {
 		t.Fatalf("stopped after %d epochs, best %d, bad %d", epochs, res.BestEpoch, res.BadEpochs)
 	}
 	_, val := digitsSplit(t)
-	m, _ := tr.Evaluate(context.Background(), val)
+	m, _ := tr.Evaluate(context.Background(), val, 64)
 	if math.Abs(m.Loss-res.BestValLoss) > 1e-6 {
 		t.Fatalf("restored weights give validation loss %v, best was %v", m.Loss, res.BestValLoss)
 	}
@@ -317,8 +339,8 @@ func TestEvaluateConfusion(t *testing.T) {
 	_, val := digitsSplit(t)
 	m, _ := model.New[float32](model.MustParseSpec("64-10:softmax"), 1)
 	opt, _ := optim.New[float32](optim.Defaults(optim.SGD), len(m.Params))
-	tr, _ := New(m, opt, Config{Workers: 3, BatchSize: 50, Loss: model.CrossEntropy})
-	met, err := tr.Evaluate(context.Background(), val)
+	tr, _ := New(m, opt, Config{Workers: 3, Loss: model.CrossEntropy})
+	met, err := tr.Evaluate(context.Background(), val, 50)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -340,21 +362,49 @@ func TestConfigRejects(t *testing.T) {
 	m := newModel(t, "6-4:softmax")
 	opt, _ := optim.New[float64](optim.Defaults(optim.SGD), len(m.Params))
 	for _, c := range []Config{
-		{Workers: -1, BatchSize: 1, Loss: model.CrossEntropy},
-		{Workers: 1, BatchSize: 0, Loss: model.CrossEntropy},
-		{Workers: 1, BatchSize: 1, Loss: model.BCE},
-		{Workers: 1, BatchSize: 1, Loss: model.CrossEntropy, ClipNorm: -1},
+		{Workers: -1, Loss: model.CrossEntropy},
+		{Workers: 1, Loss: model.BCE},
+		{Workers: 1, Loss: model.CrossEntropy, ClipNorm: -1},
 	} {
 		if _, err := New(m, opt, c); err == nil {
 			t.Errorf("New accepted %+v", c)
 		}
+	}
+	// The batch size is Fit's and Evaluate's.
+	blobs := newModel(t, "2-3:softmax")
+	blobsOpt, _ := optim.New[float64](optim.Defaults(optim.SGD), len(blobs.Params))
+	tr, _ := New(blobs, blobsOpt, Config{Workers: 1, Loss: model.CrossEntropy})
+	ds, _ := data.Synthetic("blobs", 20, 1)
+	for _, b := range []int{0, -1} {
+		if _, err := tr.Fit(context.Background(), ds, nil, FitConfig{Epochs: 1, BatchSize: b}); err == nil || !strings.Contains(err.Error(), "BatchSize") {
+			t.Errorf("Fit with batch size %d: %v", b, err)
+		}
+		if _, err := tr.Evaluate(context.Background(), ds, b); err == nil || !strings.Contains(err.Error(), "batch size") {
+			t.Errorf("Evaluate with batch size %d: %v", b, err)
+		}
+	}
+	// A schedule by epochs needs Fit's epoch length.
+	oc := optim.Defaults(optim.SGD)
+	oc.Schedule = optim.Schedule{Kind: optim.Cosine, Epochs: 2}
+	cosOpt, _ := optim.New[float64](oc, len(blobs.Params))
+	cos, _ := New(blobs, cosOpt, Config{Workers: 1, Loss: model.CrossEntropy})
+	if _, err := cos.Fit(context.Background(), ds, nil, FitConfig{Epochs: 1, BatchSize: 4}); err == nil || !strings.Contains(err.Error(), "StepsPerEpoch") {
+		t.Errorf("Fit with a cosine schedule of no epoch length: %v", err)
+	}
+	oc.Schedule.StepsPerEpoch = FitConfig{BatchSize: 4}.StepsPerEpoch(ds)
+	_ = cosOpt.SetSchedule(oc.Schedule)
+	if _, err := cos.Fit(context.Background(), ds, nil, FitConfig{Epochs: 1, BatchSize: 4}); err != nil {
+		t.Errorf("Fit with a cosine schedule of its epoch length: %v", err)
+	}
+	if blobsOpt.Steps() != 0 || cosOpt.Steps() != 5 {
+		t.Errorf("refused Fits took %d and %d steps", blobsOpt.Steps(), cosOpt.Steps()-5)
 	}
 }
 
 func TestPanicInRunStopsTheWorkers(t *testing.T) {
 	m := newModel(t, "6-4:softmax")
 	opt, _ := optim.New[float64](optim.Defaults(optim.SGD), len(m.Params))
-	tr, _ := New(m, opt, Config{Workers: 3, BatchSize: 4, Loss: model.CrossEntropy})
+	tr, _ := New(m, opt, Config{Workers: 3, Loss: model.CrossEntropy})
 	defer func() {
 		if recover() == nil {
 			t.Fatal("the panic did not propagate")
@@ -372,7 +422,7 @@ func TestPanicInRunStopsTheWorkers(t *testing.T) {
 func TestStaleWakeUpRunsNothing(t *testing.T) {
 	m := newModel(t, testSpec)
 	opt, _ := optim.New[float64](optim.Defaults(optim.SGD), len(m.Params))
-	tr, err := New(m, opt, Config{Workers: 2, BatchSize: 4, Loss: model.CrossEntropy})
+	tr, err := New(m, opt, Config{Workers: 2, Loss: model.CrossEntropy})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -412,15 +462,16 @@ func TestFitLeavesConfigAndTracksTheBestWithoutASentinel(t *testing.T) {
 	train, val := digitsSplit(t)
 	m, _ := model.New[float32](model.MustParseSpec("64-16:relu-10:softmax"), 1)
 	opt, _ := optim.New[float32](optim.Defaults(optim.Adam), len(m.Params))
-	tr, _ := New(m, opt, Config{Workers: 2, BatchSize: 64, Loss: model.CrossEntropy})
-	res, err := tr.Fit(context.Background(), train, val, FitConfig{Epochs: 3, Patience: 1, Start: Progress{Epoch: 1}})
+	tr, _ := New(m, opt, Config{Workers: 2, Loss: model.CrossEntropy})
+	before := tr.cfg
+	res, err := tr.Fit(context.Background(), train, val, FitConfig{Epochs: 3, BatchSize: 64, Patience: 1, Start: Progress{Epoch: 1}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if res.EarlyStopped || res.BestEpoch < 2 {
 		t.Errorf("resumed at epoch 1: %+v, early stopped %v", res.Progress, res.EarlyStopped)
 	}
-	if tr.cfg.StepsPerEpoch != 0 {
-		t.Errorf("Fit wrote Config.StepsPerEpoch = %d", tr.cfg.StepsPerEpoch)
+	if tr.cfg != before || opt.Config() != optim.Defaults(optim.Adam) {
+		t.Errorf("Fit wrote the Config (%+v, was %+v) or the optimizer's (%+v)", tr.cfg, before, opt.Config())
 	}
 }

@@ -1,7 +1,6 @@
 package parallel
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"math"
@@ -38,24 +37,31 @@ type StepResult struct {
 // update. With a Group, each batch holds this rank's rows of a global
 // micro-batch, the ranks' rows in rank order (for the bit-identical
 // topologies of tree.go, rank r's rows are global workers r·W … r·W+W−1's
-// shards, data.Shard over S·W workers, as StepIndices cuts them). Every
-// global micro-batch must have at most Config.BatchSize rows.
+// shards, data.Shard over S·W workers, as StepIndices cuts them). The
+// batches may have any size; the trainer grows its buffers for a larger
+// one than it has seen (see Trainer).
 func (s *Session[T]) Step(batches ...Batch[T]) (StepResult, error) {
+	if s.t.opt == nil { // before globalCounts: no rank all-reduces for a step that cannot be taken
+		return StepResult{}, ErrNoOptimizer
+	}
 	counts, err := s.globalCounts(batches)
 	if err != nil {
 		return StepResult{}, err
 	}
 	total := 0
 	for i, c := range counts {
-		if n := int(c[1]); n > s.t.cfg.BatchSize || batches[i].N < 0 {
-			return StepResult{}, fmt.Errorf("micro-batch %d has %d rows, the trainer was sized for %d", i, n, s.t.cfg.BatchSize)
+		if batches[i].N < 0 {
+			return StepResult{}, fmt.Errorf("micro-batch %d has %d rows", i, batches[i].N)
 		}
 		total += int(c[1])
 	}
+	base := 0 // global row of micro-batch i's first row
 	return s.step(len(batches), total, func(i int) (n, rowBase int) {
 		b := batches[i]
 		s.task.x, s.task.y, s.task.ds, s.task.idx, s.task.aug = b.X, b.Y, nil, nil, nil
-		return b.N, i*s.t.cfg.BatchSize + int(counts[i][0])
+		rowBase = base + int(counts[i][0])
+		base += int(counts[i][1])
+		return b.N, rowBase
 	})
 }
 
@@ -64,6 +70,9 @@ func (s *Session[T]) Step(batches ...Batch[T]) (StepResult, error) {
 // the global row of the first (dropout masks are keyed by it).
 func (s *Session[T]) step(micro, total int, prepare func(i int) (n, rowBase int)) (StepResult, error) {
 	var sr StepResult
+	if s.t.opt == nil {
+		return sr, ErrNoOptimizer
+	}
 	for i := range micro {
 		n, rowBase := prepare(i)
 		if err := s.grad(n, i == 0, i == micro-1, float64(total), rowBase, &sr); err != nil {
@@ -115,29 +124,35 @@ func (s *Session[T]) globalCounts(batches []Batch[T]) ([][2]float64, error) {
 
 // StepIndices is Step for samples that stay in a dataset: it takes one
 // optimizer step on the samples of ds whose indices micro lists, each
-// slice one micro-batch (at most Config.BatchSize indices, gradients
-// accumulated over them), and each worker copies its own rows out of ds
-// — where Step's caller fills the rows itself. Fit steps this way. With a Group, micro holds the global
+// slice one micro-batch (gradients accumulated over them), and each
+// worker copies its own rows out of ds — where Step's caller fills the
+// rows itself. Fit steps this way. With a Group, micro holds the global
 // micro-batches (the same on every rank) and each rank trains on its
 // contiguous share of each.
 func (s *Session[T]) StepIndices(ds *data.Dataset, micro ...[]int) (StepResult, error) {
 	total := 0
-	for i, idx := range micro {
-		if len(idx) > s.t.cfg.BatchSize {
-			return StepResult{}, fmt.Errorf("micro-batch %d has %d rows, the trainer was sized for %d", i, len(idx), s.t.cfg.BatchSize)
-		}
+	for _, idx := range micro {
 		total += len(idx)
 	}
+	base := 0 // global row of micro-batch i's first row
 	return s.step(len(micro), total, func(i int) (n, rowBase int) {
 		idx := micro[i]
-		lo, hi := 0, len(idx)
-		if s.t.distributed() {
-			lo, hi = rankShard(len(idx), s.t.cfg.Group.Size(), s.t.cfg.Group.Rank(), s.t.shardW)
-		}
+		lo, hi := s.share(len(idx))
 		s.task.x, s.task.y, s.task.ds, s.task.idx = nil, nil, ds, idx[lo:hi]
 		s.task.aug, s.task.epoch = s.aug, s.epoch
-		return hi - lo, i*s.t.cfg.BatchSize + lo
+		rowBase = base + lo
+		base += len(idx)
+		return hi - lo, rowBase
 	})
+}
+
+// share is this rank's rows [lo, hi) of a global micro-batch of n rows:
+// all of them without a Group.
+func (s *Session[T]) share(n int) (lo, hi int) {
+	if s.t.distributed() {
+		return rankShard(n, s.t.cfg.Group.Size(), s.t.cfg.Group.Rank(), s.t.shardW)
+	}
+	return 0, n
 }
 
 // Augment makes the following StepIndices calls fill their rows
@@ -153,6 +168,7 @@ func (s *Session[T]) Augment(a *data.Augment, epoch int) {
 func (s *Session[T]) grad(n int, zero, last bool, denom float64, rowBase int, sr *StepResult) error {
 	t := s.t
 	tk := &s.task
+	t.reserveShare(n) // between phases: no worker holds the buffers
 	tk.n, tk.zero, tk.denom, tk.rowBase, tk.step = n, zero, denom, rowBase, t.opt.Steps()+1
 	if zero {
 		tk.active = 0
@@ -293,13 +309,8 @@ func (s *Session[T]) finish(total int, sr *StepResult) error {
 	if t.cfg.ClipNorm > 0 {
 		tk.coef = T(optim.ClipCoef(sr.GradNorm, t.cfg.ClipNorm))
 	}
-	step := t.opt.Steps()
-	epoch := 0.0
-	if spe := cmp.Or(t.fitSteps, t.cfg.StepsPerEpoch); spe > 0 {
-		epoch = float64(step) / float64(spe)
-	}
-	sr.LR = t.cfg.Schedule.LR(t.opt.Config().LR, step, epoch)
-	t.opt.Begin(sr.LR)
+	t.opt.Begin()
+	sr.LR = t.opt.LR()
 	_ = s.dispatch(phaseApply)         // cannot fail: apply is not abortable
 	copy(t.m.Buffers, t.ws[0].Running) // the running statistics move with the step
 	sr.Layers = t.layerFigures()

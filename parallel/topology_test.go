@@ -162,9 +162,9 @@ func fitRanks(t *testing.T, spec string, ranks, workers int, overlap bool, train
 			if ranks > 1 {
 				g = fakeRank{world, r}
 			}
-			tr, err := New(m, opt, Config{Workers: workers, BatchSize: 32, Loss: model.CrossEntropy, Seed: 5, Group: g, Overlap: overlap, NoLayerStats: true})
+			tr, err := New(m, opt, Config{Workers: workers, Loss: model.CrossEntropy, Seed: 5, Group: g, Overlap: overlap, NoLayerStats: true})
 			if err == nil {
-				_, err = tr.Fit(context.Background(), train, val, FitConfig{Epochs: 3, Shuffle: true, Seed: 9, Accum: 2})
+				_, err = tr.Fit(context.Background(), train, val, FitConfig{Epochs: 3, BatchSize: 32, Shuffle: true, Seed: 9, Accum: 2})
 			}
 			models[r], errs[r] = m, err
 		}()
@@ -223,7 +223,7 @@ func TestTopologiesBitIdenticalFloat32(t *testing.T) {
 func TestAllReduceFollowsTheTree(t *testing.T) {
 	m, _ := model.New[float32](model.MustParseSpec("100-400:relu-50:softmax"), 1)
 	opt, _ := optim.New[float32](optim.Defaults(optim.SGD), len(m.Params))
-	tr, err := New(m, opt, Config{Workers: 4, BatchSize: 8, Loss: model.CrossEntropy})
+	tr, err := New(m, opt, Config{Workers: 4, Loss: model.CrossEntropy})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -81,7 +81,7 @@ func matchesPyTorch(t *testing.T, file, spec string) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			tr, err := New(m, opt, Config{Workers: 2, BatchSize: 8, Loss: model.CrossEntropy})
+			tr, err := New(m, opt, Config{Workers: 2, Loss: model.CrossEntropy})
 			if err != nil {
 				t.Fatal(err)
 			}

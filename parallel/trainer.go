@@ -1,6 +1,7 @@
 package parallel
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"runtime"
@@ -14,10 +15,6 @@ import (
 // Config configures a Trainer.
 type Config struct {
 	Workers int // worker goroutines; 0 means runtime.GOMAXPROCS(0)
-	// BatchSize is the largest micro-batch a step is given (the whole
-	// batch without accumulation), counted over all ranks with a Group:
-	// each process computes its share of it, and its workers theirs.
-	BatchSize int
 	// Loss is the objective; the zero value, model.LossAuto, is the one
 	// that fits the output activation (model.DefaultLoss: cross-entropy
 	// under softmax, binary cross-entropy under sigmoid, MSE otherwise).
@@ -30,11 +27,6 @@ type Config struct {
 	// joins each step's summed gradient before clipping. Reported losses
 	// stay the data loss.
 	L1 float64
-	// Schedule sets the learning rate of each step from the optimizer's base
-	// rate, with StepsPerEpoch converting steps to epochs (inside Fit, the
-	// epoch's real number of steps takes its place).
-	Schedule      optim.Schedule
-	StepsPerEpoch int
 	// Group, if it has more than one rank, spans processes (see Group);
 	// nil trains in this process alone.
 	Group Group
@@ -87,8 +79,17 @@ func (e *NonFiniteError) Error() string {
 }
 
 // Trainer trains one model with one optimizer across Workers goroutines.
+// The optimizer sets each step's learning rate (optim.Config.Schedule) and
+// the trainer reports it (StepResult.LR).
 // A Trainer is not safe for concurrent use: one Run (or Step, Fit,
 // Evaluate) at a time.
+//
+// The batch size is the caller's: FitConfig.BatchSize, the rows given to
+// each Session step, the batch of Evaluate. The trainer sizes its buffers
+// itself, for the most rows one of its workers has been given so far —
+// this process's share of a micro-batch, and with a Group its rank's
+// share of that — and grows them, between steps, when a larger batch
+// comes: the first step of a Fit allocates, the ones after it do not.
 type Trainer[T num.Float] struct {
 	cfg    Config
 	m      *model.Model[T]
@@ -124,16 +125,18 @@ type Trainer[T num.Float] struct {
 	sums     func() *EpochSums // the running epoch's, while Fit runs
 	inputs   int               // values per sample in and out, from the model's layout
 	outputs  int
-	fitSteps int // optimizer steps per epoch while Fit runs, else 0
+	rows     int // rows each worker's buffers hold (reserve)
 }
 
 // New returns a trainer. The optimizer must have been made for the model's
-// parameter count, len(m.Params); New returns an error otherwise.
+// parameter count, len(m.Params); New returns an error otherwise. With a
+// nil optimizer the trainer evaluates but does not train: Step,
+// StepIndices and Fit return ErrNoOptimizer.
 func New[T num.Float](m *model.Model[T], opt *optim.Optimizer[T], cfg Config) (*Trainer[T], error) {
-	if m == nil || opt == nil {
-		return nil, fmt.Errorf("parallel.New needs a model and an optimizer")
+	if m == nil {
+		return nil, fmt.Errorf("parallel.New needs a model")
 	}
-	if opt.Len() != len(m.Params) {
+	if opt != nil && opt.Len() != len(m.Params) {
 		return nil, fmt.Errorf("the optimizer was made for %d parameters, the model has %d (optim.New(cfg, len(m.Params)))", opt.Len(), len(m.Params))
 	}
 	if cfg.Workers == 0 {
@@ -141,9 +144,6 @@ func New[T num.Float](m *model.Model[T], opt *optim.Optimizer[T], cfg Config) (*
 	}
 	if cfg.Workers < 1 || cfg.Workers > 4096 {
 		return nil, fmt.Errorf("workers %d: must be in [1, 4096]", cfg.Workers)
-	}
-	if cfg.BatchSize < 1 {
-		return nil, fmt.Errorf("batch size %d: must be positive", cfg.BatchSize)
 	}
 	cfg.Loss = cfg.Loss.Resolve(m.Spec)
 	if err := model.CheckLoss(cfg.Loss, m.Spec); err != nil {
@@ -158,7 +158,6 @@ func New[T num.Float](m *model.Model[T], opt *optim.Optimizer[T], cfg Config) (*
 	in, out := m.Spec.Inputs, m.Layout.Layers[len(m.Layout.Layers)-1].Out.Size()
 	t := &Trainer[T]{cfg: cfg, m: m, opt: opt, inputs: in, outputs: out}
 	w := cfg.Workers
-	rows := (cfg.BatchSize + w - 1) / w
 	k := max(out, 2)
 	p := len(m.Params)
 	for _, g := range m.Layout.Groups {
@@ -174,17 +173,15 @@ func New[T num.Float](m *model.Model[T], opt *optim.Optimizer[T], cfg Config) (*
 	if m.NeedsSync() {
 		t.bsync = newBatchSync(w, treeOrder(w, w))
 	}
+	t.ws, t.xbuf, t.ybuf = make([]*model.Workspace[T], w), make([][]T, w), make([][]T, w)
+	t.reserve(1)
 	for i := 0; i < w; i++ {
-		ws := model.NewWorkspace(m, rows)
 		if len(m.Buffers) > 0 {
-			ws.Running = num.Alloc[T](len(m.Buffers))
+			t.ws[i].Running = num.Alloc[T](len(m.Buffers))
 		}
 		if t.bsync != nil {
-			ws.Sync = t.bsync.part(i)
+			t.ws[i].Sync = t.bsync.part(i)
 		}
-		t.ws = append(t.ws, ws)
-		t.xbuf = append(t.xbuf, num.Alloc[T](rows*in))
-		t.ybuf = append(t.ybuf, num.Alloc[T](rows*out))
 		t.counts = append(t.counts, newClassCounts(k))
 		t.chunk = append(t.chunk, paramChunk(p, w, i))
 		t.firstChunk = append(t.firstChunk, paramChunk(t.firstEnd(), w, i))
@@ -193,6 +190,34 @@ func New[T num.Float](m *model.Model[T], opt *optim.Optimizer[T], cfg Config) (*
 	t.order = treeOrders(w)
 	t.st = newStatsState(m, w, !cfg.NoLayerStats)
 	return t, nil
+}
+
+// reserve makes every worker's buffers hold at least rows rows: new
+// workspaces and row buffers, which keep the old workspaces' gradient
+// (with what it has accumulated: a step may grow between micro-batches),
+// staging buffer and hooks. Only the coordinator calls it, between
+// phases, so no worker holds the old ones.
+func (t *Trainer[T]) reserve(rows int) {
+	if rows <= t.rows {
+		return
+	}
+	for w, old := range t.ws {
+		ws := model.NewWorkspace(t.m, rows)
+		if old != nil {
+			ws.Grad, ws.Running, ws.Sync, ws.AfterLayer, ws.InputGrad = old.Grad, old.Running, old.Sync, old.AfterLayer, old.InputGrad
+		}
+		t.ws[w] = ws
+		t.xbuf[w] = num.Alloc[T](rows * t.inputs)
+		t.ybuf[w] = num.Alloc[T](rows * t.outputs)
+	}
+	t.rows = rows
+}
+
+// reserveShare is reserve for a micro-batch of which this process
+// computes n rows, cut among the workers by data.Shard: the first worker's
+// piece is the largest.
+func (t *Trainer[T]) reserveShare(n int) {
+	t.reserve((n + t.cfg.Workers - 1) / t.cfg.Workers)
 }
 
 // firstEnd is the end in Params of the first layer that has parameters:
@@ -222,8 +247,16 @@ func (t *Trainer[T]) Workers() int { return t.cfg.Workers }
 // Model returns the model being trained.
 func (t *Trainer[T]) Model() *model.Model[T] { return t.m }
 
-// Optimizer returns the optimizer.
+// Optimizer returns the optimizer (nil for a trainer that only evaluates).
 func (t *Trainer[T]) Optimizer() *optim.Optimizer[T] { return t.opt }
+
+// Loss is the objective the trainer trains and evaluates with: Config.Loss,
+// with LossAuto resolved once by New to the model's model.DefaultLoss.
+func (t *Trainer[T]) Loss() model.Loss { return t.cfg.Loss }
+
+// ErrNoOptimizer is returned by the training calls of a Trainer made
+// without an optimizer.
+var ErrNoOptimizer = errors.New("parallel: the trainer was made without an optimizer: it evaluates only")
 
 // Stats returns the per-phase timings so far.
 func (t *Trainer[T]) Stats() Stats { return t.stats }

@@ -15,7 +15,7 @@ import (
 func TestTrainhookAllReduceSumsTheWorkersGradients(t *testing.T) {
 	m := newModel(t, testSpec)
 	opt, _ := optim.New[float64](optim.Defaults(optim.SGD), len(m.Params))
-	tr, err := New(m, opt, Config{Workers: 3, BatchSize: 6, Loss: model.CrossEntropy})
+	tr, err := New(m, opt, Config{Workers: 3, Loss: model.CrossEntropy})
 	if err != nil {
 		t.Fatal(err)
 	}

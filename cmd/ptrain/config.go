@@ -403,7 +403,7 @@ func (c *Config) validate() error {
 	if err != nil {
 		return err
 	}
-	sc, err := optim.ParseSchedule(c.Schedule, c.Epochs)
+	sc, err := optim.ParseSchedule(c.Schedule)
 	if err != nil {
 		return fmt.Errorf("-schedule: %w", err)
 	}

@@ -307,20 +307,6 @@ func (s *splits) setTransform(t data.Transform) {
 	s.transform = t
 }
 
-// batchRows is the batch size the trainer's buffers are made for: -batch,
-// or the largest split if that is smaller. A batch never holds more rows
-// than its split, so the training and the evaluations are the same, and
-// an absurd -batch costs nothing.
-func (s *splits) batchRows(batch int) int {
-	rows := 1
-	for _, d := range []*data.Dataset{s.train, s.val, s.test} {
-		if d != nil {
-			rows = max(rows, d.N)
-		}
-	}
-	return min(batch, rows)
-}
-
 // describe is one line about the splits for the run's first output.
 func (s *splits) describe() string {
 	n := func(d *data.Dataset) string {

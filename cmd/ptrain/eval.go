@@ -11,7 +11,6 @@ import (
 	"github.com/ptrain/ptrain/data"
 	"github.com/ptrain/ptrain/model"
 	"github.com/ptrain/ptrain/model/num"
-	"github.com/ptrain/ptrain/optim"
 	"github.com/ptrain/ptrain/parallel"
 )
 
@@ -193,17 +192,15 @@ func evaluate[T num.Float](ctx context.Context, ck *checkpoint, ds *data.Dataset
 	if err := ds.Fits(m.Spec.Inputs, m.Spec.Outputs()); err != nil {
 		return parallel.Metrics{}, fmt.Errorf("%s: %w", ck.path, err)
 	}
-	loss := model.DefaultLoss(m.Spec)
+	loss := model.LossAuto // the trainer resolves it
 	if ck.cfg.Loss != "" {
 		if loss, err = model.ParseLoss(ck.cfg.Loss); err != nil {
 			return parallel.Metrics{}, err
 		}
 	}
-	opt, _ := optim.New[T](optim.Defaults(optim.SGD), len(m.Params)) // evaluation takes no step
-	// Buffers for more rows than the data has would be wasted (or fail).
-	tr, err := parallel.New(m, opt, parallel.Config{Workers: workers, BatchSize: max(1, min(batch, ds.N)), Loss: loss})
+	tr, err := parallel.New(m, nil, parallel.Config{Workers: workers, Loss: loss}) // evaluation takes no step
 	if err != nil {
 		return parallel.Metrics{}, err
 	}
-	return tr.Evaluate(ctx, ds)
+	return tr.Evaluate(ctx, ds, batch)
 }

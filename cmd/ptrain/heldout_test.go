@@ -33,14 +33,14 @@ func libraryRun(t *testing.T, path string, seed uint64, record bool) float64 {
 	}
 	m, _ := model.New[float32](model.MustParseSpec("64-16:relu-10:softmax"), 1)
 	opt, _ := optim.New[float32](optim.Defaults(optim.Adam), len(m.Params))
-	tr, err := parallel.New(m, opt, parallel.Config{Workers: 1, BatchSize: 32})
+	tr, err := parallel.New(m, opt, parallel.Config{Workers: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := tr.Fit(context.Background(), train, nil, parallel.FitConfig{Epochs: 2, Shuffle: true}); err != nil {
+	if _, err := tr.Fit(context.Background(), train, nil, parallel.FitConfig{Epochs: 2, BatchSize: 32, Shuffle: true}); err != nil {
 		t.Fatal(err)
 	}
-	met, err := tr.Evaluate(context.Background(), test)
+	met, err := tr.Evaluate(context.Background(), test, 32)
 	if err != nil {
 		t.Fatal(err)
 	}

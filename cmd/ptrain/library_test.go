@@ -25,11 +25,11 @@ func fitLike(t *testing.T, c *ckpt.Checkpoint[float32], cfg Config, workers, epo
 	if err != nil {
 		t.Fatal(err)
 	}
-	tr, err := parallel.New(c.Model, c.Optimizer, parallel.Config{Workers: workers, BatchSize: sp.batchRows(cfg.Batch), Seed: cfg.Seed})
+	tr, err := parallel.New(c.Model, c.Optimizer, parallel.Config{Workers: workers, Seed: cfg.Seed})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := tr.Fit(context.Background(), sp.train, sp.val, parallel.FitConfig{Epochs: epochs, Shuffle: cfg.Shuffle, Seed: cfg.Seed, Start: c.Progress}); err != nil {
+	if _, err := tr.Fit(context.Background(), sp.train, sp.val, parallel.FitConfig{Epochs: epochs, BatchSize: cfg.Batch, Shuffle: cfg.Shuffle, Seed: cfg.Seed, Start: c.Progress}); err != nil {
 		t.Fatal(err)
 	}
 	c.Progress = tr.Progress()
@@ -165,11 +165,11 @@ func TestCLICheckpointResumesInTheLibrary(t *testing.T) {
 		t.Fatal(err)
 	}
 	sp.setTransform(half.Transform)
-	tr, err := parallel.New(half.Model, half.Optimizer, parallel.Config{Workers: 2, BatchSize: sp.batchRows(cfg.Batch), Seed: cfg.Seed})
+	tr, err := parallel.New(half.Model, half.Optimizer, parallel.Config{Workers: 2, Seed: cfg.Seed})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := tr.Fit(context.Background(), sp.train, sp.val, parallel.FitConfig{Epochs: 4, Shuffle: true, Seed: cfg.Seed, Start: half.Progress}); err != nil {
+	if _, err := tr.Fit(context.Background(), sp.train, sp.val, parallel.FitConfig{Epochs: 4, BatchSize: cfg.Batch, Shuffle: true, Seed: cfg.Seed, Start: half.Progress}); err != nil {
 		t.Fatal(err)
 	}
 	whole, err := ckpt.Load[float32](filepath.Join(dir, "whole.safetensors"))

@@ -9,21 +9,20 @@ import (
 // forEachPrediction runs the model over ds in batches and calls f with each
 // row's index and output.
 func forEachPrediction[T num.Float](m *model.Model[T], ds *data.Dataset, f func(row int, out []T) error) error {
-	const batch = 256
-	ws := model.NewWorkspace(m, batch)
-	x := make([]T, batch*ds.Features)
+	x := make([]T, predictBatch*ds.Features) // model.PredictBatches's batches have at most 256 rows
 	out := m.Spec.Outputs()
-	for lo := 0; lo < ds.N; lo += batch {
-		n := min(batch, ds.N-lo)
-		for r := 0; r < n; r++ {
+	rows := func(lo, k int) []T {
+		for r := range k {
 			data.FillRow(ds, lo+r, x[r*ds.Features:(r+1)*ds.Features])
 		}
-		pred := ws.Forward(x, n, false)
-		for r := 0; r < n; r++ {
+		return x[:k*ds.Features]
+	}
+	return m.PredictBatches(ds.N, rows, func(lo int, pred []T) error {
+		for r := range len(pred) / out {
 			if err := f(lo+r, pred[r*out:(r+1)*out]); err != nil {
 				return err
 			}
 		}
-	}
-	return nil
+		return nil
+	})
 }

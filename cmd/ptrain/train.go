@@ -248,7 +248,7 @@ func buildRun[T num.Float](c Config, ck *checkpoint, world mpi.World) (*trainRun
 	if err := sp.train.TargetWidth(m.Spec.Outputs()); err != nil {
 		return nil, err
 	}
-	loss := model.DefaultLoss(m.Spec)
+	loss := model.LossAuto // the trainer resolves it (tr.Loss)
 	if c.Loss != "" {
 		if loss, err = model.ParseLoss(c.Loss); err != nil {
 			return nil, fmt.Errorf("-loss: %w", err)
@@ -256,11 +256,6 @@ func buildRun[T num.Float](c Config, ck *checkpoint, world mpi.World) (*trainRun
 	}
 	if err := model.CheckLoss(loss, m.Spec); err != nil {
 		return nil, errUsage{fmt.Errorf("-loss: %w", err)}
-	}
-	if out := m.Spec.Layers[len(m.Spec.Layers)-1].Act.Kind; c.Loss == "" && loss == model.MSE && sp.train.Task == data.Classification && len(sp.train.Classes) > 2 {
-		// A PyTorch user's CrossEntropyLoss on a linear output is this
-		// model with :softmax; ptrain fuses the two.
-		warnf("the output layer's activation is %v, so %d classes are trained with MSE; end -arch with :softmax for cross-entropy (PyTorch's CrossEntropyLoss on logits)", out, len(sp.train.Classes))
 	}
 	oc, err := optimizerConfig(&c)
 	if err != nil {
@@ -270,23 +265,38 @@ func buildRun[T num.Float](c Config, ck *checkpoint, world mpi.World) (*trainRun
 	if err != nil {
 		return nil, err
 	}
-	sched, err := optim.ParseSchedule(c.Schedule, c.Epochs)
+	sched, err := optim.ParseSchedule(c.Schedule)
 	if err != nil {
 		return nil, fmt.Errorf("-schedule: %w", err)
 	}
+	steps := parallel.FitConfig{BatchSize: c.Batch, Accum: c.Accum}.StepsPerEpoch(sp.train)
 	sched.Warmup = c.Warmup
+	if sched.Kind != optim.Constant { // this run's epochs: a resumed run with more -epochs stretches the cosine
+		sched.StepsPerEpoch = steps
+		if sched.Kind == optim.Cosine {
+			sched.Epochs = float64(c.Epochs)
+		}
+	}
+	if err := opt.SetSchedule(sched); err != nil {
+		return nil, fmt.Errorf("-schedule: %w", err)
+	}
 	var group parallel.Group
 	if world.Size() > 1 {
 		group = world
 	}
-	tr, err := parallel.New(m, opt, parallel.Config{Workers: c.Workers, BatchSize: sp.batchRows(c.Batch), Loss: loss, Seed: c.Seed,
-		ClipNorm: c.ClipNorm, ClipValue: c.ClipValue, L1: c.L1, Schedule: sched, Group: group, Overlap: c.MPIOverlap})
+	tr, err := parallel.New(m, opt, parallel.Config{Workers: c.Workers, Loss: loss, Seed: c.Seed,
+		ClipNorm: c.ClipNorm, ClipValue: c.ClipValue, L1: c.L1, Group: group, Overlap: c.MPIOverlap})
 	if err != nil {
 		return nil, err
 	}
+	if out := m.Spec.Layers[len(m.Spec.Layers)-1].Act.Kind; c.Loss == "" && tr.Loss() == model.MSE && sp.train.Task == data.Classification && len(sp.train.Classes) > 2 {
+		// A PyTorch user's CrossEntropyLoss on a linear output is this
+		// model with :softmax; ptrain fuses the two.
+		warnf("the output layer's activation is %v, so %d classes are trained with MSE; end -arch with :softmax for cross-entropy (PyTorch's CrossEntropyLoss on logits)", out, len(sp.train.Classes))
+	}
 	resumed, past := -1, []epochRow(nil)
 	if ck != nil {
-		if err := checkResumeProgress(ck, start, tr.StepsPerEpoch(sp.train, c.Accum), sp.train.N, opt.Steps()); err != nil {
+		if err := checkResumeProgress(ck, start, steps, sp.train.N, opt.Steps()); err != nil {
 			return nil, err
 		}
 		resumed, past = start.Epoch, ck.history
@@ -298,5 +308,5 @@ func buildRun[T num.Float](c Config, ck *checkpoint, world mpi.World) (*trainRun
 	if c.L1 > 0 {
 		rep.penalty = func() float64 { return l1Penalty(m, c.L1) }
 	}
-	return &trainRun[T]{c: c, ck: ck, world: world, sp: sp, m: m, opt: opt, tr: tr, start: start, aug: aug, loss: loss, oc: oc, rep: rep, initNote: initNote}, nil
+	return &trainRun[T]{c: c, ck: ck, world: world, sp: sp, m: m, opt: opt, tr: tr, start: start, aug: aug, loss: tr.Loss(), oc: oc, rep: rep, initNote: initNote}, nil
 }

@@ -32,7 +32,7 @@ func (r *trainRun[T]) fit(ctx context.Context) error {
 	r.fitStart = time.Now()
 	watch := health.NewWatch(rep.warning)
 	res, err := tr.Fit(ctx, sp.train, sp.val, watch.Hooks(parallel.FitConfig{
-		Epochs: c.Epochs, Accum: c.Accum, Shuffle: c.Shuffle, Seed: c.Seed, Patience: c.Patience, RestoreBest: c.Patience > 0,
+		Epochs: c.Epochs, BatchSize: c.Batch, Accum: c.Accum, Shuffle: c.Shuffle, Seed: c.Seed, Patience: c.Patience, RestoreBest: c.Patience > 0,
 		Start: start, StartForeign: ck != nil && !ck.hasConfig, OnStep: rep.step, Augment: aug,
 		OnEpoch: func(e parallel.EpochInfo) error {
 			if err := rep.epoch(e); err != nil {

@@ -47,7 +47,7 @@ func (r *trainRun[T]) report(ctx context.Context) error {
 	c, world, sp, tr, rep, res, fitStart := r.c, r.world, r.sp, r.tr, r.rep, r.res, r.fitStart
 	final := map[string]any{"event": "final", "epochs": res.Epoch, "elapsed_s": time.Since(fitStart).Seconds(), "checkpoint": c.Out, "loss_units": rep.lossUnits}
 	if sp.test != nil {
-		mt, err := tr.Evaluate(context.WithoutCancel(ctx), sp.test)
+		mt, err := tr.Evaluate(context.WithoutCancel(ctx), sp.test, c.Batch)
 		if err != nil {
 			return err
 		}

@@ -20,7 +20,7 @@ func checkStoredConfig(c *Config, dtype string, sp model.Spec) error {
 	if _, err := optimizerConfig(c); err != nil {
 		return err
 	}
-	if _, err := optim.ParseSchedule(c.Schedule, c.Epochs); err != nil {
+	if _, err := optim.ParseSchedule(c.Schedule); err != nil {
 		return fmt.Errorf("-schedule: %w", err)
 	}
 	if c.Loss != "" {

@@ -43,14 +43,14 @@ func run() error {
 	}
 	// No Loss given: the one that fits the output, cross-entropy for softmax.
 	const batch = 64
-	tr, err := parallel.New(m, opt, parallel.Config{Workers: 2, BatchSize: batch})
+	tr, err := parallel.New(m, opt, parallel.Config{Workers: 2})
 	if err != nil {
 		return err
 	}
-	if _, err := tr.Fit(ctx, train, nil, parallel.FitConfig{Epochs: 30, Shuffle: true}); err != nil {
+	if _, err := tr.Fit(ctx, train, nil, parallel.FitConfig{Epochs: 30, BatchSize: batch, Shuffle: true}); err != nil {
 		return err
 	}
-	met, err := tr.Evaluate(ctx, test)
+	met, err := tr.Evaluate(ctx, test, batch)
 	if err != nil {
 		return err
 	}

@@ -19,10 +19,10 @@ func ExampleWatch() {
 	m, _ := model.New[float32](model.MustParseSpec(spec), 1)
 	_ = m.Initialize(1, model.XavierUniform) // Xavier under sigmoid, as New's default; explicit here
 	opt, _ := optim.New[float32](optim.Defaults(optim.SGD), len(m.Params))
-	tr, _ := parallel.New(m, opt, parallel.Config{Workers: 2, BatchSize: 64, Loss: model.CrossEntropy})
+	tr, _ := parallel.New(m, opt, parallel.Config{Workers: 2, Loss: model.CrossEntropy})
 	ds, _ := data.Digits()
 	watch := health.NewWatch(func(w health.Warning) { fmt.Println(w.Code, w.Layer) })
-	_, err := tr.Fit(context.Background(), ds, nil, watch.Hooks(parallel.FitConfig{Epochs: 1, Shuffle: true,
+	_, err := tr.Fit(context.Background(), ds, nil, watch.Hooks(parallel.FitConfig{Epochs: 1, BatchSize: 64, Shuffle: true,
 		OnEpoch: func(e parallel.EpochInfo) error {
 			first, last := e.Layers[0], e.Layers[len(e.Layers)-1]
 			fmt.Printf("%s/%s gradient norm below 1e-4: %v\n", first.Layer, last.Layer, first.GradNorm.Mean < 1e-4*last.GradNorm.Mean)

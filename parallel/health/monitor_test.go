@@ -24,14 +24,16 @@ func diagnose(t *testing.T, ds *data.Dataset, spec string, init model.Init, oc o
 		t.Fatal(err)
 	}
 	_ = m.Initialize(1, init)
+	oc.Schedule = sched
+	oc.Schedule.StepsPerEpoch = parallel.FitConfig{BatchSize: batch}.StepsPerEpoch(ds)
 	opt, _ := optim.New[float32](oc, len(m.Params))
-	tr, err := parallel.New(m, opt, parallel.Config{Workers: 2, BatchSize: batch, Loss: model.DefaultLoss(m.Spec), Schedule: sched, Seed: 1})
+	tr, err := parallel.New(m, opt, parallel.Config{Workers: 2, Loss: model.DefaultLoss(m.Spec), Seed: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var seen []Warning
 	watch := NewWatch(func(w Warning) { seen = append(seen, w) })
-	_, err = tr.Fit(context.Background(), ds, nil, watch.Hooks(parallel.FitConfig{Epochs: epochs, Shuffle: true, Seed: 1}))
+	_, err = tr.Fit(context.Background(), ds, nil, watch.Hooks(parallel.FitConfig{Epochs: epochs, BatchSize: batch, Shuffle: true, Seed: 1}))
 	var nf *parallel.NonFiniteError
 	if err != nil && !errors.As(err, &nf) {
 		t.Fatal(err)
@@ -48,7 +50,7 @@ func diagnose(t *testing.T, ds *data.Dataset, spec string, init model.Init, oc o
 		codes[w.Code] = true
 		t.Logf("%s [%s] %s: %s", spec, w.Code, w.Layer, w.Message)
 	}
-	ev, err := tr.Evaluate(context.Background(), ds)
+	ev, err := tr.Evaluate(context.Background(), ds, batch)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,7 +140,8 @@ func TestMNISTRecipesHaveNoWarnings(t *testing.T) {
 	}
 	mom := optim.Defaults(optim.Momentum)
 	mom.LR = 0.05
-	cos, _ := optim.ParseSchedule("cosine", 20)
+	cos, _ := optim.ParseSchedule("cosine")
+	cos.Epochs = 20
 	ws, _ := diagnose(t, train, "784-256:relu-128:relu-10:softmax", model.InitAuto, mom, cos, 128, 20)
 	if len(ws) != 0 {
 		t.Errorf("MNIST momentum recipe: %+v", ws)
@@ -191,12 +194,12 @@ func TestMonitorExplodingRule(t *testing.T) {
 func diagnoseModel(t *testing.T, m *model.Model[float32], oc optim.Config, epochs int) []Warning {
 	t.Helper()
 	opt, _ := optim.New[float32](oc, len(m.Params))
-	tr, err := parallel.New(m, opt, parallel.Config{Workers: 2, BatchSize: 64, Loss: model.CrossEntropy, Seed: 1})
+	tr, err := parallel.New(m, opt, parallel.Config{Workers: 2, Loss: model.CrossEntropy, Seed: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
 	watch := NewWatch(nil)
-	if _, err := tr.Fit(context.Background(), digitsTrain(t), nil, watch.Hooks(parallel.FitConfig{Epochs: epochs, Shuffle: true, Seed: 1})); err != nil {
+	if _, err := tr.Fit(context.Background(), digitsTrain(t), nil, watch.Hooks(parallel.FitConfig{Epochs: epochs, BatchSize: 64, Shuffle: true, Seed: 1})); err != nil {
 		t.Fatal(err)
 	}
 	for _, w := range watch.Warnings() {
@@ -255,14 +258,14 @@ func TestWatchRunsBeforeTheCallersHooks(t *testing.T) {
 	m, _ := model.NewZero[float32](model.MustParseSpec(deepSpec("sigmoid")))
 	_ = m.Initialize(1, model.XavierUniform)
 	opt, _ := optim.New[float32](optim.Defaults(optim.SGD), len(m.Params))
-	tr, err := parallel.New(m, opt, parallel.Config{Workers: 2, BatchSize: 64, Loss: model.CrossEntropy, Seed: 1})
+	tr, err := parallel.New(m, opt, parallel.Config{Workers: 2, Loss: model.CrossEntropy, Seed: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var perEpoch [][]string
 	steps := 0
 	watch := NewWatch(nil)
-	_, err = tr.Fit(context.Background(), digitsTrain(t), nil, watch.Hooks(parallel.FitConfig{Epochs: 2, Shuffle: true, Seed: 1,
+	_, err = tr.Fit(context.Background(), digitsTrain(t), nil, watch.Hooks(parallel.FitConfig{Epochs: 2, BatchSize: 64, Shuffle: true, Seed: 1,
 		OnStep: func(parallel.StepInfo) error { steps++; return nil },
 		OnEpoch: func(parallel.EpochInfo) error {
 			var codes []string

@@ -32,11 +32,11 @@ func TestTwoProcessesMatchOneProcessAugmented(t *testing.T) {
 		cfg := optim.Defaults(optim.Momentum)
 		cfg.LR = 0.05
 		opt, _ := optim.New[float64](cfg, len(m.Params))
-		tr, err := parallel.New(m, opt, parallel.Config{Workers: workers, BatchSize: 64, Loss: model.CrossEntropy, Seed: 5, Group: group})
+		tr, err := parallel.New(m, opt, parallel.Config{Workers: workers, Loss: model.CrossEntropy, Seed: 5, Group: group})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := tr.Fit(context.Background(), train, val, parallel.FitConfig{Epochs: 2, Shuffle: true, Seed: 9, Augment: a}); err != nil {
+		if _, err := tr.Fit(context.Background(), train, val, parallel.FitConfig{Epochs: 2, BatchSize: 64, Shuffle: true, Seed: 9, Augment: a}); err != nil {
 			t.Fatal(err)
 		}
 		return m

@@ -53,11 +53,11 @@ func fitIn[T num.Float](t *testing.T, spec string, method optim.Method, workers 
 	cfg := optim.Defaults(method)
 	cfg.LR = 0.01
 	opt, _ := optim.New[T](cfg, len(m.Params))
-	tr, err := parallel.New(m, opt, parallel.Config{Workers: workers, BatchSize: 32, Loss: model.CrossEntropy, Seed: 5, Group: group, Overlap: overlap})
+	tr, err := parallel.New(m, opt, parallel.Config{Workers: workers, Loss: model.CrossEntropy, Seed: 5, Group: group, Overlap: overlap})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := tr.Fit(context.Background(), train, val, parallel.FitConfig{Epochs: 3, Shuffle: true, Seed: 9, Accum: 2}); err != nil {
+	if _, err := tr.Fit(context.Background(), train, val, parallel.FitConfig{Epochs: 3, BatchSize: 32, Shuffle: true, Seed: 9, Accum: 2}); err != nil {
 		t.Fatal(err)
 	}
 	return m
@@ -106,8 +106,8 @@ func TestTwoProcessesMatchOneProcess(t *testing.T) {
 		t.Fatal(err)
 	}
 	opt, _ := optim.New[float64](optim.Defaults(optim.SGD), len(loaded.Params))
-	single, _ := parallel.New(loaded, opt, parallel.Config{Workers: 1, BatchSize: 64, Loss: model.CrossEntropy})
-	met, err := single.Evaluate(context.Background(), val)
+	single, _ := parallel.New(loaded, opt, parallel.Config{Workers: 1, Loss: model.CrossEntropy})
+	met, err := single.Evaluate(context.Background(), val, 64)
 	if err != nil || met.Accuracy < 0.9 {
 		t.Fatalf("the MPI run's checkpoint evaluates to %v in one process: %v", met.Accuracy, err)
 	}

@@ -23,12 +23,12 @@ func epochFigures(t *testing.T, workers int, group parallel.Group, train *data.D
 	cfg := optim.Defaults(optim.Adam)
 	cfg.LR = 0.01
 	opt, _ := optim.New[float64](cfg, len(m.Params))
-	tr, err := parallel.New(m, opt, parallel.Config{Workers: workers, BatchSize: 32, Loss: model.CrossEntropy, Seed: 5, Group: group})
+	tr, err := parallel.New(m, opt, parallel.Config{Workers: workers, Loss: model.CrossEntropy, Seed: 5, Group: group})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var out []float64
-	_, err = tr.Fit(context.Background(), train, nil, parallel.FitConfig{Epochs: 3, Shuffle: true, Seed: 9, Accum: 2,
+	_, err = tr.Fit(context.Background(), train, nil, parallel.FitConfig{Epochs: 3, BatchSize: 32, Shuffle: true, Seed: 9, Accum: 2,
 		OnEpoch: func(e parallel.EpochInfo) error {
 			for _, l := range e.Layers {
 				out = append(out, l.GradNorm.Mean, l.WeightNorm.Mean, l.UpdateRatio.Mean, l.DeadFrac.Mean, l.SaturatedFrac.Mean)

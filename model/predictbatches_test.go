@@ -1,0 +1,65 @@
+package model_test
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"testing"
+
+	"github.com/ptrain/ptrain/model"
+)
+
+// TestPredictBatchesIsPredict: rows filled batch by batch give Predict's
+// outputs, over more rows than one batch, and f's error stops the loop.
+func TestPredictBatchesIsPredict(t *testing.T) {
+	m, _ := model.New[float64](model.MustParseSpec("3-8:relu:dropout=0.5-2:softmax"), 1)
+	const n = 600
+	x := make([]float64, n*3)
+	for i := range x {
+		x[i] = float64(i%17) / 17
+	}
+	want := m.Predict(x, n)
+	got := make([]float64, 0, n*2)
+	buf := make([]float64, 256*3)
+	err := m.PredictBatches(n, func(lo, k int) []float64 {
+		copy(buf, x[lo*3:(lo+k)*3])
+		return buf[:k*3]
+	}, func(lo int, y []float64) error {
+		if lo != len(got)/2 {
+			t.Fatalf("batch at row %d after %d rows", lo, len(got)/2)
+		}
+		got = append(got, y...)
+		return nil
+	})
+	if err != nil || !slices.Equal(got, want) {
+		t.Fatalf("PredictBatches: %v; outputs equal to Predict's: %v", err, slices.Equal(got, want))
+	}
+	stop := errors.New("stop")
+	calls := 0
+	err = m.PredictBatches(n, func(lo, k int) []float64 { return x[lo*3 : (lo+k)*3] }, func(int, []float64) error { calls++; return stop })
+	if !errors.Is(err, stop) || calls != 1 {
+		t.Fatalf("an error from f: %v after %d calls", err, calls)
+	}
+}
+
+// PredictBatches runs rows that are filled a batch at a time — from a
+// file or a dataset — without holding them all.
+func ExampleModel_PredictBatches() {
+	m, _ := model.New[float32](model.MustParseSpec("2-4:relu-3:softmax"), 1)
+	x := make([]float32, 256*2) // one batch of rows, refilled
+	err := m.PredictBatches(600, func(lo, k int) []float32 {
+		for r := range k {
+			x[2*r], x[2*r+1] = float32(lo+r), 1 // row lo+r
+		}
+		return x[:2*k]
+	}, func(lo int, y []float32) error {
+		fmt.Printf("rows %d to %d: %d outputs\n", lo, lo+len(y)/3-1, len(y))
+		return nil
+	})
+	fmt.Println(err)
+	// Output:
+	// rows 0 to 255: 768 outputs
+	// rows 256 to 511: 768 outputs
+	// rows 512 to 599: 264 outputs
+	// <nil>
+}
