@@ -464,18 +464,23 @@ func train[T num.Float](ctx context.Context, c Config, ck *checkpoint, world mpi
 		rep.say("%s", s)
 	}
 
+	watch := health.NewWatch(rep.warning)
+	if ck != nil {
+		if err := ck.restoreHealth(watch); err != nil {
+			return err
+		}
+	}
 	save := func(p parallel.Progress) error {
 		if !root {
 			return nil
 		}
-		if err := saveCheckpoint(c.Out, m, opt, c, p, sp, rep.history); err != nil {
+		if err := saveCheckpoint(c.Out, m, opt, c, p, sp, rep.history, watch); err != nil {
 			return err
 		}
 		savedCheckpoint(c.Out, p.Epoch, p.Batch)
 		return nil
 	}
 	fitStart := time.Now()
-	watch := health.NewWatch(rep.warning)
 	res, err := tr.Fit(ctx, sp.train, sp.val, watch.Hooks(parallel.FitConfig{
 		Epochs: c.Epochs, Accum: c.Accum, Shuffle: c.Shuffle, Seed: c.Seed, Patience: c.Patience, RestoreBest: c.Patience > 0,
 		Start: start, StartForeign: ck != nil && !ck.hasConfig, OnStep: rep.step, Augment: aug,
