@@ -134,8 +134,8 @@ func run(args []string, stderr io.Writer) (status int) {
 }
 
 // interruptContext is cancelled by the first SIGINT or SIGTERM (or
-// trainStopSignals) during training, so that the current step finishes and a checkpoint is
-// written; a second signal exits at once. The other commands save no
+// trainStopSignals) during training, so that the current step finishes
+// and a checkpoint is written; a second signal exits at once. The other commands save no
 // state, and may be blocked reading an endless input: the first signal
 // ends them at once, with a partial output file removed.
 func interruptContext(stderr io.Writer, command string) (context.Context, func()) {
