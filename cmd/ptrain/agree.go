@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/sha256"
 	le "encoding/binary" // "binary" is the tests' binary path
 	"encoding/json"
 	"fmt"
@@ -130,24 +131,22 @@ func fingerprint(s string) [2]float64 {
 
 func halves(x uint64) [2]float64 { return [2]float64{float64(x >> 32), float64(x & math.MaxUint32)} }
 
-// datasetPrint is an FNV-1a fingerprint of everything in d a model sees:
-// features (after a table's preprocessing), transform, labels, class
-// names, targets and their scaling.
+// datasetPrint fingerprints everything in d a model sees: its rows as
+// data.Fingerprint has them (features after a table's preprocessing,
+// labels, class names, targets; the dataset's one content hash, which the
+// checkpoint's split record keeps too), and what that hash leaves out
+// because the ranks must agree on it but a split record must not depend on
+// it: the feature transform and the targets' scaling, fitted on the data.
+// Its first 64 bits are what the all-reduce compares.
 func datasetPrint(d *data.Dataset) [2]float64 {
 	if d == nil {
 		return [2]float64{}
 	}
-	h := fnv.New64a()
-	fmt.Fprintf(h, "%d %d %d %q\x00", d.N, d.Features, d.Outputs, d.Classes)
-	h.Write(d.U8)
-	for _, s := range [][]float64{d.F64, d.Scale, d.Shift, d.Targets, d.TargetScale, d.TargetShift} {
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\x00", d.Fingerprint())
+	for _, s := range [][]float64{d.Scale, d.Shift, d.TargetScale, d.TargetShift} {
 		data.WriteFloats(h, s)
 		h.Write([]byte{0})
 	}
-	var buf [4]byte
-	for _, l := range d.Labels {
-		le.LittleEndian.PutUint32(buf[:], uint32(l))
-		h.Write(buf[:])
-	}
-	return halves(h.Sum64())
+	return halves(le.LittleEndian.Uint64(h.Sum(nil)))
 }

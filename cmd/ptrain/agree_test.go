@@ -65,6 +65,10 @@ func TestRanksAgreeOnDataAndConfig(t *testing.T) {
 	shuffled := load(base)
 	shuffled.train.F64 = append([]float64(nil), shuffled.train.F64...)
 	shuffled.train.F64[0], shuffled.train.F64[1] = shuffled.train.F64[1], shuffled.train.F64[0]
+	// The same rows (data.Fingerprint, which a split record keeps, leaves
+	// the transform out) with another feature transform.
+	rescaled := load(base)
+	rescaled.train.Scale = []float64{2, 2}
 	for _, tc := range []struct {
 		name   string
 		c1     Config
@@ -77,6 +81,7 @@ func TestRanksAgreeOnDataAndConfig(t *testing.T) {
 		{name: "rows", c1: with(func(c *Config) { c.Data = "synthetic:blobs:400" }), want: "training rows: rank 0 has 216, rank 1 has 288"},
 		{name: "features", c1: with(func(c *Config) { c.Data = "digits" }), want: "features: rank 0 has 2, rank 1 has 64"},
 		{name: "content", c1: base, s1: shuffled, want: "training data differs between rank 0 and rank 1"},
+		{name: "transform", c1: base, s1: rescaled, want: "training data differs between rank 0 and rank 1"},
 		{name: "lr", c1: with(func(c *Config) { c.LR = optFloat{0.5, true} }), want: "-lr differs"},
 		{name: "epochs", c1: with(func(c *Config) { c.Epochs = 3 }), want: "-epochs differs"},
 	} {

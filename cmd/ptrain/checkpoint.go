@@ -19,6 +19,7 @@ import (
 	"github.com/ptrain/ptrain/model/safetensors"
 	"github.com/ptrain/ptrain/optim"
 	"github.com/ptrain/ptrain/parallel"
+	"github.com/ptrain/ptrain/parallel/health"
 )
 
 // A checkpoint is package checkpoint's file (see its doc): the model, the
@@ -68,7 +69,7 @@ type checkpoint struct {
 // saveCheckpoint writes the model, optimizer and run state to path
 // atomically: a crash mid-write leaves the previous checkpoint intact.
 // Everything is checked as a load checks it first.
-func saveCheckpoint[T num.Float](path string, m *model.Model[T], opt *optim.Optimizer[T], cfg Config, prog parallel.Progress, sp *splits, history []epochRow) error {
+func saveCheckpoint[T num.Float](path string, m *model.Model[T], opt *optim.Optimizer[T], cfg Config, prog parallel.Progress, sp *splits, history []epochRow, watch *health.Watch) error {
 	ds, tf := sp.train, sp.transform
 	js := func(v any) string { b, _ := json.Marshal(v); return string(b) }
 	cfg.Data = absData(cfg.Data)
@@ -82,6 +83,7 @@ func saveCheckpoint[T num.Float](path string, m *model.Model[T], opt *optim.Opti
 			metaVersion: version,
 			metaCreated: time.Now().UTC().Format(time.RFC3339),
 			metaBackend: num.Backend() + ", " + runtime.Version(),
+			metaHealth:  healthState(watch),
 		}}
 	if ds.Task == data.Classification {
 		c.Classes = ds.Classes
@@ -238,6 +240,9 @@ func (ck *checkpoint) checkOwn() error {
 			return fmt.Errorf("metadata %q: %w", metaHistory, err)
 		}
 		ck.history = h
+	}
+	if err := ck.checkHealth(); err != nil {
+		return err
 	}
 	if s, ok := f.Metadata[metaPixels]; ok {
 		if s != "unit" {

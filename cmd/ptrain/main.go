@@ -133,16 +133,20 @@ func run(args []string, stderr io.Writer) (status int) {
 	}
 }
 
-// interruptContext is cancelled by the first SIGINT or SIGTERM during
-// training, so that the current step finishes and a checkpoint is
-// written; a second signal exits at once. The other commands save no
+// interruptContext is cancelled by the first SIGINT or SIGTERM (or
+// trainStopSignals) during training, so that the current step finishes
+// and a checkpoint is written; a second signal exits at once. The other commands save no
 // state, and may be blocked reading an endless input: the first signal
 // ends them at once, with a partial output file removed.
 func interruptContext(stderr io.Writer, command string) (context.Context, func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	ch := make(chan os.Signal, 2)
 	done := make(chan struct{})
-	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+	sigs := []os.Signal{os.Interrupt, syscall.SIGTERM}
+	if command == "train" {
+		sigs = append(sigs, trainStopSignals...)
+	}
+	signal.Notify(ch, sigs...)
 	go func() {
 		select {
 		case <-ch:

@@ -124,11 +124,22 @@ func imageRows(name string, next func(n int) ([]string, error), ck *checkpoint) 
 		}
 		ds.N = d.N
 		ds.U8, ds.F64 = d.U8, d.F64
-		f64 = ck.pixelsAsTrained(ds, f64)
+		f64 = ck.streamPixels(ds, f64)
 		return err
 	}
 	src.close = func() error { return nil }
 	return src, nil
+}
+
+// streamPixels is pixelsAsTrained for a batch of predict's rows: ds
+// carries the checkpoint's transform, set once for the whole input, which
+// it keeps (pixelsAsTrained drops a reader's 1/255 with the 8-bit values
+// it scales).
+func (ck *checkpoint) streamPixels(ds *data.Dataset, buf []float64) []float64 {
+	sc, sh := ds.Scale, ds.Shift
+	buf = ck.pixelsAsTrained(ds, buf)
+	ds.Scale, ds.Shift = sc, sh
+	return buf
 }
 
 // pixelsAsTrained puts the pixels of images d (read by data.ReadImages or

@@ -65,7 +65,7 @@ func openRows(path string, co csvFlags, comma rune, inputs int, ck *checkpoint) 
 	case len(p) == 2 && p[0] == 0 && p[1] == 0 && ck.Preprocess != nil:
 		err = fmt.Errorf("%s: IDX images, but %s is a model of a CSV table: give its rows as CSV", name, ck.path)
 	case len(p) == 2 && p[0] == 0 && p[1] == 0:
-		src, err = idxRows(br, name, inputs)
+		src, err = idxRows(br, name, inputs, ck)
 	case ck.Preprocess != nil:
 		src, err = tableRows(br, name, co, comma, ck)
 	default:
@@ -81,8 +81,10 @@ func openRows(path string, co csvFlags, comma rune, inputs int, ck *checkpoint) 
 
 // idxRows reads an IDX stream's images one batch at a time: each is the
 // product of the dimensions after the first, as many as the first says,
-// and nothing may follow them.
-func idxRows(r io.Reader, name string, inputs int) (*rowStream, error) {
+// and nothing may follow them. Their 8-bit pixels are given to ck's model
+// in the units it trained on, as image files are (pixelsAsTrained): v/255
+// for a model of float pixels in [0, 1]. ck may be nil: 8-bit values.
+func idxRows(r io.Reader, name string, inputs int, ck *checkpoint) (*rowStream, error) {
 	dims, err := data.ReadIDXHeader(r, name)
 	if err != nil {
 		return nil, err
@@ -99,6 +101,7 @@ func idxRows(r io.Reader, name string, inputs int) (*rowStream, error) {
 	}
 	left, off := dims[0], int64(4+4*len(dims))
 	var buf []byte
+	var f64 []float64 // the pixels in [0, 1], for a model of such
 	fill := func(ds *data.Dataset, n int) error {
 		ds.N = 0
 		if left == 0 {
@@ -126,6 +129,9 @@ func idxRows(r io.Reader, name string, inputs int) (*rowStream, error) {
 		left -= k
 		off += int64(got)
 		ds.U8, ds.F64, ds.N = buf[:got], nil, k
+		if ck != nil {
+			f64 = ck.streamPixels(ds, f64)
+		}
 		return nil
 	}
 	return &rowStream{name: name, features: features, fill: fill}, nil

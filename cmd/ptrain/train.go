@@ -28,7 +28,12 @@ func cmdTrain(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	defer world.Close()
+	finalize := true
+	defer func() {
+		if finalize {
+			_ = world.Close()
+		}
+	}()
 	if ck != nil && c.Epochs <= ck.Progress.Epoch {
 		if world.Rank() == 0 {
 			fmt.Fprintf(stderr, "ptrain: %s has trained %d epochs, -epochs is %d: nothing to do (give a larger -epochs to train on); nothing written\n", ck.path, ck.Progress.Epoch, c.Epochs)
@@ -60,6 +65,9 @@ func cmdTrain(ctx context.Context, args []string, stderr io.Writer) error {
 	if errors.As(err, &intr) || errors.As(err, &nf) {
 		// Every rank took this decision together, on all-reduced figures:
 		// rank 0 reports it and all finish normally.
+		if errors.As(err, &intr) {
+			finalize = !interruptedExit(world)
+		}
 		if world.Rank() != 0 {
 			return errQuiet{err}
 		}

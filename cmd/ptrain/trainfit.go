@@ -19,18 +19,23 @@ import (
 func (r *trainRun[T]) fit(ctx context.Context) error {
 	c, ck, world, sp, m, opt, tr, rep, aug, start := r.c, r.ck, r.world, r.sp, r.m, r.opt, r.tr, r.rep, r.aug, r.start
 	root := world.Rank() == 0
+	watch := health.NewWatch(rep.warning)
+	if ck != nil {
+		if err := ck.restoreHealth(watch); err != nil {
+			return err
+		}
+	}
 	save := func(p parallel.Progress) error {
 		if !root {
 			return nil
 		}
-		if err := saveCheckpoint(c.Out, m, opt, c, p, sp, rep.history); err != nil {
+		if err := saveCheckpoint(c.Out, m, opt, c, p, sp, rep.history, watch); err != nil {
 			return err
 		}
 		savedCheckpoint(c.Out, p.Epoch, p.Batch)
 		return nil
 	}
 	r.fitStart = time.Now()
-	watch := health.NewWatch(rep.warning)
 	res, err := tr.Fit(ctx, sp.train, sp.val, watch.Hooks(parallel.FitConfig{
 		Epochs: c.Epochs, BatchSize: c.Batch, Accum: c.Accum, Shuffle: c.Shuffle, Seed: c.Seed, Patience: c.Patience, RestoreBest: c.Patience > 0,
 		Start: start, StartForeign: ck != nil && !ck.hasConfig, OnStep: rep.step, Augment: aug,

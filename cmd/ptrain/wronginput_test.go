@@ -66,7 +66,7 @@ func TestPredictOfALabelFileSaysSo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = idxRows(zr, "tiny-labels-idx1-ubyte.gz", 784)
+	_, err = idxRows(zr, "tiny-labels-idx1-ubyte.gz", 784, nil)
 	if err == nil || !strings.Contains(err.Error(), "tiny-labels-idx1-ubyte.gz: a label file (1-D IDX") {
 		t.Errorf("idxRows of labels: %v", err)
 	}

@@ -12,4 +12,10 @@
 //	w := health.NewWatch(func(x health.Warning) { log.Println(x.Code, x.Message) })
 //	res, err := tr.Fit(ctx, train, val, w.Hooks(parallel.FitConfig{Epochs: 10}))
 //	w.Stopped(err) // explains a non-finite stop
+//
+// A run resumed from a checkpoint resumes its diagnosis too when the
+// checkpoint carries the Watch's state (MarshalJSON, restored by
+// UnmarshalJSON into the new run's Watch): nothing raised before the
+// interruption is raised again, and the epoch in progress reports the
+// warnings raised before it.
 package health

@@ -13,6 +13,9 @@ type Watch struct {
 	on  func(Warning)
 	now []Warning // raised in the current epoch
 	all []Warning
+	// ended is true during OnEpoch: now is the ended epoch's, which its
+	// report carries (MarshalJSON).
+	ended bool
 }
 
 // NewWatch returns a Watch over a new Monitor; on, if not nil, receives
@@ -44,11 +47,12 @@ func (w *Watch) Hooks(cfg parallel.FitConfig) parallel.FitConfig {
 	}
 	cfg.OnEpoch = func(e parallel.EpochInfo) error {
 		w.add(w.mon.Epoch(e))
+		w.ended = true
 		err := error(nil)
 		if onEpoch != nil {
 			err = onEpoch(e)
 		}
-		w.now = nil
+		w.now, w.ended = nil, false
 		return err
 	}
 	return cfg
