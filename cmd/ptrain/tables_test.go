@@ -303,11 +303,10 @@ func mustJSON(t *testing.T, v any) string {
 // TestTorchTwinAppliesTheTablePreprocessing: examples/torch_twin.py reads
 // ptrain.preprocess and predicts what ptrain predict does on raw rows with
 // a dropped ID, a text category, numeric codes one-hot encoded, missing
-// cells and a scaled regression target. Skipped without PyTorch.
+// cells and a scaled regression target. It needs PyTorch, and runs only
+// when asked for (needTorch).
 func TestTorchTwinAppliesTheTablePreprocessing(t *testing.T) {
-	if err := exec.Command("/usr/bin/python3", "-c", "import torch").Run(); err != nil {
-		t.Skip("no PyTorch here (apt-get install python3-torch)")
-	}
+	needTorch(t)
 	dir := t.TempDir()
 	lines := strings.Split(housesCSV(300), "\n")
 	lines[0] = "id,code," + lines[0]
