@@ -242,8 +242,26 @@ func TestMetricsFileMatchesJSON(t *testing.T) {
 
 // A second interrupt while the checkpoint is being written quits at once
 // and leaves no temporary file; the previous checkpoint, if any, stays.
+// An attempt whose write ended before the second interrupt came (the
+// checkpoint is in place) proves nothing, and is made again.
 func TestSecondInterruptDuringAWriteLeavesNoTemporaryFile(t *testing.T) {
-	dir := t.TempDir()
+	for attempt := 1; ; attempt++ {
+		if secondInterruptMidWrite(t, t.TempDir()) {
+			return
+		}
+		t.Logf("attempt %d: the write ended before the second interrupt", attempt)
+		if attempt == 3 {
+			t.Skip("the checkpoint's write ended before the second interrupt, 3 times")
+		}
+	}
+}
+
+// secondInterruptMidWrite interrupts a training run in dir, then again as
+// soon as its checkpoint is being written, and checks that it exits 130
+// leaving no file of the write behind. It reports whether the second
+// interrupt came before the write had ended.
+func secondInterruptMidWrite(t *testing.T, dir string) bool {
+	t.Helper()
 	// 4.3 M parameters and Adam's state: a 52 MB checkpoint, long enough
 	// to write that the test sees its temporary file.
 	cmd := exec.Command(binary, "train", "-arch", "64-2048:relu-2048:relu-10:softmax", "-epochs", "1000", "-batch", "8", "-quiet", "-out", "big.safetensors")
@@ -256,23 +274,39 @@ func TestSecondInterruptDuringAWriteLeavesNoTemporaryFile(t *testing.T) {
 	t.Cleanup(func() { _ = cmd.Process.Kill() })
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
-	time.Sleep(time.Second) // loading and the first steps
-	_ = cmd.Process.Signal(syscall.SIGINT)
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		if tmps, _ := filepath.Glob(filepath.Join(dir, ".big.safetensors.tmp*")); len(tmps) > 0 {
-			break
+	// The lock file appears once the run has its signal handlers and has
+	// checked its outputs (the empty probe of -out is gone): from then on,
+	// an interrupt makes it write a checkpoint.
+	waitFor := func(what string, ok func() bool) {
+		t.Helper()
+		deadline := time.Now().Add(30 * time.Second)
+		for !ok() {
+			select {
+			case err := <-done:
+				t.Fatalf("exited before %s: %v\n%s", what, err, errb.String())
+			default:
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("no %s within 30 s", what)
+			}
+			time.Sleep(time.Millisecond)
 		}
-		select {
-		case err := <-done:
-			t.Skipf("the checkpoint was written before the test saw it (%v)", err)
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("no checkpoint write within 30 s of SIGINT")
-		}
-		time.Sleep(time.Millisecond)
 	}
+	waitFor("its lock file", func() bool {
+		_, err := os.Stat(lockName(filepath.Join(dir, "big.safetensors")))
+		return err == nil
+	})
+	_ = cmd.Process.Signal(syscall.SIGINT)
+	written := false
+	waitFor("a checkpoint write", func() bool {
+		if tmps, _ := filepath.Glob(filepath.Join(dir, ".big.safetensors.tmp*")); len(tmps) > 0 {
+			fi, err := os.Stat(tmps[0])
+			return err == nil && fi.Size() > 0
+		}
+		_, err := os.Stat(filepath.Join(dir, "big.safetensors"))
+		written = err == nil // the whole write came and went between two looks
+		return written
+	})
 	_ = cmd.Process.Signal(syscall.SIGINT)
 	select {
 	case <-done:
@@ -285,6 +319,10 @@ func TestSecondInterruptDuringAWriteLeavesNoTemporaryFile(t *testing.T) {
 	if tmps, _ := filepath.Glob(filepath.Join(dir, ".big.safetensors.*")); len(tmps) > 0 {
 		t.Fatalf("left behind: %v\n%s", tmps, errb.String())
 	}
+	if _, err := os.Stat(filepath.Join(dir, "big.safetensors")); written || err == nil {
+		return false
+	}
+	return true
 }
 
 // dropHistory makes path a checkpoint as written before ptrain.history.
