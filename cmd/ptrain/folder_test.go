@@ -200,7 +200,7 @@ func TestPredictSixteenBitFolderWithNormalize(t *testing.T) {
 		}
 	}
 	mustRun(t, dir, "train", "-data", "folder:imgs", "-arch", "1x4x4-flatten-8:relu-2:softmax", "-normalize", "zscore",
-		"-epochs", "300", "-lr", "0.1", "-test", "0", "-val", "0", "-quiet", "-out", "m.safetensors")
+		"-epochs", "30", "-batch", "8", "-lr", "0.1", "-test", "0", "-val", "0", "-quiet", "-out", "m.safetensors")
 	stdout, errs, code := ptrain(t, dir, "predict", "-model", "m.safetensors", "-input", "imgs")
 	if code != 0 || strings.Contains(errs, "is the data scaled") {
 		t.Fatalf("predict: exit %d: %s", code, errs)
