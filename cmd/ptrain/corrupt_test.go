@@ -398,6 +398,7 @@ func TestBatchFlagIsBoundedAndBuffersFitTheData(t *testing.T) {
 // 16 MiB CSV line cap needs a 32 MiB buffer on the way; real use stays
 // near 70 MB.)
 func TestDevZeroForEveryInput(t *testing.T) {
+	t.Parallel()
 	if _, err := os.Stat("/dev/zero"); err != nil {
 		t.Skip(err)
 	}

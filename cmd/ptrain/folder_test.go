@@ -60,6 +60,7 @@ const folderCNN = "1x8x8-conv(4,3,pad=1):relu-maxpool(2)-flatten-10:softmax"
 // augmentation; a run resumed from its checkpoint ends bit for bit where
 // the uninterrupted one does; eval scores test/ and names the classes.
 func TestFolderTrainResumeEval(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	writeDigitFolder(t, filepath.Join(dir, "imgs"), 2)
 	common := []string{"-data", "folder:imgs", "-arch", folderCNN, "-augment", "crop=1,flip", "-workers", "2", "-lr", "0.01", "-quiet"}
@@ -139,6 +140,7 @@ func TestFolderBadInput(t *testing.T) {
 // classification dataset, so -task regression is a usage error, as it is
 // for digits, not an option silently ignored.
 func TestFolderRefusesAnotherTask(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	writeDigitFolder(t, filepath.Join(dir, "imgs"), 4)
 	_, errs, code := ptrain(t, dir, "train", "-data", "folder:imgs", "-arch", folderCNN, "-epochs", "1", "-quiet", "-task", "regression")
@@ -154,6 +156,7 @@ func TestFolderRefusesAnotherTask(t *testing.T) {
 // run's inputs, so an output naming one of them is refused, as one naming
 // a CSV or MNIST file is, and the image is left as it was.
 func TestFolderImageIsNotAnOutput(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	writeDigitFolder(t, filepath.Join(dir, "imgs"), 4)
 	images, _, err := data.ImageFiles(filepath.Join(dir, "imgs"))
@@ -189,6 +192,7 @@ func TestFolderImageIsNotAnOutput(t *testing.T) {
 // larger): no warning that the inputs lie outside the training range, and
 // the classes it learnt.
 func TestPredictSixteenBitFolderWithNormalize(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	for c := range 2 {
 		for i := range 30 {
@@ -221,6 +225,7 @@ func TestPredictSixteenBitFolderWithNormalize(t *testing.T) {
 // images scores the same images saved as 16-bit (v·257) as it scores
 // the 8-bit ones, as predict reads them: in the units the run trained on.
 func TestEvalFolderOfTheOtherBitDepth(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	writeDigitFolder(t, filepath.Join(dir, "imgs"), 4)
 	images, _, err := data.ImageFiles(filepath.Join(dir, "imgs"))
