@@ -17,6 +17,7 @@ const cnnArch = "1x8x8-conv(8,3,pad=1)-bn:relu-maxpool(2)-conv(8,2):tanh-avgpool
 // TestCNNTrainEvalPredictInfo trains a CNN with batch norm on the digits
 // and uses its checkpoint as a user would: eval, predict, info, resume.
 func TestCNNTrainEvalPredictInfo(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	out := mustRun(t, dir, "train", "-arch", cnnArch, "-epochs", "6", "-lr", "0.01", "-dtype", "float64", "-quiet", "-out", "cnn.safetensors")
 	_ = out
@@ -40,12 +41,10 @@ const resArch = "1x8x8-conv(4,3,pad=1)-bn:relu-res(conv(4,3,pad=1)-bn:relu-res(c
 
 // TestTorchTwinPredictsLikePtrain runs examples/torch_twin.py, the
 // README's way into PyTorch, on a CNN checkpoint and on a ResNet's, and
-// compares its outputs with ptrain predict's. It needs PyTorch: skipped
-// where /usr/bin/python3 cannot import torch (CI), run where it can.
+// compares its outputs with ptrain predict's. It needs PyTorch, and runs
+// only when asked for (needTorch).
 func TestTorchTwinPredictsLikePtrain(t *testing.T) {
-	if err := exec.Command("/usr/bin/python3", "-c", "import torch").Run(); err != nil {
-		t.Skip("no PyTorch here (apt-get install python3-torch)")
-	}
+	needTorch(t)
 	for _, arch := range []string{cnnArch, resArch} {
 		t.Run(arch, func(t *testing.T) { twinPredictsLikePtrain(t, arch) })
 	}

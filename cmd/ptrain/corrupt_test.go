@@ -5,12 +5,14 @@ import (
 	"context"
 	le "encoding/binary"
 	"encoding/json"
+	"maps"
 	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -177,48 +179,114 @@ func TestCorruptCheckpointsOnEveryLoadPath(t *testing.T) {
 // corruptFile is a damaged checkpoint and what refusing it must say.
 type corruptFile struct{ name, path, want string }
 
-// refusedEverywhere feeds every file to info, eval, predict (of rows.csv
-// in dir), export, train -resume and train -init (into a model of arch): each must
-// fail quickly with one message that names the file and what is wrong,
-// and no panic.
-func refusedEverywhere(t *testing.T, dir string, files []corruptFile, arch string) {
-	t.Helper()
-	paths := map[string]func(string) []string{
+// loadPaths are the commands that read a checkpoint: info, eval, predict
+// (of rows.csv in dir), export, train -resume and train -init (into a
+// model of arch), each given the checkpoint's path. Every other path is
+// absolute, so that the commands run alike in this process and in dir.
+func loadPaths(dir, arch string) map[string]func(string) []string {
+	in := func(name string) string { return filepath.Join(dir, name) }
+	return map[string]func(string) []string{
 		"info": func(p string) []string { return []string{"info", p} },
 		"eval": func(p string) []string { return []string{"eval", "-model", p} },
 		"predict": func(p string) []string {
-			return []string{"predict", "-model", p, "-input", "rows.csv", "-csv-header=false"}
+			return []string{"predict", "-model", p, "-input", in("rows.csv"), "-csv-header=false"}
 		},
-		"resume": func(p string) []string { return []string{"train", "-resume", p, "-quiet", "-out", "r.safetensors"} },
-		"export": func(p string) []string { return []string{"export", "-model", p, "-out", "e.onnx"} },
+		"resume": func(p string) []string { return []string{"train", "-resume", p, "-quiet", "-out", in("r.safetensors")} },
+		"export": func(p string) []string { return []string{"export", "-model", p, "-out", in("e.onnx")} },
 		"init": func(p string) []string {
-			return []string{"train", "-init", p, "-arch", arch, "-epochs", "1", "-quiet", "-out", "i.safetensors"}
+			return []string{"train", "-init", p, "-arch", arch, "-epochs", "1", "-quiet", "-out", in("i.safetensors")}
 		},
 	}
+}
+
+// refusedEverywhere feeds every file to every load path (loadPaths): each
+// must fail quickly with one message that names the file and what is
+// wrong, and no panic. The table runs in this process, through run as
+// main calls it; then one process per load path, each given another of
+// the files, shows that the binary exits non-zero with that one line.
+func refusedEverywhere(t *testing.T, dir string, files []corruptFile, arch string) {
+	t.Helper()
+	paths := loadPaths(dir, arch)
+	hows := slices.Sorted(maps.Keys(paths))
 	for _, f := range files {
-		for how, args := range paths {
-			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-			cmd := exec.CommandContext(ctx, binary, args(f.path)...)
-			cmd.Dir = dir
-			var errb bytes.Buffer
-			cmd.Stderr = &errb
-			err := cmd.Run()
-			cancel()
-			errs := errb.String()
-			switch {
-			case ctx.Err() == context.DeadlineExceeded:
-				t.Errorf("%s via %s: still running after 20 s", f.name, how)
-			case err == nil:
-				t.Errorf("%s via %s: accepted", f.name, how)
-			case strings.Contains(errs, "panic") || strings.Contains(errs, "goroutine ") || strings.Contains(errs, "internal error"):
-				t.Errorf("%s via %s: panic:\n%s", f.name, how, errs)
-			case !strings.Contains(errs, f.path) || !strings.Contains(errs, f.want):
-				t.Errorf("%s via %s: %q, want the file name and %q", f.name, how, strings.TrimSpace(errs), f.want)
-			case strings.Count(strings.TrimSpace(errs), "\n") > 0:
-				t.Errorf("%s via %s: more than one line:\n%s", f.name, how, errs)
+		for _, how := range hows {
+			errs, code, ok := runWithin(20*time.Second, paths[how](f.path))
+			if !ok {
+				t.Fatalf("%s via %s (in process): still running after 20 s", f.name, how)
 			}
+			checkRefusal(t, f, how+" (in process)", errs, code != 0)
 		}
 	}
+	for i, how := range hows {
+		f := files[i*len(files)/len(hows)]
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		cmd := exec.CommandContext(ctx, binary, paths[how](f.path)...)
+		cmd.Dir = dir
+		var errb bytes.Buffer
+		cmd.Stderr = &errb
+		err := cmd.Run()
+		cancel()
+		if ctx.Err() == context.DeadlineExceeded {
+			t.Errorf("%s via %s: still running after 20 s", f.name, how)
+			continue
+		}
+		checkRefusal(t, f, how, errb.String(), err != nil)
+	}
+}
+
+// checkRefusal reports how's handling of f unless it failed with one line
+// on stderr (errs) that names f's path and says f.want, and no panic.
+func checkRefusal(t *testing.T, f corruptFile, how, errs string, failed bool) {
+	t.Helper()
+	switch {
+	case !failed:
+		t.Errorf("%s via %s: accepted", f.name, how)
+	case strings.Contains(errs, "panic") || strings.Contains(errs, "goroutine ") || strings.Contains(errs, "internal error"):
+		t.Errorf("%s via %s: panic:\n%s", f.name, how, errs)
+	case !strings.Contains(errs, f.path) || !strings.Contains(errs, f.want):
+		t.Errorf("%s via %s: %q, want the file name and %q", f.name, how, strings.TrimSpace(errs), f.want)
+	case strings.Count(strings.TrimSpace(errs), "\n") > 0:
+		t.Errorf("%s via %s: more than one line:\n%s", f.name, how, errs)
+	}
+}
+
+// runWithin runs args in this process as main does, with warnings going to
+// the same buffer as run's stderr, and returns what was written there and
+// the exit status; ok is false if the command was still running after d
+// (it is left running, and warnings left pointing at its buffer). Callers
+// must not run in parallel with other users of warnings.
+func runWithin(d time.Duration, args []string) (stderr string, code int, ok bool) {
+	var buf lockedBuffer
+	saved := warnings
+	warnings = &buf
+	done := make(chan int, 1)
+	go func() { done <- run(args, &buf) }()
+	select {
+	case code = <-done:
+		warnings = saved
+		return buf.String(), code, true
+	case <-time.After(d):
+		return "", 0, false
+	}
+}
+
+// lockedBuffer is a bytes.Buffer safe for the concurrent writers of one
+// command (its warnings may come from worker goroutines).
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 // TestCNNCheckpointOnEveryLoadPath: a CNN checkpoint (conv tensors, batch
@@ -330,6 +398,7 @@ func TestBatchFlagIsBoundedAndBuffersFitTheData(t *testing.T) {
 // 16 MiB CSV line cap needs a 32 MiB buffer on the way; real use stays
 // near 70 MB.)
 func TestDevZeroForEveryInput(t *testing.T) {
+	t.Parallel()
 	if _, err := os.Stat("/dev/zero"); err != nil {
 		t.Skip(err)
 	}

@@ -202,9 +202,7 @@ func must[T any](v T, err error) T {
 // the ResNet.
 func TestTorchExportRunsAsPtrainExport(t *testing.T) {
 	ortest.Runtime(t)
-	if err := exec.Command(ortest.Python, "-c", "import torch").Run(); err != nil {
-		t.Skip("no PyTorch here (apt-get install python3-torch)")
-	}
+	needTorch(t)
 	dir := t.TempDir()
 	rows := filepath.Join(dir, writeFile(t, dir, "rows.csv", digitsRows(8)))
 	for i, arch := range []string{cnnArch, resNetArch} {

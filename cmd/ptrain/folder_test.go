@@ -60,12 +60,13 @@ const folderCNN = "1x8x8-conv(4,3,pad=1):relu-maxpool(2)-flatten-10:softmax"
 // augmentation; a run resumed from its checkpoint ends bit for bit where
 // the uninterrupted one does; eval scores test/ and names the classes.
 func TestFolderTrainResumeEval(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
-	writeDigitFolder(t, filepath.Join(dir, "imgs"), 2)
+	writeDigitFolder(t, filepath.Join(dir, "imgs"), 4)
 	common := []string{"-data", "folder:imgs", "-arch", folderCNN, "-augment", "crop=1,flip", "-workers", "2", "-lr", "0.01", "-quiet"}
-	mustRun(t, dir, append([]string{"train", "-epochs", "3", "-out", "whole.safetensors"}, common...)...)
-	mustRun(t, dir, append([]string{"train", "-epochs", "2", "-out", "half.safetensors"}, common...)...)
-	mustRun(t, dir, "train", "-resume", "half.safetensors", "-epochs", "3", "-out", "resumed.safetensors", "-quiet")
+	mustRun(t, dir, append([]string{"train", "-epochs", "2", "-out", "whole.safetensors"}, common...)...)
+	mustRun(t, dir, append([]string{"train", "-epochs", "1", "-out", "half.safetensors"}, common...)...)
+	mustRun(t, dir, "train", "-resume", "half.safetensors", "-epochs", "2", "-out", "resumed.safetensors", "-quiet")
 	a, b := tensors(t, filepath.Join(dir, "whole.safetensors")), tensors(t, filepath.Join(dir, "resumed.safetensors"))
 	for _, name := range a.Names() {
 		if !bytes.Equal(a.Tensor(name).Data, b.Tensor(name).Data) {
@@ -77,7 +78,7 @@ func TestFolderTrainResumeEval(t *testing.T) {
 		t.Errorf("resume with another -augment: exit %d, %s", code, errs)
 	}
 	out := mustRun(t, dir, "eval", "-model", "whole.safetensors")
-	if !strings.Contains(out, filepath.Join("imgs", "test")+": 180 samples") || !strings.Contains(out, "accuracy") {
+	if !strings.Contains(out, filepath.Join("imgs", "test")+": 90 samples") || !strings.Contains(out, "accuracy") {
 		t.Errorf("eval:\n%s", out)
 	}
 	// A folder with a class the model does not know.
@@ -139,6 +140,7 @@ func TestFolderBadInput(t *testing.T) {
 // classification dataset, so -task regression is a usage error, as it is
 // for digits, not an option silently ignored.
 func TestFolderRefusesAnotherTask(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	writeDigitFolder(t, filepath.Join(dir, "imgs"), 4)
 	_, errs, code := ptrain(t, dir, "train", "-data", "folder:imgs", "-arch", folderCNN, "-epochs", "1", "-quiet", "-task", "regression")
@@ -154,6 +156,7 @@ func TestFolderRefusesAnotherTask(t *testing.T) {
 // run's inputs, so an output naming one of them is refused, as one naming
 // a CSV or MNIST file is, and the image is left as it was.
 func TestFolderImageIsNotAnOutput(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	writeDigitFolder(t, filepath.Join(dir, "imgs"), 4)
 	images, _, err := data.ImageFiles(filepath.Join(dir, "imgs"))
@@ -189,6 +192,7 @@ func TestFolderImageIsNotAnOutput(t *testing.T) {
 // larger): no warning that the inputs lie outside the training range, and
 // the classes it learnt.
 func TestPredictSixteenBitFolderWithNormalize(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	for c := range 2 {
 		for i := range 30 {
@@ -200,7 +204,7 @@ func TestPredictSixteenBitFolderWithNormalize(t *testing.T) {
 		}
 	}
 	mustRun(t, dir, "train", "-data", "folder:imgs", "-arch", "1x4x4-flatten-8:relu-2:softmax", "-normalize", "zscore",
-		"-epochs", "300", "-lr", "0.1", "-test", "0", "-val", "0", "-quiet", "-out", "m.safetensors")
+		"-epochs", "30", "-batch", "8", "-lr", "0.1", "-test", "0", "-val", "0", "-quiet", "-out", "m.safetensors")
 	stdout, errs, code := ptrain(t, dir, "predict", "-model", "m.safetensors", "-input", "imgs")
 	if code != 0 || strings.Contains(errs, "is the data scaled") {
 		t.Fatalf("predict: exit %d: %s", code, errs)
@@ -221,6 +225,7 @@ func TestPredictSixteenBitFolderWithNormalize(t *testing.T) {
 // images scores the same images saved as 16-bit (v·257) as it scores
 // the 8-bit ones, as predict reads them: in the units the run trained on.
 func TestEvalFolderOfTheOtherBitDepth(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	writeDigitFolder(t, filepath.Join(dir, "imgs"), 4)
 	images, _, err := data.ImageFiles(filepath.Join(dir, "imgs"))

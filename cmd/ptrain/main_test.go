@@ -69,6 +69,7 @@ func tensors(t *testing.T, path string) *safetensors.File {
 }
 
 func TestDefaultTrainReachesHighTestAccuracy(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	out := mustRun(t, dir, "train")
 	if !strings.Contains(out, "test accuracy 9") || !strings.Contains(out, "checkpoint written to ptrain.safetensors") {
@@ -223,6 +224,7 @@ func TestSIGINTWritesLoadableCheckpoint(t *testing.T) {
 }
 
 func TestBadInputExitsNonZeroWithOneMessage(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	write := func(name, content string) {
 		_ = os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644)

@@ -222,6 +222,7 @@ func TestCSVHoldsOutATestSplitByDefault(t *testing.T) {
 // predict reads the training file itself (its metadata line, no header,
 // the label column last) with train's flags, and stdin with -input -.
 func TestPredictReadsTheTrainingCSVAndStdin(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	var b strings.Builder
 	b.WriteString("60,2,a,b,c\n") // a scikit-learn-style metadata line

@@ -128,6 +128,7 @@ func TestTableColumnsAreMatchedByName(t *testing.T) {
 // (#21: R² −4.1 and predictions near 795 before the target was scaled;
 // R² −1.46 while the features were used unscaled by default).
 func TestTableRegressionTargetIsScaled(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	writeFiles(t, dir, map[string]string{"houses.csv": housesCSV(2000)})
 	out := mustRun(t, dir, "train", "-data", "csv:houses.csv", "-label", "price", "-task", "regression")
@@ -303,11 +304,10 @@ func mustJSON(t *testing.T, v any) string {
 // TestTorchTwinAppliesTheTablePreprocessing: examples/torch_twin.py reads
 // ptrain.preprocess and predicts what ptrain predict does on raw rows with
 // a dropped ID, a text category, numeric codes one-hot encoded, missing
-// cells and a scaled regression target. Skipped without PyTorch.
+// cells and a scaled regression target. It needs PyTorch, and runs only
+// when asked for (needTorch).
 func TestTorchTwinAppliesTheTablePreprocessing(t *testing.T) {
-	if err := exec.Command("/usr/bin/python3", "-c", "import torch").Run(); err != nil {
-		t.Skip("no PyTorch here (apt-get install python3-torch)")
-	}
+	needTorch(t)
 	dir := t.TempDir()
 	lines := strings.Split(housesCSV(300), "\n")
 	lines[0] = "id,code," + lines[0]
