@@ -45,6 +45,8 @@ def block(cin, cout, stride):
 
 
 def net(name):
+    if name == "mlp":  # bench.BenchmarkTrainStep's MNIST MLP, 784-256:relu-128:relu-10
+        return nn.Sequential(nn.Flatten(), nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 128), nn.ReLU(), nn.Linear(128, 10))
     if name == "resnet8":
         return nn.Sequential(nn.Conv2d(1, 16, 3, padding=1), nn.BatchNorm2d(16), nn.ReLU(),
                              block(16, 16, 1), block(16, 32, 2), block(32, 64, 2),

@@ -1,6 +1,6 @@
 """Time PyTorch training steps of a torch_cnn.py net on one random MNIST-shaped batch.
 
-Usage: torch_steps.py THREADS BATCH [NET]   (NET: lenet5, small or resnet8; default resnet8)
+Usage: torch_steps.py THREADS BATCH [NET]   (NET: mlp, lenet5, small or resnet8; default resnet8)
 
 Momentum SGD as cnn.sh runs it; 3 warm-up steps, then the best of 3 rounds of
 10 steps, printed as samples/s of wall-clock time. The counterpart of
