@@ -88,6 +88,7 @@ const (
 // enough for either element type.
 type gemmBuf struct {
 	a, b []float64
+	ptrs [6]unsafe.Pointer // gemmDot's row pointers
 }
 
 // gemmBufs is a free list of packing buffers: a GEMM takes one for the

@@ -18,8 +18,12 @@ func gemmDot[T Float](m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta
 		lanes /= 2
 	}
 	kv := k - k%lanes
-	var rows [6]*T
-	var out [9]T // the block's dot products over the first kv elements
+	// The kernel's row pointers and results live in packing space: on the
+	// stack they would escape to the heap, an allocation per call.
+	buf := getGemmBuf()
+	defer putGemmBuf(buf)
+	rows := (*[6]*T)(unsafe.Pointer(&buf.ptrs))
+	out := asT[T](buf.a)[:9] // the block's dot products over the first kv elements
 	for i := 0; i < m; i += 3 {
 		for j := 0; j < n; j += 3 {
 			// Past the edge of c, a row repeats the last one: computed, not kept.
@@ -28,7 +32,7 @@ func gemmDot[T Float](m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta
 				rows[3+r] = &b[min(j+r, n-1)*ldb]
 			}
 			if kv > 0 {
-				dotKernel(kv/lanes, &rows, &out[0])
+				dotKernel(kv/lanes, rows, &out[0])
 			}
 			for r := 0; r < 3 && i+r < m; r++ {
 				ar := a[(i+r)*lda : (i+r)*lda+k]

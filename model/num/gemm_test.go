@@ -350,3 +350,24 @@ func FuzzGemmMatchesNaive(f *testing.F) {
 		}
 	})
 }
+
+// TestGemmKernelsDoNotAllocate: after a first call has filled the free
+// list of packing buffers, no product on the micro-kernels allocates — the
+// dot-product path included, whose row pointers once escaped to the heap on
+// every call (a conv's weight gradient: an allocation per sample group and
+// step).
+func TestGemmKernelsDoNotAllocate(t *testing.T) {
+	for _, impl := range gemmImpls(t) {
+		withISA(impl, func() {
+			for _, s := range [][3]int{{16, 9, 1000}, {64, 128, 256}} {
+				m, n, k := s[0], s[1], s[2]
+				a, b, c := make([]float32, m*k), make([]float32, n*k), make([]float32, m*n)
+				f := func() { Gemm(false, true, m, n, k, 1, a, k, b, k, 1, c, n) }
+				f()
+				if got := testing.AllocsPerRun(10, f); got != 0 {
+					t.Errorf("%s: %dx%dx%d NT: %v allocations per call", implName(impl), m, n, k, got)
+				}
+			}
+		})
+	}
+}
