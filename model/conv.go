@@ -227,9 +227,15 @@ func (l *conv[T]) im2col(x, cols []T, n int) {
 							continue
 						}
 						// Columns [lo, hi) read the row from lo·S+kx−P on,
-						// every S-th pixel; the rest lie in padding.
-						clear(dst[:lo])
-						clear(dst[hi:])
+						// every S-th pixel; the rest lie in padding: a
+						// pixel or two, written one by one (a clear costs
+						// a call each).
+						for i := 0; i < lo; i++ {
+							dst[i] = 0
+						}
+						for i := hi; i < len(dst); i++ {
+							dst[i] = 0
+						}
 						if lo < hi {
 							stridedCopy(dst[lo:hi], plane[iy*l.w+lo*s+kx-pad:(iy+1)*l.w], s)
 						}
@@ -356,7 +362,14 @@ func stridedCopy[T num.Float](dst, src []T, s int) {
 	case 1:
 		copy(dst, src)
 	case 2:
-		for i := range dst {
+		// Four at a time from one bounds-checked window of src: with a
+		// check per element this loop was 6% of a ResNet-8 step.
+		i := 0
+		for ; i+4 <= len(dst); i += 4 {
+			w, d := src[2*i:2*i+7], dst[i:i+4]
+			d[0], d[1], d[2], d[3] = w[0], w[2], w[4], w[6]
+		}
+		for ; i < len(dst); i++ {
 			dst[i] = src[2*i]
 		}
 	default:
@@ -376,8 +389,16 @@ func stridedAdd[T num.Float](dst, src []T, s int) {
 	case 1:
 		addTo(dst, src)
 	case 2:
-		for i, v := range src {
-			dst[2*i] += v
+		i := 0
+		for ; i+4 <= len(src); i += 4 {
+			w, v := dst[2*i:2*i+7], src[i:i+4]
+			w[0] += v[0]
+			w[2] += v[1]
+			w[4] += v[2]
+			w[6] += v[3]
+		}
+		for ; i < len(src); i++ {
+			dst[2*i] += src[i]
 		}
 	default:
 		for i, v := range src {
