@@ -41,6 +41,11 @@ func (d *dense[T]) Forward(p *pass[T], x, z []T) {
 	for i := 0; i < p.N; i++ {
 		copy(zm.Row(i), d.B)
 	}
+	if pk := p.pack; pk != nil && p.N > 0 && pk.pb.Usable(p.N) {
+		pk.ready(d.W.Data, d.In) // the same product, W packed once for every worker
+		num.GemmPackedB(p.N, 1, x, d.In, pk.pb, d.W.Data, d.In, 1, z, d.Out)
+		return
+	}
 	num.MatMul(false, true, 1, num.View(p.N, d.In, x), d.W, 1, zm)
 }
 

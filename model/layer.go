@@ -46,6 +46,9 @@ type pass[T num.Float] struct {
 	// Sums is float64 scratch for layers that synchronise, kept from
 	// Forward to Backward like Scratch.
 	Sums []float64
+	// pack is this (dense) layer's shared weight packing, or nil (see
+	// SharedPack).
+	pack *packSlot[T]
 }
 
 // synced is implemented by layers whose training pass needs the whole

@@ -34,6 +34,10 @@ type Workspace[T num.Float] struct {
 	// Sync, if set, sums a layer's batch statistics over the whole batch
 	// when this workspace runs only a part of it (see pass.Sync).
 	Sync func(v []float64)
+	// Pack, if set, is the packing of the dense layers' weights that this
+	// workspace shares with others running the same pass on other rows
+	// (see SharedPack for the contract).
+	Pack *SharedPack[T]
 
 	n       int // rows of the last Forward
 	train   bool
@@ -202,6 +206,10 @@ func (w *Workspace[T]) passFor(l int) *pass[T] {
 	p := &w.pass
 	p.N, p.Train, p.Grad, p.Sync = w.n, w.train, w.Grad, w.Sync
 	p.Scratch, p.Sums = w.scratch[l], w.sums[l]
+	p.pack = nil
+	if w.Pack != nil {
+		p.pack = w.Pack.slots[l]
+	}
 	p.Buffers = w.m.Buffers // an evaluation pass reads the model's running statistics
 	if w.train && w.Running != nil {
 		p.Buffers = w.Running

@@ -117,7 +117,11 @@ type Trainer[T num.Float] struct {
 	weights []model.TensorInfo // the tensors with an L1 term (model.RoleWeight)
 	// bsync sums batch statistics across workers (and ranks) when the
 	// model has layers that need them (batch norm); nil otherwise.
-	bsync    *batchSync
+	bsync *batchSync
+	// pack is the workers' shared packing of the dense weights (see
+	// model.SharedPack), with more than one worker; invalidated before
+	// every phase that runs forward.
+	pack     *model.SharedPack[T]
 	st       *statsState[T] // per-layer statistics
 	stats    Stats
 	progress Progress
@@ -174,8 +178,12 @@ func New[T num.Float](m *model.Model[T], opt *optim.Optimizer[T], cfg Config) (*
 	if m.NeedsSync() {
 		t.bsync = newBatchSync(w, treeOrder(w, w))
 	}
+	if w > 1 {
+		t.pack = model.NewSharedPack(m)
+	}
 	for i := 0; i < w; i++ {
 		ws := model.NewWorkspace(m, rows)
+		ws.Pack = t.pack
 		if len(m.Buffers) > 0 {
 			ws.Running = num.Alloc[T](len(m.Buffers))
 		}
