@@ -9,7 +9,8 @@
 #     BenchmarkStepCPU, BenchmarkAddCPU), best of ROUNDS, fitted as
 #        T(W, B) = a + p/W + b·⌈B/W⌉ + t/W + (W−1)/W·r + h·[W>1]
 #     (see bench/README.md), and its prediction for W = 1…16 at batch 128
-#     and 512. h, the hand-off of a step's three phases, is what the wall
+#     and 512, before issue #24 (BenchmarkShardCPU's "plain" passes) and
+#     after. h, the hand-off of a step's three phases, is what the wall
 #     clock of 2 workers adds to the model, from step 1's best runs: only
 #     meaningful on a quiet machine.
 #
@@ -93,8 +94,8 @@ END {
 	print ""
 	print "## The model, from CPU time of one thread (µs)"
 	print ""
-	print "| build | net | a | p | b (per row) | t | r | h (fitted, wall) | fit error |"
-	print "|---|---|---|---|---|---|---|---|---|"
+	print "| build | net | a | p | b (per row) | before: a+p | before: b | t | r | h (fitted, wall) | fit error |"
+	print "|---|---|---|---|---|---|---|---|---|---|---|"
 	nb = split("go ob", bl, " ")
 	split("mlp smallcnn", nl, " ")
 	for (bi = 1; bi <= nb; bi++) for (ni = 1; ni <= 2; ni++) {
@@ -105,6 +106,11 @@ END {
 		for (k in cpu) { split(k, q, SUBSEP); if (q[1] == "shard" && q[2] == bd && q[3] == net && q[5] == 1 && q[4] >= 8) { x = q[4]; y = cpu[k] / 1000; wt = 1 / (y * y); sw += wt; sx += wt * x; sy += wt * y; sxx += wt * x * x; sxy += wt * x * y } }
 		if (sw == 0) continue
 		b = (sw * sxy - sx * sy) / (sw * sxx - sx * sx)
+		# before #24 ("plain" passes): c0 + b0·n, the same way
+		sw = sx = sy = sxx = sxy = 0
+		for (k in cpu) { split(k, q, SUBSEP); if (q[1] == "shard" && q[2] == bd && q[3] == net && q[5] == "plain" && q[4] >= 8) { x = q[4]; y = cpu[k] / 1000; wt = 1 / (y * y); sw += wt; sx += wt * x; sy += wt * y; sxx += wt * x * x; sxy += wt * x * y } }
+		b0 = c0 = 0
+		if (sw > 0) { b0 = (sw * sxy - sx * sy) / (sw * sxx - sx * sx); c0 = (sy - b0 * sx) / sw }
 		# the fixed part at W = 1, 2 and 16: mean of y − b·n over rows 8–32,
 		# then a + p/W through the three (least squares in 1/W)
 		sx = sy = sxx = sxy = c3 = 0
@@ -120,7 +126,7 @@ END {
 		if (p < 0) { p = 0; a = sy / c3 }
 		if (a < 0) a = 0
 		err = 0
-		for (k in cpu) { split(k, q, SUBSEP); if (q[1] == "shard" && q[2] == bd && q[3] == net && q[4] >= 8) { e = (a + p / q[5] + b * q[4]) / (cpu[k] / 1000) - 1; if (e < 0) e = -e; if (e > err) err = e } }
+		for (k in cpu) { split(k, q, SUBSEP); if (q[1] == "shard" && q[2] == bd && q[3] == net && q[4] >= 8 && q[5] != "plain") { e = (a + p / q[5] + b * q[4]) / (cpu[k] / 1000) - 1; if (e < 0) e = -e; if (e > err) err = e } }
 		tl = (cpu["step" SUBSEP bd SUBSEP net SUBSEP 128] - cpu["shard" SUBSEP bd SUBSEP net SUBSEP 128 SUBSEP 1]) / 1000
 		if (tl < 0) tl = 0
 		r = cpu["add" SUBSEP bd SUBSEP net] / 1000
@@ -132,20 +138,22 @@ END {
 		h = 0
 		if ((bd SUBSEP net SUBSEP 128 SUBSEP 1) in best && (bd SUBSEP net SUBSEP 128 SUBSEP 2) in best) h = t2 * m1 / t1 - m2
 		if (h < 0) h = 0
-		printf "| %s | %s | %.1f | %.1f | %.3f | %.1f | %.1f | %.1f | %.0f%% |\n", bd, net, a, p, b, tl, r, h, 100 * err
-		A[bd, net] = a; P[bd, net] = p; B[bd, net] = b; TL[bd, net] = tl; R[bd, net] = r; H[bd, net] = h
+		printf "| %s | %s | %.1f | %.1f | %.3f | %.1f | %.3f | %.1f | %.1f | %.1f | %.0f%% |\n", bd, net, a, p, b, c0, b0, tl, r, h, 100 * err
+		A[bd, net] = a; P[bd, net] = p; B[bd, net] = b; TL[bd, net] = tl; R[bd, net] = r; H[bd, net] = h; C0[bd, net] = c0; B0[bd, net] = b0
 	}
 	print ""
 	print "## Predicted speed-up T(1) ÷ T(W) (with the fitted h)"
 	print ""
-	printf "| build | net | batch |"; for (w = 1; w <= 16; w++) printf " %d |", w; print ""
-	printf "|---|---|---|"; for (w = 1; w <= 16; w++) printf "---|"; print ""
-	for (bi = 1; bi <= nb; bi++) for (ni = 1; ni <= 2; ni++) for (bb = 128; bb <= 512; bb *= 4) {
+	printf "| build | net | batch | |"; for (w = 1; w <= 16; w++) printf " %d |", w; print ""
+	printf "|---|---|---|---|"; for (w = 1; w <= 16; w++) printf "---|"; print ""
+	for (bi = 1; bi <= nb; bi++) for (ni = 1; ni <= 2; ni++) for (bb = 128; bb <= 512; bb *= 4) for (af = 0; af <= 1; af++) {
 		bd = bl[bi]; net = nl[ni]
 		if (!((bd, net) in A)) continue
-		printf "| %s | %s | %d |", bd, net, bb
+		printf "| %s | %s | %d | %s |", bd, net, bb, af ? "after" : "before"
 		for (w = 1; w <= 16; w++) {
-			tw = A[bd, net] + P[bd, net] / w + B[bd, net] * int((bb + w - 1) / w) + TL[bd, net] / w + (w - 1) / w * R[bd, net] + (w > 1 ? H[bd, net] : 0)
+			nr = int((bb + w - 1) / w)
+			tw = TL[bd, net] / w + (w - 1) / w * R[bd, net] + (w > 1 ? H[bd, net] : 0)
+			tw += af ? A[bd, net] + P[bd, net] / w + B[bd, net] * nr : C0[bd, net] + B0[bd, net] * nr
 			if (w == 1) t1 = tw
 			printf " %.1f |", t1 / tw
 		}

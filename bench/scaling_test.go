@@ -23,20 +23,23 @@ var scalingNets = []struct{ name, spec string }{{"mlp", MNISTSpec}, {"smallcnn",
 var shardRows = []int{2, 4, 8, 16, 32, 64, 128, 256, 512}
 
 // BenchmarkShardCPU is what each of W workers computes in a step's first
-// phase — zero its gradient, forward, loss gradient, backward — for a
-// shard of n rows, with the dense weights packed once for all W
-// (model.SharedPack, as the trainer's workers share it; none with one
-// worker): one workspace runs W passes one after the other on this
-// thread, the first of which packs. cpu-ns/shard is the CPU time per
+// phase — reset its gradient, forward, loss gradient, backward — for a
+// shard of n rows, as the trainer's workers do it: ResetGrad, and the
+// dense weights packed once for all W (model.SharedPack; not with one
+// worker). One workspace runs W passes one after the other on this
+// thread, the first of which packs; cpu-ns/shard is the CPU time per
 // worker. (One workspace, not W: W workers' gradient buffers would not fit
 // one core's caches, where each worker has its own core's.) Fitted as
 // a + p/W + b·n: b is the cost per row, p the packing the workers share,
 // a the rest of what does not shrink with the shard (per-GEMM and
 // per-layer overheads, the passes over the gradient buffer). Only W·n ≤
-// 512 is run for W > 1.
+// 512 is run for W > 1. The sub-benchmarks named "plain" are a workspace
+// on its own — ZeroGrad, each GEMM packing for itself — which is what
+// every worker ran before issue #24: the model's "before".
 func BenchmarkShardCPU(b *testing.B) {
 	for _, net := range scalingNets {
 		for _, n := range shardRows {
+			b.Run(fmt.Sprintf("%s/rows=%d/plain", net.name, n), func(b *testing.B) { benchShardCPU(b, net.spec, n, 0) })
 			for _, w := range []int{1, 2, 16} {
 				if w > 1 && w*n > 512 {
 					continue
@@ -47,6 +50,7 @@ func BenchmarkShardCPU(b *testing.B) {
 	}
 }
 
+// benchShardCPU runs BenchmarkShardCPU for w workers, or plain for w = 0.
 func benchShardCPU(b *testing.B, spec string, n, w int) {
 	sp := model.MustParseSpec(spec)
 	m, err := model.New[float32](sp, 1)
@@ -59,6 +63,10 @@ func benchShardCPU(b *testing.B, spec string, n, w int) {
 	}
 	ws := model.NewWorkspace(m, n)
 	ws.Pack = pack
+	reset := ws.ResetGrad
+	if w == 0 {
+		w, reset = 1, ws.ZeroGrad
+	}
 	x := make([]float32, n*sp.Inputs)
 	randomFill(x, 2)
 	y := make([]float32, n*sp.Outputs())
@@ -75,7 +83,7 @@ func benchShardCPU(b *testing.B, spec string, n, w int) {
 			pack.Invalidate()
 		}
 		for range w {
-			ws.ZeroGrad()
+			reset()
 			ws.Forward(x, n, true)
 			ws.LossGrad(loss, y, float64(n*w))
 			ws.Backward()
