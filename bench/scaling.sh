@@ -14,7 +14,10 @@
 #     clock of 2 workers adds to the model, from step 1's best runs: only
 #     meaningful on a quiet machine.
 #
-# With SCALING_KEEP=DIR the raw benchmark output is kept in DIR.
+# With SCALING_KEEP=DIR the raw benchmark output is kept in DIR; with
+# SCALING_FROM=DIR nothing runs, and the tables come from DIR's output.
+# SCALING_H=µs sets h instead of fitting it (on a loaded machine the wall
+# clock says nothing about it).
 #
 # Needs: libopenblas-dev. Takes several minutes per round.
 # Usage: bench/scaling.sh [ROUNDS] [BASE_REV]
@@ -26,6 +29,11 @@ ROUNDS=${1:-3}
 BASE=${2:-}
 BIN=$(mktemp -d)
 trap 'rm -rf "$BIN"' EXIT
+if [ -n "${SCALING_FROM:-}" ]; then
+	cp "$SCALING_FROM/wall.txt" "$SCALING_FROM/cpu.txt" "$BIN/"
+	fit "$BIN"
+	return
+fi
 go test -c -o "$BIN/go.test" ./bench
 CGO_LDFLAGS=-lopenblas go test -tags openblas -c -o "$BIN/ob.test" ./bench
 builds=(go ob)
@@ -54,8 +62,13 @@ if [ -n "${SCALING_KEEP:-}" ]; then
 	mkdir -p "$SCALING_KEEP"
 	cp "$BIN/wall.txt" "$BIN/cpu.txt" "$SCALING_KEEP/"
 fi
+fit "$BIN"
+}
+
+# fit prints the tables from DIR/wall.txt and DIR/cpu.txt.
 # metric NAME: the value before the unit NAME on a benchmark line.
-awk -v rounds="$ROUNDS" '
+fit() {
+awk -v hset="${SCALING_H:-}" '
 function metric(u,   i) { for (i = 3; i <= NF; i++) if ($(i) == u) return $(i-1); return "" }
 FNR == 1 { file++ }
 file == 1 {
@@ -77,7 +90,7 @@ file == 2 {
 	if (v != "" && (!(k in cpu) || v + 0 < cpu[k] + 0)) cpu[k] = v
 }
 END {
-	print "## Wall clock, best of " rounds " (samples/s; shares of the step: compute | wait | all-reduce | optimizer)"
+	print "## Wall clock, best run (samples/s; shares of the step: compute | wait | all-reduce | optimizer)"
 	print ""
 	print "| build | net | batch | W=1 | W=2 | W=2 ÷ W=1 | W=2 shares | allocs/op |"
 	print "|---|---|---|---|---|---|---|---|"
@@ -94,7 +107,7 @@ END {
 	print ""
 	print "## The model, from CPU time of one thread (µs)"
 	print ""
-	print "| build | net | a | p | b (per row) | before: a+p | before: b | t | r | h (fitted, wall) | fit error |"
+	print "| build | net | a | p | b (per row) | before: a+p | before: b | t | r | h | fit error |"
 	print "|---|---|---|---|---|---|---|---|---|---|---|"
 	nb = split("go ob", bl, " ")
 	split("mlp smallcnn", nl, " ")
@@ -111,6 +124,7 @@ END {
 		for (k in cpu) { split(k, q, SUBSEP); if (q[1] == "shard" && q[2] == bd && q[3] == net && q[5] == "plain" && q[4] >= 8) { x = q[4]; y = cpu[k] / 1000; wt = 1 / (y * y); sw += wt; sx += wt * x; sy += wt * y; sxx += wt * x * x; sxy += wt * x * y } }
 		b0 = c0 = 0
 		if (sw > 0) { b0 = (sw * sxy - sx * sy) / (sw * sxx - sx * sx); c0 = (sy - b0 * sx) / sw }
+		if (c0 < 0) c0 = 0
 		# the fixed part at W = 1, 2 and 16: mean of y − b·n over rows 8–32,
 		# then a + p/W through the three (least squares in 1/W)
 		sx = sy = sxx = sxy = c3 = 0
@@ -127,7 +141,8 @@ END {
 		if (a < 0) a = 0
 		err = 0
 		for (k in cpu) { split(k, q, SUBSEP); if (q[1] == "shard" && q[2] == bd && q[3] == net && q[4] >= 8 && q[5] != "plain") { e = (a + p / q[5] + b * q[4]) / (cpu[k] / 1000) - 1; if (e < 0) e = -e; if (e > err) err = e } }
-		tl = (cpu["step" SUBSEP bd SUBSEP net SUBSEP 128] - cpu["shard" SUBSEP bd SUBSEP net SUBSEP 128 SUBSEP 1]) / 1000
+		# (at batch 32, where the pass it is told from is smallest)
+		tl = (cpu["step" SUBSEP bd SUBSEP net SUBSEP 32] - cpu["shard" SUBSEP bd SUBSEP net SUBSEP 32 SUBSEP 1]) / 1000
 		if (tl < 0) tl = 0
 		r = cpu["add" SUBSEP bd SUBSEP net] / 1000
 		# h from the wall clock at batch 128: the step of 2 workers beyond the model,
@@ -138,11 +153,12 @@ END {
 		h = 0
 		if ((bd SUBSEP net SUBSEP 128 SUBSEP 1) in best && (bd SUBSEP net SUBSEP 128 SUBSEP 2) in best) h = t2 * m1 / t1 - m2
 		if (h < 0) h = 0
+		if (hset != "") h = hset + 0
 		printf "| %s | %s | %.1f | %.1f | %.3f | %.1f | %.3f | %.1f | %.1f | %.1f | %.0f%% |\n", bd, net, a, p, b, c0, b0, tl, r, h, 100 * err
 		A[bd, net] = a; P[bd, net] = p; B[bd, net] = b; TL[bd, net] = tl; R[bd, net] = r; H[bd, net] = h; C0[bd, net] = c0; B0[bd, net] = b0
 	}
 	print ""
-	print "## Predicted speed-up T(1) ÷ T(W) (with the fitted h)"
+	print "## Predicted speed-up T(1) ÷ T(W) (with h as in the table above)"
 	print ""
 	printf "| build | net | batch | |"; for (w = 1; w <= 16; w++) printf " %d |", w; print ""
 	printf "|---|---|---|---|"; for (w = 1; w <= 16; w++) printf "---|"; print ""
@@ -159,7 +175,7 @@ END {
 		}
 		print ""
 	}
-}' "$BIN/wall.txt" "$BIN/cpu.txt"
+}' "$1/wall.txt" "$1/cpu.txt"
 }
 
 main "$@"
