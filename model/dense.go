@@ -41,6 +41,11 @@ func (d *dense[T]) Forward(p *pass[T], x, z []T) {
 	for i := 0; i < p.N; i++ {
 		copy(zm.Row(i), d.B)
 	}
+	if pk := p.pack; pk != nil && p.N > 0 && pk.pb.Usable(p.N) {
+		pk.ready(d.W.Data, d.In) // the same product, W packed once for every worker
+		num.GemmPackedB(p.N, 1, x, d.In, pk.pb, d.W.Data, d.In, 1, z, d.Out)
+		return
+	}
 	num.MatMul(false, true, 1, num.View(p.N, d.In, x), d.W, 1, zm)
 }
 
@@ -49,10 +54,17 @@ func (d *dense[T]) Forward(p *pass[T], x, z []T) {
 //	dW += dZᵀ·X      (Out, In)
 //	db += Σ_rows dZ  (Out)
 //	dX += dZ·W       (n, In)
+//
+// (dW = and db = on a fresh gradient, see pass.Fresh.)
 func (d *dense[T]) Backward(p *pass[T], x, dz, dx []T) {
 	dZ := num.View(p.N, d.Out, dz)
 	gw, gb := d.WeightsIn(p.Grad)
-	num.MatMul(true, false, 1, dZ, num.View(p.N, d.In, x), 1, gw)
+	beta := T(1)
+	if p.Fresh { // gw and gb are undefined: write them (beta = 0 reads nothing)
+		beta = 0
+		clear(gb)
+	}
+	num.MatMul(true, false, 1, dZ, num.View(p.N, d.In, x), beta, gw)
 	num.AddColSums(gb, dZ)
 	if dx != nil {
 		num.MatMul(false, false, 1, dZ, d.W, 1, num.View(p.N, d.In, dx))

@@ -81,7 +81,10 @@
 // Grad and only ZeroGrad clears it, so micro-batches accumulate. LossGrad
 // divides by denom, the size of the whole batch: when several workspaces
 // each run a shard of one batch, their gradients sum to the gradient of
-// the batch's mean loss.
+// the batch's mean loss. ResetGrad in place of ZeroGrad spares a pass
+// over the gradient: the next Backward writes the dense layers' parts
+// instead of adding into them (the same bits; until then those parts are
+// undefined).
 //
 // # Ownership and concurrency
 //
@@ -92,8 +95,11 @@
 // training pass through batch norm writes running statistics: to the
 // Workspace's Running buffer when it has one (a trainer stages them there
 // and commits them with the optimizer step), else to the Model's Buffers.
-// Forward borrows its input x until Backward, and its result is a view
-// valid until the next Forward. Tensors returns views of Params, not
+// Workspaces that run shards of one batch at the same time may share one
+// SharedPack, so that each dense layer's weights are packed for the GEMM
+// once, by all of them together, instead of once per workspace; it must
+// be invalidated whenever Params change. Forward borrows its input x until
+// Backward, and its result is a view valid until the next Forward. Tensors returns views of Params, not
 // copies, to be written out before Params change.
 //
 // # Element type and exactness

@@ -46,6 +46,14 @@ type pass[T num.Float] struct {
 	// Sums is float64 scratch for layers that synchronise, kept from
 	// Forward to Backward like Scratch.
 	Sums []float64
+	// Fresh: the layer's part of Grad is undefined (Workspace.ResetGrad),
+	// and a layer that overwrites its whole part in Backward does so
+	// instead of adding into it. Only dense layers do; ResetGrad zeroes
+	// the others' parts.
+	Fresh bool
+	// pack is this (dense) layer's shared weight packing, or nil (see
+	// SharedPack).
+	pack *packSlot[T]
 }
 
 // synced is implemented by layers whose training pass needs the whole

@@ -4,7 +4,11 @@
 // most one. Worker w runs forward and backward on shard w in its own
 // model.Workspace (activations and a gradient buffer of its own), reading
 // the one shared copy of the weights; no replica ever holds weights of its
-// own, so there is nothing to broadcast after the step. Gradients are then
+// own, so there is nothing to broadcast after the step. The workers also
+// share one packing of the dense weights for their GEMMs
+// (model.SharedPack), packed at each layer's first forward by whichever
+// workers get there, and invalidated by the coordinator before every
+// phase that runs forward. Gradients are then
 // all-reduced by the workers themselves, owner-computes style: worker w
 // owns a contiguous chunk of the flat parameter vector and sums that chunk
 // of every worker's gradient into worker 0's buffer, along a fixed

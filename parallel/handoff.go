@@ -167,6 +167,9 @@ func (t *Trainer[T]) Run(ctx context.Context, f func(*Session[T]) error) error {
 		if t.bsync != nil {
 			t.bsync.abort.Store(true) // a barrier worker 0 will not reach
 		}
+		if t.pack != nil {
+			t.pack.Abort() // panels worker 0 claimed and will not pack
+		}
 		s.phase.Store(int32(phaseStop))
 		s.gen.Add(1)
 		s.wakeAll()
@@ -248,6 +251,9 @@ func (s *Session[T]) dispatch(p phase) error {
 		if err := s.ctx.Err(); err != nil {
 			return err
 		}
+	}
+	if t := s.t; t.pack != nil && (p == phaseGrad || p == phaseEval) {
+		t.pack.Invalidate() // the weights changed since the last forward phase
 	}
 	s.task.phase = p
 	s.phase.Store(int32(p))

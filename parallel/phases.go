@@ -18,13 +18,18 @@ func (t *Trainer[T]) runPhase(w int, p phase, tk *task[T]) {
 	switch p {
 	case phaseGrad, phaseEval:
 		ws := t.ws[w]
+		lo, hi := data.Shard(tk.n, t.cfg.Workers, w)
+		skip := hi == lo && (p != phaseGrad || t.bsync == nil)
 		if p == phaseGrad && tk.zero {
-			ws.ZeroGrad()
+			if skip {
+				ws.ZeroGrad() // no Backward comes to write it
+			} else {
+				ws.ResetGrad() // Backward writes the dense layers' parts
+			}
 			t.resetActivity(w)
 			copy(ws.Running, t.m.Buffers) // the step's running statistics start from the model's
 		}
-		lo, hi := data.Shard(tk.n, t.cfg.Workers, w)
-		if hi == lo && (p != phaseGrad || t.bsync == nil) {
+		if skip {
 			return // a worker without rows takes part only in batch statistics
 		}
 		in, out := t.inputs, t.outputs

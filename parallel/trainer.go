@@ -118,7 +118,11 @@ type Trainer[T num.Float] struct {
 	weights []model.TensorInfo // the tensors with an L1 term (model.RoleWeight)
 	// bsync sums batch statistics across workers (and ranks) when the
 	// model has layers that need them (batch norm); nil otherwise.
-	bsync    *batchSync
+	bsync *batchSync
+	// pack is the workers' shared packing of the dense weights (see
+	// model.SharedPack), with more than one worker; invalidated before
+	// every phase that runs forward.
+	pack     *model.SharedPack[T]
 	st       *statsState[T] // per-layer statistics
 	stats    Stats
 	progress Progress
@@ -173,6 +177,9 @@ func New[T num.Float](m *model.Model[T], opt *optim.Optimizer[T], cfg Config) (*
 	if m.NeedsSync() {
 		t.bsync = newBatchSync(w, treeOrder(w, w))
 	}
+	if w > 1 {
+		t.pack = model.NewSharedPack(m)
+	}
 	t.ws, t.xbuf, t.ybuf = make([]*model.Workspace[T], w), make([][]T, w), make([][]T, w)
 	t.reserve(1)
 	for i := 0; i < w; i++ {
@@ -203,6 +210,7 @@ func (t *Trainer[T]) reserve(rows int) {
 	}
 	for w, old := range t.ws {
 		ws := model.NewWorkspace(t.m, rows)
+		ws.Pack = t.pack
 		if old != nil {
 			ws.Grad, ws.Running, ws.Sync, ws.AfterLayer, ws.InputGrad = old.Grad, old.Running, old.Sync, old.AfterLayer, old.InputGrad
 		}

@@ -1,0 +1,146 @@
+package num
+
+// A GEMM whose B is packed once and shared: c = alpha·a·op(b) + beta·c for
+// many a and one b, as the data-parallel trainer's workers compute x·Wᵀ
+// for their shards of a batch against the same weights. gemmPacked packs
+// op(b) on every call, and with few rows of a that copy costs about a
+// quarter of the product (16×256×784: the transposing copy of W is 12% of
+// a 16-row MLP pass's CPU time). With a PackedB, the panels are packed
+// once — in parallel, by whoever claims them — and every product streams
+// the same packed panels read-only.
+//
+// Layout: op(b) is cut as gemmPacked cuts it, into blocks of nc columns
+// (outer) and kb rows (inner, k split into equal blocks of at most
+// gemmKC); block (jc, pc) is stored as gemmPacked's pb holds it, panels of
+// nr columns, kc rows of nr each, the last panel padded with zeros. So
+// GemmPackedB calls the micro-kernel with exactly the operands, in exactly
+// the order, that Gemm's packed path does, and its result equals Gemm's
+// bit for bit (TestGemmPackedBMatchesGemm).
+
+// PackedB is op(b), a k×n matrix, packed for GemmPackedB. Its panels are
+// packed one unit at a time by PackUnit, so that several goroutines can
+// share the work; the caller orders every PackUnit before every
+// GemmPackedB that reads the packing (a barrier), and packs again after b
+// changes. Where ptrain's kernels do not run (purego, openblas, a CPU
+// without AVX2) or would not take the packed path for these shapes,
+// Units is 0 and GemmPackedB calls Gemm.
+type PackedB[T Float] struct {
+	tb     bool
+	k, n   int
+	ks     *gemmISA // the kernels the packing was laid out for; nil: none
+	nr     int
+	blocks []packBlock
+	units  []packUnit
+	data   []T
+}
+
+// packBlock is block (jc, pc) of op(b): rows pc..pc+kc, columns
+// jc..jc+ncb, at data[off:].
+type packBlock struct{ jc, ncb, pc, kc, off int }
+
+// packUnit is panel jr (a multiple of nr) of block b.
+type packUnit struct{ b, jr int }
+
+// NewPackedB lays out the packing of op(b), k×n (b is n×k when tb, else
+// k×n). It allocates the packed copy: k·n elements rounded up to whole
+// panels.
+func NewPackedB[T Float](tb bool, k, n int) *PackedB[T] {
+	p := &PackedB[T]{tb: tb, k: k, n: n}
+	if !ownGemm || isa == nil || k <= 0 || n <= 0 || (tb && useGemmDot(0, n, k)) {
+		return p // Gemm does not take the packed path: nothing to share
+	}
+	p.ks = isa
+	nc := gemmNC64
+	p.nr = isa.d.nr
+	if Is32[T]() {
+		p.nr, nc = isa.s.nr, gemmNC32
+	}
+	kb := (k + gemmKC - 1) / gemmKC // as gemmPacked cuts k
+	kb = (k + kb - 1) / kb
+	size := 0
+	for jc := 0; jc < n; jc += nc {
+		ncb := min(nc, n-jc)
+		panels := (ncb + p.nr - 1) / p.nr
+		for pc := 0; pc < k; pc += kb {
+			kc := min(kb, k-pc)
+			for q := range panels {
+				p.units = append(p.units, packUnit{b: len(p.blocks), jr: q * p.nr})
+			}
+			p.blocks = append(p.blocks, packBlock{jc: jc, ncb: ncb, pc: pc, kc: kc, off: size})
+			size += kc * panels * p.nr
+		}
+	}
+	p.data = Alloc[T](size)
+	return p
+}
+
+// Units is how many independent pieces PackUnit packs: 0 when GemmPackedB
+// would not read a packing.
+func (p *PackedB[T]) Units() int { return len(p.units) }
+
+// Usable reports whether GemmPackedB reads the packing for a product with
+// m rows of a; when it does not (no kernels, or m small enough for
+// gemmPacked's narrower tile, whose panels are laid out differently), it
+// calls Gemm, and the packing need not exist.
+func (p *PackedB[T]) Usable(m int) bool {
+	if p.ks == nil || p.ks != isa {
+		return false
+	}
+	nw := p.ks.narrow
+	return nw == nil || m > nw.s.mr
+}
+
+// PackUnit packs unit u (0 ≤ u < Units()) of op(b) from b, whose leading
+// dimension is ldb. Different units write disjoint parts of the packing, so
+// goroutines may pack different units at the same time.
+func (p *PackedB[T]) PackUnit(u int, b []T, ldb int) {
+	un := p.units[u]
+	bl := p.blocks[un.b]
+	nj := min(p.nr, bl.ncb-un.jr)
+	checkGemm(false, p.tb, 1, p.n, p.k, p.k, p.k, len(b), ldb, p.n, p.n) // b's shape only
+	packB(p.tb, b, ldb, bl.pc, bl.kc, bl.jc+un.jr, nj, p.nr, p.data[bl.off+un.jr*bl.kc:])
+}
+
+// GemmPackedB computes c = alpha·a·op(b) + beta·c, a m×k (lda), c m×n
+// (ldc), reading op(b) from p's packing when p.Usable(m) — all of p's
+// units must then have been packed from b — and otherwise calling Gemm on
+// b (ldb). The result equals Gemm's bit for bit either way.
+func GemmPackedB[T Float](m int, alpha T, a []T, lda int, p *PackedB[T], b []T, ldb int, beta T, c []T, ldc int) {
+	if m <= 0 || alpha == 0 || !p.Usable(m) {
+		Gemm(false, p.tb, m, p.n, p.k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
+	checkGemm(false, p.tb, m, p.n, p.k, len(a), lda, len(b), ldb, len(c), ldc)
+	ks := p.ks
+	mr, nr := ks.d.mr, p.nr
+	if Is32[T]() {
+		mr = ks.s.mr
+	}
+	buf := getGemmBuf()
+	pa := asT[T](buf.a)
+	// The loops of gemmPacked with B's packing taken from p: block (jc, pc)
+	// in the same order, so c sees the same sums in the same order.
+	for _, bl := range p.blocks {
+		load, bt := 1, T(1)
+		if bl.pc == 0 {
+			bt = beta
+			if beta == 0 {
+				load = 0
+			}
+		}
+		pb := p.data[bl.off:]
+		for ic := 0; ic < m; ic += gemmMC {
+			mc := min(gemmMC, m-ic)
+			packA(false, a, lda, ic, mc, bl.pc, bl.kc, mr, pa)
+			for ir := 0; ir < mc; ir += mr {
+				mi := min(mr, mc-ir)
+				ap := &pa[ir*bl.kc]
+				for jr := 0; jr < bl.ncb; jr += nr {
+					nj := min(nr, bl.ncb-jr)
+					microKernel(ks, bl.kc, ap, &pb[jr*bl.kc], &c[(ic+ir)*ldc+bl.jc+jr], ldc, alpha, bt, load, mi, nj, nr)
+				}
+			}
+		}
+	}
+	putGemmBuf(buf)
+}

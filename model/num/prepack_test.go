@@ -1,0 +1,170 @@
+package num
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"sync"
+	"testing"
+)
+
+// packAll packs every unit of p from b, last unit first: the order must
+// not matter.
+func packAll[T Float](p *PackedB[T], b []T, ldb int) {
+	for u := p.Units() - 1; u >= 0; u-- {
+		p.PackUnit(u, b, ldb)
+	}
+}
+
+func randSlice[T Float](rng *rand.Rand, n int) []T {
+	s := make([]T, n)
+	for i := range s {
+		s[i] = T(rng.NormFloat64())
+	}
+	return s
+}
+
+func checkPackedB[T Float](t *testing.T, rng *rand.Rand, tb bool, m, n, k, pad int, alpha, beta T) {
+	t.Helper()
+	lda, ldb, ldc := k+pad, n+pad, n+pad
+	bRows := k
+	if tb {
+		ldb, bRows = k+pad, n
+	}
+	a, b := randSlice[T](rng, m*lda), randSlice[T](rng, bRows*ldb)
+	c0 := randSlice[T](rng, m*ldc)
+	if beta == 0 {
+		for i := range c0 {
+			c0[i] = T(math.NaN()) // beta = 0 writes c without reading it
+		}
+	}
+	want, got := append([]T(nil), c0...), append([]T(nil), c0...)
+	Gemm(false, tb, m, n, k, alpha, a, lda, b, ldb, beta, want, ldc)
+	p := NewPackedB[T](tb, k, n)
+	packAll(p, b, ldb)
+	GemmPackedB(m, alpha, a, lda, p, b, ldb, beta, got, ldc)
+	for i := range want {
+		if math.Float64bits(float64(got[i])) != math.Float64bits(float64(want[i])) {
+			t.Fatalf("element %d (row %d, col %d): GemmPackedB %v, Gemm %v (usable %v, %d units)",
+				i, i/ldc, i%ldc, got[i], want[i], p.Usable(m), p.Units())
+		}
+	}
+}
+
+// TestGemmPackedBMatchesGemm: a product with B packed once ahead equals
+// Gemm's bit for bit on every kernel, for rows below, at and above the
+// narrow tile, the direct-B limit and the m block, columns around the
+// panel and n block, and k around the k block.
+func TestGemmPackedBMatchesGemm(t *testing.T) {
+	rng := rand.New(rand.NewPCG(24, 1))
+	shapes := []struct{ m, n, k int }{
+		{1, 256, 784}, {6, 33, 70}, {7, 256, 784}, {8, 10, 128}, {16, 256, 784},
+		{31, 128, 256}, {33, 47, 300}, {64, 520, 9}, {200, 600, 513}, {16, 20, 300},
+	}
+	for _, impl := range gemmImpls(t) {
+		withISA(impl, func() {
+			for _, s := range shapes {
+				for _, tb := range []bool{true, false} {
+					for _, ab := range [][2]float64{{1, 0}, {1, 1}, {-0.5, 0.75}} {
+						pad := rng.IntN(3)
+						name := fmt.Sprintf("%s/%dx%dx%d/tb=%v/alpha=%v,beta=%v", implName(impl), s.m, s.n, s.k, tb, ab[0], ab[1])
+						t.Run(name, func(t *testing.T) {
+							checkPackedB[float32](t, rng, tb, s.m, s.n, s.k, pad, float32(ab[0]), float32(ab[1]))
+							checkPackedB[float64](t, rng, tb, s.m, s.n, s.k, pad, ab[0], ab[1])
+						})
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestPackedBUnitsOnlyWherePackedPathRuns: the packing exists only where
+// Gemm would pack op(b) itself; where it runs dot products or gonum's
+// code, there is nothing to pack and GemmPackedB is Gemm.
+func TestPackedBUnitsOnlyWherePackedPathRuns(t *testing.T) {
+	for _, impl := range gemmImpls(t) {
+		withISA(impl, func() {
+			for _, c := range []struct {
+				tb      bool
+				n, k    int
+				packing bool
+			}{
+				{true, 256, 784, true},
+				{false, 256, 784, true},
+				{true, 10, 784, false}, // a·bᵀ with 10 long columns: gemmDot
+				{false, 10, 784, true},
+			} {
+				p := NewPackedB[float32](c.tb, c.k, c.n)
+				if want := c.packing && impl != nil && ownGemm; (p.Units() > 0) != want {
+					t.Errorf("%s tb=%v n=%d k=%d: %d units, want packing %v", implName(impl), c.tb, c.n, c.k, p.Units(), want)
+				}
+				// With a narrower tile for few rows (AVX-512's AVX2 one), those
+				// products go to Gemm: its panels are laid out otherwise.
+				narrow := impl != nil && impl.narrow != nil
+				if p.Units() > 0 && (p.Usable(1) == narrow || !p.Usable(64)) {
+					t.Errorf("%s: Usable(1) %v, Usable(64) %v", implName(impl), p.Usable(1), p.Usable(64))
+				}
+			}
+		})
+	}
+}
+
+// TestPackedBSharedByGoroutines packs one B from several goroutines, each
+// claiming units from a counter, and has them all multiply against it, as
+// the trainer's workers do: every product equals Gemm's.
+func TestPackedBSharedByGoroutines(t *testing.T) {
+	const m, n, k, g = 16, 256, 784, 4
+	rng := rand.New(rand.NewPCG(24, 2))
+	w := randSlice[float32](rng, n*k)
+	p := NewPackedB[float32](true, k, n)
+	var next sync.Mutex
+	u := 0
+	claim := func() int {
+		next.Lock()
+		defer next.Unlock()
+		u++
+		return u - 1
+	}
+	var packed sync.WaitGroup
+	for range g {
+		packed.Go(func() {
+			for i := claim(); i < p.Units(); i = claim() {
+				p.PackUnit(i, w, k)
+			}
+		})
+	}
+	packed.Wait()
+	var wg sync.WaitGroup
+	bad := make([]int, g)
+	for i := range g {
+		x := randSlice[float32](rng, m*k)
+		wg.Go(func() {
+			want, got := make([]float32, m*n), make([]float32, m*n)
+			Gemm(false, true, m, n, k, 1, x, k, w, k, 0, want, n)
+			GemmPackedB(m, 1, x, k, p, w, k, 0, got, n)
+			for j := range want {
+				if got[j] != want[j] {
+					bad[i]++
+				}
+			}
+		})
+	}
+	wg.Wait()
+	for i, b := range bad {
+		if b != 0 {
+			t.Fatalf("goroutine %d: %d elements differ from Gemm", i, b)
+		}
+	}
+}
+
+func TestGemmPackedBDoesNotAllocate(t *testing.T) {
+	a, w, c := make([]float32, 16*784), make([]float32, 256*784), make([]float32, 16*256)
+	p := NewPackedB[float32](true, 784, 256)
+	if n := testing.AllocsPerRun(5, func() {
+		packAll(p, w, 784)
+		GemmPackedB(16, 1, a, 784, p, w, 784, 0, c, 256)
+	}); n != 0 {
+		t.Fatalf("%v allocations per pack and product", n)
+	}
+}
