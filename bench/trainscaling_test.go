@@ -6,7 +6,7 @@ import (
 )
 
 // BenchmarkTrainScaling is BenchmarkTrainStep's wall-clock step for the
-// scaling table (bench/scaling.sh): the MLP and the small CNN at batch 32,
+// scaling table (bench/scaling.sh): the MLP, the small CNN and ResNet-8 at batch 32,
 // 64, 128 and 512 on 1 and 2 workers, with the phase shares. It needs
 // nothing newer than benchTrainSpec, so that bench/scaling.sh can copy
 // this file into an older revision to measure it before a change.
