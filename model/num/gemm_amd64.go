@@ -76,4 +76,13 @@ func transpose8x32(src *float32, lds, n int, dst *float32, ldd int)
 func transpose4x64(src *float64, lds, n int, dst *float64, ldd int)
 
 //go:noescape
+func transpose4x32(src *float32, lds, n int, dst *float32, ldd int)
+
+//go:noescape
+func transpose2x32(src *float32, lds, n int, dst *float32, ldd int)
+
+//go:noescape
+func transpose2x64(src *float64, lds, n int, dst *float64, ldd int)
+
+//go:noescape
 func copyRows(dst, src unsafe.Pointer, rows, width, lds int)
