@@ -267,6 +267,20 @@ func TestGemmTilesPadLeast(t *testing.T) {
 	}
 }
 
+// TestUseGemmDotBelow32Columns: a·bᵀ runs as dot products for fewer than
+// 32 long columns (a conv's weight gradient over 9, 16 or 25), in tiles
+// from 32 (ResNet-8's 64×32×637 shortcut gradient).
+func TestUseGemmDotBelow32Columns(t *testing.T) {
+	for _, tc := range []struct {
+		m, n, k int
+		want    bool
+	}{{32, 9, 1456, true}, {6, 25, 1568, true}, {32, 16, 1176, true}, {64, 32, 637, false}, {64, 128, 256, false}, {32, 9, 100, false}} {
+		if got := useGemmDot(tc.m, tc.n, tc.k); got != tc.want {
+			t.Errorf("useGemmDot(%d, %d, %d) = %v, want %v", tc.m, tc.n, tc.k, got, tc.want)
+		}
+	}
+}
+
 func TestGemmAlphaZeroOrEmptyKReadsNeitherOperand(t *testing.T) {
 	for _, impl := range gemmImpls(t) {
 		withISA(impl, func() {
