@@ -25,6 +25,12 @@ func sgemmKernelAVX2(kc int, a, b, c *float32, ldc int, alpha, beta float32, loa
 func dgemmKernelAVX2(kc int, a, b, c *float64, ldc int, alpha, beta float64, load, rows, cols, ldb int)
 
 //go:noescape
+func sgemmKernelAVX2x4(kc int, a, b, c *float32, ldc int, alpha, beta float32, load, rows, cols, ldb int)
+
+//go:noescape
+func dgemmKernelAVX2x4(kc int, a, b, c *float64, ldc int, alpha, beta float64, load, rows, cols, ldb int)
+
+//go:noescape
 func sdotKernelAVX512(n int, rows *[6]*float32, out *float32)
 
 //go:noescape
@@ -38,11 +44,15 @@ func ddotKernelAVX2(n int, rows *[6]*float64, out *float64)
 
 // On AVX-512 the tile is 8 rows of 2 vectors (32 float32 or 16 float64
 // columns): 16 of the 32 vector registers accumulate. On AVX2 it is 6 rows
-// of 2 vectors: 12 of the 16 accumulate, 2 hold B's row, 2 the broadcasts.
+// of 2 vectors: 12 of the 16 accumulate, 2 hold B's row, 2 the broadcasts;
+// or 4 rows of 3 vectors (24 float32 or 12 float64 columns; 12 accumulate,
+// 3 hold B's row, 1 the broadcasts), for row counts that 6 wastes (16, 32:
+// see tiles).
 var (
 	isaAVX512 = &gemmISA{name: "AVX-512", s: kernel32{8, 32, sgemmKernelAVX512}, d: kernel64{8, 16, dgemmKernelAVX512},
 		sdot: sdotKernelAVX512, ddot: ddotKernelAVX512, lanes32: 16}
 	isaAVX2 = &gemmISA{name: "AVX2", s: kernel32{6, 16, sgemmKernelAVX2}, d: kernel64{6, 8, dgemmKernelAVX2},
+		s2: kernel32{4, 24, sgemmKernelAVX2x4}, d2: kernel64{4, 12, dgemmKernelAVX2x4},
 		sdot: sdotKernelAVX2, ddot: ddotKernelAVX2, lanes32: 8}
 )
 
@@ -74,6 +84,15 @@ func transpose8x32(src *float32, lds, n int, dst *float32, ldd int)
 
 //go:noescape
 func transpose4x64(src *float64, lds, n int, dst *float64, ldd int)
+
+//go:noescape
+func transpose4x32(src *float32, lds, n int, dst *float32, ldd int)
+
+//go:noescape
+func transpose2x32(src *float32, lds, n int, dst *float32, ldd int)
+
+//go:noescape
+func transpose2x64(src *float64, lds, n int, dst *float64, ldd int)
 
 //go:noescape
 func copyRows(dst, src unsafe.Pointer, rows, width, lds int)

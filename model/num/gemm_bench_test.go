@@ -20,7 +20,11 @@ type gemmShape struct {
 // BenchmarkTrainStepCNN's small CNN and LeNet-5 at batch 128, with the
 // group of samples conv.go unrolls at once (cn columns: 2 samples of the
 // small CNN's first convolution, 1456; 4 of its second, 572; 2 and 4 of
-// LeNet-5's, 1568 and 560).
+// LeNet-5's, 1568 and 560), and ResNet-8's at batch 64 or 128 (3×3 convs
+// with padding 1 and the 1×1 stride-2 shortcuts; conv.go's groups in
+// float32: 3 samples of the stem's 784 pixels, 1 of 16→16's, 3 of the
+// 14×14 layers', 11 of 32→64's 49, 8 of 64→64's; 6 and 13 for the
+// shortcuts). The stem has no dX.
 var trainShapes = []gemmShape{
 	{"mlp-fwd1", false, true, 64, 256, 784},
 	{"mlp-fwd1-128", false, true, 128, 256, 784},
@@ -41,10 +45,33 @@ var trainShapes = []gemmShape{
 	{"lenet-conv2-fwd", false, false, 16, 560, 150},
 	{"lenet-conv2-dw", false, true, 16, 150, 560},
 	{"lenet-conv2-dx", true, false, 150, 560, 16},
+	{"res-stem-fwd", false, false, 16, 2352, 9},
+	{"res-stem-dw", false, true, 16, 9, 2352},
+	{"res-c16-fwd", false, false, 16, 784, 144},
+	{"res-c16-dw", false, true, 16, 144, 784},
+	{"res-c16-dx", true, false, 144, 784, 16},
+	{"res-c16s2-fwd", false, false, 32, 588, 144},
+	{"res-c16s2-dw", false, true, 32, 144, 588},
+	{"res-c16s2-dx", true, false, 144, 588, 32},
+	{"res-c32-fwd", false, false, 32, 588, 288},
+	{"res-c32-dw", false, true, 32, 288, 588},
+	{"res-c32-dx", true, false, 288, 588, 32},
+	{"res-c32s2-fwd", false, false, 64, 539, 288},
+	{"res-c32s2-dw", false, true, 64, 288, 539},
+	{"res-c32s2-dx", true, false, 288, 539, 64},
+	{"res-c64-fwd", false, false, 64, 392, 576},
+	{"res-c64-dw", false, true, 64, 576, 392},
+	{"res-c64-dx", true, false, 576, 392, 64},
+	{"res-sc32-fwd", false, false, 32, 1176, 16},
+	{"res-sc32-dw", false, true, 32, 16, 1176},
+	{"res-sc32-dx", true, false, 16, 1176, 32},
+	{"res-sc64-fwd", false, false, 64, 637, 32},
+	{"res-sc64-dw", false, true, 64, 32, 637},
+	{"res-sc64-dx", true, false, 32, 637, 64},
 }
 
-// BenchmarkGemmShapes runs every trainer shape on every implementation of
-// this build, single-threaded: "GFLOP/s" per wall second and "cpuGFLOP/s"
+// BenchmarkGemmShapes runs every trainer shape, float32 and float64, on
+// every implementation of this build, single-threaded: "GFLOP/s" per wall second and "cpuGFLOP/s"
 // per second of the thread's CPU time (the one to trust on a busy machine).
 func BenchmarkGemmShapes(b *testing.B) {
 	b.Logf("BLAS backend: %s", Backend())
@@ -56,7 +83,9 @@ func BenchmarkGemmShapes(b *testing.B) {
 		for _, s := range trainShapes {
 			b.Run(fmt.Sprintf("impl=%s/f32/%s", name, s.name), func(b *testing.B) { withISA(impl, func() { benchShape[float32](b, s) }) })
 		}
-		for _, s := range []gemmShape{trainShapes[0], trainShapes[1], trainShapes[11]} {
+		// float64 on the same shapes (its conv groups hold half as many
+		// samples; the kernels see the same m and k).
+		for _, s := range trainShapes {
 			b.Run(fmt.Sprintf("impl=%s/f64/%s", name, s.name), func(b *testing.B) { withISA(impl, func() { benchShape[float64](b, s) }) })
 		}
 	}

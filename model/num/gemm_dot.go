@@ -67,10 +67,12 @@ func dotKernel[T Float](n int, rows *[6]*T, out *T) {
 }
 
 // useGemmDot says whether gemmDot computes a·bᵀ of these shapes instead
-// of gemmPacked: for at most one tile's width of columns, and k long enough
-// that the vector loop outweighs the lane sums in Go. Measured on Zen 4
-// (CPU time, float32): 32×9×1456 at 14 GFLOP/s in tiles, 64 here; 6×25×1568
-// at 14 and 60.
+// of gemmPacked: for fewer columns than 32, and k long enough that the
+// vector loop outweighs the lane sums in Go. Measured on Zen 4 (CPU time,
+// float32): 32×9×1456 at 14 GFLOP/s in tiles, 64 here; 6×25×1568 at 14 and
+// 60; 32×16×1176 (ResNet-8's 1×1 shortcut) at 55 and 72 on AVX2. At 32
+// columns the tiles win: 64×32×637 ran at 77 in AVX2 tiles, 60 here (AVX-512:
+// 82 and 51).
 func useGemmDot(m, n, k int) bool {
-	return n <= 32 && k >= 256
+	return n < 32 && k >= 256
 }

@@ -20,6 +20,15 @@ func gemmImpls(t testing.TB) []*gemmISA {
 	impls := []*gemmISA{nil}
 	if isaAVX2 != nil && cpu.X86.HasAVX2 && cpu.X86.HasFMA {
 		impls = append(impls, isaAVX2)
+		if isaAVX2.s2.fn != nil {
+			// AVX2's second tile on every shape, not only where tiles
+			// picks it: every remainder of its rows and columns.
+			x4 := *isaAVX2
+			x4.name = fmt.Sprintf("AVX2-%dx%d", x4.s2.mr, x4.s2.nr)
+			x4.s, x4.d = x4.s2, x4.d2
+			x4.s2, x4.d2 = kernel32{}, kernel64{}
+			impls = append(impls, &x4)
+		}
 	}
 	if isaAVX512 != nil && cpu.X86.HasAVX512F {
 		impls = append(impls, isaAVX512)
@@ -55,7 +64,7 @@ func (c gemmCase) String() string {
 	return fmt.Sprintf("ta=%v tb=%v %dx%dx%d pad=%d alpha=%v beta=%v", c.ta, c.tb, c.m, c.n, c.k, c.pad, c.alpha, c.beta)
 }
 
-// gemmCases: sizes around every tile (6, 8 rows; 8, 16, 32 columns), the
+// gemmCases: sizes around every tile (4, 6, 8 rows; 8, 12, 16, 24, 32 columns), the
 // k block (256) and the m and n blocks (192; 256 and 512), each with both
 // transposes, padded leading dimensions and the alpha/beta that matter.
 func gemmCases(rng *rand.Rand) []gemmCase {
@@ -64,6 +73,7 @@ func gemmCases(rng *rand.Rand) []gemmCase {
 		{1, 1, 1}, {2, 3, 4}, {5, 7, 3}, {6, 16, 9}, {8, 32, 17}, {7, 15, 1}, {9, 33, 31},
 		{12, 64, 2}, {13, 17, 100}, {16, 8, 257}, {7, 16, 65}, {32, 9, 1000}, {4, 2, 256}, {6, 25, 300}, {5, 32, 600}, {48, 48, 48}, {17, 31, 513},
 		{193, 20, 10}, {200, 70, 30}, {10, 257, 20}, {3, 520, 7}, {130, 70, 300}, {25, 1030, 3},
+		{4, 24, 5}, {13, 23, 40}, {14, 47, 9}, {15, 70, 300}, {32, 1009, 9}, {16, 260, 130},
 	}
 	for _, d := range dims {
 		for _, tr := range [][2]bool{{false, false}, {false, true}, {true, false}, {true, true}} {
@@ -236,6 +246,41 @@ func TestGemmMatchesNaiveOnEveryKernel(t *testing.T) {
 
 // TestGemmAlphaZeroOrEmptyKReadsNeitherOperand: BLAS semantics: with
 // alpha = 0 or k = 0, c = beta·c, and NaNs in a and b do not matter.
+// TestGemmTilesPadLeast: AVX2 runs the tile that computes the fewest
+// padded elements, the 6-row one on a tie.
+func TestGemmTilesPadLeast(t *testing.T) {
+	if isaAVX2 == nil || isaAVX2.s2.fn == nil {
+		t.Skip("no second AVX2 tile in this build")
+	}
+	for _, tc := range []struct{ m, n, mr32, mr64 int }{
+		{16, 256, 4, 4},  // 18 rows of 6×16 against 16 of 4×24
+		{32, 1456, 4, 4}, // small CNN conv1 forward
+		{64, 128, 6, 6},  // 66 rows, but 128 columns fill 16, not 24 (float64: a tie)
+		{6, 1568, 6, 6},  // LeNet-5 conv1: 6 rows fill one tile
+		{288, 572, 6, 6}, // a tie in both: the first tile
+		{13, 23, 4, 4},
+	} {
+		sk, dk := isaAVX2.tiles(tc.m, tc.n)
+		if sk.mr != tc.mr32 || dk.mr != tc.mr64 {
+			t.Errorf("%d×%d: %d-row tiles in float32, %d in float64; want %d and %d", tc.m, tc.n, sk.mr, dk.mr, tc.mr32, tc.mr64)
+		}
+	}
+}
+
+// TestUseGemmDotBelow32Columns: a·bᵀ runs as dot products for fewer than
+// 32 long columns (a conv's weight gradient over 9, 16 or 25), in tiles
+// from 32 (ResNet-8's 64×32×637 shortcut gradient).
+func TestUseGemmDotBelow32Columns(t *testing.T) {
+	for _, tc := range []struct {
+		m, n, k int
+		want    bool
+	}{{32, 9, 1456, true}, {6, 25, 1568, true}, {32, 16, 1176, true}, {64, 32, 637, false}, {64, 128, 256, false}, {32, 9, 100, false}} {
+		if got := useGemmDot(tc.m, tc.n, tc.k); got != tc.want {
+			t.Errorf("useGemmDot(%d, %d, %d) = %v, want %v", tc.m, tc.n, tc.k, got, tc.want)
+		}
+	}
+}
+
 func TestGemmAlphaZeroOrEmptyKReadsNeitherOperand(t *testing.T) {
 	for _, impl := range gemmImpls(t) {
 		withISA(impl, func() {

@@ -143,40 +143,57 @@ def kernel(name, isa, dt, mr, nr):
         p(f"\tCMPQ R11, ${nr}")
         p(f"\tJNE {name}_masknobeta")
         rows("nobeta", lambda a, off, v: p(f"\t{mov} {a}, {off}(DI)"))
+        if nv <= 2:
+            # Both lane masks stay in registers for the whole tile.
+            ms = [m0, m1][:nv]
+            def mask(v):
+                return ms[v]
+        else:
+            # Three vectors a row leave one register for the masks: each
+            # store loads its own (from L1; edge tiles only).
+            ms = []
+            def mask(v):
+                p(f"\tVMOVDQU {v*vb}(R9), {m0}")
+                return m0
         p(f"{name}_maskbeta:")
-        masks(m0, m1, esz)
+        masks(ms, esz)
         def st_mbeta(a, off, v):
-            m = [m0, m1][v]
+            m = mask(v)
             p(f"\t{maskmov} {off}(DI), {m}, {tmp}")
             p(f"\tVFMADD231{PS} {tmp}, {be}, {a}")
             p(f"\t{maskmov} {a}, {m}, {off}(DI)")
         rows("maskbeta", st_mbeta)
         p(f"{name}_masknobeta:")
-        masks(m0, m1, esz)
-        rows("masknobeta", lambda a, off, v: p(f"\t{maskmov} {a}, {[m0, m1][v]}, {off}(DI)"))
+        masks(ms, esz)
+        def st_mnobeta(a, off, v):
+            p(f"\t{maskmov} {a}, {mask(v)}, {off}(DI)")
+        rows("masknobeta", st_mnobeta)
     p(f"{name}_done:")
     p("\tVZEROUPPER")
     p("\tRET")
 
-def masks(m0, m1, esz):
-    # colmask<>+64-cols·esz starts with cols all-ones lanes, then zeros.
-    p("\tLEAQ colmask<>+64(SB), R9")
+def masks(ms, esz):
+    # R9 = colmask<>+96-cols·esz starts with cols all-ones lanes, then
+    # zeros: the masks of a row's vectors, 32 bytes apart.
+    p("\tLEAQ colmask<>+96(SB), R9")
     p(f"\tSHLQ ${2 if esz == 4 else 3}, R11")
     p("\tSUBQ R11, R9")
-    p(f"\tVMOVDQU (R9), {m0}")
-    p(f"\tVMOVDQU 32(R9), {m1}")
+    for v, m in enumerate(ms):
+        p(f"\tVMOVDQU {v*32 or ''}(R9), {m}")
 
 p()
-p("// colmask<> is 64 bytes of ones, then 64 of zeros: the AVX2 kernels' lane")
-p("// masks for a tile cut short on the right.")
-for i in range(16):
-    p(f"DATA colmask<>+{i*8}(SB)/8, ${'-1' if i < 8 else '0'}")
-p("GLOBL colmask<>(SB), RODATA|NOPTR, $128")
+p("// colmask<> is 96 bytes of ones, then 96 of zeros: the AVX2 kernels' lane")
+p("// masks for a tile cut short on the right (up to 3 vectors a row).")
+for i in range(24):
+    p(f"DATA colmask<>+{i*8}(SB)/8, ${'-1' if i < 12 else '0'}")
+p("GLOBL colmask<>(SB), RODATA|NOPTR, $192")
 
 kernel("sgemmKernelAVX512", "512", "s", 8, 32)
 kernel("dgemmKernelAVX512", "512", "d", 8, 16)
 kernel("sgemmKernelAVX2", "256", "s", 6, 16)
 kernel("dgemmKernelAVX2", "256", "d", 6, 8)
+kernel("sgemmKernelAVX2x4", "256", "s", 4, 24)
+kernel("dgemmKernelAVX2x4", "256", "d", 4, 12)
 def dot_kernel(name, isa, dt):
     esz = 4 if dt == "s" else 8
     vb = 64 if isa == "512" else 32

@@ -4,7 +4,7 @@ import "unsafe"
 
 // The packing of gemm.go: copies of blocks of op(a) and op(b) into the
 // order the micro-kernels read them. Where the copy is a transpose, it runs
-// on 8×8 (float32) or 4×4 (float64) blocks in registers (pack_amd64.s).
+// on blocks of 8, 4 or 2 rows in registers (pack_amd64.s).
 
 // packA packs op(a)[i0:i0+mc, p0:p0+kc] into dst as micro-panels of mr
 // rows: panel q holds, for each p, the mr elements op(a)[i0+q·mr+r, p0+p],
@@ -75,21 +75,26 @@ func transposeRows[T Float](src []T, lds, rows, n int, dst []T, ldd int) {
 	}
 	// The assembly does not check bounds: these do, once, for all of it.
 	_, _ = src[(rows-1)*lds+n-1], dst[(n-1)*ldd+rows-1]
-	blk := 4
+	// The first nb columns go through the register transposes, 8, 4 or 2
+	// rows at a time (float64: 4 or 2), so that a 6-row micro-panel is a
+	// 4-row block and a 2-row one; the last columns and a last odd row are
+	// copied one element at a time.
+	vl := 4
 	if Is32[T]() {
-		blk = 8
+		vl = 8
 	}
-	nb := n &^ (blk - 1)
+	nb := n &^ (vl - 1)
 	r := 0
-	for ; r+blk <= rows && nb > 0; r += blk {
-		if Is32[T]() {
-			transpose8x32((*float32)(unsafe.Pointer(&src[r*lds])), lds, nb, (*float32)(unsafe.Pointer(&dst[r])), ldd)
-		} else {
-			transpose4x64((*float64)(unsafe.Pointer(&src[r*lds])), lds, nb, (*float64)(unsafe.Pointer(&dst[r])), ldd)
+	for _, blk := range [...]int{8, 4, 2} {
+		if blk == 8 && !Is32[T]() {
+			continue
 		}
-		for i := r; i < r+blk; i++ {
-			for p, v := range src[i*lds+nb : i*lds+n] {
-				dst[(nb+p)*ldd+i] = v
+		for ; r+blk <= rows && nb > 0; r += blk {
+			transposeBlock(blk, &src[r*lds], lds, nb, &dst[r], ldd)
+			for i := r; i < r+blk; i++ {
+				for p, v := range src[i*lds+nb : i*lds+n] {
+					dst[(nb+p)*ldd+i] = v
+				}
 			}
 		}
 	}
@@ -97,6 +102,29 @@ func transposeRows[T Float](src []T, lds, rows, n int, dst []T, ldd int) {
 		for p, v := range src[r*lds : r*lds+n] {
 			dst[p*ldd+r] = v
 		}
+	}
+}
+
+// transposeBlock runs the register transpose of blk rows (8, 4 or 2; 4 or
+// 2 in float64) on nb columns, a multiple of the vector length.
+func transposeBlock[T Float](blk int, src *T, lds, nb int, dst *T, ldd int) {
+	if Is32[T]() {
+		s, d := (*float32)(unsafe.Pointer(src)), (*float32)(unsafe.Pointer(dst))
+		switch blk {
+		case 8:
+			transpose8x32(s, lds, nb, d, ldd)
+		case 4:
+			transpose4x32(s, lds, nb, d, ldd)
+		default:
+			transpose2x32(s, lds, nb, d, ldd)
+		}
+		return
+	}
+	s, d := (*float64)(unsafe.Pointer(src)), (*float64)(unsafe.Pointer(dst))
+	if blk == 4 {
+		transpose4x64(s, lds, nb, d, ldd)
+	} else {
+		transpose2x64(s, lds, nb, d, ldd)
 	}
 }
 

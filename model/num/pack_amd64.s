@@ -2,8 +2,9 @@
 
 #include "textflag.h"
 
-// Transposing copies for gemm.go's packing (pack.go): 8 rows of float32
-// or 4 rows of float64 in, one vector per source column out. AVX only.
+// Transposing copies for gemm.go's packing (pack.go): 8, 4 or 2 rows of
+// float32 or 4 or 2 rows of float64 in, one run per source column out.
+// AVX only.
 
 // func transpose8x32(src *float32, lds, n int, dst *float32, ldd int)
 // dst[p·ldd + r] = src[r·lds + p] for r < 8, p < n; n is a multiple of 8.
@@ -123,6 +124,136 @@ t64loop:
 	JNZ  t64loop
 
 t64done:
+	VZEROUPPER
+	RET
+
+// func transpose4x32(src *float32, lds, n int, dst *float32, ldd int)
+// dst[p·ldd + r] = src[r·lds + p] for r < 4, p < n; n is a multiple of 8.
+// The packing of 4- and 6-row micro-panels (AVX2's tiles): each 4×8 block
+// becomes eight 4-element runs, ldd apart.
+TEXT ·transpose4x32(SB), NOSPLIT, $0-40
+	MOVQ src+0(FP), SI
+	MOVQ lds+8(FP), AX
+	MOVQ n+16(FP), CX
+	MOVQ dst+24(FP), DI
+	MOVQ ldd+32(FP), DX
+	SHLQ $2, AX
+	SHLQ $2, DX
+	LEAQ (AX)(AX*2), BX // 3·lds
+	LEAQ (DX)(DX*2), R8 // 3·ldd
+	SHRQ $3, CX
+	JEQ  t4done
+
+t4loop:
+	VMOVUPS (SI), Y0
+	VMOVUPS (SI)(AX*1), Y1
+	VMOVUPS (SI)(AX*2), Y2
+	VMOVUPS (SI)(BX*1), Y3
+
+	VUNPCKLPS Y1, Y0, Y8
+	VUNPCKHPS Y1, Y0, Y9
+	VUNPCKLPS Y3, Y2, Y10
+	VUNPCKHPS Y3, Y2, Y11
+
+	VSHUFPS $0x44, Y10, Y8, Y0 // columns 0 and 4
+	VSHUFPS $0xEE, Y10, Y8, Y1 // 1 and 5
+	VSHUFPS $0x44, Y11, Y9, Y2 // 2 and 6
+	VSHUFPS $0xEE, Y11, Y9, Y3 // 3 and 7
+
+	MOVQ          DI, R9
+	VMOVUPS       X0, (R9)
+	VMOVUPS       X1, (R9)(DX*1)
+	VMOVUPS       X2, (R9)(DX*2)
+	VMOVUPS       X3, (R9)(R8*1)
+	LEAQ          (R9)(DX*4), R9
+	VEXTRACTF128  $1, Y0, (R9)
+	VEXTRACTF128  $1, Y1, (R9)(DX*1)
+	VEXTRACTF128  $1, Y2, (R9)(DX*2)
+	VEXTRACTF128  $1, Y3, (R9)(R8*1)
+
+	ADDQ $32, SI
+	LEAQ (DI)(DX*8), DI
+	DECQ CX
+	JNZ  t4loop
+
+t4done:
+	VZEROUPPER
+	RET
+
+// func transpose2x32(src *float32, lds, n int, dst *float32, ldd int)
+// dst[p·ldd + r] = src[r·lds + p] for r < 2, p < n; n is a multiple of 8:
+// the last two rows of a 6-row micro-panel.
+TEXT ·transpose2x32(SB), NOSPLIT, $0-40
+	MOVQ src+0(FP), SI
+	MOVQ lds+8(FP), AX
+	MOVQ n+16(FP), CX
+	MOVQ dst+24(FP), DI
+	MOVQ ldd+32(FP), DX
+	SHLQ $2, AX
+	SHLQ $2, DX
+	LEAQ (DX)(DX*2), R8 // 3·ldd
+	SHRQ $3, CX
+	JEQ  t2done
+
+t2loop:
+	VMOVUPS   (SI), Y0
+	VMOVUPS   (SI)(AX*1), Y1
+	VUNPCKLPS Y1, Y0, Y2 // columns 0, 1 and 4, 5
+	VUNPCKHPS Y1, Y0, Y3 // 2, 3 and 6, 7
+	VEXTRACTF128 $1, Y2, X4
+	VEXTRACTF128 $1, Y3, X5
+
+	MOVQ    DI, R9
+	VMOVLPS X2, (R9)
+	VMOVHPS X2, (R9)(DX*1)
+	VMOVLPS X3, (R9)(DX*2)
+	VMOVHPS X3, (R9)(R8*1)
+	LEAQ    (R9)(DX*4), R9
+	VMOVLPS X4, (R9)
+	VMOVHPS X4, (R9)(DX*1)
+	VMOVLPS X5, (R9)(DX*2)
+	VMOVHPS X5, (R9)(R8*1)
+
+	ADDQ $32, SI
+	LEAQ (DI)(DX*8), DI
+	DECQ CX
+	JNZ  t2loop
+
+t2done:
+	VZEROUPPER
+	RET
+
+// func transpose2x64(src *float64, lds, n int, dst *float64, ldd int)
+// dst[p·ldd + r] = src[r·lds + p] for r < 2, p < n; n is a multiple of 4.
+TEXT ·transpose2x64(SB), NOSPLIT, $0-40
+	MOVQ src+0(FP), SI
+	MOVQ lds+8(FP), AX
+	MOVQ n+16(FP), CX
+	MOVQ dst+24(FP), DI
+	MOVQ ldd+32(FP), DX
+	SHLQ $3, AX
+	SHLQ $3, DX
+	LEAQ (DX)(DX*2), R8 // 3·ldd
+	SHRQ $2, CX
+	JEQ  t2ddone
+
+t2dloop:
+	VMOVUPD   (SI), Y0
+	VMOVUPD   (SI)(AX*1), Y1
+	VUNPCKLPD Y1, Y0, Y2 // columns 0 and 2
+	VUNPCKHPD Y1, Y0, Y3 // 1 and 3
+
+	VMOVUPD      X2, (DI)
+	VMOVUPD      X3, (DI)(DX*1)
+	VEXTRACTF128 $1, Y2, (DI)(DX*2)
+	VEXTRACTF128 $1, Y3, (DI)(R8*1)
+
+	ADDQ $32, SI
+	LEAQ (DI)(DX*4), DI
+	DECQ CX
+	JNZ  t2dloop
+
+t2ddone:
 	VZEROUPPER
 	RET
 
