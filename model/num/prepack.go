@@ -86,8 +86,17 @@ func (p *PackedB[T]) Usable(m int) bool {
 	if p.ks == nil || p.ks != isa {
 		return false
 	}
-	nw := p.ks.narrow
-	return nw == nil || m > nw.s.mr
+	if nw := p.ks.narrow; nw != nil && m <= nw.s.mr {
+		return false
+	}
+	// The packing is laid out for the ISA's first tile; for m rows Gemm
+	// may pick its second (AVX2's 4×24 where 6×16 pads rows), whose
+	// panels are wider: then GemmPackedB must call Gemm to equal it.
+	sk, dk := p.ks.tiles(m, p.n)
+	if Is32[T]() {
+		return sk.mr == p.ks.s.mr && sk.nr == p.ks.s.nr
+	}
+	return dk.mr == p.ks.d.mr && dk.nr == p.ks.d.nr
 }
 
 // PackUnit packs unit u (0 ≤ u < Units()) of op(b) from b, whose leading
@@ -137,7 +146,7 @@ func GemmPackedB[T Float](m int, alpha T, a []T, lda int, p *PackedB[T], b []T, 
 				ap := &pa[ir*bl.kc]
 				for jr := 0; jr < bl.ncb; jr += nr {
 					nj := min(nr, bl.ncb-jr)
-					microKernel(ks, bl.kc, ap, &pb[jr*bl.kc], &c[(ic+ir)*ldc+bl.jc+jr], ldc, alpha, bt, load, mi, nj, nr)
+					microKernel(ks.s, ks.d, bl.kc, ap, &pb[jr*bl.kc], &c[(ic+ir)*ldc+bl.jc+jr], ldc, alpha, bt, load, mi, nj, nr)
 				}
 			}
 		}

@@ -99,11 +99,18 @@ func TestPackedBUnitsOnlyWherePackedPathRuns(t *testing.T) {
 				if want := c.packing && impl != nil && ownGemm; (p.Units() > 0) != want {
 					t.Errorf("%s tb=%v n=%d k=%d: %d units, want packing %v", implName(impl), c.tb, c.n, c.k, p.Units(), want)
 				}
-				// With a narrower tile for few rows (AVX-512's AVX2 one), those
+				// With a narrower tile for few rows (AVX-512's AVX2 one) or a
+				// second tile that pads one row less (AVX2's 4×24), those
 				// products go to Gemm: its panels are laid out otherwise.
-				narrow := impl != nil && impl.narrow != nil
-				if p.Units() > 0 && (p.Usable(1) == narrow || !p.Usable(64)) {
-					t.Errorf("%s: Usable(1) %v, Usable(64) %v", implName(impl), p.Usable(1), p.Usable(64))
+				if narrow := impl != nil && impl.narrow != nil; p.Units() > 0 && narrow && p.Usable(1) {
+					t.Errorf("%s: Usable(1) with a narrow tile", implName(impl))
+				}
+				if p.Units() > 0 && !p.Usable(64) {
+					t.Errorf("%s: not Usable(64)", implName(impl))
+				}
+				// 16 rows of 256 columns: 4×24 tiles pad 16×264, 6×16 ones 18×256.
+				if second := impl != nil && impl.s2.fn != nil; p.Units() > 0 && c.n == 256 && second && p.Usable(16) {
+					t.Errorf("%s: Usable(16) though Gemm picks the 4×24 tile", implName(impl))
 				}
 			}
 		})
