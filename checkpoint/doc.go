@@ -48,8 +48,7 @@
 // all. Load and Decode make the same checks, then check every value in
 // one pass, before they build anything: each tensor's shape and dtype
 // (the weights all F32 or all F64, num_batches_tracked an I64 count ≥ 0),
-// finite
-// weights and running statistics (variances ≥ 0), the class count against
+// finite weights and running statistics (variances ≥ 0), the class count against
 // the outputs, the transform's width and the preprocessing's (which
 // Preprocess.Validate checks) against the inputs, the optimizer's
 // settings and its state (the buffers its method keeps, one value per

@@ -38,6 +38,7 @@ func FuzzDecode(f *testing.F) {
 	f.Add(good, string(meta))
 	f.Add(good, `{"ptrain.arch":"2x2x2-conv(2,2)-bn:relu-flatten-3","ptrain.task":"classification","ptrain.classes":"[\"a\"]"}`)
 	f.Add(good, `{"ptrain.optimizer":"{\"method\":\"adam\",\"lr\":-1}","ptrain.progress":"{\"epoch\":-3}"}`)
+	f.Add(good, `{"ptrain.optimizer":"{\"method\":\"adam\",\"lr\":0.1,\"beta1\":0.9,\"beta2\":0.999,\"eps\":1e-8,\"schedule\":{\"kind\":\"step\",\"every\":2,\"gamma\":0.5,\"warmup\":3,\"steps_per_epoch\":7}}"}`)
 	f.Add(good, `{"ptrain.preprocess":"{\"by_name\":true,\"na\":[\"\"],\"columns\":[{\"name\":\"c\",\"index\":0,\"categorical\":true,\"categories\":[\"1\",\"2\",\"x\"],\"impute\":\"most_frequent\",\"fill_category\":\"x\"},{\"name\":\"d\",\"index\":2,\"drop\":true},{\"name\":\"v\",\"index\":3,\"impute\":\"median\",\"fill\":2.5,\"indicator\":true},{\"name\":\"w\",\"index\":4},{\"name\":\"z\",\"index\":5},{\"name\":\"q\",\"index\":6}]}"}`)
 	f.Fuzz(func(t *testing.T, b []byte, metaJSON string) {
 		file, err := safetensors.Parse(b)

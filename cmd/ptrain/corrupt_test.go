@@ -121,6 +121,16 @@ var corruptions = []struct {
 	{name: "best-epoch-ahead", want: "best epoch 9 outside [0, 1]", meta: func(f *safetensors.File) {
 		f.Metadata[metaProgress] = `{"epoch":1,"best_epoch":9}`
 	}},
+	{name: "schedule-kind", want: `"ptrain.optimizer": unknown schedule kind "zigzag"`, meta: func(f *safetensors.File) {
+		f.Metadata[ckpt.MetaOptimizer] = `{"method":"adam","lr":0.001,"beta1":0.9,"beta2":0.999,"eps":1e-8,"schedule":{"kind":"zigzag"}}`
+	}},
+	{name: "schedule-steps", want: `"ptrain.optimizer": schedule cosine: warm-up 0 and steps per epoch -3: must be ≥ 0`, meta: func(f *safetensors.File) {
+		f.Metadata[ckpt.MetaOptimizer] = `{"method":"adam","lr":0.001,"beta1":0.9,"beta2":0.999,"eps":1e-8,"schedule":{"kind":"cosine","epochs":1,"steps_per_epoch":-3}}`
+	}},
+	{name: "health-not-json", want: `metadata "ptrain.health": unexpected end of JSON input`, meta: func(f *safetensors.File) { f.Metadata[metaHealth] = "{" }},
+	{name: "health-steps-overflow", want: `"ptrain.health": health state: 9223372036854775807 steps seen`, meta: func(f *safetensors.File) {
+		f.Metadata[metaHealth] = `{"raised":[],"recent_bits":[0,0,0,0,0,0,0,0,0,0],"steps":9223372036854775807}`
+	}},
 }
 
 func mustParse(b []byte) *safetensors.File {

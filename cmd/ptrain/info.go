@@ -16,6 +16,7 @@ import (
 	"github.com/ptrain/ptrain/model"
 	"github.com/ptrain/ptrain/model/safetensors"
 	"github.com/ptrain/ptrain/onnx"
+	"github.com/ptrain/ptrain/optim"
 )
 
 // cmdInfo is "ptrain info".
@@ -78,7 +79,7 @@ func cmdInfo(args []string, stderr io.Writer) error {
 		case k == ckpt.MetaOptimizer && ck != nil && ck.Optimizer != nil:
 			// The method and the hyperparameters it uses, as the run
 			// printed them: not momentum's unused betas.
-			v = describeOptimizer(*ck.Optimizer)
+			v = describeOptimizer(*ck.Optimizer) + describeSchedule(ck.Optimizer.Schedule)
 		case k == ckpt.MetaSplit && ck != nil:
 			v = fmt.Sprintf("%g of %d rows held out for test, seed %d, data fingerprint %s", ck.Split.Share, ck.Split.Rows, ck.Split.Seed, ck.Split.Data)
 		case k == ckpt.MetaInputRange && ck != nil:
@@ -212,4 +213,26 @@ func looksLikeONNX(path string) bool {
 	}
 	_, err = onnx.ReadFile(path)
 	return err == nil
+}
+
+// describeSchedule is ", schedule …" for the learning-rate schedule an
+// optimizer holds: its kind and figures as -schedule has them, the cosine
+// period, the epoch length in steps and the warm-up; "" for none.
+func describeSchedule(s optim.Schedule) string {
+	if s == (optim.Schedule{}) {
+		return ""
+	}
+	d := ", schedule " + scheduleFlag(s)
+	if s.Kind == optim.Cosine && s.Epochs == 1 {
+		d += " over 1 epoch"
+	} else if s.Kind == optim.Cosine && s.Epochs > 0 {
+		d += fmt.Sprintf(" over %g epochs", s.Epochs)
+	}
+	if s.StepsPerEpoch > 0 {
+		d += fmt.Sprintf(" of %d steps", s.StepsPerEpoch)
+	}
+	if s.Warmup > 0 {
+		d += fmt.Sprintf(", warm-up %d steps", s.Warmup)
+	}
+	return d
 }

@@ -6,10 +6,11 @@ import (
 )
 
 // info shows the optimizer as the run described it, with only the
-// hyperparameters its method uses, and what the model trained on.
+// hyperparameters its method uses and the schedule it holds, and what the
+// model trained on.
 func TestInfoShowsOnlyTheOptimizersOwnSettings(t *testing.T) {
 	dir := t.TempDir()
-	mustRun(t, dir, "train", "-optimizer", "momentum", "-epochs", "1", "-quiet")
+	mustRun(t, dir, "train", "-optimizer", "momentum", "-schedule", "cosine:0.001", "-warmup", "3", "-epochs", "1", "-quiet")
 	out := mustRun(t, dir, "info", "ptrain.safetensors")
 	var opt, split string
 	for _, line := range strings.Split(out, "\n") {
@@ -19,7 +20,7 @@ func TestInfoShowsOnlyTheOptimizersOwnSettings(t *testing.T) {
 			split = line
 		}
 	}
-	if !strings.Contains(opt, "momentum lr 0.01 momentum 0.9") || strings.Contains(opt, "beta") || strings.Contains(opt, "alpha") {
+	if !strings.Contains(opt, "momentum lr 0.01 momentum 0.9, schedule cosine:0.001 over 1 epoch of 21 steps, warm-up 3 steps") || strings.Contains(opt, "beta") || strings.Contains(opt, "alpha") {
 		t.Errorf("info's optimizer line: %q; want momentum's settings alone", opt)
 	}
 	if !strings.Contains(split, "0.2 of 1797 rows held out for test, seed 20240601") {

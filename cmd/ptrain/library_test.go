@@ -209,3 +209,56 @@ func TestCheckpointWithoutOptimizerMetadataResumes(t *testing.T) {
 		}
 	}
 }
+
+// A checkpoint saved from Go code whose optimizer holds a learning-rate
+// schedule resumes in the command on that schedule: its cosine with
+// warm-up, not -schedule's default (constant), continues exactly where the
+// library would; a -schedule or -warmup that contradicts it is refused.
+func TestLibraryScheduleResumesInTheCLI(t *testing.T) {
+	dir := t.TempDir()
+	m, err := model.New[float32](model.MustParseSpec("64-16:relu-10:softmax"), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := defaultConfig()
+	sp, err := loadSplits(&cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	steps := parallel.FitConfig{BatchSize: cfg.Batch}.StepsPerEpoch(sp.train)
+	oc := optim.Config{Method: optim.SGD, LR: 0.05, Momentum: 0.8,
+		Schedule: optim.Schedule{Kind: optim.Cosine, Min: 0.001, Epochs: 3, Warmup: 5, StepsPerEpoch: steps}}
+	opt, err := optim.New[float32](oc, len(m.Params))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &ckpt.Checkpoint[float32]{Model: m, Optimizer: opt, Task: ckpt.Classification, Classes: []string{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"}}
+	fitLike(t, c, cfg, 2, 1)
+	if err := ckpt.Save(filepath.Join(dir, "lib.safetensors"), c); err != nil {
+		t.Fatal(err)
+	}
+	fitLike(t, c, cfg, 2, 3) // what the library's run would continue with
+
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-schedule", "cosine"}, "-schedule is cosine here, the checkpoint's is cosine:0.001"},
+		{[]string{"-schedule", "constant"}, "-schedule is constant here, the checkpoint's is cosine:0.001"},
+		{[]string{"-warmup", "2"}, "-warmup is 2 here, the checkpoint's is 5"},
+	} {
+		args := append([]string{"train", "-resume", "lib.safetensors", "-data", "digits", "-epochs", "3", "-quiet", "-out", "bad.safetensors"}, tc.args...)
+		if _, errs, code := ptrain(t, dir, args...); code != 2 || !strings.Contains(errs, tc.want) {
+			t.Errorf("resume %v: exit %d, %q; want exit 2 and %q", tc.args, code, errs, tc.want)
+		}
+	}
+	mustRun(t, dir, "train", "-resume", "lib.safetensors", "-data", "digits", "-epochs", "3", "-workers", "2", "-quiet", "-out", "r.safetensors", "-schedule", "cosine:1e-3", "-warmup", "5")
+	mustRun(t, dir, "train", "-resume", "lib.safetensors", "-data", "digits", "-epochs", "3", "-workers", "2", "-quiet", "-out", "r.safetensors", "-overwrite")
+	r, err := ckpt.Load[float32](filepath.Join(dir, "r.safetensors"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(r.Model.Params, c.Model.Params) || r.Optimizer.Config() != opt.Config() {
+		t.Errorf("resumed by the CLI: optimizer %+v, the library's %+v; the weights equal the library's: %v", r.Optimizer.Config(), opt.Config(), slices.Equal(r.Model.Params, c.Model.Params))
+	}
+}

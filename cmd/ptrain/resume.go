@@ -76,6 +76,24 @@ func resumeFromFlags(ck *checkpoint, req Config, set map[string]bool) (Config, e
 	if ck.Optimizer == nil {
 		return c, nil
 	}
+	if sc := ck.Optimizer.Schedule; sc != (optim.Schedule{}) {
+		// The optimizer's learning-rate schedule is the run's, as its
+		// settings are; files without one take -schedule and -warmup.
+		stored := scheduleFlag(sc)
+		if set["schedule"] {
+			now, err := optim.ParseSchedule(c.Schedule)
+			if err != nil {
+				return c, errUsage{fmt.Errorf("-schedule: %w", err)}
+			}
+			if err := fixed("schedule", scheduleFlag(now), stored); err != nil {
+				return c, err
+			}
+		}
+		if err := fixed("warmup", strconv.Itoa(c.Warmup), strconv.Itoa(sc.Warmup)); err != nil {
+			return c, err
+		}
+		c.Schedule, c.Warmup = stored, sc.Warmup
+	}
 	for _, f := range optimizerFlags {
 		if !set[f] {
 			continue
@@ -91,6 +109,23 @@ func resumeFromFlags(ck *checkpoint, req Config, set map[string]bool) (Config, e
 	}
 	setOptimizer(&c, *ck.Optimizer)
 	return c, nil
+}
+
+// scheduleFlag is s as -schedule writes it (ParseSchedule reads it back):
+// its kind and figures, without the run's period, warm-up and epoch length.
+func scheduleFlag(s optim.Schedule) string {
+	g := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
+	switch s.Kind {
+	case optim.StepDecay:
+		return "step:" + g(s.Every) + ":" + g(s.Gamma)
+	case optim.Exponential:
+		return "exp:" + g(s.Gamma)
+	case optim.Cosine:
+		if s.Min != 0 {
+			return "cosine:" + g(s.Min)
+		}
+	}
+	return s.Kind.String()
 }
 
 // setOptimizer sets c's optimizer flags to oc: the method, and each

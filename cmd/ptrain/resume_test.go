@@ -4,6 +4,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/ptrain/ptrain/optim"
 )
 
 // The resume command names the program as it was invoked and, under MPI,
@@ -44,6 +46,23 @@ func TestLauncherArgs(t *testing.T) {
 		got, ok := launcherArgs(tc.parent, tc.self)
 		if ok != (tc.want != "") || strings.Join(got, " ") != tc.want {
 			t.Errorf("launcherArgs(%q): %q, %v; want %q", tc.parent, got, ok, tc.want)
+		}
+	}
+}
+
+// scheduleFlag writes each schedule's kind and figures as -schedule reads
+// them back.
+func TestScheduleFlagRoundTrips(t *testing.T) {
+	for _, s := range []optim.Schedule{
+		{Kind: optim.Constant},
+		{Kind: optim.StepDecay, Every: 2.5, Gamma: 0.1},
+		{Kind: optim.Exponential, Gamma: 0.95},
+		{Kind: optim.Cosine},
+		{Kind: optim.Cosine, Min: 1e-5},
+	} {
+		got, err := optim.ParseSchedule(scheduleFlag(s))
+		if err != nil || got != s {
+			t.Errorf("%+v: scheduleFlag %q reads back as %+v, %v", s, scheduleFlag(s), got, err)
 		}
 	}
 }

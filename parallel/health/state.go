@@ -26,6 +26,10 @@ const (
 	maxStateLayers  = 1 << 16 // layers of the last step's figures
 	maxStateName    = 1 << 10 // bytes of a layer's name
 	maxStateMessage = 1 << 14 // bytes of a warning's message
+	// maxStateSteps bounds the steps seen and the last step's number: far
+	// more than any run takes, and far enough from 2⁶³ that counting on
+	// from it cannot wrap to a negative ring position.
+	maxStateSteps = 1 << 53
 )
 
 type stateJSON struct {
@@ -102,6 +106,8 @@ func (s *stateJSON) monitor() (*Monitor, error) {
 	switch {
 	case s.Steps < 0 || s.Epoch < 0 || s.LastStep < 0:
 		return nil, fmt.Errorf("health state: %d steps seen, epoch %d, step %d: must be ≥ 0", s.Steps, s.Epoch, s.LastStep)
+	case s.Steps > maxStateSteps || s.LastStep > maxStateSteps:
+		return nil, fmt.Errorf("health state: %d steps seen, step %d: more than the limit of %d", s.Steps, s.LastStep, int64(maxStateSteps))
 	case len(s.RecentBits) != ExplodingWindow:
 		return nil, fmt.Errorf("health state: %d recent gradient norms, want %d", len(s.RecentBits), ExplodingWindow)
 	case len(s.Last) > maxStateLayers:

@@ -157,6 +157,7 @@ func TestWatchStateRefusesImpossible(t *testing.T) {
 	for _, c := range []struct{ state, want string }{
 		{`{"raised":[],"recent_bits":[0],"steps":1}`, "1 recent gradient norms, want 10"},
 		{`{"raised":[],` + ring + `,"steps":-1}`, "must be ≥ 0"},
+		{`{"raised":[],` + ring + `,"steps":9223372036854775807}`, "more than the limit"},
 		{`{"raised":["bogus"],` + ring + `}`, `raised "bogus": not a warning code`},
 		{`{"raised":["dead-relu","dead-relu"],` + ring + `}`, "or twice"},
 		{`{"raised":[],` + ring + `,"warnings":[{"code":"dead-relu"}]}`, "warning \"dead-relu\": not raised"},
@@ -172,6 +173,36 @@ func TestWatchStateRefusesImpossible(t *testing.T) {
 		}
 		if len(w.all) != 1 {
 			t.Errorf("%.80s: the refused state changed the Watch", c.state)
+		}
+	}
+}
+
+// A state that UnmarshalJSON accepts is one the monitor can go on from:
+// steps after it neither panic nor wrap its step count (a hostile
+// checkpoint's "steps" of 2⁶³−1 made the second step index the ring at a
+// negative position).
+func TestMonitorStateAcceptedTakesSteps(t *testing.T) {
+	ring := `"recent_bits":[0,0,0,0,0,0,0,0,0,0]`
+	for _, s := range []string{
+		`{"raised":[],` + ring + `,"steps":9223372036854775807}`,
+		`{"raised":[],` + ring + `,"steps":9223372036854775806,"last_step":9223372036854775807}`,
+	} {
+		var m Monitor
+		if err := json.Unmarshal([]byte(s), &m); err != nil {
+			continue // refused: nothing to go on from
+		}
+		for i := range 3 {
+			func() {
+				defer func() {
+					if p := recover(); p != nil {
+						t.Fatalf("%.80s: step %d after it panics: %v", s, i+1, p)
+					}
+				}()
+				m.Step(1, parallel.StepResult{Step: int64(i + 1), GradNorm: 1, LR: 0.1})
+			}()
+		}
+		if m.n < 0 {
+			t.Errorf("%.80s: the step count wrapped to %d", s, m.n)
 		}
 	}
 }
@@ -199,6 +230,10 @@ func FuzzWatchState(f *testing.F) {
 		}
 		if s2, _ := json.Marshal(&r); string(s2) != string(s) {
 			t.Fatalf("%s read back as %s", s, s2)
+		}
+		// And the monitor goes on from it.
+		for i := range 2 {
+			r.mon.Step(1, parallel.StepResult{Step: int64(i + 1), GradNorm: 1, LR: 0.1})
 		}
 	})
 }
