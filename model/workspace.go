@@ -61,6 +61,7 @@ type Workspace[T num.Float] struct {
 	dLast   []T       // ∂L/∂z of the last layer, set by LossGrad; a view of its grad
 	lse     []float64 // with a softmax output: each row's log Σ exp(z), from Forward
 	lossRow []float64 // a registered loss's row in float64: a, y, ∂/∂a
+	auto    Loss      // what LossAuto stands for: DefaultLoss of the model, resolved once
 	pass    pass[T]
 
 	seed, step uint64 // dropout stream, see SetDropoutStream
@@ -85,7 +86,7 @@ func NewWorkspace[T num.Float](m *Model[T], maxBatch int) *Workspace[T] {
 	if maxBatch <= 0 {
 		panic(fmt.Sprintf("model: NewWorkspace with batch %d", maxBatch))
 	}
-	w := &Workspace[T]{m: m, Grad: num.Alloc[T](len(m.Params)), cap: maxBatch}
+	w := &Workspace[T]{m: m, Grad: num.Alloc[T](len(m.Params)), cap: maxBatch, auto: DefaultLoss(m.Spec)}
 	for i, l := range m.stack {
 		info := l.Info()
 		o := info.Out.Size()
@@ -282,7 +283,9 @@ func (w *Workspace[T]) dropout(l, n, cols int, p float64) {
 // the gradient of the mean loss over the whole batch. LossAuto is the
 // model's DefaultLoss.
 func (w *Workspace[T]) LossGrad(loss Loss, y []T, denom float64) float64 {
-	loss = loss.Resolve(w.m.Spec)
+	if loss == LossAuto {
+		loss = w.auto
+	}
 	l := len(w.m.stack) - 1
 	o := w.m.stack[l].Info().Out.Size()
 	k := w.n * o
@@ -293,7 +296,9 @@ func (w *Workspace[T]) LossGrad(loss Loss, y []T, denom float64) float64 {
 // Loss is LossGrad without the gradient: the sum of the per-sample losses of
 // the last Forward's rows against y.
 func (w *Workspace[T]) Loss(loss Loss, y []T) float64 {
-	loss = loss.Resolve(w.m.Spec)
+	if loss == LossAuto {
+		loss = w.auto
+	}
 	l := len(w.m.stack) - 1
 	o := w.m.stack[l].Info().Out.Size()
 	k := w.n * o
