@@ -3,6 +3,7 @@ package model_test
 import (
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"testing"
 
@@ -62,4 +63,49 @@ func ExampleModel_PredictBatches() {
 	// rows 256 to 511: 768 outputs
 	// rows 512 to 599: 264 outputs
 	// <nil>
+}
+
+// A workspace's PredictBatches runs batches of its capacity, f may take the
+// loss of the batch it receives, and a loop allocates nothing.
+func TestWorkspacePredictBatches(t *testing.T) {
+	m, _ := model.New[float64](model.MustParseSpec("3-8:relu-2:softmax"), 1)
+	const n, capacity = 23, 5
+	x, y := make([]float64, n*3), make([]float64, n*2)
+	for i := range x {
+		x[i] = float64(i%17) / 17
+	}
+	for i := range n {
+		y[2*i+i%2] = 1
+	}
+	ref := model.NewWorkspace(m, n)
+	want := slices.Clone(ref.Forward(x, n, false))
+	wantLoss := ref.Loss(model.CrossEntropy, y)
+	ws := model.NewWorkspace(m, capacity)
+	var got []float64
+	var loss float64
+	var sizes []int
+	err := ws.PredictBatches(n, func(lo, k int) []float64 { return x[lo*3 : (lo+k)*3] }, func(lo int, p []float64) error {
+		k := len(p) / 2
+		sizes = append(sizes, k)
+		got = append(got, p...)
+		loss += ws.Loss(model.CrossEntropy, y[lo*2:(lo+k)*2])
+		return nil
+	})
+	// Equal to the bit with the default GEMM; OpenBLAS may choose another
+	// kernel for a batch of another size.
+	near := len(got) == len(want)
+	for i := range min(len(got), len(want)) {
+		near = near && math.Abs(got[i]-want[i]) <= 1e-12
+	}
+	if err != nil || !near || !slices.Equal(sizes, []int{5, 5, 5, 5, 3}) {
+		t.Fatalf("PredictBatches: %v; batches %v; outputs those of one Forward: %v", err, sizes, near)
+	}
+	if d := loss - wantLoss; d > 1e-12 || d < -1e-12 {
+		t.Errorf("the batches' losses sum to %v, one Forward's is %v", loss, wantLoss)
+	}
+	rows := func(lo, k int) []float64 { return x[lo*3 : (lo+k)*3] }
+	f := func(int, []float64) error { return nil }
+	if a := testing.AllocsPerRun(10, func() { _ = ws.PredictBatches(n, rows, f) }); a != 0 {
+		t.Errorf("%v allocations per PredictBatches, want 0", a)
+	}
 }

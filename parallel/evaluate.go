@@ -113,3 +113,32 @@ func (t *Trainer[T]) Evaluate(ctx context.Context, ds *data.Dataset, batch int) 
 	})
 	return m, err
 }
+
+// evalShard is worker w's part of an evaluation batch: its shard
+// (data.Shard) of the batch's rows tk.idx of tk.ds through the evaluation
+// pass, the loop every prediction runs on (model's PredictBatches), in
+// the worker's own aligned buffers. It sums the rows' losses and correct
+// classes into the worker's result and its class counts; Evaluate adds
+// the workers' in worker order, batch after batch. Evaluate reserves room
+// for the whole shard, so the pass is one Forward and the loss sum is the
+// one Loss over the shard that Evaluate's figures have always been made
+// of.
+func (t *Trainer[T]) evalShard(w int, tk *task[T]) {
+	r, ws, counts := &t.res[w], t.ws[w], &t.counts[w]
+	x, y := t.xbuf[w], t.ybuf[w]
+	in, out := t.inputs, t.outputs
+	lo, hi := data.Shard(tk.n, t.cfg.Workers, w)
+	idx := tk.idx[lo:hi]
+	_ = ws.PredictBatches(len(idx), func(lo, k int) []T {
+		for i, j := range idx[lo : lo+k] {
+			data.FillRow(tk.ds, j, x[i*in:(i+1)*in])
+			data.FillTarget(tk.ds, j, y[i*out:(i+1)*out])
+		}
+		return x[:k*in]
+	}, func(_ int, pred []T) error {
+		k := len(pred) / out
+		r.loss += ws.Loss(t.cfg.Loss, y[:k*out])
+		r.correct += tally(pred, y, k, out, counts)
+		return nil
+	})
+}
