@@ -83,6 +83,11 @@
 // each run a shard of one batch, their gradients sum to the gradient of
 // the batch's mean loss.
 //
+// Evaluation runs Forward with train false in batches of the workspace's
+// rows: Workspace.PredictBatches is that loop (Model.Predict and
+// parallel's Evaluate run on it), and AddLoss sums the batches' losses in
+// a LossSum as one Loss over all the rows would.
+//
 // # Ownership and concurrency
 //
 // A Workspace belongs to one goroutine at a time, and Forward, LossGrad
