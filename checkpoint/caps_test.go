@@ -36,7 +36,7 @@ func TestManyCategoriesFitThePreprocessCap(t *testing.T) {
 		t.Fatalf("the preprocessing is %d bytes: the test wants more than MaxMeta", len(s))
 	}
 	path := filepath.Join(t.TempDir(), "m.safetensors")
-	if err := Save(path, &Checkpoint[float32]{Model: m, Task: Regression, Preprocess: p}); err != nil {
+	if err := Save(path, &Checkpoint[float32]{Model: m, Task: new(data.Regression), Preprocess: p}); err != nil {
 		t.Fatal(err)
 	}
 	c, err := Load[float32](path)

@@ -33,15 +33,6 @@ const (
 	MetaTransform = "ptrain.transform"
 )
 
-// Task says what a model's outputs are.
-type Task string
-
-// The tasks. The zero Task is a checkpoint that does not say.
-const (
-	Classification Task = "classification" // one output per class (one sigmoid output for two)
-	Regression     Task = "regression"     // the outputs are the targets
-)
-
 // Checkpoint is what a checkpoint file holds. Only Model is required.
 type Checkpoint[T num.Float] struct {
 	Model *model.Model[T]
@@ -49,11 +40,16 @@ type Checkpoint[T num.Float] struct {
 	// training exactly; nil saves the weights alone. It must be made for
 	// len(Model.Params) parameters.
 	Optimizer *optim.Optimizer[T]
-	// Task is Classification or Regression, or zero when unknown.
-	Task Task
+	// Task says what the model's outputs are: data.Classification, one
+	// output per class (one sigmoid output for two), or data.Regression,
+	// the targets themselves. nil when unknown: the file does not say
+	// (MetaTask absent), which data.Task's zero value, Classification,
+	// could not tell apart. Set it with new(data.Classification) or
+	// new(ds.Task).
+	Task *data.Task
 	// Classes names a classification model's classes in output order (a
 	// model with one sigmoid output has two); nil when they have no names
-	// but their indices. Only with Task Classification.
+	// but their indices. Only with Task data.Classification.
 	Classes []string
 	// Transform is the feature transform x·Scale + Shift applied to every
 	// row before the model (data.Transform.Apply); zero when there is none.
@@ -225,26 +221,26 @@ func Encode[T num.Float](c *Checkpoint[T]) (*safetensors.File, error) {
 	if err := encodeProvenance(c, meta); err != nil {
 		return nil, err
 	}
-	switch c.Task {
-	case "":
+	if c.Task == nil {
 		if c.Classes != nil {
-			return nil, fmt.Errorf("checkpoint: Classes without Task Classification")
+			return nil, fmt.Errorf("checkpoint: Classes without Task data.Classification")
 		}
-	case Classification:
-		if c.Classes != nil {
-			b, _ := json.Marshal(c.Classes)
-			meta[MetaClasses] = string(b)
+	} else {
+		switch *c.Task {
+		case data.Classification:
+			if c.Classes != nil {
+				b, _ := json.Marshal(c.Classes)
+				meta[MetaClasses] = string(b)
+			}
+		case data.Regression:
+			if c.Classes != nil {
+				return nil, fmt.Errorf("checkpoint: Classes with Task data.Regression")
+			}
+			meta[MetaTargets] = strconv.Itoa(m.Spec.Outputs())
+		default:
+			return nil, fmt.Errorf("checkpoint: Task %d: want data.Classification, data.Regression or nil", int(*c.Task))
 		}
-	case Regression:
-		if c.Classes != nil {
-			return nil, fmt.Errorf("checkpoint: Classes with Task Regression")
-		}
-		meta[MetaTargets] = strconv.Itoa(m.Spec.Outputs())
-	default:
-		return nil, fmt.Errorf("checkpoint: Task %q: want classification, regression or none", c.Task)
-	}
-	if c.Task != "" {
-		meta[MetaTask] = string(c.Task)
+		meta[MetaTask] = c.Task.String() // "classification" or "regression"
 	}
 	f := &safetensors.File{Tensors: tensors, Metadata: meta}
 	if _, err := Check(f); err != nil {

@@ -52,7 +52,7 @@ func trained[T interface{ float32 | float64 }](t *testing.T, method optim.Method
 	}
 	p := tr.Progress()
 	p.BestValLoss, p.BestEpoch, p.BadEpochs = 0.25, 1, 1
-	return &Checkpoint[T]{Model: m, Optimizer: opt, Task: Classification, Classes: ds.Classes, Transform: tf, Progress: p,
+	return &Checkpoint[T]{Model: m, Optimizer: opt, Task: new(data.Classification), Classes: ds.Classes, Transform: tf, Progress: p,
 		Meta: map[string]string{"ptrain.config": `{"lr":0.1}`, "mine": "x"}}, train
 }
 
@@ -82,9 +82,9 @@ func TestSaveLoadKeepsEverything(t *testing.T) {
 				t.Errorf("%v: state %q changed", method, name)
 			}
 		}
-		if got.Task != Classification || !slices.Equal(got.Classes, c.Classes) || got.Progress != c.Progress ||
+		if got.Task == nil || *got.Task != data.Classification || !slices.Equal(got.Classes, c.Classes) || got.Progress != c.Progress ||
 			!slices.Equal(got.Transform.Scale, c.Transform.Scale) || !slices.Equal(got.Transform.Shift, c.Transform.Shift) {
-			t.Errorf("%v: got task %q classes %v progress %+v, want %q %v %+v (or the transform changed)", method, got.Task, got.Classes, got.Progress, c.Task, c.Classes, c.Progress)
+			t.Errorf("%v: got task %v classes %v progress %+v, want %v %v %+v (or the transform changed)", method, got.Task, got.Classes, got.Progress, c.Task, c.Classes, c.Progress)
 		}
 		if !maps.Equal(got.Meta, c.Meta) {
 			t.Errorf("%v: Meta %v, want %v", method, got.Meta, c.Meta)
@@ -131,7 +131,7 @@ func TestModelSaveFileIsACheckpoint(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Optimizer != nil || got.Task != "" || got.Classes != nil || got.Transform.Scale != nil || got.Progress.Epoch != 0 || len(got.Meta) != 0 {
+	if got.Optimizer != nil || got.Task != nil || got.Classes != nil || got.Transform.Scale != nil || got.Progress.Epoch != 0 || len(got.Meta) != 0 {
 		t.Fatalf("weights alone decoded as %+v", got)
 	}
 	if !slices.Equal(got.Model.Params, c.Model.Params) {
@@ -149,8 +149,8 @@ func TestSaveRefusesWhatLoadRefuses(t *testing.T) {
 		{"reserved-meta", `Meta key "ptrain.progress"`, func(c *Checkpoint[float32]) { c.Meta[MetaProgress] = "{}" }},
 		{"arch-meta", `Meta key "ptrain.arch"`, func(c *Checkpoint[float32]) { c.Meta[model.MetaArch] = "64-10" }},
 		{"classes-count", "names 3 classes, the model's 10 outputs need 10", func(c *Checkpoint[float32]) { c.Classes = []string{"a", "b", "c"} }},
-		{"classes-without-task", "Classes without Task", func(c *Checkpoint[float32]) { c.Task = "" }},
-		{"bad-task", `Task "ranking"`, func(c *Checkpoint[float32]) { c.Task = "ranking" }},
+		{"classes-without-task", "Classes without Task", func(c *Checkpoint[float32]) { c.Task = nil }},
+		{"bad-task", "Task 7: want data.Classification, data.Regression or nil", func(c *Checkpoint[float32]) { c.Task = new(data.Task(7)) }},
 		{"transform-width", `"data.scale": shape [3], want [64]`, func(c *Checkpoint[float32]) { c.Transform.Scale = c.Transform.Scale[:3] }},
 		{"optimizer-size", "the optimizer is for 5 parameters", func(c *Checkpoint[float32]) { c.Optimizer, _ = optim.New[float32](optim.Defaults(optim.SGD), 5) }},
 		{"negative-second-moment", `"optim.exp_avg_sq": element 2 is -1`, func(c *Checkpoint[float32]) { c.Optimizer.State().Buffers["exp_avg_sq"][2] = -1 }},
@@ -242,5 +242,32 @@ func TestResumeIsExact(t *testing.T) {
 	run(resumed, train, 4)
 	if !slices.Equal(resumed.Model.Params, whole.Model.Params) {
 		t.Fatal("the resumed run's weights differ from the uninterrupted run's")
+	}
+}
+
+// The task is written as the JSON value it always was, "classification"
+// or "regression" under MetaTask, or not at all for a nil Task, and reads
+// back as the same data.Task or nil.
+func TestTaskMetadata(t *testing.T) {
+	for _, tc := range []struct {
+		task *data.Task
+		meta string // "" for absent
+	}{{nil, ""}, {new(data.Classification), "classification"}, {new(data.Regression), "regression"}} {
+		c, _ := trained[float32](t, optim.SGD)
+		c.Task, c.Classes = tc.task, nil
+		f, err := Encode(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, ok := f.Metadata[MetaTask]; got != tc.meta || ok != (tc.meta != "") {
+			t.Errorf("Task %v: metadata %q = %q (present %v), want %q", tc.task, MetaTask, got, ok, tc.meta)
+		}
+		h, err := DecodeHeader(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if (h.Task == nil) != (tc.task == nil) || h.Task != nil && *h.Task != *tc.task {
+			t.Errorf("Task %v read back as %v", tc.task, h.Task)
+		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"testing"
 
+	"github.com/ptrain/ptrain/data"
 	"github.com/ptrain/ptrain/model"
 	"github.com/ptrain/ptrain/model/safetensors"
 	"github.com/ptrain/ptrain/optim"
@@ -22,7 +23,7 @@ func BenchmarkDecodeByFile(b *testing.B) {
 	opt, _ := optim.New[float32](optim.Defaults(optim.Adam), len(m.Params))
 	opt.Step(m.Params, make([]float32, len(m.Params)))
 	var buf bytes.Buffer
-	if err := Write(&buf, &Checkpoint[float32]{Model: m, Optimizer: opt, Task: Classification}); err != nil {
+	if err := Write(&buf, &Checkpoint[float32]{Model: m, Optimizer: opt, Task: new(data.Classification)}); err != nil {
 		b.Fatal(err)
 	}
 	f, err := safetensors.Parse(buf.Bytes())

@@ -35,7 +35,7 @@ func Example() {
 	}
 	err := checkpoint.Save(path, &checkpoint.Checkpoint[float32]{
 		Model: m, Optimizer: opt, Progress: tr.Progress(),
-		Task: checkpoint.Classification, Classes: ds.Classes,
+		Task: new(data.Classification), Classes: ds.Classes,
 		Meta: map[string]string{"note": "two epochs on the digits"},
 	})
 	if err != nil {
@@ -65,7 +65,7 @@ func ExampleCheckpoint_TrainedOn() {
 	ds, _ := data.Digits()
 	train, _, split, _ := ds.TestSplit(0.2)
 	m, _ := model.New[float32](model.MustParseSpec("64-32:relu-10:softmax"), 1)
-	c := &checkpoint.Checkpoint[float32]{Model: m, Task: checkpoint.Classification, Classes: ds.Classes}
+	c := &checkpoint.Checkpoint[float32]{Model: m, Task: new(data.Classification), Classes: ds.Classes}
 	c.TrainedOn(train, split, 64)
 
 	f, _ := checkpoint.Encode(c)
@@ -87,7 +87,7 @@ func ExampleDecodeHeader() {
 	opt, _ := optim.New[float64](optim.Defaults(optim.Adam), len(m.Params))
 	var buf bytes.Buffer
 	err := checkpoint.Write(&buf, &checkpoint.Checkpoint[float64]{Model: m, Optimizer: opt,
-		Task: checkpoint.Classification, Classes: []string{"setosa", "versicolor", "virginica"}})
+		Task: new(data.Classification), Classes: []string{"setosa", "versicolor", "virginica"}})
 	if err != nil {
 		panic(err)
 	}
@@ -100,7 +100,7 @@ func ExampleDecodeHeader() {
 	if err != nil {
 		panic(err)
 	}
-	fmt.Println(h.Spec, h.DType, h.Task, h.Classes, h.Optimizer.Method)
+	fmt.Println(h.Spec, h.DType, *h.Task, h.Classes, h.Optimizer.Method)
 	fmt.Println(f.Names())
 
 	whole, _ := safetensors.Parse(buf.Bytes())

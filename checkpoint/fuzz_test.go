@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"testing"
 
+	"github.com/ptrain/ptrain/data"
 	"github.com/ptrain/ptrain/model"
 	"github.com/ptrain/ptrain/model/safetensors"
 	"github.com/ptrain/ptrain/optim"
@@ -23,7 +24,7 @@ func FuzzDecode(f *testing.F) {
 	}
 	opt, _ := optim.New[float64](optim.Defaults(optim.Adam), len(m.Params))
 	opt.Step(m.Params, make([]float64, len(m.Params)))
-	c := &Checkpoint[float64]{Model: m, Optimizer: opt, Task: Classification, Classes: []string{"a", "b", "c"},
+	c := &Checkpoint[float64]{Model: m, Optimizer: opt, Task: new(data.Classification), Classes: []string{"a", "b", "c"},
 		Progress: parallel.Progress{Epoch: 1, BestEpoch: 1, BestValLoss: 0.5}, Meta: map[string]string{"mine": "x"}}
 	var buf bytes.Buffer
 	if err := Write(&buf, c); err != nil {

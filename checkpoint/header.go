@@ -27,7 +27,7 @@ type Header struct {
 	// optimizer.
 	Optimizer  *optim.Config
 	Progress   parallel.Progress
-	Task       Task
+	Task       *data.Task // nil when the file does not say
 	Classes    []string
 	Preprocess *data.Preprocess
 	Split      data.SplitInfo
@@ -100,7 +100,7 @@ func DecodeHeader(f *safetensors.File) (*Header, error) {
 		if err := dec.Decode(h.Preprocess); err != nil {
 			return nil, fmt.Errorf("metadata %q: %v", MetaPreprocess, err)
 		}
-		if err := h.Preprocess.Validate(sp.Inputs, sp.Outputs(), h.Task == Regression); err != nil {
+		if err := h.Preprocess.Validate(sp.Inputs, sp.Outputs(), h.Task != nil && *h.Task == data.Regression); err != nil {
 			return nil, fmt.Errorf("metadata %q: %w", MetaPreprocess, err)
 		}
 	}
@@ -169,17 +169,18 @@ func names(buffers []string) string {
 func (h *Header) decodeTask(f *safetensors.File) error {
 	out := h.Spec.Outputs()
 	task, ok := f.Metadata[MetaTask]
-	switch {
-	case !ok:
+	if !ok {
 		if _, ok := f.Metadata[MetaClasses]; ok {
 			return fmt.Errorf("metadata %q without %q", MetaClasses, MetaTask)
 		}
 		return nil
-	case task != string(Classification) && task != string(Regression):
+	}
+	t, err := data.ParseTask(task)
+	if err != nil {
 		return fmt.Errorf("metadata %q is %s, want classification or regression", MetaTask, data.Quote(task))
 	}
-	h.Task = Task(task)
-	if h.Task == Regression {
+	h.Task = &t
+	if t == data.Regression {
 		s, ok := f.Metadata[MetaTargets]
 		if n, err := strconv.Atoi(s); ok && (err != nil || n != out) {
 			return fmt.Errorf("metadata %q is %s: the model has %d outputs", MetaTargets, data.Quote(s), out)

@@ -50,7 +50,7 @@ func TestDecodeHeaderReadsNoTensorData(t *testing.T) {
 		if err != nil {
 			t.Fatalf("cut %d bytes into the data: %v", cut, err)
 		}
-		if h.DType != F64 || h.Spec.String() != c.Model.Spec.String() || h.Task != Classification || !slices.Equal(h.Classes, c.Classes) ||
+		if h.DType != F64 || h.Spec.String() != c.Model.Spec.String() || h.Task == nil || *h.Task != data.Classification || !slices.Equal(h.Classes, c.Classes) ||
 			h.Progress != c.Progress || h.BatchSize != 50 || h.InputRange != c.InputRange || !maps.Equal(h.Meta, c.Meta) {
 			t.Errorf("cut %d: header %+v, want the checkpoint's %+v", cut, h, c)
 		}
@@ -117,7 +117,7 @@ func FuzzDecodeHeader(f *testing.F) {
 	}
 	opt, _ := optim.New[float32](optim.Defaults(optim.Momentum), len(m.Params))
 	opt.Step(m.Params, make([]float32, len(m.Params)))
-	c := &Checkpoint[float32]{Model: m, Optimizer: opt, Task: Classification, Classes: []string{"a", "b", "c"},
+	c := &Checkpoint[float32]{Model: m, Optimizer: opt, Task: new(data.Classification), Classes: []string{"a", "b", "c"},
 		Transform: data.Transform{Scale: slices.Repeat([]float64{0.5}, 48)}, Progress: parallel.Progress{Epoch: 1, BestEpoch: 1, BestValLoss: 0.5}}
 	var buf bytes.Buffer
 	if err := Write(&buf, c); err != nil {
@@ -149,7 +149,7 @@ func FuzzDecodeHeader(f *testing.F) {
 		case err != nil:
 			return
 		}
-		if h.Spec.String() != c.Model.Spec.String() || h.Task != c.Task || !slices.Equal(h.Classes, c.Classes) || h.Progress.Epoch != c.Progress.Epoch ||
+		if h.Spec.String() != c.Model.Spec.String() || (h.Task == nil) != (c.Task == nil) || h.Task != nil && *h.Task != *c.Task || !slices.Equal(h.Classes, c.Classes) || h.Progress.Epoch != c.Progress.Epoch ||
 			(h.Optimizer == nil) != (c.Optimizer == nil) || (h.Optimizer != nil && *h.Optimizer != c.Optimizer.Config()) {
 			t.Fatalf("DecodeHeader says %+v, Decode built %+v", h, c)
 		}

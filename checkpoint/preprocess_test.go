@@ -24,7 +24,7 @@ func TestPreprocessRoundTripsAndIsChecked(t *testing.T) {
 		{Name: "sqft", Index: 3, Impute: "median", Fill: 1250.5, Indicator: true},
 	}}
 	path := filepath.Join(t.TempDir(), "m.safetensors")
-	if err := Save(path, &Checkpoint[float32]{Model: m, Task: Regression, Preprocess: p}); err != nil {
+	if err := Save(path, &Checkpoint[float32]{Model: m, Task: new(data.Regression), Preprocess: p}); err != nil {
 		t.Fatal(err)
 	}
 	c, err := Load[float32](path)
@@ -49,7 +49,7 @@ func TestPreprocessRoundTripsAndIsChecked(t *testing.T) {
 		q.Columns[1].Categories = append([]string(nil), p.Columns[1].Categories...)
 		q.TargetScale = append([]float64(nil), p.TargetScale...)
 		tc.edit(&q)
-		err := Save(path, &Checkpoint[float32]{Model: m, Task: Regression, Preprocess: &q})
+		err := Save(path, &Checkpoint[float32]{Model: m, Task: new(data.Regression), Preprocess: &q})
 		if err == nil || !strings.Contains(err.Error(), `metadata "ptrain.preprocess"`) || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: %v, want %q", tc.name, err, tc.want)
 		}

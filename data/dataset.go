@@ -26,6 +26,36 @@ func (t Task) String() string {
 	return "classification"
 }
 
+// ParseTask reads a task by the name String gives it.
+func ParseTask(s string) (Task, error) {
+	switch s {
+	case "classification":
+		return Classification, nil
+	case "regression":
+		return Regression, nil
+	}
+	return 0, fmt.Errorf("task %s: want classification or regression", Quote(s))
+}
+
+// MarshalText returns the task's name, as String does; it refuses a value
+// that is neither task, which String would call classification.
+func (t Task) MarshalText() ([]byte, error) {
+	if t != Classification && t != Regression {
+		return nil, fmt.Errorf("data: task %d: want Classification or Regression", int(t))
+	}
+	return []byte(t.String()), nil
+}
+
+// UnmarshalText reads what MarshalText writes (see ParseTask).
+func (t *Task) UnmarshalText(b []byte) error {
+	v, err := ParseTask(string(b))
+	if err != nil {
+		return err
+	}
+	*t = v
+	return nil
+}
+
 // Dataset is a table of samples. Exactly one of the raw feature slices is
 // set.
 type Dataset struct {

@@ -1,6 +1,7 @@
 package data_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -62,4 +63,19 @@ func ExampleFitPreprocess() {
 	// [60 0 0 65 1 0]
 	// [later.csv: column "colour": 1 rows have a category the training split did not ("green"): encoded as all zeros]
 	// an output of 0 is 143
+}
+
+// A task's name is its text in JSON and in checkpoints (ptrain.task).
+func ExampleParseTask() {
+	t, err := data.ParseTask("regression")
+	if err != nil {
+		panic(err)
+	}
+	b, _ := json.Marshal(struct{ Task data.Task }{t})
+	fmt.Println(t == data.Regression, string(b))
+	_, err = data.ParseTask("ranking")
+	fmt.Println(err)
+	// Output:
+	// true {"Task":"regression"}
+	// task "ranking": want classification or regression
 }

@@ -91,9 +91,8 @@ func lossNamed(s string) (Loss, bool) {
 // customRows is lossRows for a registered loss: each row goes through f in
 // float64 (row is scratch of 3k), and its gradient, divided by denom,
 // through the output activation's backward.
-func customRows[T num.Float](f LossFunc, act Activation, a, y, dz []T, k int, denom float64, row []float64) float64 {
+func customRows[T num.Float](f LossFunc, act Activation, a, y, dz []T, k int, denom float64, row []float64, sum float64) float64 {
 	ar, yr, gr := row[:k], row[k:2*k], row[2*k:3*k]
-	var sum float64
 	for r := 0; r < len(a); r += k {
 		for j := range k {
 			ar[j], yr[j] = float64(a[r+j]), float64(y[r+j])

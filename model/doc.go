@@ -86,6 +86,11 @@
 // instead of adding into them (the same bits; until then those parts are
 // undefined).
 //
+// Evaluation runs Forward with train false in batches of the workspace's
+// rows: Workspace.PredictBatches is that loop (Model.Predict and
+// parallel's Evaluate run on it), and AddLoss sums the batches' losses in
+// a LossSum as one Loss over all the rows would.
+//
 // # Ownership and concurrency
 //
 // A Workspace belongs to one goroutine at a time, and Forward, LossGrad

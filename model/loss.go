@@ -124,16 +124,17 @@ func CheckLoss(loss Loss, s Spec) error {
 // lossRows computes the loss of n rows of width k. z holds the last layer's
 // pre-activations and a its activations; y the targets; lse, for
 // cross-entropy, each row's log Σ exp(z) as the softmax of Forward computed
-// it. It returns the sum of the per-sample losses (a sample's loss is its
-// mean over k for MSE and BCE, its sum for cross-entropy). If dz is not nil
-// it also writes dz = ∂L/∂z for L = (Σ per-sample losses)/denom. loss is
-// resolved already (not LossAuto); row is scratch of 3k for a registered
-// loss.
-func lossRows[T num.Float](loss Loss, act Activation, z, a, y, dz []T, k int, denom float64, lse, row []float64) float64 {
+// it. It adds to sum, element by element in row order, the terms whose
+// total divided by lossDiv(loss, k) is the sum of the per-sample losses (a
+// sample's loss is its mean over k for MSE and BCE, its sum for
+// cross-entropy), and returns the new sum: rows added batch by batch then
+// give the bits of one call over all of them. If dz is not nil it also
+// writes dz = ∂L/∂z for L = (Σ per-sample losses)/denom. loss is resolved
+// already (not LossAuto); row is scratch of 3k for a registered loss.
+func lossRows[T num.Float](loss Loss, act Activation, z, a, y, dz []T, k int, denom float64, lse, row []float64, sum float64) float64 {
 	if c, ok := lookupLoss(loss); ok {
-		return customRows(c.f, act, a, y, dz, k, denom, row)
+		return customRows(c.f, act, a, y, dz, k, denom, row, sum)
 	}
-	var sum float64
 	switch loss {
 	case MSE:
 		// per sample: (1/k) Σ_j (a_j − y_j)²; ∂L/∂a_j = 2(a_j − y_j)/(k·denom)
@@ -145,7 +146,6 @@ func lossRows[T num.Float](loss Loss, act Activation, z, a, y, dz []T, k int, de
 				dz[i] = T(g * d)
 			}
 		}
-		sum /= float64(k)
 		if dz != nil {
 			activationBackward(act, a, dz, k)
 		}
@@ -158,7 +158,6 @@ func lossRows[T num.Float](loss Loss, act Activation, z, a, y, dz []T, k int, de
 				dz[i] = T(g * (sigmoid(zi) - yi))
 			}
 		}
-		sum /= float64(k)
 	case CrossEntropy:
 		g := 1 / denom
 		for r := 0; r < len(z); r += k {
@@ -180,6 +179,16 @@ func lossRows[T num.Float](loss Loss, act Activation, z, a, y, dz []T, k int, de
 		}
 	}
 	return sum
+}
+
+// lossDiv is what lossRows's sum is divided by to give the sum of the
+// per-sample losses: k for the losses that are a mean over a sample's k
+// outputs (MSE, BCE), 1 for the others.
+func lossDiv(loss Loss, k int) float64 {
+	if loss == MSE || loss == BCE {
+		return float64(k)
+	}
+	return 1
 }
 
 // Class is the class an output row (or a target row) stands for: the index

@@ -40,3 +40,26 @@ func TestLossAutoIsTheZeroValue(t *testing.T) {
 		t.Fatalf("LossGrad(LossAuto) = %v, cross-entropy %v", auto, ce)
 	}
 }
+
+// A workspace's LossAuto is its model's DefaultLoss for every output
+// activation, in Loss as in LossGrad.
+func TestWorkspaceLossAuto(t *testing.T) {
+	for _, tc := range []struct {
+		spec string
+		want Loss
+	}{{"3-4:softmax", CrossEntropy}, {"3-1:sigmoid", BCE}, {"3-2", MSE}} {
+		m, _ := New[float64](MustParseSpec(tc.spec), 1)
+		ws := NewWorkspace(m, 2)
+		out := m.Spec.Outputs()
+		x, y := []float64{1, 2, 3, -1, 0, 1}, make([]float64, 2*out)
+		y[0], y[2*out-1] = 1, 1
+		ws.Forward(x, 2, false)
+		want := ws.Loss(tc.want, y)
+		if got := ws.Loss(LossAuto, y); got != want {
+			t.Errorf("%s: Loss(LossAuto) = %v, %v's is %v", tc.spec, got, tc.want, want)
+		}
+		if got := ws.LossGrad(LossAuto, y, 2); got != want {
+			t.Errorf("%s: LossGrad(LossAuto) = %v, %v's is %v", tc.spec, got, tc.want, want)
+		}
+	}
+}

@@ -41,10 +41,19 @@ func (m *Model[T]) PredictBatches(n int, rows func(lo, k int) []T, f func(lo int
 	if n <= 0 {
 		return nil
 	}
-	ws := NewWorkspace(m, min(n, predictRows))
-	for lo := 0; lo < n; lo += predictRows {
-		k := min(predictRows, n-lo)
-		if err := f(lo, ws.Forward(rows(lo, k), k, false)); err != nil {
+	return NewWorkspace(m, min(n, predictRows)).PredictBatches(n, rows, f)
+}
+
+// PredictBatches is Model.PredictBatches in this workspace, in batches of
+// at most its capacity (NewWorkspace's maxBatch), and it allocates
+// nothing. While f runs, the workspace's last Forward is the batch f
+// receives, so f may take its loss against the batch's targets (Loss). A
+// data-parallel evaluation runs it in each worker's workspace on the
+// worker's rows of a batch.
+func (w *Workspace[T]) PredictBatches(n int, rows func(lo, k int) []T, f func(lo int, y []T) error) error {
+	for lo := 0; lo < n; lo += w.cap {
+		k := min(w.cap, n-lo)
+		if err := f(lo, w.Forward(rows(lo, k), k, false)); err != nil {
 			return err
 		}
 	}

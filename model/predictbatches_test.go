@@ -3,10 +3,13 @@ package model_test
 import (
 	"errors"
 	"fmt"
+	"math"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/ptrain/ptrain/model"
+	"github.com/ptrain/ptrain/model/num"
 )
 
 // TestPredictBatchesIsPredict: rows filled batch by batch give Predict's
@@ -62,4 +65,62 @@ func ExampleModel_PredictBatches() {
 	// rows 256 to 511: 768 outputs
 	// rows 512 to 599: 264 outputs
 	// <nil>
+}
+
+// A workspace's PredictBatches runs batches of its capacity, f may add the
+// loss of the batch it receives to a LossSum, which then has the bits of
+// one Loss over all the rows (with ptrain's GEMM, whose outputs for a row
+// do not depend on the rows beside it; OpenBLAS's may), and a loop
+// allocates nothing.
+func TestWorkspacePredictBatches(t *testing.T) {
+	exact := !strings.Contains(num.Backend(), "OpenBLAS")
+	for _, tc := range []struct {
+		spec string
+		loss model.Loss
+	}{{"3-8:relu-2:softmax", model.CrossEntropy}, {"3-8:relu-2:softmax", model.MSE}, {"3-8:relu-2:sigmoid", model.BCE}} {
+		m, _ := model.New[float64](model.MustParseSpec(tc.spec), 1)
+		const n, capacity = 203, 5
+		x, y := make([]float64, n*3), make([]float64, n*2)
+		for i := range x {
+			x[i] = float64(i%17) / 17
+		}
+		for i := range n {
+			y[2*i+i%2] = 1
+		}
+		ref := model.NewWorkspace(m, n)
+		want := slices.Clone(ref.Forward(x, n, false))
+		wantLoss := ref.Loss(tc.loss, y)
+		ws := model.NewWorkspace(m, capacity)
+		var got []float64
+		var loss model.LossSum
+		var sizes []int
+		err := ws.PredictBatches(n, func(lo, k int) []float64 { return x[lo*3 : (lo+k)*3] }, func(lo int, p []float64) error {
+			k := len(p) / 2
+			sizes = append(sizes, k)
+			got = append(got, p...)
+			ws.AddLoss(tc.loss, y[lo*2:(lo+k)*2], &loss)
+			return nil
+		})
+		near := len(got) == len(want)
+		for i := range min(len(got), len(want)) {
+			near = near && math.Abs(got[i]-want[i]) <= 1e-12
+		}
+		if err != nil || !near || len(sizes) != 41 || sizes[0] != 5 || sizes[40] != 3 {
+			t.Fatalf("%v: PredictBatches: %v; batches %v; outputs those of one Forward: %v", tc.loss, err, sizes, near)
+		}
+		if exact && !slices.Equal(got, want) || exact && loss.Sum() != wantLoss || math.Abs(loss.Sum()-wantLoss) > 1e-9 {
+			t.Errorf("%v: the batches' LossSum is %v, one Forward's Loss %v", tc.loss, loss.Sum(), wantLoss)
+		}
+	}
+	m, _ := model.New[float64](model.MustParseSpec("3-8:relu-2:softmax"), 1)
+	ws := model.NewWorkspace(m, 5)
+	x := make([]float64, 23*3)
+	rows := func(lo, k int) []float64 { return x[lo*3 : (lo+k)*3] }
+	f := func(int, []float64) error { return nil }
+	if a := testing.AllocsPerRun(10, func() { _ = ws.PredictBatches(23, rows, f) }); a != 0 {
+		t.Errorf("%v allocations per PredictBatches, want 0", a)
+	}
+	if s := (model.LossSum{}).Sum(); s != 0 {
+		t.Errorf("an empty LossSum is %v", s)
+	}
 }

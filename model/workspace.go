@@ -65,6 +65,7 @@ type Workspace[T num.Float] struct {
 	dLast   []T       // ∂L/∂z of the last layer, set by LossGrad; a view of its grad
 	lse     []float64 // with a softmax output: each row's log Σ exp(z), from Forward
 	lossRow []float64 // a registered loss's row in float64: a, y, ∂/∂a
+	auto    Loss      // what LossAuto stands for: DefaultLoss of the model, resolved once
 	pass    pass[T]
 
 	seed, step uint64 // dropout stream, see SetDropoutStream
@@ -95,7 +96,7 @@ func NewWorkspace[T num.Float](m *Model[T], maxBatch int) *Workspace[T] {
 	if maxBatch <= 0 {
 		panic(fmt.Sprintf("model: NewWorkspace with batch %d", maxBatch))
 	}
-	w := &Workspace[T]{m: m, Grad: num.Alloc[T](len(m.Params)), cap: maxBatch}
+	w := &Workspace[T]{m: m, Grad: num.Alloc[T](len(m.Params)), cap: maxBatch, auto: DefaultLoss(m.Spec)}
 	for i, l := range m.stack {
 		info := l.Info()
 		o := info.Out.Size()
@@ -329,22 +330,56 @@ func (w *Workspace[T]) dropout(l, n, cols int, p float64) {
 // the gradient of the mean loss over the whole batch. LossAuto is the
 // model's DefaultLoss.
 func (w *Workspace[T]) LossGrad(loss Loss, y []T, denom float64) float64 {
-	loss = loss.Resolve(w.m.Spec)
+	if loss == LossAuto {
+		loss = w.auto
+	}
 	l := len(w.m.stack) - 1
 	o := w.m.stack[l].Info().Out.Size()
 	k := w.n * o
 	w.dLast = w.grad[l][:k]
-	return lossRows(loss, w.m.stack[l].Info().Spec.Act, w.z[l][:k], w.a[l][:k], y[:k], w.dLast, o, denom, w.rowLSE(loss), w.lossRow)
+	return lossRows(loss, w.m.stack[l].Info().Spec.Act, w.z[l][:k], w.a[l][:k], y[:k], w.dLast, o, denom, w.rowLSE(loss), w.lossRow, 0) / lossDiv(loss, o)
 }
 
 // Loss is LossGrad without the gradient: the sum of the per-sample losses of
 // the last Forward's rows against y.
 func (w *Workspace[T]) Loss(loss Loss, y []T) float64 {
-	loss = loss.Resolve(w.m.Spec)
+	var s LossSum
+	w.AddLoss(loss, y, &s)
+	return s.Sum()
+}
+
+// LossSum is the sum of the per-sample losses of consecutive Forwards'
+// rows, which AddLoss adds to. Its Sum has the bits of one Loss over all
+// the rows in one Forward: a sum of float64s depends on how its terms are
+// grouped, and LossSum keeps the one running sum Loss keeps (the terms of
+// MSE and BCE, means over a sample's outputs, divided once at the end).
+// Its zero value is an empty sum; it is for one loss on one model.
+type LossSum struct {
+	sum float64 // the terms so far, in row order
+	div float64 // what sum is divided by; 0 before the first AddLoss
+}
+
+// Sum is the sum of the per-sample losses added so far.
+func (s LossSum) Sum() float64 {
+	if s.div == 0 {
+		return 0
+	}
+	return s.sum / s.div
+}
+
+// AddLoss adds the per-sample losses of the last Forward's rows against y
+// ((n, Outputs)) to s: a caller that runs rows through a workspace of
+// fewer rows (PredictBatches) gets the loss one Forward of all of them
+// would give, to the bit.
+func (w *Workspace[T]) AddLoss(loss Loss, y []T, s *LossSum) {
+	if loss == LossAuto {
+		loss = w.auto
+	}
 	l := len(w.m.stack) - 1
 	o := w.m.stack[l].Info().Out.Size()
 	k := w.n * o
-	return lossRows(loss, w.m.stack[l].Info().Spec.Act, w.z[l][:k], w.a[l][:k], y[:k], nil, o, 1, w.rowLSE(loss), w.lossRow)
+	s.sum = lossRows(loss, w.m.stack[l].Info().Spec.Act, w.z[l][:k], w.a[l][:k], y[:k], nil, o, 1, w.rowLSE(loss), w.lossRow, s.sum)
+	s.div = lossDiv(loss, o)
 }
 
 // rowLSE is the per-row log-sum-exp of the last Forward for loss.

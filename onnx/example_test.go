@@ -20,7 +20,7 @@ func ExampleEncode() {
 	for i := range scale {
 		scale[i] = 1.0 / 16
 	}
-	c := &checkpoint.Checkpoint[float32]{Model: m, Task: checkpoint.Classification, Transform: data.Transform{Scale: scale}}
+	c := &checkpoint.Checkpoint[float32]{Model: m, Task: new(data.Classification), Transform: data.Transform{Scale: scale}}
 	b, err := onnx.Encode(c, onnx.Options{})
 	if err != nil {
 		panic(err)

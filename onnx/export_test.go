@@ -306,7 +306,7 @@ func TestEncodeRefusesAKindItCannotWrite(t *testing.T) {
 func TestEncodeMetadata(t *testing.T) {
 	m := testModel[float32](t, "4-3:softmax", 1)
 	opt, _ := optim.New[float32](optim.Defaults(optim.Adam), len(m.Params))
-	c := &checkpoint.Checkpoint[float32]{Model: m, Optimizer: opt, Task: checkpoint.Classification, Classes: []string{"setosa", "versicolor", "virginica"},
+	c := &checkpoint.Checkpoint[float32]{Model: m, Optimizer: opt, Task: new(data.Classification), Classes: []string{"setosa", "versicolor", "virginica"},
 		Progress: parallel.Progress{Epoch: 3, BestValLoss: math.Inf(1)}, Meta: map[string]string{"ptrain.version": "9.9"}}
 	b, err := Encode(c, Options{Meta: map[string]string{"ptrain.dtype": "F32"}})
 	if err != nil {
@@ -342,7 +342,7 @@ func TestEncodeMetadata(t *testing.T) {
 func TestEncodeUnscalesTableTargets(t *testing.T) {
 	m := testModel[float32](t, "3-4:tanh-2", 1)
 	p := &data.Preprocess{Columns: []data.PrepColumn{{Index: 0}, {Index: 1}, {Index: 2}}, TargetScale: []float64{0.5, 0.001}, TargetShift: []float64{-1, 2}}
-	c := &checkpoint.Checkpoint[float32]{Model: m, Task: checkpoint.Regression, Preprocess: p}
+	c := &checkpoint.Checkpoint[float32]{Model: m, Task: new(data.Regression), Preprocess: p}
 	b, err := Encode(c, Options{})
 	if err != nil {
 		t.Fatal(err)

@@ -66,7 +66,7 @@ func TestOnnxruntimeImputesAsApply(t *testing.T) {
 			t.Fatalf("features %s", names)
 		}
 		m := testModel[float32](t, fmt.Sprintf("%d-8:tanh-2", p.Features()), uint64(i))
-		c := &checkpoint.Checkpoint[float32]{Model: m, Task: checkpoint.Regression, Preprocess: p, Transform: transformFor(p.Features())}
+		c := &checkpoint.Checkpoint[float32]{Model: m, Task: new(data.Regression), Preprocess: p, Transform: transformFor(p.Features())}
 		path := filepath.Join(dir, impute+".onnx")
 		if err := Save(path, c, Options{}); err != nil {
 			t.Fatal(err)
@@ -154,7 +154,7 @@ func TestEncodeImputation(t *testing.T) {
 		{Name: "id", Index: 3, Drop: true},
 	}}
 	m := testModel[float32](t, "6-1", 1)
-	mp, err := build(&checkpoint.Checkpoint[float32]{Model: m, Task: checkpoint.Regression, Preprocess: p}, Options{})
+	mp, err := build(&checkpoint.Checkpoint[float32]{Model: m, Task: new(data.Regression), Preprocess: p}, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -184,7 +184,7 @@ func TestEncodeImputation(t *testing.T) {
 
 	p = &data.Preprocess{Columns: []data.PrepColumn{{Index: 0}, {Index: 1, Categorical: true, Categories: []string{"x", "y"}}}}
 	m = testModel[float32](t, "3-1", 1)
-	mp, err = build(&checkpoint.Checkpoint[float32]{Model: m, Task: checkpoint.Regression, Preprocess: p}, Options{})
+	mp, err = build(&checkpoint.Checkpoint[float32]{Model: m, Task: new(data.Regression), Preprocess: p}, Options{})
 	if err != nil || len(mp.Graph.Node) != 1 {
 		t.Errorf("without imputation: %v, %d nodes", err, len(mp.Graph.Node))
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/ptrain/ptrain/data"
+	"github.com/ptrain/ptrain/model"
 )
 
 // Metrics summarises an evaluation.
@@ -28,6 +29,17 @@ type Metrics struct {
 // of batch rows shared among the workers, with dropout off. The figures
 // depend on batch in their last bits only (the order of the sums); Fit
 // evaluates in batches of FitConfig.BatchSize.
+//
+// The batch decides the sums, not the buffers: each worker runs its part
+// of a batch through the rows its buffers hold, in pieces, and sizes them
+// for no more than a training step of batch rows would. Under MPI, where
+// every rank evaluates the whole set on its own, that is the rank's share
+// (batch ÷ ranks), not the whole batch. The figures are those of whole
+// parts to the bit with ptrain's own GEMM, whose outputs for a row do not
+// depend on the rows beside it (model.LossSum keeps the loss sum's
+// grouping); with OpenBLAS (-tags openblas), whose kernels depend on the
+// number of rows, they also depend in their last bits on the rows a
+// worker holds, as they already do on the number of workers.
 func (s *Session[T]) Evaluate(ds *data.Dataset, batch int) (Metrics, error) {
 	t := s.t
 	out := t.outputs
@@ -38,7 +50,12 @@ func (s *Session[T]) Evaluate(ds *data.Dataset, batch int) (Metrics, error) {
 		return Metrics{}, fmt.Errorf("evaluation batch size %d: must be positive", batch)
 	}
 	batch = min(batch, ds.N)
-	t.reserveShare(batch)
+	if t.distributed() {
+		size := t.cfg.Group.Size()
+		t.reserveShare((batch + size - 1) / size) // the largest rank's share of a step
+	} else {
+		t.reserveShare(batch)
+	}
 	start := time.Now()
 	k := max(out, 2)
 	for w := range t.counts {
@@ -112,4 +129,33 @@ func (t *Trainer[T]) Evaluate(ctx context.Context, ds *data.Dataset, batch int) 
 		return err
 	})
 	return m, err
+}
+
+// evalShard is worker w's part of an evaluation batch: its shard
+// (data.Shard) of the batch's rows tk.idx of tk.ds through the evaluation
+// pass, the loop every prediction runs on (model's PredictBatches), in
+// pieces of the rows the worker's buffers hold. It sums the rows' losses
+// (one model.LossSum over the shard, as one Loss of the whole shard would)
+// and correct classes into the worker's result and its class counts;
+// Evaluate adds the workers' in worker order, batch after batch.
+func (t *Trainer[T]) evalShard(w int, tk *task[T]) {
+	r, ws, counts := &t.res[w], t.ws[w], &t.counts[w]
+	x, y := t.xbuf[w], t.ybuf[w]
+	in, out := t.inputs, t.outputs
+	lo, hi := data.Shard(tk.n, t.cfg.Workers, w)
+	idx := tk.idx[lo:hi]
+	var loss model.LossSum
+	_ = ws.PredictBatches(len(idx), func(lo, k int) []T {
+		for i, j := range idx[lo : lo+k] {
+			data.FillRow(tk.ds, j, x[i*in:(i+1)*in])
+			data.FillTarget(tk.ds, j, y[i*out:(i+1)*out])
+		}
+		return x[:k*in]
+	}, func(_ int, pred []T) error {
+		k := len(pred) / out
+		ws.AddLoss(t.cfg.Loss, y[:k*out], &loss)
+		r.correct += tally(pred, y, k, out, counts)
+		return nil
+	})
+	r.loss = loss.Sum()
 }

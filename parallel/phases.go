@@ -16,11 +16,13 @@ func (t *Trainer[T]) runPhase(w int, p phase, tk *task[T]) {
 	*r = result{badIndex: -1}
 
 	switch p {
-	case phaseGrad, phaseEval:
+	case phaseEval:
+		t.evalShard(w, tk)
+	case phaseGrad:
 		ws := t.ws[w]
 		lo, hi := data.Shard(tk.n, t.cfg.Workers, w)
-		skip := hi == lo && (p != phaseGrad || t.bsync == nil)
-		if p == phaseGrad && tk.zero {
+		skip := hi == lo && t.bsync == nil
+		if tk.zero {
 			if skip {
 				ws.ZeroGrad() // no Backward comes to write it
 			} else {
@@ -39,7 +41,7 @@ func (t *Trainer[T]) runPhase(w int, p phase, tk *task[T]) {
 		// with SIMD BLAS needs (see num.Alloc).
 		x, y := t.xbuf[w], t.ybuf[w]
 		start := time.Now()
-		if tk.ds != nil && p == phaseGrad && tk.aug != nil {
+		if tk.ds != nil && tk.aug != nil {
 			for r, i := range tk.idx[lo:hi] {
 				data.FillRowAugmented(tk.ds, i, tk.aug, tk.epoch, x[r*in:(r+1)*in])
 				data.FillTarget(tk.ds, i, y[r*out:(r+1)*out])
@@ -55,28 +57,15 @@ func (t *Trainer[T]) runPhase(w int, p phase, tk *task[T]) {
 		}
 		t0 := time.Now()
 		r.data = t0.Sub(start)
-		train := p == phaseGrad
-		if train {
-			ws.SetDropoutStream(t.cfg.Seed, uint64(tk.step), tk.rowBase+lo)
-		}
-		pred := ws.Forward(x, hi-lo, train)
-		if train {
-			t.observe(w, hi-lo)
-		}
+		ws.SetDropoutStream(t.cfg.Seed, uint64(tk.step), tk.rowBase+lo)
+		pred := ws.Forward(x, hi-lo, true)
+		t.observe(w, hi-lo)
 		t1 := time.Now()
 		r.fwd = t1.Sub(t0)
-		if train {
-			r.loss = ws.LossGrad(t.cfg.Loss, y, tk.denom)
-			ws.Backward()
-			r.bwd = time.Since(t1)
-		} else {
-			r.loss = ws.Loss(t.cfg.Loss, y)
-		}
-		var counts *classCounts
-		if p == phaseEval {
-			counts = &t.counts[w]
-		}
-		r.correct = tally(pred, y, hi-lo, out, counts)
+		r.loss = ws.LossGrad(t.cfg.Loss, y, tk.denom)
+		ws.Backward()
+		r.bwd = time.Since(t1)
+		r.correct = tally(pred, y, hi-lo, out, nil)
 	case phaseReduce, phaseCheck:
 		c := t.chunk[w]
 		if p == phaseReduce && tk.firstOnly {

@@ -76,7 +76,7 @@ func saveCheckpoint[T num.Float](path string, m *model.Model[T], opt *optim.Opti
 	if history == nil {
 		history = []epochRow{}
 	}
-	c := &ckpt.Checkpoint[T]{Model: m, Optimizer: opt, Task: ckpt.Task(ds.Task.String()), Transform: tf, Preprocess: sp.prep, Progress: prog,
+	c := &ckpt.Checkpoint[T]{Model: m, Optimizer: opt, Task: new(ds.Task), Transform: tf, Preprocess: sp.prep, Progress: prog,
 		Split: sp.split, BatchSize: cfg.Batch, InputRange: sp.inputRange, Meta: map[string]string{
 			metaConfig:  js(cfg),
 			metaHistory: js(history),
@@ -396,8 +396,8 @@ func (ck *checkpoint) classNames() []string {
 // its task says, or, in a file that does not say, by its output
 // activation (softmax or sigmoid).
 func (ck *checkpoint) isClassifier() bool {
-	if ck.Task != "" {
-		return ck.Task == ckpt.Classification
+	if ck.Task != nil {
+		return *ck.Task == data.Classification
 	}
 	act := ck.Spec.Layers[len(ck.Spec.Layers)-1].Act.Kind
 	return act == model.Softmax || act == model.Sigmoid
@@ -406,10 +406,10 @@ func (ck *checkpoint) isClassifier() bool {
 // checkTask refuses data of another task than the checkpoint's (a nil
 // checkpoint, or one that does not say, takes any).
 func (ck *checkpoint) checkTask(ds *data.Dataset) error {
-	if ck == nil || ck.Task == "" || string(ck.Task) == ds.Task.String() {
+	if ck == nil || ck.Task == nil || *ck.Task == ds.Task {
 		return nil
 	}
-	return errUsage{fmt.Errorf("%s: the model is for %s, the data (%s) is for %v", ck.path, ck.Task, ds.Name, ds.Task)}
+	return errUsage{fmt.Errorf("%s: the model is for %v, the data (%s) is for %v", ck.path, *ck.Task, ds.Name, ds.Task)}
 }
 
 // applyTransform gives ds the feature transform the model was trained

@@ -131,8 +131,8 @@ func checkpointData(ck *checkpoint, c *Config, spec string) (*data.Dataset, stri
 	if spec != "" {
 		c.Data = spec
 	}
-	if strings.HasPrefix(c.Data, "csv:") && ck.Task != "" {
-		c.Task = string(ck.Task) // a CSV's labels are read as the model's task
+	if strings.HasPrefix(c.Data, "csv:") && ck.Task != nil {
+		c.Task = ck.Task.String() // a CSV's labels are read as the model's task
 	}
 	if ck.Preprocess != nil && !strings.HasPrefix(c.Data, "csv:") {
 		// Its preprocessing reads a table's columns; nothing else has them.

@@ -44,7 +44,7 @@ func libraryRun(t *testing.T, path string, seed uint64, record bool) float64 {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &ckpt.Checkpoint[float32]{Model: m, Optimizer: opt, Progress: tr.Progress(), Task: ckpt.Classification, Classes: ds.Classes}
+	c := &ckpt.Checkpoint[float32]{Model: m, Optimizer: opt, Progress: tr.Progress(), Task: new(data.Classification), Classes: ds.Classes}
 	if record {
 		c.TrainedOn(train, info, 32)
 	}
@@ -149,7 +149,7 @@ func TestInputsFarOutsideTheTrainingRangeWarn(t *testing.T) {
 		t.Fatal(err)
 	}
 	m, _ := model.New[float32](model.MustParseSpec("2-4:relu-2:softmax"), 1)
-	c := &ckpt.Checkpoint[float32]{Model: m, Task: ckpt.Classification, Classes: ds.Classes}
+	c := &ckpt.Checkpoint[float32]{Model: m, Task: new(data.Classification), Classes: ds.Classes}
 	c.TrainedOn(ds, data.SplitInfo{}, 8)
 	if err := ckpt.Save(filepath.Join(dir, "m.safetensors"), c); err != nil {
 		t.Fatal(err)

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	ckpt "github.com/ptrain/ptrain/checkpoint"
+	"github.com/ptrain/ptrain/data"
 	"github.com/ptrain/ptrain/model"
 	"github.com/ptrain/ptrain/model/safetensors"
 	"github.com/ptrain/ptrain/optim"
@@ -46,7 +47,7 @@ func TestLibraryCheckpointInTheCLI(t *testing.T) {
 		t.Fatal(err)
 	}
 	opt, _ := optim.New[float32](optim.Config{Method: optim.SGD, LR: 0.05, Momentum: 0.8, Nesterov: true}, len(m.Params))
-	c := &ckpt.Checkpoint[float32]{Model: m, Optimizer: opt, Task: ckpt.Classification, Classes: []string{"zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"}}
+	c := &ckpt.Checkpoint[float32]{Model: m, Optimizer: opt, Task: new(data.Classification), Classes: []string{"zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"}}
 	cfg := defaultConfig()
 	fitLike(t, c, cfg, 2, 1)
 	if err := ckpt.Save(filepath.Join(dir, "lib.safetensors"), c); err != nil {
@@ -232,7 +233,7 @@ func TestLibraryScheduleResumesInTheCLI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &ckpt.Checkpoint[float32]{Model: m, Optimizer: opt, Task: ckpt.Classification, Classes: []string{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"}}
+	c := &ckpt.Checkpoint[float32]{Model: m, Optimizer: opt, Task: new(data.Classification), Classes: []string{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"}}
 	fitLike(t, c, cfg, 2, 1)
 	if err := ckpt.Save(filepath.Join(dir, "lib.safetensors"), c); err != nil {
 		t.Fatal(err)

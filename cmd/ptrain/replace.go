@@ -39,7 +39,7 @@ func checkReplace(c *Config, spec model.Spec, ds *data.Dataset) error {
 	switch {
 	case !old.hasConfig:
 		theirs = fmt.Sprintf("%s, saved from Go code", old.Spec)
-	case old.Spec.String() != spec.String() || absData(old.cfg.Data) != absData(c.Data) || (old.Task != "" && string(old.Task) != ds.Task.String()):
+	case old.Spec.String() != spec.String() || absData(old.cfg.Data) != absData(c.Data) || (old.Task != nil && *old.Task != ds.Task):
 		theirs = fmt.Sprintf("%s on %s, %d epochs", old.Spec, old.cfg.Data, old.Progress.Epoch)
 	default:
 		return nil // the same run again, as a re-run script would make it

@@ -65,12 +65,12 @@ func resumeFromFlags(ck *checkpoint, req Config, set map[string]bool) (Config, e
 		}
 		c.Test = ck.Split.Share
 	}
-	if ck.Task != "" {
-		if err := fixed("task", c.Task, string(ck.Task)); err != nil {
+	if ck.Task != nil {
+		if err := fixed("task", c.Task, ck.Task.String()); err != nil {
 			return c, err
 		}
 		if strings.HasPrefix(c.Data, "csv:") {
-			c.Task = string(ck.Task)
+			c.Task = ck.Task.String()
 		}
 	}
 	if ck.Optimizer == nil {

@@ -67,7 +67,7 @@ func run() error {
 	// and train -resume accept and treat as this run.
 	c := &checkpoint.Checkpoint[float32]{
 		Model: m, Optimizer: opt, Progress: tr.Progress(),
-		Task: checkpoint.Classification, Classes: ds.Classes,
+		Task: new(data.Classification), Classes: ds.Classes,
 	}
 	c.TrainedOn(train, split, batch)
 	return checkpoint.Save("digits.safetensors", c)
