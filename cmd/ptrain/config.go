@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"maps"
 	"math"
 	"path/filepath"
 	"slices"
@@ -282,6 +283,16 @@ func trainFlags(fs *flag.FlagSet, c *Config) {
 // resumable lists the flags a resumed run may change: how long it runs and
 // where its output goes. Everything else is the checkpoint's.
 var resumable = map[string]bool{"epochs": true, "out": true, "overwrite": true, "download": true, "metrics": true, "plot": true, "json": true, "quiet": true, "workers": true, "patience": true, "mpi-overlap": true, "monitor": true, "csv-max-mib": true}
+
+// resumableList is resumable for messages: "-csv-max-mib, -download, …
+// and -workers", sorted.
+func resumableList() string {
+	names := slices.Sorted(maps.Keys(resumable))
+	for i, n := range names {
+		names[i] = "-" + n
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
+}
 
 // loadConfigFile reads a JSON config file over c and returns the keys it
 // sets. Unknown keys are errors, so that a typo does not silently train

@@ -19,7 +19,7 @@ Examples:
       -arch "1x28x28-conv(16,5)-bn:relu-maxpool(2)-conv(32,5)-bn:relu-maxpool(2)-flatten-128:relu-10:softmax"
   ptrain train -arch "1x8x8-conv(8,3,pad=1)-bn:relu-res(conv(8,3,pad=1)-bn:relu-conv(8,3,pad=1)-bn):relu-res(conv(16,3,stride=2,pad=1)-bn:relu-conv(16,3,pad=1)-bn|conv(16,1,stride=2)-bn):relu-gap-10:softmax"   -out resnet.safetensors   # a ResNet
   ptrain train -data fashion-mnist -download -optimizer momentum -lr 0.05 -epochs 30 -out fashion.safetensors
-  ptrain train -data csv:iris.csv -csv-skip 1 -csv-header=false -test 0.2 -val 0 \
+  ptrain train -data csv:data/testdata/iris.csv -csv-skip 1 -csv-header=false -test 0.2 -val 0 \
       -arch 4-16:relu-3:softmax -batch 8 -lr 0.01 -epochs 60 -out iris.safetensors
   ptrain train -data csv:houses.csv -label price -task regression -out houses.safetensors
   ptrain train -resume ptrain.safetensors -epochs 40   # continue a run up to 40 epochs
@@ -57,7 +57,7 @@ func parseTrainConfig(args []string, stderr io.Writer) (Config, *checkpoint, err
 	fs := flag.NewFlagSet("train", flag.ContinueOnError)
 	trainFlags(fs, &req)
 	fs.StringVar(&configPath, "config", configPath, "read flags from this JSON file (keys are flag names); flags given on the command line override it")
-	fs.StringVar(&resume, "resume", resume, "continue the run saved in this checkpoint with its settings: flags equal to the checkpoint's are accepted, and only -epochs, -out, -metrics, -plot, -json, -quiet, -workers, -patience and -mpi-overlap may differ")
+	fs.StringVar(&resume, "resume", resume, "continue the run saved in this checkpoint with its settings: flags equal to the checkpoint's are accepted, and only "+resumableList()+" may differ")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: ptrain train [flags]\n\nTrains a feed-forward network data-parallel across goroutines and saves a checkpoint.\n\nFlags:\n")
 		fs.PrintDefaults()
@@ -125,8 +125,8 @@ func resumeConfig(ck *checkpoint, req *Config, reqFlags *flag.FlagSet, set map[s
 		}
 	}
 	if len(changed) > 0 {
-		return c, errUsage{fmt.Errorf("%s cannot change when resuming (%s): the run's settings are the checkpoint's; only -epochs, -out, -metrics, -plot, -json, -quiet, -workers, -patience and -mpi-overlap may differ. To train on from its weights with other settings or other data, start a new run: -init %s -out NEW.safetensors",
-			strings.Join(changed, ", "), strings.Join(detail, "; "), ck.path)}
+		return c, errUsage{fmt.Errorf("%s cannot change when resuming (%s): the run's settings are the checkpoint's; only %s may differ. To train on from its weights with other settings or other data, start a new run: -init %s -out NEW.safetensors",
+			strings.Join(changed, ", "), strings.Join(detail, "; "), resumableList(), ck.path)}
 	}
 	return c, nil
 }
