@@ -228,8 +228,10 @@ func describeSchedule(s optim.Schedule) string {
 	} else if s.Kind == optim.Cosine && s.Epochs > 0 {
 		d += fmt.Sprintf(" over %g epochs", s.Epochs)
 	}
-	if s.StepsPerEpoch > 0 {
+	if s.StepsPerEpoch > 0 && s.Kind == optim.Cosine && s.Epochs > 0 {
 		d += fmt.Sprintf(" of %d steps", s.StepsPerEpoch)
+	} else if s.StepsPerEpoch > 0 {
+		d += fmt.Sprintf(", epochs of %d steps", s.StepsPerEpoch)
 	}
 	if s.Warmup > 0 {
 		d += fmt.Sprintf(", warm-up %d steps", s.Warmup)

@@ -34,7 +34,7 @@ func (r *trainRun[T]) announce() {
 			fmt.Fprintln(os.Stderr, "ptrain: warning: GOMAXPROCS is 1 — the launcher bound this rank to one core; start it with mpirun --bind-to none")
 		}
 	}
-	rep.say("ptrain: %d workers, batch %d×%d, %s, %s; BLAS %s", tr.Workers(), c.Batch, c.Accum, describeOptimizer(oc), epochCount(c.Epochs), num.Backend())
+	rep.say("ptrain: %d workers, batch %d×%d, %s%s, %s; BLAS %s", tr.Workers(), c.Batch, c.Accum, describeOptimizer(oc), describeSchedule(r.opt.Config().Schedule), epochCount(c.Epochs), num.Backend())
 	if s := describeTargets(sp); s != "" {
 		rep.say("%s", s)
 	}
