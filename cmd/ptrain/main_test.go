@@ -28,6 +28,17 @@ var binary string
 // cliEnv, set, makes this test binary run ptrain's main instead of tests.
 const cliEnv = "PTRAIN_TEST_AS_CLI"
 
+// cleanups run after all tests: they remove what tests share.
+var cleanups []func()
+
+func runTests(m *testing.M) int {
+	code := m.Run()
+	for _, f := range cleanups {
+		f()
+	}
+	return code
+}
+
 func TestMain(m *testing.M) {
 	if os.Getenv(cliEnv) != "" {
 		main()
@@ -42,7 +53,7 @@ func TestMain(m *testing.M) {
 		}
 		binary = self
 		os.Setenv(cliEnv, "1")
-		os.Exit(m.Run())
+		os.Exit(runTests(m))
 	}
 	dir, err := os.MkdirTemp("", "ptrain-e2e")
 	if err != nil {
@@ -54,7 +65,7 @@ func TestMain(m *testing.M) {
 		os.Stderr.Write(out)
 		os.Exit(1)
 	}
-	code := m.Run()
+	code := runTests(m)
 	os.RemoveAll(dir)
 	os.Exit(code)
 }
