@@ -34,11 +34,9 @@ func idxGz(t *testing.T, magic uint32, dims []uint32, payload []byte) []byte {
 	return out.Bytes()
 }
 
-// A tiny MNIST (4×4 images) on a local mirror: -download fetches it into
-// $PTRAIN_DATA/mnist and trains on it; the next run finds it there without
-// a request; without -download, missing files are a usage error that names
-// the directory, the mirror and -download. No test touches the network.
-func TestDownloadMNISTFromAMirror(t *testing.T) {
+// tinyMNIST is MNIST's four files (by name) of 60 training and 20 test
+// images of 4×4 pixels.
+func tinyMNIST(t *testing.T) map[string][]byte {
 	images := func(n int) []byte {
 		b := make([]byte, n*16)
 		for i := range b {
@@ -59,6 +57,15 @@ func TestDownloadMNISTFromAMirror(t *testing.T) {
 		"t10k-images-idx3-ubyte.gz":  idxGz(t, 0x803, []uint32{20, 4, 4}, images(20)),
 		"t10k-labels-idx1-ubyte.gz":  idxGz(t, 0x801, []uint32{20}, labels(20)),
 	}
+	return files
+}
+
+// A tiny MNIST (4×4 images) on a local mirror: -download fetches it into
+// $PTRAIN_DATA/mnist and trains on it; the next run finds it there without
+// a request; without -download, missing files are a usage error that names
+// the directory, the mirror and -download. No test touches the network.
+func TestDownloadMNISTFromAMirror(t *testing.T) {
+	files := tinyMNIST(t)
 	var requests atomic.Int32
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		requests.Add(1)

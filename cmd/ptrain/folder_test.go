@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/ptrain/ptrain/data"
@@ -18,13 +19,19 @@ import (
 // DIR/test/CLASS/*.png, every keep-th sample of each split.
 func writeDigitFolder(t *testing.T, dir string, keep int) {
 	t.Helper()
+	if err := writeDigits(dir, keep); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func writeDigits(dir string, keep int) error {
 	d, err := data.Digits()
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
 	train, test, err := d.Split(0.2, 1)
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
 	for _, s := range []struct {
 		name string
@@ -35,23 +42,61 @@ func writeDigitFolder(t *testing.T, dir string, keep int) {
 			for j := range img.Pix {
 				img.Pix[j] = uint8(min(255, s.d.Value(i, j)*255+0.5))
 			}
-			writeImage(t, filepath.Join(dir, s.name, s.d.Classes[s.d.Labels[i]], fmt.Sprintf("%04d.png", i)), img)
+			if err := savePNG(filepath.Join(dir, s.name, s.d.Classes[s.d.Labels[i]], fmt.Sprintf("%04d.png", i)), img); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// digitFolder is a folder of the embedded digits, every 4th sample, as
+// writeDigits writes it: written once per test binary (creating its ~450
+// files costs more CPU than the runs that read them) and read only.
+var digitFolder = sync.OnceValues(func() (string, error) {
+	dir, err := os.MkdirTemp("", "ptrain-digits")
+	if err != nil {
+		return "", err
+	}
+	cleanups = append(cleanups, func() { os.RemoveAll(dir) })
+	return dir, writeDigits(dir, 4)
+})
+
+// linkDigitFolder makes dir a digit folder: dir/train and dir/test are
+// symbolic links to digitFolder's (which the folder reader follows, as
+// users' links), so a test names it by its own relative path.
+func linkDigitFolder(t *testing.T, dir string) {
+	t.Helper()
+	shared, err := digitFolder()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, split := range []string{"train", "test"} {
+		if err := os.Symlink(filepath.Join(shared, split), filepath.Join(dir, split)); err != nil {
+			t.Fatal(err)
 		}
 	}
 }
 
 func writeImage(t *testing.T, path string, img image.Image) {
 	t.Helper()
+	if err := savePNG(path, img); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func savePNG(path string, img image.Image) error {
 	var b bytes.Buffer
 	if err := png.Encode(&b, img); err != nil {
-		t.Fatal(err)
+		return err
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		t.Fatal(err)
+		return err
 	}
-	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	return os.WriteFile(path, b.Bytes(), 0o644)
 }
 
 const folderCNN = "1x8x8-conv(4,3,pad=1):relu-maxpool(2)-flatten-10:softmax"
@@ -62,7 +107,7 @@ const folderCNN = "1x8x8-conv(4,3,pad=1):relu-maxpool(2)-flatten-10:softmax"
 func TestFolderTrainResumeEval(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	writeDigitFolder(t, filepath.Join(dir, "imgs"), 4)
+	linkDigitFolder(t, filepath.Join(dir, "imgs"))
 	common := []string{"-data", "folder:imgs", "-arch", folderCNN, "-augment", "crop=1,flip", "-workers", "2", "-lr", "0.01", "-quiet"}
 	mustRun(t, dir, append([]string{"train", "-epochs", "2", "-out", "whole.safetensors"}, common...)...)
 	mustRun(t, dir, append([]string{"train", "-epochs", "1", "-out", "half.safetensors"}, common...)...)
@@ -142,7 +187,7 @@ func TestFolderBadInput(t *testing.T) {
 func TestFolderRefusesAnotherTask(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	writeDigitFolder(t, filepath.Join(dir, "imgs"), 4)
+	linkDigitFolder(t, filepath.Join(dir, "imgs"))
 	_, errs, code := ptrain(t, dir, "train", "-data", "folder:imgs", "-arch", folderCNN, "-epochs", "1", "-quiet", "-task", "regression")
 	if code != 2 || !strings.Contains(errs, "-task regression: folder:imgs is a classification dataset") {
 		t.Errorf("train -task regression on a folder: exit %d, %q; want exit 2 and the -task error", code, errs)
@@ -158,6 +203,8 @@ func TestFolderRefusesAnotherTask(t *testing.T) {
 func TestFolderImageIsNotAnOutput(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
+	// Its own folder, of real directories: a run here may write over an
+	// image, which must not be the one other tests share.
 	writeDigitFolder(t, filepath.Join(dir, "imgs"), 4)
 	images, _, err := data.ImageFiles(filepath.Join(dir, "imgs"))
 	if err != nil || len(images) == 0 {
@@ -227,9 +274,17 @@ func TestPredictSixteenBitFolderWithNormalize(t *testing.T) {
 func TestEvalFolderOfTheOtherBitDepth(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	writeDigitFolder(t, filepath.Join(dir, "imgs"), 4)
-	images, _, err := data.ImageFiles(filepath.Join(dir, "imgs"))
-	if err != nil {
+	linkDigitFolder(t, filepath.Join(dir, "imgs"))
+	// eval scores test/: only it is written again as 16-bit images.
+	shared, _ := digitFolder()
+	images, _, err := data.ImageFiles(filepath.Join(shared, "test"))
+	if err != nil || len(images) == 0 {
+		t.Fatalf("%d images, %v", len(images), err)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "imgs16"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join(dir, "imgs", "train"), filepath.Join(dir, "imgs16", "train")); err != nil {
 		t.Fatal(err)
 	}
 	for _, f := range images {
@@ -241,7 +296,7 @@ func TestEvalFolderOfTheOtherBitDepth(t *testing.T) {
 		for j, v := range d.U8 {
 			img.SetGray16(j%8, j/8, color.Gray16{Y: uint16(v) * 257})
 		}
-		rel, _ := filepath.Rel(filepath.Join(dir, "imgs"), f)
+		rel, _ := filepath.Rel(shared, f)
 		writeImage(t, filepath.Join(dir, "imgs16", rel), img)
 	}
 	mustRun(t, dir, "train", "-data", "folder:imgs", "-arch", folderCNN, "-epochs", "6", "-lr", "0.02", "-quiet", "-out", "m.safetensors")

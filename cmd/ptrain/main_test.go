@@ -18,24 +18,54 @@ import (
 	"github.com/ptrain/ptrain/model/safetensors"
 )
 
+// binary is the ptrain command the tests drive as a user would: this test
+// binary itself, which behaves as ptrain when started with cliEnv set (as
+// every child of this process is, by TestMain), so a run builds and links
+// no second binary. Only when PTRAIN_E2E_TAGS asks for tags this binary was
+// not built with (mpi, under .ci/run) is ptrain built with them instead.
 var binary string
 
-// TestMain builds the ptrain binary once; the tests drive it as a user would.
+// cliEnv, set, makes this test binary run ptrain's main instead of tests.
+const cliEnv = "PTRAIN_TEST_AS_CLI"
+
+// cleanups run after all tests: they remove what tests share.
+var cleanups []func()
+
+func runTests(m *testing.M) int {
+	code := m.Run()
+	for _, f := range cleanups {
+		f()
+	}
+	return code
+}
+
 func TestMain(m *testing.M) {
+	if os.Getenv(cliEnv) != "" {
+		main()
+		return // main exits; this is not reached
+	}
+	tags := cmp.Or(os.Getenv("PTRAIN_E2E_TAGS"), buildTags)
+	if tags == buildTags {
+		self, err := os.Executable()
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "ptrain e2e tests: this test binary's path:", err)
+			os.Exit(1)
+		}
+		binary = self
+		os.Setenv(cliEnv, "1")
+		os.Exit(runTests(m))
+	}
 	dir, err := os.MkdirTemp("", "ptrain-e2e")
 	if err != nil {
 		panic(err)
 	}
 	binary = filepath.Join(dir, "ptrain")
-	args := []string{"build", "-o", binary}
-	if tags := cmp.Or(os.Getenv("PTRAIN_E2E_TAGS"), buildTags); tags != "" {
-		args = append(args, "-tags", tags)
-	}
-	if out, err := exec.Command("go", append(args, ".")...).CombinedOutput(); err != nil {
+	args := []string{"build", "-o", binary, "-tags", tags, "."}
+	if out, err := exec.Command("go", args...).CombinedOutput(); err != nil {
 		os.Stderr.Write(out)
 		os.Exit(1)
 	}
-	code := m.Run()
+	code := runTests(m)
 	os.RemoveAll(dir)
 	os.Exit(code)
 }

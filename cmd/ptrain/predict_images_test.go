@@ -28,7 +28,9 @@ func TestPredictImagesEqualsIDX(t *testing.T) {
 			img.Pix[j] = uint8((i*31 + j*j*7 + (j/side)*i) % 256)
 		}
 		idx = append(idx, img.Pix...)
-		writeImage(t, filepath.Join(dir, "train", fmt.Sprint(i%3), fmt.Sprintf("%03d.png", i)), img)
+		if i < 30 { // any model of these images will do: train on a few
+			writeImage(t, filepath.Join(dir, "train", fmt.Sprint(i%3), fmt.Sprintf("%03d.png", i)), img)
+		}
 		name := filepath.Join("all", fmt.Sprintf("%03d.png", i))
 		writeImage(t, filepath.Join(dir, name), img)
 		list = append(list, name)
