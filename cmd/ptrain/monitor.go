@@ -171,11 +171,14 @@ func gradPlot(rows []epochRow) (*plot.Plot, error) {
 	p.Y.Scale, p.Y.Tick.Marker = plot.LogScale{}, logTicks{}
 	p.Add(plotter.NewGrid())
 	var args []any
+	lo, hi := math.Inf(1), math.Inf(-1)
 	for i, l := range rows[len(rows)-1].Layers {
 		var xy plotter.XYs
 		for _, r := range rows {
 			if i < len(r.Layers) && r.Layers[i].GradNorm != nil && *r.Layers[i].GradNorm > 0 {
-				xy = append(xy, plotter.XY{X: float64(r.Epoch), Y: *r.Layers[i].GradNorm})
+				y := *r.Layers[i].GradNorm
+				xy = append(xy, plotter.XY{X: float64(r.Epoch), Y: y})
+				lo, hi = min(lo, y), max(hi, y)
 			}
 		}
 		if len(xy) > 0 {
@@ -186,7 +189,15 @@ func gradPlot(rows []epochRow) (*plot.Plot, error) {
 		return nil, nil
 	}
 	p.Legend.Top, p.Legend.Left = false, false
-	return p, plotutil.AddLinePoints(p, args...)
+	if err := plotutil.AddLinePoints(p, args...); err != nil {
+		return nil, err
+	}
+	if lo == hi {
+		// One value in all (one epoch of one layer's norm): gonum widens
+		// such a range by ±1, below zero, which a log scale cannot draw.
+		p.Y.Min, p.Y.Max = lo/2, hi*2
+	}
+	return p, nil
 }
 
 // logTicks labels 1, 2 and 5 times each power of ten in range (powers
