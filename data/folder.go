@@ -84,61 +84,12 @@ func ReadFolder(dir string, opt FolderOptions) (*Folder, error) {
 	} else if !fi.IsDir() {
 		return nil, fmt.Errorf("%s: not a folder (want a folder of class folders of images)", dir)
 	}
-	splits := []string{""}
-	if isDir(filepath.Join(dir, "train")) && isDir(filepath.Join(dir, "test")) {
-		splits = []string{"train", "test"}
-		if isDir(filepath.Join(dir, "val")) {
-			splits = []string{"train", "val", "test"}
-		}
+	sc, err := scanFolder(dir, opt.Classes)
+	if err != nil {
+		return nil, err
 	}
-	f := &Folder{}
-	var labels []int32
-	classes := opt.Classes
-	var counts []int // samples per split
-	for k, sp := range splits {
-		root := filepath.Join(dir, sp)
-		found, err := classDirs(root)
-		if err != nil {
-			return nil, err
-		}
-		if len(found) == 0 {
-			return nil, fmt.Errorf("%s: no class folders (want DIR/CLASS/IMAGE files, or DIR/train/CLASS/… and DIR/test/CLASS/…)", root)
-		}
-		if k == 0 && classes == nil {
-			classes = found
-		}
-		if k > 0 && opt.Classes == nil {
-			for _, c := range classes {
-				if !slices.Contains(found, c) {
-					return nil, fmt.Errorf("%s: no folder for class %q, which %s has", root, c, filepath.Join(dir, splits[0]))
-				}
-			}
-		}
-		n := 0
-		for _, c := range found {
-			label := slices.Index(classes, c)
-			if label < 0 {
-				if opt.Classes != nil {
-					return nil, fmt.Errorf("%s: class %q is not one of the model's %d classes (%s)", filepath.Join(root, c), c, len(classes), strings.Join(classes, ", "))
-				}
-				return nil, fmt.Errorf("%s: class folder %q is not a class of %s", filepath.Join(root, c), c, filepath.Join(dir, splits[0]))
-			}
-			files, skipped, err := imageFiles(filepath.Join(root, c))
-			if err != nil {
-				return nil, err
-			}
-			if len(files) == 0 {
-				return nil, fmt.Errorf("%s: class %q holds no image files (%s)", filepath.Join(root, c), c, strings.Join(ImageExtensions, ", "))
-			}
-			f.Skipped += skipped
-			f.Files = append(f.Files, files...)
-			for range files {
-				labels = append(labels, int32(label))
-			}
-			n += len(files)
-		}
-		counts = append(counts, n)
-	}
+	splits, classes, labels, counts := sc.splits, sc.classes, sc.labels, sc.counts
+	f := &Folder{Files: sc.files, Skipped: sc.skipped}
 	ds, kept, bad, err := loadImages(f.Files, opt)
 	if err != nil {
 		return nil, err
@@ -178,6 +129,88 @@ func ReadFolder(dir string, opt FolderOptions) (*Folder, error) {
 		start = ends[k]
 	}
 	return f, nil
+}
+
+// folderScan is what ReadFolder finds in a folder before it decodes: the
+// splits ("" alone, or train, [val,] test), the classes, every image file
+// in sample order with its label, the number of files per split, and the
+// files skipped.
+type folderScan struct {
+	splits, classes, files []string
+	labels                 []int32
+	counts                 []int
+	skipped                int
+}
+
+// scanFolder lists dir as ReadFolder reads it (see there), with the
+// classes fixed when fixed is not nil. It is the one walk of a folder
+// dataset: ReadFolder's, and FolderFiles' for the CLI's check that no
+// output overwrites an input.
+func scanFolder(dir string, fixed []string) (folderScan, error) {
+	var sc folderScan
+	splits := []string{""}
+	if isDir(filepath.Join(dir, "train")) && isDir(filepath.Join(dir, "test")) {
+		splits = []string{"train", "test"}
+		if isDir(filepath.Join(dir, "val")) {
+			splits = []string{"train", "val", "test"}
+		}
+	}
+	sc.splits = splits
+	classes := fixed
+	for k, sp := range splits {
+		root := filepath.Join(dir, sp)
+		found, err := classDirs(root)
+		if err != nil {
+			return sc, err
+		}
+		if len(found) == 0 {
+			return sc, fmt.Errorf("%s: no class folders (want DIR/CLASS/IMAGE files, or DIR/train/CLASS/… and DIR/test/CLASS/…)", root)
+		}
+		if k == 0 && classes == nil {
+			classes = found
+		}
+		if k > 0 && fixed == nil {
+			for _, c := range classes {
+				if !slices.Contains(found, c) {
+					return sc, fmt.Errorf("%s: no folder for class %q, which %s has", root, c, filepath.Join(dir, splits[0]))
+				}
+			}
+		}
+		n := 0
+		for _, c := range found {
+			label := slices.Index(classes, c)
+			if label < 0 {
+				if fixed != nil {
+					return sc, fmt.Errorf("%s: class %q is not one of the model's %d classes (%s)", filepath.Join(root, c), c, len(classes), strings.Join(classes, ", "))
+				}
+				return sc, fmt.Errorf("%s: class folder %q is not a class of %s", filepath.Join(root, c), c, filepath.Join(dir, splits[0]))
+			}
+			files, skipped, err := imageFiles(filepath.Join(root, c))
+			if err != nil {
+				return sc, err
+			}
+			if len(files) == 0 {
+				return sc, fmt.Errorf("%s: class %q holds no image files (%s)", filepath.Join(root, c), c, strings.Join(ImageExtensions, ", "))
+			}
+			sc.skipped += skipped
+			sc.files = append(sc.files, files...)
+			for range files {
+				sc.labels = append(sc.labels, int32(label))
+			}
+			n += len(files)
+		}
+		sc.counts = append(sc.counts, n)
+	}
+	sc.classes = classes
+	return sc, nil
+}
+
+// FolderFiles lists the image files that ReadFolder(dir, …) would read, in
+// sample order, without decoding any: through split and class folders
+// that are symbolic links too, as ReadFolder follows them.
+func FolderFiles(dir string) ([]string, error) {
+	sc, err := scanFolder(dir, nil)
+	return sc.files, err
 }
 
 // sortSearch is the number of elements of the sorted s below x.
@@ -261,12 +294,20 @@ func classDirs(dir string) ([]string, error) {
 	return out, nil // os.ReadDir sorts by name
 }
 
+// imageFiles walks dir for ReadFolder and ImageFiles. A dir that is a
+// symbolic link to a folder (a class folder linked in) is walked through
+// the link, as torchvision's os.walk(followlinks=True) does; links below
+// it are not followed.
 func imageFiles(dir string) (files []string, skipped int, err error) {
-	err = filepath.WalkDir(dir, func(p string, e fs.DirEntry, err error) error {
+	root := dir
+	if fi, lerr := os.Lstat(dir); lerr == nil && fi.Mode()&fs.ModeSymlink != 0 && isDir(dir) {
+		root = dir + string(filepath.Separator) // Lstat of "link/" resolves the link
+	}
+	err = filepath.WalkDir(root, func(p string, e fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
-		hidden := p != dir && strings.HasPrefix(e.Name(), ".")
+		hidden := p != root && strings.HasPrefix(e.Name(), ".")
 		switch {
 		case e.IsDir() && hidden:
 			return filepath.SkipDir

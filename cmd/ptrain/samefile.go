@@ -76,7 +76,7 @@ func dataFiles(spec string) []namedFile {
 		}
 		return files
 	case "folder":
-		images, _, err := data.ImageFiles(arg)
+		images, err := data.FolderFiles(arg) // as ReadFolder walks it, through linked split and class folders
 		if err != nil {
 			return nil // the loader reports it
 		}
