@@ -63,39 +63,48 @@ func TestCheckPasses(t *testing.T) {
 	})
 }
 
-// chunkAddSumSq adds and sums exactly as the reduction's addition followed
-// by chunkSumSq, per layer too, also for chunks that start or end inside a
-// layer.
-func TestChunkAddSumSqMatchesApart(t *testing.T) {
-	m, err := model.New[float32](model.MustParseSpec("64-128:relu-10:softmax"), 5)
-	if err != nil {
-		t.Fatal(err)
-	}
-	opt, _ := optim.New[float32](optim.Defaults(optim.SGD), len(m.Params))
-	tr, err := New(m, opt, Config{Workers: 2, Loss: model.CrossEntropy, Seed: 9})
-	if err != nil {
-		t.Fatal(err)
-	}
-	withAVX(t, func(t *testing.T, avx bool) {
-		rng := rand.New(rand.NewPCG(5, 6))
-		for _, c := range [][2]int{{0, len(m.Params)}, {0, 100}, {100, 8400}, {8319, 8321}, {5000, len(m.Params)}} {
-			for _, ws := range tr.ws {
-				for i := range ws.Grad {
-					ws.Grad[i] = float32(rng.NormFloat64())
+// treeSumSq adds along the tree and sums exactly as treeSum followed by
+// chunkSumSq, per layer too, for 1 to 5 workers (some without rows), and
+// for chunks that start or end inside a layer.
+func TestTreeSumSqMatchesApart(t *testing.T) {
+	for workers := 1; workers <= 5; workers++ {
+		m, err := model.New[float32](model.MustParseSpec("64-128:relu-10:softmax"), 5)
+		if err != nil {
+			t.Fatal(err)
+		}
+		opt, _ := optim.New[float32](optim.Defaults(optim.SGD), len(m.Params))
+		tr, err := New(m, opt, Config{Workers: workers, Loss: model.CrossEntropy, Seed: 9})
+		if err != nil {
+			t.Fatal(err)
+		}
+		withAVX(t, func(t *testing.T, avx bool) {
+			rng := rand.New(rand.NewPCG(5, uint64(workers)))
+			for active := 1; active <= workers; active++ {
+				for _, c := range [][2]int{{0, len(m.Params)}, {0, 100}, {100, 8400}, {8319, 8321}, {5000, len(m.Params)}} {
+					for _, ws := range tr.ws {
+						for i := range ws.Grad {
+							ws.Grad[i] = float32(rng.NormFloat64())
+						}
+					}
+					saved := make([][]float32, workers)
+					for w, ws := range tr.ws {
+						saved[w] = slices.Clone(ws.Grad)
+					}
+					order := treeOrder(workers, active)
+					tr.treeSum(order, c[0], c[1])
+					want := tr.chunkSumSq(workers-1, c, tr.ws[0].Grad[c[0]:c[1]], false)
+					wantLayers := slices.Clone(tr.st.grad[workers-1])
+					wantSum := slices.Clone(tr.ws[0].Grad)
+					for w, ws := range tr.ws {
+						copy(ws.Grad, saved[w])
+					}
+					got := tr.treeSumSq(order, 0, c)
+					if math.Float64bits(got) != math.Float64bits(want) || !slices.Equal(tr.st.grad[0], wantLayers) || !slices.Equal(tr.ws[0].Grad, wantSum) {
+						t.Errorf("AVX %v, %d workers, %d active, chunk %v: fused Σg² %v (layers %v), apart %v (%v), or the sums differ",
+							avx, workers, active, c, got, tr.st.grad[0], want, wantLayers)
+					}
 				}
 			}
-			g, src := tr.ws[0].Grad[c[0]:c[1]], tr.ws[1].Grad[c[0]:c[1]]
-			apart := slices.Clone(g)
-			num.Axpy(1, src, apart)
-			saved := slices.Clone(g)
-			copy(g, apart)
-			want := tr.chunkSumSq(1, c, g, false)
-			wantLayers := slices.Clone(tr.st.grad[1])
-			copy(g, saved)
-			got := tr.chunkAddSumSq(0, c, g, src)
-			if math.Float64bits(got) != math.Float64bits(want) || !slices.Equal(tr.st.grad[0], wantLayers) || !slices.Equal(g, apart) {
-				t.Errorf("AVX %v, chunk %v: fused Σg² %v (layers %v), apart %v (%v), or the sums differ", avx, c, got, tr.st.grad[0], want, wantLayers)
-			}
-		}
-	})
+		})
+	}
 }

@@ -212,33 +212,6 @@ func (t *Trainer[T]) chunkSumSq(w int, c [2]int, g []T, exact bool) float64 {
 	return total
 }
 
-// chunkAddSumSq adds src, another worker's part of chunk c, into g, worker
-// 0's (the reduction's last addition), and returns what chunkSumSq(w, c,
-// g, false) then would, with the same bits, in one pass over the chunk
-// (addSumSq per layer piece). Parameters outside every layer, if any, are
-// only added.
-func (t *Trainer[T]) chunkAddSumSq(w int, c [2]int, g, src []T) float64 {
-	st := t.st
-	var total float64
-	at := c[0] // g[:at-c[0]] is summed
-	for k := range st.layers {
-		l := &st.layers[k]
-		st.grad[w][k] = 0
-		if a, b := max(l.lo, c[0]), min(l.hi, c[1]); a < b {
-			if at < a {
-				num.Axpy(1, src[at-c[0]:a-c[0]], g[at-c[0]:a-c[0]])
-			}
-			st.grad[w][k] = addSumSq(g[a-c[0]:b-c[0]], src[a-c[0]:b-c[0]])
-			total += st.grad[w][k]
-			at = b
-		}
-	}
-	if at < c[1] {
-		num.Axpy(1, src[at-c[0]:], g[at-c[0]:])
-	}
-	return total
-}
-
 // applyChunk is worker w's optimizer update of its chunk c. With
 // statistics on it updates block by block: copy θ and sum θ², update, sum
 // (θ_old − θ_new)² — vectorised passes over a block still in cache

@@ -72,10 +72,10 @@ func (t *Trainer[T]) runPhase(w int, p phase, tk *task[T]) {
 			c = t.firstChunk[w]
 		}
 		g := t.ws[0].Grad[c[0]:c[1]]
-		if order := t.order[tk.active]; p == phaseReduce && len(order) == 1 && tk.scan && !tk.l1 {
-			// One addition (2 workers) and the check in one pass: the
+		if order := t.order[tk.active]; p == phaseReduce && tk.scan && !tk.l1 {
+			// The tree's last addition and the check in one pass: the
 			// scan below reads r.sumSq exactly as computed apart.
-			r.sumSq = t.chunkAddSumSq(w, c, g, t.ws[order[0][1]].Grad[c[0]:c[1]])
+			r.sumSq = t.treeSumSq(order, w, c)
 		} else {
 			if p == phaseReduce {
 				// Along the fixed tree (tree.go), in place: the other workers'
