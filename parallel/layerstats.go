@@ -189,14 +189,15 @@ func (t *Trainer[T]) activity() []float64 {
 }
 
 // chunkSumSq returns Σg² over g, worker w's chunk c of the reduced
-// gradient, and keeps the part of each layer in grad[w]. exact accumulates in float64 (after the vectorised pass
-// overflowed T); otherwise it is one vectorised dot per layer piece.
+// gradient, and keeps the part of each layer in grad[w]. exact accumulates
+// in float64 (after the vectorised pass overflowed T); otherwise it is one
+// vectorised pass (sumSq) per layer piece.
 func (t *Trainer[T]) chunkSumSq(w int, c [2]int, g []T, exact bool) float64 {
 	sq := func(x []T) float64 {
 		if exact {
 			return num.SumSquares(x)
 		}
-		return float64(num.Dot(x, x))
+		return sumSq(x)
 	}
 	st := t.st
 	var total float64

@@ -13,3 +13,9 @@ func copySumSq32AVX(dst, src *float32, n int) float32
 
 //go:noescape
 func diffSumSq32AVX(a, b *float32, n int) float32
+
+//go:noescape
+func sumSq32AVX(x *float32, n int) float32
+
+//go:noescape
+func addSumSq32AVX(y, x *float32, n int) float32

@@ -8,3 +8,7 @@ var haveAVX = false
 func copySumSq32AVX(dst, src *float32, n int) float32 { panic("unreachable") }
 
 func diffSumSq32AVX(a, b *float32, n int) float32 { panic("unreachable") }
+
+func sumSq32AVX(x *float32, n int) float32 { panic("unreachable") }
+
+func addSumSq32AVX(y, x *float32, n int) float32 { panic("unreachable") }

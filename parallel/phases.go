@@ -72,21 +72,27 @@ func (t *Trainer[T]) runPhase(w int, p phase, tk *task[T]) {
 			c = t.firstChunk[w]
 		}
 		g := t.ws[0].Grad[c[0]:c[1]]
-		if p == phaseReduce {
-			// Along the fixed tree (tree.go), in place: the other workers'
-			// chunks hold partial sums afterwards.
-			t.treeSum(t.order[tk.active], c[0], c[1])
+		if order := t.order[tk.active]; p == phaseReduce && tk.scan && !tk.l1 {
+			// The tree's last addition and the check in one pass: the
+			// scan below reads r.sumSq exactly as computed apart.
+			r.sumSq = t.treeSumSq(order, w, c)
+		} else {
+			if p == phaseReduce {
+				// Along the fixed tree (tree.go), in place: the other workers'
+				// chunks hold partial sums afterwards.
+				t.treeSum(order, c[0], c[1])
+			}
+			if tk.l1 {
+				t.addL1(g, c[0])
+			}
+			if p == phaseReduce && !tk.scan {
+				return // processes sum it again; phaseCheck scans that sum
+			}
+			r.sumSq = t.chunkSumSq(w, c, g, false)
 		}
-		if tk.l1 {
-			t.addL1(g, c[0])
-		}
-		if p == phaseReduce && !tk.scan {
-			return // processes sum it again; phaseCheck scans that sum
-		}
-		// One vectorised pass: Σg² is NaN or Inf iff some element is (or the
-		// squares overflow T, in which case the scan finds nothing and the
-		// exact float64 sum is taken instead).
-		r.sumSq = t.chunkSumSq(w, c, g, false)
+		// Σg² is NaN or Inf iff some element is (or the squares overflow
+		// T, in which case the scan finds nothing and the exact float64
+		// sum is taken instead).
 		if math.IsNaN(r.sumSq) || math.IsInf(r.sumSq, 0) {
 			for i, v := range g {
 				if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {

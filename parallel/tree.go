@@ -79,3 +79,49 @@ func (t *Trainer[T]) treeSum(order [][2]int, lo, hi int) {
 		}
 	}
 }
+
+// treeSumSq is treeSum over worker w's chunk c followed by chunkSumSq(w, c,
+// g, false) of worker 0's sum g, in one pass: the tree's last addition
+// (its root, into worker 0) also sums the squares, while the block is in
+// cache (addSumSq's kernel). The tree goes block by block as in treeSum,
+// here sqBlock blocks from each layer's start in the chunk, so that the
+// sums of squares round exactly as chunkSumSq's (see sqBlock); the
+// additions are elementwise, so the blocks change no bit of them.
+// Without the AVX kernel the two passes stay apart.
+func (t *Trainer[T]) treeSumSq(order [][2]int, w int, c [2]int) float64 {
+	g := t.ws[0].Grad[c[0]:c[1]]
+	if len(order) == 0 || !num.Is32[T]() || !haveAVX {
+		t.treeSum(order, c[0], c[1])
+		return t.chunkSumSq(w, c, g, false)
+	}
+	inner, root := order[:len(order)-1], order[len(order)-1]
+	st := t.st
+	var total float64
+	at := c[0] // [c[0], at) is summed
+	for k := range st.layers {
+		l := &st.layers[k]
+		st.grad[w][k] = 0
+		a, b := max(l.lo, c[0]), min(l.hi, c[1])
+		if a >= b {
+			continue
+		}
+		if at < a { // parameters outside every layer, if any: only added
+			t.treeSum(order, at, a)
+		}
+		var s float64
+		for lo := a; lo < b; lo += sqBlock {
+			hi := min(lo+sqBlock, b)
+			for _, o := range inner {
+				num.Axpy(1, t.ws[o[1]].Grad[lo:hi], t.ws[o[0]].Grad[lo:hi])
+			}
+			s += addBlockSumSq(num.As32(t.ws[root[0]].Grad[lo:hi]), num.As32(t.ws[root[1]].Grad[lo:hi]))
+		}
+		st.grad[w][k] = s
+		total += s
+		at = b
+	}
+	if at < c[1] {
+		t.treeSum(order, at, c[1])
+	}
+	return total
+}

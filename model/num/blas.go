@@ -148,12 +148,16 @@ func gemm[T Float](ta, tb bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb
 		float64(alpha), As64(a), lda, As64(b), ldb, float64(beta), As64(c), ldc)
 }
 
-// Axpy computes y += alpha·x. len(x) must equal len(y).
+// Axpy computes y += alpha·x. len(x) must equal len(y). With alpha = 1 it
+// is y[i] + x[i] exactly, whichever kernel runs it (add.go).
 func Axpy[T Float](alpha T, x, y []T) {
 	if len(x) != len(y) {
 		panic("num: Axpy length mismatch")
 	}
 	if len(x) == 0 {
+		return
+	}
+	if alpha == 1 && addAVX(x, y) {
 		return
 	}
 	if Is32[T]() {

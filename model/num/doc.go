@@ -12,7 +12,9 @@
 // architectures, -tags purego, a CPU without AVX2) GEMM runs gonum's pure-Go
 // implementation; with the build tag "openblas" it runs OpenBLAS (through
 // cgo and gonum.org/v1/netlib). The vector operations run gonum's kernels
-// (or OpenBLAS's, for long vectors). Backend reports which.
+// (or OpenBLAS's, for long vectors), except Axpy with alpha = 1, the
+// all-reduce's addition, which in the default build on an AVX CPU runs
+// add_amd64.s (the same bits: 1·x is exact). Backend reports which.
 //
 // Matrices are row-major with no padding: element (i, j) of an r×c matrix
 // is Data[i*c+j]. Kernels never allocate; shapes are checked and a
