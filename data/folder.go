@@ -148,13 +148,7 @@ type folderScan struct {
 // output overwrites an input.
 func scanFolder(dir string, fixed []string) (folderScan, error) {
 	var sc folderScan
-	splits := []string{""}
-	if isDir(filepath.Join(dir, "train")) && isDir(filepath.Join(dir, "test")) {
-		splits = []string{"train", "test"}
-		if isDir(filepath.Join(dir, "val")) {
-			splits = []string{"train", "val", "test"}
-		}
-	}
+	splits := folderSplits(dir)
 	sc.splits = splits
 	classes := fixed
 	for k, sp := range splits {
@@ -205,11 +199,39 @@ func scanFolder(dir string, fixed []string) (folderScan, error) {
 	return sc, nil
 }
 
+// folderSplits is the splits of a folder dataset: "" alone (dir holds the
+// class folders), or train, [val,] test.
+func folderSplits(dir string) []string {
+	if !isDir(filepath.Join(dir, "train")) || !isDir(filepath.Join(dir, "test")) {
+		return []string{""}
+	}
+	if isDir(filepath.Join(dir, "val")) {
+		return []string{"train", "val", "test"}
+	}
+	return []string{"train", "test"}
+}
+
 // FolderFiles lists the image files that ReadFolder(dir, …) would read, in
 // sample order, without decoding any: through split and class folders
-// that are symbolic links too, as ReadFolder follows them.
+// that are symbolic links too, as ReadFolder follows them. It lists every
+// class folder of every split, as ReadFolder reads them with the classes
+// of FolderOptions.Classes, under which a split may lack a class that
+// train/ has: whenever ReadFolder reads dir, with or without Classes,
+// FolderFiles lists its files.
 func FolderFiles(dir string) ([]string, error) {
-	sc, err := scanFolder(dir, nil)
+	var all []string // every split's class folders
+	for _, sp := range folderSplits(dir) {
+		found, err := classDirs(filepath.Join(dir, sp))
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range found {
+			if !slices.Contains(all, c) {
+				all = append(all, c)
+			}
+		}
+	}
+	sc, err := scanFolder(dir, all)
 	return sc.files, err
 }
 

@@ -429,3 +429,34 @@ func TestPlanesUnpremultiply(t *testing.T) {
 		t.Errorf("planes %v, want %v", got, want)
 	}
 }
+
+// TestFolderFilesListsWhatReadFolderReads: FolderFiles lists the files
+// ReadFolder reads, in its sample order, also where a split lacks one of
+// train/'s classes — no dataset of its own, but one that ReadFolder reads
+// with a model's classes (FolderOptions.Classes). FolderFiles listed it
+// with train/'s classes and failed.
+func TestFolderFilesListsWhatReadFolderReads(t *testing.T) {
+	dir := t.TempDir()
+	writePNG(t, filepath.Join(dir, "train", "cat", "1.png"), grayPNG(1))
+	writePNG(t, filepath.Join(dir, "train", "dog", "1.png"), grayPNG(2))
+	writePNG(t, filepath.Join(dir, "test", "dog", "1.png"), grayPNG(3))
+	writePNG(t, filepath.Join(dir, "test", "dog", "2.png"), grayPNG(4))
+	f, err := ReadFolder(dir, FolderOptions{Classes: []string{"cat", "dog"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := FolderFiles(dir)
+	if err != nil || !slices.Equal(files, f.Files) || len(files) != 4 {
+		t.Fatalf("FolderFiles: %q, %v; ReadFolder with the classes read %q", files, err, f.Files)
+	}
+	// Without split folders, likewise; no class folders is still an error.
+	for _, sub := range []string{"train", "test"} {
+		got, err := FolderFiles(filepath.Join(dir, sub))
+		if err != nil || len(got) != map[string]int{"train": 2, "test": 2}[sub] {
+			t.Errorf("FolderFiles(%s): %q, %v", sub, got, err)
+		}
+	}
+	if _, err := FolderFiles(filepath.Join(dir, "test", "dog")); err == nil || !strings.Contains(err.Error(), "no class folders") {
+		t.Errorf("a folder of images, not of class folders: %v, want no class folders", err)
+	}
+}

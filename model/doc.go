@@ -78,7 +78,8 @@
 //	ws.Backward()                                 // ws.Grad += ∂L/∂Params
 //
 // and then an optimizer updates Params from ws.Grad. Backward adds into
-// Grad and only ZeroGrad clears it, so micro-batches accumulate. LossGrad
+// Grad and only ZeroGrad (or ResetGrad) clears it, so micro-batches
+// accumulate. LossGrad
 // divides by denom, the size of the whole batch: when several workspaces
 // each run a shard of one batch, their gradients sum to the gradient of
 // the batch's mean loss. ResetGrad in place of ZeroGrad spares a pass

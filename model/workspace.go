@@ -23,7 +23,7 @@ import (
 // allocate nothing.
 type Workspace[T num.Float] struct {
 	m    *Model[T]
-	Grad []T // ∂L/∂Params, accumulated by Backward; zeroed by ZeroGrad
+	Grad []T // ∂L/∂Params, accumulated by Backward; zeroed by ZeroGrad (or ResetGrad and the next Backward)
 	cap  int
 
 	// Running, if not nil, receives the running statistics a training

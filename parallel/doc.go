@@ -30,10 +30,12 @@
 // as 1 × 2W, see tree.go) and dropout masks depend on the sample's position in the
 // global batch, so the same seed and W give bit-identical weights.
 //
-// Concurrency contract: during phase 1 worker w writes only its workspace
-// and its own input buffers; during phases 2 and 3 it writes only its
-// chunk of worker 0's gradient, of the parameters and of the optimizer
-// state. The coordinator — the goroutine that called Run, which also does
+// Concurrency contract: during phase 1 (and an evaluation) worker w writes
+// only its workspace, its own input buffers and the panels of the shared
+// packing that it claims (each panel is packed by one worker; a worker
+// waits until every claimed panel is packed before it reads the packing);
+// during phases 2 and 3 it writes only its chunk of worker 0's gradient,
+// of the parameters and of the optimizer state. The coordinator — the goroutine that called Run, which also does
 // worker 0's share — touches shared state only between phases, after every
 // worker has reported. Worker goroutines live inside Run: none outlives
 // Step, Fit or Evaluate.

@@ -231,6 +231,27 @@ func TestFolderImageIsNotAnOutput(t *testing.T) {
 	if after, err := os.ReadFile(victim); err != nil || !bytes.Equal(before, after) {
 		t.Errorf("%s changed (%v): predict replaced one of its input images", victim, err)
 	}
+	// predict reads every image below a folder of its own, class folders
+	// or not (data.ImageFiles): a flat one's images are inputs too. The
+	// check listed the folder as a dataset of class folders, found none,
+	// and let -output replace one.
+	flat := filepath.Join(dir, "flat")
+	if err := os.Mkdir(flat, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	flatVictim := filepath.Join(flat, filepath.Base(victim))
+	for _, f := range []string{flatVictim, filepath.Join(flat, "second"+filepath.Ext(victim))} {
+		if err := os.WriteFile(f, before, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, errs, code = ptrain(t, dir, "predict", "-model", "m.safetensors", "-input", "flat", "-output", flatVictim)
+	if code != 2 || !strings.Contains(errs, "-output "+flatVictim+" is the same file as -input") {
+		t.Errorf("predict -output over an image of a folder without class folders: exit %d, %q; want exit 2 naming -output", code, errs)
+	}
+	if after, err := os.ReadFile(flatVictim); err != nil || !bytes.Equal(before, after) {
+		t.Errorf("%s changed (%v): predict replaced one of its input images", flatVictim, err)
+	}
 }
 
 // TestPredictSixteenBitFolderWithNormalize: a model of a folder of 16-bit

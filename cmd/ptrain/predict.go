@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/ptrain/ptrain/data"
 )
 
 const predictExamples = `
@@ -53,8 +55,12 @@ func cmdPredict(ctx context.Context, args []string, stderr io.Writer) error {
 		}
 		inputs := []namedFile{{"-input", *input}, {"-model", *path}}
 		if fi, err := os.Stat(*input); err == nil && fi.IsDir() {
-			for _, f := range dataFiles("folder:" + *input) { // the images openImages reads
-				inputs = append(inputs, namedFile{"-input", f.path})
+			// The images openImages reads: every one below the folder, in
+			// class folders or not (not a folder: dataset's listing, which
+			// finds nothing in a folder without class folders).
+			files, _, _ := data.ImageFiles(*input) // an unreadable folder: openImages reports it
+			for _, f := range files {
+				inputs = append(inputs, namedFile{"-input", f})
 			}
 		}
 		if err := checkNotInput(namedFile{"-output", *output}, inputs); err != nil {
