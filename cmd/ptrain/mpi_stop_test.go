@@ -120,6 +120,8 @@ func checkpointAt(t *testing.T, dir string, epoch, batch int) {
 
 var interruptedAt = regexp.MustCompile(`ptrain: interrupted at epoch (\d+), step (\d+) of it; checkpoint written to m.safetensors\nresume with: (.*)\n`)
 
+var lastWritten = regexp.MustCompile(`the last one written is m\.safetensors \(after epoch (\d+)\)`)
+
 // interrupted checks rank 0's report of an interrupt and the checkpoint
 // it names.
 func interrupted(t *testing.T, dir, stderr string) {
@@ -147,7 +149,21 @@ func TestMPIInterruptOnMpirun(t *testing.T) {
 	j := startMPI(t, dir)
 	_ = j.cmd.Process.Signal(syscall.SIGINT)
 	code := j.wait(t)
-	interrupted(t, dir, j.stderr.String())
+	if errs := j.stderr.String(); interruptedAt.FindStringSubmatch(errs) == nil {
+		// mpirun SIGTERMs the ranks a second after the signal, and SIGKILLs
+		// them a second later: on a loaded machine the step and the write may
+		// not fit. Then nothing may be lost: rank 0 named the last checkpoint
+		// written, and that file is intact at that epoch.
+		m := lastWritten.FindStringSubmatch(errs)
+		if m == nil {
+			t.Fatalf("no interrupt report, and no last checkpoint named: %s", errs)
+		}
+		epoch, _ := strconv.Atoi(m[1])
+		t.Logf("mpirun ended the ranks before the interrupted step's checkpoint; the last one written is epoch %d", epoch)
+		checkpointAt(t, dir, epoch, 0)
+	} else {
+		interrupted(t, dir, errs)
+	}
 	if code != 1 {
 		t.Errorf("mpirun exited %d after SIGINT: the README says 1 (Open MPI 4.1); update it if this Open MPI says otherwise", code)
 	}
