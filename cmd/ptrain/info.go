@@ -17,6 +17,7 @@ import (
 	"github.com/ptrain/ptrain/model/safetensors"
 	"github.com/ptrain/ptrain/onnx"
 	"github.com/ptrain/ptrain/optim"
+	"github.com/ptrain/ptrain/parallel"
 )
 
 // cmdInfo is "ptrain info".
@@ -84,6 +85,8 @@ func cmdInfo(args []string, stderr io.Writer) error {
 			v = fmt.Sprintf("%g of %d rows held out for test, seed %d, data fingerprint %s", ck.Split.Share, ck.Split.Rows, ck.Split.Seed, ck.Split.Data)
 		case k == ckpt.MetaInputRange && ck != nil:
 			v = ck.InputRange.String()
+		case k == metaProgress && ck != nil:
+			v = describeProgress(ck.Progress) // -json has the raw record, the running sums' bits too
 		}
 		fmt.Fprintf(tw, "%s\t%s\n", strings.TrimPrefix(k, "ptrain."), v)
 	}
@@ -235,6 +238,27 @@ func describeSchedule(s optim.Schedule) string {
 	}
 	if s.Warmup > 0 {
 		d += fmt.Sprintf(", warm-up %d steps", s.Warmup)
+	}
+	return d
+}
+
+// describeProgress is where a run stands, for info: the epochs done, the
+// step reached in the next (whose running sums the checkpoint holds, for
+// its metrics row) and the best validation loss so far.
+func describeProgress(p parallel.Progress) string {
+	d := fmt.Sprintf("%d epochs done", p.Epoch)
+	if p.Epoch == 1 {
+		d = "1 epoch done"
+	}
+	if p.Batch > 0 {
+		d += fmt.Sprintf(", %d steps into epoch %d (its running figures saved)", p.Batch, p.Epoch+1)
+	}
+	if p.BestEpoch > 0 {
+		since := fmt.Sprintf("%d epochs since", p.BadEpochs)
+		if p.BadEpochs == 1 {
+			since = "1 epoch since"
+		}
+		d += fmt.Sprintf("; best validation loss %.6g at epoch %d, %s", p.BestValLoss, p.BestEpoch, since)
 	}
 	return d
 }
