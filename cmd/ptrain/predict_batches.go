@@ -9,9 +9,12 @@ import (
 // forEachPrediction runs the model over ds in batches and calls f with each
 // row's index and output.
 func forEachPrediction[T num.Float](m *model.Model[T], ds *data.Dataset, f func(row int, out []T) error) error {
-	x := make([]T, predictBatch*ds.Features) // model.PredictBatches's batches have at most 256 rows
+	var x []T // sized by the first batch, the largest: PredictBatches chooses the batch
 	out := m.Spec.Outputs()
 	rows := func(lo, k int) []T {
+		if len(x) < k*ds.Features {
+			x = make([]T, k*ds.Features)
+		}
 		for r := range k {
 			data.FillRow(ds, lo+r, x[r*ds.Features:(r+1)*ds.Features])
 		}
