@@ -168,7 +168,6 @@ type trainRun[T num.Float] struct {
 	tr       *parallel.Trainer[T]
 	start    parallel.Progress
 	aug      *data.Augment
-	loss     model.Loss
 	oc       optim.Config
 	rep      *reporter
 	initNote string             // what -init loaded, said with the run's first lines
@@ -316,5 +315,5 @@ func buildRun[T num.Float](c Config, ck *checkpoint, world mpi.World) (*trainRun
 	if c.L1 > 0 {
 		rep.penalty = func() float64 { return l1Penalty(m, c.L1) }
 	}
-	return &trainRun[T]{c: c, ck: ck, world: world, sp: sp, m: m, opt: opt, tr: tr, start: start, aug: aug, loss: tr.Loss(), oc: oc, rep: rep, initNote: initNote}, nil
+	return &trainRun[T]{c: c, ck: ck, world: world, sp: sp, m: m, opt: opt, tr: tr, start: start, aug: aug, oc: oc, rep: rep, initNote: initNote}, nil
 }

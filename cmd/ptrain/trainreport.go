@@ -16,7 +16,7 @@ import (
 // announce says what the run is about to do: what it trains (or resumes)
 // on what, the workers, batch, optimizer and BLAS, and under MPI the ranks.
 func (r *trainRun[T]) announce() {
-	c, ck, world, sp, m, tr, rep, start, initNote, oc, loss := r.c, r.ck, r.world, r.sp, r.m, r.tr, r.rep, r.start, r.initNote, r.oc, r.loss
+	c, ck, world, sp, m, tr, rep, start, initNote, oc := r.c, r.ck, r.world, r.sp, r.m, r.tr, r.rep, r.start, r.initNote, r.oc
 	what := "training"
 	if ck != nil {
 		what = fmt.Sprintf("resuming %s at epoch %d, step %d:", ck.path, start.Epoch+1, start.Batch)
@@ -24,7 +24,7 @@ func (r *trainRun[T]) announce() {
 	if initNote != "" {
 		rep.say("%s", initNote)
 	}
-	rep.say("ptrain: %s %s (%d parameters, %s, %v loss) on %s", what, m.Spec, len(m.Params), c.DType, loss, sp.describe())
+	rep.say("ptrain: %s %s (%d parameters, %s, %v loss) on %s", what, m.Spec, len(m.Params), c.DType, tr.Loss(), sp.describe())
 	if c.Arch == "" && ck == nil && sp.shape != nil && m.Spec.Shape == nil {
 		rep.say("ptrain: the images are %s: the default model is an MLP on their %d values; for a CNN give -arch %s-conv(…)…", shapeString(sp.shape), sp.train.Features, shapeString(sp.shape))
 	}
