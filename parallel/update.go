@@ -13,8 +13,10 @@ import (
 // one layer (model.Layout.Groups), and the workers claim blocks instead of
 // each updating a fixed chunk: worker w first takes the blocks that start
 // in its reduction chunk (whose sums it has just written, so they are in
-// its cache), in order, from an atomic counter, and then helps with the
-// other workers' blocks, w+1, w+2, … . A worker that its core holds back
+// its cache) from the front, in order, and then helps with the other
+// workers' blocks, w+1, w+2, …, taking each one's from the back, so that
+// owner and helper meet once instead of alternating blocks (whose cache
+// lines would then go back and forth between their cores). A worker that its core holds back
 // (another process, a slower vCPU) thus no longer sets the phase's
 // length. Measured for the MNIST MLP, 2 workers, batch 32: with fixed
 // chunks, worker 1's half of the update ended 8.5 µs (25%) after worker
@@ -32,12 +34,33 @@ type updateBlock struct {
 }
 
 // updateShare is worker w's own blocks, [lo, hi) of Trainer.blocks, and
-// the counter every worker claims them with. The padding keeps each
-// counter on a cache line of its own.
+// which of them are still unclaimed: [lo+front, lo+back), packed as
+// front<<32 | back in one word so that the owner (from the front) and its
+// helpers (from the back) claim with one compare-and-swap each. The
+// padding keeps each word on a cache line of its own.
 type updateShare struct {
 	lo, hi int32
-	next   atomic.Int32
-	_      [52]byte
+	left   atomic.Uint64
+	_      [48]byte
+}
+
+// claim takes the next unclaimed block, from the front or the back, and
+// reports false if none is left.
+func (sh *updateShare) claim(front bool) (int, bool) {
+	for {
+		v := sh.left.Load()
+		f, b := v>>32, v&(1<<32-1)
+		if f >= b {
+			return 0, false
+		}
+		n, at := (f+1)<<32|b, f
+		if !front {
+			n, at = f<<32|(b-1), b-1
+		}
+		if sh.left.CompareAndSwap(v, n) {
+			return int(sh.lo) + int(at), true
+		}
+	}
 }
 
 // updateBlocks cuts [0, p) into blocks of at most applyBlock parameters
@@ -78,7 +101,8 @@ func updateShares(blocks []updateBlock, chunks [][2]int) []updateShare {
 // phases.
 func (t *Trainer[T]) resetUpdate() {
 	for w := range t.shares {
-		t.shares[w].next.Store(0)
+		sh := &t.shares[w]
+		sh.left.Store(uint64(sh.hi - sh.lo))
 	}
 }
 
@@ -90,11 +114,11 @@ func (t *Trainer[T]) update(w int, coef T) {
 	for k := range n {
 		sh := &t.shares[(w+k)%n]
 		for {
-			b := sh.lo + sh.next.Add(1) - 1
-			if b >= sh.hi {
+			b, ok := sh.claim(k == 0)
+			if !ok {
 				break
 			}
-			t.updateBlock(w, int(b), coef)
+			t.updateBlock(w, b, coef)
 		}
 	}
 }

@@ -135,3 +135,46 @@ func TestUpdateSameWhoeverClaimsTheBlocks(t *testing.T) {
 		}
 	}
 }
+
+// The owner claims a share's blocks from the front, in order, helpers from
+// the back, and every block goes to exactly one of them.
+func TestUpdateShareClaimsEachBlockOnce(t *testing.T) {
+	sh := &updateShare{lo: 5, hi: 5 + 1000}
+	for range 20 {
+		sh.left.Store(uint64(sh.hi - sh.lo))
+		got := make([][]int, 3)
+		var wg sync.WaitGroup
+		for k := range got {
+			wg.Go(func() {
+				for {
+					b, ok := sh.claim(k == 0)
+					if !ok {
+						return
+					}
+					got[k] = append(got[k], b)
+				}
+			})
+		}
+		wg.Wait()
+		if !slices.IsSorted(got[0]) || len(got[0]) > 0 && got[0][0] != 5 {
+			t.Fatalf("the owner claimed %v, not from the front in order", got[0])
+		}
+		seen := make([]int, sh.hi)
+		for k, bs := range got {
+			if k > 0 && !slices.IsSortedFunc(bs, func(a, b int) int { return b - a }) {
+				t.Fatalf("helper %d claimed %v, not from the back", k, bs)
+			}
+			for _, b := range bs {
+				seen[b]++
+			}
+		}
+		for b := sh.lo; b < sh.hi; b++ {
+			if seen[b] != 1 {
+				t.Fatalf("block %d claimed %d times", b, seen[b])
+			}
+		}
+		if _, ok := sh.claim(true); ok {
+			t.Fatal("a claim succeeded after every block was taken")
+		}
+	}
+}
