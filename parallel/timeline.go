@@ -36,8 +36,12 @@ func (s *Session[T]) timeline(n int) func() []trainhook.PhaseTiming {
 // startRecord is the coordinator's, before it publishes phase p: the
 // record the workers then fill (s.rec), or nil when not recording or full.
 func (s *Session[T]) startRecord(p phase) {
+	lg := s.log
+	if lg == nil {
+		return // and rec is nil: the hot path writes nothing the workers read
+	}
 	s.rec = nil
-	if lg := s.log; lg != nil && len(lg.recs) < cap(lg.recs) {
+	if len(lg.recs) < cap(lg.recs) {
 		lg.recs = lg.recs[:len(lg.recs)+1]
 		s.rec = &lg.recs[len(lg.recs)-1]
 		s.rec.Phase = int(p)
