@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ptrain/ptrain/data"
+	"github.com/ptrain/ptrain/internal/trainhook"
 	"github.com/ptrain/ptrain/model/num"
 )
 
@@ -78,6 +79,11 @@ type Session[T num.Float] struct {
 	counts  [][2]float64 // Step's per-micro-batch row offsets and sizes, reused
 	ranks   []float64    // Step's row count of every rank and micro-batch (with a Group), reused
 	spin    int          // spinBudget, or 0 when workers outnumber processors
+	// log and rec record phases for trainhook.Timeline (timeline.go);
+	// rec, the current phase's record or nil, is published with the
+	// phase, and each worker writes only its own entry of it.
+	log *phaseLog
+	rec *trainhook.PhaseTiming
 
 	// Across processes, every collective of a step goes through comm, one
 	// goroutine that calls the Group in the order requests arrive — the
@@ -220,6 +226,7 @@ func (s *Session[T]) worker(w int, wk *workerState) {
 			return
 		}
 		s.t.runPhase(w, p, &s.task)
+		s.ended(w)
 		s.done <- w
 	}
 }
@@ -256,10 +263,12 @@ func (s *Session[T]) dispatch(p phase) error {
 		t.pack.Invalidate() // the weights changed since the last forward phase
 	}
 	s.task.phase = p
+	s.startRecord(p)
 	s.phase.Store(int32(p))
 	s.gen.Add(1) // publishes task and phase to the workers
 	s.wakeAll()
 	s.t.runPhase(0, p, &s.task)
+	s.ended(0)
 	n := len(s.workers)
 	for i := 0; i < s.spin && len(s.done) < n; i++ {
 		runtime.Gosched()
@@ -277,6 +286,9 @@ func (s *Session[T]) dispatch(p phase) error {
 			}
 			return s.ctx.Err()
 		}
+	}
+	if s.rec != nil {
+		s.rec.Wall = time.Since(s.log.at)
 	}
 	return nil
 }

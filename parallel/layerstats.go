@@ -63,11 +63,12 @@ type layerStat struct {
 // Concurrency contract, by phase: in phase 1 worker w writes alive[w] and
 // sat[w] (its own rows' activations); in the reduction (and the check
 // after a cross-process sum) it writes grad[w], the Σg² of the part of
-// each layer that falls in its chunk; in phase 3 it writes wsq[w], dsq[w]
-// and old[w]. A worker's chunk can span layer boundaries, so each worker
-// keeps one partial sum per layer, and the coordinator adds the workers'
-// partials in worker order between phases (finish), where it also writes
-// packed and out.
+// each layer that falls in its chunk; in phase 3 it writes old[w] and
+// wsq[b], dsq[b] of the blocks b it claims (update.go). A worker's chunk
+// can span layer boundaries, so each worker keeps one partial sum per
+// layer; the coordinator adds the workers' partials in worker order, and
+// the blocks' in block order, between phases (finish), where it also
+// writes packed and out.
 type statsState[T num.Float] struct {
 	// on: all the figures. Off, the trainer still sums Σg² layer by layer
 	// (it costs nothing, and the global norm then rounds the same either
@@ -76,8 +77,8 @@ type statsState[T num.Float] struct {
 	layers []layerStat
 	out    []LayerStats // the last step's figures, handed out on StepResult
 	grad   [][]float64  // [worker][layer] Σg² of the worker's chunk ∩ layer
-	wsq    [][]float64  // [worker][layer] Σθ² before the update
-	dsq    [][]float64  // [worker][layer] Σ(Δθ)² of the update
+	wsq    []float64    // [block] Σθ² before the update (Trainer.blocks)
+	dsq    []float64    // [block] Σ(Δθ)² of the update
 	old    [][]T        // [worker] a block of θ before the update
 	alive  [][]T        // [worker] per ReLU unit: Σ over the worker's rows and the unit's positions of a
 	sat    [][]int64    // [worker] per layer: saturated activations, activations
@@ -87,9 +88,10 @@ type statsState[T num.Float] struct {
 	packed []float64
 }
 
-// applyBlock is how many parameters the optimizer updates at a time when
-// statistics are on: a copy of the block's weights before the update stays
-// in the L1 cache for the difference after it (8 KiB in float32).
+// applyBlock is how many parameters the optimizer updates at a time (the
+// update phase's unit of work, update.go): with statistics on, a copy of
+// the block's weights before the update stays in the L1 cache for the
+// difference after it (8 KiB in float32).
 const applyBlock = 2048
 
 func newStatsState[T num.Float](m *model.Model[T], workers int, on bool) *statsState[T] {
@@ -114,8 +116,6 @@ func newStatsState[T num.Float](m *model.Model[T], workers int, on bool) *statsS
 	k := len(st.layers)
 	for range workers {
 		st.grad = append(st.grad, make([]float64, k))
-		st.wsq = append(st.wsq, make([]float64, k))
-		st.dsq = append(st.dsq, make([]float64, k))
 		st.old = append(st.old, num.Alloc[T](applyBlock))
 		st.alive = append(st.alive, num.Alloc[T](nAlive))
 		st.sat = append(st.sat, make([]int64, 2*k))
@@ -212,32 +212,8 @@ func (t *Trainer[T]) chunkSumSq(w int, c [2]int, g []T, exact bool) float64 {
 	return total
 }
 
-// applyChunk is worker w's optimizer update of its chunk c. With
-// statistics on it updates block by block: copy θ and sum θ², update, sum
-// (θ_old − θ_new)² — vectorised passes over a block still in cache
-// (normsq.go). The update is elementwise, so blocks change no bit of it.
-func (t *Trainer[T]) applyChunk(w int, c [2]int) {
-	p, g := t.m.Params, t.ws[0].Grad
-	st := t.st
-	if !st.on {
-		t.opt.Apply(p, g, c[0], c[1])
-		return
-	}
-	for k := range st.layers {
-		l := &st.layers[k]
-		var sw, sd float64
-		for lo, b := max(l.lo, c[0]), min(l.hi, c[1]); lo < b; lo += applyBlock {
-			hi := min(lo+applyBlock, b)
-			o := st.old[w][:hi-lo]
-			sw += copySumSq(o, p[lo:hi])
-			t.opt.Apply(p, g, lo, hi)
-			sd += diffSumSq(o, p[lo:hi])
-		}
-		st.wsq[w][k], st.dsq[w][k] = sw, sd
-	}
-}
-
-// layerFigures adds the workers' partial sums in worker order and the
+// layerFigures adds the workers' partial sums in worker order, the
+// update's block sums in block order, and the
 // step's activity (packed, already summed across ranks) into the
 // figures, and returns them: the trainer's buffer, rewritten by the next
 // step. Coordinator only, after phase 3.
@@ -246,13 +222,18 @@ func (t *Trainer[T]) layerFigures() []LayerStats {
 	if !st.on {
 		return nil
 	}
+	b := 0 // the blocks are in layer order
 	for k := range st.layers {
 		l := &st.layers[k]
 		var g, wsq, dsq float64
 		for w := range t.ws {
 			g += st.grad[w][k]
-			wsq += st.wsq[w][k]
-			dsq += st.dsq[w][k]
+		}
+		for ; b < len(t.blocks) && t.blocks[b].layer <= k; b++ {
+			if t.blocks[b].layer == k {
+				wsq += st.wsq[b]
+				dsq += st.dsq[b]
+			}
 		}
 		o := &st.out[k]
 		o.GradNorm, o.WeightNorm = math.Sqrt(g), math.Sqrt(wsq)

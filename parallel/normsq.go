@@ -3,7 +3,7 @@ package parallel
 import "github.com/ptrain/ptrain/model/num"
 
 // The two passes the optimizer phase adds per block when statistics are
-// on (applyChunk): before the update, copy θ and sum θ²; after it, sum
+// on (updateBlock): before the update, copy θ and sum θ²; after it, sum
 // (θ_old − θ_new)². In float32 on amd64 each is one AVX pass (16 lanes of
 // float32 partial sums over a block of at most applyBlock elements, then
 // float64); elsewhere they are the BLAS's copy, dot and axpy.

@@ -7,7 +7,6 @@ import (
 	"github.com/ptrain/ptrain/data"
 	"github.com/ptrain/ptrain/model"
 	"github.com/ptrain/ptrain/model/num"
-	"github.com/ptrain/ptrain/optim"
 )
 
 // runPhase is the work of worker w in phase p.
@@ -103,15 +102,7 @@ func (t *Trainer[T]) runPhase(w int, p phase, tk *task[T]) {
 			r.sumSq = t.chunkSumSq(w, c, g, true)
 		}
 	case phaseApply:
-		c := t.chunk[w]
-		g := t.ws[0].Grad[c[0]:c[1]]
-		if tk.coef != 1 {
-			num.Scal(tk.coef, g)
-		}
-		if t.cfg.ClipValue > 0 {
-			optim.ClipValue(g, t.cfg.ClipValue)
-		}
-		t.applyChunk(w, c)
+		t.update(w, tk.coef)
 	}
 }
 

@@ -311,6 +311,7 @@ func (s *Session[T]) finish(total int, sr *StepResult) error {
 	}
 	t.opt.Begin()
 	sr.LR = t.opt.LR()
+	t.resetUpdate()
 	_ = s.dispatch(phaseApply)         // cannot fail: apply is not abortable
 	copy(t.m.Buffers, t.ws[0].Running) // the running statistics move with the step
 	sr.Layers = t.layerFigures()

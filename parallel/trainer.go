@@ -122,7 +122,11 @@ type Trainer[T num.Float] struct {
 	// pack is the workers' shared packing of the dense weights (see
 	// model.SharedPack), with more than one worker; invalidated before
 	// every phase that runs forward.
-	pack     *model.SharedPack[T]
+	pack *model.SharedPack[T]
+	// blocks are the update phase's units of work, shares each worker's
+	// own blocks and their claim counter (update.go).
+	blocks   []updateBlock
+	shares   []updateShare
 	st       *statsState[T] // per-layer statistics
 	stats    Stats
 	progress Progress
@@ -196,6 +200,11 @@ func New[T num.Float](m *model.Model[T], opt *optim.Optimizer[T], cfg Config) (*
 	t.res = make([]result, w)
 	t.order = treeOrders(w)
 	t.st = newStatsState(m, w, !cfg.NoLayerStats)
+	t.blocks = updateBlocks(p, t.st.layers)
+	t.shares = updateShares(t.blocks, t.chunk)
+	if t.st.on {
+		t.st.wsq, t.st.dsq = make([]float64, len(t.blocks)), make([]float64, len(t.blocks))
+	}
 	return t, nil
 }
 

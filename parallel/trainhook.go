@@ -28,4 +28,13 @@ func init() {
 		}
 		panic(fmt.Sprintf("trainhook.Grads: %T is not a *parallel.Session", session))
 	}
+	trainhook.Timeline = func(session any, n int) func() []trainhook.PhaseTiming {
+		switch s := session.(type) {
+		case *Session[float32]:
+			return s.timeline(n)
+		case *Session[float64]:
+			return s.timeline(n)
+		}
+		panic(fmt.Sprintf("trainhook.Timeline: %T is not a *parallel.Session", session))
+	}
 }

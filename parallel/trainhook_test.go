@@ -57,3 +57,67 @@ func TestTrainhookGradsPanicsOnANonSession(t *testing.T) {
 	}()
 	_ = trainhook.Grads(1)
 }
+
+// trainhook.Timeline records every phase of the steps taken while it
+// runs, in order, each worker's end within its phase's, up to the number
+// asked for, and nothing after it is stopped.
+func TestTrainhookTimelineRecordsThePhases(t *testing.T) {
+	m := newModel(t, testSpec)
+	opt, _ := optim.New[float64](optim.Defaults(optim.SGD), len(m.Params))
+	tr, err := New(m, opt, Config{Workers: 2, Loss: model.CrossEntropy})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, y := randomRows(3, 8, m.Spec.Inputs, m.Spec.Outputs())
+	err = tr.Run(context.Background(), func(s *Session[float64]) error {
+		step := func() error {
+			_, err := s.Step(Batch[float64]{X: x, Y: y, N: 8})
+			return err
+		}
+		stop := trainhook.Timeline(s, 100)
+		for range 3 {
+			if err := step(); err != nil {
+				return err
+			}
+		}
+		recs := stop()
+		if err := step(); err != nil { // not recorded
+			return err
+		}
+		if len(recs) != 9 {
+			t.Fatalf("%d phases recorded in 3 steps, want 9", len(recs))
+		}
+		for i, r := range recs {
+			if want := []int{0, 1, 3}[i%3]; r.Phase != want {
+				t.Errorf("record %d: phase %d, want %d", i, r.Phase, want)
+			}
+			for w, e := range r.End {
+				if e <= 0 || e > r.Wall {
+					t.Errorf("record %d: worker %d ended at %v, the phase at %v", i, w, e, r.Wall)
+				}
+			}
+		}
+		stop = trainhook.Timeline(s, 4)
+		for range 2 {
+			if err := step(); err != nil {
+				return err
+			}
+		}
+		if recs := stop(); len(recs) != 4 {
+			t.Errorf("%d phases recorded with room for 4", len(recs))
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestTrainhookTimelinePanicsOnANonSession(t *testing.T) {
+	defer func() {
+		if recover() == nil {
+			t.Error("trainhook.Timeline on a non-session did not panic")
+		}
+	}()
+	_ = trainhook.Timeline(1, 10)
+}
