@@ -42,6 +42,7 @@ type conv[T num.Float] struct {
 	ww, hwc                int           // row width and pixels per sample in cols and Zt: Wo and Ho·Wo, or W and Ho·W (wide)
 	wt                     num.Matrix[T] // (O, C·K·K)
 	b                      []T
+	edge                   [][]T // per kx, "same" convolutions at stride 1: the masks of edgeMasks
 }
 
 // convGroupBytes bounds cols and Zt of one group of samples.
@@ -64,6 +65,7 @@ func newConv[T num.Float](m *Model[T], info *LayerInfo) *conv[T] {
 	wi, bi := info.Params[0], info.Params[1]
 	l.wt = num.View(l.o, l.kk, m.Params[wi.Offset:wi.Offset+wi.Size()])
 	l.b = m.Params[bi.Offset : bi.Offset+bi.Size()]
+	l.edge = l.edgeMasks()
 	return l
 }
 
@@ -216,7 +218,7 @@ func (l *conv[T]) im2col(x, cols []T, n int) {
 						continue
 					}
 					if s == 1 && l.wo == l.w {
-						l.samePlane(plane, out, ky, kx, lo, hi)
+						l.samePlane(plane, out, ky, kx)
 						continue
 					}
 					for oy := 0; oy < l.ho; oy++ {
@@ -249,41 +251,29 @@ func (l *conv[T]) im2col(x, cols []T, n int) {
 // samePlane is im2col's row (ky, kx) of one sample when the output is as
 // wide as the input at stride 1 ("same" padding): out[p] is then
 // plane[p + (ky−P)·W + kx−P] for every in-range p, one contiguous copy,
-// after which the rows outside the image and the columns that wrapped
-// around a row's edge ([0, lo) and [hi, Wo) of each row) are zeroed.
-func (l *conv[T]) samePlane(plane, out []T, ky, kx, lo, hi int) {
+// masked where the columns wrapped around a row's edge ([0, lo) and
+// [hi, Wo) of each row; see edgeMasks); the rows outside the image are
+// zero.
+func (l *conv[T]) samePlane(plane, out []T, ky, kx int) {
 	w, off := l.w, (ky-l.pad)*l.w+kx-l.pad
 	y0, y1 := max(0, l.pad-ky), min(l.ho, l.h+l.pad-ky) // output rows inside the image
 	if y1 <= y0 {
 		clear(out)
 		return
 	}
-	clear(out[:y0*w])
-	clear(out[y1*w:])
-	a, b := y0*w+max(0, -off-y0*w), y1*w // copy what exists of the source
-	b = min(b, len(plane)-off)
-	if a < b {
-		copy(out[a:b], plane[a+off:b+off])
-	}
-	clearEdges(out, w, y0, y1, lo, hi)
-}
-
-// clearEdges zeroes columns [0, lo) and [hi, w) of rows [y0, y1) of a
-// plane w wide: the one or two pixels at each edge of a "same" conv's
-// rows, written one by one (a clear per row costs a call for one value).
-func clearEdges[T num.Float](plane []T, w, y0, y1, lo, hi int) {
-	if lo == 0 && hi == w || y1 <= y0 {
+	// What exists of the source: the masked columns of the first and last
+	// rows may lie outside the plane.
+	a, b := y0*w+max(0, -off-y0*w), min(y1*w, len(plane)-off)
+	if a >= b {
+		clear(out)
 		return
 	}
-	plane = plane[y0*w : y1*w]
-	for y := 0; y < len(plane); y += w {
-		r := plane[y : y+w]
-		for i := 0; i < lo; i++ {
-			r[i] = 0
-		}
-		for i := hi; i < len(r); i++ {
-			r[i] = 0
-		}
+	clear(out[:a])
+	clear(out[b:])
+	if m := l.edge[kx]; m != nil {
+		maskedCopy(out[a:b], plane[a+off:b+off], m[a:b])
+	} else {
+		copy(out[a:b], plane[a+off:b+off])
 	}
 }
 
@@ -308,16 +298,20 @@ func (l *conv[T]) col2im(cols, dx []T, n int) {
 						continue
 					}
 					if s == 1 && l.wo == l.w {
-						// The adjoint of samePlane: drop what came from
-						// padding, then one long add.
+						// The adjoint of samePlane: one long add of what
+						// did not come from padding.
 						w, off := l.w, (ky-pad)*l.w+kx-pad
 						y0, y1 := max(0, pad-ky), min(l.ho, l.h+pad-ky)
 						if y1 <= y0 {
 							continue
 						}
-						clearEdges(in, w, y0, y1, lo, hi)
 						a, b := y0*w+max(0, -off-y0*w), min(y1*w, len(plane)-off)
-						if a < b {
+						if a >= b {
+							continue
+						}
+						if m := l.edge[kx]; m != nil {
+							maskedAdd(plane[a+off:b+off], in[a:b], m[a:b])
+						} else {
 							addTo(plane[a+off:b+off], in[a:b])
 						}
 						continue

@@ -1,0 +1,12 @@
+//go:build !purego
+
+package model
+
+// im2col's masked copies of "same" convolutions (im2col_edges.go) on
+// float32, in im2col_amd64.s; they run where haveAVX2 is set.
+
+//go:noescape
+func andCopy32AVX(dst, src, mask *float32, n int)
+
+//go:noescape
+func andAdd32AVX(dst, src, mask *float32, n int)

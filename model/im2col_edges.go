@@ -1,0 +1,96 @@
+package model
+
+import (
+	"unsafe"
+
+	"github.com/ptrain/ptrain/model/num"
+)
+
+// The edges of a "same" convolution at stride 1 (Wo = W, padding P on
+// each side). im2col's row (ky, kx) of a sample is its plane shifted by
+// (ky−P)·W + kx−P, one contiguous copy, except that where the shift wraps
+// around a row's edge — columns [0, lo) and [hi, W) of every row (span(kx))
+// — the entry lies in the padding and must be 0. Zeroing those one or two
+// pixels per row after the copy cost as much as the copy itself (a loop per
+// row; a tenth of a ResNet-8 step with col2im's twin, most of it on 14×14
+// and 7×7 planes where each plane is a few hundred values): instead the
+// copy ANDs every value with a mask that is all ones inside the span and
+// all zeros on the edges, and col2im adds the masked gradient. A value
+// ANDed with ones keeps its bits and with zeros becomes +0, which is what
+// the copy and the zeroing wrote, so the results are the same bits.
+
+// edgeMasks returns, for each kx, the mask of a plane of Ho·W pixels for
+// im2col's rows (·, ·, kx): all ones where the pixel's column lies in
+// span(kx), zero elsewhere; nil for a kx whose span is the whole row (no
+// edge to clear) and for a convolution that is not "same" at stride 1.
+func (l *conv[T]) edgeMasks() [][]T {
+	if l.stride != 1 || l.wo != l.w {
+		return nil
+	}
+	ones := allOnes[T]()
+	masks := make([][]T, l.k)
+	for kx := range masks {
+		lo, hi := l.span(kx)
+		if lo == 0 && hi == l.w {
+			continue
+		}
+		m := num.Alloc[T](l.ho * l.w)
+		for y := 0; y < l.ho; y++ {
+			for x := lo; x < hi; x++ {
+				m[y*l.w+x] = ones
+			}
+		}
+		masks[kx] = m
+	}
+	return masks
+}
+
+// allOnes is the T whose bits are all set (a NaN; only ever ANDed).
+func allOnes[T num.Float]() T {
+	var v T
+	if num.Is32[T]() {
+		*(*uint32)(unsafe.Pointer(&v)) = ^uint32(0)
+	} else {
+		*(*uint64)(unsafe.Pointer(&v)) = ^uint64(0)
+	}
+	return v
+}
+
+// maskedCopy sets dst[i] = src[i] & mask[i] (bitwise): src[i] where the
+// mask is all ones, +0 where it is zero; 8 lanes at a time in assembly
+// for float32 where AVX2 is there.
+func maskedCopy[T num.Float](dst, src, mask []T) {
+	src, mask = src[:len(dst)], mask[:len(dst)]
+	i := 0
+	if n := len(dst) &^ 7; num.Is32[T]() && haveAVX2 && n > 0 {
+		andCopy32AVX(&num.As32(dst)[0], &num.As32(src)[0], &num.As32(mask)[0], n)
+		i = n
+	}
+	for ; i < len(dst); i++ {
+		dst[i] = andBits(src[i], mask[i])
+	}
+}
+
+// maskedAdd adds src[i] & mask[i] into dst[i]: col2im's adjoint of
+// maskedCopy (adding +0 leaves a gradient as it was).
+func maskedAdd[T num.Float](dst, src, mask []T) {
+	src, mask = src[:len(dst)], mask[:len(dst)]
+	i := 0
+	if n := len(dst) &^ 7; num.Is32[T]() && haveAVX2 && n > 0 {
+		andAdd32AVX(&num.As32(dst)[0], &num.As32(src)[0], &num.As32(mask)[0], n)
+		i = n
+	}
+	for ; i < len(dst); i++ {
+		dst[i] += andBits(src[i], mask[i])
+	}
+}
+
+// andBits is v & m, bit by bit.
+func andBits[T num.Float](v, m T) T {
+	if num.Is32[T]() {
+		r := *(*uint32)(unsafe.Pointer(&v)) & *(*uint32)(unsafe.Pointer(&m))
+		return *(*T)(unsafe.Pointer(&r))
+	}
+	r := *(*uint64)(unsafe.Pointer(&v)) & *(*uint64)(unsafe.Pointer(&m))
+	return *(*T)(unsafe.Pointer(&r))
+}

@@ -1,0 +1,7 @@
+//go:build !amd64 || purego
+
+package model
+
+func andCopy32AVX(dst, src, mask *float32, n int) { panic("unreachable") }
+
+func andAdd32AVX(dst, src, mask *float32, n int) { panic("unreachable") }
