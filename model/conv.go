@@ -42,7 +42,8 @@ type conv[T num.Float] struct {
 	ww, hwc                int           // row width and pixels per sample in cols and Zt: Wo and Ho·Wo, or W and Ho·W (wide)
 	wt                     num.Matrix[T] // (O, C·K·K)
 	b                      []T
-	edge                   [][]T // per kx, "same" convolutions at stride 1: the masks of edgeMasks
+	edge                   [][]T     // per kx, "same" convolutions at stride 1: the masks of edgeMasks
+	gathers                [][]int32 // per (ky, kx), convolutions neither wide nor "same" at stride 1: gatherTables
 }
 
 // convGroupBytes bounds cols and Zt of one group of samples.
@@ -66,6 +67,7 @@ func newConv[T num.Float](m *Model[T], info *LayerInfo) *conv[T] {
 	l.wt = num.View(l.o, l.kk, m.Params[wi.Offset:wi.Offset+wi.Size()])
 	l.b = m.Params[bi.Offset : bi.Offset+bi.Size()]
 	l.edge = l.edgeMasks()
+	l.gathers = l.gatherTables()
 	return l
 }
 
@@ -202,6 +204,7 @@ func ceilDiv(a, s int) int {
 func (l *conv[T]) im2col(x, cols []T, n int) {
 	k, s, pad, cn := l.k, l.stride, l.pad, n*l.hwc
 	wide := l.wide()
+	gather := l.gathers != nil && num.Is32[T]() && haveAVX2
 	for c := 0; c < l.c; c++ {
 		for ky := 0; ky < k; ky++ {
 			for kx := 0; kx < k; kx++ {
@@ -219,6 +222,10 @@ func (l *conv[T]) im2col(x, cols []T, n int) {
 					}
 					if s == 1 && l.wo == l.w {
 						l.samePlane(plane, out, ky, kx)
+						continue
+					}
+					if gather {
+						gatherPlane(num.As32(out), num.As32(plane), l.gathers[ky*k+kx])
 						continue
 					}
 					for oy := 0; oy < l.ho; oy++ {

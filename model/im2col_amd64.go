@@ -10,3 +10,6 @@ func andCopy32AVX(dst, src, mask *float32, n int)
 
 //go:noescape
 func andAdd32AVX(dst, src, mask *float32, n int)
+
+//go:noescape
+func gatherPlane32AVX(out, plane *float32, idx *int32, n int)

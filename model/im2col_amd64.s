@@ -50,3 +50,29 @@ addLoop:
 addDone:
 	VZEROUPPER
 	RET
+
+// func gatherPlane32AVX(out, plane *float32, idx *int32, n int)
+// out[i] = plane[idx[i]], or +0 where idx[i] is −1 (a masked-off lane,
+// which the gather does not read).
+TEXT ·gatherPlane32AVX(SB), NOSPLIT, $0-32
+	MOVQ     out+0(FP), DI
+	MOVQ     plane+8(FP), SI
+	MOVQ     idx+16(FP), DX
+	MOVQ     n+24(FP), CX
+	XORQ     AX, AX
+	VPCMPEQD Y7, Y7, Y7 // −1 in every lane
+
+gatherLoop:
+	CMPQ       AX, CX
+	JGE        gatherDone
+	VMOVDQU    (DX)(AX*4), Y1
+	VPCMPGTD   Y7, Y1, Y2 // all ones where idx > −1
+	VXORPS     Y0, Y0, Y0
+	VGATHERDPS Y2, (SI)(Y1*4), Y0
+	VMOVUPS    Y0, (DI)(AX*4)
+	ADDQ       $8, AX
+	JMP        gatherLoop
+
+gatherDone:
+	VZEROUPPER
+	RET

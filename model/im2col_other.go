@@ -5,3 +5,5 @@ package model
 func andCopy32AVX(dst, src, mask *float32, n int) { panic("unreachable") }
 
 func andAdd32AVX(dst, src, mask *float32, n int) { panic("unreachable") }
+
+func gatherPlane32AVX(out, plane *float32, idx *int32, n int) { panic("unreachable") }
