@@ -298,6 +298,10 @@ func (l *conv[T]) col2im(cols, dx []T, n int) {
 				for smp := 0; smp < n; smp++ {
 					plane := dx[(smp*l.c+c)*l.h*l.w : (smp*l.c+c+1)*l.h*l.w]
 					in := row[smp*l.hwc : (smp+1)*l.hwc]
+					if l.gathers != nil {
+						scatterAdd(plane, in, l.gathers[ky*k+kx])
+						continue
+					}
 					if wide { // the adjoint of im2col's wide copy; dropped columns carry 0
 						dst := plane[ky*l.w+kx:]
 						m := min(len(dst), len(in))

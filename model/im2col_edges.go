@@ -146,3 +146,16 @@ func gatherPlane(out, plane []float32, idx []int32) {
 		}
 	}
 }
+
+// scatterAdd adds in[p] into plane[idx[p]] where idx[p] is not −1: the
+// adjoint of gatherPlane, col2im's rows of a plane in one loop instead of
+// a strided sum per row (no pixel appears twice in one table, so each
+// pixel gets the additions in the order of the rows' sums before).
+func scatterAdd[T num.Float](plane, in []T, idx []int32) {
+	in = in[:len(idx)]
+	for p, j := range idx {
+		if j >= 0 {
+			plane[j] += in[p]
+		}
+	}
+}
