@@ -225,7 +225,9 @@ func (l *conv[T]) im2col(x, cols []T, n int) {
 						continue
 					}
 					if gather {
-						gatherPlane(num.As32(out), num.As32(plane), l.gathers[ky*k+kx])
+						if s != 2 || !l.stride2Plane(num.As32(plane), num.As32(out), ky, kx, lo, hi) {
+							gatherPlane(num.As32(out), num.As32(plane), l.gathers[ky*k+kx])
+						}
 						continue
 					}
 					for oy := 0; oy < l.ho; oy++ {

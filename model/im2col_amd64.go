@@ -13,3 +13,6 @@ func andAdd32AVX(dst, src, mask *float32, n int)
 
 //go:noescape
 func gatherPlane32AVX(out, plane *float32, idx *int32, n int)
+
+//go:noescape
+func stride2Rows32AVX(dst, src *float32, rows, wo, lo, cnt, lds int)

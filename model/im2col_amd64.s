@@ -76,3 +76,67 @@ gatherLoop:
 gatherDone:
 	VZEROUPPER
 	RET
+
+// func stride2Rows32AVX(dst, src *float32, rows, wo, lo, cnt, lds int)
+// For each of rows output rows (wo apart in dst; their input rows lds
+// apart in src): dst[lo+i] = src[2i] for i < cnt, zeros in [0, lo) and
+// [lo+cnt, wo). The span is stored 8 at a time, so up to 7 values past it
+// are written before the zeros after it; the caller lets that run into
+// the next row, written after. The loads read src[0, 16·⌈cnt/8⌉) of each
+// row. Only shuffles move the values: the same bits.
+TEXT ·stride2Rows32AVX(SB), NOSPLIT, $0-56
+	MOVQ   dst+0(FP), DI
+	MOVQ   src+8(FP), SI
+	MOVQ   rows+16(FP), BX
+	MOVQ   wo+24(FP), R8
+	MOVQ   lo+32(FP), R9
+	MOVQ   cnt+40(FP), R10
+	MOVQ   lds+48(FP), R11
+	LEAQ   (R9)(R10*1), R12 // hi = lo + cnt
+
+s2Row:
+	TESTQ BX, BX
+	JZ    s2Done
+	XORQ  AX, AX
+
+s2Lo:
+	CMPQ AX, R9
+	JGE  s2Span
+	MOVL $0, (DI)(AX*4)
+	INCQ AX
+	JMP  s2Lo
+
+s2Span:
+	LEAQ (DI)(R9*4), DX // dst + lo
+	XORQ AX, AX
+
+s2Vec:
+	CMPQ    AX, R10
+	JGE     s2Hi
+	VMOVUPS (SI)(AX*8), Y0   // src[2i .. 2i+8)
+	VMOVUPS 32(SI)(AX*8), Y1 // src[2i+8 .. 2i+16)
+	VSHUFPS $0x88, Y1, Y0, Y2 // per 128-bit lane: even elements of Y0, then of Y1
+	VPERMPD $0xD8, Y2, Y2     // the lanes' pairs in order: src[2i], src[2i+2], …, src[2i+14]
+	VMOVUPS Y2, (DX)(AX*4)
+	ADDQ    $8, AX
+	JMP     s2Vec
+
+s2Hi:
+	MOVQ R12, AX
+
+s2HiLoop:
+	CMPQ AX, R8
+	JGE  s2Next
+	MOVL $0, (DI)(AX*4)
+	INCQ AX
+	JMP  s2HiLoop
+
+s2Next:
+	LEAQ (DI)(R8*4), DI
+	LEAQ (SI)(R11*4), SI
+	DECQ BX
+	JMP  s2Row
+
+s2Done:
+	VZEROUPPER
+	RET

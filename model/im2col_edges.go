@@ -159,3 +159,36 @@ func scatterAdd[T num.Float](plane, in []T, idx []int32) {
 		}
 	}
 }
+
+// stride2Plane is im2col's row (ky, kx) of one sample at stride 2 in
+// float32 with AVX2, where the gathers cost most: each output row's span
+// [lo, hi) is every other pixel of an input row, 16 loaded and 8 kept by a
+// shuffle, a row after another in one assembly call (the last row here).
+// It reports false, having written nothing, for shapes it does not take:
+// the kernel stores whole vectors of 8 from column lo on, which may run
+// past hi into the next output row (written after it), and loads whole
+// vectors of 16, which must stay inside the plane.
+func (l *conv[T]) stride2Plane(plane, out []float32, ky, kx, lo, hi int) bool {
+	w, wo, pad := l.w, l.wo, l.pad
+	cnt := hi - lo
+	vecs := (cnt + 7) / 8
+	y0, y1 := ceilDiv(pad-ky, 2), min(l.ho, ceilDiv(l.h+pad-ky, 2)) // output rows inside the image
+	if cnt <= 0 || y1-y0 < 2 || lo+8*vecs > 2*wo || 2*lo+kx-pad+16*vecs > 3*w {
+		return false
+	}
+	// Rows [y0, y1−1): input row 2·oy+ky−P, from pixel 2·lo+kx−P on. The
+	// loads of the last of them end in the two input rows after it, which
+	// the last output row's input row (≤ H−1) bounds.
+	stride2Rows32AVX(&out[y0*wo], &plane[(2*y0+ky-pad)*w+2*lo+kx-pad], y1-1-y0, wo, lo, cnt, 2*w)
+	last := out[(y1-1)*wo : y1*wo]
+	iy := 2*(y1-1) + ky - pad
+	clear(last[:lo])
+	clear(last[hi:])
+	src := plane[iy*w+2*lo+kx-pad:]
+	for i := range last[lo:hi] {
+		last[lo+i] = src[2*i]
+	}
+	clear(out[:y0*wo])
+	clear(out[y1*wo:])
+	return true
+}

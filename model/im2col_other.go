@@ -7,3 +7,5 @@ func andCopy32AVX(dst, src, mask *float32, n int) { panic("unreachable") }
 func andAdd32AVX(dst, src, mask *float32, n int) { panic("unreachable") }
 
 func gatherPlane32AVX(out, plane *float32, idx *int32, n int) { panic("unreachable") }
+
+func stride2Rows32AVX(dst, src *float32, rows, wo, lo, cnt, lds int) { panic("unreachable") }
