@@ -6,6 +6,13 @@ import (
 	"github.com/ptrain/ptrain/model/num"
 )
 
+// im2col's and col2im's fast paths (conv.go): a plane per call instead of
+// a call or a loop per output row, on ResNet-8's 28×28, 14×14 and 7×7
+// planes where a row is 7 to 28 values. Every path moves the values
+// unchanged (copies, ANDs, shuffles and the same additions in the same
+// order), so the results are the bits of the row-by-row loops they
+// replace; im2col_fast_test.go checks them against the definition.
+
 // The edges of a "same" convolution at stride 1 (Wo = W, padding P on
 // each side). im2col's row (ky, kx) of a sample is its plane shifted by
 // (ky−P)·W + kx−P, one contiguous copy, except that where the shift wraps
