@@ -85,8 +85,9 @@ func (l *conv[T]) group(n int) int {
 	return max(1, min(n, g))
 }
 
-// Scratch holds cols and Zt for one group.
-func (l *conv[T]) Scratch(n int) int { return l.group(n) * l.hwc * (l.kk + l.o) }
+// Scratch holds cols and Zt for one group, and backward's sums of its
+// output gradient's planes (planeSums).
+func (l *conv[T]) Scratch(n int) int { g := l.group(n); return g*l.hwc*(l.kk+l.o) + g*l.o }
 
 func (l *conv[T]) buffers(p *pass[T], g int) (cols, zt []T) {
 	nc := g * l.hwc * l.kk
@@ -141,11 +142,13 @@ func (l *conv[T]) Backward(p *pass[T], x, dz, dx []T) {
 		_, dzt := l.buffers(p, n)
 		cn := n * l.hwc
 		dzs := dz[s0*out : (s0+n)*out]
+		ps := p.Scratch[len(p.Scratch)-n*l.o:] // the bias gradient's terms: ps[s·O+o] = sum4 of plane (s, o)
+		planeSums(dzs, l.hw, ps)
 		for o := 0; o < l.o; o++ {
 			var sum T
 			for s := 0; s < n; s++ {
 				src := dzs[(s*l.o+o)*l.hw : (s*l.o+o+1)*l.hw]
-				sum += sum4(src)
+				sum += ps[s*l.o+o]
 				dst := dzt[o*cn+s*l.hwc : o*cn+(s+1)*l.hwc]
 				if l.ww == l.wo {
 					copy(dst, src)
@@ -411,6 +414,34 @@ func stridedAdd[T num.Float](dst, src []T, s int) {
 		for i, v := range src {
 			dst[i*s] += v
 		}
+	}
+}
+
+// planeSums sets out[i] = sum4(x[i·hw : (i+1)·hw]) for each of the
+// len(out) planes of x, the same bits. sum4 waits on the adder's latency
+// (its four sums are chains), which one plane at a time leaves two thirds
+// of the adders idle (3% of a ResNet-8 step in the conv's bias gradient):
+// for float32 where AVX2 is there, four planes run at once, their chains
+// side by side in two vectors.
+func planeSums[T num.Float](x []T, hw int, out []T) {
+	i := 0
+	if n := hw &^ 3; num.Is32[T]() && haveAVX2 && n > 0 {
+		var c [16]float32
+		x32 := num.As32(x)
+		for ; i+4 <= len(out); i += 4 {
+			_ = x32[(i+4)*hw-1]
+			sum4x4AVX(&x32[i*hw], hw, n, &c)
+			for q := 0; q < 4; q++ {
+				s0, s1, s2, s3 := c[4*q], c[4*q+1], c[4*q+2], c[4*q+3]
+				for _, v := range x32[(i+q)*hw+n : (i+q+1)*hw] {
+					s0 += v
+				}
+				out[i+q] = T((s0 + s1) + (s2 + s3))
+			}
+		}
+	}
+	for ; i < len(out); i++ {
+		out[i] = sum4(x[i*hw : (i+1)*hw])
 	}
 }
 

@@ -16,3 +16,6 @@ func gatherPlane32AVX(out, plane *float32, idx *int32, n int)
 
 //go:noescape
 func stride2Rows32AVX(dst, src *float32, rows, wo, lo, cnt, lds int)
+
+//go:noescape
+func sum4x4AVX(x *float32, hw, n int, c *[16]float32)

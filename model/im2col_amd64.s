@@ -140,3 +140,39 @@ s2Next:
 s2Done:
 	VZEROUPPER
 	RET
+
+// func sum4x4AVX(x *float32, hw, n int, c *[16]float32)
+// sum4's four chains over the first n values (a multiple of 4) of each of
+// four planes hw apart: c[4q+j] = x_q[j] + x_q[4+j] + … in that order, from
+// +0, as sum4's partial sums; planes 0 and 1 in Y0's halves, 2 and 3 in
+// Y1's.
+TEXT ·sum4x4AVX(SB), NOSPLIT, $0-32
+	MOVQ   x+0(FP), SI
+	MOVQ   hw+8(FP), BX
+	MOVQ   n+16(FP), CX
+	MOVQ   c+24(FP), DI
+	SHLQ   $2, BX
+	LEAQ   (SI)(BX*1), R8  // plane 1
+	LEAQ   (SI)(BX*2), R9  // plane 2
+	LEAQ   (R8)(BX*2), R10 // plane 3
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	XORQ   AX, AX
+
+s4Loop:
+	CMPQ        AX, CX
+	JGE         s4Done
+	VMOVUPS     (SI)(AX*4), X2
+	VINSERTF128 $1, (R8)(AX*4), Y2, Y2
+	VMOVUPS     (R9)(AX*4), X3
+	VINSERTF128 $1, (R10)(AX*4), Y3, Y3
+	VADDPS      Y2, Y0, Y0
+	VADDPS      Y3, Y1, Y1
+	ADDQ        $4, AX
+	JMP         s4Loop
+
+s4Done:
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	VZEROUPPER
+	RET

@@ -126,3 +126,37 @@ func TestMaskedCopyAndAdd(t *testing.T) {
 		}()
 	}
 }
+
+// TestPlaneSumsMatchSum4: the bias gradient's plane sums, four planes at
+// a time in assembly, are sum4's bits for every plane, on plane sizes
+// with every remainder of 4 and plane counts with every remainder of 4.
+func TestPlaneSumsMatchSum4(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	for _, asm := range []bool{false, true} {
+		if asm && !haveAVX2 {
+			continue
+		}
+		func() {
+			defer func(h bool) { haveAVX2 = h }(haveAVX2)
+			haveAVX2 = asm
+			for _, hw := range []int{1, 2, 3, 4, 5, 7, 8, 13, 49, 196} {
+				for planes := 0; planes <= 9; planes++ {
+					x := make([]float32, planes*hw)
+					for i := range x {
+						x[i] = float32(rng.NormFloat64())
+						if i%11 == 0 {
+							x[i] = float32(math.Copysign(0, -1))
+						}
+					}
+					out := make([]float32, planes)
+					planeSums(x, hw, out)
+					for i := range out {
+						if want := sum4(x[i*hw : (i+1)*hw]); math.Float32bits(out[i]) != math.Float32bits(want) {
+							t.Fatalf("asm %v, hw %d, planes %d: plane %d sums to %v, sum4 %v", asm, hw, planes, i, out[i], want)
+						}
+					}
+				}
+			}
+		}()
+	}
+}
