@@ -295,6 +295,7 @@ func (l *conv[T]) samePlane(plane, out []T, ky, kx int) {
 func (l *conv[T]) col2im(cols, dx []T, n int) {
 	k, s, pad, cn := l.k, l.stride, l.pad, n*l.hwc
 	wide := l.wide()
+	gather := l.gathers != nil && num.Is32[T]() && haveAVX2
 	for c := 0; c < l.c; c++ {
 		for ky := 0; ky < k; ky++ {
 			for kx := 0; kx < k; kx++ {
@@ -304,7 +305,9 @@ func (l *conv[T]) col2im(cols, dx []T, n int) {
 					plane := dx[(smp*l.c+c)*l.h*l.w : (smp*l.c+c+1)*l.h*l.w]
 					in := row[smp*l.hwc : (smp+1)*l.hwc]
 					if l.gathers != nil {
-						scatterAdd(plane, in, l.gathers[ky*k+kx])
+						if !gather || s != 2 || !l.stride2AddPlane(num.As32(plane), num.As32(in), ky, kx, lo, hi) {
+							scatterAdd(plane, in, l.gathers[ky*k+kx])
+						}
 						continue
 					}
 					if wide { // the adjoint of im2col's wide copy; dropped columns carry 0

@@ -19,3 +19,6 @@ func stride2Rows32AVX(dst, src *float32, rows, wo, lo, cnt, lds int)
 
 //go:noescape
 func sum4x4AVX(x *float32, hw, n int, c *[16]float32)
+
+//go:noescape
+func stride2AddRows32AVX(dst, src *float32, rows, wo, cnt, ldd int)

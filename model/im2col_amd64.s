@@ -176,3 +176,64 @@ s4Done:
 	VMOVUPS Y1, 32(DI)
 	VZEROUPPER
 	RET
+
+// func stride2AddRows32AVX(dst, src *float32, rows, wo, cnt, ldd int)
+// For each of rows rows (src rows wo apart, dst rows ldd apart):
+// dst[2i] += src[i] for i < cnt. 8 values at a time: the lanes past cnt
+// are zeroed, the 8 spread over 16 pixels with +0 between them, and the
+// 16 added in, so the pixels between and up to 15 past the span get +0
+// (the caller keeps that inside the plane).
+TEXT ·stride2AddRows32AVX(SB), NOSPLIT, $0-48
+	MOVQ     dst+0(FP), DI
+	MOVQ     src+8(FP), SI
+	MOVQ     rows+16(FP), BX
+	MOVQ     wo+24(FP), R8
+	MOVQ     cnt+32(FP), R10
+	MOVQ     ldd+40(FP), R11
+	VXORPS   Y7, Y7, Y7
+	VMOVDQU  ·s2Iota<>(SB), Y6 // 0, 1, …, 7
+
+sa2Row:
+	TESTQ BX, BX
+	JZ    sa2Done
+	XORQ  AX, AX
+
+sa2Vec:
+	CMPQ         AX, R10
+	JGE          sa2Next
+	MOVQ         R10, DX
+	SUBQ         AX, DX      // values left in the span
+	MOVQ         DX, X5
+	VPBROADCASTD X5, Y5
+	VPCMPGTD     Y6, Y5, Y5  // lanes j < left
+	VANDPS       (SI)(AX*4), Y5, Y0
+	VUNPCKLPS    Y7, Y0, Y1  // v0 0 v1 0 | v4 0 v5 0
+	VUNPCKHPS    Y7, Y0, Y2  // v2 0 v3 0 | v6 0 v7 0
+	VPERM2F128   $0x20, Y2, Y1, Y3 // v0 0 v1 0 v2 0 v3 0
+	VPERM2F128   $0x31, Y2, Y1, Y4 // v4 0 … v7 0
+	VADDPS       (DI)(AX*8), Y3, Y3
+	VADDPS       32(DI)(AX*8), Y4, Y4
+	VMOVUPS      Y3, (DI)(AX*8)
+	VMOVUPS      Y4, 32(DI)(AX*8)
+	ADDQ         $8, AX
+	JMP          sa2Vec
+
+sa2Next:
+	LEAQ (SI)(R8*4), SI
+	LEAQ (DI)(R11*4), DI
+	DECQ BX
+	JMP  sa2Row
+
+sa2Done:
+	VZEROUPPER
+	RET
+
+DATA ·s2Iota<>+0(SB)/4, $0
+DATA ·s2Iota<>+4(SB)/4, $1
+DATA ·s2Iota<>+8(SB)/4, $2
+DATA ·s2Iota<>+12(SB)/4, $3
+DATA ·s2Iota<>+16(SB)/4, $4
+DATA ·s2Iota<>+20(SB)/4, $5
+DATA ·s2Iota<>+24(SB)/4, $6
+DATA ·s2Iota<>+28(SB)/4, $7
+GLOBL ·s2Iota<>(SB), RODATA|NOPTR, $32

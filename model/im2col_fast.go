@@ -199,3 +199,27 @@ func (l *conv[T]) stride2Plane(plane, out []float32, ky, kx, lo, hi int) bool {
 	clear(out[y1*wo:])
 	return true
 }
+
+// stride2AddPlane is col2im's adjoint of stride2Plane: in[oy·Wo + i] for i
+// in [lo, hi) is added into every other pixel of input row 2·oy+ky−P from
+// 2·lo+kx−P on, a row after another in one assembly call (the last row
+// here). The kernel adds 16 pixels at a time, +0 into those between and
+// after the span: a gradient is never −0 (it is summed from a cleared
+// +0), so those keep their bits. It reports false, having added nothing,
+// where stride2Plane does.
+func (l *conv[T]) stride2AddPlane(plane, in []float32, ky, kx, lo, hi int) bool {
+	w, wo, pad := l.w, l.wo, l.pad
+	cnt := hi - lo
+	vecs := (cnt + 7) / 8
+	y0, y1 := ceilDiv(pad-ky, 2), min(l.ho, ceilDiv(l.h+pad-ky, 2))
+	if cnt <= 0 || y1-y0 < 2 || lo+8*vecs > 2*wo || 2*lo+kx-pad+16*vecs > 3*w {
+		return false
+	}
+	stride2AddRows32AVX(&plane[(2*y0+ky-pad)*w+2*lo+kx-pad], &in[y0*wo+lo], y1-1-y0, wo, cnt, 2*w)
+	iy := 2*(y1-1) + ky - pad
+	dst := plane[iy*w+2*lo+kx-pad:]
+	for i, v := range in[(y1-1)*wo+lo : (y1-1)*wo+hi] {
+		dst[2*i] += v
+	}
+	return true
+}
