@@ -304,12 +304,6 @@ func (l *conv[T]) col2im(cols, dx []T, n int) {
 				for smp := 0; smp < n; smp++ {
 					plane := dx[(smp*l.c+c)*l.h*l.w : (smp*l.c+c+1)*l.h*l.w]
 					in := row[smp*l.hwc : (smp+1)*l.hwc]
-					if l.gathers != nil {
-						if !gather || s != 2 || !l.stride2AddPlane(num.As32(plane), num.As32(in), ky, kx, lo, hi) {
-							scatterAdd(plane, in, l.gathers[ky*k+kx])
-						}
-						continue
-					}
 					if wide { // the adjoint of im2col's wide copy; dropped columns carry 0
 						dst := plane[ky*l.w+kx:]
 						m := min(len(dst), len(in))
@@ -335,14 +329,10 @@ func (l *conv[T]) col2im(cols, dx []T, n int) {
 						}
 						continue
 					}
-					for oy := 0; oy < l.ho; oy++ {
-						iy := oy*s + ky - pad
-						if iy < 0 || iy >= l.h {
-							continue
-						}
-						if lo < hi { // the adjoint of im2col's strided copy
-							stridedAdd(plane[iy*l.w+lo*s+kx-pad:(iy+1)*l.w], in[oy*l.wo+lo:oy*l.wo+hi], s)
-						}
+					// Strided or unevenly padded: the adjoint of im2col's
+					// rows, through its table of offsets.
+					if !gather || s != 2 || !l.stride2AddPlane(num.As32(plane), num.As32(in), ky, kx, lo, hi) {
+						scatterAdd(plane, in, l.gathers[ky*k+kx])
 					}
 				}
 			}
@@ -388,34 +378,6 @@ func stridedCopy[T num.Float](dst, src []T, s int) {
 	default:
 		for i := range dst {
 			dst[i] = src[i*s]
-		}
-	}
-}
-
-// stridedAdd adds src[i] into dst[i·s], the adjoint of stridedCopy.
-func stridedAdd[T num.Float](dst, src []T, s int) {
-	if len(src) == 0 {
-		return
-	}
-	dst = dst[:(len(src)-1)*s+1]
-	switch s {
-	case 1:
-		addTo(dst, src)
-	case 2:
-		i := 0
-		for ; i+4 <= len(src); i += 4 {
-			w, v := dst[2*i:2*i+7], src[i:i+4]
-			w[0] += v[0]
-			w[2] += v[1]
-			w[4] += v[2]
-			w[6] += v[3]
-		}
-		for ; i < len(src); i++ {
-			dst[2*i] += src[i]
-		}
-	default:
-		for i, v := range src {
-			dst[i*s] += v
 		}
 	}
 }
