@@ -9,9 +9,11 @@ import (
 // im2col's and col2im's fast paths (conv.go): a plane per call instead of
 // a call or a loop per output row, on ResNet-8's 28×28, 14×14 and 7×7
 // planes where a row is 7 to 28 values. Every path moves the values
-// unchanged (copies, ANDs, shuffles and the same additions in the same
-// order), so the results are the bits of the row-by-row loops they
-// replace; im2col_fast_test.go checks them against the definition.
+// unchanged (copies, ANDs, shuffles, and the same additions in the same
+// order, with at most +0 added where nothing was, which leaves a gradient's
+// bits as they were: see stride2AddPlane), so the results are the bits of
+// the row-by-row loops they replace; im2col_fast_test.go checks them
+// against the definition.
 
 // The edges of a "same" convolution at stride 1 (Wo = W, padding P on
 // each side). im2col's row (ky, kx) of a sample is its plane shifted by
@@ -106,11 +108,13 @@ func andBits[T num.Float](v, m T) T {
 // that are not "same" — copied each output row on its own (its span by a
 // strided copy, the padding around it zeroed): on ResNet-8's 14×14 and
 // 7×7 outputs that is a call and a few loops per 7 or 14 values, a tenth of
-// the step. Where AVX2 is there the float32 rows instead go through one
-// gather per 8 outputs of a plane, from a table of where each output pixel
-// reads: gathers[ky·K+kx][p] is the offset in the input plane that output
-// pixel p of row (·, ky, kx) copies, or −1 where it lies in the padding
-// (written as +0, as the copies wrote it).
+// the step. Where AVX2 is there the float32 rows instead go a plane at a
+// time: at stride 2 by shuffles (stride2Plane), otherwise by one gather
+// per 8 outputs from a table of where each output pixel reads:
+// gathers[ky·K+kx][p] is the offset in the input plane that output pixel p
+// of row (·, ky, kx) copies, or −1 where it lies in the padding (written
+// as +0, as the copies wrote it). col2im's adjoint adds through the same
+// table, or at stride 2 by the shuffles' reverse (stride2AddPlane).
 
 // gatherTables returns the tables of the gather path, nil for the wide and
 // "same" layouts, which copy whole planes.
