@@ -144,6 +144,15 @@ func (l *batchNorm[T]) affine(ch int, mean, inv []float64) (a, b T) {
 	return T(fa), T(float64(l.beta[ch]) - mean[ch]*fa)
 }
 
+// forwardReLU is Forward with the ReLU after it in the same pass (see
+// reluFused).
+func (l *batchNorm[T]) forwardReLU(p *pass[T], xs [][]T, a []T) {
+	if l.prepare(p, xs[0]) {
+		mean, inv, _, _ := l.parts(p)
+		l.normaliseReLU(p.N, xs[0], a, mean, inv)
+	}
+}
+
 // normalise writes z = γ·(x − μ)·inv + β, computed as x·a + b (affine).
 func (l *batchNorm[T]) normalise(n int, x, z []T, mean, inv []float64) {
 	c, hw := l.c, l.hw
@@ -153,6 +162,33 @@ func (l *batchNorm[T]) normalise(n int, x, z []T, mean, inv []float64) {
 			o := (r*c + ch) * hw
 			affinePlane(x[o:o+hw], z[o:o+hw], ta, tb)
 		}
+	}
+}
+
+// normaliseReLU writes a = max(normalise's z, 0).
+func (l *batchNorm[T]) normaliseReLU(n int, x, a []T, mean, inv []float64) {
+	c, hw := l.c, l.hw
+	for ch := 0; ch < c; ch++ {
+		ta, tb := l.affine(ch, mean, inv)
+		for r := 0; r < n; r++ {
+			o := (r*c + ch) * hw
+			affineReLUPlane(x[o:o+hw], a[o:o+hw], ta, tb)
+		}
+	}
+}
+
+// affineReLUPlane writes a = max(x·a + b, 0), affinePlane's value and
+// reluForward's bit operations; 8 lanes at a time in assembly for float32
+// where AVX2 is there.
+func affineReLUPlane[T num.Float](x, z []T, a, b T) {
+	z = z[:len(x)]
+	i := 0
+	if n := len(x) &^ 7; num.Is32[T]() && haveAVX2 && n > 0 {
+		affineReLU32AVX(&num.As32(x)[0], &num.As32(z)[0], n, float32(a), float32(b))
+		i = n
+	}
+	for ; i < len(x); i++ {
+		z[i] = reluBits(T(x[i]*a) + b)
 	}
 }
 

@@ -19,3 +19,6 @@ func sqDev32AVX(x *float32, n int, m float64) float64
 
 //go:noescape
 func gradSums32AVX(dy, x *float32, n int, m float64) (sdy, sdyx float64)
+
+//go:noescape
+func affineReLU32AVX(x, z *float32, n int, a, b float32)

@@ -29,6 +29,32 @@ affDone:
 	VZEROUPPER
 	RET
 
+// func affineReLU32AVX(x, z *float32, n int, a, b float32)
+// z[i] = max(x[i]·a + b, 0): affine32AVX's value, then reluForward32AVX2's
+// bit operations.
+TEXT ·affineReLU32AVX(SB), NOSPLIT, $0-32
+	MOVQ         x+0(FP), SI
+	MOVQ         z+8(FP), DI
+	MOVQ         n+16(FP), CX
+	VBROADCASTSS a+24(FP), Y1
+	VBROADCASTSS b+28(FP), Y2
+	XORQ         AX, AX
+
+affReLULoop:
+	CMPQ    AX, CX
+	JGE     affReLUDone
+	VMULPS  (SI)(AX*4), Y1, Y0
+	VADDPS  Y2, Y0, Y0
+	VPSRAD  $31, Y0, Y3 // the sign bit, smeared over the word
+	VPANDN  Y0, Y3, Y0  // value &^ smear
+	VMOVUPS Y0, (DI)(AX*4)
+	ADDQ    $8, AX
+	JMP     affReLULoop
+
+affReLUDone:
+	VZEROUPPER
+	RET
+
 // func inputGrad32AVX(x, dz, dx *float32, n int, t *[5]float64)
 // With t = (m, iv, k, mdy, mdyx), in float64 four lanes at a time:
 // dx[i] += float32(k·((dz[i] − mdy) − ((x[i] − m)·iv)·mdyx)); n a multiple

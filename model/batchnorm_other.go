@@ -11,3 +11,5 @@ func sum32AVX(x *float32, n int) float64 { panic("unreachable") }
 func sqDev32AVX(x *float32, n int, m float64) float64 { panic("unreachable") }
 
 func gradSums32AVX(dy, x *float32, n int, m float64) (sdy, sdyx float64) { panic("unreachable") }
+
+func affineReLU32AVX(x, z *float32, n int, a, b float32) { panic("unreachable") }

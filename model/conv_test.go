@@ -12,7 +12,7 @@ import (
 // either side.
 func TestIm2colAgainstDefinition(t *testing.T) {
 	for _, spec := range []string{
-		"2x6x7-conv(3,3)", "2x6x6-conv(3,3,pad=1)", "2x7x6-conv(2,3,stride=2,pad=1)", "3x7x7-conv(2,1,stride=2)",
+		"2x6x7-conv(3,3)", "2x6x6-conv(3,3,pad=1)", "2x9x9-conv(2,5,pad=2)", "2x7x6-conv(2,3,stride=2,pad=1)", "3x7x7-conv(2,1,stride=2)",
 		"2x8x9-conv(2,3,stride=3,pad=2)", "1x5x5-conv(2,5,stride=2,pad=3)", "2x6x5-conv(2,2,pad=1)", "1x9x9-conv(2,3,stride=4)",
 		"2x12x13-conv(2,3,stride=2,pad=1)", "3x11x11-conv(2,1,stride=2)", // stride-2 rows of 6 and 7: four at a time, then the rest
 	} {

@@ -37,7 +37,9 @@
 // A layer has Forward (x → z) and Backward (dz → ∂θ added into the
 // gradient, ∂L/∂x added into dx unless not needed), side by side in one
 // file per kind (dense.go, conv.go, pool.go, batchnorm.go); activations
-// and dropout are post-steps the Workspace applies after any layer. Layers keep what a
+// and dropout are post-steps the Workspace applies after any layer (batch
+// norm and a residual block's sum apply their ReLU in the pass that
+// computes their output, with the same bits: reluFused). Layers keep what a
 // pass needs for its backward in the Workspace's scratch, never in
 // themselves. A layer that needs statistics of the whole batch (batch
 // norm) gets them through Workspace.Sync, which a data-parallel trainer sets to

@@ -2,6 +2,7 @@ package model
 
 import (
 	"math"
+	"unsafe"
 
 	"github.com/ptrain/ptrain/model/num"
 )
@@ -84,4 +85,27 @@ func reluBackward64(a, d []float64) {
 		mask := uint64((b | -b) >> 63)
 		d[i] = math.Float64frombits(math.Float64bits(d[i]) & mask)
 	}
+}
+
+// reluFused is a layer that applies a ReLU activation in the pass that
+// computes its output (batch norm, a residual block's sum): forwardReLU
+// runs Forward on the inputs xs (in the order of Info().Inputs) and writes
+// a = max(z, 0) without storing z, the same bits as Forward and the
+// Workspace's ReLU post-step, with one pass over the output instead of
+// two. The Workspace uses it for a ReLU layer that is not the last (whose
+// z the loss reads); nothing else reads the z of such a layer.
+type reluFused[T num.Float] interface {
+	forwardReLU(p *pass[T], xs [][]T, a []T)
+}
+
+// reluBits is max(v, 0) with reluForward's bit operations.
+func reluBits[T num.Float](v T) T {
+	if num.Is32[T]() {
+		b := *(*uint32)(unsafe.Pointer(&v))
+		b &^= uint32(int32(b) >> 31)
+		return *(*T)(unsafe.Pointer(&b))
+	}
+	b := *(*uint64)(unsafe.Pointer(&v))
+	b &^= uint64(int64(b) >> 63)
+	return *(*T)(unsafe.Pointer(&b))
 }

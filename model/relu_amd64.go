@@ -14,3 +14,6 @@ func reluForward32AVX2(z, a *float32, n int)
 
 //go:noescape
 func reluBackward32AVX2(a, d *float32, n int)
+
+//go:noescape
+func addReLU32AVX(a, x, y *float32, n int)

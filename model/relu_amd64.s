@@ -48,3 +48,28 @@ bwdLoop:
 bwdDone:
 	VZEROUPPER
 	RET
+
+// func addReLU32AVX(a, x, y *float32, n int)
+// a = max(x + y, 0): a residual block's sum (x, then y added into it, as
+// add32AVX adds) and the ReLU of reluForward32AVX2.
+TEXT ·addReLU32AVX(SB), NOSPLIT, $0-32
+	MOVQ a+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ y+16(FP), DX
+	MOVQ n+24(FP), CX
+	XORQ AX, AX
+
+addReLULoop:
+	CMPQ    AX, CX
+	JGE     addReLUDone
+	VMOVUPS (SI)(AX*4), Y0
+	VADDPS  (DX)(AX*4), Y0, Y0
+	VPSRAD  $31, Y0, Y1
+	VPANDN  Y0, Y1, Y1
+	VMOVDQU Y1, (DI)(AX*4)
+	ADDQ    $8, AX
+	JMP     addReLULoop
+
+addReLUDone:
+	VZEROUPPER
+	RET

@@ -270,7 +270,15 @@ func (w *Workspace[T]) Forward(x []T, n int, train bool) []T {
 	last := len(w.m.stack) - 1
 	for l := 0; l <= last; l++ {
 		in := w.input(w.m.stack[l].Info().Inputs[0])
-		if j, ok := w.m.stack[l].(joiner[T]); ok {
+		rf, fuseReLU := w.m.stack[l].(reluFused[T])
+		fuseReLU = fuseReLU && l != last && w.stage[l] == nil && w.m.stack[l].Info().Spec.Act.Kind == ReLU
+		if fuseReLU {
+			w.xs = w.xs[:0]
+			for _, src := range w.m.stack[l].Info().Inputs {
+				w.xs = append(w.xs, w.input(src))
+			}
+			rf.forwardReLU(w.passFor(l), w.xs, w.a[l][:n*w.m.stack[l].Info().Out.Size()])
+		} else if j, ok := w.m.stack[l].(joiner[T]); ok {
 			w.xs = w.xs[:0]
 			for _, src := range w.m.stack[l].Info().Inputs {
 				w.xs = append(w.xs, w.input(src))
@@ -287,7 +295,7 @@ func (w *Workspace[T]) Forward(x []T, n int, train bool) []T {
 		info := w.m.stack[l].Info()
 		o := info.Out.Size()
 		z, a := w.z[l][:n*o], w.a[l][:n*o]
-		if act := info.Spec.Act; act.Kind != Identity {
+		if act := info.Spec.Act; act.Kind != Identity && !fuseReLU {
 			var lse []float64
 			if l == last {
 				lse = w.lse

@@ -25,7 +25,7 @@ import (
 // writes only the inside, with masked loads and stores.
 //
 // Three cases leave this path: up to 6 rows run the narrower AVX2 tile
-// (isa.narrow), up to gemmDirectM rows read an untransposed B in place
+// (isa.narrow), up to isa.directM rows read an untransposed B in place
 // instead of packing it, and a·bᵀ with few long columns goes to gemmDot
 // (gemm_dot.go; chosen in blas.go).
 //
@@ -54,6 +54,7 @@ type gemmISA struct {
 	s2      kernel32 // a second tile, chosen where it pads less (see tiles); fn nil if none
 	d2      kernel64
 	narrow  *gemmISA // a narrower tile's kernels, for products of few rows; nil if none
+	directM int      // up to this many rows of c, an untransposed B is read in place, not packed (see gemmPacked)
 	sdot    func(n int, rows *[6]*float32, out *float32)
 	ddot    func(n int, rows *[6]*float64, out *float64)
 	lanes32 int
@@ -80,10 +81,6 @@ const (
 	gemmMC   = 192
 	gemmNC32 = 512
 	gemmNC64 = 256
-
-	// gemmDirectM: up to this many rows of c, an untransposed B is not
-	// packed (see gemmPacked).
-	gemmDirectM = 32
 )
 
 // gemmBuf is one caller's packing space: A block and B block, in bytes
@@ -160,7 +157,7 @@ func gemmPacked[T Float](ta, tb bool, m, n, k int, alpha T, a []T, lda int, b []
 			// With few rows, packing B would cost about as much as using
 			// it: the kernel then reads whole panels of an untransposed B
 			// where they lie, and only a last, narrower panel is packed.
-			direct, full := !tb && m <= gemmDirectM, ncb
+			direct, full := !tb && m <= ks.directM, ncb
 			if direct {
 				full = ncb - ncb%nr
 				packB(tb, b, ldb, pc, kc, jc+full, ncb-full, nr, pb)

@@ -1,0 +1,24 @@
+//go:build !purego
+
+package model
+
+// im2col's masked copies of "same" convolutions (im2col_edges.go) on
+// float32, in im2col_amd64.s; they run where haveAVX2 is set.
+
+//go:noescape
+func andCopy32AVX(dst, src, mask *float32, n int)
+
+//go:noescape
+func andAdd32AVX(dst, src, mask *float32, n int)
+
+//go:noescape
+func gatherPlane32AVX(out, plane *float32, idx *int32, n int)
+
+//go:noescape
+func stride2Rows32AVX(dst, src *float32, rows, wo, lo, cnt, lds int)
+
+//go:noescape
+func sum4x4AVX(x *float32, hw, n int, c *[16]float32)
+
+//go:noescape
+func stride2AddRows32AVX(dst, src *float32, rows, wo, cnt, ldd int)
