@@ -5,6 +5,7 @@ import (
 	"context"
 	le "encoding/binary"
 	"encoding/json"
+	"io"
 	"maps"
 	"math"
 	"os"
@@ -12,7 +13,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -260,43 +260,20 @@ func checkRefusal(t *testing.T, f corruptFile, how, errs string, failed bool) {
 	}
 }
 
-// runWithin runs args in this process as main does, with warnings going to
-// the same buffer as run's stderr, and returns what was written there and
-// the exit status; ok is false if the command was still running after d
-// (it is left running, and warnings left pointing at its buffer). Callers
-// must not run in parallel with other users of warnings.
+// runWithin runs args in this process as main does (warnings go to run's
+// stderr), and returns what was written there and the exit status; ok is
+// false if the command was still running after d (it is left running).
+// Callers must not run in parallel with other commands run in-process.
 func runWithin(d time.Duration, args []string) (stderr string, code int, ok bool) {
 	var buf lockedBuffer
-	saved := warnings
-	warnings = &buf
 	done := make(chan int, 1)
-	go func() { done <- run(args, &buf) }()
+	go func() { done <- run(args, strings.NewReader(""), io.Discard, &buf) }()
 	select {
 	case code = <-done:
-		warnings = saved
 		return buf.String(), code, true
 	case <-time.After(d):
 		return "", 0, false
 	}
-}
-
-// lockedBuffer is a bytes.Buffer safe for the concurrent writers of one
-// command (its warnings may come from worker goroutines).
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // TestCNNCheckpointOnEveryLoadPath: a CNN checkpoint (conv tensors, batch
@@ -408,7 +385,6 @@ func TestBatchFlagIsBoundedAndBuffersFitTheData(t *testing.T) {
 // 16 MiB CSV line cap needs a 32 MiB buffer on the way; real use stays
 // near 70 MB.)
 func TestDevZeroForEveryInput(t *testing.T) {
-	t.Parallel()
 	if _, err := os.Stat("/dev/zero"); err != nil {
 		t.Skip(err)
 	}

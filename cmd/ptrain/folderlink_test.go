@@ -16,7 +16,6 @@ import (
 // check listed the folder with a walk that did not follow the links, and
 // -plot over an image of the linked train/ wrote over it.
 func TestLinkedFolderImageIsNotAnOutput(t *testing.T) {
-	t.Parallel()
 	dir := t.TempDir()
 	writeDigitFolder(t, filepath.Join(dir, "real"), 8)
 	link := filepath.Join(dir, "linked")

@@ -78,7 +78,6 @@ func historyRows(n int) string {
 // refused with an error that names the file and the cap, in one line
 // that quotes at most about 100 bytes of a bad value.
 func TestOversizedHeadersAreRefusedNamingTheCap(t *testing.T) {
-	t.Parallel()
 	dir := t.TempDir()
 	good := goodCheckpoint(t, dir)
 	meta := func(k, v string) func(f *safetensors.File) {
@@ -145,7 +144,6 @@ func writeTemp(t *testing.T, dir string, b []byte) string {
 // tensors are refused by info with a peak RSS within 2× the file plus
 // the process's base (limits generous for CI).
 func TestHugeHeadersCostAtMostTwiceTheFile(t *testing.T) {
-	t.Parallel()
 	dir := t.TempDir()
 	good := goodCheckpoint(t, dir)
 	rows := strings.Repeat(`{"epoch":1,"lr":0.5},`, 2_000_000)

@@ -62,7 +62,6 @@ func readRows(t *testing.T, path string) []epochRow {
 // checkpoint stay, those past it (written after the checkpoint, by a run
 // that then died) go, and the new ones follow.
 func TestResumeContinuesTheMetricsHistory(t *testing.T) {
-	t.Parallel()
 	for i, ext := range []string{".csv", ".jsonl", ".csv", ".jsonl"} {
 		dir := t.TempDir()
 		m := "m" + ext
