@@ -112,3 +112,15 @@ func (l *lockedBuffer) String() string {
 	defer l.mu.Unlock()
 	return l.b.String()
 }
+
+// mustSpawn is spawn for a command that must succeed. The tests that
+// signal a run at a moment drawn from a whole run's duration time that
+// run with it: a process's, as long as the runs they interrupt (in this
+// process, the first run's one-time costs made the moments late, and
+// some runs ended before their signal).
+func mustSpawn(t *testing.T, dir string, args ...string) {
+	t.Helper()
+	if out, errs, code := spawn(t, dir, nil, "", args...); code != 0 {
+		t.Fatalf("ptrain %s: exit %d\n%s%s", strings.Join(args, " "), code, out, errs)
+	}
+}

@@ -35,9 +35,9 @@ func TestRandomInterruptsResumeBitForBit(t *testing.T) {
 	}
 	t.Logf("interrupt moments drawn with PTRAIN_INTERRUPT_SEED=%d", seed)
 	dir := t.TempDir()
-	common := []string{"-epochs", "3", "-batch", "8", "-workers", "2", "-dropout", "0.2", "-optimizer", "adam", "-schedule", "cosine", "-quiet"}
+	common := []string{"-epochs", "6", "-batch", "8", "-workers", "2", "-dropout", "0.2", "-optimizer", "adam", "-schedule", "cosine", "-quiet"}
 	start := time.Now()
-	mustRun(t, dir, append([]string{"train", "-out", "whole.safetensors"}, common...)...)
+	mustSpawn(t, dir, append([]string{"train", "-out", "whole.safetensors"}, common...)...)
 	whole := tensors(t, filepath.Join(dir, "whole.safetensors"))
 	span := time.Since(start)
 	rng := rand.New(rand.NewPCG(seed, 1))
