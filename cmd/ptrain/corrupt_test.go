@@ -5,6 +5,7 @@ import (
 	"context"
 	le "encoding/binary"
 	"encoding/json"
+	"fmt"
 	"io"
 	"maps"
 	"math"
@@ -191,7 +192,9 @@ type corruptFile struct{ name, path, want string }
 
 // loadPaths are the commands that read a checkpoint: info, eval, predict
 // (of rows.csv in dir), export, train -resume and train -init (into a
-// model of arch), each given the checkpoint's path. Every other path is
+// model of arch, on init.csv in dir: parsing the embedded digits for every
+// file was most of the table's cost, and -init reads its file after the
+// data), each given the checkpoint's path. Every other path is
 // absolute, so that the commands run alike in this process and in dir.
 func loadPaths(dir, arch string) map[string]func(string) []string {
 	in := func(name string) string { return filepath.Join(dir, name) }
@@ -204,7 +207,7 @@ func loadPaths(dir, arch string) map[string]func(string) []string {
 		"resume": func(p string) []string { return []string{"train", "-resume", p, "-quiet", "-out", in("r.safetensors")} },
 		"export": func(p string) []string { return []string{"export", "-model", p, "-out", in("e.onnx")} },
 		"init": func(p string) []string {
-			return []string{"train", "-init", p, "-arch", arch, "-epochs", "1", "-quiet", "-out", in("i.safetensors")}
+			return []string{"train", "-init", p, "-arch", arch, "-data", "csv:" + in("init.csv"), "-label", "class", "-batch", "8", "-epochs", "1", "-quiet", "-out", in("i.safetensors")}
 		},
 	}
 }
@@ -216,6 +219,18 @@ func loadPaths(dir, arch string) map[string]func(string) []string {
 // the files, shows that the binary exits non-zero with that one line.
 func refusedEverywhere(t *testing.T, dir string, files []corruptFile, arch string) {
 	t.Helper()
+	var table strings.Builder // 64 features and 10 classes, as the digits
+	for i := range 64 {
+		fmt.Fprintf(&table, "f%d,", i)
+	}
+	table.WriteString("class\n")
+	for r := range 40 {
+		for i := range 64 {
+			fmt.Fprintf(&table, "%d,", (r*7+i)%17)
+		}
+		fmt.Fprintf(&table, "%d\n", r%10)
+	}
+	writeFiles(t, dir, map[string]string{"init.csv": table.String()})
 	paths := loadPaths(dir, arch)
 	hows := slices.Sorted(maps.Keys(paths))
 	for _, f := range files {
