@@ -216,7 +216,7 @@ func TestFolderImageIsNotAnOutput(t *testing.T) {
 	dir := t.TempDir()
 	// Its own folder, of real directories: a run here may write over an
 	// image, which must not be the one other tests share.
-	writeDigitFolder(t, filepath.Join(dir, "imgs"), 4)
+	writeDigitFolder(t, filepath.Join(dir, "imgs"), 8) // ~225 images: creating files is most of its cost
 	images, _, err := data.ImageFiles(filepath.Join(dir, "imgs"))
 	if err != nil || len(images) == 0 {
 		t.Fatalf("%d images, %v", len(images), err)
