@@ -17,7 +17,9 @@ import (
 // only where the process boundary is what it tests: signals, the exit
 // status main gives the shell, MPI, lock files between processes, peak
 // memory, a standard stream that is a file; and every command is started
-// as a process at least once (TestCommandsAsProcesses).
+// as a process at least once (TestCommandsAsProcesses). A command run
+// in-process is this test binary's build: what needs the binary that
+// PTRAIN_E2E_TAGS asks for (MPI) is started as that binary.
 
 // ptrain runs ptrain args in this process in dir and returns stdout,
 // stderr and the exit status.
