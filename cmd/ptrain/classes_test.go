@@ -43,7 +43,6 @@ func TestTooManyClassesRefusedNamingTheLimit(t *testing.T) {
 // values) stays small: no per-worker k×k confusion matrix (200 MB each;
 // 3.2 GB for 20,000 classes), and eval says why it shows none.
 func TestManyClassesTrainInBoundedMemory(t *testing.T) {
-	t.Parallel()
 	dir := t.TempDir()
 	const k = 5000
 	p := classTable(t, dir, k, k)

@@ -17,7 +17,6 @@ const cnnArch = "1x8x8-conv(8,3,pad=1)-bn:relu-maxpool(2)-conv(8,2):tanh-avgpool
 // TestCNNTrainEvalPredictInfo trains a CNN with batch norm on the digits
 // and uses its checkpoint as a user would: eval, predict, info, resume.
 func TestCNNTrainEvalPredictInfo(t *testing.T) {
-	t.Parallel()
 	dir := t.TempDir()
 	out := mustRun(t, dir, "train", "-arch", cnnArch, "-epochs", "6", "-lr", "0.01", "-dtype", "float64", "-quiet", "-out", "cnn.safetensors")
 	_ = out

@@ -77,9 +77,9 @@ func provideImages(kind, dir string, download bool) error {
 	}
 	err := data.Download(context.Background(), nil, src, dir, func(url string, offset int64) {
 		if offset > 0 {
-			fmt.Fprintf(os.Stderr, "ptrain: downloading %s into %s, continuing after %d bytes\n", url, dir, offset)
+			fmt.Fprintf(warnings, "ptrain: downloading %s into %s, continuing after %d bytes\n", url, dir, offset)
 		} else {
-			fmt.Fprintf(os.Stderr, "ptrain: downloading %s into %s\n", url, dir)
+			fmt.Fprintf(warnings, "ptrain: downloading %s into %s\n", url, dir)
 		}
 	})
 	if err != nil {

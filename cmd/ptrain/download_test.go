@@ -7,6 +7,7 @@ import (
 	be "encoding/binary"
 	"encoding/hex"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -90,12 +91,12 @@ func TestDownloadMNISTFromAMirror(t *testing.T) {
 	out := filepath.Join(root, "m.safetensors")
 
 	var stderr bytes.Buffer
-	if code := run([]string{"train", "-data", "mnist", "-epochs", "1", "-quiet", "-out", out}, &stderr); code != 2 ||
+	if code := run([]string{"train", "-data", "mnist", "-epochs", "1", "-quiet", "-out", out}, nil, io.Discard, &stderr); code != 2 ||
 		!strings.Contains(stderr.String(), filepath.Join(root, "mnist")+" does not exist (it would hold train-images-idx3-ubyte.gz") || !strings.Contains(stderr.String(), "-download") || !strings.Contains(stderr.String(), srv.URL) {
 		t.Fatalf("without -download: exit %d, stderr %q", code, stderr.String())
 	}
 	stderr.Reset()
-	if code := run([]string{"train", "-data", "mnist", "-download", "-epochs", "1", "-quiet", "-out", out}, &stderr); code != 0 {
+	if code := run([]string{"train", "-data", "mnist", "-download", "-epochs", "1", "-quiet", "-out", out}, nil, io.Discard, &stderr); code != 0 {
 		t.Fatalf("-download: exit %d, stderr %q", code, stderr.String())
 	}
 	for name, want := range files {
@@ -105,7 +106,7 @@ func TestDownloadMNISTFromAMirror(t *testing.T) {
 	}
 	n := requests.Load()
 	stderr.Reset()
-	if code := run([]string{"train", "-data", "mnist", "-download", "-epochs", "1", "-quiet", "-out", out}, &stderr); code != 0 || requests.Load() != n {
+	if code := run([]string{"train", "-data", "mnist", "-download", "-epochs", "1", "-quiet", "-out", out}, nil, io.Discard, &stderr); code != 0 || requests.Load() != n {
 		t.Errorf("a second run: exit %d, %d more requests (want none), stderr %q", code, requests.Load()-n, stderr.String())
 	}
 }
@@ -124,7 +125,7 @@ func TestEvalDownloadsOnlyWithItsOwnFlag(t *testing.T) {
 
 	path := filepath.Join(root, "m.safetensors")
 	var stderr bytes.Buffer
-	if code := run([]string{"train", "-epochs", "1", "-quiet", "-out", path}, &stderr); code != 0 {
+	if code := run([]string{"train", "-epochs", "1", "-quiet", "-out", path}, nil, io.Discard, &stderr); code != 0 {
 		t.Fatalf("train: %s", stderr.String())
 	}
 	f, err := safetensors.ReadFile(path)
@@ -146,11 +147,11 @@ func TestEvalDownloadsOnlyWithItsOwnFlag(t *testing.T) {
 		t.Fatal(err)
 	}
 	stderr.Reset()
-	if code := run([]string{"eval", "-model", path}, &stderr); code != 2 || !strings.Contains(stderr.String(), "give -download") || requests.Load() != 0 {
+	if code := run([]string{"eval", "-model", path}, nil, io.Discard, &stderr); code != 2 || !strings.Contains(stderr.String(), "give -download") || requests.Load() != 0 {
 		t.Errorf("eval of a -download run's checkpoint: exit %d, %d requests, stderr %q; want exit 2 and no request", code, requests.Load(), stderr.String())
 	}
 	stderr.Reset()
-	if code := run([]string{"eval", "-model", path, "-download"}, &stderr); code == 0 || requests.Load() == 0 {
+	if code := run([]string{"eval", "-model", path, "-download"}, nil, io.Discard, &stderr); code == 0 || requests.Load() == 0 {
 		t.Errorf("eval -download: exit %d, %d requests; want a request (answered 404)", code, requests.Load())
 	}
 }

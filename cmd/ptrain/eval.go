@@ -4,8 +4,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"io"
-	"os"
 	"strings"
 
 	"github.com/ptrain/ptrain/data"
@@ -22,7 +20,7 @@ Examples:
 `
 
 // cmdEval is "ptrain eval".
-func cmdEval(ctx context.Context, args []string, stderr io.Writer) error {
+func cmdEval(ctx context.Context, args []string, std stdio) error {
 	fs := flag.NewFlagSet("eval", flag.ContinueOnError)
 	path := fs.String("model", "", "checkpoint to evaluate (required)")
 	dataSpec := fs.String("data", "", "dataset (default: the one the model was trained on); its test split is used when it has one, and the run's held-out test split when it is the run's own data")
@@ -38,7 +36,7 @@ func cmdEval(ctx context.Context, args []string, stderr io.Writer) error {
 		fs.PrintDefaults()
 		fmt.Fprint(fs.Output(), evalExamples)
 	}
-	if err := parseFlags(fs, args); err != nil {
+	if err := parseFlags(fs, args, std.out); err != nil {
 		return err
 	}
 	if *path == "" {
@@ -91,7 +89,7 @@ func cmdEval(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	if split == "training" {
-		fmt.Fprintf(stderr, "ptrain eval: note: the run held out no test split (-test 0), so these are the %d samples it was trained on, not a test score; give -data with held-out data\n", ds.N)
+		fmt.Fprintf(std.err, "ptrain eval: note: the run held out no test split (-test 0), so these are the %d samples it was trained on, not a test score; give -data with held-out data\n", ds.N)
 	}
 	if err := ck.checkTask(ds); err != nil {
 		return err
@@ -106,7 +104,7 @@ func cmdEval(ctx context.Context, args []string, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		return rm.print(os.Stdout, ds, split, ck.targetNames(), *asJSON)
+		return rm.print(std.out, ds, split, ck.targetNames(), *asJSON)
 	}
 	var met parallel.Metrics
 	if ck.DType == "F64" {
@@ -117,7 +115,7 @@ func cmdEval(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	return printMetrics(os.Stdout, ds, split, met, *asJSON)
+	return printMetrics(std.out, ds, split, met, *asJSON)
 }
 
 // checkpointData loads the data to evaluate a checkpoint on: spec, or the

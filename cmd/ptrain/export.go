@@ -20,7 +20,7 @@ Examples:
 `
 
 // cmdExport is "ptrain export".
-func cmdExport(args []string, stderr io.Writer) error {
+func cmdExport(args []string, std stdio) error {
 	fs := flag.NewFlagSet("export", flag.ContinueOnError)
 	path := fs.String("model", "", "checkpoint (required)")
 	out := fs.String("out", "", "the ONNX model to write, NAME.onnx (required)")
@@ -43,13 +43,13 @@ Flags:
 		fs.PrintDefaults()
 		fmt.Fprint(fs.Output(), exportExamples)
 	}
-	if err := parseFlags(fs, args); err != nil {
+	if err := parseFlags(fs, args, std.out); err != nil {
 		return err
 	}
 	if *path == "" || *out == "" {
 		return errUsage{fmt.Errorf("-model CKPT and -out MODEL.onnx are required (see ptrain export -h)")}
 	}
-	claimed, err := claim([]output{{"-out", *out, []string{".onnx"}, []namedFile{{"-model", *path}}}}, func(format string, a ...any) { fmt.Fprintf(stderr, format+"\n", a...) })
+	claimed, err := claim([]output{{"-out", *out, []string{".onnx"}, []namedFile{{"-model", *path}}}}, func(format string, a ...any) { fmt.Fprintf(std.err, format+"\n", a...) })
 	if err != nil {
 		return err
 	}
@@ -63,12 +63,12 @@ Flags:
 		if len(names) > 8 { // a one-hot column may make hundreds
 			names = append(names[:8:8], fmt.Sprintf("… %d more", len(names)-8))
 		}
-		fmt.Fprintf(stderr, "ptrain export: note: %s is a model of a CSV table: the ONNX model's input is the %d features its preprocessing makes (%s), not the table's columns (a missing cell as NaN, imputed in the graph; text one-hot encoded by the caller); ptrain info lists them\n", *path, ck.Preprocess.Features(), strings.Join(names, ", "))
+		fmt.Fprintf(std.err, "ptrain export: note: %s is a model of a CSV table: the ONNX model's input is the %d features its preprocessing makes (%s), not the table's columns (a missing cell as NaN, imputed in the graph; text one-hot encoded by the caller); ptrain info lists them\n", *path, ck.Preprocess.Features(), strings.Join(names, ", "))
 	}
 	opt := onnx.Options{FoldBatchNorm: *fold, ProducerVersion: version, Meta: map[string]string{"ptrain.dtype": string(ck.DType)}}
 	var b []byte
 	if ck.DType == "F64" {
-		fmt.Fprintf(stderr, "ptrain export: note: %s holds float64 weights; the ONNX model is float32 (each weight rounded once)\n", *path)
+		fmt.Fprintf(std.err, "ptrain export: note: %s holds float64 weights; the ONNX model is float32 (each weight rounded once)\n", *path)
 		b, err = encodeONNX[float64](ck, opt)
 	} else {
 		b, err = encodeONNX[float32](ck, opt)
@@ -79,7 +79,7 @@ Flags:
 	if err := writeFileAtomic(*out, func(w io.Writer) error { _, err := w.Write(b); return err }); err != nil {
 		return err
 	}
-	fmt.Printf("ONNX model written to %s (%d bytes; input %q, output %q)\n", *out, len(b), onnx.InputName, onnx.OutputName)
+	fmt.Fprintf(std.out, "ONNX model written to %s (%d bytes; input %q, output %q)\n", *out, len(b), onnx.InputName, onnx.OutputName)
 	return nil
 }
 

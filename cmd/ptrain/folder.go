@@ -4,7 +4,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -13,7 +12,6 @@ import (
 	"github.com/ptrain/ptrain/data"
 	"github.com/ptrain/ptrain/model"
 	"github.com/schollz/progressbar/v3"
-	"golang.org/x/term"
 )
 
 // folderFlags binds the flags of image data: -channels, -resize,
@@ -106,11 +104,11 @@ func loadFolder(c *Config, dir string, classes []string) (*data.Folder, error) {
 		return nil, errUsage{err}
 	}
 	opt := data.FolderOptions{Channels: c.Channels, Height: h, Width: w, SkipBad: c.SkipBad, Classes: classes}
-	if !c.Quiet && !c.JSON && term.IsTerminal(int(os.Stderr.Fd())) {
+	if !c.Quiet && !c.JSON && isTerminal(warnings) {
 		var bar *progressbar.ProgressBar
 		opt.Progress = func(done, total int) {
 			if bar == nil {
-				bar = progressbar.NewOptions(total, progressbar.OptionSetWriter(os.Stderr), progressbar.OptionSetWidth(30),
+				bar = progressbar.NewOptions(total, progressbar.OptionSetWriter(warnings), progressbar.OptionSetWidth(30),
 					progressbar.OptionShowCount(), progressbar.OptionSetDescription("decoding "+dir), progressbar.OptionSetPredictTime(true),
 					progressbar.OptionClearOnFinish(), progressbar.OptionThrottle(100*time.Millisecond))
 			}

@@ -78,13 +78,12 @@ func historyRows(n int) string {
 // refused with an error that names the file and the cap, in one line
 // that quotes at most about 100 bytes of a bad value.
 func TestOversizedHeadersAreRefusedNamingTheCap(t *testing.T) {
-	t.Parallel()
 	dir := t.TempDir()
 	good := goodCheckpoint(t, dir)
 	meta := func(k, v string) func(f *safetensors.File) {
 		return func(f *safetensors.File) { f.Metadata[k] = v }
 	}
-	big := strings.Repeat("x", 4<<20)
+	big := strings.Repeat("x", ckpt.MaxMeta+1) // one byte past the cap
 	for _, tc := range []struct {
 		name, want string
 		b          []byte
@@ -92,12 +91,12 @@ func TestOversizedHeadersAreRefusedNamingTheCap(t *testing.T) {
 		{"too-many-tensors", "more than 65536 tensors (the limit, safetensors.MaxTensors)", withMembers(good, emptyTensors(safetensors.MaxTensors+1))},
 		{"long-tensor-name", "a tensor name of 5000 bytes, more than the limit of 1024", withMembers(good, `"`+strings.Repeat("n", 5000)+`":{"dtype":"F32","shape":[0],"data_offsets":[0,0]}`)},
 		{"repeated-tensor", `"dense.0.bias": named twice`, withMembers(good, `"dense.0.bias":{"dtype":"F32","shape":[0],"data_offsets":[0,0]}`)},
-		{"4MB-task", `"ptrain.task" is 4194304 bytes, more than the limit of 1048576 (checkpoint.MaxMeta)`, rewrite(t, good, meta(metaTask, big))},
-		{"4MB-config", `"ptrain.config" is 4194304 bytes, more than the limit of 1048576 (checkpoint.MaxMeta)`, rewrite(t, good, meta(metaConfig, big))},
-		{"4MB-arch", `"ptrain.arch" is 4194304 bytes, more than the limit`, rewrite(t, good, meta("ptrain.arch", big))},
-		{"4MB-split", `"ptrain.split" is 4194304 bytes, more than the limit of 1048576 (checkpoint.MaxMeta)`, rewrite(t, good, meta(ckpt.MetaSplit, big))},
-		{"4MB-target-names", `"ptrain.target_names" is 4194304 bytes, more than the limit of 1048576 (checkpoint.MaxMeta)`, rewrite(t, good, meta(metaTargetNames, big))},
-		{"4MB-classes", `"ptrain.classes" is 4194304 bytes, more than the limit`, rewrite(t, good, meta(metaClasses, big))},
+		{"1MB+1-task", `"ptrain.task" is 1048577 bytes, more than the limit of 1048576 (checkpoint.MaxMeta)`, rewrite(t, good, meta(metaTask, big))},
+		{"1MB+1-config", `"ptrain.config" is 1048577 bytes, more than the limit of 1048576 (checkpoint.MaxMeta)`, rewrite(t, good, meta(metaConfig, big))},
+		{"1MB+1-arch", `"ptrain.arch" is 1048577 bytes, more than the limit`, rewrite(t, good, meta("ptrain.arch", big))},
+		{"1MB+1-split", `"ptrain.split" is 1048577 bytes, more than the limit of 1048576 (checkpoint.MaxMeta)`, rewrite(t, good, meta(ckpt.MetaSplit, big))},
+		{"1MB+1-target-names", `"ptrain.target_names" is 1048577 bytes, more than the limit of 1048576 (checkpoint.MaxMeta)`, rewrite(t, good, meta(metaTargetNames, big))},
+		{"1MB+1-classes", `"ptrain.classes" is 1048577 bytes, more than the limit`, rewrite(t, good, meta(metaClasses, big))},
 		{"long-bad-task", `"ptrain.task" is "xxxxxxxxxx`, rewrite(t, good, meta(metaTask, big[:1<<20]))},
 		{"long-bad-class", `class name "xxxxxxxxxx`, rewrite(t, good, meta(metaClasses, `["0","1","2","3","4","5","6","7","`+big[:1<<18]+`","`+big[:1<<18]+`"]`))},
 		{"history-rows", `"ptrain.history": row 2 is for epoch 2: want increasing epochs from 1 to 1`, rewrite(t, good, meta(metaHistory, historyRows(200_000)))},
@@ -145,7 +144,6 @@ func writeTemp(t *testing.T, dir string, b []byte) string {
 // tensors are refused by info with a peak RSS within 2× the file plus
 // the process's base (limits generous for CI).
 func TestHugeHeadersCostAtMostTwiceTheFile(t *testing.T) {
-	t.Parallel()
 	dir := t.TempDir()
 	good := goodCheckpoint(t, dir)
 	rows := strings.Repeat(`{"epoch":1,"lr":0.5},`, 2_000_000)

@@ -101,7 +101,6 @@ func TestEvalScoresTheRecordedTestRows(t *testing.T) {
 // fingerprints and -init as the way to fine-tune; eval of the run's own,
 // changed, data says it may score training rows.
 func TestResumeRefusesChangedData(t *testing.T) {
-	t.Parallel()
 	dir := t.TempDir()
 	rows := func(n int) string {
 		var b strings.Builder

@@ -2,8 +2,6 @@ package main
 
 import (
 	"bytes"
-	"io"
-	"os"
 	"strings"
 	"testing"
 )
@@ -20,18 +18,9 @@ func TestEpochCount(t *testing.T) {
 // ptrain info -h lists its flag, as the other commands' -h do; the
 // top-level usage says predict reads image files too.
 func TestHelpTexts(t *testing.T) {
-	r, w, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stdout := os.Stdout
-	os.Stdout = w // -h prints to stdout
-	var stderr bytes.Buffer
-	run([]string{"info", "-h"}, &stderr)
-	os.Stdout = stdout
-	w.Close()
-	out, _ := io.ReadAll(r)
-	if h := string(out); !strings.Contains(h, "Flags:") || !strings.Contains(h, "-json") {
+	var stdout, stderr bytes.Buffer
+	run([]string{"info", "-h"}, nil, &stdout, &stderr) // -h prints to stdout
+	if h := stdout.String(); !strings.Contains(h, "Flags:") || !strings.Contains(h, "-json") {
 		t.Errorf("info -h:\n%s", h)
 	}
 	if !strings.Contains(usage, "IDX images, or image files") {

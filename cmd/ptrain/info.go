@@ -21,24 +21,24 @@ import (
 )
 
 // cmdInfo is "ptrain info".
-func cmdInfo(args []string, stderr io.Writer) error {
+func cmdInfo(args []string, std stdio) error {
 	fs := flag.NewFlagSet("info", flag.ContinueOnError)
 	asJSON := fs.Bool("json", false, `print one JSON object ("event": "info"): tensors, architecture, and the metadata with config and progress as objects`)
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: ptrain info [-json] FILE\n\nPrints a checkpoint's architecture, parameter count, classes and training provenance,\nand the tensors (name, dtype, shape) of any safetensors file; for an ONNX model (ptrain export's\nor another), its inputs, outputs, operators and metadata.\n\nExamples:\n  ptrain info ptrain.safetensors\n  ptrain info digits.onnx\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
-	if err := parseArgs(fs, args, "one checkpoint path"); err != nil {
+	if err := parseArgs(fs, args, "one checkpoint path", std.out); err != nil {
 		return err
 	}
 	path := fs.Arg(0)
 	if strings.EqualFold(filepath.Ext(path), ".onnx") {
-		return infoONNX(path, *asJSON)
+		return infoONNX(std.out, path, *asJSON)
 	}
 	b, err := safetensors.ReadFile(path)
 	if err != nil {
 		if looksLikeONNX(path) { // an ONNX model by another name
-			return infoONNX(path, *asJSON)
+			return infoONNX(std.out, path, *asJSON)
 		}
 		return err
 	}
@@ -54,9 +54,9 @@ func cmdInfo(args []string, stderr io.Writer) error {
 		merr = nil
 	}
 	if *asJSON {
-		return printJSON(os.Stdout, infoJSON(path, b, ck, merr))
+		return printJSON(std.out, infoJSON(path, b, ck, merr))
 	}
-	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
+	tw := tabwriter.NewWriter(std.out, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "file\t%s\n", path)
 	if merr != nil {
 		fmt.Fprintf(tw, "model\tnone: %v\n", merr)
@@ -138,7 +138,7 @@ func infoJSON(path string, f *safetensors.File, ck *checkpoint, merr error) map[
 // graph's inputs and outputs, its operators with their node counts, its
 // initializers and its metadata (a ptrain export's: the spec, classes and
 // provenance, as info prints them for the checkpoint).
-func infoONNX(path string, asJSON bool) error {
+func infoONNX(stdout io.Writer, path string, asJSON bool) error {
 	s, err := onnx.ReadFile(path)
 	if err != nil {
 		return err
@@ -172,11 +172,11 @@ func infoONNX(path string, asJSON bool) error {
 		for _, kv := range s.Metadata {
 			meta[kv.Key] = kv.Value
 		}
-		return printJSON(os.Stdout, map[string]any{"event": "info", "file": path, "format": "onnx", "ir_version": s.IRVersion, "opsets": opsets,
+		return printJSON(stdout, map[string]any{"event": "info", "file": path, "format": "onnx", "ir_version": s.IRVersion, "opsets": opsets,
 			"producer": strings.TrimSpace(s.ProducerName + " " + s.ProducerVersion), "inputs": values(s.Inputs), "outputs": values(s.Outputs),
 			"operators": opc, "nodes": s.Nodes, "initializers": s.Initializers, "weights": s.Weights, "metadata": meta})
 	}
-	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
+	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "file\t%s\n", path)
 	fmt.Fprintf(tw, "format\tONNX, IR version %d, opset %s\n", s.IRVersion, strings.Join(opsets, ", "))
 	if p := strings.TrimSpace(s.ProducerName + " " + s.ProducerVersion); p != "" {

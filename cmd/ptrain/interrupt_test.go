@@ -37,7 +37,7 @@ func TestRandomInterruptsResumeBitForBit(t *testing.T) {
 	dir := t.TempDir()
 	common := []string{"-epochs", "6", "-batch", "8", "-workers", "2", "-dropout", "0.2", "-optimizer", "adam", "-schedule", "cosine", "-quiet"}
 	start := time.Now()
-	mustRun(t, dir, append([]string{"train", "-out", "whole.safetensors"}, common...)...)
+	mustSpawn(t, dir, append([]string{"train", "-out", "whole.safetensors"}, common...)...)
 	whole := tensors(t, filepath.Join(dir, "whole.safetensors"))
 	span := time.Since(start)
 	rng := rand.New(rand.NewPCG(seed, 1))

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/csv"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -79,7 +80,7 @@ func TestReadMetricsLossUnits(t *testing.T) {
 	if err != nil || len(rows) != 1 || rows[0].LossUnits != "" || *rows[0].TrainLoss != 0.5 {
 		t.Fatalf("old file: %+v, %v", rows, err)
 	}
-	r, err := newReporter(&Config{Metrics: old}, 3, 1, nil, unitsStandardised)
+	r, err := newReporter(&Config{Metrics: old}, stdio{nil, io.Discard, io.Discard}, 3, 1, nil, unitsStandardised)
 	if err != nil || len(r.history) != 1 || r.history[0].LossUnits != unitsStandardised {
 		t.Fatalf("resumed history %+v, %v", r.history, err)
 	}

@@ -27,6 +27,7 @@ import (
 
 	"github.com/ptrain/ptrain/model/num"
 	"github.com/ptrain/ptrain/parallel/mpi"
+	"golang.org/x/term"
 )
 
 const version = "0.1.0"
@@ -66,12 +67,30 @@ type errInterrupted struct{ msg string }
 func (e errInterrupted) Error() string { return e.msg }
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stderr))
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
-// run executes one command and returns the exit status. Every failure is one
-// message on stderr; nothing panics to the user.
-func run(args []string, stderr io.Writer) (status int) {
+// stdio is a command's standard input, output and error: the process's
+// under main, buffers when a test runs a command in-process.
+type stdio struct {
+	in       io.Reader
+	out, err io.Writer
+}
+
+// run executes one command (args without the program name) with the given
+// standard streams and returns its exit status, which main exits with.
+// Every failure is one message on stderr; nothing panics to the user.
+//
+// Calls must not overlap: the command resolves relative paths against the
+// process's working directory, reads its environment, listens for
+// interrupts (until run returns; a second interrupt, or the first outside
+// train, exits the process with status 130), and warnf and predict's stdin
+// are the process-wide warnings and stdin, which run points at stderr and
+// stdin until it returns.
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (status int) {
+	defer func(w io.Writer, r io.Reader) { warnings, predictStdin = w, r }(warnings, predictStdin)
+	warnings, predictStdin = stderr, stdin
+	std := stdio{stdin, stdout, stderr}
 	defer func() {
 		if r := recover(); r != nil {
 			fmt.Fprintf(stderr, "ptrain: internal error: %v (please report it)\n", r)
@@ -87,23 +106,23 @@ func run(args []string, stderr io.Writer) (status int) {
 	var err error
 	switch args[0] {
 	case "train":
-		err = cmdTrain(ctx, args[1:], stderr)
+		err = cmdTrain(ctx, args[1:], std)
 	case "eval", "evaluate":
-		err = cmdEval(ctx, args[1:], stderr)
+		err = cmdEval(ctx, args[1:], std)
 	case "predict":
-		err = cmdPredict(ctx, args[1:], stderr)
+		err = cmdPredict(ctx, args[1:], std)
 	case "info":
-		err = cmdInfo(args[1:], stderr)
+		err = cmdInfo(args[1:], std)
 	case "export":
-		err = cmdExport(args[1:], stderr)
+		err = cmdExport(args[1:], std)
 	case "version", "-version", "--version":
 		mpiSupport := "no (build with -tags mpi)"
 		if mpi.Available {
 			mpiSupport = "yes"
 		}
-		fmt.Printf("ptrain %s (%s, %s/%s), BLAS: %s, MPI: %s\n", version, runtime.Version(), runtime.GOOS, runtime.GOARCH, num.Backend(), mpiSupport)
+		fmt.Fprintf(stdout, "ptrain %s (%s, %s/%s), BLAS: %s, MPI: %s\n", version, runtime.Version(), runtime.GOOS, runtime.GOARCH, num.Backend(), mpiSupport)
 	case "help", "-h", "-help", "--help":
-		fmt.Fprint(os.Stdout, usage)
+		fmt.Fprint(stdout, usage)
 	default:
 		fmt.Fprintf(stderr, "ptrain: unknown command %q\n\n%s", args[0], usage)
 		return 2
@@ -177,8 +196,17 @@ func interruptContext(stderr io.Writer, command string) (context.Context, func()
 	return ctx, func() { signal.Stop(ch); close(done); cancel() }
 }
 
-// warnings receives warnf's lines: stderr, except on MPI ranks other than 0.
+// warnings is run's stderr for what is said below a command's own
+// streams: warnf's lines, a download's notices, the progress bar of
+// reading a folder; io.Discard on MPI ranks other than 0 (which download
+// nothing and are quiet).
 var warnings io.Writer = os.Stderr
+
+// isTerminal reports whether w is a terminal (for progress bars).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
 
 // warnf prints a warning: something accepted that may not do what was meant.
 func warnf(format string, args ...any) {
@@ -201,17 +229,19 @@ func launchedAsOtherRank() bool {
 var errHelp = flag.ErrHelp
 
 // parseFlags parses args into fs, printing nothing but the help text for
-// -h: a bad flag becomes one errUsage line (the flag package would print
+// -h (on stdout): a bad flag becomes one errUsage line (the flag package would print
 // the whole usage after it). Arguments other than flags are refused.
-func parseFlags(fs *flag.FlagSet, args []string) error { return parseArgs(fs, args, "") }
+func parseFlags(fs *flag.FlagSet, args []string, stdout io.Writer) error {
+	return parseArgs(fs, args, "", stdout)
+}
 
 // parseArgs is parseFlags for a command that takes one argument after its
 // flags (info takes the file), which arg describes; "" is none.
-func parseArgs(fs *flag.FlagSet, args []string, arg string) error {
+func parseArgs(fs *flag.FlagSet, args []string, arg string, stdout io.Writer) error {
 	fs.SetOutput(io.Discard)
 	err := fs.Parse(args)
 	if errors.Is(err, flag.ErrHelp) {
-		fs.SetOutput(os.Stdout)
+		fs.SetOutput(stdout)
 		fs.Usage()
 		return errHelp
 	}

@@ -70,21 +70,6 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// ptrain runs the binary in dir and returns stdout, stderr and the exit code.
-func ptrain(t *testing.T, dir string, args ...string) (string, string, int) {
-	t.Helper()
-	return run2(t, dir, nil, "", args...)
-}
-
-func mustRun(t *testing.T, dir string, args ...string) string {
-	t.Helper()
-	out, errs, code := ptrain(t, dir, args...)
-	if code != 0 {
-		t.Fatalf("ptrain %s: exit %d\n%s%s", strings.Join(args, " "), code, out, errs)
-	}
-	return out
-}
-
 func tensors(t *testing.T, path string) *safetensors.File {
 	t.Helper()
 	b, err := os.ReadFile(path)
@@ -99,7 +84,6 @@ func tensors(t *testing.T, path string) *safetensors.File {
 }
 
 func TestDefaultTrainReachesHighTestAccuracy(t *testing.T) {
-	t.Parallel()
 	dir := t.TempDir()
 	out := mustRun(t, dir, "train")
 	if !strings.Contains(out, "test accuracy 9") || !strings.Contains(out, "checkpoint written to ptrain.safetensors") {
@@ -254,7 +238,6 @@ func TestSIGINTWritesLoadableCheckpoint(t *testing.T) {
 }
 
 func TestBadInputExitsNonZeroWithOneMessage(t *testing.T) {
-	t.Parallel()
 	dir := t.TempDir()
 	write := func(name, content string) {
 		_ = os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644)
@@ -317,16 +300,33 @@ func TestBadInputExitsNonZeroWithOneMessage(t *testing.T) {
 	}
 }
 
-func TestHelpHasExamples(t *testing.T) {
-	for _, c := range []string{"train", "eval", "predict", "info"} {
-		out, _, code := ptrain(t, t.TempDir(), c, "-h")
+// Every command started as a process, as a user starts the binary (the
+// other tests run most commands in-process): -h of each prints its
+// examples and exits 0, version names the BLAS, and the process exits
+// with run's status, 2 for a usage error and 1 for a failure.
+func TestCommandsAsProcesses(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	for _, c := range []string{"train", "eval", "predict", "info", "export"} {
+		out, _, code := spawn(t, dir, nil, "", c, "-h")
 		if code != 0 || !strings.Contains(out, "Example") {
 			t.Errorf("ptrain %s -h: exit %d, no examples:\n%s", c, code, out)
 		}
 	}
-	out := mustRun(t, t.TempDir(), "version")
-	if !strings.Contains(out, "BLAS:") {
-		t.Fatalf("version: %s", out)
+	if out, _, code := spawn(t, dir, nil, "", "version"); code != 0 || !strings.Contains(out, "BLAS:") {
+		t.Errorf("version: exit %d: %s", code, out)
+	}
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"train", "-epochs", "x"}, 2, `invalid value "x" for flag -epochs`},
+		{[]string{"info", "nosuch.safetensors"}, 1, "nosuch.safetensors"},
+	} {
+		if _, errs, code := spawn(t, dir, nil, "", tc.args...); code != tc.code || !strings.Contains(errs, tc.want) {
+			t.Errorf("ptrain %s: exit %d, %q; want %d and %q", strings.Join(tc.args, " "), code, errs, tc.code, tc.want)
+		}
 	}
 }
 

@@ -21,7 +21,7 @@ func TestResumedMetricsEqualUninterrupted(t *testing.T) {
 	dir := t.TempDir()
 	common := []string{"-epochs", "8", "-batch", "8", "-workers", "2", "-optimizer", "adam", "-quiet"}
 	start := time.Now()
-	mustRun(t, dir, append([]string{"train", "-out", "whole.safetensors", "-metrics", "whole.csv"}, common...)...)
+	mustSpawn(t, dir, append([]string{"train", "-out", "whole.safetensors", "-metrics", "whole.csv"}, common...)...)
 	span := time.Since(start)
 	cmd := exec.Command(binary, append([]string{"train", "-out", "cut.safetensors", "-metrics", "cut.csv"}, common...)...)
 	cmd.Dir = dir

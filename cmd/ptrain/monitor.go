@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"os"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -116,7 +115,7 @@ func (r *reporter) warning(w health.Warning) {
 	if r.bar != nil {
 		_ = r.bar.Clear()
 	}
-	fmt.Fprintf(os.Stderr, "ptrain: warning [%s] %s\n", w.Code, w.Message)
+	fmt.Fprintf(r.stderr, "ptrain: warning [%s] %s\n", w.Code, w.Message)
 }
 
 // unreported prints, with -json, the warnings that no epoch object

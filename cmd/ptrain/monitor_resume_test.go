@@ -29,7 +29,7 @@ func TestResumedMonitorWarningsEqualUninterrupted(t *testing.T) {
 	dir := t.TempDir()
 	common := []string{"-epochs", "6", "-batch", "4", "-workers", "2", "-arch", "64-512:relu-10:softmax", "-optimizer", "sgd", "-lr", "1e-7", "-monitor", "-json"}
 	start := time.Now()
-	mustRun(t, dir, append([]string{"train", "-out", "whole.safetensors", "-metrics", "whole.csv"}, common...)...)
+	mustSpawn(t, dir, append([]string{"train", "-out", "whole.safetensors", "-metrics", "whole.csv"}, common...)...)
 	epoch := time.Since(start) / 6
 	want := metricsRows(t, filepath.Join(dir, "whole.csv"))
 	if !strings.HasSuffix(want[1], ",update-ratio") || strings.Contains(strings.Join(want[2:], "\n"), "update-ratio") {

@@ -37,7 +37,7 @@ func startMPI(t *testing.T, dir string) *mpiJob {
 	if _, err := exec.LookPath("mpirun"); err != nil {
 		t.Skip("no mpirun")
 	}
-	if out, _, _ := ptrain(t, dir, "version"); !strings.Contains(out, "MPI: yes") {
+	if out, _, _ := spawn(t, dir, nil, "", "version"); !strings.Contains(out, "MPI: yes") { // the binary, not this process
 		t.Skip("the binary is built without -tags mpi (PTRAIN_E2E_TAGS=mpi builds it with)")
 	}
 	args := append(slices.Clone(mpiLauncherFlags), binary, "train", "-epochs", "500", "-workers", "1", "-out", "m.safetensors")

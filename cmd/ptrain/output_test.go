@@ -62,12 +62,23 @@ func readRows(t *testing.T, path string) []epochRow {
 // checkpoint stay, those past it (written after the checkpoint, by a run
 // that then died) go, and the new ones follow.
 func TestResumeContinuesTheMetricsHistory(t *testing.T) {
-	t.Parallel()
+	// Trained once, copied into each case's directory: a metrics file of
+	// 3 epochs in each format, and a checkpoint of the same run at epoch 2.
+	src := t.TempDir()
+	for _, ext := range []string{".csv", ".jsonl"} {
+		mustRun(t, src, "train", "-epochs", "3", "-quiet", "-out", "three.safetensors", "-overwrite", "-metrics", "m"+ext)
+	}
+	mustRun(t, src, "train", "-epochs", "2", "-quiet", "-out", "two.safetensors", "-metrics", "other.csv")
 	for i, ext := range []string{".csv", ".jsonl", ".csv", ".jsonl"} {
 		dir := t.TempDir()
 		m := "m" + ext
-		mustRun(t, dir, "train", "-epochs", "3", "-quiet", "-out", "three.safetensors", "-metrics", m)
-		mustRun(t, dir, "train", "-epochs", "2", "-quiet", "-out", "two.safetensors", "-metrics", "other"+ext)
+		for _, f := range []string{m, "two.safetensors"} {
+			b, err := os.ReadFile(filepath.Join(src, f))
+			if err != nil {
+				t.Fatal(err)
+			}
+			writeFiles(t, dir, map[string]string{f: string(b)})
+		}
 		if i >= 2 { // the history comes from the file, not the checkpoint
 			dropHistory(t, filepath.Join(dir, "two.safetensors"))
 		}

@@ -24,7 +24,7 @@ Examples:
 `
 
 // cmdPredict is "ptrain predict".
-func cmdPredict(ctx context.Context, args []string, stderr io.Writer) error {
+func cmdPredict(ctx context.Context, args []string, std stdio) error {
 	fs := flag.NewFlagSet("predict", flag.ContinueOnError)
 	path := fs.String("model", "", "checkpoint (required)")
 	input := fs.String("input", "", "CSV rows, an IDX image file (gzip or raw), an image file (PNG, JPEG, GIF, BMP, TIFF, WebP) or a folder of them (recursively; rows named by file); - for stdin: rows, or one image path a line (required)")
@@ -36,7 +36,7 @@ func cmdPredict(ctx context.Context, args []string, stderr io.Writer) error {
 		fs.PrintDefaults()
 		fmt.Fprint(fs.Output(), predictExamples)
 	}
-	if err := parseFlags(fs, args); err != nil {
+	if err := parseFlags(fs, args, std.out); err != nil {
 		return err
 	}
 	if *path == "" || *input == "" {
@@ -92,7 +92,7 @@ func cmdPredict(ctx context.Context, args []string, stderr io.Writer) error {
 		return predict[float32](ck, src, w)
 	}
 	if *output == "" {
-		return write(os.Stdout)
+		return write(std.out)
 	}
 	return writeFileAtomic(*output, write) // whole, or not at all
 }

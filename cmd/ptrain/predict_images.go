@@ -12,9 +12,9 @@ import (
 	"github.com/ptrain/ptrain/data"
 )
 
-// stdin is predict's standard input, read through one buffer by both the
-// image-list sniffing here and openRows.
-var stdin io.Reader = os.Stdin
+// predictStdin is predict's standard input (run's stdin), read through one
+// buffer by both the image-list sniffing here and openRows.
+var predictStdin io.Reader = os.Stdin
 
 // isImageName reports whether a file name ends in one of
 // data.ImageExtensions.
@@ -31,8 +31,8 @@ func openImages(path string, ck *checkpoint) (src *rowStream, ok bool, err error
 	var next func(n int) ([]string, error) // the next up to n files; none at the end
 	switch fi, serr := os.Stat(path); {
 	case path == "-":
-		br := bufio.NewReaderSize(os.Stdin, 1<<16)
-		stdin = br
+		br := bufio.NewReaderSize(predictStdin, 1<<16)
+		predictStdin = br
 		line, _ := br.Peek(4096)
 		first, _, _ := strings.Cut(string(line), "\n")
 		if !isImageName(strings.TrimSuffix(first, "\r")) {

@@ -14,7 +14,6 @@ import (
 // from the same images written as PNG files (a folder, one file, and a
 // list on stdin) give the same probabilities, row for row.
 func TestPredictImagesEqualsIDX(t *testing.T) {
-	t.Parallel()
 	dir := t.TempDir()
 	const n, side = 300, 28
 	idx := be.BigEndian.AppendUint32(nil, 0x00000803)

@@ -44,7 +44,7 @@ func TestPredictUnitPixelModelTakesIDXAndEightBitImagesAlike(t *testing.T) {
 		t.Fatal(err)
 	}
 	mustRun(t, dir, "train", "-data", "folder:imgs16", "-arch", "1x4x4-flatten-8:relu-2:softmax", "-normalize", "zscore",
-		"-epochs", "100", "-lr", "0.1", "-test", "0", "-val", "0", "-quiet", "-out", "m.safetensors")
+		"-epochs", "10", "-batch", "8", "-lr", "0.1", "-test", "0", "-val", "0", "-quiet", "-out", "m.safetensors")
 	// probs are predict's rows for input, without their first column (the
 	// file or row index): the class and its probabilities.
 	probs := func(input string) [][]string {

@@ -47,7 +47,7 @@ func openRows(path string, co csvFlags, comma rune, inputs int, ck *checkpoint) 
 	var rc io.ReadCloser
 	if path == "-" {
 		name = "stdin"
-		r, err := data.MaybeGzip(stdin, name)
+		r, err := data.MaybeGzip(predictStdin, name)
 		if err != nil {
 			return nil, err
 		}

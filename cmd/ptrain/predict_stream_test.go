@@ -16,7 +16,6 @@ import (
 // it at once with predict's own message, not training's promise of a
 // checkpoint.
 func TestPredictEndlessStdinBoundedMemoryAndSIGINT(t *testing.T) {
-	t.Parallel()
 	dir := t.TempDir()
 	mustRun(t, dir, "train", "-epochs", "1", "-quiet", "-out", "m.safetensors")
 	const input = 24 << 20 // bytes written before the interrupt; 24 MiB + the base > limitMiB

@@ -14,7 +14,6 @@ import (
 // its raw cells alone would be over the limit), and the category's
 // warning is printed once, not once per batch.
 func TestPredictTableStreamsThroughItsPreprocessing(t *testing.T) {
-	t.Parallel()
 	dir := t.TempDir()
 	writeFiles(t, dir, map[string]string{"t.csv": tableCSV(300, "id", "a", "b", "colour", "label")})
 	mustRun(t, dir, "train", "-data", "csv:t.csv", "-label", "label", "-drop", "id", "-normalize", "zscore", "-epochs", "1", "-quiet", "-out", "m.safetensors")

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -31,7 +32,7 @@ func TestResumeRefusesLyingProgress(t *testing.T) {
 			t.Fatal(err)
 		}
 		var stderr bytes.Buffer
-		code := run([]string{"train", "-resume", p, "-epochs", "2", "-quiet", "-out", filepath.Join(dir, "out.safetensors")}, &stderr)
+		code := run([]string{"train", "-resume", p, "-epochs", "2", "-quiet", "-out", filepath.Join(dir, "out.safetensors")}, nil, io.Discard, &stderr)
 		if code == 0 || !strings.Contains(stderr.String(), tc.want) || !strings.Contains(stderr.String(), p) {
 			t.Errorf("%s: exit %d, %q; want the file and %q", tc.name, code, stderr.String(), tc.want)
 		}
@@ -59,7 +60,7 @@ func TestResumeOfAGoCheckpointBoundsItsSteps(t *testing.T) {
 		t.Fatal(err)
 	}
 	var stderr bytes.Buffer
-	code := run([]string{"train", "-resume", bad, "-data", "digits", "-epochs", "3", "-quiet", "-out", filepath.Join(dir, "out.safetensors")}, &stderr)
+	code := run([]string{"train", "-resume", bad, "-data", "digits", "-epochs", "3", "-quiet", "-out", filepath.Join(dir, "out.safetensors")}, nil, io.Discard, &stderr)
 	if want := "the optimizer has taken 4611686018427387904 steps, more than one a row of up to"; code == 0 || !strings.Contains(stderr.String(), want) || !strings.Contains(stderr.String(), bad) {
 		t.Errorf("exit %d, %q; want the file and %q", code, stderr.String(), want)
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -62,7 +63,7 @@ func TestReadOnlyMount(t *testing.T) {
 		{[]string{"train", "-epochs", "2", "-quiet", "-resume", m, "-out", filepath.Join(out, "r.safetensors")}, ""},
 	} {
 		var stderr bytes.Buffer
-		code := run(tc.args, &stderr)
+		code := run(tc.args, nil, io.Discard, &stderr)
 		switch {
 		case tc.want == "" && code != 0:
 			t.Errorf("ptrain %s: exit %d: %s", strings.Join(tc.args, " "), code, stderr.String())

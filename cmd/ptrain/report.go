@@ -5,13 +5,11 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
-	"golang.org/x/term"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/plotutil"
@@ -27,6 +25,7 @@ import (
 // it also writes the metrics file and keeps the history for the plot.
 type reporter struct {
 	out, human io.Writer // JSON (stdout) and human text (stdout, or stderr with -json)
+	stderr     io.Writer // warnings, the progress bar and the interruption's report
 	json       bool
 	quiet      bool
 	terminal   bool
@@ -94,12 +93,12 @@ func jsonNum(v float64) *float64 {
 // the checkpoint. units is the run's loss_units; a resumed run fills it in
 // for the earlier rows that lack it (written before the field), which were
 // trained on the same targets.
-func newReporter(c *Config, epochs, resumed int, past []epochRow, units string) (*reporter, error) {
-	r := &reporter{out: os.Stdout, human: os.Stdout, json: c.JSON, quiet: c.Quiet, epochs: epochs, start: time.Now(), epochStart: time.Now(), metrics: c.Metrics, monitor: c.Monitor, lossUnits: units}
+func newReporter(c *Config, std stdio, epochs, resumed int, past []epochRow, units string) (*reporter, error) {
+	r := &reporter{out: std.out, human: std.out, stderr: std.err, json: c.JSON, quiet: c.Quiet, epochs: epochs, start: time.Now(), epochStart: time.Now(), metrics: c.Metrics, monitor: c.Monitor, lossUnits: units}
 	if c.JSON {
-		r.human = os.Stderr
+		r.human = std.err
 	}
-	r.terminal = term.IsTerminal(int(os.Stderr.Fd())) && !c.JSON
+	r.terminal = isTerminal(std.err) && !c.JSON
 	if resumed >= 0 {
 		rows := past
 		if rows == nil && c.Metrics != "" {
@@ -144,7 +143,7 @@ func (r *reporter) step(s parallel.StepInfo) error {
 	}
 	if r.bar == nil {
 		r.bar = progressbar.NewOptions(s.Batches,
-			progressbar.OptionSetWriter(os.Stderr),
+			progressbar.OptionSetWriter(r.stderr),
 			progressbar.OptionSetWidth(30),
 			progressbar.OptionShowCount(),
 			progressbar.OptionSetPredictTime(true),
@@ -196,7 +195,7 @@ func (r *reporter) epoch(e parallel.EpochInfo) error {
 		acc = fmt.Sprintf(" accuracy %.2f%%", 100*e.TrainAccuracy)
 	}
 	if !r.quiet {
-		if _, err := fmt.Fprintf(r.human, "epoch %d/%d  train loss %.4f%s%s  %.0f samples/s  %.1fs\n", e.Epoch, r.epochs, e.TrainLoss, acc, valText, e.SamplesPerSec, e.Elapsed.Seconds()); err != nil && r.human == os.Stdout {
+		if _, err := fmt.Fprintf(r.human, "epoch %d/%d  train loss %.4f%s%s  %.0f samples/s  %.1fs\n", e.Epoch, r.epochs, e.TrainLoss, acc, valText, e.SamplesPerSec, e.Elapsed.Seconds()); err != nil && !r.json {
 			return fmt.Errorf("writing the epoch %d report to stdout: %w", e.Epoch, err)
 		}
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -50,7 +51,7 @@ func TestOutputThatIsAnInputIsRefused(t *testing.T) {
 		{[]string{"predict", "-model", p("w.safetensors"), "-input", p("rows.csv"), "-output", p("w.safetensors")}, "is the same file as -model"},
 	} {
 		var stderr bytes.Buffer
-		code := run(tc.args, &stderr)
+		code := run(tc.args, nil, io.Discard, &stderr)
 		if code != 2 || !strings.Contains(stderr.String(), tc.want) {
 			t.Errorf("ptrain %s: exit %d, stderr %q; want exit 2 with %q", strings.Join(tc.args, " "), code, stderr.String(), tc.want)
 		}
@@ -68,12 +69,12 @@ func TestResumedRunsOtherOutputsMayNotBeTheCheckpoint(t *testing.T) {
 	dir := t.TempDir()
 	ck := filepath.Join(dir, "m.csv") // a checkpoint with a name -metrics takes
 	var stderr bytes.Buffer
-	if code := run([]string{"train", "-epochs", "1", "-quiet", "-out", ck}, &stderr); code != 0 {
+	if code := run([]string{"train", "-epochs", "1", "-quiet", "-out", ck}, nil, io.Discard, &stderr); code != 0 {
 		t.Fatalf("train: exit %d: %s", code, stderr.String())
 	}
 	before, _ := os.ReadFile(ck)
 	stderr.Reset()
-	code := run([]string{"train", "-resume", ck, "-epochs", "2", "-metrics", ck}, &stderr)
+	code := run([]string{"train", "-resume", ck, "-epochs", "2", "-metrics", ck}, nil, io.Discard, &stderr)
 	if code != 2 || !strings.Contains(stderr.String(), "-metrics "+ck+" is the same file as -resume") {
 		t.Errorf("exit %d, stderr %q; want exit 2 naming -metrics and -resume", code, stderr.String())
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"flag"
+	"io"
 	"strings"
 	"testing"
 )
@@ -27,7 +28,7 @@ func TestSuggestFlag(t *testing.T) {
 
 func TestUnknownFlagSuggestsTheNearestOne(t *testing.T) {
 	var stderr bytes.Buffer
-	if code := run([]string{"train", "-epoch", "3"}, &stderr); code != 2 || !strings.Contains(stderr.String(), "did you mean -epochs?") {
+	if code := run([]string{"train", "-epoch", "3"}, nil, io.Discard, &stderr); code != 2 || !strings.Contains(stderr.String(), "did you mean -epochs?") {
 		t.Errorf("train -epoch 3: exit %d, stderr %q", code, stderr.String())
 	}
 }

@@ -10,7 +10,6 @@ import (
 	"image/png"
 	"math"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strconv"
@@ -19,25 +18,6 @@ import (
 
 	"github.com/ptrain/ptrain/model/safetensors"
 )
-
-// run2 runs the binary in dir with extra environment and stdin.
-func run2(t *testing.T, dir string, env []string, stdin string, args ...string) (string, string, int) {
-	t.Helper()
-	cmd := exec.Command(binary, args...)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), env...)
-	cmd.Stdin = strings.NewReader(stdin)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	return out.String(), errb.String(), code
-}
 
 func writeFiles(t *testing.T, dir string, files map[string]string) {
 	t.Helper()
@@ -222,7 +202,6 @@ func TestCSVHoldsOutATestSplitByDefault(t *testing.T) {
 // predict reads the training file itself (its metadata line, no header,
 // the label column last) with train's flags, and stdin with -input -.
 func TestPredictReadsTheTrainingCSVAndStdin(t *testing.T) {
-	t.Parallel()
 	dir := t.TempDir()
 	var b strings.Builder
 	b.WriteString("60,2,a,b,c\n") // a scikit-learn-style metadata line

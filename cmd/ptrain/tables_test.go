@@ -128,7 +128,6 @@ func TestTableColumnsAreMatchedByName(t *testing.T) {
 // (#21: R² −4.1 and predictions near 795 before the target was scaled;
 // R² −1.46 while the features were used unscaled by default).
 func TestTableRegressionTargetIsScaled(t *testing.T) {
-	t.Parallel()
 	dir := t.TempDir()
 	writeFiles(t, dir, map[string]string{"houses.csv": housesCSV(2000)})
 	out := mustRun(t, dir, "train", "-data", "csv:houses.csv", "-label", "price", "-task", "regression")

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"runtime"
 	"time"
 
@@ -19,8 +18,8 @@ import (
 )
 
 // cmdTrain is "ptrain train".
-func cmdTrain(ctx context.Context, args []string, stderr io.Writer) error {
-	c, ck, err := parseTrainConfig(args, stderr)
+func cmdTrain(ctx context.Context, args []string, std stdio) error {
+	c, ck, err := parseTrainConfig(args, std.out)
 	if err != nil {
 		return err
 	}
@@ -36,7 +35,7 @@ func cmdTrain(ctx context.Context, args []string, stderr io.Writer) error {
 	}()
 	if ck != nil && c.Epochs <= ck.Progress.Epoch {
 		if world.Rank() == 0 {
-			fmt.Fprintf(stderr, "ptrain: %s has trained %d epochs, -epochs is %d: nothing to do (give a larger -epochs to train on); nothing written\n", ck.path, ck.Progress.Epoch, c.Epochs)
+			fmt.Fprintf(std.err, "ptrain: %s has trained %d epochs, -epochs is %d: nothing to do (give a larger -epochs to train on); nothing written\n", ck.path, ck.Progress.Epoch, c.Epochs)
 		}
 		return nil
 	}
@@ -52,7 +51,7 @@ func cmdTrain(ctx context.Context, args []string, stderr io.Writer) error {
 	if c.DType == "float64" {
 		run = train[float64]
 	}
-	err = run(ctx, c, ck, world)
+	err = run(ctx, c, ck, world, std)
 	if err == nil || world.Size() == 1 {
 		return err
 	}
@@ -75,7 +74,7 @@ func cmdTrain(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	// This rank alone failed: stop every rank rather than leave them
 	// waiting in a collective call.
-	fmt.Fprintf(stderr, "ptrain train: rank %d: %v\n", world.Rank(), err)
+	fmt.Fprintf(std.err, "ptrain train: rank %d: %v\n", world.Rank(), err)
 	world.Abort(1)
 	return err
 }
@@ -127,7 +126,7 @@ func buildSpec(c *Config, ds *data.Dataset, initFile *safetensors.File) (model.S
 // train runs the training c describes with element type T, resuming ck
 // when it is not nil: rank 0 claims the output files; buildRun makes the
 // run, fit trains it under the save policy and report says how it ended.
-func train[T num.Float](ctx context.Context, c Config, ck *checkpoint, world mpi.World) error {
+func train[T num.Float](ctx context.Context, c Config, ck *checkpoint, world mpi.World, std stdio) error {
 	root := world.Rank() == 0
 	if !root { // rank 0 alone prints and writes files
 		c.Quiet, c.JSON, c.Metrics, c.Plot = true, false, "", ""
@@ -135,7 +134,7 @@ func train[T num.Float](ctx context.Context, c Config, ck *checkpoint, world mpi
 	} else {
 		outs, err := claimOutputs(&c, func(format string, args ...any) {
 			if !c.Quiet {
-				fmt.Fprintf(os.Stderr, format+"\n", args...)
+				fmt.Fprintf(std.err, format+"\n", args...)
 			}
 		})
 		if err != nil {
@@ -143,7 +142,7 @@ func train[T num.Float](ctx context.Context, c Config, ck *checkpoint, world mpi
 		}
 		defer outs.release()
 	}
-	r, err := buildRun[T](c, ck, world)
+	r, err := buildRun[T](c, ck, world, std)
 	if err != nil {
 		return err
 	}
@@ -179,7 +178,7 @@ type trainRun[T num.Float] struct {
 // range, the model (the checkpoint's, or new from -arch, with -init's
 // weights or -weight-init's), the loss, the optimizer and progress (the
 // checkpoint's when resuming), the trainer and the reporter.
-func buildRun[T num.Float](c Config, ck *checkpoint, world mpi.World) (*trainRun[T], error) {
+func buildRun[T num.Float](c Config, ck *checkpoint, world mpi.World, std stdio) (*trainRun[T], error) {
 	root := world.Rank() == 0
 	sp, err := loadSplits(&c, ck)
 	if err != nil {
@@ -308,7 +307,7 @@ func buildRun[T num.Float](c Config, ck *checkpoint, world mpi.World) (*trainRun
 		}
 		resumed, past = start.Epoch, ck.history
 	}
-	rep, err := newReporter(&c, c.Epochs, resumed, past, lossUnits(sp))
+	rep, err := newReporter(&c, std, c.Epochs, resumed, past, lossUnits(sp))
 	if err != nil {
 		return nil, err
 	}

@@ -33,7 +33,7 @@ unless -normalize says otherwise.
 
 // parseTrainConfig resolves the flags, the -config file and a -resume
 // checkpoint into one Config. It returns the checkpoint when resuming.
-func parseTrainConfig(args []string, stderr io.Writer) (Config, *checkpoint, error) {
+func parseTrainConfig(args []string, stdout io.Writer) (Config, *checkpoint, error) {
 	probe := flag.NewFlagSet("train", flag.ContinueOnError)
 	probe.SetOutput(io.Discard)
 	var configPath, resume string
@@ -63,7 +63,7 @@ func parseTrainConfig(args []string, stderr io.Writer) (Config, *checkpoint, err
 		fs.PrintDefaults()
 		fmt.Fprint(fs.Output(), trainExamples)
 	}
-	if err := parseFlags(fs, args); err != nil {
+	if err := parseFlags(fs, args, stdout); err != nil {
 		return req, nil, err
 	}
 	for name := range given(fs) {

@@ -61,7 +61,7 @@ func (r *trainRun[T]) fit(ctx context.Context) error {
 		// Said now, not on the way out: under mpirun, SIGKILL follows the
 		// SIGTERM within a second (odls_base_sigkill_timeout), and MPI's
 		// finalize may not end before it.
-		fmt.Fprintf(os.Stderr, "ptrain: interrupted at epoch %d, step %d of it; checkpoint written to %s\nresume with: %s\n", p.Epoch+1, p.Batch, c.Out, resumeCommand(c.Out, world.Size()))
+		fmt.Fprintf(rep.stderr, "ptrain: interrupted at epoch %d, step %d of it; checkpoint written to %s\nresume with: %s\n", p.Epoch+1, p.Batch, c.Out, resumeCommand(c.Out, world.Size()))
 		return errQuiet{errInterrupted{"interrupted"}}
 	}
 	if err != nil {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"os"
 	"runtime"
 	"time"
 
@@ -31,7 +30,7 @@ func (r *trainRun[T]) announce() {
 	if world.Size() > 1 {
 		rep.say("ptrain: MPI: %d ranks × %d workers, global batch %d×%d (each rank trains on its share)", world.Size(), tr.Workers(), c.Batch, c.Accum)
 		if runtime.GOMAXPROCS(0) == 1 {
-			fmt.Fprintln(os.Stderr, "ptrain: warning: GOMAXPROCS is 1 — the launcher bound this rank to one core; start it with mpirun --bind-to none")
+			fmt.Fprintln(rep.stderr, "ptrain: warning: GOMAXPROCS is 1 — the launcher bound this rank to one core; start it with mpirun --bind-to none")
 		}
 	}
 	rep.say("ptrain: %d workers, batch %d×%d, %s%s, %s; BLAS %s", tr.Workers(), c.Batch, c.Accum, describeOptimizer(oc), describeSchedule(r.opt.Config().Schedule), epochCount(c.Epochs), num.Backend())

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"compress/gzip"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,11 +17,11 @@ func TestONNXGivenAsACheckpointIsNamed(t *testing.T) {
 	dir := t.TempDir()
 	ckpt, model := filepath.Join(dir, "m.safetensors"), filepath.Join(dir, "m.onnx")
 	var stderr bytes.Buffer
-	if code := run([]string{"train", "-epochs", "1", "-quiet", "-out", ckpt}, &stderr); code != 0 {
+	if code := run([]string{"train", "-epochs", "1", "-quiet", "-out", ckpt}, nil, io.Discard, &stderr); code != 0 {
 		t.Fatalf("train: exit %d: %s", code, stderr.String())
 	}
 	stderr.Reset()
-	if code := run([]string{"export", "-model", ckpt, "-out", model}, &stderr); code != 0 {
+	if code := run([]string{"export", "-model", ckpt, "-out", model}, nil, io.Discard, &stderr); code != 0 {
 		t.Fatalf("export: exit %d: %s", code, stderr.String())
 	}
 	want := model + " is an ONNX model, not a ptrain checkpoint"
@@ -31,7 +32,7 @@ func TestONNXGivenAsACheckpointIsNamed(t *testing.T) {
 		{"train", "-init", model, "-epochs", "1", "-quiet", "-out", filepath.Join(dir, "n.safetensors")},
 	} {
 		stderr.Reset()
-		code := run(args, &stderr)
+		code := run(args, nil, io.Discard, &stderr)
 		if code == 0 || !strings.Contains(stderr.String(), want) {
 			t.Errorf("%s: exit %d, stderr %q; want %q", args[0], code, stderr.String(), want)
 		}
@@ -44,11 +45,11 @@ func TestEvalOfATableModelOnOtherData(t *testing.T) {
 	dir := t.TempDir()
 	ckpt := filepath.Join(dir, "iris.safetensors")
 	var stderr bytes.Buffer
-	if code := run([]string{"train", "-data", "csv:../../data/testdata/iris.csv", "-csv-skip", "1", "-csv-header=false", "-epochs", "1", "-quiet", "-out", ckpt}, &stderr); code != 0 {
+	if code := run([]string{"train", "-data", "csv:../../data/testdata/iris.csv", "-csv-skip", "1", "-csv-header=false", "-epochs", "1", "-quiet", "-out", ckpt}, nil, io.Discard, &stderr); code != 0 {
 		t.Fatalf("train: exit %d: %s", code, stderr.String())
 	}
 	stderr.Reset()
-	code := run([]string{"eval", "-model", ckpt, "-data", "digits"}, &stderr)
+	code := run([]string{"eval", "-model", ckpt, "-data", "digits"}, nil, io.Discard, &stderr)
 	if want := ckpt + " was trained on a CSV table, and digits is not one"; code != 2 || !strings.Contains(stderr.String(), want) {
 		t.Errorf("eval -data digits: exit %d, stderr %q; want 2 and %q", code, stderr.String(), want)
 	}
