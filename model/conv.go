@@ -292,6 +292,14 @@ func (l *conv[T]) samePlane(plane, out []T, ky, kx int) {
 // col2im adds every entry of dcols into dx where im2col took it from: the
 // transpose of im2col, so the gradient of a pixel read by several windows
 // is the sum over them. cols is scratch and may be overwritten.
+//
+// The masked "same" path and the stride-2 rows also add +0 into pixels
+// that no entry maps to, which changes no value but −0 (to +0). dx never
+// holds −0 here: Workspace.Backward clears every input gradient (and
+// InputGrad) before the first layer adds into it, every layer then adds,
+// and a sum started from +0 is never −0 in round-to-nearest; so the bits
+// are the definition's (TestStepSameBitsWithAndWithoutAVX2). A caller
+// that passes a dx holding −0 gets +0 in some of those pixels.
 func (l *conv[T]) col2im(cols, dx []T, n int) {
 	k, s, pad, cn := l.k, l.stride, l.pad, n*l.hwc
 	wide := l.wide()

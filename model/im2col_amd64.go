@@ -2,8 +2,10 @@
 
 package model
 
-// im2col's masked copies of "same" convolutions (im2col_edges.go) on
-// float32, in im2col_amd64.s; they run where haveAVX2 is set.
+// The float32 kernels of im2col's and col2im's fast paths (im2col_fast.go:
+// masked copies and adds, gathers, stride-2 rows) and of the conv bias
+// gradient's plane sums (planeSums), in im2col_amd64.s; they run where
+// haveAVX2 is set.
 
 //go:noescape
 func andCopy32AVX(dst, src, mask *float32, n int)

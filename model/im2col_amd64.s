@@ -2,9 +2,9 @@
 
 #include "textflag.h"
 
-// The masked copies of im2col_edges.go on 8 float32 lanes: the same bit
-// operations (and the same additions) as the Go loops, so the same bits.
-// n is a multiple of 8.
+// The masked copies of im2col_fast.go (maskedCopy, maskedAdd) on 8
+// float32 lanes: the same bit operations (and the same additions) as the
+// Go loops, so the same bits. n is a multiple of 8.
 
 // func andCopy32AVX(dst, src, mask *float32, n int)
 // dst[i] = src[i] & mask[i].

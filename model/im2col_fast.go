@@ -209,7 +209,7 @@ func (l *conv[T]) stride2Plane(plane, out []float32, ky, kx, lo, hi int) bool {
 // 2·lo+kx−P on, a row after another in one assembly call (the last row
 // here). The kernel adds 16 pixels at a time, +0 into those between and
 // after the span: a gradient is never −0 (it is summed from a cleared
-// +0), so those keep their bits. It reports false, having added nothing,
+// +0; see col2im), so those keep their bits. It reports false, having added nothing,
 // where stride2Plane does.
 func (l *conv[T]) stride2AddPlane(plane, in []float32, ky, kx, lo, hi int) bool {
 	w, wo, pad := l.w, l.wo, l.pad

@@ -10,7 +10,7 @@ import (
 // definition's bits — im2col the input values and +0 in the padding,
 // col2im every gradient summed in (ky, kx) order — with the AVX2 loops and
 // with the Go loops: "same" convolutions at stride 1, which mask the
-// edges (im2col_edges.go), and strided or unevenly padded ones, which
+// edges (edgeMasks), and strided or unevenly padded ones, which
 // gather, for planes whose sizes leave every remainder of 8 lanes.
 func TestIm2colBitsMatchDefinition(t *testing.T) {
 	for _, spec := range []string{

@@ -4,9 +4,10 @@ package model
 
 import "golang.org/x/sys/cpu"
 
-// haveAVX2 says whether the float32 ReLU loops and 2×2 pooling run in
-// relu_amd64.s and pool_amd64.s. Tests turn it off to compare with the Go
-// loops.
+// haveAVX2 says whether the float32 loops that have an AVX2 twin in this
+// package's assembly (ReLU, pooling, batch norm, im2col and col2im, the
+// conv bias gradient's sums) run in it. Tests turn it off to compare with
+// the Go loops.
 var haveAVX2 = cpu.X86.HasAVX2
 
 //go:noescape

@@ -1,0 +1,110 @@
+//go:build linux
+
+package num
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"runtime/debug"
+	"syscall"
+	"testing"
+	"unsafe"
+)
+
+// guardedFloats returns a copy of s that ends where an inaccessible page
+// begins (atEnd) or begins where one ends: a kernel that loads or stores
+// past that end faults.
+func guardedFloats[T Float](t *testing.T, s []T, atEnd bool) []T {
+	t.Helper()
+	var z T
+	page := os.Getpagesize()
+	bytes := len(s) * int(unsafe.Sizeof(z))
+	pages := (bytes+page-1)/page + 2
+	mem, err := syscall.Mmap(-1, 0, pages*page, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_ANON|syscall.MAP_PRIVATE)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { syscall.Munmap(mem) })
+	if err := syscall.Mprotect(mem[:page], syscall.PROT_NONE); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mprotect(mem[(pages-1)*page:], syscall.PROT_NONE); err != nil {
+		t.Fatal(err)
+	}
+	off := page
+	if atEnd {
+		off = (pages-1)*page - bytes
+	}
+	g := unsafe.Slice((*T)(unsafe.Pointer(&mem[off])), len(s))
+	copy(g, s)
+	return g
+}
+
+// TestGemmStaysInsideItsOperands: every ptrain kernel, on random products
+// of up to 70 rows (the in-place B of up to 32 or 64 rows and the packed
+// path beyond), with a, b and c each against an inaccessible page on one
+// side or the other, gives the bits it gives on ordinary memory and
+// touches nothing outside the operands. (gonum's fallback is left out:
+// its float32 loops peel to an alignment, so its bits depend on where the
+// operands lie.)
+func TestGemmStaysInsideItsOperands(t *testing.T) {
+	rng := rand.New(rand.NewPCG(41, 42))
+	for _, impl := range gemmImpls(t) {
+		if impl == nil {
+			continue
+		}
+		withISA(impl, func() {
+			for i := range 120 {
+				gc := gemmCase{rng.IntN(4) == 0, rng.IntN(4) == 0, 1 + rng.IntN(70), 1 + rng.IntN(100), 1 + rng.IntN(60), rng.IntN(3), 1, []float64{0, 1}[rng.IntN(2)]}
+				name := fmt.Sprintf("%s %v", implName(impl), gc)
+				if i%2 == 0 {
+					gemmGuarded[float32](t, rng, gc, i%4 < 2, name)
+				} else {
+					gemmGuarded[float64](t, rng, gc, i%4 < 2, name)
+				}
+			}
+		})
+	}
+}
+
+func gemmGuarded[T Float](t *testing.T, rng *rand.Rand, gc gemmCase, atEnd bool, name string) {
+	t.Helper()
+	ar, ac := gc.m, gc.k
+	if gc.ta {
+		ar, ac = ac, ar
+	}
+	br, bc := gc.k, gc.n
+	if gc.tb {
+		br, bc = bc, br
+	}
+	// The last row of each operand ends at its width, not at the padded
+	// stride: that is all a caller must provide.
+	lda, ldb, ldc := ac+gc.pad, bc+gc.pad, gc.n+gc.pad
+	mk := func(rows, ld, w int) []T {
+		x := make([]T, (rows-1)*ld+w)
+		for i := range x {
+			x[i] = T(rng.NormFloat64())
+		}
+		return x
+	}
+	a, b, c := mk(ar, lda, ac), mk(br, ldb, bc), mk(gc.m, ldc, gc.n)
+	want := append([]T(nil), c...)
+	Gemm(gc.ta, gc.tb, gc.m, gc.n, gc.k, T(gc.alpha), a, lda, b, ldb, T(gc.beta), want, ldc)
+	ga, gb, gcc := guardedFloats(t, a, atEnd), guardedFloats(t, b, !atEnd), guardedFloats(t, c, atEnd)
+	func() {
+		defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+		defer func() {
+			if r := recover(); r != nil {
+				t.Fatalf("%s: %v", name, r)
+			}
+		}()
+		Gemm(gc.ta, gc.tb, gc.m, gc.n, gc.k, T(gc.alpha), ga, lda, gb, ldb, T(gc.beta), gcc, ldc)
+	}()
+	for i := range want {
+		if math.Float64bits(float64(want[i])) != math.Float64bits(float64(gcc[i])) {
+			t.Fatalf("%s: c[%d] = %v against guard pages, %v on the heap", name, i, gcc[i], want[i])
+		}
+	}
+}
