@@ -81,7 +81,7 @@ func benchStepPhases(b *testing.B, w, batch int) {
 	}
 }
 
-// quartile is the 25th percentile of d in µs (d is sorted).
+// quartile is the 25th percentile of d in µs; it sorts d.
 func quartile(d []time.Duration) float64 {
 	slices.Sort(d)
 	return float64(d[len(d)/4].Nanoseconds()) / 1e3

@@ -15,8 +15,9 @@
 // pairwise tree over the workers (tree.go: worker order for W ≤ 3,
 // (g0+g1)+(g2+g3) for 4).
 // Finally one optimizer step is applied, split across the workers in
-// blocks that each claims, its own chunk's first (update.go). Gradients never travel: the coordinator signals each phase by
-// bumping an atomic generation counter, which waiting workers poll
+// blocks of the parameters that each claims, its own chunk's first
+// (update.go). Gradients never travel: the coordinator signals each
+// phase by bumping an atomic generation counter, which waiting workers poll
 // (yielding the processor) before they park on their own channel; each
 // worker reports on a shared buffered channel. Across processes (see Group)
 // one MPI all-reduce of the in-process sums follows the reduction.
@@ -35,9 +36,10 @@
 // packing that it claims (each panel is packed by one worker; a worker
 // waits until every claimed panel is packed before it reads the packing);
 // during phase 2 it writes only its chunk of worker 0's gradient, and
-// during phase 3 only the blocks it claims (each claimed once, from an
-// atomic counter) of worker 0's gradient, of the parameters and of the
-// optimizer state. The coordinator — the goroutine that called Run, which also does
+// during phase 3 only the blocks it claims (each claimed exactly once,
+// by a compare-and-swap on the word of the share it comes from) of
+// worker 0's gradient, of the parameters and of the optimizer state,
+// with its block's statistics. The coordinator — the goroutine that called Run, which also does
 // worker 0's share — touches shared state only between phases, after every
 // worker has reported. Worker goroutines live inside Run: none outlives
 // Step, Fit or Evaluate.

@@ -19,7 +19,7 @@ const (
 	phaseGrad   phase = iota // forward + backward of the worker's shard
 	phaseReduce              // sum the worker's chunk over all gradients, check it
 	phaseCheck               // check the worker's chunk (after a cross-process sum)
-	phaseApply               // clip and update the worker's chunk
+	phaseApply               // clip and update the blocks the worker claims (update.go)
 	phaseEval                // forward of the worker's shard, loss and confusion
 	phaseStop                // leave the worker loop
 )

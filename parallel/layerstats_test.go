@@ -260,6 +260,53 @@ func TestLayerStatsLeaveFloat32TrainingUnchanged(t *testing.T) {
 	}
 }
 
+// TestLayerStatsLeaveAxpyTrainingUnchanged is the test above for the
+// updates made of BLAS vector passes (SGD, and heavy-ball momentum in
+// float64: num.Axpy, num.Scal) on a chunk of 4,096 parameters or more,
+// where a -tags openblas build hands a longer vector to OpenBLAS (whose
+// axpy may fuse the multiply-add) and a shorter one to gonum. Until the
+// update was cut into applyBlock blocks with or without statistics, a
+// worker updated its whole chunk in one call when they were off and so
+// took OpenBLAS's roundings there and gonum's with them on: the weights
+// then depended on NoLayerStats in that build.
+func TestLayerStatsLeaveAxpyTrainingUnchanged(t *testing.T) {
+	const n = 12
+	for _, c := range []struct {
+		method  optim.Method
+		workers int
+	}{{optim.SGD, 1}, {optim.SGD, 2}, {optim.Momentum, 1}, {optim.Momentum, 2}} {
+		var params [2][]float64
+		for i, off := range []bool{false, true} {
+			// 9,738 parameters: chunks of 9,738 and about 4,870.
+			m, err := model.New[float64](model.MustParseSpec("64-128:relu-10:softmax"), 5)
+			if err != nil {
+				t.Fatal(err)
+			}
+			opt, _ := optim.New[float64](optim.Defaults(c.method), len(m.Params))
+			tr, err := New(m, opt, Config{Workers: c.workers, Loss: model.CrossEntropy, Seed: 9, NoLayerStats: off})
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = tr.Run(context.Background(), func(s *Session[float64]) error {
+				for step := range 5 {
+					x, y := randomRows(uint64(step), n, 64, 10)
+					if _, err := s.Step(Batch[float64]{X: x, Y: y, N: n}); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			params[i] = m.Params
+		}
+		if !slices.Equal(params[0], params[1]) {
+			t.Errorf("%v, %d workers: the weights after 5 steps differ with and without the statistics", c.method, c.workers)
+		}
+	}
+}
+
 // TestDeadChannelsOfACNN: a channel of a convolution is dead when it is
 // zero at every position of every row. The convolutions here run fused
 // with their max pooling (their activations are never stored), the second

@@ -121,3 +121,33 @@ func TestTrainhookTimelinePanicsOnANonSession(t *testing.T) {
 	}()
 	_ = trainhook.Timeline(1, 10)
 }
+
+// A step allocates nothing while trainhook.Timeline records it (the
+// records are allocated when the recording starts), nor after it stops.
+func TestTrainhookTimelineAllocatesNothing(t *testing.T) {
+	m := newModel(t, testSpec)
+	opt, _ := optim.New[float64](optim.Defaults(optim.Adam), len(m.Params))
+	tr, err := New(m, opt, Config{Workers: 2, Loss: model.CrossEntropy})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, y := randomRows(3, 8, m.Spec.Inputs, m.Spec.Outputs())
+	err = tr.Run(context.Background(), func(s *Session[float64]) error {
+		step := func() { _, _ = s.Step(Batch[float64]{X: x, Y: y, N: 8}) }
+		step() // warm-up
+		stop := trainhook.Timeline(s, 100)
+		if n := testing.AllocsPerRun(10, step); n != 0 {
+			t.Errorf("%v allocations per recorded step", n)
+		}
+		if recs := stop(); len(recs) != 33 { // 11 steps (AllocsPerRun's warm-up too) of 3 phases
+			t.Errorf("%d phases recorded, want 33", len(recs))
+		}
+		if n := testing.AllocsPerRun(10, step); n != 0 {
+			t.Errorf("%v allocations per step after the recording", n)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

@@ -21,8 +21,9 @@ import (
 // length. Measured for the MNIST MLP, 2 workers, batch 32: with fixed
 // chunks, worker 1's half of the update ended 8.7 µs (25%) after worker
 // 0's whenever both had a core; when worker 1's core was taken, the
-// phase's 25th percentile moved from 70.5 to 76.0 µs at batch 32 and from
-// 78.3 to 74.3 at 64 (bench/README.md, #24).
+// phase's 25th percentile moved from 70.5 to 76.0 µs at batch 32 (slower)
+// and from 78.3 to 74.3 at 64: what the claims gain on the wall clock was
+// not settled under that load (bench/README.md, #24).
 //
 // The per-layer statistics of the update (Σθ², Σ(Δθ)²) are summed per
 // block and added in block order by the coordinator, so they do not depend

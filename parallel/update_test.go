@@ -178,3 +178,77 @@ func TestUpdateShareClaimsEachBlockOnce(t *testing.T) {
 		}
 	}
 }
+
+// The update's per-layer statistics are summed per block and the blocks
+// do not depend on the workers' chunks, so 1 to 5 workers, all claiming at
+// once, give the same Σθ² and Σ(Δθ)² bit for bit (as well as the same
+// update) from the same gradient: a layer's figures never depend on where
+// the chunks cut it (parallel/doc.go, update.go).
+func TestUpdateStatisticsSameForAnyWorkerCount(t *testing.T) {
+	// 3 layers of 8,320, 4,128 and 330 parameters: 5 chunk counts cut
+	// them at many places, inside blocks and between them.
+	spec := model.MustParseSpec("64-128:relu-32:tanh-10:softmax")
+	for _, typ := range []string{"float32", "float64"} {
+		var ref [4][]float64
+		for workers := 1; workers <= 5; workers++ {
+			var got [4][]float64
+			if typ == "float32" {
+				got = updateAllWorkers[float32](t, spec, workers)
+			} else {
+				got = updateAllWorkers[float64](t, spec, workers)
+			}
+			if workers == 1 {
+				ref = got
+				continue
+			}
+			for i, name := range []string{"parameters", "optimizer state", "Σθ² per block", "Σ(Δθ)² per block"} {
+				if !slices.Equal(got[i], ref[i]) {
+					t.Errorf("%s, %d workers: %s differ from 1 worker's", typ, workers, name)
+				}
+			}
+		}
+	}
+}
+
+// updateAllWorkers runs 3 update phases of Adam with clipping, every worker
+// claiming at once, from the same gradients whatever workers is, and
+// returns the parameters, the optimizer state and the last phase's
+// statistics, as float64.
+func updateAllWorkers[T num.Float](t *testing.T, spec model.Spec, workers int) [4][]float64 {
+	t.Helper()
+	m, err := model.New[T](spec, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opt, _ := optim.New[T](optim.Defaults(optim.Adam), len(m.Params))
+	tr, err := New(m, opt, Config{Workers: workers, Loss: model.CrossEntropy, ClipValue: 0.05})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(5, 6))
+	for range 3 {
+		for i := range tr.ws[0].Grad {
+			tr.ws[0].Grad[i] = T(rng.NormFloat64() / 10)
+		}
+		tr.opt.Begin()
+		tr.resetUpdate()
+		var wg sync.WaitGroup
+		for w := range workers {
+			wg.Go(func() { tr.update(w, 0.5) })
+		}
+		wg.Wait()
+	}
+	f64 := func(v []T) []float64 {
+		out := make([]float64, len(v))
+		for i, x := range v {
+			out[i] = float64(x)
+		}
+		return out
+	}
+	var state []T
+	st := opt.State()
+	for _, k := range slices.Sorted(maps.Keys(st.Buffers)) {
+		state = append(state, st.Buffers[k]...)
+	}
+	return [4][]float64{f64(m.Params), f64(state), slices.Clone(tr.st.wsq), slices.Clone(tr.st.dsq)}
+}

@@ -19,8 +19,11 @@ import (
 // own assembly kernels: with OpenBLAS each call is a cgo call, and the
 // hundreds of tiny ones per step (a bias gradient is one axpy per row) made
 // the Go scheduler hand processors back and forth between workers, delaying
-// each phase hand-off by 100–400 µs. Long vectors (the optimizer, the
-// all-reduce) take few calls and gain from OpenBLAS's wider kernels.
+// each phase hand-off by 100–400 µs. Long vectors (the all-reduce,
+// optim.Optimizer.Step over all parameters) take few calls and gain from
+// OpenBLAS's wider kernels; the trainer's update never passes one (it goes
+// in blocks of 2,048, parallel/update.go), so its roundings do not
+// depend on the build's BLAS.
 const bigVector = 4096
 
 var vec = gonum.Implementation{}
