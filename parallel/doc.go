@@ -31,12 +31,12 @@
 // as 1 × 2W, see tree.go) and dropout masks depend on the sample's position in the
 // global batch, so the same seed and W give bit-identical weights.
 //
-// Concurrency contract: during phase 1 (and an evaluation) worker w writes
+// Concurrency contract: during the gradient phase (phaseGrad; likewise phaseEval) worker w writes
 // only its workspace, its own input buffers and the panels of the shared
 // packing that it claims (each panel is packed by one worker; a worker
 // waits until every claimed panel is packed before it reads the packing);
-// during phase 2 it writes only its chunk of worker 0's gradient, and
-// during phase 3 only the blocks it claims (each claimed exactly once,
+// during the reduction (phaseReduce) it writes only its chunk of worker 0's gradient, and
+// during the update (phaseApply) only the blocks it claims (each claimed exactly once,
 // by a compare-and-swap on the word of the share it comes from) of
 // worker 0's gradient, of the parameters and of the optimizer state,
 // with its block's statistics. The coordinator — the goroutine that called Run, which also does
@@ -49,7 +49,7 @@
 // Batch norm normalises by the statistics of the whole global batch, as
 // PyTorch's SyncBatchNorm does, so that W workers (and S processes) still
 // compute what one computes. Each worker's Workspace.Sync is a barrier
-// (batchSync) inside phase 1: every worker, also one without rows, posts
+// (batchSync) inside the gradient phase: every worker, also one without rows, posts
 // its partial sums; the last to arrive adds them along the same tree — and,
 // across processes, all-reduces them through the comm goroutine — and
 // all continue with the same figures. Each worker stages the running
