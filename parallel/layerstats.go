@@ -60,10 +60,10 @@ type layerStat struct {
 
 // statsState holds the per-layer statistics of a trainer.
 //
-// Concurrency contract, by phase: in phase 1 worker w writes alive[w] and
+// Concurrency contract, by phase: in the gradient phase worker w writes alive[w] and
 // sat[w] (its own rows' activations); in the reduction (and the check
 // after a cross-process sum) it writes grad[w], the Σg² of the part of
-// each layer that falls in its chunk; in phase 3 it writes old[w] and
+// each layer that falls in its chunk; in the update it writes old[w] and
 // wsq[b], dsq[b] of the blocks b it claims (update.go). A worker's chunk
 // can span layer boundaries, so each worker keeps one partial sum per
 // layer; the coordinator adds the workers' partials in worker order, and
@@ -123,7 +123,7 @@ func newStatsState[T num.Float](m *model.Model[T], workers int, on bool) *statsS
 	return st
 }
 
-// resetActivity is worker w's start of a step (phase 1, first
+// resetActivity is worker w's start of a step (the gradient phase, first
 // micro-batch): its activation counts start from zero.
 func (t *Trainer[T]) resetActivity(w int) {
 	if st := t.st; st.on {
@@ -163,7 +163,7 @@ func (t *Trainer[T]) observe(w, n int) {
 
 // activity sums the workers' activation counts, in worker order, into
 // packed and returns it (nil with statistics off). The coordinator calls
-// it after the step's last phase 1; across processes finish then sums
+// it after the step's last gradient phase; across processes finish then sums
 // packed over the ranks with the step's loss.
 func (t *Trainer[T]) activity() []float64 {
 	st := t.st
@@ -216,7 +216,7 @@ func (t *Trainer[T]) chunkSumSq(w int, c [2]int, g []T, exact bool) float64 {
 // update's block sums in block order, and the
 // step's activity (packed, already summed across ranks) into the
 // figures, and returns them: the trainer's buffer, rewritten by the next
-// step. Coordinator only, after phase 3.
+// step. Coordinator only, after the update.
 func (t *Trainer[T]) layerFigures() []LayerStats {
 	st := t.st
 	if !st.on {

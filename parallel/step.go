@@ -164,7 +164,7 @@ func (s *Session[T]) Augment(a *data.Augment, epoch int) {
 	s.aug, s.epoch = a, epoch
 }
 
-// grad runs phase 1 for one micro-batch of n rows of this process.
+// grad runs the gradient phase for one micro-batch of n rows of this process.
 func (s *Session[T]) grad(n int, zero, last bool, denom float64, rowBase int, sr *StepResult) error {
 	t := s.t
 	tk := &s.task
