@@ -6,11 +6,10 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"os"
 	"runtime/debug"
-	"syscall"
 	"testing"
-	"unsafe"
+
+	"github.com/ptrain/ptrain/internal/guardmem"
 )
 
 // The fast paths of im2col and col2im (im2col_fast.go) load and store
@@ -22,32 +21,7 @@ import (
 
 // guarded returns n zero elements that end where an inaccessible page
 // begins (atEnd) or begin where one ends.
-func guarded[T any](t *testing.T, n int, atEnd bool) []T {
-	t.Helper()
-	if n == 0 {
-		return []T{}
-	}
-	var z T
-	page := os.Getpagesize()
-	bytes := n * int(unsafe.Sizeof(z))
-	pages := (bytes+page-1)/page + 2
-	mem, err := syscall.Mmap(-1, 0, pages*page, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_ANON|syscall.MAP_PRIVATE)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { syscall.Munmap(mem) })
-	if err := syscall.Mprotect(mem[:page], syscall.PROT_NONE); err != nil {
-		t.Fatal(err)
-	}
-	if err := syscall.Mprotect(mem[(pages-1)*page:], syscall.PROT_NONE); err != nil {
-		t.Fatal(err)
-	}
-	off := page
-	if atEnd {
-		off = (pages-1)*page - bytes
-	}
-	return unsafe.Slice((*T)(unsafe.Pointer(&mem[off])), n)
-}
+func guarded[T any](t *testing.T, n int, atEnd bool) []T { return guardmem.Slice[T](t, n, atEnd) }
 
 // guardedCopy is guarded filled with a copy of s.
 func guardedCopy[T any](t *testing.T, s []T, atEnd bool) []T {

@@ -6,41 +6,16 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"os"
 	"runtime/debug"
-	"syscall"
 	"testing"
-	"unsafe"
+
+	"github.com/ptrain/ptrain/internal/guardmem"
 )
 
 // guardedFloats returns a copy of s that ends where an inaccessible page
 // begins (atEnd) or begins where one ends: a kernel that loads or stores
 // past that end faults.
-func guardedFloats[T Float](t *testing.T, s []T, atEnd bool) []T {
-	t.Helper()
-	var z T
-	page := os.Getpagesize()
-	bytes := len(s) * int(unsafe.Sizeof(z))
-	pages := (bytes+page-1)/page + 2
-	mem, err := syscall.Mmap(-1, 0, pages*page, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_ANON|syscall.MAP_PRIVATE)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { syscall.Munmap(mem) })
-	if err := syscall.Mprotect(mem[:page], syscall.PROT_NONE); err != nil {
-		t.Fatal(err)
-	}
-	if err := syscall.Mprotect(mem[(pages-1)*page:], syscall.PROT_NONE); err != nil {
-		t.Fatal(err)
-	}
-	off := page
-	if atEnd {
-		off = (pages-1)*page - bytes
-	}
-	g := unsafe.Slice((*T)(unsafe.Pointer(&mem[off])), len(s))
-	copy(g, s)
-	return g
-}
+func guardedFloats[T Float](t *testing.T, s []T, atEnd bool) []T { return guardmem.Copy(t, s, atEnd) }
 
 // TestGemmStaysInsideItsOperands: every ptrain kernel, on random products
 // of up to 70 rows (the in-place B of up to 32 or 64 rows and the packed
