@@ -86,10 +86,12 @@ type stdio struct {
 // interrupts (until run returns; a second interrupt, or the first outside
 // train, exits the process with status 130), and warnf and predict's stdin
 // are the process-wide warnings and stdin, which run points at stderr and
-// stdin until it returns.
+// stdin until it returns. The last checkpoint written (lastCheckpoint, for
+// the MPI interrupt message) is this command's: run starts it at none.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (status int) {
 	defer func(w io.Writer, r io.Reader) { warnings, predictStdin = w, r }(warnings, predictStdin)
 	warnings, predictStdin = stderr, stdin
+	lastCheckpoint.Store(nil)
 	std := stdio{stdin, stdout, stderr}
 	defer func() {
 		if r := recover(); r != nil {
