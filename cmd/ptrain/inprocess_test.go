@@ -126,3 +126,17 @@ func mustSpawn(t *testing.T, dir string, args ...string) {
 		t.Fatalf("ptrain %s: exit %d\n%s%s", strings.Join(args, " "), code, out, errs)
 	}
 }
+
+// run's stdin may be nil (the tests that read no input pass nil): it reads
+// as empty, so predict -input - says the input is empty, as it does for
+// </dev/null, rather than failing inside.
+func TestInProcessNilStdinIsEmpty(t *testing.T) {
+	dir := t.TempDir()
+	mustRun(t, dir, "train", "-epochs", "1", "-quiet", "-out", "m.safetensors")
+	t.Chdir(dir)
+	var stderr bytes.Buffer
+	code := run([]string{"predict", "-model", "m.safetensors", "-input", "-"}, nil, io.Discard, &stderr)
+	if code != 1 || !strings.Contains(stderr.String(), "stdin: empty file") {
+		t.Errorf("predict -input - with a nil stdin: exit %d, stderr %q; want exit 1 and %q", code, stderr.String(), "stdin: empty file")
+	}
+}

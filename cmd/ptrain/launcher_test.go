@@ -48,3 +48,17 @@ func TestMPIInterruptNamesTheLastCheckpoint(t *testing.T) {
 	}
 	lastCheckpoint.Store(nil)
 }
+
+// The checkpoint the MPI interrupt message names is the command's own: a
+// train run in this process before it (or a test) leaves none behind for
+// the next command to name.
+func TestLastCheckpointIsTheCommandsOwn(t *testing.T) {
+	dir := t.TempDir()
+	mustRun(t, dir, "train", "-epochs", "1", "-quiet", "-out", "first.safetensors")
+	if _, _, code := ptrain(t, dir, "train", "-epochs", "x"); code != 2 {
+		t.Fatalf("train -epochs x: exit %d, want 2", code)
+	}
+	if m := mpiInterruptMessage(); !strings.Contains(m, "none has been written yet") {
+		t.Errorf("after a command that wrote no checkpoint: %q", m)
+	}
+}

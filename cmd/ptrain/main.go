@@ -79,17 +79,23 @@ type stdio struct {
 
 // run executes one command (args without the program name) with the given
 // standard streams and returns its exit status, which main exits with.
-// Every failure is one message on stderr; nothing panics to the user.
+// Every failure is one message on stderr; nothing panics to the user. A
+// nil stdin is an empty one, as /dev/null would be.
 //
 // Calls must not overlap: the command resolves relative paths against the
 // process's working directory, reads its environment, listens for
 // interrupts (until run returns; a second interrupt, or the first outside
 // train, exits the process with status 130), and warnf and predict's stdin
 // are the process-wide warnings and stdin, which run points at stderr and
-// stdin until it returns.
+// stdin until it returns. The last checkpoint written (lastCheckpoint, for
+// the MPI interrupt message) is this command's: run starts it at none.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (status int) {
+	if stdin == nil {
+		stdin = strings.NewReader("")
+	}
 	defer func(w io.Writer, r io.Reader) { warnings, predictStdin = w, r }(warnings, predictStdin)
 	warnings, predictStdin = stderr, stdin
+	lastCheckpoint.Store(nil)
 	std := stdio{stdin, stdout, stderr}
 	defer func() {
 		if r := recover(); r != nil {
