@@ -45,46 +45,11 @@ func TestIm2colBitsMatchDefinition(t *testing.T) {
 					}
 				}
 				cn := n * l.hwc
-				cols := make([]float32, l.kk*cn)
-				for i := range cols {
-					cols[i] = float32(math.NaN()) // every entry written
-				}
-				l.im2col(x, cols, n)
-				d := make([]float32, len(cols))
+				cols, d, dx := make([]float32, l.kk*cn), make([]float32, l.kk*cn), make([]float32, len(x))
 				for i := range d {
 					d[i] = float32(rng.NormFloat64())
 				}
-				want := make([]float32, len(x)) // col2im in its order: for each entry of d, in index order
-				for c := 0; c < l.c; c++ {
-					for ky := 0; ky < l.k; ky++ {
-						for kx := 0; kx < l.k; kx++ {
-							for s := 0; s < n; s++ {
-								for oy := 0; oy < l.ho; oy++ {
-									for ox := 0; ox < l.wo; ox++ {
-										i := ((c*l.k+ky)*l.k+kx)*cn + s*l.hwc + oy*l.wo + ox
-										iy, ix := oy*l.stride+ky-l.pad, ox*l.stride+kx-l.pad
-										var v float32
-										if iy >= 0 && iy < l.h && ix >= 0 && ix < l.w {
-											j := ((s*l.c+c)*l.h+iy)*l.w + ix
-											v = x[j]
-											want[j] += d[i]
-										}
-										if math.Float32bits(cols[i]) != math.Float32bits(v) {
-											t.Fatalf("cols[c=%d ky=%d kx=%d s=%d oy=%d ox=%d] = %v, want %v", c, ky, kx, s, oy, ox, cols[i], v)
-										}
-									}
-								}
-							}
-						}
-					}
-				}
-				dx := make([]float32, len(x))
-				l.col2im(d, dx, n)
-				for i := range dx {
-					if math.Float32bits(dx[i]) != math.Float32bits(want[i]) {
-						t.Fatalf("col2im: dx[%d] = %v, want %v", i, dx[i], want[i])
-					}
-				}
+				checkIm2colDefinition(t, spec, l, x, cols, d, dx, n, func(_ string, f func()) { f() })
 			})
 		}
 	}
@@ -159,4 +124,61 @@ func TestPlaneSumsMatchSum4(t *testing.T) {
 			}
 		}()
 	}
+}
+
+// checkIm2colDefinition runs im2col on samples x of layer l into cols (set
+// to NaN first: every entry must be written) and col2im of d into dx
+// (cleared by the caller), each through run (which may turn a fault into a
+// failure), and compares both with the definition bit for bit: cols with
+// x's value at each tap, 0 outside (−0 kept), and dx with each entry of d
+// added in index order. The wide layout's dropped columns of d are zeroed
+// first: they carry no gradient.
+func checkIm2colDefinition[T float32 | float64](t *testing.T, name string, l *conv[T], x, cols, d, dx []T, n int, run func(what string, f func())) {
+	t.Helper()
+	cn := n * l.hwc
+	for i := range cols {
+		cols[i] = T(math.NaN())
+	}
+	run(name+": im2col", func() { l.im2col(x, cols, n) })
+	want := make([]T, len(x))
+	for c := 0; c < l.c; c++ {
+		for ky := 0; ky < l.k; ky++ {
+			for kx := 0; kx < l.k; kx++ {
+				for s := 0; s < n; s++ {
+					for oy := 0; oy < l.ho; oy++ {
+						for ox := 0; ox < l.ww; ox++ {
+							i := ((c*l.k+ky)*l.k+kx)*cn + s*l.hwc + oy*l.ww + ox
+							if ox >= l.wo {
+								d[i] = 0
+								continue
+							}
+							iy, ix := oy*l.stride+ky-l.pad, ox*l.stride+kx-l.pad
+							var v T
+							if iy >= 0 && iy < l.h && ix >= 0 && ix < l.w {
+								j := ((s*l.c+c)*l.h+iy)*l.w + ix
+								v = x[j]
+								want[j] += d[i]
+							}
+							if bitsOf(cols[i]) != bitsOf(v) {
+								t.Fatalf("%s: cols[c=%d ky=%d kx=%d s=%d oy=%d ox=%d] = %v, want %v", name, c, ky, kx, s, oy, ox, cols[i], v)
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	run(name+": col2im", func() { l.col2im(d, dx, n) })
+	for i := range dx {
+		if bitsOf(dx[i]) != bitsOf(want[i]) {
+			t.Fatalf("%s: col2im: dx[%d] = %v, want %v", name, i, dx[i], want[i])
+		}
+	}
+}
+
+func bitsOf[T float32 | float64](v T) uint64 {
+	if f, ok := any(v).(float32); ok {
+		return uint64(math.Float32bits(f))
+	}
+	return math.Float64bits(float64(v))
 }

@@ -114,57 +114,11 @@ func checkIm2colGuarded[T float32 | float64](t *testing.T, spec string, asm, atE
 		}
 	}
 	cn := n * l.hwc
-	cols := guarded[T](t, l.kk*cn, atEnd)
-	for i := range cols {
-		cols[i] = T(math.NaN()) // every entry written
-	}
-	noFault(t, name+": im2col", func() { l.im2col(x, cols, n) })
-	d := guarded[T](t, len(cols), !atEnd)
+	cols, d, dx := guarded[T](t, l.kk*cn, atEnd), guarded[T](t, l.kk*cn, !atEnd), guarded[T](t, len(x), !atEnd)
 	for i := range d {
 		d[i] = T(rng.NormFloat64())
 	}
-	want := make([]T, len(x))
-	for c := 0; c < l.c; c++ {
-		for ky := 0; ky < l.k; ky++ {
-			for kx := 0; kx < l.k; kx++ {
-				for s := 0; s < n; s++ {
-					for oy := 0; oy < l.ho; oy++ {
-						for ox := 0; ox < l.ww; ox++ {
-							i := ((c*l.k+ky)*l.k+kx)*cn + s*l.hwc + oy*l.ww + ox
-							if ox >= l.wo { // the wide layout's dropped columns: any value, no gradient
-								d[i] = 0
-								continue
-							}
-							iy, ix := oy*l.stride+ky-l.pad, ox*l.stride+kx-l.pad
-							var v T
-							if iy >= 0 && iy < l.h && ix >= 0 && ix < l.w {
-								j := ((s*l.c+c)*l.h+iy)*l.w + ix
-								v = x[j]
-								want[j] += d[i]
-							}
-							if bitsOf(cols[i]) != bitsOf(v) {
-								t.Fatalf("%s: cols[c=%d ky=%d kx=%d s=%d oy=%d ox=%d] = %v, want %v", name, c, ky, kx, s, oy, ox, cols[i], v)
-							}
-						}
-					}
-				}
-			}
-		}
-	}
-	dx := guarded[T](t, len(x), !atEnd)
-	noFault(t, name+": col2im", func() { l.col2im(d, dx, n) })
-	for i := range dx {
-		if bitsOf(dx[i]) != bitsOf(want[i]) {
-			t.Fatalf("%s: col2im: dx[%d] = %v, want %v", name, i, dx[i], want[i])
-		}
-	}
-}
-
-func bitsOf[T float32 | float64](v T) uint64 {
-	if f, ok := any(v).(float32); ok {
-		return uint64(math.Float32bits(f))
-	}
-	return math.Float64bits(float64(v))
+	checkIm2colDefinition(t, name, l, x, cols, d, dx, n, func(what string, f func()) { noFault(t, what, f) })
 }
 
 // TestStride2PlaneStaysInsideItsPlane calls the stride-2 kernels on one
