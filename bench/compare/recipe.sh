@@ -23,8 +23,9 @@
 #           mnist (../shared/datasets/mnist beside the repository), or
 #           fashion-mnist:DIR, mnist:DIR
 #   AUG     ptrain's -augment list that PyTorch's side runs as torchvision's
-#           RandomCrop(28, padding=P) and RandomHorizontalFlip: crop=P, flip,
-#           or both (default crop=2,flip); none for no augmentation
+#           RandomCrop(28, padding=P), RandomHorizontalFlip and RandomErasing():
+#           crop=P, flip, erase, comma-separated (default crop=2,flip); none
+#           for no augmentation
 # Environment (defaults): LR (0.05), WD (5e-4), BATCH (128), SEED (1),
 #   WORKERS (2: ptrain's workers), TORCH_THREADS (2) and OMP_WAIT_POLICY
 #   (PASSIVE: PyTorch's best 2-core setting, bench/README.md), TAGS (empty:
@@ -55,7 +56,7 @@ cd "$(dirname "$0")/../.."
 if [ "$AUG" != none ]; then
 	IFS=, read -ra ops <<<"$AUG,"
 	for op in "${ops[@]}"; do
-		[[ $op =~ ^(crop=[0-9]+|flip)$ ]] || usage "AUG $AUG: \"$op\" is not crop=P or flip (or give none): the ops PyTorch's side runs"
+		[[ $op =~ ^(crop=[0-9]+|flip|erase)$ ]] || usage "AUG $AUG: \"$op\" is not crop=P, flip or erase (or give none): the ops PyTorch's side runs"
 	done
 fi
 for f in train-images-idx3-ubyte.gz train-labels-idx1-ubyte.gz t10k-images-idx3-ubyte.gz t10k-labels-idx1-ubyte.gz; do

@@ -26,7 +26,11 @@ logits. The recipe is what `ptrain train -optimizer momentum -lr LR
   RandomHorizontalFlip(0.5), drawn per sample with torch's generator and
   applied to the whole batch in one gather inside the timed loop (before
   training, check_augment compares the gather with torchvision's
-  functional pad, crop and hflip at the same offsets, pixel for pixel).
+  functional pad, crop and hflip at the same offsets, pixel for pixel);
+  erase is RandomErasing() (p 0.5, scale (0.02, 0.33), ratio (0.3, 3.3),
+  value 0) on the pixels / 255, after the crop and flip as in ptrain, its
+  boxes drawn for the whole batch at once (check_erase compares them with
+  torchvision's functional erase).
 
 Output, one JSON object a line: {"event": "init", "test_loss",
 "test_accuracy"} for INIT's weights before any step, one {"event": "epoch",
@@ -34,7 +38,7 @@ Output, one JSON object a line: {"event": "init", "test_loss",
 epoch (epoch_s: training only; lr: the last step's, as ptrain reports it),
 and {"event": "final", "train_s", "samples_per_sec", "threads", ...}.
 
-Usage: torch_recipe.py --init CKPT --dir DIR [--epochs 15] [--aug crop=2,flip|none]
+Usage: torch_recipe.py --init CKPT --dir DIR [--epochs 15] [--aug crop=2,flip,erase|none]
        [--lr 0.05] [--weight-decay 5e-4] [--batch 128] [--threads 2] [--seed 1]
 """
 import argparse
@@ -56,19 +60,21 @@ from torch_mlp import blas_threads, read_idx  # noqa: E402
 
 
 def parse_augment(s):
-    """(padding, flip) of an -augment list that PyTorch's side can run:
-    crop=P and flip, or none."""
-    pad, flip = 0, False
+    """(padding, flip, erase) of an -augment list that PyTorch's side can
+    run: crop=P, flip and erase, or none."""
+    pad, flip, erase = 0, False, False
     if s in ("", "none"):
-        return pad, flip
+        return pad, flip, erase
     for op in s.split(","):
         if op == "flip":
             flip = True
+        elif op == "erase":
+            erase = True
         elif op.startswith("crop=") and op[5:].isdigit():
             pad = int(op[5:])
         else:
-            raise SystemExit(f"torch_recipe.py: --aug {s!r}: {op!r} is not crop=P or flip (the ops this twin runs)")
-    return pad, flip
+            raise SystemExit(f"torch_recipe.py: --aug {s!r}: {op!r} is not crop=P, flip or erase (the ops this twin runs)")
+    return pad, flip, erase
 
 
 def load(d, split, shape):
@@ -114,6 +120,61 @@ def check_augment(x, pad, flip):
             raise SystemExit(f"torch_recipe.py: augment differs from torchvision's ops on sample {k} (offset {int(i[k])},{int(j[k])}, flip {bool(f[k])})")
 
 
+def erase_boxes(b, h, w, gen):
+    """RandomErasing()'s get_params (p 0.5, scale (0.02, 0.33), ratio
+    (0.3, 3.3)) for b samples at once: the box (i, j, eh, ew) of each, eh 0
+    where the sample is not erased. As torchvision: up to 10 tries of an
+    area and a log-uniform aspect ratio, rounded as Python's round, until
+    the box fits inside the image; none if no try fits."""
+    on = torch.rand(b, generator=gen) < 0.5
+    i, j = torch.zeros(b, dtype=torch.long), torch.zeros(b, dtype=torch.long)
+    eh, ew = torch.zeros(b, dtype=torch.long), torch.zeros(b, dtype=torch.long)
+    todo = on.clone()
+    lo, hi = math.log(0.3), math.log(3.3)
+    for _ in range(10):
+        area = h * w * torch.empty(b, dtype=torch.float64).uniform_(0.02, 0.33, generator=gen)
+        ratio = torch.exp(torch.empty(b, dtype=torch.float64).uniform_(lo, hi, generator=gen))
+        th = torch.round(torch.sqrt(area * ratio)).long()  # round half to even, as Python's round
+        tw = torch.round(torch.sqrt(area / ratio)).long()
+        fit = todo & (th < h) & (tw < w)
+        ui = torch.rand(b, dtype=torch.float64, generator=gen)
+        uj = torch.rand(b, dtype=torch.float64, generator=gen)
+        i = torch.where(fit, (ui * (h - th + 1).clamp(min=1)).long(), i)
+        j = torch.where(fit, (uj * (w - tw + 1).clamp(min=1)).long(), j)
+        eh, ew = torch.where(fit, th, eh), torch.where(fit, tw, ew)
+        todo &= ~fit
+    return i, j, eh, ew
+
+
+def erase(x, boxes):
+    """x (B, C, H, W) float with each sample's box set to 0 (in place)."""
+    i, j, eh, ew = boxes
+    h, w = x.shape[2:]
+    r = torch.arange(h)[None, :]
+    c = torch.arange(w)[None, :]
+    rows = (r >= i[:, None]) & (r < (i + eh)[:, None])  # (B, H)
+    cols = (c >= j[:, None]) & (c < (j + ew)[:, None])  # (B, W)
+    x.masked_fill_((rows[:, :, None] & cols[:, None, :])[:, None], 0)
+    return x
+
+
+def check_erase(x):
+    """Raises unless erase equals torchvision's functional erase (value 0)
+    at the same boxes, on every sample of x, and every box lies inside the
+    image."""
+    import torchvision.transforms.functional as TF
+    x = pixels(x)
+    b, _, h, w = x.shape
+    boxes = erase_boxes(b, h, w, torch.Generator().manual_seed(0))
+    got = erase(x.clone(), boxes)
+    for k, (i, j, eh, ew) in enumerate(zip(*[t.tolist() for t in boxes])):
+        want = TF.erase(x[k], i, j, eh, ew, torch.tensor(0.0)) if eh else x[k]
+        if eh and not (0 < eh < h and 0 < ew < w and i + eh <= h and j + ew <= w):
+            raise SystemExit(f"torch_recipe.py: erase box {i},{j} {eh}x{ew} of sample {k} is not inside the {h}x{w} image")
+        if not torch.equal(got[k], want):
+            raise SystemExit(f"torch_recipe.py: erase differs from torchvision's on sample {k} (box {i},{j} {eh}x{ew})")
+
+
 def evaluate(net, x, y, batch=1000):
     """Mean cross-entropy and accuracy of net on (x, y), in eval mode."""
     net.eval()
@@ -145,7 +206,7 @@ def main():
     a = ap.parse_args()
     if a.epochs < 1 or a.batch < 1 or a.threads < 1:
         raise SystemExit(f"torch_recipe.py: --epochs {a.epochs}, --batch {a.batch}, --threads {a.threads}: each must be ≥ 1")
-    pad, flip = parse_augment(a.aug)
+    pad, flip, erasing = parse_augment(a.aug)
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
     gen = torch.Generator().manual_seed(a.seed)
@@ -162,6 +223,8 @@ def main():
     tx, ty = load(a.dir, "t10k", shape)
     if pad or flip:
         check_augment(x[:64], pad, flip)
+    if erasing:
+        check_erase(x[:64])
 
     loss0, acc0 = evaluate(net, tx, ty)
     emit(event="init", test_loss=loss0, test_accuracy=acc0)
@@ -185,8 +248,11 @@ def main():
             xb = x[idx]
             if pad or flip:
                 xb, _ = augment(xb, pad, flip, gen)
+            xb = pixels(xb)
+            if erasing:
+                xb = erase(xb, erase_boxes(xb.shape[0], xb.shape[2], xb.shape[3], gen))
             opt.zero_grad(set_to_none=True)
-            loss = loss_fn(net(pixels(xb)), y[idx])
+            loss = loss_fn(net(xb), y[idx])
             loss.backward()
             opt.step()
             loss_sum += loss.item() * len(idx)
