@@ -44,6 +44,7 @@ func TestMain(m *testing.M) {
 		main()
 		return // main exits; this is not reached
 	}
+	cleanups = append(cleanups, ramTempDir())
 	tags := cmp.Or(os.Getenv("PTRAIN_E2E_TAGS"), buildTags)
 	if tags == buildTags {
 		self, err := os.Executable()
