@@ -75,7 +75,7 @@ func TestLearnsTwoSpirals(t *testing.T) {
 	}
 	cfg := optim.Defaults(optim.Adam)
 	cfg.LR = 0.01
-	if acc := fit(t, "2-64:relu-64:relu-2:softmax", x, y, n, 1500, cfg); acc < 0.95 {
+	if acc := fit(t, "2-64:relu-64:relu-2:softmax", x, y, n, 600, cfg); acc < 0.95 {
 		t.Fatalf("spiral training accuracy %v, want > 0.95", acc)
 	}
 }

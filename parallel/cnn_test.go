@@ -115,52 +115,63 @@ func TestCNNFitRepeatsAndResumesExactly(t *testing.T) {
 			if spec == digitsResNet {
 				minAcc = 0.75 // 4 and 8 channels: kept narrow for speed, it learns more slowly
 			}
-			fitRepeatsAndResumes(t, minAcc, func(t *testing.T, workers int, cfg FitConfig) (*Trainer[float32], FitResult, error) {
-				return fitDigitsSpec(t, spec, workers, cfg)
+			fitRepeatsAndResumes(t, minAcc, func(t *testing.T, workers int) *Trainer[float32] {
+				return newDigitsSpec(t, spec, workers)
 			})
 		})
 	}
 }
 
-func fitRepeatsAndResumes(t *testing.T, minAcc float64, digitsCNN func(*testing.T, int, FitConfig) (*Trainer[float32], FitResult, error)) {
+// fitRepeatsAndResumes trains a fresh trainer from newCNN for 3 epochs
+// (run a), and again up to a step of epoch 1 where it is cut (run b):
+// b's weights and statistics must be a's at that step (the repeat), and b
+// resumed in a fresh trainer from its state must end with a's (the
+// resume; it also repeats a's epochs 2 and 3, shuffles included).
+func fitRepeatsAndResumes(t *testing.T, minAcc float64, newCNN func(*testing.T, int) *Trainer[float32]) {
+	const workers, cutEpoch, cutBatch = 3, 1, 5
+	train, val := digitsSplit(t)
 	var acc float64
-	cfg := FitConfig{Epochs: 3, BatchSize: 64, Shuffle: true, Seed: 3, OnEpoch: func(e EpochInfo) error { acc = e.Val.Accuracy; return nil }}
-	a, _, err := digitsCNN(t, 3, cfg)
-	if err != nil {
+	var atCut []float32 // a's weights, then running statistics, after the step where b is cut
+	a := newCNN(t, workers)
+	cfg := FitConfig{Epochs: 3, BatchSize: 64, Shuffle: true, Seed: 3}
+	ac := cfg
+	ac.OnEpoch = func(e EpochInfo) error { acc = e.Val.Accuracy; return nil }
+	ac.OnStep = func(s StepInfo) error {
+		if s.Epoch == cutEpoch && s.Batch == cutBatch {
+			atCut = append(slices.Clone(a.m.Params), a.m.Buffers...)
+		}
+		return nil
+	}
+	if _, err := a.Fit(context.Background(), train, val, ac); err != nil {
 		t.Fatal(err)
 	}
 	if acc < minAcc {
 		t.Errorf("validation accuracy %v after 3 epochs, want ≥ %v", acc, minAcc)
 	}
-	b, _, _ := digitsCNN(t, 3, cfg)
-	if !slices.Equal(a.m.Params, b.m.Params) || !slices.Equal(a.m.Buffers, b.m.Buffers) {
-		t.Fatal("two runs with the same seed and workers differ")
-	}
 	cut := cfg
-	cut.OnEpoch = nil
 	stop := context.Canceled
 	cut.OnStep = func(s StepInfo) error {
-		if s.Epoch == 1 && s.Batch == 5 {
+		if s.Epoch == cutEpoch && s.Batch == cutBatch {
 			return stop
 		}
 		return nil
 	}
-	first, res, err := digitsCNN(t, 3, cut)
+	b := newCNN(t, workers)
+	res, err := b.Fit(context.Background(), train, val, cut)
 	if err != stop {
 		t.Fatalf("cut run: %v", err)
 	}
+	if !slices.Equal(append(slices.Clone(b.m.Params), b.m.Buffers...), atCut) {
+		t.Fatalf("two runs with the same seed and workers differ at epoch %d, step %d", cutEpoch, cutBatch)
+	}
 	resume := cfg
-	resume.OnEpoch, resume.Start = nil, res.Progress
-	second, _, err := digitsCNN(t, 3, FitConfig{Epochs: 0})
-	if err != nil {
+	resume.Start = res.Progress
+	second := newCNN(t, workers)
+	copy(second.m.Params, b.m.Params)
+	copy(second.m.Buffers, b.m.Buffers)
+	if err := second.opt.LoadState(b.opt.State()); err != nil {
 		t.Fatal(err)
 	}
-	copy(second.m.Params, first.m.Params)
-	copy(second.m.Buffers, first.m.Buffers)
-	if err := second.opt.LoadState(first.opt.State()); err != nil {
-		t.Fatal(err)
-	}
-	train, val := digitsSplit(t)
 	if _, err := second.Fit(context.Background(), train, val, resume); err != nil {
 		t.Fatal(err)
 	}

@@ -62,7 +62,10 @@ func TestInterruptAtEveryCheckKeepsProgressAndWeightsTogether(t *testing.T) {
 	whole := newTrainer()
 	after := [][]float32{slices.Clone(whole.m.Params)}
 	steps := 0
-	cfg := FitConfig{Epochs: epochs, BatchSize: 64, Shuffle: true, Seed: 3, OnStep: func(s StepInfo) error {
+	// Batches of 128: 12 steps an epoch, 54 checks in the 2 epochs (the
+	// context is checked about twice a step), each cut run resumed to the
+	// end: every kind of check, at half the 64-row batches' runs.
+	cfg := FitConfig{Epochs: epochs, BatchSize: 128, Shuffle: true, Seed: 3, OnStep: func(s StepInfo) error {
 		after = append(after, slices.Clone(whole.m.Params))
 		steps = s.Batches
 		return nil

@@ -152,6 +152,14 @@ func fitDigits(t *testing.T, workers int, cfg FitConfig) (*Trainer[float32], Fit
 // 0.01, validating on the rest.
 func fitDigitsSpec(t *testing.T, spec string, workers int, cfg FitConfig) (*Trainer[float32], FitResult, error) {
 	train, val := digitsSplit(t)
+	tr := newDigitsSpec(t, spec, workers)
+	cfg.BatchSize = 64
+	res, err := tr.Fit(context.Background(), train, val, cfg)
+	return tr, res, err
+}
+
+// newDigitsSpec is fitDigitsSpec's trainer, before it trains.
+func newDigitsSpec(t *testing.T, spec string, workers int) *Trainer[float32] {
 	m, _ := model.New[float32](model.MustParseSpec(spec), 1)
 	oc := optim.Defaults(optim.Adam)
 	oc.LR = 0.01
@@ -160,9 +168,7 @@ func fitDigitsSpec(t *testing.T, spec string, workers int, cfg FitConfig) (*Trai
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg.BatchSize = 64
-	res, err := tr.Fit(context.Background(), train, val, cfg)
-	return tr, res, err
+	return tr
 }
 
 func TestFitLearnsDigitsAndRepeatsBitForBit(t *testing.T) {

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -44,6 +45,7 @@ func TestMain(m *testing.M) {
 		main()
 		return // main exits; this is not reached
 	}
+	cleanups = append(cleanups, ramTempDir())
 	tags := cmp.Or(os.Getenv("PTRAIN_E2E_TAGS"), buildTags)
 	if tags == buildTags {
 		self, err := os.Executable()
@@ -83,9 +85,35 @@ func tensors(t *testing.T, path string) *safetensors.File {
 	return f
 }
 
+// defaultRun is the README's first command, ptrain train with no flags
+// but -metrics m.csv and -plot p.png (which change nothing in the run),
+// run once for the tests that read it: its stdout, and its folder
+// (ptrain.safetensors, m.csv, p.png), which they must not change.
+var defaultRun struct {
+	once     sync.Once
+	dir, out string
+	ok       bool
+}
+
+func trainDefault(t *testing.T) (dir, stdout string) {
+	t.Helper()
+	defaultRun.once.Do(func() {
+		dir, err := os.MkdirTemp("", "ptrain-default")
+		if err != nil {
+			t.Fatal(err)
+		}
+		cleanups = append(cleanups, func() { os.RemoveAll(dir) })
+		defaultRun.dir, defaultRun.out = dir, mustRun(t, dir, "train", "-metrics", "m.csv", "-plot", "p.png")
+		defaultRun.ok = true
+	})
+	if !defaultRun.ok {
+		t.Fatal("the default run failed: see the first test that ran it")
+	}
+	return defaultRun.dir, defaultRun.out
+}
+
 func TestDefaultTrainReachesHighTestAccuracy(t *testing.T) {
-	dir := t.TempDir()
-	out := mustRun(t, dir, "train")
+	_, out := trainDefault(t)
 	if !strings.Contains(out, "test accuracy 9") || !strings.Contains(out, "checkpoint written to ptrain.safetensors") {
 		t.Fatalf("default run output:\n%s", out)
 	}

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -44,28 +45,13 @@ func epochObjects(t *testing.T, out string) []epochObject {
 	return eps
 }
 
-// The README's first command, with -json, -metrics and -plot: every epoch
-// reports both layers, no warnings, and the CSV has the same columns.
+// The README's first command (trainDefault's run, with -metrics and
+// -plot): no epoch warns, and the CSV has the per-layer columns of both
+// layers, a dead fraction for the ReLU layer only; with -json, every
+// epoch object reports both layers' statistics, the dead fraction for the
+// ReLU layer only (2 epochs of the same recipe).
 func TestDefaultRunReportsLayersAndNoWarnings(t *testing.T) {
-	dir := t.TempDir()
-	out := mustRun(t, dir, "train", "-json", "-quiet", "-metrics", "m.csv", "-plot", "p.png")
-	eps := epochObjects(t, out)
-	if len(eps) != 30 {
-		t.Fatalf("%d epoch objects, want 30", len(eps))
-	}
-	for _, e := range eps {
-		if len(e.Warnings) != 0 {
-			t.Errorf("epoch %d: warnings %+v for the default recipe", e.Epoch, e.Warnings)
-		}
-		if len(e.Layers) != 2 || e.Layers[0].Layer != "dense.0" || e.Layers[1].Layer != "dense.1" {
-			t.Fatalf("epoch %d: layers %+v, want dense.0 and dense.1", e.Epoch, e.Layers)
-		}
-		l0, l1 := e.Layers[0], e.Layers[1]
-		if l0.GradNorm == nil || !(*l0.GradNorm > 0) || l0.WeightNorm == nil || l0.UpdateRatio == nil || l0.DeadFrac == nil ||
-			!(*l0.DeadFrac >= 0 && *l0.DeadFrac < 0.5) || l0.SaturatedFrac != nil || l1.DeadFrac != nil || l1.SaturatedFrac != nil {
-			t.Errorf("epoch %d: layers %+v: want norms, a dead fraction for the ReLU layer only", e.Epoch, e.Layers)
-		}
-	}
+	dir, _ := trainDefault(t)
 	f, err := os.Open(filepath.Join(dir, "m.csv"))
 	if err != nil {
 		t.Fatal(err)
@@ -80,11 +66,45 @@ func TestDefaultRunReportsLayersAndNoWarnings(t *testing.T) {
 			t.Errorf("metrics header %v lacks %s", recs[0], col)
 		}
 	}
+	for _, col := range recs[0] {
+		if col == "dense.1.dead_frac" || strings.HasSuffix(col, "saturated_frac") {
+			t.Errorf("metrics header %v has %s", recs[0], col)
+		}
+	}
 	if len(recs) != 31 || len(recs[30]) != len(recs[0]) {
-		t.Errorf("metrics file: %d rows, last of %d fields for %d columns", len(recs), len(recs[len(recs)-1]), len(recs[0]))
+		t.Fatalf("metrics file: %d rows, last of %d fields for %d columns", len(recs), len(recs[len(recs)-1]), len(recs[0]))
+	}
+	warn, dead, grad := slices.Index(recs[0], "warnings"), slices.Index(recs[0], "dense.0.dead_frac"), slices.Index(recs[0], "dense.0.grad_norm")
+	for i, r := range recs[1:] {
+		if r[warn] != "" {
+			t.Errorf("epoch %d: warnings %q for the default recipe", i+1, r[warn])
+		}
+		d, derr := strconv.ParseFloat(r[dead], 64)
+		g, gerr := strconv.ParseFloat(r[grad], 64)
+		if derr != nil || gerr != nil || !(d >= 0 && d < 0.5) || !(g > 0) {
+			t.Errorf("epoch %d: dead fraction %q, gradient norm %q: want in [0, 0.5) and > 0", i+1, r[dead], r[grad])
+		}
 	}
 	if st, err := os.Stat(filepath.Join(dir, "p.png")); err != nil || st.Size() == 0 {
 		t.Errorf("plot: %v", err)
+	}
+
+	eps := epochObjects(t, mustRun(t, t.TempDir(), "train", "-json", "-quiet", "-epochs", "2"))
+	if len(eps) != 2 {
+		t.Fatalf("%d epoch objects, want 2", len(eps))
+	}
+	for _, e := range eps {
+		if len(e.Warnings) != 0 {
+			t.Errorf("epoch %d: warnings %+v for the default recipe", e.Epoch, e.Warnings)
+		}
+		if len(e.Layers) != 2 || e.Layers[0].Layer != "dense.0" || e.Layers[1].Layer != "dense.1" {
+			t.Fatalf("epoch %d: layers %+v, want dense.0 and dense.1", e.Epoch, e.Layers)
+		}
+		l0, l1 := e.Layers[0], e.Layers[1]
+		if l0.GradNorm == nil || !(*l0.GradNorm > 0) || l0.WeightNorm == nil || l0.UpdateRatio == nil || l0.DeadFrac == nil ||
+			!(*l0.DeadFrac >= 0 && *l0.DeadFrac < 0.5) || l0.SaturatedFrac != nil || l1.DeadFrac != nil || l1.SaturatedFrac != nil {
+			t.Errorf("epoch %d: layers %+v: want norms, a dead fraction for the ReLU layer only", e.Epoch, e.Layers)
+		}
 	}
 }
 

@@ -10,6 +10,7 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"image"
 	"image/png"
@@ -40,6 +41,11 @@ func write(dir string) error {
 	if err != nil {
 		return err
 	}
+	// One encoder for every image: its pool keeps the zlib writer, which
+	// png.Encode would allocate afresh for each 8×8 image (the same bytes).
+	enc := png.Encoder{BufferPool: new(pngPool)}
+	made := map[string]bool{} // the class folders created
+	var buf bytes.Buffer
 	for _, s := range []struct {
 		name string
 		d    *data.Dataset
@@ -49,19 +55,19 @@ func write(dir string) error {
 			for j := range img.Pix {
 				img.Pix[j] = uint8(min(255, s.d.Value(i, j)*255+0.5)) // Value is the 0–16 level / 16
 			}
-			path := filepath.Join(dir, s.name, s.d.Classes[s.d.Labels[i]], fmt.Sprintf("%04d.png", i))
-			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			class := filepath.Join(dir, s.name, s.d.Classes[s.d.Labels[i]])
+			if !made[class] {
+				if err := os.MkdirAll(class, 0o755); err != nil {
+					return err
+				}
+				made[class] = true
+			}
+			path := filepath.Join(class, fmt.Sprintf("%04d.png", i))
+			buf.Reset()
+			if err := enc.Encode(&buf, img); err != nil {
 				return err
 			}
-			f, err := os.Create(path)
-			if err != nil {
-				return err
-			}
-			err = png.Encode(f, img)
-			if cerr := f.Close(); err == nil {
-				err = cerr
-			}
-			if err != nil {
+			if err := os.WriteFile(path, buf.Bytes(), 0o666); err != nil { // one write, not one per PNG chunk
 				return err
 			}
 		}
@@ -69,3 +75,9 @@ func write(dir string) error {
 	fmt.Printf("wrote %d training and %d test images under %s\n", train.N, test.N, dir)
 	return nil
 }
+
+// pngPool keeps one png.EncoderBuffer: write encodes one image at a time.
+type pngPool struct{ b *png.EncoderBuffer }
+
+func (p *pngPool) Get() *png.EncoderBuffer  { return p.b }
+func (p *pngPool) Put(b *png.EncoderBuffer) { p.b = b }

@@ -8,21 +8,49 @@ import (
 
 // naiveGemm is the reference: the definition, one element at a time.
 func naiveGemm(ta, tb bool, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) {
+	naiveGemmAbs(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, nil, ldc)
+}
+
+// naiveGemmAbs is naiveGemm that also sets abs (if not nil; laid out as
+// c) to |op(a)|·|op(b)|, the scale of each element's rounding error, in
+// the same pass: the references of the GEMM tests cost one walk over the
+// operands instead of two. Each sum runs over p in order, as naiveGemm's
+// always has; op(a)'s rows and op(b)'s columns are copied out first so
+// that the sums read memory in order.
+func naiveGemmAbs(ta, tb bool, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c, abs []float64, ldc int) {
+	ra, cb := make([]float64, m*k), make([]float64, n*k) // op(a) is m×k, op(b)ᵀ is n×k, both row-major
 	for i := 0; i < m; i++ {
+		for p := 0; p < k; p++ {
+			if ta {
+				ra[i*k+p] = a[p*lda+i]
+			} else {
+				ra[i*k+p] = a[i*lda+p]
+			}
+		}
+	}
+	for j := 0; j < n; j++ {
+		for p := 0; p < k; p++ {
+			if tb {
+				cb[j*k+p] = b[j*ldb+p]
+			} else {
+				cb[j*k+p] = b[p*ldb+j]
+			}
+		}
+	}
+	for i := 0; i < m; i++ {
+		x := ra[i*k : i*k+k]
 		for j := 0; j < n; j++ {
-			var s float64
-			for p := 0; p < k; p++ {
-				ai, bi := i*lda+p, p*ldb+j
-				if ta {
-					ai = p*lda + i
-				}
-				if tb {
-					bi = j*ldb + p
-				}
-				av, bv := a[ai], b[bi]
+			y := cb[j*k : j*k+k]
+			var s, sa float64
+			for p, av := range x {
+				bv := y[p]
 				s += av * bv
+				sa += math.Abs(av) * math.Abs(bv)
 			}
 			c[i*ldc+j] = alpha*s + beta*c[i*ldc+j]
+			if abs != nil {
+				abs[i*ldc+j] = sa
+			}
 		}
 	}
 }

@@ -168,15 +168,7 @@ func runGemmCase[T Float](t *testing.T, rng *rand.Rand, gc gemmCase, ref *gemmRe
 				}
 			}
 		}
-		naiveGemm(gc.ta, gc.tb, gc.m, gc.n, gc.k, gc.alpha, af, lda, bf, ldb, gc.beta, want, ldc)
-		aa, ba := make([]float64, len(af)), make([]float64, len(bf))
-		for i, v := range af {
-			aa[i] = math.Abs(v)
-		}
-		for i, v := range bf {
-			ba[i] = math.Abs(v)
-		}
-		naiveGemm(gc.ta, gc.tb, gc.m, gc.n, gc.k, 1, aa, lda, ba, ldb, 0, abs, ldc)
+		naiveGemmAbs(gc.ta, gc.tb, gc.m, gc.n, gc.k, gc.alpha, af, lda, bf, ldb, gc.beta, want, abs, ldc)
 		if ref != nil {
 			*ref = gemmRef{af, bf, cf, want, abs}
 		}
