@@ -42,8 +42,8 @@ type Workspace[T num.Float] struct {
 	n       int // rows of the last Forward
 	train   bool
 	x       []T         // input of the last Forward (n, Inputs), borrowed from the caller
-	z       [][]T       // per layer: layer output (cap, Out)
-	a       [][]T       // per layer: activation (cap, Out); aliases z for identity
+	z       [][]T       // per layer: layer output (cap, Out); a itself where the layer has no activation or fuses its ReLU (fusesReLU), never storing z
+	a       [][]T       // per layer: activation (cap, Out)
 	out     [][]T       // per layer: what its readers read — a, or a·mask under dropout
 	mask    [][]T       // per layer with dropout: 0 or 1/(1−p) for each element
 	scratch [][]T       // per layer: its Scratch(cap)
@@ -116,10 +116,10 @@ func NewWorkspace[T num.Float](m *Model[T], maxBatch int) *Workspace[T] {
 			w.z, w.a, w.out, w.mask = append(w.z, nil), append(w.a, nil), append(w.out, nil), append(w.mask, nil)
 			continue
 		}
-		z := num.Alloc[T](maxBatch * o)
-		a := z
-		if info.Spec.Act.Kind != Identity {
-			a = num.Alloc[T](maxBatch * o)
+		a := num.Alloc[T](maxBatch * o)
+		z := a // with no activation a is z; a layer with its ReLU fused never stores z
+		if info.Spec.Act.Kind != Identity && !w.fusesReLU(i) {
+			z = num.Alloc[T](maxBatch * o)
 		}
 		out, mask := a, []T(nil)
 		if info.Spec.Dropout > 0 {
@@ -270,9 +270,9 @@ func (w *Workspace[T]) Forward(x []T, n int, train bool) []T {
 	last := len(w.m.stack) - 1
 	for l := 0; l <= last; l++ {
 		in := w.input(w.m.stack[l].Info().Inputs[0])
-		rf, fuseReLU := w.m.stack[l].(reluFused[T])
-		fuseReLU = fuseReLU && l != last && w.stage[l] == nil && w.m.stack[l].Info().Spec.Act.Kind == ReLU
+		fuseReLU := w.fusesReLU(l)
 		if fuseReLU {
+			rf := w.m.stack[l].(reluFused[T])
 			w.xs = w.xs[:0]
 			for _, src := range w.m.stack[l].Info().Inputs {
 				w.xs = append(w.xs, w.input(src))
@@ -307,6 +307,14 @@ func (w *Workspace[T]) Forward(x []T, n int, train bool) []T {
 		}
 	}
 	return w.input(last)
+}
+
+// fusesReLU reports whether layer l applies its ReLU in the pass that
+// computes its output (reluFused): a ReLU layer that can, is not the last
+// (whose z the loss reads) and is not the first layer of a fused stage.
+func (w *Workspace[T]) fusesReLU(l int) bool {
+	_, ok := w.m.stack[l].(reluFused[T])
+	return ok && l != len(w.m.stack)-1 && w.stage[l] == nil && w.m.stack[l].Info().Spec.Act.Kind == ReLU
 }
 
 // dropout draws the inverted-dropout mask of layer l (keep with probability
