@@ -251,6 +251,9 @@ func (l *batchNorm[T]) Backward(p *pass[T], x, dz, dx []T) {
 			for r := 0; r < p.N; r++ {
 				for ch := 0; ch < c; ch++ {
 					o, a := (r*c+ch)*hw, T(float64(l.gamma[ch])*inv[ch])
+					if p.FreshDx {
+						clear(dx[o : o+hw])
+					}
 					for i, d := range dz[o : o+hw] {
 						dx[o+i] += d * a
 					}
@@ -270,10 +273,18 @@ func (l *batchNorm[T]) Backward(p *pass[T], x, dz, dx []T) {
 	for r := 0; r < p.N; r++ {
 		for ch := 0; ch < c; ch++ {
 			o := (r*c + ch) * hw
+			if p.FreshDx {
+				clear(dx[o : o+hw])
+			}
 			addInputGrad(x[o:o+hw], dz[o:o+hw], dx[o:o+hw], (*[5]float64)(ts[5*ch:5*ch+5]))
 		}
 	}
 }
+
+// clearsOwnDx: Backward clears each plane of dx right before adding into
+// it (pass.FreshDx). An empty batch has no rows, so nothing of dx is left
+// undefined when Backward returns early.
+func (l *batchNorm[T]) clearsOwnDx() {}
 
 // addInputGrad adds a training pass's ∂L/∂x of one plane into dx: with
 // t = (m, iv, k, mdy, mdyx) (inputGradTerms), dx += k·(dz − mdy − x̂·mdyx),

@@ -182,8 +182,16 @@ func (l *conv[T]) gemmBackward(p *pass[T], x, dzt []T, s0, n int, dx []T) {
 		return
 	}
 	num.MatMul(true, false, 1, l.wt, dZ, 0, num.View(l.kk, cn, cols))
-	l.col2im(cols, dx[s0*in:(s0+n)*in], n)
+	dxs := dx[s0*in : (s0+n)*in]
+	if p.FreshDx {
+		clear(dxs)
+	}
+	l.col2im(cols, dxs, n)
 }
+
+// clearsOwnDx: Backward clears each group's part of dx right before its
+// col2im (pass.FreshDx).
+func (l *conv[T]) clearsOwnDx() {}
 
 // span is the run of output columns ox whose input column ox·S+kx−P lies
 // inside a row of width w: [lo, hi), with lo = ⌈(P−kx)/S⌉ and
