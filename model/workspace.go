@@ -245,7 +245,7 @@ func (w *Workspace[T]) passFor(l int) *pass[T] {
 	p := &w.pass
 	p.N, p.Train, p.Grad, p.Sync = w.n, w.train, w.Grad, w.Sync
 	p.Scratch, p.Sums = w.scratch[l], w.sums[l]
-	p.Fresh = w.fresh
+	p.Fresh, p.FreshDx = w.fresh, false
 	p.pack = nil
 	if w.Pack != nil {
 		p.pack = w.Pack.slots[l]
@@ -447,6 +447,8 @@ func (w *Workspace[T]) Backward() {
 			activationBackward(ti.Spec.Act, w.a[top][:len(dz)], dz, ti.Out.Size())
 		}
 		w.xs, w.dxs = w.xs[:0], w.dxs[:0]
+		_, ownClear := w.m.stack[l].(clearsOwnDx)
+		freshDx := false
 		for i, src := range w.m.stack[l].Info().Inputs {
 			x, dx := w.input(src), []T(nil)
 			switch {
@@ -456,7 +458,11 @@ func (w *Workspace[T]) Backward() {
 				dx = w.InputGrad[:len(x)]
 			}
 			if dx != nil && w.clears[l][i] {
-				clear(dx)
+				if ownClear && f == nil && i == 0 {
+					freshDx = true // the layer clears it part by part (pass.FreshDx)
+				} else {
+					clear(dx)
+				}
 			}
 			w.xs, w.dxs = append(w.xs, x), append(w.dxs, dx)
 		}
@@ -467,7 +473,9 @@ func (w *Workspace[T]) Backward() {
 			k := n * ti.Out.Size()
 			f.backward(w.passFor(l), x, w.z[top][:k], dz, w.scratch[top][:k], dx)
 		} else {
-			w.m.stack[l].Backward(w.passFor(l), x, dz, dx)
+			p := w.passFor(l)
+			p.FreshDx = freshDx
+			w.m.stack[l].Backward(p, x, dz, dx)
 		}
 		if w.AfterLayer != nil {
 			w.AfterLayer(l)
