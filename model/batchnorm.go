@@ -96,15 +96,19 @@ func (l *batchNorm[T]) prepare(p *pass[T], x []T) bool {
 		}
 		return true
 	}
-	// μ: one synchronised sum of (count, Σx per channel).
+	// μ: one synchronised sum of (count, Σx per channel); Σx, unless the
+	// conv before has added it up already (Presummed, the same terms in
+	// the same order: presumTargets).
 	s := sums[:c+1]
-	clear(s)
-	s[0] = float64(p.N * hw)
-	for r := 0; r < p.N; r++ {
-		for ch := 0; ch < c; ch++ {
-			s[1+ch] += sumF64(x[(r*c+ch)*hw : (r*c+ch+1)*hw])
+	if !p.Presummed {
+		clear(s)
+		for r := 0; r < p.N; r++ {
+			for ch := 0; ch < c; ch++ {
+				s[1+ch] += sumF64(x[(r*c+ch)*hw : (r*c+ch+1)*hw])
+			}
 		}
 	}
+	s[0] = float64(p.N * hw)
 	l.sync(p, s)
 	n := s[0]
 	count[0] = n
@@ -139,6 +143,27 @@ func (l *batchNorm[T]) prepare(p *pass[T], x []T) bool {
 	}
 	p.Buffers[l.t]++
 	return true
+}
+
+// presumTargets gives, for each layer l of m's stack that is a conv
+// without an activation or dropout whose output a batch norm at l+1 alone
+// reads (and that is all the norm reads), where in that norm's float64
+// scratch (sums[l+1], syncLen values) its training Forward should leave
+// Σx per channel (pass.OutSums); nil for every other layer. The conv adds
+// each plane's sumF64 as it writes it, channel by channel in row order:
+// the terms prepare would add, in its order, without reading the conv's
+// output again.
+func presumTargets[T num.Float](m *Model[T], sums [][]float64) [][]float64 {
+	t := make([][]float64, len(m.stack))
+	for l := 0; l+1 < len(m.stack); l++ {
+		info := m.stack[l].Info()
+		_, isConv := m.stack[l].(*conv[T])
+		bn, isNorm := m.stack[l+1].(*batchNorm[T])
+		if isConv && isNorm && info.Spec.Act.Kind == Identity && info.Spec.Dropout == 0 && soleReader(m.Layout, l, l+1) {
+			t[l] = sums[l+1][2*bn.c+2 : 3*bn.c+2] // s[1:] of prepare
+		}
+	}
+	return t
 }
 
 // sync sums s over the whole batch when the pass holds a part of it.

@@ -59,6 +59,14 @@ type pass[T num.Float] struct {
 	// otherwise stream a clear over the whole of dx first; the bits are
 	// the same.
 	FreshDx bool
+	// OutSums, if not nil in a training Forward, receives each output
+	// channel's Σ over the rows and positions, plane by plane in row order
+	// (sumF64): a conv whose output only a batch norm reads adds up the
+	// norm's first statistic while each plane is in cache (presumTargets).
+	OutSums []float64
+	// Presummed: in a training Forward of batch norm, the layer before it
+	// has left Σx per channel in its Sums (OutSums).
+	Presummed bool
 	// pack is this (dense) layer's shared weight packing, or nil (see
 	// SharedPack).
 	pack *packSlot[T]
