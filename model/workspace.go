@@ -50,6 +50,7 @@ type Workspace[T num.Float] struct {
 	stage   []fused[T]  // per layer: the stage it makes with the pooling after it, or nil
 	unitSum [][]T       // per fused layer: the last Forward's Σ activation per channel (AddActivity)
 	sums    [][]float64 // per layer that synchronises: its pass.Sums
+	presum  [][]float64 // per conv whose output a batch norm alone reads: its pass.OutSums in training (presumTargets)
 	// grad, per layer: ∂L/∂out, (cap, Out), where the layers that read
 	// the output add their input gradients (Backward clears it before the
 	// first of them). Layers whose gradients are never needed at once
@@ -131,6 +132,7 @@ func NewWorkspace[T num.Float](m *Model[T], maxBatch int) *Workspace[T] {
 	if m.Spec.Layers[len(m.Spec.Layers)-1].Act.Kind == Softmax {
 		w.lse = make([]float64, maxBatch)
 	}
+	w.presum = presumTargets(m, w.sums)
 	w.lossRow = make([]float64, 3*m.Spec.Outputs())
 	w.gradBuffers(maxBatch)
 	at := 0 // Grad[at:] not yet covered by a range or a dense layer
@@ -246,6 +248,10 @@ func (w *Workspace[T]) passFor(l int) *pass[T] {
 	p.N, p.Train, p.Grad, p.Sync = w.n, w.train, w.Grad, w.Sync
 	p.Scratch, p.Sums = w.scratch[l], w.sums[l]
 	p.Fresh, p.FreshDx = w.fresh, false
+	p.OutSums, p.Presummed = nil, false
+	if w.train {
+		p.OutSums, p.Presummed = w.presum[l], l > 0 && w.presum[l-1] != nil
+	}
 	p.pack = nil
 	if w.Pack != nil {
 		p.pack = w.Pack.slots[l]
