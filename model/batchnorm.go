@@ -276,7 +276,7 @@ func (l *batchNorm[T]) Backward(p *pass[T], x, dz, dx []T) {
 			for r := 0; r < p.N; r++ {
 				for ch := 0; ch < c; ch++ {
 					o, a := (r*c+ch)*hw, T(float64(l.gamma[ch])*inv[ch])
-					if p.FreshDx {
+					if p.freshDx(0) {
 						clear(dx[o : o+hw])
 					}
 					for i, d := range dz[o : o+hw] {
@@ -298,7 +298,7 @@ func (l *batchNorm[T]) Backward(p *pass[T], x, dz, dx []T) {
 	for r := 0; r < p.N; r++ {
 		for ch := 0; ch < c; ch++ {
 			o := (r*c + ch) * hw
-			if p.FreshDx {
+			if p.freshDx(0) {
 				clear(dx[o : o+hw])
 			}
 			addInputGrad(x[o:o+hw], dz[o:o+hw], dx[o:o+hw], (*[5]float64)(ts[5*ch:5*ch+5]))

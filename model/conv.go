@@ -188,7 +188,7 @@ func (l *conv[T]) gemmBackward(p *pass[T], x, dzt []T, s0, n int, dx []T) {
 	}
 	num.MatMul(true, false, 1, l.wt, dZ, 0, num.View(l.kk, cn, cols))
 	dxs := dx[s0*in : (s0+n)*in]
-	if p.FreshDx {
+	if p.freshDx(0) {
 		clear(dxs)
 	}
 	l.col2im(cols, dxs, n)

@@ -52,13 +52,14 @@ type pass[T num.Float] struct {
 	// instead of adding into it. Only dense layers do; ResetGrad zeroes
 	// the others' parts.
 	Fresh bool
-	// FreshDx: Backward's dx holds no gradient yet and was not cleared
-	// (its values are undefined). Only a layer that implements
-	// clearsOwnDx gets it: it clears each part of dx right before adding
-	// into it, while that part is in cache, where the Workspace would
-	// otherwise stream a clear over the whole of dx first; the bits are
-	// the same.
-	FreshDx bool
+	// FreshDx, bit i: the gradient of input i (in the order of
+	// Info().Inputs; dx for a layer of one input) holds no gradient yet
+	// and was not cleared (its values are undefined). Only a layer that
+	// implements clearsOwnDx gets it: it clears each part of that
+	// gradient right before adding into it, while that part is in cache,
+	// where the Workspace would otherwise stream a clear over the whole of
+	// it first; the bits are the same.
+	FreshDx uint64
 	// OutSums, if not nil in a training Forward, receives each output
 	// channel's Σ over the rows and positions, plane by plane in row order
 	// (sumF64): a conv whose output only a batch norm reads adds up the
@@ -72,9 +73,12 @@ type pass[T num.Float] struct {
 	pack *packSlot[T]
 }
 
-// clearsOwnDx is implemented by layers whose Backward honours
+// clearsOwnDx is implemented by layers whose Backward (or split) honours
 // pass.FreshDx.
 type clearsOwnDx interface{ clearsOwnDx() }
+
+// freshDx reports whether the gradient of input i is undefined (FreshDx).
+func (p *pass[T]) freshDx(i int) bool { return p.FreshDx>>i&1 != 0 }
 
 // synced is implemented by layers whose training pass needs the whole
 // batch (pass.Sync), so that every part of a batch must run them, even

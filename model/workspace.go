@@ -3,6 +3,7 @@ package model
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 
 	"github.com/ptrain/ptrain/model/num"
 )
@@ -247,7 +248,7 @@ func (w *Workspace[T]) passFor(l int) *pass[T] {
 	p := &w.pass
 	p.N, p.Train, p.Grad, p.Sync = w.n, w.train, w.Grad, w.Sync
 	p.Scratch, p.Sums = w.scratch[l], w.sums[l]
-	p.Fresh, p.FreshDx = w.fresh, false
+	p.Fresh, p.FreshDx = w.fresh, 0
 	p.OutSums, p.Presummed = nil, false
 	if w.train {
 		p.OutSums, p.Presummed = w.presum[l], l > 0 && w.presum[l-1] != nil
@@ -454,8 +455,9 @@ func (w *Workspace[T]) Backward() {
 		}
 		w.xs, w.dxs = w.xs[:0], w.dxs[:0]
 		_, ownClear := w.m.stack[l].(clearsOwnDx)
-		freshDx := false
-		for i, src := range w.m.stack[l].Info().Inputs {
+		var freshDx uint64
+		inputs := w.m.stack[l].Info().Inputs
+		for i, src := range inputs {
 			x, dx := w.input(src), []T(nil)
 			switch {
 			case src >= 0:
@@ -464,8 +466,8 @@ func (w *Workspace[T]) Backward() {
 				dx = w.InputGrad[:len(x)]
 			}
 			if dx != nil && w.clears[l][i] {
-				if ownClear && f == nil && i == 0 {
-					freshDx = true // the layer clears it part by part (pass.FreshDx)
+				if ownClear && f == nil && !slices.Contains(inputs[:i], src) {
+					freshDx |= 1 << i // the layer clears it part by part (pass.FreshDx)
 				} else {
 					clear(dx)
 				}
@@ -474,7 +476,9 @@ func (w *Workspace[T]) Backward() {
 		}
 		x, dx := w.xs[0], w.dxs[0]
 		if j, ok := w.m.stack[l].(joiner[T]); ok {
-			j.split(w.passFor(l), dz, w.dxs)
+			p := w.passFor(l)
+			p.FreshDx = freshDx
+			j.split(p, dz, w.dxs)
 		} else if f != nil {
 			k := n * ti.Out.Size()
 			f.backward(w.passFor(l), x, w.z[top][:k], dz, w.scratch[top][:k], dx)
