@@ -53,9 +53,10 @@ func (l *batchNorm[T]) Info() *LayerInfo { return l.info }
 // syncLen).
 func (l *batchNorm[T]) Scratch(int) int { return 0 }
 
-// syncLen is the float64 scratch: μ, 1/sqrt(σ²+ε) per channel, N, and the
-// sums a pass synchronises (up to 2C+1 values).
-func (l *batchNorm[T]) syncLen() int { return 4*l.c + 2 }
+// syncLen is the float64 scratch: μ, 1/sqrt(σ²+ε) per channel, N, the
+// sums a pass synchronises (up to 2C+1 values), and 5 coefficients per
+// channel (coefs).
+func (l *batchNorm[T]) syncLen() int { return 9*l.c + 2 }
 
 // parts cuts the float64 scratch.
 func (l *batchNorm[T]) parts(p *pass[T]) (mean, inv, n, sums []float64) {
@@ -63,10 +64,20 @@ func (l *batchNorm[T]) parts(p *pass[T]) (mean, inv, n, sums []float64) {
 	return p.Sums[:c], p.Sums[c : 2*c], p.Sums[2*c : 2*c+1], p.Sums[2*c+1 : 4*c+2]
 }
 
+// coefs is the float64 scratch where the passes over the output and the
+// input gradient keep each channel's coefficients (5 per channel: the
+// affine map's a and b, or inputGradTerms), worked out once so that the
+// passes run sample by sample through memory, not channel by channel: a
+// channel's planes lie C·H·W apart, and at 7×7 a plane is three cache
+// lines, too short a run for the hardware prefetcher.
+func (l *batchNorm[T]) coefs(p *pass[T]) []float64 {
+	return p.Sums[4*l.c+2 : 9*l.c+2]
+}
+
 func (l *batchNorm[T]) Forward(p *pass[T], x, z []T) {
 	if l.prepare(p, x) {
 		mean, inv, _, _ := l.parts(p)
-		l.normalise(p.N, x, z, mean, inv)
+		l.normalise(p.N, x, z, mean, inv, l.coefs(p))
 	}
 }
 
@@ -85,15 +96,19 @@ func (l *batchNorm[T]) prepare(p *pass[T], x []T) bool {
 		}
 		return true
 	}
-	// μ: one synchronised sum of (count, Σx per channel).
+	// μ: one synchronised sum of (count, Σx per channel); Σx, unless the
+	// conv before has added it up already (Presummed, the same terms in
+	// the same order: presumTargets).
 	s := sums[:c+1]
-	clear(s)
-	s[0] = float64(p.N * hw)
-	for r := 0; r < p.N; r++ {
-		for ch := 0; ch < c; ch++ {
-			s[1+ch] += sumF64(x[(r*c+ch)*hw : (r*c+ch+1)*hw])
+	if !p.Presummed {
+		clear(s)
+		for r := 0; r < p.N; r++ {
+			for ch := 0; ch < c; ch++ {
+				s[1+ch] += sumF64(x[(r*c+ch)*hw : (r*c+ch+1)*hw])
+			}
 		}
 	}
+	s[0] = float64(p.N * hw)
 	l.sync(p, s)
 	n := s[0]
 	count[0] = n
@@ -130,6 +145,27 @@ func (l *batchNorm[T]) prepare(p *pass[T], x []T) bool {
 	return true
 }
 
+// presumTargets gives, for each layer l of m's stack that is a conv
+// without an activation or dropout whose output a batch norm at l+1 alone
+// reads (and that is all the norm reads), where in that norm's float64
+// scratch (sums[l+1], syncLen values) its training Forward should leave
+// Σx per channel (pass.OutSums); nil for every other layer. The conv adds
+// each plane's sumF64 as it writes it, channel by channel in row order:
+// the terms prepare would add, in its order, without reading the conv's
+// output again.
+func presumTargets[T num.Float](m *Model[T], sums [][]float64) [][]float64 {
+	t := make([][]float64, len(m.stack))
+	for l := 0; l+1 < len(m.stack); l++ {
+		info := m.stack[l].Info()
+		_, isConv := m.stack[l].(*conv[T])
+		bn, isNorm := m.stack[l+1].(*batchNorm[T])
+		if isConv && isNorm && info.Spec.Act.Kind == Identity && info.Spec.Dropout == 0 && soleReader(m.Layout, l, l+1) {
+			t[l] = sums[l+1][2*bn.c+2 : 3*bn.c+2] // s[1:] of prepare
+		}
+	}
+	return t
+}
+
 // sync sums s over the whole batch when the pass holds a part of it.
 func (l *batchNorm[T]) sync(p *pass[T], s []float64) {
 	if p.Sync != nil {
@@ -149,31 +185,41 @@ func (l *batchNorm[T]) affine(ch int, mean, inv []float64) (a, b T) {
 func (l *batchNorm[T]) forwardReLU(p *pass[T], xs [][]T, a []T) {
 	if l.prepare(p, xs[0]) {
 		mean, inv, _, _ := l.parts(p)
-		l.normaliseReLU(p.N, xs[0], a, mean, inv)
+		l.normaliseReLU(p.N, xs[0], a, mean, inv, l.coefs(p))
 	}
 }
 
-// normalise writes z = γ·(x − μ)·inv + β, computed as x·a + b (affine).
-func (l *batchNorm[T]) normalise(n int, x, z []T, mean, inv []float64) {
+// normalise writes z = γ·(x − μ)·inv + β, computed as x·a + b (affine),
+// with ab (2C values of coefs) as scratch.
+func (l *batchNorm[T]) normalise(n int, x, z []T, mean, inv, ab []float64) {
+	l.affines(mean, inv, ab)
 	c, hw := l.c, l.hw
-	for ch := 0; ch < c; ch++ {
-		ta, tb := l.affine(ch, mean, inv)
-		for r := 0; r < n; r++ {
+	for r := 0; r < n; r++ {
+		for ch := 0; ch < c; ch++ {
 			o := (r*c + ch) * hw
-			affinePlane(x[o:o+hw], z[o:o+hw], ta, tb)
+			affinePlane(x[o:o+hw], z[o:o+hw], T(ab[2*ch]), T(ab[2*ch+1]))
 		}
 	}
 }
 
 // normaliseReLU writes a = max(normalise's z, 0).
-func (l *batchNorm[T]) normaliseReLU(n int, x, a []T, mean, inv []float64) {
+func (l *batchNorm[T]) normaliseReLU(n int, x, a []T, mean, inv, ab []float64) {
+	l.affines(mean, inv, ab)
 	c, hw := l.c, l.hw
-	for ch := 0; ch < c; ch++ {
-		ta, tb := l.affine(ch, mean, inv)
-		for r := 0; r < n; r++ {
+	for r := 0; r < n; r++ {
+		for ch := 0; ch < c; ch++ {
 			o := (r*c + ch) * hw
-			affineReLUPlane(x[o:o+hw], a[o:o+hw], ta, tb)
+			affineReLUPlane(x[o:o+hw], a[o:o+hw], T(ab[2*ch]), T(ab[2*ch+1]))
 		}
+	}
+}
+
+// affines sets ab[2·ch], ab[2·ch+1] to channel ch's affine a and b: values
+// of T, which float64 holds exactly.
+func (l *batchNorm[T]) affines(mean, inv, ab []float64) {
+	for ch := 0; ch < l.c; ch++ {
+		a, b := l.affine(ch, mean, inv)
+		ab[2*ch], ab[2*ch+1] = float64(a), float64(b)
 	}
 }
 
@@ -230,6 +276,9 @@ func (l *batchNorm[T]) Backward(p *pass[T], x, dz, dx []T) {
 			for r := 0; r < p.N; r++ {
 				for ch := 0; ch < c; ch++ {
 					o, a := (r*c+ch)*hw, T(float64(l.gamma[ch])*inv[ch])
+					if p.freshDx(0) {
+						clear(dx[o : o+hw])
+					}
 					for i, d := range dz[o : o+hw] {
 						dx[o+i] += d * a
 					}
@@ -241,15 +290,26 @@ func (l *batchNorm[T]) Backward(p *pass[T], x, dz, dx []T) {
 	if !l.syncGrads(p) || dx == nil {
 		return
 	}
+	ts := l.coefs(p)
 	for ch := 0; ch < c; ch++ {
 		m, iv, k, mdy, mdyx := l.inputGradTerms(p, ch)
-		t := [5]float64{m, iv, k, mdy, mdyx}
-		for r := 0; r < p.N; r++ {
+		copy(ts[5*ch:5*ch+5], []float64{m, iv, k, mdy, mdyx})
+	}
+	for r := 0; r < p.N; r++ {
+		for ch := 0; ch < c; ch++ {
 			o := (r*c + ch) * hw
-			addInputGrad(x[o:o+hw], dz[o:o+hw], dx[o:o+hw], &t)
+			if p.freshDx(0) {
+				clear(dx[o : o+hw])
+			}
+			addInputGrad(x[o:o+hw], dz[o:o+hw], dx[o:o+hw], (*[5]float64)(ts[5*ch:5*ch+5]))
 		}
 	}
 }
+
+// clearsOwnDx: Backward clears each plane of dx right before adding into
+// it (pass.FreshDx). An empty batch has no rows, so nothing of dx is left
+// undefined when Backward returns early.
+func (l *batchNorm[T]) clearsOwnDx() {}
 
 // addInputGrad adds a training pass's ∂L/∂x of one plane into dx: with
 // t = (m, iv, k, mdy, mdyx) (inputGradTerms), dx += k·(dz − mdy − x̂·mdyx),

@@ -96,6 +96,8 @@ func (l *conv[T]) buffers(p *pass[T], g int) (cols, zt []T) {
 
 func (l *conv[T]) Forward(p *pass[T], x, z []T) {
 	out := l.o * l.hw
+	sums := p.OutSums // Σ of each channel's planes, for the batch norm reading z (pass.OutSums)
+	clear(sums)
 	for s0, g := 0, l.group(p.N); s0 < p.N; s0 += g {
 		n := min(g, p.N-s0)
 		zt := l.gemmForward(p, x, s0, n)
@@ -109,13 +111,16 @@ func (l *conv[T]) Forward(p *pass[T], x, z []T) {
 					// The plane in one piece, vectorised: v·1 + b is
 					// exactly v + b.
 					affinePlane(src, dst, 1, b)
-					continue
-				}
-				for oy := 0; oy < l.ho; oy++ {
-					d, r := dst[oy*l.wo:(oy+1)*l.wo], src[oy*l.ww:oy*l.ww+l.wo]
-					for q, v := range r {
-						d[q] = v + b
+				} else {
+					for oy := 0; oy < l.ho; oy++ {
+						d, r := dst[oy*l.wo:(oy+1)*l.wo], src[oy*l.ww:oy*l.ww+l.wo]
+						for q, v := range r {
+							d[q] = v + b
+						}
 					}
+				}
+				if sums != nil {
+					sums[o] += sumF64(dst)
 				}
 			}
 		}
@@ -182,8 +187,16 @@ func (l *conv[T]) gemmBackward(p *pass[T], x, dzt []T, s0, n int, dx []T) {
 		return
 	}
 	num.MatMul(true, false, 1, l.wt, dZ, 0, num.View(l.kk, cn, cols))
-	l.col2im(cols, dx[s0*in:(s0+n)*in], n)
+	dxs := dx[s0*in : (s0+n)*in]
+	if p.freshDx(0) {
+		clear(dxs)
+	}
+	l.col2im(cols, dxs, n)
 }
+
+// clearsOwnDx: Backward clears each group's part of dx right before its
+// col2im (pass.FreshDx).
+func (l *conv[T]) clearsOwnDx() {}
 
 // span is the run of output columns ox whose input column ox·S+kx−P lies
 // inside a row of width w: [lo, hi), with lo = ⌈(P−kx)/S⌉ and

@@ -22,9 +22,10 @@ type layer[T num.Float] interface {
 	// Backward takes dz = ∂L/∂z and adds ∂L/∂θ of the layer's parameters
 	// into p.Grad, and adds ∂L/∂x into dx unless dx is nil (the first
 	// layer): dx may already hold the gradient from another reader of x
-	// (the Workspace clears it before the first). x is the input of the
-	// last Forward, which must have been a training pass when the layer
-	// behaves differently in training.
+	// (the Workspace clears it before the first, or has the layer clear
+	// it: pass.FreshDx). x is the input of the last Forward, which must
+	// have been a training pass when the layer behaves differently in
+	// training.
 	Backward(p *pass[T], x, dz, dx []T)
 }
 
@@ -51,10 +52,33 @@ type pass[T num.Float] struct {
 	// instead of adding into it. Only dense layers do; ResetGrad zeroes
 	// the others' parts.
 	Fresh bool
+	// FreshDx, bit i: the gradient of input i (in the order of
+	// Info().Inputs; dx for a layer of one input) holds no gradient yet
+	// and was not cleared (its values are undefined). Only a layer that
+	// implements clearsOwnDx gets it: it clears each part of that
+	// gradient right before adding into it, while that part is in cache,
+	// where the Workspace would otherwise stream a clear over the whole of
+	// it first; the bits are the same.
+	FreshDx uint64
+	// OutSums, if not nil in a training Forward, receives each output
+	// channel's Σ over the rows and positions, plane by plane in row order
+	// (sumF64): a conv whose output only a batch norm reads adds up the
+	// norm's first statistic while each plane is in cache (presumTargets).
+	OutSums []float64
+	// Presummed: in a training Forward of batch norm, the layer before it
+	// has left Σx per channel in its Sums (OutSums).
+	Presummed bool
 	// pack is this (dense) layer's shared weight packing, or nil (see
 	// SharedPack).
 	pack *packSlot[T]
 }
+
+// clearsOwnDx is implemented by layers whose Backward (or split) honours
+// pass.FreshDx.
+type clearsOwnDx interface{ clearsOwnDx() }
+
+// freshDx reports whether the gradient of input i is undefined (FreshDx).
+func (p *pass[T]) freshDx(i int) bool { return p.FreshDx>>i&1 != 0 }
 
 // synced is implemented by layers whose training pass needs the whole
 // batch (pass.Sync), so that every part of a batch must run them, even

@@ -56,3 +56,35 @@ func same(t *testing.T, what string, asm bool, want, got []float32) {
 		}
 	}
 }
+
+// TestWorkspaceKeepsNoOutputOfFusedReLULayers: a layer that applies its
+// ReLU in the pass computing its output never stores z, so the workspace
+// gives it one activation-sized buffer, not two; every other layer with
+// an activation keeps its z (the last, whose z the loss reads, included).
+func TestWorkspaceKeepsNoOutputOfFusedReLULayers(t *testing.T) {
+	spec := MustParseSpec("1x8x8-conv(4,3,pad=1)-bn:relu-res(conv(4,3,pad=1)-bn):relu-flatten-5:relu-3:softmax")
+	m, err := New[float32](spec, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := NewWorkspace(m, 3)
+	fused := 0
+	for l := range m.stack {
+		act := m.stack[l].Info().Spec.Act.Kind
+		if act == Identity {
+			continue
+		}
+		shared := &w.z[l][0] == &w.a[l][0]
+		if w.fusesReLU(l) {
+			fused++
+			if !shared {
+				t.Errorf("layer %d (%s) fuses its ReLU but has a z buffer of its own", l, m.stack[l].Info().Spec.Kind)
+			}
+		} else if shared {
+			t.Errorf("layer %d (%s) applies %v after its pass but its z is its activation", l, m.stack[l].Info().Spec.Kind, act)
+		}
+	}
+	if fused != 2 {
+		t.Errorf("%d layers fuse their ReLU, want 2 (the batch norm and the residual sum)", fused)
+	}
+}

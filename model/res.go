@@ -67,9 +67,28 @@ func addReLU[T num.Float](a, x, y []T) {
 }
 
 func (l *sum[T]) split(p *pass[T], dz []T, dxs [][]T) {
-	for _, dx := range dxs {
-		if dx != nil {
+	for i, dx := range dxs {
+		if dx == nil {
+			continue
+		}
+		if !p.freshDx(i) {
 			addTo(dx, dz)
+			continue
+		}
+		// dx = +0 + dz, in chunks cleared while in cache (pass.FreshDx);
+		// a copy would keep −0, which the sum into a cleared dx makes +0.
+		for lo := 0; lo < len(dz); lo += splitChunk {
+			hi := min(lo+splitChunk, len(dz))
+			clear(dx[lo:hi])
+			addTo(dx[lo:hi], dz[lo:hi])
 		}
 	}
 }
+
+// splitChunk is how many values of an input gradient split clears and
+// then adds into at a time: 16 KB of float32, well within L1.
+const splitChunk = 4096
+
+// clearsOwnDx: split clears each chunk of an input gradient right before
+// adding into it (pass.FreshDx).
+func (l *sum[T]) clearsOwnDx() {}

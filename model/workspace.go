@@ -3,6 +3,7 @@ package model
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 
 	"github.com/ptrain/ptrain/model/num"
 )
@@ -42,14 +43,15 @@ type Workspace[T num.Float] struct {
 	n       int // rows of the last Forward
 	train   bool
 	x       []T         // input of the last Forward (n, Inputs), borrowed from the caller
-	z       [][]T       // per layer: layer output (cap, Out)
-	a       [][]T       // per layer: activation (cap, Out); aliases z for identity
+	z       [][]T       // per layer: layer output (cap, Out); a itself where the layer has no activation or fuses its ReLU (fusesReLU), never storing z
+	a       [][]T       // per layer: activation (cap, Out)
 	out     [][]T       // per layer: what its readers read — a, or a·mask under dropout
 	mask    [][]T       // per layer with dropout: 0 or 1/(1−p) for each element
 	scratch [][]T       // per layer: its Scratch(cap)
 	stage   []fused[T]  // per layer: the stage it makes with the pooling after it, or nil
 	unitSum [][]T       // per fused layer: the last Forward's Σ activation per channel (AddActivity)
 	sums    [][]float64 // per layer that synchronises: its pass.Sums
+	presum  [][]float64 // per conv whose output a batch norm alone reads: its pass.OutSums in training (presumTargets)
 	// grad, per layer: ∂L/∂out, (cap, Out), where the layers that read
 	// the output add their input gradients (Backward clears it before the
 	// first of them). Layers whose gradients are never needed at once
@@ -116,10 +118,10 @@ func NewWorkspace[T num.Float](m *Model[T], maxBatch int) *Workspace[T] {
 			w.z, w.a, w.out, w.mask = append(w.z, nil), append(w.a, nil), append(w.out, nil), append(w.mask, nil)
 			continue
 		}
-		z := num.Alloc[T](maxBatch * o)
-		a := z
-		if info.Spec.Act.Kind != Identity {
-			a = num.Alloc[T](maxBatch * o)
+		a := num.Alloc[T](maxBatch * o)
+		z := a // with no activation a is z; a layer with its ReLU fused never stores z
+		if info.Spec.Act.Kind != Identity && !w.fusesReLU(i) {
+			z = num.Alloc[T](maxBatch * o)
 		}
 		out, mask := a, []T(nil)
 		if info.Spec.Dropout > 0 {
@@ -131,6 +133,7 @@ func NewWorkspace[T num.Float](m *Model[T], maxBatch int) *Workspace[T] {
 	if m.Spec.Layers[len(m.Spec.Layers)-1].Act.Kind == Softmax {
 		w.lse = make([]float64, maxBatch)
 	}
+	w.presum = presumTargets(m, w.sums)
 	w.lossRow = make([]float64, 3*m.Spec.Outputs())
 	w.gradBuffers(maxBatch)
 	at := 0 // Grad[at:] not yet covered by a range or a dense layer
@@ -245,7 +248,11 @@ func (w *Workspace[T]) passFor(l int) *pass[T] {
 	p := &w.pass
 	p.N, p.Train, p.Grad, p.Sync = w.n, w.train, w.Grad, w.Sync
 	p.Scratch, p.Sums = w.scratch[l], w.sums[l]
-	p.Fresh = w.fresh
+	p.Fresh, p.FreshDx = w.fresh, 0
+	p.OutSums, p.Presummed = nil, false
+	if w.train {
+		p.OutSums, p.Presummed = w.presum[l], l > 0 && w.presum[l-1] != nil
+	}
 	p.pack = nil
 	if w.Pack != nil {
 		p.pack = w.Pack.slots[l]
@@ -270,9 +277,9 @@ func (w *Workspace[T]) Forward(x []T, n int, train bool) []T {
 	last := len(w.m.stack) - 1
 	for l := 0; l <= last; l++ {
 		in := w.input(w.m.stack[l].Info().Inputs[0])
-		rf, fuseReLU := w.m.stack[l].(reluFused[T])
-		fuseReLU = fuseReLU && l != last && w.stage[l] == nil && w.m.stack[l].Info().Spec.Act.Kind == ReLU
+		fuseReLU := w.fusesReLU(l)
 		if fuseReLU {
+			rf := w.m.stack[l].(reluFused[T])
 			w.xs = w.xs[:0]
 			for _, src := range w.m.stack[l].Info().Inputs {
 				w.xs = append(w.xs, w.input(src))
@@ -307,6 +314,14 @@ func (w *Workspace[T]) Forward(x []T, n int, train bool) []T {
 		}
 	}
 	return w.input(last)
+}
+
+// fusesReLU reports whether layer l applies its ReLU in the pass that
+// computes its output (reluFused): a ReLU layer that can, is not the last
+// (whose z the loss reads) and is not the first layer of a fused stage.
+func (w *Workspace[T]) fusesReLU(l int) bool {
+	_, ok := w.m.stack[l].(reluFused[T])
+	return ok && l != len(w.m.stack)-1 && w.stage[l] == nil && w.m.stack[l].Info().Spec.Act.Kind == ReLU
 }
 
 // dropout draws the inverted-dropout mask of layer l (keep with probability
@@ -439,7 +454,10 @@ func (w *Workspace[T]) Backward() {
 			activationBackward(ti.Spec.Act, w.a[top][:len(dz)], dz, ti.Out.Size())
 		}
 		w.xs, w.dxs = w.xs[:0], w.dxs[:0]
-		for i, src := range w.m.stack[l].Info().Inputs {
+		_, ownClear := w.m.stack[l].(clearsOwnDx)
+		var freshDx uint64
+		inputs := w.m.stack[l].Info().Inputs
+		for i, src := range inputs {
 			x, dx := w.input(src), []T(nil)
 			switch {
 			case src >= 0:
@@ -448,18 +466,26 @@ func (w *Workspace[T]) Backward() {
 				dx = w.InputGrad[:len(x)]
 			}
 			if dx != nil && w.clears[l][i] {
-				clear(dx)
+				if ownClear && f == nil && !slices.Contains(inputs[:i], src) {
+					freshDx |= 1 << i // the layer clears it part by part (pass.FreshDx)
+				} else {
+					clear(dx)
+				}
 			}
 			w.xs, w.dxs = append(w.xs, x), append(w.dxs, dx)
 		}
 		x, dx := w.xs[0], w.dxs[0]
 		if j, ok := w.m.stack[l].(joiner[T]); ok {
-			j.split(w.passFor(l), dz, w.dxs)
+			p := w.passFor(l)
+			p.FreshDx = freshDx
+			j.split(p, dz, w.dxs)
 		} else if f != nil {
 			k := n * ti.Out.Size()
 			f.backward(w.passFor(l), x, w.z[top][:k], dz, w.scratch[top][:k], dx)
 		} else {
-			w.m.stack[l].Backward(w.passFor(l), x, dz, dx)
+			p := w.passFor(l)
+			p.FreshDx = freshDx
+			w.m.stack[l].Backward(p, x, dz, dx)
 		}
 		if w.AfterLayer != nil {
 			w.AfterLayer(l)
