@@ -77,6 +77,14 @@ type Workspace[T num.Float] struct {
 	zeroed [][2]int
 	fresh  bool
 
+	// Defer, with layers chosen by DeferWeightGrad, makes Backward leave
+	// those layers' weight gradients out of Grad and keep their output
+	// gradients for WeightGradRange (dense_split.go). kept, per layer:
+	// that buffer (cap, Out), or nil; deferred: the last Backward did so.
+	Defer    bool
+	kept     [][]T
+	deferred bool
+
 	// InputGrad, if not nil, receives ∂L/∂x for the input of the last
 	// Forward from Backward ((n, Inputs)); otherwise the first layer skips
 	// that product.
@@ -246,7 +254,10 @@ func (w *Workspace[T]) passFor(l int) *pass[T] {
 	p.N, p.Train, p.Grad, p.Sync = w.n, w.train, w.Grad, w.Sync
 	p.Scratch, p.Sums = w.scratch[l], w.sums[l]
 	p.Fresh = w.fresh
-	p.pack = nil
+	p.pack, p.keep = nil, nil
+	if w.Defer && w.kept != nil && w.kept[l] != nil {
+		p.keep = w.kept[l][:w.n*w.m.stack[l].Info().Out.Size()]
+	}
 	if w.Pack != nil {
 		p.pack = w.Pack.slots[l]
 	}
@@ -266,7 +277,7 @@ func (w *Workspace[T]) Forward(x []T, n int, train bool) []T {
 	if n < 0 || n > w.cap || len(x) < n*w.m.Spec.Inputs {
 		panic(fmt.Sprintf("model: Forward of %d rows (%d values) in a workspace for %d rows of %d", n, len(x), w.cap, w.m.Spec.Inputs))
 	}
-	w.n, w.train, w.x, w.dLast = n, train, x[:n*w.m.Spec.Inputs], nil
+	w.n, w.train, w.x, w.dLast, w.deferred = n, train, x[:n*w.m.Spec.Inputs], nil, false
 	last := len(w.m.stack) - 1
 	for l := 0; l <= last; l++ {
 		in := w.input(w.m.stack[l].Info().Inputs[0])
@@ -415,6 +426,7 @@ func (w *Workspace[T]) Backward() {
 		panic("model: Backward without LossGrad after Forward")
 	}
 	w.dLast = nil
+	w.deferred = w.Defer && w.kept != nil
 	last := len(w.m.stack) - 1
 	for l := last; l >= 0; l-- {
 		top := l
