@@ -55,8 +55,8 @@ func (d *dense[T]) Forward(p *pass[T], x, z []T) {
 //	db += Σ_rows dZ  (Out)
 //	dX += dZ·W       (n, In)
 //
-// (dW = and db = on a fresh gradient, see pass.Fresh; with pass.keep the
-// dW product is left out, and on a fresh gradient dW stays undefined.)
+// (dW = and db = on a fresh gradient, see pass.Fresh. Deferred — pass.keepDZ
+// — the dW product is left out, and on a fresh gradient dW stays undefined.)
 func (d *dense[T]) Backward(p *pass[T], x, dz, dx []T) {
 	dZ := num.View(p.N, d.Out, dz)
 	gw, gb := d.WeightsIn(p.Grad)
@@ -65,8 +65,11 @@ func (d *dense[T]) Backward(p *pass[T], x, dz, dx []T) {
 		beta = 0
 		clear(gb)
 	}
-	if p.keep != nil { // deferred: WeightGradRange computes dW later, from dZ and x
-		copy(p.keep, dz)
+	if p.keepDZ != nil { // deferred: WeightGrad computes dW later from copies of dZ and X
+		copy(p.keepDZ[:len(dz)], dz)
+		if len(x) > 0 && &p.keepX[:len(x)][0] != &x[0] { // unless X already is there
+			copy(p.keepX, x)
+		}
 	} else {
 		num.MatMul(true, false, 1, dZ, num.View(p.N, d.In, x), beta, gw)
 	}

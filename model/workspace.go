@@ -77,13 +77,9 @@ type Workspace[T num.Float] struct {
 	zeroed [][2]int
 	fresh  bool
 
-	// Defer, with layers chosen by DeferWeightGrad, makes Backward leave
-	// those layers' weight gradients out of Grad and keep their output
-	// gradients for WeightGradRange (dense_split.go). kept, per layer:
-	// that buffer (cap, Out), or nil; deferred: the last Backward did so.
-	Defer    bool
-	kept     [][]T
-	deferred bool
+	// kept, per layer: where Backward copies a deferred dense layer's X
+	// and dZ (DeferWeightGrad, dense_split.go); nil until the first call.
+	kept [][2][]T
 
 	// InputGrad, if not nil, receives ∂L/∂x for the input of the last
 	// Forward from Backward ((n, Inputs)); otherwise the first layer skips
@@ -254,9 +250,9 @@ func (w *Workspace[T]) passFor(l int) *pass[T] {
 	p.N, p.Train, p.Grad, p.Sync = w.n, w.train, w.Grad, w.Sync
 	p.Scratch, p.Sums = w.scratch[l], w.sums[l]
 	p.Fresh = w.fresh
-	p.pack, p.keep = nil, nil
-	if w.Defer && w.kept != nil && w.kept[l] != nil {
-		p.keep = w.kept[l][:w.n*w.m.stack[l].Info().Out.Size()]
+	p.pack, p.keepX, p.keepDZ = nil, nil, nil
+	if w.kept != nil {
+		p.keepX, p.keepDZ = w.kept[l][0], w.kept[l][1]
 	}
 	if w.Pack != nil {
 		p.pack = w.Pack.slots[l]
@@ -277,7 +273,7 @@ func (w *Workspace[T]) Forward(x []T, n int, train bool) []T {
 	if n < 0 || n > w.cap || len(x) < n*w.m.Spec.Inputs {
 		panic(fmt.Sprintf("model: Forward of %d rows (%d values) in a workspace for %d rows of %d", n, len(x), w.cap, w.m.Spec.Inputs))
 	}
-	w.n, w.train, w.x, w.dLast, w.deferred = n, train, x[:n*w.m.Spec.Inputs], nil, false
+	w.n, w.train, w.x, w.dLast = n, train, x[:n*w.m.Spec.Inputs], nil
 	last := len(w.m.stack) - 1
 	for l := 0; l <= last; l++ {
 		in := w.input(w.m.stack[l].Info().Inputs[0])
@@ -426,7 +422,6 @@ func (w *Workspace[T]) Backward() {
 		panic("model: Backward without LossGrad after Forward")
 	}
 	w.dLast = nil
-	w.deferred = w.Defer && w.kept != nil
 	last := len(w.m.stack) - 1
 	for l := last; l >= 0; l-- {
 		top := l
