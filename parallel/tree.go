@@ -87,11 +87,13 @@ func (t *Trainer[T]) treeSum(order [][2]int, lo, hi int) {
 // here sqBlock blocks from each layer's start in the chunk, so that the
 // sums of squares round exactly as chunkSumSq's (see sqBlock); the
 // additions are elementwise, so the blocks change no bit of them.
-// Without the AVX kernel the two passes stay apart.
-func (t *Trainer[T]) treeSumSq(order [][2]int, w int, c [2]int) float64 {
+// Without the AVX kernel the two passes stay apart. With split, the split
+// layers' weights (split.go) are only summed up, not added: splitGrads
+// has written their sums.
+func (t *Trainer[T]) treeSumSq(order [][2]int, w int, c [2]int, split bool) float64 {
 	g := t.ws[0].Grad[c[0]:c[1]]
 	if len(order) == 0 || !num.Is32[T]() || !haveAVX {
-		t.treeSum(order, c[0], c[1])
+		t.treeSumExcept(order, c[0], c[1], split)
 		return t.chunkSumSq(w, c, g, false)
 	}
 	inner, root := order[:len(order)-1], order[len(order)-1]
@@ -106,11 +108,18 @@ func (t *Trainer[T]) treeSumSq(order [][2]int, w int, c [2]int) float64 {
 			continue
 		}
 		if at < a { // parameters outside every layer, if any: only added
-			t.treeSum(order, at, a)
+			t.treeSumExcept(order, at, a, split)
 		}
 		var s float64
 		for lo := a; lo < b; lo += sqBlock {
 			hi := min(lo+sqBlock, b)
+			if split && t.inSplit(lo, hi) {
+				// The same bits as addBlockSumSq over the sum (see
+				// TestTreeSumSqMatchesApart).
+				t.treeSumExcept(order, lo, hi, true)
+				s += blockSumSq(num.As32(t.ws[0].Grad[lo:hi]))
+				continue
+			}
 			for _, o := range inner {
 				num.Axpy(1, t.ws[o[1]].Grad[lo:hi], t.ws[o[0]].Grad[lo:hi])
 			}
@@ -121,7 +130,7 @@ func (t *Trainer[T]) treeSumSq(order [][2]int, w int, c [2]int) float64 {
 		at = b
 	}
 	if at < c[1] {
-		t.treeSum(order, at, c[1])
+		t.treeSumExcept(order, at, c[1], split)
 	}
 	return total
 }
