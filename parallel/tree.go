@@ -16,7 +16,12 @@ import "github.com/ptrain/ptrain/model/num"
 // root splits at W. Hence, with the shards of StepIndices (rank r's worker
 // w gets global worker r·W+w's rows), 2 × W computes bit for bit what
 // 1 × 2W does, in float32 too. For more ranks the MPI library picks its
-// own order, and no in-process order can match it.
+// own order, and no in-process order can match it. The split weight
+// gradients (split.go) compute a lowest pair of the tree as one product,
+// not as two added: 2 × W still matches 1 × 2W for W ≥ 2 (each rank's
+// lowest pairs are 1 × 2W's; on ptrain's own GEMM kernels, which give a
+// product's bits whatever piece of it a chunk asks for), not for W = 1,
+// and not on the overlap path, which does not split.
 
 // treeOrder returns the additions of the pairwise tree over n leaves as
 // (dst, src) pairs, in an order that is safe in place: add part src into
