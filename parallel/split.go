@@ -64,10 +64,22 @@ func splitRanges[T num.Float](m *model.Model[T]) []splitRange {
 }
 
 // useSplit says whether a step's gradient phase over n rows of this
-// process, the step's only micro-batch, defers the split layers.
-func (t *Trainer[T]) useSplit(n int, only, overlap bool) bool {
-	w := t.cfg.Workers
-	return len(t.split) > 0 && only && !overlap && min(n, w) > 1 && (n+w-1)/w <= splitMaxRows
+// process, the step's only micro-batch, of global rows over all
+// processes, defers the split layers. The rows per worker are counted
+// over the global workers too, the ranks' as one: 2 ranks × W workers
+// split exactly where 1 × 2W does (tree.go) only if they decide on the
+// global batch — a rank's own share (rankShard) may have fewer rows per
+// worker than the global batch's largest shard, and such a rank would
+// split a pair that 1 × 2W adds as two products. This process's own
+// count stays a condition for the batches of Step, which a caller may cut
+// among the ranks otherwise.
+func (t *Trainer[T]) useSplit(n, global int, only, overlap bool) bool {
+	w, gw := t.cfg.Workers, t.cfg.Workers
+	if t.distributed() {
+		gw *= t.cfg.Group.Size()
+	}
+	return len(t.split) > 0 && only && !overlap && min(n, w) > 1 &&
+		(n+w-1)/w <= splitMaxRows && (global+gw-1)/gw <= splitMaxRows
 }
 
 // reserveSplit sizes the split layers' shared buffers for micro-batches of

@@ -180,7 +180,7 @@ func (s *Session[T]) grad(n int, zero, last bool, denom float64, rowBase int, sr
 	// and backward must come in the same order on every rank, which the
 	// layer posts of a rank without rows would not.
 	s.overlap = last && t.distributed() && t.cfg.Overlap && len(t.buckets) > 1 && t.bsync == nil
-	tk.split = t.useSplit(n, zero && last, s.overlap)
+	tk.split = t.useSplit(n, int(denom), zero && last, s.overlap) // one micro-batch: denom is its global size
 	t.deferSplit(n, tk.split)
 	if s.overlap {
 		s.posted.Store(0)

@@ -303,3 +303,27 @@ func TestTopologiesBitIdenticalWithSplit(t *testing.T) {
 		})
 	}
 }
+
+// TestTopologiesSplitDecidedOnTheGlobalBatch: whether a step splits must
+// be decided on the global micro-batch's rows per worker, not on this
+// rank's: with 17 rows the 4 global workers' shards are 5, 4, 4, 4, so at
+// 4 rows per worker 1 × 4 does not split; rank 1 of 2 × 2 holds only 4 +
+// 4 rows and, deciding on its own share, once split its pair (one product
+// over both shards, not two products added) and lost 1 × 4's bits.
+func TestTopologiesSplitDecidedOnTheGlobalBatch(t *testing.T) {
+	ds, _ := data.Synthetic("blobs", 301, 1)
+	train, val, _ := ds.Split(0.2, 2)
+	if train.N%32 != 17 {
+		t.Fatalf("the training set has %d rows: the last batch is not the 17 rows this test needs", train.N)
+	}
+	spec := "2-24:tanh:dropout=0.2-16:relu-3:softmax"
+	withSplit(4, 1, func() {
+		want := fitRanksAccum(t, spec, 1, 4, false, 1, train, val)
+		got := fitRanksAccum(t, spec, 2, 2, false, 1, train, val)
+		for i := range want.Params {
+			if got.Params[i] != want.Params[i] {
+				t.Fatalf("parameter %d: 2×2 gives %v, 1×4 %v", i, got.Params[i], want.Params[i])
+			}
+		}
+	})
+}
