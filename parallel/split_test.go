@@ -2,6 +2,7 @@ package parallel
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"testing"
@@ -181,6 +182,78 @@ func TestSplitWeightGradMatchesOneWorker(t *testing.T) {
 				t.Fatalf("W=%d: parameter %d differs by %g from one worker's", w, i, d)
 			}
 		}
+	}
+}
+
+// TestSplitFitResumesExactly: a run cut mid-epoch and resumed into fresh
+// objects from its weights, optimizer state and progress ends bit for bit
+// where the uninterrupted one does, with the split active (at the default
+// thresholds: the first layer's 64×256 weight is split, the second's
+// 256×10 is not) — in every step (batches of 48: 24 rows per worker), and
+// switching within each epoch (batches of 70, 35 rows per worker, do not
+// split, the epoch's last partial batch of 38 does).
+func TestSplitFitResumesExactly(t *testing.T) {
+	const spec = "64-256:relu:dropout=0.1-10:softmax"
+	train, val := digitsSplit(t)
+	fit := func(m *model.Model[float32], opt *optim.Optimizer[float32], cfg FitConfig) (FitResult, error) {
+		tr, err := New(m, opt, Config{Workers: 2, Loss: model.CrossEntropy, Seed: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tr.Fit(context.Background(), train, val, cfg)
+	}
+	fresh := func() (*model.Model[float32], *optim.Optimizer[float32]) {
+		m, _ := model.New[float32](model.MustParseSpec(spec), 1)
+		opt, _ := optim.New[float32](optim.Defaults(optim.Adam), len(m.Params))
+		return m, opt
+	}
+	m0, _ := fresh()
+	if r := splitRanges(m0); len(r) != 1 || r[0].layer != 0 {
+		t.Fatalf("split layers %v, want the first alone", r)
+	}
+	for _, c := range []struct {
+		batch           int
+		fullSplit, last bool // whether the full batches and the last partial one split
+	}{{48, true, true}, {70, false, true}} {
+		t.Run(fmt.Sprintf("batch=%d", c.batch), func(t *testing.T) {
+			last := train.N % c.batch
+			if (c.batch/2 <= splitMaxRows) != c.fullSplit || last == 0 || ((last+1)/2 <= splitMaxRows) != c.last {
+				t.Fatalf("%d training rows in batches of %d do not split as this test needs", train.N, c.batch)
+			}
+			cfg := FitConfig{Epochs: 2, BatchSize: c.batch, Shuffle: true, Seed: 3}
+			mw, ow := fresh()
+			if _, err := fit(mw, ow, cfg); err != nil {
+				t.Fatal(err)
+			}
+			stopAt := errors.New("interrupt")
+			cut := cfg
+			cut.OnStep = func(s StepInfo) error {
+				if s.Epoch == 1 && s.Batch == 5 {
+					return stopAt
+				}
+				return nil
+			}
+			m1, o1 := fresh()
+			res, err := fit(m1, o1, cut)
+			if !errors.Is(err, stopAt) {
+				t.Fatalf("interrupted run: %v", err)
+			}
+			m2 := m1.Clone()
+			o2, _ := optim.New[float32](o1.Config(), len(m2.Params))
+			if err := o2.LoadState(o1.State()); err != nil {
+				t.Fatal(err)
+			}
+			resume := cfg
+			resume.Start = res.Progress
+			if _, err := fit(m2, o2, resume); err != nil {
+				t.Fatal(err)
+			}
+			for i := range mw.Params {
+				if m2.Params[i] != mw.Params[i] {
+					t.Fatalf("the resumed run differs from the uninterrupted one at parameter %d: %v, %v", i, m2.Params[i], mw.Params[i])
+				}
+			}
+		})
 	}
 }
 
