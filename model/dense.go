@@ -55,7 +55,8 @@ func (d *dense[T]) Forward(p *pass[T], x, z []T) {
 //	db += Σ_rows dZ  (Out)
 //	dX += dZ·W       (n, In)
 //
-// (dW = and db = on a fresh gradient, see pass.Fresh.)
+// (dW = and db = on a fresh gradient, see pass.Fresh. Deferred — pass.keepDZ
+// — the dW product is left out, and on a fresh gradient dW stays undefined.)
 func (d *dense[T]) Backward(p *pass[T], x, dz, dx []T) {
 	dZ := num.View(p.N, d.Out, dz)
 	gw, gb := d.WeightsIn(p.Grad)
@@ -64,7 +65,14 @@ func (d *dense[T]) Backward(p *pass[T], x, dz, dx []T) {
 		beta = 0
 		clear(gb)
 	}
-	num.MatMul(true, false, 1, dZ, num.View(p.N, d.In, x), beta, gw)
+	if p.keepDZ != nil { // deferred: WeightGrad computes dW later from copies of dZ and X
+		copy(p.keepDZ[:len(dz)], dz)
+		if len(x) > 0 && &p.keepX[:len(x)][0] != &x[0] { // unless X already is there
+			copy(p.keepX, x)
+		}
+	} else {
+		num.MatMul(true, false, 1, dZ, num.View(p.N, d.In, x), beta, gw)
+	}
 	num.AddColSums(gb, dZ)
 	if dx != nil {
 		num.MatMul(false, false, 1, dZ, d.W, 1, num.View(p.N, d.In, dx))

@@ -106,7 +106,10 @@
 // Workspaces that run shards of one batch at the same time may share one
 // SharedPack, so that each dense layer's weights are packed for the GEMM
 // once, by all of them together, instead of once per workspace; it must
-// be invalidated whenever Params change. Forward borrows its input x until
+// be invalidated whenever Params change. A workspace whose dense layers'
+// weight gradients are deferred (DeferWeightGrad) copies their X and dZ
+// to rows of buffers the trainer shares between workspaces, and WeightGrad
+// then computes those gradients over several workspaces' rows at once. Forward borrows its input x until
 // Backward, and its result is a view valid until the next Forward. Tensors returns views of Params, not
 // copies, to be written out before Params change.
 //

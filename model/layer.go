@@ -71,6 +71,11 @@ type pass[T num.Float] struct {
 	// pack is this (dense) layer's shared weight packing, or nil (see
 	// SharedPack).
 	pack *packSlot[T]
+	// keepX and keepDZ, if not nil, defer this (dense) layer's weight
+	// gradient: Backward copies its input X (N, In) and ∂L/∂z (N, Out)
+	// there instead of adding dZᵀ·X into Grad (see
+	// Workspace.DeferWeightGrad).
+	keepX, keepDZ []T
 }
 
 // clearsOwnDx is implemented by layers whose Backward (or split) honours

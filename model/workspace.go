@@ -79,6 +79,10 @@ type Workspace[T num.Float] struct {
 	zeroed [][2]int
 	fresh  bool
 
+	// kept, per layer: where Backward copies a deferred dense layer's X
+	// and dZ (DeferWeightGrad, dense_split.go); nil until the first call.
+	kept [][2][]T
+
 	// InputGrad, if not nil, receives ∂L/∂x for the input of the last
 	// Forward from Backward ((n, Inputs)); otherwise the first layer skips
 	// that product.
@@ -253,7 +257,10 @@ func (w *Workspace[T]) passFor(l int) *pass[T] {
 	if w.train {
 		p.OutSums, p.Presummed = w.presum[l], l > 0 && w.presum[l-1] != nil
 	}
-	p.pack = nil
+	p.pack, p.keepX, p.keepDZ = nil, nil, nil
+	if w.kept != nil {
+		p.keepX, p.keepDZ = w.kept[l][0], w.kept[l][1]
+	}
 	if w.Pack != nil {
 		p.pack = w.Pack.slots[l]
 	}

@@ -98,7 +98,7 @@ func TestTreeSumSqMatchesApart(t *testing.T) {
 					for w, ws := range tr.ws {
 						copy(ws.Grad, saved[w])
 					}
-					got := tr.treeSumSq(order, 0, c)
+					got := tr.treeSumSq(order, 0, c, false)
 					if math.Float64bits(got) != math.Float64bits(want) || !slices.Equal(tr.st.grad[0], wantLayers) || !slices.Equal(tr.ws[0].Grad, wantSum) {
 						t.Errorf("AVX %v, %d workers, %d active, chunk %v: fused Σg² %v (layers %v), apart %v (%v), or the sums differ",
 							avx, workers, active, c, got, tr.st.grad[0], want, wantLayers)

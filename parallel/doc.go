@@ -16,7 +16,12 @@
 // (g0+g1)+(g2+g3) for 4).
 // Finally one optimizer step is applied, split across the workers in
 // blocks of the parameters that each claims, its own chunk's first
-// (update.go). Gradients never travel: the coordinator signals each
+// (update.go). With at most 32 rows per worker, in a step of one
+// micro-batch, the big dense layers' weight gradients are not computed per
+// worker: backward copies each such layer's X and dZ into buffers the
+// workers share, and in the reduction worker w computes its chunk of
+// those gradients over all the rows, into worker 0's buffer, where the
+// reduction has nothing left to add (split.go). Gradients never travel: the coordinator signals each
 // phase by bumping an atomic generation counter, which waiting workers poll
 // (yielding the processor) before they park on their own channel; each
 // worker reports on a shared buffered channel. Across processes (see Group)
@@ -25,17 +30,22 @@
 // Exactness: each worker's loss gradient is already divided by the size of
 // the whole batch (model.Workspace.LossGrad's denom), so the reduction is a
 // plain sum and one step with W workers equals one step with 1 worker up to
-// float rounding, whatever W and whether or not W divides the batch.
+// float rounding, whatever W and whether or not W divides the batch (with
+// 2 workers the split layers' weight gradients are even one worker's bits,
+// one product over the batch's rows; see split.go).
 // Determinism: the summation order is fixed by worker index (never by who
 // finishes first; the tree also makes 2 ranks × W workers sum bit for bit
 // as 1 × 2W, see tree.go) and dropout masks depend on the sample's position in the
 // global batch, so the same seed and W give bit-identical weights.
 //
 // Concurrency contract: during the gradient phase (phaseGrad; likewise phaseEval) worker w writes
-// only its workspace, its own input buffers and the panels of the shared
+// only its workspace, its own input buffers, its own rows of the split
+// layers' shared X and dZ, and the panels of the shared
 // packing that it claims (each panel is packed by one worker; a worker
 // waits until every claimed panel is packed before it reads the packing);
-// during the reduction (phaseReduce) it writes only its chunk of worker 0's gradient, and
+// during the reduction (phaseReduce) it writes only its chunk of worker 0's
+// gradient (and of the other workers' buffers, the tree's partial sums),
+// reading every worker's rows of the split layers' X and dZ, and
 // during the update (phaseApply) only the blocks it claims (each claimed exactly once,
 // by a compare-and-swap on the word of the share it comes from) of
 // worker 0's gradient, of the parameters and of the optimizer state,

@@ -47,6 +47,9 @@ type task[T num.Float] struct {
 	// (Trainer.firstChunk), the overlap path having reduced the others
 	// in backward.
 	firstOnly bool
+	// split: phaseGrad deferred the split layers' weight gradients, which
+	// phaseReduce computes (split.go).
+	split bool
 }
 
 // result is a worker's report for one phase.

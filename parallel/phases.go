@@ -39,6 +39,9 @@ func (t *Trainer[T]) runPhase(w int, p phase, tk *task[T]) {
 		// same alignment in every run, which bit-for-bit repeatability
 		// with SIMD BLAS needs (see num.Alloc).
 		x, y := t.xbuf[w], t.ybuf[w]
+		if tk.split && t.splitInput(w, tk.n) != nil {
+			x = t.splitInput(w, tk.n) // where the split reads the first layer's X (split.go)
+		}
 		start := time.Now()
 		if tk.ds != nil && tk.aug != nil {
 			for r, i := range tk.idx[lo:hi] {
@@ -71,15 +74,20 @@ func (t *Trainer[T]) runPhase(w int, p phase, tk *task[T]) {
 			c = t.firstChunk[w]
 		}
 		g := t.ws[0].Grad[c[0]:c[1]]
-		if order := t.order[tk.active]; p == phaseReduce && tk.scan && !tk.l1 {
+		order := t.order[tk.active]
+		split := p == phaseReduce && tk.split
+		if split {
+			t.splitGrads(order, w, tk.n, c) // the deferred weight gradients (split.go)
+		}
+		if p == phaseReduce && tk.scan && !tk.l1 {
 			// The tree's last addition and the check in one pass: the
 			// scan below reads r.sumSq exactly as computed apart.
-			r.sumSq = t.treeSumSq(order, w, c)
+			r.sumSq = t.treeSumSq(order, w, c, split)
 		} else {
 			if p == phaseReduce {
 				// Along the fixed tree (tree.go), in place: the other workers'
 				// chunks hold partial sums afterwards.
-				t.treeSum(order, c[0], c[1])
+				t.treeSumExcept(order, c[0], c[1], split)
 			}
 			if tk.l1 {
 				t.addL1(g, c[0])

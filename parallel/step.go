@@ -180,6 +180,8 @@ func (s *Session[T]) grad(n int, zero, last bool, denom float64, rowBase int, sr
 	// and backward must come in the same order on every rank, which the
 	// layer posts of a rank without rows would not.
 	s.overlap = last && t.distributed() && t.cfg.Overlap && len(t.buckets) > 1 && t.bsync == nil
+	tk.split = t.useSplit(n, int(denom), zero && last, s.overlap) // one micro-batch: denom is its global size
+	t.deferSplit(n, tk.split)
 	if s.overlap {
 		s.posted.Store(0)
 		for l := range s.layerLeft {
@@ -367,7 +369,7 @@ func (s *Session[T]) postLayer(l int) {
 // tests that inspect what a batch's gradient is. Call it between steps,
 // from the goroutine that called Run.
 func (s *Session[T]) allReduce() error {
-	s.task.active, s.task.firstOnly, s.task.l1, s.task.scan = s.t.cfg.Workers, false, false, true
+	s.task.active, s.task.firstOnly, s.task.l1, s.task.scan, s.task.split = s.t.cfg.Workers, false, false, true, false
 	if err := s.dispatch(phaseReduce); err != nil {
 		return err
 	}

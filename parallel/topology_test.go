@@ -146,6 +146,12 @@ func (r fakeRank) Broadcast64(b []float64, root int) error {
 // fakeWorld) and returns rank 0's model.
 func fitRanks(t *testing.T, spec string, ranks, workers int, overlap bool, train, val *data.Dataset) *model.Model[float32] {
 	t.Helper()
+	return fitRanksAccum(t, spec, ranks, workers, overlap, 2, train, val)
+}
+
+// fitRanksAccum is fitRanks with accum micro-batches per step.
+func fitRanksAccum(t *testing.T, spec string, ranks, workers int, overlap bool, accum int, train, val *data.Dataset) *model.Model[float32] {
+	t.Helper()
 	models := make([]*model.Model[float32], ranks)
 	errs := make([]error, ranks)
 	world := newFakeWorld(ranks)
@@ -164,7 +170,7 @@ func fitRanks(t *testing.T, spec string, ranks, workers int, overlap bool, train
 			}
 			tr, err := New(m, opt, Config{Workers: workers, Loss: model.CrossEntropy, Seed: 5, Group: g, Overlap: overlap, NoLayerStats: true})
 			if err == nil {
-				_, err = tr.Fit(context.Background(), train, val, FitConfig{Epochs: 3, BatchSize: 32, Shuffle: true, Seed: 9, Accum: 2})
+				_, err = tr.Fit(context.Background(), train, val, FitConfig{Epochs: 3, BatchSize: 32, Shuffle: true, Seed: 9, Accum: accum})
 			}
 			models[r], errs[r] = m, err
 		}()
@@ -262,4 +268,62 @@ func TestAllReduceFollowsTheTree(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// TestTopologiesBitIdenticalWithSplit: with the split weight gradients
+// (split.go; steps of one micro-batch, every dense layer split), 2 ranks ×
+// 2 workers still train bit for bit what 1 × 4 do in float32: each rank's
+// pair of workers is one of the 4-worker tree's lowest pairs, one product
+// over both shards; on the overlap path the ranks do not split, which on
+// ptrain's own kernels gives the same bits again (the product over a pair
+// equals the pair's sum only within rounding). 2 × 1 add two products
+// that 1 × 2 computes as one: within rounding, not bit for bit.
+func TestTopologiesBitIdenticalWithSplit(t *testing.T) {
+	ds, _ := data.Synthetic("blobs", 301, 1)
+	train, val, _ := ds.Split(0.2, 2)
+	spec := "2-24:tanh:dropout=0.2-16:relu-3:softmax"
+	for _, c := range []struct {
+		w       int
+		overlap bool
+	}{{2, false}, {1, false}, {2, true}} {
+		t.Run(fmt.Sprintf("2x%d/overlap=%v", c.w, c.overlap), func(t *testing.T) {
+			withSplit(1<<20, 1, func() {
+				want := fitRanksAccum(t, spec, 1, 2*c.w, false, 1, train, val)
+				got := fitRanksAccum(t, spec, 2, c.w, c.overlap, 1, train, val)
+				var tol float32
+				if c.w == 1 || c.overlap {
+					tol = 1e-4
+				}
+				for i := range want.Params {
+					if d := got.Params[i] - want.Params[i]; d > tol || d < -tol {
+						t.Fatalf("parameter %d: 2×%d gives %v, 1×%d %v", i, c.w, got.Params[i], 2*c.w, want.Params[i])
+					}
+				}
+			})
+		})
+	}
+}
+
+// TestTopologiesSplitDecidedOnTheGlobalBatch: whether a step splits must
+// be decided on the global micro-batch's rows per worker, not on this
+// rank's: with 17 rows the 4 global workers' shards are 5, 4, 4, 4, so at
+// 4 rows per worker 1 × 4 does not split; rank 1 of 2 × 2 holds only 4 +
+// 4 rows and, deciding on its own share, once split its pair (one product
+// over both shards, not two products added) and lost 1 × 4's bits.
+func TestTopologiesSplitDecidedOnTheGlobalBatch(t *testing.T) {
+	ds, _ := data.Synthetic("blobs", 301, 1)
+	train, val, _ := ds.Split(0.2, 2)
+	if train.N%32 != 17 {
+		t.Fatalf("the training set has %d rows: the last batch is not the 17 rows this test needs", train.N)
+	}
+	spec := "2-24:tanh:dropout=0.2-16:relu-3:softmax"
+	withSplit(4, 1, func() {
+		want := fitRanksAccum(t, spec, 1, 4, false, 1, train, val)
+		got := fitRanksAccum(t, spec, 2, 2, false, 1, train, val)
+		for i := range want.Params {
+			if got.Params[i] != want.Params[i] {
+				t.Fatalf("parameter %d: 2×2 gives %v, 1×4 %v", i, got.Params[i], want.Params[i])
+			}
+		}
+	})
 }

@@ -123,6 +123,15 @@ type Trainer[T num.Float] struct {
 	// model.SharedPack), with more than one worker; invalidated before
 	// every phase that runs forward.
 	pack *model.SharedPack[T]
+	// split are the dense layers whose weight gradient a step with few
+	// rows per worker splits across the workers (split.go), with more
+	// than one worker; splitX and splitDZ, per split layer, the X and dZ
+	// of the micro-batch's rows, (rows·W, In) and (rows·W, Out), which
+	// the workers' Backwards fill; splitSeen, each worker's scratch for
+	// splitSum.
+	split           []splitRange
+	splitX, splitDZ [][]T
+	splitSeen       [][]bool
 	// blocks are the update phase's units of work, shares each worker's
 	// own blocks and their claim counter (update.go).
 	blocks   []updateBlock
@@ -183,6 +192,11 @@ func New[T num.Float](m *model.Model[T], opt *optim.Optimizer[T], cfg Config) (*
 	}
 	if w > 1 {
 		t.pack = model.NewSharedPack(m)
+		t.split = splitRanges(m)
+		t.splitX, t.splitDZ = make([][]T, len(t.split)), make([][]T, len(t.split))
+		for range w {
+			t.splitSeen = append(t.splitSeen, make([]bool, w))
+		}
 	}
 	t.ws, t.xbuf, t.ybuf = make([]*model.Workspace[T], w), make([][]T, w), make([][]T, w)
 	t.reserve(1)
@@ -227,6 +241,7 @@ func (t *Trainer[T]) reserve(rows int) {
 		t.xbuf[w] = num.Alloc[T](rows * t.inputs)
 		t.ybuf[w] = num.Alloc[T](rows * t.outputs)
 	}
+	t.reserveSplit(rows * t.cfg.Workers)
 	t.rows = rows
 }
 

@@ -16,7 +16,12 @@ import "github.com/ptrain/ptrain/model/num"
 // root splits at W. Hence, with the shards of StepIndices (rank r's worker
 // w gets global worker r·W+w's rows), 2 × W computes bit for bit what
 // 1 × 2W does, in float32 too. For more ranks the MPI library picks its
-// own order, and no in-process order can match it.
+// own order, and no in-process order can match it. The split weight
+// gradients (split.go) compute a lowest pair of the tree as one product,
+// not as two added: 2 × W still matches 1 × 2W for W ≥ 2 (each rank's
+// lowest pairs are 1 × 2W's; on ptrain's own GEMM kernels, which give a
+// product's bits whatever piece of it a chunk asks for), not for W = 1,
+// and not on the overlap path, which does not split.
 
 // treeOrder returns the additions of the pairwise tree over n leaves as
 // (dst, src) pairs, in an order that is safe in place: add part src into
@@ -87,11 +92,13 @@ func (t *Trainer[T]) treeSum(order [][2]int, lo, hi int) {
 // here sqBlock blocks from each layer's start in the chunk, so that the
 // sums of squares round exactly as chunkSumSq's (see sqBlock); the
 // additions are elementwise, so the blocks change no bit of them.
-// Without the AVX kernel the two passes stay apart.
-func (t *Trainer[T]) treeSumSq(order [][2]int, w int, c [2]int) float64 {
+// Without the AVX kernel the two passes stay apart. With split, the split
+// layers' weights (split.go) are only summed up, not added: splitGrads
+// has written their sums.
+func (t *Trainer[T]) treeSumSq(order [][2]int, w int, c [2]int, split bool) float64 {
 	g := t.ws[0].Grad[c[0]:c[1]]
 	if len(order) == 0 || !num.Is32[T]() || !haveAVX {
-		t.treeSum(order, c[0], c[1])
+		t.treeSumExcept(order, c[0], c[1], split)
 		return t.chunkSumSq(w, c, g, false)
 	}
 	inner, root := order[:len(order)-1], order[len(order)-1]
@@ -106,11 +113,18 @@ func (t *Trainer[T]) treeSumSq(order [][2]int, w int, c [2]int) float64 {
 			continue
 		}
 		if at < a { // parameters outside every layer, if any: only added
-			t.treeSum(order, at, a)
+			t.treeSumExcept(order, at, a, split)
 		}
 		var s float64
 		for lo := a; lo < b; lo += sqBlock {
 			hi := min(lo+sqBlock, b)
+			if split && t.inSplit(lo, hi) {
+				// The same bits as addBlockSumSq over the sum (see
+				// TestTreeSumSqMatchesApart).
+				t.treeSumExcept(order, lo, hi, true)
+				s += blockSumSq(num.As32(t.ws[0].Grad[lo:hi]))
+				continue
+			}
 			for _, o := range inner {
 				num.Axpy(1, t.ws[o[1]].Grad[lo:hi], t.ws[o[0]].Grad[lo:hi])
 			}
@@ -121,7 +135,7 @@ func (t *Trainer[T]) treeSumSq(order [][2]int, w int, c [2]int) float64 {
 		at = b
 	}
 	if at < c[1] {
-		t.treeSum(order, at, c[1])
+		t.treeSumExcept(order, at, c[1], split)
 	}
 	return total
 }
