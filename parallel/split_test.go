@@ -264,3 +264,40 @@ func widen(x []float32) []float64 {
 	}
 	return out
 }
+
+// TestSplitStepAllocatesNothing: steps that split, and steps that switch
+// between splitting (6 rows, 3 per worker) and not (10 rows, 5 per
+// worker), allocate nothing once the trainer has seen both.
+func TestSplitStepAllocatesNothing(t *testing.T) {
+	withSplit(4, 1, func() {
+		m := newModel(t, testSpec)
+		opt, _ := optim.New[float64](optim.Defaults(optim.Momentum), len(m.Params))
+		tr, err := New(m, opt, Config{Workers: 2, Loss: model.CrossEntropy, Seed: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		x, y := randomRows(4, 10, 6, 4)
+		err = tr.Run(context.Background(), func(s *Session[float64]) error {
+			split := func(n int) bool {
+				_, err := s.Step(Batch[float64]{X: x[:n*6], Y: y[:n*4], N: n})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return s.task.split
+			}
+			if !split(6) || split(10) { // warm-up, and what each step does
+				t.Fatal("6 rows did not split or 10 did")
+			}
+			if n := testing.AllocsPerRun(10, func() { split(6) }); n != 0 {
+				t.Errorf("%v allocations per split step", n)
+			}
+			if n := testing.AllocsPerRun(10, func() { split(6); split(10) }); n != 0 {
+				t.Errorf("%v allocations per pair of steps that switch", n)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	})
+}
