@@ -79,12 +79,17 @@ func (t *Trainer[T]) useSplit(n, global int, only, overlap bool) bool {
 		gw *= t.cfg.Group.Size()
 	}
 	return len(t.split) > 0 && only && !overlap && min(n, w) > 1 &&
-		(n+w-1)/w <= splitMaxRows && (global+gw-1)/gw <= splitMaxRows
+		(n+w-1)/w <= t.splitMax && (global+gw-1)/gw <= t.splitMax
 }
 
 // reserveSplit sizes the split layers' shared buffers for micro-batches of
-// rows rows of this process.
+// up to rows rows per worker: no more than t.splitMax rows per worker,
+// since useSplit splits no micro-batch with more. Coordinator only.
 func (t *Trainer[T]) reserveSplit(rows int) {
+	rows = min(rows, t.splitMax) * t.cfg.Workers
+	if len(t.split) == 0 || len(t.splitX[0]) >= rows*t.m.Layout.Layers[t.split[0].layer].In[0] {
+		return
+	}
 	for k, r := range t.split {
 		info := &t.m.Layout.Layers[r.layer]
 		t.splitX[k] = num.Alloc[T](rows * info.In[0])

@@ -301,3 +301,47 @@ func TestSplitStepAllocatesNothing(t *testing.T) {
 		}
 	})
 }
+
+// TestSplitBuffersHoldOnlyWhatCanSplit: the shared X and dZ rows of the
+// split layers are sized for at most splitMaxRows rows per worker, since
+// no micro-batch with more splits — a trainer of big batches does not
+// carry a copy of every layer's X and dZ for the whole batch — and a
+// batch that splits after a bigger one still finds them large enough.
+func TestSplitBuffersHoldOnlyWhatCanSplit(t *testing.T) {
+	m, err := model.New[float64](model.MustParseSpec(testSpec), 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opt, _ := optim.New[float64](optim.Defaults(optim.SGD), len(m.Params))
+	const maxRows, w = 4, 2
+	withSplit(maxRows, 1, func() {
+		tr, err := New(m, opt, Config{Workers: w, Loss: model.CrossEntropy, Seed: 7})
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = tr.Run(context.Background(), func(s *Session[float64]) error {
+			for _, n := range []int{40, 6} { // 20 rows per worker: no split; then 3: split
+				x, y := randomRows(uint64(n), n, 6, 4)
+				if _, err := s.Step(Batch[float64]{X: x, Y: y, N: n}); err != nil {
+					return err
+				}
+				if split := s.task.split; split != (n == 6) {
+					t.Errorf("batch %d: split %v", n, split)
+				}
+				for k, r := range tr.split {
+					info := &m.Layout.Layers[r.layer]
+					if got, want := len(tr.splitX[k]), maxRows*w*info.In[0]; got != want {
+						t.Errorf("batch %d: layer %d's shared X holds %d values, want %d (%d rows per worker)", n, r.layer, got, want, maxRows)
+					}
+					if got, want := len(tr.splitDZ[k]), maxRows*w*info.Out[0]; got != want {
+						t.Errorf("batch %d: layer %d's shared dZ holds %d values, want %d", n, r.layer, got, want)
+					}
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	})
+}

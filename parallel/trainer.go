@@ -126,10 +126,12 @@ type Trainer[T num.Float] struct {
 	// split are the dense layers whose weight gradient a step with few
 	// rows per worker splits across the workers (split.go), with more
 	// than one worker; splitX and splitDZ, per split layer, the X and dZ
-	// of the micro-batch's rows, (rows·W, In) and (rows·W, Out), which
-	// the workers' Backwards fill; splitSeen, each worker's scratch for
-	// splitSum.
+	// of the micro-batch's rows, (rows·W, In) and (rows·W, Out) with rows
+	// at most splitMax, which the workers' Backwards fill; splitMax,
+	// splitMaxRows when the trainer was made; splitSeen, each worker's
+	// scratch for splitSum.
 	split           []splitRange
+	splitMax        int
 	splitX, splitDZ [][]T
 	splitSeen       [][]bool
 	// blocks are the update phase's units of work, shares each worker's
@@ -192,7 +194,7 @@ func New[T num.Float](m *model.Model[T], opt *optim.Optimizer[T], cfg Config) (*
 	}
 	if w > 1 {
 		t.pack = model.NewSharedPack(m)
-		t.split = splitRanges(m)
+		t.split, t.splitMax = splitRanges(m), splitMaxRows
 		t.splitX, t.splitDZ = make([][]T, len(t.split)), make([][]T, len(t.split))
 		for range w {
 			t.splitSeen = append(t.splitSeen, make([]bool, w))
@@ -241,7 +243,7 @@ func (t *Trainer[T]) reserve(rows int) {
 		t.xbuf[w] = num.Alloc[T](rows * t.inputs)
 		t.ybuf[w] = num.Alloc[T](rows * t.outputs)
 	}
-	t.reserveSplit(rows * t.cfg.Workers)
+	t.reserveSplit(rows)
 	t.rows = rows
 }
 
