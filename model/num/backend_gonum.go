@@ -15,7 +15,7 @@ func Backend() string {
 const gemmTileM, gemmTileN = 192, 64
 
 // ownShape: GEMM runs ptrain's kernels wherever the CPU has them.
-func ownShape(ta bool, n, k int) bool { return true }
+func ownShape(ta bool, m, n, k int) bool { return true }
 
 // ownEverywhere: ownShape is true for every shape.
 const ownEverywhere = true

@@ -37,21 +37,35 @@ func Backend() string {
 const gemmTileM, gemmTileN = 0, 0
 
 // ownShape says whether Gemm runs ptrain's kernels (where the CPU has
-// them) rather than OpenBLAS for a product whose op(b) is k×n: every
-// product with a transposed a (a dense layer's weight gradient dZᵀ·X, so
-// that its pieces give the whole product's bits, see OwnKernels), and the
-// others of at least 32 columns and a k of at least 32. OpenBLAS keeps the
-// products with a short side, where its kernels win: a first convolution's
-// (k = 9 or 25 of C·K·K; its weight gradient's 9 or 25 columns), ResNet's
-// 1×1 shortcut (k = 16), a classifier's 10 columns. Measured on Zen 4 with
-// OpenBLAS 0.3.21's Cooperlake kernels (float32 CPU time, bench/README.md,
-// "The OpenBLAS build's products"): ptrain's AVX-512 kernels ran the MLP's
-// products 1.1–1.6× as fast at 16–64 rows and within 5% at 128–512, the
-// CNNs' others at 0.9–1.3×; OpenBLAS ran the short-sided ones 1.2–5× as
-// fast as the kernels. And every product the kernels take is a cgo call
-// fewer: a goroutine in a cgo call hands its P to sysmon, and the trainer's
-// phase hand-offs wait for it to take one back.
-func ownShape(ta bool, n, k int) bool { return ta || n >= 32 && k >= 32 }
+// them) rather than OpenBLAS for a product of op(a), m×k, and op(b), k×n.
+// Measured on Zen 4 against OpenBLAS 0.3.21 (float32 CPU time per shape,
+// bench/README.md, "The OpenBLAS build's products"):
+//
+//   - with AVX-512, against OpenBLAS's Cooperlake kernels, ptrain's ran the
+//     MLP's products 1.1–1.6× as fast at 16–64 rows and within 5% at
+//     128–512, the CNNs' others at 0.9–1.3×; OpenBLAS won, by 1.2–5×, where
+//     a side is short: a first convolution's k of 9 or 25 and its weight
+//     gradient's 9 or 25 columns, a 1×1 shortcut's k of 16, a classifier's
+//     10 columns, a weight gradient dZᵀ·X (a transposed) of 10 or 16 rows.
+//     So the kernels take every product whose n and k are at least 32, and
+//     whose m is too where a is transposed;
+//   - with AVX2 only (AVX2 kernels against OpenBLAS's Haswell ones, on the
+//     same cores), ptrain's won only at few rows, 1.07–1.12× at 16–32 rows
+//     of a dense layer's forward and input-gradient products, and lost up
+//     to 1.9× on bigger ones: the kernels take those of at most 32 rows.
+//
+// Each product the kernels take is also a cgo call fewer: a goroutine in
+// a long cgo call hands its P to sysmon, and the trainer's phase hand-offs
+// wait for it to take one back.
+func ownShape(ta bool, m, n, k int) bool {
+	if n < 32 || k < 32 {
+		return false
+	}
+	if isa == isaAVX512 {
+		return !ta || m >= 32
+	}
+	return !ta && m <= 32
+}
 
 // ownEverywhere: OpenBLAS keeps some shapes. A row of a product OpenBLAS
 // computes may round differently with the product's number of rows, so 2

@@ -90,7 +90,7 @@ func Gemm[T Float](ta, tb bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb
 		}
 		return
 	}
-	if isa != nil && ownShape(ta, n, k) {
+	if isa != nil && ownShape(ta, m, n, k) {
 		if !ta && tb && useGemmDot(m, n, k) {
 			gemmDot(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 			return
