@@ -28,9 +28,15 @@ func init() {
 	openblas.SetNumThreads(n)
 }
 
-// Backend names the BLAS implementation this binary was built with.
+// Backend names the BLAS implementation this binary was built with, and
+// on a CPU with the micro-kernels the kernels that take the products
+// ownShape gives them. It starts with "OpenBLAS" either way.
 func Backend() string {
-	return fmt.Sprintf("OpenBLAS (%s, %d thread(s))", openblas.Config(), openblas.NumThreads())
+	s := fmt.Sprintf("OpenBLAS (%s, %d thread(s))", openblas.Config(), openblas.NumThreads())
+	if isa != nil {
+		s += " and ptrain GEMM kernels (" + isa.name + ") for the shapes they win"
+	}
+	return s
 }
 
 // No tiling: OpenBLAS gets the whole product and blocks it itself.

@@ -4,6 +4,7 @@ package num
 
 import (
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"golang.org/x/sys/cpu"
@@ -77,6 +78,26 @@ func TestOpenBLASBuildRunsKernelsWhereTheyWin(t *testing.T) {
 				if !differ {
 					t.Errorf("%s, %s: the kernels and OpenBLAS gave the same bits; the case shows nothing", impl.name, c.name)
 				}
+			}
+		})
+	}
+}
+
+// TestOpenBLASBackendNamesTheKernels: the BLAS line that ptrain version,
+// the trainer and checkpoints show names ptrain's kernels where they take
+// products in this build, and only there.
+func TestOpenBLASBackendNamesTheKernels(t *testing.T) {
+	for _, impl := range gemmImpls(t) {
+		withISA(impl, func() {
+			b := Backend()
+			if !strings.HasPrefix(b, "OpenBLAS (") {
+				t.Errorf("%s: Backend() = %q, want it to start with OpenBLAS", implName(impl), b)
+			}
+			if named := strings.Contains(b, "ptrain GEMM kernels"); named != (impl != nil) {
+				t.Errorf("%s: Backend() = %q: names ptrain's kernels: %v, want %v", implName(impl), b, named, impl != nil)
+			}
+			if impl != nil && !strings.Contains(b, "("+impl.name+")") {
+				t.Errorf("%s: Backend() = %q does not name the instruction set", implName(impl), b)
 			}
 		})
 	}
