@@ -1,7 +1,7 @@
 package num
 
 // addAVX adds x into y with add_amd64.s and reports true, or reports false
-// where that kernel does not run (no AVX, purego, OpenBLAS builds, or too
+// where that kernel does not run (no AVX, purego, other architectures, or too
 // short a vector), leaving Axpy to the BLAS. Axpy(1, x, y) is the
 // all-reduce's addition and the per-row sums of bias gradients; gonum's
 // axpy runs 128-bit vectors, this 256-bit ones without the multiply.

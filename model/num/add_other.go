@@ -1,9 +1,8 @@
-//go:build !amd64 || purego || openblas
+//go:build !amd64 || purego
 
 package num
 
-// Without the amd64 assembly (and in the cgo build, whose package cannot
-// hold Go assembly) Axpy with alpha = 1 is the BLAS's axpy.
+// Without the amd64 assembly Axpy with alpha = 1 is the BLAS's axpy.
 var haveAddAVX = false
 
 func add32AVX(y, x *float32, n int) { panic("unreachable") }

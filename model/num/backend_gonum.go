@@ -14,5 +14,8 @@ func Backend() string {
 // to go parallel.
 const gemmTileM, gemmTileN = 192, 64
 
-// ownGemm: GEMM runs ptrain's kernels where the CPU has them.
-const ownGemm = true
+// ownShape: GEMM runs ptrain's kernels wherever the CPU has them.
+func ownShape(ta bool, m, n, k int) bool { return true }
+
+// ownEverywhere: ownShape is true for every shape.
+const ownEverywhere = true

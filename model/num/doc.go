@@ -10,10 +10,16 @@
 // gen_kernels.py): AVX-512 or AVX2 with FMA, whichever is the widest this
 // CPU has, chosen once at start-up from CPUID. Without them (other
 // architectures, -tags purego, a CPU without AVX2) GEMM runs gonum's pure-Go
-// implementation; with the build tag "openblas" it runs OpenBLAS (through
-// cgo and gonum.org/v1/netlib). The vector operations run gonum's kernels
-// (or OpenBLAS's, for long vectors), except Axpy with alpha = 1, the
-// all-reduce's addition, which in the default build on an AVX CPU runs
+// implementation. With the build tag "openblas" it runs OpenBLAS (through
+// cgo and gonum.org/v1/netlib) for the shapes where OpenBLAS's kernels
+// measured faster (with AVX-512 the products with a short side; with AVX2
+// only, all but those of at most 32 rows) and on CPUs without the
+// micro-kernels; the others run the micro-kernels (ownShape,
+// backend_openblas.go). The cgo
+// calls that are not BLAS routines live in internal/openblas: a package
+// that uses cgo cannot hold Go assembly. The vector operations run
+// gonum's kernels (or OpenBLAS's, for long vectors), except Axpy with
+// alpha = 1, the all-reduce's addition, which on an AVX CPU runs
 // add_amd64.s (the same bits: 1·x is exact). Backend reports which.
 //
 // Matrices are row-major with no padding: element (i, j) of an r×c matrix

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 )
@@ -35,6 +36,22 @@ var trainShapes = []gemmShape{
 	{"mlp-dw1", true, false, 256, 784, 64},
 	{"mlp-dw2", true, false, 128, 256, 64},
 	{"mlp-dx2", false, false, 64, 256, 128},
+	{"mlp-fwd1-32", false, true, 32, 256, 784},
+	{"mlp-fwd1-256", false, true, 256, 256, 784},
+	{"mlp-fwd1-512", false, true, 512, 256, 784},
+	{"mlp-dw1-32", true, false, 256, 784, 32},
+	{"mlp-dw1-128", true, false, 256, 784, 128},
+	{"mlp-dw1-512", true, false, 256, 784, 512},
+	{"mlp-fwd2-16", false, true, 16, 128, 256},
+	{"mlp-dw2-16", true, false, 128, 256, 16},
+	{"mlp-fwd3-16", false, true, 16, 10, 128},
+	{"mlp-fwd3-64", false, true, 64, 10, 128},
+	{"mlp-dw3-64", true, false, 10, 128, 64},
+	{"mlp-dx3-64", false, false, 64, 128, 10},
+	{"cnn-fc1-fwd-16", false, true, 16, 128, 1600},
+	{"cnn-fc1-fwd-64", false, true, 64, 128, 1600},
+	{"cnn-fc1-dw-64", true, false, 128, 1600, 64},
+	{"cnn-fc1-dx-64", false, false, 64, 1600, 128},
 	{"cnn-conv1-fwd", false, false, 32, 1456, 9},
 	{"cnn-conv1-dw", false, true, 32, 9, 1456},
 	{"cnn-conv2-fwd", false, false, 64, 572, 288},
@@ -77,7 +94,7 @@ func BenchmarkGemmShapes(b *testing.B) {
 	b.Logf("BLAS backend: %s", Backend())
 	for _, impl := range gemmImpls(b) {
 		name := implName(impl)
-		if impl == nil && !ownGemm {
+		if impl == nil && strings.HasPrefix(Backend(), "OpenBLAS") {
 			name = "openblas"
 		}
 		for _, s := range trainShapes {

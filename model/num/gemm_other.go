@@ -1,11 +1,11 @@
-//go:build !amd64 || purego || openblas
+//go:build !amd64 || purego
 
 package num
 
 import "unsafe"
 
 // Without amd64 assembly there is no micro-kernel: GEMM runs gonum's, or
-// OpenBLAS with -tags openblas (cgo packages cannot hold Go assembly).
+// OpenBLAS with -tags openblas.
 var isaAVX512, isaAVX2 *gemmISA
 
 func bestISA() *gemmISA { return nil }

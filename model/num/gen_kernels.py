@@ -1,7 +1,7 @@
 # gen_kernels.py writes gemm_amd64.s: python3 gen_kernels.py > gemm_amd64.s
 out = []
 def p(s=""): out.append(s)
-p("//go:build !purego && !openblas")
+p("//go:build !purego")
 p("")
 p('#include "textflag.h"')
 p("")

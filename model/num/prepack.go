@@ -21,8 +21,9 @@ package num
 // packed one unit at a time by PackUnit, so that several goroutines can
 // share the work; the caller orders every PackUnit before every
 // GemmPackedB that reads the packing (a barrier), and packs again after b
-// changes. Where ptrain's kernels do not run (purego, openblas, a CPU
-// without AVX2) or would not take the packed path for these shapes,
+// changes. Where ptrain's kernels do not run (purego, a CPU without AVX2,
+// shapes that OpenBLAS computes with -tags openblas) or would not take the
+// packed path for these shapes,
 // Units is 0 and GemmPackedB calls Gemm.
 type PackedB[T Float] struct {
 	tb     bool
@@ -46,7 +47,7 @@ type packUnit struct{ b, jr int }
 // panels.
 func NewPackedB[T Float](tb bool, k, n int) *PackedB[T] {
 	p := &PackedB[T]{tb: tb, k: k, n: n}
-	if !ownGemm || isa == nil || k <= 0 || n <= 0 || (tb && useGemmDot(0, n, k)) {
+	if isa == nil || !ownShape(false, 1, n, k) || k <= 0 || n <= 0 || (tb && useGemmDot(0, n, k)) {
 		return p // Gemm does not take the packed path: nothing to share
 	}
 	p.ks = isa
@@ -79,11 +80,12 @@ func NewPackedB[T Float](tb bool, k, n int) *PackedB[T] {
 func (p *PackedB[T]) Units() int { return len(p.units) }
 
 // Usable reports whether GemmPackedB reads the packing for a product with
-// m rows of a; when it does not (no kernels, or m small enough for
-// gemmPacked's narrower tile, whose panels are laid out differently), it
-// calls Gemm, and the packing need not exist.
+// m rows of a; when it does not (no kernels, a shape that -tags openblas
+// leaves to OpenBLAS, or m small enough for gemmPacked's narrower tile,
+// whose panels are laid out differently), it calls Gemm, and the packing
+// need not exist.
 func (p *PackedB[T]) Usable(m int) bool {
-	if p.ks == nil || p.ks != isa {
+	if p.ks == nil || p.ks != isa || !ownShape(false, m, p.n, p.k) {
 		return false
 	}
 	if nw := p.ks.narrow; nw != nil && m <= nw.s.mr {

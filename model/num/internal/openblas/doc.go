@@ -1,0 +1,2 @@
+// Package openblas is empty unless built with -tags openblas; see openblas.go.
+package openblas
