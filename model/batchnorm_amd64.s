@@ -204,3 +204,36 @@ gsDone:
 	MOVSD        X4, sdyx+40(FP)
 	VZEROUPPER
 	RET
+
+// func affine2AddReLU32AVX(a, x, y *float32, n int, ax, bx, ay, by float32)
+// a[i] = max((x[i]·ax + bx) + (y[i]·ay + by), 0): affine32AVX's value of
+// each term, added as addReLU32AVX adds (the first term the first
+// operand), then reluForward32AVX2's bit operations; n a multiple of 8.
+TEXT ·affine2AddReLU32AVX(SB), NOSPLIT, $0-48
+	MOVQ         a+0(FP), DI
+	MOVQ         x+8(FP), SI
+	MOVQ         y+16(FP), DX
+	MOVQ         n+24(FP), CX
+	VBROADCASTSS ax+32(FP), Y4
+	VBROADCASTSS bx+36(FP), Y5
+	VBROADCASTSS ay+40(FP), Y6
+	VBROADCASTSS by+44(FP), Y7
+	XORQ         AX, AX
+
+aff2Loop:
+	CMPQ    AX, CX
+	JGE     aff2Done
+	VMULPS  (SI)(AX*4), Y4, Y0
+	VADDPS  Y5, Y0, Y0
+	VMULPS  (DX)(AX*4), Y6, Y1
+	VADDPS  Y7, Y1, Y1
+	VADDPS  Y1, Y0, Y0
+	VPSRAD  $31, Y0, Y2 // the sign bit, smeared over the word
+	VPANDN  Y0, Y2, Y2  // value &^ smear
+	VMOVDQU Y2, (DI)(AX*4)
+	ADDQ    $8, AX
+	JMP     aff2Loop
+
+aff2Done:
+	VZEROUPPER
+	RET

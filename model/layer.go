@@ -68,6 +68,11 @@ type pass[T num.Float] struct {
 	// Presummed: in a training Forward of batch norm, the layer before it
 	// has left Σx per channel in its Sums (OutSums).
 	Presummed bool
+	// Norms, in the Forward of a residual sum, gives per input nil or
+	// the affine coefficients (a, b per channel) of a batch norm that the
+	// sum normalises in its own pass: the input is then the norm's input
+	// (normsum.go).
+	Norms [][]float64
 	// pack is this (dense) layer's shared weight packing, or nil (see
 	// SharedPack).
 	pack *packSlot[T]
