@@ -237,3 +237,30 @@ aff2Loop:
 aff2Done:
 	VZEROUPPER
 	RET
+
+// func reluMask32AVX(x, d *float32, n int, a, b float32)
+// d[i] = 0 (+0) where max(x[i]·a + b, 0) is 0, affineReLU32AVX's value:
+// where x[i]·a + b is not a positive integer as bits; n a multiple of 8.
+TEXT ·reluMask32AVX(SB), NOSPLIT, $0-32
+	MOVQ         x+0(FP), SI
+	MOVQ         d+8(FP), DI
+	MOVQ         n+16(FP), CX
+	VBROADCASTSS a+24(FP), Y1
+	VBROADCASTSS b+28(FP), Y2
+	VPXOR        Y3, Y3, Y3
+	XORQ         AX, AX
+
+maskLoop:
+	CMPQ     AX, CX
+	JGE      maskDone
+	VMULPS   (SI)(AX*4), Y1, Y0
+	VADDPS   Y2, Y0, Y0
+	VPCMPGTD Y3, Y0, Y4 // all ones where the bits are > 0
+	VPAND    (DI)(AX*4), Y4, Y4
+	VMOVDQU  Y4, (DI)(AX*4)
+	ADDQ     $8, AX
+	JMP      maskLoop
+
+maskDone:
+	VZEROUPPER
+	RET

@@ -15,3 +15,5 @@ func gradSums32AVX(dy, x *float32, n int, m float64) (sdy, sdyx float64) { panic
 func affineReLU32AVX(x, z *float32, n int, a, b float32) { panic("unreachable") }
 
 func affine2AddReLU32AVX(a, x, y *float32, n int, ax, bx, ay, by float32) { panic("unreachable") }
+
+func reluMask32AVX(x, d *float32, n int, a, b float32) { panic("unreachable") }

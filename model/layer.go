@@ -73,6 +73,11 @@ type pass[T num.Float] struct {
 	// sum normalises in its own pass: the input is then the norm's input
 	// (normsum.go).
 	Norms [][]float64
+	// ReLUBackward, in the Backward of a layer that fuses its ReLU
+	// (reluFused) and takes its backward too (reluBackFused): dz is ∂L/∂a
+	// of the ReLU's output, not yet taken through the ReLU; the layer
+	// zeroes it in place where its output was 0 before using it.
+	ReLUBackward bool
 	// pack is this (dense) layer's shared weight packing, or nil (see
 	// SharedPack).
 	pack *packSlot[T]

@@ -105,8 +105,9 @@ func TestNormSumTargets(t *testing.T) {
 }
 
 // TestNormSumSameBitsAsSeparatePasses: a Workspace that normalises batch
-// norms inside their residual sum computes what one running every layer
-// on its own computes, bit for bit — the outputs of training and
+// norms inside their residual sum (fuseNormSums), or that lets batch norm
+// take its fused ReLU's backward (fuseReLUBackward), computes what one
+// running each layer and ReLU on its own computes, bit for bit — the outputs of training and
 // evaluation passes, the running statistics, the parameter gradient
 // accumulated over two micro-batches, and ∂L/∂x — for identity and
 // projection blocks, a norm on each branch, a BatchNorm1d, dropout after
@@ -117,21 +118,27 @@ func TestNormSumSameBitsAsSeparatePasses(t *testing.T) {
 		"3x11x11-conv(5,3,pad=1)-bn:relu-res(conv(5,3,pad=1)-bn:relu-conv(5,3,pad=1)-bn):relu:dropout=0.2-res(conv(6,3,stride=2,pad=1)-bn:relu-conv(6,3,pad=1)-bn|conv(6,1,stride=2)-bn):relu-gap-4:softmax",
 		"2x6x6-res(conv(2,3,pad=1)-bn|bn):relu-res(conv(2,3,pad=1)-bn):relu-flatten-3:softmax",
 		"6-res(5:relu-6-bn):relu-3:softmax",
+		"6-bn:relu-5-bn:relu:dropout=0.3-3:softmax",
 	}
 	for _, spec := range specs {
 		for _, asm := range []bool{false, true} {
 			if asm && !haveAVX2 {
 				continue
 			}
-			name := fmt.Sprintf("%s/avx2=%v", spec, asm)
-			t.Run(name+"/float32", func(t *testing.T) { checkNormSum[float32](t, spec, asm) })
-			t.Run(name+"/float64", func(t *testing.T) { checkNormSum[float64](t, spec, asm) })
+			for _, fusion := range []struct {
+				name string
+				on   *bool
+			}{{"normsum", &fuseNormSums}, {"relubackward", &fuseReLUBackward}} {
+				name := fmt.Sprintf("%s/%s/avx2=%v", spec, fusion.name, asm)
+				t.Run(name+"/float32", func(t *testing.T) { checkNormSum[float32](t, spec, asm, fusion.on) })
+				t.Run(name+"/float64", func(t *testing.T) { checkNormSum[float64](t, spec, asm, fusion.on) })
+			}
 		}
 	}
 }
 
-func checkNormSum[T num.Float](t *testing.T, spec string, asm bool) {
-	defer func(b int, h, f bool) { convGroupBytes, haveAVX2, fuseNormSums = b, h, f }(convGroupBytes, haveAVX2, fuseNormSums)
+func checkNormSum[T num.Float](t *testing.T, spec string, asm bool, fusion *bool) {
+	defer func(b int, h, f bool) { convGroupBytes, haveAVX2, *fusion = b, h, f }(convGroupBytes, haveAVX2, *fusion)
 	convGroupBytes, haveAVX2 = 24<<10, asm
 	rng := rand.New(rand.NewPCG(13, 14))
 	sp := MustParseSpec(spec)
@@ -148,14 +155,14 @@ func checkNormSum[T num.Float](t *testing.T, spec string, asm bool) {
 		}
 	}
 	run := func(fuse bool) (outs [][]T, running, grad []T, dxs [][]T) {
-		fuseNormSums = fuse
+		*fusion = fuse
 		m, err := New[T](sp, 3)
 		if err != nil {
 			t.Fatal(err)
 		}
 		w := NewWorkspace(m, sizes[0])
-		if fused := slices.Contains(w.normed, true); fused != fuse {
-			t.Fatalf("fuseNormSums %v: the workspace normalises in a sum: %v", fuse, fused)
+		if !fuseNormSums && slices.Contains(w.normed, true) {
+			t.Fatal("fuseNormSums false, and the workspace normalises in a sum")
 		}
 		w.InputGrad = make([]T, sizes[0]*in)
 		w.ZeroGrad()
@@ -175,7 +182,7 @@ func checkNormSum[T num.Float](t *testing.T, spec string, asm bool) {
 		t.Helper()
 		for i := range want {
 			if math.Float64bits(float64(got[i])) != math.Float64bits(float64(want[i])) {
-				t.Fatalf("%s[%d] = %v normalised in the sum, %v layer by layer", what, i, got[i], want[i])
+				t.Fatalf("%s[%d] = %v fused, %v layer by layer", what, i, got[i], want[i])
 			}
 		}
 	}
@@ -186,5 +193,50 @@ func checkNormSum[T num.Float](t *testing.T, spec string, asm bool) {
 	cmp("Grad", wantGrad, gotGrad)
 	for b := range wantDx {
 		cmp(fmt.Sprintf("micro-batch %d: InputGrad", b), wantDx[b], gotDx[b])
+	}
+}
+
+// TestReLUMaskPlaneMatchesReLUBackward: batch norm's mask of its output
+// gradient, worked out from its input, gives the bits of reluBackward on
+// the output that affineReLUPlane writes — −0 in d, and outputs that round
+// to ±0, included — float32 and float64, on every length up to a few
+// vectors, with and without AVX2.
+func TestReLUMaskPlaneMatchesReLUBackward(t *testing.T) {
+	for _, asm := range []bool{false, true} {
+		if asm && !haveAVX2 {
+			continue
+		}
+		checkReLUMask[float32](t, asm)
+		checkReLUMask[float64](t, asm)
+	}
+}
+
+func checkReLUMask[T num.Float](t *testing.T, asm bool) {
+	defer func(h bool) { haveAVX2 = h }(haveAVX2)
+	haveAVX2 = asm
+	rng := rand.New(rand.NewPCG(15, 16))
+	a, b := T(0.5), T(-0.25)
+	for n := 0; n <= 35; n++ {
+		x, d := make([]T, n), make([]T, n)
+		for i := range x {
+			x[i], d[i] = T(rng.NormFloat64()), T(rng.NormFloat64())
+			switch i % 6 {
+			case 1:
+				x[i] = 0.5 // x·a + b = +0
+			case 2:
+				d[i] = T(math.Copysign(0, -1))
+			case 4:
+				x[i] = T(math.Copysign(0, -1))
+			}
+		}
+		out, want, got := make([]T, n), slices.Clone(d), slices.Clone(d)
+		affineReLUPlane(x, out, a, b)
+		reluBackward(out, want)
+		reluMaskPlane(x, got, a, b)
+		for i := range want {
+			if math.Float64bits(float64(got[i])) != math.Float64bits(float64(want[i])) {
+				t.Fatalf("%T, AVX2 %v, n %d: [%d] = %v, want %v", got[i], asm, n, i, got[i], want[i])
+			}
+		}
 	}
 }

@@ -272,7 +272,7 @@ func (w *Workspace[T]) passFor(l int) *pass[T] {
 	p.N, p.Train, p.Grad, p.Sync = w.n, w.train, w.Grad, w.Sync
 	p.Scratch, p.Sums = w.scratch[l], w.sums[l]
 	p.Fresh, p.FreshDx = w.fresh, 0
-	p.OutSums, p.Presummed, p.Norms = nil, false, w.norms[l]
+	p.OutSums, p.Presummed, p.Norms, p.ReLUBackward = nil, false, w.norms[l], false
 	if w.train {
 		p.OutSums, p.Presummed = w.presum[l], l > 0 && w.presum[l-1] != nil
 	}
@@ -478,13 +478,18 @@ func (w *Workspace[T]) Backward() {
 		}
 		ti := w.m.stack[top].Info()
 		dz := w.grad[top][:n*ti.Out.Size()]
+		reluBack := false                  // the layer takes dz through its ReLU itself (pass.ReLUBackward)
 		if top != last && !w.normed[top] { // ∂L/∂out to ∂L/∂z; LossGrad gives the last layer's ∂L/∂z; a norm normalised by its sum has no activation or dropout
 			if ti.Spec.Dropout > 0 && w.train {
 				for i, m := range w.mask[top][:len(dz)] {
 					dz[i] *= m
 				}
 			}
-			activationBackward(ti.Spec.Act, w.a[top][:len(dz)], dz, ti.Out.Size())
+			if _, ok := w.m.stack[top].(reluBackFused); ok && fuseReLUBackward && f == nil && w.fusesReLU(top) {
+				reluBack = true
+			} else {
+				activationBackward(ti.Spec.Act, w.a[top][:len(dz)], dz, ti.Out.Size())
+			}
 		}
 		w.xs, w.dxs = w.xs[:0], w.dxs[:0]
 		_, ownClear := w.m.stack[l].(clearsOwnDx)
@@ -518,7 +523,7 @@ func (w *Workspace[T]) Backward() {
 			f.backward(w.passFor(l), x, w.z[top][:k], dz, w.scratch[top][:k], dx)
 		} else {
 			p := w.passFor(l)
-			p.FreshDx = freshDx
+			p.FreshDx, p.ReLUBackward = freshDx, reluBack
 			w.m.stack[l].Backward(p, x, dz, dx)
 		}
 		if w.AfterLayer != nil {
