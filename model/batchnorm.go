@@ -296,13 +296,16 @@ func (l *batchNorm[T]) Backward(p *pass[T], x, dz, dx []T) {
 		}
 		return
 	}
-	if !l.syncGrads(p) || dx == nil {
+	if !l.syncGrads(p) {
 		return
 	}
-	ts := l.coefs(p)
+	ts := l.coefs(p) // also for the conv before, where it computes the planes of dx itself (convnorm.go)
 	for ch := 0; ch < c; ch++ {
 		m, iv, k, mdy, mdyx := l.inputGradTerms(p, ch)
 		copy(ts[5*ch:5*ch+5], []float64{m, iv, k, mdy, mdyx})
+	}
+	if dx == nil {
+		return
 	}
 	for r := 0; r < p.N; r++ {
 		for ch := 0; ch < c; ch++ {

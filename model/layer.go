@@ -78,6 +78,10 @@ type pass[T num.Float] struct {
 	// of the ReLU's output, not yet taken through the ReLU; the layer
 	// zeroes it in place where its output was 0 before using it.
 	ReLUBackward bool
+	// NormBack, in the Backward of a conv whose output only a batch norm
+	// reads: dz is the norm's output gradient, and the conv computes its
+	// own, the norm's input gradient, plane by plane (convnorm.go).
+	NormBack *normBack[T]
 	// pack is this (dense) layer's shared weight packing, or nil (see
 	// SharedPack).
 	pack *packSlot[T]

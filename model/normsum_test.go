@@ -105,11 +105,13 @@ func TestNormSumTargets(t *testing.T) {
 }
 
 // TestNormSumSameBitsAsSeparatePasses: a Workspace that normalises batch
-// norms inside their residual sum (fuseNormSums), or that lets batch norm
-// take its fused ReLU's backward (fuseReLUBackward), computes what one
-// running each layer and ReLU on its own computes, bit for bit — the outputs of training and
+// norms inside their residual sum (fuseNormSums), that lets batch norm
+// take its fused ReLU's backward (fuseReLUBackward), or that lets a conv
+// compute its output gradient from the batch norm after it
+// (fuseConvNormBackward), computes what one running each layer and ReLU
+// on its own computes, bit for bit — the outputs of training and
 // evaluation passes, the running statistics, the parameter gradient
-// accumulated over two micro-batches, and ∂L/∂x — for identity and
+// accumulated over two micro-batches and an evaluation pass, and ∂L/∂x — for identity and
 // projection blocks, a norm on each branch, a BatchNorm1d, dropout after
 // the sum; float32 and float64, with and without AVX2, convolutions in
 // groups of one sample and of several.
@@ -119,6 +121,7 @@ func TestNormSumSameBitsAsSeparatePasses(t *testing.T) {
 		"2x6x6-res(conv(2,3,pad=1)-bn|bn):relu-res(conv(2,3,pad=1)-bn):relu-flatten-3:softmax",
 		"6-res(5:relu-6-bn):relu-3:softmax",
 		"6-bn:relu-5-bn:relu:dropout=0.3-3:softmax",
+		"2x7x7-conv(3,3,stride=2,pad=1)-bn:relu-conv(3,3,pad=1)-bn-conv(3,2)-bn:relu-flatten-3:softmax",
 	}
 	for _, spec := range specs {
 		for _, asm := range []bool{false, true} {
@@ -128,7 +131,7 @@ func TestNormSumSameBitsAsSeparatePasses(t *testing.T) {
 			for _, fusion := range []struct {
 				name string
 				on   *bool
-			}{{"normsum", &fuseNormSums}, {"relubackward", &fuseReLUBackward}} {
+			}{{"normsum", &fuseNormSums}, {"relubackward", &fuseReLUBackward}, {"convnorm", &fuseConvNormBackward}} {
 				name := fmt.Sprintf("%s/%s/avx2=%v", spec, fusion.name, asm)
 				t.Run(name+"/float32", func(t *testing.T) { checkNormSum[float32](t, spec, asm, fusion.on) })
 				t.Run(name+"/float64", func(t *testing.T) { checkNormSum[float64](t, spec, asm, fusion.on) })
@@ -173,7 +176,12 @@ func checkNormSum[T num.Float](t *testing.T, spec string, asm bool, fusion *bool
 			w.Backward()
 			dxs = append(dxs, slices.Clone(w.InputGrad[:n*in]))
 		}
+		// An evaluation pass, and its backward (batch norm's by the
+		// running statistics).
 		outs = append(outs, slices.Clone(w.Forward(xs[0], sizes[0], false)))
+		w.LossGrad(CrossEntropy, ys[0], float64(sizes[0]))
+		w.Backward()
+		dxs = append(dxs, slices.Clone(w.InputGrad[:sizes[0]*in]))
 		return outs, slices.Clone(m.Buffers), slices.Clone(w.Grad), dxs
 	}
 	wantOut, wantRun, wantGrad, wantDx := run(false)

@@ -42,18 +42,19 @@ type Workspace[T num.Float] struct {
 
 	n       int // rows of the last Forward
 	train   bool
-	x       []T           // input of the last Forward (n, Inputs), borrowed from the caller
-	z       [][]T         // per layer: layer output (cap, Out); a itself where the layer has no activation or fuses its ReLU (fusesReLU), never storing z
-	a       [][]T         // per layer: activation (cap, Out)
-	out     [][]T         // per layer: what its readers read — a, or a·mask under dropout
-	mask    [][]T         // per layer with dropout: 0 or 1/(1−p) for each element
-	scratch [][]T         // per layer: its Scratch(cap)
-	stage   []fused[T]    // per layer: the stage it makes with the pooling after it, or nil
-	unitSum [][]T         // per fused layer: the last Forward's Σ activation per channel (AddActivity)
-	sums    [][]float64   // per layer that synchronises: its pass.Sums
-	presum  [][]float64   // per conv whose output a batch norm alone reads: its pass.OutSums in training (presumTargets)
-	normed  []bool        // per layer: a batch norm that the residual sum reading it normalises; it keeps no output (normsum.go)
-	norms   [][][]float64 // per sum with such inputs: its pass.Norms
+	x       []T            // input of the last Forward (n, Inputs), borrowed from the caller
+	z       [][]T          // per layer: layer output (cap, Out); a itself where the layer has no activation or fuses its ReLU (fusesReLU), never storing z
+	a       [][]T          // per layer: activation (cap, Out)
+	out     [][]T          // per layer: what its readers read — a, or a·mask under dropout
+	mask    [][]T          // per layer with dropout: 0 or 1/(1−p) for each element
+	scratch [][]T          // per layer: its Scratch(cap)
+	stage   []fused[T]     // per layer: the stage it makes with the pooling after it, or nil
+	unitSum [][]T          // per fused layer: the last Forward's Σ activation per channel (AddActivity)
+	sums    [][]float64    // per layer that synchronises: its pass.Sums
+	presum  [][]float64    // per conv whose output a batch norm alone reads: its pass.OutSums in training (presumTargets)
+	normed  []bool         // per layer: a batch norm that the residual sum reading it normalises; it keeps no output (normsum.go)
+	norms   [][][]float64  // per sum with such inputs: its pass.Norms
+	nback   []*normBack[T] // per conv whose output gradient it computes from the batch norm after it: its pass.NormBack in Backward (convnorm.go)
 	// grad, per layer: ∂L/∂out, (cap, Out), where the layers that read
 	// the output add their input gradients (Backward clears it before the
 	// first of them). Layers whose gradients are never needed at once
@@ -145,6 +146,12 @@ func NewWorkspace[T num.Float](m *Model[T], maxBatch int) *Workspace[T] {
 	}
 	w.presum = presumTargets(m, w.sums)
 	w.norms = normInputs(m, w.normed, w.sums)
+	w.nback = make([]*normBack[T], len(m.stack))
+	for l, ok := range convNormTargets(m, w.stage) {
+		if ok {
+			w.nback[l] = &normBack[T]{bn: m.stack[l+1].(*batchNorm[T]), sums: w.sums[l+1]}
+		}
+	}
 	w.lossRow = make([]float64, 3*m.Spec.Outputs())
 	w.gradBuffers(maxBatch)
 	at := 0 // Grad[at:] not yet covered by a range or a dense layer
@@ -210,11 +217,12 @@ func (w *Workspace[T]) gradBuffers(maxBatch int) {
 		w.clears[l] = make([]bool, len(infos[l].Inputs))
 		for i, in := range infos[l].Inputs {
 			if lastReader[in+1] == l {
-				if in >= 0 && w.normed[in] {
+				if in >= 0 && (w.normed[in] || w.nback[in] != nil) {
 					// A norm that this sum normalises reads the sum's
-					// gradient as its own (normsum.go): the sum writes
-					// nothing into it, and the buffer stays the norm's
-					// until its backward is done.
+					// gradient as its own (normsum.go), and a conv
+					// before a norm the norm's (convnorm.go): this layer
+					// writes nothing into it, and the buffer stays its
+					// input's too until that one's backward is done.
 					owner[in], w.grad[in] = owner[top], w.grad[top]
 					refs[owner[top]]++
 					continue
@@ -272,7 +280,7 @@ func (w *Workspace[T]) passFor(l int) *pass[T] {
 	p.N, p.Train, p.Grad, p.Sync = w.n, w.train, w.Grad, w.Sync
 	p.Scratch, p.Sums = w.scratch[l], w.sums[l]
 	p.Fresh, p.FreshDx = w.fresh, 0
-	p.OutSums, p.Presummed, p.Norms, p.ReLUBackward = nil, false, w.norms[l], false
+	p.OutSums, p.Presummed, p.Norms, p.ReLUBackward, p.NormBack = nil, false, w.norms[l], false, nil
 	if w.train {
 		p.OutSums, p.Presummed = w.presum[l], l > 0 && w.presum[l-1] != nil
 	}
@@ -498,7 +506,7 @@ func (w *Workspace[T]) Backward() {
 		for i, src := range inputs {
 			x, dx := w.input(src), []T(nil)
 			switch {
-			case src >= 0 && w.normed[src]: // the norm reads this layer's gradient as its own (gradBuffers)
+			case src >= 0 && (w.normed[src] || w.nback[src] != nil): // it reads this layer's gradient as its own (gradBuffers)
 			case src >= 0:
 				dx = w.grad[src][:len(x)]
 			case w.InputGrad != nil:
@@ -524,6 +532,10 @@ func (w *Workspace[T]) Backward() {
 		} else {
 			p := w.passFor(l)
 			p.FreshDx, p.ReLUBackward = freshDx, reluBack
+			if nb := w.nback[l]; nb != nil {
+				nb.z = w.a[l][:len(dz)]
+				p.NormBack = nb
+			}
 			w.m.stack[l].Backward(p, x, dz, dx)
 		}
 		if w.AfterLayer != nil {
