@@ -185,7 +185,7 @@ func (l *batchNorm[T]) affine(ch int, mean, inv []float64) (a, b T) {
 func (l *batchNorm[T]) forwardReLU(p *pass[T], xs [][]T, a []T) {
 	if l.prepare(p, xs[0]) {
 		mean, inv, _, _ := l.parts(p)
-		l.normaliseReLU(p.N, xs[0], a, mean, inv, l.coefs(p))
+		l.normaliseReLU(p.N, xs[0], a, mean, inv, l.coefs(p), p.ActSums)
 	}
 }
 
@@ -202,14 +202,18 @@ func (l *batchNorm[T]) normalise(n int, x, z []T, mean, inv, ab []float64) {
 	}
 }
 
-// normaliseReLU writes a = max(normalise's z, 0).
-func (l *batchNorm[T]) normaliseReLU(n int, x, a []T, mean, inv, ab []float64) {
+// normaliseReLU writes a = max(normalise's z, 0), and adds each plane's
+// sum4 into act per channel unless act is nil (pass.ActSums).
+func (l *batchNorm[T]) normaliseReLU(n int, x, a []T, mean, inv, ab []float64, act []T) {
 	l.affines(mean, inv, ab)
 	c, hw := l.c, l.hw
 	for r := 0; r < n; r++ {
 		for ch := 0; ch < c; ch++ {
 			o := (r*c + ch) * hw
 			affineReLUPlane(x[o:o+hw], a[o:o+hw], T(ab[2*ch]), T(ab[2*ch+1]))
+			if act != nil {
+				act[ch] += sum4(a[o : o+hw])
+			}
 		}
 	}
 }

@@ -248,3 +248,65 @@ func checkReLUMask[T num.Float](t *testing.T, asm bool) {
 		}
 	}
 }
+
+// TestAddActivityKeptInPassingMatchesThePlanes: for a batch norm with its
+// ReLU fused and a residual sum that normalises its norms, whose Forward
+// adds up the activation per channel as it writes it (pass.ActSums),
+// AddActivity reports what summing each plane of Activation in row order
+// gives, bit for bit from zero, and adds it to what sums held; float32,
+// with and without AVX2, after a training and an evaluation pass.
+func TestAddActivityKeptInPassingMatchesThePlanes(t *testing.T) {
+	const spec = "3x9x9-conv(4,3,pad=1)-bn:relu-res(conv(4,3,pad=1)-bn:relu-conv(4,3,pad=1)-bn):relu-res(conv(5,3,stride=2,pad=1)-bn|conv(5,1,stride=2)-bn):relu-gap-6-bn:relu-3:softmax"
+	m, err := New[float32](MustParseSpec(spec), 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(17, 18))
+	const n = 4
+	x := make([]float32, n*m.Spec.Inputs)
+	for i := range x {
+		x[i] = float32(rng.NormFloat64())
+	}
+	for _, asm := range []bool{false, true} {
+		if asm && !haveAVX2 {
+			continue
+		}
+		func() {
+			defer func(h bool) { haveAVX2 = h }(haveAVX2)
+			haveAVX2 = asm
+			w := NewWorkspace(m, n)
+			kept := 0
+			for _, train := range []bool{true, false} {
+				w.Forward(x, n, train)
+				for l := range m.stack {
+					if !w.keepsActSums(l) {
+						continue
+					}
+					kept++
+					info := m.stack[l].Info()
+					units := info.Out[0]
+					pos := info.Out.Size() / units
+					a := w.Activation(l)
+					want := make([]float32, units)
+					for r := 0; r < n; r++ {
+						for u := range units {
+							o := (r*units + u) * pos
+							want[u] += sum4(a[o : o+pos])
+						}
+					}
+					got := make([]float32, units)
+					w.AddActivity(l, got)
+					w.AddActivity(l, got)
+					for u := range want {
+						if got[u] != 2*want[u] {
+							t.Fatalf("AVX2 %v, train %v, layer %d unit %d: AddActivity twice gives %v, want 2×%v", asm, train, l, u, got[u], want[u])
+						}
+					}
+				}
+			}
+			if kept != 2*5 { // the 3 norms with a ReLU (the flat one among them) and the 2 sums
+				t.Fatalf("%d layers keep their activation sums, want 5 per pass", kept/2)
+			}
+		}()
+	}
+}

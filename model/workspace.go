@@ -49,7 +49,7 @@ type Workspace[T num.Float] struct {
 	mask    [][]T          // per layer with dropout: 0 or 1/(1−p) for each element
 	scratch [][]T          // per layer: its Scratch(cap)
 	stage   []fused[T]     // per layer: the stage it makes with the pooling after it, or nil
-	unitSum [][]T          // per fused layer: the last Forward's Σ activation per channel (AddActivity)
+	unitSum [][]T          // per fused layer, and per layer that keeps pass.ActSums (keepsActSums): the last Forward's Σ activation per channel (AddActivity)
 	sums    [][]float64    // per layer that synchronises: its pass.Sums
 	presum  [][]float64    // per conv whose output a batch norm alone reads: its pass.OutSums in training (presumTargets)
 	normed  []bool         // per layer: a batch norm that the residual sum reading it normalises; it keeps no output (normsum.go)
@@ -146,6 +146,11 @@ func NewWorkspace[T num.Float](m *Model[T], maxBatch int) *Workspace[T] {
 	}
 	w.presum = presumTargets(m, w.sums)
 	w.norms = normInputs(m, w.normed, w.sums)
+	for l := range m.stack {
+		if w.keepsActSums(l) {
+			w.unitSum[l] = make([]T, m.stack[l].Info().Out[0])
+		}
+	}
 	w.nback = make([]*normBack[T], len(m.stack))
 	for l, ok := range convNormTargets(m, w.stage) {
 		if ok {
@@ -280,7 +285,7 @@ func (w *Workspace[T]) passFor(l int) *pass[T] {
 	p.N, p.Train, p.Grad, p.Sync = w.n, w.train, w.Grad, w.Sync
 	p.Scratch, p.Sums = w.scratch[l], w.sums[l]
 	p.Fresh, p.FreshDx = w.fresh, 0
-	p.OutSums, p.Presummed, p.Norms, p.ReLUBackward, p.NormBack = nil, false, w.norms[l], false, nil
+	p.OutSums, p.Presummed, p.Norms, p.ReLUBackward, p.NormBack, p.ActSums = nil, false, w.norms[l], false, nil, nil
 	if w.train {
 		p.OutSums, p.Presummed = w.presum[l], l > 0 && w.presum[l-1] != nil
 	}
@@ -325,7 +330,12 @@ func (w *Workspace[T]) Forward(x []T, n int, train bool) []T {
 				}
 				w.xs = append(w.xs, w.input(src))
 			}
-			rf.forwardReLU(w.passFor(l), w.xs, w.a[l][:n*w.m.stack[l].Info().Out.Size()])
+			p := w.passFor(l)
+			if s := w.unitSum[l]; s != nil {
+				clear(s)
+				p.ActSums = s
+			}
+			rf.forwardReLU(p, w.xs, w.a[l][:n*w.m.stack[l].Info().Out.Size()])
 		} else if j, ok := w.m.stack[l].(joiner[T]); ok {
 			w.xs = w.xs[:0]
 			for _, src := range w.m.stack[l].Info().Inputs {
@@ -355,6 +365,23 @@ func (w *Workspace[T]) Forward(x []T, n int, train bool) []T {
 		}
 	}
 	return w.input(last)
+}
+
+// keepsActSums reports whether layer l's Forward adds up its activation
+// per channel as it writes it (pass.ActSums): a batch norm with its ReLU
+// fused, and a residual sum that normalises its norms (normsum.go) — the
+// layers whose forwardReLU goes plane by plane.
+func (w *Workspace[T]) keepsActSums(l int) bool {
+	if !w.fusesReLU(l) {
+		return false
+	}
+	switch w.m.stack[l].(type) {
+	case *batchNorm[T]:
+		return true
+	case *sum[T]:
+		return w.norms[l] != nil
+	}
+	return false
 }
 
 // fusesReLU reports whether layer l applies its ReLU in the pass that
