@@ -31,6 +31,14 @@ func TestBackwardIntoPoisonedBuffersMatchesFresh(t *testing.T) {
 		"3x9x9-conv(4,1,stride=2)-bn:relu-conv(4,3,stride=2)-bn:relu-flatten-4:softmax",
 		"3x9x9-bn-conv(4,3,pad=1)-bn:relu-maxpool(2)-conv(4,3):relu-maxpool(2,stride=1)-flatten-5:relu:dropout=0.3-4:softmax",
 		"2x7x7-conv(3,5,stride=2,pad=1)-bn-res(conv(3,1)):relu-gap-4:softmax",
+		// The passes fused around batch norm (normsum.go, convnorm.go,
+		// pass.ReLUBackward): nested blocks, a norm read by a block's
+		// body and its sum, dropout between a conv and its norm and after
+		// a sum, a norm on each branch, a body ending in a norm with
+		// tanh, BatchNorm1d, a conv and norm whose plane is 1×1.
+		"3x8x8-conv(4,3,pad=1)-bn-res(res(conv(4,3,pad=1)-bn):relu-conv(4,3,pad=1):dropout=0.2-bn):relu:dropout=0.1-res(conv(4,1)-bn|bn):relu-res(conv(4,3,pad=1)-bn:tanh):relu-gap-4:softmax",
+		"7-bn-res(6:relu-7-bn):relu:dropout=0.2-res(7-bn|bn):relu-res(7-bn:relu):relu-4:softmax",
+		"2x5x5-conv(3,3,pad=1)-bn:relu-conv(4,5)-bn-flatten-4:softmax",
 	}
 	for _, spec := range specs {
 		for _, asm := range []bool{false, true} {

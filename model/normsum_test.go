@@ -83,6 +83,10 @@ func TestNormSumTargets(t *testing.T) {
 		{"2x6x6-res(conv(2,3,pad=1)-bn-res(conv(2,1))):relu-gap-3:softmax", nil}, // the inner sum has no ReLU; the outer reads no norm
 		{"6-res(4:relu-6-bn):relu-3:softmax", []int{2}},                          // BatchNorm1d
 		{"2x6x6-conv(2,3,pad=1)-bn-maxpool(2)-gap-3:softmax", nil},
+		// A norm read by a body and two sums (1), nested blocks, dropout
+		// between a conv and its norm (5, 6), a body ending in tanh (13).
+		{"3x8x8-conv(4,3,pad=1)-bn-res(res(conv(4,3,pad=1)-bn):relu-conv(4,3,pad=1):dropout=0.2-bn):relu:dropout=0.1-res(conv(4,1)-bn|bn):relu-res(conv(4,3,pad=1)-bn:tanh):relu-gap-4:softmax",
+			[]int{3, 6, 9, 10}},
 	} {
 		m, err := New[float32](MustParseSpec(c.spec), 1)
 		if err != nil {
@@ -122,6 +126,12 @@ func TestNormSumSameBitsAsSeparatePasses(t *testing.T) {
 		"6-res(5:relu-6-bn):relu-3:softmax",
 		"6-bn:relu-5-bn:relu:dropout=0.3-3:softmax",
 		"2x7x7-conv(3,3,stride=2,pad=1)-bn:relu-conv(3,3,pad=1)-bn-conv(3,2)-bn:relu-flatten-3:softmax",
+		// Nested blocks, a norm read by a block's body and its sum,
+		// dropout between a conv and its norm, a body ending in a norm
+		// with tanh, a 1×1 plane.
+		"3x8x8-conv(4,3,pad=1)-bn-res(res(conv(4,3,pad=1)-bn):relu-conv(4,3,pad=1):dropout=0.2-bn):relu:dropout=0.1-res(conv(4,1)-bn|bn):relu-res(conv(4,3,pad=1)-bn:tanh):relu-gap-4:softmax",
+		"7-bn-res(6:relu-7-bn):relu:dropout=0.2-res(7-bn|bn):relu-res(7-bn:relu):relu-4:softmax",
+		"2x5x5-conv(3,3,pad=1)-bn:relu-conv(4,5)-bn-flatten-4:softmax",
 	}
 	for _, spec := range specs {
 		for _, asm := range []bool{false, true} {
