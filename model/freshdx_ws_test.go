@@ -15,7 +15,7 @@ import (
 // for the batch norm after it: pass.OutSums) hold NaN before every
 // Forward, computes what a fresh
 // workspace computes, bit for bit — the parameter gradient accumulated over
-// two micro-batches of different sizes, and ∂L/∂x. A NaN survives any
+// two micro-batches of different sizes and an evaluation pass, and ∂L/∂x. A NaN survives any
 // addition, so every part of an input gradient that a layer handed
 // pass.FreshDx adds into without clearing, and every sum not cleared, shows.
 // The topologies: residual blocks whose input is read by the body and the
@@ -82,13 +82,18 @@ func checkPoisoned[T num.Float](t *testing.T, spec string, asm, inGrad bool) {
 			}
 		}
 	}
+	running := append([]T(nil), m.Buffers...)
 	run := func(poisoned bool) (grad []T, dxs [][]T) {
+		copy(m.Buffers, running) // the evaluation pass reads the running statistics that training moved
 		w := NewWorkspace(m, sizes[0])
 		if inGrad {
 			w.InputGrad = make([]T, sizes[0]*in)
 		}
 		w.ZeroGrad()
-		for b, n := range sizes {
+		// The micro-batches, then an evaluation pass and its backward
+		// (batch norm's by the running statistics), adding into Grad.
+		for b, n := range append(append([]int(nil), sizes...), sizes[0]) {
+			train := b < len(sizes)
 			if poisoned {
 				poison(w.grad...)
 				poison(w.scratch...)
@@ -99,8 +104,11 @@ func checkPoisoned[T num.Float](t *testing.T, spec string, asm, inGrad bool) {
 					}
 				}
 			}
+			if !train {
+				b = 0
+			}
 			w.SetDropoutStream(5, uint64(b), 0)
-			w.Forward(xs[b], n, true)
+			w.Forward(xs[b], n, train)
 			w.LossGrad(CrossEntropy, ys[b], float64(sizes[0]+sizes[1]))
 			if poisoned {
 				dLast := &w.grad[len(w.grad)-1][0]
