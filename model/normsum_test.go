@@ -87,6 +87,7 @@ func TestNormSumTargets(t *testing.T) {
 		// between a conv and its norm (5, 6), a body ending in tanh (13).
 		{"3x8x8-conv(4,3,pad=1)-bn-res(res(conv(4,3,pad=1)-bn):relu-conv(4,3,pad=1):dropout=0.2-bn):relu:dropout=0.1-res(conv(4,1)-bn|bn):relu-res(conv(4,3,pad=1)-bn:tanh):relu-gap-4:softmax",
 			[]int{3, 6, 9, 10}},
+		{"2x6x6-res(bn):relu-conv(3,3,pad=1)-res(bn):relu-flatten-3:softmax", []int{0, 3}}, // norms on a block's input
 	} {
 		m, err := New[float32](MustParseSpec(c.spec), 1)
 		if err != nil {
@@ -132,6 +133,9 @@ func TestNormSumSameBitsAsSeparatePasses(t *testing.T) {
 		"3x8x8-conv(4,3,pad=1)-bn-res(res(conv(4,3,pad=1)-bn):relu-conv(4,3,pad=1):dropout=0.2-bn):relu:dropout=0.1-res(conv(4,1)-bn|bn):relu-res(conv(4,3,pad=1)-bn:tanh):relu-gap-4:softmax",
 		"7-bn-res(6:relu-7-bn):relu:dropout=0.2-res(7-bn|bn):relu-res(7-bn:relu):relu-4:softmax",
 		"2x5x5-conv(3,3,pad=1)-bn:relu-conv(4,5)-bn-flatten-4:softmax",
+		// A norm on the block's input, which its sum reads too: the
+		// network's input, and a conv that is then not the norm's alone.
+		"2x6x6-res(bn):relu-conv(3,3,pad=1)-res(bn):relu-flatten-3:softmax",
 	}
 	for _, spec := range specs {
 		for _, asm := range []bool{false, true} {
