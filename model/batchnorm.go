@@ -185,7 +185,7 @@ func (l *batchNorm[T]) affine(ch int, mean, inv []float64) (a, b T) {
 func (l *batchNorm[T]) forwardReLU(p *pass[T], xs [][]T, a []T) {
 	if l.prepare(p, xs[0]) {
 		mean, inv, _, _ := l.parts(p)
-		l.normaliseReLU(p.N, xs[0], a, mean, inv, l.coefs(p))
+		l.normaliseReLU(p.N, xs[0], a, mean, inv, l.coefs(p), p.ActSums)
 	}
 }
 
@@ -202,14 +202,18 @@ func (l *batchNorm[T]) normalise(n int, x, z []T, mean, inv, ab []float64) {
 	}
 }
 
-// normaliseReLU writes a = max(normalise's z, 0).
-func (l *batchNorm[T]) normaliseReLU(n int, x, a []T, mean, inv, ab []float64) {
+// normaliseReLU writes a = max(normalise's z, 0), and adds each plane's
+// sum4 into act per channel unless act is nil (pass.ActSums).
+func (l *batchNorm[T]) normaliseReLU(n int, x, a []T, mean, inv, ab []float64, act []T) {
 	l.affines(mean, inv, ab)
 	c, hw := l.c, l.hw
 	for r := 0; r < n; r++ {
 		for ch := 0; ch < c; ch++ {
 			o := (r*c + ch) * hw
 			affineReLUPlane(x[o:o+hw], a[o:o+hw], T(ab[2*ch]), T(ab[2*ch+1]))
+			if act != nil {
+				act[ch] += sum4(a[o : o+hw])
+			}
 		}
 	}
 }
@@ -258,9 +262,18 @@ func (l *batchNorm[T]) Backward(p *pass[T], x, dz, dx []T) {
 	// Σdz and Σdz·x̂ = inv·Σdz·(x − μ) per channel over this part's rows.
 	sdy, sdyx := sums[:c], sums[c:2*c]
 	clear(sums[:2*c])
+	ab := l.coefs(p)
+	if p.ReLUBackward {
+		l.affines(mean, inv, ab) // Forward's, to tell where its ReLU was 0
+	}
 	for r := 0; r < p.N; r++ {
 		for ch := 0; ch < c; ch++ {
 			o := (r*c + ch) * hw
+			if p.ReLUBackward {
+				// dz through the ReLU, while the plane is in cache for
+				// the sums.
+				reluMaskPlane(x[o:o+hw], dz[o:o+hw], T(ab[2*ch]), T(ab[2*ch+1]))
+			}
 			s1, s2 := gradSumsF64(dz[o:o+hw], x[o:o+hw], mean[ch])
 			sdy[ch] += s1
 			sdyx[ch] += s2
@@ -287,13 +300,16 @@ func (l *batchNorm[T]) Backward(p *pass[T], x, dz, dx []T) {
 		}
 		return
 	}
-	if !l.syncGrads(p) || dx == nil {
+	if !l.syncGrads(p) {
 		return
 	}
-	ts := l.coefs(p)
+	ts := l.coefs(p) // also for the conv before, where it computes the planes of dx itself (convnorm.go)
 	for ch := 0; ch < c; ch++ {
 		m, iv, k, mdy, mdyx := l.inputGradTerms(p, ch)
 		copy(ts[5*ch:5*ch+5], []float64{m, iv, k, mdy, mdyx})
+	}
+	if dx == nil {
+		return
 	}
 	for r := 0; r < p.N; r++ {
 		for ch := 0; ch < c; ch++ {
@@ -302,6 +318,29 @@ func (l *batchNorm[T]) Backward(p *pass[T], x, dz, dx []T) {
 				clear(dx[o : o+hw])
 			}
 			addInputGrad(x[o:o+hw], dz[o:o+hw], dx[o:o+hw], (*[5]float64)(ts[5*ch:5*ch+5]))
+		}
+	}
+}
+
+// reluBackFused: with a fused ReLU, Backward takes dz through it in its
+// first pass (pass.ReLUBackward).
+func (l *batchNorm[T]) reluBackFused() {}
+
+// reluMaskPlane zeroes d where max(x·a + b, 0), affineReLUPlane's value,
+// is 0: reluBackward's result for that output, without reading it. The
+// output is not 0 exactly when the bits of x·a + b, as a signed integer,
+// are positive (sign clear, not +0). 8 lanes at a time in assembly for
+// float32 where AVX2 is there, with the same bits.
+func reluMaskPlane[T num.Float](x, d []T, a, b T) {
+	d = d[:len(x)]
+	i := 0
+	if n := len(x) &^ 7; num.Is32[T]() && haveAVX2 && n > 0 {
+		reluMask32AVX(&num.As32(x)[0], &num.As32(d)[0], n, float32(a), float32(b))
+		i = n
+	}
+	for ; i < len(x); i++ {
+		if reluBits(T(x[i]*a)+b) == 0 {
+			d[i] = 0
 		}
 	}
 }

@@ -22,3 +22,9 @@ func gradSums32AVX(dy, x *float32, n int, m float64) (sdy, sdyx float64)
 
 //go:noescape
 func affineReLU32AVX(x, z *float32, n int, a, b float32)
+
+//go:noescape
+func affine2AddReLU32AVX(a, x, y *float32, n int, ax, bx, ay, by float32)
+
+//go:noescape
+func reluMask32AVX(x, d *float32, n int, a, b float32)

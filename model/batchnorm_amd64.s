@@ -204,3 +204,63 @@ gsDone:
 	MOVSD        X4, sdyx+40(FP)
 	VZEROUPPER
 	RET
+
+// func affine2AddReLU32AVX(a, x, y *float32, n int, ax, bx, ay, by float32)
+// a[i] = max((x[i]·ax + bx) + (y[i]·ay + by), 0): affine32AVX's value of
+// each term, added as addReLU32AVX adds (the first term the first
+// operand), then reluForward32AVX2's bit operations; n a multiple of 8.
+TEXT ·affine2AddReLU32AVX(SB), NOSPLIT, $0-48
+	MOVQ         a+0(FP), DI
+	MOVQ         x+8(FP), SI
+	MOVQ         y+16(FP), DX
+	MOVQ         n+24(FP), CX
+	VBROADCASTSS ax+32(FP), Y4
+	VBROADCASTSS bx+36(FP), Y5
+	VBROADCASTSS ay+40(FP), Y6
+	VBROADCASTSS by+44(FP), Y7
+	XORQ         AX, AX
+
+aff2Loop:
+	CMPQ    AX, CX
+	JGE     aff2Done
+	VMULPS  (SI)(AX*4), Y4, Y0
+	VADDPS  Y5, Y0, Y0
+	VMULPS  (DX)(AX*4), Y6, Y1
+	VADDPS  Y7, Y1, Y1
+	VADDPS  Y1, Y0, Y0
+	VPSRAD  $31, Y0, Y2 // the sign bit, smeared over the word
+	VPANDN  Y0, Y2, Y2  // value &^ smear
+	VMOVDQU Y2, (DI)(AX*4)
+	ADDQ    $8, AX
+	JMP     aff2Loop
+
+aff2Done:
+	VZEROUPPER
+	RET
+
+// func reluMask32AVX(x, d *float32, n int, a, b float32)
+// d[i] = 0 (+0) where max(x[i]·a + b, 0) is 0, affineReLU32AVX's value:
+// where x[i]·a + b is not a positive integer as bits; n a multiple of 8.
+TEXT ·reluMask32AVX(SB), NOSPLIT, $0-32
+	MOVQ         x+0(FP), SI
+	MOVQ         d+8(FP), DI
+	MOVQ         n+16(FP), CX
+	VBROADCASTSS a+24(FP), Y1
+	VBROADCASTSS b+28(FP), Y2
+	VPXOR        Y3, Y3, Y3
+	XORQ         AX, AX
+
+maskLoop:
+	CMPQ     AX, CX
+	JGE      maskDone
+	VMULPS   (SI)(AX*4), Y1, Y0
+	VADDPS   Y2, Y0, Y0
+	VPCMPGTD Y3, Y0, Y4 // all ones where the bits are > 0
+	VPAND    (DI)(AX*4), Y4, Y4
+	VMOVDQU  Y4, (DI)(AX*4)
+	ADDQ     $8, AX
+	JMP      maskLoop
+
+maskDone:
+	VZEROUPPER
+	RET

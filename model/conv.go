@@ -146,8 +146,13 @@ func (l *conv[T]) Backward(p *pass[T], x, dz, dx []T) {
 		n := min(g, p.N-s0)
 		_, dzt := l.buffers(p, n)
 		cn := n * l.hwc
-		dzs := dz[s0*out : (s0+n)*out]
 		ps := p.Scratch[len(p.Scratch)-n*l.o:] // the bias gradient's terms: ps[s·O+o] = sum4 of plane (s, o)
+		if p.NormBack != nil {                 // dz is the norm's output gradient (convnorm.go)
+			l.normDZt(p, p.NormBack, dz, dzt, s0, n, ps, gb)
+			l.gemmBackward(p, x, dzt, s0, n, dx)
+			continue
+		}
+		dzs := dz[s0*out : (s0+n)*out]
 		planeSums(dzs, l.hw, ps)
 		for o := 0; o < l.o; o++ {
 			var sum T

@@ -53,6 +53,15 @@
 // the largest tensor of a CNN, is pooled while in cache and never stored.
 // The stage computes the layers' values; sums may round in another order.
 //
+// Around batch norm, three more pairs share passes, with the bits of the
+// layers run one by one: a norm without an activation whose output only a
+// residual sum with a ReLU reads is normalised inside the sum's pass, and
+// keeps no output (normsum.go); a norm with its ReLU fused takes the
+// ReLU's backward in its own first pass (pass.ReLUBackward); and a conv
+// whose output only the norm after it reads computes its output gradient
+// — the norm's input gradient — plane by plane where it needs it, so
+// that it is never stored (convnorm.go).
+//
 // # A graph of slots
 //
 // A residual block's layers are laid out in the stack in spec order — its

@@ -15,7 +15,7 @@ import (
 // for the batch norm after it: pass.OutSums) hold NaN before every
 // Forward, computes what a fresh
 // workspace computes, bit for bit — the parameter gradient accumulated over
-// two micro-batches of different sizes, and ∂L/∂x. A NaN survives any
+// two micro-batches of different sizes and an evaluation pass, and ∂L/∂x. A NaN survives any
 // addition, so every part of an input gradient that a layer handed
 // pass.FreshDx adds into without clearing, and every sum not cleared, shows.
 // The topologies: residual blocks whose input is read by the body and the
@@ -31,6 +31,17 @@ func TestBackwardIntoPoisonedBuffersMatchesFresh(t *testing.T) {
 		"3x9x9-conv(4,1,stride=2)-bn:relu-conv(4,3,stride=2)-bn:relu-flatten-4:softmax",
 		"3x9x9-bn-conv(4,3,pad=1)-bn:relu-maxpool(2)-conv(4,3):relu-maxpool(2,stride=1)-flatten-5:relu:dropout=0.3-4:softmax",
 		"2x7x7-conv(3,5,stride=2,pad=1)-bn-res(conv(3,1)):relu-gap-4:softmax",
+		// The passes fused around batch norm (normsum.go, convnorm.go,
+		// pass.ReLUBackward): nested blocks, a norm read by a block's
+		// body and its sum, dropout between a conv and its norm and after
+		// a sum, a norm on each branch, a body ending in a norm with
+		// tanh, BatchNorm1d, a conv and norm whose plane is 1×1.
+		"3x8x8-conv(4,3,pad=1)-bn-res(res(conv(4,3,pad=1)-bn):relu-conv(4,3,pad=1):dropout=0.2-bn):relu:dropout=0.1-res(conv(4,1)-bn|bn):relu-res(conv(4,3,pad=1)-bn:tanh):relu-gap-4:softmax",
+		"7-bn-res(6:relu-7-bn):relu:dropout=0.2-res(7-bn|bn):relu-res(7-bn:relu):relu-4:softmax",
+		"2x5x5-conv(3,3,pad=1)-bn:relu-conv(4,5)-bn-flatten-4:softmax",
+		// A norm on the block's input, which its sum reads too: the
+		// network's input, and a conv that is then not the norm's alone.
+		"2x6x6-res(bn):relu-conv(3,3,pad=1)-res(bn):relu-flatten-3:softmax",
 	}
 	for _, spec := range specs {
 		for _, asm := range []bool{false, true} {
@@ -74,13 +85,18 @@ func checkPoisoned[T num.Float](t *testing.T, spec string, asm, inGrad bool) {
 			}
 		}
 	}
+	running := append([]T(nil), m.Buffers...)
 	run := func(poisoned bool) (grad []T, dxs [][]T) {
+		copy(m.Buffers, running) // the evaluation pass reads the running statistics that training moved
 		w := NewWorkspace(m, sizes[0])
 		if inGrad {
 			w.InputGrad = make([]T, sizes[0]*in)
 		}
 		w.ZeroGrad()
-		for b, n := range sizes {
+		// The micro-batches, then an evaluation pass and its backward
+		// (batch norm's by the running statistics), adding into Grad.
+		for b, n := range append(append([]int(nil), sizes...), sizes[0]) {
+			train := b < len(sizes)
 			if poisoned {
 				poison(w.grad...)
 				poison(w.scratch...)
@@ -91,8 +107,11 @@ func checkPoisoned[T num.Float](t *testing.T, spec string, asm, inGrad bool) {
 					}
 				}
 			}
+			if !train {
+				b = 0
+			}
 			w.SetDropoutStream(5, uint64(b), 0)
-			w.Forward(xs[b], n, true)
+			w.Forward(xs[b], n, train)
 			w.LossGrad(CrossEntropy, ys[b], float64(sizes[0]+sizes[1]))
 			if poisoned {
 				dLast := &w.grad[len(w.grad)-1][0]

@@ -68,6 +68,26 @@ type pass[T num.Float] struct {
 	// Presummed: in a training Forward of batch norm, the layer before it
 	// has left Σx per channel in its Sums (OutSums).
 	Presummed bool
+	// Norms, in the Forward of a residual sum, gives per input nil or
+	// the affine coefficients (a, b per channel) of a batch norm that the
+	// sum normalises in its own pass: the input is then the norm's input
+	// (normsum.go).
+	Norms [][]float64
+	// ReLUBackward, in the Backward of a layer that fuses its ReLU
+	// (reluFused) and takes its backward too (reluBackFused): dz is ∂L/∂a
+	// of the ReLU's output, not yet taken through the ReLU; the layer
+	// zeroes it in place where its output was 0 before using it.
+	ReLUBackward bool
+	// NormBack, in the Backward of a conv whose output only a batch norm
+	// reads: dz is the norm's output gradient, and the conv computes its
+	// own, the norm's input gradient, plane by plane (convnorm.go).
+	NormBack *normBack[T]
+	// ActSums, if not nil in the Forward of a layer with its ReLU fused
+	// (reluFused), receives each output channel's Σ of the activation
+	// over the rows and positions, sum4 of each plane added in row order
+	// while the plane is in cache: what Workspace.AddActivity reports,
+	// without a pass over the output.
+	ActSums []T
 	// pack is this (dense) layer's shared weight packing, or nil (see
 	// SharedPack).
 	pack *packSlot[T]

@@ -98,6 +98,16 @@ type reluFused[T num.Float] interface {
 	forwardReLU(p *pass[T], xs [][]T, a []T)
 }
 
+// reluBackFused is a reluFused layer whose Backward also takes the
+// gradient through its ReLU (pass.ReLUBackward), in its first pass over dz,
+// instead of the Workspace's pass over the output and dz before it.
+type reluBackFused interface{ reluBackFused() }
+
+// fuseReLUBackward is whether the Workspace lets reluBackFused layers take
+// their ReLU's backward (a variable for tests that compare with the
+// Workspace's own pass).
+var fuseReLUBackward = true
+
 // reluBits is max(v, 0) with reluForward's bit operations.
 func reluBits[T num.Float](v T) T {
 	if num.Is32[T]() {

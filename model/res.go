@@ -43,6 +43,11 @@ func (l *sum[T]) join(p *pass[T], xs [][]T, z []T) {
 // reluFused): for two terms, a = max(x0 + x1, 0) in one pass instead of a
 // copy, an addition and the ReLU's pass.
 func (l *sum[T]) forwardReLU(p *pass[T], xs [][]T, a []T) {
+	if p.Norms != nil { // batch norms normalised in this pass (normsum.go)
+		c := l.info.Out[0]
+		addNormsReLU(p, xs, a, c, l.info.Out.Size()/c)
+		return
+	}
 	if len(xs) != 2 {
 		l.join(p, xs, a)
 		reluForward(a, a)

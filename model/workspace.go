@@ -42,16 +42,19 @@ type Workspace[T num.Float] struct {
 
 	n       int // rows of the last Forward
 	train   bool
-	x       []T         // input of the last Forward (n, Inputs), borrowed from the caller
-	z       [][]T       // per layer: layer output (cap, Out); a itself where the layer has no activation or fuses its ReLU (fusesReLU), never storing z
-	a       [][]T       // per layer: activation (cap, Out)
-	out     [][]T       // per layer: what its readers read — a, or a·mask under dropout
-	mask    [][]T       // per layer with dropout: 0 or 1/(1−p) for each element
-	scratch [][]T       // per layer: its Scratch(cap)
-	stage   []fused[T]  // per layer: the stage it makes with the pooling after it, or nil
-	unitSum [][]T       // per fused layer: the last Forward's Σ activation per channel (AddActivity)
-	sums    [][]float64 // per layer that synchronises: its pass.Sums
-	presum  [][]float64 // per conv whose output a batch norm alone reads: its pass.OutSums in training (presumTargets)
+	x       []T            // input of the last Forward (n, Inputs), borrowed from the caller
+	z       [][]T          // per layer: layer output (cap, Out); a itself where the layer has no activation or fuses its ReLU (fusesReLU), never storing z
+	a       [][]T          // per layer: activation (cap, Out)
+	out     [][]T          // per layer: what its readers read — a, or a·mask under dropout
+	mask    [][]T          // per layer with dropout: 0 or 1/(1−p) for each element
+	scratch [][]T          // per layer: its Scratch(cap)
+	stage   []fused[T]     // per layer: the stage it makes with the pooling after it, or nil
+	unitSum [][]T          // per fused layer, and per layer that keeps pass.ActSums (keepsActSums): the last Forward's Σ activation per channel (AddActivity)
+	sums    [][]float64    // per layer that synchronises: its pass.Sums
+	presum  [][]float64    // per conv whose output a batch norm alone reads: its pass.OutSums in training (presumTargets)
+	normed  []bool         // per layer: a batch norm that the residual sum reading it normalises; it keeps no output (normsum.go)
+	norms   [][][]float64  // per sum with such inputs: its pass.Norms
+	nback   []*normBack[T] // per conv whose output gradient it computes from the batch norm after it: its pass.NormBack in Backward (convnorm.go)
 	// grad, per layer: ∂L/∂out, (cap, Out), where the layers that read
 	// the output add their input gradients (Backward clears it before the
 	// first of them). Layers whose gradients are never needed at once
@@ -103,6 +106,10 @@ func NewWorkspace[T num.Float](m *Model[T], maxBatch int) *Workspace[T] {
 		panic(fmt.Sprintf("model: NewWorkspace with batch %d", maxBatch))
 	}
 	w := &Workspace[T]{m: m, Grad: num.Alloc[T](len(m.Params)), cap: maxBatch, auto: DefaultLoss(m.Spec)}
+	for i := range m.stack {
+		w.stage = append(w.stage, newFused(m, i))
+	}
+	w.normed = normSumTargets(m, w.fusesReLU)
 	for i, l := range m.stack {
 		info := l.Info()
 		o := info.Out.Size()
@@ -110,15 +117,15 @@ func NewWorkspace[T num.Float](m *Model[T], maxBatch int) *Workspace[T] {
 		if s, ok := l.(synced); ok {
 			sums = make([]float64, s.syncLen())
 		}
-		f := newFused(m, i)
+		f := w.stage[i]
 		var unitSum []T
 		if f != nil {
 			unitSum = make([]T, info.Out[0])
 		}
-		w.stage, w.unitSum = append(w.stage, f), append(w.unitSum, unitSum)
+		w.unitSum = append(w.unitSum, unitSum)
 		w.scratch = append(w.scratch, num.Alloc[T](l.Scratch(maxBatch)))
 		w.sums = append(w.sums, sums)
-		if f != nil { // the fused stage keeps no output of its first layer
+		if f != nil || w.normed[i] { // the fused stage keeps no output of its first layer, nor a sum of the norms it normalises
 			w.z, w.a, w.out, w.mask = append(w.z, nil), append(w.a, nil), append(w.out, nil), append(w.mask, nil)
 			continue
 		}
@@ -138,6 +145,18 @@ func NewWorkspace[T num.Float](m *Model[T], maxBatch int) *Workspace[T] {
 		w.lse = make([]float64, maxBatch)
 	}
 	w.presum = presumTargets(m, w.sums)
+	w.norms = normInputs(m, w.normed, w.sums)
+	for l := range m.stack {
+		if w.keepsActSums(l) {
+			w.unitSum[l] = make([]T, m.stack[l].Info().Out[0])
+		}
+	}
+	w.nback = make([]*normBack[T], len(m.stack))
+	for l, ok := range convNormTargets(m, w.stage) {
+		if ok {
+			w.nback[l] = &normBack[T]{bn: m.stack[l+1].(*batchNorm[T]), sums: w.sums[l+1]}
+		}
+	}
 	w.lossRow = make([]float64, 3*m.Spec.Outputs())
 	w.gradBuffers(maxBatch)
 	at := 0 // Grad[at:] not yet covered by a range or a dense layer
@@ -183,16 +202,16 @@ func (w *Workspace[T]) gradBuffers(maxBatch int) {
 	w.grad = make([][]T, len(infos))
 	w.clears = make([][]bool, len(infos))
 	var bufs [][]T
-	var free []int
+	var free, refs []int             // refs, per buffer: the layers not yet done whose grad it holds
 	owner := make([]int, len(infos)) // the buffer of each layer's grad
 	take := func(l int) {
 		if len(free) == 0 {
-			bufs = append(bufs, num.Alloc[T](maxBatch*widest))
+			bufs, refs = append(bufs, num.Alloc[T](maxBatch*widest)), append(refs, 0)
 			free = append(free, len(bufs)-1)
 		}
 		b := free[len(free)-1]
 		free = free[:len(free)-1]
-		owner[l], w.grad[l] = b, bufs[b]
+		owner[l], w.grad[l], refs[b] = b, bufs[b], 1
 	}
 	take(last)
 	for l := last; l >= 0; l-- {
@@ -203,13 +222,26 @@ func (w *Workspace[T]) gradBuffers(maxBatch int) {
 		w.clears[l] = make([]bool, len(infos[l].Inputs))
 		for i, in := range infos[l].Inputs {
 			if lastReader[in+1] == l {
+				if in >= 0 && (w.normed[in] || w.nback[in] != nil) {
+					// A norm that this sum normalises reads the sum's
+					// gradient as its own (normsum.go), and a conv
+					// before a norm the norm's (convnorm.go): this layer
+					// writes nothing into it, and the buffer stays its
+					// input's too until that one's backward is done.
+					owner[in], w.grad[in] = owner[top], w.grad[top]
+					refs[owner[top]]++
+					continue
+				}
 				w.clears[l][i] = true
 				if in >= 0 {
 					take(in)
 				}
 			}
 		}
-		free = append(free, owner[top])
+		b := owner[top]
+		if refs[b]--; refs[b] == 0 {
+			free = append(free, b)
+		}
 	}
 }
 
@@ -253,7 +285,7 @@ func (w *Workspace[T]) passFor(l int) *pass[T] {
 	p.N, p.Train, p.Grad, p.Sync = w.n, w.train, w.Grad, w.Sync
 	p.Scratch, p.Sums = w.scratch[l], w.sums[l]
 	p.Fresh, p.FreshDx = w.fresh, 0
-	p.OutSums, p.Presummed = nil, false
+	p.OutSums, p.Presummed, p.Norms, p.ReLUBackward, p.NormBack, p.ActSums = nil, false, w.norms[l], false, nil, nil
 	if w.train {
 		p.OutSums, p.Presummed = w.presum[l], l > 0 && w.presum[l-1] != nil
 	}
@@ -284,14 +316,26 @@ func (w *Workspace[T]) Forward(x []T, n int, train bool) []T {
 	last := len(w.m.stack) - 1
 	for l := 0; l <= last; l++ {
 		in := w.input(w.m.stack[l].Info().Inputs[0])
+		if w.normed[l] { // its sum writes the output (normsum.go)
+			w.m.stack[l].(*batchNorm[T]).prepareAffine(w.passFor(l), in)
+			continue
+		}
 		fuseReLU := w.fusesReLU(l)
 		if fuseReLU {
 			rf := w.m.stack[l].(reluFused[T])
 			w.xs = w.xs[:0]
 			for _, src := range w.m.stack[l].Info().Inputs {
+				if src >= 0 && w.normed[src] { // the sum reads the norm's input (pass.Norms)
+					src = w.m.stack[src].Info().Inputs[0]
+				}
 				w.xs = append(w.xs, w.input(src))
 			}
-			rf.forwardReLU(w.passFor(l), w.xs, w.a[l][:n*w.m.stack[l].Info().Out.Size()])
+			p := w.passFor(l)
+			if s := w.unitSum[l]; s != nil {
+				clear(s)
+				p.ActSums = s
+			}
+			rf.forwardReLU(p, w.xs, w.a[l][:n*w.m.stack[l].Info().Out.Size()])
 		} else if j, ok := w.m.stack[l].(joiner[T]); ok {
 			w.xs = w.xs[:0]
 			for _, src := range w.m.stack[l].Info().Inputs {
@@ -321,6 +365,23 @@ func (w *Workspace[T]) Forward(x []T, n int, train bool) []T {
 		}
 	}
 	return w.input(last)
+}
+
+// keepsActSums reports whether layer l's Forward adds up its activation
+// per channel as it writes it (pass.ActSums): a batch norm with its ReLU
+// fused, and a residual sum that normalises its norms (normsum.go) — the
+// layers whose forwardReLU goes plane by plane.
+func (w *Workspace[T]) keepsActSums(l int) bool {
+	if !w.fusesReLU(l) {
+		return false
+	}
+	switch w.m.stack[l].(type) {
+	case *batchNorm[T]:
+		return true
+	case *sum[T]:
+		return w.norms[l] != nil
+	}
+	return false
 }
 
 // fusesReLU reports whether layer l applies its ReLU in the pass that
@@ -452,13 +513,18 @@ func (w *Workspace[T]) Backward() {
 		}
 		ti := w.m.stack[top].Info()
 		dz := w.grad[top][:n*ti.Out.Size()]
-		if top != last { // ∂L/∂out to ∂L/∂z; LossGrad gives the last layer's ∂L/∂z
+		reluBack := false                  // the layer takes dz through its ReLU itself (pass.ReLUBackward)
+		if top != last && !w.normed[top] { // ∂L/∂out to ∂L/∂z; LossGrad gives the last layer's ∂L/∂z; a norm normalised by its sum has no activation or dropout
 			if ti.Spec.Dropout > 0 && w.train {
 				for i, m := range w.mask[top][:len(dz)] {
 					dz[i] *= m
 				}
 			}
-			activationBackward(ti.Spec.Act, w.a[top][:len(dz)], dz, ti.Out.Size())
+			if _, ok := w.m.stack[top].(reluBackFused); ok && fuseReLUBackward && f == nil && w.fusesReLU(top) {
+				reluBack = true
+			} else {
+				activationBackward(ti.Spec.Act, w.a[top][:len(dz)], dz, ti.Out.Size())
+			}
 		}
 		w.xs, w.dxs = w.xs[:0], w.dxs[:0]
 		_, ownClear := w.m.stack[l].(clearsOwnDx)
@@ -467,6 +533,7 @@ func (w *Workspace[T]) Backward() {
 		for i, src := range inputs {
 			x, dx := w.input(src), []T(nil)
 			switch {
+			case src >= 0 && (w.normed[src] || w.nback[src] != nil): // it reads this layer's gradient as its own (gradBuffers)
 			case src >= 0:
 				dx = w.grad[src][:len(x)]
 			case w.InputGrad != nil:
@@ -491,7 +558,11 @@ func (w *Workspace[T]) Backward() {
 			f.backward(w.passFor(l), x, w.z[top][:k], dz, w.scratch[top][:k], dx)
 		} else {
 			p := w.passFor(l)
-			p.FreshDx = freshDx
+			p.FreshDx, p.ReLUBackward = freshDx, reluBack
+			if nb := w.nback[l]; nb != nil {
+				nb.z = w.a[l][:len(dz)]
+				p.NormBack = nb
+			}
 			w.m.stack[l].Backward(p, x, dz, dx)
 		}
 		if w.AfterLayer != nil {
@@ -507,6 +578,9 @@ func (w *Workspace[T]) Backward() {
 func (w *Workspace[T]) input(src int) []T {
 	if src < 0 {
 		return w.x
+	}
+	if w.normed[src] { // no output kept (normsum.go)
+		return nil
 	}
 	info := w.m.stack[src].Info()
 	k := w.n * info.Out.Size()
