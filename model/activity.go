@@ -28,8 +28,7 @@ func (w *Workspace[T]) Activation(l int) []T {
 // rows of the last Forward and the unit's positions of the layer's
 // activation. With a ReLU a unit's sum is zero exactly when the unit was
 // off for every row. For a fused layer (see Activation), and for a batch
-// norm with its ReLU fused or a residual sum that normalises its norms,
-// the sums are those its Forward kept in passing (per channel over the
+// norm with its ReLU fused, the sums are those its Forward kept in passing (per channel over the
 // rows, then added into sums: the same values, added in another order).
 func (w *Workspace[T]) AddActivity(l int, sums []T) {
 	info := w.m.stack[l].Info()

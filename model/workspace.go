@@ -369,19 +369,16 @@ func (w *Workspace[T]) Forward(x []T, n int, train bool) []T {
 
 // keepsActSums reports whether layer l's Forward adds up its activation
 // per channel as it writes it (pass.ActSums): a batch norm with its ReLU
-// fused, and a residual sum that normalises its norms (normsum.go) — the
-// layers whose forwardReLU goes plane by plane.
+// fused, whose forwardReLU goes plane by plane. A residual sum that
+// normalises its norms (normsum.go) could too, but nothing asks: the
+// trainer's per-layer statistics cover the layers with parameters, and
+// a sum keeps its output, which AddActivity reads as for any layer.
 func (w *Workspace[T]) keepsActSums(l int) bool {
 	if !w.fusesReLU(l) {
 		return false
 	}
-	switch w.m.stack[l].(type) {
-	case *batchNorm[T]:
-		return true
-	case *sum[T]:
-		return w.norms[l] != nil
-	}
-	return false
+	_, ok := w.m.stack[l].(*batchNorm[T])
+	return ok
 }
 
 // fusesReLU reports whether layer l applies its ReLU in the pass that
