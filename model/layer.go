@@ -82,11 +82,11 @@ type pass[T num.Float] struct {
 	// reads: dz is the norm's output gradient, and the conv computes its
 	// own, the norm's input gradient, plane by plane (convnorm.go).
 	NormBack *normBack[T]
-	// ActSums, if not nil in the Forward of a layer with its ReLU fused
-	// (reluFused), receives each output channel's Σ of the activation
-	// over the rows and positions, sum4 of each plane added in row order
-	// while the plane is in cache: what Workspace.AddActivity reports,
-	// without a pass over the output.
+	// ActSums, if not nil in the Forward of a batch norm with its ReLU
+	// fused (Workspace.keepsActSums), receives each output channel's Σ of
+	// the activation over the rows and positions, sum4 of each plane added
+	// in row order while the plane is in cache: what
+	// Workspace.AddActivity reports, without a pass over the output.
 	ActSums []T
 	// pack is this (dense) layer's shared weight packing, or nil (see
 	// SharedPack).

@@ -108,7 +108,7 @@ func (l *batchNorm[T]) prepareAffine(p *pass[T], x []T) {
 // addNormsReLU writes a = max(t0 + t1, 0) for the sum's two inputs, with
 // t = x·a + b per channel where p.Norms gives a norm's coefficients for
 // that input (xs holds the norm's input there), else t = x: c channels of
-// hw values per row. It adds each plane's sum4 into p.ActSums unless nil.
+// hw values per row.
 func addNormsReLU[T num.Float](p *pass[T], xs [][]T, a []T, c, hw int) {
 	var k [2][]float64
 	copy(k[:], p.Norms)
@@ -123,9 +123,6 @@ func addNormsReLU[T num.Float](p *pass[T], xs [][]T, a []T, c, hw int) {
 				}
 			}
 			affine2AddReLU(a[o:o+hw], xs[0][o:o+hw], xs[1][o:o+hw], &f)
-			if p.ActSums != nil {
-				p.ActSums[ch] += sum4(a[o : o+hw])
-			}
 		}
 	}
 }
