@@ -155,15 +155,29 @@ func (l *batchNorm[T]) prepare(p *pass[T], x []T) bool {
 // output again.
 func presumTargets[T num.Float](m *Model[T], sums [][]float64) [][]float64 {
 	t := make([][]float64, len(m.stack))
-	for l := 0; l+1 < len(m.stack); l++ {
-		info := m.stack[l].Info()
-		_, isConv := m.stack[l].(*conv[T])
-		bn, isNorm := m.stack[l+1].(*batchNorm[T])
-		if isConv && isNorm && info.Spec.Act.Kind == Identity && info.Spec.Dropout == 0 && soleReader(m.Layout, l, l+1) {
+	for l := range m.stack {
+		if _, bn := convIntoNorm(m, l); bn != nil {
 			t[l] = sums[l+1][2*bn.c+2 : 3*bn.c+2] // s[1:] of prepare
 		}
 	}
 	return t
+}
+
+// convIntoNorm returns layer l as a conv, and the batch norm at l+1, where
+// the conv has no activation or dropout and that norm alone reads its
+// output (and reads nothing else): the pairs whose passes share work
+// (presumTargets, convNormTargets); nils otherwise.
+func convIntoNorm[T num.Float](m *Model[T], l int) (*conv[T], *batchNorm[T]) {
+	if l+1 >= len(m.stack) {
+		return nil, nil
+	}
+	c, isConv := m.stack[l].(*conv[T])
+	bn, isNorm := m.stack[l+1].(*batchNorm[T])
+	s := m.Layout.Layers[l].Spec
+	if !isConv || !isNorm || s.Act.Kind != Identity || s.Dropout != 0 || !soleReader(m.Layout, l, l+1) {
+		return nil, nil
+	}
+	return c, bn
 }
 
 // sync sums s over the whole batch when the pass holds a part of it.

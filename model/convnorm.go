@@ -43,12 +43,8 @@ func convNormTargets[T num.Float](m *Model[T], stage []fused[T]) []bool {
 	if !fuseConvNormBackward {
 		return t
 	}
-	for l := 0; l+1 < len(m.stack); l++ {
-		c, isConv := m.stack[l].(*conv[T])
-		_, isNorm := m.stack[l+1].(*batchNorm[T])
-		s := m.Layout.Layers[l].Spec
-		if isConv && isNorm && !c.wide() && s.Act.Kind == Identity && s.Dropout == 0 &&
-			stage[l] == nil && stage[l+1] == nil && soleReader(m.Layout, l, l+1) {
+	for l := range m.stack {
+		if c, _ := convIntoNorm(m, l); c != nil && !c.wide() && stage[l] == nil && stage[l+1] == nil {
 			t[l] = true
 		}
 	}
