@@ -58,6 +58,7 @@ type gemmISA struct {
 	sdot    func(n int, rows *[6]*float32, out *float32)
 	ddot    func(n int, rows *[6]*float64, out *float64)
 	lanes32 int
+	bdot    blockDot // the register-blocked dot products of gemmBlockDot
 }
 
 // isa is the instruction set GEMM runs on; nil means no micro-kernel for

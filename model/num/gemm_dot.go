@@ -76,3 +76,45 @@ func dotKernel[T Float](n int, rows *[6]*T, out *T) {
 func useGemmDot(m, n, k int) bool {
 	return n < 32 && k >= 256
 }
+
+// The paths of a·bᵀ (abtPath).
+const (
+	pathPacked   = iota // gemmPacked
+	pathDot             // gemmDot
+	pathBlockDot        // gemmBlockDot
+)
+
+// abtPath is which kernel computes a·bᵀ, b n×k, on isa: the one rule that
+// Gemm and NewPackedB (which packs only for gemmPacked) both follow. It
+// sees n and k, never the rows of a, so that every shard of a batch takes
+// the path of the whole batch and gets its bits.
+func abtPath(n, k int) int {
+	switch {
+	case useGemmDot(0, n, k):
+		return pathDot
+	case useBlockDot(n, k):
+		return pathBlockDot
+	}
+	return pathPacked
+}
+
+// useBlockDot says whether gemmBlockDot computes a·bᵀ of these shapes:
+// fewer than 32 columns with 128 ≤ k < 256 — the classifiers' forward
+// x·Wᵀ of the MLP and the small CNN (m×10×128), which gemmPacked computes
+// in tiles of 32 columns to keep 10, and gemmDot skips for k < 256.
+// Measured (BenchmarkGemmBlockDot, CPU time, one thread, best of 3, Zen 4
+// under load; GFLOP/s, tiles → here): 16×10×128 in float32 12.1 → 33.0 on
+// AVX-512 and 23.2 → 33.2 on AVX2, in float64 18.4 → 24.8 and 20.8 →
+// 25.7; 64×10×128 float32 20.1 → 31.7 and 33.6 → 34.0, float64 21.7 →
+// 24.5 and 28.1 → 24.5 (the one loss). Shorter k lost or tied (16×10×84,
+// 64×10×64: 11.6 → 19.6 on AVX-512 float32, but 21.9 → 20.4 on AVX2 and
+// 20.8 → 14.5 on AVX-512 float64). Many columns lost at every m measured:
+// the MLP's 16×256×784 ran at 76 here against 69 in tiles with their
+// packing and 97 on a packing made beforehand, 64×256×784 at 78 against
+// 91 and 101, 16×128×256 at 53 against 73 and 106; the kernel alone
+// reaches 100 on operands in L1 (k = 784; 88 at 256, where the lane sums
+// weigh), so the loss is in the streaming of the rows, and the rule may not
+// see m (abtPath).
+func useBlockDot(n, k int) bool {
+	return n < 32 && k >= 128 && k < 256
+}

@@ -1,0 +1,93 @@
+package num
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// blockDotGemm runs gemmBlockDot with Gemm's contract (a·bᵀ only, alpha ≠
+// 0, m, n, k > 0), for runGemmCaseOn.
+func blockDotGemm[T Float](ta, tb bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+	if ta || !tb {
+		panic("blockDotGemm: a·bᵀ only")
+	}
+	checkGemm(ta, tb, m, n, k, len(a), lda, len(b), ldb, len(c), ldc)
+	gemmBlockDot(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// TestGemmBlockDotMatchesNaive: the block dot products against the naive
+// reference on every kernel, for every remainder of the block's rows and
+// columns (fewer than a block, one more than several), k below, at and
+// past a vector with every remainder of the lanes, padded leading
+// dimensions, and the alpha/beta cases (beta = 0 with NaN in c).
+func TestGemmBlockDotMatchesNaive(t *testing.T) {
+	ms := []int{1, 2, 3, 4, 5, 7, 8, 9, 16, 21}
+	ns := []int{1, 2, 3, 4, 5, 6, 7, 10, 12, 13, 19}
+	ks := []int{1, 3, 7, 8, 15, 16, 17, 31, 33, 128, 131, 784}
+	abs := [][2]float64{{1, 0}, {1, 1}, {0.5, 0.25}, {-2, -1}}
+	for _, impl := range gemmImpls(t) {
+		if impl == nil {
+			continue
+		}
+		t.Run(impl.name, func(t *testing.T) {
+			withISA(impl, func() {
+				rng := rand.New(rand.NewPCG(4, 6))
+				i := 0
+				for _, m := range ms {
+					for _, n := range ns {
+						for _, k := range ks {
+							i++
+							if (m*n*k)%3 != i%3 && k != 784 { // a third of the grid, every row, column and k
+								continue
+							}
+							ab := abs[i%len(abs)]
+							gc := gemmCase{false, true, m, n, k, rng.IntN(4), ab[0], ab[1]}
+							runGemmCaseOn(t, rng, gc, nil, blockDotGemm[float32])
+							runGemmCaseOn(t, rng, gc, nil, blockDotGemm[float64])
+						}
+					}
+				}
+			})
+		})
+	}
+}
+
+// TestGemmBlockDotRowsIndependentOfShape: an element's bits depend on its
+// row of a, its row of b and k, not on how many rows or columns the
+// product has nor where they sit in a block: every sub-product of rows
+// [i0, i1) and columns [j0, j1) equals the whole product's elements. A
+// data-parallel worker's shard of rows relies on it.
+func TestGemmBlockDotRowsIndependentOfShape(t *testing.T) {
+	const m, n = 23, 17
+	for _, impl := range gemmImpls(t) {
+		if impl == nil {
+			continue
+		}
+		withISA(impl, func() {
+			for _, k := range []int{37, 128, 784} {
+				rng := rand.New(rand.NewPCG(uint64(k), 9))
+				a, b := randSlice[float32](rng, m*k), randSlice[float32](rng, n*k)
+				whole := make([]float32, m*n)
+				gemmBlockDot(m, n, k, 1, a, k, b, k, 0, whole, n)
+				for _, r := range [][4]int{{0, 1, 0, 1}, {3, 5, 2, 9}, {7, 23, 11, 17}, {1, 18, 0, 17}, {20, 23, 4, 6}} {
+					i0, i1, j0, j1 := r[0], r[1], r[2], r[3]
+					part := make([]float32, (i1-i0)*(j1-j0))
+					gemmBlockDot(i1-i0, j1-j0, k, 1, a[i0*k:], k, b[j0*k:], k, 0, part, j1-j0)
+					for i := i0; i < i1; i++ {
+						for j := j0; j < j1; j++ {
+							got, want := part[(i-i0)*(j1-j0)+j-j0], whole[i*n+j]
+							if math.Float32bits(got) != math.Float32bits(want) {
+								t.Fatalf("%s k=%d rows [%d,%d) cols [%d,%d): c[%d,%d] = %v, the whole product's %v",
+									impl.name, k, i0, i1, j0, j1, i, j, got, want)
+							}
+						}
+					}
+				}
+			}
+		})
+	}
+}
+
+var _ = fmt.Sprint
