@@ -102,11 +102,11 @@ func abtPath(n, k int) int {
 // fewer than 32 columns with 128 ≤ k < 256 — the classifiers' forward
 // x·Wᵀ of the MLP and the small CNN (m×10×128), which gemmPacked computes
 // in tiles of 32 columns to keep 10, and gemmDot skips for k < 256.
-// Measured (BenchmarkGemmBlockDot, CPU time, one thread, best of 3, Zen 4
-// under load; GFLOP/s, tiles → here): 16×10×128 in float32 12.1 → 33.0 on
-// AVX-512 and 23.2 → 33.2 on AVX2, in float64 18.4 → 24.8 and 20.8 →
-// 25.7; 64×10×128 float32 20.1 → 31.7 and 33.6 → 34.0, float64 21.7 →
-// 24.5 and 28.1 → 24.5 (the one loss). Shorter k lost or tied (16×10×84,
+// Measured (BenchmarkGemmBlockDot, CPU time, one thread, best of 3–6, Zen 4
+// under load; GFLOP/s, tiles → here): 16×10×128 in float32 13.3 → 34.9 on
+// AVX-512 and 31.3 → 35.1 on AVX2, in float64 18.4 → 24.8 and 23.8 →
+// 25.7; 64×10×128 float32 20.2 → 34.2 and 34.5 → 34.0, float64 21.7 →
+// 26.5 and 28.2 → 25.2 (the one loss). Shorter k lost or tied (16×10×84,
 // 64×10×64: 11.6 → 19.6 on AVX-512 float32, but 21.9 → 20.4 on AVX2 and
 // 20.8 → 14.5 on AVX-512 float64). Many columns lost at every m measured:
 // the MLP's 16×256×784 ran at 76 here against 69 in tiles with their
