@@ -45,6 +45,20 @@ func gemmBlockDot[T Float](m, n, k int, alpha T, a []T, lda int, b []T, ldb int,
 			if kv > 0 {
 				blockDotKernel(bd, kv/lanes, &a[i*lda], lda, &b[j*ldb], ldb, &out[0])
 			}
+			if kv == k && alpha == 1 && beta == 1 {
+				// The forward's case (z = x·Wᵀ added to the bias): c + s,
+				// the bits of the general loop below at a fraction of its
+				// cost, which a 4×6 block over k = 784 measured at a fifth
+				// of the kernel's.
+				nq := min(nr, n-j) // fewer than nr where b was padded
+				for r := i0 - i; r < mr && i+r < m; r++ {
+					cr, or := c[(i+r)*ldc+j:][:nq], out[r*nr:][:nq]
+					for q := j0 - j; q < nq; q++ {
+						cr[q] += or[q]
+					}
+				}
+				continue
+			}
 			for r := i0 - i; r < mr && i+r < m; r++ {
 				ar := a[(i+r)*lda : (i+r)*lda+k]
 				for q := j0 - j; q < nr && j+q < n; q++ {

@@ -12,12 +12,13 @@ import (
 // the small CNN's dense layer and the classifiers, and the convolutions'
 // weight gradients with fewer than 32 columns (gemmDot's today).
 var blockDotShapes = [][3]int{
-	{16, 256, 784}, {32, 256, 784}, {64, 256, 784}, {128, 256, 784},
-	{16, 128, 256}, {32, 128, 256}, {64, 128, 256},
+	{16, 256, 784}, {32, 256, 784}, {64, 256, 784}, {128, 256, 784}, {512, 256, 784},
+	{16, 128, 256}, {32, 128, 256}, {64, 128, 256}, {256, 128, 256},
 	{16, 10, 128}, {32, 10, 128}, {64, 10, 128},
 	{16, 128, 1600}, {64, 128, 1600},
 	{16, 10, 84}, {64, 10, 64}, // LeNet-5's and ResNet-8's classifiers
 	{32, 9, 1456}, {6, 25, 1568}, {32, 16, 1176}, {16, 9, 2352}, // convolutions' weight gradients dZ·colsᵀ
+	{64, 288, 572}, {16, 150, 560}, {16, 144, 784}, {32, 144, 588}, {32, 288, 588}, {64, 288, 539}, {64, 576, 392}, {64, 32, 637},
 }
 
 // BenchmarkGemmBlockDot compares, one thread, CPU time, the paths a·bᵀ can

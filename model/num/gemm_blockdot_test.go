@@ -1,7 +1,6 @@
 package num
 
 import (
-	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -47,6 +46,11 @@ func TestGemmBlockDotMatchesNaive(t *testing.T) {
 							runGemmCaseOn(t, rng, gc, nil, blockDotGemm[float32])
 							runGemmCaseOn(t, rng, gc, nil, blockDotGemm[float64])
 						}
+						// The forward's fast path (alpha = beta = 1, k a
+						// whole number of vectors) for every block remainder.
+						gc := gemmCase{false, true, m, n, 128, rng.IntN(4), 1, 1}
+						runGemmCaseOn(t, rng, gc, nil, blockDotGemm[float32])
+						runGemmCaseOn(t, rng, gc, nil, blockDotGemm[float64])
 					}
 				}
 			})
@@ -89,5 +93,3 @@ func TestGemmBlockDotRowsIndependentOfShape(t *testing.T) {
 		})
 	}
 }
-
-var _ = fmt.Sprint

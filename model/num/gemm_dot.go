@@ -102,19 +102,16 @@ func abtPath(n, k int) int {
 // fewer than 32 columns with 128 ≤ k < 256 — the classifiers' forward
 // x·Wᵀ of the MLP and the small CNN (m×10×128), which gemmPacked computes
 // in tiles of 32 columns to keep 10, and gemmDot skips for k < 256.
-// Measured (BenchmarkGemmBlockDot, CPU time, one thread, best of 3–6, Zen 4
-// under load; GFLOP/s, tiles → here): 16×10×128 in float32 13.3 → 34.9 on
-// AVX-512 and 31.3 → 35.1 on AVX2, in float64 18.4 → 24.8 and 23.8 →
-// 25.7; 64×10×128 float32 20.2 → 34.2 and 34.5 → 34.0, float64 21.7 →
-// 26.5 and 28.2 → 25.2 (the one loss). Shorter k lost or tied (16×10×84,
-// 64×10×64: 11.6 → 19.6 on AVX-512 float32, but 21.9 → 20.4 on AVX2 and
-// 20.8 → 14.5 on AVX-512 float64). Many columns lost at every m measured:
-// the MLP's 16×256×784 ran at 76 here against 69 in tiles with their
-// packing and 97 on a packing made beforehand, 64×256×784 at 78 against
-// 91 and 101, 16×128×256 at 53 against 73 and 106; the kernel alone
-// reaches 100 on operands in L1 (k = 784; 88 at 256, where the lane sums
-// weigh), so the loss is in the streaming of the rows, and the rule may not
-// see m (abtPath).
+// Measured (BenchmarkGemmBlockDot, CPU time, one thread, best of 3, Zen 4
+// under load; GFLOP/s, tiles with their packing → here), 16 and 64 rows:
+// float32 on AVX-512 12.9 → 49.7 and 21.6 → 50.6, on AVX2 23.7 → 67.3 and
+// 35.8 → 47.9; float64 18.0 → 34.3 and 22.9 → 34.6, AVX2 26.8 → 33.2 and
+// 28.8 → 32.9. Many columns are left to the tiles because the rule may
+// not see m (abtPath), and the kernel wins there only with few rows: the
+// MLP's 784→256 (AVX-512, float32) ran at 90 here against 65 in tiles at
+// 16 rows (but 96 on a packing made beforehand, as the trainer shares
+// one), 88–96 against 90–95 at 64–128 rows, and 83 against 94 at 512 (AVX2:
+// 71 against 96); its 256→128 at 72–76 against 77–98 at every row count.
 func useBlockDot(n, k int) bool {
 	return n < 32 && k >= 128 && k < 256
 }
