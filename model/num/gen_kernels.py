@@ -310,25 +310,30 @@ def block_dot_kernel(name, isa, dt, mr, nr):
     p(f"\tJNZ {name}_loop")
     p(f"{name}_store:")
     # The lanes of each accumulator summed as a tree. With AVX-512 the
-    # accumulators reach Z23, which only EVEX instructions name: the
-    # 128-bit extract is VEXTRACTF32X4 there.
+    # accumulators reach Z23, which only EVEX instructions name, and an
+    # EVEX instruction on a Y or X register is AVX512VL, which bestISA does
+    # not check (Xeon Phi has AVX-512F without it): there the packed steps
+    # run on whole Z registers (the lanes above those kept are ignored, the
+    # kept ones get the same sums) and only scalar ones, VMOVHLPS and the
+    # extracts from a Z register, which are AVX-512F, name X or Y.
     t = f"{nacc+nr}"  # the a register, free now
+    V = "Z" if isa == "512" else "X"  # the register of packed steps on X's lanes
     for i in range(nacc):
         if isa == "512":
             p(f"\tVEXTRACTF64X4 $1, Z{i}, Y{t}")
-            p(f"\tVADD{PS} Y{t}, Y{i}, Y{i}")
-            p(f"\tVEXTRACTF32X4 $1, Y{i}, X{t}")
+            p(f"\tVADD{PS} Z{t}, Z{i}, Z{i}")
+            p(f"\tVEXTRACTF32X4 $1, Z{i}, X{t}")
         else:
             p(f"\tVEXTRACTF128 $1, Y{i}, X{t}")
-        p(f"\tVADD{PS} X{t}, X{i}, X{i}")
+        p(f"\tVADD{PS} {V}{t}, {V}{i}, {V}{i}")
         if dt == "s":
             p(f"\tVMOVHLPS X{i}, X{i}, X{t}")
-            p(f"\tVADDPS X{t}, X{i}, X{i}")
-            p(f"\tVSHUFPS $1, X{i}, X{i}, X{t}")
+            p(f"\tVADDPS {V}{t}, {V}{i}, {V}{i}")
+            p(f"\tVSHUFPS $1, {V}{i}, {V}{i}, {V}{t}")
             p(f"\tVADDSS X{t}, X{i}, X{i}")
             p(f"\tVMOVSS X{i}, {i*esz}(DI)")
         else:
-            p(f"\tVUNPCKHPD X{i}, X{i}, X{t}")
+            p(f"\tVUNPCKHPD {V}{i}, {V}{i}, {V}{t}")
             p(f"\tVADDSD X{t}, X{i}, X{i}")
             p(f"\tVMOVSD X{i}, {i*esz}(DI)")
     p("\tVZEROUPPER")
