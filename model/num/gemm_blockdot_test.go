@@ -3,6 +3,7 @@ package num
 import (
 	"math"
 	"math/rand/v2"
+	"sync"
 	"testing"
 )
 
@@ -89,6 +90,65 @@ func TestGemmBlockDotRowsIndependentOfShape(t *testing.T) {
 						}
 					}
 				}
+			}
+		})
+	}
+}
+
+// TestGemmBlockDotConcurrentNoAllocs: the trainer's workers run the
+// classifiers' forward concurrently, each on its shard of rows, some of
+// them fewer than a block (the padded copies live in each call's packing
+// buffer). Every call gets the serial run's bits, and none allocates once
+// the buffers exist. Run with -race.
+func TestGemmBlockDotConcurrentNoAllocs(t *testing.T) {
+	const k = 128
+	shapes := [][2]int{{1, 10}, {3, 10}, {4, 6}, {37, 10}, {2, 3}, {16, 31}}
+	rng := rand.New(rand.NewPCG(5, 5))
+	a, b := randSlice[float32](rng, 37*k), randSlice[float32](rng, 31*k)
+	want := make([][]float32, len(shapes))
+	for s, mn := range shapes {
+		m, n := mn[0], mn[1]
+		if abtPath(n, k) != pathBlockDot {
+			t.Fatalf("%d×%d×%d is not on the block dot products' path", m, n, k)
+		}
+		want[s] = make([]float32, m*n)
+		Gemm(false, true, m, n, k, 1, a, k, b, k, 0, want[s], n)
+	}
+	var wg sync.WaitGroup
+	errs := make([]int, 6)
+	for g := range errs {
+		wg.Go(func() {
+			c := make([]float32, 37*31)
+			for i := range 30 {
+				s := (g + i) % len(shapes)
+				m, n := shapes[s][0], shapes[s][1]
+				Gemm(false, true, m, n, k, 1, a, k, b, k, 0, c, n)
+				for j := range m * n {
+					if math.Float32bits(c[j]) != math.Float32bits(want[s][j]) {
+						errs[g]++
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	for g, e := range errs {
+		if e != 0 {
+			t.Fatalf("goroutine %d: %d elements differ from the serial run", g, e)
+		}
+	}
+	c, cd := make([]float32, 37*31), make([]float64, 37*31)
+	ad, bd := randSlice[float64](rng, 37*k), randSlice[float64](rng, 31*k)
+	for _, impl := range gemmImpls(t) {
+		withISA(impl, func() {
+			n := testing.AllocsPerRun(5, func() {
+				for _, mn := range shapes {
+					Gemm(false, true, mn[0], mn[1], k, 1, a, k, b, k, 1, c, mn[1])
+					Gemm(false, true, mn[0], mn[1], k, 1, ad, k, bd, k, 0, cd, mn[1])
+				}
+			})
+			if n != 0 {
+				t.Fatalf("%s: %v allocations per run of the block dot products", implName(impl), n)
 			}
 		})
 	}
