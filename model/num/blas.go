@@ -91,9 +91,15 @@ func Gemm[T Float](ta, tb bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb
 		return
 	}
 	if isa != nil && ownShape(ta, m, n, k) {
-		if !ta && tb && useGemmDot(m, n, k) {
-			gemmDot(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
-			return
+		if !ta && tb {
+			switch abtPath(n, k) {
+			case pathDot:
+				gemmDot(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+				return
+			case pathBlockDot:
+				gemmBlockDot(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+				return
+			}
 		}
 		gemmPacked(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return

@@ -26,8 +26,9 @@ import (
 //
 // Three cases leave this path: up to 6 rows run the narrower AVX2 tile
 // (isa.narrow), up to isa.directM rows read an untransposed B in place
-// instead of packing it, and a·bᵀ with few long columns goes to gemmDot
-// (gemm_dot.go; chosen in blas.go).
+// instead of packing it, and a·bᵀ with fewer than 32 columns goes to dot
+// products, gemmDot's for k ≥ 256 and gemmBlockDot's for 128 ≤ k < 256
+// (abtPath in gemm_dot.go; chosen in blas.go).
 //
 // The first k block applies the caller's beta (beta = 0 writes c without
 // reading it); later ones add (beta = 1). The summation order depends only
@@ -45,8 +46,9 @@ type kernel64 struct {
 	fn     func(kc int, a, b, c *float64, ldc int, alpha, beta float64, load, rows, cols, ldb int)
 }
 
-// gemmISA is the micro-kernels of one instruction set: the GEMM tiles, and
-// the 3×3 dot-product blocks of gemmDot (float32 lanes per vector: lanes32).
+// gemmISA is the micro-kernels of one instruction set: the GEMM tiles, the
+// 3×3 dot-product blocks of gemmDot (float32 lanes per vector: lanes32) and
+// the larger ones of gemmBlockDot.
 type gemmISA struct {
 	name    string
 	s       kernel32
@@ -58,6 +60,7 @@ type gemmISA struct {
 	sdot    func(n int, rows *[6]*float32, out *float32)
 	ddot    func(n int, rows *[6]*float64, out *float64)
 	lanes32 int
+	bdot    blockDot // the register-blocked dot products of gemmBlockDot
 }
 
 // isa is the instruction set GEMM runs on; nil means no micro-kernel for

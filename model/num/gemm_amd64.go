@@ -42,6 +42,18 @@ func sdotKernelAVX2(n int, rows *[6]*float32, out *float32)
 //go:noescape
 func ddotKernelAVX2(n int, rows *[6]*float64, out *float64)
 
+//go:noescape
+func sblockDotAVX512(n int, a *float32, lda int, b *float32, ldb int, out *float32)
+
+//go:noescape
+func dblockDotAVX512(n int, a *float64, lda int, b *float64, ldb int, out *float64)
+
+//go:noescape
+func sblockDotAVX2(n int, a *float32, lda int, b *float32, ldb int, out *float32)
+
+//go:noescape
+func dblockDotAVX2(n int, a *float64, lda int, b *float64, ldb int, out *float64)
+
 // On AVX-512 the tile is 8 rows of 2 vectors (32 float32 or 16 float64
 // columns): 16 of the 32 vector registers accumulate. On AVX2 it is 6 rows
 // of 2 vectors: 12 of the 16 accumulate, 2 hold B's row, 2 the broadcasts;
@@ -57,10 +69,12 @@ func ddotKernelAVX2(n int, rows *[6]*float64, out *float64)
 // to 32 rows: at 64 the 4×24 tile lost 3% as often as it gained.
 var (
 	isaAVX512 = &gemmISA{name: "AVX-512", s: kernel32{8, 32, sgemmKernelAVX512}, d: kernel64{8, 16, dgemmKernelAVX512},
-		sdot: sdotKernelAVX512, ddot: ddotKernelAVX512, lanes32: 16, directM: 64}
+		sdot: sdotKernelAVX512, ddot: ddotKernelAVX512, lanes32: 16, directM: 64,
+		bdot: blockDot{4, 6, sblockDotAVX512, dblockDotAVX512}}
 	isaAVX2 = &gemmISA{name: "AVX2", s: kernel32{6, 16, sgemmKernelAVX2}, d: kernel64{6, 8, dgemmKernelAVX2},
 		s2: kernel32{4, 24, sgemmKernelAVX2x4}, d2: kernel64{4, 12, dgemmKernelAVX2x4},
-		sdot: sdotKernelAVX2, ddot: ddotKernelAVX2, lanes32: 8, directM: 32}
+		sdot: sdotKernelAVX2, ddot: ddotKernelAVX2, lanes32: 8, directM: 32,
+		bdot: blockDot{4, 3, sblockDotAVX2, dblockDotAVX2}}
 )
 
 // On an AVX-512 CPU, products of up to 6 rows run AVX2's 6-row tile (see

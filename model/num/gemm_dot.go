@@ -76,3 +76,42 @@ func dotKernel[T Float](n int, rows *[6]*T, out *T) {
 func useGemmDot(m, n, k int) bool {
 	return n < 32 && k >= 256
 }
+
+// The paths of a·bᵀ (abtPath).
+const (
+	pathPacked   = iota // gemmPacked
+	pathDot             // gemmDot
+	pathBlockDot        // gemmBlockDot
+)
+
+// abtPath is which kernel computes a·bᵀ, b n×k, on isa: the one rule that
+// Gemm and NewPackedB (which packs only for gemmPacked) both follow. It
+// sees n and k, never the rows of a, so that every shard of a batch takes
+// the path of the whole batch and gets its bits.
+func abtPath(n, k int) int {
+	switch {
+	case useGemmDot(0, n, k):
+		return pathDot
+	case useBlockDot(n, k):
+		return pathBlockDot
+	}
+	return pathPacked
+}
+
+// useBlockDot says whether gemmBlockDot computes a·bᵀ of these shapes:
+// fewer than 32 columns with 128 ≤ k < 256 — the classifiers' forward
+// x·Wᵀ of the MLP and the small CNN (m×10×128), which gemmPacked computes
+// in tiles of 32 columns to keep 10, and gemmDot skips for k < 256.
+// Measured (BenchmarkGemmBlockDot, CPU time, one thread, best of 3, Zen 4
+// under load; GFLOP/s, tiles with their packing → here), 16 and 64 rows:
+// float32 on AVX-512 12.9 → 49.7 and 21.6 → 50.6, on AVX2 23.7 → 67.3 and
+// 35.8 → 47.9; float64 18.0 → 34.3 and 22.9 → 34.6, AVX2 26.8 → 33.2 and
+// 28.8 → 32.9. Many columns are left to the tiles because the rule may
+// not see m (abtPath), and the kernel wins there only with few rows: the
+// MLP's 784→256 (AVX-512, float32) ran at 90 here against 65 in tiles at
+// 16 rows (but 96 on a packing made beforehand, as the trainer shares
+// one), 88–96 against 90–95 at 64–128 rows, and 83 against 94 at 512 (AVX2:
+// 71 against 96); its 256→128 at 72–76 against 77–98 at every row count.
+func useBlockDot(n, k int) bool {
+	return n < 32 && k >= 128 && k < 256
+}

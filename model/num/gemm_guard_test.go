@@ -44,6 +44,35 @@ func TestGemmStaysInsideItsOperands(t *testing.T) {
 	}
 }
 
+// TestGemmDotPathsStayInsideTheirOperands: the same for a·bᵀ with fewer
+// than 32 columns and k ≥ 128, which the random shapes above never reach:
+// gemmBlockDot (128 ≤ k < 256) and gemmDot (k ≥ 256), with blocks moved
+// back over the last rows and columns, padded copies of too few, and k
+// tails of every length, the last row of a and b ending at a guard page.
+func TestGemmDotPathsStayInsideTheirOperands(t *testing.T) {
+	rng := rand.New(rand.NewPCG(43, 44))
+	for _, impl := range gemmImpls(t) {
+		if impl == nil {
+			continue
+		}
+		withISA(impl, func() {
+			for i := range 48 {
+				k := 128 + rng.IntN(128)
+				if i%4 == 3 {
+					k = 256 + rng.IntN(64)
+				}
+				gc := gemmCase{false, true, 1 + rng.IntN(13), 1 + rng.IntN(31), k, rng.IntN(3), 1, []float64{0, 1}[rng.IntN(2)]}
+				name := fmt.Sprintf("%s %v", implName(impl), gc)
+				if i%2 == 0 {
+					gemmGuarded[float32](t, rng, gc, i%8 < 4, name)
+				} else {
+					gemmGuarded[float64](t, rng, gc, i%8 < 4, name)
+				}
+			}
+		})
+	}
+}
+
 func gemmGuarded[T Float](t *testing.T, rng *rand.Rand, gc gemmCase, atEnd bool, name string) {
 	t.Helper()
 	ar, ac := gc.m, gc.k

@@ -118,6 +118,13 @@ func sameBits(x, y []float64) bool {
 // reference: it is reused when it was computed for the same operands.
 func runGemmCase[T Float](t *testing.T, rng *rand.Rand, gc gemmCase, ref *gemmRef) {
 	t.Helper()
+	runGemmCaseOn(t, rng, gc, ref, Gemm[T])
+}
+
+// runGemmCaseOn is runGemmCase on gemm, a function with Gemm's contract.
+func runGemmCaseOn[T Float](t *testing.T, rng *rand.Rand, gc gemmCase, ref *gemmRef,
+	gemm func(ta, tb bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int)) {
+	t.Helper()
 	ar, ac := gc.m, gc.k
 	if gc.ta {
 		ar, ac = ac, ar
@@ -146,7 +153,7 @@ func runGemmCase[T Float](t *testing.T, rng *rand.Rand, gc gemmCase, ref *gemmRe
 		}
 	}
 	a0, b0, c0, g0 := append([]T(nil), a...), append([]T(nil), b...), append([]T(nil), c...), append([]T(nil), cg[len(c):]...)
-	Gemm(gc.ta, gc.tb, gc.m, gc.n, gc.k, T(gc.alpha), a, lda, b, ldb, T(gc.beta), c, ldc)
+	gemm(gc.ta, gc.tb, gc.m, gc.n, gc.k, T(gc.alpha), a, lda, b, ldb, T(gc.beta), c, ldc)
 
 	f := func(x []T) []float64 {
 		y := make([]float64, len(x))
@@ -270,6 +277,27 @@ func TestUseGemmDotBelow32Columns(t *testing.T) {
 	}{{32, 9, 1456, true}, {6, 25, 1568, true}, {32, 16, 1176, true}, {64, 32, 637, false}, {64, 128, 256, false}, {32, 9, 100, false}} {
 		if got := useGemmDot(tc.m, tc.n, tc.k); got != tc.want {
 			t.Errorf("useGemmDot(%d, %d, %d) = %v, want %v", tc.m, tc.n, tc.k, got, tc.want)
+		}
+	}
+}
+
+// TestABTPathByShape: which kernel computes a·bᵀ, and that NewPackedB
+// lays out a packing exactly where that kernel is gemmPacked (a packing
+// that Gemm would not read is memory and packing time for nothing).
+func TestABTPathByShape(t *testing.T) {
+	for _, tc := range []struct{ n, k, want int }{
+		{10, 128, pathBlockDot}, {10, 255, pathBlockDot}, {31, 128, pathBlockDot}, // classifiers
+		{9, 1456, pathDot}, {25, 1568, pathDot}, // convolutions' weight gradients
+		{10, 84, pathPacked}, {10, 64, pathPacked}, {32, 128, pathPacked}, {256, 784, pathPacked}, {128, 1600, pathPacked},
+	} {
+		if got := abtPath(tc.n, tc.k); got != tc.want {
+			t.Errorf("abtPath(%d, %d) = %d, want %d", tc.n, tc.k, got, tc.want)
+		}
+		if isa == nil || !ownShape(false, 1, tc.n, tc.k) {
+			continue
+		}
+		if units := NewPackedB[float32](true, tc.k, tc.n).Units(); (units > 0) != (tc.want == pathPacked) {
+			t.Errorf("NewPackedB(true, %d, %d) has %d units; Gemm's path is %d", tc.k, tc.n, units, tc.want)
 		}
 	}
 }

@@ -254,4 +254,93 @@ dot_kernel("sdotKernelAVX512", "512", "s")
 dot_kernel("ddotKernelAVX512", "512", "d")
 dot_kernel("sdotKernelAVX2", "256", "s")
 dot_kernel("ddotKernelAVX2", "256", "d")
+
+def block_dot_kernel(name, isa, dt, mr, nr):
+    # The register-blocked dot products of gemm_blockdot.go: an mr×nr block
+    # of c = a·bᵀ with a's and b's rows strided in memory, both contiguous
+    # along p. Every step loads one vector of each of the nr rows of b and,
+    # one at a time, of the mr rows of a: mr+nr loads for mr·nr FMAs.
+    esz = 4 if dt == "s" else 8
+    vb = 64 if isa == "512" else 32
+    R = "Z" if isa == "512" else "Y"
+    PS = "PS" if dt == "s" else "PD"
+    mov = "VMOVUPS" if dt == "s" else "VMOVUPD"
+    T = "float32" if dt == "s" else "float64"
+    nacc = mr * nr
+    p()
+    p(f"// func {name}(n int, a *{T}, lda int, b *{T}, ldb int, out *{T})")
+    p(f"// {mr}×{nr} dot products: out[i·{nr}+j] = Σ_p a[i·lda+p]·b[j·ldb+p] over")
+    p(f"// p < n·lanes, each a sequence of FMAs per lane, then the lanes summed")
+    p(f"// as a tree (halves, quarters, …): the same order for every i, j.")
+    p(f"TEXT ·{name}(SB), NOSPLIT, $0-48")
+    p("\tMOVQ n+0(FP), CX")
+    p("\tMOVQ a+8(FP), AX")
+    p("\tMOVQ lda+16(FP), R8")
+    p("\tMOVQ b+24(FP), BX")
+    p("\tMOVQ ldb+32(FP), R10")
+    p("\tMOVQ out+40(FP), DI")
+    sh = 2 if esz == 4 else 3
+    p(f"\tSHLQ ${sh}, R8")
+    p(f"\tSHLQ ${sh}, R10")
+    p("\tLEAQ (R8)(R8*2), R9")  # 3·lda
+    p("\tLEAQ (R10)(R10*2), R11")  # 3·ldb
+    p("\tLEAQ (R10)(R10*4), R12")  # 5·ldb
+    def row(base, ld, ld3, ld5, r):
+        return [f"({base})", f"({base})({ld}*1)", f"({base})({ld}*2)", f"({base})({ld3}*1)",
+                f"({base})({ld}*4)", f"({base})({ld5}*1)"][r]
+    for i in range(nacc):
+        if isa == "512":
+            p(f"\tVPXORD {R}{i}, {R}{i}, {R}{i}")
+        else:
+            p(f"\tVXORPS {R}{i}, {R}{i}, {R}{i}")
+    bregs = [f"{R}{nacc+j}" for j in range(nr)]
+    areg = f"{R}{nacc+nr}"
+    p("\tTESTQ CX, CX")
+    p(f"\tJEQ {name}_store")
+    p(f"{name}_loop:")
+    for j in range(nr):
+        p(f"\t{mov} {row('BX', 'R10', 'R11', 'R12', j)}, {bregs[j]}")
+    for i in range(mr):
+        p(f"\t{mov} {row('AX', 'R8', 'R9', None, i)}, {areg}")
+        for j in range(nr):
+            p(f"\tVFMADD231{PS} {bregs[j]}, {areg}, {R}{i*nr+j}")
+    p(f"\tADDQ ${vb}, AX")
+    p(f"\tADDQ ${vb}, BX")
+    p("\tDECQ CX")
+    p(f"\tJNZ {name}_loop")
+    p(f"{name}_store:")
+    # The lanes of each accumulator summed as a tree. With AVX-512 the
+    # accumulators reach Z23, which only EVEX instructions name, and an
+    # EVEX instruction on a Y or X register is AVX512VL, which bestISA does
+    # not check (Xeon Phi has AVX-512F without it): there the packed steps
+    # run on whole Z registers (the lanes above those kept are ignored, the
+    # kept ones get the same sums) and only scalar ones, VMOVHLPS and the
+    # extracts from a Z register, which are AVX-512F, name X or Y.
+    t = f"{nacc+nr}"  # the a register, free now
+    V = "Z" if isa == "512" else "X"  # the register of packed steps on X's lanes
+    for i in range(nacc):
+        if isa == "512":
+            p(f"\tVEXTRACTF64X4 $1, Z{i}, Y{t}")
+            p(f"\tVADD{PS} Z{t}, Z{i}, Z{i}")
+            p(f"\tVEXTRACTF32X4 $1, Z{i}, X{t}")
+        else:
+            p(f"\tVEXTRACTF128 $1, Y{i}, X{t}")
+        p(f"\tVADD{PS} {V}{t}, {V}{i}, {V}{i}")
+        if dt == "s":
+            p(f"\tVMOVHLPS X{i}, X{i}, X{t}")
+            p(f"\tVADDPS {V}{t}, {V}{i}, {V}{i}")
+            p(f"\tVSHUFPS $1, {V}{i}, {V}{i}, {V}{t}")
+            p(f"\tVADDSS X{t}, X{i}, X{i}")
+            p(f"\tVMOVSS X{i}, {i*esz}(DI)")
+        else:
+            p(f"\tVUNPCKHPD {V}{i}, {V}{i}, {V}{t}")
+            p(f"\tVADDSD X{t}, X{i}, X{i}")
+            p(f"\tVMOVSD X{i}, {i*esz}(DI)")
+    p("\tVZEROUPPER")
+    p("\tRET")
+
+block_dot_kernel("sblockDotAVX512", "512", "s", 4, 6)
+block_dot_kernel("dblockDotAVX512", "512", "d", 4, 6)
+block_dot_kernel("sblockDotAVX2", "256", "s", 4, 3)
+block_dot_kernel("dblockDotAVX2", "256", "d", 4, 3)
 print("\n".join(out))

@@ -46,10 +46,15 @@ type packUnit struct{ b, jr int }
 // k×n). It allocates the packed copy: k·n elements rounded up to whole
 // panels.
 func NewPackedB[T Float](tb bool, k, n int) *PackedB[T] {
-	p := &PackedB[T]{tb: tb, k: k, n: n}
-	if isa == nil || !ownShape(false, 1, n, k) || k <= 0 || n <= 0 || (tb && useGemmDot(0, n, k)) {
-		return p // Gemm does not take the packed path: nothing to share
+	if isa == nil || !ownShape(false, 1, n, k) || k <= 0 || n <= 0 || (tb && abtPath(n, k) != pathPacked) {
+		return &PackedB[T]{tb: tb, k: k, n: n} // Gemm does not take the packed path: nothing to share
 	}
+	return newPackedB[T](tb, k, n)
+}
+
+// newPackedB lays out the packing whatever path Gemm takes for the shape.
+func newPackedB[T Float](tb bool, k, n int) *PackedB[T] {
+	p := &PackedB[T]{tb: tb, k: k, n: n}
 	p.ks = isa
 	nc := gemmNC64
 	p.nr = isa.d.nr

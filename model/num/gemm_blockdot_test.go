@@ -1,0 +1,155 @@
+package num
+
+import (
+	"math"
+	"math/rand/v2"
+	"sync"
+	"testing"
+)
+
+// blockDotGemm runs gemmBlockDot with Gemm's contract (a·bᵀ only, alpha ≠
+// 0, m, n, k > 0), for runGemmCaseOn.
+func blockDotGemm[T Float](ta, tb bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+	if ta || !tb {
+		panic("blockDotGemm: a·bᵀ only")
+	}
+	checkGemm(ta, tb, m, n, k, len(a), lda, len(b), ldb, len(c), ldc)
+	gemmBlockDot(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// TestGemmBlockDotMatchesNaive: the block dot products against the naive
+// reference on every kernel, for every remainder of the block's rows and
+// columns (fewer than a block, one more than several), k below, at and
+// past a vector with every remainder of the lanes, padded leading
+// dimensions, and the alpha/beta cases (beta = 0 with NaN in c).
+func TestGemmBlockDotMatchesNaive(t *testing.T) {
+	ms := []int{1, 2, 3, 4, 5, 7, 8, 9, 16, 21}
+	ns := []int{1, 2, 3, 4, 5, 6, 7, 10, 12, 13, 19}
+	ks := []int{1, 3, 7, 8, 15, 16, 17, 31, 33, 128, 131, 784}
+	abs := [][2]float64{{1, 0}, {1, 1}, {0.5, 0.25}, {-2, -1}}
+	for _, impl := range gemmImpls(t) {
+		if impl == nil {
+			continue
+		}
+		t.Run(impl.name, func(t *testing.T) {
+			withISA(impl, func() {
+				rng := rand.New(rand.NewPCG(4, 6))
+				i := 0
+				for _, m := range ms {
+					for _, n := range ns {
+						for _, k := range ks {
+							i++
+							if (m*n*k)%3 != i%3 && k != 784 { // a third of the grid, every row, column and k
+								continue
+							}
+							ab := abs[i%len(abs)]
+							gc := gemmCase{false, true, m, n, k, rng.IntN(4), ab[0], ab[1]}
+							runGemmCaseOn(t, rng, gc, nil, blockDotGemm[float32])
+							runGemmCaseOn(t, rng, gc, nil, blockDotGemm[float64])
+						}
+						// The forward's fast path (alpha = beta = 1, k a
+						// whole number of vectors) for every block remainder.
+						gc := gemmCase{false, true, m, n, 128, rng.IntN(4), 1, 1}
+						runGemmCaseOn(t, rng, gc, nil, blockDotGemm[float32])
+						runGemmCaseOn(t, rng, gc, nil, blockDotGemm[float64])
+					}
+				}
+			})
+		})
+	}
+}
+
+// TestGemmBlockDotRowsIndependentOfShape: an element's bits depend on its
+// row of a, its row of b and k, not on how many rows or columns the
+// product has nor where they sit in a block: every sub-product of rows
+// [i0, i1) and columns [j0, j1) equals the whole product's elements. A
+// data-parallel worker's shard of rows relies on it.
+func TestGemmBlockDotRowsIndependentOfShape(t *testing.T) {
+	const m, n = 23, 17
+	for _, impl := range gemmImpls(t) {
+		if impl == nil {
+			continue
+		}
+		withISA(impl, func() {
+			for _, k := range []int{37, 128, 784} {
+				rng := rand.New(rand.NewPCG(uint64(k), 9))
+				a, b := randSlice[float32](rng, m*k), randSlice[float32](rng, n*k)
+				whole := make([]float32, m*n)
+				gemmBlockDot(m, n, k, 1, a, k, b, k, 0, whole, n)
+				for _, r := range [][4]int{{0, 1, 0, 1}, {3, 5, 2, 9}, {7, 23, 11, 17}, {1, 18, 0, 17}, {20, 23, 4, 6}} {
+					i0, i1, j0, j1 := r[0], r[1], r[2], r[3]
+					part := make([]float32, (i1-i0)*(j1-j0))
+					gemmBlockDot(i1-i0, j1-j0, k, 1, a[i0*k:], k, b[j0*k:], k, 0, part, j1-j0)
+					for i := i0; i < i1; i++ {
+						for j := j0; j < j1; j++ {
+							got, want := part[(i-i0)*(j1-j0)+j-j0], whole[i*n+j]
+							if math.Float32bits(got) != math.Float32bits(want) {
+								t.Fatalf("%s k=%d rows [%d,%d) cols [%d,%d): c[%d,%d] = %v, the whole product's %v",
+									impl.name, k, i0, i1, j0, j1, i, j, got, want)
+							}
+						}
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestGemmBlockDotConcurrentNoAllocs: the trainer's workers run the
+// classifiers' forward concurrently, each on its shard of rows, some of
+// them fewer than a block (the padded copies live in each call's packing
+// buffer). Every call gets the serial run's bits, and none allocates once
+// the buffers exist. Run with -race.
+func TestGemmBlockDotConcurrentNoAllocs(t *testing.T) {
+	const k = 128
+	shapes := [][2]int{{1, 10}, {3, 10}, {4, 6}, {37, 10}, {2, 3}, {16, 31}}
+	rng := rand.New(rand.NewPCG(5, 5))
+	a, b := randSlice[float32](rng, 37*k), randSlice[float32](rng, 31*k)
+	want := make([][]float32, len(shapes))
+	for s, mn := range shapes {
+		m, n := mn[0], mn[1]
+		if abtPath(n, k) != pathBlockDot {
+			t.Fatalf("%d×%d×%d is not on the block dot products' path", m, n, k)
+		}
+		want[s] = make([]float32, m*n)
+		Gemm(false, true, m, n, k, 1, a, k, b, k, 0, want[s], n)
+	}
+	var wg sync.WaitGroup
+	errs := make([]int, 6)
+	for g := range errs {
+		wg.Go(func() {
+			c := make([]float32, 37*31)
+			for i := range 30 {
+				s := (g + i) % len(shapes)
+				m, n := shapes[s][0], shapes[s][1]
+				Gemm(false, true, m, n, k, 1, a, k, b, k, 0, c, n)
+				for j := range m * n {
+					if math.Float32bits(c[j]) != math.Float32bits(want[s][j]) {
+						errs[g]++
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	for g, e := range errs {
+		if e != 0 {
+			t.Fatalf("goroutine %d: %d elements differ from the serial run", g, e)
+		}
+	}
+	c, cd := make([]float32, 37*31), make([]float64, 37*31)
+	ad, bd := randSlice[float64](rng, 37*k), randSlice[float64](rng, 31*k)
+	for _, impl := range gemmImpls(t) {
+		withISA(impl, func() {
+			n := testing.AllocsPerRun(5, func() {
+				for _, mn := range shapes {
+					Gemm(false, true, mn[0], mn[1], k, 1, a, k, b, k, 1, c, mn[1])
+					Gemm(false, true, mn[0], mn[1], k, 1, ad, k, bd, k, 0, cd, mn[1])
+				}
+			})
+			if n != 0 {
+				t.Fatalf("%s: %v allocations per run of the block dot products", implName(impl), n)
+			}
+		})
+	}
+}
