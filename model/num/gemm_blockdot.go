@@ -23,10 +23,7 @@ import "unsafe"
 func gemmBlockDot[T Float](m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
 	bd := isa.bdot
 	mr, nr := bd.mr, bd.nr
-	lanes := isa.lanes32
-	if !Is32[T]() {
-		lanes /= 2
-	}
+	lanes := vecLanes[T]()
 	kv := k - k%lanes
 	buf := getGemmBuf()
 	defer putGemmBuf(buf)

@@ -13,10 +13,7 @@ import "unsafe"
 // The kernel sums its lanes in a fixed tree and the k tail (k mod lanes)
 // runs in Go, so results depend only on the shapes, as in gemmPacked.
 func gemmDot[T Float](m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
-	lanes := isa.lanes32
-	if !Is32[T]() {
-		lanes /= 2
-	}
+	lanes := vecLanes[T]()
 	kv := k - k%lanes
 	// The kernel's row pointers and results live in packing space: on the
 	// stack they would escape to the heap, an allocation per call.
@@ -114,4 +111,13 @@ func abtPath(n, k int) int {
 // 71 against 96); its 256→128 at 72–76 against 77–98 at every row count.
 func useBlockDot(n, k int) bool {
 	return n < 32 && k >= 128 && k < 256
+}
+
+// vecLanes is how many elements of T one of isa's vectors holds: the k
+// step of the dot-product kernels, whose k tail (k mod vecLanes) runs in Go.
+func vecLanes[T Float]() int {
+	if Is32[T]() {
+		return isa.lanes32
+	}
+	return isa.lanes32 / 2
 }
