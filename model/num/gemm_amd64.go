@@ -43,16 +43,16 @@ func sdotKernelAVX2(n int, rows *[6]*float32, out *float32)
 func ddotKernelAVX2(n int, rows *[6]*float64, out *float64)
 
 //go:noescape
-func sblockDotAVX512(n int, a *float32, lda int, b *float32, ldb int, out *float32)
+func sblockDotAVX512(n int, a *float32, lda int, b *float32, ldb int, out *float32, at, bt *float32)
 
 //go:noescape
-func dblockDotAVX512(n int, a *float64, lda int, b *float64, ldb int, out *float64)
+func dblockDotAVX512(n int, a *float64, lda int, b *float64, ldb int, out *float64, at, bt *float64)
 
 //go:noescape
-func sblockDotAVX2(n int, a *float32, lda int, b *float32, ldb int, out *float32)
+func sblockDotAVX2(n int, a *float32, lda int, b *float32, ldb int, out *float32, at, bt *float32)
 
 //go:noescape
-func dblockDotAVX2(n int, a *float64, lda int, b *float64, ldb int, out *float64)
+func dblockDotAVX2(n int, a *float64, lda int, b *float64, ldb int, out *float64, at, bt *float64)
 
 // On AVX-512 the tile is 8 rows of 2 vectors (32 float32 or 16 float64
 // columns): 16 of the 32 vector registers accumulate. On AVX2 it is 6 rows

@@ -1872,11 +1872,13 @@ ddotKernelAVX2_store:
 	VZEROUPPER
 	RET
 
-// func sblockDotAVX512(n int, a *float32, lda int, b *float32, ldb int, out *float32)
+// func sblockDotAVX512(n int, a *float32, lda int, b *float32, ldb int, out *float32, at, bt *float32)
 // 4×6 dot products: out[i·6+j] = Σ_p a[i·lda+p]·b[j·ldb+p] over
-// p < n·lanes, each a sequence of FMAs per lane, then the lanes summed
-// as a tree (halves, quarters, …): the same order for every i, j.
-TEXT ·sblockDotAVX512(SB), NOSPLIT, $0-48
+// p < n·lanes, each a sequence of FMAs per lane, then, unless at is nil,
+// one more step on the vectors at[i·lanes…] and bt[j·lanes…] (the rows'
+// last k mod lanes elements, zero-padded), then the lanes summed as a
+// tree (halves, quarters, …): the same order for every i, j.
+TEXT ·sblockDotAVX512(SB), NOSPLIT, $0-64
 	MOVQ n+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ lda+16(FP), R8
@@ -1913,7 +1915,7 @@ TEXT ·sblockDotAVX512(SB), NOSPLIT, $0-48
 	VPXORD Z22, Z22, Z22
 	VPXORD Z23, Z23, Z23
 	TESTQ CX, CX
-	JEQ sblockDotAVX512_store
+	JEQ sblockDotAVX512_tail
 sblockDotAVX512_loop:
 	VMOVUPS (BX), Z24
 	VMOVUPS (BX)(R10*1), Z25
@@ -1953,6 +1955,45 @@ sblockDotAVX512_loop:
 	ADDQ $64, BX
 	DECQ CX
 	JNZ sblockDotAVX512_loop
+sblockDotAVX512_tail:
+	MOVQ at+48(FP), AX
+	TESTQ AX, AX
+	JEQ sblockDotAVX512_store
+	MOVQ bt+56(FP), BX
+	VMOVUPS (BX), Z24
+	VMOVUPS 64(BX), Z25
+	VMOVUPS 128(BX), Z26
+	VMOVUPS 192(BX), Z27
+	VMOVUPS 256(BX), Z28
+	VMOVUPS 320(BX), Z29
+	VMOVUPS (AX), Z30
+	VFMADD231PS Z24, Z30, Z0
+	VFMADD231PS Z25, Z30, Z1
+	VFMADD231PS Z26, Z30, Z2
+	VFMADD231PS Z27, Z30, Z3
+	VFMADD231PS Z28, Z30, Z4
+	VFMADD231PS Z29, Z30, Z5
+	VMOVUPS 64(AX), Z30
+	VFMADD231PS Z24, Z30, Z6
+	VFMADD231PS Z25, Z30, Z7
+	VFMADD231PS Z26, Z30, Z8
+	VFMADD231PS Z27, Z30, Z9
+	VFMADD231PS Z28, Z30, Z10
+	VFMADD231PS Z29, Z30, Z11
+	VMOVUPS 128(AX), Z30
+	VFMADD231PS Z24, Z30, Z12
+	VFMADD231PS Z25, Z30, Z13
+	VFMADD231PS Z26, Z30, Z14
+	VFMADD231PS Z27, Z30, Z15
+	VFMADD231PS Z28, Z30, Z16
+	VFMADD231PS Z29, Z30, Z17
+	VMOVUPS 192(AX), Z30
+	VFMADD231PS Z24, Z30, Z18
+	VFMADD231PS Z25, Z30, Z19
+	VFMADD231PS Z26, Z30, Z20
+	VFMADD231PS Z27, Z30, Z21
+	VFMADD231PS Z28, Z30, Z22
+	VFMADD231PS Z29, Z30, Z23
 sblockDotAVX512_store:
 	VEXTRACTF64X4 $1, Z0, Y30
 	VADDPS Z30, Z0, Z0
@@ -2173,11 +2214,13 @@ sblockDotAVX512_store:
 	VZEROUPPER
 	RET
 
-// func dblockDotAVX512(n int, a *float64, lda int, b *float64, ldb int, out *float64)
+// func dblockDotAVX512(n int, a *float64, lda int, b *float64, ldb int, out *float64, at, bt *float64)
 // 4×6 dot products: out[i·6+j] = Σ_p a[i·lda+p]·b[j·ldb+p] over
-// p < n·lanes, each a sequence of FMAs per lane, then the lanes summed
-// as a tree (halves, quarters, …): the same order for every i, j.
-TEXT ·dblockDotAVX512(SB), NOSPLIT, $0-48
+// p < n·lanes, each a sequence of FMAs per lane, then, unless at is nil,
+// one more step on the vectors at[i·lanes…] and bt[j·lanes…] (the rows'
+// last k mod lanes elements, zero-padded), then the lanes summed as a
+// tree (halves, quarters, …): the same order for every i, j.
+TEXT ·dblockDotAVX512(SB), NOSPLIT, $0-64
 	MOVQ n+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ lda+16(FP), R8
@@ -2214,7 +2257,7 @@ TEXT ·dblockDotAVX512(SB), NOSPLIT, $0-48
 	VPXORD Z22, Z22, Z22
 	VPXORD Z23, Z23, Z23
 	TESTQ CX, CX
-	JEQ dblockDotAVX512_store
+	JEQ dblockDotAVX512_tail
 dblockDotAVX512_loop:
 	VMOVUPD (BX), Z24
 	VMOVUPD (BX)(R10*1), Z25
@@ -2254,6 +2297,45 @@ dblockDotAVX512_loop:
 	ADDQ $64, BX
 	DECQ CX
 	JNZ dblockDotAVX512_loop
+dblockDotAVX512_tail:
+	MOVQ at+48(FP), AX
+	TESTQ AX, AX
+	JEQ dblockDotAVX512_store
+	MOVQ bt+56(FP), BX
+	VMOVUPD (BX), Z24
+	VMOVUPD 64(BX), Z25
+	VMOVUPD 128(BX), Z26
+	VMOVUPD 192(BX), Z27
+	VMOVUPD 256(BX), Z28
+	VMOVUPD 320(BX), Z29
+	VMOVUPD (AX), Z30
+	VFMADD231PD Z24, Z30, Z0
+	VFMADD231PD Z25, Z30, Z1
+	VFMADD231PD Z26, Z30, Z2
+	VFMADD231PD Z27, Z30, Z3
+	VFMADD231PD Z28, Z30, Z4
+	VFMADD231PD Z29, Z30, Z5
+	VMOVUPD 64(AX), Z30
+	VFMADD231PD Z24, Z30, Z6
+	VFMADD231PD Z25, Z30, Z7
+	VFMADD231PD Z26, Z30, Z8
+	VFMADD231PD Z27, Z30, Z9
+	VFMADD231PD Z28, Z30, Z10
+	VFMADD231PD Z29, Z30, Z11
+	VMOVUPD 128(AX), Z30
+	VFMADD231PD Z24, Z30, Z12
+	VFMADD231PD Z25, Z30, Z13
+	VFMADD231PD Z26, Z30, Z14
+	VFMADD231PD Z27, Z30, Z15
+	VFMADD231PD Z28, Z30, Z16
+	VFMADD231PD Z29, Z30, Z17
+	VMOVUPD 192(AX), Z30
+	VFMADD231PD Z24, Z30, Z18
+	VFMADD231PD Z25, Z30, Z19
+	VFMADD231PD Z26, Z30, Z20
+	VFMADD231PD Z27, Z30, Z21
+	VFMADD231PD Z28, Z30, Z22
+	VFMADD231PD Z29, Z30, Z23
 dblockDotAVX512_store:
 	VEXTRACTF64X4 $1, Z0, Y30
 	VADDPD Z30, Z0, Z0
@@ -2426,11 +2508,13 @@ dblockDotAVX512_store:
 	VZEROUPPER
 	RET
 
-// func sblockDotAVX2(n int, a *float32, lda int, b *float32, ldb int, out *float32)
+// func sblockDotAVX2(n int, a *float32, lda int, b *float32, ldb int, out *float32, at, bt *float32)
 // 4×3 dot products: out[i·3+j] = Σ_p a[i·lda+p]·b[j·ldb+p] over
-// p < n·lanes, each a sequence of FMAs per lane, then the lanes summed
-// as a tree (halves, quarters, …): the same order for every i, j.
-TEXT ·sblockDotAVX2(SB), NOSPLIT, $0-48
+// p < n·lanes, each a sequence of FMAs per lane, then, unless at is nil,
+// one more step on the vectors at[i·lanes…] and bt[j·lanes…] (the rows'
+// last k mod lanes elements, zero-padded), then the lanes summed as a
+// tree (halves, quarters, …): the same order for every i, j.
+TEXT ·sblockDotAVX2(SB), NOSPLIT, $0-64
 	MOVQ n+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ lda+16(FP), R8
@@ -2455,7 +2539,7 @@ TEXT ·sblockDotAVX2(SB), NOSPLIT, $0-48
 	VXORPS Y10, Y10, Y10
 	VXORPS Y11, Y11, Y11
 	TESTQ CX, CX
-	JEQ sblockDotAVX2_store
+	JEQ sblockDotAVX2_tail
 sblockDotAVX2_loop:
 	VMOVUPS (BX), Y12
 	VMOVUPS (BX)(R10*1), Y13
@@ -2480,6 +2564,30 @@ sblockDotAVX2_loop:
 	ADDQ $32, BX
 	DECQ CX
 	JNZ sblockDotAVX2_loop
+sblockDotAVX2_tail:
+	MOVQ at+48(FP), AX
+	TESTQ AX, AX
+	JEQ sblockDotAVX2_store
+	MOVQ bt+56(FP), BX
+	VMOVUPS (BX), Y12
+	VMOVUPS 32(BX), Y13
+	VMOVUPS 64(BX), Y14
+	VMOVUPS (AX), Y15
+	VFMADD231PS Y12, Y15, Y0
+	VFMADD231PS Y13, Y15, Y1
+	VFMADD231PS Y14, Y15, Y2
+	VMOVUPS 32(AX), Y15
+	VFMADD231PS Y12, Y15, Y3
+	VFMADD231PS Y13, Y15, Y4
+	VFMADD231PS Y14, Y15, Y5
+	VMOVUPS 64(AX), Y15
+	VFMADD231PS Y12, Y15, Y6
+	VFMADD231PS Y13, Y15, Y7
+	VFMADD231PS Y14, Y15, Y8
+	VMOVUPS 96(AX), Y15
+	VFMADD231PS Y12, Y15, Y9
+	VFMADD231PS Y13, Y15, Y10
+	VFMADD231PS Y14, Y15, Y11
 sblockDotAVX2_store:
 	VEXTRACTF128 $1, Y0, X15
 	VADDPS X15, X0, X0
@@ -2568,11 +2676,13 @@ sblockDotAVX2_store:
 	VZEROUPPER
 	RET
 
-// func dblockDotAVX2(n int, a *float64, lda int, b *float64, ldb int, out *float64)
+// func dblockDotAVX2(n int, a *float64, lda int, b *float64, ldb int, out *float64, at, bt *float64)
 // 4×3 dot products: out[i·3+j] = Σ_p a[i·lda+p]·b[j·ldb+p] over
-// p < n·lanes, each a sequence of FMAs per lane, then the lanes summed
-// as a tree (halves, quarters, …): the same order for every i, j.
-TEXT ·dblockDotAVX2(SB), NOSPLIT, $0-48
+// p < n·lanes, each a sequence of FMAs per lane, then, unless at is nil,
+// one more step on the vectors at[i·lanes…] and bt[j·lanes…] (the rows'
+// last k mod lanes elements, zero-padded), then the lanes summed as a
+// tree (halves, quarters, …): the same order for every i, j.
+TEXT ·dblockDotAVX2(SB), NOSPLIT, $0-64
 	MOVQ n+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ lda+16(FP), R8
@@ -2597,7 +2707,7 @@ TEXT ·dblockDotAVX2(SB), NOSPLIT, $0-48
 	VXORPS Y10, Y10, Y10
 	VXORPS Y11, Y11, Y11
 	TESTQ CX, CX
-	JEQ dblockDotAVX2_store
+	JEQ dblockDotAVX2_tail
 dblockDotAVX2_loop:
 	VMOVUPD (BX), Y12
 	VMOVUPD (BX)(R10*1), Y13
@@ -2622,6 +2732,30 @@ dblockDotAVX2_loop:
 	ADDQ $32, BX
 	DECQ CX
 	JNZ dblockDotAVX2_loop
+dblockDotAVX2_tail:
+	MOVQ at+48(FP), AX
+	TESTQ AX, AX
+	JEQ dblockDotAVX2_store
+	MOVQ bt+56(FP), BX
+	VMOVUPD (BX), Y12
+	VMOVUPD 32(BX), Y13
+	VMOVUPD 64(BX), Y14
+	VMOVUPD (AX), Y15
+	VFMADD231PD Y12, Y15, Y0
+	VFMADD231PD Y13, Y15, Y1
+	VFMADD231PD Y14, Y15, Y2
+	VMOVUPD 32(AX), Y15
+	VFMADD231PD Y12, Y15, Y3
+	VFMADD231PD Y13, Y15, Y4
+	VFMADD231PD Y14, Y15, Y5
+	VMOVUPD 64(AX), Y15
+	VFMADD231PD Y12, Y15, Y6
+	VFMADD231PD Y13, Y15, Y7
+	VFMADD231PD Y14, Y15, Y8
+	VMOVUPD 96(AX), Y15
+	VFMADD231PD Y12, Y15, Y9
+	VFMADD231PD Y13, Y15, Y10
+	VFMADD231PD Y14, Y15, Y11
 dblockDotAVX2_store:
 	VEXTRACTF128 $1, Y0, X15
 	VADDPD X15, X0, X0

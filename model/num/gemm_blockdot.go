@@ -11,43 +11,64 @@ import "unsafe"
 // nobody's panels.
 //
 // Each element is one dot product whose order depends only on k and the
-// instruction set: per lane a sequence of FMAs over the first kv =
-// k − k mod lanes elements, the lanes summed as a tree (the kernel), then
-// the last k mod lanes products added one by one in Go. Which block
+// instruction set: per lane a sequence of FMAs over the vectors of k, the
+// last k mod lanes elements as one more vector padded with zeros (copied
+// per block, so that no load reaches past a row), then the lanes summed as
+// a tree, all in the kernel. Which block
 // computes an element, and how many rows or columns the product has, does
 // not matter: a block that would overhang c is moved back to end at c's
 // last row or column (it recomputes some elements, bit for bit as before,
-// and keeps only the new ones), and a product with fewer than mr rows (nr
-// columns) runs on a copy padded by repeating the last row. So a shard of
+// and keeps only the new ones), a product with fewer than mr rows runs each
+// row as a block of copies of itself, and one with fewer than nr columns
+// on a copy of b padded by repeating its last row. So a shard of
 // a batch gets, row for row, the bits of the whole batch.
 func gemmBlockDot[T Float](m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
 	bd := isa.bdot
 	mr, nr := bd.mr, bd.nr
+	if m < mr && lda != 0 {
+		// Fewer rows than a block: each row alone, as mr copies of itself
+		// (lda 0), read in place whatever k, with the bits any block gives it.
+		for r := range m {
+			gemmBlockDot(1, n, k, alpha, a[r*lda:], 0, b, ldb, beta, c[r*ldc:], ldc)
+		}
+		return
+	}
 	lanes := vecLanes[T]()
-	kv := k - k%lanes
+	kv, kt := k-k%lanes, k%lanes
 	buf := getGemmBuf()
 	defer putGemmBuf(buf)
 	ba := asT[T](buf.a)
-	out := ba[:mr*nr] // the block's dot products over the first kv elements
-	if m < mr {
-		a, lda = padRows(a, lda, m, k, mr, ba[mr*nr:])
-	}
+	out := ba[:mr*nr] // the block's dot products
+	// The rows' last kt elements, zero-padded to a vector, for the kernel's
+	// tail step: mr rows of a, then nr of b, a vector apart.
+	tails := ba[mr*nr : mr*nr+(mr+nr)*lanes]
+	clear(tails)
+	at, bt := tails[:mr*lanes], tails[mr*lanes:]
 	if n < nr {
+		// nr·k fits buf.b: abtPath sends fewer columns than a block here
+		// only for k < 256.
 		b, ldb = padRows(b, ldb, n, k, nr, asT[T](buf.b))
 	}
 	for j0 := 0; j0 < n; j0 += nr {
 		j := min(j0, max(n, nr)-nr) // the block's first column
+		if kt > 0 {
+			for q := range nr {
+				copy(bt[q*lanes:q*lanes+kt], b[(j+q)*ldb+kv:][:kt])
+			}
+		}
 		for i0 := 0; i0 < m; i0 += mr {
 			i := min(i0, max(m, mr)-mr) // the block's first row
-			if kv > 0 {
-				blockDotKernel(bd, kv/lanes, &a[i*lda], lda, &b[j*ldb], ldb, &out[0])
+			if kt > 0 {
+				for r := range mr {
+					copy(at[r*lanes:r*lanes+kt], a[(i+r)*lda+kv:][:kt])
+				}
 			}
-			if kv == k && alpha == 1 && beta == 1 {
-				// The forward's case (z = x·Wᵀ added to the bias): c + s,
-				// the bits of the general loop below at a fraction of its
-				// cost, which a 4×6 block over k = 784 measured at a fifth
-				// of the kernel's.
-				nq := min(nr, n-j) // fewer than nr where b was padded
+			blockDotKernel(bd, kv/lanes, &a[i*lda], lda, &b[j*ldb], ldb, &out[0], at, bt, kt > 0)
+			nq := min(nr, n-j) // fewer than nr where b was padded
+			if alpha == 1 && beta == 1 {
+				// The forward's case (z = x·Wᵀ added to the bias) and a
+				// weight gradient's across groups: c + s, the bits of the
+				// general loop below at a fraction of its cost.
 				for r := i0 - i; r < mr && i+r < m; r++ {
 					cr, or := c[(i+r)*ldc+j:][:nq], out[r*nr:][:nq]
 					for q := j0 - j; q < nq; q++ {
@@ -57,21 +78,12 @@ func gemmBlockDot[T Float](m, n, k int, alpha T, a []T, lda int, b []T, ldb int,
 				continue
 			}
 			for r := i0 - i; r < mr && i+r < m; r++ {
-				ar := a[(i+r)*lda : (i+r)*lda+k]
-				for q := j0 - j; q < nr && j+q < n; q++ {
-					br := b[(j+q)*ldb : (j+q)*ldb+k]
-					var s T
-					if kv > 0 {
-						s = out[r*nr+q]
-					}
-					for p := kv; p < k; p++ {
-						s += ar[p] * br[p]
-					}
-					x := &c[(i+r)*ldc+j+q]
+				cr, or := c[(i+r)*ldc+j:][:nq], out[r*nr:][:nq]
+				for q := j0 - j; q < nq; q++ {
 					if beta == 0 {
-						*x = alpha * s
+						cr[q] = alpha * or[q]
 					} else {
-						*x = alpha*s + beta**x
+						cr[q] = alpha*or[q] + beta*cr[q]
 					}
 				}
 			}
@@ -93,15 +105,20 @@ func padRows[T Float](x []T, ld, rows, k, to int, dst []T) ([]T, int) {
 // a by nr rows of b.
 type blockDot struct {
 	mr, nr int
-	s      func(n int, a *float32, lda int, b *float32, ldb int, out *float32)
-	d      func(n int, a *float64, lda int, b *float64, ldb int, out *float64)
+	s      func(n int, a *float32, lda int, b *float32, ldb int, out *float32, at, bt *float32)
+	d      func(n int, a *float64, lda int, b *float64, ldb int, out *float64, at, bt *float64)
 }
 
-// blockDotKernel runs bd's kernel for T on n vectors of each row.
-func blockDotKernel[T Float](bd blockDot, n int, a *T, lda int, b *T, ldb int, out *T) {
+// blockDotKernel runs bd's kernel for T on n vectors of each row and,
+// if tail, one more on the padded copies at (mr rows) and bt (nr rows).
+func blockDotKernel[T Float](bd blockDot, n int, a *T, lda int, b *T, ldb int, out *T, at, bt []T, tail bool) {
+	var pa, pb unsafe.Pointer
+	if tail {
+		pa, pb = unsafe.Pointer(&at[0]), unsafe.Pointer(&bt[0])
+	}
 	if Is32[T]() {
-		bd.s(n, (*float32)(unsafe.Pointer(a)), lda, (*float32)(unsafe.Pointer(b)), ldb, (*float32)(unsafe.Pointer(out)))
+		bd.s(n, (*float32)(unsafe.Pointer(a)), lda, (*float32)(unsafe.Pointer(b)), ldb, (*float32)(unsafe.Pointer(out)), (*float32)(pa), (*float32)(pb))
 		return
 	}
-	bd.d(n, (*float64)(unsafe.Pointer(a)), lda, (*float64)(unsafe.Pointer(b)), ldb, (*float64)(unsafe.Pointer(out)))
+	bd.d(n, (*float64)(unsafe.Pointer(a)), lda, (*float64)(unsafe.Pointer(b)), ldb, (*float64)(unsafe.Pointer(out)), (*float64)(pa), (*float64)(pb))
 }

@@ -64,12 +64,12 @@ func dotKernel[T Float](n int, rows *[6]*T, out *T) {
 }
 
 // useGemmDot says whether gemmDot computes a·bᵀ of these shapes instead
-// of gemmPacked: for fewer columns than 32, and k long enough that the
-// vector loop outweighs the lane sums in Go. Measured on Zen 4 (CPU time,
-// float32): 32×9×1456 at 14 GFLOP/s in tiles, 64 here; 6×25×1568 at 14 and
-// 60; 32×16×1176 (ResNet-8's 1×1 shortcut) at 55 and 72 on AVX2. At 32
-// columns the tiles win: 64×32×637 ran at 77 in AVX2 tiles, 60 here (AVX-512:
-// 82 and 51).
+// of gemmPacked, where useBlockDot does not take them first: for fewer
+// columns than 32, and k long enough that the vector loop outweighs the
+// lane sums in Go. Measured on Zen 4 (CPU time, float32): 32×9×1456 at 14
+// GFLOP/s in tiles, 64 here; 6×25×1568 at 14 and 60; 32×16×1176 (ResNet-8's
+// 1×1 shortcut) at 55 and 72 on AVX2. At 32 columns the tiles win: 64×32×637
+// ran at 77 in AVX2 tiles, 60 here (AVX-512: 82 and 51).
 func useGemmDot(m, n, k int) bool {
 	return n < 32 && k >= 256
 }
@@ -81,36 +81,45 @@ const (
 	pathBlockDot        // gemmBlockDot
 )
 
-// abtPath is which kernel computes a·bᵀ, b n×k, on isa: the one rule that
-// Gemm and NewPackedB (which packs only for gemmPacked) both follow. It
-// sees n and k, never the rows of a, so that every shard of a batch takes
-// the path of the whole batch and gets its bits.
+// abtPath is which kernel computes a·bᵀ, b n×k, on the running
+// instruction set: the one rule that Gemm and NewPackedB (which packs only
+// for gemmPacked) both follow. It sees n and k, never the rows of a, so
+// that every shard of a batch takes the path of the whole batch and gets
+// its bits.
 func abtPath(n, k int) int {
 	switch {
-	case useGemmDot(0, n, k):
-		return pathDot
 	case useBlockDot(n, k):
 		return pathBlockDot
+	case useGemmDot(0, n, k):
+		return pathDot
 	}
 	return pathPacked
 }
 
 // useBlockDot says whether gemmBlockDot computes a·bᵀ of these shapes:
-// fewer than 32 columns with 128 ≤ k < 256 — the classifiers' forward
-// x·Wᵀ of the MLP and the small CNN (m×10×128), which gemmPacked computes
-// in tiles of 32 columns to keep 10, and gemmDot skips for k < 256.
+// fewer than 32 columns with k ≥ 128, unless they are also fewer than a
+// block's (nr) with k ≥ 256, which gemmDot's 3×3 blocks compute with less
+// waste. That is the classifiers' forward x·Wᵀ (m×10×128 and m×10×784),
+// which gemmPacked computes in tiles of 32 columns to keep 10, and the
+// weight gradients dZ·colsᵀ of convolutions with fewer than 32 weights per
+// output channel (a first layer's 9 or 25, a 1×1 shortcut's 16).
 // Measured (BenchmarkGemmBlockDot, CPU time, one thread, best of 3, Zen 4
 // under load; GFLOP/s, tiles with their packing → here), 16 and 64 rows:
 // float32 on AVX-512 12.9 → 49.7 and 21.6 → 50.6, on AVX2 23.7 → 67.3 and
 // 35.8 → 47.9; float64 18.0 → 34.3 and 22.9 → 34.6, AVX2 26.8 → 33.2 and
-// 28.8 → 32.9. Many columns are left to the tiles because the rule may
+// 28.8 → 32.9. Against gemmDot (float32, AVX-512; AVX2): 32×16×1176 62 →
+// 88, 72 → 85; 16×9×2352 61 → 80, 66 → 85; 32×9×1456 70 → 74, 73 → 86;
+// 64×10×784 56 → 77, 64 → 81; 6×25×1568 66 and 60 both ways; float64 alike.
+// gemmDot keeps 2 columns (16×2×300: 21 → 18) and products of fewer rows
+// than a block (1×10×784: 25 → 16), which the rule cannot see.
+// Many columns are left to the tiles because the rule may
 // not see m (abtPath), and the kernel wins there only with few rows: the
 // MLP's 784→256 (AVX-512, float32) ran at 90 here against 65 in tiles at
 // 16 rows (but 96 on a packing made beforehand, as the trainer shares
 // one), 88–96 against 90–95 at 64–128 rows, and 83 against 94 at 512 (AVX2:
 // 71 against 96); its 256→128 at 72–76 against 77–98 at every row count.
 func useBlockDot(n, k int) bool {
-	return n < 32 && k >= 128 && k < 256
+	return isa != nil && isa.bdot.mr > 0 && n < 32 && k >= 128 && (k < 256 || n >= isa.bdot.nr)
 }
 
 // vecLanes is how many elements of T one of isa's vectors holds: the k

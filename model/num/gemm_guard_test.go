@@ -46,9 +46,10 @@ func TestGemmStaysInsideItsOperands(t *testing.T) {
 
 // TestGemmDotPathsStayInsideTheirOperands: the same for a·bᵀ with fewer
 // than 32 columns and k ≥ 128, which the random shapes above never reach:
-// gemmBlockDot (128 ≤ k < 256) and gemmDot (k ≥ 256), with blocks moved
-// back over the last rows and columns, padded copies of too few, and k
-// tails of every length, the last row of a and b ending at a guard page.
+// gemmBlockDot and gemmDot (fewer columns than a block from k = 256), with
+// blocks moved back over the last rows and columns, rows run alone and
+// columns padded where there are too few, and k tails of every length,
+// the last row of a and b ending at a guard page.
 func TestGemmDotPathsStayInsideTheirOperands(t *testing.T) {
 	rng := rand.New(rand.NewPCG(43, 44))
 	for _, impl := range gemmImpls(t) {

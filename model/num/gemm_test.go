@@ -285,9 +285,13 @@ func TestUseGemmDotBelow32Columns(t *testing.T) {
 // lays out a packing exactly where that kernel is gemmPacked (a packing
 // that Gemm would not read is memory and packing time for nothing).
 func TestABTPathByShape(t *testing.T) {
+	if isa == nil {
+		t.Skip("no own kernels here (purego, or a CPU without AVX2): Gemm takes none of the paths")
+	}
 	for _, tc := range []struct{ n, k, want int }{
 		{10, 128, pathBlockDot}, {10, 255, pathBlockDot}, {31, 128, pathBlockDot}, // classifiers
-		{9, 1456, pathDot}, {25, 1568, pathDot}, // convolutions' weight gradients
+		{9, 1456, pathBlockDot}, {25, 1568, pathBlockDot}, {16, 1176, pathBlockDot}, // convolutions' weight gradients
+		{10, 784, pathBlockDot}, {2, 300, pathDot}, {2, 255, pathBlockDot}, // fewer columns than a block: gemmDot from k = 256
 		{10, 84, pathPacked}, {10, 64, pathPacked}, {32, 128, pathPacked}, {256, 784, pathPacked}, {128, 1600, pathPacked},
 	} {
 		if got := abtPath(tc.n, tc.k); got != tc.want {

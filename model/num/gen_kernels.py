@@ -268,11 +268,13 @@ def block_dot_kernel(name, isa, dt, mr, nr):
     T = "float32" if dt == "s" else "float64"
     nacc = mr * nr
     p()
-    p(f"// func {name}(n int, a *{T}, lda int, b *{T}, ldb int, out *{T})")
+    p(f"// func {name}(n int, a *{T}, lda int, b *{T}, ldb int, out *{T}, at, bt *{T})")
     p(f"// {mr}×{nr} dot products: out[i·{nr}+j] = Σ_p a[i·lda+p]·b[j·ldb+p] over")
-    p(f"// p < n·lanes, each a sequence of FMAs per lane, then the lanes summed")
-    p(f"// as a tree (halves, quarters, …): the same order for every i, j.")
-    p(f"TEXT ·{name}(SB), NOSPLIT, $0-48")
+    p(f"// p < n·lanes, each a sequence of FMAs per lane, then, unless at is nil,")
+    p(f"// one more step on the vectors at[i·lanes…] and bt[j·lanes…] (the rows'")
+    p(f"// last k mod lanes elements, zero-padded), then the lanes summed as a")
+    p(f"// tree (halves, quarters, …): the same order for every i, j.")
+    p(f"TEXT ·{name}(SB), NOSPLIT, $0-64")
     p("\tMOVQ n+0(FP), CX")
     p("\tMOVQ a+8(FP), AX")
     p("\tMOVQ lda+16(FP), R8")
@@ -296,7 +298,7 @@ def block_dot_kernel(name, isa, dt, mr, nr):
     bregs = [f"{R}{nacc+j}" for j in range(nr)]
     areg = f"{R}{nacc+nr}"
     p("\tTESTQ CX, CX")
-    p(f"\tJEQ {name}_store")
+    p(f"\tJEQ {name}_tail")
     p(f"{name}_loop:")
     for j in range(nr):
         p(f"\t{mov} {row('BX', 'R10', 'R11', 'R12', j)}, {bregs[j]}")
@@ -308,6 +310,18 @@ def block_dot_kernel(name, isa, dt, mr, nr):
     p(f"\tADDQ ${vb}, BX")
     p("\tDECQ CX")
     p(f"\tJNZ {name}_loop")
+    # The tail: one step more on the zero-padded copies, rows vb bytes apart.
+    p(f"{name}_tail:")
+    p("\tMOVQ at+48(FP), AX")
+    p("\tTESTQ AX, AX")
+    p(f"\tJEQ {name}_store")
+    p("\tMOVQ bt+56(FP), BX")
+    for j in range(nr):
+        p(f"\t{mov} {j*vb or ''}(BX), {bregs[j]}")
+    for i in range(mr):
+        p(f"\t{mov} {i*vb or ''}(AX), {areg}")
+        for j in range(nr):
+            p(f"\tVFMADD231{PS} {bregs[j]}, {areg}, {R}{i*nr+j}")
     p(f"{name}_store:")
     # The lanes of each accumulator summed as a tree. With AVX-512 the
     # accumulators reach Z23, which only EVEX instructions name, and an
