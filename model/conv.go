@@ -187,7 +187,7 @@ func (l *conv[T]) gemmBackward(p *pass[T], x, dzt []T, s0, n int, dx []T) {
 	cols, _ := l.buffers(p, n)
 	l.im2col(x[s0*in:(s0+n)*in], cols, n)
 	dZ := num.View(l.o, cn, dzt[:l.o*cn])
-	num.MatMul(false, true, 1, dZ, num.View(l.kk, cn, cols), 1, gw)
+	num.MatMulABtFixedRows(1, dZ, num.View(l.kk, cn, cols), 1, gw) // a row per output channel: never a shard
 	if dx == nil {
 		return
 	}

@@ -23,3 +23,15 @@ func ExampleMatMul() {
 	fmt.Println(z.Row(0), z.Row(1))
 	// Output: [-1.5 3.5] [-1.5 12.5]
 }
+
+// A convolution's weight gradient dW = dZ·colsᵀ: a row per output channel
+// (a dimension of the model, never a shard of the batch), a column per
+// weight of a channel, k the unrolled pixels.
+func ExampleMatMulABtFixedRows() {
+	dz := num.View(2, 3, []float32{1, 0, 2, 0, 1, 1})   // 2 output channels × 3 pixels
+	cols := num.View(2, 3, []float32{1, 1, 1, 2, 0, 1}) // 2 weights × 3 pixels
+	dw := num.View(2, 2, []float32{10, 10, 10, 10})     // accumulated over groups
+	num.MatMulABtFixedRows(1, dz, cols, 1, dw)
+	fmt.Println(dw.Data)
+	// Output: [13 14 12 11]
+}

@@ -26,9 +26,11 @@ import (
 //
 // Three cases leave this path: up to 6 rows run the narrower AVX2 tile
 // (isa.narrow), up to isa.directM rows read an untransposed B in place
-// instead of packing it, and a·bᵀ with fewer than 32 columns goes to dot
-// products, gemmDot's for k ≥ 256 and gemmBlockDot's for 128 ≤ k < 256
-// (abtPath in gemm_dot.go; chosen in blas.go).
+// instead of packing it, and a·bᵀ with fewer than 32 columns and k ≥ 128
+// goes to dot products, gemmBlockDot's blocks or, for fewer columns than a
+// block from k = 256, gemmDot's (abtPath in gemm_dot.go; chosen in
+// blas.go). A convolution's weight gradient with few output channels takes
+// gemmBlockDot's too (MatMulABtFixedRows).
 //
 // The first k block applies the caller's beta (beta = 0 writes c without
 // reading it); later ones add (beta = 1). The summation order depends only

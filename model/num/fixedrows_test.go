@@ -1,0 +1,83 @@
+package num
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// fixedRowsGemm runs MatMulABtFixedRows with Gemm's contract (a·bᵀ with
+// unpadded leading dimensions), for runGemmCaseOn.
+func fixedRowsGemm[T Float](ta, tb bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+	if ta || !tb || lda != k || ldb != k || ldc != n {
+		panic("fixedRowsGemm: a·bᵀ without padding only")
+	}
+	MatMulABtFixedRows(alpha, View(m, k, a), View(n, k, b), beta, View(m, n, c))
+}
+
+// TestMatMulABtFixedRowsMatchesNaive: on every kernel, around the rule's
+// edges (a block's rows, 16 and 17 rows, 31 and 32 columns, k at 255 and
+// 256 and with every kind of tail) and for the alpha/beta cases, the
+// naive reference.
+func TestMatMulABtFixedRowsMatchesNaive(t *testing.T) {
+	abs := [][2]float64{{1, 1}, {1, 0}, {0.5, 0.25}, {-2, -1}}
+	for _, impl := range gemmImpls(t) {
+		t.Run(implName(impl), func(t *testing.T) {
+			withISA(impl, func() {
+				rng := rand.New(rand.NewPCG(7, 16))
+				i := 0
+				for _, m := range []int{1, 3, 4, 5, 9, 16, 17, 32} {
+					for _, n := range []int{9, 31, 32, 33, 144} {
+						for _, k := range []int{255, 256, 259, 300, 784} {
+							i++
+							ab := abs[i%len(abs)]
+							gc := gemmCase{false, true, m, n, k, 0, ab[0], ab[1]}
+							runGemmCaseOn(t, rng, gc, nil, fixedRowsGemm[float32])
+							runGemmCaseOn(t, rng, gc, nil, fixedRowsGemm[float64])
+						}
+					}
+				}
+			})
+		})
+	}
+}
+
+// TestMatMulABtFixedRowsPath: a weight gradient of 4–16 output channels
+// and 32 or more columns runs the block dot products, so its elements
+// have their bits — a row's do not depend on the other rows — and the
+// others are MatMul's.
+func TestMatMulABtFixedRowsPath(t *testing.T) {
+	for _, impl := range gemmImpls(t) {
+		if impl == nil {
+			continue
+		}
+		withISA(impl, func() {
+			for _, tc := range []struct {
+				m, n, k int
+				dot     bool
+			}{
+				{16, 144, 784, true}, {4, 32, 256, true}, {8, 288, 300, true},
+				{3, 144, 784, false}, {17, 144, 784, false}, {32, 144, 784, false}, // rows
+				{16, 31, 784, false}, {16, 144, 255, false}, // columns and k: abtPath's
+			} {
+				m, n, k := tc.m, tc.n, tc.k
+				rng := rand.New(rand.NewPCG(uint64(m), uint64(n*k)))
+				a, b := randSlice[float32](rng, m*k), randSlice[float32](rng, n*k)
+				got, dot, mm := make([]float32, m*n), make([]float32, m*n), make([]float32, m*n)
+				MatMulABtFixedRows(1, View(m, k, a), View(n, k, b), 0, View(m, n, got))
+				gemmBlockDot(m, n, k, 1, a, k, b, k, 0, dot, n)
+				MatMul(false, true, 1, View(m, k, a), View(n, k, b), 0, View(m, n, mm))
+				want := mm
+				if tc.dot {
+					want = dot
+				}
+				for j := range got {
+					if math.Float32bits(got[j]) != math.Float32bits(want[j]) {
+						t.Fatalf("%s %d×%d×%d: element %d is %v, want %v (block dot products: %v)",
+							impl.name, m, n, k, j, got[j], want[j], tc.dot)
+					}
+				}
+			}
+		})
+	}
+}
