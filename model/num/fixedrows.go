@@ -14,20 +14,47 @@ import "fmt"
 //   - with few rows (useFixedRowsDot), gemmBlockDot reads both operands
 //     where they lie. gemmPacked would transpose all of b (the unrolled
 //     image, n·k elements) into panels for only m rows to stream past them;
+//   - with fewer than 32 columns, where Gemm would take gemmBlockDot,
+//     gemmDot's smaller blocks if the rows make gemmBlockDot's pad much
+//     more (blockDotPadsMore);
 //   - otherwise, what MatMul computes.
 //
-// Each element's bits then depend on k and the instruction set, as in
-// gemmBlockDot, not on m or on the element's place in a block.
+// Each element's bits then depend on m, n, k and the instruction set, not
+// on the element's place in a block or on the data.
 func MatMulABtFixedRows[T Float](alpha T, a, b Matrix[T], beta T, c Matrix[T]) {
 	m, k, n := a.Rows, a.Cols, b.Rows
 	if b.Cols != k || c.Rows != m || c.Cols != n {
 		panic(fmt.Sprintf("num: MatMulABtFixedRows shapes a %dx%d, b %dx%d, c %dx%d", m, k, n, b.Cols, c.Rows, c.Cols))
 	}
-	if isa != nil && alpha != 0 && useFixedRowsDot(m, n, k) && ownShape(false, m, n, k) {
-		gemmBlockDot(m, n, k, alpha, a.Data, k, b.Data, k, beta, c.Data, n)
-		return
+	if isa != nil && alpha != 0 && ownShape(false, m, n, k) {
+		switch {
+		case useFixedRowsDot(m, n, k):
+			gemmBlockDot(m, n, k, alpha, a.Data, k, b.Data, k, beta, c.Data, n)
+			return
+		case k >= 256 && abtPath(n, k) == pathBlockDot && blockDotPadsMore(m, n):
+			gemmDot(m, n, k, alpha, a.Data, k, b.Data, k, beta, c.Data, n)
+			return
+		}
 	}
 	MatMul(false, true, alpha, a, b, beta, c)
+}
+
+// blockDotPadsMore says whether gemmBlockDot's mr×nr blocks would compute
+// so many more elements than the m×n product that gemmDot's 3×3 blocks,
+// about 1.2 times slower per element computed, take less time: blocks
+// that overhang c are moved back and recompute elements. Measured (CPU
+// time, GFLOP/s, float32 and float64, best of 3; gemmDot → gemmBlockDot):
+// LeNet-5's first weight gradient 6×25×1568, which 4×6 blocks compute as
+// 8×30 elements and 3×3 ones as 6×27, 79 → 65 and 38 → 34 on AVX-512, 76
+// → 60 and 36 → 32 in AVX2's 4×3 (8×27); the small CNN's 32×9×1456 (4×6:
+// 32×12 against 33×9) 83 → 80 and 40 → 42, on AVX2 (32×9) 78 → 93 and 39
+// → 48; ResNet-8's stem 16×9×2352 (4×6: 16×12 against 18×9) 71 → 83 and
+// 38 → 43. (Rows are what abtPath cannot see; here they are the layer's
+// output channels.)
+func blockDotPadsMore(m, n int) bool {
+	bd := isa.bdot
+	up := func(x, to int) int { return (x + to - 1) / to * to }
+	return 10*up(m, bd.mr)*up(n, bd.nr) > 12*up(m, 3)*up(n, 3)
 }
 
 // useFixedRowsDot says whether gemmBlockDot computes a·bᵀ of m fixed rows

@@ -43,9 +43,11 @@ func TestMatMulABtFixedRowsMatchesNaive(t *testing.T) {
 }
 
 // TestMatMulABtFixedRowsPath: a weight gradient of 4–16 output channels
-// and 32 or more columns runs the block dot products, so its elements
-// have their bits — a row's do not depend on the other rows — and the
-// others are MatMul's.
+// and 32 or more columns runs the block dot products; one of fewer columns
+// runs them unless their blocks would pad it much more than gemmDot's
+// (LeNet-5's 6 channels of 25 weights; the small CNN's 32 of 9 on
+// AVX-512's 4×6 blocks, not on AVX2's 4×3); the others are MatMul's. Each case's elements must have
+// the bits of the kernel named.
 func TestMatMulABtFixedRowsPath(t *testing.T) {
 	for _, impl := range gemmImpls(t) {
 		if impl == nil {
@@ -53,28 +55,35 @@ func TestMatMulABtFixedRowsPath(t *testing.T) {
 		}
 		withISA(impl, func() {
 			for _, tc := range []struct {
-				m, n, k int
-				dot     bool
+				m, n, k    int
+				path, avx2 string // the kernel on AVX-512, and on AVX2 where it differs
 			}{
-				{16, 144, 784, true}, {4, 32, 256, true}, {8, 288, 300, true},
-				{3, 144, 784, false}, {17, 144, 784, false}, {32, 144, 784, false}, // rows
-				{16, 31, 784, false}, {16, 144, 255, false}, // columns and k: abtPath's
+				{16, 144, 784, "block", ""}, {4, 32, 256, "block", ""}, {8, 288, 300, "block", ""},
+				{3, 144, 784, "matmul", ""}, {17, 144, 784, "matmul", ""}, {32, 144, 784, "matmul", ""}, // rows
+				{16, 144, 255, "matmul", ""},                                                      // k
+				{16, 9, 2352, "block", ""}, {32, 16, 1176, "block", ""}, {6, 25, 1568, "dot", ""}, // fewer than 32 columns
+				{16, 31, 200, "block", ""}, {2, 9, 300, "dot", ""}, {32, 9, 1456, "dot", "block"},
 			} {
 				m, n, k := tc.m, tc.n, tc.k
+				path := tc.path
+				if tc.avx2 != "" && impl.bdot.nr == 3 {
+					path = tc.avx2
+				}
 				rng := rand.New(rand.NewPCG(uint64(m), uint64(n*k)))
 				a, b := randSlice[float32](rng, m*k), randSlice[float32](rng, n*k)
-				got, dot, mm := make([]float32, m*n), make([]float32, m*n), make([]float32, m*n)
+				got, want := make([]float32, m*n), make([]float32, m*n)
 				MatMulABtFixedRows(1, View(m, k, a), View(n, k, b), 0, View(m, n, got))
-				gemmBlockDot(m, n, k, 1, a, k, b, k, 0, dot, n)
-				MatMul(false, true, 1, View(m, k, a), View(n, k, b), 0, View(m, n, mm))
-				want := mm
-				if tc.dot {
-					want = dot
+				switch path {
+				case "block":
+					gemmBlockDot(m, n, k, 1, a, k, b, k, 0, want, n)
+				case "dot":
+					gemmDot(m, n, k, 1, a, k, b, k, 0, want, n)
+				default:
+					MatMul(false, true, 1, View(m, k, a), View(n, k, b), 0, View(m, n, want))
 				}
 				for j := range got {
 					if math.Float32bits(got[j]) != math.Float32bits(want[j]) {
-						t.Fatalf("%s %d×%d×%d: element %d is %v, want %v (block dot products: %v)",
-							impl.name, m, n, k, j, got[j], want[j], tc.dot)
+						t.Fatalf("%s %d×%d×%d: element %d is %v, want %v (%s)", impl.name, m, n, k, j, got[j], want[j], path)
 					}
 				}
 			}

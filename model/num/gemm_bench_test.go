@@ -129,7 +129,14 @@ func benchShape[T Float](b *testing.B, s gemmShape) {
 	defer runtime.UnlockOSThread()
 	b.ReportAllocs()
 	c0 := threadCPU()
+	// A convolution's weight gradient runs as model/conv.go runs it: its
+	// rows are output channels, which MatMulABtFixedRows may look at.
+	dw := !s.ta && s.tb && strings.HasSuffix(s.name, "-dw")
 	for b.Loop() {
+		if dw {
+			MatMulABtFixedRows(1, View(s.m, s.k, a), View(s.n, s.k, bb), 0, View(s.m, s.n, c))
+			continue
+		}
 		Gemm(s.ta, s.tb, s.m, s.n, s.k, 1, a, lda, bb, ldb, 0, c, s.n)
 	}
 	reportFlops(b, 2*float64(s.m*s.n*s.k), threadCPU()-c0)
