@@ -24,6 +24,9 @@ func MatMulABtFixedRows[T Float](alpha T, a, b Matrix[T], beta T, c Matrix[T]) {
 		panic(fmt.Sprintf("num: MatMulABtFixedRows shapes a %dx%d, b %dx%d, c %dx%d", m, k, n, b.Cols, c.Rows, c.Cols))
 	}
 	if isa != nil && alpha != 0 && useFixedRowsDot(m, n, k) && ownShape(false, m, n, k) {
+		// Gemm's checks (MatMul's below): gemmBlockDot's kernels do not
+		// check bounds, and a Matrix's Data may be shorter than its shape.
+		checkGemm(false, true, m, n, k, len(a.Data), k, len(b.Data), k, len(c.Data), n)
 		gemmBlockDot(m, n, k, alpha, a.Data, k, b.Data, k, beta, c.Data, n)
 		return
 	}

@@ -7,6 +7,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"runtime/debug"
+	"strings"
 	"testing"
 
 	"github.com/ptrain/ptrain/internal/guardmem"
@@ -111,5 +112,43 @@ func gemmGuarded[T Float](t *testing.T, rng *rand.Rand, gc gemmCase, atEnd bool,
 		if math.Float64bits(float64(want[i])) != math.Float64bits(float64(gcc[i])) {
 			t.Fatalf("%s: c[%d] = %v against guard pages, %v on the heap", name, i, gcc[i], want[i])
 		}
+	}
+}
+
+// TestMatMulABtFixedRowsChecksItsOperands: a Matrix whose Data is shorter
+// than its shape (a struct literal; View would refuse it) makes
+// MatMulABtFixedRows panic with a "num:" message, as MatMul does, on the
+// block dot products' path too, whose kernels do not check bounds: no
+// load reaches past the slice (here a guard page).
+func TestMatMulABtFixedRowsChecksItsOperands(t *testing.T) {
+	if isa == nil {
+		t.Skip("no own kernels here: MatMul's checks already apply")
+	}
+	const m, n, k = 16, 144, 784
+	if !useFixedRowsDot(m, n, k) {
+		t.Fatalf("%d×%d×%d is not on the block dot products' path", m, n, k)
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	short := func(rows, cols, missing int) Matrix[float32] {
+		return Matrix[float32]{Rows: rows, Cols: cols, Data: guardedFloats(t, randSlice[float32](rng, rows*cols-missing), true)}
+	}
+	for _, tc := range []struct {
+		name    string
+		a, b, c Matrix[float32]
+	}{
+		{"a", short(m, k, 16), short(n, k, 0), short(m, n, 0)},
+		{"b", short(m, k, 0), short(n, k, 16), short(m, n, 0)},
+		{"c", short(m, k, 0), short(n, k, 0), short(m, n, 1)},
+	} {
+		func() {
+			defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+			defer func() {
+				r := recover()
+				if s, ok := r.(string); !ok || !strings.HasPrefix(s, "num: ") {
+					t.Errorf("%s too short: recovered %v, want a num: panic", tc.name, r)
+				}
+			}()
+			MatMulABtFixedRows(1, tc.a, tc.b, 1, tc.c)
+		}()
 	}
 }
