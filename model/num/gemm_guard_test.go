@@ -152,3 +152,53 @@ func TestMatMulABtFixedRowsChecksItsOperands(t *testing.T) {
 		}()
 	}
 }
+
+// TestMatMulABtFixedRowsStaysInsideItsOperands: the same for the weight
+// gradients' block dot products (4–16 rows, 32 or more columns, k ≥ 256),
+// with blocks moved back over the last rows and columns and k tails of
+// every length, a, b and c against a guard page on one side or the other.
+func TestMatMulABtFixedRowsStaysInsideItsOperands(t *testing.T) {
+	rng := rand.New(rand.NewPCG(45, 46))
+	for _, impl := range gemmImpls(t) {
+		if impl == nil {
+			continue
+		}
+		withISA(impl, func() {
+			for i := range 32 {
+				m, n, k := 4+rng.IntN(13), 32+rng.IntN(20), 256+rng.IntN(48)
+				if !useFixedRowsDot(m, n, k) {
+					t.Fatalf("%d×%d×%d is not on the block dot products' path", m, n, k)
+				}
+				beta := []float64{0, 1, 0.5}[i%3]
+				name := fmt.Sprintf("%s %d×%d×%d beta %v", implName(impl), m, n, k, beta)
+				if i%2 == 0 {
+					fixedRowsGuarded[float32](t, rng, m, n, k, beta, i%4 < 2, name)
+				} else {
+					fixedRowsGuarded[float64](t, rng, m, n, k, beta, i%4 < 2, name)
+				}
+			}
+		})
+	}
+}
+
+func fixedRowsGuarded[T Float](t *testing.T, rng *rand.Rand, m, n, k int, beta float64, atEnd bool, name string) {
+	t.Helper()
+	a, b, c := randSlice[T](rng, m*k), randSlice[T](rng, n*k), randSlice[T](rng, m*n)
+	want := append([]T(nil), c...)
+	MatMulABtFixedRows(1, View(m, k, a), View(n, k, b), T(beta), View(m, n, want))
+	ga, gb, gc := guardedFloats(t, a, atEnd), guardedFloats(t, b, !atEnd), guardedFloats(t, c, atEnd)
+	func() {
+		defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+		defer func() {
+			if r := recover(); r != nil {
+				t.Fatalf("%s: %v", name, r)
+			}
+		}()
+		MatMulABtFixedRows(1, View(m, k, ga), View(n, k, gb), T(beta), View(m, n, gc))
+	}()
+	for i := range want {
+		if math.Float64bits(float64(want[i])) != math.Float64bits(float64(gc[i])) {
+			t.Fatalf("%s: c[%d] = %v against guard pages, %v on the heap", name, i, gc[i], want[i])
+		}
+	}
+}
