@@ -56,6 +56,16 @@
 // SumSquares over flat slices. So optim updates parameters without knowing
 // what a layer is, and data fills batches without knowing what a model is.
 //
+// # Shards of a batch
+//
+// The data-parallel trainer gives each worker a shard of the batch's rows,
+// and a shard's rows must round as they do in the whole batch: Gemm
+// chooses between dot products and tiles for a·bᵀ from its columns and k
+// alone (abtPath, gemm_dot.go), never from its rows. MatMulABtFixedRows is
+// for a product whose rows are a dimension of the model, never a shard (a
+// convolution's weight gradient, a row per output channel): its choice may
+// follow the rows too.
+//
 // ExampleMatMul computes a dense layer's forward product on views of one
-// flat buffer.
+// flat buffer; ExampleMatMulABtFixedRows a convolution's weight gradient.
 package num

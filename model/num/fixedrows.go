@@ -27,12 +27,16 @@ func MatMulABtFixedRows[T Float](alpha T, a, b Matrix[T], beta T, c Matrix[T]) {
 		panic(fmt.Sprintf("num: MatMulABtFixedRows shapes a %dx%d, b %dx%d, c %dx%d", m, k, n, b.Cols, c.Rows, c.Cols))
 	}
 	if isa != nil && alpha != 0 && ownShape(false, m, n, k) {
-		switch {
-		case useFixedRowsDot(m, n, k):
-			gemmBlockDot(m, n, k, alpha, a.Data, k, b.Data, k, beta, c.Data, n)
-			return
-		case k >= 256 && abtPath(n, k) == pathBlockDot && blockDotPadsMore(m, n):
-			gemmDot(m, n, k, alpha, a.Data, k, b.Data, k, beta, c.Data, n)
+		dot := useFixedRowsDot(m, n, k)
+		if dot || (k >= 256 && abtPath(n, k) == pathBlockDot && blockDotPadsMore(m, n)) {
+			// Gemm's checks (MatMul's below): the kernels do not check
+			// bounds, and a Matrix's Data may be shorter than its shape.
+			checkGemm(false, true, m, n, k, len(a.Data), k, len(b.Data), k, len(c.Data), n)
+			if dot {
+				gemmBlockDot(m, n, k, alpha, a.Data, k, b.Data, k, beta, c.Data, n)
+			} else {
+				gemmDot(m, n, k, alpha, a.Data, k, b.Data, k, beta, c.Data, n)
+			}
 			return
 		}
 	}

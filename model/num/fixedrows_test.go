@@ -3,6 +3,7 @@ package num
 import (
 	"math"
 	"math/rand/v2"
+	"sync"
 	"testing"
 )
 
@@ -86,6 +87,64 @@ func TestMatMulABtFixedRowsPath(t *testing.T) {
 						t.Fatalf("%s %d×%d×%d: element %d is %v, want %v (%s)", impl.name, m, n, k, j, got[j], want[j], path)
 					}
 				}
+			}
+		})
+	}
+}
+
+// TestMatMulABtFixedRowsConcurrentNoAllocs: the trainer's workers run
+// their convolutions' weight gradients at once, each block's k tail copied
+// into its call's packing buffer. Every call gets the serial run's bits,
+// and none allocates once the buffers exist. Run with -race.
+func TestMatMulABtFixedRowsConcurrentNoAllocs(t *testing.T) {
+	shapes := [][3]int{{16, 144, 784}, {4, 32, 259}, {8, 288, 300}, {5, 33, 787}, {16, 150, 1569}}
+	rng := rand.New(rand.NewPCG(9, 9))
+	a, b := randSlice[float32](rng, 16*1569), randSlice[float32](rng, 288*1569)
+	want := make([][]float32, len(shapes))
+	for s, sh := range shapes {
+		m, n, k := sh[0], sh[1], sh[2]
+		if isa != nil && !useFixedRowsDot(m, n, k) {
+			t.Fatalf("%d×%d×%d is not on the block dot products' path", m, n, k)
+		}
+		want[s] = make([]float32, m*n)
+		MatMulABtFixedRows(1, View(m, k, a), View(n, k, b), 0, View(m, n, want[s]))
+	}
+	var wg sync.WaitGroup
+	errs := make([]int, 4)
+	for g := range errs {
+		wg.Go(func() {
+			c := make([]float32, 16*288)
+			for i := range 12 {
+				s := (g + i) % len(shapes)
+				m, n, k := shapes[s][0], shapes[s][1], shapes[s][2]
+				MatMulABtFixedRows(1, View(m, k, a), View(n, k, b), 0, View(m, n, c))
+				for j := range m * n {
+					if math.Float32bits(c[j]) != math.Float32bits(want[s][j]) {
+						errs[g]++
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	for g, e := range errs {
+		if e != 0 {
+			t.Fatalf("goroutine %d: %d elements differ from the serial run", g, e)
+		}
+	}
+	c, cd := make([]float32, 16*288), make([]float64, 16*288)
+	ad, bd := randSlice[float64](rng, 16*1569), randSlice[float64](rng, 288*1569)
+	for _, impl := range gemmImpls(t) {
+		withISA(impl, func() {
+			n := testing.AllocsPerRun(3, func() {
+				for _, sh := range shapes {
+					m, n, k := sh[0], sh[1], sh[2]
+					MatMulABtFixedRows(1, View(m, k, a), View(n, k, b), 1, View(m, n, c))
+					MatMulABtFixedRows(1, View(m, k, ad), View(n, k, bd), 0, View(m, n, cd))
+				}
+			})
+			if n != 0 {
+				t.Errorf("%s: %v allocations per run", implName(impl), n)
 			}
 		})
 	}

@@ -3,25 +3,25 @@ package num
 import "unsafe"
 
 // gemmBlockDot computes c = alpha·a·bᵀ + beta·c for row-major a (m×k) and
-// b (n×k) — a dense layer's forward x·Wᵀ, W stored (out, in) — as m·n dot
-// products over k, an mr×nr block of them at a time (4×6 with AVX-512, 4×3
-// with AVX2: isa.bdot), vectorised along k, llm.c's matmul_forward in
-// registers. Both operands are read where they lie: nothing is packed, so
-// the workers of a data-parallel step share no packing of W and wait for
-// nobody's panels.
+// b (n×k) — a dense layer's forward x·Wᵀ, W stored (out, in), or a
+// convolution's weight gradient dZ·colsᵀ — as m·n dot products over k, an
+// mr×nr block of them at a time (4×6 with AVX-512, 4×3 with AVX2:
+// isa.bdot), vectorised along k, llm.c's matmul_forward in registers. Both
+// operands are read where they lie: nothing is packed, so the workers of a
+// data-parallel step share no packing of W and wait for nobody's panels.
 //
 // Each element is one dot product whose order depends only on k and the
 // instruction set: per lane a sequence of FMAs over the vectors of k, the
 // last k mod lanes elements as one more vector padded with zeros (copied
 // per block, so that no load reaches past a row), then the lanes summed as
-// a tree, all in the kernel. Which block
-// computes an element, and how many rows or columns the product has, does
-// not matter: a block that would overhang c is moved back to end at c's
-// last row or column (it recomputes some elements, bit for bit as before,
-// and keeps only the new ones), a product with fewer than mr rows runs each
-// row as a block of copies of itself, and one with fewer than nr columns
-// on a copy of b padded by repeating its last row. So a shard of
-// a batch gets, row for row, the bits of the whole batch.
+// a tree, all in the kernel. Which block computes an element, and how many
+// rows or columns the product has, does not matter: a block that would
+// overhang c is moved back to end at c's last row or column (it recomputes
+// some elements, bit for bit as before, and keeps only the new ones), a
+// product with fewer than mr rows runs each row as a block of copies of
+// itself, and one with fewer than nr columns on a copy of b padded by
+// repeating its last row. So a shard of a batch gets, row for row, the bits
+// of the whole batch.
 func gemmBlockDot[T Float](m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
 	bd := isa.bdot
 	mr, nr := bd.mr, bd.nr

@@ -10,7 +10,8 @@ import (
 // blockDotShapes are the products a·bᵀ (m×n×k, b n×k) of the trainer: the
 // dense forwards x·Wᵀ of the MLP 784-256-128-10 at 16–128 rows per worker,
 // the small CNN's dense layer and the classifiers, and the convolutions'
-// weight gradients with fewer than 32 columns (gemmDot's today).
+// weight gradients (gemmBlockDot's with fewer than 32 columns, and with
+// 4–16 rows through MatMulABtFixedRows).
 var blockDotShapes = [][3]int{
 	{16, 256, 784}, {32, 256, 784}, {64, 256, 784}, {128, 256, 784}, {512, 256, 784},
 	{16, 128, 256}, {32, 128, 256}, {64, 128, 256}, {256, 128, 256},

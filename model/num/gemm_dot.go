@@ -5,10 +5,13 @@ import "unsafe"
 // gemmDot computes c = alpha·a·bᵀ + beta·c for row-major a (m×k) and b
 // (n×k) as m·n dot products over k, 3×3 at a time, vectorised along k.
 //
-// It is the kernel for few, long columns: a convolution's weight gradient
-// (dZ·colsᵀ) has n = C·K·K, 9 or 25 for a first layer, and k in the
-// thousands. The tiles of gemmPacked would compute 32 columns to keep 9,
-// and pack both operands for a product that reads each element once.
+// It is the kernel for very few, long columns: fewer than a block of
+// gemmBlockDot's (isa.bdot.nr: 6 with AVX-512, 3 with AVX2) with k ≥ 256,
+// such as a two-class classifier's x·Wᵀ; gemmBlockDot takes the other
+// products of fewer than 32 columns (abtPath), a convolution's weight
+// gradient among them. The tiles of gemmPacked would compute 32 columns to
+// keep 2, and pack both operands for a product that reads each element
+// once.
 //
 // The kernel sums its lanes in a fixed tree and the k tail (k mod lanes)
 // runs in Go, so results depend only on the shapes, as in gemmPacked.
@@ -110,8 +113,9 @@ func abtPath(n, k int) int {
 // 28.8 → 32.9. Against gemmDot (float32, AVX-512; AVX2): 32×16×1176 62 →
 // 88, 72 → 85; 16×9×2352 61 → 80, 66 → 85; 32×9×1456 70 → 74, 73 → 86;
 // 64×10×784 56 → 77, 64 → 81; 6×25×1568 66 and 60 both ways; float64 alike.
-// gemmDot keeps 2 columns (16×2×300: 21 → 18) and products of fewer rows
-// than a block (1×10×784: 25 → 16), which the rule cannot see.
+// gemmDot stays faster with 2 columns (16×2×300: 21 → 18), which it keeps,
+// and with fewer rows than a block (1×10×784: 25 → 16), which the rule
+// cannot see: those products run here.
 // Many columns are left to the tiles because the rule may
 // not see m (abtPath), and the kernel wins there only with few rows: the
 // MLP's 784→256 (AVX-512, float32) ran at 90 here against 65 in tiles at

@@ -7,6 +7,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"runtime/debug"
+	"strings"
 	"testing"
 
 	"github.com/ptrain/ptrain/internal/guardmem"
@@ -110,6 +111,94 @@ func gemmGuarded[T Float](t *testing.T, rng *rand.Rand, gc gemmCase, atEnd bool,
 	for i := range want {
 		if math.Float64bits(float64(want[i])) != math.Float64bits(float64(gcc[i])) {
 			t.Fatalf("%s: c[%d] = %v against guard pages, %v on the heap", name, i, gcc[i], want[i])
+		}
+	}
+}
+
+// TestMatMulABtFixedRowsChecksItsOperands: a Matrix whose Data is shorter
+// than its shape (a struct literal; View would refuse it) makes
+// MatMulABtFixedRows panic with a "num:" message, as MatMul does, on the
+// block dot products' path too, whose kernels do not check bounds: no
+// load reaches past the slice (here a guard page).
+func TestMatMulABtFixedRowsChecksItsOperands(t *testing.T) {
+	if isa == nil {
+		t.Skip("no own kernels here: MatMul's checks already apply")
+	}
+	const m, n, k = 16, 144, 784
+	if !useFixedRowsDot(m, n, k) {
+		t.Fatalf("%d×%d×%d is not on the block dot products' path", m, n, k)
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	short := func(rows, cols, missing int) Matrix[float32] {
+		return Matrix[float32]{Rows: rows, Cols: cols, Data: guardedFloats(t, randSlice[float32](rng, rows*cols-missing), true)}
+	}
+	for _, tc := range []struct {
+		name    string
+		a, b, c Matrix[float32]
+	}{
+		{"a", short(m, k, 16), short(n, k, 0), short(m, n, 0)},
+		{"b", short(m, k, 0), short(n, k, 16), short(m, n, 0)},
+		{"c", short(m, k, 0), short(n, k, 0), short(m, n, 1)},
+	} {
+		func() {
+			defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+			defer func() {
+				r := recover()
+				if s, ok := r.(string); !ok || !strings.HasPrefix(s, "num: ") {
+					t.Errorf("%s too short: recovered %v, want a num: panic", tc.name, r)
+				}
+			}()
+			MatMulABtFixedRows(1, tc.a, tc.b, 1, tc.c)
+		}()
+	}
+}
+
+// TestMatMulABtFixedRowsStaysInsideItsOperands: the same for the weight
+// gradients' block dot products (4–16 rows, 32 or more columns, k ≥ 256),
+// with blocks moved back over the last rows and columns and k tails of
+// every length, a, b and c against a guard page on one side or the other.
+func TestMatMulABtFixedRowsStaysInsideItsOperands(t *testing.T) {
+	rng := rand.New(rand.NewPCG(45, 46))
+	for _, impl := range gemmImpls(t) {
+		if impl == nil {
+			continue
+		}
+		withISA(impl, func() {
+			for i := range 32 {
+				m, n, k := 4+rng.IntN(13), 32+rng.IntN(20), 256+rng.IntN(48)
+				if !useFixedRowsDot(m, n, k) {
+					t.Fatalf("%d×%d×%d is not on the block dot products' path", m, n, k)
+				}
+				beta := []float64{0, 1, 0.5}[i%3]
+				name := fmt.Sprintf("%s %d×%d×%d beta %v", implName(impl), m, n, k, beta)
+				if i%2 == 0 {
+					fixedRowsGuarded[float32](t, rng, m, n, k, beta, i%4 < 2, name)
+				} else {
+					fixedRowsGuarded[float64](t, rng, m, n, k, beta, i%4 < 2, name)
+				}
+			}
+		})
+	}
+}
+
+func fixedRowsGuarded[T Float](t *testing.T, rng *rand.Rand, m, n, k int, beta float64, atEnd bool, name string) {
+	t.Helper()
+	a, b, c := randSlice[T](rng, m*k), randSlice[T](rng, n*k), randSlice[T](rng, m*n)
+	want := append([]T(nil), c...)
+	MatMulABtFixedRows(1, View(m, k, a), View(n, k, b), T(beta), View(m, n, want))
+	ga, gb, gc := guardedFloats(t, a, atEnd), guardedFloats(t, b, !atEnd), guardedFloats(t, c, atEnd)
+	func() {
+		defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+		defer func() {
+			if r := recover(); r != nil {
+				t.Fatalf("%s: %v", name, r)
+			}
+		}()
+		MatMulABtFixedRows(1, View(m, k, ga), View(n, k, gb), T(beta), View(m, n, gc))
+	}()
+	for i := range want {
+		if math.Float64bits(float64(want[i])) != math.Float64bits(float64(gc[i])) {
+			t.Fatalf("%s: c[%d] = %v against guard pages, %v on the heap", name, i, gc[i], want[i])
 		}
 	}
 }

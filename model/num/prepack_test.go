@@ -92,7 +92,7 @@ func TestPackedBUnitsOnlyWherePackedPathRuns(t *testing.T) {
 			}{
 				{true, 256, 784, true},
 				{false, 256, 784, true},
-				{true, 10, 784, false}, // a·bᵀ with 10 long columns: gemmDot
+				{true, 10, 784, false}, // a·bᵀ with 10 long columns: gemmBlockDot
 				{false, 10, 784, true},
 			} {
 				p := NewPackedB[float32](c.tb, c.k, c.n)
