@@ -3,7 +3,6 @@ package num
 import (
 	"math"
 	"math/rand/v2"
-	"sync"
 	"testing"
 )
 
@@ -109,29 +108,10 @@ func TestMatMulABtFixedRowsConcurrentNoAllocs(t *testing.T) {
 		want[s] = make([]float32, m*n)
 		MatMulABtFixedRows(1, View(m, k, a), View(n, k, b), 0, View(m, n, want[s]))
 	}
-	var wg sync.WaitGroup
-	errs := make([]int, 4)
-	for g := range errs {
-		wg.Go(func() {
-			c := make([]float32, 16*288)
-			for i := range 12 {
-				s := (g + i) % len(shapes)
-				m, n, k := shapes[s][0], shapes[s][1], shapes[s][2]
-				MatMulABtFixedRows(1, View(m, k, a), View(n, k, b), 0, View(m, n, c))
-				for j := range m * n {
-					if math.Float32bits(c[j]) != math.Float32bits(want[s][j]) {
-						errs[g]++
-					}
-				}
-			}
-		})
-	}
-	wg.Wait()
-	for g, e := range errs {
-		if e != 0 {
-			t.Fatalf("goroutine %d: %d elements differ from the serial run", g, e)
-		}
-	}
+	sameBitsConcurrently(t, 4, 12, want, func(s int, c []float32) {
+		m, n, k := shapes[s][0], shapes[s][1], shapes[s][2]
+		MatMulABtFixedRows(1, View(m, k, a), View(n, k, b), 0, View(m, n, c))
+	})
 	c, cd := make([]float32, 16*288), make([]float64, 16*288)
 	ad, bd := randSlice[float64](rng, 16*1569), randSlice[float64](rng, 288*1569)
 	for _, impl := range gemmImpls(t) {

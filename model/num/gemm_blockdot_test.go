@@ -114,29 +114,10 @@ func TestGemmBlockDotConcurrentNoAllocs(t *testing.T) {
 		want[s] = make([]float32, m*n)
 		Gemm(false, true, m, n, k, 1, a, k, b, k, 0, want[s], n)
 	}
-	var wg sync.WaitGroup
-	errs := make([]int, 6)
-	for g := range errs {
-		wg.Go(func() {
-			c := make([]float32, 37*31)
-			for i := range 30 {
-				s := (g + i) % len(shapes)
-				m, n := shapes[s][0], shapes[s][1]
-				Gemm(false, true, m, n, k, 1, a, k, b, k, 0, c, n)
-				for j := range m * n {
-					if math.Float32bits(c[j]) != math.Float32bits(want[s][j]) {
-						errs[g]++
-					}
-				}
-			}
-		})
-	}
-	wg.Wait()
-	for g, e := range errs {
-		if e != 0 {
-			t.Fatalf("goroutine %d: %d elements differ from the serial run", g, e)
-		}
-	}
+	sameBitsConcurrently(t, 6, 30, want, func(s int, c []float32) {
+		m, n := shapes[s][0], shapes[s][1]
+		Gemm(false, true, m, n, k, 1, a, k, b, k, 0, c, n)
+	})
 	c, cd := make([]float32, 37*31), make([]float64, 37*31)
 	ad, bd := randSlice[float64](rng, 37*k), randSlice[float64](rng, 31*k)
 	for _, impl := range gemmImpls(t) {
@@ -151,5 +132,39 @@ func TestGemmBlockDotConcurrentNoAllocs(t *testing.T) {
 				t.Fatalf("%s: %v allocations per run of the block dot products", implName(impl), n)
 			}
 		})
+	}
+}
+
+// sameBitsConcurrently runs prod on g goroutines at once, each through
+// want's products in turn (prod(s, c) writes product s into c, len(want[s])
+// elements) for the given rounds, and fails unless every run has the bits
+// of want[s], the serial run's.
+func sameBitsConcurrently(t *testing.T, g, rounds int, want [][]float32, prod func(s int, c []float32)) {
+	t.Helper()
+	size := 0
+	for _, w := range want {
+		size = max(size, len(w))
+	}
+	var wg sync.WaitGroup
+	errs := make([]int, g)
+	for gi := range errs {
+		wg.Go(func() {
+			c := make([]float32, size)
+			for i := range rounds {
+				s := (gi + i) % len(want)
+				prod(s, c)
+				for j, w := range want[s] {
+					if math.Float32bits(c[j]) != math.Float32bits(w) {
+						errs[gi]++
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	for gi, e := range errs {
+		if e != 0 {
+			t.Fatalf("goroutine %d: %d elements differ from the serial run", gi, e)
+		}
 	}
 }

@@ -297,15 +297,18 @@ def block_dot_kernel(name, isa, dt, mr, nr):
             p(f"\tVXORPS {R}{i}, {R}{i}, {R}{i}")
     bregs = [f"{R}{nacc+j}" for j in range(nr)]
     areg = f"{R}{nacc+nr}"
+    def step(baddr, aaddr):
+        # One vector of each row of b, then of a's rows one at a time.
+        for j in range(nr):
+            p(f"\t{mov} {baddr(j)}, {bregs[j]}")
+        for i in range(mr):
+            p(f"\t{mov} {aaddr(i)}, {areg}")
+            for j in range(nr):
+                p(f"\tVFMADD231{PS} {bregs[j]}, {areg}, {R}{i*nr+j}")
     p("\tTESTQ CX, CX")
     p(f"\tJEQ {name}_tail")
     p(f"{name}_loop:")
-    for j in range(nr):
-        p(f"\t{mov} {row('BX', 'R10', 'R11', 'R12', j)}, {bregs[j]}")
-    for i in range(mr):
-        p(f"\t{mov} {row('AX', 'R8', 'R9', None, i)}, {areg}")
-        for j in range(nr):
-            p(f"\tVFMADD231{PS} {bregs[j]}, {areg}, {R}{i*nr+j}")
+    step(lambda j: row('BX', 'R10', 'R11', 'R12', j), lambda i: row('AX', 'R8', 'R9', None, i))
     p(f"\tADDQ ${vb}, AX")
     p(f"\tADDQ ${vb}, BX")
     p("\tDECQ CX")
@@ -316,12 +319,7 @@ def block_dot_kernel(name, isa, dt, mr, nr):
     p("\tTESTQ AX, AX")
     p(f"\tJEQ {name}_store")
     p("\tMOVQ bt+56(FP), BX")
-    for j in range(nr):
-        p(f"\t{mov} {j*vb or ''}(BX), {bregs[j]}")
-    for i in range(mr):
-        p(f"\t{mov} {i*vb or ''}(AX), {areg}")
-        for j in range(nr):
-            p(f"\tVFMADD231{PS} {bregs[j]}, {areg}, {R}{i*nr+j}")
+    step(lambda j: f"{j*vb or ''}(BX)", lambda i: f"{i*vb or ''}(AX)")
     p(f"{name}_store:")
     # The lanes of each accumulator summed as a tree. With AVX-512 the
     # accumulators reach Z23, which only EVEX instructions name, and an
