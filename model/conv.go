@@ -42,8 +42,9 @@ type conv[T num.Float] struct {
 	ww, hwc                int           // row width and pixels per sample in cols and Zt: Wo and Ho·Wo, or W and Ho·W (wide)
 	wt                     num.Matrix[T] // (O, C·K·K)
 	b                      []T
-	edge                   [][]T     // per kx, "same" convolutions at stride 1: the masks of edgeMasks
-	gathers                [][]int32 // per (ky, kx), convolutions neither wide nor "same" at stride 1: gatherTables
+	edge                   [][]T       // per kx, "same" convolutions at stride 1: the masks of edgeMasks
+	taps                   [][]float32 // per tap, the same in float32: the masks of tapMasks (im2col_planes.go)
+	gathers                [][]int32   // per (ky, kx), convolutions neither wide nor "same" at stride 1: gatherTables
 }
 
 // convGroupBytes bounds cols and Zt of one group of samples.
@@ -67,6 +68,7 @@ func newConv[T num.Float](m *Model[T], info *LayerInfo) *conv[T] {
 	l.wt = num.View(l.o, l.kk, m.Params[wi.Offset:wi.Offset+wi.Size()])
 	l.b = m.Params[bi.Offset : bi.Offset+bi.Size()]
 	l.edge = l.edgeMasks()
+	l.taps = l.tapMasks()
 	l.gathers = l.gatherTables()
 	return l
 }
@@ -226,11 +228,16 @@ func (l *conv[T]) im2col(x, cols []T, n int) {
 	k, s, pad, cn := l.k, l.stride, l.pad, n*l.hwc
 	wide := l.wide()
 	gather := l.gathers != nil && num.Is32[T]() && haveAVX2
+	planes := l.taps != nil && haveAVX2 && n > 0 // "same" at stride 1: a row of every sample per call
 	for c := 0; c < l.c; c++ {
 		for ky := 0; ky < k; ky++ {
 			for kx := 0; kx < k; kx++ {
 				row := cols[((c*k+ky)*k+kx)*cn : ((c*k+ky)*k+kx+1)*cn]
 				lo, hi := l.span(kx)
+				if planes {
+					l.samePlanes32(num.As32(x), num.As32(row), c, ky, kx, n)
+					continue
+				}
 				for smp := 0; smp < n; smp++ {
 					plane := x[(smp*l.c+c)*l.h*l.w : (smp*l.c+c+1)*l.h*l.w]
 					out := row[smp*l.hwc : (smp+1)*l.hwc]

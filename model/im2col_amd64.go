@@ -24,3 +24,6 @@ func sum4x4AVX(x *float32, hw, n int, c *[16]float32)
 
 //go:noescape
 func stride2AddRows32AVX(dst, src *float32, rows, wo, cnt, ldd int)
+
+//go:noescape
+func maskedPlanes32AVX(dst, src *float32, off int, mask *float32, n, planes, ldd, lds int)

@@ -237,3 +237,65 @@ DATA ·s2Iota<>+20(SB)/4, $5
 DATA ·s2Iota<>+24(SB)/4, $6
 DATA ·s2Iota<>+28(SB)/4, $7
 GLOBL ·s2Iota<>(SB), RODATA|NOPTR, $32
+
+// func maskedPlanes32AVX(dst, src *float32, off int, mask *float32, n, planes, ldd, lds int)
+// For p < planes and i < n: dst[p·ldd + i] = src[p·lds + off + i] where
+// mask[i]'s sign bit is set, +0 where it is clear: for a mask of all ones
+// or all zeros, the bits of src & mask (andCopy32AVX). A source value is
+// read only where its mask is set — VMASKMOVPS does not touch the memory
+// of a masked lane, and the scalar tail branches — so src + off may point
+// outside the source wherever the mask is clear.
+TEXT ·maskedPlanes32AVX(SB), NOSPLIT, $0-64
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ off+16(FP), AX
+	LEAQ (SI)(AX*4), SI
+	MOVQ mask+24(FP), DX
+	MOVQ n+32(FP), CX
+	MOVQ planes+40(FP), R8
+	MOVQ ldd+48(FP), R9
+	MOVQ lds+56(FP), R10
+	SHLQ $2, R9
+	SHLQ $2, R10
+	MOVQ CX, R11
+	ANDQ $-8, R11
+
+planeLoop:
+	TESTQ R8, R8
+	JEQ   planesDone
+	XORQ  AX, AX
+
+vecLoop:
+	CMPQ       AX, R11
+	JGE        tailLoop
+	VMOVUPS    (DX)(AX*4), Y1
+	VMASKMOVPS (SI)(AX*4), Y1, Y0
+	VMOVUPS    Y0, (DI)(AX*4)
+	ADDQ       $8, AX
+	JMP        vecLoop
+
+tailLoop:
+	CMPQ  AX, CX
+	JGE   planeNext
+	MOVL  (DX)(AX*4), BX
+	TESTL BX, BX
+	JPL   tailZero
+	MOVL  (SI)(AX*4), BX
+	MOVL  BX, (DI)(AX*4)
+	INCQ  AX
+	JMP   tailLoop
+
+tailZero:
+	MOVL $0, (DI)(AX*4)
+	INCQ AX
+	JMP  tailLoop
+
+planeNext:
+	ADDQ R9, DI
+	ADDQ R10, SI
+	DECQ R8
+	JMP  planeLoop
+
+planesDone:
+	VZEROUPPER
+	RET
