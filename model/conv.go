@@ -329,11 +329,16 @@ func (l *conv[T]) col2im(cols, dx []T, n int) {
 	k, s, pad, cn := l.k, l.stride, l.pad, n*l.hwc
 	wide := l.wide()
 	gather := l.gathers != nil && num.Is32[T]() && haveAVX2
+	planes := l.taps != nil && haveAVX2 && n > 0 // "same" at stride 1: a row of every sample per call
 	for c := 0; c < l.c; c++ {
 		for ky := 0; ky < k; ky++ {
 			for kx := 0; kx < k; kx++ {
 				row := cols[((c*k+ky)*k+kx)*cn : ((c*k+ky)*k+kx+1)*cn]
 				lo, hi := l.span(kx)
+				if planes {
+					l.sameAddPlanes32(num.As32(row), num.As32(dx), c, ky, kx, n)
+					continue
+				}
 				for smp := 0; smp < n; smp++ {
 					plane := dx[(smp*l.c+c)*l.h*l.w : (smp*l.c+c+1)*l.h*l.w]
 					in := row[smp*l.hwc : (smp+1)*l.hwc]

@@ -27,3 +27,6 @@ func stride2AddRows32AVX(dst, src *float32, rows, wo, cnt, ldd int)
 
 //go:noescape
 func maskedPlanes32AVX(dst, src *float32, off int, mask *float32, n, planes, ldd, lds int)
+
+//go:noescape
+func andAddPlanes32AVX(dst, src, mask *float32, n, planes, ldd, lds int)

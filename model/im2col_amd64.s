@@ -299,3 +299,56 @@ planeNext:
 planesDone:
 	VZEROUPPER
 	RET
+
+// func andAddPlanes32AVX(dst, src, mask *float32, n, planes, ldd, lds int)
+// For p < planes and i < n: dst[p·ldd + i] += src[p·lds + i] & mask[i],
+// the additions of andAdd32AVX (and of the Go loop) for each plane.
+TEXT ·andAddPlanes32AVX(SB), NOSPLIT, $0-56
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ mask+16(FP), DX
+	MOVQ n+24(FP), CX
+	MOVQ planes+32(FP), R8
+	MOVQ ldd+40(FP), R9
+	MOVQ lds+48(FP), R10
+	SHLQ $2, R9
+	SHLQ $2, R10
+	MOVQ CX, R11
+	ANDQ $-8, R11
+
+addPlaneLoop:
+	TESTQ R8, R8
+	JEQ   addPlanesDone
+	XORQ  AX, AX
+
+addVecLoop:
+	CMPQ    AX, R11
+	JGE     addTailLoop
+	VMOVUPS (SI)(AX*4), Y0
+	VANDPS  (DX)(AX*4), Y0, Y0
+	VADDPS  (DI)(AX*4), Y0, Y0
+	VMOVUPS Y0, (DI)(AX*4)
+	ADDQ    $8, AX
+	JMP     addVecLoop
+
+addTailLoop:
+	CMPQ   AX, CX
+	JGE    addPlaneNext
+	VMOVSS (SI)(AX*4), X0
+	VMOVSS (DX)(AX*4), X1
+	VANDPS X1, X0, X0
+	VMOVSS (DI)(AX*4), X1
+	VADDSS X0, X1, X1
+	VMOVSS X1, (DI)(AX*4)
+	INCQ   AX
+	JMP    addTailLoop
+
+addPlaneNext:
+	ADDQ R9, DI
+	ADDQ R10, SI
+	DECQ R8
+	JMP  addPlaneLoop
+
+addPlanesDone:
+	VZEROUPPER
+	RET

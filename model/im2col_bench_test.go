@@ -4,10 +4,19 @@ import "testing"
 
 // BenchmarkIm2col unrolls a group of samples for ResNet-8's "same"
 // convolutions, one row of every sample per kernel call ("planes",
-// im2col_planes.go) or per sample ("sample", samePlane), in ns per sample.
+// im2col_planes.go) or per sample ("sample", samePlane), in ns per sample;
+// BenchmarkCol2im adds it back (col2im) the same two ways.
 //
-//	go test -run XXX -bench Im2col -count 3 ./model
+//	go test -run XXX -bench 'Im2col|Col2im' -count 3 ./model
 func BenchmarkIm2col(b *testing.B) {
+	benchUnroll(b, func(l *conv[float32], x, cols []float32, n int) { l.im2col(x, cols, n) })
+}
+
+func BenchmarkCol2im(b *testing.B) {
+	benchUnroll(b, func(l *conv[float32], x, cols []float32, n int) { l.col2im(cols, x, n) })
+}
+
+func benchUnroll(b *testing.B, f func(l *conv[float32], x, cols []float32, n int)) {
 	for _, sp := range []string{"16x28x28-conv(16,3,pad=1)", "32x14x14-conv(32,3,pad=1)", "64x7x7-conv(64,3,pad=1)"} {
 		for _, planes := range []bool{false, true} {
 			b.Run(sp+map[bool]string{false: "/sample", true: "/planes"}[planes], func(b *testing.B) {
@@ -27,12 +36,15 @@ func BenchmarkIm2col(b *testing.B) {
 				}
 				n := l.group(64)
 				x := make([]float32, n*l.c*l.h*l.w)
+				cols := make([]float32, n*l.hwc*l.kk)
 				for i := range x {
 					x[i] = float32(i%7) - 3
 				}
-				cols := make([]float32, n*l.hwc*l.kk)
+				for i := range cols {
+					cols[i] = float32(i%5) - 2
+				}
 				for b.Loop() {
-					l.im2col(x, cols, n)
+					f(l, x, cols, n)
 				}
 				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/sample")
 			})

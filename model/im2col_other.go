@@ -17,3 +17,5 @@ func stride2AddRows32AVX(dst, src *float32, rows, wo, cnt, ldd int) { panic("unr
 func maskedPlanes32AVX(dst, src *float32, off int, mask *float32, n, planes, ldd, lds int) {
 	panic("unreachable")
 }
+
+func andAddPlanes32AVX(dst, src, mask *float32, n, planes, ldd, lds int) { panic("unreachable") }
