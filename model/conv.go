@@ -238,6 +238,9 @@ func (l *conv[T]) im2col(x, cols []T, n int) {
 					l.samePlanes32(num.As32(x), num.As32(row), c, ky, kx, n)
 					continue
 				}
+				if gather && s == 2 && n > 0 && batchStride2 && l.stride2Planes(num.As32(x), num.As32(row), c, ky, kx, lo, hi, n) {
+					continue
+				}
 				for smp := 0; smp < n; smp++ {
 					plane := x[(smp*l.c+c)*l.h*l.w : (smp*l.c+c+1)*l.h*l.w]
 					out := row[smp*l.hwc : (smp+1)*l.hwc]

@@ -30,3 +30,6 @@ func maskedPlanes32AVX(dst, src *float32, off int, mask *float32, n, planes, ldd
 
 //go:noescape
 func andAddPlanes32AVX(dst, src, mask *float32, n, planes, ldd, lds int)
+
+//go:noescape
+func stride2Planes32AVX(dst, src *float32, planes, rows, wo, lo, cnt, lds, ldp, lsp int)

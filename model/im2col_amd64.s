@@ -352,3 +352,81 @@ addPlaneNext:
 addPlanesDone:
 	VZEROUPPER
 	RET
+
+// func stride2Planes32AVX(dst, src *float32, planes, rows, wo, lo, cnt, lds, ldp, lsp int)
+// stride2Rows32AVX(dst + p·ldp, src + p·lsp, rows, wo, lo, cnt, lds) for
+// each p < planes: a row of im2col for several samples in one call, each
+// plane's writes past its last row running into the next plane's, written
+// after it.
+TEXT ·stride2Planes32AVX(SB), NOSPLIT, $0-80
+	MOVQ dst+0(FP), CX
+	MOVQ src+8(FP), R13
+	MOVQ wo+32(FP), R8
+	MOVQ lo+40(FP), R9
+	MOVQ cnt+48(FP), R10
+	MOVQ lds+56(FP), R11
+	LEAQ (R9)(R10*1), R12 // hi = lo + cnt
+
+s2pPlane:
+	MOVQ planes+16(FP), AX
+	TESTQ AX, AX
+	JZ    s2pDone
+	DECQ  AX
+	MOVQ  AX, planes+16(FP)
+	MOVQ  CX, DI
+	MOVQ  R13, SI
+	MOVQ  rows+24(FP), BX
+
+s2pRow:
+	TESTQ BX, BX
+	JZ    s2pNext
+	XORQ  AX, AX
+
+s2pLo:
+	CMPQ AX, R9
+	JGE  s2pSpan
+	MOVL $0, (DI)(AX*4)
+	INCQ AX
+	JMP  s2pLo
+
+s2pSpan:
+	LEAQ (DI)(R9*4), DX
+	XORQ AX, AX
+
+s2pVec:
+	CMPQ    AX, R10
+	JGE     s2pHi
+	VMOVUPS (SI)(AX*8), Y0
+	VMOVUPS 32(SI)(AX*8), Y1
+	VSHUFPS $0x88, Y1, Y0, Y2
+	VPERMPD $0xD8, Y2, Y2
+	VMOVUPS Y2, (DX)(AX*4)
+	ADDQ    $8, AX
+	JMP     s2pVec
+
+s2pHi:
+	MOVQ R12, AX
+
+s2pHiLoop:
+	CMPQ AX, R8
+	JGE  s2pRowNext
+	MOVL $0, (DI)(AX*4)
+	INCQ AX
+	JMP  s2pHiLoop
+
+s2pRowNext:
+	LEAQ (DI)(R8*4), DI
+	LEAQ (SI)(R11*4), SI
+	DECQ BX
+	JMP  s2pRow
+
+s2pNext:
+	MOVQ ldp+64(FP), AX
+	LEAQ (CX)(AX*4), CX
+	MOVQ lsp+72(FP), AX
+	LEAQ (R13)(AX*4), R13
+	JMP  s2pPlane
+
+s2pDone:
+	VZEROUPPER
+	RET

@@ -2,9 +2,9 @@ package model
 
 import "testing"
 
-// BenchmarkIm2col unrolls a group of samples for ResNet-8's "same"
-// convolutions, one row of every sample per kernel call ("planes",
-// im2col_planes.go) or per sample ("sample", samePlane), in ns per sample;
+// BenchmarkIm2col unrolls a group of samples for ResNet-8's convolutions,
+// one row of every sample per kernel call where there is such a path
+// ("planes", im2col_planes.go) or per sample ("sample"), in ns per sample;
 // BenchmarkCol2im adds it back (col2im) the same two ways.
 //
 //	go test -run XXX -bench 'Im2col|Col2im' -count 3 ./model
@@ -17,7 +17,7 @@ func BenchmarkCol2im(b *testing.B) {
 }
 
 func benchUnroll(b *testing.B, f func(l *conv[float32], x, cols []float32, n int)) {
-	for _, sp := range []string{"16x28x28-conv(16,3,pad=1)", "32x14x14-conv(32,3,pad=1)", "64x7x7-conv(64,3,pad=1)"} {
+	for _, sp := range []string{"16x28x28-conv(16,3,pad=1)", "32x14x14-conv(32,3,pad=1)", "64x7x7-conv(64,3,pad=1)", "16x28x28-conv(32,3,stride=2,pad=1)", "32x14x14-conv(64,3,stride=2,pad=1)", "16x28x28-conv(32,1,stride=2)", "32x14x14-conv(64,1,stride=2)"} {
 		for _, planes := range []bool{false, true} {
 			b.Run(sp+map[bool]string{false: "/sample", true: "/planes"}[planes], func(b *testing.B) {
 				spec, err := ParseSpec(sp + "-gap-10:softmax")
@@ -31,8 +31,10 @@ func benchUnroll(b *testing.B, f func(l *conv[float32], x, cols []float32, n int
 				l := m.stack[0].(*conv[float32])
 				if !planes {
 					l.taps = nil
-				} else if l.taps == nil || !haveAVX2 {
-					b.Skip("no AVX2: samePlane only")
+					defer func(old bool) { batchStride2 = old }(batchStride2)
+					batchStride2 = false
+				} else if !haveAVX2 {
+					b.Skip("no AVX2: a plane per call only")
 				}
 				n := l.group(64)
 				x := make([]float32, n*l.c*l.h*l.w)

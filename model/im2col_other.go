@@ -19,3 +19,7 @@ func maskedPlanes32AVX(dst, src *float32, off int, mask *float32, n, planes, ldd
 }
 
 func andAddPlanes32AVX(dst, src, mask *float32, n, planes, ldd, lds int) { panic("unreachable") }
+
+func stride2Planes32AVX(dst, src *float32, planes, rows, wo, lo, cnt, lds, ldp, lsp int) {
+	panic("unreachable")
+}

@@ -75,3 +75,37 @@ func (l *conv[T]) sameAddPlanes32(row, dx []float32, c, ky, kx, n int) {
 	m := l.taps[ky*l.k+kx]
 	andAddPlanes32AVX(&dx[c*hw+a+off], &row[a], &m[a], b-a, n, l.c*hw, l.hwc)
 }
+
+// batchStride2 lets im2col run stride2Planes (a variable for the
+// benchmarks, which compare it with stride2Plane per sample).
+var batchStride2 = true
+
+// stride2Planes is stride2Plane for the n samples of a group: every row of
+// the first n−1 samples in one kernel call (stride2Planes32AVX), the last
+// sample by stride2Plane. A last row's loads run up to two rows past its
+// plane, into the next channel's or sample's — inside x for all but the
+// last sample, which stride2Plane finishes in Go — and its stores up to 7
+// values into the next sample's rows, which are written after it (the
+// rows outside the image are cleared once the kernel is done). It reports
+// false, having written nothing, where stride2Plane does.
+func (l *conv[T]) stride2Planes(x, row []float32, c, ky, kx, lo, hi, n int) bool {
+	w, wo, pad, hw := l.w, l.wo, l.pad, l.h*l.w
+	cnt := hi - lo
+	vecs := (cnt + 7) / 8
+	y0, y1 := ceilDiv(pad-ky, 2), min(l.ho, ceilDiv(l.h+pad-ky, 2))
+	if cnt <= 0 || y1-y0 < 2 || lo+8*vecs > 2*wo || 2*lo+kx-pad+16*vecs > 3*w {
+		return false
+	}
+	if n > 1 {
+		src := (2*y0+ky-pad)*w + 2*lo + kx - pad
+		_, _ = row[(n-1)*l.hwc-1], x[((n-1)*l.c+c)*hw+hw-1] // the kernel's planes, and the reads past the last of them, lie inside both
+		stride2Planes32AVX(&row[y0*wo], &x[c*hw+src], n-1, y1-y0, wo, lo, cnt, 2*w, l.hwc, l.c*hw)
+		for s := range n - 1 {
+			out := row[s*l.hwc : (s+1)*l.hwc]
+			clear(out[:y0*wo])
+			clear(out[y1*wo:])
+		}
+	}
+	s := n - 1
+	return l.stride2Plane(x[(s*l.c+c)*hw:(s*l.c+c+1)*hw], row[s*l.hwc:(s+1)*l.hwc], ky, kx, lo, hi)
+}
