@@ -342,6 +342,9 @@ func (l *conv[T]) col2im(cols, dx []T, n int) {
 					l.sameAddPlanes32(num.As32(row), num.As32(dx), c, ky, kx, n)
 					continue
 				}
+				if gather && s == 2 && n > 0 && batchStride2 && l.stride2AddPlanes(num.As32(row), num.As32(dx), c, ky, kx, lo, hi, n) {
+					continue
+				}
 				for smp := 0; smp < n; smp++ {
 					plane := dx[(smp*l.c+c)*l.h*l.w : (smp*l.c+c+1)*l.h*l.w]
 					in := row[smp*l.hwc : (smp+1)*l.hwc]

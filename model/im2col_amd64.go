@@ -33,3 +33,6 @@ func andAddPlanes32AVX(dst, src, mask *float32, n, planes, ldd, lds int)
 
 //go:noescape
 func stride2Planes32AVX(dst, src *float32, planes, rows, wo, lo, cnt, lds, ldp, lsp int)
+
+//go:noescape
+func stride2AddPlanes32AVX(dst, src *float32, planes, rows, wo, cnt, ldd, ldp, lsp int)

@@ -430,3 +430,68 @@ s2pNext:
 s2pDone:
 	VZEROUPPER
 	RET
+
+// func stride2AddPlanes32AVX(dst, src *float32, planes, rows, wo, cnt, ldd, ldp, lsp int)
+// stride2AddRows32AVX(dst + p·ldp, src + p·lsp, rows, wo, cnt, ldd) for
+// each p < planes: col2im's row for several samples in one call, each
+// plane's +0 past its last row's span landing in the next plane's pixels.
+TEXT ·stride2AddPlanes32AVX(SB), NOSPLIT, $0-72
+	MOVQ    dst+0(FP), CX
+	MOVQ    src+8(FP), R13
+	MOVQ    wo+32(FP), R8
+	MOVQ    cnt+40(FP), R10
+	MOVQ    ldd+48(FP), R11
+	VXORPS  Y7, Y7, Y7
+	VMOVDQU ·s2Iota<>(SB), Y6 // 0, 1, …, 7
+
+sa2pPlane:
+	MOVQ  planes+16(FP), AX
+	TESTQ AX, AX
+	JZ    sa2pDone
+	DECQ  AX
+	MOVQ  AX, planes+16(FP)
+	MOVQ  CX, DI
+	MOVQ  R13, SI
+	MOVQ  rows+24(FP), BX
+
+sa2pRow:
+	TESTQ BX, BX
+	JZ    sa2pNext
+	XORQ  AX, AX
+
+sa2pVec:
+	CMPQ         AX, R10
+	JGE          sa2pRowNext
+	MOVQ         R10, DX
+	SUBQ         AX, DX
+	MOVQ         DX, X5
+	VPBROADCASTD X5, Y5
+	VPCMPGTD     Y6, Y5, Y5
+	VANDPS       (SI)(AX*4), Y5, Y0
+	VUNPCKLPS    Y7, Y0, Y1
+	VUNPCKHPS    Y7, Y0, Y2
+	VPERM2F128   $0x20, Y2, Y1, Y3
+	VPERM2F128   $0x31, Y2, Y1, Y4
+	VADDPS       (DI)(AX*8), Y3, Y3
+	VADDPS       32(DI)(AX*8), Y4, Y4
+	VMOVUPS      Y3, (DI)(AX*8)
+	VMOVUPS      Y4, 32(DI)(AX*8)
+	ADDQ         $8, AX
+	JMP          sa2pVec
+
+sa2pRowNext:
+	LEAQ (SI)(R8*4), SI
+	LEAQ (DI)(R11*4), DI
+	DECQ BX
+	JMP  sa2pRow
+
+sa2pNext:
+	MOVQ ldp+56(FP), AX
+	LEAQ (CX)(AX*4), CX
+	MOVQ lsp+64(FP), AX
+	LEAQ (R13)(AX*4), R13
+	JMP  sa2pPlane
+
+sa2pDone:
+	VZEROUPPER
+	RET

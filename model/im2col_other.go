@@ -23,3 +23,7 @@ func andAddPlanes32AVX(dst, src, mask *float32, n, planes, ldd, lds int) { panic
 func stride2Planes32AVX(dst, src *float32, planes, rows, wo, lo, cnt, lds, ldp, lsp int) {
 	panic("unreachable")
 }
+
+func stride2AddPlanes32AVX(dst, src *float32, planes, rows, wo, cnt, ldd, ldp, lsp int) {
+	panic("unreachable")
+}

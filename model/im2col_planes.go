@@ -109,3 +109,27 @@ func (l *conv[T]) stride2Planes(x, row []float32, c, ky, kx, lo, hi, n int) bool
 	s := n - 1
 	return l.stride2Plane(x[(s*l.c+c)*hw:(s*l.c+c+1)*hw], row[s*l.hwc:(s+1)*l.hwc], ky, kx, lo, hi)
 }
+
+// stride2AddPlanes is stride2AddPlane for the n samples of a group, as
+// stride2Planes is stride2Plane's: every row of the first n−1 samples in
+// one kernel call, whose +0 past a last row's span lands in the next
+// channel's or sample's pixels (inside the group's dx, and +0 leaves a
+// gradient's bits as they were: see stride2AddPlane), the last sample by
+// stride2AddPlane. It reports false, having added nothing, where
+// stride2AddPlane does.
+func (l *conv[T]) stride2AddPlanes(row, dx []float32, c, ky, kx, lo, hi, n int) bool {
+	w, wo, pad, hw := l.w, l.wo, l.pad, l.h*l.w
+	cnt := hi - lo
+	vecs := (cnt + 7) / 8
+	y0, y1 := ceilDiv(pad-ky, 2), min(l.ho, ceilDiv(l.h+pad-ky, 2))
+	if cnt <= 0 || y1-y0 < 2 || lo+8*vecs > 2*wo || 2*lo+kx-pad+16*vecs > 3*w {
+		return false
+	}
+	if n > 1 {
+		dst := (2*y0+ky-pad)*w + 2*lo + kx - pad
+		_, _ = row[(n-1)*l.hwc-1], dx[((n-1)*l.c+c)*hw+hw-1] // the kernel's planes, and what it reaches past the last of them, lie inside both
+		stride2AddPlanes32AVX(&dx[c*hw+dst], &row[y0*wo+lo], n-1, y1-y0, wo, cnt, 2*w, l.c*hw, l.hwc)
+	}
+	s := n - 1
+	return l.stride2AddPlane(dx[(s*l.c+c)*hw:(s*l.c+c+1)*hw], row[s*l.hwc:(s+1)*l.hwc], ky, kx, lo, hi)
+}
