@@ -90,16 +90,14 @@ var batchStride2 = true
 // false, having written nothing, where stride2Plane does.
 func (l *conv[T]) stride2Planes(x, row []float32, c, ky, kx, lo, hi, n int) bool {
 	w, wo, pad, hw := l.w, l.wo, l.pad, l.h*l.w
-	cnt := hi - lo
-	vecs := (cnt + 7) / 8
-	y0, y1 := ceilDiv(pad-ky, 2), min(l.ho, ceilDiv(l.h+pad-ky, 2))
-	if cnt <= 0 || y1-y0 < 2 || lo+8*vecs > 2*wo || 2*lo+kx-pad+16*vecs > 3*w {
+	y0, y1, ok := l.stride2Rows(ky, kx, lo, hi)
+	if !ok {
 		return false
 	}
 	if n > 1 {
 		src := (2*y0+ky-pad)*w + 2*lo + kx - pad
 		_, _ = row[(n-1)*l.hwc-1], x[((n-1)*l.c+c)*hw+hw-1] // the kernel's planes, and the reads past the last of them, lie inside both
-		stride2Planes32AVX(&row[y0*wo], &x[c*hw+src], n-1, y1-y0, wo, lo, cnt, 2*w, l.hwc, l.c*hw)
+		stride2Planes32AVX(&row[y0*wo], &x[c*hw+src], n-1, y1-y0, wo, lo, hi-lo, 2*w, l.hwc, l.c*hw)
 		for s := range n - 1 {
 			out := row[s*l.hwc : (s+1)*l.hwc]
 			clear(out[:y0*wo])
@@ -119,16 +117,14 @@ func (l *conv[T]) stride2Planes(x, row []float32, c, ky, kx, lo, hi, n int) bool
 // stride2AddPlane does.
 func (l *conv[T]) stride2AddPlanes(row, dx []float32, c, ky, kx, lo, hi, n int) bool {
 	w, wo, pad, hw := l.w, l.wo, l.pad, l.h*l.w
-	cnt := hi - lo
-	vecs := (cnt + 7) / 8
-	y0, y1 := ceilDiv(pad-ky, 2), min(l.ho, ceilDiv(l.h+pad-ky, 2))
-	if cnt <= 0 || y1-y0 < 2 || lo+8*vecs > 2*wo || 2*lo+kx-pad+16*vecs > 3*w {
+	y0, y1, ok := l.stride2Rows(ky, kx, lo, hi)
+	if !ok {
 		return false
 	}
 	if n > 1 {
 		dst := (2*y0+ky-pad)*w + 2*lo + kx - pad
 		_, _ = row[(n-1)*l.hwc-1], dx[((n-1)*l.c+c)*hw+hw-1] // the kernel's planes, and what it reaches past the last of them, lie inside both
-		stride2AddPlanes32AVX(&dx[c*hw+dst], &row[y0*wo+lo], n-1, y1-y0, wo, cnt, 2*w, l.c*hw, l.hwc)
+		stride2AddPlanes32AVX(&dx[c*hw+dst], &row[y0*wo+lo], n-1, y1-y0, wo, hi-lo, 2*w, l.c*hw, l.hwc)
 	}
 	s := n - 1
 	return l.stride2AddPlane(dx[(s*l.c+c)*hw:(s*l.c+c+1)*hw], row[s*l.hwc:(s+1)*l.hwc], ky, kx, lo, hi)
