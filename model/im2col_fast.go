@@ -200,7 +200,7 @@ func (l *conv[T]) stride2Plane(plane, out []float32, ky, kx, lo, hi int) bool {
 	// Rows [y0, y1−1): input row 2·oy+ky−P, from pixel 2·lo+kx−P on. The
 	// loads of the last of them end in the two input rows after it, which
 	// the last output row's input row (≤ H−1) bounds.
-	stride2Rows32AVX(&out[y0*wo], &plane[(2*y0+ky-pad)*w+2*lo+kx-pad], y1-1-y0, wo, lo, cnt, 2*w)
+	stride2Planes32AVX(&out[y0*wo], &plane[(2*y0+ky-pad)*w+2*lo+kx-pad], 1, y1-1-y0, wo, lo, cnt, 2*w, 0, 0)
 	last := out[(y1-1)*wo : y1*wo]
 	iy := 2*(y1-1) + ky - pad
 	clear(last[:lo])
@@ -227,7 +227,7 @@ func (l *conv[T]) stride2AddPlane(plane, in []float32, ky, kx, lo, hi int) bool 
 	if !ok {
 		return false
 	}
-	stride2AddRows32AVX(&plane[(2*y0+ky-pad)*w+2*lo+kx-pad], &in[y0*wo+lo], y1-1-y0, wo, cnt, 2*w)
+	stride2AddPlanes32AVX(&plane[(2*y0+ky-pad)*w+2*lo+kx-pad], &in[y0*wo+lo], 1, y1-1-y0, wo, cnt, 2*w, 0, 0)
 	iy := 2*(y1-1) + ky - pad
 	dst := plane[iy*w+2*lo+kx-pad:]
 	for i, v := range in[(y1-1)*wo+lo : (y1-1)*wo+hi] {
