@@ -76,10 +76,6 @@ func (l *conv[T]) sameAddPlanes32(row, dx []float32, c, ky, kx, n int) {
 	andAddPlanes32AVX(&dx[c*hw+a+off], &row[a], &m[a], b-a, n, l.c*hw, l.hwc)
 }
 
-// batchStride2 lets im2col run stride2Planes (a variable for the
-// benchmarks, which compare it with stride2Plane per sample).
-var batchStride2 = true
-
 // stride2Planes is stride2Plane for the n samples of a group: every row of
 // the first n−1 samples in one kernel call (stride2Planes32AVX), the last
 // sample by stride2Plane. A last row's loads run up to two rows past its
