@@ -127,9 +127,11 @@ GLOBL ·s2Iota<>(SB), RODATA|NOPTR, $32
 // For p < planes and i < n: dst[p·ldd + i] = src[p·lds + off + i] where
 // mask[i]'s sign bit is set, +0 where it is clear: for a mask of all ones
 // or all zeros, the bits of src & mask (andCopy32AVX). A source value is
-// read only where its mask is set — VMASKMOVPS does not touch the memory
-// of a masked lane, and the scalar tail branches — so src + off may point
-// outside the source wherever the mask is clear.
+// read only where its mask is set — VMASKMOVPS loads no masked lane, and
+// the scalar tail branches — so src + off may point outside the source
+// wherever the mask is clear (a masked lane does not fault on Intel's
+// processors, by their manual, nor on the AMD ones tested; AMD's manual
+// leaves it to the implementation: see im2col_planes.go).
 TEXT ·maskedPlanes32AVX(SB), NOSPLIT, $0-64
 	MOVQ dst+0(FP), DI
 	MOVQ src+8(FP), SI

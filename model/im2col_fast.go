@@ -13,7 +13,8 @@ import (
 // order, with at most +0 added where nothing was, which leaves a gradient's
 // bits as they were: see stride2AddPlane), so the results are the bits of
 // the row-by-row loops they replace; im2col_fast_test.go checks them
-// against the definition.
+// against the definition. im2col_planes.go runs the float32 kernels over
+// all the samples of a group at once.
 
 // The edges of a "same" convolution at stride 1 (Wo = W, padding P on
 // each side). im2col's row (ky, kx) of a sample is its plane shifted by

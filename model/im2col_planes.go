@@ -2,21 +2,34 @@ package model
 
 import "github.com/ptrain/ptrain/model/num"
 
-// im2col's rows of a "same" convolution at stride 1, float32 with AVX2: a
-// row (c, ky, kx) of every sample of a group in one kernel call
-// (maskedPlanes32AVX) instead of samePlane's call per sample; col2im's
-// adjoint likewise (andAddPlanes32AVX). On ResNet-8's
-// 14×14 and 7×7 planes a sample's row is 196 or 49 values, and the work
-// around each copy — the row's range inside the image, clearing the rows
-// outside it, the masked copy's call and its scalar tail — cost as much as
-// the copy (im2col of the 64-channel 7×7 layer: 12 µs a sample, 9 GB/s).
+// im2col's and col2im's rows for all the samples of a group at once,
+// float32 with AVX2: a row (c, ky, kx) of every sample in one kernel call
+// instead of a call per sample's plane. On ResNet-8's 14×14 and 7×7 planes
+// a sample's row is 196 or 49 values, and the work around each copy — the
+// row's range inside the image, clearing the rows outside it, the copy's
+// call and its scalar tail — cost as much as the copy (im2col of the
+// 64-channel 7×7 layer: 12 µs a sample, 9 GB/s).
 //
-// The kernel copies a whole plane under a mask per tap (tapMasks): all ones
-// where the tap's input pixel (y+ky−P, x+kx−P) lies in the image, zero
-// where it lies in the padding, so the rows above and below the image and
-// the columns wrapped around a row's edge come out +0 in the same pass, the
-// bits samePlane writes. The source is read only under the mask, so the
-// shifted plane may start before the input or end past it.
+// "Same" convolutions at stride 1 (samePlanes32, sameAddPlanes32): im2col's
+// kernel (maskedPlanes32AVX) copies a whole plane under a mask per tap
+// (tapMasks): all ones where the tap's input pixel (y+ky−P, x+kx−P) lies in
+// the image, zero where it lies in the padding, so the rows above and
+// below the image and the columns wrapped around a row's edge come out +0
+// in the same pass, the bits samePlane writes. The source is read only
+// under the mask, so the shifted plane may start before the input or end
+// past it, by up to P·W+P values: a masked lane of VMASKMOVPS does not
+// fault on Intel's processors (their manual says so) nor on the AMD ones
+// tested, but AMD's manual leaves it to the implementation; the guard-page
+// tests (TestIm2colPlanesStayInsideTheGroup) fail on a processor where it
+// faults. col2im's adjoint (andAddPlanes32AVX) adds each sample's range
+// inside the image only, and stays inside each plane.
+//
+// Stride 2 (stride2Planes, stride2AddPlanes): stride2Plane's and
+// stride2AddPlane's kernels run over every row of all the samples but the
+// last, so each of those samples' last row loads, stores or adds +0 past
+// its plane into the next one's, inside the group's x, cols and dx; the
+// last sample goes through stride2Plane or stride2AddPlane, which stay
+// inside its plane.
 
 // tapMasks returns the masks of a "same" convolution at stride 1 in
 // float32, per tap ky·K + kx, each of Ho·W pixels; nil otherwise.
