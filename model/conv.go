@@ -235,7 +235,7 @@ func (l *conv[T]) im2col(x, cols []T, n int) {
 				row := cols[((c*k+ky)*k+kx)*cn : ((c*k+ky)*k+kx+1)*cn]
 				lo, hi := l.span(kx)
 				if planes {
-					l.samePlanes32(num.As32(x), num.As32(row), c, ky, kx, n)
+					l.samePlanes(x, row, c, ky, kx, n)
 					continue
 				}
 				if gather && s == 2 && n > 0 && l.stride2Planes(num.As32(x), num.As32(row), c, ky, kx, lo, hi, n) {

@@ -129,9 +129,10 @@ GLOBL ·s2Iota<>(SB), RODATA|NOPTR, $32
 // or all zeros, the bits of src & mask (andCopy32AVX). A source value is
 // read only where its mask is set — VMASKMOVPS loads no masked lane, and
 // the scalar tail branches — so src + off may point outside the source
-// wherever the mask is clear (a masked lane does not fault on Intel's
-// processors, by their manual, nor on the AMD ones tested; AMD's manual
-// leaves it to the implementation: see im2col_planes.go).
+// wherever the mask is clear (inside the memory it may read, as
+// samePlanes keeps it: a masked lane does not fault on Intel's
+// processors, by their manual, but AMD's leaves it to the implementation;
+// see im2col_planes.go).
 TEXT ·maskedPlanes32AVX(SB), NOSPLIT, $0-64
 	MOVQ dst+0(FP), DI
 	MOVQ src+8(FP), SI

@@ -10,19 +10,20 @@ import "github.com/ptrain/ptrain/model/num"
 // call and its scalar tail — cost as much as the copy (im2col of the
 // 64-channel 7×7 layer: 12 µs a sample, 9 GB/s).
 //
-// "Same" convolutions at stride 1 (samePlanes32, sameAddPlanes32): im2col's
+// "Same" convolutions at stride 1 (samePlanes, sameAddPlanes32): im2col's
 // kernel (maskedPlanes32AVX) copies a whole plane under a mask per tap
 // (tapMasks): all ones where the tap's input pixel (y+ky−P, x+kx−P) lies in
 // the image, zero where it lies in the padding, so the rows above and
 // below the image and the columns wrapped around a row's edge come out +0
 // in the same pass, the bits samePlane writes. The source is read only
 // under the mask, so the shifted plane may start before the input or end
-// past it, by up to P·W+P values: a masked lane of VMASKMOVPS does not
+// past it, by up to P·W+P values. A masked lane of VMASKMOVPS does not
 // fault on Intel's processors (their manual says so) nor on the AMD ones
-// tested, but AMD's manual leaves it to the implementation; the guard-page
-// tests (TestIm2colPlanesStayInsideTheGroup) fail on a processor where it
-// faults. col2im's adjoint (andAddPlanes32AVX) adds each sample's range
-// inside the image only, and stays inside each plane.
+// tested, but AMD's manual leaves it to the implementation: so the kernel
+// runs only on the samples whose shifted plane lies inside x, whatever
+// their masks (samePlanes: on planes larger than the shift, all but the
+// first or the last), and addresses nothing outside it. col2im's adjoint (andAddPlanes32AVX) adds
+// each sample's range inside the image only, and stays inside each plane.
 //
 // Stride 2 (stride2Planes, stride2AddPlanes): stride2Plane's and
 // stride2AddPlane's kernels run over every row of all the samples but the
@@ -57,14 +58,40 @@ func (l *conv[T]) tapMasks() [][]float32 {
 	return masks
 }
 
-// samePlanes32 writes im2col's row (c, ky, kx) of the n samples of x into
-// row (n planes of Ho·W values, one per sample): samePlane for each.
-func (l *conv[T]) samePlanes32(x, row []float32, c, ky, kx, n int) {
-	hw := l.h * l.w
+// samePlanes writes im2col's row (c, ky, kx) of the n samples of x into
+// row (n planes of Ho·W values, one per sample): samePlane's bits for
+// each, the samples [p0, p1) of samePlanesInside in one kernel call, the
+// others (the first or the last, whose shifted plane may start before x or
+// end past it, or more on planes smaller than the shift) by samePlane, so
+// that nothing outside x is addressed (see the comment at the top).
+func (l *conv[T]) samePlanes(x, row []T, c, ky, kx, n int) {
+	hw, lds := l.h*l.w, l.c*l.h*l.w
 	m := l.taps[ky*l.k+kx]
 	off := (ky-l.pad)*l.w + kx - l.pad
-	_, _ = row[n*l.hwc-1], x[((n-1)*l.c+c)*hw+hw-1] // the kernel's last plane lies inside both
-	maskedPlanes32AVX(&row[0], &x[c*hw], off, &m[0], len(m), n, l.hwc, l.c*hw)
+	p0, p1 := l.samePlanesInside(c, off, n)
+	for p := range n {
+		if p < p0 || p >= p1 {
+			l.samePlane(x[(p*l.c+c)*hw:(p*l.c+c+1)*hw], row[p*l.hwc:(p+1)*l.hwc], ky, kx)
+		}
+	}
+	if p0 < p1 {
+		x32, row32 := num.As32(x), num.As32(row)
+		_, _ = row32[p1*l.hwc-1], x32[((p1-1)*l.c+c)*hw+hw-1] // the kernel's last plane lies inside both
+		maskedPlanes32AVX(&row32[p0*l.hwc], &x32[p0*lds+c*hw], off, &m[0], len(m), p1-p0, l.hwc, lds)
+	}
+}
+
+// samePlanesInside returns the samples [p0, p1) of a group of n whose
+// vectors in maskedPlanes32AVX, src[p·C·H·W + c·H·W + off + i] for
+// i < ⌊H·W/8⌋·8, lie inside the group's x.
+func (l *conv[T]) samePlanesInside(c, off, n int) (p0, p1 int) {
+	hw, lds := l.h*l.w, l.c*l.h*l.w
+	base, end := c*hw+off, n*lds-(hw&^7) // sample p's vectors start at base + p·lds and must end by n·lds
+	p0 = min(n, ceilDiv(-base, lds))
+	if end >= base {
+		p1 = min(n, (end-base)/lds+1)
+	}
+	return p0, max(p0, p1)
 }
 
 // sameAddPlanes32 adds col2im's row (c, ky, kx) of the n samples (row, n

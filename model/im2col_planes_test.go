@@ -97,3 +97,47 @@ func (l *conv[T]) stride2Taps() (taken, into int) {
 	}
 	return taken, into
 }
+
+// TestSamePlanesKernelAddressesOnlyX: for every tap and channel of random
+// "same" convolutions and groups of 1 to 4 samples, the samples whose rows
+// samePlanes hands to maskedPlanes32AVX have all their vector loads inside
+// the group's x — the masked lanes included, which may fault on an AMD
+// processor (its manual leaves that to the implementation) where they
+// address memory outside x — and every other sample: on planes larger
+// than the shift, all but the first and last.
+func TestSamePlanesKernelAddressesOnlyX(t *testing.T) {
+	rng := rand.New(rand.NewPCG(33, 34))
+	for shapes := 0; shapes < 300; {
+		k := []int{1, 3, 5, 7}[rng.IntN(4)]
+		spec := fmt.Sprintf("%dx%dx%d-conv(1,%d,pad=%d)", 1+rng.IntN(3), 1+rng.IntN(12), 1+rng.IntN(12), k, k/2)
+		m, err := NewZero[float32](MustParseSpec(spec))
+		if err != nil {
+			continue
+		}
+		shapes++
+		l := m.stack[0].(*conv[float32])
+		if l.taps == nil {
+			t.Fatalf("%s: no tap masks", spec)
+		}
+		hw, lds := l.h*l.w, l.c*l.h*l.w
+		for n := 1; n <= 4; n++ {
+			for c := range l.c {
+				for ky := range l.k {
+					for kx := range l.k {
+						off := (ky-l.pad)*l.w + kx - l.pad
+						p0, p1 := l.samePlanesInside(c, off, n)
+						for p := range n {
+							lo, hi := p*lds+c*hw+off, p*lds+c*hw+off+hw&^7
+							if inside := lo >= 0 && hi <= n*lds; inside != (p >= p0 && p < p1) {
+								t.Fatalf("%s n %d c %d ky %d kx %d: sample %d's vectors load x[%d, %d) of [0, %d), and the kernel takes [%d, %d)", spec, n, c, ky, kx, p, lo, hi, n*lds, p0, p1)
+							}
+						}
+						if hw >= l.pad*l.w+l.pad+8 && (p0 > 1 || p1 < n-1) {
+							t.Fatalf("%s n %d c %d ky %d kx %d: the kernel takes samples [%d, %d) only", spec, n, c, ky, kx, p0, p1)
+						}
+					}
+				}
+			}
+		}
+	}
+}
