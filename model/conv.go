@@ -235,10 +235,10 @@ func (l *conv[T]) im2col(x, cols []T, n int) {
 				row := cols[((c*k+ky)*k+kx)*cn : ((c*k+ky)*k+kx+1)*cn]
 				lo, hi := l.span(kx)
 				if planes {
-					l.samePlanes32(num.As32(x), num.As32(row), c, ky, kx, n)
+					l.samePlanes(x, row, c, ky, kx, n)
 					continue
 				}
-				if gather && s == 2 && n > 0 && batchStride2 && l.stride2Planes(num.As32(x), num.As32(row), c, ky, kx, lo, hi, n) {
+				if gather && s == 2 && n > 0 && l.stride2Planes(num.As32(x), num.As32(row), c, ky, kx, lo, hi, n) {
 					continue
 				}
 				for smp := 0; smp < n; smp++ {
@@ -255,10 +255,8 @@ func (l *conv[T]) im2col(x, cols []T, n int) {
 						l.samePlane(plane, out, ky, kx)
 						continue
 					}
-					if gather {
-						if s != 2 || !l.stride2Plane(num.As32(plane), num.As32(out), ky, kx, lo, hi) {
-							gatherPlane(num.As32(out), num.As32(plane), l.gathers[ky*k+kx])
-						}
+					if gather { // strides other than 2, and the rows stride2Planes declines
+						gatherPlane(num.As32(out), num.As32(plane), l.gathers[ky*k+kx])
 						continue
 					}
 					for oy := 0; oy < l.ho; oy++ {
@@ -342,7 +340,7 @@ func (l *conv[T]) col2im(cols, dx []T, n int) {
 					l.sameAddPlanes32(num.As32(row), num.As32(dx), c, ky, kx, n)
 					continue
 				}
-				if gather && s == 2 && n > 0 && batchStride2 && l.stride2AddPlanes(num.As32(row), num.As32(dx), c, ky, kx, lo, hi, n) {
+				if gather && s == 2 && n > 0 && l.stride2AddPlanes(num.As32(row), num.As32(dx), c, ky, kx, lo, hi, n) {
 					continue
 				}
 				for smp := 0; smp < n; smp++ {
@@ -373,11 +371,10 @@ func (l *conv[T]) col2im(cols, dx []T, n int) {
 						}
 						continue
 					}
-					// Strided or unevenly padded: the adjoint of im2col's
-					// rows, through its table of offsets.
-					if !gather || s != 2 || !l.stride2AddPlane(num.As32(plane), num.As32(in), ky, kx, lo, hi) {
-						scatterAdd(plane, in, l.gathers[ky*k+kx])
-					}
+					// Strided or unevenly padded (and not taken by
+					// stride2AddPlanes): the adjoint of im2col's rows,
+					// through its table of offsets.
+					scatterAdd(plane, in, l.gathers[ky*k+kx])
 				}
 			}
 		}

@@ -17,13 +17,7 @@ func andAdd32AVX(dst, src, mask *float32, n int)
 func gatherPlane32AVX(out, plane *float32, idx *int32, n int)
 
 //go:noescape
-func stride2Rows32AVX(dst, src *float32, rows, wo, lo, cnt, lds int)
-
-//go:noescape
 func sum4x4AVX(x *float32, hw, n int, c *[16]float32)
-
-//go:noescape
-func stride2AddRows32AVX(dst, src *float32, rows, wo, cnt, ldd int)
 
 //go:noescape
 func maskedPlanes32AVX(dst, src *float32, off int, mask *float32, n, planes, ldd, lds int)

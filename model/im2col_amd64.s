@@ -77,70 +77,6 @@ gatherDone:
 	VZEROUPPER
 	RET
 
-// func stride2Rows32AVX(dst, src *float32, rows, wo, lo, cnt, lds int)
-// For each of rows output rows (wo apart in dst; their input rows lds
-// apart in src): dst[lo+i] = src[2i] for i < cnt, zeros in [0, lo) and
-// [lo+cnt, wo). The span is stored 8 at a time, so up to 7 values past it
-// are written before the zeros after it; the caller lets that run into
-// the next row, written after. The loads read src[0, 16·⌈cnt/8⌉) of each
-// row. Only shuffles move the values: the same bits.
-TEXT ·stride2Rows32AVX(SB), NOSPLIT, $0-56
-	MOVQ   dst+0(FP), DI
-	MOVQ   src+8(FP), SI
-	MOVQ   rows+16(FP), BX
-	MOVQ   wo+24(FP), R8
-	MOVQ   lo+32(FP), R9
-	MOVQ   cnt+40(FP), R10
-	MOVQ   lds+48(FP), R11
-	LEAQ   (R9)(R10*1), R12 // hi = lo + cnt
-
-s2Row:
-	TESTQ BX, BX
-	JZ    s2Done
-	XORQ  AX, AX
-
-s2Lo:
-	CMPQ AX, R9
-	JGE  s2Span
-	MOVL $0, (DI)(AX*4)
-	INCQ AX
-	JMP  s2Lo
-
-s2Span:
-	LEAQ (DI)(R9*4), DX // dst + lo
-	XORQ AX, AX
-
-s2Vec:
-	CMPQ    AX, R10
-	JGE     s2Hi
-	VMOVUPS (SI)(AX*8), Y0   // src[2i .. 2i+8)
-	VMOVUPS 32(SI)(AX*8), Y1 // src[2i+8 .. 2i+16)
-	VSHUFPS $0x88, Y1, Y0, Y2 // per 128-bit lane: even elements of Y0, then of Y1
-	VPERMPD $0xD8, Y2, Y2     // the lanes' pairs in order: src[2i], src[2i+2], …, src[2i+14]
-	VMOVUPS Y2, (DX)(AX*4)
-	ADDQ    $8, AX
-	JMP     s2Vec
-
-s2Hi:
-	MOVQ R12, AX
-
-s2HiLoop:
-	CMPQ AX, R8
-	JGE  s2Next
-	MOVL $0, (DI)(AX*4)
-	INCQ AX
-	JMP  s2HiLoop
-
-s2Next:
-	LEAQ (DI)(R8*4), DI
-	LEAQ (SI)(R11*4), SI
-	DECQ BX
-	JMP  s2Row
-
-s2Done:
-	VZEROUPPER
-	RET
-
 // func sum4x4AVX(x *float32, hw, n int, c *[16]float32)
 // sum4's four chains over the first n values (a multiple of 4) of each of
 // four planes hw apart: c[4q+j] = x_q[j] + x_q[4+j] + … in that order, from
@@ -177,57 +113,6 @@ s4Done:
 	VZEROUPPER
 	RET
 
-// func stride2AddRows32AVX(dst, src *float32, rows, wo, cnt, ldd int)
-// For each of rows rows (src rows wo apart, dst rows ldd apart):
-// dst[2i] += src[i] for i < cnt. 8 values at a time: the lanes past cnt
-// are zeroed, the 8 spread over 16 pixels with +0 between them, and the
-// 16 added in, so the pixels between and up to 15 past the span get +0
-// (the caller keeps that inside the plane).
-TEXT ·stride2AddRows32AVX(SB), NOSPLIT, $0-48
-	MOVQ     dst+0(FP), DI
-	MOVQ     src+8(FP), SI
-	MOVQ     rows+16(FP), BX
-	MOVQ     wo+24(FP), R8
-	MOVQ     cnt+32(FP), R10
-	MOVQ     ldd+40(FP), R11
-	VXORPS   Y7, Y7, Y7
-	VMOVDQU  ·s2Iota<>(SB), Y6 // 0, 1, …, 7
-
-sa2Row:
-	TESTQ BX, BX
-	JZ    sa2Done
-	XORQ  AX, AX
-
-sa2Vec:
-	CMPQ         AX, R10
-	JGE          sa2Next
-	MOVQ         R10, DX
-	SUBQ         AX, DX      // values left in the span
-	MOVQ         DX, X5
-	VPBROADCASTD X5, Y5
-	VPCMPGTD     Y6, Y5, Y5  // lanes j < left
-	VANDPS       (SI)(AX*4), Y5, Y0
-	VUNPCKLPS    Y7, Y0, Y1  // v0 0 v1 0 | v4 0 v5 0
-	VUNPCKHPS    Y7, Y0, Y2  // v2 0 v3 0 | v6 0 v7 0
-	VPERM2F128   $0x20, Y2, Y1, Y3 // v0 0 v1 0 v2 0 v3 0
-	VPERM2F128   $0x31, Y2, Y1, Y4 // v4 0 … v7 0
-	VADDPS       (DI)(AX*8), Y3, Y3
-	VADDPS       32(DI)(AX*8), Y4, Y4
-	VMOVUPS      Y3, (DI)(AX*8)
-	VMOVUPS      Y4, 32(DI)(AX*8)
-	ADDQ         $8, AX
-	JMP          sa2Vec
-
-sa2Next:
-	LEAQ (SI)(R8*4), SI
-	LEAQ (DI)(R11*4), DI
-	DECQ BX
-	JMP  sa2Row
-
-sa2Done:
-	VZEROUPPER
-	RET
-
 DATA ·s2Iota<>+0(SB)/4, $0
 DATA ·s2Iota<>+4(SB)/4, $1
 DATA ·s2Iota<>+8(SB)/4, $2
@@ -242,9 +127,12 @@ GLOBL ·s2Iota<>(SB), RODATA|NOPTR, $32
 // For p < planes and i < n: dst[p·ldd + i] = src[p·lds + off + i] where
 // mask[i]'s sign bit is set, +0 where it is clear: for a mask of all ones
 // or all zeros, the bits of src & mask (andCopy32AVX). A source value is
-// read only where its mask is set — VMASKMOVPS does not touch the memory
-// of a masked lane, and the scalar tail branches — so src + off may point
-// outside the source wherever the mask is clear.
+// read only where its mask is set — VMASKMOVPS loads no masked lane, and
+// the scalar tail branches — so src + off may point outside the source
+// wherever the mask is clear (inside the memory it may read, as
+// samePlanes keeps it: a masked lane does not fault on Intel's
+// processors, by their manual, but AMD's leaves it to the implementation;
+// see im2col_planes.go).
 TEXT ·maskedPlanes32AVX(SB), NOSPLIT, $0-64
 	MOVQ dst+0(FP), DI
 	MOVQ src+8(FP), SI
@@ -354,10 +242,14 @@ addPlanesDone:
 	RET
 
 // func stride2Planes32AVX(dst, src *float32, planes, rows, wo, lo, cnt, lds, ldp, lsp int)
-// stride2Rows32AVX(dst + p·ldp, src + p·lsp, rows, wo, lo, cnt, lds) for
-// each p < planes: a row of im2col for several samples in one call, each
-// plane's writes past its last row running into the next plane's, written
-// after it.
+// For each of planes planes (ldp apart in dst, lsp in src) and each of its
+// rows output rows (wo apart in dst; their input rows lds apart in src):
+// dst[lo+i] = src[2i] for i < cnt, zeros in [0, lo) and [lo+cnt, wo). The
+// span is stored 8 at a time, so up to 7 values past it are written before
+// the zeros after it; the caller lets that run into the next row, written
+// after it (past a plane's last row, the next plane's or what the caller
+// writes later). The loads read src[0, 16·⌈cnt/8⌉) of each row. Only
+// shuffles move the values: the same bits.
 TEXT ·stride2Planes32AVX(SB), NOSPLIT, $0-80
 	MOVQ dst+0(FP), CX
 	MOVQ src+8(FP), R13
@@ -396,10 +288,10 @@ s2pSpan:
 s2pVec:
 	CMPQ    AX, R10
 	JGE     s2pHi
-	VMOVUPS (SI)(AX*8), Y0
-	VMOVUPS 32(SI)(AX*8), Y1
-	VSHUFPS $0x88, Y1, Y0, Y2
-	VPERMPD $0xD8, Y2, Y2
+	VMOVUPS (SI)(AX*8), Y0    // src[2i .. 2i+8)
+	VMOVUPS 32(SI)(AX*8), Y1  // src[2i+8 .. 2i+16)
+	VSHUFPS $0x88, Y1, Y0, Y2 // per 128-bit lane: even elements of Y0, then of Y1
+	VPERMPD $0xD8, Y2, Y2     // the lanes' pairs in order: src[2i], src[2i+2], …, src[2i+14]
 	VMOVUPS Y2, (DX)(AX*4)
 	ADDQ    $8, AX
 	JMP     s2pVec
@@ -432,9 +324,13 @@ s2pDone:
 	RET
 
 // func stride2AddPlanes32AVX(dst, src *float32, planes, rows, wo, cnt, ldd, ldp, lsp int)
-// stride2AddRows32AVX(dst + p·ldp, src + p·lsp, rows, wo, cnt, ldd) for
-// each p < planes: col2im's row for several samples in one call, each
-// plane's +0 past its last row's span landing in the next plane's pixels.
+// For each of planes planes (ldp apart in dst, lsp in src) and each of its
+// rows rows (src rows wo apart, dst rows ldd apart): dst[2i] += src[i] for
+// i < cnt. 8 values at a time: the lanes past cnt are zeroed, the 8 spread
+// over 16 pixels with +0 between them, and the 16 added in, so the pixels
+// between and up to 15 past the span get +0 (the caller keeps that inside
+// dx: past a plane's last row, in the next plane). The loads read
+// src[0, 8·⌈cnt/8⌉) of each row.
 TEXT ·stride2AddPlanes32AVX(SB), NOSPLIT, $0-72
 	MOVQ    dst+0(FP), CX
 	MOVQ    src+8(FP), R13
@@ -463,15 +359,15 @@ sa2pVec:
 	CMPQ         AX, R10
 	JGE          sa2pRowNext
 	MOVQ         R10, DX
-	SUBQ         AX, DX
+	SUBQ         AX, DX // values left in the span
 	MOVQ         DX, X5
 	VPBROADCASTD X5, Y5
-	VPCMPGTD     Y6, Y5, Y5
+	VPCMPGTD     Y6, Y5, Y5 // lanes j < left
 	VANDPS       (SI)(AX*4), Y5, Y0
-	VUNPCKLPS    Y7, Y0, Y1
-	VUNPCKHPS    Y7, Y0, Y2
-	VPERM2F128   $0x20, Y2, Y1, Y3
-	VPERM2F128   $0x31, Y2, Y1, Y4
+	VUNPCKLPS    Y7, Y0, Y1        // v0 0 v1 0 | v4 0 v5 0
+	VUNPCKHPS    Y7, Y0, Y2        // v2 0 v3 0 | v6 0 v7 0
+	VPERM2F128   $0x20, Y2, Y1, Y3 // v0 0 v1 0 v2 0 v3 0
+	VPERM2F128   $0x31, Y2, Y1, Y4 // v4 0 … v7 0
 	VADDPS       (DI)(AX*8), Y3, Y3
 	VADDPS       32(DI)(AX*8), Y4, Y4
 	VMOVUPS      Y3, (DI)(AX*8)

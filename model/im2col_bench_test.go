@@ -4,8 +4,9 @@ import "testing"
 
 // BenchmarkIm2col unrolls a group of samples for ResNet-8's convolutions,
 // one row of every sample per kernel call where there is such a path
-// ("planes", im2col_planes.go) or per sample ("sample"), in ns per sample;
-// BenchmarkCol2im adds it back (col2im) the same two ways.
+// ("planes", im2col_planes.go) or a sample at a time through the paths of
+// one plane per call ("sample": samePlane, stride2Plane), in ns per
+// sample; BenchmarkCol2im adds it back (col2im) the same two ways.
 //
 //	go test -run XXX -bench 'Im2col|Col2im' -count 3 ./model
 func BenchmarkIm2col(b *testing.B) {
@@ -31,8 +32,6 @@ func benchUnroll(b *testing.B, f func(l *conv[float32], x, cols []float32, n int
 				l := m.stack[0].(*conv[float32])
 				if !planes {
 					l.taps = nil
-					defer func(old bool) { batchStride2 = old }(batchStride2)
-					batchStride2 = false
 				} else if !haveAVX2 {
 					b.Skip("no AVX2: a plane per call only")
 				}
@@ -45,8 +44,15 @@ func benchUnroll(b *testing.B, f func(l *conv[float32], x, cols []float32, n int
 				for i := range cols {
 					cols[i] = float32(i%5) - 2
 				}
+				in, per := l.c*l.h*l.w, l.kk*l.hwc
 				for b.Loop() {
-					f(l, x, cols, n)
+					if planes {
+						f(l, x, cols, n)
+						continue
+					}
+					for s := range n {
+						f(l, x[s*in:(s+1)*in], cols[s*per:(s+1)*per], 1)
+					}
 				}
 				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/sample")
 			})

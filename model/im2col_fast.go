@@ -13,7 +13,8 @@ import (
 // order, with at most +0 added where nothing was, which leaves a gradient's
 // bits as they were: see stride2AddPlane), so the results are the bits of
 // the row-by-row loops they replace; im2col_fast_test.go checks them
-// against the definition.
+// against the definition. im2col_planes.go runs the float32 kernels over
+// all the samples of a group at once.
 
 // The edges of a "same" convolution at stride 1 (Wo = W, padding P on
 // each side). im2col's row (ky, kx) of a sample is its plane shifted by
@@ -171,26 +172,36 @@ func scatterAdd[T num.Float](plane, in []T, idx []int32) {
 	}
 }
 
+// stride2Rows returns the output rows [y0, y1) of tap (ky, kx) whose
+// input rows lie inside the image, and whether the stride-2 kernels take
+// the tap, whose span is [lo, hi): they store whole vectors of 8 from
+// column lo on, which must end within the next output row, and load whole
+// vectors of 16 from the span's first input pixel on, which must end
+// within the two input rows after its row; and they need two rows or more.
+func (l *conv[T]) stride2Rows(ky, kx, lo, hi int) (y0, y1 int, ok bool) {
+	vecs := (hi - lo + 7) / 8
+	y0, y1 = ceilDiv(l.pad-ky, 2), min(l.ho, ceilDiv(l.h+l.pad-ky, 2))
+	ok = hi > lo && y1-y0 >= 2 && lo+8*vecs <= 2*l.wo && 2*lo+kx-l.pad+16*vecs <= 3*l.w
+	return y0, y1, ok
+}
+
 // stride2Plane is im2col's row (ky, kx) of one sample at stride 2 in
 // float32 with AVX2, where the gathers cost most: each output row's span
 // [lo, hi) is every other pixel of an input row, 16 loaded and 8 kept by a
 // shuffle, a row after another in one assembly call (the last row here).
-// It reports false, having written nothing, for shapes it does not take:
-// the kernel stores whole vectors of 8 from column lo on, which may run
-// past hi into the next output row (written after it), and loads whole
-// vectors of 16, which must stay inside the plane.
+// It reports false, having written nothing, for the taps the kernel does
+// not take (stride2Rows): its stores past hi run into the next output row,
+// written after it, and its loads stay inside the plane.
 func (l *conv[T]) stride2Plane(plane, out []float32, ky, kx, lo, hi int) bool {
-	w, wo, pad := l.w, l.wo, l.pad
-	cnt := hi - lo
-	vecs := (cnt + 7) / 8
-	y0, y1 := ceilDiv(pad-ky, 2), min(l.ho, ceilDiv(l.h+pad-ky, 2)) // output rows inside the image
-	if cnt <= 0 || y1-y0 < 2 || lo+8*vecs > 2*wo || 2*lo+kx-pad+16*vecs > 3*w {
+	w, wo, pad, cnt := l.w, l.wo, l.pad, hi-lo
+	y0, y1, ok := l.stride2Rows(ky, kx, lo, hi)
+	if !ok {
 		return false
 	}
 	// Rows [y0, y1−1): input row 2·oy+ky−P, from pixel 2·lo+kx−P on. The
 	// loads of the last of them end in the two input rows after it, which
 	// the last output row's input row (≤ H−1) bounds.
-	stride2Rows32AVX(&out[y0*wo], &plane[(2*y0+ky-pad)*w+2*lo+kx-pad], y1-1-y0, wo, lo, cnt, 2*w)
+	stride2Planes32AVX(&out[y0*wo], &plane[(2*y0+ky-pad)*w+2*lo+kx-pad], 1, y1-1-y0, wo, lo, cnt, 2*w, 0, 0)
 	last := out[(y1-1)*wo : y1*wo]
 	iy := 2*(y1-1) + ky - pad
 	clear(last[:lo])
@@ -212,14 +223,12 @@ func (l *conv[T]) stride2Plane(plane, out []float32, ky, kx, lo, hi int) bool {
 // +0; see col2im), so those keep their bits. It reports false, having added nothing,
 // where stride2Plane does.
 func (l *conv[T]) stride2AddPlane(plane, in []float32, ky, kx, lo, hi int) bool {
-	w, wo, pad := l.w, l.wo, l.pad
-	cnt := hi - lo
-	vecs := (cnt + 7) / 8
-	y0, y1 := ceilDiv(pad-ky, 2), min(l.ho, ceilDiv(l.h+pad-ky, 2))
-	if cnt <= 0 || y1-y0 < 2 || lo+8*vecs > 2*wo || 2*lo+kx-pad+16*vecs > 3*w {
+	w, wo, pad, cnt := l.w, l.wo, l.pad, hi-lo
+	y0, y1, ok := l.stride2Rows(ky, kx, lo, hi)
+	if !ok {
 		return false
 	}
-	stride2AddRows32AVX(&plane[(2*y0+ky-pad)*w+2*lo+kx-pad], &in[y0*wo+lo], y1-1-y0, wo, cnt, 2*w)
+	stride2AddPlanes32AVX(&plane[(2*y0+ky-pad)*w+2*lo+kx-pad], &in[y0*wo+lo], 1, y1-1-y0, wo, cnt, 2*w, 0, 0)
 	iy := 2*(y1-1) + ky - pad
 	dst := plane[iy*w+2*lo+kx-pad:]
 	for i, v := range in[(y1-1)*wo+lo : (y1-1)*wo+hi] {

@@ -128,10 +128,11 @@ func TestPlaneSumsMatchSum4(t *testing.T) {
 
 // checkIm2colDefinition runs im2col on samples x of layer l into cols (set
 // to NaN first: every entry must be written) and col2im of d into dx
-// (cleared by the caller), each through run (which may turn a fault into a
-// failure), and compares both with the definition bit for bit: cols with
-// x's value at each tap, 0 outside (−0 kept), and dx with each entry of d
-// added in index order. The wide layout's dropped columns of d are zeroed
+// (cleared by the caller, or holding earlier gradients, never −0), each
+// through run (which may turn a fault into a failure), and compares both
+// with the definition bit for bit: cols with x's value at each tap, 0
+// outside (−0 kept), and dx with each entry of d added in index order to
+// what it held. The wide layout's dropped columns of d are zeroed
 // first: they carry no gradient.
 func checkIm2colDefinition[T float32 | float64](t *testing.T, name string, l *conv[T], x, cols, d, dx []T, n int, run func(what string, f func())) {
 	t.Helper()
@@ -140,7 +141,7 @@ func checkIm2colDefinition[T float32 | float64](t *testing.T, name string, l *co
 		cols[i] = T(math.NaN())
 	}
 	run(name+": im2col", func() { l.im2col(x, cols, n) })
-	want := make([]T, len(x))
+	want := append([]T(nil), dx...)
 	for c := 0; c < l.c; c++ {
 		for ky := 0; ky < l.k; ky++ {
 			for kx := 0; kx < l.k; kx++ {

@@ -8,11 +8,7 @@ func andAdd32AVX(dst, src, mask *float32, n int) { panic("unreachable") }
 
 func gatherPlane32AVX(out, plane *float32, idx *int32, n int) { panic("unreachable") }
 
-func stride2Rows32AVX(dst, src *float32, rows, wo, lo, cnt, lds int) { panic("unreachable") }
-
 func sum4x4AVX(x *float32, hw, n int, c *[16]float32) { panic("unreachable") }
-
-func stride2AddRows32AVX(dst, src *float32, rows, wo, cnt, ldd int) { panic("unreachable") }
 
 func maskedPlanes32AVX(dst, src *float32, off int, mask *float32, n, planes, ldd, lds int) {
 	panic("unreachable")
