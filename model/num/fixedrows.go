@@ -14,9 +14,9 @@ import "fmt"
 //   - with few rows (useFixedRowsDot), gemmBlockDot reads both operands
 //     where they lie. gemmPacked would transpose all of b (the unrolled
 //     image, n·k elements) into panels for only m rows to stream past them;
-//   - with fewer than 32 columns, where Gemm would take gemmBlockDot,
-//     gemmDot's smaller blocks if the rows make gemmBlockDot's pad much
-//     more (blockDotPadsMore);
+//   - with fewer than 32 columns and k ≥ 256, where Gemm would take
+//     gemmBlockDot, gemmDot's smaller blocks if the rows make
+//     gemmBlockDot's pad much more (blockDotPadsMore);
 //   - otherwise, what MatMul computes.
 //
 // Each element's bits then depend on m, n, k and the instruction set, not

@@ -9,7 +9,8 @@ import "unsafe"
 // gemmBlockDot's (isa.bdot.nr: 6 with AVX-512, 3 with AVX2) with k ≥ 256,
 // such as a two-class classifier's x·Wᵀ; gemmBlockDot takes the other
 // products of fewer than 32 columns (abtPath), a convolution's weight
-// gradient among them. The tiles of gemmPacked would compute 32 columns to
+// gradient among them, except where its blocks would pad the layer's rows
+// much more (MatMulABtFixedRows: LeNet-5's first layer, 6×25×1568). The tiles of gemmPacked would compute 32 columns to
 // keep 2, and pack both operands for a product that reads each element
 // once.
 //
@@ -127,7 +128,8 @@ func useBlockDot(n, k int) bool {
 }
 
 // vecLanes is how many elements of T one of isa's vectors holds: the k
-// step of the dot-product kernels, whose k tail (k mod vecLanes) runs in Go.
+// step of the dot-product kernels. gemmDot adds the k tail (k mod vecLanes)
+// in Go; gemmBlockDot's kernels take it as one more zero-padded vector.
 func vecLanes[T Float]() int {
 	if Is32[T]() {
 		return isa.lanes32
