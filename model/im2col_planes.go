@@ -22,8 +22,9 @@ import "github.com/ptrain/ptrain/model/num"
 // tested, but AMD's manual leaves it to the implementation: so the kernel
 // runs only on the samples whose shifted plane lies inside x, whatever
 // their masks (samePlanes: on planes larger than the shift, all but the
-// first or the last), and addresses nothing outside it. col2im's adjoint (andAddPlanes32AVX) adds
-// each sample's range inside the image only, and stays inside each plane.
+// first or the last), and addresses nothing outside it. col2im's adjoint
+// (andAddPlanes32AVX) adds each sample's range inside the image only, and
+// stays inside each plane.
 //
 // Stride 2 (stride2Planes, stride2AddPlanes): stride2Plane's and
 // stride2AddPlane's kernels run over every row of all the samples but the

@@ -10,9 +10,9 @@ import "unsafe"
 // such as a two-class classifier's x·Wᵀ; gemmBlockDot takes the other
 // products of fewer than 32 columns (abtPath), a convolution's weight
 // gradient among them, except where its blocks would pad the layer's rows
-// much more (MatMulABtFixedRows: LeNet-5's first layer, 6×25×1568). The tiles of gemmPacked would compute 32 columns to
-// keep 2, and pack both operands for a product that reads each element
-// once.
+// much more (MatMulABtFixedRows: LeNet-5's first layer, 6×25×1568). The
+// tiles of gemmPacked would compute 32 columns to keep 2, and pack both
+// operands for a product that reads each element once.
 //
 // The kernel sums its lanes in a fixed tree and the k tail (k mod lanes)
 // runs in Go, so results depend only on the shapes, as in gemmPacked.
