@@ -24,10 +24,9 @@ import (
 // always computes a whole tile; where the tile overhangs c it reads and
 // writes only the inside, with masked loads and stores.
 //
-// Three cases leave this path: up to 6 rows run the narrower AVX2 tile
-// (isa.narrow), up to isa.directM rows read an untransposed B in place
-// instead of packing it, and a·bᵀ with fewer than 32 columns and k ≥ 128
-// goes to dot products, gemmBlockDot's blocks or, for fewer columns than a
+// Two cases leave this path: up to isa.directM rows read an untransposed
+// B in place instead of packing it, and a·bᵀ with fewer than 32 columns
+// and k ≥ 128 goes to dot products, gemmBlockDot's blocks or, for fewer columns than a
 // block from k = 256, gemmDot's (abtPath in gemm_dot.go; chosen in
 // blas.go). A convolution's weight gradient with few output channels takes
 // gemmBlockDot's too (MatMulABtFixedRows).
@@ -57,8 +56,7 @@ type gemmISA struct {
 	d       kernel64
 	s2      kernel32 // a second tile, chosen where it pads less (see tiles); fn nil if none
 	d2      kernel64
-	narrow  *gemmISA // a narrower tile's kernels, for products of few rows; nil if none
-	directM int      // up to this many rows of c, an untransposed B is read in place, not packed (see gemmPacked)
+	directM int // up to this many rows of c, an untransposed B is read in place, not packed (see gemmPacked)
 	sdot    func(n int, rows *[6]*float32, out *float32)
 	ddot    func(n int, rows *[6]*float64, out *float64)
 	lanes32 int
@@ -137,12 +135,6 @@ func asT[T Float](s []float64) []T {
 // of isa, which must not be nil. m, n, k > 0 and alpha != 0.
 func gemmPacked[T Float](ta, tb bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
 	ks := isa
-	if nw := ks.narrow; nw != nil && m <= nw.s.mr {
-		// Up to 6 rows, AVX2's 6-row tile wastes nothing where AVX-512's
-		// computes 8 (LeNet-5's first convolution: 6×1568×25 ran at 63
-		// GFLOP/s on AVX-512, 87 on AVX2, Zen 4).
-		ks = nw
-	}
 	sk, dk := ks.tiles(m, n)
 	mr, nr, nc := dk.mr, dk.nr, gemmNC64
 	if Is32[T]() {
@@ -204,7 +196,10 @@ func gemmPacked[T Float](ta, tb bool, m, n, k int, alpha T, a []T, lda int, b []
 // tiles returns the kernels that compute an m×n product with the fewest
 // padded elements: ceil(m/mr)·mr × ceil(n/nr)·nr, the first tile on a tie.
 // On AVX2, 16 or 32 rows fill 4-row tiles where 6-row ones compute 18 or 36
-// (11% wasted), and 64 or 128 columns fill the 16-wide ones.
+// (11% wasted), and 64 or 128 columns fill the 16-wide ones; on AVX-512, 6
+// or 10 rows fill 6-row tiles where 8-row ones compute 8 or 16. Every tile
+// sums each element over k in the same order, so the choice never changes
+// a bit of c: a shard of a batch gets the whole batch's rows' bits.
 func (ks *gemmISA) tiles(m, n int) (kernel32, kernel64) {
 	padded := func(mr, nr int) int { return (m + mr - 1) / mr * mr * ((n + nr - 1) / nr * nr) }
 	sk, dk := ks.s, ks.d

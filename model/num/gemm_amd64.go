@@ -31,6 +31,12 @@ func sgemmKernelAVX2x4(kc int, a, b, c *float32, ldc int, alpha, beta float32, l
 func dgemmKernelAVX2x4(kc int, a, b, c *float64, ldc int, alpha, beta float64, load, rows, cols, ldb int)
 
 //go:noescape
+func sgemmKernelAVX512x6(kc int, a, b, c *float32, ldc int, alpha, beta float32, load, rows, cols, ldb int)
+
+//go:noescape
+func dgemmKernelAVX512x6(kc int, a, b, c *float64, ldc int, alpha, beta float64, load, rows, cols, ldb int)
+
+//go:noescape
 func sdotKernelAVX512(n int, rows *[6]*float32, out *float32)
 
 //go:noescape
@@ -55,13 +61,23 @@ func sblockDotAVX2(n int, a *float32, lda int, b *float32, ldb int, out *float32
 func dblockDotAVX2(n int, a *float64, lda int, b *float64, ldb int, out *float64, at, bt *float64)
 
 // On AVX-512 the tile is 8 rows of 2 vectors (32 float32 or 16 float64
-// columns): 16 of the 32 vector registers accumulate. On AVX2 it is 6 rows
-// of 2 vectors: 12 of the 16 accumulate, 2 hold B's row, 2 the broadcasts;
-// or 4 rows of 3 vectors (24 float32 or 12 float64 columns; 12 accumulate,
-// 3 hold B's row, 1 the broadcasts), for row counts that 6 wastes (16, 32:
-// see tiles).
+// columns): 16 of the 32 vector registers accumulate; or 6 rows of 2
+// vectors, for row counts that 8 wastes (6 or 10 rows: LeNet-5's first
+// convolution, a 10-class classifier's weight gradient; see tiles). Its
+// panels of B are those of the 8-row tile, so a PackedB serves both. On
+// AVX2 it is 6 rows of 2 vectors: 12 of the 16 accumulate, 2 hold B's row,
+// 2 the broadcasts; or 4 rows of 3 vectors (24 float32 or 12 float64
+// columns; 12 accumulate, 3 hold B's row, 1 the broadcasts), for row
+// counts that 6 wastes (16, 32).
 //
-// directM: with AVX-512's 8-row tile, products of up to 64 rows read an
+// The 6-row AVX-512 tile replaced AVX2's 6-row one that products of up to
+// 6 rows ran on AVX-512 CPUs: the same FMAs per element in the same order
+// (the same bits), half the instructions, and on a CPU whose 512-bit FMAs
+// run at full width (Zen 5) twice the peak: LeNet-5's 6×1568×25 at 116
+// GFLOP/s on AVX2's tile and 212 on this one (float64: 59 and 107; CPU
+// time, best of 3, Zen 5, where OpenBLAS's best reaches 231 and 116).
+//
+// directM: with AVX-512's tiles, products of up to 64 rows read an
 // untransposed B in place (at most 8 row panels pass over each B panel);
 // measured against packing, float32 CPU time, Zen 4: 64×256×128 at 110
 // GFLOP/s instead of 104, ResNet-8's 64×539×288 and 64×392×576
@@ -69,6 +85,7 @@ func dblockDotAVX2(n int, a *float64, lda int, b *float64, ldb int, out *float64
 // to 32 rows: at 64 the 4×24 tile lost 3% as often as it gained.
 var (
 	isaAVX512 = &gemmISA{name: "AVX-512", s: kernel32{8, 32, sgemmKernelAVX512}, d: kernel64{8, 16, dgemmKernelAVX512},
+		s2: kernel32{6, 32, sgemmKernelAVX512x6}, d2: kernel64{6, 16, dgemmKernelAVX512x6},
 		sdot: sdotKernelAVX512, ddot: ddotKernelAVX512, lanes32: 16, directM: 64,
 		bdot: blockDot{4, 6, sblockDotAVX512, dblockDotAVX512}}
 	isaAVX2 = &gemmISA{name: "AVX2", s: kernel32{6, 16, sgemmKernelAVX2}, d: kernel64{6, 8, dgemmKernelAVX2},
@@ -76,15 +93,6 @@ var (
 		sdot: sdotKernelAVX2, ddot: ddotKernelAVX2, lanes32: 8, directM: 32,
 		bdot: blockDot{4, 3, sblockDotAVX2, dblockDotAVX2}}
 )
-
-// On an AVX-512 CPU, products of up to 6 rows run AVX2's 6-row tile (see
-// gemmPacked); every AVX-512 CPU known has AVX2 and FMA, the check is for
-// the one that would not.
-func init() {
-	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
-		isaAVX512.narrow = isaAVX2
-	}
-}
 
 // bestISA is the widest instruction set this CPU runs: AVX-512F (with the
 // OS saving the ZMM state, which cpu checks) or AVX2 with FMA.

@@ -21,22 +21,29 @@ func gemmImpls(t testing.TB) []*gemmISA {
 	if isaAVX2 != nil && cpu.X86.HasAVX2 && cpu.X86.HasFMA {
 		impls = append(impls, isaAVX2)
 		if isaAVX2.s2.fn != nil {
-			// AVX2's second tile on every shape, not only where tiles
-			// picks it: every remainder of its rows and columns.
-			x4 := *isaAVX2
-			x4.name = fmt.Sprintf("AVX2-%dx%d", x4.s2.mr, x4.s2.nr)
-			x4.s, x4.d = x4.s2, x4.d2
-			x4.s2, x4.d2 = kernel32{}, kernel64{}
-			impls = append(impls, &x4)
+			impls = append(impls, secondTile(isaAVX2))
 		}
 	}
 	if isaAVX512 != nil && cpu.X86.HasAVX512F {
 		impls = append(impls, isaAVX512)
+		if isaAVX512.s2.fn != nil {
+			impls = append(impls, secondTile(isaAVX512))
+		}
 	}
 	if len(impls) == 1 && bestISA() != nil {
 		t.Fatalf("bestISA is %s but no kernel is tested", bestISA().name)
 	}
 	return impls
+}
+
+// secondTile is ks with its second tile on every shape, not only where
+// tiles picks it: every remainder of its rows and columns.
+func secondTile(ks *gemmISA) *gemmISA {
+	x := *ks
+	x.name = fmt.Sprintf("%s-%dx%d", ks.name, x.s2.mr, x.s2.nr)
+	x.s, x.d = x.s2, x.d2
+	x.s2, x.d2 = kernel32{}, kernel64{}
+	return &x
 }
 
 func implName(k *gemmISA) string {
@@ -246,8 +253,8 @@ func TestGemmMatchesNaiveOnEveryKernel(t *testing.T) {
 
 // TestGemmAlphaZeroOrEmptyKReadsNeitherOperand: BLAS semantics: with
 // alpha = 0 or k = 0, c = beta·c, and NaNs in a and b do not matter.
-// TestGemmTilesPadLeast: AVX2 runs the tile that computes the fewest
-// padded elements, the 6-row one on a tie.
+// TestGemmTilesPadLeast: AVX2 and AVX-512 run the tile that computes the
+// fewest padded elements, the first one on a tie.
 func TestGemmTilesPadLeast(t *testing.T) {
 	if isaAVX2 == nil || isaAVX2.s2.fn == nil {
 		t.Skip("no second AVX2 tile in this build")
@@ -262,7 +269,23 @@ func TestGemmTilesPadLeast(t *testing.T) {
 	} {
 		sk, dk := isaAVX2.tiles(tc.m, tc.n)
 		if sk.mr != tc.mr32 || dk.mr != tc.mr64 {
-			t.Errorf("%d×%d: %d-row tiles in float32, %d in float64; want %d and %d", tc.m, tc.n, sk.mr, dk.mr, tc.mr32, tc.mr64)
+			t.Errorf("AVX2 %d×%d: %d-row tiles in float32, %d in float64; want %d and %d", tc.m, tc.n, sk.mr, dk.mr, tc.mr32, tc.mr64)
+		}
+	}
+	if isaAVX512 == nil || isaAVX512.s2.fn == nil {
+		return
+	}
+	for _, tc := range []struct{ m, n, mr int }{
+		{6, 1568, 6},  // LeNet-5 conv1: 8-row tiles would compute 8
+		{10, 128, 6},  // a 10-class classifier's weight gradient: 12 rows, not 16
+		{150, 560, 6}, // LeNet-5 conv2's input gradient: 150 rows, not 152
+		{16, 256, 8},  // whole 8-row tiles
+		{20, 300, 8},  // 24 rows either way: a tie, the first tile
+		{1, 10, 6},
+	} {
+		sk, dk := isaAVX512.tiles(tc.m, tc.n)
+		if sk.mr != tc.mr || dk.mr != tc.mr {
+			t.Errorf("AVX-512 %d×%d: %d-row tiles in float32, %d in float64; want %d", tc.m, tc.n, sk.mr, dk.mr, tc.mr)
 		}
 	}
 }
@@ -436,6 +459,53 @@ func TestGemmKernelsDoNotAllocate(t *testing.T) {
 				f()
 				if got := testing.AllocsPerRun(10, f); got != 0 {
 					t.Errorf("%s: %dx%dx%d NT: %v allocations per call", implName(impl), m, n, k, got)
+				}
+			}
+		})
+	}
+}
+
+// TestGemmRowsIndependentOfTile: the packed path's tiles sum every element
+// over k in the same order, so a product's rows have the same bits whichever
+// tile its row count picks (AVX-512's 8- or 6-row, AVX2's 6- or 4-row) and
+// wherever they fall in it: a worker's shard of a batch gets the rows the
+// whole batch would.
+func TestGemmRowsIndependentOfTile(t *testing.T) {
+	const m, n = 160, 70
+	for _, impl := range gemmImpls(t) {
+		if impl == nil {
+			continue
+		}
+		withISA(impl, func() {
+			for _, tb := range []bool{false, true} {
+				for _, k := range []int{25, 300} {
+					rng := rand.New(rand.NewPCG(uint64(k), 31))
+					a, b := randSlice[float64](rng, m*k), randSlice[float64](rng, n*k)
+					a32, b32 := make([]float32, len(a)), make([]float32, len(b))
+					for i := range a {
+						a32[i] = float32(a[i])
+					}
+					for i := range b {
+						b32[i] = float32(b[i])
+					}
+					ldb := n
+					if tb {
+						ldb = k
+					}
+					whole, whole64 := make([]float32, m*n), make([]float64, m*n)
+					Gemm(false, tb, m, n, k, 1, a32, k, b32, ldb, 0, whole, n)
+					Gemm(false, tb, m, n, k, 1, a, k, b, ldb, 0, whole64, n)
+					for _, r := range [][2]int{{0, 6}, {3, 13}, {40, 56}, {10, 160}, {1, 2}, {7, 157}} {
+						i0, i1 := r[0], r[1]
+						part, part64 := make([]float32, (i1-i0)*n), make([]float64, (i1-i0)*n)
+						Gemm(false, tb, i1-i0, n, k, 1, a32[i0*k:], k, b32, ldb, 0, part, n)
+						Gemm(false, tb, i1-i0, n, k, 1, a[i0*k:], k, b, ldb, 0, part64, n)
+						for i := range part {
+							if math.Float32bits(part[i]) != math.Float32bits(whole[i0*n+i]) || math.Float64bits(part64[i]) != math.Float64bits(whole64[i0*n+i]) {
+								t.Fatalf("%s tb=%v k=%d rows [%d,%d): c[%d,%d] differs from the whole product's", impl.name, tb, k, i0, i1, i0+i/n, i%n)
+							}
+						}
+					}
 				}
 			}
 		})

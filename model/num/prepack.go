@@ -86,24 +86,27 @@ func (p *PackedB[T]) Units() int { return len(p.units) }
 
 // Usable reports whether GemmPackedB reads the packing for a product with
 // m rows of a; when it does not (no kernels, a shape that -tags openblas
-// leaves to OpenBLAS, or m small enough for gemmPacked's narrower tile,
-// whose panels are laid out differently), it calls Gemm, and the packing
-// need not exist.
+// leaves to OpenBLAS, or a tile for m rows whose panels are laid out
+// otherwise), it calls Gemm, and the packing need not exist.
 func (p *PackedB[T]) Usable(m int) bool {
 	if p.ks == nil || p.ks != isa || !ownShape(false, m, p.n, p.k) {
 		return false
 	}
-	if nw := p.ks.narrow; nw != nil && m <= nw.s.mr {
-		return false
-	}
-	// The packing is laid out for the ISA's first tile; for m rows Gemm
-	// may pick its second (AVX2's 4×24 where 6×16 pads rows), whose
-	// panels are wider: then GemmPackedB must call Gemm to equal it.
+	// The packing is laid out in panels of the ISA's first tile's width;
+	// for m rows Gemm may pick a second tile (AVX-512's 6×32, whose panels
+	// are as wide, or AVX2's 4×24 where 6×16 pads rows, whose are wider:
+	// then GemmPackedB must call Gemm to equal it).
+	_, nr := p.tile(m)
+	return nr == p.nr
+}
+
+// tile is the micro-kernel rows and panel width Gemm runs for m rows.
+func (p *PackedB[T]) tile(m int) (mr, nr int) {
 	sk, dk := p.ks.tiles(m, p.n)
 	if Is32[T]() {
-		return sk.mr == p.ks.s.mr && sk.nr == p.ks.s.nr
+		return sk.mr, sk.nr
 	}
-	return dk.mr == p.ks.d.mr && dk.nr == p.ks.d.nr
+	return dk.mr, dk.nr
 }
 
 // PackUnit packs unit u (0 ≤ u < Units()) of op(b) from b, whose leading
@@ -127,11 +130,8 @@ func GemmPackedB[T Float](m int, alpha T, a []T, lda int, p *PackedB[T], b []T, 
 		return
 	}
 	checkGemm(false, p.tb, m, p.n, p.k, len(a), lda, len(b), ldb, len(c), ldc)
-	ks := p.ks
-	mr, nr := ks.d.mr, p.nr
-	if Is32[T]() {
-		mr = ks.s.mr
-	}
+	sk, dk := p.ks.tiles(m, p.n)
+	mr, nr := p.tile(m)
 	buf := getGemmBuf()
 	pa := asT[T](buf.a)
 	// The loops of gemmPacked with B's packing taken from p: block (jc, pc)
@@ -153,7 +153,7 @@ func GemmPackedB[T Float](m int, alpha T, a []T, lda int, p *PackedB[T], b []T, 
 				ap := &pa[ir*bl.kc]
 				for jr := 0; jr < bl.ncb; jr += nr {
 					nj := min(nr, bl.ncb-jr)
-					microKernel(ks.s, ks.d, bl.kc, ap, &pb[jr*bl.kc], &c[(ic+ir)*ldc+bl.jc+jr], ldc, alpha, bt, load, mi, nj, nr)
+					microKernel(sk, dk, bl.kc, ap, &pb[jr*bl.kc], &c[(ic+ir)*ldc+bl.jc+jr], ldc, alpha, bt, load, mi, nj, nr)
 				}
 			}
 		}
