@@ -257,6 +257,92 @@ dot_kernel("ddotKernelAVX512", "512", "d")
 dot_kernel("sdotKernelAVX2", "256", "s")
 dot_kernel("ddotKernelAVX2", "256", "d")
 
+def lane_network(dt, nacc, t0):
+    # The lanes of Z0…Z(nacc-1) summed as block_dot_kernel's tree sums each
+    # one (lanes i and i+L/2, then i and i+L/4, …: the same pairs, so the
+    # same bits), but for many accumulators at once: each level halves the
+    # lanes of every accumulator and packs two accumulators' halves into one
+    # register (VSHUFF32X4/VSHUFF64X2 across 128-bit blocks, then
+    # VSHUFPS/VUNPCK*PD within them), so that a register of L lanes ends up
+    # holding L accumulators' sums: 3 instructions per pair of registers
+    # per level instead of one tree of 2·log2(L) per accumulator. The
+    # accumulators enter in an order that leaves sum i in lane i, and each
+    # group of L (float32: then one of 8) is stored with one instruction.
+    # Only Z registers are named (see the tree's note on AVX512VL).
+    PS = "PS" if dt == "s" else "PD"
+    L = 16 if dt == "s" else 8
+    esz = 4 if dt == "s" else 8
+    shuf = "VSHUFF32X4" if dt == "s" else "VSHUFF64X2"
+    ta, tb = f"Z{t0}", f"Z{t0+1}"
+    def pair(imm_p, imm_q, op, x, y):
+        # x = op(x, y, imm_p) + op(x, y, imm_q); y is free afterwards.
+        p(f"\t{op} ${imm_p:#x}, Z{y}, Z{x}, {ta}")
+        p(f"\t{op} ${imm_q:#x}, Z{y}, Z{x}, {tb}")
+        p(f"\tVADD{PS} {tb}, {ta}, Z{x}")
+    def reduce(accs):
+        # accs: registers in the order their sums end in the output lanes
+        # (len L, or 8 for float32's last group). Returns the register.
+        n = len(accs)
+        # The order: the level-1 input for output lane l of a group of n.
+        if dt == "s":
+            if n == 16:
+                # final lane 4b+s comes from slot s of block b:
+                # slot 0 = G, 1 = H, 2 = G', 3 = H'; G's blocks from its
+                # level-2 inputs' level-1 pairs (A,B),(E,F) in block order A,B,E,F.
+                quads = [[accs[4*b + s] for b in range(4)] for s in range(4)]
+            else:
+                quads = [[accs[2*b + s] for b in range(4)] for s in range(2)]
+            lvl2 = []
+            for q in quads:
+                # level 1: (A,B) and (E,F) from the 128-bit blocks' halves
+                A, B, E, F = q
+                pair(0x44, 0xEE, shuf, A, B)
+                pair(0x44, 0xEE, shuf, E, F)
+                # level 2: blocks A0 B0 E0 F0 + A1 B1 E1 F1
+                pair(0x88, 0xDD, shuf, A, E)
+                lvl2.append(A)
+            if n == 16:
+                G, H, G2, H2 = lvl2
+                pair(0x44, 0xEE, "VSHUFPS", G, H)
+                pair(0x44, 0xEE, "VSHUFPS", G2, H2)
+                pair(0x88, 0xDD, "VSHUFPS", G, G2)
+                return G
+            G, H = lvl2
+            pair(0x44, 0xEE, "VSHUFPS", G, H)
+            # lanes 4b, 4b+1: G's and H's sums; 4b+2, 4b+3: the same again
+            p(f"\tVSHUFPS $0x88, Z{G}, Z{G}, {ta}")
+            p(f"\tVSHUFPS $0xDD, Z{G}, Z{G}, {tb}")
+            p(f"\tVADDPS {tb}, {ta}, Z{G}")
+            return G
+        # float64, 8 lanes: level 1 across 256-bit halves, level 2 across
+        # 128-bit blocks, level 3 within them.
+        halves = [[accs[2*b + s] for b in range(4)] for s in range(2)]
+        lvl2 = []
+        for h in halves:
+            A, B, E, F = h
+            pair(0x44, 0xEE, shuf, A, B)
+            pair(0x44, 0xEE, shuf, E, F)
+            pair(0x88, 0xDD, shuf, A, E)
+            lvl2.append(A)
+        G, H = lvl2
+        p(f"\tVUNPCKLPD Z{H}, Z{G}, {ta}")
+        p(f"\tVUNPCKHPD Z{H}, Z{G}, {tb}")
+        p(f"\tVADDPD {tb}, {ta}, Z{G}")
+        return G
+    done = 0
+    while done < nacc:
+        n = min(L, nacc - done)
+        assert n == L or (dt == "s" and n == 8), (dt, nacc)
+        r = reduce(list(range(done, done + n)))
+        if n == L:
+            p(f"\tVMOVUP{'S' if dt == 's' else 'D'} Z{r}, {done*esz or ''}(DI)")
+        else:
+            # lanes 4b and 4b+1 hold sums 2b and 2b+1
+            p("\tMOVL $0x3333, R13")
+            p("\tKMOVW R13, K1")
+            p(f"\tVCOMPRESSPS Z{r}, K1, {done*esz or ''}(DI)")
+        done += n
+
 def block_dot_kernel(name, isa, dt, mr, nr):
     # The register-blocked dot products of gemm_blockdot.go: an mr×nr block
     # of c = a·bᵀ with a's and b's rows strided in memory, both contiguous
@@ -275,7 +361,9 @@ def block_dot_kernel(name, isa, dt, mr, nr):
     p(f"// p < n·lanes, each a sequence of FMAs per lane, then, unless at is nil,")
     p(f"// one more step on the vectors at[i·lanes…] and bt[j·lanes…] (the rows'")
     p(f"// last k mod lanes elements, zero-padded), then the lanes summed as a")
-    p(f"// tree (halves, quarters, …): the same order for every i, j.")
+    p(f"// tree (halves, quarters, …): the same order for every i, j{' (with' if isa == '512' else '.'}")
+    if isa == "512":
+        p(f"// AVX-512, for all the accumulators at once: lane_network).")
     p(f"TEXT ·{name}(SB), NOSPLIT, $0-64")
     p("\tMOVQ n+0(FP), CX")
     p("\tMOVQ a+8(FP), AX")
@@ -323,6 +411,17 @@ def block_dot_kernel(name, isa, dt, mr, nr):
     p("\tMOVQ bt+56(FP), BX")
     step(lambda j: f"{j*vb or ''}(BX)", lambda i: f"{i*vb or ''}(AX)")
     p(f"{name}_store:")
+    if isa == "512":
+        # Measured (CPU time, Zen 5, float32): the classifier's 16×10×128
+        # 78 -> 91 GFLOP/s, 64×10×128 87 -> 101; the weight gradients of
+        # few channels 1.01-1.06x. The network gave the tree's bits on
+        # 2,000 random blocks, float32 and float64, with and without the
+        # tail step (a test of the session that wrote it, against both
+        # kernels side by side).
+        lane_network(dt, nacc, nacc + nr)
+        p("\tVZEROUPPER")
+        p("\tRET")
+        return
     # The lanes of each accumulator summed as a tree. With AVX-512 the
     # accumulators reach Z23, which only EVEX instructions name, and an
     # EVEX instruction on a Y or X register is AVX512VL, which bestISA does
