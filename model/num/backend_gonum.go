@@ -13,9 +13,3 @@ func Backend() string {
 // gemmTileM×gemmTileN is 3 blocks of gonum's 64×64: below the 4 it needs
 // to go parallel.
 const gemmTileM, gemmTileN = 192, 64
-
-// ownShape: GEMM runs ptrain's kernels wherever the CPU has them.
-func ownShape(ta bool, m, n, k int) bool { return true }
-
-// ownEverywhere: ownShape is true for every shape.
-const ownEverywhere = true

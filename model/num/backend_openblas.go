@@ -29,12 +29,12 @@ func init() {
 }
 
 // Backend names the BLAS implementation this binary was built with, and
-// on a CPU with the micro-kernels the kernels that take the products
-// ownShape gives them. It starts with "OpenBLAS" either way.
+// on a CPU with the micro-kernels the kernels that run every GEMM. It
+// starts with "OpenBLAS" either way.
 func Backend() string {
 	s := fmt.Sprintf("OpenBLAS (%s, %d thread(s))", openblas.Config(), openblas.NumThreads())
 	if isa != nil {
-		s += " and ptrain GEMM kernels (" + isa.name + ") for the shapes they win"
+		s += " and ptrain GEMM kernels (" + isa.name + ") for every GEMM"
 	}
 	return s
 }
@@ -42,46 +42,24 @@ func Backend() string {
 // No tiling: OpenBLAS gets the whole product and blocks it itself.
 const gemmTileM, gemmTileN = 0, 0
 
-// ownShape says whether Gemm runs ptrain's kernels (where the CPU has
-// them) rather than OpenBLAS for a product of op(a), m×k, and op(b), k×n.
-// Measured on Zen 4 against OpenBLAS 0.3.21 (float32 CPU time per shape,
-// bench/README.md, "The OpenBLAS build's products"):
+// Where the CPU has ptrain's micro-kernels (AVX2 with FMA, or AVX-512),
+// Gemm runs them for every product in this build too, and OpenBLAS only on
+// CPUs without them (and for long vectors' level-1 routines, blas.go).
 //
-//   - with AVX-512, against OpenBLAS's Cooperlake kernels, ptrain's ran the
-//     MLP's products 1.1–1.6× as fast at 16–64 rows and within 5% at
-//     128–512, the CNNs' others at 0.9–1.3×; OpenBLAS won, by 1.2–5×, where
-//     a side is short: a first convolution's k of 9 or 25 and its weight
-//     gradient's 9 or 25 columns, a 1×1 shortcut's k of 16, a classifier's
-//     10 columns, a weight gradient dZᵀ·X (a transposed) of 10 or 16 rows.
-//     So the kernels take every product whose n and k are at least 32, and
-//     whose m is too where a is transposed;
-//   - with AVX2 only (AVX2 kernels against OpenBLAS's Haswell ones, on the
-//     same cores), ptrain's won only at few rows, 1.07–1.12× at 16–32 rows
-//     of the MLP's forward and input-gradient products, and lost up to
-//     1.5× on bigger or transposed ones: the kernels take every product
-//     of at most 32 rows with a untransposed (and n and k of at least
-//     32). The rule sees shapes, not layers: it also gives them a
-//     convolution's forward and weight-gradient products where the layer
-//     has at most 32 output channels, which measured 0.53–1.17× (ResNet-8's
-//     32-channel convolutions 0.53–1.11, its 16-channel ones 1.11–1.17,
-//     LeNet-5's second 0.82–0.89), and the small CNN's 16-row dense
-//     forward (0.95).
-//
-// Each product the kernels take is also a cgo call fewer: a goroutine in
-// a long cgo call hands its P to sysmon, and the trainer's phase hand-offs
-// wait for it to take one back.
-func ownShape(ta bool, m, n, k int) bool {
-	if n < 32 || k < 32 {
-		return false
-	}
-	if isa == isaAVX512 {
-		return !ta || m >= 32
-	}
-	return !ta && m <= 32
-}
-
-// ownEverywhere: OpenBLAS keeps some shapes. A row of a product OpenBLAS
-// computes may round differently with the product's number of rows, so 2
-// workers' split weight gradients are not 1 worker's bits in this build
-// (within rounding, as the trainer's tests require).
-const ownEverywhere = false
+// Until 2026-12-07 this build gave OpenBLAS the shapes where its kernels
+// had measured faster on Zen 4 (a side shorter than 32: first
+// convolutions, classifiers, few rows of a weight gradient). That broke
+// the trainer's exactness on the next CPU a session drew, a Zen 5 (family
+// 26) with the environment's OPENBLAS_CORETYPE=Haswell: there OpenBLAS's
+// Haswell kernels give a row of a product different bits with the
+// product's number of rows (16×24 products: 296 of 1,800 sub-products of
+// 1–63 rows differed from the 64-row product's rows; none with its
+// Cooperlake or SkylakeX kernels), and 2 ranks × 2 workers no longer
+// trained the bits of 1 × 4, nor did evaluation on ranks give one
+// process's loss (TestTopologiesBitIdenticalWithSplit,
+// TestEvaluateUnderMPIKeepsTheRanksBuffers, bench's
+// TestWeightGradSplitChainIsExact). Which kernels OpenBLAS runs depends
+// on the CPU and on environment variables ptrain does not control, so no
+// shape is safe to give it. And on that CPU ptrain's AVX-512 kernels ran
+// every shape of the trainers' steps 1.4–4.9× as fast as the Haswell
+// kernels OpenBLAS was pinned to (bench/README.md, "Zen 5").

@@ -71,9 +71,8 @@ func trans(t bool) blas.Transpose {
 // Which code computes the product is decided here, and only here:
 //   - the default build on a CPU with AVX-512 or AVX2+FMA: ptrain's packed
 //     GEMM (gemm.go) on the micro-kernels of gemm_amd64.s;
-//   - -tags openblas: the same kernels for the shapes ownShape names
-//     (backend_openblas.go), OpenBLAS for the others and on CPUs without
-//     the kernels;
+//   - -tags openblas: the same kernels, and OpenBLAS on CPUs without them
+//     (backend_openblas.go says why not for some shapes);
 //   - otherwise (purego, other architectures): gonum's GEMM on tiles of at
 //     most gemmTileM×gemmTileN, which gonum computes with its serial
 //     kernel (it goes parallel only from 4 blocks of 64×64 in m×n):
@@ -90,7 +89,7 @@ func Gemm[T Float](ta, tb bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb
 		}
 		return
 	}
-	if isa != nil && ownShape(ta, m, n, k) {
+	if isa != nil {
 		if !ta && tb {
 			switch abtPath(n, k) {
 			case pathDot:

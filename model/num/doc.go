@@ -11,11 +11,10 @@
 // CPU has, chosen once at start-up from CPUID. Without them (other
 // architectures, -tags purego, a CPU without AVX2) GEMM runs gonum's pure-Go
 // implementation. With the build tag "openblas" it runs OpenBLAS (through
-// cgo and gonum.org/v1/netlib) for the shapes where OpenBLAS's kernels
-// measured faster (with AVX-512 the products with a short side; with AVX2
-// only, all but those of at most 32 rows) and on CPUs without the
-// micro-kernels; the others run the micro-kernels (ownShape,
-// backend_openblas.go). The cgo
+// cgo and gonum.org/v1/netlib) on CPUs without the micro-kernels, and the
+// micro-kernels everywhere else: OpenBLAS's rows may round differently
+// with a product's row count, which data-parallel shards cannot have
+// (backend_openblas.go). The cgo
 // calls that are not BLAS routines live in internal/openblas: a package
 // that uses cgo cannot hold Go assembly. The vector operations run
 // gonum's kernels (or OpenBLAS's, for long vectors), except Axpy with

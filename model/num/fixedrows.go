@@ -26,7 +26,7 @@ func MatMulABtFixedRows[T Float](alpha T, a, b Matrix[T], beta T, c Matrix[T]) {
 	if b.Cols != k || c.Rows != m || c.Cols != n {
 		panic(fmt.Sprintf("num: MatMulABtFixedRows shapes a %dx%d, b %dx%d, c %dx%d", m, k, n, b.Cols, c.Rows, c.Cols))
 	}
-	if isa != nil && alpha != 0 && ownShape(false, m, n, k) {
+	if isa != nil && alpha != 0 {
 		dot := useFixedRowsDot(m, n, k)
 		if dot || (k >= 256 && abtPath(n, k) == pathBlockDot && blockDotPadsMore(m, n)) {
 			// Gemm's checks (MatMul's below): the kernels do not check

@@ -46,8 +46,8 @@ func TestMatMulABtFixedRowsMatchesNaive(t *testing.T) {
 // and 32 or more columns runs the block dot products; one of fewer columns
 // runs them unless their blocks would pad it much more than gemmDot's
 // (LeNet-5's 6 channels of 25 weights; the small CNN's 32 of 9 on
-// AVX-512's 4×6 blocks, not on AVX2's 4×3); the others, and those the
-// OpenBLAS build leaves to OpenBLAS (ownShape), are MatMul's. Each case's
+// AVX-512's 4×6 blocks, not on AVX2's 4×3); the others are MatMul's.
+// Each case's
 // elements must have the bits of the kernel named.
 func TestMatMulABtFixedRowsPath(t *testing.T) {
 	for _, impl := range gemmImpls(t) {
@@ -69,9 +69,6 @@ func TestMatMulABtFixedRowsPath(t *testing.T) {
 				path := tc.path
 				if tc.avx2 != "" && impl.bdot.nr == 3 {
 					path = tc.avx2
-				}
-				if !ownShape(false, m, n, k) { // -tags openblas: OpenBLAS keeps the shape
-					path = "matmul"
 				}
 				rng := rand.New(rand.NewPCG(uint64(m), uint64(n*k)))
 				a, b := randSlice[float32](rng, m*k), randSlice[float32](rng, n*k)

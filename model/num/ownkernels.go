@@ -2,10 +2,9 @@ package num
 
 // OwnKernels reports whether Gemm runs ptrain's own micro-kernels (gemm.go)
 // for every product in this build on this CPU, rather than OpenBLAS's or
-// gonum's for some. (With -tags openblas it runs them for the shapes
-// ownShape names, backend_openblas.go, OpenBLAS for the others.) On them
+// gonum's: wherever the CPU has them, in either build. On them
 // each element of a product is one sequential sum of fused multiply-adds
 // over k, whatever the shape it is computed in, and beta = 1 adds the
 // product with one rounding: what callers that compute a product in pieces
 // and expect its bits rely on (model.Workspace.WeightGradRange).
-func OwnKernels() bool { return isa != nil && ownEverywhere }
+func OwnKernels() bool { return isa != nil }

@@ -21,10 +21,9 @@ package num
 // packed one unit at a time by PackUnit, so that several goroutines can
 // share the work; the caller orders every PackUnit before every
 // GemmPackedB that reads the packing (a barrier), and packs again after b
-// changes. Where ptrain's kernels do not run (purego, a CPU without AVX2,
-// shapes that OpenBLAS computes with -tags openblas) or would not take the
-// packed path for these shapes,
-// Units is 0 and GemmPackedB calls Gemm.
+// changes. Where ptrain's kernels do not run (purego, a CPU without AVX2)
+// or would not take the packed path for these shapes, Units is 0 and
+// GemmPackedB calls Gemm.
 type PackedB[T Float] struct {
 	tb     bool
 	k, n   int
@@ -46,7 +45,7 @@ type packUnit struct{ b, jr int }
 // k×n). It allocates the packed copy: k·n elements rounded up to whole
 // panels.
 func NewPackedB[T Float](tb bool, k, n int) *PackedB[T] {
-	if isa == nil || !ownShape(false, 1, n, k) || k <= 0 || n <= 0 || (tb && abtPath(n, k) != pathPacked) {
+	if isa == nil || k <= 0 || n <= 0 || (tb && abtPath(n, k) != pathPacked) {
 		return &PackedB[T]{tb: tb, k: k, n: n} // Gemm does not take the packed path: nothing to share
 	}
 	return newPackedB[T](tb, k, n)
@@ -85,11 +84,11 @@ func newPackedB[T Float](tb bool, k, n int) *PackedB[T] {
 func (p *PackedB[T]) Units() int { return len(p.units) }
 
 // Usable reports whether GemmPackedB reads the packing for a product with
-// m rows of a; when it does not (no kernels, a shape that -tags openblas
-// leaves to OpenBLAS, or a tile for m rows whose panels are laid out
-// otherwise), it calls Gemm, and the packing need not exist.
+// m rows of a; when it does not (no kernels, or a tile for m rows whose
+// panels are laid out otherwise), it calls Gemm, and the packing need not
+// exist.
 func (p *PackedB[T]) Usable(m int) bool {
-	if p.ks == nil || p.ks != isa || !ownShape(false, m, p.n, p.k) {
+	if p.ks == nil || p.ks != isa {
 		return false
 	}
 	// The packing is laid out in panels of the ISA's first tile's width;
