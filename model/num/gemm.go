@@ -56,6 +56,7 @@ type gemmISA struct {
 	d       kernel64
 	s2      kernel32 // a second tile, chosen where it pads less (see tiles); fn nil if none
 	d2      kernel64
+	s2Below int // the second tile only for products of fewer rows than this; 0: any
 	directM int // up to this many rows of c, an untransposed B is read in place, not packed (see gemmPacked)
 	sdot    func(n int, rows *[6]*float32, out *float32)
 	ddot    func(n int, rows *[6]*float64, out *float64)
@@ -200,9 +201,19 @@ func gemmPacked[T Float](ta, tb bool, m, n, k int, alpha T, a []T, lda int, b []
 // or 10 rows fill 6-row tiles where 8-row ones compute 8 or 16. Every tile
 // sums each element over k in the same order, so the choice never changes
 // a bit of c: a shard of a batch gets the whole batch's rows' bits.
+//
+// AVX-512's 6-row tile is for products of fewer than 32 rows only
+// (s2Below): with 12 accumulators instead of 16 it ran 5–30% slower than
+// the 8-row one on the same shapes (Zen 5), which a few padded rows in a
+// hundred do not make up for. Picked on padding alone, it took worker 0's
+// share of the MLP's split first-layer weight gradient (150 rows of 784:
+// 150 computed against 152), 26% of a 2-worker step's CPU time at batch 64.
 func (ks *gemmISA) tiles(m, n int) (kernel32, kernel64) {
 	padded := func(mr, nr int) int { return (m + mr - 1) / mr * mr * ((n + nr - 1) / nr * nr) }
 	sk, dk := ks.s, ks.d
+	if ks.s2Below > 0 && m >= ks.s2Below {
+		return sk, dk
+	}
 	if ks.s2.fn != nil && padded(ks.s2.mr, ks.s2.nr) < padded(sk.mr, sk.nr) {
 		sk = ks.s2
 	}

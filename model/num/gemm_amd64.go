@@ -85,7 +85,7 @@ func dblockDotAVX2(n int, a *float64, lda int, b *float64, ldb int, out *float64
 // to 32 rows: at 64 the 4×24 tile lost 3% as often as it gained.
 var (
 	isaAVX512 = &gemmISA{name: "AVX-512", s: kernel32{8, 32, sgemmKernelAVX512}, d: kernel64{8, 16, dgemmKernelAVX512},
-		s2: kernel32{6, 32, sgemmKernelAVX512x6}, d2: kernel64{6, 16, dgemmKernelAVX512x6},
+		s2: kernel32{6, 32, sgemmKernelAVX512x6}, d2: kernel64{6, 16, dgemmKernelAVX512x6}, s2Below: 32,
 		sdot: sdotKernelAVX512, ddot: ddotKernelAVX512, lanes32: 16, directM: 64,
 		bdot: blockDot{4, 6, sblockDotAVX512, dblockDotAVX512}}
 	isaAVX2 = &gemmISA{name: "AVX2", s: kernel32{6, 16, sgemmKernelAVX2}, d: kernel64{6, 8, dgemmKernelAVX2},

@@ -254,7 +254,8 @@ func TestGemmMatchesNaiveOnEveryKernel(t *testing.T) {
 // TestGemmAlphaZeroOrEmptyKReadsNeitherOperand: BLAS semantics: with
 // alpha = 0 or k = 0, c = beta·c, and NaNs in a and b do not matter.
 // TestGemmTilesPadLeast: AVX2 and AVX-512 run the tile that computes the
-// fewest padded elements, the first one on a tie.
+// fewest padded elements, the first one on a tie; AVX-512's 6-row tile
+// only below 32 rows.
 func TestGemmTilesPadLeast(t *testing.T) {
 	if isaAVX2 == nil || isaAVX2.s2.fn == nil {
 		t.Skip("no second AVX2 tile in this build")
@@ -278,7 +279,9 @@ func TestGemmTilesPadLeast(t *testing.T) {
 	for _, tc := range []struct{ m, n, mr int }{
 		{6, 1568, 6},  // LeNet-5 conv1: 8-row tiles would compute 8
 		{10, 128, 6},  // a 10-class classifier's weight gradient: 12 rows, not 16
-		{150, 560, 6}, // LeNet-5 conv2's input gradient: 150 rows, not 152
+		{150, 784, 8}, // a split weight gradient's 150 rows, 152 computed: from 32 rows the 8-row tile
+		{131, 560, 8}, // 132 rows against 136
+		{18, 300, 6},  // 18 rows against 24
 		{16, 256, 8},  // whole 8-row tiles
 		{20, 300, 8},  // 24 rows either way: a tie, the first tile
 		{1, 10, 6},
