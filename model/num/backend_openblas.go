@@ -61,5 +61,5 @@ const gemmTileM, gemmTileN = 0, 0
 // TestWeightGradSplitChainIsExact). Which kernels OpenBLAS runs depends
 // on the CPU and on environment variables ptrain does not control, so no
 // shape is safe to give it. And on that CPU ptrain's AVX-512 kernels ran
-// every shape of the trainers' steps 1.4–4.9× as fast as the Haswell
+// every shape of the trainers' steps 1.7–5.3× as fast as the Haswell
 // kernels OpenBLAS was pinned to (bench/README.md, "Zen 5").
