@@ -2,6 +2,7 @@ package num
 
 import (
 	"math"
+	"math/big"
 	"math/rand/v2"
 	"sync"
 	"testing"
@@ -167,4 +168,92 @@ func sameBitsConcurrently(t *testing.T, g, rounds int, want [][]float32, prod fu
 			t.Fatalf("goroutine %d: %d elements differ from the serial run", gi, e)
 		}
 	}
+}
+
+// TestBlockDotKernelsSumLanesAsATree: every block dot-product kernel gives,
+// bit for bit, the order its comment promises, written here in Go: per lane
+// a sequence of fused multiply-adds over the vectors of k, one more on the
+// zero-padded tail, then the lanes summed as a tree (lane i with i+L/2,
+// then i+L/4, …), out[i·nr+j] for row i of a and row j of b. AVX-512 sums
+// the 24 accumulators' lanes as one network of shuffles: one that paired
+// other lanes would still pass TestGemmBlockDotMatchesNaive but change the
+// bits of every classifier's forward, checkpoints and golden runs included.
+func TestBlockDotKernelsSumLanesAsATree(t *testing.T) {
+	seen := map[int]bool{}
+	for _, impl := range gemmImpls(t) {
+		if impl == nil || seen[impl.lanes32] { // a second tile shares the first's block kernels
+			continue
+		}
+		seen[impl.lanes32] = true
+		withISA(impl, func() {
+			rng := rand.New(rand.NewPCG(8, uint64(impl.lanes32)))
+			for trial := range 100 {
+				n, tail := rng.IntN(6), trial%2 == 0
+				if n == 0 {
+					tail = true
+				}
+				checkBlockDotTree(t, rng, impl, n, tail, fma32)
+				checkBlockDotTree(t, rng, impl, n, tail, math.FMA)
+			}
+		})
+	}
+}
+
+// checkBlockDotTree runs isa's block kernel on n vectors of random rows
+// (and, if tail, one more on padded copies) and compares each element with
+// the tree of per-lane fused multiply-adds that fma computes exactly.
+func checkBlockDotTree[T Float](t *testing.T, rng *rand.Rand, impl *gemmISA, n int, tail bool, fma func(x, y, z T) T) {
+	t.Helper()
+	bd, lanes := impl.bdot, vecLanes[T]()
+	lda, ldb := n*lanes+rng.IntN(3), n*lanes+rng.IntN(3)
+	scale := T(math.Ldexp(1, rng.IntN(20)-10)) // sums that cancel at every magnitude
+	a, b := randSlice[T](rng, bd.mr*lda+1), randSlice[T](rng, bd.nr*ldb+1)
+	at, bt := randSlice[T](rng, bd.mr*lanes), randSlice[T](rng, bd.nr*lanes)
+	for i := range a {
+		a[i] *= scale
+	}
+	got := make([]T, bd.mr*bd.nr+lanes) // a vector of guard past the block
+	for i := range got {
+		got[i] = -7
+	}
+	blockDotKernel(bd, n, &a[0], lda, &b[0], ldb, &got[0], at, bt, tail)
+	acc := make([]T, lanes)
+	for i := range bd.mr {
+		for j := range bd.nr {
+			clear(acc)
+			for v := range n {
+				for l := range acc {
+					acc[l] = fma(a[i*lda+v*lanes+l], b[j*ldb+v*lanes+l], acc[l])
+				}
+			}
+			if tail {
+				for l := range acc {
+					acc[l] = fma(at[i*lanes+l], bt[j*lanes+l], acc[l])
+				}
+			}
+			for h := lanes / 2; h >= 1; h /= 2 {
+				for l := range h {
+					acc[l] += acc[l+h]
+				}
+			}
+			if g := got[i*bd.nr+j]; math.Float64bits(float64(g)) != math.Float64bits(float64(acc[0])) {
+				t.Fatalf("%s %T n=%d tail=%v: out[%d·%d+%d] = %v, the tree's %v", impl.name, g, n, tail, i, bd.nr, j, g, acc[0])
+			}
+		}
+	}
+	for i, g := range got[bd.mr*bd.nr:] {
+		if g != -7 {
+			t.Fatalf("%s %T: wrote out[%d], past the block", impl.name, g, bd.mr*bd.nr+i)
+		}
+	}
+}
+
+// fma32 is float32's fused multiply-add, x·y + z rounded once: the product
+// is exact in 48 bits, the sum rounded to float32's 24.
+func fma32(x, y, z float32) float32 {
+	p := new(big.Float).SetPrec(64).SetFloat64(float64(x))
+	p.Mul(p, new(big.Float).SetFloat64(float64(y)))
+	s := new(big.Float).SetPrec(24).Add(p, new(big.Float).SetFloat64(float64(z)))
+	f, _ := s.Float32()
+	return f
 }

@@ -268,7 +268,10 @@ def lane_network(dt, nacc, t0):
     # per level instead of one tree of 2·log2(L) per accumulator. The
     # accumulators enter in an order that leaves sum i in lane i, and each
     # group of L (float32: then one of 8) is stored with one instruction.
-    # Only Z registers are named (see the tree's note on AVX512VL).
+    # Only Z registers are named: the accumulators reach Z23, which only
+    # EVEX instructions name, and an EVEX instruction on a Y or X register
+    # is AVX512VL, which bestISA does not check (Xeon Phi has AVX-512F
+    # without it).
     PS = "PS" if dt == "s" else "PD"
     L = 16 if dt == "s" else 8
     esz = 4 if dt == "s" else 8
@@ -414,30 +417,18 @@ def block_dot_kernel(name, isa, dt, mr, nr):
     if isa == "512":
         # Measured (CPU time, Zen 5, float32): the classifier's 16×10×128
         # 78 -> 91 GFLOP/s, 64×10×128 87 -> 101; the weight gradients of
-        # few channels 1.01-1.06x. The network gave the tree's bits on
-        # 2,000 random blocks, float32 and float64, with and without the
-        # tail step (a test of the session that wrote it, against both
-        # kernels side by side).
+        # few channels 1.01-1.06x. It gives the tree's bits:
+        # TestBlockDotKernelsSumLanesAsATree checks every kernel against
+        # the tree written in Go, with and without the tail step.
         lane_network(dt, nacc, nacc + nr)
         p("\tVZEROUPPER")
         p("\tRET")
         return
-    # The lanes of each accumulator summed as a tree. With AVX-512 the
-    # accumulators reach Z23, which only EVEX instructions name, and an
-    # EVEX instruction on a Y or X register is AVX512VL, which bestISA does
-    # not check (Xeon Phi has AVX-512F without it): there the packed steps
-    # run on whole Z registers (the lanes above those kept are ignored, the
-    # kept ones get the same sums) and only scalar ones, VMOVHLPS and the
-    # extracts from a Z register, which are AVX-512F, name X or Y.
+    # AVX2: the lanes of each accumulator summed as a tree.
     t = f"{nacc+nr}"  # the a register, free now
-    V = "Z" if isa == "512" else "X"  # the register of packed steps on X's lanes
+    V = "X"  # the register of packed steps on X's lanes
     for i in range(nacc):
-        if isa == "512":
-            p(f"\tVEXTRACTF64X4 $1, Z{i}, Y{t}")
-            p(f"\tVADD{PS} Z{t}, Z{i}, Z{i}")
-            p(f"\tVEXTRACTF32X4 $1, Z{i}, X{t}")
-        else:
-            p(f"\tVEXTRACTF128 $1, Y{i}, X{t}")
+        p(f"\tVEXTRACTF128 $1, Y{i}, X{t}")
         p(f"\tVADD{PS} {V}{t}, {V}{i}, {V}{i}")
         if dt == "s":
             p(f"\tVMOVHLPS X{i}, X{i}, X{t}")
