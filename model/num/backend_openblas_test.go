@@ -5,6 +5,7 @@ package num
 import (
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"golang.org/x/sys/cpu"
@@ -81,6 +82,27 @@ func TestOpenBLASBuildRunsKernelsOnEveryShape(t *testing.T) {
 						t.Fatalf("%s, %s: row %d of %d rows differs from the %d-row product's", impl.name, c.name, 3+i/c.n, c.m-3, c.m)
 					}
 				}
+			}
+		})
+	}
+}
+
+// TestOpenBLASBackendNamesTheKernels: the BLAS line that ptrain version,
+// the trainer and checkpoints show names ptrain's kernels and their
+// instruction set wherever they compute the products in this build (every
+// GEMM), and only there.
+func TestOpenBLASBackendNamesTheKernels(t *testing.T) {
+	for _, impl := range gemmImpls(t) {
+		withISA(impl, func() {
+			b := Backend()
+			if !strings.HasPrefix(b, "OpenBLAS (") {
+				t.Errorf("%s: Backend() = %q, want it to start with OpenBLAS", implName(impl), b)
+			}
+			if named := strings.Contains(b, "ptrain GEMM kernels"); named != (impl != nil) {
+				t.Errorf("%s: Backend() = %q: names ptrain's kernels: %v, want %v", implName(impl), b, named, impl != nil)
+			}
+			if impl != nil && !strings.Contains(b, "("+impl.name+") for every GEMM") {
+				t.Errorf("%s: Backend() = %q does not say the instruction set runs every GEMM", implName(impl), b)
 			}
 		})
 	}
