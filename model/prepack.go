@@ -24,9 +24,9 @@ import (
 // changed, while no Forward of a workspace sharing the pack runs (a
 // data-parallel trainer: before every phase that runs forward). Every
 // workspace sharing it must belong to the same model. Where num's kernels
-// do not compute a layer's forward product (purego, a CPU without AVX2,
-// and with -tags openblas the shapes OpenBLAS keeps: num.PackedB.Usable)
-// nothing is packed and the passes are as without it.
+// would not read a packing of a layer's weights (purego, a CPU without
+// AVX2) nothing is packed, and where they would not for a pass's rows
+// (num.PackedB.Usable) that pass packs nothing; both run as without it.
 type SharedPack[T num.Float] struct {
 	slots []*packSlot[T] // per layer of the stack: nil where nothing is packed
 	abort atomic.Bool

@@ -37,8 +37,9 @@ type Metrics struct {
 // (batch ÷ ranks), not the whole batch. The figures are those of whole
 // parts to the bit with ptrain's own GEMM, whose outputs for a row do not
 // depend on the rows beside it (model.LossSum keeps the loss sum's
-// grouping); with OpenBLAS (-tags openblas), whose kernels depend on the
-// number of rows, they also depend in their last bits on the rows a
+// grouping), in either build where the CPU has those kernels; with
+// OpenBLAS (-tags openblas on a CPU without them), whose kernels depend on
+// the number of rows, they also depend in their last bits on the rows a
 // worker holds, as they already do on the number of workers.
 func (s *Session[T]) Evaluate(ds *data.Dataset, batch int) (Metrics, error) {
 	t := s.t

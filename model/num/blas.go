@@ -71,8 +71,8 @@ func trans(t bool) blas.Transpose {
 // Which code computes the product is decided here, and only here:
 //   - the default build on a CPU with AVX-512 or AVX2+FMA: ptrain's packed
 //     GEMM (gemm.go) on the micro-kernels of gemm_amd64.s;
-//   - -tags openblas: the same kernels, and OpenBLAS on CPUs without them
-//     (backend_openblas.go says why not for some shapes);
+//   - -tags openblas: the same kernels, and OpenBLAS only on CPUs without
+//     them (backend_openblas.go says why it gets no shape);
 //   - otherwise (purego, other architectures): gonum's GEMM on tiles of at
 //     most gemmTileM×gemmTileN, which gonum computes with its serial
 //     kernel (it goes parallel only from 4 blocks of 64×64 in m×n):

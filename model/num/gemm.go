@@ -26,9 +26,9 @@ import (
 //
 // Two cases leave this path: up to isa.directM rows read an untransposed
 // B in place instead of packing it, and a·bᵀ with fewer than 32 columns
-// and k ≥ 128 goes to dot products, gemmBlockDot's blocks or, for fewer columns than a
-// block from k = 256, gemmDot's (abtPath in gemm_dot.go; chosen in
-// blas.go). A convolution's weight gradient with few output channels takes
+// and k ≥ 128 goes to dot products, gemmBlockDot's blocks or, for fewer
+// columns than a block from k = 256, gemmDot's (abtPath in gemm_dot.go;
+// chosen in blas.go). A convolution's weight gradient with few output channels takes
 // gemmBlockDot's too (MatMulABtFixedRows).
 //
 // The first k block applies the caller's beta (beta = 0 writes c without

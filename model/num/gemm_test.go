@@ -251,8 +251,6 @@ func TestGemmMatchesNaiveOnEveryKernel(t *testing.T) {
 	}
 }
 
-// TestGemmAlphaZeroOrEmptyKReadsNeitherOperand: BLAS semantics: with
-// alpha = 0 or k = 0, c = beta·c, and NaNs in a and b do not matter.
 // TestGemmTilesPadLeast: AVX2 and AVX-512 run the tile that computes the
 // fewest padded elements, the first one on a tie; AVX-512's 6-row tile
 // only below 32 rows.
@@ -332,6 +330,8 @@ func TestABTPathByShape(t *testing.T) {
 	}
 }
 
+// TestGemmAlphaZeroOrEmptyKReadsNeitherOperand: BLAS semantics: with
+// alpha = 0 or k = 0, c = beta·c, and NaNs in a and b do not matter.
 func TestGemmAlphaZeroOrEmptyKReadsNeitherOperand(t *testing.T) {
 	for _, impl := range gemmImpls(t) {
 		withISA(impl, func() {

@@ -53,8 +53,8 @@ func checkPackedB[T Float](t *testing.T, rng *rand.Rand, tb bool, m, n, k, pad i
 
 // TestGemmPackedBMatchesGemm: a product with B packed once ahead equals
 // Gemm's bit for bit on every kernel, for rows below, at and above the
-// narrow tile, the direct-B limit and the m block, columns around the
-// panel and n block, and k around the k block.
+// 6-row tiles (AVX-512's second, AVX2's first), the direct-B limit and the
+// m block, columns around the panel and n block, and k around the k block.
 func TestGemmPackedBMatchesGemm(t *testing.T) {
 	rng := rand.New(rand.NewPCG(24, 1))
 	shapes := []struct{ m, n, k int }{
