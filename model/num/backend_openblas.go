@@ -52,14 +52,14 @@ const gemmTileM, gemmTileN = 0, 0
 // the trainer's exactness on the next CPU a session drew, a Zen 5 (family
 // 26) with the environment's OPENBLAS_CORETYPE=Haswell: there OpenBLAS's
 // Haswell kernels give a row of a product different bits with the
-// product's number of rows (16×24 products: 296 of 1,800 sub-products of
-// 1–63 rows differed from the 64-row product's rows; none with its
-// Cooperlake or SkylakeX kernels), and 2 ranks × 2 workers no longer
+// product's number of rows (m×16 products with k = 24: 296 of 324
+// sub-products of 1–63 rows differed from the 64-row product's rows;
+// none with its Cooperlake or SkylakeX kernels), and 2 ranks × 2 workers no longer
 // trained the bits of 1 × 4, nor did evaluation on ranks give one
 // process's loss (TestTopologiesBitIdenticalWithSplit,
 // TestEvaluateUnderMPIKeepsTheRanksBuffers, bench's
 // TestWeightGradSplitChainIsExact). Which kernels OpenBLAS runs depends
 // on the CPU and on environment variables ptrain does not control, so no
 // shape is safe to give it. And on that CPU ptrain's AVX-512 kernels ran
-// every shape of the trainers' steps 1.7–5.3× as fast as the Haswell
+// every shape of the trainers' steps 1.6–4.9× as fast as the Haswell
 // kernels OpenBLAS was pinned to (bench/README.md, "Zen 5").

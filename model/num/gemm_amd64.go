@@ -73,9 +73,10 @@ func dblockDotAVX2(n int, a *float64, lda int, b *float64, ldb int, out *float64
 // The 6-row AVX-512 tile replaced AVX2's 6-row one that products of up to
 // 6 rows ran on AVX-512 CPUs: the same FMAs per element in the same order
 // (the same bits), half the instructions, and on a CPU whose 512-bit FMAs
-// run at full width (Zen 5) twice the peak: LeNet-5's 6×1568×25 at 116
-// GFLOP/s on AVX2's tile and 212 on this one (float64: 59 and 107; CPU
-// time, best of 3, Zen 5, where OpenBLAS's best reaches 231 and 116).
+// run at full width (Zen 5) twice the peak: LeNet-5's 6×1568×25 at 128
+// GFLOP/s on AVX2's tile and 234 on this one (float64: 65 and 118; CPU
+// time, best of 3 interleaved runs, Zen 5, where OpenBLAS's best reaches
+// 250 and 125).
 //
 // directM: with AVX-512's tiles, products of up to 64 rows read an
 // untransposed B in place (at most 8 row panels pass over each B panel);

@@ -415,9 +415,10 @@ def block_dot_kernel(name, isa, dt, mr, nr):
     step(lambda j: f"{j*vb or ''}(BX)", lambda i: f"{i*vb or ''}(AX)")
     p(f"{name}_store:")
     if isa == "512":
-        # Measured (CPU time, Zen 5, float32): the classifier's 16×10×128
-        # 78 -> 91 GFLOP/s, 64×10×128 87 -> 101; the weight gradients of
-        # few channels 1.01-1.06x. It gives the tree's bits:
+        # Measured (CPU time, Zen 5, float32, best of 3 interleaved runs):
+        # the classifier's 16×10×128 88 -> 100 GFLOP/s, 64×10×128 92 ->
+        # 109; the weight gradients of few channels within the noise
+        # (0.96-1.08x). It gives the tree's bits:
         # TestBlockDotKernelsSumLanesAsATree checks every kernel against
         # the tree written in Go, with and without the tail step.
         lane_network(dt, nacc, nacc + nr)
