@@ -286,51 +286,39 @@ def lane_network(dt, nacc, t0):
         # accs: registers in the order their sums end in the output lanes
         # (len L, or 8 for float32's last group). Returns the register.
         n = len(accs)
-        # The order: the level-1 input for output lane l of a group of n.
-        if dt == "s":
-            if n == 16:
-                # final lane 4b+s comes from slot s of block b:
-                # slot 0 = G, 1 = H, 2 = G', 3 = H'; G's blocks from its
-                # level-2 inputs' level-1 pairs (A,B),(E,F) in block order A,B,E,F.
-                quads = [[accs[4*b + s] for b in range(4)] for s in range(4)]
-            else:
-                quads = [[accs[2*b + s] for b in range(4)] for s in range(2)]
-            lvl2 = []
-            for q in quads:
-                # level 1: (A,B) and (E,F) from the 128-bit blocks' halves
-                A, B, E, F = q
-                pair(0x44, 0xEE, shuf, A, B)
-                pair(0x44, 0xEE, shuf, E, F)
-                # level 2: blocks A0 B0 E0 F0 + A1 B1 E1 F1
-                pair(0x88, 0xDD, shuf, A, E)
-                lvl2.append(A)
-            if n == 16:
-                G, H, G2, H2 = lvl2
-                pair(0x44, 0xEE, "VSHUFPS", G, H)
-                pair(0x44, 0xEE, "VSHUFPS", G2, H2)
-                pair(0x88, 0xDD, "VSHUFPS", G, G2)
-                return G
-            G, H = lvl2
-            pair(0x44, 0xEE, "VSHUFPS", G, H)
-            # lanes 4b, 4b+1: G's and H's sums; 4b+2, 4b+3: the same again
-            p(f"\tVSHUFPS $0x88, Z{G}, Z{G}, {ta}")
-            p(f"\tVSHUFPS $0xDD, Z{G}, Z{G}, {tb}")
-            p(f"\tVADDPS {tb}, {ta}, Z{G}")
-            return G
-        # float64, 8 lanes: level 1 across 256-bit halves, level 2 across
-        # 128-bit blocks, level 3 within them.
-        halves = [[accs[2*b + s] for b in range(4)] for s in range(2)]
+        # Levels 1 and 2, across 128-bit blocks, on groups of four
+        # registers: (A,B) and (E,F) from the blocks' halves, then blocks
+        # A0 B0 E0 F0 + A1 B1 E1 F1. Group s takes accumulators s, s+g, …
+        # (g groups), so that output lane l ends up with accumulator l:
+        # float32's final lane 4b+s comes from slot s of block b (slots
+        # G, H, G', H' below), float64's lane 2b+s from G or H.
+        g = n // 4
         lvl2 = []
-        for h in halves:
-            A, B, E, F = h
+        for s in range(g):
+            A, B, E, F = [accs[g*b + s] for b in range(4)]
             pair(0x44, 0xEE, shuf, A, B)
             pair(0x44, 0xEE, shuf, E, F)
             pair(0x88, 0xDD, shuf, A, E)
             lvl2.append(A)
+        if dt == "d":
+            # float64, 8 lanes: level 3 within the 128-bit blocks.
+            G, H = lvl2
+            p(f"\tVUNPCKLPD Z{H}, Z{G}, {ta}")
+            p(f"\tVUNPCKHPD Z{H}, Z{G}, {tb}")
+            p(f"\tVADDPD {tb}, {ta}, Z{G}")
+            return G
+        if n == 16:
+            G, H, G2, H2 = lvl2
+            pair(0x44, 0xEE, "VSHUFPS", G, H)
+            pair(0x44, 0xEE, "VSHUFPS", G2, H2)
+            pair(0x88, 0xDD, "VSHUFPS", G, G2)
+            return G
         G, H = lvl2
-        p(f"\tVUNPCKLPD Z{H}, Z{G}, {ta}")
-        p(f"\tVUNPCKHPD Z{H}, Z{G}, {tb}")
-        p(f"\tVADDPD {tb}, {ta}, Z{G}")
+        pair(0x44, 0xEE, "VSHUFPS", G, H)
+        # lanes 4b, 4b+1: G's and H's sums; 4b+2, 4b+3: the same again
+        p(f"\tVSHUFPS $0x88, Z{G}, Z{G}, {ta}")
+        p(f"\tVSHUFPS $0xDD, Z{G}, Z{G}, {tb}")
+        p(f"\tVADDPS {tb}, {ta}, Z{G}")
         return G
     done = 0
     while done < nacc:

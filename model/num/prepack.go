@@ -95,17 +95,11 @@ func (p *PackedB[T]) Usable(m int) bool {
 	// for m rows Gemm may pick a second tile (AVX-512's 6×32, whose panels
 	// are as wide, or AVX2's 4×24 where 6×16 pads rows, whose are wider:
 	// then GemmPackedB must call Gemm to equal it).
-	_, nr := p.tile(m)
-	return nr == p.nr
-}
-
-// tile is the micro-kernel rows and panel width Gemm runs for m rows.
-func (p *PackedB[T]) tile(m int) (mr, nr int) {
 	sk, dk := p.ks.tiles(m, p.n)
 	if Is32[T]() {
-		return sk.mr, sk.nr
+		return sk.nr == p.nr
 	}
-	return dk.mr, dk.nr
+	return dk.nr == p.nr
 }
 
 // PackUnit packs unit u (0 ≤ u < Units()) of op(b) from b, whose leading
@@ -129,8 +123,11 @@ func GemmPackedB[T Float](m int, alpha T, a []T, lda int, p *PackedB[T], b []T, 
 		return
 	}
 	checkGemm(false, p.tb, m, p.n, p.k, len(a), lda, len(b), ldb, len(c), ldc)
-	sk, dk := p.ks.tiles(m, p.n)
-	mr, nr := p.tile(m)
+	sk, dk := p.ks.tiles(m, p.n) // Usable: the tile's panels are p.nr wide
+	mr, nr := dk.mr, p.nr
+	if Is32[T]() {
+		mr = sk.mr
+	}
 	buf := getGemmBuf()
 	pa := asT[T](buf.a)
 	// The loops of gemmPacked with B's packing taken from p: block (jc, pc)
