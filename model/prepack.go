@@ -30,6 +30,8 @@ import (
 type SharedPack[T num.Float] struct {
 	slots []*packSlot[T] // per layer of the stack: nil where nothing is packed
 	abort atomic.Bool
+	cols  *columnSplit[T] // the last SplitColumns' (colsplit.go)
+	split bool            // cols is armed
 }
 
 // packSlot is the packing of one dense layer's weights for the current
@@ -63,6 +65,10 @@ func NewSharedPack[T num.Float](m *Model[T]) *SharedPack[T] {
 // lifts an Abort. Not safe while any of them runs Forward.
 func (s *SharedPack[T]) Invalidate() {
 	s.abort.Store(false)
+	if c := s.cols; c != nil { // an armed split runs again from its start
+		c.arrived.Store(0)
+		c.done.Store(0)
+	}
 	for _, p := range s.slots {
 		if p != nil {
 			p.next.Store(0)

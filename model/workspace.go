@@ -39,6 +39,10 @@ type Workspace[T num.Float] struct {
 	// workspace shares with others running the same pass on other rows
 	// (see SharedPack for the contract).
 	Pack *SharedPack[T]
+	// Part is this workspace's index among those sharing Pack (0, 1, …):
+	// which rows and columns it computes in a column split
+	// (SharedPack.SplitColumns).
+	Part int
 
 	n       int // rows of the last Forward
 	train   bool
@@ -347,6 +351,8 @@ func (w *Workspace[T]) Forward(x []T, n int, train bool) []T {
 			clear(w.unitSum[l])
 			f.forward(w.passFor(l), in, w.z[l+1][:k], w.scratch[l+1][:k], w.unitSum[l])
 			l++ // on to the pooling's activation and dropout
+		} else if c := w.Pack.splitAt(l, train); c != nil { // with the other parts, by columns (colsplit.go)
+			c.forward(w.m.stack[l].(*dense[T]), w.Part, in, w.z[l][:n*w.m.stack[l].Info().Out.Size()], &w.Pack.abort)
 		} else {
 			w.m.stack[l].Forward(w.passFor(l), in, w.z[l][:n*w.m.stack[l].Info().Out.Size()])
 		}

@@ -1,5 +1,7 @@
 package num
 
+import "fmt"
+
 // A GEMM whose B is packed once and shared: c = alpha·a·op(b) + beta·c for
 // many a and one b, as the data-parallel trainer's workers compute x·Wᵀ
 // for their shards of a batch against the same weights. gemmPacked packs
@@ -60,6 +62,7 @@ func newPackedB[T Float](tb bool, k, n int) *PackedB[T] {
 	if Is32[T]() {
 		p.nr, nc = isa.s.nr, gemmNC32
 	}
+	nc -= nc % p.nr                 // blocks of whole panels, as gemmPacked's: every panel starts at a multiple of nr
 	kb := (k + gemmKC - 1) / gemmKC // as gemmPacked cuts k
 	kb = (k + kb - 1) / kb
 	size := 0
@@ -123,6 +126,66 @@ func GemmPackedB[T Float](m int, alpha T, a []T, lda int, p *PackedB[T], b []T, 
 		return
 	}
 	checkGemm(false, p.tb, m, p.n, p.k, len(a), lda, len(b), ldb, len(c), ldc)
+	p.gemm(m, alpha, a, lda, 0, p.n, beta, c, ldc)
+}
+
+// Panel is the width of p's panels, the unit of the column ranges that
+// PackColumns and GemmPackedBColumns take; 0 where nothing is packed.
+func (p *PackedB[T]) Panel() int { return p.nr }
+
+// PackColumns packs the units of op(b)'s columns [j0, j1): those of
+// GemmPackedBColumns over the same range. j0 must be a multiple of Panel()
+// and j1 too, or n. Goroutines may pack disjoint ranges at the same time.
+func (p *PackedB[T]) PackColumns(j0, j1 int, b []T, ldb int) {
+	p.checkColumns(j0, j1)
+	for u, un := range p.units {
+		if j := p.blocks[un.b].jc + un.jr; j >= j0 && j < j1 {
+			p.PackUnit(u, b, ldb)
+		}
+	}
+}
+
+// GemmPackedBColumns is GemmPackedB on columns [j0, j1) of c only, the rest
+// of c untouched: the columns of a product split among goroutines, each
+// reading only the panels it has packed (PackColumns over the same range).
+// Each element of c gets the bits GemmPackedB (and Gemm) give it over all
+// n columns: the same kernels, chosen for m rows and all n columns, in the
+// same order over k. p.Usable(m) must hold, and j0, j1 be as for
+// PackColumns.
+func GemmPackedBColumns[T Float](m int, alpha T, a []T, lda int, p *PackedB[T], j0, j1 int, beta T, c []T, ldc int) {
+	p.checkColumns(j0, j1)
+	if !p.Usable(m) {
+		panic(fmt.Sprintf("num: GemmPackedBColumns of %d rows, for which the packing is not usable", m))
+	}
+	if m <= 0 || j0 == j1 {
+		return
+	}
+	checkGemm(false, false, m, p.n, p.k, len(a), lda, p.k*p.n, p.n, len(c), ldc) // op(b) is p's own
+	if alpha == 0 {                                                              // c = beta·c, as Gemm: with beta = 0 written, not read
+		for i := range m {
+			r := c[i*ldc+j0 : i*ldc+j1]
+			if beta == 0 {
+				clear(r)
+			} else {
+				Scal(beta, r)
+			}
+		}
+		return
+	}
+	p.gemm(m, alpha, a, lda, j0, j1, beta, c, ldc)
+}
+
+// checkColumns panics unless [j0, j1) is a range of whole panels of p.
+func (p *PackedB[T]) checkColumns(j0, j1 int) {
+	if p.nr == 0 || j0 < 0 || j0 > j1 || j1 > p.n || j0%p.nr != 0 || (j1%p.nr != 0 && j1 != p.n) {
+		panic(fmt.Sprintf("num: columns [%d, %d) are not whole panels of %d of a packing of %d columns", j0, j1, p.nr, p.n))
+	}
+}
+
+// gemm is the loops of gemmPacked with B's packing taken from p, over the
+// panels in columns [j0, j1): block (jc, pc) in the same order, so every
+// element of c sees the same sums in the same order whatever the range.
+func (p *PackedB[T]) gemm(m int, alpha T, a []T, lda, j0, j1 int, beta T, c []T, ldc int) {
 	sk, dk := p.ks.tiles(m, p.n) // Usable: the tile's panels are p.nr wide
 	mr, nr := dk.mr, p.nr
 	if Is32[T]() {
@@ -130,9 +193,11 @@ func GemmPackedB[T Float](m int, alpha T, a []T, lda int, p *PackedB[T], b []T, 
 	}
 	buf := getGemmBuf()
 	pa := asT[T](buf.a)
-	// The loops of gemmPacked with B's packing taken from p: block (jc, pc)
-	// in the same order, so c sees the same sums in the same order.
 	for _, bl := range p.blocks {
+		lo, hi := max(j0-bl.jc, 0), min(j1-bl.jc, bl.ncb)
+		if lo >= hi {
+			continue
+		}
 		load, bt := 1, T(1)
 		if bl.pc == 0 {
 			bt = beta
@@ -147,7 +212,7 @@ func GemmPackedB[T Float](m int, alpha T, a []T, lda int, p *PackedB[T], b []T, 
 			for ir := 0; ir < mc; ir += mr {
 				mi := min(mr, mc-ir)
 				ap := &pa[ir*bl.kc]
-				for jr := 0; jr < bl.ncb; jr += nr {
+				for jr := lo; jr < hi; jr += nr {
 					nj := min(nr, bl.ncb-jr)
 					microKernel(sk, dk, bl.kc, ap, &pb[jr*bl.kc], &c[(ic+ir)*ldc+bl.jc+jr], ldc, alpha, bt, load, mi, nj, nr)
 				}

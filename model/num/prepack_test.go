@@ -176,3 +176,80 @@ func TestGemmPackedBDoesNotAllocate(t *testing.T) {
 		t.Fatalf("%v allocations per pack and product", n)
 	}
 }
+
+// TestGemmPackedBColumnsMatchesGemm: a product cut into ranges of whole
+// panels, each range packed and computed on its own into the same c, gives
+// Gemm's bits in every column, and a range leaves the columns outside it
+// as they were.
+func TestGemmPackedBColumnsMatchesGemm(t *testing.T) {
+	rng := rand.New(rand.NewPCG(24, 2))
+	shapes := []struct{ m, n, k int }{
+		{32, 256, 784}, {16, 256, 784}, {6, 100, 70}, {64, 128, 256}, {33, 47, 300}, {9, 520, 257}, {64, 1100, 40},
+	}
+	for _, impl := range gemmImpls(t) {
+		withISA(impl, func() {
+			for _, s := range shapes {
+				for _, tb := range []bool{true, false} {
+					t.Run(fmt.Sprintf("%s/%dx%dx%d/tb=%v", implName(impl), s.m, s.n, s.k, tb), func(t *testing.T) {
+						checkColumns[float32](t, rng, tb, s.m, s.n, s.k)
+						checkColumns[float64](t, rng, tb, s.m, s.n, s.k)
+					})
+				}
+			}
+		})
+	}
+}
+
+func checkColumns[T Float](t *testing.T, rng *rand.Rand, tb bool, m, n, k int) {
+	t.Helper()
+	p := NewPackedB[T](tb, k, n)
+	if p.Units() == 0 || !p.Usable(m) {
+		return // GemmPackedB calls Gemm: there are no panels to split
+	}
+	ldb, bRows := n, k
+	if tb {
+		ldb, bRows = k, n
+	}
+	a, b := randSlice[T](rng, m*k), randSlice[T](rng, bRows*ldb)
+	c0 := randSlice[T](rng, m*n)
+	want := append([]T(nil), c0...)
+	Gemm(false, tb, m, n, k, 0.5, a, k, b, ldb, 1, want, n)
+	got := append([]T(nil), c0...)
+	panels := (n + p.Panel() - 1) / p.Panel()
+	for j0 := 0; j0 < n; {
+		j1 := min(j0+p.Panel()*(1+rng.IntN(panels)), n)
+		before := append([]T(nil), got...)
+		p.PackColumns(j0, j1, b, ldb)
+		GemmPackedBColumns(m, 0.5, a, k, p, j0, j1, 1, got, n)
+		for i := range got {
+			if col := i % n; (col < j0 || col >= j1) && math.Float64bits(float64(got[i])) != math.Float64bits(float64(before[i])) {
+				t.Fatalf("columns [%d, %d) wrote row %d, col %d", j0, j1, i/n, col)
+			}
+		}
+		j0 = j1
+	}
+	for i := range want {
+		if math.Float64bits(float64(got[i])) != math.Float64bits(float64(want[i])) {
+			t.Fatalf("row %d, col %d: by columns %v, Gemm %v", i/n, i%n, got[i], want[i])
+		}
+	}
+}
+
+// TestGemmPackedBColumnsRejectsPartialPanels: a range must start and end
+// on a panel's edge (or n), where the packing's units do.
+func TestGemmPackedBColumnsRejectsPartialPanels(t *testing.T) {
+	p := NewPackedB[float32](true, 784, 256)
+	if p.Units() == 0 {
+		t.Skip("no packed path on this CPU or build")
+	}
+	for _, r := range [][2]int{{1, 32}, {0, 33}, {32, 16}, {0, 257}, {-32, 0}} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("columns [%d, %d) accepted", r[0], r[1])
+				}
+			}()
+			p.PackColumns(r[0], r[1], make([]float32, 784*256), 784)
+		}()
+	}
+}

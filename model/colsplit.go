@@ -1,0 +1,144 @@
+package model
+
+import (
+	"fmt"
+	"runtime"
+	"sync/atomic"
+
+	"github.com/ptrain/ptrain/model/num"
+)
+
+// The column split (issue #24). When several workspaces each run a few
+// rows of one batch, every one of them computing its rows of the first
+// dense layer's z = x·Wᵀ + b reads all of W — packed once and shared
+// (SharedPack), but half of it packed by another core, from weights that
+// the other core's optimizer update has just written: with 16 rows per
+// worker that traffic, and a product of 16 rows instead of 32, cost the
+// MNIST MLP's 2-worker step at batch 32 a tenth of its time. Split by
+// columns instead, each of the P workspaces sharing the pack computes
+// about 1/P of the layer's output columns, over all the batch's rows: it
+// packs only the panels of those columns (W's rows, which a trainer's
+// update phase mostly gave the same worker) and its product has all the
+// rows. Then each copies its own rows of the output, all columns, and
+// goes on alone.
+//
+// Each element is computed as in the worker's own pass: the same kernels,
+// chosen for the batch's rows and all the columns, in the same order over
+// k (num.GemmPackedBColumns), and the rows' bits do not depend on how
+// many rows a product has (num.TestGemmRowsIndependentOfTile) — so a split
+// pass gives every workspace the bits of its unsplit Forward.
+//
+// The layer must read the network's input: every workspace's input rows
+// then lie, each part's at its place, in one buffer that the split reads
+// (a data-parallel trainer fills its workers' rows there for the split
+// weight gradient already, dense_split.go), and nothing before the layer
+// has to wait for the other parts.
+
+// columnSplit is an armed column split of a SharedPack: the rows of every
+// part of the pass and where its output goes.
+type columnSplit[T num.Float] struct {
+	layer   int
+	slot    *packSlot[T]
+	x, z    []T   // the pass's input (n, In) and the layer's output (n, Out), all parts' rows
+	n       int   // rows of the pass
+	rows    []int // part k's rows: [rows[k], rows[k+1])
+	arrived atomic.Int32
+	done    atomic.Int32
+}
+
+// CanSplitColumns reports whether SplitColumns can split dense layer l for
+// a pass of n rows in all: l is a dense layer reading the network's input
+// whose weights this pack packs, in a layout the kernels read for n rows
+// (num.PackedB.Usable).
+func (s *SharedPack[T]) CanSplitColumns(m *Model[T], l, n int) bool {
+	if l < 0 || l >= len(s.slots) || s.slots[l] == nil || n <= 0 {
+		return false
+	}
+	if _, ok := m.stack[l].(*dense[T]); !ok || m.stack[l].Info().Inputs[0] != -1 {
+		return false
+	}
+	return s.slots[l].pb.Usable(n)
+}
+
+// SplitColumns makes the next training Forwards of the workspaces sharing
+// the pack compute dense layer l together, by columns (see the top of
+// this file): x holds the pass's n input rows (n, In), z receives the
+// layer's output over all of them (n, Out). rows has one more element
+// than there are workspaces taking part: the workspace whose Part is k
+// runs rows [rows[k], rows[k+1]), and its Forward's x must be those rows
+// of x itself, at least one. Every one of them must run its Forward, or
+// the others wait for it (Abort releases them). CanSplitColumns(m, l, n)
+// must hold. Call it between phases, while no workspace sharing the pack
+// runs Forward; NoSplit undoes it.
+func (s *SharedPack[T]) SplitColumns(m *Model[T], l int, x, z []T, n int, rows []int) {
+	if !s.CanSplitColumns(m, l, n) {
+		panic(fmt.Sprintf("model: SplitColumns of layer %d for %d rows, which cannot split", l, n))
+	}
+	info := m.stack[l].Info()
+	if len(x) < n*info.In[0] || len(z) < n*info.Out[0] || len(rows) < 2 || rows[0] != 0 || rows[len(rows)-1] != n {
+		panic(fmt.Sprintf("model: SplitColumns of %d rows: %d inputs, %d outputs and parts %v for layer %d", n, len(x), len(z), rows, l))
+	}
+	for k := 1; k < len(rows); k++ {
+		if rows[k] <= rows[k-1] {
+			panic(fmt.Sprintf("model: SplitColumns: part %d of %v has no rows", k-1, rows))
+		}
+	}
+	c := s.cols
+	if c == nil {
+		c = &columnSplit[T]{}
+		s.cols = c
+	}
+	c.layer, c.slot, c.x, c.z, c.n = l, s.slots[l], x[:n*info.In[0]], z[:n*info.Out[0]], n
+	c.rows = append(c.rows[:0], rows...)
+	c.arrived.Store(0)
+	c.done.Store(0)
+	s.split = true
+}
+
+// NoSplit makes the following Forwards compute every layer alone again.
+// Between phases only.
+func (s *SharedPack[T]) NoSplit() { s.split = false }
+
+// splitAt returns the armed split if it splits layer l of a training pass.
+func (s *SharedPack[T]) splitAt(l int, train bool) *columnSplit[T] {
+	if s == nil || !s.split || !train || s.cols.layer != l {
+		return nil
+	}
+	return s.cols
+}
+
+// columns is part k's columns of the layer's n: whole panels of the
+// packing, as evenly as they go (a part may have none).
+func (c *columnSplit[T]) columns(k, n int) (j0, j1 int) {
+	pn := c.slot.pb.Panel()
+	panels, parts := (n+pn-1)/pn, len(c.rows)-1
+	return min(panels*k/parts*pn, n), min(panels*(k+1)/parts*pn, n)
+}
+
+// forward is dense layer d's Forward for part k of the split, whose rows
+// are x, into z: it waits until every part has arrived (their rows are in
+// c.x), computes its columns of the output over all rows, waits until
+// every part has, and copies its own rows of the output.
+func (c *columnSplit[T]) forward(d *dense[T], k int, x, z []T, abort *atomic.Bool) {
+	lo, hi := c.rows[k], c.rows[k+1]
+	if len(x) != (hi-lo)*d.In || &x[0] != &c.x[lo*d.In] {
+		panic(fmt.Sprintf("model: a column split's part %d ran Forward on rows other than its rows [%d, %d) of the split's input", k, lo, hi))
+	}
+	parts := int32(len(c.rows) - 1)
+	wait := func(v *atomic.Int32) {
+		v.Add(1)
+		for v.Load() < parts && !abort.Load() {
+			runtime.Gosched()
+		}
+	}
+	wait(&c.arrived)
+	if j0, j1 := c.columns(k, d.Out); j0 < j1 {
+		for i := range c.n {
+			copy(c.z[i*d.Out+j0:i*d.Out+j1], d.B[j0:j1])
+		}
+		c.slot.pb.PackColumns(j0, j1, d.W.Data, d.In)
+		num.GemmPackedBColumns(c.n, 1, c.x, d.In, c.slot.pb, j0, j1, 1, c.z, d.Out)
+	}
+	wait(&c.done)
+	copy(z, c.z[lo*d.Out:hi*d.Out])
+}
