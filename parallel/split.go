@@ -94,7 +94,34 @@ func (t *Trainer[T]) reserveSplit(rows int) {
 		info := &t.m.Layout.Layers[r.layer]
 		t.splitX[k] = num.Alloc[T](rows * info.In[0])
 		t.splitDZ[k] = num.Alloc[T](rows * info.Out[0])
+		if k == 0 && info.Inputs[0] == -1 {
+			t.splitZ = num.Alloc[T](rows * info.Out[0])
+		}
 	}
+}
+
+// splitColumns arms the column split of the first split layer's forward
+// (model.SharedPack.SplitColumns) for a split micro-batch of n rows, where
+// it can run: that layer reads the network's input (whose rows the
+// workers fill into its shared X), every worker has rows, and the kernels
+// read a packing for n rows. It reports whether it did; NoSplit undoes
+// it after the phase. Coordinator only, between phases.
+func (t *Trainer[T]) splitColumns(n int, split bool) bool {
+	if !split || t.splitZ == nil || n < t.cfg.Workers {
+		return false
+	}
+	l := t.split[0].layer
+	if !t.pack.CanSplitColumns(t.m, l, n) {
+		return false
+	}
+	t.splitRows = append(t.splitRows[:0], 0)
+	for w := range t.cfg.Workers {
+		_, hi := data.Shard(n, t.cfg.Workers, w)
+		t.splitRows = append(t.splitRows, hi)
+	}
+	info := &t.m.Layout.Layers[l]
+	t.pack.SplitColumns(t.m, l, t.splitX[0][:n*info.In[0]], t.splitZ[:n*info.Out[0]], n, t.splitRows)
+	return true
 }
 
 // deferSplit points each worker's split layers at its rows of the shared

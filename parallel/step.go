@@ -188,8 +188,13 @@ func (s *Session[T]) grad(n int, zero, last bool, denom float64, rowBase int, sr
 			s.layerLeft[l].Store(int32(min(n, t.cfg.Workers)))
 		}
 	}
+	cols := t.splitColumns(n, tk.split)
 	start := time.Now()
-	if err := s.dispatch(phaseGrad); err != nil {
+	err := s.dispatch(phaseGrad)
+	if cols {
+		t.pack.NoSplit()
+	}
+	if err != nil {
 		return err
 	}
 	if t.bsync != nil {

@@ -129,11 +129,15 @@ type Trainer[T num.Float] struct {
 	// of the micro-batch's rows, (rows·W, In) and (rows·W, Out) with rows
 	// at most splitMax, which the workers' Backwards fill; splitMax,
 	// splitMaxRows when the trainer was made; splitSeen, each worker's
-	// scratch for splitSum.
+	// scratch for splitSum; splitZ, the first split layer's output over
+	// the micro-batch's rows (rows·W, Out) where its forward splits by
+	// columns, and splitRows the workers' row bounds there (split.go).
 	split           []splitRange
 	splitMax        int
 	splitX, splitDZ [][]T
 	splitSeen       [][]bool
+	splitZ          []T
+	splitRows       []int
 	// blocks are the update phase's units of work, shares each worker's
 	// own blocks and their claim counter (update.go).
 	blocks   []updateBlock
@@ -235,7 +239,7 @@ func (t *Trainer[T]) reserve(rows int) {
 	}
 	for w, old := range t.ws {
 		ws := model.NewWorkspace(t.m, rows)
-		ws.Pack = t.pack
+		ws.Pack, ws.Part = t.pack, w
 		if old != nil {
 			ws.Grad, ws.Running, ws.Sync, ws.AfterLayer, ws.InputGrad = old.Grad, old.Running, old.Sync, old.AfterLayer, old.InputGrad
 		}
