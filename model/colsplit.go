@@ -60,6 +60,23 @@ func (s *SharedPack[T]) CanSplitColumns(m *Model[T], l, n int) bool {
 	return s.slots[l].pb.Usable(n)
 }
 
+// SplitWidth is the most output columns of dense layer l that one of
+// parts workspaces computes in a split (whole panels of the packing, as
+// evenly as they go): over all the pass's rows, where alone it would
+// compute its own rows' Out columns. 0 where the pack packs nothing of
+// layer l.
+func (s *SharedPack[T]) SplitWidth(l, parts int) int {
+	if l < 0 || l >= len(s.slots) || s.slots[l] == nil || parts <= 0 {
+		return 0
+	}
+	width := 0
+	for k := range parts {
+		j0, j1 := partColumns(s.slots[l].pb.Panel(), s.slots[l].out, k, parts)
+		width = max(width, j1-j0)
+	}
+	return width
+}
+
 // SplitColumns makes the next training Forwards of the workspaces sharing
 // the pack compute dense layer l together, by columns (see the top of
 // this file): x holds the pass's n input rows (n, In), z receives the
@@ -107,11 +124,16 @@ func (s *SharedPack[T]) splitAt(l int, train bool) *columnSplit[T] {
 	return s.cols
 }
 
-// columns is part k's columns of the layer's n: whole panels of the
-// packing, as evenly as they go (a part may have none).
+// columns is part k's columns of the layer's n (partColumns).
 func (c *columnSplit[T]) columns(k, n int) (j0, j1 int) {
-	pn := c.slot.pb.Panel()
-	panels, parts := (n+pn-1)/pn, len(c.rows)-1
+	return partColumns(c.slot.pb.Panel(), n, k, len(c.rows)-1)
+}
+
+// partColumns is part k of parts' columns of n: whole panels of pn
+// columns (the last one may be narrower), as evenly as they go; a part may
+// have none.
+func partColumns(pn, n, k, parts int) (j0, j1 int) {
+	panels := (n + pn - 1) / pn
 	return min(panels*k/parts*pn, n), min(panels*(k+1)/parts*pn, n)
 }
 

@@ -176,3 +176,41 @@ func TestSplitColumnsChecksItsArguments(t *testing.T) {
 	}
 	pack.NoSplit()
 }
+
+// TestSplitWidth: SplitWidth is the widest of the ranges the parts of a
+// split compute, and those ranges are whole panels that cover the layer's
+// columns once, in order, as evenly as the panels go.
+func TestSplitWidth(t *testing.T) {
+	m, err := New[float32](MustParseSpec("784-256:relu-100:relu-10:softmax"), 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pack := NewSharedPack(m)
+	if pack.slots[0] == nil || pack.slots[1] == nil {
+		t.Skip("nothing packed on this CPU or build")
+	}
+	for _, c := range []struct{ l, out int }{{0, 256}, {1, 100}} {
+		pn := pack.slots[c.l].pb.Panel()
+		panels := (c.out + pn - 1) / pn
+		for _, parts := range []int{1, 2, 3, 5, 16, 300} {
+			cs := &columnSplit[float32]{slot: pack.slots[c.l], rows: make([]int, parts+1)}
+			widest, at := 0, 0
+			for k := range parts {
+				j0, j1 := cs.columns(k, c.out)
+				if j0 != at || j1 < j0 || j0%pn != 0 {
+					t.Fatalf("layer %d, %d parts: part %d has columns [%d, %d) after %d", c.l, parts, k, j0, j1, at)
+				}
+				if w := (j1 - j0 + pn - 1) / pn; w < panels/parts || w > (panels+parts-1)/parts {
+					t.Errorf("layer %d, %d parts: part %d has %d of %d panels", c.l, parts, k, w, panels)
+				}
+				widest, at = max(widest, j1-j0), j1
+			}
+			if at != c.out {
+				t.Errorf("layer %d, %d parts: the columns end at %d of %d", c.l, parts, at, c.out)
+			}
+			if got := pack.SplitWidth(c.l, parts); got != widest {
+				t.Errorf("layer %d, %d parts: SplitWidth %d, widest part %d", c.l, parts, got, widest)
+			}
+		}
+	}
+}

@@ -345,3 +345,55 @@ func TestSplitBuffersHoldOnlyWhatCanSplit(t *testing.T) {
 		}
 	})
 }
+
+// TestSplitColumnsWhereItPays: a split step computes the MNIST MLP's
+// first layer by columns with 2 and 4 workers at 8–16 rows per worker (on
+// CPUs whose kernels read a packing for the batch's rows), but not with 16
+// workers at batch 128, where a worker's one panel of all 128 rows would
+// be twice its own 8 rows, nor when some worker has no rows.
+func TestSplitColumnsWhereItPays(t *testing.T) {
+	m, err := model.New[float32](model.MustParseSpec("784-256:relu-128:relu-10:softmax"), 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opt, _ := optim.New[float32](optim.Defaults(optim.SGD), len(m.Params))
+	for _, c := range []struct {
+		workers, n int
+		want       bool
+	}{
+		{2, 32, true}, {2, 33, true}, {4, 32, true}, {4, 64, true}, {16, 128, false}, {8, 64, true}, {16, 64, false}, {4, 3, false},
+	} {
+		tr, err := New(m, opt, Config{Workers: c.workers, Loss: model.CrossEntropy, Seed: 7})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !tr.pack.CanSplitColumns(m, 0, c.n) {
+			t.Logf("%d rows: no packing the kernels read on this CPU or build", c.n)
+			continue
+		}
+		tr.reserveSplit((c.n + c.workers - 1) / c.workers)
+		if got := tr.splitColumns(c.n, true); got != c.want {
+			t.Errorf("%d workers, batch %d: split by columns %v, want %v", c.workers, c.n, got, c.want)
+		}
+		tr.pack.NoSplit()
+	}
+}
+
+// TestSplitPays is splitPays's rule on the products a worker computes.
+func TestSplitPays(t *testing.T) {
+	for _, c := range []struct {
+		width, n, shard, out int
+		want                 bool
+	}{
+		{128, 32, 16, 256, true}, // 2 workers, batch 32: 4096 against 4096
+		{32, 128, 8, 256, false}, // 16 workers, batch 128: 4096 against 2048
+		{96, 32, 11, 256, false}, // 3 workers, batch 32: 3 panels of 8
+		{64, 32, 8, 256, true},   // 4 workers, batch 32
+		{100, 40, 40, 100, true}, // 1 part: the same products
+		{64, 10, 5, 100, false},  // 64·10 > 5·100
+	} {
+		if got := splitPays(c.width, c.n, c.shard, c.out); got != c.want {
+			t.Errorf("splitPays(%d, %d, %d, %d) = %v, want %v", c.width, c.n, c.shard, c.out, got, c.want)
+		}
+	}
+}
