@@ -138,9 +138,17 @@ func partColumns(pn, n, k, parts int) (j0, j1 int) {
 }
 
 // forward is dense layer d's Forward for part k of the split, whose rows
-// are x, into z: it waits until every part has arrived (their rows are in
-// c.x), computes its columns of the output over all rows, waits until
-// every part has, and copies its own rows of the output.
+// are x, into z: it packs its columns of W, waits until every part has
+// arrived (their rows are in c.x), computes its columns of the output
+// over all rows, waits until every part has, and copies its own rows of
+// the output.
+//
+// Who writes what: part k writes c.z's columns j0..j1 of every row and
+// the packing's panels of those columns, and reads c.x whole; the
+// arrival and completion counts order those writes before every read of
+// them by another part (c.z's rows after the second wait). The previous
+// pass's readers of c.z are done before this pass starts (the trainer's
+// phase hand-off), so the bias copy may come before the first wait.
 func (c *columnSplit[T]) forward(d *dense[T], k int, x, z []T, abort *atomic.Bool) {
 	lo, hi := c.rows[k], c.rows[k+1]
 	if len(x) != (hi-lo)*d.In || &x[0] != &c.x[lo*d.In] {
@@ -153,12 +161,17 @@ func (c *columnSplit[T]) forward(d *dense[T], k int, x, z []T, abort *atomic.Boo
 			runtime.Gosched()
 		}
 	}
-	wait(&c.arrived)
-	if j0, j1 := c.columns(k, d.Out); j0 < j1 {
+	// The bias and the packing of this part's columns need no other part:
+	// they run before the wait for the others' rows.
+	j0, j1 := c.columns(k, d.Out)
+	if j0 < j1 {
 		for i := range c.n {
 			copy(c.z[i*d.Out+j0:i*d.Out+j1], d.B[j0:j1])
 		}
 		c.slot.pb.PackColumns(j0, j1, d.W.Data, d.In)
+	}
+	wait(&c.arrived)
+	if j0 < j1 {
 		num.GemmPackedBColumns(c.n, 1, c.x, d.In, c.slot.pb, j0, j1, 1, c.z, d.Out)
 	}
 	wait(&c.done)
