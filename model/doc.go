@@ -115,7 +115,10 @@
 // Workspaces that run shards of one batch at the same time may share one
 // SharedPack, so that each dense layer's weights are packed for the GEMM
 // once, by all of them together, instead of once per workspace; it must
-// be invalidated whenever Params change. A workspace whose dense layers'
+// be invalidated whenever Params change. Armed by SplitColumns, their
+// training Forwards compute the first dense layer together instead, each
+// workspace (by its Part) a range of the output columns over all of their
+// rows, and each then takes its own rows (colsplit.go). A workspace whose dense layers'
 // weight gradients are deferred (DeferWeightGrad) copies their X and dZ
 // to rows of buffers the trainer shares between workspaces, and WeightGrad
 // then computes those gradients over several workspaces' rows at once. Forward borrows its input x until

@@ -21,7 +21,11 @@
 // worker: backward copies each such layer's X and dZ into buffers the
 // workers share, and in the reduction worker w computes its chunk of
 // those gradients over all the rows, into worker 0's buffer, where the
-// reduction has nothing left to add (split.go). Gradients never travel: the coordinator signals each
+// reduction has nothing left to add (split.go); in such a step the first
+// of those layers, when it reads the network's input, also runs its
+// forward by columns: each worker computes a range of its outputs over
+// all the workers' rows — packing only those columns of W — and takes
+// its own rows of the result (model.SharedPack.SplitColumns). Gradients never travel: the coordinator signals each
 // phase by bumping an atomic generation counter, which waiting workers poll
 // (yielding the processor) before they park on their own channel; each
 // worker reports on a shared buffered channel. Across processes (see Group)
@@ -40,9 +44,12 @@
 //
 // Concurrency contract: during the gradient phase (phaseGrad; likewise phaseEval) worker w writes
 // only its workspace, its own input buffers, its own rows of the split
-// layers' shared X and dZ, and the panels of the shared
+// layers' shared X and dZ, the panels of the shared
 // packing that it claims (each panel is packed by one worker; a worker
-// waits until every claimed panel is packed before it reads the packing);
+// waits until every claimed panel is packed before it reads the packing),
+// and in a column split its columns of the first layer's shared output
+// and their panels (it reads the other workers' rows of X once all have
+// arrived, and their columns once all are written);
 // during the reduction (phaseReduce) it writes only its chunk of worker 0's
 // gradient (and of the other workers' buffers, the tree's partial sums),
 // reading every worker's rows of the split layers' X and dZ, and
