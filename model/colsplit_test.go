@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/ptrain/ptrain/model/num"
 )
@@ -129,6 +130,39 @@ func TestColumnSplitLeavesEvaluationAlone(t *testing.T) {
 	w.Pack = pack
 	pack.Invalidate()
 	w.Forward(x[:16*784], 16, false) // would wait for part 1 forever
+}
+
+// TestColumnSplitAbort: Abort releases a part waiting in the split for a
+// part that never comes (a trainer's coordinator that panicked), as it
+// releases a wait for claimed panels.
+func TestColumnSplitAbort(t *testing.T) {
+	m, err := New[float32](MustParseSpec("784-256:relu-10:softmax"), 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pack := NewSharedPack(m)
+	if !pack.CanSplitColumns(m, 0, 32) {
+		t.Skip("no packing the kernels read for 32 rows on this CPU or build")
+	}
+	x := make([]float32, 32*784)
+	pack.SplitColumns(m, 0, x, make([]float32, 32*256), 32, []int{0, 16, 32})
+	pack.Invalidate()
+	w := NewWorkspace(m, 16)
+	w.Pack, w.Part = pack, 1
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		w.Forward(x[16*784:], 16, true) // waits for part 0's rows
+	}()
+	time.Sleep(10 * time.Millisecond)
+	pack.Abort()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		t.Fatal("Abort did not release a part waiting for another")
+	}
+	pack.NoSplit()
+	pack.Invalidate()
 }
 
 // TestSplitColumnsChecksItsArguments: a split that could not run panics
