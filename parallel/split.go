@@ -114,8 +114,14 @@ func splitPays(width, n, shard, out int) bool { return width*n <= shard*out }
 // it can run: that layer reads the network's input (whose rows the
 // workers fill into its shared X), every worker has rows, and the kernels
 // read a packing for n rows. It reports whether it did; NoSplit undoes
-// it after the phase. Coordinator only, between phases.
+// it after the phase. It first undoes any split still armed: a step whose
+// phase panicked (Run's Abort released its workers) never reached that
+// NoSplit, and its split would take the next step's first layer. Coordinator
+// only, between phases.
 func (t *Trainer[T]) splitColumns(n int, split bool) bool {
+	if t.pack != nil {
+		t.pack.NoSplit()
+	}
 	w := t.cfg.Workers
 	if !split || t.splitZ == nil || n < w {
 		return false

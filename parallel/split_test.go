@@ -5,8 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 	"testing"
+	"time"
 
+	"github.com/ptrain/ptrain/data"
 	"github.com/ptrain/ptrain/model"
 	"github.com/ptrain/ptrain/model/num"
 	"github.com/ptrain/ptrain/optim"
@@ -465,6 +468,62 @@ func columnSplitStep[T num.Float](t *testing.T, spec string, w, n int) {
 	for i := range want {
 		if math.Float64bits(float64(got[i])) != math.Float64bits(float64(want[i])) {
 			t.Fatalf("%T parameter %d: %v by columns, %v without", T(0), i, got[i], want[i])
+		}
+	}
+}
+
+// TestStepAfterAPanickedColumnSplit: a panic in worker 0's share of a step
+// that splits by columns (here filling a row of an index past the dataset)
+// reaches the caller, also when worker 1 already waits in the split for
+// worker 0's rows (SharedPack.Abort releases it; TestColumnSplitAbort in
+// model checks that it does); and the trainer then takes steps that do not
+// split by columns, which found the panicked step's split still armed and
+// panicked.
+func TestStepAfterAPanickedColumnSplit(t *testing.T) {
+	m, err := model.New[float32](model.MustParseSpec("784-256:relu-10:softmax"), 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opt, _ := optim.New[float32](optim.Defaults(optim.SGD), len(m.Params))
+	tr, err := New(m, opt, Config{Workers: 2, Loss: model.CrossEntropy, Seed: 7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !tr.pack.CanSplitColumns(m, 0, 32) {
+		t.Skip("no packing the kernels read for 32 rows on this CPU or build")
+	}
+	ds := &data.Dataset{N: 64, Features: 784, F64: make([]float64, 64*784), Labels: make([]int32, 64), Classes: make([]string, 10)}
+	idx := make([]int, 32)
+	for i := range idx {
+		idx[i] = i
+	}
+	idx[0] = ds.N // worker 0's first row: FillRow panics
+	done := make(chan any, 1)
+	go func() {
+		defer func() { done <- recover() }()
+		_ = tr.Run(context.Background(), func(s *Session[float32]) error {
+			_, err := s.StepIndices(ds, idx)
+			return err
+		})
+	}()
+	select {
+	case r := <-done:
+		if s := fmt.Sprint(r); !strings.Contains(s, "out of range") {
+			t.Fatalf("recovered %v, want FillRow's panic", s)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("the step hung after a panic in worker 0's share of a column split")
+	}
+	if len(tr.splitRows) == 0 {
+		t.Fatal("the step did not split by columns")
+	}
+	x, y := make([]float32, 80*784), make([]float32, 80*10)
+	for r := range 80 {
+		y[r*10] = 1
+	}
+	for _, n := range []int{80, 1} { // no split at all; no column split (a worker without rows)
+		if _, err := tr.Step(context.Background(), x[:n*784], y[:n*10], n); err != nil {
+			t.Fatalf("a step of %d rows after the panic: %v", n, err)
 		}
 	}
 }
