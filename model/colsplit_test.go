@@ -16,7 +16,8 @@ import (
 // dense layer by columns concurrently, as the trainer's workers do, and
 // checks every workspace's output and gradient against a workspace running
 // its rows alone, bit for bit: with rows of every part count, columns
-// that are not whole panels, dropout after the split layer, and after the
+// that are not whole panels, a part without columns (where panels are
+// 32 wide, AVX-512's float32), dropout after the split layer, and after the
 // weights change between rounds (a split that kept an old packing fails
 // there).
 func TestColumnSplitMatchesUnsplit(t *testing.T) {
@@ -29,6 +30,7 @@ func TestColumnSplitMatchesUnsplit(t *testing.T) {
 		{"300-100:tanh:dropout=0.3-7:softmax", []int{1, 9, 3, 7}},
 		{"300-100:tanh:dropout=0.3-7:softmax", []int{40}},
 		{"64-33:relu-2:softmax", []int{3, 4}},
+		{"64-33:relu-2:softmax", []int{3, 4, 2}}, // more parts than panels: a part without columns
 	} {
 		t.Run(fmt.Sprintf("%s/%v", c.spec, c.rows), func(t *testing.T) {
 			checkColumnSplit[float32](t, c.spec, c.rows)
