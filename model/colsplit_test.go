@@ -131,7 +131,17 @@ func TestColumnSplitLeavesEvaluationAlone(t *testing.T) {
 	w := NewWorkspace(m, 16)
 	w.Pack = pack
 	pack.Invalidate()
-	w.Forward(x[:16*784], 16, false) // would wait for part 1 forever
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		w.Forward(x[:16*784], 16, false) // split, it would wait for part 1 forever
+	}()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		t.Fatal("an evaluation Forward waited in the armed split")
+	}
+	pack.NoSplit()
 }
 
 // TestColumnSplitAbort: Abort releases a part waiting in the split for a
