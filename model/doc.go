@@ -116,9 +116,11 @@
 // SharedPack, so that each dense layer's weights are packed for the GEMM
 // once, by all of them together, instead of once per workspace; it must
 // be invalidated whenever Params change. Armed by SplitColumns, their
-// training Forwards compute the first dense layer together instead, each
-// workspace (by its Part) a range of the output columns over all of their
-// rows, and each then takes its own rows (colsplit.go). A workspace whose dense layers'
+// training Forwards compute the dense layer it names, one that reads the
+// network's input, together instead: each workspace (by its Part) a range
+// of the output columns over all of their rows, and each then takes its
+// own rows (colsplit.go). Every one of them must then run its training
+// Forward, or the others wait for it. A workspace whose dense layers'
 // weight gradients are deferred (DeferWeightGrad) copies their X and dZ
 // to rows of buffers the trainer shares between workspaces, and WeightGrad
 // then computes those gradients over several workspaces' rows at once. Forward borrows its input x until

@@ -23,9 +23,11 @@
 // those gradients over all the rows, into worker 0's buffer, where the
 // reduction has nothing left to add (split.go); in such a step the first
 // of those layers, when it reads the network's input, also runs its
-// forward by columns: each worker computes a range of its outputs over
-// all the workers' rows — packing only those columns of W — and takes
-// its own rows of the result (model.SharedPack.SplitColumns). Gradients never travel: the coordinator signals each
+// forward by columns where every worker has rows, the kernels read the
+// shared packing for the batch's rows and it pays (splitPays): each
+// worker computes a range of its outputs over all the workers' rows —
+// packing only those columns of W — and takes its own rows of the result
+// (model.SharedPack.SplitColumns). Gradients never travel: the coordinator signals each
 // phase by bumping an atomic generation counter, which waiting workers poll
 // (yielding the processor) before they park on their own channel; each
 // worker reports on a shared buffered channel. Across processes (see Group)
