@@ -56,7 +56,9 @@ type gemmISA struct {
 	d       kernel64
 	s2      kernel32 // a second tile, chosen where it pads less (see tiles); fn nil if none
 	d2      kernel64
-	s2Below int // the second tile only for products of fewer rows than this; 0: any
+	s3      kernel32 // a third tile, chosen as the second (and only with it); fn nil if none
+	d3      kernel64
+	s2Below int // the second and third tiles only for products of fewer rows than this; 0: any
 	directM int // up to this many rows of c, an untransposed B is read in place, not packed (see gemmPacked)
 	sdot    func(n int, rows *[6]*float32, out *float32)
 	ddot    func(n int, rows *[6]*float64, out *float64)
@@ -171,10 +173,18 @@ func gemmPacked[T Float](ta, tb bool, m, n, k int, alpha T, a []T, lda int, b []
 			}
 			for ic := 0; ic < m; ic += gemmMC {
 				mc := min(gemmMC, m-ic)
-				packA(ta, a, lda, ic, mc, pc, kc, mr, pa)
+				// A transposed a of exactly one tile's rows is already
+				// packed: its row p is column p of the micro-panel.
+				inPlace := ta && m == mr && lda == mr
+				if !inPlace {
+					packA(ta, a, lda, ic, mc, pc, kc, mr, pa)
+				}
 				for ir := 0; ir < mc; ir += mr {
 					mi := min(mr, mc-ir)
 					ap := &pa[ir*kc]
+					if inPlace {
+						ap = &a[pc*lda]
+					}
 					for jr := 0; jr < ncb; jr += nr {
 						nj := min(nr, ncb-jr)
 						bp, bs := &pb[jr*kc], nr
@@ -198,12 +208,14 @@ func gemmPacked[T Float](ta, tb bool, m, n, k int, alpha T, a []T, lda int, b []
 // padded elements: ceil(m/mr)·mr × ceil(n/nr)·nr, the first tile on a tie.
 // On AVX2, 16 or 32 rows fill 4-row tiles where 6-row ones compute 18 or 36
 // (11% wasted), and 64 or 128 columns fill the 16-wide ones; on AVX-512, 6
-// or 10 rows fill 6-row tiles where 8-row ones compute 8 or 16. Every tile
+// rows fill a 6-row tile where 8-row ones compute 8, and 10 rows (a
+// 10-class classifier's weight gradient) a 10-row tile where 6-row ones
+// compute 12 and 8-row ones 16. Every tile
 // sums each element over k in the same order, so the choice never changes
 // a bit of c: a shard of a batch gets the whole batch's rows' bits.
 //
-// AVX-512's 6-row tile is for products of fewer than 32 rows only
-// (s2Below): with 12 accumulators instead of 16, forced on the 86
+// AVX-512's 6-row and 10-row tiles are for products of fewer than 32 rows
+// only (s2Below): with 12 accumulators instead of 16, forced on the 86
 // products of 32 or more rows in BenchmarkGemmShapes, it ran up to 21%
 // slower than the 8-row one, 6% at the median (Zen 5), which a few padded
 // rows in a hundred do not make up for. Picked on padding alone, it took worker 0's
@@ -220,6 +232,12 @@ func (ks *gemmISA) tiles(m, n int) (kernel32, kernel64) {
 	}
 	if ks.d2.fn != nil && padded(ks.d2.mr, ks.d2.nr) < padded(dk.mr, dk.nr) {
 		dk = ks.d2
+	}
+	if ks.s3.fn != nil && padded(ks.s3.mr, ks.s3.nr) < padded(sk.mr, sk.nr) {
+		sk = ks.s3
+	}
+	if ks.d3.fn != nil && padded(ks.d3.mr, ks.d3.nr) < padded(dk.mr, dk.nr) {
+		dk = ks.d3
 	}
 	return sk, dk
 }

@@ -37,6 +37,12 @@ func sgemmKernelAVX512x6(kc int, a, b, c *float32, ldc int, alpha, beta float32,
 func dgemmKernelAVX512x6(kc int, a, b, c *float64, ldc int, alpha, beta float64, load, rows, cols, ldb int)
 
 //go:noescape
+func sgemmKernelAVX512x10(kc int, a, b, c *float32, ldc int, alpha, beta float32, load, rows, cols, ldb int)
+
+//go:noescape
+func dgemmKernelAVX512x10(kc int, a, b, c *float64, ldc int, alpha, beta float64, load, rows, cols, ldb int)
+
+//go:noescape
 func sdotKernelAVX512(n int, rows *[6]*float32, out *float32)
 
 //go:noescape
@@ -62,9 +68,11 @@ func dblockDotAVX2(n int, a *float64, lda int, b *float64, ldb int, out *float64
 
 // On AVX-512 the tile is 8 rows of 2 vectors (32 float32 or 16 float64
 // columns): 16 of the 32 vector registers accumulate; or 6 rows of 2
-// vectors, for row counts that 8 wastes (6 or 10 rows: LeNet-5's first
-// convolution, a 10-class classifier's weight gradient; see tiles). Its
-// panels of B are those of the 8-row tile, so a PackedB serves both. On
+// vectors, for row counts that 8 wastes (6 rows: LeNet-5's first
+// convolution; see tiles), or 10 rows of 2 vectors (20 accumulators), for
+// 10 rows (a 10-class classifier's weight gradient dZᵀ·h, which 6-row
+// tiles compute as 12). Their panels of B are those of the 8-row tile, so
+// a PackedB serves all three. On
 // AVX2 it is 6 rows of 2 vectors: 12 of the 16 accumulate, 2 hold B's row,
 // 2 the broadcasts; or 4 rows of 3 vectors (24 float32 or 12 float64
 // columns; 12 accumulate, 3 hold B's row, 1 the broadcasts), for row
@@ -87,6 +95,7 @@ func dblockDotAVX2(n int, a *float64, lda int, b *float64, ldb int, out *float64
 var (
 	isaAVX512 = &gemmISA{name: "AVX-512", s: kernel32{8, 32, sgemmKernelAVX512}, d: kernel64{8, 16, dgemmKernelAVX512},
 		s2: kernel32{6, 32, sgemmKernelAVX512x6}, d2: kernel64{6, 16, dgemmKernelAVX512x6}, s2Below: 32,
+		s3: kernel32{10, 32, sgemmKernelAVX512x10}, d3: kernel64{10, 16, dgemmKernelAVX512x10},
 		sdot: sdotKernelAVX512, ddot: ddotKernelAVX512, lanes32: 16, directM: 64,
 		bdot: blockDot{4, 6, sblockDotAVX512, dblockDotAVX512}}
 	isaAVX2 = &gemmISA{name: "AVX2", s: kernel32{6, 16, sgemmKernelAVX2}, d: kernel64{6, 8, dgemmKernelAVX2},

@@ -202,3 +202,31 @@ func fixedRowsGuarded[T Float](t *testing.T, rng *rand.Rand, m, n, k int, beta f
 		}
 	}
 }
+
+// TestGemmReadsTransposedAOfOneTileInPlace: a transposed a of exactly one
+// tile's rows (lda = m = MR: a 10-class classifier's dZ in its weight
+// gradient dZᵀ·h) is read where it lies, not packed: against the naive
+// reference, with several k blocks, every remainder of the columns, and
+// against guard pages.
+func TestGemmReadsTransposedAOfOneTileInPlace(t *testing.T) {
+	for _, impl := range gemmImpls(t) {
+		if impl == nil {
+			continue
+		}
+		withISA(impl, func() {
+			rng := rand.New(rand.NewPCG(10, 128))
+			for _, m := range []int{impl.s.mr, impl.d.mr, 6, 10} {
+				for _, nk := range [][2]int{{1, 1}, {37, 64}, {128, 64}, {70, 300}, {33, 600}} {
+					for _, ab := range [][2]float64{{1, 0}, {1, 1}, {0.5, 0.25}} {
+						gc := gemmCase{true, false, m, nk[0], nk[1], 0, ab[0], ab[1]}
+						runGemmCase[float32](t, rng, gc, nil)
+						runGemmCase[float64](t, rng, gc, nil)
+						name := fmt.Sprintf("%s %v", implName(impl), gc)
+						gemmGuarded[float32](t, rng, gc, true, name)
+						gemmGuarded[float64](t, rng, gc, false, name)
+					}
+				}
+			}
+		})
+	}
+}

@@ -29,6 +29,9 @@ func gemmImpls(t testing.TB) []*gemmISA {
 		if isaAVX512.s2.fn != nil {
 			impls = append(impls, secondTile(isaAVX512))
 		}
+		if isaAVX512.s3.fn != nil {
+			impls = append(impls, thirdTile(isaAVX512))
+		}
 	}
 	if len(impls) == 1 && bestISA() != nil {
 		t.Fatalf("bestISA is %s but no kernel is tested", bestISA().name)
@@ -42,7 +45,16 @@ func secondTile(ks *gemmISA) *gemmISA {
 	x := *ks
 	x.name = fmt.Sprintf("%s-%dx%d", ks.name, x.s2.mr, x.s2.nr)
 	x.s, x.d = x.s2, x.d2
-	x.s2, x.d2 = kernel32{}, kernel64{}
+	x.s2, x.d2, x.s3, x.d3 = kernel32{}, kernel64{}, kernel32{}, kernel64{}
+	return &x
+}
+
+// thirdTile is ks with its third tile on every shape.
+func thirdTile(ks *gemmISA) *gemmISA {
+	x := *ks
+	x.name = fmt.Sprintf("%s-%dx%d", ks.name, x.s3.mr, x.s3.nr)
+	x.s, x.d = x.s3, x.d3
+	x.s2, x.d2, x.s3, x.d3 = kernel32{}, kernel64{}, kernel32{}, kernel64{}
 	return &x
 }
 
@@ -252,8 +264,8 @@ func TestGemmMatchesNaiveOnEveryKernel(t *testing.T) {
 }
 
 // TestGemmTilesPadLeast: AVX2 and AVX-512 run the tile that computes the
-// fewest padded elements, the first one on a tie; AVX-512's 6-row tile
-// only below 32 rows.
+// fewest padded elements, the first one on a tie; AVX-512's 6-row and
+// 10-row tiles only below 32 rows.
 func TestGemmTilesPadLeast(t *testing.T) {
 	if isaAVX2 == nil || isaAVX2.s2.fn == nil {
 		t.Skip("no second AVX2 tile in this build")
@@ -276,12 +288,13 @@ func TestGemmTilesPadLeast(t *testing.T) {
 	}
 	for _, tc := range []struct{ m, n, mr int }{
 		{6, 1568, 6},  // LeNet-5 conv1: 8-row tiles would compute 8
-		{10, 128, 6},  // a 10-class classifier's weight gradient: 12 rows, not 16
+		{10, 128, 10}, // a 10-class classifier's weight gradient: 10 rows, not 12 or 16
+		{20, 300, 10}, // 20 rows against 24
+		{12, 64, 6},   // 12 rows either way: the 6-row tile, found first
 		{150, 784, 8}, // a split weight gradient's 150 rows, 152 computed: from 32 rows the 8-row tile
 		{131, 560, 8}, // 132 rows against 136
 		{18, 300, 6},  // 18 rows against 24
 		{16, 256, 8},  // whole 8-row tiles
-		{20, 300, 8},  // 24 rows either way: a tie, the first tile
 		{1, 10, 6},
 	} {
 		sk, dk := isaAVX512.tiles(tc.m, tc.n)

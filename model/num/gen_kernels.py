@@ -196,6 +196,8 @@ kernel("sgemmKernelAVX2x4", "256", "s", 4, 24)
 kernel("dgemmKernelAVX2x4", "256", "d", 4, 12)
 kernel("sgemmKernelAVX512x6", "512", "s", 6, 32)
 kernel("dgemmKernelAVX512x6", "512", "d", 6, 16)
+kernel("sgemmKernelAVX512x10", "512", "s", 10, 32)
+kernel("dgemmKernelAVX512x10", "512", "d", 10, 16)
 def dot_kernel(name, isa, dt):
     esz = 4 if dt == "s" else 8
     vb = 64 if isa == "512" else 32
