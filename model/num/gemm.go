@@ -63,7 +63,8 @@ type gemmISA struct {
 	sdot    func(n int, rows *[6]*float32, out *float32)
 	ddot    func(n int, rows *[6]*float64, out *float64)
 	lanes32 int
-	bdot    blockDot // the register-blocked dot products of gemmBlockDot
+	bdot    blockDot  // the register-blocked dot products of gemmBlockDot
+	bdotC   blockDotC // narrower blocks of them that store into c; mr 0 if none
 }
 
 // isa is the instruction set GEMM runs on; nil means no micro-kernel for

@@ -61,6 +61,12 @@ func sblockDotAVX512(n int, a *float32, lda int, b *float32, ldb int, out *float
 func dblockDotAVX512(n int, a *float64, lda int, b *float64, ldb int, out *float64, at, bt *float64)
 
 //go:noescape
+func sblockDotCAVX512x5(n int, a *float32, lda int, b *float32, ldb int, at, bt *float32, c *float32, ldc, r0, rows, cmask, load int, alpha, beta float32, blocks int)
+
+//go:noescape
+func dblockDotCAVX512x5(n int, a *float64, lda int, b *float64, ldb int, at, bt *float64, c *float64, ldc, r0, rows, cmask, load int, alpha, beta float64, blocks int)
+
+//go:noescape
 func sblockDotAVX2(n int, a *float32, lda int, b *float32, ldb int, out *float32, at, bt *float32)
 
 //go:noescape
@@ -97,7 +103,7 @@ var (
 		s2: kernel32{6, 32, sgemmKernelAVX512x6}, d2: kernel64{6, 16, dgemmKernelAVX512x6}, s2Below: 32,
 		s3: kernel32{10, 32, sgemmKernelAVX512x10}, d3: kernel64{10, 16, dgemmKernelAVX512x10},
 		sdot: sdotKernelAVX512, ddot: ddotKernelAVX512, lanes32: 16, directM: 64,
-		bdot: blockDot{4, 6, sblockDotAVX512, dblockDotAVX512}}
+		bdot: blockDot{4, 6, sblockDotAVX512, dblockDotAVX512}, bdotC: blockDotC{4, 5, sblockDotCAVX512x5, dblockDotCAVX512x5}}
 	isaAVX2 = &gemmISA{name: "AVX2", s: kernel32{6, 16, sgemmKernelAVX2}, d: kernel64{6, 8, dgemmKernelAVX2},
 		s2: kernel32{4, 24, sgemmKernelAVX2x4}, d2: kernel64{4, 12, dgemmKernelAVX2x4},
 		sdot: sdotKernelAVX2, ddot: ddotKernelAVX2, lanes32: 8, directM: 32,

@@ -22,9 +22,23 @@ import "unsafe"
 // itself, and one with fewer than nr columns on a copy of b padded by
 // repeating its last row. So a shard of a batch gets, row for row, the bits
 // of the whole batch.
+//
+// Where isa has them (AVX-512), blocks of isa.bdotC.nr columns (4×5) take
+// the products whose columns they pad less (a 10-class classifier's x·Wᵀ:
+// 10 columns, not 12; a 3×3 convolution's 9): their kernel stores into c
+// itself, rounding as the loops below do, and without a k tail runs all
+// the blocks of a column block in one call and needs no packing space.
+// Both loops, and the call per block, took a third of the classifier's
+// forward: 64×10×128 ran 1,606 → 936 ns (float32; float64 2,315 → 1,578),
+// 16×10×128 447 → 252 (604 → 400; CPU time, Zen 5).
 func gemmBlockDot[T Float](m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
-	bd := isa.bdot
+	bd, bc := isa.bdot, isa.bdotC
 	mr, nr := bd.mr, bd.nr
+	cover := func(nr int) int { return max(n+nr-1, nr) / nr * nr } // columns computed
+	direct := bc.mr > 0 && cover(bc.nr) < cover(nr)
+	if direct {
+		mr, nr = bc.mr, bc.nr
+	}
 	if m < mr && lda != 0 {
 		// Fewer rows than a block: each row alone, as mr copies of itself
 		// (lda 0), read in place whatever k, with the bits any block gives it.
@@ -35,6 +49,18 @@ func gemmBlockDot[T Float](m, n, k int, alpha T, a []T, lda int, b []T, ldb int,
 	}
 	lanes := vecLanes[T]()
 	kv, kt := k-k%lanes, k%lanes
+	load := 0 // for bdotC's kernels: whether c is read
+	if beta != 0 {
+		load = 1
+	}
+	if direct && kt == 0 && n >= nr {
+		// No tails to copy and no b to pad: no packing space either.
+		for j0 := 0; j0 < n; j0 += nr {
+			j := min(j0, n-nr)
+			blockDotCRows(bc, m, kv/lanes, a, lda, b[j*ldb:], ldb, c[j:], ldc, (1<<nr-1)&^(1<<(j0-j)-1), load, alpha, beta)
+		}
+		return
+	}
 	buf := getGemmBuf()
 	defer putGemmBuf(buf)
 	ba := asT[T](buf.a)
@@ -50,11 +76,17 @@ func gemmBlockDot[T Float](m, n, k int, alpha T, a []T, lda int, b []T, ldb int,
 		b, ldb = padRows(b, ldb, n, k, nr, asT[T](buf.b))
 	}
 	for j0 := 0; j0 < n; j0 += nr {
-		j := min(j0, max(n, nr)-nr) // the block's first column
+		j := min(j0, max(n, nr)-nr)             // the block's first column
+		nq := min(nr, n-j)                      // fewer than nr where b was padded
+		cmask := (1<<nq - 1) &^ (1<<(j0-j) - 1) // the columns not computed before: bdotC's
 		if kt > 0 {
 			for q := range nr {
 				copy(bt[q*lanes:q*lanes+kt], b[(j+q)*ldb+kv:][:kt])
 			}
+		}
+		if direct && kt == 0 {
+			blockDotCRows(bc, m, kv/lanes, a, lda, b[j*ldb:], ldb, c[j:], ldc, cmask, load, alpha, beta)
+			continue
 		}
 		for i0 := 0; i0 < m; i0 += mr {
 			i := min(i0, max(m, mr)-mr) // the block's first row
@@ -63,8 +95,12 @@ func gemmBlockDot[T Float](m, n, k int, alpha T, a []T, lda int, b []T, ldb int,
 					copy(at[r*lanes:r*lanes+kt], a[(i+r)*lda+kv:][:kt])
 				}
 			}
+			if direct {
+				blockDotCKernel(bc, kv/lanes, &a[i*lda], lda, &b[j*ldb], ldb, at, bt, kt > 0,
+					&c[i*ldc+j], ldc, i0-i, min(mr, m-i), cmask, load, alpha, beta, 1)
+				continue
+			}
 			blockDotKernel(bd, kv/lanes, &a[i*lda], lda, &b[j*ldb], ldb, &out[0], at, bt, kt > 0)
-			nq := min(nr, n-j) // fewer than nr where b was padded
 			if alpha == 1 && beta == 1 {
 				// The forward's case (z = x·Wᵀ added to the bias) and a
 				// weight gradient's across groups: c + s, the bits of the
@@ -121,4 +157,44 @@ func blockDotKernel[T Float](bd blockDot, n int, a *T, lda int, b *T, ldb int, o
 		return
 	}
 	bd.d(n, (*float64)(unsafe.Pointer(a)), lda, (*float64)(unsafe.Pointer(b)), ldb, (*float64)(unsafe.Pointer(out)), (*float64)(pa), (*float64)(pb))
+}
+
+// blockDotC is one instruction set's block dot-product kernels that store
+// into c: mr rows of a by nr rows of b, c = alpha·s + beta·c (c not read
+// if load is 0) on the block's rows r0…rows-1 and the columns set in cmask.
+type blockDotC struct {
+	mr, nr int
+	s      func(n int, a *float32, lda int, b *float32, ldb int, at, bt *float32, c *float32, ldc, r0, rows, cmask, load int, alpha, beta float32, blocks int)
+	d      func(n int, a *float64, lda int, b *float64, ldb int, at, bt *float64, c *float64, ldc, r0, rows, cmask, load int, alpha, beta float64, blocks int)
+}
+
+// blockDotCRows runs bc's kernel on all m rows of a (n vectors each, no
+// tail) against the nr rows of b, into the columns of c set in cmask: the
+// whole blocks of rows in one call, then the last one moved back to end
+// at row m (or, for fewer rows than a block, the rows there are).
+func blockDotCRows[T Float](bc blockDotC, m, n int, a []T, lda int, b []T, ldb int, c []T, ldc, cmask, load int, alpha, beta T) {
+	mr := bc.mr
+	full := m / mr
+	if full > 0 {
+		blockDotCKernel(bc, n, &a[0], lda, &b[0], ldb, nil, nil, false, &c[0], ldc, 0, mr, cmask, load, alpha, beta, full)
+	}
+	if full*mr < m {
+		i := max(m, mr) - mr
+		blockDotCKernel(bc, n, &a[i*lda], lda, &b[0], ldb, nil, nil, false, &c[i*ldc], ldc, full*mr-i, min(mr, m-i), cmask, load, alpha, beta, 1)
+	}
+}
+
+// blockDotCKernel runs bc's kernel for T, as blockDotKernel runs bd's.
+func blockDotCKernel[T Float](bc blockDotC, n int, a *T, lda int, b *T, ldb int, at, bt []T, tail bool, c *T, ldc, r0, rows, cmask, load int, alpha, beta T, blocks int) {
+	var pa, pb unsafe.Pointer
+	if tail {
+		pa, pb = unsafe.Pointer(&at[0]), unsafe.Pointer(&bt[0])
+	}
+	if Is32[T]() {
+		bc.s(n, (*float32)(unsafe.Pointer(a)), lda, (*float32)(unsafe.Pointer(b)), ldb, (*float32)(pa), (*float32)(pb),
+			(*float32)(unsafe.Pointer(c)), ldc, r0, rows, cmask, load, float32(alpha), float32(beta), blocks)
+		return
+	}
+	bc.d(n, (*float64)(unsafe.Pointer(a)), lda, (*float64)(unsafe.Pointer(b)), ldb, (*float64)(pa), (*float64)(pb),
+		(*float64)(unsafe.Pointer(c)), ldc, r0, rows, cmask, load, float64(alpha), float64(beta), blocks)
 }

@@ -257,3 +257,69 @@ func fma32(x, y, z float32) float32 {
 	f, _ := s.Float32()
 	return f
 }
+
+// TestGemmBlockDotNarrowBlocksKeepBits: the blocks that store into c
+// (AVX-512's 4×5, bdotC) give every element the bits of the 4×6 blocks
+// and the Go loops that store their results, bit for bit, for every
+// column count they take, rows below and past a block, k with and without
+// a tail (where the kernel runs one block a call) and without (where it
+// runs all the whole blocks of rows in one), and the alpha/beta cases (beta
+// = 0 with NaN in c).
+func TestGemmBlockDotNarrowBlocksKeepBits(t *testing.T) {
+	for _, impl := range gemmImpls(t) {
+		if impl == nil || impl.bdotC.mr == 0 {
+			continue
+		}
+		wide := *impl
+		wide.bdotC = blockDotC{}
+		rng := rand.New(rand.NewPCG(4, 5))
+		for i := range 300 {
+			m, n, k := 1+rng.IntN(13), 1+rng.IntN(31), 128+rng.IntN(200)
+			if i%2 == 0 {
+				k = 128 + 16*rng.IntN(8) // no tail: whole blocks of rows in one call
+			}
+			ab := [][2]float64{{1, 0}, {1, 1}, {0.5, 0.25}, {-2, -1}}[i%4]
+			ldc := n + rng.IntN(3)
+			check := func(got, want []float64) {
+				t.Helper()
+				for x := range got {
+					if math.Float64bits(got[x]) != math.Float64bits(want[x]) {
+						t.Fatalf("%s %d×%d×%d alpha=%v beta=%v: c[%d] = %v, the 4×6 blocks' %v", impl.name, m, n, k, ab[0], ab[1], x, got[x], want[x])
+					}
+				}
+			}
+			a, b, c := randSlice[float64](rng, m*k), randSlice[float64](rng, n*k), randSlice[float64](rng, m*ldc)
+			if ab[1] == 0 {
+				for x := range c {
+					c[x] = math.NaN()
+				}
+			}
+			run := func(ks *gemmISA) []float64 {
+				out := append([]float64(nil), c...)
+				withISA(ks, func() { gemmBlockDot(m, n, k, ab[0], a, k, b, k, ab[1], out, ldc) })
+				return out
+			}
+			check(run(impl), run(&wide))
+			a32, b32, c32 := make([]float32, len(a)), make([]float32, len(b)), make([]float32, len(c))
+			for x := range a {
+				a32[x] = float32(a[x])
+			}
+			for x := range b {
+				b32[x] = float32(b[x])
+			}
+			for x := range c {
+				c32[x] = float32(c[x])
+			}
+			run32 := func(ks *gemmISA) []float64 {
+				out := append([]float32(nil), c32...)
+				withISA(ks, func() { gemmBlockDot(m, n, k, float32(ab[0]), a32, k, b32, k, float32(ab[1]), out, ldc) })
+				f := make([]float64, len(out))
+				for x, v := range out {
+					f[x] = float64(v)
+				}
+				return f
+			}
+			check(run32(impl), run32(&wide))
+		}
+	}
+}

@@ -259,7 +259,7 @@ dot_kernel("ddotKernelAVX512", "512", "d")
 dot_kernel("sdotKernelAVX2", "256", "s")
 dot_kernel("ddotKernelAVX2", "256", "d")
 
-def lane_network(dt, nacc, t0):
+def lane_network(dt, nacc, t0, emit=None):
     # The lanes of Z0…Z(nacc-1) summed as block_dot_kernel's tree sums each
     # one (lanes i and i+L/2, then i and i+L/4, …: the same pairs, so the
     # same bits), but for many accumulators at once: each level halves the
@@ -270,6 +270,8 @@ def lane_network(dt, nacc, t0):
     # per level instead of one tree of 2·log2(L) per accumulator. The
     # accumulators enter in an order that leaves sum i in lane i, and each
     # group of L (float32: then one of 8) is stored with one instruction.
+    # With emit, each group's register is handed to emit(register, first
+    # sum, sums) instead of stored to (DI).
     # Only Z registers are named: the accumulators reach Z23, which only
     # EVEX instructions name, and an EVEX instruction on a Y or X register
     # is AVX512VL, which bestISA does not check (Xeon Phi has AVX-512F
@@ -327,7 +329,9 @@ def lane_network(dt, nacc, t0):
         n = min(L, nacc - done)
         assert n == L or (dt == "s" and n == 8), (dt, nacc)
         r = reduce(list(range(done, done + n)))
-        if n == L:
+        if emit:
+            emit(r, done, n)
+        elif n == L:
             p(f"\tVMOVUP{'S' if dt == 's' else 'D'} Z{r}, {done*esz or ''}(DI)")
         else:
             # lanes 4b and 4b+1 hold sums 2b and 2b+1
@@ -434,8 +438,162 @@ def block_dot_kernel(name, isa, dt, mr, nr):
     p("\tVZEROUPPER")
     p("\tRET")
 
+def block_dot_c_kernel(name, dt, mr, nr):
+    # block_dot_kernel's mr×nr dot products, AVX-512, with the same steps
+    # and lane network (so the same bits), stored into c by the kernel
+    # itself: alpha·s, plus beta·c unless load is 0, rounded as Go rounds
+    # alpha*s + beta*c (no fused multiply-add), for the block's rows r0 ≤ r
+    # < rows and the columns whose bits are set in cmask; then the next
+    # block, mr rows down, until blocks are done. A small product (the
+    # classifier's 64×10×128) spent a third of its time in the Go loops
+    # that did this from out, and a sixth in calling a kernel per block.
+    esz = 4 if dt == "s" else 8
+    vb = 64
+    PS = "PS" if dt == "s" else "PD"
+    mov = "VMOVUPS" if dt == "s" else "VMOVUPD"
+    bc = "VBROADCASTSS" if dt == "s" else "VBROADCASTSD"
+    T = "float32" if dt == "s" else "float64"
+    L = 16 if dt == "s" else 8
+    nacc = mr * nr
+    # The network takes groups of L accumulators (float32: the last may be
+    # 8): the block's are followed by zeroed ones up to a whole group.
+    if dt == "s":
+        npad = nacc // 16 * 16 + (0 if nacc % 16 == 0 else 8 if nacc % 16 <= 8 else 16)
+    else:
+        npad = (nacc + 7) // 8 * 8
+    assert npad + nr + 1 <= 32 and npad + 2 <= 26, (mr, nr)  # the store uses Z26…Z30
+    assert mr == 4
+    ab = (104, 108, 120) if dt == "s" else (104, 112, 128)
+    blk = 112 if dt == "s" else 120
+    p()
+    p(f"// func {name}(n int, a *{T}, lda int, b *{T}, ldb int, at, bt *{T}, c *{T}, ldc, r0, rows, cmask, load int, alpha, beta {T}, blocks int)")
+    p(f"// {mr}×{nr} dot products as {mr}×{nr} block_dot_kernel computes them, s[i][j] =")
+    p(f"// Σ_p a[i·lda+p]·b[j·ldb+p], then stored: c[i·ldc+j] = alpha·s[i][j] +")
+    p(f"// beta·c[i·ldc+j] (two products and a sum, each rounded; c not read if")
+    p(f"// load is 0) for r0 ≤ i < rows and the j whose bit is set in cmask;")
+    p(f"// then as many more blocks as blocks says, each {mr} rows of a and c further.")
+    p(f"TEXT ·{name}(SB), NOSPLIT, $0-{ab[2]}")
+    p(f"{name}_block:")
+    p("\tMOVQ n+0(FP), CX")
+    p("\tMOVQ a+8(FP), AX")
+    p("\tMOVQ lda+16(FP), R8")
+    p("\tMOVQ b+24(FP), BX")
+    p("\tMOVQ ldb+32(FP), R10")
+    sh = 2 if esz == 4 else 3
+    p(f"\tSHLQ ${sh}, R8")
+    p(f"\tSHLQ ${sh}, R10")
+    p("\tLEAQ (R8)(R8*2), R9")
+    p("\tLEAQ (R10)(R10*2), R11")
+    p("\tLEAQ (R10)(R10*4), R12")
+    def row(base, ld, ld3, ld5, r):
+        return [f"({base})", f"({base})({ld}*1)", f"({base})({ld}*2)", f"({base})({ld3}*1)",
+                f"({base})({ld}*4)", f"({base})({ld5}*1)"][r]
+    for i in range(npad):
+        p(f"\tVPXORD Z{i}, Z{i}, Z{i}")
+    bregs = [f"Z{npad+j}" for j in range(nr)]
+    areg = f"Z{npad+nr}"
+    def step(baddr, aaddr):
+        for j in range(nr):
+            p(f"\t{mov} {baddr(j)}, {bregs[j]}")
+        for i in range(mr):
+            p(f"\t{mov} {aaddr(i)}, {areg}")
+            for j in range(nr):
+                p(f"\tVFMADD231{PS} {bregs[j]}, {areg}, Z{i*nr+j}")
+    p("\tTESTQ CX, CX")
+    p(f"\tJEQ {name}_tail")
+    p(f"{name}_loop:")
+    step(lambda j: row('BX', 'R10', 'R11', 'R12', j), lambda i: row('AX', 'R8', 'R9', None, i))
+    p(f"\tADDQ ${vb}, AX")
+    p(f"\tADDQ ${vb}, BX")
+    p("\tDECQ CX")
+    p(f"\tJNZ {name}_loop")
+    p(f"{name}_tail:")
+    p("\tMOVQ at+40(FP), AX")
+    p("\tTESTQ AX, AX")
+    p(f"\tJEQ {name}_sum")
+    p("\tMOVQ bt+48(FP), BX")
+    step(lambda j: f"{j*vb or ''}(BX)", lambda i: f"{i*vb or ''}(AX)")
+    p(f"{name}_sum:")
+    # sums[g] holds sums g·L… in its lanes 0…
+    sums = []
+    def emit(r, done, n):
+        if n == L:
+            sums.append(r)
+            return
+        # float32's group of 8: lanes 4b and 4b+1 hold sums 2b and 2b+1.
+        p("\tMOVL $0x3333, R13")
+        p("\tKMOVW R13, K2")
+        p(f"\tVCOMPRESSPS Z{r}, K2, Z30")
+        p(f"\tVMOVAPS Z30, Z{r}")
+        sums.append(r)
+    lane_network(dt, npad, npad, emit)
+    zt, zc, zal, zbe = "Z26", "Z27", "Z28", "Z29"
+    p("\tMOVQ c+56(FP), DI")
+    p("\tMOVQ ldc+64(FP), DX")
+    p(f"\tSHLQ ${sh}, DX")
+    p("\tMOVQ r0+72(FP), R13")
+    p("\tMOVQ rows+80(FP), R11")
+    p("\tMOVQ cmask+88(FP), R9")
+    p("\tKMOVW R9, K1")
+    p(f"\t{bc} alpha+{ab[0]}(FP), {zal}")
+    p(f"\t{bc} beta+{ab[1]}(FP), {zbe}")
+    p("\tMOVQ load+96(FP), SI")
+    p("\tTESTQ SI, SI")
+    p(f"\tJEQ {name}_nobeta")
+    tbl = "iota32<>" if dt == "s" else "iota64<>"
+    ld = "VMOVDQU32" if dt == "s" else "VMOVDQU64"
+    perm = "VPERMI2PS" if dt == "s" else "VPERMI2PD"
+    for v in ("beta", "nobeta"):
+        if v == "nobeta":
+            p(f"{name}_nobeta:")
+        for r in range(mr):
+            p(f"\tCMPQ R11, ${r}")
+            p(f"\tJLE {name}_done")
+            p(f"\tCMPQ R13, ${r}")
+            p(f"\tJGT {name}_{v}{r}")
+            # Row r's sums r·nr… into zt's lanes 0…: a permute of the two
+            # registers that hold them.
+            g = r * nr // L
+            lo, hi = sums[g], sums[min(g + 1, len(sums) - 1)]
+            p(f"\t{ld} {tbl}+{(r*nr - g*L)*esz}(SB), {zt}")
+            p(f"\t{perm} Z{hi}, Z{lo}, {zt}")
+            p(f"\tVMUL{PS} {zal}, {zt}, {zt}")
+            if v == "beta":
+                p(f"\t{mov}.Z (DI), K1, {zc}")
+                p(f"\tVMUL{PS} {zbe}, {zc}, {zc}")
+                p(f"\tVADD{PS} {zc}, {zt}, {zt}")
+            p(f"\t{mov} {zt}, K1, (DI)")
+            p(f"{name}_{v}{r}:")
+            p("\tADDQ DX, DI")
+        p(f"\tJMP {name}_done")
+    p(f"{name}_done:")
+    p(f"\tDECQ blocks+{blk}(FP)")
+    p(f"\tJEQ {name}_ret")
+    p("\tMOVQ lda+16(FP), R8")
+    p(f"\tSHLQ ${sh+2}, R8")
+    p("\tADDQ R8, a+8(FP)")
+    p("\tMOVQ ldc+64(FP), DX")
+    p(f"\tSHLQ ${sh+2}, DX")
+    p("\tADDQ DX, c+56(FP)")
+    p(f"\tJMP {name}_block")
+    p(f"{name}_ret:")
+    p("\tVZEROUPPER")
+    p("\tRET")
+
+p()
+p("// iota32<> and iota64<> are 0, 1, 2, …: block_dot_c_kernel's permute")
+p("// indices, loaded from an offset.")
+for i in range(32):
+    p(f"DATA iota32<>+{i*4}(SB)/4, ${i}")
+p("GLOBL iota32<>(SB), RODATA|NOPTR, $128")
+for i in range(16):
+    p(f"DATA iota64<>+{i*8}(SB)/8, ${i}")
+p("GLOBL iota64<>(SB), RODATA|NOPTR, $128")
+
 block_dot_kernel("sblockDotAVX512", "512", "s", 4, 6)
 block_dot_kernel("dblockDotAVX512", "512", "d", 4, 6)
 block_dot_kernel("sblockDotAVX2", "256", "s", 4, 3)
 block_dot_kernel("dblockDotAVX2", "256", "d", 4, 3)
+block_dot_c_kernel("sblockDotCAVX512x5", "s", 4, 5)
+block_dot_c_kernel("dblockDotCAVX512x5", "d", 4, 5)
 print("\n".join(out))
