@@ -37,14 +37,18 @@ import (
 // other goroutines, so results repeat bit for bit.
 
 // kernel32 and kernel64 are one micro-kernel: its tile and the function.
+// fa, where not nil, is the same tile reading mr rows of an untransposed a
+// in place, lda apart, instead of a packed micro-panel (see gemmPacked).
 type kernel32 struct {
 	mr, nr int
 	fn     func(kc int, a, b, c *float32, ldc int, alpha, beta float32, load, rows, cols, ldb int)
+	fa     func(kc int, a *float32, lda int, b, c *float32, ldc int, alpha, beta float32, load, rows, cols, ldb int)
 }
 
 type kernel64 struct {
 	mr, nr int
 	fn     func(kc int, a, b, c *float64, ldc int, alpha, beta float64, load, rows, cols, ldb int)
+	fa     func(kc int, a *float64, lda int, b, c *float64, ldc int, alpha, beta float64, load, rows, cols, ldb int)
 }
 
 // gemmISA is the micro-kernels of one instruction set: the GEMM tiles, the
@@ -84,6 +88,7 @@ func setISA(k *gemmISA) *gemmISA {
 // float32, 16 KiB in float64 at MR = 8); kc·nc, the packed B block, is
 // 512 KiB: half of a Zen 4 core's L2. mc bounds the packed A block.
 const (
+	directAK = 32 // below this k an untransposed a is read in place where the tile can (kernel32.fa)
 	gemmKC   = 256
 	gemmMC   = 192
 	gemmNC32 = 512
@@ -141,9 +146,17 @@ func gemmPacked[T Float](ta, tb bool, m, n, k int, alpha T, a []T, lda int, b []
 	ks := isa
 	sk, dk := ks.tiles(m, n)
 	mr, nr, nc := dk.mr, dk.nr, gemmNC64
+	hasFA := dk.fa != nil
 	if Is32[T]() {
 		mr, nr, nc = sk.mr, sk.nr, gemmNC32
+		hasFA = sk.fa != nil
 	}
+	// With k < directAK, packing a costs about as much as the tiles that
+	// read it (the classifier's input gradient dZ·W, 64×128×10: a fifth of
+	// its time, mostly copying the 2 columns past the transposes' 8): the
+	// kernel then reads whole row panels of an untransposed a where they
+	// lie, and only a last, shorter panel is packed.
+	directA := !ta && k < directAK && hasFA
 	nc -= nc % nr // B blocks of whole tiles
 	// k is cut into equal blocks of at most gemmKC: 288 runs as 2×144, not
 	// 256 and a pass over c for the last 32.
@@ -177,14 +190,18 @@ func gemmPacked[T Float](ta, tb bool, m, n, k int, alpha T, a []T, lda int, b []
 				// A transposed a of exactly one tile's rows is already
 				// packed: its row p is column p of the micro-panel.
 				inPlace := ta && m == mr && lda == mr
-				if !inPlace {
+				if !inPlace && !directA {
 					packA(ta, a, lda, ic, mc, pc, kc, mr, pa)
 				}
 				for ir := 0; ir < mc; ir += mr {
 					mi := min(mr, mc-ir)
 					ap := &pa[ir*kc]
-					if inPlace {
+					switch {
+					case inPlace:
 						ap = &a[pc*lda]
+					case directA && mi < mr:
+						packA(ta, a, lda, ic+ir, mi, pc, kc, mr, pa)
+						ap = &pa[0]
 					}
 					for jr := 0; jr < ncb; jr += nr {
 						nj := min(nr, ncb-jr)
@@ -196,6 +213,10 @@ func gemmPacked[T Float](ta, tb bool, m, n, k int, alpha T, a []T, lda int, b []
 							bp = &pb[0]
 						}
 						// The kernel touches only the mi×nj inside of the tile.
+						if directA && mi == mr {
+							microKernelA(sk, dk, kc, &a[(ic+ir)*lda+pc], lda, bp, &c[(ic+ir)*ldc+jc+jr], ldc, alpha, bt, load, mi, nj, bs)
+							continue
+						}
 						microKernel(sk, dk, kc, ap, bp, &c[(ic+ir)*ldc+jc+jr], ldc, alpha, bt, load, mi, nj, bs)
 					}
 				}
@@ -251,5 +272,16 @@ func microKernel[T Float](sk kernel32, dk kernel64, kc int, a, b, c *T, ldc int,
 		return
 	}
 	dk.fn(kc, (*float64)(unsafe.Pointer(a)), (*float64)(unsafe.Pointer(b)), (*float64)(unsafe.Pointer(c)),
+		ldc, float64(alpha), float64(beta), load, rows, cols, ldb)
+}
+
+// microKernelA calls sk's or dk's in-place-a kernel (fa), the one for T.
+func microKernelA[T Float](sk kernel32, dk kernel64, kc int, a *T, lda int, b, c *T, ldc int, alpha, beta T, load, rows, cols, ldb int) {
+	if Is32[T]() {
+		sk.fa(kc, (*float32)(unsafe.Pointer(a)), lda, (*float32)(unsafe.Pointer(b)), (*float32)(unsafe.Pointer(c)),
+			ldc, float32(alpha), float32(beta), load, rows, cols, ldb)
+		return
+	}
+	dk.fa(kc, (*float64)(unsafe.Pointer(a)), lda, (*float64)(unsafe.Pointer(b)), (*float64)(unsafe.Pointer(c)),
 		ldc, float64(alpha), float64(beta), load, rows, cols, ldb)
 }

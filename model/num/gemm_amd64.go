@@ -43,6 +43,24 @@ func sgemmKernelAVX512x10(kc int, a, b, c *float32, ldc int, alpha, beta float32
 func dgemmKernelAVX512x10(kc int, a, b, c *float64, ldc int, alpha, beta float64, load, rows, cols, ldb int)
 
 //go:noescape
+func sgemmKernelAVX512x8A(kc int, a *float32, lda int, b, c *float32, ldc int, alpha, beta float32, load, rows, cols, ldb int)
+
+//go:noescape
+func dgemmKernelAVX512x8A(kc int, a *float64, lda int, b, c *float64, ldc int, alpha, beta float64, load, rows, cols, ldb int)
+
+//go:noescape
+func sgemmKernelAVX512x6A(kc int, a *float32, lda int, b, c *float32, ldc int, alpha, beta float32, load, rows, cols, ldb int)
+
+//go:noescape
+func dgemmKernelAVX512x6A(kc int, a *float64, lda int, b, c *float64, ldc int, alpha, beta float64, load, rows, cols, ldb int)
+
+//go:noescape
+func sgemmKernelAVX512x10A(kc int, a *float32, lda int, b, c *float32, ldc int, alpha, beta float32, load, rows, cols, ldb int)
+
+//go:noescape
+func dgemmKernelAVX512x10A(kc int, a *float64, lda int, b, c *float64, ldc int, alpha, beta float64, load, rows, cols, ldb int)
+
+//go:noescape
 func sdotKernelAVX512(n int, rows *[6]*float32, out *float32)
 
 //go:noescape
@@ -99,13 +117,13 @@ func dblockDotAVX2(n int, a *float64, lda int, b *float64, ldb int, out *float64
 // convolutions at 103 and 97 instead of 95 and 94. With AVX2's tiles, up
 // to 32 rows: at 64 the 4×24 tile lost 3% as often as it gained.
 var (
-	isaAVX512 = &gemmISA{name: "AVX-512", s: kernel32{8, 32, sgemmKernelAVX512}, d: kernel64{8, 16, dgemmKernelAVX512},
-		s2: kernel32{6, 32, sgemmKernelAVX512x6}, d2: kernel64{6, 16, dgemmKernelAVX512x6}, s2Below: 32,
-		s3: kernel32{10, 32, sgemmKernelAVX512x10}, d3: kernel64{10, 16, dgemmKernelAVX512x10},
+	isaAVX512 = &gemmISA{name: "AVX-512", s: kernel32{8, 32, sgemmKernelAVX512, sgemmKernelAVX512x8A}, d: kernel64{8, 16, dgemmKernelAVX512, dgemmKernelAVX512x8A},
+		s2: kernel32{6, 32, sgemmKernelAVX512x6, sgemmKernelAVX512x6A}, d2: kernel64{6, 16, dgemmKernelAVX512x6, dgemmKernelAVX512x6A}, s2Below: 32,
+		s3: kernel32{10, 32, sgemmKernelAVX512x10, sgemmKernelAVX512x10A}, d3: kernel64{10, 16, dgemmKernelAVX512x10, dgemmKernelAVX512x10A},
 		sdot: sdotKernelAVX512, ddot: ddotKernelAVX512, lanes32: 16, directM: 64,
 		bdot: blockDot{4, 6, sblockDotAVX512, dblockDotAVX512}, bdotC: blockDotC{4, 5, sblockDotCAVX512x5, dblockDotCAVX512x5}}
-	isaAVX2 = &gemmISA{name: "AVX2", s: kernel32{6, 16, sgemmKernelAVX2}, d: kernel64{6, 8, dgemmKernelAVX2},
-		s2: kernel32{4, 24, sgemmKernelAVX2x4}, d2: kernel64{4, 12, dgemmKernelAVX2x4},
+	isaAVX2 = &gemmISA{name: "AVX2", s: kernel32{6, 16, sgemmKernelAVX2, nil}, d: kernel64{6, 8, dgemmKernelAVX2, nil},
+		s2: kernel32{4, 24, sgemmKernelAVX2x4, nil}, d2: kernel64{4, 12, dgemmKernelAVX2x4, nil},
 		sdot: sdotKernelAVX2, ddot: ddotKernelAVX2, lanes32: 8, directM: 32,
 		bdot: blockDot{4, 3, sblockDotAVX2, dblockDotAVX2}}
 )
