@@ -24,11 +24,14 @@ import (
 // always computes a whole tile; where the tile overhangs c it reads and
 // writes only the inside, with masked loads and stores.
 //
-// Two cases leave this path: up to isa.directM rows read an untransposed
-// B in place instead of packing it, and a·bᵀ with fewer than 32 columns
-// and k ≥ 128 goes to dot products, gemmBlockDot's blocks or, for fewer
-// columns than a block from k = 256, gemmDot's (abtPath in gemm_dot.go;
-// chosen in blas.go). A convolution's weight gradient with few output channels takes
+// Some products skip a packing: up to isa.directM rows read an
+// untransposed B in place instead of packing it; below k = directAK the
+// AVX-512 tiles read an untransposed A in place (kernel32.fa); and a
+// transposed A of exactly one tile's rows is already its micro-panel.
+// And a·bᵀ with fewer than 32 columns and k ≥ 128 leaves this path for dot
+// products, gemmBlockDot's blocks or, for fewer columns than a block from
+// k = 256, gemmDot's (abtPath in gemm_dot.go; chosen in blas.go). A
+// convolution's weight gradient with few output channels takes
 // gemmBlockDot's too (MatMulABtFixedRows).
 //
 // The first k block applies the caller's beta (beta = 0 writes c without
