@@ -217,10 +217,10 @@ func gemmPacked[T Float](ta, tb bool, m, n, k int, alpha T, a []T, lda int, b []
 						}
 						// The kernel touches only the mi×nj inside of the tile.
 						if directA && mi == mr {
-							microKernelA(sk, dk, kc, &a[(ic+ir)*lda+pc], lda, bp, &c[(ic+ir)*ldc+jc+jr], ldc, alpha, bt, load, mi, nj, bs)
+							microKernelA(sk.fa, dk.fa, kc, &a[(ic+ir)*lda+pc], lda, bp, &c[(ic+ir)*ldc+jc+jr], ldc, alpha, bt, load, mi, nj, bs)
 							continue
 						}
-						microKernel(sk, dk, kc, ap, bp, &c[(ic+ir)*ldc+jc+jr], ldc, alpha, bt, load, mi, nj, bs)
+						microKernel(sk.fn, dk.fn, kc, ap, bp, &c[(ic+ir)*ldc+jc+jr], ldc, alpha, bt, load, mi, nj, bs)
 					}
 				}
 			}
@@ -267,24 +267,31 @@ func (ks *gemmISA) tiles(m, n int) (kernel32, kernel64) {
 	return sk, dk
 }
 
-// microKernel calls sk or dk, the kernel for T.
-func microKernel[T Float](sk kernel32, dk kernel64, kc int, a, b, c *T, ldc int, alpha, beta T, load, rows, cols, ldb int) {
+// microKernel calls sk or dk, the kernel for T. It takes the functions,
+// not the kernel32 and kernel64 around them: copying those per call cost
+// 6% of AVX2's ResNet-8 stem forward (16×2352×9, a call per 9 steps).
+func microKernel[T Float](sk func(kc int, a, b, c *float32, ldc int, alpha, beta float32, load, rows, cols, ldb int),
+	dk func(kc int, a, b, c *float64, ldc int, alpha, beta float64, load, rows, cols, ldb int),
+	kc int, a, b, c *T, ldc int, alpha, beta T, load, rows, cols, ldb int) {
 	if Is32[T]() {
-		sk.fn(kc, (*float32)(unsafe.Pointer(a)), (*float32)(unsafe.Pointer(b)), (*float32)(unsafe.Pointer(c)),
+		sk(kc, (*float32)(unsafe.Pointer(a)), (*float32)(unsafe.Pointer(b)), (*float32)(unsafe.Pointer(c)),
 			ldc, float32(alpha), float32(beta), load, rows, cols, ldb)
 		return
 	}
-	dk.fn(kc, (*float64)(unsafe.Pointer(a)), (*float64)(unsafe.Pointer(b)), (*float64)(unsafe.Pointer(c)),
+	dk(kc, (*float64)(unsafe.Pointer(a)), (*float64)(unsafe.Pointer(b)), (*float64)(unsafe.Pointer(c)),
 		ldc, float64(alpha), float64(beta), load, rows, cols, ldb)
 }
 
-// microKernelA calls sk's or dk's in-place-a kernel (fa), the one for T.
-func microKernelA[T Float](sk kernel32, dk kernel64, kc int, a *T, lda int, b, c *T, ldc int, alpha, beta T, load, rows, cols, ldb int) {
+// microKernelA calls sk or dk, a kernel that reads a in place (fa), the
+// one for T.
+func microKernelA[T Float](sk func(kc int, a *float32, lda int, b, c *float32, ldc int, alpha, beta float32, load, rows, cols, ldb int),
+	dk func(kc int, a *float64, lda int, b, c *float64, ldc int, alpha, beta float64, load, rows, cols, ldb int),
+	kc int, a *T, lda int, b, c *T, ldc int, alpha, beta T, load, rows, cols, ldb int) {
 	if Is32[T]() {
-		sk.fa(kc, (*float32)(unsafe.Pointer(a)), lda, (*float32)(unsafe.Pointer(b)), (*float32)(unsafe.Pointer(c)),
+		sk(kc, (*float32)(unsafe.Pointer(a)), lda, (*float32)(unsafe.Pointer(b)), (*float32)(unsafe.Pointer(c)),
 			ldc, float32(alpha), float32(beta), load, rows, cols, ldb)
 		return
 	}
-	dk.fa(kc, (*float64)(unsafe.Pointer(a)), lda, (*float64)(unsafe.Pointer(b)), (*float64)(unsafe.Pointer(c)),
+	dk(kc, (*float64)(unsafe.Pointer(a)), lda, (*float64)(unsafe.Pointer(b)), (*float64)(unsafe.Pointer(c)),
 		ldc, float64(alpha), float64(beta), load, rows, cols, ldb)
 }

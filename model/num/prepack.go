@@ -214,7 +214,7 @@ func (p *PackedB[T]) gemm(m int, alpha T, a []T, lda, j0, j1 int, beta T, c []T,
 				ap := &pa[ir*bl.kc]
 				for jr := lo; jr < hi; jr += nr {
 					nj := min(nr, bl.ncb-jr)
-					microKernel(sk, dk, bl.kc, ap, &pb[jr*bl.kc], &c[(ic+ir)*ldc+bl.jc+jr], ldc, alpha, bt, load, mi, nj, nr)
+					microKernel(sk.fn, dk.fn, bl.kc, ap, &pb[jr*bl.kc], &c[(ic+ir)*ldc+bl.jc+jr], ldc, alpha, bt, load, mi, nj, nr)
 				}
 			}
 		}
