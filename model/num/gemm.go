@@ -160,7 +160,8 @@ func gemmPacked[T Float](ta, tb bool, m, n, k int, alpha T, a []T, lda int, b []
 	// kernel then reads whole row panels of an untransposed a where they
 	// lie, and only a last, shorter panel is packed.
 	directA := !ta && k < directAK && hasFA
-	nc -= nc % nr // B blocks of whole tiles
+	nc -= nc % nr               // B blocks of whole tiles
+	mcMax := gemmMC - gemmMC%mr // A blocks of whole tiles: packA pads the last to mr rows, in a buffer of gemmMC·gemmKC
 	// k is cut into equal blocks of at most gemmKC: 288 runs as 2×144, not
 	// 256 and a pass over c for the last 32.
 	kb := (k + gemmKC - 1) / gemmKC
@@ -188,8 +189,8 @@ func gemmPacked[T Float](ta, tb bool, m, n, k int, alpha T, a []T, lda int, b []
 					load = 0
 				}
 			}
-			for ic := 0; ic < m; ic += gemmMC {
-				mc := min(gemmMC, m-ic)
+			for ic := 0; ic < m; ic += mcMax {
+				mc := min(mcMax, m-ic)
 				// A transposed a of exactly one tile's rows is already
 				// packed: its row p is column p of the micro-panel.
 				inPlace := ta && m == mr && lda == mr

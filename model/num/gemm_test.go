@@ -94,6 +94,7 @@ func gemmCases(rng *rand.Rand) []gemmCase {
 		{193, 20, 10}, {200, 70, 30}, {10, 257, 20}, {3, 520, 7}, {130, 70, 300}, {25, 1030, 3},
 		{4, 24, 5}, {13, 23, 40}, {14, 47, 9}, {15, 70, 300}, {32, 1009, 9}, {16, 260, 130},
 		{41, 77, 300}, {64, 530, 20}, {57, 40, 9}, {33, 65, 17}, // up to 64 rows: AVX-512 reads an untransposed B in place
+		{197, 12, 256}, // an m block of a tile that does not divide 192 (10 rows) fills a's buffer of 192·256
 	}
 	for _, d := range dims {
 		for _, tr := range [][2]bool{{false, false}, {false, true}, {true, false}, {true, true}} {

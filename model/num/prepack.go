@@ -191,6 +191,7 @@ func (p *PackedB[T]) gemm(m int, alpha T, a []T, lda, j0, j1 int, beta T, c []T,
 	if Is32[T]() {
 		mr = sk.mr
 	}
+	mcMax := gemmMC - gemmMC%mr // as gemmPacked's
 	buf := getGemmBuf()
 	pa := asT[T](buf.a)
 	for _, bl := range p.blocks {
@@ -206,8 +207,8 @@ func (p *PackedB[T]) gemm(m int, alpha T, a []T, lda, j0, j1 int, beta T, c []T,
 			}
 		}
 		pb := p.data[bl.off:]
-		for ic := 0; ic < m; ic += gemmMC {
-			mc := min(gemmMC, m-ic)
+		for ic := 0; ic < m; ic += mcMax {
+			mc := min(mcMax, m-ic)
 			packA(false, a, lda, ic, mc, bl.pc, bl.kc, mr, pa)
 			for ir := 0; ir < mc; ir += mr {
 				mi := min(mr, mc-ir)
