@@ -1,6 +1,8 @@
 package parallel
 
 import (
+	"runtime"
+
 	"github.com/ptrain/ptrain/data"
 	"github.com/ptrain/ptrain/model"
 	"github.com/ptrain/ptrain/model/num"
@@ -113,7 +115,11 @@ func splitPays(width, n, shard, out int) bool { return width*n <= shard*out }
 // (model.SharedPack.SplitColumns) for a split micro-batch of n rows, where
 // it can run: that layer reads the network's input (whose rows the
 // workers fill into its shared X), every worker has rows, and the kernels
-// read a packing for n rows. It reports whether it did; NoSplit undoes
+// read a packing for n rows — and every worker has a processor: with more
+// workers than processors the split's two waits inside the phase hold each
+// worker until all have been scheduled (MNIST MLP, 4 workers on 2 cores:
+// 294 µs a step at batch 32 against 266 without, 361 against 352 at 64). It
+// reports whether it did; NoSplit undoes
 // it after the phase. It first undoes any split still armed: a step whose
 // phase panicked (Run's Abort released its workers) never reached that
 // NoSplit, and its split would take the next step's first layer. Coordinator
@@ -123,7 +129,7 @@ func (t *Trainer[T]) splitColumns(n int, split bool) bool {
 		t.pack.NoSplit()
 	}
 	w := t.cfg.Workers
-	if !split || t.splitZ == nil || n < w {
+	if !split || t.splitZ == nil || n < w || w > runtime.GOMAXPROCS(0) {
 		return false
 	}
 	l := t.split[0].layer

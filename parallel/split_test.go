@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -353,19 +354,24 @@ func TestSplitBuffersHoldOnlyWhatCanSplit(t *testing.T) {
 // first layer by columns with 2 and 4 workers at 8–16 rows per worker (on
 // CPUs whose kernels read a packing for the batch's rows), but not with 16
 // workers at batch 128, where a worker's one panel of all 128 rows would
-// be twice its own 8 rows, nor when some worker has no rows.
+// be twice its own 8 rows, nor when some worker has no rows, nor with
+// more workers than processors.
 func TestSplitColumnsWhereItPays(t *testing.T) {
 	m, err := model.New[float32](model.MustParseSpec("784-256:relu-128:relu-10:softmax"), 5)
 	if err != nil {
 		t.Fatal(err)
 	}
 	opt, _ := optim.New[float32](optim.Defaults(optim.SGD), len(m.Params))
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
 	for _, c := range []struct {
-		workers, n int
-		want       bool
+		workers, n, procs int
+		want              bool
 	}{
-		{2, 32, true}, {2, 33, true}, {4, 32, true}, {4, 64, true}, {16, 128, false}, {8, 64, true}, {16, 64, false}, {4, 3, false},
+		{2, 32, 2, true}, {2, 33, 2, true}, {4, 32, 4, true}, {4, 64, 4, true}, {16, 128, 16, false},
+		{8, 64, 8, true}, {16, 64, 16, false}, {4, 3, 4, false},
+		{4, 32, 2, false}, {2, 32, 1, false}, // more workers than processors
 	} {
+		runtime.GOMAXPROCS(c.procs)
 		tr, err := New(m, opt, Config{Workers: c.workers, Loss: model.CrossEntropy, Seed: 7})
 		if err != nil {
 			t.Fatal(err)
@@ -376,7 +382,7 @@ func TestSplitColumnsWhereItPays(t *testing.T) {
 		}
 		tr.reserveSplit((c.n + c.workers - 1) / c.workers)
 		if got := tr.splitColumns(c.n, true); got != c.want {
-			t.Errorf("%d workers, batch %d: split by columns %v, want %v", c.workers, c.n, got, c.want)
+			t.Errorf("%d workers on %d processors, batch %d: split by columns %v, want %v", c.workers, c.procs, c.n, got, c.want)
 		}
 		tr.pack.NoSplit()
 	}
@@ -428,6 +434,8 @@ func TestColumnSplitStepMatchesUnsplit(t *testing.T) {
 
 func columnSplitStep[T num.Float](t *testing.T, spec string, w, n int) {
 	t.Helper()
+	// A processor per worker, or the trainer does not split (splitColumns).
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(max(w, runtime.GOMAXPROCS(0))))
 	run := func(byColumns bool) []T {
 		m, err := model.New[T](model.MustParseSpec(spec), 5)
 		if err != nil {
