@@ -119,7 +119,10 @@ func gemmBlockDot[T Float](m, n, k int, alpha T, a []T, lda int, b []T, ldb int,
 					if beta == 0 {
 						cr[q] = alpha * or[q]
 					} else {
-						cr[q] = alpha*or[q] + beta*cr[q]
+						// Each product rounded, as bdotC's kernels round
+						// them: the conversions keep the compiler from
+						// fusing them (it does from GOAMD64=v3).
+						cr[q] = T(alpha*or[q]) + T(beta*cr[q])
 					}
 				}
 			}

@@ -469,8 +469,9 @@ def block_dot_kernel(name, isa, dt, mr, nr):
 def block_dot_c_kernel(name, dt, mr, nr):
     # block_dot_kernel's mr×nr dot products, AVX-512, with the same steps
     # and lane network (so the same bits), stored into c by the kernel
-    # itself: alpha·s, plus beta·c unless load is 0, rounded as Go rounds
-    # alpha*s + beta*c (no fused multiply-add), for the block's rows r0 ≤ r
+    # itself: alpha·s, plus beta·c unless load is 0, each product rounded
+    # as gemmBlockDot's Go loop rounds T(alpha*s) + T(beta*c) (no fused
+    # multiply-add, whatever GOAMD64), for the block's rows r0 ≤ r
     # < rows and the columns whose bits are set in cmask; then the next
     # block, mr rows down, until blocks are done. A small product (the
     # classifier's 64×10×128) spent a third of its time in the Go loops
