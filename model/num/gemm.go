@@ -241,10 +241,10 @@ func gemmPacked[T Float](ta, tb bool, m, n, k int, alpha T, a []T, lda int, b []
 // a bit of c: a shard of a batch gets the whole batch's rows' bits.
 //
 // AVX-512's 6-row and 10-row tiles are for products of fewer than 32 rows
-// only (s2Below): with 12 accumulators instead of 16, forced on the 86
-// products of 32 or more rows in BenchmarkGemmShapes, it ran up to 21%
-// slower than the 8-row one, 6% at the median (Zen 5), which a few padded
-// rows in a hundred do not make up for. Picked on padding alone, it took worker 0's
+// only (s2Below). The 6-row one, with 12 accumulators instead of 16,
+// forced on the 86 products of 32 or more rows in BenchmarkGemmShapes,
+// ran up to 21% slower than the 8-row one, 6% at the median (Zen 5),
+// which a few padded rows in a hundred do not make up for. Picked on padding alone, it took worker 0's
 // share of the MLP's split first-layer weight gradient (150 rows of 784:
 // 150 computed against 152), 26% of a 2-worker step's CPU time at batch 64.
 func (ks *gemmISA) tiles(m, n int) (kernel32, kernel64) {

@@ -291,7 +291,7 @@ func TestGemmTilesPadLeast(t *testing.T) {
 		{6, 1568, 6},  // LeNet-5 conv1: 8-row tiles would compute 8
 		{10, 128, 10}, // a 10-class classifier's weight gradient: 10 rows, not 12 or 16
 		{20, 300, 10}, // 20 rows against 24
-		{12, 64, 6},   // 12 rows either way: the 6-row tile, found first
+		{12, 64, 6},   // 12 rows against 16 or 20
 		{150, 784, 8}, // a split weight gradient's 150 rows, 152 computed: from 32 rows the 8-row tile
 		{131, 560, 8}, // 132 rows against 136
 		{18, 300, 6},  // 18 rows against 24
