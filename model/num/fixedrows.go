@@ -54,11 +54,15 @@ func MatMulABtFixedRows[T Float](alpha T, a, b Matrix[T], beta T, c Matrix[T]) {
 // 32×12 against 33×9) 83 → 80 and 40 → 42, on AVX2 (32×9) 78 → 93 and 39
 // → 48; ResNet-8's stem 16×9×2352 (4×6: 16×12 against 18×9) 71 → 83 and
 // 38 → 43. (Rows are what abtPath cannot see; here they are the layer's
-// output channels.)
+// output channels.) The blocks are those gemmBlockDot computes n columns
+// in: since AVX-512's 4×5 blocks that store into c (Zen 5, CPU time, best
+// of 3, float32), the small CNN's 32×9×1456 is 32×10 in them and runs 173
+// GFLOP/s against gemmDot's 137; LeNet-5's 6×25×1568 (8×25 against 6×27)
+// stays with gemmDot, 146 against 154 in blocks.
 func blockDotPadsMore(m, n int) bool {
-	bd := isa.bdot
+	mr, nr, _ := blockDotBlocks(n)
 	up := func(x, to int) int { return (x + to - 1) / to * to }
-	return 10*up(m, bd.mr)*up(n, bd.nr) > 12*up(m, 3)*up(n, 3)
+	return 10*up(m, mr)*up(n, nr) > 12*up(m, 3)*up(n, 3)
 }
 
 // useFixedRowsDot says whether gemmBlockDot computes a·bᵀ of m fixed rows

@@ -45,10 +45,10 @@ func TestMatMulABtFixedRowsMatchesNaive(t *testing.T) {
 // TestMatMulABtFixedRowsPath: a weight gradient of 4–16 output channels
 // and 32 or more columns runs the block dot products; one of fewer columns
 // runs them unless their blocks would pad it much more than gemmDot's
-// (LeNet-5's 6 channels of 25 weights; the small CNN's 32 of 9 on
-// AVX-512's 4×6 blocks, not on AVX2's 4×3); the others are MatMul's.
-// Each case's
-// elements must have the bits of the kernel named.
+// (LeNet-5's 6 channels of 25 weights); the others are MatMul's. Each
+// case's elements must have the bits of the kernel named (gemmDot and
+// gemmBlockDot sum alike, so the bits cannot tell those two apart:
+// TestBlockDotPadsMore checks the choice between them).
 func TestMatMulABtFixedRowsPath(t *testing.T) {
 	for _, impl := range gemmImpls(t) {
 		if impl == nil {
@@ -63,7 +63,7 @@ func TestMatMulABtFixedRowsPath(t *testing.T) {
 				{3, 144, 784, "matmul", ""}, {17, 144, 784, "matmul", ""}, {32, 144, 784, "matmul", ""}, // rows
 				{16, 144, 255, "matmul", ""},                                                      // k
 				{16, 9, 2352, "block", ""}, {32, 16, 1176, "block", ""}, {6, 25, 1568, "dot", ""}, // fewer than 32 columns
-				{16, 31, 200, "block", ""}, {2, 9, 300, "dot", ""}, {32, 9, 1456, "dot", "block"},
+				{16, 31, 200, "block", ""}, {2, 9, 300, "dot", ""}, {32, 9, 1456, "block", ""},
 			} {
 				m, n, k := tc.m, tc.n, tc.k
 				path := tc.path
@@ -126,6 +126,32 @@ func TestMatMulABtFixedRowsConcurrentNoAllocs(t *testing.T) {
 			})
 			if n != 0 {
 				t.Errorf("%s: %v allocations per run", implName(impl), n)
+			}
+		})
+	}
+}
+
+// TestBlockDotPadsMore: the choice between gemmBlockDot and gemmDot for
+// fixed rows counts the blocks gemmBlockDot computes n columns in — on
+// AVX-512 its 4×5 blocks for 9 or 10 columns, where the 4×6 ones padded
+// the small CNN's 32×9 weight gradient to 32×12 and sent it to gemmDot,
+// 137 GFLOP/s against 173 in 4×5 blocks (Zen 5).
+func TestBlockDotPadsMore(t *testing.T) {
+	for _, impl := range gemmImpls(t) {
+		if impl == nil {
+			continue
+		}
+		withISA(impl, func() {
+			for _, c := range []struct {
+				m, n int
+				want bool
+			}{
+				{32, 9, false}, {16, 9, false}, {6, 25, true}, {64, 10, false}, {2, 9, true},
+			} {
+				if got := blockDotPadsMore(c.m, c.n); got != c.want {
+					mr, nr, _ := blockDotBlocks(c.n)
+					t.Errorf("%s %d×%d (blocks %d×%d): pads more %v, want %v", impl.name, c.m, c.n, mr, nr, got, c.want)
+				}
 			}
 		})
 	}

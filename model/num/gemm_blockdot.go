@@ -2,6 +2,19 @@ package num
 
 import "unsafe"
 
+// blockDotBlocks is the block gemmBlockDot computes n columns in: the
+// instruction set's mr×nr blocks, or its blocks that store into c
+// (isa.bdotC, direct) where those compute fewer columns. It depends on n
+// alone, so every row of a product gets the same block's bits.
+func blockDotBlocks(n int) (mr, nr int, direct bool) {
+	bd, bc := isa.bdot, isa.bdotC
+	cover := func(nr int) int { return max(n+nr-1, nr) / nr * nr } // columns computed
+	if bc.mr > 0 && cover(bc.nr) < cover(bd.nr) {
+		return bc.mr, bc.nr, true
+	}
+	return bd.mr, bd.nr, false
+}
+
 // gemmBlockDot computes c = alpha·a·bᵀ + beta·c for row-major a (m×k) and
 // b (n×k) — a dense layer's forward x·Wᵀ, W stored (out, in), or a
 // convolution's weight gradient dZ·colsᵀ — as m·n dot products over k, an
@@ -33,12 +46,7 @@ import "unsafe"
 // 16×10×128 447 → 252 (604 → 400; CPU time, Zen 5).
 func gemmBlockDot[T Float](m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
 	bd, bc := isa.bdot, isa.bdotC
-	mr, nr := bd.mr, bd.nr
-	cover := func(nr int) int { return max(n+nr-1, nr) / nr * nr } // columns computed
-	direct := bc.mr > 0 && cover(bc.nr) < cover(nr)
-	if direct {
-		mr, nr = bc.mr, bc.nr
-	}
+	mr, nr, direct := blockDotBlocks(n)
 	if m < mr && lda != 0 {
 		// Fewer rows than a block: each row alone, as mr copies of itself
 		// (lda 0), read in place whatever k, with the bits any block gives it.
