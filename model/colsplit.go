@@ -48,8 +48,9 @@ type columnSplit[T num.Float] struct {
 
 // CanSplitColumns reports whether SplitColumns can split dense layer l for
 // a pass of n rows in all: l is a dense layer reading the network's input
-// whose weights this pack packs, in a layout the kernels read for n rows
-// (num.PackedB.Usable).
+// whose weights this pack packs for the running kernels
+// (num.PackedB.Splits; whatever n, since the split's product takes a tile
+// of the packing's panels where Gemm's for n rows has others).
 func (s *SharedPack[T]) CanSplitColumns(m *Model[T], l, n int) bool {
 	if l < 0 || l >= len(s.slots) || s.slots[l] == nil || n <= 0 {
 		return false
@@ -57,7 +58,7 @@ func (s *SharedPack[T]) CanSplitColumns(m *Model[T], l, n int) bool {
 	if _, ok := m.stack[l].(*dense[T]); !ok || m.stack[l].Info().Inputs[0] != -1 {
 		return false
 	}
-	return s.slots[l].pb.Usable(n)
+	return s.slots[l].pb.Splits()
 }
 
 // SplitWidth is the most output columns of dense layer l that one of
