@@ -22,11 +22,12 @@ import (
 // rows. Then each copies its own rows of the output, all columns, and
 // goes on alone.
 //
-// Each element is computed as in the worker's own pass: the same kernels,
-// chosen for the batch's rows and all the columns, in the same order over
-// k (num.GemmPackedBColumns), and the rows' bits do not depend on how
-// many rows a product has (num.TestGemmRowsIndependentOfTile) — so a split
-// pass gives every workspace the bits of its unsplit Forward.
+// Each element is computed as in the worker's own pass: a tile of the
+// instruction set, summing over k in the same order, over all the columns'
+// k blocks in the same order (num.GemmPackedBColumns), and the rows' bits
+// do not depend on the tile nor on how many rows a product has
+// (num.TestGemmRowsIndependentOfTile) — so a split pass gives every
+// workspace the bits of its unsplit Forward.
 //
 // The layer must read the network's input: every workspace's input rows
 // then lie, each part's at its place, in one buffer that the split reads
