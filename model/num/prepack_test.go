@@ -188,6 +188,7 @@ func TestGemmPackedBColumnsMatchesGemm(t *testing.T) {
 	rng := rand.New(rand.NewPCG(24, 2))
 	shapes := []struct{ m, n, k int }{
 		{32, 256, 784}, {16, 256, 784}, {6, 100, 70}, {64, 128, 256}, {33, 47, 300}, {9, 520, 257}, {64, 1100, 40},
+		{8, 300, 20}, {20, 96, 16}, // k < directAK: Gemm reads a in place (AVX-512's fa kernels), the packing's product packs it
 	}
 	for _, impl := range gemmImpls(t) {
 		withISA(impl, func() {
@@ -234,6 +235,60 @@ func checkColumns[T Float](t *testing.T, rng *rand.Rand, tb bool, m, n, k int) {
 	for i := range want {
 		if math.Float64bits(float64(got[i])) != math.Float64bits(float64(want[i])) {
 			t.Fatalf("row %d, col %d: by columns %v, Gemm %v", i/n, i%n, got[i], want[i])
+		}
+	}
+}
+
+// TestPackedBKernelsReadItsPanels: the tiles a packing's products run in
+// (PackedB.kernels) are Gemm's for the rows where those read panels as
+// wide as the packing's, else the instruction set's first tile — never
+// one with wider panels. The bits cannot tell (every tile sums alike, and
+// AVX2's 4×24 tile given 16 columns masks the rest), so this checks the
+// choice itself.
+func TestPackedBKernelsReadItsPanels(t *testing.T) {
+	for _, impl := range gemmImpls(t) {
+		if impl == nil {
+			continue
+		}
+		withISA(impl, func() {
+			for _, n := range []int{256, 100, 24} {
+				checkKernels[float32](t, impl, n)
+				checkKernels[float64](t, impl, n)
+			}
+		})
+	}
+	// A packing laid out for other kernels does not split (its panels
+	// are another width, or the tiles another's).
+	var p *PackedB[float32]
+	for _, impl := range gemmImpls(t) {
+		withISA(impl, func() {
+			if p != nil && p.Splits() {
+				t.Errorf("a packing for %s splits on %s", p.ks.name, implName(impl))
+			}
+			p = NewPackedB[float32](false, 64, 256)
+		})
+	}
+}
+
+func checkKernels[T Float](t *testing.T, impl *gemmISA, n int) {
+	t.Helper()
+	p := NewPackedB[T](false, 64, n)
+	if !p.Splits() {
+		t.Fatalf("%s: no packing of 64×%d", impl.name, n)
+	}
+	for m := 1; m <= 200; m++ {
+		sk, dk := p.kernels(m)
+		gs, gd := impl.tiles(m, n)
+		got, gemm, first := [2]int{dk.mr, dk.nr}, [2]int{gd.mr, gd.nr}, [2]int{impl.d.mr, impl.d.nr}
+		if Is32[T]() {
+			got, gemm, first = [2]int{sk.mr, sk.nr}, [2]int{gs.mr, gs.nr}, [2]int{impl.s.mr, impl.s.nr}
+		}
+		want := first
+		if gemm[1] == p.Panel() {
+			want = gemm
+		}
+		if got != want || got[1] != p.Panel() {
+			t.Errorf("%s %T, %d rows of %d columns: tile %v, want %v (Gemm's %v, panels %d)", impl.name, T(0), m, n, got, want, gemm, p.Panel())
 		}
 	}
 }
