@@ -368,6 +368,56 @@ def lane_network(dt, nacc, t0, emit=None):
             p(f"\tVCOMPRESSPS Z{r}, K1, {done*esz or ''}(DI)")
         done += n
 
+def dot_steps(name, isa, esz, R, nzero, mr, nr, mov, PS, vb, at_off, done):
+    # The steps of an mr×nr block of dot products, shared by
+    # block_dot_kernel and block_dot_c_kernel (so both sum alike): n
+    # (CX) vectors of a's mr rows (AX, lda in R8) against b's nr rows (BX,
+    # ldb in R10) into the accumulators R0… of R, the first nzero of them
+    # zeroed, then, unless at (at_off(FP)) is nil, one more step on the
+    # zero-padded tails at and bt (the next argument), rows vb bytes apart;
+    # ends at the label {name}_{done}.
+    sh = 2 if esz == 4 else 3
+    p(f"\tSHLQ ${sh}, R8")
+    p(f"\tSHLQ ${sh}, R10")
+    p("\tLEAQ (R8)(R8*2), R9")  # 3·lda
+    p("\tLEAQ (R10)(R10*2), R11")  # 3·ldb
+    p("\tLEAQ (R10)(R10*4), R12")  # 5·ldb
+    def row(base, ld, ld3, ld5, r):
+        return [f"({base})", f"({base})({ld}*1)", f"({base})({ld}*2)", f"({base})({ld3}*1)",
+                f"({base})({ld}*4)", f"({base})({ld5}*1)"][r]
+    for i in range(nzero):
+        if isa == "512":
+            p(f"\tVPXORD {R}{i}, {R}{i}, {R}{i}")
+        else:
+            p(f"\tVXORPS {R}{i}, {R}{i}, {R}{i}")
+    bregs = [f"{R}{nzero+j}" for j in range(nr)]
+    areg = f"{R}{nzero+nr}"
+    def step(baddr, aaddr):
+        # One vector of each row of b, then of a's rows one at a time.
+        for j in range(nr):
+            p(f"\t{mov} {baddr(j)}, {bregs[j]}")
+        for i in range(mr):
+            p(f"\t{mov} {aaddr(i)}, {areg}")
+            for j in range(nr):
+                p(f"\tVFMADD231{PS} {bregs[j]}, {areg}, {R}{i*nr+j}")
+    p("\tTESTQ CX, CX")
+    p(f"\tJEQ {name}_tail")
+    p(f"{name}_loop:")
+    step(lambda j: row('BX', 'R10', 'R11', 'R12', j), lambda i: row('AX', 'R8', 'R9', None, i))
+    p(f"\tADDQ ${vb}, AX")
+    p(f"\tADDQ ${vb}, BX")
+    p("\tDECQ CX")
+    p(f"\tJNZ {name}_loop")
+    # The tail: one step more on the zero-padded copies.
+    p(f"{name}_tail:")
+    p(f"\tMOVQ at+{at_off}(FP), AX")
+    p("\tTESTQ AX, AX")
+    p(f"\tJEQ {name}_{done}")
+    p(f"\tMOVQ bt+{at_off+8}(FP), BX")
+    step(lambda j: f"{j*vb or ''}(BX)", lambda i: f"{i*vb or ''}(AX)")
+    p(f"{name}_{done}:")
+
+
 def block_dot_kernel(name, isa, dt, mr, nr):
     # The register-blocked dot products of gemm_blockdot.go: an mr×nr block
     # of c = a·bᵀ with a's and b's rows strided in memory, both contiguous
@@ -396,46 +446,7 @@ def block_dot_kernel(name, isa, dt, mr, nr):
     p("\tMOVQ b+24(FP), BX")
     p("\tMOVQ ldb+32(FP), R10")
     p("\tMOVQ out+40(FP), DI")
-    sh = 2 if esz == 4 else 3
-    p(f"\tSHLQ ${sh}, R8")
-    p(f"\tSHLQ ${sh}, R10")
-    p("\tLEAQ (R8)(R8*2), R9")  # 3·lda
-    p("\tLEAQ (R10)(R10*2), R11")  # 3·ldb
-    p("\tLEAQ (R10)(R10*4), R12")  # 5·ldb
-    def row(base, ld, ld3, ld5, r):
-        return [f"({base})", f"({base})({ld}*1)", f"({base})({ld}*2)", f"({base})({ld3}*1)",
-                f"({base})({ld}*4)", f"({base})({ld5}*1)"][r]
-    for i in range(nacc):
-        if isa == "512":
-            p(f"\tVPXORD {R}{i}, {R}{i}, {R}{i}")
-        else:
-            p(f"\tVXORPS {R}{i}, {R}{i}, {R}{i}")
-    bregs = [f"{R}{nacc+j}" for j in range(nr)]
-    areg = f"{R}{nacc+nr}"
-    def step(baddr, aaddr):
-        # One vector of each row of b, then of a's rows one at a time.
-        for j in range(nr):
-            p(f"\t{mov} {baddr(j)}, {bregs[j]}")
-        for i in range(mr):
-            p(f"\t{mov} {aaddr(i)}, {areg}")
-            for j in range(nr):
-                p(f"\tVFMADD231{PS} {bregs[j]}, {areg}, {R}{i*nr+j}")
-    p("\tTESTQ CX, CX")
-    p(f"\tJEQ {name}_tail")
-    p(f"{name}_loop:")
-    step(lambda j: row('BX', 'R10', 'R11', 'R12', j), lambda i: row('AX', 'R8', 'R9', None, i))
-    p(f"\tADDQ ${vb}, AX")
-    p(f"\tADDQ ${vb}, BX")
-    p("\tDECQ CX")
-    p(f"\tJNZ {name}_loop")
-    # The tail: one step more on the zero-padded copies, rows vb bytes apart.
-    p(f"{name}_tail:")
-    p("\tMOVQ at+48(FP), AX")
-    p("\tTESTQ AX, AX")
-    p(f"\tJEQ {name}_store")
-    p("\tMOVQ bt+56(FP), BX")
-    step(lambda j: f"{j*vb or ''}(BX)", lambda i: f"{i*vb or ''}(AX)")
-    p(f"{name}_store:")
+    dot_steps(name, isa, esz, R, nacc, mr, nr, mov, PS, vb, 48, "store")
     if isa == "512":
         # Measured (CPU time, Zen 5, float32, best of 3 interleaved runs):
         # the classifier's 16×10×128 88 -> 100 GFLOP/s, 64×10×128 92 ->
@@ -508,41 +519,8 @@ def block_dot_c_kernel(name, dt, mr, nr):
     p("\tMOVQ lda+16(FP), R8")
     p("\tMOVQ b+24(FP), BX")
     p("\tMOVQ ldb+32(FP), R10")
+    dot_steps(name, "512", esz, "Z", npad, mr, nr, mov, PS, vb, 40, "sum")
     sh = 2 if esz == 4 else 3
-    p(f"\tSHLQ ${sh}, R8")
-    p(f"\tSHLQ ${sh}, R10")
-    p("\tLEAQ (R8)(R8*2), R9")
-    p("\tLEAQ (R10)(R10*2), R11")
-    p("\tLEAQ (R10)(R10*4), R12")
-    def row(base, ld, ld3, ld5, r):
-        return [f"({base})", f"({base})({ld}*1)", f"({base})({ld}*2)", f"({base})({ld3}*1)",
-                f"({base})({ld}*4)", f"({base})({ld5}*1)"][r]
-    for i in range(npad):
-        p(f"\tVPXORD Z{i}, Z{i}, Z{i}")
-    bregs = [f"Z{npad+j}" for j in range(nr)]
-    areg = f"Z{npad+nr}"
-    def step(baddr, aaddr):
-        for j in range(nr):
-            p(f"\t{mov} {baddr(j)}, {bregs[j]}")
-        for i in range(mr):
-            p(f"\t{mov} {aaddr(i)}, {areg}")
-            for j in range(nr):
-                p(f"\tVFMADD231{PS} {bregs[j]}, {areg}, Z{i*nr+j}")
-    p("\tTESTQ CX, CX")
-    p(f"\tJEQ {name}_tail")
-    p(f"{name}_loop:")
-    step(lambda j: row('BX', 'R10', 'R11', 'R12', j), lambda i: row('AX', 'R8', 'R9', None, i))
-    p(f"\tADDQ ${vb}, AX")
-    p(f"\tADDQ ${vb}, BX")
-    p("\tDECQ CX")
-    p(f"\tJNZ {name}_loop")
-    p(f"{name}_tail:")
-    p("\tMOVQ at+40(FP), AX")
-    p("\tTESTQ AX, AX")
-    p(f"\tJEQ {name}_sum")
-    p("\tMOVQ bt+48(FP), BX")
-    step(lambda j: f"{j*vb or ''}(BX)", lambda i: f"{i*vb or ''}(AX)")
-    p(f"{name}_sum:")
     # sums[g] holds sums g·L… in its lanes 0…
     sums = []
     def emit(r, done, n):
