@@ -21,16 +21,16 @@ func gemmImpls(t testing.TB) []*gemmISA {
 	if isaAVX2 != nil && cpu.X86.HasAVX2 && cpu.X86.HasFMA {
 		impls = append(impls, isaAVX2)
 		if isaAVX2.s2.fn != nil {
-			impls = append(impls, secondTile(isaAVX2))
+			impls = append(impls, onlyTile(isaAVX2, isaAVX2.s2, isaAVX2.d2))
 		}
 	}
 	if isaAVX512 != nil && cpu.X86.HasAVX512F {
 		impls = append(impls, isaAVX512)
 		if isaAVX512.s2.fn != nil {
-			impls = append(impls, secondTile(isaAVX512))
+			impls = append(impls, onlyTile(isaAVX512, isaAVX512.s2, isaAVX512.d2))
 		}
 		if isaAVX512.s3.fn != nil {
-			impls = append(impls, thirdTile(isaAVX512))
+			impls = append(impls, onlyTile(isaAVX512, isaAVX512.s3, isaAVX512.d3))
 		}
 	}
 	if len(impls) == 1 && bestISA() != nil {
@@ -39,21 +39,13 @@ func gemmImpls(t testing.TB) []*gemmISA {
 	return impls
 }
 
-// secondTile is ks with its second tile on every shape, not only where
-// tiles picks it: every remainder of its rows and columns.
-func secondTile(ks *gemmISA) *gemmISA {
+// onlyTile is ks with one of its tiles (s and d, its second or third) on
+// every shape, not only where tiles picks it: every remainder of its rows
+// and columns.
+func onlyTile(ks *gemmISA, s kernel32, d kernel64) *gemmISA {
 	x := *ks
-	x.name = fmt.Sprintf("%s-%dx%d", ks.name, x.s2.mr, x.s2.nr)
-	x.s, x.d = x.s2, x.d2
-	x.s2, x.d2, x.s3, x.d3 = kernel32{}, kernel64{}, kernel32{}, kernel64{}
-	return &x
-}
-
-// thirdTile is ks with its third tile on every shape.
-func thirdTile(ks *gemmISA) *gemmISA {
-	x := *ks
-	x.name = fmt.Sprintf("%s-%dx%d", ks.name, x.s3.mr, x.s3.nr)
-	x.s, x.d = x.s3, x.d3
+	x.name = fmt.Sprintf("%s-%dx%d", ks.name, s.mr, s.nr)
+	x.s, x.d = s, d
 	x.s2, x.d2, x.s3, x.d3 = kernel32{}, kernel64{}, kernel32{}, kernel64{}
 	return &x
 }
