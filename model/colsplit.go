@@ -47,13 +47,13 @@ type columnSplit[T num.Float] struct {
 	done    atomic.Int32
 }
 
-// CanSplitColumns reports whether SplitColumns can split dense layer l for
-// a pass of n rows in all: l is a dense layer reading the network's input
-// whose weights this pack packs for the running kernels
-// (num.PackedB.Splits; whatever n, since the split's product takes a tile
-// of the packing's panels where Gemm's for n rows has others).
-func (s *SharedPack[T]) CanSplitColumns(m *Model[T], l, n int) bool {
-	if l < 0 || l >= len(s.slots) || s.slots[l] == nil || n <= 0 {
+// CanSplitColumns reports whether SplitColumns can split dense layer l of
+// m: a dense layer reading the network's input whose weights this pack
+// packs for the running kernels (num.PackedB.Splits; for any number of
+// rows, since the split's product takes a tile of the packing's panels
+// where Gemm's for those rows has others).
+func (s *SharedPack[T]) CanSplitColumns(m *Model[T], l int) bool {
+	if l < 0 || l >= len(s.slots) || s.slots[l] == nil {
 		return false
 	}
 	if _, ok := m.stack[l].(*dense[T]); !ok || m.stack[l].Info().Inputs[0] != -1 {
@@ -62,18 +62,18 @@ func (s *SharedPack[T]) CanSplitColumns(m *Model[T], l, n int) bool {
 	return s.slots[l].pb.Splits()
 }
 
-// SplitWidth is the most output columns of dense layer l that one of
+// SplitWidth is the most output columns of dense layer l of m that one of
 // parts workspaces computes in a split (whole panels of the packing, as
 // evenly as they go): over all the pass's rows, where alone it would
 // compute its own rows' Out columns. 0 where the pack packs nothing of
 // layer l.
-func (s *SharedPack[T]) SplitWidth(l, parts int) int {
+func (s *SharedPack[T]) SplitWidth(m *Model[T], l, parts int) int {
 	if l < 0 || l >= len(s.slots) || s.slots[l] == nil || parts <= 0 {
 		return 0
 	}
 	width := 0
 	for k := range parts {
-		j0, j1 := partColumns(s.slots[l].pb.Panel(), s.slots[l].out, k, parts)
+		j0, j1 := partColumns(s.slots[l].pb.Panel(), m.stack[l].Info().Out[0], k, parts)
 		width = max(width, j1-j0)
 	}
 	return width
@@ -86,12 +86,12 @@ func (s *SharedPack[T]) SplitWidth(l, parts int) int {
 // than there are workspaces taking part: the workspace whose Part is k
 // runs rows [rows[k], rows[k+1]), and its Forward's x must be those rows
 // of x itself, at least one. Every one of them must run its Forward, or
-// the others wait for it (Abort releases them). CanSplitColumns(m, l, n)
+// the others wait for it (Abort releases them). CanSplitColumns(m, l)
 // must hold. Call it between phases, while no workspace sharing the pack
 // runs Forward; NoSplit undoes it.
 func (s *SharedPack[T]) SplitColumns(m *Model[T], l int, x, z []T, n int, rows []int) {
-	if !s.CanSplitColumns(m, l, n) {
-		panic(fmt.Sprintf("model: SplitColumns of layer %d for %d rows, which cannot split", l, n))
+	if !s.CanSplitColumns(m, l) {
+		panic(fmt.Sprintf("model: SplitColumns of layer %d, which cannot split", l))
 	}
 	info := m.stack[l].Info()
 	if len(x) < n*info.In[0] || len(z) < n*info.Out[0] || len(rows) < 2 || rows[0] != 0 || rows[len(rows)-1] != n {

@@ -38,7 +38,6 @@ type SharedPack[T num.Float] struct {
 // weights, and who has packed what of it.
 type packSlot[T num.Float] struct {
 	pb    *num.PackedB[T]
-	out   int          // the layer's output columns, op(b)'s n
 	next  atomic.Int32 // units claimed since Invalidate (may run past the count)
 	done  atomic.Int32 // units packed since Invalidate
 	abort *atomic.Bool
@@ -55,7 +54,7 @@ func NewSharedPack[T num.Float](m *Model[T]) *SharedPack[T] {
 		}
 		// W is (Out, In): x·Wᵀ reads op(b) = Wᵀ, In×Out.
 		if pb := num.NewPackedB[T](true, d.In, d.Out); pb.Units() > 0 {
-			s.slots[i] = &packSlot[T]{pb: pb, out: d.Out, abort: &s.abort}
+			s.slots[i] = &packSlot[T]{pb: pb, abort: &s.abort}
 		}
 	}
 	return s

@@ -113,17 +113,17 @@ func splitPays(width, n, shard, out int) bool { return width*n <= shard*out }
 
 // splitColumns arms the column split of the first split layer's forward
 // (model.SharedPack.SplitColumns) for a split micro-batch of n rows, where
-// it can run: that layer reads the network's input (whose rows the
-// workers fill into its shared X), every worker has rows, and the kernels
-// read a packing for n rows — and every worker has a processor: with more
-// workers than processors the split's two waits inside the phase hold each
-// worker until all have been scheduled (MNIST MLP, 4 workers on 2 cores:
-// 294 µs a step at batch 32 against 266 without, 361 against 352 at 64). It
-// reports whether it did; NoSplit undoes
-// it after the phase. It first undoes any split still armed: a step whose
-// phase panicked (Run's Abort released its workers) never reached that
-// NoSplit, and its split would take the next step's first layer. Coordinator
-// only, between phases.
+// it can run and pays: that layer reads the network's input (whose rows
+// the workers fill into its shared X), the pack holds its panels for the
+// running kernels, every worker has rows, splitPays holds, and every
+// worker has a processor — with more workers than processors the split's
+// two waits inside the phase hold each worker until all have been
+// scheduled (MNIST MLP, 4 workers on 2 cores: 294 µs a step at batch 32
+// against 266 without, 361 against 352 at 64). It reports whether it did;
+// NoSplit undoes it after the phase. It first undoes any split still
+// armed: a step whose phase panicked (Run's Abort released its workers)
+// never reached that NoSplit, and its split would take the next step's
+// first layer. Coordinator only, between phases.
 func (t *Trainer[T]) splitColumns(n int, split bool) bool {
 	if t.pack != nil {
 		t.pack.NoSplit()
@@ -133,12 +133,12 @@ func (t *Trainer[T]) splitColumns(n int, split bool) bool {
 		return false
 	}
 	l := t.split[0].layer
-	if !t.pack.CanSplitColumns(t.m, l, n) || !splitPays(t.pack.SplitWidth(l, w), n, (n+w-1)/w, t.m.Layout.Layers[l].Out[0]) {
+	if !t.pack.CanSplitColumns(t.m, l) || !splitPays(t.pack.SplitWidth(t.m, l, w), n, (n+w-1)/w, t.m.Layout.Layers[l].Out[0]) {
 		return false
 	}
 	t.splitRows = append(t.splitRows[:0], 0)
-	for w := range t.cfg.Workers {
-		_, hi := data.Shard(n, t.cfg.Workers, w)
+	for k := range w {
+		_, hi := data.Shard(n, w, k)
 		t.splitRows = append(t.splitRows, hi)
 	}
 	info := &t.m.Layout.Layers[l]

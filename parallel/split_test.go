@@ -377,13 +377,13 @@ func TestSplitColumnsWhereItPays(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !tr.pack.CanSplitColumns(m, 0, c.n) {
-			t.Logf("%d rows: no packing the kernels read on this CPU or build", c.n)
+		if !tr.pack.CanSplitColumns(m, 0) {
+			t.Logf("%d rows: no packing of the first layer for the running kernels in this build or on this CPU", c.n)
 			continue
 		}
 		tr.reserveSplit((c.n + c.workers - 1) / c.workers)
 		want := c.want
-		if tr.pack.SplitWidth(0, 1000) == 16 { // more parts than panels: the widest has one
+		if tr.pack.SplitWidth(m, 0, 1000) == 16 { // more parts than panels: the widest has one
 			want = c.want16
 		}
 		if got := tr.splitColumns(c.n, true); got != want {
@@ -451,8 +451,8 @@ func columnSplitStep[T num.Float](t *testing.T, spec string, w, n int) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !tr.pack.CanSplitColumns(m, 0, n) {
-			t.Skipf("%T: no packing the kernels read for %d rows on this CPU or build", T(0), n)
+		if !tr.pack.CanSplitColumns(m, 0) {
+			t.Skipf("%T: no packing of the first layer for the running kernels in this build or on this CPU", T(0))
 		}
 		tr.reserveShare(n) // no step below grows the buffers, which would allocate splitZ again
 		if !byColumns {
@@ -502,8 +502,8 @@ func TestStepAfterAPanickedColumnSplit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !tr.pack.CanSplitColumns(m, 0, 32) {
-		t.Skip("no packing the kernels read for 32 rows on this CPU or build")
+	if !tr.pack.CanSplitColumns(m, 0) {
+		t.Skip("no packing of the first layer for the running kernels in this build or on this CPU")
 	}
 	ds := &data.Dataset{N: 64, Features: 784, F64: make([]float64, 64*784), Labels: make([]int32, 64), Classes: make([]string, 10)}
 	idx := make([]int, 32)
