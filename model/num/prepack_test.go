@@ -311,3 +311,39 @@ func TestGemmPackedBColumnsRejectsPartialPanels(t *testing.T) {
 		}()
 	}
 }
+
+// TestGemmPackedBColumnsAlphaZero: with alpha = 0 a column range is
+// beta·c, as Gemm computes it — with beta = 0 written without reading c
+// (NaN there) — and does not read a (NaN there) for a product.
+func TestGemmPackedBColumnsAlphaZero(t *testing.T) {
+	const m, n, k = 8, 100, 40
+	p := NewPackedB[float32](true, k, n)
+	if !p.Splits() {
+		t.Skip("no packing for the running kernels in this build or on this CPU")
+	}
+	nan := float32(math.NaN())
+	a := make([]float32, m*k)
+	for i := range a {
+		a[i] = nan
+	}
+	j0, j1 := p.Panel(), n
+	for _, beta := range []float32{0, 0.5} {
+		c := make([]float32, m*n)
+		for i := range c {
+			c[i] = float32(i)
+			if beta == 0 && i%n >= j0 {
+				c[i] = nan
+			}
+		}
+		GemmPackedBColumns(m, 0, a, k, p, j0, j1, beta, c, n) // p never packed: its panels are zeros, a is NaN
+		for i, v := range c {
+			want := float32(i)
+			if i%n >= j0 {
+				want = beta * float32(i)
+			}
+			if v != want {
+				t.Fatalf("beta %v, row %d, col %d: %v, want %v", beta, i/n, i%n, v, want)
+			}
+		}
+	}
+}
