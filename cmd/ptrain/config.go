@@ -272,7 +272,7 @@ func trainFlags(fs *flag.FlagSet, c *Config) {
 	fs.IntVar(&c.Patience, "patience", c.Patience, "early stopping: stop after this many epochs without a better validation loss and keep the best weights (0: off; needs -val > 0)")
 	fs.BoolVar(&c.MPIOverlap, "mpi-overlap", c.MPIOverlap, "under MPI, all-reduce the last layers' gradients while the first layers are still in backward (same results; slower on one machine, meant for networks)")
 	fs.StringVar(&c.Out, "out", c.Out, "checkpoint written after every epoch and at the end (safetensors); left at its default, it does not replace another run's checkpoint (see -overwrite)")
-	fs.BoolVar(&c.Overwrite, "overwrite", c.Overwrite, "let a new run with the default -out replace a file there that is not a checkpoint of the same architecture, data and task")
+	fs.BoolVar(&c.Overwrite, "overwrite", c.Overwrite, "let a new run with the default -out replace a file there that is not a checkpoint of the same architecture, data and task, and a resumed run replace its recorded -out where that is not the file resumed (a copy was resumed)")
 	fs.StringVar(&c.Metrics, "metrics", c.Metrics, "write per-epoch metrics to this file: .csv, or .jsonl (.json, .ndjson) for JSON lines")
 	fs.StringVar(&c.Plot, "plot", c.Plot, "plot the loss curves, and for classification the accuracy curves, to this file (.png or .svg)")
 	fs.BoolVar(&c.JSON, "json", c.JSON, "machine-readable output: JSON objects on stdout, one a line, each with an \"event\" (epoch, final; see the README); human text on stderr")

@@ -188,7 +188,7 @@ func interruptContext(stderr io.Writer, command string) (context.Context, func()
 		case mpi.LaunchedSize() > 1:
 			fmt.Fprintln(stderr, mpiInterruptMessage())
 		default:
-			fmt.Fprintln(stderr, "\nptrain: stopping after the current step and writing a checkpoint (interrupt again to quit at once)")
+			fmt.Fprintln(stderr, "\nptrain: stopping after the current step (interrupt again to quit at once)")
 		}
 		cancel()
 		select {

@@ -47,3 +47,21 @@ func checkReplace(c *Config, spec model.Spec, ds *data.Dataset) error {
 	return errUsage{fmt.Errorf("%s (the default -out) holds another run's checkpoint (%s); this run (%s) would replace it: give -out NAME to keep both, -resume %s to continue that run, or -overwrite to replace it",
 		c.Out, theirs, this, c.Out)}
 }
+
+// checkResumeOut refuses a resumed run that would write its recorded -out
+// (out, -out not given) where that file exists and is not the checkpoint
+// resumed (resume): resuming a copy, or a checkpoint whose run's file now
+// holds another run, would otherwise replace that file — more epochs of
+// the same run, or another model — with the copy's continuation. -out
+// names where to write instead; -overwrite accepts the replacement.
+func checkResumeOut(out, resume string) error {
+	fo, err := os.Stat(out)
+	if err != nil {
+		return nil // nothing there to replace (a moved checkpoint's old name)
+	}
+	if fr, err := os.Stat(resume); err == nil && os.SameFile(fo, fr) {
+		return nil
+	}
+	return errUsage{fmt.Errorf("-resume %s: the run writes its checkpoint to %s (its recorded -out), which exists and is another file: resuming would replace it; give -out %s to continue in the file resumed, -out NEW.safetensors to write elsewhere, or -overwrite to replace %s",
+		resume, out, resume, out)}
+}

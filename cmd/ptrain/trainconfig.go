@@ -88,6 +88,11 @@ func parseTrainConfig(args []string, stdout io.Writer) (Config, *checkpoint, err
 	if err := c.validate(); err != nil {
 		return c, nil, errUsage{err}
 	}
+	if ck != nil && ck.hasConfig && !set["out"] && !(set["overwrite"] && c.Overwrite) { // a recorded -overwrite is the first run's, not this one's
+		if err := checkResumeOut(c.Out, resume); err != nil {
+			return c, nil, err
+		}
+	}
 	c.given = set
 	c.configPath, c.resumePath = configPath, resume
 	return c, ck, nil

@@ -25,6 +25,13 @@ func (r *trainRun[T]) fit(ctx context.Context) error {
 			return err
 		}
 	}
+	// replaces: a new run whose -out already holds a file (another run's,
+	// which an -out given by name replaces, or this command's last run). An
+	// interrupt before this run has written its first checkpoint leaves
+	// that file as it was: a checkpoint of a few steps is not worth the
+	// one it would replace. wrote: this run has written -out.
+	_, statErr := os.Stat(c.Out)
+	replaces, wrote := ck == nil && statErr == nil, false
 	save := func(p parallel.Progress) error {
 		if !root {
 			return nil
@@ -32,6 +39,7 @@ func (r *trainRun[T]) fit(ctx context.Context) error {
 		if err := saveCheckpoint(c.Out, m, opt, c, p, sp, rep.history, watch); err != nil {
 			return err
 		}
+		wrote = true
 		savedCheckpoint(c.Out, p.Epoch, p.Batch)
 		return nil
 	}
@@ -52,6 +60,12 @@ func (r *trainRun[T]) fit(ctx context.Context) error {
 	watch.Stopped(err)
 	if errors.Is(err, context.Canceled) {
 		p := tr.Progress()
+		if replaces && !wrote {
+			if root {
+				fmt.Fprintf(rep.stderr, "ptrain: interrupted at epoch %d, step %d of it, before this run's first checkpoint: %s is left as it was\n", p.Epoch+1, p.Batch, c.Out)
+			}
+			return errQuiet{errInterrupted{"interrupted"}}
+		}
 		if serr := save(p); serr != nil {
 			return fmt.Errorf("interrupted, and the checkpoint could not be written: %w", serr)
 		}
@@ -68,8 +82,14 @@ func (r *trainRun[T]) fit(ctx context.Context) error {
 		var nf *parallel.NonFiniteError
 		if errors.As(err, &nf) {
 			rep.unreported() // the exploding-gradient diagnosis of the stop
-			if _, serr := os.Stat(c.Out); serr == nil && root {
+			switch {
+			case !root:
+			case wrote:
 				return fmt.Errorf("%w (lower -lr, or use -clip-norm); the last good checkpoint is %s", err, c.Out)
+			case ck != nil:
+				return fmt.Errorf("%w (lower -lr, or use -clip-norm); this run wrote no checkpoint: the last good one is %s, which it resumed", err, ck.path)
+			case replaces:
+				return fmt.Errorf("%w (lower -lr, or use -clip-norm); this run wrote no checkpoint, and %s is left as it was", err, c.Out)
 			}
 			return fmt.Errorf("%w (lower -lr, or use -clip-norm)", err)
 		}

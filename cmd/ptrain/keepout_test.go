@@ -1,0 +1,91 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// Resuming a copy of a checkpoint writes to the run's recorded -out; where
+// that file exists and is not the one resumed (it holds more epochs of the
+// run, or another run now), the resume is refused before training, naming
+// both files and the ways on, and the file is kept as it was. -out of the
+// copy continues in the copy (which then records itself); -overwrite
+// accepts the replacement; resuming
+// the recorded file itself is not refused.
+func TestResumeOfACopyKeepsTheRunsFile(t *testing.T) {
+	dir := t.TempDir()
+	run := filepath.Join(dir, "run.safetensors")
+	mustRun(t, dir, "train", "-epochs", "2", "-quiet", "-out", "run.safetensors")
+	copyFile(t, run, filepath.Join(dir, "backup.safetensors"))
+	copyFile(t, run, filepath.Join(dir, "backup2.safetensors"))
+	mustRun(t, dir, "train", "-resume", "run.safetensors", "-epochs", "4", "-quiet")
+	four, _ := os.ReadFile(run)
+
+	_, errs, code := ptrain(t, dir, "train", "-resume", "backup.safetensors", "-epochs", "3", "-quiet")
+	if code != 2 || !strings.Contains(errs, "run.safetensors (its recorded -out), which exists and is another file") ||
+		!strings.Contains(errs, "-out backup.safetensors") || !strings.Contains(errs, "-overwrite") {
+		t.Errorf("resuming the copy: exit %d, stderr %q; want exit 2 naming run.safetensors, -out and -overwrite", code, errs)
+	}
+	if now, _ := os.ReadFile(run); !bytes.Equal(now, four) {
+		t.Fatal("resuming the copy replaced the run's 4-epoch checkpoint")
+	}
+
+	mustRun(t, dir, "train", "-resume", "backup.safetensors", "-epochs", "3", "-quiet", "-out", "backup.safetensors")
+	if f := tensors(t, filepath.Join(dir, "backup.safetensors")); !strings.Contains(f.Metadata["ptrain.progress"], `"epoch":3`) {
+		t.Errorf("-out of the copy: its progress is %s, want 3 epochs", f.Metadata["ptrain.progress"])
+	}
+	if now, _ := os.ReadFile(run); !bytes.Equal(now, four) {
+		t.Fatal("resuming the copy into itself touched the run's file")
+	}
+	mustRun(t, dir, "train", "-resume", "run.safetensors", "-epochs", "5", "-quiet")                   // the file itself: continues
+	mustRun(t, dir, "train", "-resume", "backup2.safetensors", "-epochs", "4", "-quiet", "-overwrite") // records run.safetensors
+	if f := tensors(t, run); !strings.Contains(f.Metadata["ptrain.progress"], `"epoch":4`) {
+		t.Errorf("-overwrite: run.safetensors' progress is %s, want the copy's continuation at 4 epochs", f.Metadata["ptrain.progress"])
+	}
+}
+
+func copyFile(t *testing.T, from, to string) {
+	t.Helper()
+	b, err := os.ReadFile(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(to, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A new run interrupted before it has written its first checkpoint leaves
+// the file already at its -out as it was (a checkpoint of a few steps is
+// not worth the trained one it would replace), says so, and exits 130.
+func TestInterruptBeforeTheFirstCheckpointKeepsTheOut(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "keep.safetensors")
+	mustRun(t, dir, "train", "-epochs", "1", "-quiet", "-out", "keep.safetensors")
+	before, _ := os.ReadFile(out)
+	// An epoch of seconds: 1,437 steps of one row through two 1024-wide layers.
+	cmd := exec.Command(binary, "train", "-arch", "64-1024:relu-1024:relu-10:softmax", "-batch", "1", "-epochs", "1", "-quiet", "-out", "keep.safetensors")
+	cmd.Dir = dir
+	var errb bytes.Buffer
+	cmd.Stderr = &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond) // past the runtime's signal handlers' installation
+	_ = cmd.Process.Signal(syscall.SIGINT)
+	_ = cmd.Wait()
+	if code := cmd.ProcessState.ExitCode(); code == 0 {
+		t.Skip("the epoch ended before the interrupt: a machine this fast needs a longer run")
+	} else if code != 130 || !strings.Contains(errb.String(), "before this run's first checkpoint: keep.safetensors is left as it was") {
+		t.Fatalf("exit %d, stderr %q; want 130 and the file left as it was", code, errb.String())
+	}
+	if after, _ := os.ReadFile(out); !bytes.Equal(before, after) {
+		t.Error("the interrupted run replaced the checkpoint at its -out")
+	}
+}
