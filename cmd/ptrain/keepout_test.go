@@ -89,3 +89,19 @@ func TestInterruptBeforeTheFirstCheckpointKeepsTheOut(t *testing.T) {
 		t.Error("the interrupted run replaced the checkpoint at its -out")
 	}
 }
+
+// A run stopped by a non-finite loss before its first checkpoint names no
+// file as its last good checkpoint when the file at -out is another run's.
+func TestNonFiniteStopNamesNoOtherRunsFile(t *testing.T) {
+	dir := t.TempDir()
+	mustRun(t, dir, "train", "-epochs", "1", "-quiet", "-arch", "64-32:relu-10:softmax", "-out", "other.safetensors")
+	before, _ := os.ReadFile(filepath.Join(dir, "other.safetensors"))
+	_, errs, code := ptrain(t, dir, "train", "-lr", "1e30", "-optimizer", "sgd", "-epochs", "1", "-quiet", "-out", "other.safetensors")
+	if code == 0 || strings.Contains(errs, "the last good checkpoint is other.safetensors") ||
+		!strings.Contains(errs, "this run wrote no checkpoint, and other.safetensors is left as it was") {
+		t.Errorf("exit %d, stderr %q; want an error saying the run wrote no checkpoint", code, errs)
+	}
+	if after, _ := os.ReadFile(filepath.Join(dir, "other.safetensors")); !bytes.Equal(before, after) {
+		t.Error("the stopped run replaced other.safetensors")
+	}
+}
