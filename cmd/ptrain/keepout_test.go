@@ -105,3 +105,37 @@ func TestNonFiniteStopNamesNoOtherRunsFile(t *testing.T) {
 		t.Error("the stopped run replaced other.safetensors")
 	}
 }
+
+// A file made read-only for everyone is not replaced by any of the files
+// ptrain writes (each by a rename, which the mode would not stop): the
+// command is refused before it starts, naming the flag and the file.
+func TestReadOnlyOutputIsNotReplaced(t *testing.T) {
+	dir := t.TempDir()
+	mustRun(t, dir, "train", "-epochs", "1", "-quiet", "-out", "m.safetensors")
+	ro := filepath.Join(dir, "ro.safetensors")
+	copyFile(t, filepath.Join(dir, "m.safetensors"), ro)
+	if err := os.Chmod(ro, 0o444); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := os.ReadFile(ro)
+	for _, args := range [][]string{
+		{"train", "-epochs", "1", "-quiet", "-out", "ro.safetensors"},
+		{"train", "-epochs", "1", "-quiet", "-out", "n.safetensors", "-metrics", "ro.csv"},
+		{"predict", "-model", "m.safetensors", "-input", "rows.csv", "-output", "ro.csv"},
+	} {
+		if err := os.WriteFile(filepath.Join(dir, "ro.csv"), []byte("kept\n"), 0o444); err != nil && !os.IsPermission(err) {
+			t.Fatal(err)
+		}
+		_ = os.Chmod(filepath.Join(dir, "ro.csv"), 0o444)
+		_, errs, code := ptrain(t, dir, args...)
+		if code != 2 || !strings.Contains(errs, "is read-only") {
+			t.Errorf("ptrain %s: exit %d, stderr %q; want exit 2 saying the file is read-only", strings.Join(args, " "), code, errs)
+		}
+	}
+	if after, _ := os.ReadFile(ro); !bytes.Equal(before, after) {
+		t.Error("the read-only checkpoint was replaced")
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "ro.csv")); string(b) != "kept\n" {
+		t.Errorf("the read-only -metrics/-output file holds %q", b)
+	}
+}

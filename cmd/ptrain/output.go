@@ -132,6 +132,10 @@ func checkOutput(flag, path string, exts ...string) error {
 		// The file is replaced by a rename: that would put a regular file
 		// in place of a device such as /dev/null.
 		return errUsage{fmt.Errorf("%s %s: not a regular file; ptrain writes whole files and renames them into place", flag, path)}
+	} else if err == nil && fi.Mode().Perm()&0o222 == 0 {
+		// A rename replaces a file whatever its mode: a file made
+		// read-only for everyone (chmod a-w) is one its owner protects.
+		return errUsage{fmt.Errorf("%s %s: the file is read-only (mode %v): ptrain would replace it; make it writable (chmod u+w) to replace it, or write elsewhere", flag, path, fi.Mode().Perm())}
 	}
 	dir := filepath.Dir(path)
 	fi, err := os.Stat(dir)
