@@ -367,8 +367,12 @@ func (c *Config) validate() error {
 		return fmt.Errorf("-warmup %d: must be ≥ 0", c.Warmup)
 	case c.Task != "" && c.Task != "classification" && c.Task != "regression":
 		return fmt.Errorf("-task %q: want classification or regression", c.Task)
-	case !(c.ClipNorm >= 0) || !(c.ClipValue >= 0) || !(c.L1 >= 0) || math.IsInf(c.L1, 0):
-		return fmt.Errorf("-clip-norm, -clip-value and -l1 must be finite and ≥ 0")
+	case !(c.ClipNorm >= 0) || math.IsInf(c.ClipNorm, 0):
+		return fmt.Errorf("-clip-norm %v: must be finite and ≥ 0 (0: off)", c.ClipNorm)
+	case !(c.ClipValue >= 0) || math.IsInf(c.ClipValue, 0):
+		return fmt.Errorf("-clip-value %v: must be finite and ≥ 0 (0: off)", c.ClipValue)
+	case !(c.L1 >= 0) || math.IsInf(c.L1, 0):
+		return fmt.Errorf("-l1 %v: must be finite and ≥ 0", c.L1)
 	case c.Out == "":
 		return fmt.Errorf("-out: a checkpoint path is needed")
 	case c.CSVSkip < 0:

@@ -139,3 +139,21 @@ func TestReadOnlyOutputIsNotReplaced(t *testing.T) {
 		t.Errorf("the read-only -metrics/-output file holds %q", b)
 	}
 }
+
+// -clip-norm and -clip-value of +Inf are refused before training, naming
+// the flag (they were accepted, and the run then failed to write its
+// checkpoint, whose config JSON cannot hold an infinity).
+func TestInfiniteClipIsAUsageError(t *testing.T) {
+	dir := t.TempDir()
+	for _, flag := range []string{"-clip-norm", "-clip-value", "-l1"} {
+		for _, v := range []string{"Inf", "-1", "NaN"} {
+			_, errs, code := ptrain(t, dir, "train", "-epochs", "1", "-quiet", flag, v)
+			if code != 2 || !strings.Contains(errs, flag+" ") {
+				t.Errorf("%s %s: exit %d, stderr %q; want exit 2 naming %s", flag, v, code, errs, flag)
+			}
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "ptrain.safetensors")); err == nil {
+		t.Error("a refused run wrote a checkpoint")
+	}
+}
