@@ -21,7 +21,7 @@ Examples:
   ptrain train -data fashion-mnist -download -optimizer momentum -lr 0.05 -epochs 30 -out fashion.safetensors
   ptrain train -data csv:data/testdata/iris.csv -csv-skip 1 -csv-header=false -test 0.2 -val 0 \
       -arch 4-16:relu-3:softmax -batch 8 -lr 0.01 -epochs 60 -out iris.safetensors
-  ptrain train -data csv:houses.csv -label price -task regression -out houses.safetensors
+  ptrain train -data csv:examples/houses/houses.csv -label price -task regression -drop id -impute median -out houses.safetensors
   ptrain train -resume ptrain.safetensors -epochs 40   # continue a run up to 40 epochs
   ptrain train -config run.json -lr 0.01              # flags override the config file
 

@@ -1,5 +1,5 @@
 // Command digits trains an MLP on the embedded 8x8 digits with two workers,
-// reports its test accuracy, classifies three test images and saves a
+// reports its test accuracy, classifies eight test images and saves a
 // checkpoint.
 package main
 
