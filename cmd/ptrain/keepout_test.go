@@ -157,3 +157,23 @@ func TestInfiniteClipIsAUsageError(t *testing.T) {
 		t.Error("a refused run wrote a checkpoint")
 	}
 }
+
+// A CSV header with an empty or repeated column name is refused when the
+// table is read, naming the file and line — not after training, when the
+// checkpoint (which finds columns by name) could not be written.
+func TestHeaderNamesMustBeDistinct(t *testing.T) {
+	dir := t.TempDir()
+	rows := "1,2,0\n3,4,1\n5,6,0\n7,8,1\n2,3,0\n4,5,1\n6,7,0\n8,9,1\n1,3,0\n3,5,1\n"
+	for name, header := range map[string]string{"dup.csv": "a,a,y\n", "empty.csv": "a,,y\n"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(header+rows), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, errs, code := ptrain(t, dir, "train", "-data", "csv:"+name, "-label", "y", "-epochs", "1", "-quiet", "-out", "h.safetensors")
+		if code == 0 || !strings.Contains(errs, name+": line 1:") || strings.Contains(errs, "refusing to write a checkpoint") {
+			t.Errorf("%s: exit %d, stderr %q; want an error naming the file's line 1 before training", name, code, errs)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "h.safetensors")); err == nil {
+		t.Error("a refused run wrote a checkpoint")
+	}
+}
