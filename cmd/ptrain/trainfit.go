@@ -60,10 +60,8 @@ func (r *trainRun[T]) fit(ctx context.Context) error {
 	watch.Stopped(err)
 	if errors.Is(err, context.Canceled) {
 		p := tr.Progress()
-		if replaces && !wrote {
-			if root {
-				fmt.Fprintf(rep.stderr, "ptrain: interrupted at epoch %d, step %d of it, before this run's first checkpoint: %s is left as it was\n", p.Epoch+1, p.Batch, c.Out)
-			}
+		if root && replaces && !wrote {
+			fmt.Fprintf(rep.stderr, "ptrain: interrupted at epoch %d, step %d of it, before this run's first checkpoint: %s is left as it was\n", p.Epoch+1, p.Batch, c.Out)
 			return errQuiet{errInterrupted{"interrupted"}}
 		}
 		if serr := save(p); serr != nil {
