@@ -178,13 +178,8 @@ func loadDataset(c *Config, classes []string, raw bool) (all, test *data.Dataset
 	if err != nil {
 		return nil, nil, err
 	}
-	if kind == "csv" && c.CSVHeader {
-		if err := distinctHeader(arg, c.CSVSkip+1, append(slices.Clone(all.Columns), all.LabelColumns...)); err != nil {
-			return nil, nil, err
-		}
-		if data.NumericHeader(append(slices.Clone(all.Columns), all.LabelColumns...)) {
-			warnNumericHeader(arg)
-		}
+	if kind == "csv" && c.CSVHeader && data.NumericHeader(append(slices.Clone(all.Columns), all.LabelColumns...)) {
+		warnNumericHeader(arg)
 	}
 	if kind == "csv" && all.Task == data.Classification && len(all.Classes) > maxClasses {
 		return nil, nil, fmt.Errorf("-data %s: %d distinct labels, more than the limit of %d classes (for a numeric target, -task regression)", c.Data, len(all.Classes), maxClasses)
@@ -345,21 +340,4 @@ func absData(spec string) string {
 // is not a data row, which loses a row of a file that has no header.
 func warnNumericHeader(name string) {
 	warnf("%s: the header line is all numbers, so it is read as column names and not as a data row; if the file has no header, give -csv-header=false", name)
-}
-
-// distinctHeader refuses a header with an empty or repeated column name:
-// the checkpoint finds a table's columns by name (in predict and eval), so
-// the run would train and then be unable to write it.
-func distinctHeader(file string, line int, names []string) error {
-	seen := map[string]bool{}
-	for _, n := range names {
-		if n == "" {
-			return fmt.Errorf("%s: line %d: a column without a name: a model finds its columns by name, so each needs one (or give -csv-header=false and refer to columns by index)", file, line)
-		}
-		if seen[n] {
-			return fmt.Errorf("%s: line %d: two columns named %q: a model finds its columns by name, so each needs its own (or give -csv-header=false and refer to columns by index)", file, line, n)
-		}
-		seen[n] = true
-	}
-	return nil
 }

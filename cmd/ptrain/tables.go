@@ -47,6 +47,9 @@ func (s *splits) preprocess(c *Config, fitted *data.Preprocess) error {
 		if p, err = data.FitPreprocess(s.train, prepOptions(c)); err != nil {
 			return errUsage{err}
 		}
+		if err := distinctHeader(strings.TrimPrefix(c.Data, "csv:"), c.CSVSkip+1, p); err != nil {
+			return err
+		}
 		if _, err := ckpt.EncodePreprocess(p); err != nil { // before training a model that could not be saved
 			return fmt.Errorf("-data %s: %w", c.Data, err)
 		}
@@ -66,6 +69,29 @@ func (s *splits) preprocess(c *Config, fitted *data.Preprocess) error {
 		*d = enc
 	}
 	s.prep = p
+	return nil
+}
+
+// distinctHeader refuses a header with an empty or repeated column name
+// for a preprocessing that finds its columns by name — the rule
+// data.Preprocess.Validate holds a checkpoint to, checked when the
+// preprocessing is fitted, before training, and said with the file and
+// line, which Validate cannot name.
+func distinctHeader(file string, line int, p *data.Preprocess) error {
+	if !p.ByName {
+		return nil
+	}
+	seen := map[string]bool{}
+	for _, col := range p.Columns {
+		n := col.Name
+		if n == "" {
+			return fmt.Errorf("%s: line %d: a column without a name: a model finds its columns by name, so each needs one (or give -csv-header=false and refer to columns by index)", file, line)
+		}
+		if seen[n] {
+			return fmt.Errorf("%s: line %d: two columns named %q: a model finds its columns by name, so each needs its own (or give -csv-header=false and refer to columns by index)", file, line, n)
+		}
+		seen[n] = true
+	}
 	return nil
 }
 
